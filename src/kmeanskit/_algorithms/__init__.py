@@ -1,0 +1,1 @@
+"""Algorithms: seeding, the assignment step and the one convergence loop."""

@@ -1,0 +1,156 @@
+"""The Lloyd step: assign every row to its nearest center, accumulate new sums.
+
+One ``LloydStep`` is built per fit and reused across iterations and restarts,
+so its buffers (per-slab sums, distances, the BLAS output block) are allocated
+once. Which kernel runs is decided here, from the data's shape:
+
+- small ``d``: ``assign_accumulate_direct`` computes the dot products itself,
+  vectorised over the k centers; BLAS would spend its time writing and
+  re-reading a (b, k) block that costs more than the products.
+- larger ``d``: BLAS computes ``dots = X_block @ centers.T`` for a block of rows
+  (all cores), then ``assign_accumulate_from_dots`` reduces it (all cores). The
+  two never run at once, so BLAS and numba threads do not oversubscribe.
+- CSR: ``assign_accumulate_csr``, sparse rows against dense centers.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._engine.assign import (
+    assign_accumulate_csr,
+    assign_accumulate_direct,
+    assign_accumulate_from_dots,
+    weighted_sq_distances_csr,
+    weighted_sq_distances_dense,
+)
+from .rows import n_slabs, slab_bounds
+
+__all__ = ["Assignment", "LloydStep"]
+
+# Below this many features the direct kernel beats BLAS + reduction
+# (benchmarks/lloyd_iteration.py, see the table in README.md).
+BLAS_MIN_FEATURES = 16
+# Rows per BLAS block are chosen so the (b, k) dots block holds this many values.
+DOTS_BLOCK_VALUES = 1 << 22
+# Rows per block when a dense block has to be shifted (copied) first.
+SHIFTED_BLOCK_ROWS = 1 << 16
+
+
+@dataclass
+class Assignment:
+    """What one pass over the data produced.
+
+    inertia : float, sum of w_i |x_i - c_{l_i}|^2 over all rows
+    sums : ndarray of shape (n_clusters, n_features), float64 weighted sums of rows
+        per cluster (None when the pass did not accumulate)
+    weights : ndarray of shape (n_clusters,), float64 total weight per cluster
+    """
+
+    inertia: float
+    sums: np.ndarray | None
+    weights: np.ndarray | None
+
+
+class LloydStep:
+    """Assignment (+ accumulation) over all rows for a fixed number of clusters.
+
+    Parameters
+    ----------
+    rows : DenseRows or CsrRows
+    n_clusters : int
+    """
+
+    def __init__(self, rows, n_clusters):
+        self.rows = rows
+        self.n_clusters = k = n_clusters
+        n, d = rows.n, rows.d
+        self.use_blas = not rows.sparse and d >= BLAS_MIN_FEATURES
+        if rows.sparse:
+            block_rows = n
+        elif self.use_blas:
+            block_rows = max(1024, DOTS_BLOCK_VALUES // k)
+        else:
+            block_rows = n if rows.shift is None else SHIFTED_BLOCK_ROWS
+        self.block_rows = max(1, min(block_rows, n))
+        slabs = n_slabs(self.block_rows, 8 * k * d)
+        self._sums = np.zeros((slabs, k, d))
+        self._weight_sums = np.zeros((slabs, k))
+        self._bounds = {}
+        self.sq_dist = np.empty(n)
+        self._dots = np.empty((self.block_rows, k), dtype=rows.dtype) if self.use_blas else None
+
+    def _slabs(self, n_rows):
+        bounds = self._bounds.get(n_rows)
+        if bounds is None:
+            # A block is never longer than block_rows, so this fits the buffers.
+            slabs = n_slabs(n_rows, 8 * self._sums[0].size)
+            bounds = self._bounds[n_rows] = slab_bounds(n_rows, slabs)
+        return bounds
+
+    def __call__(self, centers, labels, update=True):
+        """Assign rows to ``centers`` (writes ``labels`` and ``self.sq_dist``).
+
+        Parameters
+        ----------
+        centers : ndarray of shape (n_clusters, n_features), the data's dtype
+        labels : ndarray of shape (n_samples,), int32, overwritten
+        update : bool
+            Also accumulate per-cluster weighted sums for the center update.
+
+        Returns
+        -------
+        Assignment
+        """
+        rows = self.rows
+        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
+        centers_t = np.ascontiguousarray(centers.T)
+        center_sq = np.einsum("ij,ij->i", centers, centers)
+        if update:
+            self._sums[:] = 0.0
+            self._weight_sums[:] = 0.0
+        for start, stop, Xb in rows.blocks(self.block_rows):
+            bounds = self._slabs(stop - start)
+            wb, lb, db = rows.w[start:stop], labels[start:stop], self.sq_dist[start:stop]
+            if rows.sparse:
+                assign_accumulate_csr(
+                    Xb.data, Xb.indices, Xb.indptr, rows.x_sq[start:stop], wb, centers_t,
+                    center_sq, lb, db, self._sums, self._weight_sums, bounds, update,
+                )
+            elif self.use_blas:
+                dots = np.dot(Xb, centers_t, out=self._dots[: stop - start])
+                assign_accumulate_from_dots(
+                    Xb, wb, dots, centers, center_sq, lb, db, self._sums,
+                    self._weight_sums, bounds, update,
+                )
+            else:
+                assign_accumulate_direct(
+                    Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
+                    self._weight_sums, bounds, update,
+                )
+        # einsum sums in a fixed order (no threaded BLAS dot): deterministic.
+        inertia = float(np.einsum("i,i->", self.sq_dist, rows.w))
+        if not update:
+            return Assignment(inertia, None, None)
+        # Merge slabs in index order (numpy reduces the outer axis sequentially).
+        return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
+
+    def inertia(self, centers, labels):
+        """Inertia of a given labelling, without reassigning (one pass, O(n d))."""
+        rows = self.rows
+        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
+        total = 0.0
+        for start, stop, Xb in rows.blocks(self.block_rows):
+            bounds = self._slabs(stop - start)
+            out = np.empty(bounds.shape[0] - 1)
+            wb, lb = rows.w[start:stop], labels[start:stop]
+            if rows.sparse:
+                center_sq = np.einsum("ij,ij->i", centers, centers).astype(np.float64)
+                weighted_sq_distances_csr(
+                    Xb.data, Xb.indices, Xb.indptr, rows.x_sq[start:stop], wb, centers,
+                    center_sq, lb, bounds, out,
+                )
+            else:
+                weighted_sq_distances_dense(Xb, wb, centers, lb, bounds, out)
+            total += float(out.sum())
+        return total

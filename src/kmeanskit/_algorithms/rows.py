@@ -1,0 +1,130 @@
+"""Views of validated data as the kernels want it: blocks of rows, split into slabs.
+
+``DenseRows`` and ``CsrRows`` share one small interface (``n``, ``d``, ``dtype``,
+``w``, ``x_sq``, ``blocks()``, ``take()``, ``row()``), so that seeding, the
+assignment step and the convergence loop are written once for both.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["DenseRows", "CsrRows", "as_rows", "slab_bounds", "n_slabs"]
+
+# A slab is the unit of parallel work; its row range is fixed by the block size
+# alone (never by the thread count), which is what keeps results deterministic.
+MIN_SLAB_ROWS = 256
+MAX_SLABS = 64
+# Per-slab partial sums cost n_slabs * k * d float64; keep them bounded.
+SLAB_BUFFER_BYTES = 64 << 20
+
+
+def n_slabs(n_rows, row_bytes=0):
+    """Number of slabs for a block of ``n_rows`` rows.
+
+    ``row_bytes`` is the size of one slab's private buffer (for example
+    ``8 * k * d`` for per-slab center sums); slabs are fewer when it is large.
+    """
+    by_rows = -(-n_rows // MIN_SLAB_ROWS)
+    by_memory = SLAB_BUFFER_BYTES // row_bytes if row_bytes else MAX_SLABS
+    return int(max(1, min(MAX_SLABS, by_rows, by_memory)))
+
+
+def slab_bounds(n_rows, slabs):
+    """Row bounds of ``slabs`` near-equal slabs over ``n_rows`` rows, int64."""
+    return (np.arange(slabs + 1, dtype=np.int64) * n_rows) // slabs
+
+
+class DenseRows:
+    """C-contiguous dense rows, optionally shifted by ``shift`` block by block.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, C order
+        Already centered (``shift=None``), or raw data to center per block.
+    sample_weight : ndarray of shape (n_samples,), X's dtype
+    shift : ndarray of shape (n_features,) or None
+        Subtracted from each block as it is produced (prediction on new data
+        with the training mean), so the whole of X is never copied.
+    """
+
+    sparse = False
+
+    def __init__(self, X, sample_weight, shift=None):
+        self.X = X
+        self.w = sample_weight
+        self.shift = shift
+        self.n, self.d = X.shape
+        self.dtype = X.dtype
+        self._x_sq = None
+
+    def block(self, start, stop):
+        Xb = self.X[start:stop]
+        return Xb if self.shift is None else Xb - self.shift
+
+    def blocks(self, block_rows):
+        """Yield ``(start, stop, X_block)`` over all rows."""
+        for start in range(0, self.n, block_rows):
+            stop = min(start + block_rows, self.n)
+            yield start, stop, self.block(start, stop)
+
+    @property
+    def x_sq(self):
+        """Squared norms of the (shifted) rows, float64."""
+        if self._x_sq is None:
+            out = np.empty(self.n, dtype=np.float64)
+            for start, stop, Xb in self.blocks(1 << 16):
+                Xb64 = Xb.astype(np.float64, copy=False)
+                out[start:stop] = np.einsum("ij,ij->i", Xb64, Xb64)
+            self._x_sq = out
+        return self._x_sq
+
+    def take(self, indices):
+        """Rows ``indices`` as a dense (len(indices), d) array of X's dtype."""
+        rows = self.X[indices]
+        return rows if self.shift is None else rows - self.shift
+
+    def row(self, i):
+        return self.take([i])[0].astype(np.float64)
+
+
+class CsrRows:
+    """CSR rows (never centered: that would densify them)."""
+
+    sparse = True
+    shift = None
+
+    def __init__(self, X, sample_weight):
+        self.X = X
+        self.w = sample_weight
+        self.n, self.d = X.shape
+        self.dtype = X.dtype
+        self._x_sq = None
+
+    def block(self, start, stop):
+        return self.X[start:stop]
+
+    def blocks(self, block_rows):
+        for start in range(0, self.n, block_rows):
+            stop = min(start + block_rows, self.n)
+            yield start, stop, self.block(start, stop)
+
+    @property
+    def x_sq(self):
+        if self._x_sq is None:
+            X = self.X
+            sq = sp.csr_matrix((X.data.astype(np.float64) ** 2, X.indices, X.indptr), shape=X.shape)
+            self._x_sq = np.asarray(sq.sum(axis=1)).ravel()
+        return self._x_sq
+
+    def take(self, indices):
+        return self.X[indices].toarray()
+
+    def row(self, i):
+        return self.take([i])[0].astype(np.float64)
+
+
+def as_rows(X, sample_weight, shift=None):
+    """Wrap validated X (dense C-ordered or CSR) for the algorithms."""
+    if sp.issparse(X):
+        return CsrRows(X, sample_weight)
+    return DenseRows(X, sample_weight, shift)

@@ -1,0 +1,1 @@
+"""Numba kernels: no validation, no policy. See each kernel's IN/OUT contract."""

@@ -1,0 +1,197 @@
+"""Numba kernels for the assignment step, fused with accumulation.
+
+Every kernel works on one block of rows and splits it into ``slabs``: fixed row
+ranges given by ``slab_bounds``. Slab ``s`` is processed by a single thread in
+row order and adds into ``sums[s]`` / ``weight_sums[s]``; the caller merges the
+slabs in index order. The partition depends only on the block size, never on
+the number of threads, so results are bitwise identical for any thread count.
+
+Distances use the GEMM identity ``|x - c|^2 = |x|^2 - 2 x.c + |c|^2`` for the
+arg-min (the ``|x|^2`` term is constant per row and dropped), with data the
+caller has centered first so that float32 keeps its precision far from the
+origin. The distance to the chosen center is then recomputed exactly, in
+float64, because it feeds the inertia and the empty-cluster relocation.
+
+Naming: ``*_direct`` kernels compute the dot products themselves (small d),
+``*_from_dots`` kernels take ``dots = X_block @ centers.T`` from BLAS (large d·k),
+``*_csr`` kernels read a CSR block.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "assign_accumulate_direct",
+    "assign_accumulate_from_dots",
+    "assign_accumulate_csr",
+    "weighted_sq_distances_dense",
+    "weighted_sq_distances_csr",
+]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_row(x, wi, label, sums_s, wsums_s):
+    wi64 = np.float64(wi)
+    for f in range(x.shape[0]):
+        sums_s[label, f] += wi64 * np.float64(x[f])
+    wsums_s[label] += wi64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exact_sq_dist(x, c):
+    acc = 0.0
+    for f in range(x.shape[0]):
+        diff = np.float64(x[f]) - np.float64(c[f])
+        acc += diff * diff
+    return acc
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def assign_accumulate_direct(
+    X, w, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums,
+    slab_bounds, update,
+):
+    """Assign each row to its nearest center; accumulate weighted sums per slab.
+
+    IN     X            (b, d) block of (centered) rows, float32 or float64
+    IN     w            (b,) sample weights, X's dtype
+    IN     centers      (k, d) centers, X's dtype
+    IN     centers_t    (d, k) the same centers transposed (contiguous over k)
+    IN     center_sq    (k,) squared norms of the centers, X's dtype
+    OUT    labels       (b,) int32 index of the nearest center (first on ties)
+    OUT    sq_dist      (b,) float64 exact squared distance to that center
+    INOUT  sums         (S, k, d) float64 per-slab weighted sums of rows
+    INOUT  weight_sums  (S, k) float64 per-slab sums of weights
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs in this block
+    IN     update       bool, accumulate sums (False: labels and distances only)
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_features = X.shape[1]
+    n_clusters = centers.shape[0]
+    for s in prange(n_slabs):
+        scores = np.empty(n_clusters, dtype=X.dtype)
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            for j in range(n_clusters):
+                scores[j] = center_sq[j]
+            for f in range(n_features):
+                two_x = X[i, f] + X[i, f]  # stays in X's dtype
+                for j in range(n_clusters):
+                    scores[j] -= two_x * centers_t[f, j]
+            best = 0
+            best_score = scores[0]
+            for j in range(1, n_clusters):
+                if scores[j] < best_score:
+                    best_score = scores[j]
+                    best = j
+            labels[i] = best
+            sq_dist[i] = _exact_sq_dist(X[i], centers[best])
+            if update:
+                _add_row(X[i], w[i], best, sums[s], weight_sums[s])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def assign_accumulate_from_dots(
+    X, w, dots, centers, center_sq, labels, sq_dist, sums, weight_sums,
+    slab_bounds, update,
+):
+    """As :func:`assign_accumulate_direct`, with the dot products given.
+
+    IN     dots         (b, k) ``X @ centers.T`` for this block, X's dtype
+    (all other arguments as in :func:`assign_accumulate_direct`)
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_clusters = centers.shape[0]
+    for s in prange(n_slabs):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            best = 0
+            best_score = center_sq[0] - (dots[i, 0] + dots[i, 0])
+            for j in range(1, n_clusters):
+                score = center_sq[j] - (dots[i, j] + dots[i, j])
+                if score < best_score:
+                    best_score = score
+                    best = j
+            labels[i] = best
+            sq_dist[i] = _exact_sq_dist(X[i], centers[best])
+            if update:
+                _add_row(X[i], w[i], best, sums[s], weight_sums[s])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def assign_accumulate_csr(
+    data, indices, indptr, row_sq, w, centers_t, center_sq, labels, sq_dist,
+    sums, weight_sums, slab_bounds, update,
+):
+    """As :func:`assign_accumulate_direct` for a CSR block of rows.
+
+    IN     data, indices, indptr   the CSR arrays of the block (b rows, d cols)
+    IN     row_sq       (b,) squared norms of the rows, float64
+    IN     centers_t    (d, k) centers transposed, data's dtype
+    OUT    sq_dist      (b,) float64 squared distance by the GEMM identity
+                        (sparse rows are not centered; clipped at 0)
+    (all other arguments as in :func:`assign_accumulate_direct`)
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_clusters = centers_t.shape[1]
+    for s in prange(n_slabs):
+        scores = np.empty(n_clusters, dtype=data.dtype)
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            for j in range(n_clusters):
+                scores[j] = center_sq[j]
+            for p in range(indptr[i], indptr[i + 1]):
+                two_x = data[p] + data[p]
+                f = indices[p]
+                for j in range(n_clusters):
+                    scores[j] -= two_x * centers_t[f, j]
+            best = 0
+            best_score = scores[0]
+            for j in range(1, n_clusters):
+                if scores[j] < best_score:
+                    best_score = scores[j]
+                    best = j
+            labels[i] = best
+            dot = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                dot += np.float64(data[p]) * np.float64(centers_t[indices[p], best])
+            sq_dist[i] = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[best]), 0.0)
+            if update:
+                wi = np.float64(w[i])
+                for p in range(indptr[i], indptr[i + 1]):
+                    sums[s, best, indices[p]] += wi * np.float64(data[p])
+                weight_sums[s, best] += wi
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def weighted_sq_distances_dense(X, w, centers, labels, slab_bounds, out):
+    """Per-slab inertia of a given labelling.
+
+    IN   X (b, d), w (b,), centers (k, d), labels (b,) int32
+    IN   slab_bounds (S + 1,) int64
+    OUT  out (S,) float64: sum over the slab of w_i |x_i - c_{l_i}|^2
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    for s in prange(n_slabs):
+        acc = 0.0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            acc += np.float64(w[i]) * _exact_sq_dist(X[i], centers[labels[i]])
+        out[s] = acc
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def weighted_sq_distances_csr(
+    data, indices, indptr, row_sq, w, centers, center_sq, labels, slab_bounds, out
+):
+    """As :func:`weighted_sq_distances_dense` for CSR rows (GEMM identity).
+
+    IN   row_sq (b,) float64 squared row norms; center_sq (k,) squared center norms
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    for s in prange(n_slabs):
+        acc = 0.0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            c = labels[i]
+            dot = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                dot += np.float64(data[p]) * np.float64(centers[c, indices[p]])
+            d2 = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[c]), 0.0)
+            acc += np.float64(w[i]) * d2
+        out[s] = acc

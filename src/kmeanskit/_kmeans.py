@@ -1,0 +1,453 @@
+"""``KMeans``: a drop-in for :class:`sklearn.cluster.KMeans` on kmeanskit's engine."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
+
+from ._algorithms.init import kmeans_plusplus_rows, random_rows
+from ._algorithms.lloyd import LloydStep
+from ._algorithms.loop import run_kmeans
+from ._algorithms.rows import DenseRows, as_rows
+
+__all__ = ["KMeans", "k_means", "kmeans_plusplus"]
+
+_TRANSFORM_BLOCK_ROWS = 1 << 16
+
+
+def _is_arraylike_not_scalar(x):
+    return (hasattr(x, "__len__") or hasattr(x, "shape") or hasattr(x, "__array__")) and not isinstance(x, str)
+
+
+def _tolerance(X, tol):
+    """``tol`` scaled by the mean feature variance, as scikit-learn does."""
+    if tol == 0:
+        return 0.0
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        variances = mean_variance_axis(X, axis=0)[1]
+    else:
+        variances = np.var(X, axis=0, dtype=np.float64)
+    return float(np.mean(variances) * tol)
+
+
+def _check_weights(sample_weight, X):
+    """Validated weights in X's dtype: non-negative, finite, not all zero."""
+    w = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight contains NaN or infinity; every weight must be finite.")
+    if not w.any():
+        raise ValueError(
+            f"sample_weight sums to zero over all {X.shape[0]} samples; at least one "
+            "weight must be positive."
+        )
+    return w
+
+
+def _is_same_clustering(labels1, labels2, n_clusters):
+    """Whether two labellings are equal up to a permutation of cluster ids."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    mapping[labels1] = labels2
+    return bool(np.array_equal(mapping[labels1], labels2))
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-Means clustering, exact and fast: a drop-in for scikit-learn's ``KMeans``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters to form and of centroids to find.
+    init : {'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        'k-means++' is greedy k-means++ (``2 + int(ln k)`` local trials per
+        center); 'random' draws ``n_clusters`` distinct rows with probability
+        proportional to ``sample_weight``; an array gives the initial centers;
+        a callable is called as ``init(X, n_clusters, random_state=rs)`` on the
+        (mean-centered) data and returns the centers.
+    n_init : 'auto' or int, default='auto'
+        Number of runs from different initial centers; the one with the lowest
+        inertia is kept. 'auto' is 1 for 'k-means++' and an array, 10 otherwise.
+    max_iter : int, default=300
+        Maximum number of iterations of one run.
+    tol : float, default=1e-4
+        Convergence tolerance on the squared shift of the centers, relative to
+        the mean variance of the features.
+    verbose : int, default=0
+        Print the inertia at each iteration.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation; an int makes results reproducible (and
+        bitwise identical whatever the number of threads).
+    copy_x : bool, default=True
+        If False, dense X is centered in place during the fit and restored
+        afterwards (up to rounding).
+    algorithm : {'lloyd', 'elkan'}, default='lloyd'
+        'elkan' is accepted for compatibility and currently runs the same exact
+        Lloyd engine.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of the cluster centers, in X's dtype.
+    labels_ : ndarray of shape (n_samples,), int32
+        Label of each training point (what ``predict`` returns on X).
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their center.
+    n_iter_ : int
+        Number of iterations of the kept run.
+    inertia_history_ : ndarray of shape (n_iter_,)
+        Inertia of each iteration of the kept run: the cost of the assignment
+        made with the centers entering that iteration. It never increases
+        (up to rounding); ``inertia_`` is the cost of the final centers.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeanskit import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.tolist())
+    [[1.0, 2.0], [10.0, 2.0]]
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"lloyd", "elkan"})],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # ----------------------------------------------------------------- fitting
+    def _resolve_n_init(self):
+        init_is_array = _is_arraylike_not_scalar(self.init) and not callable(self.init)
+        if self.n_init == "auto":
+            return 1 if (init_is_array or (isinstance(self.init, str) and self.init == "k-means++")) else 10
+        if init_is_array and self.n_init != 1:
+            warnings.warn(
+                f"Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={self.n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return 1
+        return self.n_init
+
+    def _validated_init_array(self, X):
+        init = check_array(self.init, dtype=X.dtype, copy=True, order="C", input_name="init")
+        if init.shape != (self.n_clusters, X.shape[1]):
+            raise ValueError(
+                f"The shape of the initial centers {init.shape} does not match "
+                f"n_clusters={self.n_clusters} and n_features={X.shape[1]}; expected "
+                f"{(self.n_clusters, X.shape[1])}."
+            )
+        return init
+
+    def _initial_centers(self, rows, X, random_state):
+        init = self.init
+        if isinstance(init, str) and init == "k-means++":
+            return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
+        if isinstance(init, str) and init == "random":
+            return random_rows(rows, self.n_clusters, random_state)
+        centers = init(X, self.n_clusters, random_state=random_state)
+        if sp.issparse(centers):
+            centers = centers.toarray()
+        centers = check_array(centers, dtype=X.dtype, order="C", input_name="init(...) result")
+        if centers.shape != (self.n_clusters, X.shape[1]):
+            raise ValueError(
+                f"The callable init returned centers of shape {centers.shape}; expected "
+                f"{(self.n_clusters, X.shape[1])}."
+            )
+        return centers
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training instances. Integer data is converted to float64; float32
+            stays float32. Sparse input is used as CSR.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each observation (not all zero), used by the
+            seeding, the center updates and the inertia. It is not used by a
+            user-given initialisation (array or callable).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
+            copy=self.copy_x, accept_large_sparse=False,
+        )
+        if not sp.issparse(X) and not X.flags.writeable:
+            X = X.copy()  # read-only input (memmap) with copy_x=False: never write to it
+        n_samples = X.shape[0]
+        if n_samples < self.n_clusters:
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        sample_weight = _check_weights(sample_weight, X)
+        random_state = check_random_state(self.random_state)
+        n_init = self._resolve_n_init()
+        init_array = None
+        if _is_arraylike_not_scalar(self.init) and not callable(self.init):
+            init_array = self._validated_init_array(X)
+        tol = _tolerance(X, self.tol)
+
+        # Center dense data: distances by the GEMM identity keep their precision.
+        X_mean = None
+        if not sp.issparse(X):
+            X_mean = X.mean(axis=0)
+            X -= X_mean
+            if init_array is not None:
+                init_array -= X_mean
+        rows = as_rows(X, sample_weight)
+        step = LloydStep(rows, self.n_clusters)
+
+        best = None
+        for _ in range(n_init):
+            centers_init = init_array if init_array is not None else self._initial_centers(rows, X, random_state)
+            run = run_kmeans(step, centers_init, max_iter=self.max_iter, tol=tol, verbose=self.verbose)
+            if best is None or (
+                run.inertia < best.inertia and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
+            ):
+                best = run
+
+        centers = best.centers
+        if X_mean is not None:
+            centers = centers + X_mean
+            # predict() re-centers with X_mean; make labels_ exactly what it returns.
+            recentered = centers - X_mean
+            if not np.array_equal(recentered, best.centers):
+                best.inertia = step(recentered, best.labels, update=False).inertia
+            if not self.copy_x:
+                X += X_mean
+
+        distinct = np.unique(best.labels).size
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than "
+                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = centers
+        self._X_mean = X_mean
+        self._n_features_out = self.n_clusters
+        self.labels_ = best.labels
+        self.inertia_ = best.inertia
+        self.n_iter_ = best.n_iter
+        self.inertia_history_ = best.inertia_history
+        return self
+
+    # -------------------------------------------------------------- inference
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse="csr", reset=False, dtype=self.cluster_centers_.dtype,
+            order="C", accept_large_sparse=False,
+        )
+
+    def _rows_and_centers(self, X, sample_weight):
+        """Rows shifted by the training mean (block by block) and shifted centers."""
+        centers = self.cluster_centers_
+        if sp.issparse(X) or self._X_mean is None:
+            return as_rows(X, sample_weight), centers
+        shift = self._X_mean.astype(X.dtype, copy=False)
+        return DenseRows(X, sample_weight, shift=shift), centers - shift
+
+    def _assign(self, X, sample_weight=None):
+        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)
+        rows, centers = self._rows_and_centers(X, w)
+        labels = np.empty(X.shape[0], dtype=np.int32)
+        assignment = LloydStep(rows, self.n_clusters)(centers, labels, update=False)
+        return labels, assignment.inertia
+
+    def predict(self, X):
+        """Index of the closest cluster center for each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        X = self._check_test_data(X)
+        return self._assign(X)[0]
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit and return the label of each training sample (``labels_``)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def transform(self, X):
+        """Euclidean distance from each sample to every cluster center.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters), X's dtype
+        """
+        X = self._check_test_data(X)
+        rows, centers = self._rows_and_centers(X, None)
+        out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
+        for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):
+            out[start:stop] = euclidean_distances(Xb, centers)
+        return out
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of X to the centers (see ``transform``)."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of X on the fitted centers (higher is better).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        X = self._check_test_data(X)
+        return -self._assign(X, sample_weight)[1]
+
+
+@validate_params(
+    {"X": ["array-like", "sparse matrix"], "sample_weight": ["array-like", None], "return_n_iter": [bool]},
+    prefer_skip_nested_validation=False,
+)
+def k_means(
+    X, n_clusters, *, sample_weight=None, init="k-means++", n_init="auto", max_iter=300,
+    verbose=False, tol=1e-4, random_state=None, copy_x=True, algorithm="lloyd",
+    return_n_iter=False,
+):
+    """Perform K-Means clustering (functional form of :class:`KMeans`).
+
+    Parameters are those of :class:`KMeans`, plus ``X`` and ``sample_weight``
+    of :meth:`KMeans.fit`.
+
+    Returns
+    -------
+    centroid : ndarray of shape (n_clusters, n_features)
+    label : ndarray of shape (n_samples,)
+    inertia : float
+    best_n_iter : int
+        Only returned if ``return_n_iter`` is True.
+    """
+    est = KMeans(
+        n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter, verbose=verbose,
+        tol=tol, random_state=random_state, copy_x=copy_x, algorithm=algorithm,
+    ).fit(X, sample_weight=sample_weight)
+    if return_n_iter:
+        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
+    return est.cluster_centers_, est.labels_, est.inertia_
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "sample_weight": ["array-like", None],
+        "x_squared_norms": ["array-like", None],
+        "random_state": ["random_state"],
+        "n_local_trials": [Interval(Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def kmeans_plusplus(
+    X, n_clusters, *, sample_weight=None, x_squared_norms=None, random_state=None, n_local_trials=None
+):
+    """Initial centers by greedy k-means++, as :func:`sklearn.cluster.kmeans_plusplus`.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    n_clusters : int
+    sample_weight : array-like of shape (n_samples,), default=None
+    x_squared_norms : array-like of shape (n_samples,), default=None
+        Accepted for compatibility and checked for shape; norms are recomputed
+        on mean-centered data, which is more accurate.
+    random_state : int, RandomState instance or None, default=None
+    n_local_trials : int, default=None
+        Candidates per center; ``2 + int(ln(n_clusters))`` when None.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        Rows of X (in X's dtype).
+    indices : ndarray of shape (n_clusters,)
+        Their row indices in X.
+    """
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C")
+    if X.shape[0] < n_clusters:
+        raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
+    if x_squared_norms is not None and np.shape(x_squared_norms) != (X.shape[0],):
+        raise ValueError(
+            f"x_squared_norms has shape {np.shape(x_squared_norms)}; expected {(X.shape[0],)}."
+        )
+    sample_weight = _check_weights(sample_weight, X)
+    random_state = check_random_state(random_state)
+    if sp.issparse(X):
+        rows = as_rows(X, sample_weight)
+    else:
+        rows = DenseRows(X, sample_weight, shift=X.mean(axis=0))
+    _, indices = kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials)
+    centers = X[indices].toarray() if sp.issparse(X) else X[indices]
+    return centers, indices
