@@ -1,0 +1,1 @@
+"""kmeanskit benchmarks: speed as ratios against peers measured in the same run."""

@@ -1,0 +1,83 @@
+"""Time of one Lloyd iteration from the same initial centers: kmeanskit vs scikit-learn.
+
+Per-iteration time is measured through the public API as the difference between
+a fit with ``max_iter=1 + m`` and one with ``max_iter=1`` (``tol=0``), divided by
+the extra iterations actually run, so validation, centering and the final
+inertia pass cancel out. Medians over ``--repeats`` runs. Also prints NumPy's
+GEMM throughput on the same product shape, for context.
+
+Run: ``python -m benchmarks lloyd [--cases NAME ...] [--repeats R]``.
+"""
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.cluster import KMeans as SkKMeans
+
+from kmeanskit import KMeans
+
+from .datasets import CASES, load_case
+
+
+def _fit_seconds(cls, X, init, max_iter):
+    km = cls(n_clusters=init.shape[0], init=init, n_init=1, max_iter=max_iter, tol=0.0)
+    t0 = time.perf_counter()
+    km.fit(X)
+    return time.perf_counter() - t0, km.n_iter_
+
+
+def per_iteration(cls, X, init, extra, repeats):
+    """Median seconds per Lloyd iteration of estimator class ``cls``."""
+    times = []
+    for _ in range(repeats):
+        t1, n1 = _fit_seconds(cls, X, init, 1)
+        tm, nm = _fit_seconds(cls, X, init, 1 + extra)
+        if nm > n1:
+            times.append((tm - t1) / (nm - n1))
+    return float(np.median(times)) if times else float("nan")
+
+
+def gemm_gflops(X, k, repeats=3):
+    """NumPy GEMM throughput on (n, d) @ (d, k), in 64k-row blocks, GFLOP/s."""
+    C = np.ascontiguousarray(X[:k].T)
+    out = np.empty((min(65536, X.shape[0]), k), dtype=X.dtype)
+    best = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for start in range(0, X.shape[0], out.shape[0]):
+            block = X[start:start + out.shape[0]]
+            np.dot(block, C, out=out[: block.shape[0]])
+        best.append(time.perf_counter() - t0)
+    return 2.0 * X.shape[0] * X.shape[1] * k / np.median(best) / 1e9, float(np.median(best))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks lloyd", description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--extra", type=int, default=4, help="extra iterations timed per fit")
+    args = parser.parse_args(argv)
+
+    KMeans(2, n_init=1).fit(np.random.RandomState(0).rand(100, 3))  # compile outside the timing
+    rows = []
+    for name in args.cases:
+        X, k = load_case(name)
+        init = X[np.random.RandomState(0).choice(X.shape[0], k, replace=False)]
+        # warm both (JIT for this dtype/shape, page faults)
+        _fit_seconds(KMeans, X, init, 2)
+        ours = per_iteration(KMeans, X, init, args.extra, args.repeats)
+        theirs = per_iteration(SkKMeans, X, init, args.extra, args.repeats)
+        gflops, gemm_s = gemm_gflops(X, k)
+        rows.append((name, ours * 1e3, theirs * 1e3, theirs / ours, gemm_s * 1e3, gflops))
+        print(f"{name}: kmeanskit {ours * 1e3:.1f} ms/iter, scikit-learn {theirs * 1e3:.1f} ms/iter", flush=True)
+
+    print()
+    print(f"{'case':<26}{'kmeanskit ms/it':>16}{'sklearn ms/it':>15}{'speed-up':>10}{'GEMM ms':>10}{'GEMM GF/s':>11}")
+    for name, ours, theirs, ratio, gemm_ms, gflops in rows:
+        print(f"{name:<26}{ours:>16.1f}{theirs:>15.1f}{ratio:>9.2f}x{gemm_ms:>10.1f}{gflops:>11.1f}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The assignment kernels against their NumPy reference."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kmeanskit._algorithms.rows import slab_bounds
+from kmeanskit._engine.assign import (
+    assign_accumulate_csr,
+    assign_accumulate_direct,
+    assign_accumulate_from_dots,
+    weighted_sq_distances_csr,
+    weighted_sq_distances_dense,
+)
+
+from .reference import assign_accumulate
+
+
+def _problem(dtype, n=300, d=5, k=7, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
+    centers = X[rng.choice(n, k, replace=False)] + rng.normal(scale=0.1, size=(k, d)).astype(dtype)
+    return X, w, np.ascontiguousarray(centers, dtype=dtype)
+
+
+def _run(kernel, X, w, centers, bounds, update=True):
+    n, d = X.shape
+    k = centers.shape[0]
+    labels = np.full(n, -1, dtype=np.int32)
+    sq_dist = np.full(n, np.nan)
+    sums = np.zeros((len(bounds) - 1, k, d))
+    weights = np.zeros((len(bounds) - 1, k))
+    center_sq = np.einsum("ij,ij->i", centers, centers)
+    if kernel == "direct":
+        assign_accumulate_direct(X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, sums, weights, bounds, update)
+    elif kernel == "from_dots":
+        dots = X @ centers.T
+        assign_accumulate_from_dots(X, w, dots, centers, center_sq, labels, sq_dist, sums, weights, bounds, update)
+    else:
+        Xs = sp.csr_matrix(X)
+        row_sq = np.asarray(Xs.multiply(Xs).sum(axis=1), dtype=np.float64).ravel()
+        assign_accumulate_csr(Xs.data, Xs.indices, Xs.indptr, row_sq, w, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, sums, weights, bounds, update)
+    return labels, sq_dist, sums, weights
+
+
+@pytest.mark.parametrize("kernel", ["direct", "from_dots", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_slabs", [1, 3])
+def test_assign_accumulate_matches_reference(kernel, dtype, n_slabs):
+    X, w, centers = _problem(dtype)
+    if kernel == "csr":
+        X[np.abs(X) < 0.8] = 0  # make it actually sparse
+    bounds = slab_bounds(X.shape[0], n_slabs)
+    labels, sq_dist, sums, weights = _run(kernel, X, w, centers, bounds)
+    ref_labels, ref_dist, ref_sums, ref_weights = assign_accumulate(X, w, centers, bounds)
+    np.testing.assert_array_equal(labels, ref_labels)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(sq_dist, ref_dist, rtol=rtol, atol=1e-5 if kernel == "csr" else 0)
+    np.testing.assert_allclose(sums, ref_sums, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(weights, ref_weights, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kernel", ["direct", "from_dots", "csr"])
+def test_no_accumulation_when_not_updating(kernel):
+    X, w, centers = _problem(np.float64)
+    bounds = slab_bounds(X.shape[0], 2)
+    labels, _, sums, weights = _run(kernel, X, w, centers, bounds, update=False)
+    assert not sums.any() and not weights.any()
+    np.testing.assert_array_equal(labels, assign_accumulate(X, w, centers, bounds)[0])
+
+
+def test_ties_go_to_the_first_center():
+    X = np.zeros((4, 2))
+    centers = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
+    labels, *_ = _run("direct", X, np.ones(4), centers, slab_bounds(4, 1))
+    np.testing.assert_array_equal(labels, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_weighted_sq_distances(dtype):
+    X, w, centers = _problem(dtype)
+    labels = np.random.RandomState(1).randint(0, centers.shape[0], X.shape[0]).astype(np.int32)
+    bounds = slab_bounds(X.shape[0], 4)
+    X64 = X.astype(np.float64)
+    expected = [
+        (w[a:b].astype(np.float64) * ((X64[a:b] - centers[labels[a:b]].astype(np.float64)) ** 2).sum(1)).sum()
+        for a, b in zip(bounds[:-1], bounds[1:])
+    ]
+    out = np.empty(4)
+    weighted_sq_distances_dense(X, w, centers, labels, bounds, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-10 if dtype == np.float64 else 1e-5)
+    Xs = sp.csr_matrix(X)
+    row_sq = (X64**2).sum(1)
+    out_sparse = np.empty(4)
+    weighted_sq_distances_csr(
+        Xs.data, Xs.indices, Xs.indptr, row_sq, w, centers,
+        np.einsum("ij,ij->i", centers, centers).astype(np.float64), labels, bounds, out_sparse,
+    )
+    np.testing.assert_allclose(out_sparse, expected, rtol=1e-9 if dtype == np.float64 else 1e-4)

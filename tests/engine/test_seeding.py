@@ -1,0 +1,36 @@
+"""The k-means++ kernels against their NumPy reference."""
+
+import numpy as np
+import pytest
+
+from kmeanskit._algorithms.rows import slab_bounds
+from kmeanskit._engine.seeding import candidate_potentials_from_dots, update_closest_from_dots
+
+from .reference import candidate_potentials
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_candidate_potentials_match_reference(dtype):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 6)).astype(dtype)
+    w = rng.uniform(0, 3, size=500).astype(dtype)
+    closest = rng.uniform(0, 20, size=500)
+    candidates = X[[3, 70, 400]]
+    x_sq = (X.astype(np.float64) ** 2).sum(1)
+    cand_sq = (candidates.astype(np.float64) ** 2).sum(1)
+    bounds = slab_bounds(500, 3)
+    out = np.empty((3, 3))
+    candidate_potentials_from_dots(x_sq, w, closest, X @ candidates.T, cand_sq, bounds, out)
+    np.testing.assert_allclose(out.sum(0), candidate_potentials(X, w, closest, candidates), rtol=1e-5 if dtype == np.float32 else 1e-10)
+
+
+def test_update_closest_only_lowers():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4))
+    center = X[5]
+    closest = rng.uniform(0, 8, size=200)
+    before = closest.copy()
+    update_closest_from_dots((X**2).sum(1), X @ center, float(center @ center), closest)
+    expected = np.minimum(before, ((X - center) ** 2).sum(1))
+    np.testing.assert_allclose(closest, expected, rtol=1e-10, atol=1e-12)
+    assert closest[5] == pytest.approx(0.0, abs=1e-12)
