@@ -20,6 +20,36 @@ from ._algorithms.rows import DenseRows, as_rows
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
 _TRANSFORM_BLOCK_ROWS = 1 << 16
+# Past these magnitudes squared distances could overflow the dtype: the data
+# are then scaled by an exact power of two, which changes no label.
+_SAFE_MAGNITUDE = {np.dtype(np.float64): 2.0**480, np.dtype(np.float32): 2.0**50}
+_SCALED_MAGNITUDE_EXPONENT = 20
+# CSR input denser than this is clustered as a dense array: it takes no more
+# memory, runs faster, and centering keeps it accurate far from the origin.
+_DENSIFY_ABOVE = 0.5
+
+
+def _densify_if_dense(X):
+    if sp.issparse(X) and X.nnz > _DENSIFY_ABOVE * X.shape[0] * X.shape[1]:
+        return X.toarray()
+    return X
+
+
+def _abs_max(X):
+    return float(max(X.max(), -X.min())) if X.size else 0.0
+
+
+def _pow2_scale(magnitude, dtype):
+    """1.0, or the power of two that brings ``magnitude`` near 2**20 if it is too large."""
+    if not magnitude > _SAFE_MAGNITUDE[np.dtype(dtype)]:
+        return 1.0
+    return float(np.ldexp(1.0, _SCALED_MAGNITUDE_EXPONENT - int(np.frexp(magnitude)[1])))
+
+
+def _check_int_param(name, value):
+    # bool passes scikit-learn's Integral constraint but is no count.
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"The '{name}' parameter must be an int, got the bool {value!r}.")
 
 
 def _is_arraylike_not_scalar(x):
@@ -193,6 +223,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if isinstance(init, str) and init == "k-means++":
             return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
         if isinstance(init, str) and init == "random":
+            n_positive = int(np.count_nonzero(rows.w))
+            if n_positive < self.n_clusters:
+                raise ValueError(
+                    f"init='random' draws n_clusters={self.n_clusters} distinct samples with "
+                    f"probability proportional to sample_weight, but only {n_positive} samples "
+                    "have a positive weight; use init='k-means++' or fewer clusters."
+                )
             return random_rows(rows, self.n_clusters, random_state)
         centers = init(X, self.n_clusters, random_state=random_state)
         if sp.issparse(centers):
@@ -226,10 +263,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self : object
             Fitted estimator.
         """
+        for name in ("n_clusters", "max_iter", "n_init"):
+            _check_int_param(name, getattr(self, name))
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
             copy=self.copy_x, accept_large_sparse=False,
         )
+        X = _densify_if_dense(X)
         if not sp.issparse(X) and not X.flags.writeable:
             X = X.copy()  # read-only input (memmap) with copy_x=False: never write to it
         n_samples = X.shape[0]
@@ -241,14 +281,20 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         init_array = None
         if _is_arraylike_not_scalar(self.init) and not callable(self.init):
             init_array = self._validated_init_array(X)
-        tol = _tolerance(X, self.tol)
 
-        # Center dense data: distances by the GEMM identity keep their precision.
-        X_mean = None
+        # Dense data are centered (distances by the GEMM identity keep their
+        # precision) and, if huge, scaled by a power of two (no overflow).
+        X_mean, scale = None, 1.0
+        if not sp.issparse(X):
+            scale = _pow2_scale(_abs_max(X), X.dtype)
+            if scale != 1.0:
+                X *= X.dtype.type(scale)
+        tol = _tolerance(X, self.tol)
         if not sp.issparse(X):
             X_mean = X.mean(axis=0)
             X -= X_mean
             if init_array is not None:
+                init_array *= init_array.dtype.type(scale)
                 init_array -= X_mean
         rows = as_rows(X, sample_weight)
         step = LloydStep(rows, self.n_clusters)
@@ -262,15 +308,19 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             ):
                 best = run
 
-        centers = best.centers
+        centers, inertia, history = best.centers, best.inertia, best.inertia_history
         if X_mean is not None:
-            centers = centers + X_mean
-            # predict() re-centers with X_mean; make labels_ exactly what it returns.
-            recentered = centers - X_mean
+            dtype_scale = X.dtype.type(scale)
+            centers = (centers + X_mean) / dtype_scale
+            X_mean = X_mean / dtype_scale  # in the units of X, as predict() uses it
+            # predict() maps data and centers with this mean; make labels_ exactly what it returns.
+            recentered = (centers - X_mean) * dtype_scale
             if not np.array_equal(recentered, best.centers):
-                best.inertia = step(recentered, best.labels, update=False).inertia
+                inertia = step(recentered, best.labels, update=False).inertia
+            inertia, history = inertia / scale / scale, history / scale / scale  # may be inf: honest
             if not self.copy_x:
-                X += X_mean
+                X += X_mean * dtype_scale
+                X /= dtype_scale
 
         distinct = np.unique(best.labels).size
         if distinct < self.n_clusters:
@@ -284,33 +334,41 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self._X_mean = X_mean
         self._n_features_out = self.n_clusters
         self.labels_ = best.labels
-        self.inertia_ = best.inertia
+        self.inertia_ = float(inertia)
         self.n_iter_ = best.n_iter
-        self.inertia_history_ = best.inertia_history
+        self.inertia_history_ = history
         return self
 
     # -------------------------------------------------------------- inference
     def _check_test_data(self, X):
         check_is_fitted(self)
-        return validate_data(
+        X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=self.cluster_centers_.dtype,
             order="C", accept_large_sparse=False,
         )
+        return _densify_if_dense(X)
 
     def _rows_and_centers(self, X, sample_weight):
-        """Rows shifted by the training mean (block by block) and shifted centers."""
+        """Rows mapped as in fit (block by block, X is not copied) and mapped centers.
+
+        Returns the rows, the mapped centers and the scale (distances in the
+        mapped space are ``scale`` times the true ones).
+        """
         centers = self.cluster_centers_
         if sp.issparse(X) or self._X_mean is None:
-            return as_rows(X, sample_weight), centers
+            return as_rows(X, sample_weight), centers, 1.0
         shift = self._X_mean.astype(X.dtype, copy=False)
-        return DenseRows(X, sample_weight, shift=shift), centers - shift
+        magnitude = max(_abs_max(centers - shift), _abs_max(X) + _abs_max(shift))
+        scale = _pow2_scale(magnitude, X.dtype)
+        mapped = (centers - shift) * X.dtype.type(scale)
+        return DenseRows(X, sample_weight, shift=shift, scale=scale), mapped, scale
 
     def _assign(self, X, sample_weight=None):
         w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)
-        rows, centers = self._rows_and_centers(X, w)
+        rows, centers, scale = self._rows_and_centers(X, w)
         labels = np.empty(X.shape[0], dtype=np.int32)
         assignment = LloydStep(rows, self.n_clusters)(centers, labels, update=False)
-        return labels, assignment.inertia
+        return labels, assignment.inertia / scale / scale
 
     def predict(self, X):
         """Index of the closest cluster center for each sample.
@@ -342,10 +400,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         X_new : ndarray of shape (n_samples, n_clusters), X's dtype
         """
         X = self._check_test_data(X)
-        rows, centers = self._rows_and_centers(X, None)
+        rows, centers, scale = self._rows_and_centers(X, None)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):
             out[start:stop] = euclidean_distances(Xb, centers)
+        if scale != 1.0:
+            out /= X.dtype.type(scale)
         return out
 
     def fit_transform(self, X, y=None, sample_weight=None):
@@ -435,7 +495,7 @@ def kmeans_plusplus(
     indices : ndarray of shape (n_clusters,)
         Their row indices in X.
     """
-    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C")
+    X = _densify_if_dense(check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C"))
     if X.shape[0] < n_clusters:
         raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
     if x_squared_norms is not None and np.shape(x_squared_norms) != (X.shape[0],):
@@ -447,7 +507,9 @@ def kmeans_plusplus(
     if sp.issparse(X):
         rows = as_rows(X, sample_weight)
     else:
-        rows = DenseRows(X, sample_weight, shift=X.mean(axis=0))
+        scale = _pow2_scale(_abs_max(X), X.dtype)
+        shift = X.mean(axis=0) if scale == 1.0 else (X * X.dtype.type(scale)).mean(axis=0) / X.dtype.type(scale)
+        rows = DenseRows(X, sample_weight, shift=shift, scale=scale)
     _, indices = kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials)
     centers = X[indices].toarray() if sp.issparse(X) else X[indices]
     return centers, indices

@@ -71,7 +71,7 @@ class LloydStep:
         elif self.use_blas:
             block_rows = max(1024, DOTS_BLOCK_VALUES // k)
         else:
-            block_rows = n if rows.shift is None else SHIFTED_BLOCK_ROWS
+            block_rows = n if rows.is_view else SHIFTED_BLOCK_ROWS
         self.block_rows = max(1, min(block_rows, n))
         slabs = n_slabs(self.block_rows, 8 * k * d)
         self._sums = np.zeros((slabs, k, d))

@@ -32,6 +32,8 @@ def update_centers(rows, centers, labels, sq_dist, assignment):
     An empty cluster takes the row farthest from its assigned center (among
     rows of positive weight), which is removed from its old cluster's sums, as
     scikit-learn does; several empty clusters take the next farthest rows.
+    Rows whose distance is at rounding level (duplicates of their center) are
+    never moved: that gains nothing and would make labels cycle forever.
     A cluster left with no weight keeps its previous center (never NaN).
 
     Returns
@@ -41,8 +43,12 @@ def update_centers(rows, centers, labels, sq_dist, assignment):
     """
     sums, weights = assignment.sums, assignment.weights
     empty = np.flatnonzero(weights == 0)
+    n_relocated = 0
     if empty.size:
-        dist = np.where(rows.w > 0, sq_dist, -np.inf)
+        centers64 = centers.astype(np.float64)
+        center_sq = np.einsum("ij,ij->i", centers64, centers64)
+        noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
+        dist = np.where((rows.w > 0) & (sq_dist > noise), sq_dist, -np.inf)
         n_far = min(empty.size, dist.size)
         far = np.argpartition(dist, dist.size - n_far)[dist.size - n_far:]
         # Farthest first, ties by row index: independent of argpartition's order.
@@ -57,10 +63,11 @@ def update_centers(rows, centers, labels, sq_dist, assignment):
             weights[old] -= wi
             sums[cluster] = wi * x
             weights[cluster] = wi
+            n_relocated += 1
     new_centers = np.array(centers, dtype=rows.dtype, copy=True)
     filled = weights > 0
     new_centers[filled] = sums[filled] / weights[filled, None]
-    return new_centers, int(empty.size)
+    return new_centers, n_relocated
 
 
 def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):

@@ -35,31 +35,47 @@ def slab_bounds(n_rows, slabs):
 
 
 class DenseRows:
-    """C-contiguous dense rows, optionally shifted by ``shift`` block by block.
+    """C-contiguous dense rows, optionally mapped to ``(x - shift) * scale`` per block.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64, C order
-        Already centered (``shift=None``), or raw data to center per block.
+        Ready to use (no shift, scale 1), or raw data to map block by block.
     sample_weight : ndarray of shape (n_samples,), X's dtype
     shift : ndarray of shape (n_features,) or None
         Subtracted from each block as it is produced (prediction on new data
         with the training mean), so the whole of X is never copied.
+    scale : float, default=1.0
+        A power of two (exact) that keeps squared distances from overflowing.
     """
 
     sparse = False
 
-    def __init__(self, X, sample_weight, shift=None):
+    def __init__(self, X, sample_weight, shift=None, scale=1.0):
+        # Exact squared distances of X's dtype: duplicates sit at eps**2 level.
+        self.sq_dist_rel_noise = 16 * np.finfo(X.dtype).eps ** 2
         self.X = X
         self.w = sample_weight
         self.shift = shift
+        self.scale = scale
         self.n, self.d = X.shape
         self.dtype = X.dtype
         self._x_sq = None
 
+    @property
+    def is_view(self):
+        """Whether blocks are views of X (no per-block copy)."""
+        return self.shift is None and self.scale == 1.0
+
+    def _map(self, rows):
+        if self.shift is not None:
+            rows = rows - self.shift
+        if self.scale != 1.0:
+            rows = rows * self.dtype.type(self.scale)
+        return rows
+
     def block(self, start, stop):
-        Xb = self.X[start:stop]
-        return Xb if self.shift is None else Xb - self.shift
+        return self._map(self.X[start:stop])
 
     def blocks(self, block_rows):
         """Yield ``(start, stop, X_block)`` over all rows."""
@@ -80,8 +96,7 @@ class DenseRows:
 
     def take(self, indices):
         """Rows ``indices`` as a dense (len(indices), d) array of X's dtype."""
-        rows = self.X[indices]
-        return rows if self.shift is None else rows - self.shift
+        return self._map(self.X[indices])
 
     def row(self, i):
         return self.take([i])[0].astype(np.float64)
@@ -91,9 +106,11 @@ class CsrRows:
     """CSR rows (never centered: that would densify them)."""
 
     sparse = True
-    shift = None
+    is_view = True
 
     def __init__(self, X, sample_weight):
+        # Squared distances by the GEMM identity in float64: eps-level noise.
+        self.sq_dist_rel_noise = 16 * max(np.finfo(X.dtype).eps ** 2, np.finfo(np.float64).eps)
         self.X = X
         self.w = sample_weight
         self.n, self.d = X.shape
@@ -123,8 +140,8 @@ class CsrRows:
         return self.take([i])[0].astype(np.float64)
 
 
-def as_rows(X, sample_weight, shift=None):
+def as_rows(X, sample_weight, shift=None, scale=1.0):
     """Wrap validated X (dense C-ordered or CSR) for the algorithms."""
     if sp.issparse(X):
         return CsrRows(X, sample_weight)
-    return DenseRows(X, sample_weight, shift)
+    return DenseRows(X, sample_weight, shift, scale)
