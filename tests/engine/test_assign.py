@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 from kmeanskit._algorithms.rows import slab_bounds
 from kmeanskit._engine.assign import (
+    assign_accumulate_chunked_gemm,
     assign_accumulate_csr,
     assign_accumulate_direct,
     assign_accumulate_from_dots,
@@ -34,6 +35,8 @@ def _run(kernel, X, w, centers, bounds, update=True):
     center_sq = np.einsum("ij,ij->i", centers, centers)
     if kernel == "direct":
         assign_accumulate_direct(X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, sums, weights, bounds, update)
+    elif kernel == "chunked":
+        assign_accumulate_chunked_gemm(X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, sums, weights, bounds, 16, update)
     elif kernel == "from_dots":
         dots = X @ centers.T
         assign_accumulate_from_dots(X, w, dots, centers, center_sq, labels, sq_dist, sums, weights, bounds, update)
@@ -44,7 +47,7 @@ def _run(kernel, X, w, centers, bounds, update=True):
     return labels, sq_dist, sums, weights
 
 
-@pytest.mark.parametrize("kernel", ["direct", "from_dots", "csr"])
+@pytest.mark.parametrize("kernel", ["direct", "chunked", "from_dots", "csr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_slabs", [1, 3])
 def test_assign_accumulate_matches_reference(kernel, dtype, n_slabs):
@@ -61,7 +64,7 @@ def test_assign_accumulate_matches_reference(kernel, dtype, n_slabs):
     np.testing.assert_allclose(weights, ref_weights, rtol=1e-12)
 
 
-@pytest.mark.parametrize("kernel", ["direct", "from_dots", "csr"])
+@pytest.mark.parametrize("kernel", ["direct", "chunked", "from_dots", "csr"])
 def test_no_accumulation_when_not_updating(kernel):
     X, w, centers = _problem(np.float64)
     bounds = slab_bounds(X.shape[0], 2)

@@ -15,6 +15,24 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from kmeanskit import KMeans, k_means, kmeans_plusplus
+from kmeanskit._algorithms import lloyd
+
+
+@pytest.fixture(params=["direct", "chunked", "blocks"])
+def kernel_path(request, monkeypatch):
+    """Run a test once with each dense assignment path (forced on small data)."""
+    never = 1 << 62
+    if request.param == "direct":
+        monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", never)
+        monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", never)
+    elif request.param == "chunked":
+        monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", 1)
+        monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", never)
+        monkeypatch.setattr(lloyd, "CHUNK_ROWS", 7)  # several chunks per slab, a ragged last one
+    else:
+        monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", 1)
+        monkeypatch.setattr(lloyd, "DOTS_BLOCK_VALUES", 1 << 14)  # several blocks
+    return request.param
 
 
 def _blobs(n=3000, d=6, k=5, seed=0, dtype=np.float64):
@@ -27,13 +45,13 @@ def _datasets():
         "blobs": (_blobs()[0], 5),
         "iris": (load_iris().data, 3),
         "digits": (load_digits().data, 10),
-        "blobs-wide": (_blobs(n=2000, d=40, k=12, seed=1)[0], 12),  # BLAS path
+        "blobs-wide": (_blobs(n=2000, d=40, k=12, seed=1)[0], 12),
     }
 
 
 @pytest.mark.parametrize("name", ["blobs", "iris", "digits", "blobs-wide"])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_same_result_as_sklearn_lloyd_from_same_init(name, seed):
+def test_same_result_as_sklearn_lloyd_from_same_init(name, seed, kernel_path):
     X, k = _datasets()[name]
     init = X[np.random.RandomState(seed).choice(X.shape[0], k, replace=False)]
     ours = KMeans(k, init=init, n_init=1, algorithm="lloyd").fit(X)
@@ -91,9 +109,9 @@ def test_k_means_function():
     assert len(k_means(X, 5, random_state=0)) == 3
 
 
-@pytest.mark.parametrize("d", [4, 40])  # direct kernel and BLAS path
+@pytest.mark.parametrize("d", [4, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_bitwise_identical_across_thread_counts(d, dtype):
+def test_bitwise_identical_across_thread_counts(d, dtype, kernel_path):
     X, _ = _blobs(n=20000, d=d, k=9, dtype=dtype)
     w = np.random.RandomState(0).uniform(0.5, 2, size=X.shape[0])
     results = []
@@ -241,3 +259,11 @@ def test_n_init_keeps_the_best_run():
     single = [KMeans(10, init="random", n_init=1, random_state=s).fit(X).inertia_ for s in range(5)]
     best = KMeans(10, init="random", n_init=10, random_state=0).fit(X).inertia_
     assert best <= np.median(single)
+
+
+def test_kernel_path_fixture_selects_the_path(kernel_path):
+    from kmeanskit._algorithms.rows import DenseRows
+
+    X = np.zeros((100, 40))
+    step = lloyd.LloydStep(DenseRows(X, np.ones(100)), 12)
+    assert step.path == kernel_path

@@ -4,12 +4,15 @@ One ``LloydStep`` is built per fit and reused across iterations and restarts,
 so its buffers (per-slab sums, distances, the BLAS output block) are allocated
 once. Which kernel runs is decided here, from the data's shape:
 
-- small ``d``: ``assign_accumulate_direct`` computes the dot products itself,
-  vectorised over the k centers; BLAS would spend its time writing and
-  re-reading a (b, k) block that costs more than the products.
-- larger ``d``: BLAS computes ``dots = X_block @ centers.T`` for a block of rows
-  (all cores), then ``assign_accumulate_from_dots`` reduces it (all cores). The
-  two never run at once, so BLAS and numba threads do not oversubscribe.
+- small ``d`` (``"direct"``): ``assign_accumulate_direct`` computes the dot
+  products itself, vectorised over the k centers.
+- moderate ``d * k`` (``"chunked"``): ``assign_accumulate_chunked_gemm`` calls
+  BLAS on 256-row chunks inside each slab, so the dots stay in cache and are
+  reduced at once (what scikit-learn does too).
+- large ``d * k`` (``"blocks"``): BLAS computes ``dots = X_block @ centers.T``
+  for a large block of rows on all cores, then ``assign_accumulate_from_dots``
+  reduces it on all cores. Per-chunk BLAS calls lose here: chunks that large
+  make each BLAS call multi-threaded inside the numba threads.
 - CSR: ``assign_accumulate_csr``, sparse rows against dense centers.
 """
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._engine.assign import (
+    assign_accumulate_chunked_gemm,
     assign_accumulate_csr,
     assign_accumulate_direct,
     assign_accumulate_from_dots,
@@ -28,11 +32,23 @@ from .rows import n_slabs, slab_bounds
 
 __all__ = ["Assignment", "LloydStep"]
 
-# Below this many features the direct kernel beats BLAS + reduction
-# (benchmarks/lloyd_iteration.py, see the table in README.md).
-BLAS_MIN_FEATURES = 16
-# Rows per BLAS block are chosen so the (b, k) dots block holds this many values.
-DOTS_BLOCK_VALUES = 1 << 22
+# Which dense kernel runs (ms per assignment pass, measured here with
+# benchmarks and /tmp experiments summarised in README.md):
+#   shape (n x d, k, dtype)    direct  chunked  blocks
+#   273k x 3, k=64, f64           22       22      72
+#   200k x 8, k=32, f64           14       12       -
+#   200k x 16, k=64, f32          31       35       -
+#   200k x 32, k=100, f64        122       85     127
+#   200k x 32, k=100, f32         73       39      96
+#   300k x 64, k=128, f32        244      204     236
+#   300k x 128, k=256, f32         -      860     560
+CHUNKED_MIN_FEATURES = 24
+BLOCKS_MIN_PRODUCT = 16384  # d * k
+CHUNK_ROWS = 256
+# Rows per BLAS block: the (b, k) dots block holds this many values. Smaller
+# blocks lose more to BLAS and numba threads handing the cores over (measured
+# on 300k x 128, k=256 f32: 4k rows 1180 ms, 16k 680 ms, 64k 560 ms, 128k 540 ms).
+DOTS_BLOCK_VALUES = 1 << 24
 # Rows per block when a dense block has to be shifted (copied) first.
 SHIFTED_BLOCK_ROWS = 1 << 16
 
@@ -65,20 +81,27 @@ class LloydStep:
         self.rows = rows
         self.n_clusters = k = n_clusters
         n, d = rows.n, rows.d
-        self.use_blas = not rows.sparse and d >= BLAS_MIN_FEATURES
         if rows.sparse:
-            block_rows = n
-        elif self.use_blas:
-            block_rows = max(1024, DOTS_BLOCK_VALUES // k)
+            self.path = "csr"
+        elif d * k >= BLOCKS_MIN_PRODUCT:
+            self.path = "blocks"
+        elif d >= CHUNKED_MIN_FEATURES:
+            self.path = "chunked"
         else:
-            block_rows = n if rows.is_view else SHIFTED_BLOCK_ROWS
+            self.path = "direct"
+        if self.path == "blocks":
+            block_rows = max(1024, DOTS_BLOCK_VALUES // k)
+        elif rows.is_view:
+            block_rows = n
+        else:
+            block_rows = SHIFTED_BLOCK_ROWS
         self.block_rows = max(1, min(block_rows, n))
         slabs = n_slabs(self.block_rows, 8 * k * d)
         self._sums = np.zeros((slabs, k, d))
         self._weight_sums = np.zeros((slabs, k))
         self._bounds = {}
         self.sq_dist = np.empty(n)
-        self._dots = np.empty((self.block_rows, k), dtype=rows.dtype) if self.use_blas else None
+        self._dots = np.empty((self.block_rows, k), dtype=rows.dtype) if self.path == "blocks" else None
 
     def _slabs(self, n_rows):
         bounds = self._bounds.get(n_rows)
@@ -112,12 +135,17 @@ class LloydStep:
         for start, stop, Xb in rows.blocks(self.block_rows):
             bounds = self._slabs(stop - start)
             wb, lb, db = rows.w[start:stop], labels[start:stop], self.sq_dist[start:stop]
-            if rows.sparse:
+            if self.path == "csr":
                 assign_accumulate_csr(
                     Xb.data, Xb.indices, Xb.indptr, rows.x_sq[start:stop], wb, centers_t,
                     center_sq, lb, db, self._sums, self._weight_sums, bounds, update,
                 )
-            elif self.use_blas:
+            elif self.path == "chunked":
+                assign_accumulate_chunked_gemm(
+                    Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
+                    self._weight_sums, bounds, CHUNK_ROWS, update,
+                )
+            elif self.path == "blocks":
                 dots = np.dot(Xb, centers_t, out=self._dots[: stop - start])
                 assign_accumulate_from_dots(
                     Xb, wb, dots, centers, center_sq, lb, db, self._sums,

@@ -13,14 +13,16 @@ origin. The distance to the chosen center is then recomputed exactly, in
 float64, because it feeds the inertia and the empty-cluster relocation.
 
 Naming: ``*_direct`` kernels compute the dot products themselves (small d),
-``*_from_dots`` kernels take ``dots = X_block @ centers.T`` from BLAS (large d·k),
-``*_csr`` kernels read a CSR block.
+``*_chunked_gemm`` kernels call BLAS on small chunks of rows inside each slab
+(moderate d·k), ``*_from_dots`` kernels take ``dots = X_block @ centers.T``
+from a BLAS call on a large block (large d·k), ``*_csr`` kernels read CSR rows.
 """
 
 import numpy as np
 from numba import njit, prange
 
 __all__ = [
+    "assign_accumulate_chunked_gemm",
     "assign_accumulate_direct",
     "assign_accumulate_from_dots",
     "assign_accumulate_csr",
@@ -89,6 +91,51 @@ def assign_accumulate_direct(
                 _add_row(X[i], w[i], best, sums[s], weight_sums[s])
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _argmin_from_dots(center_sq, dots_row):
+    """First index of the smallest ``|c_j|^2 - 2 x.c_j``, in the dots' dtype."""
+    best = 0
+    best_score = center_sq[0] - (dots_row[0] + dots_row[0])
+    for j in range(1, center_sq.shape[0]):
+        score = center_sq[j] - (dots_row[j] + dots_row[j])
+        if score < best_score:
+            best_score = score
+            best = j
+    return best
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def assign_accumulate_chunked_gemm(
+    X, w, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums,
+    slab_bounds, chunk_rows, update,
+):
+    """As :func:`assign_accumulate_direct`, with BLAS dot products per chunk.
+
+    Each slab walks its rows in chunks of ``chunk_rows``; a chunk's dots
+    (chunk_rows x k) are computed by one BLAS call into a buffer small enough
+    to stay in cache, then reduced at once. Chunks are small enough that BLAS
+    runs them on the calling thread (no oversubscription).
+
+    IN     chunk_rows   int, rows per BLAS call
+    (all other arguments as in :func:`assign_accumulate_direct`)
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_clusters = centers.shape[0]
+    for s in prange(n_slabs):
+        buffer = np.empty((chunk_rows, n_clusters), dtype=X.dtype)
+        for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
+            stop = min(start + chunk_rows, slab_bounds[s + 1])
+            dots = buffer[: stop - start]
+            np.dot(X[start:stop], centers_t, dots)
+            for r in range(stop - start):
+                i = start + r
+                best = _argmin_from_dots(center_sq, dots[r])
+                labels[i] = best
+                sq_dist[i] = _exact_sq_dist(X[i], centers[best])
+                if update:
+                    _add_row(X[i], w[i], best, sums[s], weight_sums[s])
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def assign_accumulate_from_dots(
     X, w, dots, centers, center_sq, labels, sq_dist, sums, weight_sums,
@@ -100,16 +147,9 @@ def assign_accumulate_from_dots(
     (all other arguments as in :func:`assign_accumulate_direct`)
     """
     n_slabs = slab_bounds.shape[0] - 1
-    n_clusters = centers.shape[0]
     for s in prange(n_slabs):
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            best = 0
-            best_score = center_sq[0] - (dots[i, 0] + dots[i, 0])
-            for j in range(1, n_clusters):
-                score = center_sq[j] - (dots[i, j] + dots[i, j])
-                if score < best_score:
-                    best_score = score
-                    best = j
+            best = _argmin_from_dots(center_sq, dots[i])
             labels[i] = best
             sq_dist[i] = _exact_sq_dist(X[i], centers[best])
             if update:
