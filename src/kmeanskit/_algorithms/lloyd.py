@@ -29,6 +29,7 @@ from .._engine.assign import (
     weighted_sq_distances_dense,
 )
 from .rows import n_slabs, slab_bounds
+from .threads import single_threaded_blas
 
 __all__ = ["Assignment", "LloydStep"]
 
@@ -141,10 +142,11 @@ class LloydStep:
                     center_sq, lb, db, self._sums, self._weight_sums, bounds, update,
                 )
             elif self.path == "chunked":
-                assign_accumulate_chunked_gemm(
-                    Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
-                    self._weight_sums, bounds, CHUNK_ROWS, update,
-                )
+                with single_threaded_blas():
+                    assign_accumulate_chunked_gemm(
+                        Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
+                        self._weight_sums, bounds, CHUNK_ROWS, update,
+                    )
             elif self.path == "blocks":
                 dots = np.dot(Xb, centers_t, out=self._dots[: stop - start])
                 assign_accumulate_from_dots(

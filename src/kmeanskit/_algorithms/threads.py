@@ -1,0 +1,25 @@
+"""Thread control for BLAS calls made from inside numba's parallel regions."""
+
+from functools import lru_cache
+
+__all__ = ["single_threaded_blas"]
+
+
+@lru_cache(maxsize=1)
+def _controller():
+    # numba's np.dot calls SciPy's BLAS: load it before the controller takes
+    # its (one-time) inventory of BLAS libraries.
+    import scipy.linalg.cython_blas  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Context manager: every BLAS library on one thread while it is active.
+
+    Each numba thread makes its own small BLAS calls; a multi-threaded BLAS
+    would put 2 x n_threads threads on the cores (measured: 144 ms instead of
+    85 ms per pass on 200k x 32, k=100). The limit costs about 0.1 ms.
+    """
+    return _controller().limit(limits=1, user_api="blas")
