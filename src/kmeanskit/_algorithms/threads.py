@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-__all__ = ["single_threaded_blas"]
+__all__ = ["background", "single_threaded_blas"]
 
 
 @lru_cache(maxsize=1)
@@ -23,3 +23,15 @@ def single_threaded_blas():
     85 ms per pass on 200k x 32, k=100). The limit costs about 0.1 ms.
     """
     return _controller().limit(limits=1, user_api="blas")
+
+
+@lru_cache(maxsize=1)
+def background():
+    """One worker thread (made on first use) to overlap numba kernels with BLAS.
+
+    Both release the GIL. Work is submitted one item at a time and waited for
+    in order, so results do not depend on timing.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmeanskit")
