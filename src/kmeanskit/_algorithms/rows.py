@@ -34,7 +34,21 @@ def slab_bounds(n_rows, slabs):
     return (np.arange(slabs + 1, dtype=np.int64) * n_rows) // slabs
 
 
-class DenseRows:
+class _Rows:
+    """What both row views share: blocks of rows and single dense rows."""
+
+    def blocks(self, block_rows):
+        """Yield ``(start, stop, X_block)`` over all rows."""
+        for start in range(0, self.n, block_rows):
+            stop = min(start + block_rows, self.n)
+            yield start, stop, self.block(start, stop)
+
+    def row(self, i):
+        """Row ``i`` as a dense float64 vector."""
+        return self.take([i])[0].astype(np.float64)
+
+
+class DenseRows(_Rows):
     """C-contiguous dense rows, optionally mapped to ``(x - shift) * scale`` per block.
 
     Parameters
@@ -77,12 +91,6 @@ class DenseRows:
     def block(self, start, stop):
         return self._map(self.X[start:stop])
 
-    def blocks(self, block_rows):
-        """Yield ``(start, stop, X_block)`` over all rows."""
-        for start in range(0, self.n, block_rows):
-            stop = min(start + block_rows, self.n)
-            yield start, stop, self.block(start, stop)
-
     @property
     def x_sq(self):
         """Squared norms of the (shifted) rows, float64."""
@@ -98,11 +106,8 @@ class DenseRows:
         """Rows ``indices`` as a dense (len(indices), d) array of X's dtype."""
         return self._map(self.X[indices])
 
-    def row(self, i):
-        return self.take([i])[0].astype(np.float64)
 
-
-class CsrRows:
+class CsrRows(_Rows):
     """CSR rows (never centered: that would densify them)."""
 
     sparse = True
@@ -120,11 +125,6 @@ class CsrRows:
     def block(self, start, stop):
         return self.X[start:stop]
 
-    def blocks(self, block_rows):
-        for start in range(0, self.n, block_rows):
-            stop = min(start + block_rows, self.n)
-            yield start, stop, self.block(start, stop)
-
     @property
     def x_sq(self):
         if self._x_sq is None:
@@ -135,9 +135,6 @@ class CsrRows:
 
     def take(self, indices):
         return self.X[indices].toarray()
-
-    def row(self, i):
-        return self.take([i])[0].astype(np.float64)
 
 
 def as_rows(X, sample_weight, shift=None, scale=1.0):

@@ -48,6 +48,15 @@ def _exact_sq_dist(x, c):
     return acc
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _record(X, w, i, best, centers, labels, sq_dist, sums_s, wsums_s, update):
+    """Store row i's label and exact distance; add it to its slab's sums."""
+    labels[i] = best
+    sq_dist[i] = _exact_sq_dist(X[i], centers[best])
+    if update:
+        _add_row(X[i], w[i], best, sums_s, wsums_s)
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def assign_accumulate_direct(
     X, w, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums,
@@ -85,10 +94,7 @@ def assign_accumulate_direct(
                 if scores[j] < best_score:
                     best_score = scores[j]
                     best = j
-            labels[i] = best
-            sq_dist[i] = _exact_sq_dist(X[i], centers[best])
-            if update:
-                _add_row(X[i], w[i], best, sums[s], weight_sums[s])
+            _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -130,10 +136,7 @@ def assign_accumulate_chunked_gemm(
             for r in range(stop - start):
                 i = start + r
                 best = _argmin_from_dots(center_sq, dots[r])
-                labels[i] = best
-                sq_dist[i] = _exact_sq_dist(X[i], centers[best])
-                if update:
-                    _add_row(X[i], w[i], best, sums[s], weight_sums[s])
+                _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -150,10 +153,7 @@ def assign_accumulate_from_dots(
     for s in prange(n_slabs):
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             best = _argmin_from_dots(center_sq, dots[i])
-            labels[i] = best
-            sq_dist[i] = _exact_sq_dist(X[i], centers[best])
-            if update:
-                _add_row(X[i], w[i], best, sums[s], weight_sums[s])
+            _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
 
 
 @njit(cache=True, parallel=True, nogil=True)
