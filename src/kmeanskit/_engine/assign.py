@@ -49,6 +49,17 @@ def _exact_sq_dist(x, c):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _first_argmin(scores):
+    best = 0
+    best_score = scores[0]
+    for j in range(1, scores.shape[0]):
+        if scores[j] < best_score:
+            best_score = scores[j]
+            best = j
+    return best
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _record(X, w, i, best, centers, labels, sq_dist, sums_s, wsums_s, update):
     """Store row i's label and exact distance; add it to its slab's sums."""
     labels[i] = best
@@ -88,12 +99,7 @@ def assign_accumulate_direct(
                 two_x = X[i, f] + X[i, f]  # stays in X's dtype
                 for j in range(n_clusters):
                     scores[j] -= two_x * centers_t[f, j]
-            best = 0
-            best_score = scores[0]
-            for j in range(1, n_clusters):
-                if scores[j] < best_score:
-                    best_score = scores[j]
-                    best = j
+            best = _first_argmin(scores)
             _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
 
 
@@ -182,12 +188,7 @@ def assign_accumulate_csr(
                 f = indices[p]
                 for j in range(n_clusters):
                     scores[j] -= two_x * centers_t[f, j]
-            best = 0
-            best_score = scores[0]
-            for j in range(1, n_clusters):
-                if scores[j] < best_score:
-                    best_score = scores[j]
-                    best = j
+            best = _first_argmin(scores)
             labels[i] = best
             dot = 0.0
             for p in range(indptr[i], indptr[i + 1]):
