@@ -50,13 +50,30 @@ def _exact_sq_dist(x, c):
 
 @njit(cache=True, nogil=True, inline="always")
 def _first_argmin(scores):
-    best = 0
-    best_score = scores[0]
-    for j in range(1, scores.shape[0]):
-        if scores[j] < best_score:
-            best_score = scores[j]
-            best = j
-    return best
+    """First index of the minimum of a finite vector.
+
+    Eight independent running minima (vectorisable, no serial chain of
+    branches), then the first index holding the minimum.
+    """
+    k = scores.shape[0]
+    k8 = k - k % 8
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = scores[0]
+    for j in range(0, k8, 8):
+        m0 = min(m0, scores[j])
+        m1 = min(m1, scores[j + 1])
+        m2 = min(m2, scores[j + 2])
+        m3 = min(m3, scores[j + 3])
+        m4 = min(m4, scores[j + 4])
+        m5 = min(m5, scores[j + 5])
+        m6 = min(m6, scores[j + 6])
+        m7 = min(m7, scores[j + 7])
+    m = min(min(min(m0, m1), min(m2, m3)), min(min(m4, m5), min(m6, m7)))
+    for j in range(k8, k):
+        m = min(m, scores[j])
+    for j in range(k):
+        if scores[j] == m:
+            return j
+    return 0
 
 
 @njit(cache=True, nogil=True, inline="always")
