@@ -101,3 +101,14 @@ def test_weighted_sq_distances(dtype):
         np.einsum("ij,ij->i", centers, centers).astype(np.float64), labels, bounds, out_sparse,
     )
     np.testing.assert_allclose(out_sparse, expected, rtol=1e-9 if dtype == np.float64 else 1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matmul_into(dtype):
+    from kmeanskit._engine.blas import matmul_into
+
+    rng = np.random.RandomState(0)
+    a, b = rng.normal(size=(50, 7)).astype(dtype), rng.normal(size=(7, 9)).astype(dtype)
+    out = np.empty((50, 9), dtype=dtype)
+    matmul_into(a, b, out)
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)

@@ -28,6 +28,7 @@ from .._engine.assign import (
     weighted_sq_distances_csr,
     weighted_sq_distances_dense,
 )
+from .._engine.blas import matmul_into
 from .rows import n_slabs, slab_bounds
 from .threads import background, single_threaded_blas
 
@@ -152,7 +153,8 @@ class LloydStep:
                         self._weight_sums, bounds, CHUNK_ROWS, update,
                     )
             elif self.path == "blocks":
-                dots = np.dot(Xb, centers_t, out=self._dots[index % 2][: stop - start])
+                dots = self._dots[index % 2][: stop - start]
+                matmul_into(Xb, centers_t, dots)
                 if pending is not None:
                     pending.result()  # blocks are reduced in order: deterministic sums
                 pending = background().submit(
