@@ -121,16 +121,14 @@ def assign_accumulate_direct(
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _argmin_from_dots(center_sq, dots_row):
-    """First index of the smallest ``|c_j|^2 - 2 x.c_j``, in the dots' dtype."""
-    best = 0
-    best_score = center_sq[0] - (dots_row[0] + dots_row[0])
-    for j in range(1, center_sq.shape[0]):
-        score = center_sq[j] - (dots_row[j] + dots_row[j])
-        if score < best_score:
-            best_score = score
-            best = j
-    return best
+def _argmin_from_dots(center_sq, dots_row, scores):
+    """First index of the smallest ``|c_j|^2 - 2 x.c_j``, in the dots' dtype.
+
+    INOUT scores (k,) scratch
+    """
+    for j in range(center_sq.shape[0]):
+        scores[j] = center_sq[j] - (dots_row[j] + dots_row[j])
+    return _first_argmin(scores)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -152,13 +150,14 @@ def assign_accumulate_chunked_gemm(
     n_clusters = centers.shape[0]
     for s in prange(n_slabs):
         buffer = np.empty((chunk_rows, n_clusters), dtype=X.dtype)
+        scores = np.empty(n_clusters, dtype=X.dtype)
         for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
             stop = min(start + chunk_rows, slab_bounds[s + 1])
             dots = buffer[: stop - start]
             np.dot(X[start:stop], centers_t, dots)
             for r in range(stop - start):
                 i = start + r
-                best = _argmin_from_dots(center_sq, dots[r])
+                best = _argmin_from_dots(center_sq, dots[r], scores)
                 _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
 
 
@@ -174,8 +173,9 @@ def assign_accumulate_from_dots(
     """
     n_slabs = slab_bounds.shape[0] - 1
     for s in prange(n_slabs):
+        scores = np.empty(center_sq.shape[0], dtype=dots.dtype)
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            best = _argmin_from_dots(center_sq, dots[i])
+            best = _argmin_from_dots(center_sq, dots[i], scores)
             _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
 
 
