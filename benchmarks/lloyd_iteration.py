@@ -3,7 +3,9 @@
 Per-iteration time is measured through the public API as the difference between
 a fit with ``max_iter=1 + m`` and one with ``max_iter=1`` (``tol=0``), divided by
 the extra iterations actually run, so validation, centering and the final
-inertia pass cancel out. Medians over ``--repeats`` runs. Also prints NumPy's
+inertia pass cancel out. The two libraries are measured alternately in each
+repeat (this machine is shared and its speed drifts); the table gives medians
+over ``--repeats`` and the median of the per-repeat ratios. Also prints NumPy's
 GEMM throughput on the same product shape, for context.
 
 Run: ``python -m benchmarks lloyd [--cases NAME ...] [--repeats R]``.
@@ -28,15 +30,11 @@ def _fit_seconds(cls, X, init, max_iter):
     return time.perf_counter() - t0, km.n_iter_
 
 
-def per_iteration(cls, X, init, extra, repeats):
-    """Median seconds per Lloyd iteration of estimator class ``cls``."""
-    times = []
-    for _ in range(repeats):
-        t1, n1 = _fit_seconds(cls, X, init, 1)
-        tm, nm = _fit_seconds(cls, X, init, 1 + extra)
-        if nm > n1:
-            times.append((tm - t1) / (nm - n1))
-    return float(np.median(times)) if times else float("nan")
+def per_iteration(cls, X, init, extra):
+    """Seconds per Lloyd iteration of estimator class ``cls`` (one measurement)."""
+    t1, n1 = _fit_seconds(cls, X, init, 1)
+    tm, nm = _fit_seconds(cls, X, init, 1 + extra)
+    return (tm - t1) / (nm - n1) if nm > n1 else float("nan")
 
 
 def gemm_gflops(X, k, repeats=3):
@@ -56,8 +54,10 @@ def gemm_gflops(X, k, repeats=3):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks lloyd", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--extra", type=int, default=4, help="extra iterations timed per fit")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--seconds", type=float, default=1.0, help="about how long each timed fit runs (sets m)"
+    )
     args = parser.parse_args(argv)
     # One or two iterations from random rows can leave a cluster empty: expected here.
     warnings.filterwarnings("ignore", message="Number of distinct clusters")
@@ -67,13 +67,23 @@ def main(argv=None):
     for name in args.cases:
         X, k = load_case(name)
         init = X[np.random.RandomState(0).choice(X.shape[0], k, replace=False)]
-        # warm both (JIT for this dtype/shape, page faults)
-        _fit_seconds(KMeans, X, init, 2)
-        ours = per_iteration(KMeans, X, init, args.extra, args.repeats)
-        theirs = per_iteration(SkKMeans, X, init, args.extra, args.repeats)
+        # warm both (JIT for this dtype/shape, page faults) and size m
+        _fit_seconds(SkKMeans, X, init, 2)
+        first = per_iteration(KMeans, X, init, 2)
+        extra = int(min(50, max(3, args.seconds / first)))
+        ours, theirs = [], []
+        for _ in range(args.repeats):
+            ours.append(per_iteration(KMeans, X, init, extra))
+            theirs.append(per_iteration(SkKMeans, X, init, extra))
+        ratio = float(np.median(np.divide(theirs, ours)))
+        ours, theirs = float(np.median(ours)), float(np.median(theirs))
         gflops, gemm_s = gemm_gflops(X, k)
-        rows.append((name, ours * 1e3, theirs * 1e3, theirs / ours, gemm_s * 1e3, gflops))
-        print(f"{name}: kmeanskit {ours * 1e3:.1f} ms/iter, scikit-learn {theirs * 1e3:.1f} ms/iter", flush=True)
+        rows.append((name, ours * 1e3, theirs * 1e3, ratio, gemm_s * 1e3, gflops))
+        print(
+            f"{name}: kmeanskit {ours * 1e3:.1f} ms/iter, scikit-learn {theirs * 1e3:.1f} ms/iter "
+            f"(m={extra}, {args.repeats} repeats)",
+            flush=True,
+        )
 
     print()
     print(f"{'case':<26}{'kmeanskit ms/it':>16}{'sklearn ms/it':>15}{'speed-up':>10}{'GEMM ms':>10}{'GEMM GF/s':>11}")
