@@ -65,7 +65,13 @@ def _tolerance(X, tol):
 
         variances = mean_variance_axis(X, axis=0)[1]
     else:
-        variances = np.var(X, axis=0, dtype=np.float64)
+        # np.var would allocate a temporary the size of X; go by blocks.
+        mean = X.mean(axis=0, dtype=np.float64)
+        squares = np.zeros(X.shape[1])
+        for start in range(0, X.shape[0], _TRANSFORM_BLOCK_ROWS):
+            deviation = X[start : start + _TRANSFORM_BLOCK_ROWS] - mean
+            squares += np.einsum("ij,ij->j", deviation, deviation)
+        variances = squares / X.shape[0]
     return float(np.mean(variances) * tol)
 
 
