@@ -82,9 +82,10 @@ def test_default_fit_quality_matches_sklearn():
         assert ours <= theirs * 1.01
 
 
-def test_kmeans_plusplus_draws_what_sklearn_draws():
+@pytest.mark.parametrize("d", [5, 40])  # dots by hand, by BLAS
+def test_kmeans_plusplus_draws_what_sklearn_draws(d):
     # Same random stream, same greedy rule: same indices (on well-conditioned data).
-    X, _ = _blobs(n=2000, d=5, k=6)
+    X, _ = _blobs(n=2000, d=d, k=6)
     for seed in range(3):
         _, ours = kmeans_plusplus(X, 6, random_state=seed)
         _, theirs = sk_kmeans_plusplus(X, 6, random_state=seed)

@@ -6,38 +6,94 @@ order), so the same seed draws the same candidates.
 
 import numpy as np
 
-from .._engine.seeding import candidate_potentials_from_dots, update_closest_from_dots
+from .._engine.seeding import (
+    candidate_potentials_dense,
+    candidate_potentials_from_dots,
+    lower_closest,
+    update_closest_dense,
+    update_closest_from_dots,
+)
 from .rows import n_slabs, slab_bounds
+from .threads import single_threaded_blas
 
 __all__ = ["kmeans_plusplus_rows", "random_rows"]
 
-# Rows per block for the thin (b, t) candidate products.
-SEEDING_BLOCK_ROWS = 1 << 16
+# Dense rows: dots by BLAS on chunks of this many rows from this many features
+# on; by hand below (measured on china.jpg pixels, d=3: BLAS calls cost more
+# than the 21 multiply-adds per row they replace).
+SEEDING_CHUNK_ROWS = 256
+SEEDING_BLAS_MIN_FEATURES = 16
+# CSR rows: rows per block of the sparse (b, t) products.
+SPARSE_BLOCK_ROWS = 1 << 16
 
 
-def _update_closest(rows, center, closest):
-    c_sq = float(np.dot(center.astype(np.float64), center.astype(np.float64)))
-    x_sq = rows.x_sq
-    for start, stop, Xb in rows.blocks(SEEDING_BLOCK_ROWS):
-        dots = np.asarray(Xb @ center).ravel()
-        update_closest_from_dots(x_sq[start:stop], dots, c_sq, closest[start:stop])
+class _DenseScorer:
+    """Candidate potentials and updates of ``closest`` (INOUT) over all dense rows.
+
+    With BLAS dots (larger d), the candidates' distances are kept (n x t
+    float64, less than a row of X) so that the winner updates ``closest``
+    without reading X again; with few features, recomputing costs less.
+    """
+
+    def __init__(self, rows, closest, n_candidates):
+        self.closest = closest
+        # Mapped rows (prediction-style shift/scale) are materialised once.
+        self.X = rows.X if rows.is_view else rows.block(0, rows.n)
+        self.x_sq, self.w = rows.x_sq, rows.w
+        self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
+        self.use_blas = rows.d >= SEEDING_BLAS_MIN_FEATURES
+        self.sq_dist = np.empty((rows.n if self.use_blas else 0, n_candidates))
+
+    def potentials(self, candidates):
+        cand64 = candidates.astype(np.float64)
+        out = np.empty((self.bounds.shape[0] - 1, candidates.shape[0]))
+        with single_threaded_blas():
+            candidate_potentials_dense(
+                self.X, self.x_sq, self.w, self.closest, np.ascontiguousarray(candidates.T),
+                np.einsum("ij,ij->i", cand64, cand64), self.bounds, SEEDING_CHUNK_ROWS,
+                self.use_blas, out, self.sq_dist[:, : candidates.shape[0]],
+            )
+        return out.sum(axis=0)
+
+    def update(self, center, candidate=None):
+        """Lower ``closest`` with a new center (``candidate``: its index in the last scoring)."""
+        if candidate is not None and self.sq_dist.shape[0]:
+            lower_closest(self.sq_dist, candidate, self.closest, self.bounds)
+            return
+        c64 = center.astype(np.float64)
+        update_closest_dense(self.X, self.x_sq, center, float(c64 @ c64), self.closest, self.bounds)
 
 
-def _candidate_potentials(rows, candidates, closest):
-    cand64 = candidates.astype(np.float64)
-    cand_sq = np.einsum("ij,ij->i", cand64, cand64)
-    cand_t = np.ascontiguousarray(candidates.T)
-    x_sq = rows.x_sq
-    total = np.zeros(candidates.shape[0])
-    for start, stop, Xb in rows.blocks(SEEDING_BLOCK_ROWS):
-        bounds = slab_bounds(stop - start, n_slabs(stop - start))
-        out = np.empty((bounds.shape[0] - 1, candidates.shape[0]))
-        dots = np.ascontiguousarray(Xb @ cand_t)
-        candidate_potentials_from_dots(
-            x_sq[start:stop], rows.w[start:stop], closest[start:stop], dots, cand_sq, bounds, out
-        )
-        total += out.sum(axis=0)
-    return total
+class _CsrScorer:
+    """The same for CSR rows, from sparse-dense products per block."""
+
+    def __init__(self, rows, closest, n_candidates):
+        self.rows = rows
+        self.closest = closest
+
+    def potentials(self, candidates):
+        rows = self.rows
+        cand64 = candidates.astype(np.float64)
+        cand_sq = np.einsum("ij,ij->i", cand64, cand64)
+        cand_t = np.ascontiguousarray(candidates.T)
+        total = np.zeros(candidates.shape[0])
+        for start, stop, Xb in rows.blocks(SPARSE_BLOCK_ROWS):
+            bounds = slab_bounds(stop - start, n_slabs(stop - start))
+            out = np.empty((bounds.shape[0] - 1, candidates.shape[0]))
+            dots = np.ascontiguousarray(Xb @ cand_t)
+            candidate_potentials_from_dots(
+                rows.x_sq[start:stop], rows.w[start:stop], self.closest[start:stop], dots,
+                cand_sq, bounds, out,
+            )
+            total += out.sum(axis=0)
+        return total
+
+    def update(self, center, candidate=None):
+        rows = self.rows
+        c64 = center.astype(np.float64)
+        for start, stop, Xb in rows.blocks(SPARSE_BLOCK_ROWS):
+            dots = np.asarray(Xb @ center).ravel()
+            update_closest_from_dots(rows.x_sq[start:stop], dots, float(c64 @ c64), self.closest[start:stop])
 
 
 def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
@@ -70,7 +126,8 @@ def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
     centers[0] = rows.take([first])[0]
     indices[0] = first
     closest = np.full(n, np.inf)
-    _update_closest(rows, centers[0], closest)
+    scorer = (_CsrScorer if rows.sparse else _DenseScorer)(rows, closest, n_local_trials)
+    scorer.update(centers[0])
     current_pot = float(np.sum(closest * w64))
     cumulative = np.empty(n)
 
@@ -82,12 +139,12 @@ def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
         # Rounding can put a draw past the last cumulative value.
         np.clip(candidate_ids, None, n - 1, out=candidate_ids)
         candidates = rows.take(candidate_ids)
-        pots = _candidate_potentials(rows, candidates, closest)
+        pots = scorer.potentials(candidates)
         best = int(np.argmin(pots))
         current_pot = float(pots[best])
         centers[c] = candidates[best]
         indices[c] = candidate_ids[best]
-        _update_closest(rows, centers[c], closest)
+        scorer.update(centers[c], best)
     return centers, indices
 
 
