@@ -41,11 +41,24 @@ def _add_row(x, wi, label, sums_s, wsums_s):
 
 @njit(cache=True, nogil=True, inline="always")
 def _exact_sq_dist(x, c):
-    acc = 0.0
-    for f in range(x.shape[0]):
-        diff = np.float64(x[f]) - np.float64(c[f])
-        acc += diff * diff
-    return acc
+    """|x - c|^2 in float64, with four partial sums (a single running sum is a
+    chain of dependent additions; four run in parallel, in a fixed order)."""
+    d = x.shape[0]
+    d4 = d - d % 4
+    a0 = a1 = a2 = a3 = 0.0
+    for f in range(0, d4, 4):
+        e0 = np.float64(x[f]) - np.float64(c[f])
+        e1 = np.float64(x[f + 1]) - np.float64(c[f + 1])
+        e2 = np.float64(x[f + 2]) - np.float64(c[f + 2])
+        e3 = np.float64(x[f + 3]) - np.float64(c[f + 3])
+        a0 += e0 * e0
+        a1 += e1 * e1
+        a2 += e2 * e2
+        a3 += e3 * e3
+    for f in range(d4, d):
+        e = np.float64(x[f]) - np.float64(c[f])
+        a0 += e * e
+    return (a0 + a1) + (a2 + a3)
 
 
 @njit(cache=True, nogil=True, inline="always")
