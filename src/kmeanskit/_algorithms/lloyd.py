@@ -100,9 +100,9 @@ class LloydStep:
         else:
             block_rows = SHIFTED_BLOCK_ROWS
         self.block_rows = max(1, min(block_rows, n))
-        slabs = n_slabs(self.block_rows, 8 * k * d)
-        self._sums = np.zeros((slabs, k, d))
-        self._weight_sums = np.zeros((slabs, k))
+        self._slab_bytes = 8 * k * d
+        # Per-slab sums are only needed by fits; prediction passes get no-op stand-ins.
+        self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
         self._bounds = {}
         self.sq_dist = np.empty(n)
         n_buffers = 2 if self.path == "blocks" else 0
@@ -112,7 +112,7 @@ class LloydStep:
         bounds = self._bounds.get(n_rows)
         if bounds is None:
             # A block is never longer than block_rows, so this fits the buffers.
-            slabs = n_slabs(n_rows, 8 * self._sums[0].size)
+            slabs = n_slabs(n_rows, self._slab_bytes)
             bounds = self._bounds[n_rows] = slab_bounds(n_rows, slabs)
         return bounds
 
@@ -135,8 +135,13 @@ class LloydStep:
         centers_t = np.ascontiguousarray(centers.T)
         center_sq = np.einsum("ij,ij->i", centers, centers)
         if update:
-            self._sums[:] = 0.0
-            self._weight_sums[:] = 0.0
+            slabs = n_slabs(self.block_rows, self._slab_bytes)
+            if self._sums.shape != (slabs, self.n_clusters, rows.d):
+                self._sums = np.zeros((slabs, self.n_clusters, rows.d))
+                self._weight_sums = np.zeros((slabs, self.n_clusters))
+            else:
+                self._sums[:] = 0.0
+                self._weight_sums[:] = 0.0
         pending = None
         for index, (start, stop, Xb) in enumerate(rows.blocks(self.block_rows)):
             bounds = self._slabs(stop - start)
