@@ -88,7 +88,7 @@ def test_weighted_sq_distances(dtype):
     X64 = X.astype(np.float64)
     expected = [
         (w[a:b].astype(np.float64) * ((X64[a:b] - centers[labels[a:b]].astype(np.float64)) ** 2).sum(1)).sum()
-        for a, b in zip(bounds[:-1], bounds[1:])
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
     ]
     out = np.empty(4)
     weighted_sq_distances_dense(X, w, centers, labels, bounds, out)

@@ -49,11 +49,11 @@ def update_centers(rows, centers, labels, sq_dist, assignment):
         center_sq = np.einsum("ij,ij->i", centers64, centers64)
         noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
         dist = np.where((rows.w > 0) & (sq_dist > noise), sq_dist, -np.inf)
-        n_far = min(empty.size, dist.size)
-        far = np.argpartition(dist, dist.size - n_far)[dist.size - n_far:]
-        # Farthest first, ties by row index: independent of argpartition's order.
+        # The empty.size farthest rows (n_samples >= n_clusters > empty.size),
+        # farthest first, ties by row index: independent of argpartition's order.
+        far = np.argpartition(dist, dist.size - empty.size)[dist.size - empty.size :]
         far = far[np.lexsort((far, -dist[far]))]
-        for cluster, i in zip(empty, far):
+        for cluster, i in zip(empty, far, strict=True):
             if not np.isfinite(dist[i]):
                 break
             x = rows.row(i)
