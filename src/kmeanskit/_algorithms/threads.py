@@ -1,5 +1,6 @@
 """Thread control for BLAS calls made from inside numba's parallel regions."""
 
+import os
 from functools import lru_cache
 
 __all__ = ["background", "single_threaded_blas"]
@@ -25,13 +26,22 @@ def single_threaded_blas():
     return _controller().limit(limits=1, user_api="blas")
 
 
-@lru_cache(maxsize=1)
+_background = (None, None)  # (pid, executor)
+
+
 def background():
     """One worker thread (made on first use) to overlap numba kernels with BLAS.
 
     Both release the GIL. Work is submitted one item at a time and waited for
-    in order, so results do not depend on timing.
+    in order, so results do not depend on timing. A forked child gets its own
+    executor: the parent's worker thread does not exist there, and work queued
+    to it would wait forever.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    global _background
+    pid, executor = _background
+    if executor is None or pid != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
 
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmeanskit")
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmeanskit")
+        _background = (os.getpid(), executor)
+    return executor

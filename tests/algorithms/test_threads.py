@@ -1,0 +1,48 @@
+"""Thread helpers: the background worker survives a fork; BLAS limits apply."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from kmeanskit._algorithms import threads
+
+
+def test_background_executor_is_per_process(monkeypatch):
+    first = threads.background()
+    assert threads.background() is first
+    pid = os.getpid()
+    monkeypatch.setattr(threads.os, "getpid", lambda: pid + 1)  # as in a forked child
+    assert threads.background() is not first
+
+
+def test_fit_in_a_forked_child_does_not_hang():
+    # GNU OpenMP (numba's default layer here) refuses fork after parallel work,
+    # so the child uses the workqueue layer, as the README advises.
+    script = textwrap.dedent(
+        """
+        import multiprocessing as mp
+        import numpy as np
+        from kmeanskit import KMeans
+
+        X = np.random.RandomState(0).rand(3000, 128).astype(np.float32)
+
+        def child(queue):
+            queue.put(KMeans(130, random_state=0, n_init=1, max_iter=3).fit(X).inertia_)
+
+        if __name__ == "__main__":
+            parent = KMeans(130, random_state=0, n_init=1, max_iter=3).fit(X).inertia_
+            ctx = mp.get_context("fork")
+            queue = ctx.Queue()
+            process = ctx.Process(target=child, args=(queue,))
+            process.start()
+            process.join(60)
+            assert not process.is_alive(), "child hung"
+            assert queue.get(timeout=5) == parent
+            print("ok")
+        """
+    )
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
