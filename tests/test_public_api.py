@@ -4,7 +4,9 @@ import kmeanskit
 
 
 def test_public_names_are_pinned():
-    assert sorted(kmeanskit.__all__) == ["KMeans", "__version__", "k_means", "kmeans_plusplus"]
+    assert sorted(kmeanskit.__all__) == [
+        "KMeans", "ModelFileError", "__version__", "k_means", "kmeans_plusplus", "load", "save"
+    ]
     for name in kmeanskit.__all__:
         assert hasattr(kmeanskit, name)
 

@@ -1,7 +1,8 @@
 """kmeanskit: fast, exact K-Means with a scikit-learn compatible API."""
 
 from ._kmeans import KMeans, k_means, kmeans_plusplus
+from .persistence import ModelFileError, load, save
 
 __version__ = "0.1.0"
 
-__all__ = ["KMeans", "__version__", "k_means", "kmeans_plusplus"]
+__all__ = ["KMeans", "ModelFileError", "__version__", "k_means", "kmeans_plusplus", "load", "save"]
