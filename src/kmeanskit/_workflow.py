@@ -1,4 +1,5 @@
-"""Scale, cluster and summarise a table: the library side of ``kmeanskit fit``.
+"""Scale, cluster and summarise a table: the library side of ``kmeanskit fit``
+and ``kmeanskit predict``.
 
 The command line (and later the report and the service) only parse and
 present; everything that computes lives here, on top of scikit-learn's
@@ -21,7 +22,18 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from kmeanskit._kmeans import KMeans
 
-__all__ = ["SCALINGS", "FitResult", "fit_clusters"]
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "SCALINGS",
+    "FitResult",
+    "fit_clusters",
+    "prediction_summary",
+    "predict_table",
+    "save_model",
+]
+
+#: Columns that :func:`predict_table` appends to the input table.
+PREDICTION_COLUMNS = ("cluster", "distance")
 
 #: Scaling choices and a description of the space each one clusters in.
 SCALINGS = {
@@ -319,3 +331,131 @@ def _number(value: Any) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
+    """Save the fitted pipeline of :func:`fit_clusters` to a ``.kmk`` model file.
+
+    The ``"passthrough"`` scaler of ``scale="none"`` is left out (the model file
+    stores real preprocessing steps only), which changes nothing in predictions.
+
+    Parameters
+    ----------
+    result : FitResult
+        What :func:`fit_clusters` returned.
+    path : str or os.PathLike
+        Destination, replaced atomically.
+    data : pandas.DataFrame of shape (n_samples, n_features)
+        The training data given to :func:`fit_clusters`; the per-cluster
+        quantiles of the training distances are stored from it.
+    """
+    from kmeanskit.persistence import save
+
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
+    data = data.set_axis([str(c) for c in data.columns], axis=1)
+    steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
+    save(Pipeline(steps), path, X=data)
+
+
+def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:
+    """Assign each row of a table to a cluster of a fitted model.
+
+    Parameters
+    ----------
+    model : KMeans or sklearn.pipeline.Pipeline
+        A fitted :class:`kmeanskit.KMeans`, or a pipeline of transformers
+        ending in one, e.g. from :func:`kmeanskit.load`.
+    frame : pandas.DataFrame of shape (n_samples, n_columns)
+        The rows to assign. When the model records feature names, those
+        columns are taken by name (other columns may be present and are kept);
+        otherwise every column is a feature and there must be exactly
+        ``n_features_in_`` of them. Feature columns follow the rules of
+        :func:`kmeanskit.io.select_features` (numeric, no missing values).
+    source : str, default="the data"
+        How to name the table in error messages, e.g. a quoted file name.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_samples, n_columns + 2)
+        A copy of `frame`, every row and column in order, with two columns
+        appended: ``cluster`` (int64, the label) and ``distance`` (float64,
+        the Euclidean distance of the row to its cluster center in the space
+        the model clusters in, i.e. after its preprocessing steps).
+
+    Raises
+    ------
+    ValueError
+        If `frame` already has a ``cluster`` or ``distance`` column, lacks a
+        feature column of the model, has the wrong number of columns (model
+        without feature names), or a feature column is not usable.
+    """
+    from kmeanskit.io import select_features
+
+    present = [c for c in PREDICTION_COLUMNS if c in frame.columns]
+    if present:
+        names = " and ".join(f"'{c}'" for c in present)
+        raise ValueError(
+            f"{source} already has {'a column' if len(present) == 1 else 'columns'} {names}, "
+            "which predict would add; rename or drop "
+            f"{'it' if len(present) == 1 else 'them'} first"
+        )
+    steps = list(model.steps) if isinstance(model, Pipeline) else [("model", model)]
+    kmeans = steps[-1][1]
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        names = [str(n) for n in names]
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            noun = "column" if len(missing) == 1 else "columns"
+            raise ValueError(
+                f"{source} lacks the feature {noun} {', '.join(map(repr, missing))} "
+                f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
+            )
+        features = select_features(frame, names, source=source)
+        X = features  # named columns: scikit-learn checks them against the model's
+    else:
+        features = select_features(frame, None, source=source)
+        n_expected = int(model.n_features_in_)
+        if features.shape[1] != n_expected:
+            raise ValueError(
+                f"{source} has {features.shape[1]} columns but the model, which records no "
+                f"feature names, expects exactly {n_expected} numeric columns"
+            )
+        X = features.to_numpy()
+    for _, step in steps[:-1]:
+        if not isinstance(step, str):  # "passthrough"
+            X = step.transform(X)
+    labels = np.asarray(kmeans.predict(X), dtype=np.int64)
+    distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
+    out = frame.reset_index(drop=True).copy()
+    out["cluster"] = labels
+    out["distance"] = distances
+    return out
+
+
+def prediction_summary(model, predicted: pd.DataFrame) -> dict[str, Any]:
+    """Summarise the output of :func:`predict_table` as plain Python types.
+
+    Parameters
+    ----------
+    model : KMeans or sklearn.pipeline.Pipeline
+        The model given to :func:`predict_table`.
+    predicted : pandas.DataFrame
+        What :func:`predict_table` returned.
+
+    Returns
+    -------
+    dict
+        ``n_rows``, ``cluster_sizes`` (rows per cluster, a list indexed by
+        cluster, zeros included) and ``mean_distance`` (None without rows).
+    """
+    labels = predicted["cluster"].to_numpy()
+    distances = predicted["distance"].to_numpy()
+    kmeans = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    sizes = np.bincount(labels, minlength=int(kmeans.n_clusters))
+    return {
+        "n_rows": len(predicted),
+        "cluster_sizes": [int(n) for n in sizes],
+        "mean_distance": _number(distances.mean()) if len(distances) else None,
+    }

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
 
-__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "read_table", "select_features"]
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "read_raw_table", "read_table", "select_features"]
 
 #: Delimited-text suffixes and their separators; ``None`` means detected.
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
@@ -86,16 +86,35 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) ->
     >>> X = read_table("customers.csv", columns=["age", "income"])  # doctest: +SKIP
     """
     path = Path(path)
+    return select_features(read_raw_table(path, columns), columns, source=f"'{path}'")
+
+
+def read_raw_table(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file as it is: same formats as :func:`read_table`,
+    but no column is checked or converted (text columns included).
+
+    For commands that give the table back with columns added (``predict``),
+    which must keep the user's other columns exactly.
+
+    Parameters
+    ----------
+    path : str or path-like
+    columns : sequence of str, optional
+        Parquet only: read just these columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: '{path}'")
     kind = _file_kind(path)
     if kind == "parquet":
-        frame = _read_parquet(path, columns)
-    else:
-        if path.is_dir():
-            raise ValueError(f"'{path}' is a directory, not a {kind} file")
-        frame = _read_delimited(path, kind)
-    return select_features(frame, columns, source=f"'{path}'")
+        return _read_parquet(path, columns)
+    if path.is_dir():
+        raise ValueError(f"'{path}' is a directory, not a {kind} file")
+    return _read_delimited(path, kind)
 
 
 def select_features(

@@ -266,6 +266,67 @@ def test_labels_never_overwrite_the_input(capsys, blobs_csv):
     assert blobs_csv.read_bytes() == before
 
 
+
+# --- saving the model (-o/--output) -------------------------------------------
+
+
+@pytest.mark.parametrize("scale", ["standard", "minmax", "none"])
+def test_output_saves_a_model_that_predicts_the_fitted_labels(
+    capsys, tmp_path, blobs_csv, blobs, scale
+):
+    model_path = tmp_path / "model.kmk"
+    labels_path = tmp_path / "labels.csv"
+    code, out, err = run(
+        capsys, "fit", blobs_csv, "-k", 3, "--columns", "age,income", "--seed", 0,
+        "--scale", scale, "--labels", labels_path, "-o", model_path,
+    )
+    assert code == 0 and err == ""
+    assert f"model:      saved to {model_path}" in out.splitlines()
+    model = kmeanskit.load(model_path)
+    assert list(model.feature_names_in_) == ["age", "income"]
+    frame, _ = blobs
+    labels = pd.read_csv(labels_path)["cluster"].to_numpy()
+    np.testing.assert_array_equal(model.predict(frame), labels)
+
+
+def test_output_in_json_and_distance_quantiles_are_stored(capsys, tmp_path):
+    model_path = tmp_path / "iris.kmk"
+    payload = run_json(capsys, "fit", "--seed", 0, "--output", model_path)
+    assert payload["model_path"] == str(model_path)
+    import zipfile
+
+    with zipfile.ZipFile(model_path) as archive:
+        summary = json.loads(archive.read("manifest.json"))["summary"]
+    assert summary["cluster_sizes"] == [c["size"] for c in payload["clusters"]]
+    assert all(q is not None for q in summary["distance_quantiles"])  # X was given
+
+
+def test_output_refused_when_the_directory_is_missing(capsys, tmp_path):
+    target = tmp_path / "missing" / "model.kmk"
+    code, out, err = run(capsys, "fit", "-o", target)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "-o/--output", "does not exist", "missing")
+    assert not target.exists()
+
+
+def test_output_never_overwrites_the_input(capsys, blobs_csv):
+    before = blobs_csv.read_bytes()
+    code, out, err = run(
+        capsys, "fit", blobs_csv, "-k", 3, "--columns", "age,income", "-o", blobs_csv
+    )
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "would overwrite the input")
+    assert blobs_csv.read_bytes() == before
+
+
+def test_output_and_labels_must_differ(capsys, tmp_path):
+    target = tmp_path / "same"
+    code, out, err = run(capsys, "fit", "-o", target, "--labels", target)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "-o/--output and --labels")
+    assert not target.exists()
+
+
 # --- bad input: one line on stderr, exit code 2 ------------------------------
 
 

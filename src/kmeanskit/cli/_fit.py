@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 from kmeanskit.cli._common import (
@@ -27,6 +28,8 @@ examples:
   kmeanskit fit customers.csv -k 5 --seed 0
   kmeanskit fit sales.parquet -k 4 --columns revenue,visits --scale minmax
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
+  kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
+  kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
 
 Centers are shown in the original units of each column. Inertia and
 silhouette are measured in the scaled space the clustering ran in.
@@ -103,6 +106,15 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         help="write the cluster of each input row, in input order, to this CSV (column 'cluster')",
     )
     parser.add_argument(
+        "-o",
+        "--output",
+        metavar="MODEL.kmk",
+        help=(
+            "save the fitted model (scaler and centers) to this .kmk file, "
+            "for 'kmeanskit predict'"
+        ),
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print the results as JSON instead of a table"
     )
     parser.set_defaults(run=run)
@@ -111,7 +123,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit fit`` with parsed arguments; return the exit code."""
-    from kmeanskit._workflow import fit_clusters
+    from kmeanskit._workflow import fit_clusters, save_model
 
     n_clusters = args.n_clusters
     if n_clusters is None:
@@ -121,6 +133,13 @@ def run(args: argparse.Namespace) -> int:
     labels_path = None
     if args.labels is not None:
         labels_path = check_output_path(args.labels, option="--labels", inputs=[args.data])
+    model_path = None
+    if args.output is not None:
+        model_path = check_output_path(args.output, option="-o/--output", inputs=[args.data])
+        if labels_path is not None and _same_path(model_path, labels_path):
+            raise CommandError(
+                f"-o/--output and --labels are the same file '{args.output}'; choose two names"
+            )
 
     features, source = load_features(args.data, args.columns)
     result = fit_clusters(
@@ -137,19 +156,23 @@ def run(args: argparse.Namespace) -> int:
         import pandas as pd
 
         pd.DataFrame({"cluster": result.labels}).to_csv(labels_path, index=False)
+    if model_path is not None:
+        save_model(result, model_path, features)
 
     if args.json:
         payload = {"data": source, **result.to_dict()}
         if labels_path is not None:
             payload["labels_path"] = str(labels_path)
+        if model_path is not None:
+            payload["model_path"] = str(model_path)
         print(json.dumps(payload, indent=2, allow_nan=False))
     else:
-        print(_render(result, source, labels_path))
+        print(_render(result, source, labels_path, model_path))
     sys.stdout.flush()
     return EXIT_OK
 
 
-def _render(result, source: str, labels_path) -> str:
+def _render(result, source: str, labels_path, model_path=None) -> str:
     header = (
         f"{source}: {_plural(result.n_samples, 'row')} x {_plural(result.n_features, 'feature')}, "
         f"k={result.n_clusters}, scaling: {result.scale}"
@@ -169,9 +192,15 @@ def _render(result, source: str, labels_path) -> str:
     ]
     if labels_path is not None:
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
+    if model_path is not None:
+        summary.append(("model", f"saved to {model_path}"))
     width = max(len(key) for key, _ in summary) + 1
     lines = [f"{key + ':':<{width}} {value}" for key, value in summary]
     return "\n".join([header, "", table, "", *lines])
+
+
+def _same_path(a, b) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _plural(n: int, noun: str) -> str:

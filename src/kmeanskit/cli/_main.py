@@ -12,17 +12,18 @@ import os
 import sys
 import warnings
 
-from kmeanskit.cli import _fit
+from kmeanskit.cli import _fit, _predict
 from kmeanskit.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CommandError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (_fit,)
+_COMMANDS = (_fit, _predict)
 
 _EPILOG = """\
 examples:
   kmeanskit fit                          # cluster the bundled iris data
-  kmeanskit fit customers.csv -k 5 --seed 0
+  kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
+  kmeanskit predict customers.kmk new.csv -o assigned.csv
   kmeanskit fit --help                   # options of a command
 
 exit codes:
