@@ -5,7 +5,7 @@ import kmeanskit
 
 def test_public_names_are_pinned():
     assert sorted(kmeanskit.__all__) == [
-        "KMeans", "ModelFileError", "__version__", "k_means", "kmeans_plusplus", "load", "save"
+        "KMeans", "KMedians", "ModelFileError", "__version__", "k_means", "kmeans_plusplus", "load", "save"
     ]
     for name in kmeanskit.__all__:
         assert hasattr(kmeanskit, name)

@@ -32,7 +32,7 @@ from .._engine.blas import matmul_into
 from .rows import n_slabs, slab_bounds
 from .threads import background, single_threaded_blas
 
-__all__ = ["Assignment", "LloydStep"]
+__all__ = ["Assignment", "LloydStep", "mean_update"]
 
 # Which dense kernel runs (ms per assignment pass, measured here with
 # benchmarks and /tmp experiments summarised in README.md):
@@ -70,6 +70,50 @@ class Assignment:
     inertia: float
     sums: np.ndarray | None
     weights: np.ndarray | None
+
+
+def mean_update(rows, centers, labels, sq_dist, assignment):
+    """New centers from accumulated sums, relocating empty clusters.
+
+    An empty cluster takes the row farthest from its assigned center (among
+    rows of positive weight), which is removed from its old cluster's sums, as
+    scikit-learn does; several empty clusters take the next farthest rows.
+    Rows whose distance is at rounding level (duplicates of their center) are
+    never moved: that gains nothing and would make labels cycle forever.
+    A cluster left with no weight keeps its previous center (never NaN).
+
+    Returns
+    -------
+    new_centers : ndarray of shape (n_clusters, n_features), rows' dtype
+    n_relocated : int
+    """
+    sums, weights = assignment.sums, assignment.weights
+    empty = np.flatnonzero(weights == 0)
+    n_relocated = 0
+    if empty.size:
+        centers64 = centers.astype(np.float64)
+        center_sq = np.einsum("ij,ij->i", centers64, centers64)
+        noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
+        dist = np.where((rows.w > 0) & (sq_dist > noise), sq_dist, -np.inf)
+        # The empty.size farthest rows (n_samples >= n_clusters > empty.size),
+        # farthest first, ties by row index: independent of argpartition's order.
+        far = np.argpartition(dist, dist.size - empty.size)[dist.size - empty.size :]
+        far = far[np.lexsort((far, -dist[far]))]
+        for cluster, i in zip(empty, far, strict=True):
+            if not np.isfinite(dist[i]):
+                break
+            x = rows.row(i)
+            wi = float(rows.w[i])
+            old = labels[i]
+            sums[old] -= wi * x
+            weights[old] -= wi
+            sums[cluster] = wi * x
+            weights[cluster] = wi
+            n_relocated += 1
+    new_centers = np.array(centers, dtype=rows.dtype, copy=True)
+    filled = weights > 0
+    new_centers[filled] = sums[filled] / weights[filled, None]
+    return new_centers, n_relocated
 
 
 class LloydStep:
@@ -179,6 +223,10 @@ class LloydStep:
             return Assignment(inertia, None, None)
         # Merge slabs in index order (numpy reduces the outer axis sequentially).
         return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
+
+    def update_centers(self, centers, labels, assignment):
+        """Means of the accumulated sums, empty clusters relocated (see :func:`mean_update`)."""
+        return mean_update(self.rows, centers, labels, self.sq_dist, assignment)
 
     def inertia(self, centers, labels):
         """Inertia of a given labelling, without reassigning (one pass, O(n d))."""

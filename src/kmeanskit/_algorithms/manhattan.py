@@ -1,0 +1,160 @@
+"""K-Medians pieces for the one convergence loop: the L1 step and L1 seeding.
+
+``ManhattanStep`` has the call signature of ``LloydStep`` plus its own
+``update_centers`` (coordinate-wise weighted medians), which
+:func:`kmeanskit._algorithms.loop.run_kmeans` uses instead of the mean update.
+Dense rows only, unshifted (``rows.is_view``): medians are data values, and L1
+distances are computed from the raw values in float64, so no centering is
+needed for accuracy far from the origin.
+"""
+
+import numpy as np
+
+from .._engine.manhattan import (
+    assign_l1,
+    candidate_potentials_l1,
+    update_closest_l1,
+    weighted_l1_distances,
+    weighted_medians,
+)
+from .lloyd import Assignment
+from .rows import n_slabs, slab_bounds
+
+__all__ = ["ManhattanStep", "kmedians_plusplus_rows"]
+
+
+class ManhattanStep:
+    """L1 assignment over all rows, and the weighted-median center update.
+
+    Parameters
+    ----------
+    rows : DenseRows
+        Dense, unshifted rows (``rows.is_view``).
+    n_clusters : int
+    """
+
+    def __init__(self, rows, n_clusters):
+        if rows.sparse or not rows.is_view:
+            raise TypeError("ManhattanStep needs dense, unshifted rows.")
+        self.rows = rows
+        self.n_clusters = n_clusters
+        self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
+        self.l1_dist = np.empty(rows.n)
+
+    @property
+    def sq_dist(self):
+        # The loop's generic code names the per-row distance ``sq_dist``.
+        return self.l1_dist
+
+    def __call__(self, centers, labels, update=True):
+        """Assign rows to ``centers`` in L1 (writes ``labels`` and ``self.l1_dist``).
+
+        ``update`` is accepted for the step interface; the median update needs
+        no accumulation during the pass. Returns an :class:`Assignment` whose
+        ``inertia`` is ``sum_i w_i |x_i - c_{l_i}|_1`` (``sums``/``weights`` None).
+        """
+        rows = self.rows
+        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
+        assign_l1(rows.X, centers, labels, self.l1_dist, self.bounds)
+        # einsum sums in a fixed order: deterministic.
+        return Assignment(float(np.einsum("i,i->", self.l1_dist, rows.w)), None, None)
+
+    def inertia(self, centers, labels):
+        """L1 inertia of a given labelling, without reassigning."""
+        rows = self.rows
+        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
+        out = np.empty(self.bounds.shape[0] - 1)
+        weighted_l1_distances(rows.X, rows.w, centers, labels, self.bounds, out)
+        return float(out.sum())
+
+    def update_centers(self, centers, labels, assignment):
+        """Weighted medians of the clusters, relocating empty clusters.
+
+        An empty cluster (no weight) takes the row of positive weight farthest
+        in L1 from its center (farthest first, ties by row index); that row
+        leaves its old cluster for this update only (``labels`` is not
+        modified). Rows at distance 0 are never moved. A cluster still without
+        weight keeps its previous center (never NaN).
+
+        Returns
+        -------
+        new_centers : ndarray of shape (n_clusters, n_features), rows' dtype
+        n_relocated : int
+        """
+        rows, k = self.rows, self.n_clusters
+        weights = np.bincount(labels, weights=rows.w.astype(np.float64), minlength=k)
+        empty = np.flatnonzero(weights == 0)
+        n_relocated = 0
+        if empty.size:
+            dist = np.where((rows.w > 0) & (self.l1_dist > 0), self.l1_dist, -np.inf)
+            far = np.argpartition(dist, dist.size - empty.size)[dist.size - empty.size :]
+            far = far[np.lexsort((far, -dist[far]))]
+            moved = labels.copy()
+            for cluster, i in zip(empty, far, strict=True):
+                if not np.isfinite(dist[i]):
+                    break
+                moved[i] = cluster
+                n_relocated += 1
+            labels = moved
+        order = np.argsort(labels, kind="stable").astype(np.int64)
+        starts = np.zeros(k + 1, dtype=np.int64)
+        np.cumsum(np.bincount(labels, minlength=k), out=starts[1:])
+        new_centers = np.array(centers, dtype=rows.dtype, copy=True, order="C")
+        filled = np.empty(k, dtype=np.bool_)
+        weighted_medians(rows.X, rows.w, order, starts, new_centers, filled)
+        return new_centers, n_relocated
+
+
+def kmedians_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
+    """Greedy k-means++ seeding with L1 distances (D^1 sampling).
+
+    Each round draws ``n_local_trials`` candidates with probability
+    proportional to ``w_i * D(x_i)``, ``D`` the L1 distance to the closest
+    chosen center, and keeps the one that lowers the potential
+    ``sum_i w_i D(x_i)`` most. ``random_state`` is used as in
+    :func:`kmeanskit._algorithms.init.kmeans_plusplus_rows`.
+
+    Parameters
+    ----------
+    rows : DenseRows (unshifted)
+    n_clusters : int
+    random_state : numpy.random.RandomState
+    n_local_trials : int or None, default ``2 + int(ln k)``
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), rows' dtype
+    indices : ndarray of shape (n_clusters,), int64 row index of each center
+    """
+    n, X, w = rows.n, rows.X, rows.w
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    bounds = slab_bounds(n, n_slabs(n))
+    centers = np.empty((n_clusters, rows.d), dtype=rows.dtype)
+    indices = np.full(n_clusters, -1, dtype=np.int64)
+
+    w64 = w.astype(np.float64)
+    first = random_state.choice(n, p=w64 / w64.sum())
+    centers[0] = X[first]
+    indices[0] = first
+    closest = np.full(n, np.inf)
+    update_closest_l1(X, centers[0], closest, bounds)
+    current_pot = float(np.sum(closest * w64))
+    cumulative = np.empty(n)
+    out = np.empty((bounds.shape[0] - 1, n_local_trials))
+
+    for c in range(1, n_clusters):
+        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
+        np.multiply(w64, closest, out=cumulative)
+        np.cumsum(cumulative, out=cumulative)
+        candidate_ids = np.searchsorted(cumulative, rand_vals)
+        np.clip(candidate_ids, None, n - 1, out=candidate_ids)
+        candidates = np.ascontiguousarray(X[candidate_ids])
+        candidate_potentials_l1(X, w, closest, candidates, bounds, out)
+        pots = out.sum(axis=0)
+        best = int(np.argmin(pots))
+        current_pot = float(pots[best])
+        centers[c] = candidates[best]
+        indices[c] = candidate_ids[best]
+        update_closest_l1(X, centers[c], closest, bounds)
+    return centers, indices

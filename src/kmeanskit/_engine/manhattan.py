@@ -1,0 +1,188 @@
+"""Numba kernels for K-Medians: L1 (Manhattan) assignment, seeding and weighted medians.
+
+As in :mod:`kmeanskit._engine.assign`, row kernels split the rows into fixed
+slabs (``slab_bounds``, chosen from the number of rows only); slab ``s`` is
+processed by one thread in row order and writes only its own outputs, and any
+per-slab partial sums are merged by the caller in slab order. Results are
+therefore bitwise identical whatever the number of threads.
+
+All distances are computed in float64 from the data's dtype (float32 or
+float64): ``sum_f |x_f - c_f|``.
+
+The weighted median of values ``v`` with non-negative weights ``u`` (total
+``W > 0``) is the *lower* weighted median: the smallest value ``m`` such that
+the total weight of the values ``<= m`` reaches ``W / 2``. With unit weights
+and an even count it is the lower of the two middle values; equal values
+(ties) are one value whatever their order; values of zero weight are never
+chosen unless they equal the chosen value. Any weighted median minimises
+``sum_i u_i |v_i - m|``; this rule picks one deterministically.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "assign_l1",
+    "l1_distances",
+    "weighted_l1_distances",
+    "update_closest_l1",
+    "candidate_potentials_l1",
+    "weighted_medians",
+]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _l1(x, c):
+    """|x - c|_1 in float64, with four partial sums in a fixed order."""
+    d = x.shape[0]
+    d4 = d - d % 4
+    a0 = a1 = a2 = a3 = 0.0
+    for f in range(0, d4, 4):
+        a0 += abs(np.float64(x[f]) - np.float64(c[f]))
+        a1 += abs(np.float64(x[f + 1]) - np.float64(c[f + 1]))
+        a2 += abs(np.float64(x[f + 2]) - np.float64(c[f + 2]))
+        a3 += abs(np.float64(x[f + 3]) - np.float64(c[f + 3]))
+    for f in range(d4, d):
+        a0 += abs(np.float64(x[f]) - np.float64(c[f]))
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def assign_l1(X, centers, labels, l1_dist, slab_bounds):
+    """Assign each row to its nearest center in L1 distance.
+
+    IN   X            (n, d) rows, float32 or float64
+    IN   centers      (k, d) centers, X's dtype
+    OUT  labels       (n,) int32 index of the nearest center (first on ties)
+    OUT  l1_dist      (n,) float64 L1 distance to that center
+    IN   slab_bounds  (S + 1,) int64 row bounds of the slabs
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_clusters = centers.shape[0]
+    for s in prange(n_slabs):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            best = 0
+            best_d = _l1(X[i], centers[0])
+            for j in range(1, n_clusters):
+                dj = _l1(X[i], centers[j])
+                if dj < best_d:  # strict: the first index wins ties
+                    best_d = dj
+                    best = j
+            labels[i] = best
+            l1_dist[i] = best_d
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def l1_distances(X, centers, slab_bounds, out):
+    """L1 distance of every row to every center.
+
+    IN   X (n, d), centers (k, d) of X's dtype; slab_bounds (S + 1,) int64
+    OUT  out (n, k) float64 (or X's dtype): out[i, j] = |x_i - c_j|_1
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_clusters = centers.shape[0]
+    for s in prange(n_slabs):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            for j in range(n_clusters):
+                out[i, j] = _l1(X[i], centers[j])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def weighted_l1_distances(X, w, centers, labels, slab_bounds, out):
+    """Per-slab L1 inertia of a given labelling.
+
+    IN   X (n, d), w (n,), centers (k, d), labels (n,) int32
+    IN   slab_bounds (S + 1,) int64
+    OUT  out (S,) float64: sum over the slab of w_i |x_i - c_{l_i}|_1
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    for s in prange(n_slabs):
+        acc = 0.0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            acc += np.float64(w[i]) * _l1(X[i], centers[labels[i]])
+        out[s] = acc
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def update_closest_l1(X, center, closest, slab_bounds):
+    """Lower each row's distance to its closest chosen center with a new center.
+
+    IN     X (n, d), center (d,) of X's dtype; slab_bounds (S + 1,) int64
+    INOUT  closest (n,) float64: min(closest_i, |x_i - center|_1)
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    for s in prange(n_slabs):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            d = _l1(X[i], center)
+            if d < closest[i]:
+                closest[i] = d
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def candidate_potentials_l1(X, w, closest, candidates, slab_bounds, out):
+    """Per-slab potential left by each seeding candidate (L1, D^1 sampling).
+
+    IN   X (n, d), w (n,), candidates (t, d) of X's dtype
+    IN   closest (n,) float64 L1 distance of each row to its closest chosen center
+    IN   slab_bounds (S + 1,) int64
+    OUT  out (S, t) float64: sum over the slab of w_i min(closest_i, |x_i - c|_1)
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_candidates = candidates.shape[0]
+    for s in prange(n_slabs):
+        for t in range(n_candidates):
+            out[s, t] = 0.0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            wi = np.float64(w[i])
+            for t in range(n_candidates):
+                out[s, t] += wi * min(closest[i], _l1(X[i], candidates[t]))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def weighted_medians(X, w, order, starts, centers, filled):
+    """Coordinate-wise lower weighted median of every cluster.
+
+    Parallel over (cluster, feature) pairs; each pair is computed by one thread
+    from the same inputs, so the result does not depend on the thread count.
+
+    IN     X        (n, d) rows, float32 or float64
+    IN     w        (n,) non-negative sample weights, X's dtype
+    IN     order    (n,) int64 row indices grouped by cluster: cluster j's rows
+                    are ``order[starts[j]:starts[j + 1]]``
+    IN     starts   (k + 1,) int64 offsets into ``order``
+    INOUT  centers  (k, d) X's dtype; row j is overwritten with cluster j's
+                    median when its total weight is positive, else left as is
+    OUT    filled   (k,) bool, whether cluster j had positive total weight
+    """
+    n_clusters = starts.shape[0] - 1
+    n_features = X.shape[1]
+    for j in range(n_clusters):
+        total = 0.0
+        for p in range(starts[j], starts[j + 1]):
+            total += np.float64(w[order[p]])
+        filled[j] = total > 0.0
+    for task in prange(n_clusters * n_features):
+        j = task // n_features
+        f = task % n_features
+        if not filled[j]:
+            continue
+        lo, hi = starts[j], starts[j + 1]
+        m = hi - lo
+        values = np.empty(m, dtype=X.dtype)
+        weights = np.empty(m, dtype=np.float64)
+        total = 0.0
+        for p in range(m):
+            i = order[lo + p]
+            values[p] = X[i, f]
+            weights[p] = np.float64(w[i])
+            total += weights[p]
+        half = 0.5 * total
+        ranked = np.argsort(values, kind="mergesort")
+        cumulative = 0.0
+        median = values[ranked[m - 1]]
+        for p in range(m):
+            cumulative += weights[ranked[p]]
+            if cumulative >= half:
+                median = values[ranked[p]]
+                break
+        centers[j, f] = median
