@@ -1,10 +1,10 @@
-"""``python -m benchmarks [lloyd] [options]``: run the benchmark suite."""
+"""``python -m benchmarks [lloyd|e2e] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
-from . import lloyd_iteration
+from . import end_to_end, lloyd_iteration
 
-SUITES = {"lloyd": lloyd_iteration.main}
+SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main}
 
 
 def main(argv=None):

@@ -20,7 +20,7 @@ from sklearn.cluster import KMeans as SkKMeans
 
 from kmeanskit import KMeans
 
-from .datasets import CASES, load_case
+from .datasets import DENSE_CASES, load_case
 
 
 def _fit_seconds(cls, X, init, max_iter):
@@ -53,7 +53,7 @@ def gemm_gflops(X, k, repeats=3):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks lloyd", description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--cases", nargs="*", default=list(DENSE_CASES), choices=list(DENSE_CASES))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--seconds", type=float, default=1.0, help="about how long each timed fit runs (sets m)"

@@ -12,12 +12,12 @@ import os
 import sys
 import warnings
 
-from kmeanskit.cli import _fit, _predict
+from kmeanskit.cli import _bench, _fit, _predict
 from kmeanskit.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CommandError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (_fit, _predict)
+_COMMANDS = (_fit, _predict, _bench)
 
 _EPILOG = """\
 examples:
