@@ -95,7 +95,33 @@ def _is_same_clustering(labels1, labels2, n_clusters):
     return bool(np.array_equal(mapping[labels1], labels2))
 
 
-class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class _CentersMixin:
+    """What KMeans and KMedians share around their own fit, transform and score."""
+
+    def _resolve_n_init(self):
+        init_is_array = _is_arraylike_not_scalar(self.init) and not callable(self.init)
+        if self.n_init == "auto":
+            return 1 if (init_is_array or (isinstance(self.init, str) and self.init == "k-means++")) else 10
+        if init_is_array and self.n_init != 1:
+            warnings.warn(
+                f"Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={self.n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return 1
+        return self.n_init
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit and return the label of each training sample (``labels_``)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of X to the centers (see ``transform``)."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+
+class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """K-Means clustering, exact and fast: a drop-in for scikit-learn's ``KMeans``.
 
     Parameters
@@ -200,20 +226,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return tags
 
     # ----------------------------------------------------------------- fitting
-    def _resolve_n_init(self):
-        init_is_array = _is_arraylike_not_scalar(self.init) and not callable(self.init)
-        if self.n_init == "auto":
-            return 1 if (init_is_array or (isinstance(self.init, str) and self.init == "k-means++")) else 10
-        if init_is_array and self.n_init != 1:
-            warnings.warn(
-                f"Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={self.n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return 1
-        return self.n_init
-
     def _validated_init_array(self, X):
         init = check_array(self.init, dtype=X.dtype, copy=True, order="C", input_name="init")
         if init.shape != (self.n_clusters, X.shape[1]):
@@ -390,10 +402,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         X = self._check_test_data(X)
         return self._assign(X)[0]
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit and return the label of each training sample (``labels_``)."""
-        return self.fit(X, sample_weight=sample_weight).labels_
-
     def transform(self, X):
         """Euclidean distance from each sample to every cluster center.
 
@@ -413,10 +421,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if scale != 1.0:
             out /= X.dtype.type(scale)
         return out
-
-    def fit_transform(self, X, y=None, sample_weight=None):
-        """Fit, then return the distances of X to the centers (see ``transform``)."""
-        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the inertia of X on the fitted centers (higher is better).

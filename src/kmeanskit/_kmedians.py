@@ -15,12 +15,19 @@ from ._algorithms.loop import run_kmeans
 from ._algorithms.manhattan import ManhattanStep, kmedians_plusplus_rows
 from ._algorithms.rows import DenseRows, n_slabs, slab_bounds
 from ._engine.manhattan import l1_distances
-from ._kmeans import _check_int_param, _check_weights, _is_arraylike_not_scalar, _is_same_clustering, _tolerance
+from ._kmeans import (
+    _CentersMixin,
+    _check_int_param,
+    _check_weights,
+    _is_arraylike_not_scalar,
+    _is_same_clustering,
+    _tolerance,
+)
 
 __all__ = ["KMedians"]
 
 
-class KMedians(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """K-Medians clustering: L1 (Manhattan) distance, coordinate-wise medians.
 
     Each iteration assigns every sample to the center nearest in L1 distance
@@ -121,19 +128,6 @@ class KMedians(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
     # ----------------------------------------------------------------- fitting
     def _init_is_array(self):
         return _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str)
-
-    def _resolve_n_init(self):
-        if self.n_init == "auto":
-            return 1 if (self._init_is_array() or self.init == "k-means++") else 10
-        if self._init_is_array() and self.n_init != 1:
-            warnings.warn(
-                f"Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={self.n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return 1
-        return self.n_init
 
     def _initial_centers(self, rows, random_state):
         if self.init == "k-means++":
@@ -239,21 +233,6 @@ class KMedians(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         X = self._check_test_data(X)
         return self._assign(X)[0]
 
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fit and return the label of each training sample (``labels_``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,), int32
-        """
-        return self.fit(X, sample_weight=sample_weight).labels_
-
     def transform(self, X):
         """L1 (Manhattan) distance from each sample to every cluster center.
 
@@ -270,21 +249,6 @@ class KMedians(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         bounds = slab_bounds(X.shape[0], n_slabs(X.shape[0]))
         l1_distances(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype), bounds, out)
         return out
-
-    def fit_transform(self, X, y=None, sample_weight=None):
-        """Fit, then return the L1 distances of X to the centers (see ``transform``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_clusters), X's dtype
-        """
-        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the L1 inertia of X on the fitted centers (higher is better).
