@@ -138,12 +138,141 @@ def candidate_potentials_l1(X, w, closest, candidates, slab_bounds, out):
                 out[s, t] += wi * min(closest[i], _l1(X[i], candidates[t]))
 
 
+# Below this many candidates the selection finishes with an insertion sort.
+_SMALL = 16
+
+
+@njit(cache=True, nogil=True)
+def _sorted_lower_median(values, weights, lo, hi, below, half):
+    """Lower weighted median of ``values[lo:hi]`` by sorting that range.
+
+    ``below`` is the weight of the values known to lie below the whole range.
+    Sorts ``values[lo:hi]`` (and ``weights`` alongside) in place: insertion
+    sort for short ranges, else a stable argsort. Returns the first value, in
+    increasing order, at which ``below`` plus the cumulative weight reaches
+    ``half``; the range's largest value if it never does (rounding).
+    """
+    m = hi - lo
+    if m <= _SMALL:
+        for p in range(lo + 1, hi):
+            v = values[p]
+            u = weights[p]
+            q = p - 1
+            while q >= lo and values[q] > v:
+                values[q + 1] = values[q]
+                weights[q + 1] = weights[q]
+                q -= 1
+            values[q + 1] = v
+            weights[q + 1] = u
+        cumulative = below
+        for p in range(lo, hi):
+            cumulative += weights[p]
+            if cumulative >= half:
+                return values[p]
+        return values[hi - 1]
+    ranked = np.argsort(values[lo:hi], kind="mergesort")
+    cumulative = below
+    for p in range(m):
+        cumulative += weights[lo + ranked[p]]
+        if cumulative >= half:
+            return values[lo + ranked[p]]
+    return values[lo + ranked[m - 1]]
+
+
+@njit(cache=True, nogil=True)
+def _weighted_select(values, weights, half):
+    """Lower weighted median of (value, weight) pairs by weighted quickselect.
+
+    IN     half     half the total weight (positive)
+    INOUT  values   (m,) m >= 1, scratch: reordered in place
+    INOUT  weights  (m,) float64 non-negative, scratch: reordered alongside
+
+    Returns the smallest value ``v`` such that the weight of the values
+    ``<= v`` reaches ``half`` (the largest value if rounding never lets it).
+
+    Each round takes the median of the first, middle and last candidates as
+    pivot (deterministic, no RNG) and splits the candidates three ways
+    (``< pivot``, ``== pivot``, ``> pivot``, with their weights), so runs of
+    equal values are settled in one round: expected O(m). The answer is the
+    pivot if the weight below it is short of ``half`` and the weight up to it
+    reaches ``half``; otherwise the search goes on in the lower part, or in the
+    upper part with the weight below it carried over. After ``2 log2(m) + 8``
+    rounds the remaining range is sorted instead, which bounds the worst case
+    at O(m log m).
+    """
+    lo = 0
+    hi = values.shape[0]
+    below = 0.0  # weight of the values below every candidate in [lo, hi)
+    budget = 8
+    size = hi
+    while size > 1:
+        budget += 2
+        size >>= 1
+    while hi - lo > _SMALL:
+        if budget == 0:
+            return _sorted_lower_median(values, weights, lo, hi, below, half)
+        budget -= 1
+        # Median of three as pivot.
+        a = values[lo]
+        b = values[(lo + hi - 1) >> 1]
+        c = values[hi - 1]
+        if a > b:
+            a, b = b, a
+        if b > c:
+            b = c
+            if a > b:
+                b = a
+        pivot = b
+        # Three-way partition: [lo, lt) < pivot, [lt, p) == pivot, (gt, hi) > pivot.
+        lt = lo
+        p = lo
+        gt = hi - 1
+        w_less = 0.0
+        w_equal = 0.0
+        while p <= gt:
+            v = values[p]
+            if v < pivot:
+                u = weights[p]
+                w_less += u
+                values[p] = values[lt]
+                weights[p] = weights[lt]
+                values[lt] = v
+                weights[lt] = u
+                lt += 1
+                p += 1
+            elif v > pivot:
+                u = weights[p]
+                values[p] = values[gt]
+                weights[p] = weights[gt]
+                values[gt] = v
+                weights[gt] = u
+                gt -= 1
+            else:
+                w_equal += weights[p]
+                p += 1
+        if below + w_less >= half:
+            if lt == lo:  # cannot happen: an empty part has no weight
+                return pivot
+            hi = lt
+        elif below + w_less + w_equal >= half:
+            return pivot
+        else:
+            if gt + 1 == hi:  # nothing above the pivot: only rounding gets here
+                return pivot
+            below += w_less + w_equal
+            lo = gt + 1
+    return _sorted_lower_median(values, weights, lo, hi, below, half)
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def weighted_medians(X, w, order, starts, centers, filled):
     """Coordinate-wise lower weighted median of every cluster.
 
     Parallel over (cluster, feature) pairs; each pair is computed by one thread
-    from the same inputs, so the result does not depend on the thread count.
+    from the same inputs, with its own scratch copy of the cluster's (value,
+    weight) pairs for that feature and a deterministic weighted quickselect
+    (:func:`_weighted_select`, expected O(m) for m rows), so the result does
+    not depend on the thread count.
 
     IN     X        (n, d) rows, float32 or float64
     IN     w        (n,) non-negative sample weights, X's dtype
@@ -153,6 +282,13 @@ def weighted_medians(X, w, order, starts, centers, filled):
     INOUT  centers  (k, d) X's dtype; row j is overwritten with cluster j's
                     median when its total weight is positive, else left as is
     OUT    filled   (k,) bool, whether cluster j had positive total weight
+
+    ``centers[j, f]`` is the lower weighted median defined in the module
+    docstring. Half the total weight is summed in ``order``; the weight below
+    a candidate is summed in the selection's order, so a median may differ
+    from a sort-based one only when a cumulative weight equals half the total
+    up to rounding. When the median is zero, the zero returned (+0.0 or -0.0)
+    is the one a stable sort of the column would reach first.
     """
     n_clusters = starts.shape[0] - 1
     n_features = X.shape[1]
@@ -177,12 +313,20 @@ def weighted_medians(X, w, order, starts, centers, filled):
             weights[p] = np.float64(w[i])
             total += weights[p]
         half = 0.5 * total
-        ranked = np.argsort(values, kind="mergesort")
-        cumulative = 0.0
-        median = values[ranked[m - 1]]
-        for p in range(m):
-            cumulative += weights[ranked[p]]
-            if cumulative >= half:
-                median = values[ranked[p]]
-                break
+        median = _weighted_select(values, weights, half)
+        if median == 0.0:
+            # +0.0 and -0.0 are one value; return the sign a stable sort would.
+            below = 0.0
+            for p in range(m):
+                i = order[lo + p]
+                if X[i, f] < median:
+                    below += np.float64(w[i])
+            cumulative = below
+            for p in range(m):
+                i = order[lo + p]
+                if X[i, f] == median:
+                    cumulative += np.float64(w[i])
+                    median = X[i, f]
+                    if cumulative >= half:
+                        break
         centers[j, f] = median
