@@ -158,3 +158,106 @@ def test_clusters_without_weight_keep_their_center():
     assert filled.tolist() == [True, False, False]
     np.testing.assert_array_equal(centers[1:], previous[1:])
     np.testing.assert_array_equal(centers[0], [0.0, 1.0])
+
+
+def _random_columns(rng, dtype, n_clusters, d):
+    """Clusters of varied sizes (1 to a few thousand rows) with many ties and zero weights."""
+    sizes = np.concatenate([[1, 2, 3, 16, 17, 33], rng.randint(1, 400, size=n_clusters - 8), [2000, 3001]])
+    labels = np.repeat(np.arange(sizes.size), sizes)
+    rng.shuffle(labels)
+    n = labels.size
+    X = rng.randint(-20, 21, size=(n, d)).astype(dtype)  # ties, and +0.0
+    X[:, 0] = rng.normal(size=n)  # (almost) no ties
+    X[:, 1] = rng.randint(0, 3, size=n)  # long runs of equal values
+    X[:, 2] *= 0.25
+    X[rng.uniform(size=(n, d)) < 0.05] = -0.0
+    return X.astype(dtype), labels
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", ["unit", "integer", "dyadic", "uniform"])
+def test_weighted_medians_randomized_against_reference(dtype, weights):
+    rng = np.random.RandomState(hash((np.dtype(dtype).name, weights)) % 2**31)
+    k, d = 60, 5
+    X, labels = _random_columns(rng, dtype, k, d)
+    n = X.shape[0]
+    if weights == "unit":
+        w = np.ones(n)
+    elif weights == "integer":
+        w = rng.randint(0, 4, size=n)  # a quarter of the weights are zero
+    elif weights == "dyadic":
+        w = rng.randint(0, 9, size=n) * 0.125
+    else:
+        w = rng.uniform(0, 2, size=n) * (rng.uniform(size=n) > 0.3)
+    w = w.astype(dtype)
+    w[labels == 5] = 0.0  # one cluster without weight
+    previous = np.full((k, d), 7.5, dtype=dtype)
+    centers, filled = _medians(X, w, labels, k, centers=previous)
+    assert centers.dtype == dtype
+    for j in range(k):
+        members = labels == j
+        assert filled[j] == (w[members].sum() > 0)
+        for f in range(d):
+            if not filled[j]:
+                assert centers[j, f] == previous[j, f]
+                continue
+            expected = weighted_median_reference(X[members, f], w[members])
+            assert centers[j, f] == expected, (j, f)
+            if expected == 0:  # the zero a stable sort reaches first, with its sign
+                v, u = X[members, f].astype(np.float64), w[members].astype(np.float64)
+                order = np.argsort(v, kind="stable")
+                at = np.searchsorted(np.cumsum(u[order]), 0.5 * u.sum(), side="left")
+                assert np.signbit(centers[j, f]) == np.signbit(v[order][at]), (j, f)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        np.arange(5000.0),  # sorted
+        np.arange(5000.0)[::-1].copy(),  # reversed
+        np.concatenate([np.arange(2500.0), np.arange(2500.0)[::-1]]),  # organ pipe
+        np.tile(np.arange(50.0), 100),  # sawtooth
+        np.full(5000, 3.0),  # all equal
+        np.where(np.arange(5000) % 2 == 0, 1.0, np.arange(5000.0)),  # half equal to one value
+    ],
+)
+@pytest.mark.parametrize("heavy", [None, 0, -1])
+def test_weighted_median_structured_columns(column, heavy):
+    w = np.ones(column.size)
+    if heavy is not None:  # push the median to an end of the column
+        w[heavy] = column.size
+    centers, _ = _medians(column[:, None], w, np.zeros(column.size, dtype=np.int64), 1)
+    assert centers[0, 0] == weighted_median_reference(column, w)
+
+
+@pytest.mark.parametrize("m", [1, 5, 16, 17, 200])
+def test_sorted_fallback_matches_reference(m):
+    from kmeanskit._engine.manhattan import _sorted_lower_median
+
+    rng = np.random.RandomState(m)
+    for _ in range(20):
+        v = rng.randint(0, 6, size=m).astype(np.float64)
+        u = rng.randint(0, 3, size=m).astype(np.float64)
+        u[0] += 1.0
+        below = float(rng.randint(0, int(u.sum())))  # the caller keeps below < half
+        half = 0.5 * (u.sum() + below)
+        # The reference sees the weight below as one value under every candidate.
+        expected = weighted_median_reference(np.r_[-np.inf, v], np.r_[below, u])
+        assert _sorted_lower_median(v.copy(), u.copy(), 0, m, below, half) == expected
+
+
+def test_weighted_medians_do_not_depend_on_the_thread_count():
+    import numba
+
+    rng = np.random.RandomState(11)
+    X, labels = _random_columns(rng, np.float64, 20, 6)
+    w = rng.uniform(0, 1, size=X.shape[0]) * (rng.uniform(size=X.shape[0]) > 0.2)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one, _ = _medians(X, w, labels, 20)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many, _ = _medians(X, w, labels, 20)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one.view(np.int64), many.view(np.int64))

@@ -140,6 +140,8 @@ def candidate_potentials_l1(X, w, closest, candidates, slab_bounds, out):
 
 # Below this many candidates the selection finishes with an insertion sort.
 _SMALL = 16
+# Above this many candidates a round takes its pivots from a sample.
+_SAMPLED = 1000
 
 
 @njit(cache=True, nogil=True)
@@ -179,88 +181,137 @@ def _sorted_lower_median(values, weights, lo, hi, below, half):
     return values[lo + ranked[m - 1]]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _weights_below(values, weights, lo, hi, low, high, pick):
+    """Weights of the candidates in [lo, hi) that are ``< low`` and ``<= high``.
+
+    ``pick`` is a 2-element float64 scratch with ``pick[0] == 0``; indexing it
+    by the comparison keeps the loop free of unpredictable branches.
+    """
+    w_lt = 0.0
+    w_le = 0.0
+    for p in range(lo, hi):
+        v = values[p]
+        pick[1] = weights[p]
+        w_lt += pick[np.int64(v < low)]
+        w_le += pick[np.int64(v <= high)]
+    return w_lt, w_le
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _keep(values, weights, lo, hi, low, high):
+    """Move the candidates with ``low <= value <= high`` to the front of [lo, hi).
+
+    Keeps their order; returns the end of the kept part. Branch-free stores.
+    """
+    out = lo
+    for p in range(lo, hi):
+        v = values[p]
+        values[out] = v
+        weights[out] = weights[p]
+        out += np.int64(v >= low) & np.int64(v <= high)
+    return out
+
+
 @njit(cache=True, nogil=True)
 def _weighted_select(values, weights, half):
-    """Lower weighted median of (value, weight) pairs by weighted quickselect.
+    """Lower weighted median of (value, weight) pairs by weighted selection.
 
     IN     half     half the total weight (positive)
-    INOUT  values   (m,) m >= 1, scratch: reordered in place
-    INOUT  weights  (m,) float64 non-negative, scratch: reordered alongside
+    INOUT  values   (m,) m >= 1, scratch: reordered and overwritten
+    INOUT  weights  (m,) float64 non-negative, scratch: likewise
 
     Returns the smallest value ``v`` such that the weight of the values
     ``<= v`` reaches ``half`` (the largest value if rounding never lets it).
 
-    Each round takes the median of the first, middle and last candidates as
-    pivot (deterministic, no RNG) and splits the candidates three ways
-    (``< pivot``, ``== pivot``, ``> pivot``, with their weights), so runs of
-    equal values are settled in one round: expected O(m). The answer is the
-    pivot if the weight below it is short of ``half`` and the weight up to it
-    reaches ``half``; otherwise the search goes on in the lower part, or in the
-    upper part with the weight below it carried over. After ``2 log2(m) + 8``
-    rounds the remaining range is sorted instead, which bounds the worst case
-    at O(m log m).
+    Each round brackets the answer by two pivots ``low <= high`` taken from
+    the candidates [lo, hi), weighs the candidates ``< low`` and ``<= high``
+    (``below`` carries the weight of the values under every candidate), and
+    keeps only the part that holds the answer: ``< low``, ``[low, high]`` or
+    ``> high``. A part of equal values is settled at once (``low == high``).
+    Large ranges (Floyd-Rivest style) take ``low`` and ``high`` from a
+    sorted, evenly spaced sample of the candidates, around the sample's
+    weighted quantile of the target, so that most rounds keep a small middle
+    part; smaller ones use the median of the first, middle and last candidates
+    as both pivots. Pivots are deterministic (no RNG); expected O(m). After
+    ``2 log2(m) + 8`` rounds the remaining range is sorted instead, which
+    bounds the worst case at O(m log m); ranges of at most ``_SMALL``
+    candidates are finished by insertion sort.
     """
     lo = 0
     hi = values.shape[0]
     below = 0.0  # weight of the values below every candidate in [lo, hi)
+    range_weight = 2.0 * half  # weight of the candidates in [lo, hi), for sampling
     budget = 8
     size = hi
     while size > 1:
         budget += 2
         size >>= 1
+    pick = np.zeros(2)
+    sample_v = np.empty(0, dtype=values.dtype)
+    sample_w = np.empty(0, dtype=np.float64)
     while hi - lo > _SMALL:
         if budget == 0:
             return _sorted_lower_median(values, weights, lo, hi, below, half)
         budget -= 1
-        # Median of three as pivot.
-        a = values[lo]
-        b = values[(lo + hi - 1) >> 1]
-        c = values[hi - 1]
-        if a > b:
-            a, b = b, a
-        if b > c:
-            b = c
-            if a > b:
-                b = a
-        pivot = b
-        # Three-way partition: [lo, lt) < pivot, [lt, p) == pivot, (gt, hi) > pivot.
-        lt = lo
-        p = lo
-        gt = hi - 1
-        w_less = 0.0
-        w_equal = 0.0
-        while p <= gt:
-            v = values[p]
-            if v < pivot:
-                u = weights[p]
-                w_less += u
-                values[p] = values[lt]
-                weights[p] = weights[lt]
-                values[lt] = v
-                weights[lt] = u
-                lt += 1
-                p += 1
-            elif v > pivot:
-                u = weights[p]
-                values[p] = values[gt]
-                weights[p] = weights[gt]
-                values[gt] = v
-                weights[gt] = u
-                gt -= 1
-            else:
-                w_equal += weights[p]
-                p += 1
-        if below + w_less >= half:
-            if lt == lo:  # cannot happen: an empty part has no weight
-                return pivot
-            hi = lt
-        elif below + w_less + w_equal >= half:
-            return pivot
+        n = hi - lo
+        if n > _SAMPLED:
+            s = int(n**0.6)
+            if sample_v.shape[0] < s:
+                sample_v = np.empty(s, dtype=values.dtype)
+                sample_w = np.empty(s, dtype=np.float64)
+            sample_weight = 0.0
+            for t in range(s):
+                q = lo + (t * n) // s
+                sample_v[t] = values[q]
+                sample_w[t] = weights[q]
+                sample_weight += weights[q]
+            ranked = np.argsort(sample_v[:s], kind="mergesort")
+            rank = s // 2
+            if sample_weight > 0.0 and range_weight > 0.0:
+                target = (half - below) / range_weight * sample_weight
+                cumulative = 0.0
+                for t in range(s):
+                    cumulative += sample_w[ranked[t]]
+                    if cumulative >= target:
+                        rank = t
+                        break
+            delta = int(2.5 * np.sqrt(s)) + 1
+            low = sample_v[ranked[max(rank - delta, 0)]]
+            high = sample_v[ranked[min(rank + delta, s - 1)]]
         else:
-            if gt + 1 == hi:  # nothing above the pivot: only rounding gets here
-                return pivot
-            below += w_less + w_equal
-            lo = gt + 1
+            # Median of three, as both pivots.
+            a = values[lo]
+            b = values[(lo + hi - 1) >> 1]
+            c = values[hi - 1]
+            if a > b:
+                a, b = b, a
+            if b > c:
+                b = c
+                if a > b:
+                    b = a
+            low = b
+            high = b
+        w_lt, w_le = _weights_below(values, weights, lo, hi, low, high, pick)
+        if below + w_lt >= half:
+            # The answer is below ``low``; ``-inf`` is below every value.
+            hi = _keep(values, weights, lo, hi, -np.inf, np.nextafter(low, -np.inf))
+            range_weight = w_lt
+            if hi == lo:  # only rounding gets here
+                return low
+        elif below + w_le >= half:
+            if low == high:
+                return low
+            hi = _keep(values, weights, lo, hi, low, high)
+            below += w_lt
+            range_weight = w_le - w_lt
+        else:
+            new_hi = _keep(values, weights, lo, hi, np.nextafter(high, np.inf), np.inf)
+            if new_hi == lo:  # nothing above ``high``: only rounding gets here
+                return high
+            hi = new_hi
+            range_weight -= w_le
+            below += w_le
     return _sorted_lower_median(values, weights, lo, hi, below, half)
 
 
@@ -292,10 +343,15 @@ def weighted_medians(X, w, order, starts, centers, filled):
     """
     n_clusters = starts.shape[0] - 1
     n_features = X.shape[1]
-    for j in range(n_clusters):
+    # The weights in ``order`` (float64) and each cluster's total, once.
+    ordered_w = np.empty(order.shape[0], dtype=np.float64)
+    totals = np.empty(n_clusters, dtype=np.float64)
+    for j in prange(n_clusters):
         total = 0.0
         for p in range(starts[j], starts[j + 1]):
-            total += np.float64(w[order[p]])
+            ordered_w[p] = np.float64(w[order[p]])
+            total += ordered_w[p]
+        totals[j] = total
         filled[j] = total > 0.0
     for task in prange(n_clusters * n_features):
         j = task // n_features
@@ -305,14 +361,10 @@ def weighted_medians(X, w, order, starts, centers, filled):
         lo, hi = starts[j], starts[j + 1]
         m = hi - lo
         values = np.empty(m, dtype=X.dtype)
-        weights = np.empty(m, dtype=np.float64)
-        total = 0.0
         for p in range(m):
-            i = order[lo + p]
-            values[p] = X[i, f]
-            weights[p] = np.float64(w[i])
-            total += weights[p]
-        half = 0.5 * total
+            values[p] = X[order[lo + p], f]
+        weights = ordered_w[lo:hi].copy()
+        half = 0.5 * totals[j]
         median = _weighted_select(values, weights, half)
         if median == 0.0:
             # +0.0 and -0.0 are one value; return the sign a stable sort would.
