@@ -16,7 +16,7 @@ from .._engine.seeding import (
 from .rows import n_slabs, slab_bounds
 from .threads import single_threaded_blas
 
-__all__ = ["kmeans_plusplus_rows", "random_rows"]
+__all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
 
 # Dense rows: dots by BLAS on chunks of this many rows from this many features
 # on, by hand below. Measured (k-means++ seconds, BLAS vs by hand): 200k x 32,
@@ -97,18 +97,24 @@ class _CsrScorer:
             update_closest_from_dots(rows.x_sq[start:stop], dots, float(c64 @ c64), self.closest[start:stop])
 
 
-def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
-    """Greedy k-means++ (Arthur & Vassilvitskii 2007; greedy as in scikit-learn).
+def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=None):
+    """Greedy ++ seeding, whatever the distance: the round loop, written once.
 
     Each round samples ``n_local_trials`` candidates with probability
-    proportional to ``w_i * D(x_i)^2`` and keeps the one that lowers the
-    potential most.
+    proportional to ``w_i * closest_i`` (``closest``: the scorer's distance to
+    the nearest chosen center, squared Euclidean for k-means++, L1 for
+    K-Medians) and keeps the one that lowers the potential ``sum_i w_i
+    closest_i`` most. ``random_state`` is consumed as scikit-learn does.
 
     Parameters
     ----------
     rows : DenseRows or CsrRows
     n_clusters : int
     random_state : numpy.random.RandomState
+    make_scorer : callable ``(rows, closest, n_candidates) -> scorer``
+        The scorer's ``potentials(candidates)`` returns each candidate's
+        potential; ``update(center, candidate=None)`` lowers ``closest``
+        (INOUT, float64, n) with a chosen center.
     n_local_trials : int or None, default ``2 + int(ln k)``
 
     Returns
@@ -127,7 +133,7 @@ def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
     centers[0] = rows.take([first])[0]
     indices[0] = first
     closest = np.full(n, np.inf)
-    scorer = (_CsrScorer if rows.sparse else _DenseScorer)(rows, closest, n_local_trials)
+    scorer = make_scorer(rows, closest, n_local_trials)
     scorer.update(centers[0])
     current_pot = float(np.sum(closest * w64))
     cumulative = np.empty(n)
@@ -147,6 +153,15 @@ def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
         indices[c] = candidate_ids[best]
         scorer.update(centers[c], best)
     return centers, indices
+
+
+def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
+    """Greedy k-means++ (Arthur & Vassilvitskii 2007; greedy as in scikit-learn).
+
+    See :func:`greedy_plusplus`; ``closest`` is the squared Euclidean distance.
+    """
+    scorer = _CsrScorer if rows.sparse else _DenseScorer
+    return greedy_plusplus(rows, n_clusters, random_state, scorer, n_local_trials)
 
 
 def random_rows(rows, n_clusters, random_state):

@@ -17,6 +17,7 @@ from .._engine.manhattan import (
     weighted_l1_distances,
     weighted_medians,
 )
+from .init import greedy_plusplus
 from .lloyd import Assignment
 from .rows import n_slabs, slab_bounds
 
@@ -105,14 +106,24 @@ class ManhattanStep:
         return new_centers, n_relocated
 
 
-def kmedians_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
-    """Greedy k-means++ seeding with L1 distances (D^1 sampling).
+class _L1Scorer:
+    """Candidate potentials and updates of ``closest`` (INOUT) in L1 distance."""
 
-    Each round draws ``n_local_trials`` candidates with probability
-    proportional to ``w_i * D(x_i)``, ``D`` the L1 distance to the closest
-    chosen center, and keeps the one that lowers the potential
-    ``sum_i w_i D(x_i)`` most. ``random_state`` is used as in
-    :func:`kmeanskit._algorithms.init.kmeans_plusplus_rows`.
+    def __init__(self, rows, closest, n_candidates):
+        self.X, self.w, self.closest = rows.X, rows.w, closest
+        self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
+        self.out = np.empty((self.bounds.shape[0] - 1, n_candidates))
+
+    def potentials(self, candidates):
+        candidate_potentials_l1(self.X, self.w, self.closest, np.ascontiguousarray(candidates), self.bounds, self.out)
+        return self.out.sum(axis=0)
+
+    def update(self, center, candidate=None):
+        update_closest_l1(self.X, center, self.closest, self.bounds)
+
+
+def kmedians_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
+    """Greedy ++ seeding with L1 distances (D^1 sampling), see :func:`greedy_plusplus`.
 
     Parameters
     ----------
@@ -126,35 +137,4 @@ def kmedians_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
     centers : ndarray of shape (n_clusters, n_features), rows' dtype
     indices : ndarray of shape (n_clusters,), int64 row index of each center
     """
-    n, X, w = rows.n, rows.X, rows.w
-    if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(n_clusters))
-    bounds = slab_bounds(n, n_slabs(n))
-    centers = np.empty((n_clusters, rows.d), dtype=rows.dtype)
-    indices = np.full(n_clusters, -1, dtype=np.int64)
-
-    w64 = w.astype(np.float64)
-    first = random_state.choice(n, p=w64 / w64.sum())
-    centers[0] = X[first]
-    indices[0] = first
-    closest = np.full(n, np.inf)
-    update_closest_l1(X, centers[0], closest, bounds)
-    current_pot = float(np.sum(closest * w64))
-    cumulative = np.empty(n)
-    out = np.empty((bounds.shape[0] - 1, n_local_trials))
-
-    for c in range(1, n_clusters):
-        rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        np.multiply(w64, closest, out=cumulative)
-        np.cumsum(cumulative, out=cumulative)
-        candidate_ids = np.searchsorted(cumulative, rand_vals)
-        np.clip(candidate_ids, None, n - 1, out=candidate_ids)
-        candidates = np.ascontiguousarray(X[candidate_ids])
-        candidate_potentials_l1(X, w, closest, candidates, bounds, out)
-        pots = out.sum(axis=0)
-        best = int(np.argmin(pots))
-        current_pot = float(pots[best])
-        centers[c] = candidates[best]
-        indices[c] = candidate_ids[best]
-        update_closest_l1(X, centers[c], closest, bounds)
-    return centers, indices
+    return greedy_plusplus(rows, n_clusters, random_state, _L1Scorer, n_local_trials)
