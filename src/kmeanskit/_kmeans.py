@@ -112,6 +112,53 @@ class _CentersMixin:
             return 1
         return self.n_init
 
+    def _validated_init_array(self, X):
+        init = check_array(self.init, dtype=X.dtype, copy=True, order="C", input_name="init")
+        if init.shape != (self.n_clusters, X.shape[1]):
+            raise ValueError(
+                f"The shape of the initial centers {init.shape} does not match "
+                f"n_clusters={self.n_clusters} and n_features={X.shape[1]}; expected "
+                f"{(self.n_clusters, X.shape[1])}."
+            )
+        return init
+
+    def _check_counts(self, n_samples):
+        for name in ("n_clusters", "max_iter", "n_init"):
+            _check_int_param(name, getattr(self, name))
+        if n_samples < self.n_clusters:
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+
+    def _random_centers(self, rows, random_state):
+        n_positive = int(np.count_nonzero(rows.w))
+        if n_positive < self.n_clusters:
+            raise ValueError(
+                f"init='random' draws n_clusters={self.n_clusters} distinct samples with "
+                f"probability proportional to sample_weight, but only {n_positive} samples "
+                "have a positive weight; use init='k-means++' or fewer clusters."
+            )
+        return random_rows(rows, self.n_clusters, random_state)
+
+    def _best_run(self, step, n_init, init_array, initial_centers, tol):
+        """The run of lowest inertia over ``n_init`` starts (scikit-learn's rule:
+        a run replaces the best only if it is a different clustering)."""
+        best = None
+        for _ in range(n_init):
+            centers_init = init_array if init_array is not None else initial_centers()
+            run = run_kmeans(step, centers_init, max_iter=self.max_iter, tol=tol, verbose=getattr(self, "verbose", 0))
+            if best is None or (
+                run.inertia < best.inertia and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
+            ):
+                best = run
+        distinct = np.unique(best.labels).size
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than "
+                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return best
+
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit and return the label of each training sample (``labels_``)."""
         return self.fit(X, sample_weight=sample_weight).labels_
@@ -226,29 +273,12 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         return tags
 
     # ----------------------------------------------------------------- fitting
-    def _validated_init_array(self, X):
-        init = check_array(self.init, dtype=X.dtype, copy=True, order="C", input_name="init")
-        if init.shape != (self.n_clusters, X.shape[1]):
-            raise ValueError(
-                f"The shape of the initial centers {init.shape} does not match "
-                f"n_clusters={self.n_clusters} and n_features={X.shape[1]}; expected "
-                f"{(self.n_clusters, X.shape[1])}."
-            )
-        return init
-
     def _initial_centers(self, rows, X, random_state):
         init = self.init
         if isinstance(init, str) and init == "k-means++":
             return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
         if isinstance(init, str) and init == "random":
-            n_positive = int(np.count_nonzero(rows.w))
-            if n_positive < self.n_clusters:
-                raise ValueError(
-                    f"init='random' draws n_clusters={self.n_clusters} distinct samples with "
-                    f"probability proportional to sample_weight, but only {n_positive} samples "
-                    "have a positive weight; use init='k-means++' or fewer clusters."
-                )
-            return random_rows(rows, self.n_clusters, random_state)
+            return self._random_centers(rows, random_state)
         centers = init(X, self.n_clusters, random_state=random_state)
         if sp.issparse(centers):
             centers = centers.toarray()
@@ -281,8 +311,6 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         self : object
             Fitted estimator.
         """
-        for name in ("n_clusters", "max_iter", "n_init"):
-            _check_int_param(name, getattr(self, name))
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
             copy=self.copy_x, accept_large_sparse=False,
@@ -290,9 +318,7 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         X = _densify_if_dense(X)
         if not sp.issparse(X) and not X.flags.writeable:
             X = X.copy()  # read-only input (memmap) with copy_x=False: never write to it
-        n_samples = X.shape[0]
-        if n_samples < self.n_clusters:
-            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        self._check_counts(X.shape[0])
         sample_weight = _check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
@@ -317,14 +343,7 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         rows = as_rows(X, sample_weight)
         step = LloydStep(rows, self.n_clusters)
 
-        best = None
-        for _ in range(n_init):
-            centers_init = init_array if init_array is not None else self._initial_centers(rows, X, random_state)
-            run = run_kmeans(step, centers_init, max_iter=self.max_iter, tol=tol, verbose=self.verbose)
-            if best is None or (
-                run.inertia < best.inertia and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
-            ):
-                best = run
+        best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, X, random_state), tol)
 
         centers, inertia, history = best.centers, best.inertia, best.inertia_history
         if X_mean is not None:
@@ -340,14 +359,6 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
                 X += X_mean * dtype_scale
                 X /= dtype_scale
 
-        distinct = np.unique(best.labels).size
-        if distinct < self.n_clusters:
-            warnings.warn(
-                f"Number of distinct clusters ({distinct}) found smaller than "
-                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
         self.cluster_centers_ = centers
         self._X_mean = X_mean
         self._n_features_out = self.n_clusters

@@ -1,26 +1,20 @@
 """``KMedians``: K-Medians clustering (L1 distance, coordinate-wise weighted medians)."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._algorithms.init import random_rows
-from ._algorithms.loop import run_kmeans
 from ._algorithms.manhattan import ManhattanStep, kmedians_plusplus_rows
 from ._algorithms.rows import DenseRows, n_slabs, slab_bounds
 from ._engine.manhattan import l1_distances
 from ._kmeans import (
     _CentersMixin,
-    _check_int_param,
     _check_weights,
     _is_arraylike_not_scalar,
-    _is_same_clustering,
     _tolerance,
 )
 
@@ -132,14 +126,7 @@ class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     def _initial_centers(self, rows, random_state):
         if self.init == "k-means++":
             return kmedians_plusplus_rows(rows, self.n_clusters, random_state)[0]
-        n_positive = int(np.count_nonzero(rows.w))
-        if n_positive < self.n_clusters:
-            raise ValueError(
-                f"init='random' draws n_clusters={self.n_clusters} distinct samples with "
-                f"probability proportional to sample_weight, but only {n_positive} samples "
-                "have a positive weight; use init='k-means++' or fewer clusters."
-            )
-        return random_rows(rows, self.n_clusters, random_state)
+        return self._random_centers(rows, random_state)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -161,45 +148,19 @@ class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self : object
             Fitted estimator.
         """
-        for name in ("n_clusters", "max_iter", "n_init"):
-            _check_int_param(name, getattr(self, name))
         X = validate_data(self, X, accept_sparse=False, dtype=[np.float64, np.float32], order="C")
-        n_samples = X.shape[0]
-        if n_samples < self.n_clusters:
-            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        self._check_counts(X.shape[0])
         sample_weight = _check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
         init_array = None
         if self._init_is_array():
-            init_array = check_array(self.init, dtype=X.dtype, copy=True, order="C", input_name="init")
-            if init_array.shape != (self.n_clusters, X.shape[1]):
-                raise ValueError(
-                    f"The shape of the initial centers {init_array.shape} does not match "
-                    f"n_clusters={self.n_clusters} and n_features={X.shape[1]}; expected "
-                    f"{(self.n_clusters, X.shape[1])}."
-                )
+            init_array = self._validated_init_array(X)
         tol = _tolerance(X, self.tol)
         rows = DenseRows(X, sample_weight)
         step = ManhattanStep(rows, self.n_clusters)
 
-        best = None
-        for _ in range(n_init):
-            centers_init = init_array if init_array is not None else self._initial_centers(rows, random_state)
-            run = run_kmeans(step, centers_init, max_iter=self.max_iter, tol=tol)
-            if best is None or (
-                run.inertia < best.inertia and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
-            ):
-                best = run
-
-        distinct = np.unique(best.labels).size
-        if distinct < self.n_clusters:
-            warnings.warn(
-                f"Number of distinct clusters ({distinct}) found smaller than "
-                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, random_state), tol)
         self.cluster_centers_ = best.centers
         self._n_features_out = self.n_clusters
         self.labels_ = best.labels
