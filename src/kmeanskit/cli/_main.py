@@ -1,23 +1,28 @@
 """The ``kmeanskit`` command: parser, dispatch, and how errors are reported.
 
-Each subcommand is a module with ``add_parser(subparsers, parents)`` (which
-sets a ``run`` default) and ``run(args) -> int``; adding one is a new module
-and one entry in ``_COMMANDS``.
+Each subcommand is a module ``kmeanskit.cli._<name>`` with
+``add_parser(subparsers, parents)`` (which sets a ``run`` default) and
+``run(args) -> int``; adding one is a new module and one entry in
+``_COMMANDS``, in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import warnings
 
-from kmeanskit.cli import _bench, _fit, _predict
 from kmeanskit.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CommandError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (_fit, _predict, _bench)
+_COMMANDS = (
+    "fit",
+    "predict",
+    "bench",
+)
 
 _EPILOG = """\
 examples:
@@ -63,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
-    for command in _COMMANDS:
-        command.add_parser(subparsers, [common])
+    for name in _COMMANDS:
+        importlib.import_module(f"kmeanskit.cli._{name}").add_parser(subparsers, [common])
     return parser
 
 
