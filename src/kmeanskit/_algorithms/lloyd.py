@@ -160,6 +160,16 @@ class LloydStep:
             bounds = self._bounds[n_rows] = slab_bounds(n_rows, slabs)
         return bounds
 
+    def _reset_sums(self):
+        """Zeroed per-slab sums, allocated on the first fitting pass."""
+        slabs = n_slabs(self.block_rows, self._slab_bytes)
+        if self._sums.shape != (slabs, self.n_clusters, self.rows.d):
+            self._sums = np.zeros((slabs, self.n_clusters, self.rows.d))
+            self._weight_sums = np.zeros((slabs, self.n_clusters))
+        else:
+            self._sums[:] = 0.0
+            self._weight_sums[:] = 0.0
+
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (writes ``labels`` and ``self.sq_dist``).
 
@@ -179,13 +189,7 @@ class LloydStep:
         centers_t = np.ascontiguousarray(centers.T)
         center_sq = np.einsum("ij,ij->i", centers, centers)
         if update:
-            slabs = n_slabs(self.block_rows, self._slab_bytes)
-            if self._sums.shape != (slabs, self.n_clusters, rows.d):
-                self._sums = np.zeros((slabs, self.n_clusters, rows.d))
-                self._weight_sums = np.zeros((slabs, self.n_clusters))
-            else:
-                self._sums[:] = 0.0
-                self._weight_sums[:] = 0.0
+            self._reset_sums()
         pending = None
         for index, (start, stop, Xb) in enumerate(rows.blocks(self.block_rows)):
             bounds = self._slabs(stop - start)

@@ -1,0 +1,130 @@
+"""The bounded step: Lloyd's result with most of the distance work skipped.
+
+One lower bound per row (Hamerly, 2010), a tight upper bound recomputed every
+pass, and margins that make every skip agree with Lloyd's own arg-min (see
+``_engine/bounds.py``). Rows are visited in the blocks and slabs of the Lloyd
+step, and sums are added in row order, so labels, centers, inertia and the
+number of iterations are those of :class:`LloydStep` from the same start.
+
+Extra memory: one float32 bound per row (4 bytes), nothing of size n x k.
+"""
+
+import numpy as np
+from scipy.spatial.distance import cdist
+
+from .._engine.blas import matmul_into
+from .._engine.bounds import bounded_assign_accumulate
+from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, Assignment, LloydStep
+from .threads import single_threaded_blas
+
+__all__ = ["BoundedStep"]
+
+# Direct arg-min below this many features, BLAS on the recomputed rows of a
+# chunk above (the rule of the Lloyd step, whose arithmetic it must repeat).
+GEMM_MIN_FEATURES = CHUNKED_MIN_FEATURES
+# When more than this share of rows needed the full arg-min in the last pass
+# (and in the first pass), one multi-threaded GEMM over groups of slabs beats
+# per-chunk BLAS calls on the recomputed rows (about twice the GFLOP/s here).
+FULL_GEMM_SHARE = 0.4
+# Values in the dots buffer of that GEMM: 16 MB in float32.
+DOTS_VALUES = 1 << 22
+
+
+class BoundedStep(LloydStep):
+    """Exact assignment (+ accumulation) that skips rows whose label the bounds prove.
+
+    Parameters
+    ----------
+    rows : DenseRows
+    n_clusters : int
+    """
+
+    def __init__(self, rows, n_clusters):
+        if rows.sparse:
+            raise ValueError("the bounded step takes dense rows")
+        super().__init__(rows, n_clusters)
+        self._dots = []  # no block GEMM here
+        self.use_gemm = rows.d >= GEMM_MIN_FEATURES
+        self.path = "bounded-gemm" if self.use_gemm else "bounded-direct"
+        self.lower = np.empty(rows.n, dtype=np.float32)
+        # Rounding error of a score relative to (|x| + |c|max)^2, with room to
+        # spare (see _engine/bounds.py); the floor covers float64 bound updates.
+        eps = float(np.finfo(rows.dtype).eps)
+        self.gamma = max(4.0 * (rows.d + 4) * eps, 1e-12)
+        self._labels = None  # the labels array the bounds belong to
+        self._centers = None  # float64 centers of the last pass
+        self.recomputed = np.zeros(0, dtype=np.int64)  # rows per block given the full arg-min
+        self._no_dots = np.empty((0, n_clusters), dtype=rows.dtype)
+        self._dots_buffer = None
+
+    def __call__(self, centers, labels, update=True):
+        """Assign rows to ``centers`` (see :meth:`LloydStep.__call__`).
+
+        The bounds stay valid while the same ``labels`` array comes back, as
+        in the convergence loop; any other array starts afresh.
+        """
+        rows, k = self.rows, self.n_clusters
+        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
+        centers_t = np.ascontiguousarray(centers.T)
+        center_sq = np.einsum("ij,ij->i", centers, centers)
+        centers64 = centers.astype(np.float64)
+        fresh = labels is not self._labels or self._centers is None
+        if fresh:
+            drift = np.zeros(k)
+        else:
+            moved = centers64 - self._centers
+            drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+        if k > 1:
+            between = cdist(centers64, centers64)
+            np.fill_diagonal(between, np.inf)
+            half_sep = 0.5 * between.min(axis=1)
+        else:
+            half_sep = np.full(1, np.inf)
+        norm_max = float(np.sqrt(np.einsum("ij,ij->i", centers64, centers64).max()))
+        if update:
+            self._reset_sums()
+        full_gemm = self.use_gemm and (fresh or self.recomputed.sum() > FULL_GEMM_SHARE * rows.n)
+        recomputed = []
+        for start, stop, Xb in rows.blocks(self.block_rows):
+            bounds = self._slabs(stop - start)
+            counts = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
+            groups = self._slab_groups(bounds) if full_gemm else [(0, bounds.shape[0] - 1)]
+            for s0, s1 in groups:
+                lo, hi = bounds[s0], bounds[s1]
+                dots = self._no_dots
+                if full_gemm:
+                    dots = self._dots_block(hi - lo)
+                    matmul_into(Xb[lo:hi], centers_t, dots)
+                with single_threaded_blas():
+                    bounded_assign_accumulate(
+                        Xb[lo:hi], rows.w[start + lo:start + hi], centers, centers_t, center_sq,
+                        labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
+                        self.lower[start + lo:start + hi], drift, half_sep, self.gamma, norm_max, fresh,
+                        self.use_gemm, dots, self._sums[s0:s1] if update else self._sums,
+                        self._weight_sums[s0:s1] if update else self._weight_sums, bounds[s0:s1 + 1] - lo,
+                        CHUNK_ROWS, update, counts[s0:s1],
+                    )
+            recomputed.append(int(counts.sum()))
+        self.recomputed = np.asarray(recomputed, dtype=np.int64)
+        self._labels, self._centers = labels, centers64
+        inertia = float(np.einsum("i,i->", self.sq_dist, rows.w))
+        if not update:
+            return Assignment(inertia, None, None)
+        return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
+
+    def _slab_groups(self, bounds):
+        """Runs of whole slabs ``(s0, s1)`` of at most the dots buffer's rows (one slab at least)."""
+        cap = max(CHUNK_ROWS, DOTS_VALUES // self.n_clusters)
+        groups, s0, n = [], 0, bounds.shape[0] - 1
+        while s0 < n:
+            s1 = s0 + 1
+            while s1 < n and bounds[s1 + 1] - bounds[s0] <= cap:
+                s1 += 1
+            groups.append((s0, s1))
+            s0 = s1
+        return groups
+
+    def _dots_block(self, n_rows):
+        if self._dots_buffer is None or self._dots_buffer.shape[0] < n_rows:
+            self._dots_buffer = np.empty((n_rows, self.n_clusters), dtype=self.rows.dtype)
+        return self._dots_buffer[:n_rows]

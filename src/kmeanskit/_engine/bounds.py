@@ -1,0 +1,180 @@
+"""Numba kernel for the bounded assignment step (Hamerly's method, exact).
+
+Each row keeps one lower bound ``lower[i]`` on its distance to every center
+other than its own. After the centers move by ``drift[j]``, the bound drops by
+the largest drift of another center (triangle inequality). The distance to the
+row's own center is recomputed exactly every pass (it feeds the inertia anyway,
+and it costs one row read, like the accumulation), so the upper bound is tight.
+A row keeps its label without looking at the other centers when
+
+    L = max(lower[i], 2 * half_sep[a] - u) and L^2 - u^2 > margin_i,
+
+``half_sep[a]`` being half the distance from center ``a`` to its nearest other
+center. Every other row gets the full arg-min, computed with exactly the
+arithmetic of the Lloyd kernels (same dtype, same order), and a fresh bound.
+
+The margin makes the skip exact with respect to Lloyd: Lloyd's arg-min compares
+scores ``|c_j|^2 - 2 x.c_j`` rounded in X's dtype, with an error below
+``gamma * (|x| + |c|max)^2``. A row is skipped only when the true gap is wider
+than twice that error, so Lloyd would pick the same center; rows closer to a
+tie are recomputed and Lloyd's own rounding decides. Sums are accumulated per
+slab in row order, so centers are bitwise those of the Lloyd step.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .assign import _add_row, _first_argmin
+
+__all__ = ["bounded_assign_accumulate"]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sq_dist_and_norm(x, c):
+    """(|x - c|^2, |x|^2) in float64, each over four partial sums."""
+    d = x.shape[0]
+    d4 = d - d % 4
+    a0 = a1 = a2 = a3 = 0.0
+    b0 = b1 = b2 = b3 = 0.0
+    for f in range(0, d4, 4):
+        x0 = np.float64(x[f])
+        x1 = np.float64(x[f + 1])
+        x2 = np.float64(x[f + 2])
+        x3 = np.float64(x[f + 3])
+        e0 = x0 - np.float64(c[f])
+        e1 = x1 - np.float64(c[f + 1])
+        e2 = x2 - np.float64(c[f + 2])
+        e3 = x3 - np.float64(c[f + 3])
+        a0 += e0 * e0
+        a1 += e1 * e1
+        a2 += e2 * e2
+        a3 += e3 * e3
+        b0 += x0 * x0
+        b1 += x1 * x1
+        b2 += x2 * x2
+        b3 += x3 * x3
+    for f in range(d4, d):
+        x0 = np.float64(x[f])
+        e = x0 - np.float64(c[f])
+        a0 += e * e
+        b0 += x0 * x0
+    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _second_min(scores, best):
+    m = np.inf
+    for j in range(scores.shape[0]):
+        if j != best and scores[j] < m:
+            m = scores[j]
+    return m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bound_below(value):
+    """``value`` (float64, >= 0) as a float32 that does not exceed it."""
+    v = np.float32(value)
+    if np.float64(v) > value:
+        v = np.nextafter(v, np.float32(0.0))
+    return v
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def bounded_assign_accumulate(
+    X, w, centers, centers_t, center_sq, labels, sq_dist, lower, drift, half_sep,
+    gamma, center_norm_max, fresh, use_gemm, dots_given, sums, weight_sums, slab_bounds,
+    chunk_rows, update, recomputed,
+):
+    """Assign rows, skipping the arg-min where the bounds prove the label.
+
+    IN     X            (b, d) block of (centered) rows, float32 or float64
+    IN     w            (b,) sample weights, X's dtype
+    IN     centers      (k, d) centers, X's dtype
+    IN     centers_t    (d, k) the same centers transposed (contiguous over k)
+    IN     center_sq    (k,) squared norms of the centers, X's dtype
+    INOUT  labels       (b,) int32 label of each row (read unless ``fresh``)
+    OUT    sq_dist      (b,) float64 exact squared distance to the row's center
+    INOUT  lower        (b,) float32 lower bound on the distance to other centers
+    IN     drift        (k,) float64 distance each center moved since the last pass
+    IN     half_sep     (k,) float64 half the distance to the nearest other center
+    IN     gamma        float, relative rounding error of a score (see module doc)
+    IN     center_norm_max  float, largest center norm
+    IN     fresh        bool, labels and bounds are not valid: arg-min every row
+    IN     use_gemm     bool, dot products of recomputed rows by BLAS per chunk
+    IN     dots_given   (b, k) ``X @ centers.T`` computed by the caller, or (0, k):
+                        then recomputed rows get their dots by BLAS or by hand
+    INOUT  sums         (S, k, d) float64 per-slab weighted sums of rows
+    INOUT  weight_sums  (S, k) float64 per-slab sums of weights
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs in this block
+    IN     chunk_rows   int, rows per chunk (and per BLAS call)
+    IN     update       bool, accumulate sums
+    OUT    recomputed   (S,) int64 rows per slab that needed the full arg-min
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_features = X.shape[1]
+    n_clusters = centers.shape[0]
+    have_dots = dots_given.shape[0] > 0
+    gemm = use_gemm and not have_dots
+    # The two largest drifts: a row's bound drops by the largest drift of
+    # a center other than its own.
+    top1, top1_index, top2 = 0.0, -1, 0.0
+    for j in range(n_clusters):
+        if drift[j] > top1:
+            top2 = top1
+            top1, top1_index = drift[j], j
+        elif drift[j] > top2:
+            top2 = drift[j]
+    for s in prange(n_slabs):
+        scores = np.empty(n_clusters, dtype=X.dtype)
+        need = np.empty(chunk_rows, dtype=np.int64)
+        gathered = np.empty((chunk_rows if gemm else 0, n_features), dtype=X.dtype)
+        dots = np.empty((chunk_rows if gemm else 0, n_clusters), dtype=X.dtype)
+        count = 0
+        for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
+            stop = min(start + chunk_rows, slab_bounds[s + 1])
+            m = 0
+            for i in range(start, stop):
+                if not fresh:
+                    a = labels[i]
+                    bound = np.float64(lower[i]) - (top2 if a == top1_index else top1)
+                    sq, x_sq = _sq_dist_and_norm(X[i], centers[a])
+                    u = np.sqrt(sq)
+                    reach = max(bound, 2.0 * half_sep[a] - u)
+                    scale = np.sqrt(x_sq) + center_norm_max
+                    if reach > u and reach * reach - sq > gamma * scale * scale:
+                        sq_dist[i] = sq
+                        lower[i] = _bound_below(max(bound, 0.0))
+                        continue
+                need[m] = i
+                m += 1
+            count += m
+            if gemm and m > 0:
+                for r in range(m):
+                    gathered[r] = X[need[r]]
+                np.dot(gathered[:m], centers_t, dots[:m])
+            for r in range(m):
+                i = need[r]
+                if have_dots:
+                    for j in range(n_clusters):
+                        scores[j] = center_sq[j] - (dots_given[i, j] + dots_given[i, j])
+                elif gemm:
+                    for j in range(n_clusters):
+                        scores[j] = center_sq[j] - (dots[r, j] + dots[r, j])
+                else:
+                    for j in range(n_clusters):
+                        scores[j] = center_sq[j]
+                    for f in range(n_features):
+                        two_x = X[i, f] + X[i, f]
+                        for j in range(n_clusters):
+                            scores[j] -= two_x * centers_t[f, j]
+                best = _first_argmin(scores)
+                labels[i] = best
+                sq, x_sq = _sq_dist_and_norm(X[i], centers[best])
+                sq_dist[i] = sq
+                scale = np.sqrt(x_sq) + center_norm_max
+                second = np.float64(_second_min(scores, best)) + x_sq - gamma * scale * scale
+                lower[i] = _bound_below(np.sqrt(max(second, 0.0)))
+            if update:
+                for i in range(start, stop):
+                    _add_row(X[i], w[i], labels[i], sums[s], weight_sums[s])
+        recomputed[s] = count

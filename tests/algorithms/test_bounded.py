@@ -1,0 +1,187 @@
+"""The bounded (Hamerly) step: Lloyd's result, bit for bit, with work skipped."""
+
+import numba
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris, make_blobs
+from threadpoolctl import threadpool_limits
+
+from kmeanskit import KMeans
+from kmeanskit._algorithms import hamerly, lloyd
+from kmeanskit._algorithms.hamerly import BoundedStep
+from kmeanskit._algorithms.lloyd import LloydStep
+from kmeanskit._algorithms.loop import run_kmeans
+from kmeanskit._algorithms.rows import DenseRows, as_rows, slab_bounds
+from kmeanskit._engine.bounds import bounded_assign_accumulate
+from kmeanskit._kmeans import _fit_step
+
+
+@pytest.fixture(params=["direct", "gemm", "gemm-full", "gemm-lloyd-blocks"])
+def bounded_path(request, monkeypatch):
+    """Each way the bounded step computes the arg-min of the rows it recomputes."""
+    never = 1 << 62
+    if request.param == "direct":
+        monkeypatch.setattr(hamerly, "GEMM_MIN_FEATURES", never)
+        monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", never)
+        monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", never)
+    else:
+        monkeypatch.setattr(hamerly, "GEMM_MIN_FEATURES", 1)
+        monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", 1)
+        monkeypatch.setattr(hamerly, "CHUNK_ROWS", 7)  # several chunks per slab, a ragged last one
+        monkeypatch.setattr(hamerly, "FULL_GEMM_SHARE", 2.0 if request.param == "gemm" else 0.0)
+        monkeypatch.setattr(hamerly, "DOTS_VALUES", 1 << 12)  # several slab groups
+        if request.param == "gemm-lloyd-blocks":
+            monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", 1)
+            monkeypatch.setattr(lloyd, "DOTS_BLOCK_VALUES", 1 << 14)  # several blocks
+        else:
+            monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", never)
+    return request.param
+
+
+def _ties():
+    """Integer points on a grid, duplicated: many exact ties between centers."""
+    grid = np.array([[i, j] for i in range(6) for j in range(6)], dtype=np.float64)
+    return np.repeat(grid, 3, axis=0), 4
+
+
+def _cases():
+    X, _ = make_blobs(n_samples=3000, n_features=6, centers=7, cluster_std=2.5, random_state=0)
+    Xw, _ = make_blobs(n_samples=2000, n_features=30, centers=12, cluster_std=3.0, random_state=1)
+    return {
+        "blobs": (X, 7),
+        "blobs-f32": (X.astype(np.float32), 7),
+        "wide-f32": (Xw.astype(np.float32), 12),
+        "wide": (Xw, 12),
+        "iris": (load_iris().data, 3),
+        "digits": (load_digits().data, 10),
+        "ties": _ties(),
+        "one-cluster": (X[:500], 1),
+    }
+
+
+@pytest.mark.parametrize("name", list(_cases()))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_same_result_as_lloyd_from_same_init(name, seed, bounded_path):
+    X, k = _cases()[name]
+    init = X[np.random.RandomState(seed).choice(X.shape[0], k, replace=False)]
+    lloyd_fit = KMeans(k, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    fit = KMeans(k, init=init, n_init=1, algorithm="hamerly", tol=0).fit(X)
+    np.testing.assert_array_equal(fit.labels_, lloyd_fit.labels_)
+    np.testing.assert_array_equal(fit.cluster_centers_, lloyd_fit.cluster_centers_)
+    assert fit.n_iter_ == lloyd_fit.n_iter_
+    assert fit.inertia_ == lloyd_fit.inertia_
+    np.testing.assert_array_equal(fit.inertia_history_, lloyd_fit.inertia_history_)
+
+
+@pytest.mark.parametrize("algorithm, sparse, expected", [
+    ("auto", False, BoundedStep), ("hamerly", False, BoundedStep), ("elkan", False, BoundedStep),
+    ("lloyd", False, LloydStep), ("auto", True, LloydStep), ("hamerly", True, LloydStep),
+])
+def test_which_step_each_algorithm_runs(algorithm, sparse, expected):
+    import scipy.sparse as sp
+
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    rows = as_rows(sp.csr_matrix(X) if sparse else X, np.ones(50))
+    assert type(_fit_step(rows, 3, algorithm)) is expected
+
+
+def test_same_result_as_lloyd_with_weights_tol_and_restarts(bounded_path):
+    X, _ = make_blobs(n_samples=2500, n_features=5, centers=6, cluster_std=3.0, random_state=3)
+    w = np.random.RandomState(0).uniform(0, 3, size=X.shape[0])
+    w[::7] = 0
+    a = KMeans(6, n_init=4, random_state=0, algorithm="lloyd").fit(X, sample_weight=w)
+    b = KMeans(6, n_init=4, random_state=0, algorithm="hamerly").fit(X, sample_weight=w)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert (a.n_iter_, a.inertia_) == (b.n_iter_, b.inertia_)
+
+
+def test_empty_cluster_relocation_is_lloyds():
+    # Centers far from the data leave clusters empty in the first iteration.
+    X, _ = make_blobs(n_samples=600, n_features=3, centers=3, random_state=0)
+    init = np.vstack([X[:3], X[:3] + 1000.0])
+    a = KMeans(6, init=init, n_init=1, algorithm="lloyd").fit(X)
+    b = KMeans(6, init=init, n_init=1, algorithm="hamerly").fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+@pytest.mark.parametrize("d, dtype", [(4, np.float64), (40, np.float32)])
+def test_bitwise_identical_across_thread_counts(d, dtype, bounded_path):
+    X, _ = make_blobs(n_samples=6000, n_features=d, centers=9, cluster_std=3.0, random_state=2)
+    X = X.astype(dtype)
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            with threadpool_limits(limits=threads, user_api="blas"):
+                km = KMeans(9, random_state=0, n_init=2, algorithm="hamerly").fit(X)
+            results.append((km.labels_, km.cluster_centers_, km.inertia_, km.n_iter_))
+    finally:
+        numba.set_num_threads(before)
+    (l1, c1, i1, n1), (l2, c2, i2, n2) = results
+    np.testing.assert_array_equal(l1, l2)
+    np.testing.assert_array_equal(c1, c2)
+    assert (i1, n1) == (i2, n2)
+
+
+def test_rows_are_skipped_once_bounds_are_set():
+    X, _ = make_blobs(n_samples=20000, n_features=4, centers=10, cluster_std=1.0, random_state=0)
+    X = X - X.mean(axis=0)
+    rows = DenseRows(X, np.ones(X.shape[0]))
+    step = BoundedStep(rows, 10)
+    run_kmeans(step, X[:: X.shape[0] // 10][:10], max_iter=300, tol=0)
+    # The last pass (labels unchanged) recomputes only rows near a tie.
+    assert step.recomputed.sum() < 0.05 * X.shape[0]
+
+
+@pytest.mark.parametrize("use_gemm", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_against_reference(use_gemm, dtype):
+    rng = np.random.default_rng(0)
+    n, d, k = 500, 7, 6
+    X = rng.normal(size=(n, d)).astype(dtype)
+    w = rng.uniform(0.5, 2, size=n).astype(dtype)
+    centers = X[:k].copy()
+    center_sq = np.einsum("ij,ij->i", centers, centers)
+    distances = np.sqrt(((X[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1))
+    labels = np.zeros(n, dtype=np.int32)
+    sq_dist, lower = np.empty(n), np.empty(n, dtype=np.float32)
+    bounds = slab_bounds(n, 3)
+    sums, wsums = np.zeros((3, k, d)), np.zeros((3, k))
+    recomputed = np.zeros(3, dtype=np.int64)
+    args = (
+        X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, lower,
+        np.zeros(k), np.full(k, 0.0), 1e-6, float(np.linalg.norm(centers, axis=1).max()),
+    )
+    no_dots = np.empty((0, k), dtype=dtype)
+    with threadpool_limits(1, user_api="blas"):
+        bounded_assign_accumulate(*args, True, use_gemm, no_dots, sums, wsums, bounds, 16, True, recomputed)
+    np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+    np.testing.assert_allclose(sq_dist, distances.min(axis=1) ** 2, rtol=1e-12)
+    others = np.where(np.arange(k)[None] == labels[:, None], np.inf, distances)
+    assert np.all(lower <= others.min(axis=1))  # a valid lower bound
+    assert np.all(lower >= 0.999 * others.min(axis=1) - 1e-3)  # and a tight one
+    assert recomputed.sum() == n
+    for j in range(k):
+        np.testing.assert_allclose(sums.sum(0)[j], (w[labels == j, None] * X[labels == j]).sum(0), rtol=1e-5)
+        np.testing.assert_allclose(wsums.sum(0)[j], w[labels == j].sum(), rtol=1e-5)
+
+    # A second pass from the same centers, with the bounds: every row is
+    # skipped but the nearly tied ones, labels stay.
+    before = labels.copy()
+    sums[:], wsums[:], recomputed[:] = 0, 0, 0
+    with threadpool_limits(1, user_api="blas"):
+        bounded_assign_accumulate(*args, False, use_gemm, no_dots, sums, wsums, bounds, 16, True, recomputed)
+    np.testing.assert_array_equal(labels, before)
+    assert recomputed.sum() < n // 2
+
+
+def test_lloyd_step_is_used_for_sparse_data():
+    import scipy.sparse as sp
+
+    X = sp.random(300, 20, density=0.2, format="csr", random_state=0)
+    km = KMeans(3, random_state=0, n_init=1).fit(X)  # auto: no bounded CSR kernel
+    ref = KMeans(3, random_state=0, n_init=1, algorithm="lloyd").fit(X)
+    np.testing.assert_array_equal(km.labels_, ref.labels_)
