@@ -21,10 +21,15 @@ from ._algorithms.rows import DenseRows, as_rows
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
 _TRANSFORM_BLOCK_ROWS = 1 << 16
+_VARIANCE_BLOCK_BYTES = 1 << 22  # float64 deviations of one block of rows
 # Past these magnitudes squared distances could overflow the dtype: the data
 # are then scaled by an exact power of two, which changes no label.
 _SAFE_MAGNITUDE = {np.dtype(np.float64): 2.0**480, np.dtype(np.float32): 2.0**50}
 _SCALED_MAGNITUDE_EXPONENT = 20
+# Data are centered (a copy of X) when the mean's squared norm exceeds this
+# many times the total variance: the rounding of |x|^2 - 2 x.c + |c|^2 grows
+# with |x|^2, so data near the origin lose nothing by staying where they are.
+_CENTER_ABOVE = 1.0
 # CSR input denser than this is clustered as a dense array: it takes no more
 # memory, runs faster, and centering keeps it accurate far from the origin.
 _DENSIFY_ABOVE = 0.5
@@ -66,14 +71,19 @@ def _tolerance(X, tol):
 
         variances = mean_variance_axis(X, axis=0)[1]
     else:
-        # np.var would allocate a temporary the size of X; go by blocks.
-        mean = X.mean(axis=0, dtype=np.float64)
-        squares = np.zeros(X.shape[1])
-        for start in range(0, X.shape[0], _TRANSFORM_BLOCK_ROWS):
-            deviation = X[start : start + _TRANSFORM_BLOCK_ROWS] - mean
-            squares += np.einsum("ij,ij->j", deviation, deviation)
-        variances = squares / X.shape[0]
+        variances = _mean_and_variances(X)[1]
     return float(np.mean(variances) * tol)
+
+
+def _mean_and_variances(X):
+    """Feature means and variances of dense X, float64, without a temporary the size of X."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    squares = np.zeros(X.shape[1])
+    block = max(1, _VARIANCE_BLOCK_BYTES // (8 * X.shape[1]))
+    for start in range(0, X.shape[0], block):
+        deviation = X[start : start + block] - mean
+        squares += np.einsum("ij,ij->j", deviation, deviation)
+    return mean, squares / X.shape[0]
 
 
 def _check_weights(sample_weight, X):
@@ -122,6 +132,16 @@ class _CentersMixin:
                 f"{(self.n_clusters, X.shape[1])}."
             )
         return init
+
+    def _writable(self, X, X_given):
+        """X, or a copy of it, that the fit may change in place (and restore if copy_x=False)."""
+        if not X.flags.writeable:
+            return X.copy()  # read-only input (memmap): never write to it
+        if not self.copy_x:
+            return X
+        if isinstance(X_given, np.ndarray) and not np.shares_memory(X, X_given):
+            return X  # validation already made a private converted copy
+        return X.copy()
 
     def _check_counts(self, n_samples):
         for name in ("n_clusters", "max_iter", "n_init"):
@@ -197,8 +217,10 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         Seed of the initialisation; an int makes results reproducible (and
         bitwise identical whatever the number of threads).
     copy_x : bool, default=True
-        If False, dense X is centered in place during the fit and restored
-        afterwards (up to rounding).
+        Dense X far from the origin (squared norm of the mean above the total
+        variance) is centered for accuracy, on a copy; if False, in place, and
+        restored afterwards (up to rounding). Data near the origin are used as
+        they are, never copied.
     algorithm : {'auto', 'lloyd', 'hamerly', 'elkan'}, default='auto'
         How each iteration finds the nearest centers; all give the same
         result from the same initial centers (labels, centers, ``n_iter_``).
@@ -318,13 +340,13 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         self : object
             Fitted estimator.
         """
+        X_given = X
+        # No copy yet: X is only written to (scaled, centered) when it must be.
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
-            copy=self.copy_x, accept_large_sparse=False,
+            copy=False, accept_large_sparse=False,
         )
         X = _densify_if_dense(X)
-        if not sp.issparse(X) and not X.flags.writeable:
-            X = X.copy()  # read-only input (memmap) with copy_x=False: never write to it
         self._check_counts(X.shape[0])
         sample_weight = _check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
@@ -333,20 +355,28 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         if _is_arraylike_not_scalar(self.init) and not callable(self.init):
             init_array = self._validated_init_array(X)
 
-        # Dense data are centered (distances by the GEMM identity keep their
-        # precision) and, if huge, scaled by a power of two (no overflow).
+        # Dense data far from the origin are centered (distances by the GEMM
+        # identity keep their precision) and huge data are scaled by a power of
+        # two (no overflow); only then is X copied (or, copy_x=False, changed).
         X_mean, scale = None, 1.0
-        if not sp.issparse(X):
+        if sp.issparse(X):
+            tol = _tolerance(X, self.tol)
+        else:
             scale = _pow2_scale(_abs_max(X), X.dtype)
-            if scale != 1.0:
-                X *= X.dtype.type(scale)
-        tol = _tolerance(X, self.tol)
-        if not sp.issparse(X):
-            X_mean = X.mean(axis=0)
-            X -= X_mean
-            if init_array is not None:
-                init_array *= init_array.dtype.type(scale)
-                init_array -= X_mean
+            if scale == 1.0:
+                mean, variances = _mean_and_variances(X)
+                transform = float(mean @ mean) > _CENTER_ABOVE * float(variances.sum())
+            if scale != 1.0 or transform:
+                X = self._writable(X, X_given)
+                if scale != 1.0:
+                    X *= X.dtype.type(scale)
+                    variances = _mean_and_variances(X)[1]
+                X_mean = X.mean(axis=0)
+                X -= X_mean
+                if init_array is not None:
+                    init_array *= init_array.dtype.type(scale)
+                    init_array -= X_mean
+            tol = float(np.mean(variances) * self.tol)
         rows = as_rows(X, sample_weight)
         step = _fit_step(rows, self.n_clusters, self.algorithm)
 

@@ -268,3 +268,29 @@ def test_kernel_path_fixture_selects_the_path(kernel_path):
     X = np.zeros((100, 40))
     step = lloyd.LloydStep(DenseRows(X, np.ones(100)), 12)
     assert step.path == kernel_path
+
+
+def test_fit_does_not_copy_data_near_the_origin():
+    import tracemalloc
+
+    X, _ = _blobs(n=100_000, d=32, k=8)
+    X -= X.mean(axis=0)
+    before = X.copy()
+    KMeans(8, random_state=0, n_init=1, max_iter=2).fit(X[:2000])  # compile outside the trace
+    tracemalloc.start()
+    try:
+        km = KMeans(8, random_state=0, n_init=1).fit(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert km._X_mean is None  # used as it is
+    assert peak < 0.6 * X.nbytes  # no copy of X (which would be 1.0 at least)
+    np.testing.assert_array_equal(X, before)
+    # Far from the origin, the data are centered (on a copy) for accuracy:
+    # the same clustering as near the origin.
+    near, init = X[:5000], X[:8]
+    a = KMeans(8, init=init, n_init=1).fit(near)
+    b = KMeans(8, init=init + 1e4, n_init=1).fit(near + 1e4)
+    assert b._X_mean is not None
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(b.cluster_centers_ - 1e4, a.cluster_centers_, atol=1e-8)

@@ -26,8 +26,11 @@ GEMM_MIN_FEATURES = CHUNKED_MIN_FEATURES
 # (and in the first pass), one multi-threaded GEMM over groups of slabs beats
 # per-chunk BLAS calls on the recomputed rows (about twice the GFLOP/s here).
 FULL_GEMM_SHARE = 0.4
-# Values in the dots buffer of that GEMM: 16 MB in float32.
-DOTS_VALUES = 1 << 22
+# Values in the dots buffer of that GEMM: 1M (8 MB in float64), or up to a
+# sixteenth of the data's values when that is more (larger GEMMs run faster);
+# the memory of a fit stays within the input's size plus a quarter.
+DOTS_VALUES = 1 << 20
+DOTS_SHARE_OF_INPUT = 16
 
 
 class BoundedStep(LloydStep):
@@ -114,7 +117,8 @@ class BoundedStep(LloydStep):
 
     def _slab_groups(self, bounds):
         """Runs of whole slabs ``(s0, s1)`` of at most the dots buffer's rows (one slab at least)."""
-        cap = max(CHUNK_ROWS, DOTS_VALUES // self.n_clusters)
+        values = max(DOTS_VALUES, self.rows.n * self.rows.d // DOTS_SHARE_OF_INPUT)
+        cap = max(CHUNK_ROWS, values // self.n_clusters)
         groups, s0, n = [], 0, bounds.shape[0] - 1
         while s0 < n:
             s1 = s0 + 1

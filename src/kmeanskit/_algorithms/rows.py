@@ -96,7 +96,8 @@ class DenseRows(_Rows):
         """Squared norms of the (shifted) rows, float64."""
         if self._x_sq is None:
             out = np.empty(self.n, dtype=np.float64)
-            for start, stop, Xb in self.blocks(1 << 16):
+            # Blocks of float64 copies of about 4 MB: a small, fixed overhead.
+            for start, stop, Xb in self.blocks(max(1, (1 << 19) // self.d)):
                 Xb64 = Xb.astype(np.float64, copy=False)
                 out[start:stop] = np.einsum("ij,ij->i", Xb64, Xb64)
             self._x_sq = out
