@@ -421,8 +421,14 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
         mapped space are ``scale`` times the true ones).
         """
         centers = self.cluster_centers_
-        if sp.issparse(X) or self._X_mean is None:
+        if sp.issparse(X):
             return as_rows(X, sample_weight), centers, 1.0
+        if self._X_mean is None:  # fitted where it lay: only guard against overflow
+            scale = _pow2_scale(max(_abs_max(centers), _abs_max(X)), X.dtype)
+            if scale == 1.0:
+                return as_rows(X, sample_weight), centers, 1.0
+            mapped = centers * X.dtype.type(scale)
+            return DenseRows(X, sample_weight, scale=scale), mapped, scale
         shift = self._X_mean.astype(X.dtype, copy=False)
         magnitude = max(_abs_max(centers - shift), _abs_max(X) + _abs_max(shift))
         scale = _pow2_scale(magnitude, X.dtype)

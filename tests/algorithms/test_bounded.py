@@ -16,11 +16,12 @@ from kmeanskit._engine.bounds import bounded_assign_accumulate
 from kmeanskit._kmeans import _fit_step
 
 
-@pytest.fixture(params=["direct", "gemm", "gemm-full", "gemm-lloyd-blocks"])
+@pytest.fixture(params=["direct", "direct-serial", "gemm", "gemm-full", "gemm-lloyd-blocks"])
 def bounded_path(request, monkeypatch):
     """Each way the bounded step computes the arg-min of the rows it recomputes."""
     never = 1 << 62
-    if request.param == "direct":
+    monkeypatch.setattr(hamerly, "SERIAL_MAX_VALUES", never if request.param == "direct-serial" else 0)
+    if request.param.startswith("direct"):
         monkeypatch.setattr(hamerly, "GEMM_MIN_FEATURES", never)
         monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", never)
         monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", never)

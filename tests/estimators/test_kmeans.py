@@ -294,3 +294,18 @@ def test_fit_does_not_copy_data_near_the_origin():
     assert b._X_mean is not None
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_allclose(b.cluster_centers_ - 1e4, a.cluster_centers_, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e200), (np.float32, 1e30)])
+def test_predict_and_transform_far_beyond_the_training_range(dtype, big):
+    X, _ = _blobs(n=500, d=3, k=3)
+    X = (X - X.mean(axis=0)).astype(dtype)
+    km = KMeans(3, random_state=0, n_init=1).fit(X)
+    assert km._X_mean is None  # fitted where the data lay
+    far = np.array([[big, 0, 0], [-big, 0, 0]], dtype=dtype)
+    distances = km.transform(far)
+    assert np.all(np.isfinite(distances))
+    np.testing.assert_allclose(distances, big, rtol=1e-5)
+    # Far along +x the nearest center is the one with the largest x, and so on.
+    x = km.cluster_centers_[:, 0]
+    np.testing.assert_array_equal(km.predict(far), [x.argmax(), x.argmin()])
