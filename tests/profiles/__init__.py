@@ -1,0 +1,1 @@
+"""Tests of kmeanskit.profiles (cluster profiles)."""

@@ -1,0 +1,160 @@
+"""select_k: recommendations on well-separated blobs, the table, Kneedle and the gap statistic."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from kneed import DataGenerator
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.datasets import make_blobs
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import kmeanskit.metrics as km
+from kmeanskit._kmeans import KMeans
+from kmeanskit.selection import SelectKResult, elbow_k, gap_k, reference_sets, select_k
+
+ALL = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
+
+
+def _simplex_blobs(n_centers, per_cluster=30):
+    # centers at 10 * e_i in 8-d: every pair equally far apart, well separated
+    X, y = make_blobs(per_cluster * n_centers, centers=10 * np.eye(n_centers, 8), cluster_std=1.0,
+                      random_state=n_centers)
+    return X, y
+
+
+@pytest.mark.parametrize("n_centers", [3, 5, 7])
+def test_every_method_finds_the_true_k(n_centers):
+    X, _ = _simplex_blobs(n_centers)
+    result = select_k(X, range(2, 10), n_refs=3, random_state=0, progress=False)
+    assert result.recommended == {method: n_centers for method in ALL}
+    assert list(result.recommended) == list(ALL)
+
+
+def test_table_models_and_values():
+    X, y = _simplex_blobs(3)
+    methods = ("silhouette", "davies_bouldin", "elbow")
+    result = select_k(X, [4, 2, 3], methods=methods, random_state=0, progress=False)
+    assert isinstance(result, SelectKResult) and result.methods == methods
+    assert list(result.recommended) == list(methods)
+    table = result.table
+    assert table.index.name == "k" and list(table.index) == [2, 3, 4]
+    assert list(table.columns) == ["inertia", "silhouette", "davies_bouldin", "fit_seconds"]
+    for k in (2, 3, 4):
+        model = result.models[k]
+        same = KMeans(k, random_state=0).fit(X)  # the int seed is every k's seed
+        np.testing.assert_array_equal(model.labels_, same.labels_)
+        assert table.loc[k, "inertia"] == pytest.approx(model.inertia_)
+        assert table.loc[k, "silhouette"] == pytest.approx(km.silhouette_score(X, model.labels_))
+        assert table.loc[k, "davies_bouldin"] == pytest.approx(km.davies_bouldin_score(X, model.labels_))
+        assert table.loc[k, "fit_seconds"] > 0
+
+
+def test_k1_scores_are_nan_and_not_recommended():
+    X, _ = _simplex_blobs(3, per_cluster=20)
+    result = select_k(X, range(1, 5), methods=("silhouette", "calinski_harabasz"), n_refs=2, random_state=0,
+                      progress=False)
+    assert np.isnan(result.table.loc[1, "silhouette"]) and np.isnan(result.table.loc[1, "calinski_harabasz"])
+    assert result.recommended == {"silhouette": 3, "calinski_harabasz": 3}
+
+
+def test_pipeline_scores_in_the_clusterers_space_and_threads_agree():
+    X, _ = _simplex_blobs(3, per_cluster=20)
+    X = X * np.array([1, 100, 1, 1, 0.01, 1, 1, 1])  # scaling matters
+    pipe = make_pipeline(StandardScaler(), SkKMeans(n_init=2))
+    result = select_k(X, range(2, 5), methods=("silhouette", "gap"), estimator=pipe, n_refs=2,
+                      random_state=0, progress=False)
+    Xt = StandardScaler().fit_transform(X)
+    model = result.models[3]
+    assert model[-1].n_clusters == 3 and pipe[-1].n_clusters == 8  # the template is not touched
+    assert result.table.loc[3, "silhouette"] == pytest.approx(km.silhouette_score(Xt, model[-1].labels_))
+    assert result.table.loc[3, "inertia"] == pytest.approx(model[-1].inertia_)
+    threaded = select_k(X, range(2, 5), methods=("silhouette", "gap"), estimator=pipe, n_refs=2,
+                        random_state=0, progress=False, n_jobs=2)
+    pd.testing.assert_frame_equal(threaded.table.drop(columns="fit_seconds"),
+                                  result.table.drop(columns="fit_seconds"))
+
+
+def test_sample_size_is_used_for_the_silhouette():
+    X, _ = _simplex_blobs(3)
+    result = select_k(X, [3], methods=("silhouette",), sample_size=40, random_state=5, progress=False)
+    labels = result.models[3].labels_
+    assert result.table.loc[3, "silhouette"] == pytest.approx(
+        km.silhouette_score(X, labels, sample_size=40, random_state=5)
+    )
+
+
+# ------------------------------------------------------------------ Kneedle
+def test_kneedle_reproduces_kneeds_documented_knees():
+    # kneed's test of a convex decreasing curve: knee at x = 2
+    x, y = DataGenerator.convex_decreasing()
+    assert elbow_k(x, y) == 2
+    # Figure 2 of Satopaa et al. (2011), y = -1/x + 5, knee at x = 0.222 (kneed's README);
+    # mirrored (-y: concave increasing -> convex decreasing), x scaled by 9 to the integer grid 1..10
+    x, y = DataGenerator.figure2()
+    assert elbow_k(np.round(x * 9).astype(int) + 1, -y) == 3  # x = 0.222 -> 2/9 -> grid point 3
+    assert elbow_k([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0]) is None  # a straight line has no knee
+    assert elbow_k([2, 3], [5.0, 1.0]) is None
+
+
+# ------------------------------------------------------------ gap statistic
+def test_gap_rule_and_reference_box():
+    ks = [1, 2, 3, 4]
+    assert gap_k(ks, np.array([0.1, 0.5, 0.45, 0.6]), np.array([0.05, 0.05, 0.1, 0.05])) == 2
+    assert gap_k(ks, np.array([0.1, 0.2, 0.3, 0.4]), np.full(4, 0.01)) is None
+    # reference data fill the principal-axes box: a thin diagonal stick stays a thin diagonal stick
+    rng = np.random.RandomState(0)
+    t = rng.uniform(-5, 5, 500)
+    X = np.c_[t, t] + rng.normal(scale=0.01, size=(500, 2))
+    (Z,) = list(reference_sets(X, 1, np.random.RandomState(1)))
+    assert Z.shape == X.shape
+    across = (Z[:, 0] - Z[:, 1]) / np.sqrt(2)
+    along = (Z[:, 0] + Z[:, 1]) / np.sqrt(2)
+    assert np.abs(across).max() < 0.05 and np.ptp(along) > 13
+
+
+def test_gap_matches_a_numpy_computation():
+    X, _ = _simplex_blobs(3, per_cluster=15)
+    result = select_k(X, [2, 3, 4], methods=("gap",), n_refs=4, random_state=0, progress=False)
+    rng = np.random.RandomState(1)  # select_k draws references with seed + 1
+    log_w = np.array([[np.log(KMeans(k, random_state=0).fit(Z).inertia_) for k in (2, 3, 4)]
+                      for Z in reference_sets(X, 4, rng)])
+    gap = log_w.mean(axis=0) - np.log(result.table["inertia"].to_numpy())
+    np.testing.assert_allclose(result.table["gap"], gap, rtol=1e-10)
+    np.testing.assert_allclose(result.table["gap_se"], log_w.std(axis=0) * np.sqrt(1 + 1 / 4), rtol=1e-10)
+
+
+# --------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"ks": [2, 2, 3]}, ValueError, "duplicates"),
+        ({"ks": [0, 2]}, ValueError, r"between 1 and n_samples - 1 = 29; got \[0\]"),
+        ({"ks": [2, 30]}, ValueError, r"got \[30\]"),
+        ({"ks": [2.5]}, TypeError, "ks must hold ints"),
+        ({"ks": []}, ValueError, "ks is empty"),
+        ({"methods": ("elbow", "bic")}, ValueError, r"Unknown method\(s\) \['bic'\]"),
+        ({"methods": ()}, ValueError, "methods is empty"),
+        ({"n_refs": 0}, ValueError, "n_refs must be a positive int"),
+        ({"n_jobs": 0}, ValueError, "n_jobs must be None or a non-zero int"),
+        ({"progress": "yes"}, ValueError, "progress must be True, False or None"),
+        ({"estimator": StandardScaler()}, TypeError, "n_clusters parameter"),
+    ],
+)
+def test_bad_arguments(kwargs, error, match):
+    X = np.random.RandomState(0).normal(size=(30, 2))
+    with pytest.raises(error, match=match):
+        select_k(X, **{"ks": [2, 3], **kwargs})
+
+
+def test_plot_calls_the_plotting_module(monkeypatch):
+    import sys
+    import types
+
+    X, _ = _simplex_blobs(3, per_cluster=10)
+    result = select_k(X, [2, 3], methods=("silhouette",), random_state=0, progress=False)
+    calls = []
+    fake = types.ModuleType("kmeanskit.plotting")
+    fake.plot_selection = lambda res, ax=None: calls.append((res, ax)) or "axes"
+    monkeypatch.setitem(sys.modules, "kmeanskit.plotting", fake)
+    assert result.plot(ax="my-ax") == "axes" and calls == [(result, "my-ax")]
