@@ -22,11 +22,16 @@ __all__ = [
     "EXIT_USAGE",
     "IRIS_SOURCE",
     "CommandError",
+    "add_ks_arguments",
     "check_output_path",
     "column_list_arg",
     "format_table",
+    "int_list_arg",
     "load_features",
     "n_init_arg",
+    "progress_wanted",
+    "resolve_ks",
+    "split_labels",
     "write_table",
 ]
 
@@ -176,3 +181,87 @@ def _format_floats(values) -> list[str]:
 def _no_negative_zero(text: str) -> str:
     # -0.0001 rounds to "-0.000"; the sign carries no information there.
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
+# --- Shared by select-k, evaluate and report. --------------------------------
+
+_DEFAULT_K_RANGE = (2, 10)
+
+
+def int_list_arg(text: str) -> list[int]:
+    """Parse ``--ks 2,3,5`` into a list of integers."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as '2,3,5', got {text!r}"
+        ) from None
+    return values
+
+
+def add_ks_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--k-min``, ``--k-max`` and ``--ks``: the values of k to compare."""
+    group = parser.add_argument_group("values of k (a range, or a list)")
+    group.add_argument(
+        "--k-min", type=int, metavar="K",
+        help=f"smallest k to try (default: {_DEFAULT_K_RANGE[0]})",
+    )
+    group.add_argument(
+        "--k-max", type=int, metavar="K",
+        help=f"largest k to try (default: {_DEFAULT_K_RANGE[1]})",
+    )
+    group.add_argument(
+        "--ks", type=int_list_arg, metavar="K,K,...",
+        help="the values of k to try, e.g. 2,3,5 (instead of --k-min/--k-max)",
+    )
+
+
+def resolve_ks(args: argparse.Namespace) -> list[int]:
+    """The values of k from ``--ks`` or ``--k-min``/``--k-max``, checked for order."""
+    if args.ks is not None:
+        if args.k_min is not None or args.k_max is not None:
+            raise CommandError("give either --ks or --k-min/--k-max, not both")
+        ks = sorted(set(args.ks))
+        if ks[0] < 1:
+            raise CommandError(f"--ks values must be at least 1, got {args.ks}")
+        return ks
+    k_min = _DEFAULT_K_RANGE[0] if args.k_min is None else args.k_min
+    k_max = _DEFAULT_K_RANGE[1] if args.k_max is None else args.k_max
+    if k_min < 1:
+        raise CommandError(f"--k-min must be at least 1, got {k_min}")
+    if k_max < k_min:
+        raise CommandError(f"--k-max ({k_max}) must not be smaller than --k-min ({k_min})")
+    return list(range(k_min, k_max + 1))
+
+
+def progress_wanted() -> bool:
+    """Show progress bars only to a person at a terminal (stderr), never in a pipe or a log."""
+    import sys
+
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", None) and stream.isatty())
+
+
+def split_labels(
+    frame: pd.DataFrame, labels_column: str | None, *, source: str
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Take the ``--labels-column`` (known classes) out of a raw table.
+
+    Returns the table without that column, and the column (None when not
+    asked). The labels may be of any type but must not be missing.
+    """
+    if labels_column is None:
+        return frame, None
+    if labels_column not in frame.columns:
+        shown = ", ".join(repr(str(c)) for c in list(frame.columns)[:20])
+        raise CommandError(
+            f"--labels-column {labels_column!r} is not a column of {source} (columns: {shown})"
+        )
+    labels = frame[labels_column]
+    missing = int(labels.isna().sum())
+    if missing:
+        raise CommandError(
+            f"--labels-column {labels_column!r} has {missing} missing values in {source}; "
+            "every row needs a known class"
+        )
+    return frame.drop(columns=labels_column), labels.reset_index(drop=True)

@@ -1,0 +1,124 @@
+"""``kmeanskit select-k``: the table and recommended k's of select_k, from a file."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.preprocessing import StandardScaler
+
+from kmeanskit.cli import main
+
+METHODS = "silhouette,calinski_harabasz,davies_bouldin"
+
+
+def run(capsys, *args):
+    """Run ``kmeanskit ARGS`` in-process; return (exit code, stdout, stderr)."""
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def assert_one_line_error(err, *fragments):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("kmeanskit: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def table():
+    """Three well-separated groups in two features on very different scales, and a text column."""
+    X, _ = make_blobs(n_samples=120, centers=[[0, 0], [6, 6], [0, 8]], cluster_std=0.7, random_state=3)
+    return pd.DataFrame({"age": X[:, 0], "name": [f"c{i}" for i in range(120)], "income": 1000 * X[:, 1]})
+
+
+@pytest.fixture
+def data_csv(tmp_path, table):
+    path = tmp_path / "customers.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_select_k_prints_the_table_of_select_k_and_its_recommendations(capsys, data_csv, table):
+    from kmeanskit.selection import select_k
+
+    code, out, err = run(capsys, "select-k", data_csv, "--columns", "age,income", "--ks", "2,3,4",
+                         "--methods", METHODS, "--seed", 0, "--json")
+    assert code == 0, err
+    assert err == ""  # no progress bar when stderr is not a terminal
+    payload = json.loads(out)
+    X = StandardScaler().fit_transform(table[["age", "income"]])
+    expected = select_k(X, [2, 3, 4], methods=tuple(METHODS.split(",")), random_state=0)
+    assert payload["ks"] == [2, 3, 4]
+    assert payload["methods"] == METHODS.split(",")
+    assert (payload["n_samples"], payload["features"], payload["scale"]) == (120, ["age", "income"], "standard")
+    assert [row["k"] for row in payload["table"]] == [2, 3, 4]
+    for column in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin"):
+        np.testing.assert_allclose([row[column] for row in payload["table"]], expected.table[column], rtol=1e-12)
+    assert payload["recommended"] == {m: expected.recommended[m] for m in METHODS.split(",")}
+    assert payload["recommended"]["silhouette"] == 3  # three groups
+
+
+def test_select_k_text_output(capsys, data_csv):
+    code, out, err = run(capsys, "select-k", data_csv, "--columns", "age,income", "--k-min", 2, "--k-max", 4,
+                         "--methods", "silhouette", "--seed", 0)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"{data_csv}: 120 rows x 2 features, k = 2..4, scaling: standard"
+    header = lines[2].split()
+    assert header[:3] == ["k", "inertia", "silhouette"]
+    assert [line.split()[0] for line in lines[3:6]] == ["2", "3", "4"]
+    assert any(line.split()[:3] == ["silhouette:", "k", "="] and line.split()[3] == "3" for line in lines)
+
+
+def test_select_k_range_and_list_give_the_same_table(capsys, data_csv):
+    common = ["select-k", data_csv, "--columns", "age,income", "--methods", "silhouette", "--seed", 1, "--json"]
+    _, by_range, _ = run(capsys, *common, "--k-min", 2, "--k-max", 3)
+    _, by_list, _ = run(capsys, *common, "--ks", "3,2")
+    def without_times(out):
+        return [{k: v for k, v in row.items() if k != "fit_seconds"} for row in json.loads(out)["table"]]
+
+    assert without_times(by_range) == without_times(by_list)
+
+
+def test_select_k_on_the_bundled_iris_data(capsys):
+    code, out, err = run(capsys, "select-k", "--ks", "2,3", "--methods", "silhouette", "--scale", "none",
+                         "--seed", 0, "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["n_samples"] == 150 and payload["scale"] == "none"
+    assert payload["recommended"]["silhouette"] == 2  # iris' well-known silhouette optimum
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["--ks", "2,3", "--k-min", "2"], ["either --ks or --k-min/--k-max"]),
+        (["--k-min", "5", "--k-max", "3"], ["--k-max (3) must not be smaller than --k-min (5)"]),
+        (["--ks", "0,2"], ["--ks values must be at least 1"]),
+        (["--ks", "2,500"], ["largest k (500)", "number of rows (120)"]),
+        (["--n-refs", "0"], ["--n-refs must be at least 1"]),
+        (["--columns", "age,name"], ["name"]),
+    ],
+)
+def test_select_k_refuses_bad_options_in_one_line(capsys, data_csv, args, fragments):
+    code, out, err = run(capsys, "select-k", data_csv, "--columns", "age,income", *args)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, *fragments)
+
+
+def test_select_k_refuses_unknown_methods_and_lists(capsys, data_csv):
+    code, _, err = run(capsys, "select-k", data_csv, "--methods", "elbow,magic")
+    assert code == 2 and "expected comma-separated methods among elbow,silhouette,gap" in err
+    code, _, err = run(capsys, "select-k", data_csv, "--ks", "2,three")
+    assert code == 2 and "comma-separated integers" in err
+
+
+def test_select_k_help_has_examples(capsys):
+    code, out, _ = run(capsys, "select-k", "--help")
+    assert code == 0
+    assert "examples:" in out and "kmeanskit select-k customers.csv" in out
