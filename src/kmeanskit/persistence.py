@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._kmeans import KMeans
 
-__all__ = ["save", "load", "ModelFileError", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_with_manifest", "read_manifest", "describe", "ModelFileError", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _FORMAT_NAME = "kmeanskit-model"
@@ -371,6 +371,35 @@ def load(path):
         If the file is not a ``.kmk`` file, is truncated or tampered with, was
         written by a newer format version, or its content is inconsistent.
     """
+    return load_with_manifest(path)[0]
+
+
+def load_with_manifest(path):
+    """Load a model saved by :func:`save` together with the manifest it was built from.
+
+    The same checks as :func:`load`, from a single read of the file, so the
+    manifest (e.g. its training summary) is certainly the one of the model.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.kmk`` file.
+
+    Returns
+    -------
+    model : KMeans or Pipeline
+        As :func:`load` returns it.
+    manifest : dict
+        The parsed ``manifest.json``: plain JSON values only (arrays appear as
+        references to their member names), including ``summary`` (the training
+        summary: ``n_samples``, ``cluster_sizes``, ``distance_quantile_levels``,
+        ``distance_quantiles``...) and ``members`` (SHA-256 of each array).
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`.
+    """
     path = Path(path)
     # Opened first so that a missing or unreadable path stays a plain OSError.
     with open(path, "rb") as handle:
@@ -385,11 +414,61 @@ def load(path):
                 f"{path} is not a valid .kmk model file (not a zip archive, or truncated): {exc}"
             ) from exc
     try:
-        return _build(manifest, arrays)
+        model = _build(manifest, arrays)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
+    return model, manifest
+
+
+def read_manifest(path):
+    """The manifest of a ``.kmk`` file (no arrays), after every check :func:`load` makes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.kmk`` file.
+
+    Returns
+    -------
+    manifest : dict
+        See :func:`load_with_manifest`.
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`: a manifest is only returned for a file that loads.
+    """
+    return load_with_manifest(path)[1]
+
+
+def describe(model, *, X=None):
+    """The manifest :func:`save` would write for ``model``, without writing anything.
+
+    Parameters
+    ----------
+    model : KMeans or Pipeline
+        A model :func:`save` accepts.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
+        The training data, for the per-cluster distance quantiles of the
+        training summary, as in :func:`save`.
+
+    Returns
+    -------
+    manifest : dict
+        Plain JSON values, as :func:`load_with_manifest` returns them, except
+        ``members``, which is absent (there is no file).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`save`.
+    """
+    manifest = _describe(model, {})
+    manifest["summary"] = _training_summary(model, X)
+    # A JSON round trip: the same plain values (lists, no tuples) a file gives.
+    return json.loads(json.dumps(manifest, allow_nan=False))
 
 
 def _read_archive(archive, path):

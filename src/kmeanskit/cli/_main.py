@@ -21,6 +21,12 @@ __all__ = ["build_parser", "main"]
 _COMMANDS = (
     "fit",
     "predict",
+    "select_k",
+    "evaluate",
+    "report",
+    "quantize",
+    "drift",
+    "serve",
     "bench",
 )
 
@@ -35,6 +41,7 @@ exit codes:
   0    success
   1    unexpected internal error (please report it)
   2    usage error or bad input (the message says what to fix)
+  3    drift found (kmeanskit drift)
   130  interrupted
 
 Errors are printed as one line. Set KMEANSKIT_DEBUG=1 (or pass --debug) to
