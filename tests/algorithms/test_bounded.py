@@ -12,6 +12,7 @@ from kmeanskit._algorithms.hamerly import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows, as_rows, slab_bounds
+from kmeanskit._engine import serial
 from kmeanskit._engine.bounds import bounded_assign_accumulate
 from kmeanskit._kmeans import _fit_step
 
@@ -20,7 +21,7 @@ from kmeanskit._kmeans import _fit_step
 def bounded_path(request, monkeypatch):
     """Each way the bounded step computes the arg-min of the rows it recomputes."""
     never = 1 << 62
-    monkeypatch.setattr(hamerly, "SERIAL_MAX_VALUES", never if request.param == "direct-serial" else 0)
+    monkeypatch.setattr(serial, "SERIAL_MAX_VALUES", never if request.param == "direct-serial" else 0)
     if request.param.startswith("direct"):
         monkeypatch.setattr(hamerly, "GEMM_MIN_FEATURES", never)
         monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", never)

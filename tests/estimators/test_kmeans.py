@@ -16,12 +16,14 @@ from threadpoolctl import threadpool_limits
 
 from kmeanskit import KMeans, k_means, kmeans_plusplus
 from kmeanskit._algorithms import lloyd
+from kmeanskit._engine import serial
 
 
 @pytest.fixture(params=["direct", "chunked", "blocks"])
 def kernel_path(request, monkeypatch):
     """Run a test once with each dense assignment path (forced on small data)."""
     never = 1 << 62
+    monkeypatch.setattr(serial, "SERIAL_MAX_VALUES", 0)  # the parallel kernels (serial twins: below)
     if request.param == "direct":
         monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", never)
         monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", never)
@@ -309,3 +311,18 @@ def test_predict_and_transform_far_beyond_the_training_range(dtype, big):
     # Far along +x the nearest center is the one with the largest x, and so on.
     x = km.cluster_centers_[:, 0]
     np.testing.assert_array_equal(km.predict(far), [x.argmax(), x.argmin()])
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+def test_serial_twins_give_the_parallel_kernels_bits(algorithm, kernel_path, monkeypatch):
+    X = load_digits().data
+    fits = []
+    for limit in (0, 1 << 62):  # parallel kernels, then their serial twins
+        monkeypatch.setattr(serial, "SERIAL_MAX_VALUES", limit)
+        km = KMeans(10, random_state=0, n_init=2, algorithm=algorithm).fit(X)
+        fits.append((km.labels_, km.cluster_centers_, km.inertia_, km.n_iter_, km.predict(X[:7])))
+    (l1, c1, i1, n1, p1), (l2, c2, i2, n2, p2) = fits
+    np.testing.assert_array_equal(l1, l2)
+    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(p1, p2)
+    assert (i1, n1) == (i2, n2)

@@ -13,7 +13,8 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from .._engine.blas import matmul_into
-from .._engine.bounds import bounded_assign_accumulate, bounded_assign_accumulate_serial
+from .._engine.bounds import bounded_assign_accumulate
+from .._engine.serial import sized
 from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, Assignment, LloydStep
 from .threads import single_threaded_blas
 
@@ -31,9 +32,6 @@ FULL_GEMM_SHARE = 0.4
 # the memory of a fit stays within the input's size plus a quarter.
 DOTS_VALUES = 1 << 20
 DOTS_SHARE_OF_INPUT = 16
-# Below this many values (n * d) one thread runs the pass: a parallel launch
-# would cost more than the work (digits, 1797 x 64, k=10: 0.7 -> 0.2 ms).
-SERIAL_MAX_VALUES = 1 << 18
 
 
 class BoundedStep(LloydStep):
@@ -52,8 +50,7 @@ class BoundedStep(LloydStep):
         self._dots = []  # no block GEMM here
         self.use_gemm = rows.d >= GEMM_MIN_FEATURES
         self.path = "bounded-gemm" if self.use_gemm else "bounded-direct"
-        self.serial = rows.n * rows.d < SERIAL_MAX_VALUES
-        self._kernel = bounded_assign_accumulate_serial if self.serial else bounded_assign_accumulate
+        self._kernel = sized(bounded_assign_accumulate, rows.n * rows.d)
         self.lower = np.empty(rows.n, dtype=np.float32)
         # Rounding error of a score relative to (|x| + |c|max)^2, with room to
         # spare (see _engine/bounds.py); the floor covers float64 bound updates.

@@ -13,6 +13,7 @@ from .._engine.seeding import (
     update_closest_dense,
     update_closest_from_dots,
 )
+from .._engine.serial import sized
 from .rows import n_slabs, slab_bounds
 from .threads import single_threaded_blas
 
@@ -49,7 +50,7 @@ class _DenseScorer:
         cand64 = candidates.astype(np.float64)
         out = np.empty((self.bounds.shape[0] - 1, candidates.shape[0]))
         with single_threaded_blas():
-            candidate_potentials_dense(
+            sized(candidate_potentials_dense, self.X.size)(
                 self.X, self.x_sq, self.w, self.closest, np.ascontiguousarray(candidates.T),
                 np.einsum("ij,ij->i", cand64, cand64), self.bounds, SEEDING_CHUNK_ROWS,
                 self.use_blas, out, self.sq_dist[:, : candidates.shape[0]],
@@ -59,10 +60,10 @@ class _DenseScorer:
     def update(self, center, candidate=None):
         """Lower ``closest`` with a new center (``candidate``: its index in the last scoring)."""
         if candidate is not None and self.sq_dist.shape[0]:
-            lower_closest(self.sq_dist, candidate, self.closest, self.bounds)
+            sized(lower_closest, self.X.size)(self.sq_dist, candidate, self.closest, self.bounds)
             return
         c64 = center.astype(np.float64)
-        update_closest_dense(self.X, self.x_sq, center, float(c64 @ c64), self.closest, self.bounds)
+        sized(update_closest_dense, self.X.size)(self.X, self.x_sq, center, float(c64 @ c64), self.closest, self.bounds)
 
 
 class _CsrScorer:
@@ -82,7 +83,7 @@ class _CsrScorer:
             bounds = slab_bounds(stop - start, n_slabs(stop - start))
             out = np.empty((bounds.shape[0] - 1, candidates.shape[0]))
             dots = np.ascontiguousarray(Xb @ cand_t)
-            candidate_potentials_from_dots(
+            sized(candidate_potentials_from_dots, Xb.nnz)(
                 rows.x_sq[start:stop], rows.w[start:stop], self.closest[start:stop], dots,
                 cand_sq, bounds, out,
             )

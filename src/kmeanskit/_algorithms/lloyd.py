@@ -29,6 +29,7 @@ from .._engine.assign import (
     weighted_sq_distances_dense,
 )
 from .._engine.blas import matmul_into
+from .._engine.serial import sized
 from .rows import n_slabs, slab_bounds
 from .threads import background, single_threaded_blas
 
@@ -194,14 +195,15 @@ class LloydStep:
         for index, (start, stop, Xb) in enumerate(rows.blocks(self.block_rows)):
             bounds = self._slabs(stop - start)
             wb, lb, db = rows.w[start:stop], labels[start:stop], self.sq_dist[start:stop]
+            size = (stop - start) * rows.d
             if self.path == "csr":
-                assign_accumulate_csr(
+                sized(assign_accumulate_csr, Xb.nnz)(
                     Xb.data, Xb.indices, Xb.indptr, rows.x_sq[start:stop], wb, centers_t,
                     center_sq, lb, db, self._sums, self._weight_sums, bounds, update,
                 )
             elif self.path == "chunked":
                 with single_threaded_blas():
-                    assign_accumulate_chunked_gemm(
+                    sized(assign_accumulate_chunked_gemm, size)(
                         Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
                         self._weight_sums, bounds, CHUNK_ROWS, update,
                     )
@@ -211,11 +213,11 @@ class LloydStep:
                 if pending is not None:
                     pending.result()  # blocks are reduced in order: deterministic sums
                 pending = background().submit(
-                    assign_accumulate_from_dots, Xb, wb, dots, centers, center_sq, lb, db,
+                    sized(assign_accumulate_from_dots, size), Xb, wb, dots, centers, center_sq, lb, db,
                     self._sums, self._weight_sums, bounds, update,
                 )
             else:
-                assign_accumulate_direct(
+                sized(assign_accumulate_direct, size)(
                     Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
                     self._weight_sums, bounds, update,
                 )
@@ -243,11 +245,11 @@ class LloydStep:
             wb, lb = rows.w[start:stop], labels[start:stop]
             if rows.sparse:
                 center_sq = np.einsum("ij,ij->i", centers, centers).astype(np.float64)
-                weighted_sq_distances_csr(
+                sized(weighted_sq_distances_csr, Xb.nnz)(
                     Xb.data, Xb.indices, Xb.indptr, rows.x_sq[start:stop], wb, centers,
                     center_sq, lb, bounds, out,
                 )
             else:
-                weighted_sq_distances_dense(Xb, wb, centers, lb, bounds, out)
+                sized(weighted_sq_distances_dense, Xb.size)(Xb, wb, centers, lb, bounds, out)
             total += float(out.sum())
         return total

@@ -21,14 +21,12 @@ tie are recomputed and Lloyd's own rounding decides. Sums are accumulated per
 slab in row order, so centers are bitwise those of the Lloyd step.
 """
 
-import types
-
 import numpy as np
 from numba import njit, prange
 
 from .assign import _add_row, _first_argmin
 
-__all__ = ["bounded_assign_accumulate", "bounded_assign_accumulate_serial"]
+__all__ = ["bounded_assign_accumulate"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -181,19 +179,3 @@ def bounded_assign_accumulate(
                     _add_row(X[i], w[i], labels[i], sums[s], weight_sums[s])
         recomputed[s] = count
 
-
-def _serial_twin(kernel, name):
-    """``kernel`` compiled without ``parallel=True`` (``prange`` runs as ``range``).
-
-    On small inputs a parallel launch costs more than the pass itself (about
-    0.4 ms here, against 0.1 ms for a bounded pass over digits, 1797 x 64).
-    The twin gets its own name, hence its own cache file.
-    """
-    func = kernel.py_func
-    twin = types.FunctionType(func.__code__.replace(co_name=name, co_qualname=name), func.__globals__, name)
-    twin.__qualname__ = name
-    twin.__doc__ = func.__doc__
-    return njit(cache=True, nogil=True)(twin)
-
-
-bounded_assign_accumulate_serial = _serial_twin(bounded_assign_accumulate, "bounded_assign_accumulate_serial")
