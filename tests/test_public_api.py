@@ -5,7 +5,10 @@ import kmeanskit
 
 def test_public_names_are_pinned():
     assert sorted(kmeanskit.__all__) == [
-        "KMeans", "KMedians", "ModelFileError", "__version__", "k_means", "kmeans_plusplus", "load", "save"
+        "DriftReport", "KMeans", "KMedians", "ModelFileError", "SelectKResult", "TrainingProfile",
+        "__version__", "anomaly_scores", "centers_in_original_units", "drift_report", "fit_monitor",
+        "k_means", "kmeans_plusplus", "load", "metrics", "monitoring", "profile_clusters", "report",
+        "save", "select_k",
     ]
     for name in kmeanskit.__all__:
         assert hasattr(kmeanskit, name)
@@ -15,3 +18,10 @@ def test_version_matches_the_installed_distribution():
     from importlib.metadata import version
 
     assert kmeanskit.__version__ == version("kmeanskit")
+
+
+def test_report_is_the_function_even_after_importing_its_module():
+    import importlib
+
+    importlib.import_module("kmeanskit.report")
+    assert callable(kmeanskit.report)
