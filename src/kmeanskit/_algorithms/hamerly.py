@@ -51,6 +51,7 @@ class BoundedStep(LloydStep):
         self.use_gemm = rows.d >= GEMM_MIN_FEATURES
         self.path = "bounded-gemm" if self.use_gemm else "bounded-direct"
         self._kernel = sized(bounded_assign_accumulate, rows.n * rows.d)
+        self.small = self._kernel is not bounded_assign_accumulate
         self.lower = np.empty(rows.n, dtype=np.float32)
         # Rounding error of a score relative to (|x| + |c|max)^2, with room to
         # spare (see _engine/bounds.py); the floor covers float64 bound updates.
@@ -88,7 +89,11 @@ class BoundedStep(LloydStep):
         norm_max = float(np.sqrt(np.einsum("ij,ij->i", centers64, centers64).max()))
         if update:
             self._reset_sums()
-        full_gemm = self.use_gemm and (fresh or self.recomputed.sum() > FULL_GEMM_SHARE * rows.n)
+        # (Small inputs stay on the calling thread: waking BLAS threads costs more.)
+        full_gemm = (
+            self.use_gemm and not self.small
+            and (fresh or self.recomputed.sum() > FULL_GEMM_SHARE * rows.n)
+        )
         recomputed = []
         for start, stop, Xb in rows.blocks(self.block_rows):
             bounds = self._slabs(stop - start)
