@@ -163,7 +163,7 @@ def fit_clusters(
     random_state: int | np.random.RandomState | None = None,
     max_iter: int = 300,
     tol: float = 1e-4,
-    algorithm: str = "lloyd",
+    algorithm: str = "auto",
     silhouette_sample_size: int | None = 10_000,
 ) -> FitResult:
     """Scale the features, run K-Means and summarise the clusters.
@@ -187,7 +187,7 @@ def fit_clusters(
         Iteration limit of each run.
     tol : float, default=1e-4
         Convergence tolerance, as in :class:`kmeanskit.KMeans`.
-    algorithm : str, default="lloyd"
+    algorithm : str, default="auto"
         K-Means algorithm, as in :class:`kmeanskit.KMeans`.
     silhouette_sample_size : int or None, default=10000
         Above this many rows the silhouette (its cost is quadratic in the

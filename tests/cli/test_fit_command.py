@@ -551,3 +551,80 @@ def test_input_frame_is_not_modified():
     data = IRIS.copy()
     fit_clusters(data, 3, random_state=0)
     pd.testing.assert_frame_equal(data, IRIS)
+
+
+# --- --out-of-core, --mini-batch, --chunk-rows ----------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("scale", ["standard", "none"])
+def test_out_of_core_prints_what_the_in_memory_fit_prints(capsys, tmp_path, blobs, suffix, scale):
+    frame, _ = blobs
+    path = tmp_path / f"customers{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
+    memory = run_json(capsys, "fit", path, "-k", 3, "--seed", 0, "--scale", scale)
+    stream = run_json(capsys, "fit", path, "-k", 3, "--seed", 0, "--scale", scale, "--out-of-core",
+                      "--chunk-rows", 64)
+    # 300 rows fit in the seeding sample: the same k-means++ draws, then exact Lloyd.
+    assert [c["size"] for c in stream["clusters"]] == [c["size"] for c in memory["clusters"]]
+    np.testing.assert_allclose(sorted_centers(stream), sorted_centers(memory), rtol=1e-9)
+    assert stream["inertia"] == pytest.approx(memory["inertia"], rel=1e-9)
+    assert stream["n_iter"] == memory["n_iter"]
+    assert stream["silhouette"] == pytest.approx(memory["silhouette"], rel=1e-9)
+    assert stream["n_samples"] == 300 and stream["features"] == ["age", "income"]
+    code, out, err = run(capsys, "fit", path, "-k", 3, "--seed", 0, "--out-of-core")
+    assert code == 0 and err == ""
+    assert "method:     exact K-Means (Lloyd), out of core (chunks of 65536 rows)" in out.splitlines()
+
+
+def test_out_of_core_labels_and_model(capsys, tmp_path, blobs):
+    frame, _ = blobs
+    path = tmp_path / "customers.parquet"
+    frame.to_parquet(path)
+    labels_path, model_path = tmp_path / "labels.csv", tmp_path / "model.kmk"
+    code, out, err = run(capsys, "fit", path, "-k", 3, "--seed", 0, "--out-of-core", "--chunk-rows", 50,
+                         "--labels", labels_path, "-o", model_path)
+    assert code == 0 and err == ""
+    labels = pd.read_csv(labels_path)["cluster"].to_numpy()
+    sizes = [int(r[1]) for r in table_rows(out)]
+    np.testing.assert_array_equal(np.bincount(labels, minlength=3), sizes)
+    model = kmeanskit.load(model_path)
+    np.testing.assert_array_equal(model.predict(frame), labels)
+    # Groups recovered: each true group is one cluster.
+    _, y = blobs
+    assert len({(a, b) for a, b in zip(y, labels, strict=True)}) == 3
+
+
+def test_mini_batch_in_memory_and_out_of_core(capsys, tmp_path, blobs):
+    payload = run_json(capsys, "fit", "--seed", 0, "--mini-batch")
+    assert sum(c["size"] for c in payload["clusters"]) == 150
+    assert payload["silhouette"] == pytest.approx(0.46, abs=0.02)  # the iris value, k=3
+    frame, y = blobs
+    path = tmp_path / "customers.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(capsys, "fit", path, "-k", 3, "--seed", 0, "--mini-batch", "--out-of-core")
+    assert code == 0 and err == ""
+    assert "method:     mini-batch K-Means, out of core (chunks of 65536 rows)" in out
+    assert sorted(int(r[1]) for r in table_rows(out)) == [100, 100, 100]
+
+
+@pytest.mark.parametrize(
+    "extra, fragments",
+    [
+        (["--out-of-core", "--chunk-rows", "0"], ["--chunk-rows must be at least 1, got 0"]),
+        (["--out-of-core", "--n-init", "3"], ["--n-init 3 is not available with --out-of-core"]),
+        (["--mini-batch", "-o", "m.kmk"], ["cannot save a mini-batch model"]),
+        (["--out-of-core", "--columns", "nope"], ["unknown column 'nope'"]),
+    ],
+)
+def test_streaming_option_errors_are_one_line(capsys, blobs_csv, extra, fragments, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "fit", blobs_csv, "-k", 3, *extra)
+    assert code == 2
+    assert_one_line_error(err, *fragments)
+
+
+def test_out_of_core_refuses_text_columns_like_the_in_memory_fit(capsys, blobs_csv):
+    _, _, memory = run(capsys, "fit", blobs_csv, "-k", 3)
+    code, _, stream = run(capsys, "fit", blobs_csv, "-k", 3, "--out-of-core")
+    assert code == 2 and stream == memory

@@ -30,6 +30,13 @@ examples:
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
+  kmeanskit fit events.parquet -k 20 --out-of-core --seed 0    # larger than memory
+  kmeanskit fit events.parquet -k 20 --out-of-core --mini-batch --chunk-rows 100000
+
+--out-of-core reads the file in chunks, several times (one pass per
+iteration), and never holds it whole: exact K-Means, as in memory.
+--mini-batch runs mini-batch K-Means passes instead (faster on big data,
+a slightly higher inertia).
 
 Centers are shown in the original units of each column. Inertia and
 silhouette are measured in the scaled space the clustering ran in.
@@ -96,9 +103,26 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     )
     parser.add_argument(
         "--algorithm",
-        choices=("lloyd", "elkan"),
-        default="lloyd",
-        help="K-Means algorithm; both give the same result (default: %(default)s)",
+        choices=("auto", "lloyd", "hamerly", "elkan"),
+        default="auto",
+        help="how iterations find the nearest centers; all give the same result (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out-of-core",
+        action="store_true",
+        help="stream DATA in chunks instead of reading it into memory (one pass per iteration)",
+    )
+    parser.add_argument(
+        "--mini-batch",
+        action="store_true",
+        help="mini-batch K-Means passes: faster on big data, slightly higher inertia",
+    )
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=65536,
+        metavar="N",
+        help="rows per chunk with --out-of-core or --mini-batch (default: %(default)s)",
     )
     parser.add_argument(
         "--labels",
@@ -141,23 +165,35 @@ def run(args: argparse.Namespace) -> int:
                 f"-o/--output and --labels are the same file '{args.output}'; choose two names"
             )
 
-    features, source = load_features(args.data, args.columns)
-    result = fit_clusters(
-        features,
-        n_clusters,
-        scale=args.scale,
-        n_init=args.n_init,
-        random_state=args.seed,
-        max_iter=args.max_iter,
-        algorithm=args.algorithm,
-    )
+    streaming = args.out_of_core or args.mini_batch
+    if streaming:
+        _check_streaming_options(args, model_path)
+        result, source, features = _fit_streaming(args, n_clusters)
+    else:
+        features, source = load_features(args.data, args.columns)
+        result = fit_clusters(
+            features,
+            n_clusters,
+            scale=args.scale,
+            n_init=args.n_init,
+            random_state=args.seed,
+            max_iter=args.max_iter,
+            algorithm=args.algorithm,
+        )
 
     if labels_path is not None:
         import pandas as pd
 
         pd.DataFrame({"cluster": result.labels}).to_csv(labels_path, index=False)
     if model_path is not None:
-        save_model(result, model_path, features)
+        if args.out_of_core:
+            from kmeanskit.persistence import save
+
+            # The training rows are not in memory: no distance quantiles.
+            steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
+            save(result.pipeline.__class__(steps), model_path)
+        else:
+            save_model(result, model_path, features)
 
     if args.json:
         payload = {"data": source, **result.to_dict()}
@@ -167,12 +203,58 @@ def run(args: argparse.Namespace) -> int:
             payload["model_path"] = str(model_path)
         print(json.dumps(payload, indent=2, allow_nan=False))
     else:
-        print(_render(result, source, labels_path, model_path))
+        print(_render(result, source, labels_path, model_path, mode=_mode(args)))
     sys.stdout.flush()
     return EXIT_OK
 
 
-def _render(result, source: str, labels_path, model_path=None) -> str:
+def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
+    if args.chunk_rows < 1:
+        raise CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
+    flag = "--out-of-core" if args.out_of_core else "--mini-batch"
+    if args.n_init not in ("auto", 1):
+        raise CommandError(
+            f"--n-init {args.n_init} is not available with {flag}: one run starts from "
+            "k-means++ on a uniform sample of the rows"
+        )
+    if args.mini_batch and model_path is not None:
+        raise CommandError(
+            "-o/--output cannot save a mini-batch model yet (model files hold KMeans); "
+            "fit without --mini-batch to save the model"
+        )
+
+
+def _fit_streaming(args: argparse.Namespace, n_clusters: int):
+    """Fit with :mod:`kmeanskit.streaming`; the file is read whole only without --out-of-core."""
+    from kmeanskit.streaming import fit_clusters_out_of_core
+
+    if args.out_of_core and args.data is not None:
+        features, source = None, args.data
+    else:
+        features, source = load_features(args.data, args.columns)
+    result = fit_clusters_out_of_core(
+        source if features is None else features,
+        n_clusters,
+        columns=args.columns if features is None else None,
+        scale=args.scale,
+        chunk_rows=args.chunk_rows,
+        mini_batch=args.mini_batch,
+        random_state=args.seed,
+        max_iter=args.max_iter,
+    )
+    return result, source, features
+
+
+def _mode(args: argparse.Namespace) -> str | None:
+    if not (args.out_of_core or args.mini_batch):
+        return None
+    method = "mini-batch K-Means" if args.mini_batch else "exact K-Means (Lloyd)"
+    if args.out_of_core and args.data is not None:
+        return f"{method}, out of core (chunks of {args.chunk_rows} rows)"
+    return method
+
+
+def _render(result, source: str, labels_path, model_path=None, mode=None) -> str:
     header = (
         f"{source}: {_plural(result.n_samples, 'row')} x {_plural(result.n_features, 'feature')}, "
         f"k={result.n_clusters}, scaling: {result.scale}"
@@ -186,10 +268,12 @@ def _render(result, source: str, labels_path, model_path=None) -> str:
     space = result.space.split(" (")[0]
     summary = [
         ("inertia", f"{_number(result.inertia)} (within-cluster sum of squares, {space})"),
-        ("iterations", str(result.n_iter)),
+        ("iterations", str(result.n_iter) + (" (passes over the data)" if mode and "mini-batch" in mode else "")),
         ("silhouette", silhouette),
         ("fit time", f"{result.fit_seconds:.3f} s"),
     ]
+    if mode is not None:
+        summary.append(("method", mode))
     if labels_path is not None:
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
     if model_path is not None:

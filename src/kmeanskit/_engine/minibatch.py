@@ -1,0 +1,85 @@
+"""Numba kernels for mini-batch K-Means: gathering a batch, the center update.
+
+The assignment of a batch (labels, exact distances, per-slab weighted sums) is
+done by the fused kernels of :mod:`kmeanskit._engine.assign`; what is
+specific to mini-batches is here:
+
+- ``gather_rows``: copy the sampled rows of a batch, mapped to ``(x - shift) * scale``
+  (the centering that keeps float32 accurate far from the origin), in one pass.
+- ``minibatch_update``: merge the per-slab sums in slab order and move each
+  center towards the mean of its batch points with the learning rate of
+  scikit-learn's MiniBatchKMeans (Sculley 2010, with weights):
+  ``v_j <- v_j + (xbar_j - v_j) * b_j / (N_j + b_j)``, where ``b_j`` is the
+  batch weight of center j and ``N_j`` the weight it has seen before.
+
+Both are serial: a batch is small (1024 rows by default) and a parallel launch
+would cost more than the work. Results do not depend on the thread count.
+"""
+
+import numpy as np
+from numba import njit
+
+__all__ = ["gather_rows", "minibatch_update"]
+
+
+@njit(cache=True, nogil=True)
+def gather_rows(X, indices, shift, scale, out):
+    """``out[r] = (X[indices[r]] - shift) * scale`` in X's dtype.
+
+    IN   X        (n, d) float32 or float64, C order
+    IN   indices  (b,) int64 row indices into X (repeats allowed)
+    IN   shift    (d,) X's dtype
+    IN   scale    float, a power of two (exact)
+    OUT  out      (b, d) X's dtype
+    """
+    s = X.dtype.type(scale)
+    for r in range(indices.shape[0]):
+        i = indices[r]
+        for f in range(X.shape[1]):
+            out[r, f] = (X[i, f] - shift[f]) * s
+
+
+@njit(cache=True, nogil=True)
+def minibatch_update(centers, counts, sums, weight_sums, centers_new):
+    """One mini-batch update of the centers; returns the squared center shift.
+
+    A center that received no weight in this batch is copied unchanged. The
+    update is computed in float64 and rounded once to the centers' dtype.
+
+    IN     centers      (k, d) centers before the batch, float32 or float64
+    INOUT  counts       (k,) float64 weight seen by each center so far (N_j)
+    IN     sums         (S, k, d) float64 per-slab weighted sums of the batch rows
+    IN     weight_sums  (S, k) float64 per-slab batch weight of each center
+    OUT    centers_new  (k, d) centers' dtype (may not alias ``centers``)
+
+    Returns
+    -------
+    float
+        ``sum_j |centers_new[j] - centers[j]|^2`` in float64.
+    """
+    n_clusters, n_features = centers.shape
+    n_slabs = sums.shape[0]
+    row = np.empty(n_features)
+    total = 0.0
+    for j in range(n_clusters):
+        b = 0.0
+        for s in range(n_slabs):
+            b += weight_sums[s, j]
+        if b > 0.0:
+            for f in range(n_features):
+                row[f] = 0.0
+            for s in range(n_slabs):  # slab order: deterministic
+                for f in range(n_features):
+                    row[f] += sums[s, j, f]
+            n_new = counts[j] + b
+            eta = b / n_new
+            for f in range(n_features):
+                v = np.float64(centers[j, f])
+                centers_new[j, f] = v + (row[f] / b - v) * eta
+                diff = np.float64(centers_new[j, f]) - v
+                total += diff * diff
+            counts[j] = n_new
+        else:
+            for f in range(n_features):
+                centers_new[j, f] = centers[j, f]
+    return total
