@@ -16,7 +16,7 @@ from .._engine.blas import matmul_into
 from .._engine.bounds import bounded_assign_accumulate
 from .._engine.serial import sized
 from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, Assignment, LloydStep
-from .threads import single_threaded_blas
+from .threads import background, single_threaded_blas
 
 __all__ = ["BoundedStep"]
 
@@ -27,11 +27,12 @@ GEMM_MIN_FEATURES = CHUNKED_MIN_FEATURES
 # (and in the first pass), one multi-threaded GEMM over groups of slabs beats
 # per-chunk BLAS calls on the recomputed rows (about twice the GFLOP/s here).
 FULL_GEMM_SHARE = 0.4
-# Values in the dots buffer of that GEMM: 1M (8 MB in float64), or up to a
-# sixteenth of the data's values when that is more (larger GEMMs run faster);
-# the memory of a fit stays within the input's size plus a quarter.
-DOTS_VALUES = 1 << 20
-DOTS_SHARE_OF_INPUT = 16
+# Values in each of the two dots buffers of that GEMM (one is reduced while
+# BLAS fills the other): 512k (4 MB in float64), or a thirty-second of the
+# data's values when that is more (larger GEMMs run faster); the memory of a
+# fit stays within the input's size plus a quarter.
+DOTS_VALUES = 1 << 19
+DOTS_SHARE_OF_INPUT = 32
 
 
 class BoundedStep(LloydStep):
@@ -61,7 +62,7 @@ class BoundedStep(LloydStep):
         self._centers = None  # float64 centers of the last pass
         self.recomputed = np.zeros(0, dtype=np.int64)  # rows per block given the full arg-min
         self._no_dots = np.empty((0, n_clusters), dtype=rows.dtype)
-        self._dots_buffer = None
+        self._dots_buffers = [None, None]
 
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (see :meth:`LloydStep.__call__`).
@@ -99,21 +100,32 @@ class BoundedStep(LloydStep):
             bounds = self._slabs(stop - start)
             counts = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
             groups = self._slab_groups(bounds) if full_gemm else [(0, bounds.shape[0] - 1)]
-            for s0, s1 in groups:
+            pending = None
+            for index, (s0, s1) in enumerate(groups):
                 lo, hi = bounds[s0], bounds[s1]
                 dots = self._no_dots
                 if full_gemm:
-                    dots = self._dots_block(hi - lo)
+                    # BLAS computes this group's dots on all cores while the previous
+                    # group (the other buffer) is reduced in the background.
+                    dots = self._dots_block(hi - lo, index % 2)
                     matmul_into(Xb[lo:hi], centers_t, dots)
-                with single_threaded_blas():
-                    self._kernel(
-                        Xb[lo:hi], rows.w[start + lo:start + hi], centers, centers_t, center_sq,
-                        labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
-                        self.lower[start + lo:start + hi], drift, half_sep, self.gamma, norm_max, fresh,
-                        self.use_gemm, dots, self._sums[s0:s1] if update else self._sums,
-                        self._weight_sums[s0:s1] if update else self._weight_sums, bounds[s0:s1 + 1] - lo,
-                        CHUNK_ROWS, update, counts[s0:s1],
-                    )
+                args = (
+                    Xb[lo:hi], rows.w[start + lo:start + hi], centers, centers_t, center_sq,
+                    labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
+                    self.lower[start + lo:start + hi], drift, half_sep, self.gamma, norm_max, fresh,
+                    self.use_gemm, dots, self._sums[s0:s1] if update else self._sums,
+                    self._weight_sums[s0:s1] if update else self._weight_sums, bounds[s0:s1 + 1] - lo,
+                    CHUNK_ROWS, update, counts[s0:s1],
+                )
+                if full_gemm:
+                    if pending is not None:
+                        pending.result()  # groups are reduced in order: the same sums
+                    pending = background().submit(self._kernel, *args)
+                else:
+                    with single_threaded_blas():
+                        self._kernel(*args)
+            if pending is not None:
+                pending.result()
             recomputed.append(int(counts.sum()))
         self.recomputed = np.asarray(recomputed, dtype=np.int64)
         self._labels, self._centers = labels, centers64
@@ -135,7 +147,8 @@ class BoundedStep(LloydStep):
             s0 = s1
         return groups
 
-    def _dots_block(self, n_rows):
-        if self._dots_buffer is None or self._dots_buffer.shape[0] < n_rows:
-            self._dots_buffer = np.empty((n_rows, self.n_clusters), dtype=self.rows.dtype)
-        return self._dots_buffer[:n_rows]
+    def _dots_block(self, n_rows, which):
+        buffer = self._dots_buffers[which]
+        if buffer is None or buffer.shape[0] < n_rows:
+            buffer = self._dots_buffers[which] = np.empty((n_rows, self.n_clusters), dtype=self.rows.dtype)
+        return buffer[:n_rows]
