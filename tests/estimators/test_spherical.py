@@ -1,0 +1,435 @@
+"""SphericalKMeans and its kernels: scikit-learn's API contract, a plain NumPy
+reference implementation, dense against CSR, determinism."""
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics.pairwise import cosine_distances
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from kmeanskit._algorithms.rows import slab_bounds
+from kmeanskit._engine.spherical import (
+    assign_cos_chunked_gemm,
+    assign_cos_csr,
+    assign_cos_direct,
+    assign_cos_from_dots,
+    row_norms_csr,
+    row_norms_dense,
+    weighted_cos_distances_csr,
+    weighted_cos_distances_dense,
+)
+from kmeanskit._kmeans import kmeans_plusplus
+from kmeanskit._spherical import SphericalKMeans
+
+EXPECTED_FAILED = {
+    # As for KMeans (and scikit-learn's own): a weighted fit on shuffled rows
+    # against a fit on repeated rows, which order-dependent random seeding cannot match.
+    "check_sample_weight_equivalence_on_dense_data": "random seeding depends on row order",
+    "check_sample_weight_equivalence_on_sparse_data": "random seeding depends on row order",
+    # These checks' data have rows of zeros (sparse: X[X < .6] = 0 over 3
+    # features; dtypes: 3 * uniform cast to int): the cosine is undefined
+    # there, and SphericalKMeans refuses such rows by design (a ValueError
+    # naming them; tested in test_spherical_bad_input.py).
+    "check_estimator_sparse_array": "rows of zeros: cosine undefined (refused with a ValueError)",
+    "check_estimator_sparse_matrix": "rows of zeros: cosine undefined (refused with a ValueError)",
+    "check_estimator_sparse_tag": "rows of zeros: cosine undefined (refused with a ValueError)",
+    "check_estimators_dtypes": "int data with a row of zeros: cosine undefined (refused with a ValueError)",
+}
+
+
+@parametrize_with_checks([SphericalKMeans()], expected_failed_checks=lambda est: EXPECTED_FAILED)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------- NumPy references
+def _unit(A):
+    A = np.asarray(A.toarray() if sp.issparse(A) else A, dtype=np.float64)
+    return A / np.linalg.norm(A, axis=1, keepdims=True)
+
+
+def reference_assign(X, w, centers, bounds):
+    """labels, cosine distances, per-slab sums of w_i x_i/|x_i| and of w_i."""
+    Xn, Cn = _unit(X), _unit(centers)
+    cos = Xn @ Cn.T
+    labels = cos.argmax(axis=1).astype(np.int32)
+    dist = np.clip(1.0 - cos[np.arange(len(labels)), labels], 0.0, 2.0)
+    k, d = centers.shape
+    S = len(bounds) - 1
+    sums, weights = np.zeros((S, k, d)), np.zeros((S, k))
+    for s in range(S):
+        for i in range(bounds[s], bounds[s + 1]):
+            sums[s, labels[i]] += float(w[i]) * Xn[i]
+            weights[s, labels[i]] += float(w[i])
+    return labels, dist, sums, weights
+
+
+def reference_spherical_kmeans(X, centers_init, w=None, max_iter=300, tol=1e-4):
+    """Spherical k-means in plain NumPy (float64), the loop semantics of KMeans."""
+    Xn = _unit(X)
+    n, d = Xn.shape
+    w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
+    # tol relative to the mean variance of the normalised features, as KMeans does for its data.
+    tol_abs = tol * np.var(Xn, axis=0).mean()
+    C = _unit(centers_init)
+    labels_old = np.full(n, -1)
+    history = []
+    strict = False
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 (returned)
+        cos = Xn @ C.T
+        labels = cos.argmax(axis=1)
+        history.append(float(np.sum(w * (1.0 - cos[np.arange(n), labels]))))
+        C_new = C.copy()
+        for j in range(C.shape[0]):
+            members = labels == j
+            if w[members].sum() > 0:
+                s = (w[members, None] * Xn[members]).sum(axis=0)
+                C_new[j] = s / np.linalg.norm(s)
+        shift = float(((C_new - C) ** 2).sum())
+        C = C_new
+        if np.array_equal(labels, labels_old):
+            strict = True
+            break
+        if shift <= tol_abs:
+            break
+        labels_old = labels
+    if not strict:
+        labels = (Xn @ C.T).argmax(axis=1)
+    inertia = float(np.sum(w * (1.0 - (Xn @ C.T)[np.arange(n), labels])))
+    return labels, C, inertia, n_iter, np.array(history)
+
+
+def _directions(n=600, d=6, k=4, seed=0, spread=0.25, dtype=np.float64):
+    """Rows scattered around k random directions, each with a random length."""
+    rng = np.random.RandomState(seed)
+    axes = _unit(rng.normal(size=(k, d)))
+    y = rng.randint(k, size=n)
+    X = axes[y] + spread * rng.normal(size=(n, d))
+    X *= rng.uniform(0.5, 20.0, size=(n, 1))
+    return X.astype(dtype), y
+
+
+def _problem(dtype, n=301, d=5, k=7, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, d)).astype(dtype) * rng.uniform(0.1, 10, size=(n, 1)).astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
+    centers = _unit(rng.normal(size=(k, d))).astype(dtype)
+    return X, w, np.ascontiguousarray(centers)
+
+
+# ------------------------------------------------------------------ kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", [1.0, 1e-30, 1e30])
+def test_row_norms_match_numpy(dtype, scale):
+    X = _problem(dtype)[0] * dtype(scale)
+    bounds = slab_bounds(X.shape[0], 3)
+    out = np.empty(X.shape[0])
+    row_norms_dense(X, bounds, out)
+    np.testing.assert_allclose(out, np.linalg.norm(X.astype(np.float64), axis=1), rtol=1e-14)
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.3 * scale, X, 0))
+    out_csr = np.empty(X.shape[0])
+    row_norms_csr(Xs.data, Xs.indptr, bounds, out_csr)
+    np.testing.assert_allclose(out_csr, np.linalg.norm(Xs.toarray().astype(np.float64), axis=1), rtol=1e-14)
+
+
+def test_row_norms_neither_overflow_nor_underflow():
+    # Squares of 1e200 overflow and squares of 1e-200 vanish; the norms must not.
+    X = np.array([[3e200, 4e200], [3e-200, 4e-200], [3e-310, 4e-310], [0.0, 0.0], [1.5e308, 1.5e308]])
+    out = np.empty(len(X))
+    row_norms_dense(X, slab_bounds(len(X), 1), out)
+    np.testing.assert_allclose(out[:2], [5e200, 5e-200], rtol=1e-15)
+    assert out[2] == pytest.approx(5e-310, rel=1e-3)  # subnormal inputs carry few digits
+    assert out[3] == 0.0
+    assert out[4] == np.inf  # sqrt(2) * 1.5e308 is beyond float64
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kernel", ["direct", "chunked", "from_dots", "csr"])
+@pytest.mark.parametrize("n_slabs", [1, 4])
+def test_assign_kernels_match_reference(dtype, kernel, n_slabs):
+    """Labels, cosine distances, and (dense kernels) per-slab sums, against NumPy."""
+    X, w, centers = _problem(dtype)
+    if kernel == "csr":
+        X = np.where(np.abs(X) > 0.4, X, 0).astype(dtype)
+        X[np.abs(X).sum(axis=1) == 0, 0] = 1  # no zero rows
+    n, k = X.shape[0], centers.shape[0]
+    inv = 1.0 / np.linalg.norm(X.astype(np.float64), axis=1)
+    center_inv = 1.0 / np.linalg.norm(centers.astype(np.float64), axis=1)
+    bounds = slab_bounds(n, n_slabs)
+    labels = np.full(n, -1, dtype=np.int32)
+    dist = np.full(n, np.nan)
+    sums, wsums = np.zeros((n_slabs, k, X.shape[1])), np.zeros((n_slabs, k))
+    centers_t = np.ascontiguousarray(centers.T)
+    if kernel == "direct":
+        assign_cos_direct(X, w, inv, centers, centers_t, center_inv, labels, dist, sums, wsums, bounds, True)
+    elif kernel == "chunked":
+        assign_cos_chunked_gemm(X, w, inv, centers, centers_t, center_inv, labels, dist, sums, wsums, bounds, 16, True)
+    elif kernel == "from_dots":
+        dots = np.ascontiguousarray(X @ centers_t)
+        assign_cos_from_dots(X, w, inv, dots, centers, center_inv, labels, dist, sums, wsums, bounds, True)
+    else:
+        Xs = sp.csr_matrix(X)
+        assign_cos_csr(Xs.data, Xs.indices, Xs.indptr, inv, centers_t, center_inv, labels, dist, bounds)
+    ref_labels, ref_dist, ref_sums, ref_w = reference_assign(X, w, centers, bounds)
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12, atol=1e-15)
+    if kernel == "csr":  # the CSR step gets its sums from a sparse product instead
+        return
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(sums, ref_sums, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(wsums, ref_w, rtol=1e-12)
+
+    # update=False leaves the sums alone and gives the same labels and distances.
+    labels2, dist2 = np.empty_like(labels), np.empty_like(dist)
+    before = sums.copy()
+    if kernel == "direct":
+        assign_cos_direct(X, w, inv, centers, centers_t, center_inv, labels2, dist2, sums, wsums, bounds, False)
+        np.testing.assert_array_equal(labels2, labels)
+        np.testing.assert_array_equal(dist2, dist)
+        np.testing.assert_array_equal(sums, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_csr_step_sums_match_reference(dtype):
+    from kmeanskit._spherical import _inverse_row_norms, _SphericalStep, _UnitRows
+
+    X, w, centers = _problem(dtype)
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.2, X, 0).astype(dtype))
+    Xs = Xs[np.diff(Xs.indptr) > 0]
+    w = w[: Xs.shape[0]]
+    step = _SphericalStep(_UnitRows(Xs, w, _inverse_row_norms(Xs)), centers.shape[0])
+    labels = np.empty(Xs.shape[0], dtype=np.int32)
+    assignment = step(centers, labels, update=True)
+    ref_labels, ref_dist, ref_sums, ref_w = reference_assign(Xs, w, centers, slab_bounds(Xs.shape[0], 1))
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_allclose(assignment.sums, ref_sums[0], rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-12)
+    np.testing.assert_allclose(assignment.weights, ref_w[0], rtol=1e-12)
+    assert assignment.inertia == pytest.approx(float((w.astype(np.float64) * ref_dist).sum()), rel=1e-10)
+
+
+def test_argmax_takes_the_first_center_on_ties():
+    X = np.array([[1.0, 1.0], [2.0, 0.0]])
+    centers = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])  # row 0 is equally close to 0 and 1
+    labels, dist = np.empty(2, dtype=np.int32), np.empty(2)
+    inv = 1 / np.linalg.norm(X, axis=1)
+    assign_cos_direct(
+        X, np.ones(2), inv, centers, np.ascontiguousarray(centers.T), np.ones(3), labels, dist,
+        np.zeros((1, 3, 2)), np.zeros((1, 3)), slab_bounds(2, 1), False,
+    )
+    assert labels.tolist() == [0, 0]
+    np.testing.assert_allclose(dist, [1 - np.sqrt(0.5), 0.0], atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_weighted_cos_distances_match_reference(dtype):
+    X, w, centers = _problem(dtype)
+    labels = np.random.RandomState(3).randint(centers.shape[0], size=X.shape[0]).astype(np.int32)
+    inv = 1.0 / np.linalg.norm(X.astype(np.float64), axis=1)
+    center_inv = 1.0 / np.linalg.norm(centers.astype(np.float64), axis=1)
+    cos = (_unit(X) * _unit(centers)[labels]).sum(axis=1)
+    expected = float((w.astype(np.float64) * (1 - cos)).sum())
+    bounds = slab_bounds(X.shape[0], 3)
+    out = np.empty(3)
+    weighted_cos_distances_dense(X, w, inv, centers, center_inv, labels, bounds, out)
+    assert out.sum() == pytest.approx(expected, rel=1e-12)
+    Xs = sp.csr_matrix(X)
+    weighted_cos_distances_csr(Xs.data, Xs.indices, Xs.indptr, w, inv, centers, center_inv, labels, bounds, out)
+    assert out.sum() == pytest.approx(expected, rel=1e-12)
+
+
+# ------------------------------------------------ the estimator vs the reference
+@pytest.mark.parametrize("d, k", [(6, 4), (40, 5), (200, 100)], ids=["direct", "chunked", "blocks"])
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+def test_matches_numpy_reference_from_the_same_initial_centers(d, k, tol):
+    X, _ = _directions(n=1500, d=d, k=k, seed=d, spread=0.6)
+    X = _unit(X)  # normalised data
+    init = X[np.random.RandomState(1).choice(len(X), k, replace=False)] + 0.05
+    skm = SphericalKMeans(k, init=init, tol=tol).fit(X)
+    labels, centers, inertia, n_iter, history = reference_spherical_kmeans(X, init, tol=tol)
+    np.testing.assert_array_equal(skm.labels_, labels)
+    np.testing.assert_allclose(skm.cluster_centers_, centers, rtol=1e-10, atol=1e-12)
+    assert skm.n_iter_ == n_iter
+    assert skm.inertia_ == pytest.approx(inertia, rel=1e-10)
+    np.testing.assert_allclose(skm.inertia_history_, history, rtol=1e-10)
+
+
+def test_matches_reference_with_weights_on_raw_rows():
+    X, _ = _directions(n=800, d=8, k=5, seed=3, spread=0.5)
+    w = np.random.RandomState(4).uniform(0.1, 5.0, size=len(X))
+    init = X[:5]
+    skm = SphericalKMeans(5, init=init, tol=0).fit(X, sample_weight=w)
+    labels, centers, inertia, n_iter, _ = reference_spherical_kmeans(X, init, w=w, tol=0)
+    np.testing.assert_array_equal(skm.labels_, labels)
+    np.testing.assert_allclose(skm.cluster_centers_, centers, rtol=1e-10, atol=1e-12)
+    assert skm.inertia_ == pytest.approx(inertia, rel=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_dense_and_csr_give_the_same_result(dtype, init):
+    rng = np.random.RandomState(5)
+    # TF-IDF-like: non-negative, 95% zeros, every row with at least one term.
+    X = sp.random(700, 300, density=0.05, format="csr", random_state=rng, dtype=dtype)
+    X = (X + sp.csr_matrix((np.ones(700, dtype=dtype), (np.arange(700), rng.randint(300, size=700))), (700, 300)))
+    X = X.tocsr()
+    dense = SphericalKMeans(6, init=init, n_init=2, random_state=2).fit(X.toarray())
+    sparse = SphericalKMeans(6, init=init, n_init=2, random_state=2).fit(X)
+    np.testing.assert_array_equal(dense.labels_, sparse.labels_)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(dense.cluster_centers_, sparse.cluster_centers_, rtol=rtol, atol=rtol / 10)
+    assert dense.inertia_ == pytest.approx(sparse.inertia_, rel=rtol)
+    assert sparse.cluster_centers_.dtype == dtype
+    np.testing.assert_array_equal(sparse.predict(X), sparse.labels_)
+    np.testing.assert_allclose(sparse.transform(X), dense.transform(X.toarray()), atol=1e-5 if rtol > 1e-6 else 1e-12)
+
+
+def test_kmeans_plusplus_draws_the_rows_kmeans_plusplus_draws_on_normalised_data():
+    X, _ = _directions(n=500, d=10, k=6, seed=6)
+    for seed in range(3):
+        skm = SphericalKMeans(6, random_state=seed, max_iter=1).fit(X)
+        _, indices = kmeans_plusplus(_unit(X), 6, random_state=seed)
+        # One iteration from those seeds, by the reference.
+        labels, centers, *_ = reference_spherical_kmeans(X, X[indices], max_iter=1)
+        np.testing.assert_array_equal(skm.labels_, labels)
+        np.testing.assert_allclose(skm.cluster_centers_, centers, rtol=1e-10, atol=1e-12)
+
+
+def test_only_directions_count():
+    # Scaling each row by any positive factor (even 1e-150 or 1e150) changes nothing.
+    X, y = _directions(n=400, d=5, k=3, seed=7, spread=0.1)
+    factors = 10.0 ** np.random.RandomState(8).uniform(-150, 150, size=(len(X), 1))
+    a = SphericalKMeans(3, random_state=0).fit(X)
+    b = SphericalKMeans(3, random_state=0).fit(X * factors)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-12, atol=1e-14)
+    assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-9, abs=1e-12)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(y, a.labels_) == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_attributes_transform_score_predict(dtype):
+    X, _ = _directions(n=500, d=7, k=4, seed=9, dtype=dtype)
+    w = np.random.RandomState(0).uniform(0.2, 3.0, size=len(X))
+    skm = SphericalKMeans(4, random_state=0).fit(X, sample_weight=w)
+    C = skm.cluster_centers_
+    assert C.dtype == dtype and C.shape == (4, 7)
+    np.testing.assert_allclose(np.linalg.norm(C.astype(np.float64), axis=1), 1.0, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    D = cosine_distances(X.astype(np.float64), C.astype(np.float64))
+    T = skm.transform(X)
+    assert T.dtype == dtype
+    np.testing.assert_allclose(T, D, atol=1e-6 if dtype == np.float32 else 1e-13)
+    np.testing.assert_array_equal(skm.labels_, D.argmin(axis=1))
+    np.testing.assert_array_equal(skm.predict(X), skm.labels_)
+    expected = float((w.astype(dtype).astype(np.float64) * D[np.arange(len(X)), skm.labels_]).sum())
+    assert skm.inertia_ == pytest.approx(expected, rel=1e-9)
+    assert skm.score(X, sample_weight=w) == pytest.approx(-skm.inertia_, rel=1e-12)
+    # Half the squared Euclidean inertia of the normalised rows to the centers.
+    Xn = _unit(X)
+    half_sq = 0.5 * (w.astype(dtype) * ((Xn - C.astype(np.float64)[skm.labels_]) ** 2).sum(axis=1)).sum()
+    assert skm.inertia_ == pytest.approx(half_sq, rel=1e-5 if dtype == np.float32 else 1e-9)
+    h = skm.inertia_history_
+    assert h.shape == (skm.n_iter_,) and np.all(np.diff(h) <= 1e-12 * h[0])
+    assert skm.fit_predict(X, sample_weight=w).tolist() == skm.labels_.tolist()
+    assert skm.get_feature_names_out().tolist() == [f"sphericalkmeans{j}" for j in range(4)]
+
+
+def test_integer_weights_equal_repeated_rows():
+    X, _ = _directions(n=200, d=4, k=3, seed=10, spread=0.4)
+    counts = np.random.RandomState(1).randint(1, 4, size=len(X))
+    init = X[[0, 1, 2]]
+    a = SphericalKMeans(3, init=init, tol=0).fit(X, sample_weight=counts)
+    b = SphericalKMeans(3, init=init, tol=0).fit(np.repeat(X, counts, axis=0))
+    np.testing.assert_array_equal(np.repeat(a.labels_, counts), b.labels_)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-12)
+    assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("d, k", [(5, 6), (64, 8), (128, 200)], ids=["direct", "chunked", "blocks"])
+def test_bitwise_identical_across_thread_counts(sparse, d, k):
+    X, _ = _directions(n=3000, d=d, k=k, seed=11, spread=0.8, dtype=np.float32)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0) + np.eye(d, dtype=np.float32)[np.arange(len(X)) % d])
+    results = []
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            skm = SphericalKMeans(k, random_state=7, max_iter=20).fit(X)
+            results.append((skm.cluster_centers_, skm.labels_, skm.inertia_, skm.inertia_history_))
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    (c1, l1, i1, h1), (c2, l2, i2, h2) = results
+    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(l1, l2)
+    assert i1 == i2
+    np.testing.assert_array_equal(h1, h2)
+
+
+def test_same_seed_same_result_and_n_init():
+    X, _ = _directions(n=300, seed=12)
+    a = SphericalKMeans(4, init="random", random_state=3).fit(X)
+    b = SphericalKMeans(4, init="random", random_state=3).fit(X)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a._resolve_n_init() == 10 and SphericalKMeans(4)._resolve_n_init() == 1
+    with pytest.warns(RuntimeWarning, match="only one init"):
+        SphericalKMeans(2, init=X[:2], n_init=3).fit(X)
+    # More restarts never give a worse kept run.
+    one = SphericalKMeans(4, init="random", n_init=1, random_state=3).fit(X)
+    assert a.inertia_ <= one.inertia_ + 1e-12
+
+
+def test_empty_cluster_takes_the_worst_fit_row():
+    X = np.array([[1.0, 0.0], [1.0, 0.05], [0.0, 1.0], [0.05, 1.0], [-1.0, 0.1]])
+    init = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])  # no row has a positive cosine with the third
+    skm = SphericalKMeans(3, init=init, max_iter=10).fit(X)
+    assert np.all(np.isfinite(skm.cluster_centers_))
+    assert np.unique(skm.labels_).size == 3
+    # Row 4 points away from every center: it was the worst fit and now has its own.
+    assert skm.labels_[4] != skm.labels_[0] and skm.labels_[4] != skm.labels_[2]
+    np.testing.assert_allclose(skm.cluster_centers_[skm.labels_[4]], _unit(X[4:5])[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_fewer_directions_than_clusters_warns_and_stops(sparse):
+    X = np.repeat(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]]), [4, 3, 3], axis=0)
+    X[::2] *= 5.0  # lengths differ, directions repeat
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(3\).*n_clusters \(5\)"):
+        skm = SphericalKMeans(5, random_state=0).fit(sp.csr_matrix(X) if sparse else X)
+    assert np.all(np.isfinite(skm.cluster_centers_))
+    assert skm.n_iter_ <= 5
+    assert skm.inertia_ == pytest.approx(0.0, abs=1e-12)
+
+
+def test_antipodal_rows_keep_a_finite_center():
+    # Two opposite rows in one cluster sum to zero: no mean direction; never NaN.
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.1, 1.0]])
+    skm = SphericalKMeans(2, init=np.array([[0.0, -1.0], [0.0, 1.0]]), max_iter=5).fit(X)
+    assert np.all(np.isfinite(skm.cluster_centers_))
+    assert np.isfinite(skm.inertia_)
+
+
+def test_tf_idf_clusters_by_topic():
+    pytest.importorskip("sklearn.feature_extraction")
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    topics = {
+        "space": "rocket orbit planet launch moon astronaut satellite telescope star galaxy",
+        "cooking": "recipe oven flour sugar butter bake dough salt pepper onion",
+        "football": "goal match referee striker penalty league stadium coach team pitch",
+    }
+    rng = np.random.RandomState(0)
+    docs, y = [], []
+    for t, words in enumerate(topics.values()):
+        vocab = words.split()
+        for _ in range(30):
+            docs.append(" ".join(rng.choice(vocab, size=rng.randint(4, 12))))
+            y.append(t)
+    X = TfidfVectorizer().fit_transform(docs)
+    skm = SphericalKMeans(3, n_init=3, random_state=0).fit(X)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(y, skm.labels_) == 1.0
