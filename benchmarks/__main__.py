@@ -1,10 +1,12 @@
-"""``python -m benchmarks [lloyd|e2e] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|silhouette|loadtest] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
-from . import end_to_end, lloyd_iteration
+from . import dask_vs_daskml, end_to_end, lloyd_iteration, loadtest, minibatch, silhouette
 
-SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main}
+SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "silhouette": silhouette.main,
+          "loadtest": loadtest.main, "minibatch": minibatch.main,
+          "dask": dask_vs_daskml.main}
 
 
 def main(argv=None):
