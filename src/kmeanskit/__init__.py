@@ -4,6 +4,7 @@ from . import metrics, monitoring
 from ._kmeans import KMeans, k_means, kmeans_plusplus
 from ._kmedians import KMedians
 from ._minibatch import MiniBatchKMeans
+from ._spherical import SphericalKMeans
 from .monitoring import DriftReport, TrainingProfile, anomaly_scores, drift_report, fit_monitor
 from .persistence import ModelFileError, load, save
 from .profiles import centers_in_original_units, profile_clusters
@@ -20,6 +21,7 @@ __all__ = [
     "MiniBatchKMeans",
     "ModelFileError",
     "SelectKResult",
+    "SphericalKMeans",
     "TrainingProfile",
     "__version__",
     "anomaly_scores",
