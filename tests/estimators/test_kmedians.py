@@ -23,14 +23,14 @@ def test_sklearn_compatible_estimator(estimator, check):
 TRUE_CENTERS = np.array([[0.0, 0.0, 0.0], [20.0, 0.0, 0.0], [0.0, 20.0, 10.0]])
 
 
-def _blobs_with_outliers(seed=0, n_per=300, outlier_fraction=0.07):
+def _blobs_with_outliers(seed=0, n_per=300, outlier_fraction=0.07, radius=(1e3, 1e4)):
     rng = np.random.RandomState(seed)
     X = np.concatenate([c + rng.normal(size=(n_per, 3)) for c in TRUE_CENTERS])
     n_out = int(round(outlier_fraction * len(X)))
     victims = rng.choice(len(X), n_out, replace=False)
     directions = rng.normal(size=(n_out, 3))
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-    X[victims] += directions * rng.uniform(1e3, 1e4, size=(n_out, 1))
+    X[victims] += directions * rng.uniform(*radius, size=(n_out, 1))
     return X
 
 
@@ -52,6 +52,16 @@ def test_robust_to_extreme_outliers_where_kmeans_is_pulled():
     # centers', so the seeded fit must find a cost at least as low.
     seeded = KMedians(3, random_state=0).fit(X)
     assert seeded.inertia_ < kmed.inertia_
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_seeded_fit_recovers_the_true_centers_despite_outliers(seed):
+    # 7% of the rows thrown 50 to 200 away (blobs: std 1, 20 apart) in every direction.
+    X = _blobs_with_outliers(seed=seed, radius=(50, 200))
+    kmed = KMedians(3, random_state=seed, n_init=10).fit(X)
+    kmeans = KMeans(3, random_state=seed, n_init=10).fit(X)
+    assert _matched_error(kmed.cluster_centers_) < 0.3
+    assert _matched_error(kmeans.cluster_centers_) > 5  # means are dragged, or a center is spent
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
