@@ -39,9 +39,13 @@ __all__ = [
     "silhouette_score",
 ]
 
-# Rows per tile of the silhouette kernel: a tile pair's dot products (256 x 256)
-# stay in the L2 cache. Fixed, so results never depend on the machine's threads.
-_SILHOUETTE_TILE = 256
+# Rows per tile of the silhouette kernel: a tile pair's dot products stay in
+# cache. Fixed by dtype and n only, so results never depend on the threads.
+# Measured on 20,000 x 16, k=8 (median of 3, seconds by tile 256/128/64/32):
+# float64 0.96/0.82/0.70/0.81, float32 0.35/0.36/0.42/0.59. Tiles are not
+# made smaller than n/2048: the schedule holds (n/tile)^2 / 2 pairs.
+_SILHOUETTE_TILE = {np.dtype(np.float64): 64, np.dtype(np.float32): 256}
+_SILHOUETTE_MAX_TILES = 2048
 # Pairs with d2 < near * (|x|^2 + |y|^2) are recomputed exactly (see the kernel):
 # where the dot-product identity has lost more than about 1e-5 (float32) or
 # 1e-10 (float64) of the distance to cancellation.
@@ -278,7 +282,9 @@ def _silhouette_euclidean(X, codes, n_clusters):
         Xs[start:stop] = block
         block = Xs[start:stop].astype(np.float64)
         x_sq[start:stop] = np.einsum("ij,ij->i", block, block)
-    tile = _SILHOUETTE_TILE
+    tile = _SILHOUETTE_TILE[X.dtype]
+    while -(-n // tile) > _SILHOUETTE_MAX_TILES:
+        tile *= 2
     pairs = round_robin_pairs(-(-n // tile))
     sums = np.empty((n, n_clusters))
     with single_threaded_blas():
