@@ -1,5 +1,6 @@
 """``KMeans``: a drop-in for :class:`sklearn.cluster.KMeans` on kmeanskit's engine."""
 
+import dataclasses
 import warnings
 from numbers import Integral, Real
 
@@ -180,6 +181,16 @@ class _CentersMixin:
             )
         return best
 
+    def _set_fitted(self, run):
+        """Store the kept run (a ``KMeansRun`` in X's units) as the fitted attributes."""
+        self.cluster_centers_ = run.centers
+        self._n_features_out = self.n_clusters
+        self.labels_ = run.labels
+        self.inertia_ = float(run.inertia)
+        self.n_iter_ = run.n_iter
+        self.inertia_history_ = run.inertia_history
+        return self
+
     def fit_predict(self, X, y=None, sample_weight=None):
         """Fit and return the label of each training sample (``labels_``)."""
         return self.fit(X, sample_weight=sample_weight).labels_
@@ -189,7 +200,104 @@ class _CentersMixin:
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
 
-class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class _NearestCenterMixin(TransformerMixin):
+    """Inference shared by the Euclidean estimators (KMeans, MiniBatchKMeans): rows are
+    mapped as in the fit (``_X_mean``, power-of-two scaling) and assigned by the Lloyd step.
+
+    A TransformerMixin itself, so that scikit-learn's ``set_output`` wraps the
+    ``transform`` defined here (it wraps only methods in a class's own dict).
+    """
+
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", reset=False, dtype=self.cluster_centers_.dtype,
+            order="C", accept_large_sparse=False,
+        )
+        return _densify_if_dense(X)
+
+    def _rows_and_centers(self, X, sample_weight):
+        """Rows mapped as in fit (block by block, X is not copied) and mapped centers.
+
+        Returns the rows, the mapped centers and the scale (distances in the
+        mapped space are ``scale`` times the true ones).
+        """
+        centers = self.cluster_centers_
+        if sp.issparse(X):
+            return as_rows(X, sample_weight), centers, 1.0
+        if self._X_mean is None:  # fitted where it lay: only guard against overflow
+            scale = _pow2_scale(max(_abs_max(centers), _abs_max(X)), X.dtype)
+            if scale == 1.0:
+                return as_rows(X, sample_weight), centers, 1.0
+            mapped = centers * X.dtype.type(scale)
+            return DenseRows(X, sample_weight, scale=scale), mapped, scale
+        shift = self._X_mean.astype(X.dtype, copy=False)
+        magnitude = max(_abs_max(centers - shift), _abs_max(X) + _abs_max(shift))
+        scale = _pow2_scale(magnitude, X.dtype)
+        mapped = (centers - shift) * X.dtype.type(scale)
+        return DenseRows(X, sample_weight, shift=shift, scale=scale), mapped, scale
+
+    def _assign(self, X, sample_weight=None):
+        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)
+        rows, centers, scale = self._rows_and_centers(X, w)
+        labels = np.empty(X.shape[0], dtype=np.int32)
+        assignment = LloydStep(rows, self.n_clusters)(centers, labels, update=False)
+        return labels, assignment.inertia / scale / scale
+
+    def predict(self, X):
+        """Index of the closest cluster center for each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        X = self._check_test_data(X)
+        return self._assign(X)[0]
+
+    def transform(self, X):
+        """Euclidean distance from each sample to every cluster center.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters), X's dtype
+        """
+        X = self._check_test_data(X)
+        rows, centers, scale = self._rows_and_centers(X, None)
+        out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
+        for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):
+            out[start:stop] = euclidean_distances(Xb, centers)
+        if scale != 1.0:
+            out /= X.dtype.type(scale)
+        return out
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of X on the fitted centers (higher is better).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        X = self._check_test_data(X)
+        return -self._assign(X, sample_weight)[1]
+
+
+class KMeans(
+    _CentersMixin, _NearestCenterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """K-Means clustering, exact and fast: a drop-in for scikit-learn's ``KMeans``.
 
     Parameters
@@ -396,101 +504,9 @@ class KMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, C
                 X += X_mean * dtype_scale
                 X /= dtype_scale
 
-        self.cluster_centers_ = centers
         self._X_mean = X_mean
-        self._n_features_out = self.n_clusters
-        self.labels_ = best.labels
-        self.inertia_ = float(inertia)
-        self.n_iter_ = best.n_iter
-        self.inertia_history_ = history
-        return self
+        return self._set_fitted(dataclasses.replace(best, centers=centers, inertia=inertia, inertia_history=history))
 
-    # -------------------------------------------------------------- inference
-    def _check_test_data(self, X):
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse="csr", reset=False, dtype=self.cluster_centers_.dtype,
-            order="C", accept_large_sparse=False,
-        )
-        return _densify_if_dense(X)
-
-    def _rows_and_centers(self, X, sample_weight):
-        """Rows mapped as in fit (block by block, X is not copied) and mapped centers.
-
-        Returns the rows, the mapped centers and the scale (distances in the
-        mapped space are ``scale`` times the true ones).
-        """
-        centers = self.cluster_centers_
-        if sp.issparse(X):
-            return as_rows(X, sample_weight), centers, 1.0
-        if self._X_mean is None:  # fitted where it lay: only guard against overflow
-            scale = _pow2_scale(max(_abs_max(centers), _abs_max(X)), X.dtype)
-            if scale == 1.0:
-                return as_rows(X, sample_weight), centers, 1.0
-            mapped = centers * X.dtype.type(scale)
-            return DenseRows(X, sample_weight, scale=scale), mapped, scale
-        shift = self._X_mean.astype(X.dtype, copy=False)
-        magnitude = max(_abs_max(centers - shift), _abs_max(X) + _abs_max(shift))
-        scale = _pow2_scale(magnitude, X.dtype)
-        mapped = (centers - shift) * X.dtype.type(scale)
-        return DenseRows(X, sample_weight, shift=shift, scale=scale), mapped, scale
-
-    def _assign(self, X, sample_weight=None):
-        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)
-        rows, centers, scale = self._rows_and_centers(X, w)
-        labels = np.empty(X.shape[0], dtype=np.int32)
-        assignment = LloydStep(rows, self.n_clusters)(centers, labels, update=False)
-        return labels, assignment.inertia / scale / scale
-
-    def predict(self, X):
-        """Index of the closest cluster center for each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,), int32
-        """
-        X = self._check_test_data(X)
-        return self._assign(X)[0]
-
-    def transform(self, X):
-        """Euclidean distance from each sample to every cluster center.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_clusters), X's dtype
-        """
-        X = self._check_test_data(X)
-        rows, centers, scale = self._rows_and_centers(X, None)
-        out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
-        for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):
-            out[start:stop] = euclidean_distances(Xb, centers)
-        if scale != 1.0:
-            out /= X.dtype.type(scale)
-        return out
-
-    def score(self, X, y=None, sample_weight=None):
-        """Opposite of the inertia of X on the fitted centers (higher is better).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        X = self._check_test_data(X)
-        return -self._assign(X, sample_weight)[1]
 
 
 def _fit_step(rows, n_clusters, algorithm):

@@ -161,13 +161,7 @@ class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         step = ManhattanStep(rows, self.n_clusters)
 
         best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, random_state), tol)
-        self.cluster_centers_ = best.centers
-        self._n_features_out = self.n_clusters
-        self.labels_ = best.labels
-        self.inertia_ = float(best.inertia)
-        self.n_iter_ = best.n_iter
-        self.inertia_history_ = best.inertia_history
-        return self
+        return self._set_fitted(best)
 
     # -------------------------------------------------------------- inference
     def _check_test_data(self, X):

@@ -37,13 +37,13 @@ from ._algorithms.threads import single_threaded_blas
 from ._engine.assign import assign_accumulate_chunked_gemm, assign_accumulate_csr, assign_accumulate_direct
 from ._engine.minibatch import gather_rows, minibatch_update
 from ._kmeans import (
-    KMeans,
     _abs_max,
     _CentersMixin,
     _check_int_param,
     _check_weights,
     _densify_if_dense,
     _is_arraylike_not_scalar,
+    _NearestCenterMixin,
     _pow2_scale,
     _tolerance,
 )
@@ -190,7 +190,9 @@ class BatchStep:
             counts[to_reassign] = np.min(counts[~to_reassign])
 
 
-class MiniBatchKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class MiniBatchKMeans(
+    _CentersMixin, _NearestCenterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """Mini-batch K-Means: a drop-in for scikit-learn's ``MiniBatchKMeans``.
 
     Much faster than full K-Means on large data, at the price of a slightly
@@ -321,13 +323,7 @@ class MiniBatchKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-    # Inference is exactly KMeans's: nearest center, with the stored shift.
-    _check_test_data = KMeans._check_test_data
-    _rows_and_centers = KMeans._rows_and_centers
-    _assign = KMeans._assign
-    predict = KMeans.predict
-    transform = KMeans.transform
-    score = KMeans.score
+    # Inference (predict, transform, score) is KMeans's: _NearestCenterMixin.
 
     # ------------------------------------------------------------ parameters
     def _check_params_vs_input(self, X):
