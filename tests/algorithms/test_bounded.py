@@ -159,8 +159,11 @@ def test_kernel_against_reference(use_gemm, dtype):
         np.zeros(k), np.full(k, 0.0), 1e-6, float(np.linalg.norm(centers, axis=1).max()),
     )
     no_dots = np.empty((0, k), dtype=dtype)
+    no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
     with threadpool_limits(1, user_api="blas"):
-        bounded_assign_accumulate(*args, True, use_gemm, no_dots, sums, wsums, bounds, 16, True, recomputed)
+        bounded_assign_accumulate(
+            *args, True, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed
+        )
     np.testing.assert_array_equal(labels, distances.argmin(axis=1))
     np.testing.assert_allclose(sq_dist, distances.min(axis=1) ** 2, rtol=1e-12)
     others = np.where(np.arange(k)[None] == labels[:, None], np.inf, distances)
@@ -176,9 +179,27 @@ def test_kernel_against_reference(use_gemm, dtype):
     before = labels.copy()
     sums[:], wsums[:], recomputed[:] = 0, 0, 0
     with threadpool_limits(1, user_api="blas"):
-        bounded_assign_accumulate(*args, False, use_gemm, no_dots, sums, wsums, bounds, 16, True, recomputed)
+        bounded_assign_accumulate(
+            *args, False, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed
+        )
     np.testing.assert_array_equal(labels, before)
     assert recomputed.sum() < n // 2
+
+    # Every row recomputed from a wrong old label (bounds zeroed), with the
+    # centers pruned by distance on the direct path: still the exact arg-min
+    # and a valid lower bound.
+    between = np.sqrt(((centers[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1))
+    neighbours = np.argsort(between, axis=1, kind="stable")
+    labels[:] = (before + 1) % k
+    lower[:] = 0
+    with threadpool_limits(1, user_api="blas"):
+        bounded_assign_accumulate(
+            *args, False, use_gemm, no_dots, neighbours, np.take_along_axis(between, neighbours, axis=1),
+            sums, wsums, bounds, 16, False, recomputed,
+        )
+    np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+    np.testing.assert_allclose(sq_dist, distances.min(axis=1) ** 2, rtol=1e-12)
+    assert np.all(lower <= others.min(axis=1))
 
 
 def test_lloyd_step_is_used_for_sparse_data():

@@ -62,6 +62,7 @@ class BoundedStep(LloydStep):
         self._centers = None  # float64 centers of the last pass
         self.recomputed = np.zeros(0, dtype=np.int64)  # rows per block given the full arg-min
         self._no_dots = np.empty((0, n_clusters), dtype=rows.dtype)
+        self._no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
         self._dots_buffers = [None, None]
 
     def __call__(self, centers, labels, update=True):
@@ -83,10 +84,15 @@ class BoundedStep(LloydStep):
             drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
         if k > 1:
             between = cdist(centers64, centers64)
+            neighbours, neighbour_sep = self._no_neighbours
+            if not self.use_gemm and not fresh:  # the direct path prunes by distance
+                neighbours = np.argsort(between, axis=1, kind="stable")
+                neighbour_sep = np.take_along_axis(between, neighbours, axis=1)
             np.fill_diagonal(between, np.inf)
             half_sep = 0.5 * between.min(axis=1)
         else:
             half_sep = np.full(1, np.inf)
+            neighbours, neighbour_sep = self._no_neighbours
         norm_max = float(np.sqrt(np.einsum("ij,ij->i", centers64, centers64).max()))
         if update:
             self._reset_sums()
@@ -113,7 +119,7 @@ class BoundedStep(LloydStep):
                     Xb[lo:hi], rows.w[start + lo:start + hi], centers, centers_t, center_sq,
                     labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
                     self.lower[start + lo:start + hi], drift, half_sep, self.gamma, norm_max, fresh,
-                    self.use_gemm, dots, self._sums[s0:s1] if update else self._sums,
+                    self.use_gemm, dots, neighbours, neighbour_sep, self._sums[s0:s1] if update else self._sums,
                     self._weight_sums[s0:s1] if update else self._weight_sums, bounds[s0:s1 + 1] - lo,
                     CHUNK_ROWS, update, counts[s0:s1],
                 )

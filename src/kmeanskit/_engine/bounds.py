@@ -79,11 +79,48 @@ def _bound_below(value):
     return v
 
 
+@njit(cache=True, nogil=True)
+def _pruned_argmin(x, labels, sq_dist, lower, i, u, slack, centers, centers_t, center_sq,
+                   neighbours, neighbour_sep, gamma, center_norm_max):
+    """Row i's label, exact distance and lower bound from the centers near its old one.
+
+    Scores are Lloyd's (``|c_j|^2 - 2 x.c_j`` in X's dtype, in the same order of
+    operations); ties go to the lowest index, as Lloyd's arg-min does.
+    """
+    a = labels[i]
+    n_clusters = center_sq.shape[0]
+    radius = 2.0 * u + slack
+    best = -1
+    best_score = np.inf
+    second = np.inf
+    m = 0
+    while m < n_clusters and neighbour_sep[a, m] <= radius:
+        j = neighbours[a, m]
+        score = center_sq[j]
+        for f in range(x.shape[0]):
+            score -= (x[f] + x[f]) * centers_t[f, j]
+        if score < best_score or (score == best_score and j < best):
+            if best >= 0:
+                second = min(second, np.float64(best_score))
+            best, best_score = j, score
+        else:
+            second = min(second, np.float64(score))
+        m += 1
+    labels[i] = best
+    sq, x_sq = _sq_dist_and_norm(x, centers[best])
+    sq_dist[i] = sq
+    scale = np.sqrt(x_sq) + center_norm_max
+    near = np.sqrt(max(second + x_sq - gamma * scale * scale, 0.0))
+    # Centers outside the ball are at least (their distance from c_a) - u away.
+    far = neighbour_sep[a, m] - u if m < n_clusters else np.inf
+    lower[i] = _bound_below(max(min(near, far), 0.0))
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def bounded_assign_accumulate(
     X, w, centers, centers_t, center_sq, labels, sq_dist, lower, drift, half_sep,
-    gamma, center_norm_max, fresh, use_gemm, dots_given, sums, weight_sums, slab_bounds,
-    chunk_rows, update, recomputed,
+    gamma, center_norm_max, fresh, use_gemm, dots_given, neighbours, neighbour_sep, sums,
+    weight_sums, slab_bounds, chunk_rows, update, recomputed,
 ):
     """Assign rows, skipping the arg-min where the bounds prove the label.
 
@@ -103,6 +140,9 @@ def bounded_assign_accumulate(
     IN     use_gemm     bool, dot products of recomputed rows by BLAS per chunk
     IN     dots_given   (b, k) ``X @ centers.T`` computed by the caller, or (0, k):
                         then recomputed rows get their dots by BLAS or by hand
+    IN     neighbours   (k, k) int64: row a lists the centers by distance from center a
+                        (a first), or (0, 0): recomputed rows score every center
+    IN     neighbour_sep (k, k) float64 the matching distances from center a
     INOUT  sums         (S, k, d) float64 per-slab weighted sums of rows
     INOUT  weight_sums  (S, k) float64 per-slab sums of weights
     IN     slab_bounds  (S + 1,) int64 row bounds of the slabs in this block
@@ -115,6 +155,13 @@ def bounded_assign_accumulate(
     n_clusters = centers.shape[0]
     have_dots = dots_given.shape[0] > 0
     gemm = use_gemm and not have_dots
+    # Hand-computed scores of a row with valid bounds need only the centers in
+    # a ball around its old center (Exponion, Newling & Fleuret 2016): a center
+    # j with |c_a - c_j| > 2u is farther from x than c_a. The ball is widened
+    # by a slack whose squared-distance effect exceeds twice a score's rounding
+    # error, so every center left out loses to c_a in Lloyd's own arithmetic.
+    prune = not fresh and not use_gemm and not have_dots and neighbours.shape[0] > 0
+    slack_factor = np.sqrt(2.0 * gamma)
     # The two largest drifts: a row's bound drops by the largest drift of
     # a center other than its own.
     top1, top1_index, top2 = 0.0, -1, 0.0
@@ -127,6 +174,8 @@ def bounded_assign_accumulate(
     for s in prange(n_slabs):
         scores = np.empty(n_clusters, dtype=X.dtype)
         need = np.empty(chunk_rows, dtype=np.int64)
+        need_u = np.empty(chunk_rows)
+        need_scale = np.empty(chunk_rows)
         gathered = np.empty((chunk_rows if gemm else 0, n_features), dtype=X.dtype)
         dots = np.empty((chunk_rows if gemm else 0, n_clusters), dtype=X.dtype)
         count = 0
@@ -145,6 +194,8 @@ def bounded_assign_accumulate(
                         sq_dist[i] = sq
                         lower[i] = _bound_below(max(bound, 0.0))
                         continue
+                    need_u[m] = u
+                    need_scale[m] = scale
                 need[m] = i
                 m += 1
             count += m
@@ -154,6 +205,11 @@ def bounded_assign_accumulate(
                 np.dot(gathered[:m], centers_t, dots[:m])
             for r in range(m):
                 i = need[r]
+                if prune:
+                    _pruned_argmin(X[i], labels, sq_dist, lower, i, need_u[r], need_scale[r] * slack_factor,
+                                   centers, centers_t, center_sq, neighbours, neighbour_sep, gamma,
+                                   center_norm_max)
+                    continue
                 if have_dots:
                     for j in range(n_clusters):
                         scores[j] = center_sq[j] - (dots_given[i, j] + dots_given[i, j])
