@@ -208,6 +208,12 @@ class _NearestCenterMixin(TransformerMixin):
     ``transform`` defined here (it wraps only methods in a class's own dict).
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
     def _check_test_data(self, X):
         check_is_fitted(self)
         X = validate_data(
@@ -402,12 +408,6 @@ class KMeans(
         self.random_state = random_state
         self.copy_x = copy_x
         self.algorithm = algorithm
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
     # ----------------------------------------------------------------- fitting
     def _initial_centers(self, rows, X, random_state):

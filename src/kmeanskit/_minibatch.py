@@ -317,12 +317,6 @@ class MiniBatchKMeans(
         self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     # Inference (predict, transform, score) is KMeans's: _NearestCenterMixin.
 
     # ------------------------------------------------------------ parameters

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "DEFAULT_K_IRIS",
+    "n_clusters_arg",
     "EXIT_INTERNAL",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -265,3 +267,16 @@ def split_labels(
             "every row needs a known class"
         )
     return frame.drop(columns=labels_column), labels.reset_index(drop=True)
+
+
+#: k when no DATA is given (the bundled iris data has three species).
+DEFAULT_K_IRIS = 3
+
+
+def n_clusters_arg(args: argparse.Namespace) -> int:
+    """``-k``, required with DATA; the iris default without it."""
+    if args.n_clusters is not None:
+        return args.n_clusters
+    if args.data is not None:
+        raise CommandError("-k/--n-clusters is required when DATA is given")
+    return DEFAULT_K_IRIS

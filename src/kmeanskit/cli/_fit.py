@@ -9,18 +9,19 @@ import os
 import sys
 
 from kmeanskit.cli._common import (
+    DEFAULT_K_IRIS,
     EXIT_OK,
     CommandError,
     check_output_path,
     column_list_arg,
     format_table,
     load_features,
+    n_clusters_arg,
     n_init_arg,
 )
 
 __all__ = ["add_parser", "run"]
 
-_DEFAULT_K_IRIS = 3
 
 _EPILOG = """\
 examples:
@@ -72,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         "--n-clusters",
         type=int,
         metavar="K",
-        help=f"number of clusters (required with DATA; {_DEFAULT_K_IRIS} for iris)",
+        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
     )
     parser.add_argument(
         "--columns",
@@ -149,11 +150,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit fit`` with parsed arguments; return the exit code."""
     from kmeanskit._workflow import fit_clusters, save_model
 
-    n_clusters = args.n_clusters
-    if n_clusters is None:
-        if args.data is not None:
-            raise CommandError("-k/--n-clusters is required when DATA is given")
-        n_clusters = _DEFAULT_K_IRIS
+    n_clusters = n_clusters_arg(args)
     labels_path = None
     if args.labels is not None:
         labels_path = check_output_path(args.labels, option="--labels", inputs=[args.data])

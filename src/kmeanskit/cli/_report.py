@@ -7,12 +7,14 @@ import json
 import sys
 
 from kmeanskit.cli._common import (
+    DEFAULT_K_IRIS,
     EXIT_OK,
     CommandError,
     add_ks_arguments,
     check_output_path,
     column_list_arg,
     load_features,
+    n_clusters_arg,
     progress_wanted,
     resolve_ks,
     split_labels,
@@ -20,7 +22,6 @@ from kmeanskit.cli._common import (
 
 __all__ = ["add_parser", "run"]
 
-_DEFAULT_K_IRIS = 3
 
 _EPILOG = """\
 examples:
@@ -66,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         "--n-clusters",
         type=int,
         metavar="K",
-        help=f"number of clusters (required with DATA; {_DEFAULT_K_IRIS} for iris)",
+        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
     )
     parser.add_argument(
         "-o", "--output", required=True, metavar="REPORT.html", help="where to write the HTML report"
@@ -108,11 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._workflow import fit_clusters
     from kmeanskit.report import report
 
-    n_clusters = args.n_clusters
-    if n_clusters is None:
-        if args.data is not None:
-            raise CommandError("-k/--n-clusters is required when DATA is given")
-        n_clusters = _DEFAULT_K_IRIS
+    n_clusters = n_clusters_arg(args)
     if args.no_select_k and (args.ks is not None or args.k_min is not None or args.k_max is not None):
         raise CommandError("--no-select-k cannot be combined with --ks, --k-min or --k-max")
     ks = None if args.no_select_k else resolve_ks(args)
