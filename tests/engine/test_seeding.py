@@ -56,19 +56,20 @@ def test_candidate_potentials_dense_match_reference(use_blas, keep, dtype):
     cand_sq = (candidates.astype(np.float64) ** 2).sum(1)
     bounds = slab_bounds(700, 3)
     out = np.empty((3, 4))
-    sq_dist = np.full((700 if keep else 0, 4), np.nan)
+    kept = np.full((700 if keep else 0, 4), np.nan, dtype=dtype)
     with single_threaded_blas():
         candidate_potentials_dense(
-            X, x_sq, w, closest, np.ascontiguousarray(candidates.T), cand_sq, bounds, 64, use_blas, out, sq_dist
+            X, x_sq, w, closest, np.ascontiguousarray(candidates.T), cand_sq, bounds, 64, use_blas, out, kept
         )
     rtol = 1e-5 if dtype == np.float32 else 1e-10
     np.testing.assert_allclose(out.sum(0), candidate_potentials(X, w, closest, candidates), rtol=rtol)
     if keep:
-        expected = ((X.astype(np.float64)[:, None] - candidates.astype(np.float64)[None]) ** 2).sum(2)
-        np.testing.assert_allclose(sq_dist, expected, rtol=rtol, atol=1e-4 if dtype == np.float32 else 1e-10)
+        expected = X.astype(np.float64) @ candidates.astype(np.float64).T
+        np.testing.assert_allclose(kept, expected, rtol=rtol, atol=1e-4 if dtype == np.float32 else 1e-10)
         closest_before = closest.copy()
-        lower_closest(sq_dist, 2, closest, bounds)
-        np.testing.assert_array_equal(closest, np.minimum(closest_before, sq_dist[:, 2]))
+        lower_closest(kept, 2, x_sq, float(cand_sq[2]), closest, bounds)
+        d2 = np.maximum(x_sq + cand_sq[2] - 2.0 * kept[:, 2].astype(np.float64), 0.0)
+        np.testing.assert_array_equal(closest, np.minimum(closest_before, d2))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -27,7 +27,7 @@ def _sq_dist_from_dot(x_sq, c_sq, dot):
 
 @njit(cache=True, parallel=True, nogil=True)
 def candidate_potentials_dense(
-    X, x_sq, w, closest, candidates_t, cand_sq, slab_bounds, chunk_rows, use_blas, out, sq_dist
+    X, x_sq, w, closest, candidates_t, cand_sq, slab_bounds, chunk_rows, use_blas, out, kept_dots
 ):
     """Per-slab potential of each candidate, dense rows.
 
@@ -41,12 +41,13 @@ def candidate_potentials_dense(
     IN   chunk_rows    int, rows per dot-product chunk
     IN   use_blas      bool, dots by BLAS (call with BLAS on one thread) or by hand
     OUT  out           (S, t) float64 sum over the slab of w_i min(closest_i, d2_ic)
-    OUT  sq_dist       (n, t) float64 d2_ic, so that the winner's distances need not be
-                       computed again; or (0, t) to skip (when recomputing is cheaper)
+    OUT  kept_dots     (n, t) X's dtype: x_i . c_c, from which :func:`lower_closest`
+                       gives the winner's distances without reading X again (the
+                       same float64 arithmetic); or (0, t) to skip
     """
     n_slabs = slab_bounds.shape[0] - 1
     n_features, n_cand = candidates_t.shape
-    keep = sq_dist.shape[0] > 0
+    keep = kept_dots.shape[0] > 0
     for s in prange(n_slabs):
         acc = np.zeros(n_cand)
         buffer = np.empty((chunk_rows, n_cand), dtype=X.dtype)
@@ -69,25 +70,28 @@ def candidate_potentials_dense(
                     d2 = _sq_dist_from_dot(x_sq[i], cand_sq[c], dots[r, c])
                     acc[c] += wi * min(closest[i], d2)
                     if keep:
-                        sq_dist[i, c] = d2
+                        kept_dots[i, c] = dots[r, c]
         for c in range(n_cand):
             out[s, c] = acc[c]
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def lower_closest(sq_dist, column, closest, slab_bounds):
-    """``closest = min(closest, sq_dist[:, column])``.
+def lower_closest(kept_dots, column, x_sq, c_sq, closest, slab_bounds):
+    """``closest = min(closest, d2)`` for the candidate in ``column``.
 
-    IN     sq_dist  (n, t) float64 from :func:`candidate_potentials_dense`
+    IN     kept_dots (n, t) X's dtype, from :func:`candidate_potentials_dense`
     IN     column   int, the chosen candidate
+    IN     x_sq     (n,) float64 squared row norms
+    IN     c_sq     float64 squared norm of the chosen candidate
     INOUT  closest  (n,) float64
     IN     slab_bounds (S + 1,) int64
     """
     n_slabs = slab_bounds.shape[0] - 1
     for s in prange(n_slabs):
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            if sq_dist[i, column] < closest[i]:
-                closest[i] = sq_dist[i, column]
+            d2 = _sq_dist_from_dot(x_sq[i], c_sq, kept_dots[i, column])
+            if d2 < closest[i]:
+                closest[i] = d2
 
 
 @njit(cache=True, parallel=True, nogil=True)
