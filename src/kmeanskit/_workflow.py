@@ -251,9 +251,21 @@ def fit_clusters(
     centers_scaled = np.asarray(kmeans.cluster_centers_)
     centers_original = centers_scaled if passthrough else scaler.inverse_transform(centers_scaled)
 
-    feature_names = list(data.columns)
+    silhouette, note = _silhouette(scaled, labels, silhouette_sample_size, random_state)
+    return _fit_result(
+        pipeline, labels, centers_original, list(data.columns), fit_seconds, silhouette, note,
+        scale=scale, random_state=random_state,
+    )
+
+
+def _fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,
+                scale, random_state):
+    """The :class:`FitResult` of a fitted ``Pipeline([("scale", ...), ("kmeans", ...)])``
+    (in memory, or streamed by :mod:`kmeanskit.streaming`)."""
+    kmeans = pipeline.named_steps["kmeans"]
+    n_clusters = kmeans.n_clusters
     index = pd.RangeIndex(n_clusters, name="cluster")
-    centers = pd.DataFrame(centers_original, index=index, columns=data.columns)
+    centers = pd.DataFrame(centers_original, index=index, columns=feature_names)
     sizes = np.bincount(labels, minlength=n_clusters)
     clusters = pd.concat(
         [
@@ -262,7 +274,6 @@ def fit_clusters(
         ],
         axis=1,
     )
-    silhouette, note = _silhouette(scaled, labels, silhouette_sample_size, random_state)
     return FitResult(
         pipeline=pipeline,
         labels=labels,
@@ -276,7 +287,7 @@ def fit_clusters(
         n_clusters=n_clusters,
         scale=scale,
         random_state=random_state,
-        feature_names=feature_names,
+        feature_names=list(feature_names),
     )
 
 

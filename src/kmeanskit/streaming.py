@@ -859,7 +859,7 @@ def fit_clusters_out_of_core(
     from sklearn.pipeline import Pipeline
     from sklearn.utils import check_random_state
 
-    from kmeanskit._workflow import SCALINGS, FitResult, _make_scaler, _silhouette
+    from kmeanskit._workflow import SCALINGS, _fit_result, _make_scaler, _silhouette
 
     if scale not in SCALINGS:
         raise ValueError(f"scale must be one of {', '.join(map(repr, SCALINGS))}; got {scale!r}")
@@ -902,25 +902,7 @@ def fit_clusters_out_of_core(
 
     centers_scaled = np.asarray(km.cluster_centers_)
     centers_original = centers_scaled if isinstance(scaler, str) else scaler.inverse_transform(centers_scaled)
-    index = pd.RangeIndex(n_clusters, name="cluster")
-    centers = pd.DataFrame(centers_original, index=index, columns=names)
-    sizes = np.bincount(labels, minlength=n_clusters)
-    clusters = pd.concat(
-        [pd.DataFrame({"cluster": index, "size": sizes, "share": sizes / survey.n}), centers.reset_index(drop=True)],
-        axis=1,
-    )
-    return FitResult(
-        pipeline=Pipeline([("scale", scaler), ("kmeans", km)]),
-        labels=labels,
-        clusters=clusters,
-        centers=centers,
-        inertia=float(km.inertia_),
-        n_iter=int(km.n_iter_),
-        silhouette=silhouette,
-        silhouette_note=note,
-        fit_seconds=fit_seconds,
-        n_clusters=n_clusters,
-        scale=scale,
-        random_state=random_state,
-        feature_names=list(names),
+    return _fit_result(
+        Pipeline([("scale", scaler), ("kmeans", km)]), labels, centers_original, list(names), fit_seconds,
+        silhouette, note, scale=scale, random_state=random_state,
     )
