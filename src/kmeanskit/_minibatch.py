@@ -265,7 +265,7 @@ class MiniBatchKMeans(
     Examples
     --------
     >>> import numpy as np
-    >>> from kmeanskit._minibatch import MiniBatchKMeans
+    >>> from kmeanskit import MiniBatchKMeans
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [4, 2], [4, 0], [4, 4],
     ...               [4, 5], [0, 1], [2, 2], [3, 2], [5, 5], [1, -1]])
     >>> km = MiniBatchKMeans(n_clusters=2, batch_size=6, random_state=0).fit(X)
