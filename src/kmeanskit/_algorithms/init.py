@@ -7,11 +7,15 @@ order), so the same seed draws the same candidates.
 import numpy as np
 
 from .._engine.seeding import (
+    GROUP,
     candidate_potentials_dense,
+    candidate_potentials_direct,
     candidate_potentials_from_dots,
+    draw_rows,
     lower_closest,
-    update_closest_dense,
+    update_closest_direct,
     update_closest_from_dots,
+    weighted_slab_sums,
 )
 from .._engine.serial import sized
 from .rows import n_slabs, slab_bounds
@@ -19,16 +23,22 @@ from .threads import single_threaded_blas
 
 __all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
 
-# Dense rows: dots by BLAS on chunks of this many rows from this many features
-# on, by hand below. Measured (k-means++ seconds, BLAS vs by hand): 200k x 32,
-# k=100: 1.6 vs 2.2; 300k x 64, k=128: 3.1 vs 7.6; china.jpg pixels (d=3):
-# by hand, where a BLAS call costs more than the 21 multiply-adds it replaces.
+# Dense rows: distances from BLAS dot products (on chunks of this many rows)
+# from this many features on, by direct differences below (which need no
+# squared row norms). Measured (one potentials pass, 200k rows, 6 candidates,
+# one thread, ms, BLAS vs direct): float64 d=3: 4.5 vs 3.9, d=4: 4.6 vs 4.6,
+# d=8: 5.3 vs 7.4, d=32: 21 vs 27; float32 d=3: 3.5 vs 4.0, d=8: 4.0 vs 8.0.
+# The chunk size barely matters (64 to 4096 rows within 5%).
 SEEDING_CHUNK_ROWS = 256
-SEEDING_BLAS_MIN_FEATURES = 16
-# Largest share of X's memory the kept candidate dots (t values per row, X's
-# dtype) may take. Recomputing the winner's distances instead reads X once
-# more per center: k-means++ took 1.05 -> 1.40 s on 200k x 32 float64, k=100,
-# and 1.79 -> 2.94 s on 300k x 64 float32, k=128.
+SEEDING_BLAS_MIN_FEATURES = 4
+# Direct differences: rows per chunk, about this many bytes of X (stays in L1
+# while each group of candidates reads it).
+DIRECT_CHUNK_BYTES = 1 << 15
+# Largest share of X's memory that seeding's own arrays (``closest``, the
+# squared row norms and the kept candidate dots) may take. Dots are kept for as
+# many rows as fit; the winner's distances are recomputed from X for the
+# others (one more read of those rows). One update on 200k x 32 float64:
+# 0.4 ms from kept dots, 2.9 ms recomputed; a potentials pass takes ~9 ms.
 KEEP_SHARE = 0.25
 # CSR rows: rows per block of the sparse (b, t) products.
 SPARSE_BLOCK_ROWS = 1 << 16
@@ -37,42 +47,68 @@ SPARSE_BLOCK_ROWS = 1 << 16
 class _DenseScorer:
     """Candidate potentials and updates of ``closest`` (INOUT) over all dense rows.
 
-    With BLAS dots (larger d), the candidates' dot products are kept (n x t,
-    X's dtype) so that the winner updates ``closest`` without reading X again,
-    as long as they take at most ``KEEP_SHARE`` of X's memory; otherwise, and
-    with few features, the winner's distances are recomputed (one more pass
-    over X per center).
+    Few features: direct float64 differences, nothing kept. More features:
+    BLAS dot products; the candidates' dots are kept (t x m, X's dtype) for the
+    first m rows that fit in ``KEEP_SHARE`` of X's memory, so that the winner
+    lowers ``closest`` there without reading X again. ``update`` returns each
+    slab's sum of ``w_i closest_i`` (for :func:`draw_rows`) over ``bounds``.
     """
 
     def __init__(self, rows, closest, n_candidates):
         self.closest = closest
         # Mapped rows (prediction-style shift/scale) are materialised once.
         self.X = rows.X if rows.is_view else rows.block(0, rows.n)
-        self.x_sq, self.w = rows.x_sq, rows.w
+        self.w = rows.w
         self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
-        self.use_blas = rows.d >= SEEDING_BLAS_MIN_FEATURES
-        keep = self.use_blas and n_candidates <= KEEP_SHARE * rows.d
-        self.kept_dots = np.empty((rows.n if keep else 0, n_candidates), dtype=rows.dtype)
+        self.slab_sums = np.empty(self.bounds.shape[0] - 1)
+        self.direct = rows.d < SEEDING_BLAS_MIN_FEATURES
+        if self.direct:
+            self.chunk_rows = max(1, DIRECT_CHUNK_BYTES // (rows.d * rows.dtype.itemsize))
+            return
+        self.x_sq = rows.x_sq
+        budget = KEEP_SHARE * rows.X.nbytes - closest.nbytes - self.x_sq.nbytes
+        n_kept = int(min(rows.n, max(0, budget // (n_candidates * rows.dtype.itemsize))))
+        self.kept_dots_t = np.empty((n_candidates, n_kept), dtype=rows.dtype)
 
     def potentials(self, candidates):
+        n_cand = candidates.shape[0]
+        out = np.empty((self.bounds.shape[0] - 1, n_cand))
+        if self.direct:
+            # Padded to whole groups; the padding columns are scored and ignored.
+            cand_t = np.zeros((candidates.shape[1], -(-n_cand // GROUP) * GROUP))
+            cand_t[:, :n_cand] = candidates.T
+            sized(candidate_potentials_direct, self.X.size)(
+                self.X, self.w, self.closest, cand_t, self.bounds, self.chunk_rows, out
+            )
+            return out.sum(axis=0)
         cand64 = candidates.astype(np.float64)
-        out = np.empty((self.bounds.shape[0] - 1, candidates.shape[0]))
         with single_threaded_blas():
             sized(candidate_potentials_dense, self.X.size)(
                 self.X, self.x_sq, self.w, self.closest, np.ascontiguousarray(candidates.T),
                 np.einsum("ij,ij->i", cand64, cand64), self.bounds, SEEDING_CHUNK_ROWS,
-                self.use_blas, out, self.kept_dots[:, : candidates.shape[0]],
+                out, self.kept_dots_t[:n_cand],
             )
         return out.sum(axis=0)
 
     def update(self, center, candidate=None):
-        """Lower ``closest`` with a new center (``candidate``: its index in the last scoring)."""
+        """Lower ``closest`` with a new center (``candidate``: its index in the last scoring).
+
+        Returns each slab's sum of ``w_i closest_i`` after the update.
+        """
+        if self.direct:
+            sized(update_closest_direct, self.X.size)(
+                self.X, self.w, center.astype(np.float64), self.closest, self.bounds, self.slab_sums
+            )
+            return self.slab_sums
         c64 = center.astype(np.float64)
-        if candidate is not None and self.kept_dots.shape[0]:
-            sized(lower_closest, self.X.size)(self.kept_dots, candidate, self.x_sq, float(c64 @ c64), self.closest,
-                                              self.bounds)
-            return
-        sized(update_closest_dense, self.X.size)(self.X, self.x_sq, center, float(c64 @ c64), self.closest, self.bounds)
+        kept = self.kept_dots_t[0 if candidate is None else candidate]
+        if candidate is None:
+            kept = kept[:0]
+        sized(lower_closest, self.X.size)(
+            self.X, self.w, self.x_sq, np.ascontiguousarray(center, dtype=self.X.dtype), float(c64 @ c64),
+            kept, self.closest, self.bounds, self.slab_sums,
+        )
+        return self.slab_sums
 
 
 class _CsrScorer:
@@ -107,6 +143,20 @@ class _CsrScorer:
             update_closest_from_dots(rows.x_sq[start:stop], dots, float(c64 @ c64), self.closest[start:stop])
 
 
+def _slab_sums(scorer, rows, closest, sums):
+    """``(bounds, sums)``: the slabs and their sums of ``w_i closest_i``.
+
+    From the scorer's ``update`` when it returns them (over ``scorer.bounds``),
+    else computed here.
+    """
+    if sums is not None:
+        return scorer.bounds, sums
+    bounds = slab_bounds(rows.n, n_slabs(rows.n))
+    sums = np.empty(bounds.shape[0] - 1)
+    sized(weighted_slab_sums, rows.n)(rows.w, closest, bounds, sums)
+    return bounds, sums
+
+
 def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=None):
     """Greedy ++ seeding, whatever the distance: the round loop, written once.
 
@@ -124,7 +174,9 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
     make_scorer : callable ``(rows, closest, n_candidates) -> scorer``
         The scorer's ``potentials(candidates)`` returns each candidate's
         potential; ``update(center, candidate=None)`` lowers ``closest``
-        (INOUT, float64, n) with a chosen center.
+        (INOUT, float64, n) with a chosen center and returns either None or
+        each slab's sum of ``w_i closest_i`` in row order over the slabs
+        ``scorer.bounds`` (which saves a pass over ``closest``).
     n_local_trials : int or None, default ``2 + int(ln k)``
 
     Returns
@@ -140,28 +192,29 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
 
     w64 = np.asarray(w, dtype=np.float64)  # no copy for float64 weights
     first = random_state.choice(n, p=w64 / w64.sum())
+    del w64
     centers[0] = rows.take([first])[0]
     indices[0] = first
     closest = np.full(n, np.inf)
     scorer = make_scorer(rows, closest, n_local_trials)
-    scorer.update(centers[0])
-    current_pot = float(np.sum(closest * w64))
-    cumulative = np.empty(n)
+    bounds, sums = _slab_sums(scorer, rows, closest, scorer.update(centers[0]))
+    current_pot = 0.0
+    for value in sums:  # in the order draw_rows adds them
+        current_pot += float(value)
+    candidate_ids = np.empty(n_local_trials, dtype=np.int64)
 
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        np.multiply(w64, closest, out=cumulative)
-        np.cumsum(cumulative, out=cumulative)
-        candidate_ids = np.searchsorted(cumulative, rand_vals)
-        # Rounding can put a draw past the last cumulative value.
-        np.clip(candidate_ids, None, n - 1, out=candidate_ids)
+        # np.searchsorted(np.cumsum(w * closest), rand_vals), clipped to n - 1,
+        # without the n-long cumulative sum.
+        draw_rows(w, closest, bounds, sums, rand_vals, candidate_ids)
         candidates = rows.take(candidate_ids)
         pots = scorer.potentials(candidates)
         best = int(np.argmin(pots))
         current_pot = float(pots[best])
         centers[c] = candidates[best]
         indices[c] = candidate_ids[best]
-        scorer.update(centers[c], best)
+        bounds, sums = _slab_sums(scorer, rows, closest, scorer.update(centers[c], best))
     return centers, indices
 
 

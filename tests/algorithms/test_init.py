@@ -1,0 +1,105 @@
+"""Greedy k-means++ on rows: scikit-learn's draws on every path, thread-count
+independence, the fallback for scorers without slab sums, and the memory budget."""
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
+from sklearn.datasets import make_blobs
+
+from kmeanskit._algorithms import init
+from kmeanskit._algorithms.rows import as_rows
+
+
+def _blobs(n, d, dtype=np.float64, seed=0):
+    X, _ = make_blobs(n_samples=n, n_features=d, centers=7, cluster_std=1.5, random_state=seed)
+    return X.astype(dtype)
+
+
+def _weights(n, seed=0):
+    w = np.random.RandomState(seed).uniform(0.5, 2.0, size=n)
+    w[::5] = 0.0
+    return w
+
+
+# d=2: direct differences; d=8: BLAS dots, kept for about half the rows
+# (KEEP_SHARE below); d=40: BLAS dots kept for all rows.
+@pytest.mark.parametrize("d, keep_share", [(2, 0.25), (8, 0.6), (40, 0.25)])
+def test_same_draws_as_sklearn_with_weights(d, keep_share, monkeypatch):
+    monkeypatch.setattr(init, "KEEP_SHARE", keep_share)
+    X = _blobs(3000, d)
+    w = _weights(3000)
+    rows = as_rows(X, w)
+    scorer = init._DenseScorer(rows, np.full(3000, np.inf), 4)
+    if d == 8:
+        assert 0 < scorer.kept_dots_t.shape[1] < 3000
+    for seed in range(3):
+        ours = init.kmeans_plusplus_rows(rows, 9, np.random.RandomState(seed))[1]
+        theirs = sk_kmeans_plusplus(X, 9, sample_weight=w, random_state=seed)[1]
+        np.testing.assert_array_equal(ours, theirs)
+        assert np.all(w[ours] > 0)
+
+
+def test_same_draws_as_sklearn_csr():
+    X = _blobs(2000, 6)
+    X[np.abs(X) < 2.0] = 0.0
+    Xs = sp.csr_matrix(X)
+    w = _weights(2000, seed=1)
+    for seed in range(2):
+        ours = init.kmeans_plusplus_rows(as_rows(Xs, w), 8, np.random.RandomState(seed))[1]
+        theirs = sk_kmeans_plusplus(Xs, 8, sample_weight=w, random_state=seed)[1]
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d, keep_share", [(2, 0.25), (12, 0.5)])
+def test_bitwise_identical_for_any_thread_count(d, keep_share, dtype, monkeypatch):
+    # Large enough for the parallel kernels (not their serial twins).
+    monkeypatch.setattr(init, "KEEP_SHARE", keep_share)
+    n = 300_000 // d
+    X = _blobs(n, d, dtype)
+    w = _weights(n).astype(dtype)
+    results = []
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            results.append(init.kmeans_plusplus_rows(as_rows(X, w), 12, np.random.RandomState(0)))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    (c1, i1), (c2, i2) = results
+    assert c1.dtype == dtype
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(c1, c2)
+
+
+class _NoSums(init._DenseScorer):
+    """A scorer whose update does not return slab sums (as K-Medians' and the spherical one)."""
+
+    def update(self, center, candidate=None):
+        super().update(center, candidate)
+
+
+@pytest.mark.parametrize("d", [3, 20])
+def test_scorer_without_slab_sums_draws_the_same(d):
+    X = _blobs(4000, d, np.float32)
+    rows = as_rows(X, _weights(4000).astype(np.float32))
+    ours = init.greedy_plusplus(rows, 10, np.random.RandomState(4), init._DenseScorer)
+    fallback = init.greedy_plusplus(rows, 10, np.random.RandomState(4), _NoSums)
+    np.testing.assert_array_equal(ours[1], fallback[1])
+    np.testing.assert_array_equal(ours[0], X[ours[1]])
+
+
+@pytest.mark.parametrize("d, dtype, all_kept", [(32, np.float64, True), (16, np.float64, False),
+                                                (64, np.float32, True), (3, np.float64, False)])
+def test_seeding_memory_within_a_quarter_of_x(d, dtype, all_kept):
+    n, t = 10_000, 6
+    X = np.zeros((n, d), dtype=dtype)
+    closest = np.full(n, np.inf)
+    rows = as_rows(X, np.ones(n, dtype=dtype))
+    scorer = init._DenseScorer(rows, closest, t)
+    if scorer.direct:  # no squared norms, nothing kept: only ``closest``
+        assert rows._x_sq is None and not hasattr(scorer, "kept_dots_t")
+        return
+    assert (scorer.kept_dots_t.shape[1] == n) == all_kept
+    assert closest.nbytes + scorer.x_sq.nbytes + scorer.kept_dots_t.nbytes <= init.KEEP_SHARE * X.nbytes
