@@ -23,8 +23,7 @@ from numba import njit
 from sklearn.metrics.pairwise import euclidean_distances
 
 from ._algorithms.lloyd import LloydStep
-from ._algorithms.rows import DenseRows
-from ._kmeans import _abs_max, _pow2_scale
+from ._algorithms.rows import DenseRows, prediction_rows
 
 __all__ = [
     "column_moments", "block_stats", "combine_stats", "map_block", "lloyd_partial", "add_partials", "far_rows",
@@ -344,10 +343,7 @@ def _prediction_rows(Xb, wb, centers, shift):
     """Rows and centers mapped as ``KMeans`` predicts (per-block power-of-two scale)."""
     Xb = np.ascontiguousarray(Xb, dtype=centers.dtype)
     _check_finite(Xb)
-    magnitude = max(_abs_max(centers - shift), _abs_max(Xb) + _abs_max(shift))
-    scale = _pow2_scale(magnitude, Xb.dtype)
-    mapped = (centers - shift) * Xb.dtype.type(scale)
-    return DenseRows(Xb, _weights(wb, Xb), shift=shift, scale=scale), mapped, scale
+    return prediction_rows(Xb, _weights(wb, Xb), centers, shift)
 
 
 def predict_block(Xb, centers, shift, n_threads):

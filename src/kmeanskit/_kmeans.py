@@ -17,7 +17,9 @@ from ._algorithms.hamerly import BoundedStep
 from ._algorithms.init import kmeans_plusplus_rows, random_rows
 from ._algorithms.lloyd import LloydStep
 from ._algorithms.loop import run_kmeans
-from ._algorithms.rows import DenseRows, as_rows
+from ._algorithms.rows import DenseRows, as_rows, prediction_rows
+from ._algorithms.rows import abs_max as _abs_max
+from ._algorithms.rows import pow2_scale as _pow2_scale
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
@@ -25,8 +27,6 @@ _TRANSFORM_BLOCK_ROWS = 1 << 16
 _VARIANCE_BLOCK_BYTES = 1 << 22  # float64 deviations of one block of rows
 # Past these magnitudes squared distances could overflow the dtype: the data
 # are then scaled by an exact power of two, which changes no label.
-_SAFE_MAGNITUDE = {np.dtype(np.float64): 2.0**480, np.dtype(np.float32): 2.0**50}
-_SCALED_MAGNITUDE_EXPONENT = 20
 # Data are centered (a copy of X) when the mean's squared norm exceeds this
 # many times the total variance: the rounding of |x|^2 - 2 x.c + |c|^2 grows
 # with |x|^2, so data near the origin lose nothing by staying where they are.
@@ -40,17 +40,6 @@ def _densify_if_dense(X):
     if sp.issparse(X) and X.nnz > _DENSIFY_ABOVE * X.shape[0] * X.shape[1]:
         return X.toarray()
     return X
-
-
-def _abs_max(X):
-    return float(max(X.max(), -X.min())) if X.size else 0.0
-
-
-def _pow2_scale(magnitude, dtype):
-    """1.0, or the power of two that brings ``magnitude`` near 2**20 if it is too large."""
-    if not magnitude > _SAFE_MAGNITUDE[np.dtype(dtype)]:
-        return 1.0
-    return float(np.ldexp(1.0, _SCALED_MAGNITUDE_EXPONENT - int(np.frexp(magnitude)[1])))
 
 
 def _check_int_param(name, value):
@@ -237,11 +226,7 @@ class _NearestCenterMixin(TransformerMixin):
                 return as_rows(X, sample_weight), centers, 1.0
             mapped = centers * X.dtype.type(scale)
             return DenseRows(X, sample_weight, scale=scale), mapped, scale
-        shift = self._X_mean.astype(X.dtype, copy=False)
-        magnitude = max(_abs_max(centers - shift), _abs_max(X) + _abs_max(shift))
-        scale = _pow2_scale(magnitude, X.dtype)
-        mapped = (centers - shift) * X.dtype.type(scale)
-        return DenseRows(X, sample_weight, shift=shift, scale=scale), mapped, scale
+        return prediction_rows(X, sample_weight, centers, self._X_mean)
 
     def _assign(self, X, sample_weight=None):
         w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)

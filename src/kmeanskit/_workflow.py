@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -34,6 +35,10 @@ __all__ = [
 
 #: Columns that :func:`predict_table` appends to the input table.
 PREDICTION_COLUMNS = ("cluster", "distance")
+
+# Memory (MB) for the silhouette's blocks of pairwise distances: scikit-learn's
+# default (1 GB) holds all 10 000 x 10 000 distances of the sample at once.
+_SILHOUETTE_WORKING_MEMORY = 16
 
 #: Scaling choices and a description of the space each one clusters in.
 SCALINGS = {
@@ -266,7 +271,7 @@ def _fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, 
     n_clusters = kmeans.n_clusters
     index = pd.RangeIndex(n_clusters, name="cluster")
     centers = pd.DataFrame(centers_original, index=index, columns=feature_names)
-    sizes = np.bincount(labels, minlength=n_clusters)
+    sizes = _cluster_sizes(labels, n_clusters)
     clusters = pd.concat(
         [
             pd.DataFrame({"cluster": index, "size": sizes, "share": sizes / len(labels)}),
@@ -289,6 +294,15 @@ def _fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, 
         random_state=random_state,
         feature_names=list(feature_names),
     )
+
+
+def _cluster_sizes(labels, n_clusters, block=1 << 20):
+    """``np.bincount(labels, minlength=n_clusters)`` by blocks of rows: bincount
+    copies int32 labels to int64 first (32 MB for 4 million streamed rows)."""
+    sizes = np.zeros(n_clusters, dtype=np.int64)
+    for start in range(0, len(labels), block):
+        sizes += np.bincount(labels[start:start + block], minlength=n_clusters)
+    return sizes
 
 
 def _check_n_clusters(n_clusters: Any, n_samples: int) -> None:
@@ -327,13 +341,14 @@ def _silhouette(
         return None, "undefined with a single (non-empty) cluster"
     if n_labels == n_samples:
         return None, "undefined when every row is alone in its cluster"
-    if sample_size is not None and n_samples > sample_size:
-        try:
-            score = silhouette_score(X, labels, sample_size=sample_size, random_state=random_state)
-        except ValueError:  # the sample fell into a single cluster
-            return None, f"undefined on a random sample of {sample_size} of {n_samples} rows"
-        return float(score), f"estimated on a random sample of {sample_size} of {n_samples} rows"
-    return float(silhouette_score(X, labels)), None
+    with config_context(working_memory=_SILHOUETTE_WORKING_MEMORY):
+        if sample_size is not None and n_samples > sample_size:
+            try:
+                score = silhouette_score(X, labels, sample_size=sample_size, random_state=random_state)
+            except ValueError:  # the sample fell into a single cluster
+                return None, f"undefined on a random sample of {sample_size} of {n_samples} rows"
+            return float(score), f"estimated on a random sample of {sample_size} of {n_samples} rows"
+        return float(silhouette_score(X, labels)), None
 
 
 def _number(value: Any) -> float | None:

@@ -23,7 +23,11 @@ The file is read in chunks, several times, and never held whole:
 5. a final pass labels every row with the fitted model's ``predict``.
 
 Memory holds one chunk (and its float copies), the sample, the centers, and
-the labels (4 bytes per row, two arrays during Lloyd passes).
+the labels (4 bytes per row, two arrays during Lloyd passes). The passes need
+only NumPy, PyArrow (or pandas, for CSV) and the numba kernels: scikit-learn
+(with SciPy and pandas, about 180 MB of memory once imported) is imported
+after the last pass, once the reader's buffers are given back, so that the
+two do not add up; an ``init`` array or ``mini_batch=True`` needs it sooner.
 """
 
 from __future__ import annotations
@@ -356,7 +360,7 @@ class Reservoir:
 
 
 class Survey:
-    """What the first pass learns: row count, exact moments, value checks, sample."""
+    """What the first pass learns: row count, exact moments and range, value checks, sample."""
 
     def __init__(self, stream, sample_size, random_state):
         d = len(stream.feature_names)
@@ -365,6 +369,8 @@ class Survey:
         self.mean = np.zeros(d)
         self.m2 = np.zeros(d)
         self.abs_max = 0.0
+        self.data_min = np.full(d, np.inf)
+        self.data_max = np.full(d, -np.inf)
         self.missing = np.zeros(d, dtype=np.int64)
         self.infinite = np.zeros(d, dtype=np.int64)
         self.reservoir = Reservoir(sample_size, d, stream.dtype, random_state)
@@ -391,10 +397,14 @@ class Survey:
         self.mean += delta * (m / total)
         self.m2 += m2_b + delta * delta * (n_a * m / total)
         self.n = total
-        self.abs_max = max(self.abs_max, float(chunk.max()), -float(chunk.min()))
+        low, high = chunk.min(axis=0), chunk.max(axis=0)
+        np.minimum(self.data_min, low, out=self.data_min)
+        np.maximum(self.data_max, high, out=self.data_max)
+        self.abs_max = max(self.abs_max, float(high.max()), -float(low.min()))
 
     def check(self, n_clusters=None):
-        """Refuse what ``read_table`` refuses, with counts over the whole source."""
+        """Refuse what ``read_table`` refuses, with counts over the whole source (after the pass)."""
+        self._dev = np.empty((0, self.m2.size))  # the pass is over: free the scratch chunk
         label, names = self.stream.label, self.stream.feature_names
         if self.n == 0:
             raise ValueError(f"{label} has no rows")
@@ -653,12 +663,12 @@ def _check_counts(**values):
 
 
 def _validated_init(init, n_clusters, n_features, dtype):
-    from sklearn.utils.validation import check_array
-
     if isinstance(init, str) or callable(init):
         if callable(init) or init not in ("k-means++", "random"):
             raise ValueError(f"init must be 'k-means++', 'random' or an array of centers, got {init!r}")
         return None
+    from sklearn.utils.validation import check_array
+
     centers = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
     if centers.shape != (n_clusters, n_features):
         raise ValueError(
@@ -668,17 +678,43 @@ def _validated_init(init, n_clusters, n_features, dtype):
     return centers
 
 
+def _check_random_state(seed):
+    """:func:`sklearn.utils.check_random_state`, without importing scikit-learn."""
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, Integral):
+        return np.random.RandomState(seed)
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
+
+
+def _release_reader_memory():
+    """Give freed memory back to the system before the next step allocates more.
+
+    Arrow's allocator keeps the reader's freed buffers for reuse, and glibc's
+    malloc the freed chunks inside its heap; both are otherwise counted in
+    the process's memory while scikit-learn is imported and labels are kept.
+    """
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (AttributeError, OSError):  # not glibc (e.g. musl)
+            pass
+
+
 def _fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_batch, random_state, progress):
     """Survey, seed, then Lloyd or mini-batch passes over ``stream``; a fitted estimator."""
-    from sklearn.utils import check_random_state
-
     from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
-    from kmeanskit._algorithms.rows import DenseRows
-    from kmeanskit._kmeans import _pow2_scale
+    from kmeanskit._algorithms.rows import DenseRows, pow2_scale
 
     d, dtype = len(stream.feature_names), stream.dtype
     init_array = _validated_init(init, n_clusters, d, dtype)
-    rs = check_random_state(random_state)
+    rs = _check_random_state(random_state)
     if sample_size is None:
         sample_size = max(65536, 64 * n_clusters)
 
@@ -687,10 +723,11 @@ def _fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_ba
         survey.add(chunk)
     survey.check(n_clusters)
     n = survey.n
+    _release_reader_memory()
 
     # Rows are centered on the exact mean (as KMeans centers them in memory)
     # and, if huge, scaled by a power of two.
-    scale = _pow2_scale(survey.abs_max, dtype)
+    scale = pow2_scale(survey.abs_max, dtype)
     shift = survey.mean.astype(dtype)
     tol_abs = float(np.mean(survey.variance) * tol) * scale * scale
     sample = survey.reservoir.rows()
@@ -705,48 +742,69 @@ def _fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_ba
             centers = kmeans_plusplus_rows(rows, n_clusters, rs)[0]
     del sample, mapped_sample, survey.reservoir
 
-    names = np.asarray(stream.feature_names, dtype=object)
     if mini_batch:
         est = _mini_batch_passes(
             stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, rs, progress
         )
+        labels, inertia = np.empty(n, dtype=np.int32), 0.0
+        for start, chunk in progress.passes(stream, "labels (last pass)", n):
+            lb, part = est._assign(chunk)
+            labels[start:start + chunk.shape[0]] = lb
+            inertia += part
     else:
         est = _lloyd_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, progress)
+        labels, inertia = est.labels_, est.inertia_
     est.n_features_in_ = d
     if stream.has_names:
-        est.feature_names_in_ = names
-    # The final labels are predict's, chunk by chunk (into the Lloyd labels' array).
-    labels = getattr(est, "labels_", None)
-    if labels is None:
-        labels = np.empty(n, dtype=np.int32)
-    inertia = 0.0
-    for start, chunk in progress.passes(stream, "labels (last pass)", n):
-        lb, part = est._assign(chunk)
-        labels[start:start + chunk.shape[0]] = lb
-        inertia += part
+        est.feature_names_in_ = np.asarray(stream.feature_names, dtype=object)
     est.labels_ = labels
     est.inertia_ = float(inertia)
     return est
 
 
 def _lloyd_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, progress):
+    """Lloyd passes, then the final labelling pass; the fitted ``KMeans``.
+
+    scikit-learn (the ``KMeans`` class) is imported only after the last pass,
+    once the reader's memory is given back.
+    """
     from kmeanskit._algorithms.loop import run_kmeans
-    from kmeanskit._kmeans import KMeans
 
     step = StreamLloydStep(stream, n, centers.shape[0], shift, scale, progress)
     run = run_kmeans(step, centers, max_iter=max_iter, tol=tol_abs)
+    del step
+    cluster_centers = run.centers / stream.dtype.type(scale) + shift
+    # The final labels are predict's, chunk by chunk (into the Lloyd labels' array).
+    labels, inertia = run.labels, 0.0
+    for start, chunk in progress.passes(stream, "labels (last pass)", n):
+        inertia += _predict_into(chunk, cluster_centers, shift, labels[start:start + chunk.shape[0]])
+    _release_reader_memory()
+    from kmeanskit._kmeans import KMeans
+
     est = KMeans(
         centers.shape[0], init=init if isinstance(init, str) else np.asarray(init), n_init=1,
         max_iter=max_iter, tol=tol, random_state=random_state,
     )
-    s = stream.dtype.type(scale)
-    est.cluster_centers_ = run.centers / s + shift
+    est.cluster_centers_ = cluster_centers
     est._X_mean = shift
     est._n_features_out = centers.shape[0]
     est.n_iter_ = run.n_iter
-    est.labels_ = run.labels  # overwritten by the final labelling pass
+    est.labels_, est.inertia_ = labels, inertia
     est.inertia_history_ = run.inertia_history / scale / scale
     return est
+
+
+def _predict_into(X, centers, shift, out):
+    """What ``KMeans._assign(X)`` does for a model fitted with ``cluster_centers_=centers``
+    and ``_X_mean=shift``, without the class (scikit-learn): labels into ``out``; the inertia.
+
+    The mapping is ``KMeans``'s (``prediction_rows``), so the labels are ``predict``'s.
+    """
+    from kmeanskit._algorithms.lloyd import LloydStep
+    from kmeanskit._algorithms.rows import prediction_rows
+
+    rows, mapped, scale = prediction_rows(X, np.ones(X.shape[0], dtype=X.dtype), centers, shift)
+    return LloydStep(rows, centers.shape[0])(mapped, out, update=False).inertia / scale / scale
 
 
 def _mini_batch_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, rs, progress):
@@ -802,23 +860,83 @@ def _mini_batch_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init
 
 
 # ------------------------------------------------------- the CLI's workflow
+# The keys of kmeanskit._workflow.SCALINGS (a test pins them equal); that
+# module imports scikit-learn, which the passes do without.
+_SCALINGS = ("standard", "minmax", "none")
+
+
+class _Scaling:
+    """The scaler of ``scale``, fitted on a :class:`Survey` of the raw rows, without scikit-learn.
+
+    Its attributes are those that ``StandardScaler`` or ``MinMaxScaler``
+    ``partial_fit`` would set chunk by chunk: the mean and variance are the
+    survey's exact moments (equal up to rounding), the range is exact, and
+    near-constant features keep a scale of 1 by scikit-learn's rules.
+    :meth:`transform` does what the scaler's ``transform`` does, bit for bit,
+    in place; :meth:`estimator` is the fitted scikit-learn scaler.
+    """
+
+    def __init__(self, scale, survey):
+        self.scale = scale
+        n, eps = survey.n, np.finfo(np.float64).eps
+        if scale == "standard":
+            mean, var = survey.mean.copy(), survey.variance
+            # sklearn.preprocessing._data._is_constant_feature: zero up to the rounding of the variance.
+            constant = var <= n * eps * var + (n * mean * eps) ** 2
+            self.attributes = {
+                "mean_": mean, "var_": var, "scale_": np.where(constant, 1.0, np.sqrt(var)),
+                "n_samples_seen_": np.float64(n),
+            }
+        elif scale == "minmax":
+            low, high = survey.data_min.copy(), survey.data_max.copy()
+            data_range = high - low
+            # sklearn.preprocessing._data._handle_zeros_in_scale: a range near zero scales by 1.
+            factor = 1.0 / np.where(data_range < 10 * eps, 1.0, data_range)
+            self.attributes = {
+                "min_": 0.0 - low * factor, "scale_": factor, "data_min_": low, "data_max_": high,
+                "data_range_": data_range, "n_samples_seen_": n,
+            }
+        else:
+            self.attributes = None
+
+    def transform(self, chunk):
+        """Scale ``chunk`` (float64, C-ordered) in place, as the scaler's ``transform`` does."""
+        a = self.attributes
+        if self.scale == "standard":
+            chunk -= a["mean_"]
+            chunk /= a["scale_"]
+        elif self.scale == "minmax":
+            chunk *= a["scale_"]
+            chunk += a["min_"]
+        return chunk
+
+    def estimator(self, names):
+        """The fitted ``StandardScaler`` or ``MinMaxScaler`` (``"passthrough"`` for no scaling)."""
+        from kmeanskit._workflow import _make_scaler
+
+        scaler = _make_scaler(self.scale)
+        if self.attributes is not None:
+            for name, value in self.attributes.items():
+                setattr(scaler, name, value)
+            scaler.n_features_in_ = len(names)
+            scaler.feature_names_in_ = np.asarray(names, dtype=object)
+        return scaler
+
+
 class _ScaledStream:
-    """A stream whose chunks go through a fitted scikit-learn scaler."""
+    """A stream whose chunks go through a fitted :class:`_Scaling`."""
 
     kind = "scaled"
     has_names = False  # the scaler hands arrays on, as in a Pipeline
 
-    def __init__(self, stream, scaler):
-        self.stream, self.scaler = stream, scaler
+    def __init__(self, stream, scaling):
+        self.stream, self.scaling = stream, scaling
         self.feature_names, self.dtype = stream.feature_names, stream.dtype
         self.n_rows, self.label = stream.n_rows, stream.label
 
     def chunks(self):
-        import pandas as pd
-
         for start, chunk in self.stream.chunks():
-            scaled = self.scaler.transform(pd.DataFrame(chunk, columns=self.feature_names, copy=False))
-            yield start, np.ascontiguousarray(scaled, dtype=self.dtype)
+            yield start, self.scaling.transform(chunk)
 
 
 def fit_clusters_out_of_core(
@@ -827,10 +945,10 @@ def fit_clusters_out_of_core(
 ):
     """:func:`kmeanskit._workflow.fit_clusters`, streaming: the file is never read whole.
 
-    A first pass checks the values, fits the scaler (``partial_fit`` per
-    chunk) and draws a uniform sample of ``silhouette_sample_size`` rows for
-    the silhouette; :func:`fit_out_of_core` then clusters the scaled stream,
-    and its final labelling pass gives the cluster sizes.
+    A first pass checks the values, computes the scaler's statistics (exact
+    moments and range) and draws a uniform sample of ``silhouette_sample_size``
+    rows for the silhouette; :func:`fit_out_of_core` then clusters the scaled
+    stream, and its final labelling pass gives the cluster sizes.
 
     Parameters
     ----------
@@ -855,14 +973,8 @@ def fit_clusters_out_of_core(
     """
     import time
 
-    import pandas as pd
-    from sklearn.pipeline import Pipeline
-    from sklearn.utils import check_random_state
-
-    from kmeanskit._workflow import SCALINGS, _fit_result, _make_scaler, _silhouette
-
-    if scale not in SCALINGS:
-        raise ValueError(f"scale must be one of {', '.join(map(repr, SCALINGS))}; got {scale!r}")
+    if scale not in _SCALINGS:
+        raise ValueError(f"scale must be one of {', '.join(map(repr, _SCALINGS))}; got {scale!r}")
     (n_clusters,) = _check_counts(n_clusters=n_clusters)
     (chunk_rows,) = _check_counts(chunk_rows=chunk_rows)
     (silhouette_sample_size,) = _check_counts(silhouette_sample_size=silhouette_sample_size)
@@ -870,19 +982,17 @@ def fit_clusters_out_of_core(
     start_time = time.perf_counter()
     stream = TableStream(source, columns, chunk_rows, np.float64)
     names = stream.feature_names
-    scaler = _make_scaler(scale)
-    survey = Survey(stream, silhouette_sample_size, check_random_state(random_state))
+    survey = Survey(stream, silhouette_sample_size, _check_random_state(random_state))
     for _, chunk in progress.passes(stream, "scaling (pass 0)", stream.n_rows):
         survey.add(chunk)
-        if not isinstance(scaler, str) and not (survey.missing.any() or survey.infinite.any()):
-            scaler.partial_fit(pd.DataFrame(chunk, columns=names, copy=False))
     survey.check()
     if n_clusters > survey.n:
         raise ValueError(
             f"the number of clusters (k, n_clusters) is {n_clusters}, more than the number of rows "
             f"({survey.n}): every cluster needs at least one row"
         )
-    fitted = stream if isinstance(scaler, str) else _ScaledStream(stream, scaler)
+    scaling = _Scaling(scale, survey)
+    fitted = stream if scale == "none" else _ScaledStream(stream, scaling)
     fitted.n_rows = survey.n
     km = _fit_stream(
         fitted, n_clusters, init="k-means++", sample_size=None, max_iter=max_iter, tol=tol,
@@ -890,6 +1000,12 @@ def fit_clusters_out_of_core(
     )
     fit_seconds = time.perf_counter() - start_time
 
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from kmeanskit._workflow import _fit_result, _silhouette
+
+    scaler = scaling.estimator(names)
     sample = pd.DataFrame(survey.reservoir.rows(), columns=names)
     scaled_sample = sample.to_numpy() if isinstance(scaler, str) else scaler.transform(sample)
     labels = km.labels_

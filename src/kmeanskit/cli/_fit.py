@@ -148,8 +148,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit fit`` with parsed arguments; return the exit code."""
-    from kmeanskit._workflow import fit_clusters, save_model
-
     n_clusters = n_clusters_arg(args)
     labels_path = None
     if args.labels is not None:
@@ -167,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
         _check_streaming_options(args, model_path)
         result, source, features = _fit_streaming(args, n_clusters)
     else:
+        # Imported here: --out-of-core reads the file before scikit-learn is loaded.
+        from kmeanskit._workflow import fit_clusters
+
         features, source = load_features(args.data, args.columns)
         result = fit_clusters(
             features,
@@ -190,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
             steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
             save(result.pipeline.__class__(steps), model_path)
         else:
+            from kmeanskit._workflow import save_model
+
             save_model(result, model_path, features)
 
     if args.json:

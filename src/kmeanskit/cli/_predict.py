@@ -12,7 +12,6 @@ from kmeanskit.cli._common import (
     check_output_path,
     write_table,
 )
-from kmeanskit.io import read_raw_table
 
 __all__ = ["add_parser", "run"]
 
@@ -73,6 +72,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit predict`` with parsed arguments; return the exit code."""
     from kmeanskit._workflow import predict_table, prediction_summary
+    from kmeanskit.io import read_raw_table
     from kmeanskit.persistence import ModelFileError, load
 
     output_path = None
