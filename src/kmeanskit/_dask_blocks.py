@@ -223,17 +223,23 @@ class BlockGroup:
     Each block gets a :class:`~kmeanskit._algorithms.hamerly.BoundedStep`, so
     from the second pass on most rows skip the arg-min. The group is made once
     per fit, persisted where its blocks live, and each pass updates it in
-    place. That is safe with dask's copies and retries because a block's
-    bounds always refer to the centers stored next to them: a stale copy (a
-    moved or recomputed group) only starts from weaker bounds, never wrong
-    ones, and every pass returns exactly the Lloyd partial sums of its blocks.
+    place. That is safe with dask's copies and retries: a copy (pickled to
+    move it) or a recomputed group starts afresh from its blocks, and a
+    block's bounds always refer to the centers stored next to them, so every
+    pass returns exactly the Lloyd partial sums of its blocks.
     """
 
     def __init__(self, parts, shift, scale, n_clusters):
+        self._args = (parts, shift, scale, n_clusters)
         self.steps = []
         for Xb, wb in parts:
             rows = _rows(Xb, wb, shift, scale)
             self.steps.append((BoundedStep(rows, n_clusters), np.zeros(rows.n, dtype=np.int32)))
+
+    def __reduce__(self):
+        # A copy (dask moving the group to another worker) starts afresh from
+        # its blocks: no bounds to ship, and no compiled kernels in the pickle.
+        return BlockGroup, self._args
 
     def __sizeof__(self):
         # dask sizes persisted data with sys.getsizeof: count the blocks, so the

@@ -267,6 +267,9 @@ class _Blocks:
         if client is None:
             return alone
         try:
+            from distributed import wait
+
+            wait(self.x)  # persisted blocks are placed as they are computed
             holders = client.who_has(self.x)
             workers = client.scheduler_info(n_workers=-1)["workers"]
         except Exception:  # noqa: BLE001 - an unusual scheduler: one block per task, as before
@@ -296,6 +299,7 @@ class _Data:
         self.n_threads = n_threads
         self.weighted = weighted
         self.groups = None  # persisted BlockGroups, while Lloyd passes run
+        self.workers = None  # the worker each group was made on (None: anywhere)
         self.members = None  # the block indices of each group
 
     def start_groups(self, client, n_clusters):
@@ -310,17 +314,23 @@ class _Data:
             with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
                 groups.append(make(n_clusters, *self.mapping, *flat))
         self.groups = _persist(*groups)
+        self.workers = [worker for worker, _ in plan]
         self.members = [members for _, members in plan]
 
     def stop_groups(self):
-        self.groups = self.members = None
+        self.groups = self.workers = self.members = None
 
     def lloyd(self, centers, update=True):
         if self.groups is None:
             parts = self.blocks.map(blocks.lloyd_partial, centers, *self.mapping, self.n_threads, update)
             return _compute(_tree(parts, blocks.add_partials))[0]
         task = dask.delayed(blocks.group_lloyd, pure=False)
-        results = _compute(*[task(group, centers, self.n_threads, update) for group in self.groups])
+        passes = []
+        for group, worker in zip(self.groups, self.workers, strict=True):
+            # Where the group lives (moving it costs a copy of its blocks and its bounds).
+            with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
+                passes.append(task(group, centers, self.n_threads, update))
+        results = _compute(*passes)
         parts = [None] * len(self.blocks)
         for members, partials in zip(self.members, results, strict=True):
             for i, partial in zip(members, partials, strict=True):
