@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 from sklearn.metrics.pairwise import euclidean_distances
 
+from ._algorithms.hamerly import BoundedStep
 from ._algorithms.lloyd import LloydStep
 from ._algorithms.rows import DenseRows, prediction_rows
 
@@ -29,7 +30,7 @@ __all__ = [
     "column_moments", "block_stats", "combine_stats", "map_block", "lloyd_partial", "add_partials", "far_rows",
     "weight_total", "pick_row", "bernoulli_sample", "parallel_init_start", "parallel_init_update",
     "parallel_init_sample", "parallel_init_phi", "parallel_init_counts", "predict_block",
-    "transform_block", "inertia_block",
+    "transform_block", "inertia_block", "BlockGroup", "make_group", "group_lloyd",
 ]
 
 # Rows per piece of a block's statistics (a piece stays in cache for its second pass).
@@ -213,6 +214,61 @@ def add_partials(*parts):
             weights += w
         inertia += i
     return sums, weights, inertia
+
+
+class BlockGroup:
+    """Some blocks of one worker, with their labels and bounds kept between Lloyd passes.
+
+    Each block gets a :class:`~kmeanskit._algorithms.hamerly.BoundedStep`, so
+    from the second pass on most rows skip the arg-min. The group is made once
+    per fit, persisted where its blocks live, and each pass updates it in
+    place. That is safe with dask's copies and retries: a copy (pickled to
+    move it) or a recomputed group starts afresh from its blocks, and a
+    block's bounds always refer to the centers stored next to them, so every
+    pass returns exactly the Lloyd partial sums of its blocks.
+    """
+
+    def __init__(self, parts, shift, scale, n_clusters):
+        self._args = (parts, shift, scale, n_clusters)
+        self.steps = []
+        for Xb, wb in parts:
+            rows = _rows(Xb, wb, shift, scale)
+            self.steps.append((BoundedStep(rows, n_clusters), np.zeros(rows.n, dtype=np.int32)))
+
+    def __reduce__(self):
+        # A copy (dask moving the group to another worker) starts afresh from
+        # its blocks: no bounds to ship, and no compiled kernels in the pickle.
+        return BlockGroup, self._args
+
+    def __sizeof__(self):
+        # dask sizes persisted data with sys.getsizeof: count the blocks, so the
+        # scheduler sees a group as costly to move and runs its passes in place.
+        total = object.__sizeof__(self)
+        for step, labels in self.steps:
+            rows = step.rows
+            total += rows.X.nbytes + rows.w.nbytes + labels.nbytes + step.lower.nbytes
+            total += 16 * rows.n  # x_sq and sq_dist, float64
+        return total
+
+
+def make_group(n_clusters, shift, scale, *flat_parts):
+    """A :class:`BlockGroup` of the blocks ``flat_parts = (X_0, w_0, X_1, w_1, ...)``."""
+    parts = list(zip(flat_parts[0::2], flat_parts[1::2], strict=True))
+    return BlockGroup(parts, shift, scale, n_clusters)
+
+
+def group_lloyd(group, centers, n_threads, update=True):
+    """One Lloyd pass over each block of ``group``: a list of :func:`lloyd_partial` results.
+
+    The partial sums of each block are those of ``lloyd_partial`` (the
+    bounded step reproduces Lloyd's), one entry per block, in group order.
+    """
+    out = []
+    with kernel_threads(n_threads):
+        for step, labels in group.steps:
+            assignment = step(centers, labels, update=update)
+            out.append((assignment.sums, assignment.weights, assignment.inertia))
+    return out
 
 
 def far_rows(Xb, wb, centers, shift, scale, n_threads, offset, n_rows):

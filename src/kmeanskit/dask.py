@@ -33,6 +33,7 @@ import os
 import time
 import warnings
 from contextlib import contextmanager
+from contextlib import nullcontext as _no_context
 from numbers import Integral, Real
 
 import numpy as np
@@ -219,9 +220,11 @@ def _persist(*objects):
     return dask.persist(*objects, optimize_graph=False)
 
 
-def _tree(parts, combine):
-    """One delayed result adding ``parts`` in a tree of fixed shape (deterministic)."""
-    combine = dask.delayed(combine, pure=False)
+def _tree(parts, combine, local=False):
+    """``parts`` added in a tree of fixed shape (deterministic): one delayed result,
+    or with ``local`` the value itself, added here in the same order."""
+    if not local:
+        combine = dask.delayed(combine, pure=False)
     while len(parts) > 1:
         parts = [combine(*parts[i : i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)]
     return parts[0]
@@ -252,6 +255,35 @@ class _Blocks:
             for i, (x, w) in enumerate(zip(self.x, self.w, strict=True))
         ]
 
+    def groups(self, client):
+        """``(worker address or None, block indices)`` groups: one per worker thread holding them.
+
+        A group's Lloyd pass is one task, so a pass costs one task per worker
+        thread instead of one per block (each task has a fixed cost of a few
+        ms on a cluster). Without a distributed client (dask's local threads,
+        where tasks are cheap) every block is its own group.
+        """
+        alone = [(None, [i]) for i in range(len(self))]
+        if client is None:
+            return alone
+        try:
+            from distributed import wait
+
+            wait(self.x)  # persisted blocks are placed as they are computed
+            holders = client.who_has(self.x)
+            workers = client.scheduler_info(n_workers=-1)["workers"]
+        except Exception:  # noqa: BLE001 - an unusual scheduler: one block per task, as before
+            return alone
+        by_worker = {}
+        for i, x in enumerate(self.x):
+            where = sorted(holders.get(x.key, ())) or [None]
+            by_worker.setdefault(where[0], []).append(i)
+        groups = []
+        for worker, members in sorted(by_worker.items(), key=lambda item: item[1][0]):
+            n = max(1, min(int(workers.get(worker, {}).get("nthreads", 1)), len(members)))
+            groups.extend((worker, [int(i) for i in part]) for part in np.array_split(np.asarray(members), n))
+        return groups
+
 
 class _Data:
     """What a fit knows about its data: the blocks, how tasks map them, the tolerance."""
@@ -266,10 +298,45 @@ class _Data:
         self.tol = tol
         self.n_threads = n_threads
         self.weighted = weighted
+        self.groups = None  # persisted BlockGroups, while Lloyd passes run
+        self.workers = None  # the worker each group was made on (None: anywhere)
+        self.members = None  # the block indices of each group
+
+    def start_groups(self, client, n_clusters):
+        """Persist the blocks' Lloyd state (bounds, labels) in groups where the blocks live."""
+        b = self.blocks
+        plan = b.groups(client)
+        make = dask.delayed(blocks.make_group, pure=False)
+        groups = []
+        for worker, members in plan:
+            flat = [part for i in members for part in (b.x[i], b.w[i])]
+            # Made (and so kept) on the worker that holds its blocks: nothing is copied.
+            with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
+                groups.append(make(n_clusters, *self.mapping, *flat))
+        self.groups = _persist(*groups)
+        self.workers = [worker for worker, _ in plan]
+        self.members = [members for _, members in plan]
+
+    def stop_groups(self):
+        self.groups = self.workers = self.members = None
 
     def lloyd(self, centers, update=True):
-        parts = self.blocks.map(blocks.lloyd_partial, centers, *self.mapping, self.n_threads, update)
-        return _compute(_tree(parts, blocks.add_partials))[0]
+        if self.groups is None:
+            parts = self.blocks.map(blocks.lloyd_partial, centers, *self.mapping, self.n_threads, update)
+            return _compute(_tree(parts, blocks.add_partials))[0]
+        task = dask.delayed(blocks.group_lloyd, pure=False)
+        passes = []
+        for group, worker in zip(self.groups, self.workers, strict=True):
+            # Where the group lives (moving it costs a copy of its blocks and its bounds).
+            with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
+                passes.append(task(group, centers, self.n_threads, update))
+        results = _compute(*passes)
+        parts = [None] * len(self.blocks)
+        for members, partials in zip(self.members, results, strict=True):
+            for i, partial in zip(members, partials, strict=True):
+                parts[i] = partial
+        # The same tree as the per-block tasks: the same sums, bit for bit.
+        return _tree(parts, blocks.add_partials, local=True)
 
 
 # --------------------------------------------------------------- estimator
@@ -707,8 +774,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         client = _current_client()
         # Dask's local threads each run kernels: keep BLAS on one thread per task.
         limits = threadpool_limits(limits=1, user_api="blas") if client is None else None
+        data = None
         try:
             data = self._prepare(X, w, client)
+            with _timed("persist the blocks' Lloyd state"):
+                data.start_groups(client, self.n_clusters)
             best = None
             for _ in range(n_init):
                 with _timed("initialisation"):
@@ -725,6 +795,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 if best is None or inertia < best[1]:
                     best = (centers, inertia, n_iter, history / data.scale / data.scale, weights)
         finally:
+            if data is not None:
+                data.stop_groups()  # releases the bounds and labels on the workers
             if limits is not None:
                 limits.restore_original_limits()
         centers, inertia, n_iter, history, weights = best

@@ -365,3 +365,70 @@ def test_a_worker_killed_mid_fit_does_not_change_the_result(on_cluster):
     assert_array_equal(km.cluster_centers_, reference.cluster_centers_)
     assert km.inertia_ == reference.inertia_
     assert km.n_iter_ == reference.n_iter_ == 8
+
+
+# ------------------------------------------------- block groups (bounded passes)
+def test_block_group_passes_are_lloyd_partials_even_from_a_stale_copy():
+    """A group keeps bounds between passes; a copy (as dask moves it) starts afresh: both stay exact."""
+    import pickle
+
+    X = _blobs(n=5000, d=4, k=7, seed=5)
+    w = np.random.RandomState(0).uniform(0.5, 2.0, size=X.shape[0])
+    parts = [(X[:1800], w[:1800]), (X[1800:], w[1800:])]
+    group = _dask_blocks.make_group(7, None, 1.0, *[a for p in parts for a in p])
+    trajectory = [_start(X, 7, seed=s) for s in range(4)]
+    stale = None
+    for step, centers in enumerate(trajectory):
+        if step == 1:
+            stale = pickle.loads(pickle.dumps(group))  # a copy dask might move or keep
+        for g in (group, stale) if stale is not None else (group,):
+            got = _dask_blocks.group_lloyd(g, centers, 1)
+            assert len(got) == len(parts)
+            for (sums, weights, inertia), (Xb, wb) in zip(got, parts, strict=True):
+                ref_sums, ref_weights, ref_inertia = _dask_blocks.lloyd_partial(Xb, wb, centers, None, 1.0, 1)
+                assert_array_equal(sums, ref_sums)
+                assert_array_equal(weights, ref_weights)
+                assert inertia == ref_inertia
+    # The bounds were used: later passes skipped rows.
+    assert sum(int(s.recomputed.sum()) for s, _ in group.steps) <= X.shape[0]
+    assert group.__sizeof__() > X.nbytes  # dask sees the blocks' weight: no cheap moves
+
+
+def test_groups_hold_each_block_once_where_it_lives(on_cluster):
+    from kmeanskit.dask import _Blocks
+
+    client = on_cluster
+    Xd = da.from_array(_blobs(n=9000, d=3), chunks=(1000, 3)).persist()
+    distributed.wait(Xd)
+    b = _Blocks(Xd, None)
+    plan = b.groups(client)
+    assert sorted(i for _, members in plan for i in members) == list(range(len(b)))
+    holders = client.who_has(b.x)
+    for worker, members in plan:
+        assert all(worker in holders[b.x[i].key] for i in members)
+    assert len(plan) == len(client.scheduler_info()["workers"])  # one per worker thread
+    assert b.groups(None) == [(None, [i]) for i in range(len(b))]
+
+
+def test_grouped_bounded_passes_equal_per_block_lloyd_passes(on_cluster, monkeypatch):
+    from kmeanskit import dask as kdask
+
+    X = _blobs(n=12000, d=6, k=9, seed=7)
+    init = _start(X, 9)
+    Xd = da.from_array(X, chunks=(1700, 6))
+    made = []
+    start_groups = kdask._Data.start_groups
+
+    def spy(self, client, k):
+        start_groups(self, client, k)
+        made.append(len(self.groups))
+
+    monkeypatch.setattr(kdask._Data, "start_groups", spy)
+    grouped = KMeans(9, init=init, max_iter=15, tol=0).fit(Xd)
+    assert made == [2]  # two groups (one per worker) ran the passes
+    monkeypatch.setattr(kdask._Data, "start_groups", lambda self, client, k: None)
+    per_block = KMeans(9, init=init, max_iter=15, tol=0).fit(Xd)
+    assert_array_equal(grouped.cluster_centers_, per_block.cluster_centers_)
+    assert grouped.inertia_ == per_block.inertia_
+    assert_array_equal(grouped.inertia_history_, per_block.inertia_history_)
+    assert_array_equal(grouped.labels_.compute(), per_block.labels_.compute())

@@ -24,7 +24,7 @@ slab in row order, so centers are bitwise those of the Lloyd step.
 import numpy as np
 from numba import njit, prange
 
-from .assign import _add_row, _first_argmin
+from .assign import _add_row
 
 __all__ = ["bounded_assign_accumulate"]
 
@@ -62,50 +62,124 @@ def _sq_dist_and_norm(x, c):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _second_min(scores, best):
-    m = np.inf
-    for j in range(scores.shape[0]):
-        if j != best and scores[j] < m:
-            m = scores[j]
-    return m
+def _merge_two(a0, b0, a1, b1):
+    """Smallest and second smallest of two (smallest, second smallest) pairs."""
+    return min(a0, a1), min(max(a0, a1), min(b0, b1))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _argmin_and_second(scores):
+    """(first index of the minimum, the second smallest score as float64).
+
+    One branch-free pass with four lanes, each keeping its two smallest
+    values: the comparisons of a row's scores are unpredictable, and a
+    mispredicted branch per center costs more than the scoring itself when d
+    is small. The index is that of Lloyd's arg-min (the first minimum); the
+    second smallest counts a tied minimum (inf when k = 1).
+    """
+    k = scores.shape[0]
+    k4 = k - k % 4
+    a0 = a1 = a2 = a3 = np.inf
+    b0 = b1 = b2 = b3 = np.inf
+    for j in range(0, k4, 4):
+        v0 = np.float64(scores[j])
+        v1 = np.float64(scores[j + 1])
+        v2 = np.float64(scores[j + 2])
+        v3 = np.float64(scores[j + 3])
+        b0 = min(b0, max(a0, v0))
+        b1 = min(b1, max(a1, v1))
+        b2 = min(b2, max(a2, v2))
+        b3 = min(b3, max(a3, v3))
+        a0 = min(a0, v0)
+        a1 = min(a1, v1)
+        a2 = min(a2, v2)
+        a3 = min(a3, v3)
+    for j in range(k4, k):
+        v0 = np.float64(scores[j])
+        b0 = min(b0, max(a0, v0))
+        a0 = min(a0, v0)
+    a0, b0 = _merge_two(a0, b0, a1, b1)
+    a2, b2 = _merge_two(a2, b2, a3, b3)
+    smallest, second = _merge_two(a0, b0, a2, b2)
+    for j in range(k):
+        if np.float64(scores[j]) == smallest:
+            return j, second
+    return 0, second
+
+
+# Largest finite and smallest normal float32, and a factor that takes a float64 below any float32
+# rounding of it (float32 rounding moves a value by at most 2^-24 of it).
+_F32_MAX = float(np.finfo(np.float32).max)
+_BELOW = 1.0 - 2.0**-22
+_F32_TINY = float(np.finfo(np.float32).tiny)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _bound_below(value):
-    """``value`` (float64, >= 0) as a float32 that does not exceed it."""
-    v = np.float32(value)
-    if np.float64(v) > value:
-        v = np.nextafter(v, np.float32(0.0))
-    return v
+    """``value`` (float64, >= 0) as a float32 that does not exceed it.
+
+    Branch-free: shrunk by 2^-22 of itself before rounding (a bound looser by
+    a relative 2.4e-7), instead of rounding and stepping down when rounding
+    went up, a branch taken at random.
+    """
+    # (Below float32's normal range the relative rounding bound fails: 0 there.)
+    return np.float32(min(value, _F32_MAX) * _BELOW) if value > _F32_TINY else np.float32(0.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fold(j, score, best, best_score, second):
+    """Fold center j's score into (best, best score, second best): ties go to the lowest index."""
+    if score < best_score or (score == best_score and j < best):
+        if best >= 0:
+            second = min(second, np.float64(best_score))
+        return j, score, second
+    return best, best_score, min(second, np.float64(score))
 
 
 @njit(cache=True, nogil=True)
-def _pruned_argmin(x, labels, sq_dist, lower, i, u, slack, centers, centers_t, center_sq,
+def _pruned_argmin(x, labels, sq_dist, lower, i, u, m, centers, center_sq,
                    neighbours, neighbour_sep, gamma, center_norm_max):
-    """Row i's label, exact distance and lower bound from the centers near its old one.
+    """Row i's label, exact distance and lower bound from the ``m`` centers nearest its old one.
 
     Scores are Lloyd's (``|c_j|^2 - 2 x.c_j`` in X's dtype, in the same order of
-    operations); ties go to the lowest index, as Lloyd's arg-min does.
+    operations); ties go to the lowest index, as Lloyd's arg-min does. Four
+    centers are scored at once: four independent chains of multiply-adds
+    instead of one (each chain is still Lloyd's sum, feature by feature).
     """
     a = labels[i]
     n_clusters = center_sq.shape[0]
-    radius = 2.0 * u + slack
+    n_features = x.shape[0]
     best = -1
-    best_score = np.inf
+    best_score = center_sq[0]  # any value of X's dtype: replaced by the first score
     second = np.inf
-    m = 0
-    while m < n_clusters and neighbour_sep[a, m] <= radius:
-        j = neighbours[a, m]
+    q = 0
+    while q + 4 <= m:
+        j0, j1, j2, j3 = neighbours[a, q], neighbours[a, q + 1], neighbours[a, q + 2], neighbours[a, q + 3]
+        s0, s1, s2, s3 = center_sq[j0], center_sq[j1], center_sq[j2], center_sq[j3]
+        for f in range(n_features):
+            two_x = x[f] + x[f]
+            s0 -= two_x * centers[j0, f]
+            s1 -= two_x * centers[j1, f]
+            s2 -= two_x * centers[j2, f]
+            s3 -= two_x * centers[j3, f]
+        if best < 0:
+            best, best_score = j0, s0
+        else:
+            best, best_score, second = _fold(j0, s0, best, best_score, second)
+        best, best_score, second = _fold(j1, s1, best, best_score, second)
+        best, best_score, second = _fold(j2, s2, best, best_score, second)
+        best, best_score, second = _fold(j3, s3, best, best_score, second)
+        q += 4
+    while q < m:
+        j = neighbours[a, q]
         score = center_sq[j]
-        for f in range(x.shape[0]):
-            score -= (x[f] + x[f]) * centers_t[f, j]
-        if score < best_score or (score == best_score and j < best):
-            if best >= 0:
-                second = min(second, np.float64(best_score))
+        for f in range(n_features):
+            score -= (x[f] + x[f]) * centers[j, f]
+        if best < 0:
             best, best_score = j, score
         else:
-            second = min(second, np.float64(score))
-        m += 1
+            best, best_score, second = _fold(j, score, best, best_score, second)
+        q += 1
     labels[i] = best
     sq, x_sq = _sq_dist_and_norm(x, centers[best])
     sq_dist[i] = sq
@@ -206,10 +280,16 @@ def bounded_assign_accumulate(
             for r in range(m):
                 i = need[r]
                 if prune:
-                    _pruned_argmin(X[i], labels, sq_dist, lower, i, need_u[r], need_scale[r] * slack_factor,
-                                   centers, centers_t, center_sq, neighbours, neighbour_sep, gamma,
-                                   center_norm_max)
-                    continue
+                    a = labels[i]
+                    radius = 2.0 * need_u[r] + need_scale[r] * slack_factor
+                    ball = 0
+                    while ball < n_clusters and neighbour_sep[a, ball] <= radius:
+                        ball += 1
+                    # A wide ball is scored faster by the full (vectorised) arg-min.
+                    if 2 * ball <= n_clusters:
+                        _pruned_argmin(X[i], labels, sq_dist, lower, i, need_u[r], ball, centers, center_sq,
+                                       neighbours, neighbour_sep, gamma, center_norm_max)
+                        continue
                 if have_dots:
                     for j in range(n_clusters):
                         scores[j] = center_sq[j] - (dots_given[i, j] + dots_given[i, j])
@@ -223,12 +303,12 @@ def bounded_assign_accumulate(
                         two_x = X[i, f] + X[i, f]
                         for j in range(n_clusters):
                             scores[j] -= two_x * centers_t[f, j]
-                best = _first_argmin(scores)
+                best, second = _argmin_and_second(scores)
                 labels[i] = best
                 sq, x_sq = _sq_dist_and_norm(X[i], centers[best])
                 sq_dist[i] = sq
                 scale = np.sqrt(x_sq) + center_norm_max
-                second = np.float64(_second_min(scores, best)) + x_sq - gamma * scale * scale
+                second = second + x_sq - gamma * scale * scale
                 lower[i] = _bound_below(np.sqrt(max(second, 0.0)))
             if update:
                 for i in range(start, stop):
