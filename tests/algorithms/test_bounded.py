@@ -31,8 +31,7 @@ def bounded_path(request, monkeypatch):
         monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", 1)
         monkeypatch.setattr(hamerly, "CHUNK_ROWS", 7)  # several chunks per slab, a ragged last one
         monkeypatch.setattr(hamerly, "FULL_GEMM_SHARE", 2.0 if request.param == "gemm" else 0.0)
-        monkeypatch.setattr(hamerly, "DOTS_VALUES", 1 << 12)  # several slab groups
-        monkeypatch.setattr(hamerly, "DOTS_SHARE_OF_INPUT", 1 << 30)
+        monkeypatch.setattr(hamerly, "DOTS_SHARE_OF_INPUT", 8)  # several slab groups
         if request.param == "gemm-lloyd-blocks":
             monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", 1)
             monkeypatch.setattr(lloyd, "DOTS_BLOCK_VALUES", 1 << 14)  # several blocks

@@ -28,10 +28,11 @@ GEMM_MIN_FEATURES = CHUNKED_MIN_FEATURES
 # per-chunk BLAS calls on the recomputed rows (about twice the GFLOP/s here).
 FULL_GEMM_SHARE = 0.4
 # Values in each of the two dots buffers of that GEMM (one is reduced while
-# BLAS fills the other): 512k (4 MB in float64), or a thirty-second of the
-# data's values when that is more (larger GEMMs run faster); the memory of a
-# fit stays within the input's size plus a quarter.
-DOTS_VALUES = 1 << 19
+# BLAS fills the other): a thirty-second of the input's values (both: a
+# sixteenth, 6% of the input's memory), and at least one chunk of rows, so
+# that the memory of a fit stays within the input's size plus a quarter.
+# (Buffers of at least 4 MB cost 2.7 MB more than the budget on 200k x 32
+# float64, k=100.)
 DOTS_SHARE_OF_INPUT = 32
 
 
@@ -53,7 +54,7 @@ class BoundedStep(LloydStep):
         self.path = "bounded-gemm" if self.use_gemm else "bounded-direct"
         self._kernel = sized(bounded_assign_accumulate, rows.n * rows.d)
         self.small = self._kernel is not bounded_assign_accumulate
-        self.lower = np.empty(rows.n, dtype=np.float32)
+        self._lower = None  # one float32 per row, allocated on the first pass (after seeding)
         # Rounding error of a score relative to (|x| + |c|max)^2, with room to
         # spare (see _engine/bounds.py); the floor covers float64 bound updates.
         eps = float(np.finfo(rows.dtype).eps)
@@ -64,6 +65,13 @@ class BoundedStep(LloydStep):
         self._no_dots = np.empty((0, n_clusters), dtype=rows.dtype)
         self._no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
         self._dots_buffers = [None, None]
+
+    @property
+    def lower(self):
+        """(n,) float32 lower bound of each row's distance to the other centers."""
+        if self._lower is None:
+            self._lower = np.empty(self.rows.n, dtype=np.float32)
+        return self._lower
 
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (see :meth:`LloydStep.__call__`).
@@ -142,7 +150,7 @@ class BoundedStep(LloydStep):
 
     def _slab_groups(self, bounds):
         """Runs of whole slabs ``(s0, s1)`` of at most the dots buffer's rows (one slab at least)."""
-        values = max(DOTS_VALUES, self.rows.n * self.rows.d // DOTS_SHARE_OF_INPUT)
+        values = self.rows.n * self.rows.d // DOTS_SHARE_OF_INPUT
         cap = max(CHUNK_ROWS, values // self.n_clusters)
         groups, s0, n = [], 0, bounds.shape[0] - 1
         while s0 < n:

@@ -39,7 +39,7 @@ DIRECT_CHUNK_BYTES = 1 << 15
 # many rows as fit; the winner's distances are recomputed from X for the
 # others (one more read of those rows). One update on 200k x 32 float64:
 # 0.4 ms from kept dots, 2.9 ms recomputed; a potentials pass takes ~9 ms.
-KEEP_SHARE = 0.25
+KEEP_SHARE = 0.2
 # CSR rows: rows per block of the sparse (b, t) products.
 SPARSE_BLOCK_ROWS = 1 << 16
 

@@ -149,9 +149,20 @@ class LloydStep:
         # Per-slab sums are only needed by fits; prediction passes get no-op stand-ins.
         self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
         self._bounds = {}
-        self.sq_dist = np.empty(n)
+        self._sq_dist = None
         n_buffers = 2 if self.path == "blocks" else 0
         self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]
+
+    @property
+    def sq_dist(self):
+        """(n,) float64 squared distance of each row to its center in the last pass.
+
+        Allocated on first use: a fit makes its step before seeding, whose own
+        arrays then have the memory to themselves.
+        """
+        if self._sq_dist is None:
+            self._sq_dist = np.empty(self.rows.n)
+        return self._sq_dist
 
     def _slabs(self, n_rows):
         bounds = self._bounds.get(n_rows)

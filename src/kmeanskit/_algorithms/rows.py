@@ -134,6 +134,11 @@ class DenseRows(_Rows):
             self._x_sq = out
         return self._x_sq
 
+    def forget_x_sq(self):
+        """Free the cached squared norms (recomputed if read again): of a
+        dense fit, only seeding and empty-cluster relocation read them."""
+        self._x_sq = None
+
     def take(self, indices):
         """Rows ``indices`` as a dense (len(indices), d) array of X's dtype."""
         return self._map(self.X[indices])
