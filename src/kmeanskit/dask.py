@@ -13,7 +13,11 @@ How a fit runs (see :mod:`kmeanskit._dask_blocks` for the per-block work):
    centered on the fly in every pass (less memory, a little slower).
 3. Initial centers: k-means|| (two small round trips per round), k-means++ on
    a sample, or the given array.
-4. Each Lloyd iteration runs one task per block; a task returns the block's
+4. The blocks each worker holds are grouped (one group per worker thread) and
+   each group's state is persisted there: every block's labels and distance
+   bounds, kept between iterations (:class:`kmeanskit._dask_blocks.BlockGroup`,
+   the bounded step of the in-memory fit).
+5. Each Lloyd iteration runs one task per group; it returns each block's
    per-cluster sums (k x d), weights (k) and inertia, and these are added in a
    tree of fixed shape, so only O(k d) values travel and the result does not
    depend on which worker ran what, or when.
