@@ -5,10 +5,12 @@ values; 16 row groups) to a temporary directory, then runs in a subprocess,
 under ``/usr/bin/time -v`` (or, without it, ``resource.getrusage``):
 
 - the import-only baseline: ``python -c "import kmeanskit.cli"``, and the
-  libraries every fit ends up holding (pyarrow.parquet, numba, pandas and
-  scikit-learn) imported together: the floor no fit can go below;
+  libraries every fit ends up holding (pyarrow.parquet, numba with its
+  kernels loaded, pandas and scikit-learn) together, with a 256-row fit: the
+  floor no fit can go below (add 4 bytes per row for the labels);
 - ``kmeanskit fit FILE -k 16 --out-of-core --seed 0 -o model.kmk``, the CLI
-  command of the issue.
+  command of the issue;
+- ``fit_out_of_core(FILE, 16, random_state=0)``, the Python API.
 
 and prints the peak resident set size (maximum RSS) and the wall time of each.
 The issue's target is a fit under 300 MB.
@@ -32,7 +34,12 @@ import numpy as np
 _FEATURES = 16
 _ROW_GROUPS = 16
 _TIME = "/usr/bin/time"
-_FLOOR = "import pyarrow.parquet, numba, pandas, sklearn.pipeline, sklearn.metrics, kmeanskit._kmeans"
+# The libraries, and numba's kernels loaded by a fit of 256 rows (LLVM's start-up alone is about 50 MB).
+_FLOOR = (
+    "import numpy as np, pyarrow.parquet, pandas, sklearn.pipeline, sklearn.metrics, kmeanskit._kmeans; "
+    "from kmeanskit.streaming import fit_out_of_core; "
+    "fit_out_of_core(np.random.default_rng(0).normal(size=(256, 16)), 16, random_state=0)"
+)
 
 
 def write_blobs(path, n_rows, seed=0):
@@ -91,6 +98,9 @@ def main(argv=None):
             (f"fit -k {args.k} --out-of-core",
              [*fit, "fit", str(data), "-k", str(args.k), "--out-of-core", "--seed", "0",
               "--chunk-rows", str(args.chunk_rows), "-o", str(tmp / "model.kmk")]),
+            (f"fit_out_of_core(k={args.k}) (API)",
+             [sys.executable, "-c", "from kmeanskit.streaming import fit_out_of_core; "
+              f"fit_out_of_core({str(data)!r}, {args.k}, chunk_rows={args.chunk_rows}, random_state=0)"]),
         ]
         print(f"{'what':32s} {'peak RSS':>10s} {'wall':>8s}")
         for name, command in rows:

@@ -27,10 +27,16 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas (about 45 MB once imported) is imported where a table is built or
+# checked, not here: the out-of-core fit uses this module's name and file
+# helpers while streaming Parquet through Arrow alone.
 
 __all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "read_raw_table", "read_table", "select_features"]
 
@@ -163,7 +169,7 @@ def select_features(
             )
         selected = frame
     else:
-        selected = frame[_check_selection(frame, columns, source)]
+        selected = frame[_check_selection(frame.columns, columns, source)]
     if len(selected) == 0:
         raise ValueError(f"{source} has no rows")
     _refuse_non_numeric(selected, source, all_columns=columns is None)
@@ -198,6 +204,8 @@ def _read_delimited(path: Path, kind: str) -> pd.DataFrame:
     sep = CSV_SUFFIXES[base]
     if sep is None:
         sep = _sniff_delimiter(path)
+    import pandas as pd
+
     try:
         # The pyarrow backend keeps integers and booleans with gaps as such
         # (numpy would turn them into float / object), so missing values are
@@ -224,6 +232,7 @@ def _sniff_delimiter(path: Path) -> str:
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -234,8 +243,7 @@ def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
         index_columns = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
         names = [n for n in schema.names if n not in index_columns]
         if columns is not None:
-            frame = pd.DataFrame(columns=names)  # only to check the names early
-            names = _check_selection(frame, columns, f"'{path}'")
+            names = _check_selection(names, columns, f"'{path}'")  # early, before reading
         table = pq.read_table(path, columns=names)
     except (pa.ArrowInvalid, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
@@ -244,7 +252,8 @@ def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
     return table.to_pandas(types_mapper=pd.ArrowDtype).reset_index(drop=True)
 
 
-def _check_selection(frame: pd.DataFrame, columns: Sequence[str], source: str) -> list[str]:
+def _check_selection(available, columns: Sequence[str], source: str) -> list[str]:
+    """``columns`` as a list, checked against the table's column labels ``available``."""
     if isinstance(columns, str):
         raise TypeError(f"columns must be a list of column names, got the string {columns!r}")
     columns = list(columns)
@@ -253,17 +262,18 @@ def _check_selection(frame: pd.DataFrame, columns: Sequence[str], source: str) -
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise ValueError(f"column selected more than once: {_names(repeated)}")
-    available = [str(c) for c in frame.columns]
-    unknown = [c for c in columns if c not in frame.columns]
+    unknown = [c for c in columns if c not in available]
     if unknown:
         noun = "column" if len(unknown) == 1 else "columns"
         raise ValueError(
-            f"unknown {noun} {_names(unknown)} in {source}; available columns: {_names(available)}"
+            f"unknown {noun} {_names(unknown)} in {source}; available columns: {_names([str(c) for c in available])}"
         )
     return columns
 
 
 def _refuse_non_numeric(frame: pd.DataFrame, source: str, *, all_columns: bool) -> None:
+    from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
+
     bad = []
     for name, column in frame.items():
         if is_bool_dtype(column.dtype):
@@ -294,6 +304,8 @@ def _refuse_non_numeric(frame: pd.DataFrame, source: str, *, all_columns: bool) 
 
 def _type_name(dtype) -> str:
     """A readable name for a refused dtype (Arrow names are noisy)."""
+    import pandas as pd
+
     if isinstance(dtype, pd.CategoricalDtype):
         return "category"
     if isinstance(dtype, pd.StringDtype):
@@ -332,6 +344,9 @@ def _refuse_infinite(frame: pd.DataFrame, source: str) -> None:
 
 def _to_numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """Give every (checked, gap-free) column a plain NumPy numeric dtype."""
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype
+
     arrays = []
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]

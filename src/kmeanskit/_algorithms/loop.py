@@ -35,7 +35,9 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
         ``step(centers, labels, update)`` assigns rows and returns an
         ``Assignment``; ``step.update_centers(centers, labels, assignment)``
         returns ``(new_centers, n_relocated)`` (means for Lloyd, weighted
-        medians for K-Medians); ``step.inertia(centers, labels)``.
+        medians for K-Medians); ``step.inertia(centers, labels)``. A step
+        whose ``counts_label_changes`` attribute is true sets ``step.n_changed``
+        (labels its call changed) and spares the loop a copy of the labels.
     centers_init : ndarray of shape (n_clusters, n_features)
     max_iter : int
     tol : float
@@ -49,7 +51,10 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
     rows = step.rows
     centers = np.array(centers_init, dtype=rows.dtype, copy=True)
     labels = np.full(rows.n, -1, dtype=np.int32)
-    labels_old = labels.copy()
+    # Strict convergence: no label changed. Steps that count changes spare
+    # this copy (4 bytes per row: 16 MB for 4 million streamed rows).
+    counted = getattr(step, "counts_label_changes", False)
+    labels_old = None if counted else labels.copy()
     history = []
     strict = converged = False
     for i in range(max_iter):
@@ -61,7 +66,8 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
         diff = new_centers.astype(np.float64) - centers
         center_shift_tot = float(np.einsum("ij,ij->", diff, diff))
         centers = new_centers
-        if np.array_equal(labels, labels_old):
+        unchanged = (step.n_changed == 0) if counted else np.array_equal(labels, labels_old)
+        if unchanged:
             strict = converged = True
             if verbose:
                 print(f"Converged at iteration {i}: strict convergence.")
@@ -74,7 +80,8 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
                     f"within tolerance {tol}."
                 )
             break
-        labels_old[:] = labels
+        if not counted:
+            labels_old[:] = labels
     if strict:
         # Labels are final; the centers are their update: only the inertia is new.
         inertia = step.inertia(centers, labels)
