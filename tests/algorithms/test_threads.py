@@ -46,3 +46,17 @@ def test_fit_in_a_forked_child_does_not_hang():
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_background_work_runs_with_the_callers_numba_thread_count():
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:  # pragma: no cover - a one-core machine
+        return
+    previous = numba.get_num_threads()
+    try:
+        for n in (1, 2):
+            numba.set_num_threads(n)
+            assert threads.in_background(numba.get_num_threads).result() == n
+    finally:
+        numba.set_num_threads(previous)

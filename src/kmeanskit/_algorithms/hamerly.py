@@ -16,7 +16,7 @@ from .._engine.blas import matmul_into
 from .._engine.bounds import bounded_assign_accumulate
 from .._engine.serial import sized
 from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, Assignment, LloydStep
-from .threads import background, single_threaded_blas
+from .threads import in_background, single_threaded_blas
 
 __all__ = ["BoundedStep"]
 
@@ -134,7 +134,7 @@ class BoundedStep(LloydStep):
                 if full_gemm:
                     if pending is not None:
                         pending.result()  # groups are reduced in order: the same sums
-                    pending = background().submit(self._kernel, *args)
+                    pending = in_background(self._kernel, *args)
                 else:
                     with single_threaded_blas():
                         self._kernel(*args)

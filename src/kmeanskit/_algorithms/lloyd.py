@@ -31,7 +31,7 @@ from .._engine.assign import (
 from .._engine.blas import matmul_into
 from .._engine.serial import sized
 from .rows import n_slabs, slab_bounds
-from .threads import background, single_threaded_blas
+from .threads import in_background, single_threaded_blas
 
 __all__ = ["Assignment", "LloydStep", "mean_update"]
 
@@ -223,7 +223,7 @@ class LloydStep:
                 matmul_into(Xb, centers_t, dots)
                 if pending is not None:
                     pending.result()  # blocks are reduced in order: deterministic sums
-                pending = background().submit(
+                pending = in_background(
                     sized(assign_accumulate_from_dots, size), Xb, wb, dots, centers, center_sq, lb, db,
                     self._sums, self._weight_sums, bounds, update,
                 )

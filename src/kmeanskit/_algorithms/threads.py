@@ -3,7 +3,7 @@
 import os
 from functools import lru_cache
 
-__all__ = ["background", "single_threaded_blas"]
+__all__ = ["background", "in_background", "single_threaded_blas"]
 
 
 @lru_cache(maxsize=1)
@@ -45,3 +45,21 @@ def background():
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kmeanskit")
         _background = (os.getpid(), executor)
     return executor
+
+
+def in_background(fn, *args):
+    """``background().submit(fn, *args)`` with the caller's numba thread count.
+
+    numba's thread count is per thread: without this, a kernel run in the
+    background thread would use every core even when the caller was limited
+    (a dask task's share of a worker's cores, or ``numba.set_num_threads``).
+    """
+    import numba
+
+    n_threads = numba.get_num_threads()
+
+    def call():
+        numba.set_num_threads(n_threads)
+        return fn(*args)
+
+    return background().submit(call)
