@@ -15,8 +15,9 @@ their center. The profile comes from one of two places:
 Functions taking ``reference=`` accept either a :class:`TrainingProfile` or
 the reference rows themselves (profiled with :func:`fit_monitor`).
 
-Distances are Euclidean (what the estimator's ``transform`` returns) in the
-space the model clusters in, i.e. after the scalers of a pipeline.
+Distances are what the estimator's ``transform`` returns (Euclidean; cosine
+``1 - cos`` for SphericalKMeans; L1 for KMedians) in the space the model
+clusters in, i.e. after the scalers of a pipeline.
 """
 
 from __future__ import annotations
@@ -301,9 +302,20 @@ def load_monitored(path) -> tuple[Any, TrainingProfile]:
     return model, _profile_from_manifest(model, manifest, path)
 
 
-def _profile_from_manifest(model, manifest, path) -> TrainingProfile:
+def _profile_from_manifest(model, manifest, path, *, required=True) -> TrainingProfile | None:
+    """The file's training profile; None (when not `required`) for a file that declares it has none."""
     from kmeanskit.persistence import ModelFileError
 
+    summary = manifest.get("summary")
+    if isinstance(summary, dict) and "cluster_sizes" in summary and summary["cluster_sizes"] is None:
+        # Written for a MiniBatchKMeans whose labels_ do not cover its training rows.
+        if not required:
+            return None
+        raise ModelFileError(
+            f"{path} holds no training profile (cluster sizes): its model was trained with partial_fit or "
+            "compute_labels=False and saved without X. Save it with save(model, path, X=X_train) (a "
+            "representative sample will do), or pass reference=X_train."
+        )
     k = _final_estimator(model).cluster_centers_.shape[0]
     try:
         profile = TrainingProfile.from_summary(manifest.get("summary"),
@@ -379,7 +391,12 @@ def _resolve(model, reference):
     """(model, profile) from a model or a model path and a reference."""
     file_profile = None
     if isinstance(model, (str, os.PathLike)):
-        model, file_profile = load_monitored(model)
+        if reference is None:
+            model, file_profile = load_monitored(model)
+        else:  # the file's own profile is not used (and may be absent)
+            from kmeanskit.persistence import load
+
+            model = load(model)
     final = _final_estimator(model)
     if reference is None:
         if file_profile is None:

@@ -7,6 +7,18 @@ training summary, and the SHA-256 of every array member. Loading builds the
 objects from a fixed whitelist of classes, validates every parameter, shape
 and dtype, and refuses a damaged, tampered or unknown file with
 :class:`ModelFileError`.
+
+Format versions (a file declares the lowest version that can hold it, so a
+KMeans file is still readable by kmeanskit releases that only know version 1):
+
+1. ``kmeanskit.KMeans``, alone or after StandardScaler, MinMaxScaler,
+   RobustScaler or MaxAbsScaler steps of a Pipeline.
+2. Also ``kmeanskit.MiniBatchKMeans`` (with the state ``partial_fit``
+   continues from: per-center counts, batch size, random generator),
+   ``kmeanskit.SphericalKMeans`` and ``kmeanskit.KMedians``. The training
+   summary names the ``distance`` its quantiles are in, and may hold no
+   cluster sizes (``null``) when the model cannot tell them (see
+   :func:`save`).
 """
 
 import hashlib
@@ -28,10 +40,13 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, Stan
 from sklearn.utils.validation import check_is_fitted
 
 from ._kmeans import KMeans
+from ._kmedians import KMedians
+from ._minibatch import MiniBatchKMeans
+from ._spherical import SphericalKMeans
 
 __all__ = ["save", "load", "load_with_manifest", "read_manifest", "describe", "ModelFileError", "FORMAT_VERSION"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _FORMAT_NAME = "kmeanskit-model"
 _MANIFEST = "manifest.json"
 _QUANTILE_LEVELS = (0.5, 0.9, 0.95, 0.99, 1.0)
@@ -57,7 +72,7 @@ _SCALER_CLASSES = {
 _SCALER_NAMES = {cls: name for name, cls in _SCALER_CLASSES.items()}
 
 # Fitted state stored per class: attribute -> (kind, may be None). Array kinds
-# have shape (n_features,) for scalers; KMeans is checked in _check_kmeans_state.
+# have shape (n_features,) for scalers; estimators are checked in _check_estimator_state.
 _SCALER_STATE = {
     StandardScaler: {"mean_": ("float", True), "var_": ("float", True), "scale_": ("float", True),
                      "n_samples_seen_": ("count", False)},
@@ -74,6 +89,35 @@ _SCALER_REQUIRES = {
 }
 _KMEANS_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "inertia_history_", "_n_features_out",
                  "_X_mean")
+# Everything predict/transform/score read, and what partial_fit continues from.
+_MINIBATCH_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "n_steps_", "_n_features_out", "_X_mean",
+                    "_scale", "_counts", "_n_since_last_reassign", "_batch_size", "_random_state")
+_CENTERS_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "inertia_history_", "_n_features_out")
+
+
+class _Spec:
+    """How one estimator class is stored: its manifest name, fitted attributes, the
+    distance its ``transform`` returns, and the first format version that holds it."""
+
+    def __init__(self, name, cls, state, distance, version):
+        self.name, self.cls, self.state, self.distance, self.version = name, cls, state, distance, version
+
+
+# The only estimator classes a file may name (the final step of a pipeline).
+_ESTIMATORS = {
+    spec.name: spec for spec in (
+        _Spec(_KMEANS_CLASS, KMeans, _KMEANS_STATE, "euclidean", 1),
+        _Spec("kmeanskit.MiniBatchKMeans", MiniBatchKMeans, _MINIBATCH_STATE, "euclidean", 2),
+        _Spec("kmeanskit.SphericalKMeans", SphericalKMeans, _CENTERS_STATE, "cosine", 2),
+        _Spec("kmeanskit.KMedians", KMedians, _CENTERS_STATE, "manhattan", 2),
+    )
+}
+_SPECS = {spec.cls: spec for spec in _ESTIMATORS.values()}
+_ESTIMATOR_NAMES = ", ".join(f"kmeanskit.{spec.cls.__name__}" for spec in _ESTIMATORS.values())
+# Bool-valued parameters of the whitelisted classes (bool passes Integral checks elsewhere).
+_BOOL_PARAMS = ("copy", "copy_x", "with_mean", "with_std", "clip", "with_centering", "with_scaling",
+                "unit_variance", "verbose", "compute_labels")
+_MT19937_WORDS = 624
 _OUTPUT_CONFIGS = ("default", "pandas", "polars")
 
 
@@ -95,17 +139,26 @@ def save(model, path, *, X=None):
 
     Parameters
     ----------
-    model : KMeans or Pipeline
-        A fitted :class:`kmeanskit.KMeans`, or a fitted
+    model : KMeans, MiniBatchKMeans, SphericalKMeans, KMedians or Pipeline
+        A fitted kmeanskit ``KMeans``, ``MiniBatchKMeans``,
+        ``SphericalKMeans`` or ``KMedians``, or a fitted
         :class:`sklearn.pipeline.Pipeline` of zero or more StandardScaler,
-        MinMaxScaler, RobustScaler or MaxAbsScaler steps followed by a
-        kmeanskit ``KMeans``.
+        MinMaxScaler, RobustScaler or MaxAbsScaler steps followed by one.
+        A ``MiniBatchKMeans`` keeps what ``partial_fit`` needs to continue
+        exactly as it would have (counts, batch size, random generator).
     path : str or os.PathLike
         Destination. It is replaced only once the new file is complete.
     X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
         The training data, as the model takes it. When given, the per-cluster
-        quantiles of the distances of the training rows to their center are
-        stored in the training summary; otherwise they are null.
+        quantiles of the distances of the training rows to their center (in
+        the distance the model's ``transform`` returns: Euclidean, cosine
+        ``1 - cos`` for SphericalKMeans, L1 for KMedians) are stored in the
+        training summary; otherwise they are null. For a ``MiniBatchKMeans``,
+        whose ``labels_`` may cover only its last ``partial_fit`` batch, X
+        may be the training data or a representative sample of it: the
+        cluster sizes are those of X's rows as the model assigns them
+        (``predict``). Without X such a model's summary has no cluster sizes
+        when its ``labels_`` are not those of a whole ``fit``.
 
     Raises
     ------
@@ -130,14 +183,15 @@ def _describe(model, arrays):
     if type(model) is Pipeline:  # exact types: a subclass could behave differently once rebuilt
         steps, final_name, final = _split_pipeline(model)
         pipeline = {"params": _pipeline_params(model), "final_step_name": final_name}
-    elif type(model) is KMeans:
+    elif type(model) in _SPECS:
         steps, final, pipeline = [], model, None
     else:
         raise TypeError(
-            f"Cannot save a {_qualname(model)}: only a fitted kmeanskit.KMeans, or a Pipeline of "
-            f"{', '.join(c.__name__ for c in _SCALER_NAMES)} steps ending in a kmeanskit.KMeans, is supported."
+            f"Cannot save a {_qualname(model)}: only a fitted {_ESTIMATOR_NAMES}, or a Pipeline of "
+            f"{', '.join(c.__name__ for c in _SCALER_NAMES)} steps ending in one of them, is supported."
         )
-    _check_fitted(final, "the KMeans model" if pipeline else "the model")
+    spec = _SPECS[type(final)]
+    _check_fitted(final, f"the {type(final).__name__} step" if pipeline else "the model")
     preprocessing = []
     for i, (name, step) in enumerate(steps):
         _check_fitted(step, f"pipeline step {name!r}")
@@ -150,9 +204,9 @@ def _describe(model, arrays):
             "output": _output_config(step),
         })
     estimator = {
-        "class": _KMEANS_CLASS,
+        "class": spec.name,
         "params": _encode_params(final, "model", arrays),
-        "state": _encode_state(final, list(_KMEANS_STATE) + ["n_features_in_"], "model", arrays),
+        "state": _encode_state(final, list(spec.state) + ["n_features_in_"], "model", arrays),
         "output": _output_config(final),
     }
     names = getattr(model, "feature_names_in_", None)
@@ -160,10 +214,11 @@ def _describe(model, arrays):
 
     return {
         "format": _FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        # The lowest version that holds the model: older releases still read KMeans files.
+        "format_version": spec.version,
         "kmeanskit_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "model_class": _PIPELINE_CLASS if pipeline else _KMEANS_CLASS,
+        "model_class": _PIPELINE_CLASS if pipeline else spec.name,
         "pipeline": pipeline,
         "feature_names_in": None if names is None else [str(n) for n in names],
         "n_features_in": int(model.n_features_in_),
@@ -184,10 +239,10 @@ def _split_pipeline(model):
                 f"preprocessing steps are {', '.join(c.__name__ for c in _SCALER_NAMES)}."
             )
     final_name, final = steps[-1]
-    if type(final) is not KMeans:
+    if type(final) not in _SPECS:
         raise TypeError(
             f"Cannot save a Pipeline whose final step {final_name!r} is a {_qualname(final)}: "
-            "it must be a kmeanskit.KMeans."
+            f"it must be one of {_ESTIMATOR_NAMES}."
         )
     return steps[:-1], final_name, final
 
@@ -271,36 +326,78 @@ def _encode(value, member, arrays, what):
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         arrays[member] = value
         return {"array": member}
+    if type(value) is np.random.RandomState:  # MiniBatchKMeans._random_state: its exact position
+        state = value.get_state(legacy=False)
+        if state["bit_generator"] != "MT19937":
+            raise ValueError(f"Cannot save {what}: a {state['bit_generator']} generator cannot be stored.")
+        return {"mt19937": {
+            "key": _encode(state["state"]["key"], member, arrays, what),
+            "pos": int(state["state"]["pos"]),
+            "has_gauss": int(state["has_gauss"]),
+            "gauss": _encode(state["gauss"], member, arrays, what),
+        }}
     raise ValueError(f"Cannot save {what}: a value of type {type(value).__name__} cannot be stored.")
 
 
 def _training_summary(model, X):
+    """Cluster sizes and per-cluster distance quantiles of the training rows (of X when given).
+
+    Distances are what the final estimator's ``transform`` returns, in the
+    space it clusters in (after the pipeline's scalers).
+    """
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    labels = np.asarray(final.labels_)
-    sizes = np.bincount(labels, minlength=final.n_clusters)
-    quantiles = None
-    if X is not None:
-        n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
-        if n_rows != labels.shape[0]:
+    spec = _SPECS[type(final)]
+    n_rows = None if X is None else (X.shape[0] if hasattr(X, "shape") else len(X))
+    if spec.cls is MiniBatchKMeans:
+        # labels_ may be those of the last partial_fit batch, or absent (compute_labels=False):
+        # the rows of X as the model assigns them, else labels_ only if they are a whole fit's.
+        labels = None
+        if X is None and hasattr(final, "labels_") and _labels_cover_training(final):
+            labels = np.asarray(final.labels_)
+    else:
+        labels = np.asarray(final.labels_)
+        if X is not None and n_rows != labels.shape[0]:
             raise ValueError(
                 f"X has {n_rows} rows but the model was trained on {labels.shape[0]}; "
                 "X must be the training data."
             )
+    quantiles = None
+    if X is not None:
         Xt = model[:-1].transform(X) if isinstance(model, Pipeline) and len(model) > 1 else X
-        distances = final.transform(Xt)[np.arange(labels.shape[0]), labels].astype(np.float64)
+        if labels is None:
+            labels = np.asarray(final.predict(Xt))
+        distances = np.asarray(final.transform(Xt))[np.arange(labels.shape[0]), labels].astype(np.float64)
+    sizes = None if labels is None else np.bincount(labels, minlength=final.n_clusters)
+    if X is not None:
         quantiles = [
             np.quantile(distances[labels == j], _QUANTILE_LEVELS).tolist() if sizes[j] else None
             for j in range(final.n_clusters)
         ]
-    inertia = float(final.inertia_)
-    return {
-        "n_samples": int(labels.shape[0]),
-        "cluster_sizes": sizes.tolist(),
-        "inertia": inertia if math.isfinite(inertia) else {"float": repr(inertia)},
-        "n_iter": int(final.n_iter_),
+    inertia = getattr(final, "inertia_", None)
+    if inertia is not None:
+        inertia = float(inertia)
+        inertia = inertia if math.isfinite(inertia) else {"float": repr(inertia)}
+    n_iter = getattr(final, "n_iter_", None)
+    summary = {
+        "n_samples": None if labels is None else int(labels.shape[0]),
+        "cluster_sizes": None if sizes is None else sizes.tolist(),
+        "inertia": inertia,
+        "n_iter": None if n_iter is None else int(n_iter),
         "distance_quantile_levels": list(_QUANTILE_LEVELS),
         "distance_quantiles": quantiles,
     }
+    if spec.version > 1:  # a KMeans file keeps its version 1 summary
+        summary["distance"] = spec.distance
+    if spec.cls is MiniBatchKMeans:
+        summary["n_steps"] = int(final.n_steps_)
+    return summary
+
+
+def _labels_cover_training(minibatch):
+    """Whether a MiniBatchKMeans's ``labels_`` are those of all its training rows: it was
+    fitted by ``fit`` (which sets ``n_iter_``) and never updated by ``partial_fit`` (which
+    keeps its generator in ``_random_state`` and labels only its batch)."""
+    return hasattr(minibatch, "n_iter_") and not hasattr(minibatch, "_random_state")
 
 
 def _npy_bytes(array):
@@ -361,9 +458,10 @@ def load(path):
 
     Returns
     -------
-    model : KMeans or Pipeline
+    model : KMeans, MiniBatchKMeans, SphericalKMeans, KMedians or Pipeline
         The fitted model; its ``predict``, ``transform`` and ``score`` give
-        bitwise-identical results to the saved one.
+        bitwise-identical results to the saved one, and a MiniBatchKMeans
+        continues ``partial_fit`` exactly as the saved one would have.
 
     Raises
     ------
@@ -387,13 +485,15 @@ def load_with_manifest(path):
 
     Returns
     -------
-    model : KMeans or Pipeline
+    model : KMeans, MiniBatchKMeans, SphericalKMeans, KMedians or Pipeline
         As :func:`load` returns it.
     manifest : dict
         The parsed ``manifest.json``: plain JSON values only (arrays appear as
         references to their member names), including ``summary`` (the training
         summary: ``n_samples``, ``cluster_sizes``, ``distance_quantile_levels``,
-        ``distance_quantiles``...) and ``members`` (SHA-256 of each array).
+        ``distance_quantiles``...; from version 2 also ``distance``, the
+        metric of the quantiles: "euclidean", "cosine" or "manhattan") and
+        ``members`` (SHA-256 of each array).
 
     Raises
     ------
@@ -448,7 +548,7 @@ def describe(model, *, X=None):
 
     Parameters
     ----------
-    model : KMeans or Pipeline
+    model : KMeans, MiniBatchKMeans, SphericalKMeans, KMedians or Pipeline
         A model :func:`save` accepts.
     X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
         The training data, for the per-cluster distance quantiles of the
@@ -571,25 +671,51 @@ def _decode(value, arrays, where):
         return tuple(_decode(v, arrays, where) for v in content)
     if tag == "strings" and isinstance(content, list) and all(isinstance(s, str) for s in content):
         return np.asarray(content, dtype=object)
+    if tag == "mt19937" and isinstance(content, dict):
+        return _random_state(content, arrays, where)
     raise ModelFileError(f"{where}: unexpected object {value!r}.")
+
+
+def _random_state(content, arrays, where):
+    """A RandomState at the stored position of its MT19937 stream (nothing else is accepted)."""
+    if set(content) != {"key", "pos", "has_gauss", "gauss"}:
+        raise ModelFileError(f"{where}: a random generator state needs key, pos, has_gauss and gauss.")
+    key = _decode(content["key"], arrays, where)
+    pos, has_gauss, gauss = content["pos"], content["has_gauss"], _decode(content["gauss"], arrays, where)
+    if not isinstance(key, np.ndarray) or key.dtype != np.uint32 or key.shape != (_MT19937_WORDS,):
+        raise ModelFileError(f"{where}: the generator key must be {_MT19937_WORDS} uint32 words.")
+    if type(pos) is not int or not 0 <= pos <= _MT19937_WORDS:
+        raise ModelFileError(f"{where}: the generator position must be an int in [0, {_MT19937_WORDS}], got {pos!r}.")
+    if has_gauss not in (0, 1) or type(has_gauss) is not int:
+        raise ModelFileError(f"{where}: has_gauss must be 0 or 1, got {has_gauss!r}.")
+    if type(gauss) not in (int, float) or not math.isfinite(gauss):
+        raise ModelFileError(f"{where}: the cached gaussian must be a finite number, got {gauss!r}.")
+    random_state = np.random.RandomState()
+    random_state.set_state(("MT19937", key, pos, has_gauss, float(gauss)))
+    return random_state
 
 
 def _build(manifest, arrays):
     model_class = manifest.get("model_class")
-    if model_class not in (_KMEANS_CLASS, _PIPELINE_CLASS):
-        raise ModelFileError(f"unknown model class {model_class!r}; expected {_KMEANS_CLASS} or {_PIPELINE_CLASS}.")
+    if model_class != _PIPELINE_CLASS and model_class not in _ESTIMATORS:
+        raise ModelFileError(
+            f"unknown model class {model_class!r}; expected one of {sorted(_ESTIMATORS) + [_PIPELINE_CLASS]}."
+        )
     description = manifest["estimator"]
-    if not isinstance(description, dict) or description.get("class") != _KMEANS_CLASS:
-        found = description.get("class") if isinstance(description, dict) else description
-        raise ModelFileError(f"unknown estimator class {found!r}; expected {_KMEANS_CLASS}.")
-    final = _new_estimator(KMeans, description, arrays, "estimator", _KMEANS_STATE)
-    _check_kmeans_state(final)
+    found = description.get("class") if isinstance(description, dict) else description
+    spec = _ESTIMATORS.get(found) if isinstance(found, str) else None
+    if spec is None:
+        raise ModelFileError(f"unknown estimator class {found!r}; expected one of {sorted(_ESTIMATORS)}.")
+    if model_class != _PIPELINE_CLASS and model_class != spec.name:
+        raise ModelFileError(f"model class {model_class!r} but the estimator is a {spec.name}.")
+    final = _new_estimator(spec.cls, description, arrays, "estimator", spec.state)
+    _check_estimator_state(final, spec)
 
     preprocessing = manifest.get("preprocessing")
     if not isinstance(preprocessing, list):
         raise ModelFileError(f"preprocessing must be a list of steps, got {preprocessing!r}.")
-    if model_class == _KMEANS_CLASS and preprocessing:
-        raise ModelFileError("a KMeans model file cannot have preprocessing steps.")
+    if model_class != _PIPELINE_CLASS and preprocessing:
+        raise ModelFileError(f"a {spec.cls.__name__} model file cannot have preprocessing steps.")
     steps = []
     for i, step in enumerate(preprocessing):
         cls = _SCALER_CLASSES.get(step.get("class"))
@@ -613,7 +739,7 @@ def _build(manifest, arrays):
         model = Pipeline(all_steps, **params)
 
     n_features = final.cluster_centers_.shape[1]
-    for label, est in steps + [("the KMeans step", final)]:
+    for label, est in steps + [(f"the {spec.cls.__name__} step", final)]:
         if est.n_features_in_ != n_features:
             raise ModelFileError(f"{label} expects {est.n_features_in_} features; the centers have {n_features}.")
     if manifest.get("n_features_in") != n_features:
@@ -654,11 +780,10 @@ def _new_estimator(cls, description, arrays, where, attributes):
     estimator = cls(**params)
     for name, value in params.items():
         # bool passes Integral checks; tuples came back as tuples, anything else is wrong.
-        if isinstance(value, bool) and name not in ("copy", "copy_x", "with_mean", "with_std", "clip",
-                                                    "with_centering", "with_scaling", "unit_variance", "verbose"):
+        if isinstance(value, bool) and name not in _BOOL_PARAMS:
             raise ModelFileError(f"{where}: parameter {name!r} must not be a bool, got {value!r}.")
-        if isinstance(value, list):
-            raise ModelFileError(f"{where}: parameter {name!r} has an unsupported list value.")
+        if isinstance(value, (list, np.random.RandomState)):
+            raise ModelFileError(f"{where}: parameter {name!r} has an unsupported {type(value).__name__} value.")
     try:
         estimator._validate_params()
     except (TypeError, ValueError) as exc:
@@ -710,9 +835,20 @@ def _check_feature_names(estimator, where, n_features):
         raise ModelFileError(f"{where}: {names.shape[0]} feature names for {n_features} features.")
 
 
-def _check_kmeans_state(km):
+# Attributes a fitted model may lack: labels_ (KMeans files always had it optional);
+# for MiniBatchKMeans, what only fit sets (n_iter_), what compute_labels=False leaves
+# unset after partial_fit, and the generator only partial_fit creates.
+_OPTIONAL_STATE = {
+    KMeans: ("labels_",),
+    MiniBatchKMeans: ("labels_", "inertia_", "n_iter_", "_random_state"),
+}
+
+
+def _check_estimator_state(km, spec):
+    """Check the fitted attributes of a loaded estimator, as its inference and partial_fit read them."""
     where = "estimator"
-    missing = [a for a in _KMEANS_STATE + ("n_features_in_",) if a != "labels_" and not hasattr(km, a)]
+    optional = _OPTIONAL_STATE.get(spec.cls, ("labels_",))
+    missing = [a for a in spec.state + ("n_features_in_",) if a not in optional and not hasattr(km, a)]
     if missing:
         raise ModelFileError(f"{where}: missing fitted attribute(s) {missing}.")
     d = _int_attr(km, "n_features_in_", where, minimum=1)
@@ -722,13 +858,22 @@ def _check_kmeans_state(km):
         km.cluster_centers_ = np.ascontiguousarray(centers)
     if _int_attr(km, "_n_features_out", where, minimum=1) != k:
         raise ModelFileError(f"{where}: _n_features_out is {km._n_features_out}; n_clusters is {k}.")
-    n_iter = _int_attr(km, "n_iter_", where)
-    _array_attr(km, "inertia_history_", where, "f", (n_iter,), finite=False)
-    _array_attr(km, "_X_mean", where, "f", (d,), optional=True)
-    if isinstance(km.inertia_, int) and not isinstance(km.inertia_, bool):
-        km.inertia_ = float(km.inertia_)
-    if not isinstance(km.inertia_, float) or not km.inertia_ >= 0:  # inf is honest, NaN is not
-        raise ModelFileError(f"{where}: attribute inertia_ must be a number >= 0, got {km.inertia_!r}.")
+    if hasattr(km, "n_iter_"):
+        n_iter = _int_attr(km, "n_iter_", where)
+        if "inertia_history_" in spec.state:
+            _array_attr(km, "inertia_history_", where, "f", (n_iter,), finite=False)
+    if "_X_mean" in spec.state:
+        _array_attr(km, "_X_mean", where, "f", (d,), optional=True)
+    if hasattr(km, "inertia_"):
+        if isinstance(km.inertia_, int) and not isinstance(km.inertia_, bool):
+            km.inertia_ = float(km.inertia_)
+        if not isinstance(km.inertia_, float) or not km.inertia_ >= 0:  # inf is honest, NaN is not
+            raise ModelFileError(f"{where}: attribute inertia_ must be a number >= 0, got {km.inertia_!r}.")
+    if spec.cls is MiniBatchKMeans:
+        _check_minibatch_state(km, where, k)
+    if spec.cls is SphericalKMeans and not np.all(np.einsum("ij,ij->i", centers, centers, dtype=np.float64) > 0):
+        # A zero center has no direction: its cosine would be NaN.
+        raise ModelFileError(f"{where}: a SphericalKMeans center is the zero vector.")
     if hasattr(km, "labels_"):
         labels = _array_attr(km, "labels_", where, "iu", None)
         if labels.ndim != 1 or (labels.size and (labels.min() < 0 or labels.max() >= k)):
@@ -737,6 +882,21 @@ def _check_kmeans_state(km):
     if not isinstance(init, str) and (not isinstance(init, np.ndarray) or init.shape != (k, d)):
         raise ModelFileError(f"{where}: init must be a method name or an array of shape {(k, d)}, got {init!r:.80}.")
     _check_feature_names(km, where, d)
+
+
+def _check_minibatch_state(km, where, k):
+    _int_attr(km, "n_steps_", where)
+    _int_attr(km, "_n_since_last_reassign", where)
+    _int_attr(km, "_batch_size", where, minimum=1)
+    scale = km._scale
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < math.inf:
+        raise ModelFileError(f"{where}: attribute _scale must be a positive finite number, got {scale!r}.")
+    km._scale = float(scale)
+    counts = _array_attr(km, "_counts", where, "f", (k,))
+    if counts.dtype != np.float64 or np.any(counts < 0):
+        raise ModelFileError(f"{where}: attribute _counts must hold {k} non-negative float64 counts.")
+    if hasattr(km, "_random_state") and type(km._random_state) is not np.random.RandomState:
+        raise ModelFileError(f"{where}: attribute _random_state must be a random generator state.")
 
 
 def _check_scaler_state(scaler, where):

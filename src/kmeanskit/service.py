@@ -85,8 +85,9 @@ class PredictResponse(BaseModel):
 
     n_rows: int
     labels: list[int] = Field(description="cluster of each row")
-    distances: list[float] = Field(description="Euclidean distance of each row to its cluster's center, "
-                                               "in the space the model clusters in (after its scalers)")
+    distances: list[float] = Field(description="distance of each row to its cluster's center, in the space the "
+                                               "model clusters in (after its scalers): Euclidean, cosine "
+                                               "(1 - cos) for SphericalKMeans, L1 for KMedians")
     anomaly_scores: list[float | None] | None = Field(
         description="distance / the training distance quantile of the row's cluster (null for all rows when "
                     "the model has no training quantiles; null for a row whose score is not finite)")
@@ -508,7 +509,8 @@ def create_app(
         from kmeanskit.persistence import load_with_manifest
 
         model, manifest = load_with_manifest(source)
-        profile = _profile_from_manifest(model, manifest, source)
+        # A file without a training profile (see kmeanskit.persistence.save) is served without anomaly scores.
+        profile = _profile_from_manifest(model, manifest, source, required=False)
         if reference is not None:
             model, profile = _resolve(model, reference)
     else:
@@ -525,8 +527,12 @@ def create_app(
     if max_body_bytes is None:
         max_body_bytes = _default_max_body_bytes(max_rows, predictor.n_features, predictor.feature_names)
     max_body_bytes = _positive_int("max_body_bytes", max_body_bytes)
-    # Compile or load the kernels now, not on the first request.
-    predictor.predict([[0.0] * predictor.n_features], return_distances=True)
+    # Compile or load the kernels now, not on the first request. Ones, not zeros: SphericalKMeans
+    # refuses a row without direction (a model that still refuses it compiles on the first request).
+    try:
+        predictor.predict([[1.0] * predictor.n_features], return_distances=True)
+    except ValueError:
+        pass
 
     from kmeanskit import __version__
 

@@ -239,7 +239,8 @@ def test_manifest_content(saved):
     km, path = saved
     manifest = _manifest(path)
     assert manifest["format"] == "kmeanskit-model"
-    assert manifest["format_version"] == FORMAT_VERSION == 1
+    # A KMeans file declares version 1, which every release reads; FORMAT_VERSION is the newest read.
+    assert manifest["format_version"] == 1 and FORMAT_VERSION == 2
     assert manifest["kmeanskit_version"] == __import__("kmeanskit").__version__
     created = datetime.fromisoformat(manifest["created"].replace("Z", "+00:00"))
     assert created.utcoffset().total_seconds() == 0

@@ -25,8 +25,9 @@ examples:
 
 The model's feature columns are taken from DATA by name; other columns are
 kept. Every row and column of DATA is written back, in order, followed by
-'cluster' and 'distance' (Euclidean distance to the cluster center, in the
-scaled space the model clusters in).
+'cluster' and 'distance' (distance to the cluster center, in the scaled space
+the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
+distance 1 - cos for SphericalKMeans, L1 for KMedians).
 """
 
 
