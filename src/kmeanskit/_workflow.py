@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from kmeanskit._kmeans import KMeans
+from kmeanskit.persistence import _cluster_sizes
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -296,15 +297,6 @@ def _fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, 
         random_state=random_state,
         feature_names=list(feature_names),
     )
-
-
-def _cluster_sizes(labels, n_clusters, block=1 << 18):
-    """``np.bincount(labels, minlength=n_clusters)`` by blocks of rows: bincount
-    copies int32 labels to int64 first (32 MB for 4 million streamed rows; 2 MB a block)."""
-    sizes = np.zeros(n_clusters, dtype=np.int64)
-    for start in range(0, len(labels), block):
-        sizes += np.bincount(labels[start:start + block], minlength=n_clusters)
-    return sizes
 
 
 def _check_n_clusters(n_clusters: Any, n_samples: int) -> None:

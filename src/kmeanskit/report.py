@@ -234,6 +234,15 @@ def _final_estimator(model):
             f"got {type(model).__name__}"
             + (f" ending in {type(kmeans).__name__}" if isinstance(model, Pipeline) else "")
         )
+    # The metrics here (inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) are
+    # Euclidean: they would not measure what a cosine or L1 model optimises.
+    metric = {"SphericalKMeans": "cosine", "KMedians": "L1 (Manhattan)"}.get(type(kmeans).__name__)
+    if metric is not None:
+        raise ValueError(
+            f"the report and evaluate measure clusters in Euclidean geometry (inertia, silhouette, "
+            f"Calinski-Harabasz, Davies-Bouldin); a {type(kmeans).__name__} clusters by {metric} distance, "
+            "so they are not computed for it"
+        )
     try:
         check_is_fitted(kmeans, "cluster_centers_")
     except Exception as exc:  # NotFittedError is a ValueError; say it in our words

@@ -111,3 +111,20 @@ def test_help_has_examples_and_exit_codes(capsys):
     assert code == 0 and "kmeanskit drift customers.kmk" in out and "0 no drift, 3 drift" in out
     code, out, _ = run(capsys, "--help")
     assert "3    drift found" in out and "drift" in out
+
+
+def test_reference_rows_serve_a_model_saved_without_a_training_summary(capsys, files, tmp_path):
+    from kmeanskit import MiniBatchKMeans
+
+    train = pd.read_csv(files / "train.csv")
+    mb = MiniBatchKMeans(4, random_state=0, n_init=3)
+    for start in range(0, len(train), 500):  # partial_fit: no labels cover the training rows
+        mb.partial_fit(train.iloc[start:start + 500])
+    path = tmp_path / "mb.kmk"
+    save(mb, path)
+    code, _, err = run(capsys, "drift", path, files / "same.csv")
+    assert code == 2 and "--reference" in err  # no summary to compare with: says what to pass
+    code, out, err = run(capsys, "drift", path, files / "same.csv", "--reference", files / "train.csv")
+    assert code == 0 and err == "" and out.splitlines()[0] == "NO DRIFT"
+    code, out, _ = run(capsys, "drift", path, files / "shifted.parquet", "--reference", files / "train.csv")
+    assert code == 3 and out.startswith("DRIFT:")

@@ -137,3 +137,18 @@ def test_evaluate_refuses_a_damaged_model_file(capsys, tmp_path, fitted):
     code, _, err = run(capsys, "evaluate", bad, data)
     assert code == 2
     assert_one_line_error(err, "not a valid .kmk model file")
+
+
+@pytest.mark.parametrize("name, metric", [("SphericalKMeans", "cosine"), ("KMedians", "L1")])
+def test_evaluate_refuses_a_model_of_another_geometry(capsys, tmp_path, table, name, metric):
+    import kmeanskit
+    from kmeanskit import save
+
+    data = tmp_path / "customers.csv"
+    table.to_csv(data, index=False)
+    model = getattr(kmeanskit, name)(3, random_state=0).fit(table[["age", "income"]])
+    path = tmp_path / "other.kmk"
+    save(model, path)
+    code, out, err = run(capsys, "evaluate", path, data)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, name, metric, "Euclidean")

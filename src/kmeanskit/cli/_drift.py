@@ -116,13 +116,21 @@ def _features(model, path: str, columns):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
-    from kmeanskit.monitoring import drift_report, load_monitored
-    from kmeanskit.persistence import ModelFileError
+    from kmeanskit.monitoring import _profile_from_manifest, drift_report
+    from kmeanskit.persistence import ModelFileError, load_with_manifest
 
     try:
-        model, profile = load_monitored(args.model)
+        model, manifest = load_with_manifest(args.model)
+        # With --reference the file's training summary is not needed (it may have none).
+        profile = None if args.reference is not None else _profile_from_manifest(
+            model, manifest, args.model, required=False)
     except ModelFileError as exc:
         raise CommandError(" ".join(str(exc).split())) from None
+    if args.reference is None and profile is None:
+        raise CommandError(
+            f"'{args.model}' holds no training profile (its model was trained with partial_fit or "
+            "compute_labels=False and saved without X): pass --reference TRAIN"
+        )
     X_new = _features(model, args.data, args.columns)
     if args.reference is not None:
         reference = _features(model, args.reference, args.columns)
