@@ -246,8 +246,9 @@ class BlockGroup:
         total = object.__sizeof__(self)
         for step, labels in self.steps:
             rows = step.rows
-            total += rows.X.nbytes + rows.w.nbytes + labels.nbytes + step.lower.nbytes
-            total += 16 * rows.n  # x_sq and sq_dist, float64
+            # The blocks, weights and labels; the bounds (float32) and distances
+            # (float64) the first pass allocates.
+            total += rows.X.nbytes + rows.w.nbytes + labels.nbytes + 12 * rows.n
         return total
 
 
