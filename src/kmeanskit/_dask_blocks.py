@@ -27,7 +27,7 @@ from ._algorithms.lloyd import LloydStep
 from ._algorithms.rows import DenseRows, prediction_rows
 
 __all__ = [
-    "column_moments", "block_stats", "combine_stats", "map_block", "lloyd_partial", "add_partials", "far_rows",
+    "column_moments", "block_stats", "combine_stats", "map_block", "add_partials", "far_rows",
     "weight_total", "pick_row", "bernoulli_sample", "parallel_init_start", "parallel_init_update",
     "parallel_init_sample", "parallel_init_phi", "parallel_init_counts", "predict_block",
     "transform_block", "inertia_block", "BlockGroup", "make_group", "group_lloyd",
@@ -187,24 +187,8 @@ def map_block(Xb, shift, scale):
 
 
 # ------------------------------------------------------------------- Lloyd
-def lloyd_partial(Xb, wb, centers, shift, scale, n_threads, update=True):
-    """One Lloyd pass over a block: per-cluster sums and weights, and its inertia.
-
-    Returns
-    -------
-    sums : ndarray of shape (n_clusters, n_features), float64 (None if not ``update``)
-    weights : ndarray of shape (n_clusters,), float64 (None if not ``update``)
-    inertia : float
-    """
-    rows = _rows(Xb, wb, shift, scale)
-    labels = np.empty(rows.n, dtype=np.int32)
-    with kernel_threads(n_threads):
-        assignment = LloydStep(rows, centers.shape[0])(centers, labels, update=update)
-    return assignment.sums, assignment.weights, assignment.inertia
-
-
 def add_partials(*parts):
-    """Sum :func:`lloyd_partial` results, in the order given (deterministic)."""
+    """Sum ``(sums, weights, inertia)`` partials of blocks, in the order given (deterministic)."""
     sums, weights, inertia = parts[0]
     if sums is not None:
         sums, weights = sums.copy(), weights.copy()
@@ -259,10 +243,15 @@ def make_group(n_clusters, shift, scale, *flat_parts):
 
 
 def group_lloyd(group, centers, n_threads, update=True):
-    """One Lloyd pass over each block of ``group``: a list of :func:`lloyd_partial` results.
+    """One Lloyd pass over each block of ``group``: its partials, one per block, in group order.
 
-    The partial sums of each block are those of ``lloyd_partial`` (the
-    bounded step reproduces Lloyd's), one entry per block, in group order.
+    Returns
+    -------
+    list of (sums, weights, inertia)
+        Per block: per-cluster sums (n_clusters, n_features) and weights
+        (n_clusters,), float64 (None if not ``update``), and its inertia.
+        They are those of a Lloyd pass over the block (the bounded step
+        reproduces Lloyd's, bit for bit).
     """
     out = []
     with kernel_threads(n_threads):

@@ -325,9 +325,7 @@ class _Data:
         self.groups = self.workers = self.members = None
 
     def lloyd(self, centers, update=True):
-        if self.groups is None:
-            parts = self.blocks.map(blocks.lloyd_partial, centers, *self.mapping, self.n_threads, update)
-            return _compute(_tree(parts, blocks.add_partials))[0]
+        """One Lloyd pass over all blocks (after :meth:`start_groups`): sums, weights, inertia."""
         task = dask.delayed(blocks.group_lloyd, pure=False)
         passes = []
         for group, worker in zip(self.groups, self.workers, strict=True):
@@ -339,7 +337,7 @@ class _Data:
         for members, partials in zip(self.members, results, strict=True):
             for i, partial in zip(members, partials, strict=True):
                 parts[i] = partial
-        # The same tree as the per-block tasks: the same sums, bit for bit.
+        # Added per block in a tree of fixed shape: the same sums whatever the grouping.
         return _tree(parts, blocks.add_partials, local=True)
 
 

@@ -310,7 +310,7 @@ def test_block_functions_match_numpy_references(monkeypatch):
     assert _dask_blocks.block_stats(bad, None)["nonfinite"] == 2
     X = X - 1e6
     centers = X[:4].copy()
-    sums, weights, inertia = _dask_blocks.lloyd_partial(X, w, centers, None, 1.0, 1)
+    ((sums, weights, inertia),) = _dask_blocks.group_lloyd(_dask_blocks.make_group(4, None, 1.0, X, w), centers, 1)
     d2 = ((X[:, None, :] - centers[None]) ** 2).sum(-1)
     labels = d2.argmin(1)
     assert_allclose(weights, np.bincount(labels, w, minlength=4))
@@ -368,6 +368,16 @@ def test_a_worker_killed_mid_fit_does_not_change_the_result(on_cluster):
 
 
 # ------------------------------------------------- block groups (bounded passes)
+def _lloyd_partial(Xb, wb, centers):
+    """A Lloyd pass over one block, computing every distance: (sums, weights, inertia)."""
+    from kmeanskit._algorithms.lloyd import LloydStep
+    from kmeanskit._algorithms.rows import DenseRows
+
+    rows = DenseRows(np.ascontiguousarray(Xb), np.ascontiguousarray(wb))
+    a = LloydStep(rows, centers.shape[0])(centers, np.empty(rows.n, dtype=np.int32))
+    return a.sums, a.weights, a.inertia
+
+
 def test_block_group_passes_are_lloyd_partials_even_from_a_stale_copy():
     """A group keeps bounds between passes; a copy (as dask moves it) starts afresh: both stay exact."""
     import pickle
@@ -385,7 +395,7 @@ def test_block_group_passes_are_lloyd_partials_even_from_a_stale_copy():
             got = _dask_blocks.group_lloyd(g, centers, 1)
             assert len(got) == len(parts)
             for (sums, weights, inertia), (Xb, wb) in zip(got, parts, strict=True):
-                ref_sums, ref_weights, ref_inertia = _dask_blocks.lloyd_partial(Xb, wb, centers, None, 1.0, 1)
+                ref_sums, ref_weights, ref_inertia = _lloyd_partial(Xb, wb, centers)
                 assert_array_equal(sums, ref_sums)
                 assert_array_equal(weights, ref_weights)
                 assert inertia == ref_inertia
@@ -410,7 +420,7 @@ def test_groups_hold_each_block_once_where_it_lives(on_cluster):
     assert b.groups(None) == [(None, [i]) for i in range(len(b))]
 
 
-def test_grouped_bounded_passes_equal_per_block_lloyd_passes(on_cluster, monkeypatch):
+def test_grouped_passes_equal_passes_with_a_group_per_block(on_cluster, monkeypatch):
     from kmeanskit import dask as kdask
 
     X = _blobs(n=12000, d=6, k=9, seed=7)
@@ -426,7 +436,8 @@ def test_grouped_bounded_passes_equal_per_block_lloyd_passes(on_cluster, monkeyp
     monkeypatch.setattr(kdask._Data, "start_groups", spy)
     grouped = KMeans(9, init=init, max_iter=15, tol=0).fit(Xd)
     assert made == [2]  # two groups (one per worker) ran the passes
-    monkeypatch.setattr(kdask._Data, "start_groups", lambda self, client, k: None)
+    monkeypatch.setattr(kdask._Data, "start_groups", start_groups)
+    monkeypatch.setattr(kdask._Blocks, "groups", lambda self, client: [(None, [i]) for i in range(len(self))])
     per_block = KMeans(9, init=init, max_iter=15, tol=0).fit(Xd)
     assert_array_equal(grouped.cluster_centers_, per_block.cluster_centers_)
     assert grouped.inertia_ == per_block.inertia_
