@@ -113,13 +113,16 @@ class _L1Scorer:
         self.X, self.w, self.closest = rows.X, rows.w, closest
         self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
         self.out = np.empty((self.bounds.shape[0] - 1, n_candidates))
+        self.slab_sums = np.empty(self.bounds.shape[0] - 1)
 
     def potentials(self, candidates):
         candidate_potentials_l1(self.X, self.w, self.closest, np.ascontiguousarray(candidates), self.bounds, self.out)
         return self.out.sum(axis=0)
 
     def update(self, center, candidate=None):
-        update_closest_l1(self.X, center, self.closest, self.bounds)
+        """Lower ``closest`` with a new center; each slab's sum of ``w_i closest_i``."""
+        update_closest_l1(self.X, self.w, center, self.closest, self.bounds, self.slab_sums)
+        return self.slab_sums
 
 
 def kmedians_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):

@@ -104,18 +104,22 @@ def weighted_l1_distances(X, w, centers, labels, slab_bounds, out):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def update_closest_l1(X, center, closest, slab_bounds):
+def update_closest_l1(X, w, center, closest, slab_bounds, slab_sums):
     """Lower each row's distance to its closest chosen center with a new center.
 
-    IN     X (n, d), center (d,) of X's dtype; slab_bounds (S + 1,) int64
+    IN     X (n, d), w (n,), center (d,) of X's dtype; slab_bounds (S + 1,) int64
     INOUT  closest (n,) float64: min(closest_i, |x_i - center|_1)
+    OUT    slab_sums (S,) float64: sum over the slab, in row order, of
+           ``w_i closest_i`` after lowering (what seeding draws from)
     """
     n_slabs = slab_bounds.shape[0] - 1
     for s in prange(n_slabs):
+        acc = 0.0
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            d = _l1(X[i], center)
-            if d < closest[i]:
-                closest[i] = d
+            ci = min(closest[i], _l1(X[i], center))
+            closest[i] = ci
+            acc += np.float64(w[i]) * ci
+        slab_sums[s] = acc
 
 
 @njit(cache=True, parallel=True, nogil=True)
