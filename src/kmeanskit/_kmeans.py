@@ -70,8 +70,12 @@ def _mean_and_variances(X):
     mean = X.mean(axis=0, dtype=np.float64)
     squares = np.zeros(X.shape[1])
     block = max(1, _VARIANCE_BLOCK_BYTES // (8 * X.shape[1]))
+    # One buffer for all blocks (a new block's deviations would otherwise be
+    # made while the last block's are still held: twice the memory).
+    buffer = np.empty((min(block, X.shape[0]), X.shape[1]))
     for start in range(0, X.shape[0], block):
-        deviation = X[start : start + block] - mean
+        rows = X[start : start + block]
+        deviation = np.subtract(rows, mean, out=buffer[: rows.shape[0]])
         squares += np.einsum("ij,ij->j", deviation, deviation)
     return mean, squares / X.shape[0]
 
@@ -229,7 +233,7 @@ class _NearestCenterMixin(TransformerMixin):
         return prediction_rows(X, sample_weight, centers, self._X_mean)
 
     def _assign(self, X, sample_weight=None):
-        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)
+        w = None if sample_weight is None else _check_weights(sample_weight, X)  # None: unit weights
         rows, centers, scale = self._rows_and_centers(X, w)
         labels = np.empty(X.shape[0], dtype=np.int32)
         assignment = LloydStep(rows, self.n_clusters)(centers, labels, update=False)
@@ -401,9 +405,12 @@ class KMeans(
             centers = kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
             if not rows.sparse:
                 rows.forget_x_sq()  # 8 bytes a row the Lloyd passes do not read
+            rows.forget_w()  # unit weights seeding materialised: the passes read one 1
             return centers
         if isinstance(init, str) and init == "random":
-            return self._random_centers(rows, random_state)
+            centers = self._random_centers(rows, random_state)
+            rows.forget_w()
+            return centers
         centers = init(X, self.n_clusters, random_state=random_state)
         if sp.issparse(centers):
             centers = centers.toarray()
@@ -444,7 +451,8 @@ class KMeans(
         )
         X = _densify_if_dense(X)
         self._check_counts(X.shape[0])
-        sample_weight = _check_weights(sample_weight, X)
+        # None stays None: unit weights take no memory per row (see _algorithms/rows.py).
+        sample_weight = None if sample_weight is None else _check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
         init_array = None

@@ -17,7 +17,7 @@ from kmeanskit._engine.bounds import bounded_assign_accumulate
 from kmeanskit._kmeans import _fit_step
 
 
-@pytest.fixture(params=["direct", "direct-serial", "gemm", "gemm-full", "gemm-lloyd-blocks"])
+@pytest.fixture(params=["direct", "direct-serial", "gemm", "gemm-full", "gemm-pieces", "gemm-lloyd-blocks"])
 def bounded_path(request, monkeypatch):
     """Each way the bounded step computes the arg-min of the rows it recomputes."""
     never = 1 << 62
@@ -32,6 +32,8 @@ def bounded_path(request, monkeypatch):
         monkeypatch.setattr(hamerly, "CHUNK_ROWS", 7)  # several chunks per slab, a ragged last one
         monkeypatch.setattr(hamerly, "FULL_GEMM_SHARE", 2.0 if request.param == "gemm" else 0.0)
         monkeypatch.setattr(hamerly, "DOTS_SHARE_OF_INPUT", 8)  # several slab groups
+        if request.param == "gemm-pieces":  # dots buffers of one 7-row chunk: slabs in pieces
+            monkeypatch.setattr(hamerly, "DOTS_SHARE_OF_INPUT", 1 << 30)
         if request.param == "gemm-lloyd-blocks":
             monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", 1)
             monkeypatch.setattr(lloyd, "DOTS_BLOCK_VALUES", 1 << 14)  # several blocks
@@ -153,6 +155,7 @@ def test_kernel_against_reference(use_gemm, dtype):
     bounds = slab_bounds(n, 3)
     sums, wsums = np.zeros((3, k, d)), np.zeros((3, k))
     recomputed = np.zeros(3, dtype=np.int64)
+    changed = np.zeros(3, dtype=np.int64)
     args = (
         X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, lower,
         np.zeros(k), np.full(k, 0.0), 1e-6, float(np.linalg.norm(centers, axis=1).max()),
@@ -161,7 +164,7 @@ def test_kernel_against_reference(use_gemm, dtype):
     no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
     with threadpool_limits(1, user_api="blas"):
         bounded_assign_accumulate(
-            *args, True, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed
+            *args, True, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed, changed
         )
     np.testing.assert_array_equal(labels, distances.argmin(axis=1))
     np.testing.assert_allclose(sq_dist, distances.min(axis=1) ** 2, rtol=1e-12)
@@ -169,6 +172,7 @@ def test_kernel_against_reference(use_gemm, dtype):
     assert np.all(lower <= others.min(axis=1))  # a valid lower bound
     assert np.all(lower >= 0.999 * others.min(axis=1) - 1e-3)  # and a tight one
     assert recomputed.sum() == n
+    assert changed.sum() == np.count_nonzero(labels != 0)  # from labels all 0
     for j in range(k):
         np.testing.assert_allclose(sums.sum(0)[j], (w[labels == j, None] * X[labels == j]).sum(0), rtol=1e-5)
         np.testing.assert_allclose(wsums.sum(0)[j], w[labels == j].sum(), rtol=1e-5)
@@ -179,10 +183,11 @@ def test_kernel_against_reference(use_gemm, dtype):
     sums[:], wsums[:], recomputed[:] = 0, 0, 0
     with threadpool_limits(1, user_api="blas"):
         bounded_assign_accumulate(
-            *args, False, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed
+            *args, False, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed, changed
         )
     np.testing.assert_array_equal(labels, before)
     assert recomputed.sum() < n // 2
+    assert changed.sum() == 0
 
     # Every row recomputed from a wrong old label (bounds zeroed), with the
     # centers pruned by distance on the direct path: still the exact arg-min
@@ -194,11 +199,12 @@ def test_kernel_against_reference(use_gemm, dtype):
     with threadpool_limits(1, user_api="blas"):
         bounded_assign_accumulate(
             *args, False, use_gemm, no_dots, neighbours, np.take_along_axis(between, neighbours, axis=1),
-            sums, wsums, bounds, 16, False, recomputed,
+            sums, wsums, bounds, 16, False, recomputed, changed,
         )
     np.testing.assert_array_equal(labels, distances.argmin(axis=1))
     np.testing.assert_allclose(sq_dist, distances.min(axis=1) ** 2, rtol=1e-12)
     assert np.all(lower <= others.min(axis=1))
+    assert changed.sum() == n  # every old label was wrong
 
 
 def test_lloyd_step_is_used_for_sparse_data():

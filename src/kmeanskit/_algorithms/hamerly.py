@@ -6,7 +6,9 @@ pass, and margins that make every skip agree with Lloyd's own arg-min (see
 step, and sums are added in row order, so labels, centers, inertia and the
 number of iterations are those of :class:`LloydStep` from the same start.
 
-Extra memory: one float32 bound per row (4 bytes), nothing of size n x k.
+Extra memory: one float32 bound per row (4 bytes) besides the labels and
+distances every step keeps, nothing of size n x k; the first pass's dots
+buffers hold a sixteenth of X's values and are freed after it.
 """
 
 import numpy as np
@@ -14,7 +16,7 @@ from scipy.spatial.distance import cdist
 
 from .._engine.blas import matmul_into
 from .._engine.bounds import bounded_assign_accumulate
-from .._engine.serial import sized
+from .._engine.serial import serial_twin, sized
 from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, Assignment, LloydStep
 from .threads import in_background, single_threaded_blas
 
@@ -23,16 +25,18 @@ __all__ = ["BoundedStep"]
 # Direct arg-min below this many features, BLAS on the recomputed rows of a
 # chunk above (the rule of the Lloyd step, whose arithmetic it must repeat).
 GEMM_MIN_FEATURES = CHUNKED_MIN_FEATURES
-# When more than this share of rows needed the full arg-min in the last pass
-# (and in the first pass), one multi-threaded GEMM over groups of slabs beats
-# per-chunk BLAS calls on the recomputed rows (about twice the GFLOP/s here).
+# In the first pass, and when more than this share of rows needed the full
+# arg-min in the last pass (not itself a first one), one multi-threaded GEMM
+# over groups of slabs beats per-chunk BLAS calls on the recomputed rows.
 FULL_GEMM_SHARE = 0.4
 # Values in each of the two dots buffers of that GEMM (one is reduced while
 # BLAS fills the other): a thirty-second of the input's values (both: a
 # sixteenth, 6% of the input's memory), and at least one chunk of rows, so
 # that the memory of a fit stays within the input's size plus a quarter.
-# (Buffers of at least 4 MB cost 2.7 MB more than the budget on 200k x 32
-# float64, k=100.)
+# Groups are cut by rows, not by slabs (k > 2d makes a slab's dots larger:
+# 200k x 32, k=100 has 3125-row slabs and takes 2000-row groups, 3.1 MB of
+# buffers instead of 4.8, and a fresh pass of 110 ms instead of 113; whole
+# slabs cut in two pieces each took 122 ms).
 DOTS_SHARE_OF_INPUT = 32
 
 
@@ -45,6 +49,10 @@ class BoundedStep(LloydStep):
     n_clusters : int
     """
 
+    # Each call sets ``n_changed`` (labels it changed): the convergence loop
+    # needs no copy of the labels (4 bytes a row).
+    counts_label_changes = True
+
     def __init__(self, rows, n_clusters):
         if rows.sparse:
             raise ValueError("the bounded step takes dense rows")
@@ -53,6 +61,7 @@ class BoundedStep(LloydStep):
         self.use_gemm = rows.d >= GEMM_MIN_FEATURES
         self.path = "bounded-gemm" if self.use_gemm else "bounded-direct"
         self._kernel = sized(bounded_assign_accumulate, rows.n * rows.d)
+        self._serial_kernel = serial_twin(bounded_assign_accumulate)
         self.small = self._kernel is not bounded_assign_accumulate
         self._lower = None  # one float32 per row, allocated on the first pass (after seeding)
         # Rounding error of a score relative to (|x| + |c|max)^2, with room to
@@ -62,6 +71,8 @@ class BoundedStep(LloydStep):
         self._labels = None  # the labels array the bounds belong to
         self._centers = None  # float64 centers of the last pass
         self.recomputed = np.zeros(0, dtype=np.int64)  # rows per block given the full arg-min
+        self.n_changed = None  # labels the last call changed
+        self._last_fresh = False  # whether the last call started afresh (every row recomputed)
         self._no_dots = np.empty((0, n_clusters), dtype=rows.dtype)
         self._no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
         self._dots_buffers = [None, None]
@@ -105,60 +116,89 @@ class BoundedStep(LloydStep):
         if update:
             self._reset_sums()
         # (Small inputs stay on the calling thread: waking BLAS threads costs more.)
+        # A fresh pass recomputes every row, which says nothing of the next pass:
+        # after one, the bounds spare most rows (measured on 200k x 32 f64, k=100,
+        # from k-means++: 4% recomputed, 25 ms per-chunk against 90 ms full GEMM;
+        # from random rows, 77% recomputed: 124 ms against 133 ms).
         full_gemm = (
             self.use_gemm and not self.small
-            and (fresh or self.recomputed.sum() > FULL_GEMM_SHARE * rows.n)
+            and (fresh or (not self._last_fresh and self.recomputed.sum() > FULL_GEMM_SHARE * rows.n))
         )
-        recomputed = []
+        recomputed, n_changed = [], 0
         for start, stop, Xb in rows.blocks(self.block_rows):
             bounds = self._slabs(stop - start)
-            counts = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
-            groups = self._slab_groups(bounds) if full_gemm else [(0, bounds.shape[0] - 1)]
+            if full_gemm:
+                groups = self._gemm_groups(bounds)
+                # Both buffers at the largest group's size at once (growing them later leaves holes).
+                most = max(hi - lo for _, _, lo, hi in groups)
+                for which in (0, 1):
+                    self._dots_block(most, which)
+            else:
+                groups = [(0, bounds.shape[0] - 1, 0, stop - start)]
+            counts = []  # per call: rows recomputed and labels changed, per slab
             pending = None
-            for index, (s0, s1) in enumerate(groups):
-                lo, hi = bounds[s0], bounds[s1]
+            for index, (s0, s1, lo, hi) in enumerate(groups):
                 dots = self._no_dots
                 if full_gemm:
                     # BLAS computes this group's dots on all cores while the previous
                     # group (the other buffer) is reduced in the background.
                     dots = self._dots_block(hi - lo, index % 2)
                     matmul_into(Xb[lo:hi], centers_t, dots)
+                # The group's slab bounds, relative to lo (a piece of one slab: [0, hi - lo]).
+                group_bounds = np.clip(bounds[s0:s1 + 1], lo, hi) - lo
+                counts.append(np.zeros((2, s1 - s0), dtype=np.int64))
                 args = (
-                    Xb[lo:hi], rows.w[start + lo:start + hi], centers, centers_t, center_sq,
+                    Xb[lo:hi], rows.kernel_w(start + lo, start + hi), centers, centers_t, center_sq,
                     labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
                     self.lower[start + lo:start + hi], drift, half_sep, self.gamma, norm_max, fresh,
                     self.use_gemm, dots, neighbours, neighbour_sep, self._sums[s0:s1] if update else self._sums,
-                    self._weight_sums[s0:s1] if update else self._weight_sums, bounds[s0:s1 + 1] - lo,
-                    CHUNK_ROWS, update, counts[s0:s1],
+                    self._weight_sums[s0:s1] if update else self._weight_sums, group_bounds,
+                    CHUNK_ROWS, update, counts[-1][0], counts[-1][1],
                 )
                 if full_gemm:
                     if pending is not None:
                         pending.result()  # groups are reduced in order: the same sums
-                    pending = in_background(self._kernel, *args)
+                    # One slab is one thread's work: its serial twin (the same bits)
+                    # spares waking the parallel threads on each of these many calls.
+                    pending = in_background(self._serial_kernel if s1 - s0 == 1 else self._kernel, *args)
                 else:
                     with single_threaded_blas():
                         self._kernel(*args)
             if pending is not None:
                 pending.result()
-            recomputed.append(int(counts.sum()))
+            recomputed.append(sum(int(c[0].sum()) for c in counts))
+            n_changed += sum(int(c[1].sum()) for c in counts)
         self.recomputed = np.asarray(recomputed, dtype=np.int64)
+        self.n_changed = n_changed
+        self._last_fresh = fresh
         self._labels, self._centers = labels, centers64
-        inertia = float(np.einsum("i,i->", self.sq_dist, rows.w))
+        if full_gemm:
+            # Only full-GEMM passes (the first, mostly) use the dots buffers:
+            # freed, they leave room for the rest of the fit.
+            self._dots_buffers = [None, None]
+        inertia = rows.weighted_sum(self.sq_dist)
         if not update:
             return Assignment(inertia, None, None)
         return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
 
-    def _slab_groups(self, bounds):
-        """Runs of whole slabs ``(s0, s1)`` of at most the dots buffer's rows (one slab at least)."""
+    def _gemm_groups(self, bounds):
+        """Row ranges ``(s0, s1, lo, hi)`` of at most the dots buffer's rows each.
+
+        Rows ``lo .. hi - 1`` cut the block into near-equal groups; a group
+        holds the parts of slabs ``s0 .. s1 - 1`` that fall in it. A slab cut
+        by group boundaries gets its rows added to its sums part after part,
+        in row order, so the sums are those of the whole slab.
+        """
         values = self.rows.n * self.rows.d // DOTS_SHARE_OF_INPUT
-        cap = max(CHUNK_ROWS, values // self.n_clusters)
-        groups, s0, n = [], 0, bounds.shape[0] - 1
-        while s0 < n:
-            s1 = s0 + 1
-            while s1 < n and bounds[s1 + 1] - bounds[s0] <= cap:
-                s1 += 1
-            groups.append((s0, s1))
-            s0 = s1
+        cap = max(CHUNK_ROWS, -(-values // self.n_clusters))
+        n_rows = int(bounds[-1])
+        n_groups = -(-n_rows // cap)
+        cuts = (np.arange(n_groups + 1, dtype=np.int64) * n_rows) // n_groups
+        groups = []
+        for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+            s0 = int(np.searchsorted(bounds, lo, side="right")) - 1
+            s1 = int(np.searchsorted(bounds, hi, side="left"))
+            groups.append((s0, s1, lo, hi))
         return groups
 
     def _dots_block(self, n_rows, which):

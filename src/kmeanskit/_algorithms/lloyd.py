@@ -95,7 +95,8 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
         centers64 = centers.astype(np.float64)
         center_sq = np.einsum("ij,ij->i", centers64, centers64)
         noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
-        dist = np.where((rows.w > 0) & (sq_dist > noise), sq_dist, -np.inf)
+        movable = sq_dist > noise if rows.unit_weights else (rows.w > 0) & (sq_dist > noise)
+        dist = np.where(movable, sq_dist, -np.inf)
         # The empty.size farthest rows (n_samples >= n_clusters > empty.size),
         # farthest first, ties by row index: independent of argpartition's order.
         far = np.argpartition(dist, dist.size - empty.size)[dist.size - empty.size :]
@@ -104,7 +105,7 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
             if not np.isfinite(dist[i]):
                 break
             x = rows.row(i)
-            wi = float(rows.w[i])
+            wi = rows.weight(i)
             old = labels[i]
             sums[old] -= wi * x
             weights[old] -= wi
@@ -205,7 +206,7 @@ class LloydStep:
         pending = None
         for index, (start, stop, Xb) in enumerate(rows.blocks(self.block_rows)):
             bounds = self._slabs(stop - start)
-            wb, lb, db = rows.w[start:stop], labels[start:stop], self.sq_dist[start:stop]
+            wb, lb, db = rows.kernel_w(start, stop), labels[start:stop], self.sq_dist[start:stop]
             size = (stop - start) * rows.d
             if self.path == "csr":
                 sized(assign_accumulate_csr, Xb.nnz)(
@@ -235,7 +236,7 @@ class LloydStep:
         if pending is not None:
             pending.result()
         # einsum sums in a fixed order (no threaded BLAS dot): deterministic.
-        inertia = float(np.einsum("i,i->", self.sq_dist, rows.w))
+        inertia = rows.weighted_sum(self.sq_dist)
         if not update:
             return Assignment(inertia, None, None)
         # Merge slabs in index order (numpy reduces the outer axis sequentially).
@@ -253,7 +254,7 @@ class LloydStep:
         for start, stop, Xb in rows.blocks(self.block_rows):
             bounds = self._slabs(stop - start)
             out = np.empty(bounds.shape[0] - 1)
-            wb, lb = rows.w[start:stop], labels[start:stop]
+            wb, lb = rows.kernel_w(start, stop), labels[start:stop]
             if rows.sparse:
                 center_sq = np.einsum("ij,ij->i", centers, centers).astype(np.float64)
                 sized(weighted_sq_distances_csr, Xb.nnz)(

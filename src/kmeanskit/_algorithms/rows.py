@@ -66,7 +66,66 @@ def prediction_rows(X, sample_weight, centers, shift):
 
 
 class _Rows:
-    """What both row views share: blocks of rows and single dense rows."""
+    """What both row views share: blocks of rows, single dense rows, and the weights.
+
+    Unit weights (``sample_weight=None``) are not stored per row: the kernels
+    of the assignment step read one weight for all rows (``kernel_w``), and
+    :attr:`w` materialises the ones only for the code that wants n of them
+    (seeding), until :meth:`forget_w`.
+    """
+
+    def _init_weights(self, sample_weight):
+        self._w = sample_weight  # None: every weight is 1
+        self._ones = None  # materialised unit weights, while someone needs them
+        self._unit = np.ones(1, dtype=self.dtype)
+
+    @property
+    def unit_weights(self):
+        """Whether every weight is 1 (no per-row weights stored)."""
+        return self._w is None
+
+    @property
+    def w(self):
+        """(n,) sample weights, X's dtype.
+
+        Unit weights are materialised on first access and kept until
+        :meth:`forget_w` (8 or 4 bytes a row): a fit drops them after seeding.
+        """
+        if self._w is not None:
+            return self._w
+        if self._ones is None:
+            self._ones = np.ones(self.n, dtype=self.dtype)
+        return self._ones
+
+    def forget_w(self):
+        """Free materialised unit weights (no-op for given weights)."""
+        self._ones = None
+
+    def kernel_w(self, start=0, stop=None):
+        """Weights of rows ``start:stop`` as the assignment kernels take them.
+
+        The slice of the given weights, or for unit weights a single 1 that the
+        kernels read for every row (``_engine.assign.row_weight``).
+        """
+        if self._w is None:
+            return self._unit
+        return self._w[start:stop]
+
+    def weight(self, i):
+        """Weight of row ``i`` as a float."""
+        return 1.0 if self._w is None else float(self._w[i])
+
+    def weighted_sum(self, values):
+        """``sum_i w_i values_i`` (values: (n,) float64), as ``np.einsum`` over (values, w).
+
+        For unit weights a vector of ones is made for the call (and freed):
+        einsum takes another summation path for a stride-0 operand, and the
+        results must keep these bits.
+        """
+        w = self._w if self._w is not None else self._ones
+        if w is None:
+            w = np.ones(self.n, dtype=self.dtype)
+        return float(np.einsum("i,i->", values, w))
 
     def blocks(self, block_rows):
         """Yield ``(start, stop, X_block)`` over all rows."""
@@ -86,7 +145,8 @@ class DenseRows(_Rows):
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64, C order
         Ready to use (no shift, scale 1), or raw data to map block by block.
-    sample_weight : ndarray of shape (n_samples,), X's dtype
+    sample_weight : ndarray of shape (n_samples,), X's dtype, or None
+        None: every weight is 1, with no per-row array (see :class:`_Rows`).
     shift : ndarray of shape (n_features,) or None
         Subtracted from each block as it is produced (prediction on new data
         with the training mean), so the whole of X is never copied.
@@ -100,11 +160,11 @@ class DenseRows(_Rows):
         # Exact squared distances of X's dtype: duplicates sit at eps**2 level.
         self.sq_dist_rel_noise = 16 * np.finfo(X.dtype).eps ** 2
         self.X = X
-        self.w = sample_weight
         self.shift = shift
         self.scale = scale
         self.n, self.d = X.shape
         self.dtype = X.dtype
+        self._init_weights(sample_weight)
         self._x_sq = None
 
     @property
@@ -154,9 +214,9 @@ class CsrRows(_Rows):
         # Squared distances by the GEMM identity in float64: eps-level noise.
         self.sq_dist_rel_noise = 16 * max(np.finfo(X.dtype).eps ** 2, np.finfo(np.float64).eps)
         self.X = X
-        self.w = sample_weight
         self.n, self.d = X.shape
         self.dtype = X.dtype
+        self._init_weights(sample_weight)
         self._x_sq = None
 
     def block(self, start, stop):
@@ -175,7 +235,7 @@ class CsrRows(_Rows):
 
 
 def as_rows(X, sample_weight, shift=None, scale=1.0):
-    """Wrap validated X (dense C-ordered or CSR) for the algorithms."""
+    """Wrap validated X (dense C-ordered or CSR) and weights (None: all 1) for the algorithms."""
     if sp.issparse(X):
         return CsrRows(X, sample_weight)
     return DenseRows(X, sample_weight, shift, scale)

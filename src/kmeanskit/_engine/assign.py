@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
+    "row_weight",
     "assign_accumulate_chunked_gemm",
     "assign_accumulate_direct",
     "assign_accumulate_from_dots",
@@ -90,12 +91,22 @@ def _first_argmin(scores):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def row_weight(w, i):
+    """``w[i]``, or ``w[0]`` when a single weight stands for every row.
+
+    Unit weights are passed as one 1 (no array of n ones; the same type, so no
+    other compiled version); a one-row block's weight is its own either way.
+    """
+    return w[0] if w.shape[0] == 1 else w[i]
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _record(X, w, i, best, centers, labels, sq_dist, sums_s, wsums_s, update):
     """Store row i's label and exact distance; add it to its slab's sums."""
     labels[i] = best
     sq_dist[i] = _exact_sq_dist(X[i], centers[best])
     if update:
-        _add_row(X[i], w[i], best, sums_s, wsums_s)
+        _add_row(X[i], row_weight(w, i), best, sums_s, wsums_s)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -106,7 +117,7 @@ def assign_accumulate_direct(
     """Assign each row to its nearest center; accumulate weighted sums per slab.
 
     IN     X            (b, d) block of (centered) rows, float32 or float64
-    IN     w            (b,) sample weights, X's dtype
+    IN     w            (b,) sample weights, X's dtype, or (1,): one weight for every row
     IN     centers      (k, d) centers, X's dtype
     IN     centers_t    (d, k) the same centers transposed (contiguous over k)
     IN     center_sq    (k,) squared norms of the centers, X's dtype
@@ -225,7 +236,7 @@ def assign_accumulate_csr(
                 dot += np.float64(data[p]) * np.float64(centers_t[indices[p], best])
             sq_dist[i] = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[best]), 0.0)
             if update:
-                wi = np.float64(w[i])
+                wi = np.float64(row_weight(w, i))
                 for p in range(indptr[i], indptr[i + 1]):
                     sums[s, best, indices[p]] += wi * np.float64(data[p])
                 weight_sums[s, best] += wi
@@ -235,7 +246,7 @@ def assign_accumulate_csr(
 def weighted_sq_distances_dense(X, w, centers, labels, slab_bounds, out):
     """Per-slab inertia of a given labelling.
 
-    IN   X (b, d), w (b,), centers (k, d), labels (b,) int32
+    IN   X (b, d), w (b,) or (1,) (see :func:`row_weight`), centers (k, d), labels (b,) int32
     IN   slab_bounds (S + 1,) int64
     OUT  out (S,) float64: sum over the slab of w_i |x_i - c_{l_i}|^2
     """
@@ -243,7 +254,7 @@ def weighted_sq_distances_dense(X, w, centers, labels, slab_bounds, out):
     for s in prange(n_slabs):
         acc = 0.0
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            acc += np.float64(w[i]) * _exact_sq_dist(X[i], centers[labels[i]])
+            acc += np.float64(row_weight(w, i)) * _exact_sq_dist(X[i], centers[labels[i]])
         out[s] = acc
 
 
@@ -264,5 +275,5 @@ def weighted_sq_distances_csr(
             for p in range(indptr[i], indptr[i + 1]):
                 dot += np.float64(data[p]) * np.float64(centers[c, indices[p]])
             d2 = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[c]), 0.0)
-            acc += np.float64(w[i]) * d2
+            acc += np.float64(row_weight(w, i)) * d2
         out[s] = acc

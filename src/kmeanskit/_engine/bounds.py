@@ -24,7 +24,7 @@ slab in row order, so centers are bitwise those of the Lloyd step.
 import numpy as np
 from numba import njit, prange
 
-from .assign import _add_row
+from .assign import _add_row, row_weight
 
 __all__ = ["bounded_assign_accumulate"]
 
@@ -194,12 +194,12 @@ def _pruned_argmin(x, labels, sq_dist, lower, i, u, m, centers, center_sq,
 def bounded_assign_accumulate(
     X, w, centers, centers_t, center_sq, labels, sq_dist, lower, drift, half_sep,
     gamma, center_norm_max, fresh, use_gemm, dots_given, neighbours, neighbour_sep, sums,
-    weight_sums, slab_bounds, chunk_rows, update, recomputed,
+    weight_sums, slab_bounds, chunk_rows, update, recomputed, changed,
 ):
     """Assign rows, skipping the arg-min where the bounds prove the label.
 
     IN     X            (b, d) block of (centered) rows, float32 or float64
-    IN     w            (b,) sample weights, X's dtype
+    IN     w            (b,) sample weights, X's dtype, or (1,): one weight for every row
     IN     centers      (k, d) centers, X's dtype
     IN     centers_t    (d, k) the same centers transposed (contiguous over k)
     IN     center_sq    (k,) squared norms of the centers, X's dtype
@@ -223,6 +223,8 @@ def bounded_assign_accumulate(
     IN     chunk_rows   int, rows per chunk (and per BLAS call)
     IN     update       bool, accumulate sums
     OUT    recomputed   (S,) int64 rows per slab that needed the full arg-min
+    OUT    changed      (S,) int64 rows per slab whose label this call changed
+                        (the convergence test, without a copy of the labels)
     """
     n_slabs = slab_bounds.shape[0] - 1
     n_features = X.shape[1]
@@ -253,6 +255,7 @@ def bounded_assign_accumulate(
         gathered = np.empty((chunk_rows if gemm else 0, n_features), dtype=X.dtype)
         dots = np.empty((chunk_rows if gemm else 0, n_clusters), dtype=X.dtype)
         count = 0
+        n_changed = 0
         for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
             stop = min(start + chunk_rows, slab_bounds[s + 1])
             m = 0
@@ -289,6 +292,7 @@ def bounded_assign_accumulate(
                     if 2 * ball <= n_clusters:
                         _pruned_argmin(X[i], labels, sq_dist, lower, i, need_u[r], ball, centers, center_sq,
                                        neighbours, neighbour_sep, gamma, center_norm_max)
+                        n_changed += labels[i] != a
                         continue
                 if have_dots:
                     for j in range(n_clusters):
@@ -304,6 +308,7 @@ def bounded_assign_accumulate(
                         for j in range(n_clusters):
                             scores[j] -= two_x * centers_t[f, j]
                 best, second = _argmin_and_second(scores)
+                n_changed += labels[i] != best
                 labels[i] = best
                 sq, x_sq = _sq_dist_and_norm(X[i], centers[best])
                 sq_dist[i] = sq
@@ -312,6 +317,7 @@ def bounded_assign_accumulate(
                 lower[i] = _bound_below(np.sqrt(max(second, 0.0)))
             if update:
                 for i in range(start, stop):
-                    _add_row(X[i], w[i], labels[i], sums[s], weight_sums[s])
+                    _add_row(X[i], row_weight(w, i), labels[i], sums[s], weight_sums[s])
         recomputed[s] = count
+        changed[s] = n_changed
 
