@@ -161,7 +161,7 @@ def _fold(j, score, best, best_score, second):
     return best, best_score, min(second, np.float64(score))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _pruned_argmin(x, labels, sq_dist, lower, i, u, m, centers, center_sq,
                    neighbours, neighbour_sep, gamma, center_norm_max):
     """Row i's label, exact distance and lower bound from the ``m`` centers nearest its old one.
