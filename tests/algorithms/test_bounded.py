@@ -13,7 +13,8 @@ from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows, as_rows, slab_bounds
 from kmeanskit._engine import serial
-from kmeanskit._engine.bounds import bounded_assign_accumulate
+from kmeanskit._engine.assign import _exact_sq_dist
+from kmeanskit._engine.bounds import _sq_dist_and_norm, _sq_dist_vectorised, bounded_assign_accumulate
 from kmeanskit._kmeans import _fit_step
 
 
@@ -158,7 +159,8 @@ def test_kernel_against_reference(use_gemm, dtype):
     changed = np.zeros(3, dtype=np.int64)
     args = (
         X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, lower,
-        np.zeros(k), np.full(k, 0.0), 1e-6, float(np.linalg.norm(centers, axis=1).max()),
+        np.zeros(k), np.full(k, 0.0), 1e-6, np.linalg.norm(centers.astype(np.float64), axis=1),
+        float(np.linalg.norm(centers, axis=1).max()),
     )
     no_dots = np.empty((0, k), dtype=dtype)
     no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
@@ -214,3 +216,27 @@ def test_lloyd_step_is_used_for_sparse_data():
     km = KMeans(3, random_state=0, n_init=1).fit(X)  # auto: no bounded CSR kernel
     ref = KMeans(3, random_state=0, n_init=1, algorithm="lloyd").fit(X)
     np.testing.assert_array_equal(km.labels_, ref.labels_)
+
+
+@numba.njit
+def _both_sq_dists(X, c):
+    squares = np.empty((2, X.shape[1]))
+    out = np.empty((X.shape[0], 4))
+    for i in range(X.shape[0]):
+        out[i, 0] = _exact_sq_dist(X[i], c)
+        out[i, 1] = _sq_dist_vectorised(X[i], c, squares[0])
+        out[i, 2], out[i, 3] = _sq_dist_and_norm(X[i], c, squares)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [1, 3, 4, 7, 64, 65])
+def test_vectorised_distances_have_the_bits_of_lloyds(d, dtype):
+    # The skip test's distance is the row's inertia term: it must be Lloyd's, bit for bit.
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(200, d)) * 10.0 ** rng.integers(-3, 4, size=(200, 1))).astype(dtype)
+    out = _both_sq_dists(X, X[7].copy())
+    np.testing.assert_array_equal(out[:, 1], out[:, 0])
+    np.testing.assert_array_equal(out[:, 2], out[:, 0])
+    np.testing.assert_allclose(out[:, 3], (X.astype(np.float64) ** 2).sum(1), rtol=1e-12)
+    np.testing.assert_allclose(out[:, 0], ((X.astype(np.float64) - X[7]) ** 2).sum(1), rtol=1e-12)

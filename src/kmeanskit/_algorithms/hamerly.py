@@ -112,7 +112,8 @@ class BoundedStep(LloydStep):
         else:
             half_sep = np.full(1, np.inf)
             neighbours, neighbour_sep = self._no_neighbours
-        norm_max = float(np.sqrt(np.einsum("ij,ij->i", centers64, centers64).max()))
+        center_norm = np.sqrt(np.einsum("ij,ij->i", centers64, centers64))
+        norm_max = float(center_norm.max())
         if update:
             self._reset_sums()
         # (Small inputs stay on the calling thread: waking BLAS threads costs more.)
@@ -150,7 +151,7 @@ class BoundedStep(LloydStep):
                 args = (
                     Xb[lo:hi], rows.kernel_w(start + lo, start + hi), centers, centers_t, center_sq,
                     labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
-                    self.lower[start + lo:start + hi], drift, half_sep, self.gamma, norm_max, fresh,
+                    self.lower[start + lo:start + hi], drift, half_sep, self.gamma, center_norm, norm_max, fresh,
                     self.use_gemm, dots, neighbours, neighbour_sep, self._sums[s0:s1] if update else self._sums,
                     self._weight_sums[s0:s1] if update else self._weight_sums, group_bounds,
                     CHUNK_ROWS, update, counts[-1][0], counts[-1][1],
