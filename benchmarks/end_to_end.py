@@ -151,7 +151,9 @@ def _skip_reason(lib, case):
 
 def _warm_up(lib, X, k, faiss_niter):
     """One small fit: JIT/cache loading, library initialisation, outside the timing."""
-    n = min(X.shape[0], max(40 * k, 2000))  # FAISS warns below 39 points per centroid
+    # FAISS warns below 39 points per centroid; kmeanskit runs serial twins of its
+    # kernels below 2^18 values, so the warm-up must pass that to load the parallel ones.
+    n = min(X.shape[0], max(40 * k, 2000, (1 << 18) // X.shape[1] + 1))
     _fit(lib, X[:n], k, 0, min(faiss_niter, 2))
 
 
