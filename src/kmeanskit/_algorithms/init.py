@@ -28,8 +28,10 @@ __all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
 # squared row norms). Measured (one potentials pass, 200k rows, 6 candidates,
 # one thread, ms, BLAS vs direct): float64 d=3: 4.5 vs 3.9, d=4: 4.6 vs 4.6,
 # d=8: 5.3 vs 7.4, d=32: 21 vs 27; float32 d=3: 3.5 vs 4.0, d=8: 4.0 vs 8.0.
-# The chunk size barely matters (64 to 4096 rows within 5%).
-SEEDING_CHUNK_ROWS = 256
+# Chunks: whole k-means++ on 2 threads, 300k x 64 float32, k=128 (200k x 32
+# float64, k=100), s, medians of 3: 64 rows 1.97, 256 rows 1.73 (1.13), 4096
+# rows 1.63 (1.09), 8192 rows 1.61 (1.09), 16384 rows 1.63 (1.09).
+SEEDING_CHUNK_ROWS = 4096
 SEEDING_BLAS_MIN_FEATURES = 4
 # Direct differences: rows per chunk, about this many bytes of X (stays in L1
 # while each group of candidates reads it).
