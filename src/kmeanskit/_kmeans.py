@@ -158,8 +158,13 @@ class _CentersMixin:
         a run replaces the best only if it is a different clustering)."""
         best = None
         for _ in range(n_init):
-            centers_init = init_array if init_array is not None else initial_centers()
-            run = run_kmeans(step, centers_init, max_iter=self.max_iter, tol=tol, verbose=getattr(self, "verbose", 0))
+            seed = init_array if init_array is not None else initial_centers()
+            # (centers, each row's nearest center) when seeding found those too
+            centers_init, labels = seed if isinstance(seed, tuple) else (seed, None)
+            run = run_kmeans(
+                step, centers_init, max_iter=self.max_iter, tol=tol, verbose=getattr(self, "verbose", 0),
+                labels=labels,
+            )
             if best is None or (
                 run.inertia < best.inertia and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
             ):
@@ -399,14 +404,19 @@ class KMeans(
         self.algorithm = algorithm
 
     # ----------------------------------------------------------------- fitting
-    def _initial_centers(self, rows, X, random_state):
+    def _initial_centers(self, rows, X, random_state, step=None):
         init = self.init
         if isinstance(init, str) and init == "k-means++":
-            centers = kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
+            # Seeding finds each row's nearest center on the way; a step that can
+            # start from them skips most of its first pass (same result).
+            nearest = None
+            if getattr(step, "takes_seed_labels", False):
+                nearest = np.empty(rows.n, dtype=np.int32)
+            centers = kmeans_plusplus_rows(rows, self.n_clusters, random_state, nearest=nearest)[0]
             if not rows.sparse:
                 rows.forget_x_sq()  # 8 bytes a row the Lloyd passes do not read
             rows.forget_w()  # unit weights seeding materialised: the passes read one 1
-            return centers
+            return centers if nearest is None else (centers, nearest)
         if isinstance(init, str) and init == "random":
             centers = self._random_centers(rows, random_state)
             rows.forget_w()
@@ -484,7 +494,9 @@ class KMeans(
         rows = as_rows(X, sample_weight)
         step = _fit_step(rows, self.n_clusters, self.algorithm)
 
-        best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, X, random_state), tol)
+        best = self._best_run(
+            step, n_init, init_array, lambda: self._initial_centers(rows, X, random_state, step), tol
+        )
 
         centers, inertia, history = best.centers, best.inertia, best.inertia_history
         if X_mean is not None:

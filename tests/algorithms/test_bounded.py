@@ -240,3 +240,47 @@ def test_vectorised_distances_have_the_bits_of_lloyds(d, dtype):
     np.testing.assert_array_equal(out[:, 2], out[:, 0])
     np.testing.assert_allclose(out[:, 3], (X.astype(np.float64) ** 2).sum(1), rtol=1e-12)
     np.testing.assert_allclose(out[:, 0], ((X.astype(np.float64) - X[7]) ** 2).sum(1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_from_seeding_labels_is_lloyds(dtype, bounded_path, monkeypatch):
+    # k-means++ hands each row's nearest center to the bounded step (GEMM paths),
+    # which then proves most labels instead of a full first pass. Well-separated
+    # blobs: the first pass changes no label, and must not stop there.
+    X, _ = make_blobs(n_samples=3000, n_features=30, centers=10, cluster_std=1.0, random_state=2)
+    X = X.astype(dtype)
+    starts = []
+    start_from = BoundedStep.start_from
+
+    def spy(self, labels, centers):
+        starts.append(labels.copy())
+        return start_from(self, labels, centers)
+
+    monkeypatch.setattr(BoundedStep, "start_from", spy)
+    for n_init in (1, 3):
+        starts.clear()
+        a = KMeans(10, n_init=n_init, random_state=0, algorithm="lloyd", tol=0).fit(X)
+        b = KMeans(10, n_init=n_init, random_state=0, algorithm="hamerly", tol=0).fit(X)
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+        np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+        assert (a.n_iter_, a.inertia_) == (b.n_iter_, b.inertia_) and a.n_iter_ >= 2
+        np.testing.assert_array_equal(a.inertia_history_, b.inertia_history_)
+        assert len(starts) == (n_init if bounded_path.startswith("gemm") else 0)
+        if n_init == 1 and starts:  # seeding's labels were right (separated blobs)
+            np.testing.assert_array_equal(starts[0], b.labels_)
+
+
+def test_start_from_any_labels_gives_lloyds_pass(bounded_path):
+    # Wrong labels cost work, never the result: a row keeps its label only where
+    # the skip test proves it.
+    X, _ = make_blobs(n_samples=2000, n_features=30, centers=8, cluster_std=4.0, random_state=5)
+    centers = X[np.random.RandomState(0).choice(2000, 8, replace=False)]
+    ref = run_kmeans(LloydStep(as_rows(X, None), 8), centers, max_iter=30, tol=0)
+    step = BoundedStep(as_rows(X, None), 8)
+    wrong = np.random.RandomState(1).randint(0, 8, size=2000).astype(np.int32)
+    run = run_kmeans(step, centers, max_iter=30, tol=0, labels=wrong)
+    assert run.labels is wrong
+    np.testing.assert_array_equal(run.labels, ref.labels)
+    np.testing.assert_array_equal(run.centers, ref.centers)
+    assert (run.n_iter, run.inertia) == (ref.n_iter, ref.inertia)
+    np.testing.assert_array_equal(run.inertia_history, ref.inertia_history)

@@ -104,3 +104,15 @@ def test_seeding_memory_within_a_quarter_of_x(d, dtype, all_kept):
         return
     assert (scorer.kept_dots_t.shape[1] == n) == all_kept
     assert closest.nbytes + scorer.x_sq.nbytes + scorer.kept_dots_t.nbytes <= init.KEEP_SHARE * X.nbytes
+
+
+@pytest.mark.parametrize("d, dtype", [(12, np.float64), (40, np.float32)])
+def test_nearest_centers_found_on_the_way(d, dtype):
+    # The first Lloyd pass's labels, from seeding's own distances (and the same draws).
+    X = _blobs(3000, d, dtype)
+    rows = as_rows(X, None)
+    nearest = np.full(3000, -1, dtype=np.int32)
+    centers, indices = init.kmeans_plusplus_rows(rows, 9, np.random.RandomState(0), nearest=nearest)
+    np.testing.assert_array_equal(indices, init.kmeans_plusplus_rows(as_rows(X, None), 9, np.random.RandomState(0))[1])
+    distances = ((X[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1)
+    np.testing.assert_array_equal(nearest, distances.argmin(axis=1))

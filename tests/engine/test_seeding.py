@@ -96,9 +96,11 @@ def test_update_closest_direct_is_the_potentials_winner(dtype):
     candidate_potentials_direct(X, w, closest, _padded_t(candidates), bounds, 64, out)
     before = closest.copy()
     sums = np.full(4, np.nan)
-    update_closest_direct(X, w, candidates[1], closest, bounds, sums)
+    nearest = np.full(600, -1, dtype=np.int32)
+    update_closest_direct(X, w, candidates[1], closest, 5, nearest, bounds, sums)
     d2 = ((X.astype(np.float64) - candidates[1]) ** 2).sum(1)
     np.testing.assert_allclose(closest, np.minimum(before, d2), rtol=1e-12)
+    np.testing.assert_array_equal(nearest, np.where(closest < before, 5, -1))  # where it came strictly closer
     assert closest[300] == 0.0
     np.testing.assert_array_equal(sums, _slab_sums_reference(w, closest, bounds))
     # Same distances, same order of additions: the winner's potential, bit for bit.
@@ -126,7 +128,15 @@ def test_candidate_potentials_dense_and_lower_closest(n_kept, dtype):
 
     before = closest.copy()
     sums = np.full(3, np.nan)
-    lower_closest(X, w, x_sq, candidates[2], float(cand_sq[2]), kept[2], closest, bounds, sums)
+    nearest = np.full(700, 3, dtype=np.int32)
+    lower_closest(X, w, x_sq, candidates[2], float(cand_sq[2]), kept[2], closest, 7, nearest, bounds, sums)
+    np.testing.assert_array_equal(nearest, np.where(closest < before, 7, 3))
+    # Without an array for the nearest centers, the same distances and sums.
+    again, sums_again = before.copy(), np.full(3, np.nan)
+    lower_closest(X, w, x_sq, candidates[2], float(cand_sq[2]), kept[2], again, 7, np.empty(0, dtype=np.int32),
+                  bounds, sums_again)
+    np.testing.assert_array_equal(again, closest)
+    np.testing.assert_array_equal(sums_again, sums)
     d2 = np.maximum(x_sq + cand_sq[2] - 2.0 * dots[:, 2], 0.0)
     np.testing.assert_allclose(closest, np.minimum(before, d2), rtol=rtol, atol=1e-3 if dtype == np.float32 else 1e-9)
     # Kept rows: exactly the arithmetic of the potentials (from the kept dots).

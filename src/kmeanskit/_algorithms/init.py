@@ -56,8 +56,11 @@ class _DenseScorer:
     slab's sum of ``w_i closest_i`` (for :func:`draw_rows`) over ``bounds``.
     """
 
-    def __init__(self, rows, closest, n_candidates):
+    def __init__(self, rows, closest, n_candidates, nearest=None):
         self.closest = closest
+        # Each row's nearest center, if asked for (the first Lloyd pass's labels).
+        self.nearest = np.empty(0, dtype=np.int32) if nearest is None else nearest
+        self.n_chosen = 0
         # Mapped rows (prediction-style shift/scale) are materialised once.
         self.X = rows.X if rows.is_view else rows.block(0, rows.n)
         self.w = rows.w
@@ -68,7 +71,7 @@ class _DenseScorer:
             self.chunk_rows = max(1, DIRECT_CHUNK_BYTES // (rows.d * rows.dtype.itemsize))
             return
         self.x_sq = rows.x_sq
-        budget = KEEP_SHARE * rows.X.nbytes - closest.nbytes - self.x_sq.nbytes
+        budget = KEEP_SHARE * rows.X.nbytes - closest.nbytes - self.x_sq.nbytes - self.nearest.nbytes
         n_kept = int(min(rows.n, max(0, budget // (n_candidates * rows.dtype.itemsize))))
         self.kept_dots_t = np.empty((n_candidates, n_kept), dtype=rows.dtype)
 
@@ -97,9 +100,12 @@ class _DenseScorer:
 
         Returns each slab's sum of ``w_i closest_i`` after the update.
         """
+        index = self.n_chosen
+        self.n_chosen += 1
         if self.direct:
             sized(update_closest_direct, self.X.size)(
-                self.X, self.w, center.astype(np.float64), self.closest, self.bounds, self.slab_sums
+                self.X, self.w, center.astype(np.float64), self.closest, index, self.nearest, self.bounds,
+                self.slab_sums,
             )
             return self.slab_sums
         c64 = center.astype(np.float64)
@@ -108,7 +114,7 @@ class _DenseScorer:
             kept = kept[:0]
         sized(lower_closest, self.X.size)(
             self.X, self.w, self.x_sq, np.ascontiguousarray(center, dtype=self.X.dtype), float(c64 @ c64),
-            kept, self.closest, self.bounds, self.slab_sums,
+            kept, self.closest, index, self.nearest, self.bounds, self.slab_sums,
         )
         return self.slab_sums
 
@@ -220,12 +226,19 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
     return centers, indices
 
 
-def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None):
+def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None, nearest=None):
     """Greedy k-means++ (Arthur & Vassilvitskii 2007; greedy as in scikit-learn).
 
     See :func:`greedy_plusplus`; ``closest`` is the squared Euclidean distance.
+    ``nearest`` (dense rows only: (n,) int32, OUT) receives each row's nearest
+    center by seeding's own distances, counted in seeding's memory budget.
     """
-    scorer = _CsrScorer if rows.sparse else _DenseScorer
+    if rows.sparse:
+        return greedy_plusplus(rows, n_clusters, random_state, _CsrScorer, n_local_trials)
+
+    def scorer(rows, closest, n_candidates):
+        return _DenseScorer(rows, closest, n_candidates, nearest)
+
     return greedy_plusplus(rows, n_clusters, random_state, scorer, n_local_trials)
 
 

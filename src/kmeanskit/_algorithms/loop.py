@@ -26,7 +26,7 @@ class KMeansRun:
     converged: bool
 
 
-def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
+def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0, labels=None):
     """Lloyd-style iterations from ``centers_init`` until convergence.
 
     Parameters
@@ -43,6 +43,11 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
     tol : float
         Absolute tolerance on the sum of squared center shifts.
     verbose : int
+    labels : ndarray of shape (n_samples,), int32, or None
+        Each row's nearest initial center as seeding found it (by its own
+        arithmetic). A step with ``start_from`` (the bounded one) starts from
+        them instead of recomputing every row in its first pass; the array
+        becomes the run's labels. Results are the same either way.
 
     Returns
     -------
@@ -50,7 +55,13 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
     """
     rows = step.rows
     centers = np.array(centers_init, dtype=rows.dtype, copy=True)
-    labels = np.full(rows.n, -1, dtype=np.int32)
+    # Seeded labels are not labels of a previous iteration: the first one
+    # never converges strictly (as from -1 everywhere).
+    seeded = labels is not None and hasattr(step, "start_from")
+    if seeded:
+        step.start_from(labels, centers)
+    else:
+        labels = np.full(rows.n, -1, dtype=np.int32)
     # Strict convergence: no label changed. Steps that count changes spare
     # this copy (4 bytes per row: 16 MB for 4 million streamed rows).
     counted = getattr(step, "counts_label_changes", False)
@@ -67,7 +78,7 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0):
         center_shift_tot = float(np.einsum("ij,ij->", diff, diff))
         centers = new_centers
         unchanged = (step.n_changed == 0) if counted else np.array_equal(labels, labels_old)
-        if unchanged:
+        if unchanged and not (seeded and i == 0):
             strict = converged = True
             if verbose:
                 print(f"Converged at iteration {i}: strict convergence.")

@@ -297,7 +297,9 @@ def bounded_assign_accumulate(
                     scale = u + center_norm[a] + center_norm_max
                     if reach > u and reach * reach - sq > gamma * scale * scale:
                         sq_dist[i] = sq
-                        lower[i] = _bound_below(max(bound, 0.0))
+                        # |x - c_j| >= |c_a - c_j| - u >= 2 half_sep[a] - u for every
+                        # j != a: the larger of the two bounds stays valid.
+                        lower[i] = _bound_below(max(reach, 0.0))
                         continue
                     need_u[m] = u
                     need_scale[m] = scale

@@ -107,18 +107,22 @@ def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def update_closest_direct(X, w, center, closest, slab_bounds, slab_sums):
+def update_closest_direct(X, w, center, closest, index, nearest, slab_bounds, slab_sums):
     """Lower ``closest`` to each row's distance to a new center (direct differences).
 
     IN     X          (n, d) rows
     IN     w          (n,) sample weights
     IN     center     (d,) float64
     INOUT  closest    (n,) float64
+    IN     index      int, the new center's index
+    INOUT  nearest    (n,) int32: set to ``index`` where the center comes strictly
+                      closer (each row's nearest center so far), or (0,): not kept
     IN     slab_bounds (S + 1,) int64
     OUT    slab_sums  (S,) float64 sum over the slab, in row order, of
                       ``w_i closest_i`` (after lowering)
     """
     n_slabs = slab_bounds.shape[0] - 1
+    keep = nearest.shape[0] > 0
     for s in prange(n_slabs):
         acc = 0.0
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
@@ -126,7 +130,11 @@ def update_closest_direct(X, w, center, closest, slab_bounds, slab_sums):
             for f in range(X.shape[1]):
                 e = np.float64(X[i, f]) - center[f]
                 d2 += e * e
-            ci = min(closest[i], d2)
+            ci = closest[i]
+            if d2 < ci:
+                ci = d2
+                if keep:
+                    nearest[i] = index
             closest[i] = ci
             acc += np.float64(w[i]) * ci
         slab_sums[s] = acc
@@ -177,7 +185,7 @@ def candidate_potentials_dense(
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, slab_bounds, slab_sums):
+def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, slab_bounds, slab_sums):
     """``closest = min(closest, d2)`` for a new center, from kept dots where there are.
 
     IN     X          (n, d) rows
@@ -190,12 +198,16 @@ def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, slab_bounds, sla
                       :func:`candidate_potentials_dense`; later rows'
                       dots are computed here
     INOUT  closest    (n,) float64
+    IN     index      int, the new center's index
+    INOUT  nearest    (n,) int32: set to ``index`` where the center comes strictly
+                      closer (each row's nearest center so far), or (0,): not kept
     IN     slab_bounds (S + 1,) int64
     OUT    slab_sums  (S,) float64 sum over the slab, in row order, of
                       ``w_i closest_i`` (after lowering)
     """
     n_slabs = slab_bounds.shape[0] - 1
     n_kept = kept_dots.shape[0]
+    keep = nearest.shape[0] > 0
     n_features = X.shape[1]
     for s in prange(n_slabs):
         acc = 0.0
@@ -216,7 +228,12 @@ def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, slab_bounds, sla
                     p0 += X[i, f] * center[f]
                     f += 1
                 dot = (p0 + p1) + (p2 + p3)
-            ci = min(closest[i], _sq_dist_from_dot(x_sq[i], c_sq, dot))
+            ci = closest[i]
+            d2 = _sq_dist_from_dot(x_sq[i], c_sq, dot)
+            if d2 < ci:
+                ci = d2
+                if keep:
+                    nearest[i] = index
             closest[i] = ci
             acc += np.float64(w[i]) * ci
         slab_sums[s] = acc
