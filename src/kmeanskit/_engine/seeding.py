@@ -43,6 +43,19 @@ def _sq_dist_from_dot(x_sq, c_sq, dot):
     return max(x_sq + c_sq - 2.0 * np.float64(dot), 0.0)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _lower(closest, nearest, keep, i, d2, index):
+    """Row i's ``closest`` lowered to ``d2`` (and its nearest center set to
+    ``index``, when kept) if the new center comes strictly closer; the new value."""
+    ci = closest[i]
+    if d2 < ci:
+        ci = d2
+        if keep:
+            nearest[i] = index
+    closest[i] = ci
+    return ci
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_rows, out):
     """Per-slab potential of each candidate from direct float64 differences (few features).
@@ -130,13 +143,7 @@ def update_closest_direct(X, w, center, closest, index, nearest, slab_bounds, sl
             for f in range(X.shape[1]):
                 e = np.float64(X[i, f]) - center[f]
                 d2 += e * e
-            ci = closest[i]
-            if d2 < ci:
-                ci = d2
-                if keep:
-                    nearest[i] = index
-            closest[i] = ci
-            acc += np.float64(w[i]) * ci
+            acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
         slab_sums[s] = acc
 
 
@@ -228,14 +235,8 @@ def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, 
                     p0 += X[i, f] * center[f]
                     f += 1
                 dot = (p0 + p1) + (p2 + p3)
-            ci = closest[i]
             d2 = _sq_dist_from_dot(x_sq[i], c_sq, dot)
-            if d2 < ci:
-                ci = d2
-                if keep:
-                    nearest[i] = index
-            closest[i] = ci
-            acc += np.float64(w[i]) * ci
+            acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
         slab_sums[s] = acc
 
 
