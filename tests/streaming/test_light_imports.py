@@ -7,9 +7,6 @@ mirrors of scikit-learn and kmeanskit helpers that make this possible are
 pinned to the originals here.
 """
 
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -20,16 +17,9 @@ from sklearn.utils import check_random_state
 import kmeanskit
 from kmeanskit import _workflow, streaming
 
+from .fresh_python import run_python
+
 HEAVY = ("sklearn", "scipy", "pandas", "numba")  # (the passes need numba, and SciPy's sparse module)
-
-
-def run_python(code):
-    """Run ``code`` in a fresh interpreter; its stdout."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_the_package_and_the_command_line_import_no_heavy_library():

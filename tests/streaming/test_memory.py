@@ -7,9 +7,6 @@
 """
 
 import decimal
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -23,13 +20,7 @@ from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows
 from kmeanskit.streaming import StreamLloydStep, TableStream, _Progress
 
-
-def run_python(code):
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+from .fresh_python import run_python
 
 
 def test_io_module_imports_without_pandas():
