@@ -19,6 +19,8 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, Stan
 from kmeanskit import KMeans, persistence
 from kmeanskit.persistence import FORMAT_VERSION, ModelFileError, load, save
 
+from .model_files import assert_same_predictions, loads_of_damaged_copies, npy, read_manifest
+
 N_TRAIN = 400
 
 
@@ -53,23 +55,12 @@ def _assert_same_kmeans_state(a, b):
     )
 
 
-def _assert_same_predictions(a, b, X):
-    pa, pb = a.predict(X), b.predict(X)
-    assert pa.dtype == pb.dtype and np.array_equal(pa, pb)
-    ta, tb = a.transform(X), b.transform(X)
-    assert ta.dtype == tb.dtype and np.array_equal(ta, tb)  # bitwise: no tolerance
-    assert a.score(X) == b.score(X)
-
 
 def _roundtrip(model, tmp_path, **kwargs):
     path = tmp_path / "model.kmk"
     save(model, path, **kwargs)
     return load(path)
 
-
-def _manifest(path):
-    with zipfile.ZipFile(path) as archive:
-        return json.loads(archive.read("manifest.json"))
 
 
 def _rewrite(path, *, manifest=None, members=None, extra=None):
@@ -86,11 +77,6 @@ def _rewrite(path, *, manifest=None, members=None, extra=None):
             archive.writestr(name, data)
     path.write_bytes(buffer.getvalue())
 
-
-def _npy(array):
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -112,8 +98,8 @@ def test_kmeans_roundtrip_is_bitwise_identical(tmp_path, dtype):
     assert loaded.cluster_centers_.dtype == np.dtype(dtype)
     _assert_same_params(km, loaded)
     _assert_same_kmeans_state(km, loaded)
-    _assert_same_predictions(km, loaded, X_test)
-    _assert_same_predictions(km, loaded, X)
+    assert_same_predictions(km, loaded, X_test)
+    assert_same_predictions(km, loaded, X)
     assert not hasattr(loaded, "feature_names_in_")
 
 
@@ -126,8 +112,8 @@ def test_init_array_is_a_member_not_inline(tmp_path):
     loaded = load(path)
     assert isinstance(loaded.init, np.ndarray) and np.array_equal(loaded.init, init)
     _assert_same_params(km, loaded)
-    _assert_same_predictions(km, loaded, X_test)
-    reference = _manifest(path)["estimator"]["params"]["init"]
+    assert_same_predictions(km, loaded, X_test)
+    reference = read_manifest(path)["estimator"]["params"]["init"]
     assert reference == {"array": "model.init.npy"}
 
 
@@ -139,7 +125,7 @@ def test_dataframe_feature_names_roundtrip(tmp_path):
     loaded = _roundtrip(km, tmp_path)
     assert list(loaded.feature_names_in_) == columns
     assert loaded.feature_names_in_.dtype == km.feature_names_in_.dtype
-    _assert_same_predictions(km, loaded, frame_test)
+    assert_same_predictions(km, loaded, frame_test)
     with pytest.raises(ValueError, match="feature names"):
         loaded.predict(frame_test.rename(columns={"age": "AGE"}))
 
@@ -152,8 +138,8 @@ def test_sparse_fitted_roundtrip(tmp_path):
     assert km._X_mean is None  # sparse fit: no centering
     loaded = _roundtrip(km, tmp_path, X=X[:N_TRAIN])
     _assert_same_kmeans_state(km, loaded)
-    _assert_same_predictions(km, loaded, X[N_TRAIN:])
-    _assert_same_predictions(km, loaded, X[N_TRAIN:].toarray())
+    assert_same_predictions(km, loaded, X[N_TRAIN:])
+    assert_same_predictions(km, loaded, X[N_TRAIN:].toarray())
 
 
 SCALERS = [
@@ -182,7 +168,7 @@ def test_pipeline_with_each_scaler_roundtrips(tmp_path, scaler):
         _assert_same_params(a, b)
     _assert_same_kmeans_state(pipe[-1], loaded[-1])
     # Outside the training range too, where clip matters.
-    _assert_same_predictions(pipe, loaded, np.vstack([X_test, X_test * 3.0]))
+    assert_same_predictions(pipe, loaded, np.vstack([X_test, X_test * 3.0]))
 
 
 def test_two_chained_scalers_with_feature_names(tmp_path):
@@ -199,9 +185,9 @@ def test_two_chained_scalers_with_feature_names(tmp_path):
     loaded = load(str(path))
     assert list(loaded.feature_names_in_) == columns
     assert loaded[-1].cluster_centers_.dtype == np.float32
-    _assert_same_predictions(pipe, loaded, frame_test)
-    assert _manifest(path)["feature_names_in"] == columns
-    assert [s["class"] for s in _manifest(path)["preprocessing"]] == [
+    assert_same_predictions(pipe, loaded, frame_test)
+    assert read_manifest(path)["feature_names_in"] == columns
+    assert [s["class"] for s in read_manifest(path)["preprocessing"]] == [
         "sklearn.preprocessing.RobustScaler", "sklearn.preprocessing.MinMaxScaler",
     ]
 
@@ -211,7 +197,7 @@ def test_pipeline_without_preprocessing(tmp_path):
     pipe = Pipeline([("km", KMeans(2, random_state=0))]).fit(X)
     loaded = _roundtrip(pipe, tmp_path)
     assert type(loaded) is Pipeline and len(loaded) == 1
-    _assert_same_predictions(pipe, loaded, X_test)
+    assert_same_predictions(pipe, loaded, X_test)
 
 
 def test_pandas_output_config_roundtrips(tmp_path):
@@ -231,13 +217,13 @@ def test_pickle_roundtrip_predicts_identically():
     km = KMeans(4, random_state=0).fit(X)
     clone = pickle.loads(pickle.dumps(km))
     _assert_same_kmeans_state(km, clone)
-    _assert_same_predictions(km, clone, X_test)
+    assert_same_predictions(km, clone, X_test)
 
 
 # ---------------------------------------------------------------------- manifest
 def test_manifest_content(saved):
     km, path = saved
-    manifest = _manifest(path)
+    manifest = read_manifest(path)
     assert manifest["format"] == "kmeanskit-model"
     # A KMeans file declares version 1, which every release reads; FORMAT_VERSION is the newest read.
     assert manifest["format_version"] == 1 and FORMAT_VERSION == 2
@@ -277,7 +263,7 @@ def test_quantiles_are_null_without_x(tmp_path):
     X, _ = _blobs()
     km = KMeans(3, random_state=0).fit(X)
     save(km, tmp_path / "m.kmk")
-    summary = _manifest(tmp_path / "m.kmk")["summary"]
+    summary = read_manifest(tmp_path / "m.kmk")["summary"]
     assert summary["distance_quantiles"] is None
     assert sum(summary["cluster_sizes"]) == N_TRAIN
 
@@ -286,7 +272,7 @@ def test_pipeline_quantiles_are_in_the_preprocessed_space(tmp_path):
     X, _ = _blobs()
     pipe = make_pipeline(StandardScaler(), KMeans(3, random_state=0)).fit(X)
     save(pipe, tmp_path / "p.kmk", X=X)
-    quantiles = np.array(_manifest(tmp_path / "p.kmk")["summary"]["distance_quantiles"])
+    quantiles = np.array(read_manifest(tmp_path / "p.kmk")["summary"]["distance_quantiles"])
     Xs = pipe[0].transform(X)
     km = pipe[-1]
     distances = np.sqrt(((Xs - km.cluster_centers_[km.labels_]) ** 2).sum(axis=1))
@@ -386,7 +372,7 @@ def test_tampered_member_is_refused(saved):
 
 def test_newer_format_version_is_refused(saved):
     _, path = saved
-    manifest = _manifest(path)
+    manifest = read_manifest(path)
     manifest["format_version"] = 999
     _rewrite(path, manifest=manifest)
     with pytest.raises(ModelFileError, match="format version 999.*upgrade"):
@@ -396,7 +382,7 @@ def test_newer_format_version_is_refused(saved):
 def test_zip_without_manifest_is_refused(tmp_path):
     path = tmp_path / "other.kmk"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("centers.npy", _npy(np.zeros((2, 2))))
+        archive.writestr("centers.npy", npy(np.zeros((2, 2))))
     with pytest.raises(ModelFileError, match="manifest.json"):
         load(path)
 
@@ -407,7 +393,7 @@ def test_unknown_class_is_refused(tmp_path, where):
     pipe = make_pipeline(StandardScaler(), KMeans(2, random_state=0)).fit(X)
     path = tmp_path / "p.kmk"
     save(pipe, path)
-    manifest = _manifest(path)
+    manifest = read_manifest(path)
     if where == "estimator":
         manifest["estimator"]["class"] = "os.system"
     else:
@@ -419,8 +405,8 @@ def test_unknown_class_is_refused(tmp_path, where):
 
 def test_wrong_shape_centers_are_refused(saved):
     _, path = saved
-    manifest = _manifest(path)
-    data = _npy(np.zeros((3, 5)))  # n_clusters is 4
+    manifest = read_manifest(path)
+    data = npy(np.zeros((3, 5)))  # n_clusters is 4
     manifest["members"]["model.cluster_centers_.npy"] = hashlib.sha256(data).hexdigest()
     _rewrite(path, manifest=manifest, members={"model.cluster_centers_.npy": data})
     with pytest.raises(ModelFileError, match=r"cluster_centers_ has shape \(3, 5\); \(4, 5\)"):
@@ -429,8 +415,8 @@ def test_wrong_shape_centers_are_refused(saved):
 
 def test_wrong_dtype_array_is_refused(saved):
     _, path = saved
-    manifest = _manifest(path)
-    data = _npy(np.zeros((4, 5), dtype=np.int64))
+    manifest = read_manifest(path)
+    data = npy(np.zeros((4, 5), dtype=np.int64))
     manifest["members"]["model.cluster_centers_.npy"] = hashlib.sha256(data).hexdigest()
     _rewrite(path, manifest=manifest, members={"model.cluster_centers_.npy": data})
     with pytest.raises(ModelFileError, match="cluster_centers_"):
@@ -439,7 +425,7 @@ def test_wrong_dtype_array_is_refused(saved):
 
 def test_path_traversal_member_is_refused(saved):
     _, path = saved
-    _rewrite(path, extra={"../evil.npy": _npy(np.zeros(1))})
+    _rewrite(path, extra={"../evil.npy": npy(np.zeros(1))})
     with pytest.raises(ModelFileError, match="forbidden name.*evil"):
         load(path)
 
@@ -467,7 +453,7 @@ def test_huge_declared_size_is_refused(saved, monkeypatch):
 
 def test_invalid_param_is_refused(saved):
     _, path = saved
-    manifest = _manifest(path)
+    manifest = read_manifest(path)
     manifest["estimator"]["params"]["n_clusters"] = -3
     _rewrite(path, manifest=manifest)
     with pytest.raises(ModelFileError, match="n_clusters"):
@@ -476,7 +462,7 @@ def test_invalid_param_is_refused(saved):
 
 def test_unknown_attribute_is_refused(saved):
     _, path = saved
-    manifest = _manifest(path)
+    manifest = read_manifest(path)
     manifest["estimator"]["state"]["predict"] = 1
     _rewrite(path, manifest=manifest)
     with pytest.raises(ModelFileError, match="unknown fitted attribute 'predict'"):
@@ -505,7 +491,7 @@ def test_loading_never_unpickles(saved, monkeypatch):
     monkeypatch.setattr(np, "load", np_load)
     loaded = load(path)
     X, X_test = _blobs()
-    _assert_same_predictions(km, loaded, X_test)
+    assert_same_predictions(km, loaded, X_test)
 
 
 def test_dropped_preprocessing_step_is_refused(tmp_path):
@@ -513,7 +499,7 @@ def test_dropped_preprocessing_step_is_refused(tmp_path):
     pipe = make_pipeline(StandardScaler(), KMeans(2, random_state=0)).fit(X)
     path = tmp_path / "p.kmk"
     save(pipe, path)
-    manifest = _manifest(path)
+    manifest = read_manifest(path)
     manifest["preprocessing"] = []  # its arrays are still there, listed and checksummed
     _rewrite(path, manifest=manifest)
     with pytest.raises(ModelFileError, match="not used"):
@@ -527,17 +513,7 @@ def test_missing_file_is_a_plain_os_error(tmp_path):
 
 def test_corrupted_bytes_are_refused_or_harmless(saved):
     km, path = saved
-    good = path.read_bytes()
     X, X_test = _blobs()
-    rng = np.random.default_rng(7)
-    for _ in range(200):
-        damaged = bytearray(good)
-        for position in rng.integers(0, len(good), size=2):
-            damaged[position] ^= int(rng.integers(1, 256))
-        path.write_bytes(bytes(damaged))
-        try:
-            loaded = load(path)
-        except ModelFileError:
-            continue
+    for loaded in loads_of_damaged_copies(path, times=200, seed=7):
         # Only bytes that carry no model content (zip timestamps, padding) may change.
-        _assert_same_predictions(km, loaded, X_test)
+        assert_same_predictions(km, loaded, X_test)
