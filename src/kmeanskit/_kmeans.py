@@ -15,9 +15,9 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_is
 
 from ._algorithms.hamerly import BoundedStep
 from ._algorithms.init import kmeans_plusplus_rows, random_rows
-from ._algorithms.parallel_init import kmeans_parallel_rows
 from ._algorithms.lloyd import LloydStep
 from ._algorithms.loop import run_kmeans
+from ._algorithms.parallel_init import kmeans_parallel_rows
 from ._algorithms.rows import DenseRows, as_rows, prediction_rows
 from ._algorithms.rows import abs_max as _abs_max
 from ._algorithms.rows import pow2_scale as _pow2_scale

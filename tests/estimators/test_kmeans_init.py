@@ -10,8 +10,7 @@ from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
-from kmeanskit import KMeans
-from kmeanskit import _kmeans
+from kmeanskit import KMeans, _kmeans
 
 
 def _blobs(n=6000, d=30, k=12, seed=0, dtype=np.float64):
