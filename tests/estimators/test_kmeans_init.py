@@ -111,3 +111,16 @@ def test_fewer_distinct_rows_than_clusters_falls_back():
 def test_unknown_init_names_the_options():
     with pytest.raises(ValueError, match="k-means\\|\\|"):
         KMeans(3, init="kmeans||").fit(np.zeros((10, 2)))
+
+
+def test_extreme_cluster_counts_and_weights():
+    X = np.random.RandomState(0).normal(size=(500, 20))
+    one = KMeans(1, init="k-means||", random_state=0).fit(X)
+    np.testing.assert_allclose(one.cluster_centers_[0], X.mean(axis=0))
+    assert KMeans(500, init="k-means||", random_state=0).fit(X).inertia_ == 0.0
+    # Only 10 rows weigh: 10 clusters put a center on each of them.
+    w = np.zeros(500)
+    w[:10] = 1.0
+    km = KMeans(10, init="k-means||", random_state=0).fit(X, sample_weight=w)
+    assert km.inertia_ == 0.0
+    np.testing.assert_array_equal(np.sort(km.labels_[:10]), np.arange(10))
