@@ -32,6 +32,7 @@ _VARIANCE_BLOCK_BYTES = 1 << 22  # float64 deviations of one block of rows
 # many times the total variance: the rounding of |x|^2 - 2 x.c + |c|^2 grows
 # with |x|^2, so data near the origin lose nothing by staying where they are.
 _CENTER_ABOVE = 1.0
+# init='auto' seeds with k-means|| from these sizes on (see _use_parallel_init).
 PARALLEL_INIT_MIN_ROWS = 50_000
 PARALLEL_INIT_MIN_FEATURES = 16
 PARALLEL_INIT_MIN_ROWS_PER_CLUSTER = 100
@@ -320,10 +321,10 @@ class KMeans(
           that draw about ``2 k`` candidates each, then greedy k-means++ and
           Lloyd on the weighted candidates (best of 10). Much faster on large
           data, and it reached a lower final inertia than 'k-means++' on
-          every blob benchmark (see ``_algorithms/parallel_init.py``).
-        - 'auto': 'k-means||' for dense data of at least 50,000 rows and 16
-          features, 'k-means++' otherwise (the benchmark table behind this
-          rule is in ``_kmeans.py``, ``_use_parallel_init``).
+          every blob case of ``python -m benchmarks seeding``.
+        - 'auto': 'k-means||' for dense data of at least 50,000 rows, 16
+          features and 100 rows a cluster, 'k-means++' otherwise (the
+          benchmark table behind this rule is in the README, "Speed").
         - 'random': ``n_clusters`` distinct rows drawn with probability
           proportional to ``sample_weight``.
         - An array gives the initial centers; a callable is called as
