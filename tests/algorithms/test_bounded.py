@@ -284,3 +284,20 @@ def test_start_from_any_labels_gives_lloyds_pass(bounded_path):
     np.testing.assert_array_equal(run.centers, ref.centers)
     assert (run.n_iter, run.inertia) == (ref.n_iter, ref.inertia)
     np.testing.assert_array_equal(run.inertia_history, ref.inertia_history)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_weighted_rows_in_runs_of_one_label_give_lloyds_fit(d, dtype, bounded_path):
+    # Rows sorted by blob (long runs of one label, as pixels of an image),
+    # weighted, with 1 to 4 features: bitwise Lloyd's fit.
+    X, y = make_blobs(n_samples=3000, n_features=d, centers=6, cluster_std=1.5, random_state=d)
+    order = np.argsort(y, kind="stable")
+    X = X[order].astype(dtype)
+    w = np.random.RandomState(0).uniform(0.5, 2.0, size=3000)
+    init = X[np.random.RandomState(1).choice(3000, 6, replace=False)]
+    lloyd_fit = KMeans(6, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X, sample_weight=w)
+    fit = KMeans(6, init=init, n_init=1, algorithm="hamerly", tol=0).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(fit.labels_, lloyd_fit.labels_)
+    assert fit.cluster_centers_.tobytes() == lloyd_fit.cluster_centers_.tobytes()
+    assert fit.n_iter_ == lloyd_fit.n_iter_ and fit.inertia_ == lloyd_fit.inertia_
