@@ -1,11 +1,13 @@
-"""Numba kernel for k-means|| (oversampled seeding, Bahmani et al. 2012).
+"""Numba kernels for k-means|| (oversampled seeding, Bahmani et al. 2012).
 
-After its first round, a k-means|| round adds a batch of candidates and lowers
-each row's distance to its nearest candidate. Most rows already sit close to a
-candidate, and the triangle inequality rules most new candidates out for them
-(measured on blobs 200k x 32, k=100: 16% of the (row, candidate) pairs are left
-in the second round, 1% in the third), so the pairs left are computed directly
-instead of a full product.
+- ``lower_closest_pruned``: after its first round, a k-means|| round adds a
+  batch of candidates and lowers each row's distance to its nearest candidate.
+  Most rows already sit close to a candidate, and the triangle inequality rules
+  most new candidates out for them (measured on blobs 200k x 32, k=100: 16% of
+  the (row, candidate) pairs are left in the second round, 1% in a third), so
+  the pairs left are computed directly instead of a full product.
+- ``greedy_plusplus_small``: greedy k-means++ on the few thousand weighted
+  candidates, several runs at once (one Python call instead of one per round).
 """
 
 import numpy as np
