@@ -21,6 +21,7 @@ examples:
   kmeanskit bench lloyd --cases china-273kx3-k64      # one Lloyd iteration vs scikit-learn
   kmeanskit bench e2e --quick                         # end-to-end fit vs scikit-learn, FAISS
   kmeanskit bench e2e --memory --json e2e.json        # all cases, peak memory, numbers to JSON
+  kmeanskit bench seeding                             # greedy k-means++ vs k-means||, whole fits
   kmeanskit bench e2e --help                          # options of a suite
 
 The suites live in the repository's benchmarks/ directory, not in the wheel:
@@ -36,15 +37,16 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         help="run a benchmark suite against scikit-learn and FAISS (source checkout)",
         description=(
             "Run a benchmark suite (lloyd: time per Lloyd iteration; e2e: end-to-end\n"
-            "fit time, inertia and memory) and print its tables. Options after SUITE\n"
-            "go to the suite: `kmeanskit bench SUITE --help` lists them."
+            "fit time, inertia and memory; seeding: k-means++ against k-means||; and\n"
+            "the others of benchmarks/) and print its tables. Options after SUITE go\n"
+            "to the suite: `kmeanskit bench SUITE --help` lists them."
         ),
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
     parser.add_argument("suite", nargs="?", default="lloyd", metavar="SUITE",
-                        help="lloyd or e2e (default: %(default)s)")
+                        help="lloyd, e2e, seeding, ... (default: %(default)s)")
     parser.add_argument("suite_args", nargs=argparse.REMAINDER, metavar="...",
                         help="options of the suite")
     parser.set_defaults(run=run)
