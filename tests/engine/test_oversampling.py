@@ -7,7 +7,8 @@ from scipy.spatial.distance import cdist
 from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 
 from kmeanskit._algorithms.rows import slab_bounds
-from kmeanskit._engine.oversampling import GROUP, greedy_plusplus_small, lower_closest_pruned
+from kmeanskit._engine.oversampling import greedy_plusplus_small, lower_closest_pruned
+from kmeanskit._engine.seeding import GROUP
 
 
 def _grouped(new, index_of_first):

@@ -36,7 +36,8 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from .._engine.assign import assign_accumulate_chunked_gemm, assign_accumulate_csr, assign_accumulate_direct
-from .._engine.oversampling import GROUP, greedy_plusplus_small, lower_closest_pruned
+from .._engine.oversampling import greedy_plusplus_small, lower_closest_pruned
+from .._engine.seeding import GROUP
 from .._engine.serial import sized
 from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, SHIFTED_BLOCK_ROWS, LloydStep
 from .loop import run_kmeans

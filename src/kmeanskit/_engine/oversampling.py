@@ -13,15 +13,13 @@
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["GROUP", "greedy_plusplus_small", "lower_closest_pruned"]
+from .seeding import GROUP, _group_sq_dists
+
+__all__ = ["greedy_plusplus_small", "lower_closest_pruned"]
 
 # The skip test compares squared distances computed in float64 (relative error
 # about d * 2**-52); this margin keeps it on the safe side of the inequality.
 PRUNE_SLACK = 1.0 + 1e-9
-# New candidates are measured this many at a time: the distances of a group run
-# in vector lanes (one lane per candidate, the features in sequence). Written
-# out for 8 in _group_sq_dists.
-GROUP = 8
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -36,8 +34,9 @@ def lower_closest_pruned(X, new_t, gap, index_of, closest, nearest, slab_bounds)
     candidate replaces the nearest if strictly closer (groups in order).
 
     IN     X            (b, d) block of rows, float32 or float64
-    IN     new_t        (G, d, GROUP) float64 new candidates, by groups,
-                        transposed; padding slots hold +inf
+    IN     new_t        (G, d, GROUP) float64 new candidates by groups, each
+                        transposed (a group's values contiguous: 15% faster
+                        than one (d, G * GROUP) array); padding holds +inf
     IN     gap          (n_earlier, G * GROUP) float64 squared distance from
                         each earlier candidate to each new one (+inf for padding)
     IN     index_of     (G * GROUP,) int32 candidate number of each slot
@@ -59,40 +58,13 @@ def lower_closest_pruned(X, new_t, gap, index_of, closest, nearest, slab_bounds)
                     near += gap_a[g * GROUP + jj] < reach
                 if near == 0:
                     continue
-                d2 = _group_sq_dists(X[i], new_t[g])
+                d2 = _group_sq_dists(X[i], new_t[g], 0)
                 for jj in range(GROUP):
                     if d2[jj] < best:
                         best = d2[jj]
                         index = index_of[g * GROUP + jj]
             closest[i] = best
             nearest[i] = index
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _group_sq_dists(x, c_t):
-    """Squared distances (float64) from ``x`` to the GROUP candidates of ``c_t``
-    ((d, GROUP)). Eight named sums stay in registers (an array would not)."""
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
-    for f in range(x.shape[0]):
-        xf = np.float64(x[f])
-        c = c_t[f]
-        e0 = xf - c[0]
-        e1 = xf - c[1]
-        e2 = xf - c[2]
-        e3 = xf - c[3]
-        e4 = xf - c[4]
-        e5 = xf - c[5]
-        e6 = xf - c[6]
-        e7 = xf - c[7]
-        a0 += e0 * e0
-        a1 += e1 * e1
-        a2 += e2 * e2
-        a3 += e3 * e3
-        a4 += e4 * e4
-        a5 += e5 * e5
-        a6 += e6 * e6
-        a7 += e7 * e7
-    return (a0, a1, a2, a3, a4, a5, a6, a7)
 
 
 @njit(cache=True, nogil=True)

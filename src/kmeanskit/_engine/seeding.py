@@ -44,6 +44,35 @@ def _sq_dist_from_dot(x_sq, c_sq, dot):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _group_sq_dists(x, candidates_t, g):
+    """Squared distances (float64) from row ``x`` to candidates ``g`` to
+    ``g + GROUP - 1`` of ``candidates_t`` ((d, T) float64, transposed), each
+    summed over the features in order. One candidate a vector lane; eight
+    named sums stay in registers (an array would not: 60% slower, k-means||)."""
+    d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = 0.0
+    for f in range(x.shape[0]):
+        xf = np.float64(x[f])
+        c = candidates_t[f]
+        e0 = xf - c[g]
+        e1 = xf - c[g + 1]
+        e2 = xf - c[g + 2]
+        e3 = xf - c[g + 3]
+        e4 = xf - c[g + 4]
+        e5 = xf - c[g + 5]
+        e6 = xf - c[g + 6]
+        e7 = xf - c[g + 7]
+        d0 += e0 * e0
+        d1 += e1 * e1
+        d2 += e2 * e2
+        d3 += e3 * e3
+        d4 += e4 * e4
+        d5 += e5 * e5
+        d6 += e6 * e6
+        d7 += e7 * e7
+    return d0, d1, d2, d3, d4, d5, d6, d7
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _lower(closest, nearest, keep, i, d2, index):
     """Row i's ``closest`` lowered to ``d2`` (and its nearest center set to
     ``index``, when kept) if the new center comes strictly closer; the new value."""
@@ -73,7 +102,6 @@ def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_
                        distance is the one :func:`update_closest_direct` computes
     """
     n_slabs = slab_bounds.shape[0] - 1
-    n_features = X.shape[1]
     n_cand = out.shape[1]
     n_groups = (n_cand + GROUP - 1) // GROUP
     for s in prange(n_slabs):
@@ -84,25 +112,7 @@ def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_
                 a0, a1, a2, a3 = acc[g], acc[g + 1], acc[g + 2], acc[g + 3]
                 a4, a5, a6, a7 = acc[g + 4], acc[g + 5], acc[g + 6], acc[g + 7]
                 for i in range(start, stop):
-                    d0 = d1 = d2 = d3 = d4 = d5 = d6 = d7 = 0.0
-                    for f in range(n_features):
-                        xf = np.float64(X[i, f])
-                        e0 = xf - candidates_t[f, g]
-                        e1 = xf - candidates_t[f, g + 1]
-                        e2 = xf - candidates_t[f, g + 2]
-                        e3 = xf - candidates_t[f, g + 3]
-                        e4 = xf - candidates_t[f, g + 4]
-                        e5 = xf - candidates_t[f, g + 5]
-                        e6 = xf - candidates_t[f, g + 6]
-                        e7 = xf - candidates_t[f, g + 7]
-                        d0 += e0 * e0
-                        d1 += e1 * e1
-                        d2 += e2 * e2
-                        d3 += e3 * e3
-                        d4 += e4 * e4
-                        d5 += e5 * e5
-                        d6 += e6 * e6
-                        d7 += e7 * e7
+                    d0, d1, d2, d3, d4, d5, d6, d7 = _group_sq_dists(X[i], candidates_t, g)
                     ci = closest[i]
                     wi = np.float64(w[i])
                     a0 += wi * min(ci, d0)
