@@ -1,7 +1,6 @@
 """Greedy k-means++ on rows: scikit-learn's draws on every path, thread-count
 independence, the fallback for scorers without slab sums, and the memory budget."""
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -54,20 +53,13 @@ def test_same_draws_as_sklearn_csr():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("d, keep_share", [(2, 0.25), (12, 0.5)])
-def test_bitwise_identical_for_any_thread_count(d, keep_share, dtype, monkeypatch):
+def test_bitwise_identical_for_any_thread_count(d, keep_share, dtype, monkeypatch, at_thread_counts):
     # Large enough for the parallel kernels (not their serial twins).
     monkeypatch.setattr(init, "KEEP_SHARE", keep_share)
     n = 300_000 // d
     X = _blobs(n, d, dtype)
     w = _weights(n).astype(dtype)
-    results = []
-    for threads in (1, 2):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            results.append(init.kmeans_plusplus_rows(as_rows(X, w), 12, np.random.RandomState(0)))
-        finally:
-            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    (c1, i1), (c2, i2) = results
+    (c1, i1), (c2, i2) = at_thread_counts(lambda: init.kmeans_plusplus_rows(as_rows(X, w), 12, np.random.RandomState(0)))
     assert c1.dtype == dtype
     np.testing.assert_array_equal(i1, i2)
     np.testing.assert_array_equal(c1, c2)

@@ -1,7 +1,6 @@
 """k-means|| seeding on rows: the blob structure found, thread-count
 independence, weights, CSR rows, few distinct rows, and the seeded labels."""
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -37,18 +36,16 @@ def test_one_center_per_blob_and_labels_of_their_candidates(dtype, d):
         np.testing.assert_array_equal(nearest, _nearest(X, centers))
 
 
-def test_same_bits_for_any_thread_count():
+def test_same_bits_for_any_thread_count(at_thread_counts):
     # Large enough for the parallel kernels, not their serial twins.
     X, _ = _blobs(40_000, 24, 30, np.float32)
-    results = []
-    for threads in (1, 2):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            nearest = np.empty(len(X), dtype=np.int32)
-            centers = parallel_init.kmeans_parallel_rows(as_rows(X, None), 30, np.random.RandomState(5), nearest)
-            results.append((centers, nearest))
-        finally:
-            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+
+    def seed():
+        nearest = np.empty(len(X), dtype=np.int32)
+        centers = parallel_init.kmeans_parallel_rows(as_rows(X, None), 30, np.random.RandomState(5), nearest)
+        return centers, nearest
+
+    results = at_thread_counts(seed)
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
 

@@ -1,6 +1,5 @@
 """The k-means|| kernels against plain NumPy references."""
 
-import numba
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
@@ -71,7 +70,7 @@ def test_lower_closest_pruned_skips_only_what_the_triangle_inequality_rules_out(
     np.testing.assert_array_equal(nearest, [1, 0])
 
 
-def test_lower_closest_pruned_same_bits_for_any_thread_count():
+def test_lower_closest_pruned_same_bits_for_any_thread_count(at_thread_counts):
     rng = np.random.RandomState(3)
     X = rng.normal(size=(40_000, 12)).astype(np.float32)
     earlier, new = X[:5], X[5:60]
@@ -79,15 +78,13 @@ def test_lower_closest_pruned_same_bits_for_any_thread_count():
     new_t, index_of, slots = _grouped(new, 5)
     gap = np.full((5, slots), np.inf)
     gap[:, :55] = cdist(earlier.astype(np.float64), new.astype(np.float64), "sqeuclidean")
-    results = []
-    for threads in (1, 2):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            closest, nearest = closest0.copy(), nearest0.copy()
-            lower_closest_pruned(X, new_t, gap, index_of, closest, nearest, slab_bounds(40_000, 64))
-            results.append((closest, nearest))
-        finally:
-            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+
+    def lower():
+        closest, nearest = closest0.copy(), nearest0.copy()
+        lower_closest_pruned(X, new_t, gap, index_of, closest, nearest, slab_bounds(40_000, 64))
+        return closest, nearest
+
+    results = at_thread_counts(lower)
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
 

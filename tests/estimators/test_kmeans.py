@@ -2,7 +2,6 @@
 
 import pickle
 
-import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +11,6 @@ from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 from sklearn.datasets import load_digits, load_iris, make_blobs
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from kmeanskit import KMeans, k_means, kmeans_plusplus
 from kmeanskit._algorithms import lloyd
@@ -114,19 +112,10 @@ def test_k_means_function():
 
 @pytest.mark.parametrize("d", [4, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_bitwise_identical_across_thread_counts(d, dtype, kernel_path):
+def test_bitwise_identical_across_thread_counts(d, dtype, kernel_path, at_thread_counts):
     X, _ = _blobs(n=20000, d=d, k=9, dtype=dtype)
     w = np.random.RandomState(0).uniform(0.5, 2, size=X.shape[0])
-    results = []
-    for threads in (1, 2):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            with threadpool_limits(threads):
-                est = KMeans(9, random_state=3, n_init=2).fit(X, sample_weight=w)
-        finally:
-            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        results.append(est)
-    a, b = results
+    a, b = at_thread_counts(lambda: KMeans(9, random_state=3, n_init=2).fit(X, sample_weight=w))
     assert a.cluster_centers_.tobytes() == b.cluster_centers_.tobytes()
     np.testing.assert_array_equal(a.labels_, b.labels_)
     assert a.inertia_ == b.inertia_

@@ -2,13 +2,11 @@
 k-means++ otherwise; k-means|| fits are exact, reproducible and thread-count
 independent, and reach the quality of greedy k-means++."""
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import make_blobs
-from threadpoolctl import threadpool_limits
 
 from kmeanskit import KMeans, _kmeans
 
@@ -63,18 +61,10 @@ def test_seeded_start_gives_lloyds_result(dtype):
     _same_fit(bounded, lloyd)
 
 
-def test_bitwise_identical_across_thread_counts():
+def test_bitwise_identical_across_thread_counts(at_thread_counts):
     X, _ = _blobs(n=30_000, d=24, k=20, dtype=np.float32)
     w = np.random.RandomState(0).uniform(0.5, 2, size=X.shape[0])
-    fits = []
-    for threads in (1, 2):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            with threadpool_limits(threads):
-                fits.append(KMeans(20, init="k-means||", random_state=3).fit(X, sample_weight=w))
-        finally:
-            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    _same_fit(*fits)
+    _same_fit(*at_thread_counts(lambda: KMeans(20, init="k-means||", random_state=3).fit(X, sample_weight=w)))
 
 
 def test_quality_at_least_greedy_kmeans_plusplus():

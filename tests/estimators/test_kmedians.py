@@ -1,6 +1,5 @@
 """KMedians: scikit-learn's API contract, robustness to outliers, determinism."""
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -100,17 +99,13 @@ def test_centers_are_weighted_medians_of_their_clusters():
 
 
 @pytest.mark.parametrize("init", ["k-means++", "random"])
-def test_bitwise_identical_across_thread_counts(init):
+def test_bitwise_identical_across_thread_counts(init, at_thread_counts):
     X = _blobs_with_outliers(seed=3, n_per=2000)  # several slabs
-    results = []
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            km = KMedians(6, init=init, random_state=7).fit(X)
-            results.append((km.cluster_centers_, km.labels_, km.inertia_, km.inertia_history_))
-    finally:
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    (c1, l1, i1, h1), (c2, l2, i2, h2) = results
+    def fit():
+        km = KMedians(6, init=init, random_state=7).fit(X)
+        return km.cluster_centers_, km.labels_, km.inertia_, km.inertia_history_
+
+    (c1, l1, i1, h1), (c2, l2, i2, h2) = at_thread_counts(fit)
     np.testing.assert_array_equal(c1, c2)
     np.testing.assert_array_equal(l1, l2)
     assert i1 == i2

@@ -1,7 +1,6 @@
 """SphericalKMeans and its kernels: scikit-learn's API contract, a plain NumPy
 reference implementation, dense against CSR, determinism."""
 
-import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -350,19 +349,15 @@ def test_integer_weights_equal_repeated_rows():
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("d, k", [(5, 6), (64, 8), (128, 200)], ids=["direct", "chunked", "blocks"])
-def test_bitwise_identical_across_thread_counts(sparse, d, k):
+def test_bitwise_identical_across_thread_counts(sparse, d, k, at_thread_counts):
     X, _ = _directions(n=3000, d=d, k=k, seed=11, spread=0.8, dtype=np.float32)
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0) + np.eye(d, dtype=np.float32)[np.arange(len(X)) % d])
-    results = []
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            skm = SphericalKMeans(k, random_state=7, max_iter=20).fit(X)
-            results.append((skm.cluster_centers_, skm.labels_, skm.inertia_, skm.inertia_history_))
-    finally:
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    (c1, l1, i1, h1), (c2, l2, i2, h2) = results
+    def fit():
+        skm = SphericalKMeans(k, random_state=7, max_iter=20).fit(X)
+        return skm.cluster_centers_, skm.labels_, skm.inertia_, skm.inertia_history_
+
+    (c1, l1, i1, h1), (c2, l2, i2, h2) = at_thread_counts(fit)
     np.testing.assert_array_equal(c1, c2)
     np.testing.assert_array_equal(l1, l2)
     assert i1 == i2
