@@ -141,6 +141,54 @@ def test_rows_are_skipped_once_bounds_are_set():
     assert step.recomputed.sum() < 0.05 * X.shape[0]
 
 
+def test_neighbour_levels_against_brute_force():
+    rng = np.random.default_rng(0)
+    for k in (2, 3, 5, 8, 9, 40):
+        centers = rng.normal(size=(k, 3))
+        if k > 3:
+            centers[3] = centers[1]  # a duplicate: distance 0 ties with the center itself
+        between = np.sqrt(((centers[:, None] - centers[None]) ** 2).sum(-1))
+        drift = rng.uniform(0, 1, size=k)
+        level_sep, level_drift = hamerly._neighbour_levels(*hamerly._by_distance(between), drift)
+        positions = [p for p in (2, 4, 8, 16, 32) if p < k]
+        assert level_sep.shape == (k, len(positions)) and level_drift.shape == (k, len(positions) + 1)
+        for a in range(k):
+            order = np.argsort(between[a], kind="stable")
+            others = [j for j in range(k) if j != a]
+            for m, p in enumerate(positions):
+                assert level_sep[a, m] == between[a, order[p]]
+                assert level_drift[a, m] == max(drift[j] for j in order[:p] if j != a)
+            assert level_drift[a, -1] == drift[others].max()
+
+
+def test_neighbour_drifts_keep_bounds_valid_and_spare_rows(monkeypatch):
+    # One far center moves a lot: with the largest drift alone every row's bound
+    # drops by it; bounded by the drifts of each row's neighbours, only the rows
+    # near that center are recomputed.
+    X, _, centers = make_blobs(
+        n_samples=6000, n_features=3, centers=12, cluster_std=0.6, random_state=1, return_centers=True
+    )
+    centers = centers - X.mean(axis=0)
+    X = X - X.mean(axis=0)
+    moved = centers.copy()
+    moved += 1e-3 * np.random.default_rng(0).normal(size=moved.shape)
+    moved[np.argmax(np.abs(centers).sum(axis=1))] *= 1.3
+    recomputed = {}
+    for levels in (True, False):
+        if not levels:
+            monkeypatch.setattr(hamerly, "_neighbour_levels", lambda *a: (np.empty((0, 0)), np.empty((0, 0))))
+        step = BoundedStep(DenseRows(X, np.ones(len(X))), 12)
+        labels = np.zeros(len(X), dtype=np.int32)
+        step(centers, labels)
+        step(moved, labels)
+        recomputed[levels] = step.recomputed.sum()
+        distances = np.sqrt(((X[:, None] - moved[None]) ** 2).sum(-1))
+        np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+        others = np.where(np.arange(12)[None] == labels[:, None], np.inf, distances)
+        assert np.all(step.lower <= others.min(axis=1))
+    assert recomputed[True] < 0.25 * recomputed[False]
+
+
 @pytest.mark.parametrize("use_gemm", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernel_against_reference(use_gemm, dtype):
@@ -157,9 +205,10 @@ def test_kernel_against_reference(use_gemm, dtype):
     sums, wsums = np.zeros((3, k, d)), np.zeros((3, k))
     recomputed = np.zeros(3, dtype=np.int64)
     changed = np.zeros(3, dtype=np.int64)
+    no_levels = (np.empty((0, 0)), np.empty((0, 0)))
     args = (
         X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, lower,
-        np.zeros(k), np.full(k, 0.0), 1e-6, np.linalg.norm(centers.astype(np.float64), axis=1),
+        np.zeros(k), *no_levels, np.full(k, 0.0), 1e-6, np.linalg.norm(centers.astype(np.float64), axis=1),
         float(np.linalg.norm(centers, axis=1).max()),
     )
     no_dots = np.empty((0, k), dtype=dtype)

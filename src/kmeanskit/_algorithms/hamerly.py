@@ -75,6 +75,8 @@ class BoundedStep(LloydStep):
         self._last_fresh = False  # whether the last call started afresh (every row recomputed)
         self._no_dots = np.empty((0, n_clusters), dtype=rows.dtype)
         self._no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
+        self._no_levels = (np.empty((0, 0)), np.empty((0, 0)))
+        self._sorted = None  # (neighbours, their distances) of the last pass's centers
         self._dots_buffers = [None, None]
 
     @property
@@ -94,6 +96,7 @@ class BoundedStep(LloydStep):
         self.lower[:] = 0.0
         self._labels = labels
         self._centers = np.ascontiguousarray(centers, dtype=self.rows.dtype).astype(np.float64)
+        self._sorted = None
         self._last_fresh = False
         self.recomputed = np.zeros(0, dtype=np.int64)
 
@@ -121,17 +124,25 @@ class BoundedStep(LloydStep):
         else:
             moved = centers64 - self._centers
             drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+        level_sep, level_drift = self._no_levels
         if k > 1:
             between = cdist(centers64, centers64)
+            # Each center's others by distance: the direct path prunes its
+            # arg-min with them, and the next pass bounds the drifts with them.
+            sorted_now = _by_distance(between)
+            if not fresh:
+                if self._sorted is None:  # after start_from
+                    self._sorted = _by_distance(cdist(self._centers, self._centers))
+                level_sep, level_drift = _neighbour_levels(*self._sorted, drift)
             neighbours, neighbour_sep = self._no_neighbours
             if not self.use_gemm and not fresh:  # the direct path prunes by distance
-                neighbours = np.argsort(between, axis=1, kind="stable")
-                neighbour_sep = np.take_along_axis(between, neighbours, axis=1)
+                neighbours, neighbour_sep = sorted_now
             np.fill_diagonal(between, np.inf)
             half_sep = 0.5 * between.min(axis=1)
         else:
             half_sep = np.full(1, np.inf)
             neighbours, neighbour_sep = self._no_neighbours
+            sorted_now = None
         center_norm = np.sqrt(np.einsum("ij,ij->i", centers64, centers64))
         norm_max = float(center_norm.max())
         if update:
@@ -171,7 +182,7 @@ class BoundedStep(LloydStep):
                 args = (
                     Xb[lo:hi], rows.kernel_w(start + lo, start + hi), centers, centers_t, center_sq,
                     labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
-                    self.lower[start + lo:start + hi], drift, half_sep, self.gamma, center_norm, norm_max, fresh,
+                    self.lower[start + lo:start + hi], drift, level_sep, level_drift, half_sep, self.gamma, center_norm, norm_max, fresh,
                     self.use_gemm, dots, neighbours, neighbour_sep, self._sums[s0:s1] if update else self._sums,
                     self._weight_sums[s0:s1] if update else self._weight_sums, group_bounds,
                     CHUNK_ROWS, update, counts[-1][0], counts[-1][1],
@@ -192,7 +203,7 @@ class BoundedStep(LloydStep):
         self.recomputed = np.asarray(recomputed, dtype=np.int64)
         self.n_changed = n_changed
         self._last_fresh = fresh
-        self._labels, self._centers = labels, centers64
+        self._labels, self._centers, self._sorted = labels, centers64, sorted_now
         if full_gemm:
             # Only full-GEMM passes (the first, mostly) use the dots buffers:
             # freed, they leave room for the rest of the fit.
@@ -227,3 +238,22 @@ class BoundedStep(LloydStep):
         if buffer is None or buffer.shape[0] < n_rows:
             buffer = self._dots_buffers[which] = np.empty((n_rows, self.n_clusters), dtype=self.rows.dtype)
         return buffer[:n_rows]
+
+
+def _by_distance(between):
+    """(k, k) indices of each center's centers from the nearest (itself) on, and their distances."""
+    neighbours = np.argsort(between, axis=1, kind="stable")
+    return neighbours, np.take_along_axis(between, neighbours, axis=1)
+
+
+def _neighbour_levels(neighbours, neighbour_sep, drift):
+    """The kernel's ``level_sep`` (k, M) and ``level_drift`` (k, M + 1) (see
+    ``bounded_assign_accumulate``) from the last pass's sorted centers and the drifts since."""
+    k = drift.shape[0]
+    positions = 2 ** np.arange(1, max(int(k - 1).bit_length(), 1), dtype=np.int64)
+    positions = positions[positions < k]
+    drifts = drift[neighbours]
+    drifts[neighbours == np.arange(k)[:, None]] = 0.0  # a center's own drift is not a bound's
+    running = np.maximum.accumulate(drifts, axis=1)
+    level_drift = running[:, np.append(positions - 1, k - 1)]
+    return np.ascontiguousarray(neighbour_sep[:, positions]), np.ascontiguousarray(level_drift)
