@@ -78,6 +78,19 @@ def test_same_result_as_lloyd_from_same_init(name, bounded_path):
     np.testing.assert_array_equal(fit.inertia_history_, lloyd_fit.inertia_history_)
 
 
+@pytest.mark.parametrize("levels_max", [1, 1 << 20])
+def test_largest_drift_above_the_levels_limit_is_lloyds(levels_max, monkeypatch):
+    # Above LEVELS_MAX_CLUSTERS the GEMM path keeps no sorted centers: bounds drop by the largest drift.
+    monkeypatch.setattr(hamerly, "LEVELS_MAX_CLUSTERS", levels_max)
+    X, _ = make_blobs(n_samples=3000, n_features=20, centers=8, random_state=2)
+    init = X[:8]
+    lloyd_fit = KMeans(8, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
+    fit = KMeans(8, init=init, n_init=1, algorithm="hamerly", tol=0).fit(X)
+    np.testing.assert_array_equal(fit.labels_, lloyd_fit.labels_)
+    np.testing.assert_array_equal(fit.cluster_centers_, lloyd_fit.cluster_centers_)
+    assert fit.n_iter_ == lloyd_fit.n_iter_
+
+
 @pytest.mark.parametrize("algorithm, sparse, expected", [
     ("auto", False, BoundedStep), ("hamerly", False, BoundedStep), ("elkan", False, BoundedStep),
     ("lloyd", False, LloydStep), ("auto", True, LloydStep), ("hamerly", True, LloydStep),

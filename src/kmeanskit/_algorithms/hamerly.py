@@ -38,6 +38,11 @@ FULL_GEMM_SHARE = 0.4
 # buffers instead of 4.8, and a fresh pass of 110 ms instead of 113; whole
 # slabs cut in two pieces each took 122 ms).
 DOTS_SHARE_OF_INPUT = 32
+# Up to this many clusters the GEMM path also sorts each center's others by
+# distance every pass (two k x k arrays kept, 16 MB at the limit), so that a
+# row's bound drops only by the drifts of the centers near its own; above it,
+# by the largest drift. (The direct path sorts them anyway, for its pruning.)
+LEVELS_MAX_CLUSTERS = 1024
 
 
 class BoundedStep(LloydStep):
@@ -129,8 +134,8 @@ class BoundedStep(LloydStep):
             between = cdist(centers64, centers64)
             # Each center's others by distance: the direct path prunes its
             # arg-min with them, and the next pass bounds the drifts with them.
-            sorted_now = _by_distance(between)
-            if not fresh:
+            sorted_now = _by_distance(between) if k <= LEVELS_MAX_CLUSTERS or not self.use_gemm else None
+            if not fresh and sorted_now is not None:
                 if self._sorted is None:  # after start_from
                     self._sorted = _by_distance(cdist(self._centers, self._centers))
                 level_sep, level_drift = _neighbour_levels(*self._sorted, drift)
@@ -182,7 +187,8 @@ class BoundedStep(LloydStep):
                 args = (
                     Xb[lo:hi], rows.kernel_w(start + lo, start + hi), centers, centers_t, center_sq,
                     labels[start + lo:start + hi], self.sq_dist[start + lo:start + hi],
-                    self.lower[start + lo:start + hi], drift, level_sep, level_drift, half_sep, self.gamma, center_norm, norm_max, fresh,
+                    self.lower[start + lo:start + hi], drift, level_sep, level_drift, half_sep, self.gamma,
+                    center_norm, norm_max, fresh,
                     self.use_gemm, dots, neighbours, neighbour_sep, self._sums[s0:s1] if update else self._sums,
                     self._weight_sums[s0:s1] if update else self._weight_sums, group_bounds,
                     CHUNK_ROWS, update, counts[-1][0], counts[-1][1],
