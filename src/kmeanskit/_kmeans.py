@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
+from ._algorithms.distinct import DistinctStep, distinct_rows_of
 from ._algorithms.hamerly import BoundedStep
 from ._algorithms.init import kmeans_plusplus_rows, random_rows
 from ._algorithms.lloyd import LloydStep
@@ -589,6 +590,9 @@ def _fit_step(rows, n_clusters, algorithm):
     Sparse rows have no bounded kernel yet.
     """
     if algorithm in ("auto", "hamerly", "elkan") and not rows.sparse:
+        distinct = distinct_rows_of(rows)
+        if distinct is not None:
+            return DistinctStep(rows, n_clusters, distinct)
         return BoundedStep(rows, n_clusters)
     return LloydStep(rows, n_clusters)
 

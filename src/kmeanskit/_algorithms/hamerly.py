@@ -118,6 +118,15 @@ class BoundedStep(LloydStep):
         The bounds stay valid while the same ``labels`` array comes back, as
         in the convergence loop; any other array starts afresh.
         """
+        self.assign(centers, labels, update)
+        inertia = self.rows.weighted_sum(self.sq_dist)
+        if not update:
+            return Assignment(inertia, None, None)
+        return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
+
+    def assign(self, centers, labels, update):
+        """The pass of :meth:`__call__` without its reductions: writes ``labels``,
+        ``sq_dist``, the bounds, ``n_changed`` and (``update``) the per-slab sums."""
         rows, k = self.rows, self.n_clusters
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
         centers_t = np.ascontiguousarray(centers.T)
@@ -214,10 +223,6 @@ class BoundedStep(LloydStep):
             # Only full-GEMM passes (the first, mostly) use the dots buffers:
             # freed, they leave room for the rest of the fit.
             self._dots_buffers = [None, None]
-        inertia = rows.weighted_sum(self.sq_dist)
-        if not update:
-            return Assignment(inertia, None, None)
-        return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
 
     def _gemm_groups(self, bounds):
         """Row ranges ``(s0, s1, lo, hi)`` of at most the dots buffer's rows each.

@@ -1,0 +1,141 @@
+"""The bounded step on data with many repeated rows: each distinct row assigned once.
+
+Image pixels, rounded measurements and small integer codes repeat: the 273,280
+pixels of china.jpg hold 96,615 distinct colours. Identical rows get identical
+labels and distances in Lloyd's arithmetic, so the bounded step runs on the
+distinct rows only (its bounds, too, are kept once per distinct row); one
+more pass over all rows copies each row's label and distance and adds the row
+to its cluster's sums, in the slabs and row order of the Lloyd step. Labels,
+centers, inertia and iterations are therefore Lloyd's, bit for bit.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._engine.distinct import distinct_index, expand_accumulate
+from .._engine.serial import sized
+from .hamerly import GEMM_MIN_FEATURES, BoundedStep
+from .lloyd import Assignment, LloydStep
+from .rows import DenseRows
+
+__all__ = ["Distinct", "DistinctStep", "find_distinct"]
+
+# Where finding the distinct rows is tried: dense rows seen as they are (a
+# fit's), and only where the bounded step scores rows itself (few features,
+# where repeats are common and a row's assignment costs about as much as
+# hashing it). Below DISTINCT_MIN_ROWS a fit is fast anyway.
+DISTINCT_MIN_ROWS = 50_000
+DISTINCT_MAX_FEATURES = GEMM_MIN_FEATURES - 1
+# Used when the distinct rows are at most this share of all rows: the pass
+# over every row (labels, distances, sums) stays, so fewer repeats gain little.
+# The search gives up as soon as it finds more, so data without repeats pay
+# for hashing about this share of their rows (273k x 3 float64: 6 ms for all
+# of them; 200k x 16 float32 without repeats: 6 ms before it gives up).
+DISTINCT_MAX_SHARE = 0.5
+
+
+@dataclass
+class Distinct:
+    """The distinct rows of some rows.
+
+    index : ndarray of shape (n_samples,), int32, each row's distinct row
+    first : ndarray of shape (n_distinct,), int64, the first row of each
+    """
+
+    index: np.ndarray
+    first: np.ndarray
+
+    @property
+    def n(self):
+        return self.first.shape[0]
+
+
+def find_distinct(rows, max_share=DISTINCT_MAX_SHARE):
+    """The distinct rows of dense ``rows`` (a view of X), or None when there are
+    more than ``max_share`` of the rows."""
+    X = rows.X
+    bits = X.view(np.uint64 if X.dtype == np.float64 else np.uint32)
+    max_distinct = max(1, int(max_share * rows.n))
+    index = np.empty(rows.n, dtype=np.int32)
+    first = np.empty(max_distinct, dtype=np.int64)
+    n_distinct = distinct_index(bits, max_distinct, index, first)
+    if n_distinct < 0:
+        return None
+    return Distinct(index, first[:n_distinct].copy())
+
+
+def distinct_rows_of(rows):
+    """``find_distinct(rows)`` where a fit should use them, else None."""
+    if rows.sparse or not rows.is_view or rows.n < DISTINCT_MIN_ROWS or rows.d > DISTINCT_MAX_FEATURES:
+        return None
+    return find_distinct(rows)
+
+
+class DistinctStep(LloydStep):
+    """The bounded step run on the distinct rows, its result given to every row.
+
+    Parameters
+    ----------
+    rows : DenseRows
+        All rows (a view of X).
+    n_clusters : int
+    distinct : Distinct
+        The distinct rows of ``rows``.
+    """
+
+    counts_label_changes = True
+
+    def __init__(self, rows, n_clusters, distinct):
+        super().__init__(rows, n_clusters)
+        self.distinct = distinct
+        self._dots = []
+        # The distinct rows are a copy (n_distinct x d): unit weights, since
+        # the weights only enter the sums, which are added over all rows.
+        self.inner = BoundedStep(DenseRows(rows.X[distinct.first], None), n_clusters)
+        self.path = self.inner.path + "-distinct"
+        self._labels = None  # the labels array of the last pass
+        self._inner_labels = None
+        self.n_changed = None
+
+    @property
+    def takes_seed_labels(self):
+        return self.inner.takes_seed_labels
+
+    @property
+    def recomputed(self):
+        """Distinct rows per block of the last pass that needed the full arg-min."""
+        return self.inner.recomputed
+
+    def start_from(self, labels, centers):
+        """Start the next pass from ``labels`` (see :meth:`BoundedStep.start_from`)."""
+        self._labels = labels
+        self._inner_labels = labels[self.distinct.first]
+        self.inner.start_from(self._inner_labels, centers)
+
+    def __call__(self, centers, labels, update=True):
+        """Assign rows to ``centers`` (see :meth:`LloydStep.__call__`)."""
+        rows = self.rows
+        if labels is not self._labels:
+            # Another labels array: the distinct rows start afresh too.
+            self._labels = labels
+            self._inner_labels = np.empty(self.distinct.n, dtype=np.int32)
+        inner = self.inner
+        inner.assign(centers, self._inner_labels, update=False)
+        if update:
+            self._reset_sums()
+        n_changed = 0
+        for start, stop, Xb in rows.blocks(self.block_rows):
+            bounds = self._slabs(stop - start)
+            changed = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
+            sized(expand_accumulate, (stop - start) * rows.d)(
+                Xb, rows.kernel_w(start, stop), self.distinct.index[start:stop], self._inner_labels,
+                inner.sq_dist, labels[start:stop], self.sq_dist[start:stop], self._sums, self._weight_sums,
+                bounds, update, changed,
+            )
+            n_changed += int(changed.sum())
+        self.n_changed = n_changed
+        inertia = rows.weighted_sum(self.sq_dist)
+        if not update:
+            return Assignment(inertia, None, None)
+        return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))

@@ -1,0 +1,109 @@
+"""Numba kernels for fits on data with repeated rows (image pixels, rounded values).
+
+Identical rows get identical labels and distances in Lloyd's arithmetic, so
+the assignment needs each distinct row once; the sums that move the centers
+are still added over every row, in the slabs and row order of the Lloyd step,
+so that the centers keep their bits.
+
+``distinct_index`` finds the distinct rows by their bit patterns (a row with
+-0.0 where another has 0.0 counts as another row: a finer split, still exact)
+with an open-addressing hash table. ``expand_accumulate`` copies the distinct
+rows' labels and distances to every row and adds the rows to their clusters.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .assign import _add_row, row_weight
+
+__all__ = ["distinct_index", "expand_accumulate"]
+
+# 64-bit odd constants (the fractional parts of pi and of the golden ratio):
+# each feature's bits are mixed in by xor and a multiplication, whose top bits
+# depend on every bit below them; the table is indexed by the top bits.
+_SEED = np.uint64(0x243F6A8885A308D3)
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True)
+def distinct_index(bits, max_distinct, index, first):
+    """Number each distinct row in order of first appearance; -1 past ``max_distinct``.
+
+    IN   bits          (n, d) uint64 or uint32: the rows' values viewed as integers
+    IN   max_distinct  int >= 1, give up (return -1) when the rows hold more
+    OUT  index         (n,) int32 the number of each row's distinct row
+    OUT  first         (max_distinct,) int64 the first row of each distinct row
+
+    Returns the number of distinct rows, or -1 (``index`` and ``first`` are then
+    partly written). One pass; the table (int32, a power of two at least twice
+    ``max_distinct``) stays at most half full, so probes stay short.
+    """
+    n, d = bits.shape
+    size_log2 = 1
+    while (1 << size_log2) < 2 * max_distinct:
+        size_log2 += 1
+    mask = (1 << size_log2) - 1
+    shift = np.uint64(64 - size_log2)
+    table = np.full(1 << size_log2, -1, dtype=np.int32)
+    n_distinct = 0
+    for i in range(n):
+        h = _SEED
+        for f in range(d):
+            h = (h ^ np.uint64(bits[i, f])) * _MULTIPLIER
+        slot = np.int64(h >> shift)
+        while True:
+            j = table[slot]
+            if j < 0:
+                if n_distinct == max_distinct:
+                    return -1
+                table[slot] = n_distinct
+                first[n_distinct] = i
+                index[i] = n_distinct
+                n_distinct += 1
+                break
+            r = first[j]
+            same = True
+            for f in range(d):
+                if bits[r, f] != bits[i, f]:
+                    same = False
+                    break
+            if same:
+                index[i] = j
+                break
+            slot = (slot + 1) & mask
+    return n_distinct
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sq_dist, sums, weight_sums,
+                      slab_bounds, update, changed):
+    """Give every row its distinct row's label and distance; add rows to their clusters.
+
+    IN     X                 (b, d) block of rows, float32 or float64
+    IN     w                 (b,) sample weights, X's dtype, or (1,): one weight for every row
+    IN     index             (b,) int32 each row's distinct row
+    IN     distinct_labels   (m,) int32 label of each distinct row
+    IN     distinct_sq_dist  (m,) float64 its squared distance to its center
+    INOUT  labels            (b,) int32 each row's label (the old one is compared)
+    OUT    sq_dist           (b,) float64
+    INOUT  sums              (S, k, d) float64 per-slab weighted sums of rows
+    INOUT  weight_sums       (S, k) float64 per-slab sums of weights
+    IN     slab_bounds       (S + 1,) int64 row bounds of the slabs in this block
+    IN     update            bool, accumulate sums
+    OUT    changed           (S,) int64 rows per slab whose label changed
+
+    Slab ``s`` adds its rows in row order into ``sums[s]``, as the Lloyd step's
+    kernels do: the same sums, bit for bit.
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    for s in prange(n_slabs):
+        n_changed = 0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            j = index[i]
+            label = distinct_labels[j]
+            n_changed += labels[i] != label
+            labels[i] = label
+            sq_dist[i] = distinct_sq_dist[j]
+            if update:
+                _add_row(X[i], row_weight(w, i), label, sums[s], weight_sums[s])
+        changed[s] = n_changed

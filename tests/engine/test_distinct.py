@@ -1,0 +1,98 @@
+"""Kernels for data with repeated rows: distinct rows by bits, and the pass that expands them."""
+
+import numpy as np
+import pytest
+
+from kmeanskit._engine.distinct import distinct_index, expand_accumulate
+
+from .reference import assign_accumulate
+
+
+def _as_bits(X):
+    return X.view(np.uint64 if X.dtype == np.float64 else np.uint32)
+
+
+def _distinct(X, max_distinct=None):
+    n = X.shape[0]
+    max_distinct = n if max_distinct is None else max_distinct
+    index = np.full(n, -7, dtype=np.int32)
+    first = np.full(max_distinct, -7, dtype=np.int64)
+    n_distinct = distinct_index(_as_bits(X), max_distinct, index, first)
+    return n_distinct, index, first[:max(n_distinct, 0)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("d", [1, 3, 8])
+def test_distinct_rows_against_numpy_unique(d, dtype):
+    rng = np.random.default_rng(d)
+    values = rng.integers(0, 4, size=(3000, d)).astype(dtype) * dtype(0.25)
+    n_distinct, index, first = _distinct(values)
+    unique, first_ref = np.unique(_as_bits(values), axis=0, return_index=True)
+    assert n_distinct == unique.shape[0]
+    # Numbered in order of first appearance, each row's number pointing at its twin.
+    np.testing.assert_array_equal(first, np.sort(first_ref))
+    np.testing.assert_array_equal(values[first][index], values)
+    assert index.min() == 0 and index.max() == n_distinct - 1
+    assert np.all(np.diff(np.maximum.accumulate(index)) <= 1)
+
+
+def test_distinct_rows_compare_bits():
+    # -0.0 == 0.0 as numbers, not as bits: two rows (a finer split, still exact).
+    X = np.array([[0.0, 1.0], [-0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    n_distinct, index, first = _distinct(X)
+    assert n_distinct == 3
+    np.testing.assert_array_equal(index, [0, 1, 0, 2])
+    np.testing.assert_array_equal(first, [0, 1, 3])
+
+
+def test_distinct_rows_give_up_past_the_limit():
+    X = np.arange(40, dtype=np.float64).reshape(20, 2)  # 20 distinct rows
+    assert _distinct(X, max_distinct=19)[0] == -1
+    assert _distinct(X, max_distinct=20)[0] == 20
+    assert _distinct(np.repeat(X, 3, axis=0), max_distinct=20)[0] == 20
+
+
+def test_distinct_rows_survive_hash_collisions():
+    # Rows that differ only in low bits, many more than a small table's slots.
+    base = np.full((5000, 2), 1.0)
+    base[:, 1] = 1.0 + np.arange(5000) * np.finfo(np.float64).eps
+    X = np.concatenate([base, base[::-1]])
+    n_distinct, index, first = _distinct(X, max_distinct=5000)
+    assert n_distinct == 5000
+    np.testing.assert_array_equal(X[first][index], X)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_expand_accumulate_against_reference(weighted, dtype):
+    rng = np.random.default_rng(1)
+    distinct_X = rng.normal(size=(40, 3)).astype(dtype)
+    index = rng.integers(0, 40, size=900).astype(np.int32)
+    X = distinct_X[index]
+    centers = rng.normal(size=(5, 3)).astype(dtype)
+    w = rng.uniform(0.5, 2.0, size=900).astype(dtype) if weighted else np.ones(1, dtype=dtype)
+    bounds = np.array([0, 250, 251, 600, 900], dtype=np.int64)
+    labels_ref, sq_ref, sums_ref, wsums_ref = assign_accumulate(
+        X, w if weighted else np.ones(900, dtype=dtype), centers, bounds
+    )
+    distinct_labels = labels_ref[np.unique(index, return_index=True)[1]]
+    distinct_sq = sq_ref[np.unique(index, return_index=True)[1]]
+    labels = labels_ref.copy()
+    labels[::3] = (labels[::3] + 1) % 5  # the labels of an earlier pass
+    sq_dist = np.full(900, np.nan)
+    sums, weight_sums = np.zeros((4, 5, 3)), np.zeros((4, 5))
+    changed = np.zeros(4, dtype=np.int64)
+    expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sq_dist, sums, weight_sums, bounds,
+                      True, changed)
+    np.testing.assert_array_equal(labels, labels_ref)
+    np.testing.assert_array_equal(sq_dist, sq_ref)
+    np.testing.assert_allclose(sums, sums_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(weight_sums, wsums_ref, rtol=1e-12)
+    expected_changed = [int(np.sum(np.arange(lo, hi) % 3 == 0)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    np.testing.assert_array_equal(changed, expected_changed)
+    # Without update the sums are left alone.
+    before = sums.copy()
+    expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sq_dist, sums, weight_sums, bounds,
+                      False, changed)
+    np.testing.assert_array_equal(sums, before)
+    np.testing.assert_array_equal(changed, 0)
