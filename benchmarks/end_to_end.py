@@ -110,7 +110,7 @@ def exact_inertia(X, centers, block=16384):
     return total
 
 
-def _fit(lib, X, k, seed, faiss_niter):
+def _fit(lib, X, k, seed, faiss_niter, max_iter=300):
     """Fit library ``lib`` once; return ``(seconds, centers, n_iter)``."""
     if lib == "faiss":
         faiss, note = _import_faiss()
@@ -123,14 +123,14 @@ def _fit(lib, X, k, seed, faiss_niter):
         seconds = time.perf_counter() - t0
         return seconds, np.array(km.centroids), faiss_niter
     if lib == "kmeanskit":
-        km = KMeans(k, random_state=seed)
+        km = KMeans(k, random_state=seed, max_iter=max_iter)
     elif lib in ("sklearn-lloyd", "sklearn-elkan"):
-        km = SkKMeans(k, random_state=seed, algorithm=lib.split("-")[1])
+        km = SkKMeans(k, random_state=seed, algorithm=lib.split("-")[1], max_iter=max_iter)
     elif lib == "sklearnex":
         ExKMeans, note = _import_sklearnex_kmeans()
         if ExKMeans is None:
             raise RuntimeError(note)
-        km = ExKMeans(k, random_state=seed)
+        km = ExKMeans(k, random_state=seed, max_iter=max_iter)
     else:
         raise ValueError(f"unknown library {lib!r}")
     t0 = time.perf_counter()
@@ -150,11 +150,15 @@ def _skip_reason(lib, case):
 
 
 def _warm_up(lib, X, k, faiss_niter):
-    """One small fit: JIT/cache loading, library initialisation, outside the timing."""
-    # FAISS warns below 39 points per centroid; kmeanskit runs serial twins of its
-    # kernels below 2^18 values, so the warm-up must pass that to load the parallel ones.
-    n = min(X.shape[0], max(40 * k, 2000, (1 << 18) // X.shape[1] + 1))
-    _fit(lib, X[:n], k, 0, min(faiss_niter, 2))
+    """A short fit on the same data: JIT/cache loading, library initialisation, outside the timing.
+
+    Two iterations on all the rows, so that every kernel the timed fits run is
+    loaded (which kernels run depends on the data: serial twins below 2^18
+    values, the distinct-rows step where rows repeat).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # two iterations do not converge
+        _fit(lib, X, k, 0, min(faiss_niter, 2), max_iter=2)
 
 
 class _FaissAsEstimator:

@@ -177,7 +177,7 @@ class _CentersMixin:
                 run.inertia < best.inertia and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
             ):
                 best = run
-        distinct = np.unique(best.labels).size
+        distinct = int(np.count_nonzero(np.bincount(best.labels, minlength=self.n_clusters)))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than "
@@ -443,7 +443,9 @@ class KMeans(
             init = "k-means++"
         if isinstance(init, str) and init == "k-means++":
             nearest = np.empty(rows.n, dtype=np.int32) if takes_labels else None
-            centers = kmeans_plusplus_rows(rows, self.n_clusters, random_state, nearest=nearest)[0]
+            centers = kmeans_plusplus_rows(
+                rows, self.n_clusters, random_state, nearest=nearest, distinct=getattr(step, "distinct", None)
+            )[0]
             if not rows.sparse:
                 rows.forget_x_sq()  # 8 bytes a row the Lloyd passes do not read
             rows.forget_w()  # unit weights seeding materialised: the passes read one 1

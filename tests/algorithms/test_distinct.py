@@ -6,8 +6,10 @@ from sklearn.datasets import make_blobs
 
 from kmeanskit import KMeans
 from kmeanskit._algorithms import distinct
+from kmeanskit._algorithms import init as init_module
 from kmeanskit._algorithms.distinct import DistinctStep, find_distinct
 from kmeanskit._algorithms.hamerly import BoundedStep
+from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import as_rows
@@ -122,3 +124,39 @@ def test_state_is_kept_per_distinct_row(small_data_too):
     assert step.sq_dist.shape == (X.shape[0],)
     # The last pass (no label changed) recomputed only distinct rows near a tie.
     assert step.n_changed == 0 and step.recomputed.sum() < 0.2 * step.distinct.n
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("d, dtype", [(2, np.float64), (3, np.float32), (6, np.float64)])
+def test_seeding_on_distinct_rows_draws_the_same_rows(d, dtype, weighted):
+    # Potentials scored once per distinct row (weighted by its rows), draws made
+    # over every row: scikit-learn's draws, hence the same centers.
+    X = _repeated(d, dtype, n=5000, seed=7, grid=4.0)
+    w = np.random.RandomState(3).uniform(0.2, 2.0, size=X.shape[0]).astype(dtype) if weighted else None
+    rows = as_rows(X, w)
+    found = find_distinct(rows)
+    assert found is not None
+    for seed in range(3):
+        nearest_a = np.empty(X.shape[0], dtype=np.int32)
+        nearest_b = np.empty(X.shape[0], dtype=np.int32)
+        a = kmeans_plusplus_rows(rows, 8, np.random.RandomState(seed), nearest=nearest_a)
+        b = kmeans_plusplus_rows(rows, 8, np.random.RandomState(seed), nearest=nearest_b, distinct=found)
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(nearest_a, nearest_b)
+
+
+def test_fit_seeds_on_the_distinct_rows(small_data_too, monkeypatch):
+    X = _repeated(3, np.float64, seed=8)
+    seen = []
+    scorer = init_module._DistinctScorer
+
+    def spy(*args, **kwargs):
+        seen.append(args[3])
+        return scorer(*args, **kwargs)
+
+    monkeypatch.setattr(init_module, "_DistinctScorer", spy)
+    km = KMeans(6, random_state=0, n_init=2).fit(X)
+    assert len(seen) == 2 and all(found.n < X.shape[0] // 2 for found in seen)
+    ref = KMeans(6, random_state=0, n_init=2, algorithm="lloyd").fit(X)  # seeded on every row
+    _assert_same_fit(km, ref)

@@ -17,7 +17,7 @@ from kmeanskit._algorithms import hamerly
 from kmeanskit._algorithms.hamerly import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
-from kmeanskit._algorithms.rows import as_rows, n_slabs
+from kmeanskit._algorithms.rows import as_rows, n_slabs, slab_bounds
 from kmeanskit._kmeans import KMeans, _fit_step
 
 
@@ -37,7 +37,16 @@ def test_unit_weights_take_no_memory_per_row(dtype):
     rows.forget_w()  # ... until the fit lets them go
     assert rows._ones is None
     values = np.random.default_rng(0).random(1000) * 1e3
-    assert rows.weighted_sum(values) == float(np.einsum("i,i->", values, np.ones(1000, dtype=dtype)))
+    # One 1 for every row: the bits of given weights of 1 (slabs in row order, then in order).
+    assert rows.weighted_sum(values) == as_rows(X, np.ones(1000, dtype=dtype)).weighted_sum(values)
+    bounds = slab_bounds(1000, n_slabs(1000))
+    expected = 0.0
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        part = 0.0
+        for v in values[lo:hi]:
+            part += float(v)
+        expected += part
+    assert rows.weighted_sum(values) == expected
     given = as_rows(X, np.full(1000, 2.0, dtype=dtype))
     assert not given.unit_weights and given.kernel_w(10, 20).shape == (10,) and given.weight(3) == 2.0
 

@@ -6,6 +6,7 @@ order), so the same seed draws the same candidates.
 
 import numpy as np
 
+from .._engine.distinct import expand_closest
 from .._engine.seeding import (
     GROUP,
     candidate_potentials_dense,
@@ -18,7 +19,7 @@ from .._engine.seeding import (
     weighted_slab_sums,
 )
 from .._engine.serial import sized
-from .rows import n_slabs, slab_bounds
+from .rows import DenseRows, n_slabs, slab_bounds
 from .threads import single_threaded_blas
 
 __all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
@@ -115,6 +116,43 @@ class _DenseScorer:
         sized(lower_closest, self.X.size)(
             self.X, self.w, self.x_sq, np.ascontiguousarray(center, dtype=self.X.dtype), float(c64 @ c64),
             kept, self.closest, index, self.nearest, self.bounds, self.slab_sums,
+        )
+        return self.slab_sums
+
+
+class _DistinctScorer:
+    """The dense scorer run on the distinct rows of data with repeats.
+
+    A distinct row stands for its rows with their total weight, so each
+    candidate's potential is scored once per distinct row (china.jpg: 2.8x
+    fewer rows). After each update every row gets its distinct row's distance
+    (the same bits as its own would be) and the slab sums are added per row,
+    so the draws of :func:`draw_rows` are the rows scikit-learn draws.
+    """
+
+    def __init__(self, rows, closest, n_candidates, distinct, nearest=None):
+        self.closest = closest
+        self.nearest = np.empty(0, dtype=np.int32) if nearest is None else nearest
+        self.index = distinct.index
+        self.w = rows.w
+        # Total weight of each distinct row, float64 (counts are exact).
+        weights = np.bincount(distinct.index, weights=None if rows.unit_weights else rows.w, minlength=distinct.n)
+        self.distinct_closest = np.full(distinct.n, np.inf)
+        self.inner = _DenseScorer(
+            DenseRows(rows.X[distinct.first], weights.astype(np.float64)), self.distinct_closest, n_candidates,
+            None if nearest is None else np.empty(distinct.n, dtype=np.int32),
+        )
+        self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
+        self.slab_sums = np.empty(self.bounds.shape[0] - 1)
+
+    def potentials(self, candidates):
+        return self.inner.potentials(candidates)
+
+    def update(self, center, candidate=None):
+        self.inner.update(center, candidate)
+        sized(expand_closest, self.closest.shape[0])(
+            self.w, self.index, self.distinct_closest, self.inner.nearest, self.closest, self.nearest, self.bounds,
+            self.slab_sums,
         )
         return self.slab_sums
 
@@ -226,17 +264,21 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
     return centers, indices
 
 
-def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None, nearest=None):
+def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None, nearest=None, distinct=None):
     """Greedy k-means++ (Arthur & Vassilvitskii 2007; greedy as in scikit-learn).
 
     See :func:`greedy_plusplus`; ``closest`` is the squared Euclidean distance.
     ``nearest`` (dense rows only: (n,) int32, OUT) receives each row's nearest
     center by seeding's own distances, counted in seeding's memory budget.
+    ``distinct`` (a ``Distinct`` of dense rows that are a view of X, or None):
+    score candidates on the distinct rows only; the same draws.
     """
     if rows.sparse:
         return greedy_plusplus(rows, n_clusters, random_state, _CsrScorer, n_local_trials)
 
     def scorer(rows, closest, n_candidates):
+        if distinct is not None:
+            return _DistinctScorer(rows, closest, n_candidates, distinct, nearest)
         return _DenseScorer(rows, closest, n_candidates, nearest)
 
     return greedy_plusplus(rows, n_clusters, random_state, scorer, n_local_trials)

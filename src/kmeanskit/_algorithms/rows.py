@@ -8,6 +8,9 @@ assignment step and the convergence loop are written once for both.
 import numpy as np
 import scipy.sparse as sp
 
+from .._engine.seeding import weighted_slab_sums
+from .._engine.serial import sized
+
 __all__ = ["DenseRows", "CsrRows", "as_rows", "slab_bounds", "n_slabs", "abs_max", "pow2_scale", "prediction_rows"]
 
 # Rows are scaled by a power of two (exact) when values this large could
@@ -116,16 +119,20 @@ class _Rows:
         return 1.0 if self._w is None else float(self._w[i])
 
     def weighted_sum(self, values):
-        """``sum_i w_i values_i`` (values: (n,) float64), as ``np.einsum`` over (values, w).
+        """``sum_i w_i values_i`` (values: (n,) float64), in a fixed order.
 
-        For unit weights a vector of ones is made for the call (and freed):
-        einsum takes another summation path for a stride-0 operand, and the
-        results must keep these bits.
+        Each slab (:func:`n_slabs` of n rows) adds its rows in order, then the
+        slabs are added in order: the same bits for any thread count, and for
+        unit weights (one 1 read for every row) as for given weights of 1.
+        Every step's inertia is this sum, so all steps agree bit for bit.
         """
-        w = self._w if self._w is not None else self._ones
-        if w is None:
-            w = np.ones(self.n, dtype=self.dtype)
-        return float(np.einsum("i,i->", values, w))
+        bounds = slab_bounds(self.n, n_slabs(self.n))
+        out = np.empty(bounds.shape[0] - 1)
+        sized(weighted_slab_sums, self.n)(self.kernel_w(), values, bounds, out)
+        total = 0.0
+        for value in out.tolist():
+            total += value
+        return total
 
     def blocks(self, block_rows):
         """Yield ``(start, stop, X_block)`` over all rows."""

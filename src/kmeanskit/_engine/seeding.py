@@ -21,6 +21,8 @@ proportional to ``w_i closest_i`` without an n-long cumulative sum.
 import numpy as np
 from numba import njit, prange
 
+from .assign import row_weight
+
 __all__ = [
     "GROUP",
     "candidate_potentials_dense",
@@ -294,7 +296,7 @@ def update_closest_from_dots(x_sq, dots, c_sq, closest):
 def weighted_slab_sums(w, closest, slab_bounds, out):
     """Each slab's sum of ``w_i closest_i``, in row order.
 
-    IN   w            (n,) sample weights
+    IN   w            (n,) sample weights, or (1,): one weight for every row
     IN   closest      (n,) float64
     IN   slab_bounds  (S + 1,) int64
     OUT  out          (S,) float64
@@ -302,7 +304,7 @@ def weighted_slab_sums(w, closest, slab_bounds, out):
     for s in prange(slab_bounds.shape[0] - 1):
         acc = 0.0
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            acc += np.float64(w[i]) * closest[i]
+            acc += np.float64(row_weight(w, i)) * closest[i]
         out[s] = acc
 
 
