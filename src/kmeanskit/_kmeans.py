@@ -518,7 +518,8 @@ class KMeans(
                 if scale != 1.0:
                     X *= X.dtype.type(scale)
                     variances = _mean_and_variances(X)[1]
-                X_mean = X.mean(axis=0)
+                # float64 data unscaled: the mean just computed, the same bits as X.mean(axis=0).
+                X_mean = mean if scale == 1.0 and X.dtype == np.float64 else X.mean(axis=0)
                 X -= X_mean
                 if init_array is not None:
                     init_array *= init_array.dtype.type(scale)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kmeanskit._engine.distinct import distinct_index, expand_accumulate
+from kmeanskit._engine.seeding import weighted_slab_sums
 
 from .reference import assign_accumulate
 
@@ -82,9 +83,14 @@ def test_expand_accumulate_against_reference(weighted, dtype):
     sq_dist = np.full(900, np.nan)
     sums, weight_sums = np.zeros((4, 5, 3)), np.zeros((4, 5))
     changed = np.zeros(4, dtype=np.int64)
+    parts = np.full(4, np.nan)
     expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sq_dist, sums, weight_sums, bounds,
-                      True, changed)
+                      True, changed, parts)
     np.testing.assert_array_equal(labels, labels_ref)
+    # The inertia's slab sums: the bits of the kernel that adds them from sq_dist.
+    expected_parts = np.empty(4)
+    weighted_slab_sums(w, sq_dist, bounds, expected_parts)
+    assert parts.tobytes() == expected_parts.tobytes()
     np.testing.assert_array_equal(sq_dist, sq_ref)
     np.testing.assert_allclose(sums, sums_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(weight_sums, wsums_ref, rtol=1e-12)
@@ -93,6 +99,6 @@ def test_expand_accumulate_against_reference(weighted, dtype):
     # Without update the sums are left alone.
     before = sums.copy()
     expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sq_dist, sums, weight_sums, bounds,
-                      False, changed)
+                      False, changed, np.empty(0))
     np.testing.assert_array_equal(sums, before)
     np.testing.assert_array_equal(changed, 0)

@@ -17,7 +17,7 @@ from .._engine.distinct import distinct_index, expand_accumulate
 from .._engine.serial import sized
 from .hamerly import GEMM_MIN_FEATURES, BoundedStep
 from .lloyd import Assignment, LloydStep
-from .rows import DenseRows
+from .rows import DenseRows, sum_in_order
 
 __all__ = ["Distinct", "DistinctStep", "find_distinct"]
 
@@ -125,17 +125,25 @@ class DistinctStep(LloydStep):
         if update:
             self._reset_sums()
         n_changed = 0
+        inertia = None
         for start, stop, Xb in rows.blocks(self.block_rows):
             bounds = self._slabs(stop - start)
             changed = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
+            # In the slabs of rows.weighted_sum (usually the same), the pass adds
+            # the inertia too: its bits, without another pass over the distances.
+            fused = stop - start == rows.n and np.array_equal(bounds, rows.sum_slabs())
+            parts = np.empty(bounds.shape[0] - 1 if fused else 0)
             sized(expand_accumulate, (stop - start) * rows.d)(
                 Xb, rows.kernel_w(start, stop), self.distinct.index[start:stop], self._inner_labels,
                 inner.sq_dist, labels[start:stop], self.sq_dist[start:stop], self._sums, self._weight_sums,
-                bounds, update, changed,
+                bounds, update, changed, parts,
             )
             n_changed += int(changed.sum())
+            if fused:
+                inertia = sum_in_order(parts)
         self.n_changed = n_changed
-        inertia = rows.weighted_sum(self.sq_dist)
+        if inertia is None:
+            inertia = rows.weighted_sum(self.sq_dist)
         if not update:
             return Assignment(inertia, None, None)
         return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))

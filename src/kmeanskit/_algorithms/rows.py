@@ -42,6 +42,14 @@ def slab_bounds(n_rows, slabs):
     return (np.arange(slabs + 1, dtype=np.int64) * n_rows) // slabs
 
 
+def sum_in_order(values):
+    """The sum of a short float64 array, first to last (a fixed order, unlike numpy's pairwise sum)."""
+    total = 0.0
+    for value in values.tolist():
+        total += value
+    return total
+
+
 def abs_max(X):
     """Largest absolute value of X (0.0 when empty)."""
     return float(max(X.max(), -X.min())) if X.size else 0.0
@@ -126,13 +134,15 @@ class _Rows:
         unit weights (one 1 read for every row) as for given weights of 1.
         Every step's inertia is this sum, so all steps agree bit for bit.
         """
-        bounds = slab_bounds(self.n, n_slabs(self.n))
+        bounds = self.sum_slabs()
         out = np.empty(bounds.shape[0] - 1)
         sized(weighted_slab_sums, self.n)(self.kernel_w(), values, bounds, out)
-        total = 0.0
-        for value in out.tolist():
-            total += value
-        return total
+        return sum_in_order(out)
+
+    def sum_slabs(self):
+        """The slab bounds of :meth:`weighted_sum` (a kernel that adds in them
+        in row order, and :func:`sum_in_order`, gives its bits)."""
+        return slab_bounds(self.n, n_slabs(self.n))
 
     def blocks(self, block_rows):
         """Yield ``(start, stop, X_block)`` over all rows."""

@@ -76,7 +76,7 @@ def distinct_index(bits, max_distinct, index, first):
 
 @njit(cache=True, parallel=True, nogil=True)
 def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sq_dist, sums, weight_sums,
-                      slab_bounds, update, changed):
+                      slab_bounds, update, changed, weighted_sq_dist):
     """Give every row its distinct row's label and distance; add rows to their clusters.
 
     IN     X                 (b, d) block of rows, float32 or float64
@@ -91,22 +91,31 @@ def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sq
     IN     slab_bounds       (S + 1,) int64 row bounds of the slabs in this block
     IN     update            bool, accumulate sums
     OUT    changed           (S,) int64 rows per slab whose label changed
+    OUT    weighted_sq_dist  (S,) float64 each slab's sum of ``w_i sq_dist_i`` in row
+                             order (``seeding.weighted_slab_sums``'s bits), or (0,): not wanted
 
     Slab ``s`` adds its rows in row order into ``sums[s]``, as the Lloyd step's
     kernels do: the same sums, bit for bit.
     """
     n_slabs = slab_bounds.shape[0] - 1
+    want_sum = weighted_sq_dist.shape[0] > 0
     for s in prange(n_slabs):
         n_changed = 0
+        acc = 0.0
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             j = index[i]
             label = distinct_labels[j]
             n_changed += labels[i] != label
             labels[i] = label
-            sq_dist[i] = distinct_sq_dist[j]
+            sq = distinct_sq_dist[j]
+            sq_dist[i] = sq
+            if want_sum:
+                acc += np.float64(row_weight(w, i)) * sq
             if update:
                 _add_row(X[i], row_weight(w, i), label, sums[s], weight_sums[s])
         changed[s] = n_changed
+        if want_sum:
+            weighted_sq_dist[s] = acc
 
 
 @njit(cache=True, parallel=True, nogil=True)
