@@ -247,6 +247,10 @@ def _measure_memory(lib, case, seed, faiss_niter, timeout=3600):
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
+    # A fixed mmap threshold: glibc otherwise raises it to the size of each large
+    # block freed (up to 32 MB), and the warm-up fit's freed arrays stay in the
+    # heap, counted in the baseline and reused by the measured fit unseen.
+    env["MALLOC_MMAP_THRESHOLD_"] = str(1 << 17)
     try:
         proc = subprocess.run(
             [sys.executable, "-c", code], cwd=_REPO_ROOT, env=env,

@@ -41,10 +41,13 @@ class Distinct:
 
     index : ndarray of shape (n_samples,), int32, each row's distinct row
     first : ndarray of shape (n_distinct,), int64, the first row of each
+    X : ndarray of shape (n_distinct, n_features), the distinct rows (a copy,
+        shared by seeding and the step)
     """
 
     index: np.ndarray
     first: np.ndarray
+    X: np.ndarray
 
     @property
     def n(self):
@@ -62,7 +65,8 @@ def find_distinct(rows, max_share=DISTINCT_MAX_SHARE):
     n_distinct = distinct_index(bits, max_distinct, index, first)
     if n_distinct < 0:
         return None
-    return Distinct(index, first[:n_distinct].copy())
+    first = first[:n_distinct].copy()
+    return Distinct(index, first, X[first])
 
 
 def distinct_rows_of(rows):
@@ -92,7 +96,7 @@ class DistinctStep(LloydStep):
         self._dots = []
         # The distinct rows are a copy (n_distinct x d): unit weights, since
         # the weights only enter the sums, which are added over all rows.
-        self.inner = BoundedStep(DenseRows(rows.X[distinct.first], None), n_clusters)
+        self.inner = BoundedStep(DenseRows(distinct.X, None), n_clusters)
         self.path = self.inner.path + "-distinct"
         self._labels = None  # the labels array of the last pass
         self._inner_labels = None

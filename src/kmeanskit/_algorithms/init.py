@@ -139,7 +139,7 @@ class _DistinctScorer:
         weights = np.bincount(distinct.index, weights=None if rows.unit_weights else rows.w, minlength=distinct.n)
         self.distinct_closest = np.full(distinct.n, np.inf)
         self.inner = _DenseScorer(
-            DenseRows(rows.X[distinct.first], weights.astype(np.float64)), self.distinct_closest, n_candidates,
+            DenseRows(distinct.X, weights.astype(np.float64)), self.distinct_closest, n_candidates,
             None if nearest is None else np.empty(distinct.n, dtype=np.int32),
         )
         self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
