@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kmeanskit._engine.distinct import distinct_index, expand_accumulate
+from kmeanskit._engine.distinct import distinct_index, expand_accumulate, expand_closest
 from kmeanskit._engine.seeding import weighted_slab_sums
 
 from .reference import assign_accumulate
@@ -102,3 +102,25 @@ def test_expand_accumulate_against_reference(weighted, dtype):
                       False, changed, np.empty(0))
     np.testing.assert_array_equal(sums, before)
     np.testing.assert_array_equal(changed, 0)
+
+
+@pytest.mark.parametrize("keep_nearest", [False, True])
+def test_expand_closest_against_reference(keep_nearest):
+    rng = np.random.default_rng(3)
+    index = rng.integers(0, 50, size=1200).astype(np.int32)
+    distinct_closest = rng.uniform(0, 10, size=50)
+    distinct_nearest = rng.integers(0, 7, size=50).astype(np.int32)
+    w = rng.uniform(0.5, 2.0, size=1200)
+    bounds = np.array([0, 1, 400, 1200], dtype=np.int64)
+    closest = np.full(1200, np.nan)
+    nearest = np.full(1200 if keep_nearest else 0, -1, dtype=np.int32)
+    slab_sums = np.full(3, np.nan)
+    expand_closest(w, index, distinct_closest, distinct_nearest if keep_nearest else nearest[:0], closest, nearest,
+                   bounds, slab_sums)
+    np.testing.assert_array_equal(closest, distinct_closest[index])
+    if keep_nearest:
+        np.testing.assert_array_equal(nearest, distinct_nearest[index])
+    # Per slab, in row order: the bits of the kernel that sums closest itself.
+    expected = np.empty(3)
+    weighted_slab_sums(w, closest, bounds, expected)
+    assert slab_sums.tobytes() == expected.tobytes()

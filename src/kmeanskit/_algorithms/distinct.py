@@ -98,6 +98,9 @@ class DistinctStep(LloydStep):
         # the weights only enter the sums, which are added over all rows.
         self.inner = BoundedStep(DenseRows(distinct.X, None), n_clusters)
         self.path = self.inner.path + "-distinct"
+        # The expand pass also adds the inertia when its slabs are weighted_sum's
+        # (one block of every row, and the usual slab count): decided once.
+        self._fuse_inertia = self.block_rows >= rows.n and np.array_equal(self._slabs(rows.n), rows.sum_slabs())
         self._labels = None  # the labels array of the last pass
         self._inner_labels = None
         self.n_changed = None
@@ -133,9 +136,9 @@ class DistinctStep(LloydStep):
         for start, stop, Xb in rows.blocks(self.block_rows):
             bounds = self._slabs(stop - start)
             changed = np.zeros(bounds.shape[0] - 1, dtype=np.int64)
-            # In the slabs of rows.weighted_sum (usually the same), the pass adds
-            # the inertia too: its bits, without another pass over the distances.
-            fused = stop - start == rows.n and np.array_equal(bounds, rows.sum_slabs())
+            # In the slabs of rows.weighted_sum, the pass adds the inertia too:
+            # its bits, without another pass over the distances.
+            fused = self._fuse_inertia
             parts = np.empty(bounds.shape[0] - 1 if fused else 0)
             sized(expand_accumulate, (stop - start) * rows.d)(
                 Xb, rows.kernel_w(start, stop), self.distinct.index[start:stop], self._inner_labels,
