@@ -63,14 +63,15 @@ def test_distinct_rows_survive_hash_collisions():
     np.testing.assert_array_equal(X[first][index], X)
 
 
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 6])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_expand_accumulate_against_reference(weighted, dtype):
+def test_expand_accumulate_against_reference(weighted, dtype, d):
     rng = np.random.default_rng(1)
-    distinct_X = rng.normal(size=(40, 3)).astype(dtype)
+    distinct_X = rng.normal(size=(40, d)).astype(dtype)
     index = rng.integers(0, 40, size=900).astype(np.int32)
     X = distinct_X[index]
-    centers = rng.normal(size=(5, 3)).astype(dtype)
+    centers = rng.normal(size=(5, d)).astype(dtype)
     w = rng.uniform(0.5, 2.0, size=900).astype(dtype) if weighted else np.ones(1, dtype=dtype)
     bounds = np.array([0, 250, 251, 600, 900], dtype=np.int64)
     labels_ref, sq_ref, sums_ref, wsums_ref = assign_accumulate(
@@ -80,25 +81,45 @@ def test_expand_accumulate_against_reference(weighted, dtype):
     distinct_sq = sq_ref[np.unique(index, return_index=True)[1]]
     labels = labels_ref.copy()
     labels[::3] = (labels[::3] + 1) % 5  # the labels of an earlier pass
-    sq_dist = np.full(900, np.nan)
-    sums, weight_sums = np.zeros((4, 5, 3)), np.zeros((4, 5))
+    sums, weight_sums = np.zeros((4, 5, d)), np.zeros((4, 5))
     changed = np.zeros(4, dtype=np.int64)
     parts = np.full(4, np.nan)
-    expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sq_dist, sums, weight_sums, bounds,
+    expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sums, weight_sums, bounds,
                       True, changed, parts)
     np.testing.assert_array_equal(labels, labels_ref)
-    # The inertia's slab sums: the bits of the kernel that adds them from sq_dist.
+    # The inertia's slab sums: the bits of the kernel that adds them from the distances.
     expected_parts = np.empty(4)
-    weighted_slab_sums(w, sq_dist, bounds, expected_parts)
+    weighted_slab_sums(w, sq_ref, bounds, expected_parts)
     assert parts.tobytes() == expected_parts.tobytes()
-    np.testing.assert_array_equal(sq_dist, sq_ref)
     np.testing.assert_allclose(sums, sums_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(weight_sums, wsums_ref, rtol=1e-12)
+    # Bit for bit the Lloyd kernels' sums: each slab adds w_i * x_i in row order.
+    w_rows = w if weighted else np.ones(900, dtype=dtype)
+    expected_sums, expected_weights = np.zeros((4, 5, d)), np.zeros((4, 5))
+    for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        for i in range(lo, hi):
+            wi = float(w_rows[i])
+            for f in range(d):
+                expected_sums[s, labels_ref[i], f] += wi * float(X[i, f])
+            expected_weights[s, labels_ref[i]] += wi
+    assert sums.tobytes() == expected_sums.tobytes()
+    assert weight_sums.tobytes() == expected_weights.tobytes()
     expected_changed = [int(np.sum(np.arange(lo, hi) % 3 == 0)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
     np.testing.assert_array_equal(changed, expected_changed)
+    # A later block adds onto the sums so far (the step passes blocks in order).
+    expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sums, weight_sums, bounds,
+                      True, changed, parts)
+    for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        for i in range(lo, hi):
+            wi = float(w_rows[i])
+            for f in range(d):
+                expected_sums[s, labels_ref[i], f] += wi * float(X[i, f])
+            expected_weights[s, labels_ref[i]] += wi
+    assert sums.tobytes() == expected_sums.tobytes()
+    assert weight_sums.tobytes() == expected_weights.tobytes()
     # Without update the sums are left alone.
     before = sums.copy()
-    expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sq_dist, sums, weight_sums, bounds,
+    expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sums, weight_sums, bounds,
                       False, changed, np.empty(0))
     np.testing.assert_array_equal(sums, before)
     np.testing.assert_array_equal(changed, 0)

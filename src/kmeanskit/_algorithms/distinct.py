@@ -4,8 +4,8 @@ Image pixels, rounded measurements and small integer codes repeat: the 273,280
 pixels of china.jpg hold 96,615 distinct colours. Identical rows get identical
 labels and distances in Lloyd's arithmetic, so the bounded step runs on the
 distinct rows only (its bounds, too, are kept once per distinct row); one
-more pass over all rows copies each row's label and distance and adds the row
-to its cluster's sums, in the slabs and row order of the Lloyd step. Labels,
+more pass over all rows copies each row's label and adds the row to its
+cluster's sums, in the slabs and row order of the Lloyd step. Labels,
 centers, inertia and iterations are therefore Lloyd's, bit for bit.
 """
 
@@ -120,9 +120,22 @@ class DistinctStep(LloydStep):
         self._inner_labels = labels[self.distinct.first]
         self.inner.start_from(self._inner_labels, centers)
 
+    @property
+    def sq_dist(self):
+        """(n,) float64 squared distance of each row to its center in the last pass.
+
+        Made on demand from the distinct rows' (the same bits): a pass does not
+        write them (2 MB on china.jpg); only the relocation of an empty cluster,
+        or an inertia the pass could not add itself, reads them.
+        """
+        if self._sq_dist is None:
+            self._sq_dist = self.inner.sq_dist[self.distinct.index]
+        return self._sq_dist
+
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (see :meth:`LloydStep.__call__`)."""
         rows = self.rows
+        self._sq_dist = None
         if labels is not self._labels:
             # Another labels array: the distinct rows start afresh too.
             self._labels = labels
@@ -142,8 +155,7 @@ class DistinctStep(LloydStep):
             parts = np.empty(bounds.shape[0] - 1 if fused else 0)
             sized(expand_accumulate, (stop - start) * rows.d)(
                 Xb, rows.kernel_w(start, stop), self.distinct.index[start:stop], self._inner_labels,
-                inner.sq_dist, labels[start:stop], self.sq_dist[start:stop], self._sums, self._weight_sums,
-                bounds, update, changed, parts,
+                inner.sq_dist, labels[start:stop], self._sums, self._weight_sums, bounds, update, changed, parts,
             )
             n_changed += int(changed.sum())
             if fused:

@@ -8,13 +8,13 @@ so that the centers keep their bits.
 ``distinct_index`` finds the distinct rows by their bit patterns (a row with
 -0.0 where another has 0.0 counts as another row: a finer split, still exact)
 with an open-addressing hash table. ``expand_accumulate`` copies the distinct
-rows' labels and distances to every row and adds the rows to their clusters.
+rows' labels to every row and adds the rows (and their distances) up per cluster.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from .assign import _add_row, row_weight
+from .assign import row_weight
 
 __all__ = ["distinct_index", "expand_accumulate", "expand_closest"]
 
@@ -74,10 +74,40 @@ def distinct_index(bits, max_distinct, index, first):
     return n_distinct
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add_padded(padded, label, X, i, wi):
+    """``padded[label, :d] += wi * x`` and ``padded[label, d] += wi``: the bits of ``assign._add_row``.
+
+    One row of ``padded`` holds a cluster's sums and weight side by side, and
+    the adds of up to four features are written out: on china.jpg (d = 3) the
+    pass takes 1.5 ms instead of 2.3 with ``_add_row`` into the (k, d) sums
+    and (k,) weights (per-feature loop, two arrays).
+    """
+    d = X.shape[1]
+    # Constant indices, the weight's too: the four adds of a row become one
+    # vector add (the same operations, element by element).
+    if d == 3:
+        padded[label, 0] += wi * np.float64(X[i, 0])
+        padded[label, 1] += wi * np.float64(X[i, 1])
+        padded[label, 2] += wi * np.float64(X[i, 2])
+        padded[label, 3] += wi
+    elif d == 2:
+        padded[label, 0] += wi * np.float64(X[i, 0])
+        padded[label, 1] += wi * np.float64(X[i, 1])
+        padded[label, 2] += wi
+    elif d == 1:
+        padded[label, 0] += wi * np.float64(X[i, 0])
+        padded[label, 1] += wi
+    else:
+        for f in range(d):
+            padded[label, f] += wi * np.float64(X[i, f])
+        padded[label, d] += wi
+
+
 @njit(cache=True, parallel=True, nogil=True)
-def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sq_dist, sums, weight_sums,
+def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sums, weight_sums,
                       slab_bounds, update, changed, weighted_sq_dist):
-    """Give every row its distinct row's label and distance; add rows to their clusters.
+    """Give every row its distinct row's label; add rows to their clusters (and their distances).
 
     IN     X                 (b, d) block of rows, float32 or float64
     IN     w                 (b,) sample weights, X's dtype, or (1,): one weight for every row
@@ -85,7 +115,6 @@ def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sq
     IN     distinct_labels   (m,) int32 label of each distinct row
     IN     distinct_sq_dist  (m,) float64 its squared distance to its center
     INOUT  labels            (b,) int32 each row's label (the old one is compared)
-    OUT    sq_dist           (b,) float64
     INOUT  sums              (S, k, d) float64 per-slab weighted sums of rows
     INOUT  weight_sums       (S, k) float64 per-slab sums of weights
     IN     slab_bounds       (S + 1,) int64 row bounds of the slabs in this block
@@ -94,12 +123,20 @@ def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sq
     OUT    weighted_sq_dist  (S,) float64 each slab's sum of ``w_i sq_dist_i`` in row
                              order (``seeding.weighted_slab_sums``'s bits), or (0,): not wanted
 
-    Slab ``s`` adds its rows in row order into ``sums[s]``, as the Lloyd step's
-    kernels do: the same sums, bit for bit.
+    Slab ``s`` adds its rows in row order onto ``sums[s]``, as the Lloyd step's
+    kernels do: the same sums, bit for bit. The rows' distances are not
+    written: the step gives them on demand (``distinct_sq_dist[index]``).
     """
     n_slabs = slab_bounds.shape[0] - 1
+    n_clusters, n_features = sums.shape[1], X.shape[1]
     want_sum = weighted_sq_dist.shape[0] > 0
     for s in prange(n_slabs):
+        # The slab's sums and weights, side by side (see _add_padded).
+        padded = np.empty((n_clusters if update else 0, n_features + 1))
+        for c in range(padded.shape[0]):
+            for f in range(n_features):
+                padded[c, f] = sums[s, c, f]
+            padded[c, n_features] = weight_sums[s, c]
         n_changed = 0
         acc = 0.0
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
@@ -107,15 +144,18 @@ def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, sq
             label = distinct_labels[j]
             n_changed += labels[i] != label
             labels[i] = label
-            sq = distinct_sq_dist[j]
-            sq_dist[i] = sq
+            wi = np.float64(row_weight(w, i))
             if want_sum:
-                acc += np.float64(row_weight(w, i)) * sq
+                acc += wi * distinct_sq_dist[j]
             if update:
-                _add_row(X[i], row_weight(w, i), label, sums[s], weight_sums[s])
+                _add_padded(padded, label, X, i, wi)
         changed[s] = n_changed
         if want_sum:
             weighted_sq_dist[s] = acc
+        for c in range(padded.shape[0]):
+            for f in range(n_features):
+                sums[s, c, f] = padded[c, f]
+            weight_sums[s, c] = padded[c, n_features]
 
 
 @njit(cache=True, parallel=True, nogil=True)
