@@ -16,6 +16,7 @@ from scipy.spatial.distance import cdist
 
 from .._engine.blas import matmul_into
 from .._engine.bounds import bounded_assign_accumulate
+from .._engine.center_order import neighbour_levels, sort_neighbours
 from .._engine.serial import serial_twin, sized
 from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, Assignment, LloydStep
 from .threads import in_background, single_threaded_blas
@@ -143,7 +144,8 @@ class BoundedStep(LloydStep):
             between = cdist(centers64, centers64)
             # Each center's others by distance: the direct path prunes its
             # arg-min with them, and the next pass bounds the drifts with them.
-            sorted_now = _by_distance(between) if k <= LEVELS_MAX_CLUSTERS or not self.use_gemm else None
+            previous = None if fresh or self._sorted is None else self._sorted[0]
+            sorted_now = _by_distance(between, previous) if k <= LEVELS_MAX_CLUSTERS or not self.use_gemm else None
             if not fresh and sorted_now is not None:
                 if self._sorted is None:  # after start_from
                     self._sorted = _by_distance(cdist(self._centers, self._centers))
@@ -253,20 +255,23 @@ class BoundedStep(LloydStep):
         return buffer[:n_rows]
 
 
-def _by_distance(between):
-    """(k, k) indices of each center's centers from the nearest (itself) on, and their distances."""
-    neighbours = np.argsort(between, axis=1, kind="stable")
-    return neighbours, np.take_along_axis(between, neighbours, axis=1)
+def _by_distance(between, previous=None):
+    """(k, k) indices of each center's centers from the nearest (itself) on, and their distances.
+
+    ``previous``: last pass's indices, where the sort starts from (nearly right).
+    """
+    k = between.shape[0]
+    neighbours = np.empty((k, k), dtype=np.int64) if previous is None else previous.copy()
+    neighbour_sep = np.empty((k, k))
+    sort_neighbours(between, previous is not None, neighbours, neighbour_sep)
+    return neighbours, neighbour_sep
 
 
 def _neighbour_levels(neighbours, neighbour_sep, drift):
     """The kernel's ``level_sep`` (k, M) and ``level_drift`` (k, M + 1) (see
     ``bounded_assign_accumulate``) from the last pass's sorted centers and the drifts since."""
     k = drift.shape[0]
-    positions = 2 ** np.arange(1, max(int(k - 1).bit_length(), 1), dtype=np.int64)
-    positions = positions[positions < k]
-    drifts = drift[neighbours]
-    drifts[neighbours == np.arange(k)[:, None]] = 0.0  # a center's own drift is not a bound's
-    running = np.maximum.accumulate(drifts, axis=1)
-    level_drift = running[:, np.append(positions - 1, k - 1)]
-    return np.ascontiguousarray(neighbour_sep[:, positions]), np.ascontiguousarray(level_drift)
+    n_levels = max(int(k - 1).bit_length() - 1, 0)  # the neighbours 2, 4, 8, ... below k
+    level_sep, level_drift = np.empty((k, n_levels)), np.empty((k, n_levels + 1))
+    neighbour_levels(neighbours, neighbour_sep, drift, level_sep, level_drift)
+    return level_sep, level_drift

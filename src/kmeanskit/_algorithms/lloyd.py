@@ -82,6 +82,8 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
     Rows whose distance is at rounding level (duplicates of their center) are
     never moved: that gains nothing and would make labels cycle forever.
     A cluster left with no weight keeps its previous center (never NaN).
+    ``sq_dist`` (each row's squared distance to its center) is read only when
+    a cluster is empty; it may be None otherwise.
 
     Returns
     -------
