@@ -87,6 +87,22 @@ def test_candidate_potentials_direct_match_reference(n_cand, dtype):
     np.testing.assert_allclose(out, expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("n_cand", [6, 11])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_candidate_potentials_direct_three_features_keep_the_general_bits(n_cand, dtype):
+    # Three features (RGB pixels) have their own loop; a fourth feature of zeros
+    # adds 0.0 to every distance, so the general loop must give the same bits.
+    X, w, closest = _problem(700, 3, dtype, seed=4, zero_weights=True)
+    candidates = X[np.arange(n_cand) * 53].astype(np.float64)
+    bounds = slab_bounds(700, 3)
+    out3, out4 = np.empty((3, n_cand)), np.empty((3, n_cand))
+    candidate_potentials_direct(X, w, closest, _padded_t(candidates), bounds, 50, out3)
+    X4 = np.hstack([X, np.zeros((700, 1), dtype=dtype)])
+    candidates4 = np.hstack([candidates, np.zeros((n_cand, 1))])
+    candidate_potentials_direct(X4, w, closest, _padded_t(candidates4), bounds, 50, out4)
+    assert out3.tobytes() == out4.tobytes()
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_update_closest_direct_is_the_potentials_winner(dtype):
     X, w, closest = _problem(600, 2, dtype, seed=2, zero_weights=True)

@@ -87,6 +87,46 @@ def _lower(closest, nearest, keep, i, d2, index):
     return ci
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _group_potentials_3(X, w, closest, candidates_t, g, start, stop, acc):
+    """``acc[g:g + GROUP] += w_i min(closest_i, |x_i - c|^2)`` over rows ``start .. stop - 1`` of
+    three features (RGB pixels), in row order: the bits of the general loop.
+
+    The 24 coordinates stay in registers for every row, where the general
+    loop loads them for each row: 0.62 against 0.92 ms a call on china.jpg's
+    distinct colours (96k rows, 6 candidates).
+    """
+    c0, c1, c2 = candidates_t[0], candidates_t[1], candidates_t[2]
+    p0, p1, p2, p3, p4, p5, p6, p7 = c0[g], c0[g + 1], c0[g + 2], c0[g + 3], c0[g + 4], c0[g + 5], c0[g + 6], c0[g + 7]
+    q0, q1, q2, q3, q4, q5, q6, q7 = c1[g], c1[g + 1], c1[g + 2], c1[g + 3], c1[g + 4], c1[g + 5], c1[g + 6], c1[g + 7]
+    r0, r1, r2, r3, r4, r5, r6, r7 = c2[g], c2[g + 1], c2[g + 2], c2[g + 3], c2[g + 4], c2[g + 5], c2[g + 6], c2[g + 7]
+    a0, a1, a2, a3 = acc[g], acc[g + 1], acc[g + 2], acc[g + 3]
+    a4, a5, a6, a7 = acc[g + 4], acc[g + 5], acc[g + 6], acc[g + 7]
+    for i in range(start, stop):
+        x0, x1, x2 = np.float64(X[i, 0]), np.float64(X[i, 1]), np.float64(X[i, 2])
+        ci = closest[i]
+        wi = np.float64(w[i])
+        # (0.0 + e0^2 + ... in the general loop: the same bits, squares being >= 0.)
+        d0 = (x0 - p0) * (x0 - p0) + (x1 - q0) * (x1 - q0) + (x2 - r0) * (x2 - r0)
+        d1 = (x0 - p1) * (x0 - p1) + (x1 - q1) * (x1 - q1) + (x2 - r1) * (x2 - r1)
+        d2 = (x0 - p2) * (x0 - p2) + (x1 - q2) * (x1 - q2) + (x2 - r2) * (x2 - r2)
+        d3 = (x0 - p3) * (x0 - p3) + (x1 - q3) * (x1 - q3) + (x2 - r3) * (x2 - r3)
+        d4 = (x0 - p4) * (x0 - p4) + (x1 - q4) * (x1 - q4) + (x2 - r4) * (x2 - r4)
+        d5 = (x0 - p5) * (x0 - p5) + (x1 - q5) * (x1 - q5) + (x2 - r5) * (x2 - r5)
+        d6 = (x0 - p6) * (x0 - p6) + (x1 - q6) * (x1 - q6) + (x2 - r6) * (x2 - r6)
+        d7 = (x0 - p7) * (x0 - p7) + (x1 - q7) * (x1 - q7) + (x2 - r7) * (x2 - r7)
+        a0 += wi * min(ci, d0)
+        a1 += wi * min(ci, d1)
+        a2 += wi * min(ci, d2)
+        a3 += wi * min(ci, d3)
+        a4 += wi * min(ci, d4)
+        a5 += wi * min(ci, d5)
+        a6 += wi * min(ci, d6)
+        a7 += wi * min(ci, d7)
+    acc[g], acc[g + 1], acc[g + 2], acc[g + 3] = a0, a1, a2, a3
+    acc[g + 4], acc[g + 5], acc[g + 6], acc[g + 7] = a4, a5, a6, a7
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_rows, out):
     """Per-slab potential of each candidate from direct float64 differences (few features).
@@ -111,6 +151,9 @@ def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_
         for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
             stop = min(start + chunk_rows, slab_bounds[s + 1])
             for g in range(0, n_groups * GROUP, GROUP):
+                if X.shape[1] == 3:
+                    _group_potentials_3(X, w, closest, candidates_t, g, start, stop, acc)
+                    continue
                 a0, a1, a2, a3 = acc[g], acc[g + 1], acc[g + 2], acc[g + 3]
                 a4, a5, a6, a7 = acc[g + 4], acc[g + 5], acc[g + 6], acc[g + 7]
                 for i in range(start, stop):
