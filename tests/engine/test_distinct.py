@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from kmeanskit._engine.distinct import distinct_index, expand_accumulate, expand_closest
-from kmeanskit._engine.seeding import weighted_slab_sums
+from kmeanskit._engine.distinct import distinct_index, expand_accumulate, indexed_slab_sums
+from kmeanskit._engine.seeding import draw_rows, draw_rows_indexed, weighted_slab_sums
 
 from .reference import assign_accumulate
 
@@ -125,23 +125,24 @@ def test_expand_accumulate_against_reference(weighted, dtype, d):
     np.testing.assert_array_equal(changed, 0)
 
 
-@pytest.mark.parametrize("keep_nearest", [False, True])
-def test_expand_closest_against_reference(keep_nearest):
+def test_indexed_slab_sums_and_draws_are_those_of_the_expanded_distances():
     rng = np.random.default_rng(3)
     index = rng.integers(0, 50, size=1200).astype(np.int32)
     distinct_closest = rng.uniform(0, 10, size=50)
-    distinct_nearest = rng.integers(0, 7, size=50).astype(np.int32)
+    distinct_closest[7] = 0.0  # a chosen center's rows: never drawn
     w = rng.uniform(0.5, 2.0, size=1200)
     bounds = np.array([0, 1, 400, 1200], dtype=np.int64)
-    closest = np.full(1200, np.nan)
-    nearest = np.full(1200 if keep_nearest else 0, -1, dtype=np.int32)
     slab_sums = np.full(3, np.nan)
-    expand_closest(w, index, distinct_closest, distinct_nearest if keep_nearest else nearest[:0], closest, nearest,
-                   bounds, slab_sums)
-    np.testing.assert_array_equal(closest, distinct_closest[index])
-    if keep_nearest:
-        np.testing.assert_array_equal(nearest, distinct_nearest[index])
-    # Per slab, in row order: the bits of the kernel that sums closest itself.
+    indexed_slab_sums(w, index, distinct_closest, bounds, slab_sums)
+    # Per slab, in row order: the bits of the kernel that sums the expanded distances.
+    closest = distinct_closest[index]
     expected = np.empty(3)
     weighted_slab_sums(w, closest, bounds, expected)
     assert slab_sums.tobytes() == expected.tobytes()
+    rand_vals = rng.uniform(0, 1, size=200) * slab_sums.sum()
+    rand_vals[:3] = [0.0, slab_sums[0], slab_sums.sum() * 2]  # the first row, a slab's end, past the total
+    drawn, expected_drawn = np.empty(200, dtype=np.int64), np.empty(200, dtype=np.int64)
+    draw_rows_indexed(w, index, distinct_closest, bounds, slab_sums, rand_vals, drawn)
+    draw_rows(w, closest, bounds, slab_sums, rand_vals, expected_drawn)
+    np.testing.assert_array_equal(drawn, expected_drawn)
+    assert not np.any(index[drawn[3:]] == 7)

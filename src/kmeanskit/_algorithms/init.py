@@ -6,13 +6,14 @@ order), so the same seed draws the same candidates.
 
 import numpy as np
 
-from .._engine.distinct import expand_closest
+from .._engine.distinct import indexed_slab_sums
 from .._engine.seeding import (
     GROUP,
     candidate_potentials_dense,
     candidate_potentials_direct,
     candidate_potentials_from_dots,
     draw_rows,
+    draw_rows_indexed,
     lower_closest,
     update_closest_direct,
     update_closest_from_dots,
@@ -125,14 +126,15 @@ class _DistinctScorer:
 
     A distinct row stands for its rows with their total weight, so each
     candidate's potential is scored once per distinct row (china.jpg: 2.8x
-    fewer rows). After each update every row gets its distinct row's distance
-    (the same bits as its own would be) and the slab sums are added per row,
-    so the draws of :func:`draw_rows` are the rows scikit-learn draws.
+    fewer rows). The distances stay per distinct row: the slab sums add
+    every row's (the same bits as its own would be) in row order, and the
+    draws read them through the row's distinct row, so the draws of
+    :func:`draw_rows` are the rows scikit-learn draws. ``closest`` is left
+    alone; ``nearest`` is given to every row by :meth:`finish`.
     """
 
     def __init__(self, rows, closest, n_candidates, distinct, nearest=None):
-        self.closest = closest
-        self.nearest = np.empty(0, dtype=np.int32) if nearest is None else nearest
+        self.nearest = nearest
         self.index = distinct.index
         self.w = rows.w
         # Total weight of each distinct row, float64 (counts are exact).
@@ -150,11 +152,19 @@ class _DistinctScorer:
 
     def update(self, center, candidate=None):
         self.inner.update(center, candidate)
-        sized(expand_closest, self.closest.shape[0])(
-            self.w, self.index, self.distinct_closest, self.inner.nearest, self.closest, self.nearest, self.bounds,
-            self.slab_sums,
+        sized(indexed_slab_sums, self.index.shape[0])(
+            self.w, self.index, self.distinct_closest, self.bounds, self.slab_sums
         )
         return self.slab_sums
+
+    def draw(self, rand_vals, out):
+        """:func:`draw_rows` over every row, the distances read through the distinct rows."""
+        draw_rows_indexed(self.w, self.index, self.distinct_closest, self.bounds, self.slab_sums, rand_vals, out)
+
+    def finish(self):
+        """Give every row its distinct row's nearest center (when kept)."""
+        if self.nearest is not None:
+            np.take(self.inner.nearest, self.index, out=self.nearest)
 
 
 class _CsrScorer:
@@ -222,7 +232,9 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
         potential; ``update(center, candidate=None)`` lowers ``closest``
         (INOUT, float64, n) with a chosen center and returns either None or
         each slab's sum of ``w_i closest_i`` in row order over the slabs
-        ``scorer.bounds`` (which saves a pass over ``closest``).
+        ``scorer.bounds`` (which saves a pass over ``closest``). A scorer with
+        a ``draw(rand_vals, out)`` method draws the candidates itself (from
+        distances it keeps elsewhere than in ``closest``, with those sums).
     n_local_trials : int or None, default ``2 + int(ln k)``
 
     Returns
@@ -248,12 +260,16 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
     for value in sums:  # in the order draw_rows adds them
         current_pot += float(value)
     candidate_ids = np.empty(n_local_trials, dtype=np.int64)
+    draw = getattr(scorer, "draw", None)
 
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * current_pot
         # np.searchsorted(np.cumsum(w * closest), rand_vals), clipped to n - 1,
         # without the n-long cumulative sum.
-        draw_rows(w, closest, bounds, sums, rand_vals, candidate_ids)
+        if draw is None:
+            draw_rows(w, closest, bounds, sums, rand_vals, candidate_ids)
+        else:
+            draw(rand_vals, candidate_ids)
         candidates = rows.take(candidate_ids)
         pots = scorer.potentials(candidates)
         best = int(np.argmin(pots))
@@ -276,12 +292,18 @@ def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None, ne
     if rows.sparse:
         return greedy_plusplus(rows, n_clusters, random_state, _CsrScorer, n_local_trials)
 
+    made = []
+
     def scorer(rows, closest, n_candidates):
         if distinct is not None:
-            return _DistinctScorer(rows, closest, n_candidates, distinct, nearest)
+            made.append(_DistinctScorer(rows, closest, n_candidates, distinct, nearest))
+            return made[-1]
         return _DenseScorer(rows, closest, n_candidates, nearest)
 
-    return greedy_plusplus(rows, n_clusters, random_state, scorer, n_local_trials)
+    result = greedy_plusplus(rows, n_clusters, random_state, scorer, n_local_trials)
+    for distinct_scorer in made:
+        distinct_scorer.finish()
+    return result
 
 
 def random_rows(rows, n_clusters, random_state):

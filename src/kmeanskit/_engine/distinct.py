@@ -16,7 +16,7 @@ from numba import njit, prange
 
 from .assign import row_weight
 
-__all__ = ["distinct_index", "expand_accumulate", "expand_closest"]
+__all__ = ["distinct_index", "expand_accumulate", "indexed_slab_sums"]
 
 # 64-bit odd constants (the fractional parts of pi and of the golden ratio):
 # each feature's bits are mixed in by xor and a multiplication, whose top bits
@@ -159,27 +159,18 @@ def expand_accumulate(X, w, index, distinct_labels, distinct_sq_dist, labels, su
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def expand_closest(w, index, distinct_closest, distinct_nearest, closest, nearest, slab_bounds, slab_sums):
-    """Give every row its distinct row's seeding distance (and nearest center); sum them per slab.
+def indexed_slab_sums(w, index, distinct_values, slab_bounds, slab_sums):
+    """Each slab's sum, in row order, of ``w_i distinct_values[index_i]``.
 
-    IN   w                 (n,) sample weights
-    IN   index             (n,) int32 each row's distinct row
-    IN   distinct_closest  (m,) float64 squared distance of each distinct row to its nearest chosen center
-    IN   distinct_nearest  (m,) int32 that center, or (0,): not kept
-    OUT  closest           (n,) float64
-    OUT  nearest           (n,) int32, or (0,): not kept
-    IN   slab_bounds       (S + 1,) int64
-    OUT  slab_sums         (S,) float64 sum over the slab, in row order, of ``w_i closest_i``:
-                           the bits of ``seeding.update_closest_direct``'s, the rows' distances being the same
+    IN   w                (n,) sample weights
+    IN   index            (n,) int32 each row's distinct row
+    IN   distinct_values  (m,) float64 a value per distinct row (seeding's distances)
+    IN   slab_bounds      (S + 1,) int64
+    OUT  slab_sums        (S,) float64: the bits of ``seeding.weighted_slab_sums`` on
+                          ``distinct_values[index]``, without that n-long array
     """
-    keep = nearest.shape[0] > 0
     for s in prange(slab_bounds.shape[0] - 1):
         acc = 0.0
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            j = index[i]
-            c = distinct_closest[j]
-            closest[i] = c
-            if keep:
-                nearest[i] = distinct_nearest[j]
-            acc += np.float64(w[i]) * c
+            acc += np.float64(w[i]) * distinct_values[index[i]]
         slab_sums[s] = acc

@@ -29,6 +29,7 @@ __all__ = [
     "candidate_potentials_direct",
     "candidate_potentials_from_dots",
     "draw_rows",
+    "draw_rows_indexed",
     "lower_closest",
     "update_closest_direct",
     "update_closest_from_dots",
@@ -351,6 +352,39 @@ def weighted_slab_sums(w, closest, slab_bounds, out):
         out[s] = acc
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _draw(n, w, closest, index, indexed, slab_bounds, slab_sums, rand_vals, out):
+    """:func:`draw_rows` over ``n`` rows; row i's distance is ``closest[index[i]]`` if ``indexed``."""
+    n_slabs = slab_sums.shape[0]
+    running = np.empty(n_slabs)
+    total = 0.0
+    for s in range(n_slabs):
+        total += slab_sums[s]
+        running[s] = total
+    for j in range(rand_vals.shape[0]):
+        v = rand_vals[j]
+        s = np.searchsorted(running, v)
+        if s == n_slabs:
+            out[j] = n - 1
+            continue
+        target = v - running[s - 1] if s > 0 else v
+        start, stop = slab_bounds[s], slab_bounds[s + 1]
+        out[j] = -1
+        acc = 0.0
+        last_positive = stop - 1
+        for i in range(start, stop):
+            p = np.float64(w[i]) * (closest[index[i]] if indexed else closest[i])
+            acc += p
+            if p > 0.0:
+                last_positive = i
+            if acc >= target:
+                out[j] = i
+                break
+        if out[j] < 0:
+            # The subtraction above rounded the target past the slab's sum.
+            out[j] = last_positive
+
+
 @njit(cache=True, nogil=True)
 def draw_rows(w, closest, slab_bounds, slab_sums, rand_vals, out):
     """Rows drawn with probability proportional to ``w_i closest_i``, in two levels.
@@ -370,32 +404,16 @@ def draw_rows(w, closest, slab_bounds, slab_sums, rand_vals, out):
     IN   rand_vals    (m,) float64 values in [0, total]
     OUT  out          (m,) int64 row indices
     """
-    n_slabs = slab_sums.shape[0]
-    running = np.empty(n_slabs)
-    total = 0.0
-    for s in range(n_slabs):
-        total += slab_sums[s]
-        running[s] = total
-    n = closest.shape[0]
-    for j in range(rand_vals.shape[0]):
-        v = rand_vals[j]
-        s = np.searchsorted(running, v)
-        if s == n_slabs:
-            out[j] = n - 1
-            continue
-        target = v - running[s - 1] if s > 0 else v
-        start, stop = slab_bounds[s], slab_bounds[s + 1]
-        out[j] = -1
-        acc = 0.0
-        last_positive = stop - 1
-        for i in range(start, stop):
-            p = np.float64(w[i]) * closest[i]
-            acc += p
-            if p > 0.0:
-                last_positive = i
-            if acc >= target:
-                out[j] = i
-                break
-        if out[j] < 0:
-            # The subtraction above rounded the target past the slab's sum.
-            out[j] = last_positive
+    _draw(closest.shape[0], w, closest, np.empty(0, dtype=np.int32), False, slab_bounds, slab_sums, rand_vals, out)
+
+
+@njit(cache=True, nogil=True)
+def draw_rows_indexed(w, index, distinct_closest, slab_bounds, slab_sums, rand_vals, out):
+    """:func:`draw_rows` where row i's distance is ``distinct_closest[index[i]]``
+    (rows that repeat a distinct row: the distances are never copied to every row).
+
+    IN   index             (n,) int32 each row's distinct row
+    IN   distinct_closest  (m,) float64
+    (the other arguments as for :func:`draw_rows`)
+    """
+    _draw(index.shape[0], w, distinct_closest, index, True, slab_bounds, slab_sums, rand_vals, out)
