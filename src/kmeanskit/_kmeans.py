@@ -22,11 +22,11 @@ from ._algorithms.parallel_init import kmeans_parallel_rows
 from ._algorithms.rows import DenseRows, as_rows, prediction_rows
 from ._algorithms.rows import abs_max as _abs_max
 from ._algorithms.rows import pow2_scale as _pow2_scale
+from ._engine.moments import mean_and_variances
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
 _TRANSFORM_BLOCK_ROWS = 1 << 16
-_VARIANCE_BLOCK_BYTES = 1 << 22  # float64 deviations of one block of rows
 # Past these magnitudes squared distances could overflow the dtype: the data
 # are then scaled by an exact power of two, which changes no label.
 # Data are centered (a copy of X) when the mean's squared norm exceeds this
@@ -74,18 +74,10 @@ def _tolerance(X, tol):
 
 
 def _mean_and_variances(X):
-    """Feature means and variances of dense X, float64, without a temporary the size of X."""
-    mean = X.mean(axis=0, dtype=np.float64)
-    squares = np.zeros(X.shape[1])
-    block = max(1, _VARIANCE_BLOCK_BYTES // (8 * X.shape[1]))
-    # One buffer for all blocks (a new block's deviations would otherwise be
-    # made while the last block's are still held: twice the memory).
-    buffer = np.empty((min(block, X.shape[0]), X.shape[1]))
-    for start in range(0, X.shape[0], block):
-        rows = X[start : start + block]
-        deviation = np.subtract(rows, mean, out=buffer[: rows.shape[0]])
-        squares += np.einsum("ij,ij->j", deviation, deviation)
-    return mean, squares / X.shape[0]
+    """Feature means and variances of dense X (at least one row), float64, without a temporary the size of X."""
+    mean, variances = np.empty(X.shape[1]), np.empty(X.shape[1])
+    mean_and_variances(X, mean, variances)
+    return mean, variances
 
 
 def _check_weights(sample_weight, X):
