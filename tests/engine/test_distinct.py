@@ -63,6 +63,16 @@ def test_distinct_rows_survive_hash_collisions():
     np.testing.assert_array_equal(X[first][index], X)
 
 
+def _add_in_row_order(sums, weight_sums, X, w, labels, bounds):
+    """The Lloyd kernels' sums in plain Python floats: each slab adds w_i * x_i in row order."""
+    for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        for i in range(lo, hi):
+            wi = float(w[i])
+            for f in range(X.shape[1]):
+                sums[s, labels[i], f] += wi * float(X[i, f])
+            weight_sums[s, labels[i]] += wi
+
+
 @pytest.mark.parametrize("d", [1, 2, 3, 4, 6])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -96,12 +106,7 @@ def test_expand_accumulate_against_reference(weighted, dtype, d):
     # Bit for bit the Lloyd kernels' sums: each slab adds w_i * x_i in row order.
     w_rows = w if weighted else np.ones(900, dtype=dtype)
     expected_sums, expected_weights = np.zeros((4, 5, d)), np.zeros((4, 5))
-    for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        for i in range(lo, hi):
-            wi = float(w_rows[i])
-            for f in range(d):
-                expected_sums[s, labels_ref[i], f] += wi * float(X[i, f])
-            expected_weights[s, labels_ref[i]] += wi
+    _add_in_row_order(expected_sums, expected_weights, X, w_rows, labels_ref, bounds)
     assert sums.tobytes() == expected_sums.tobytes()
     assert weight_sums.tobytes() == expected_weights.tobytes()
     expected_changed = [int(np.sum(np.arange(lo, hi) % 3 == 0)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -109,12 +114,7 @@ def test_expand_accumulate_against_reference(weighted, dtype, d):
     # A later block adds onto the sums so far (the step passes blocks in order).
     expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sums, weight_sums, bounds,
                       True, changed, parts)
-    for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        for i in range(lo, hi):
-            wi = float(w_rows[i])
-            for f in range(d):
-                expected_sums[s, labels_ref[i], f] += wi * float(X[i, f])
-            expected_weights[s, labels_ref[i]] += wi
+    _add_in_row_order(expected_sums, expected_weights, X, w_rows, labels_ref, bounds)
     assert sums.tobytes() == expected_sums.tobytes()
     assert weight_sums.tobytes() == expected_weights.tobytes()
     # Without update the sums are left alone.
