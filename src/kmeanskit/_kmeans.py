@@ -509,9 +509,9 @@ class KMeans(
                 X = self._writable(X, X_given)
                 if scale != 1.0:
                     X *= X.dtype.type(scale)
-                    variances = _mean_and_variances(X)[1]
-                # float64 data unscaled: the mean just computed, the same bits as X.mean(axis=0).
-                X_mean = mean if scale == 1.0 and X.dtype == np.float64 else X.mean(axis=0)
+                    mean, variances = _mean_and_variances(X)
+                # For float64 data the mean just computed has the bits of X.mean(axis=0).
+                X_mean = mean if X.dtype == np.float64 else X.mean(axis=0)
                 X -= X_mean
                 if init_array is not None:
                     init_array *= init_array.dtype.type(scale)
