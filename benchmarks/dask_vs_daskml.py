@@ -1,4 +1,4 @@
-"""kmeanskit.dask.KMeans against dask-ml's KMeans on the same LocalCluster.
+"""kmeanskit._estimators.dask.KMeans against dask-ml's KMeans on the same LocalCluster.
 
 Data: blobs, 2M x 16 float64 (16 centers, made on the workers and persisted),
 k=16, on a LocalCluster of 2 worker processes x 1 thread. Two measurements:

@@ -28,8 +28,8 @@ import warnings
 import numpy as np
 from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
 
-from kmeanskit._kmeans import KMeans
-from kmeanskit._minibatch import MiniBatchKMeans
+from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._estimators.minibatch import MiniBatchKMeans
 
 from .datasets import _blobs
 

@@ -36,7 +36,7 @@ _ROW_GROUPS = 16
 _TIME = "/usr/bin/time"
 # The libraries, and numba's kernels loaded by a fit of 256 rows (LLVM's start-up alone is about 50 MB).
 _FLOOR = (
-    "import numpy as np, pyarrow.parquet, pandas, sklearn.pipeline, sklearn.metrics, kmeanskit._kmeans; "
+    "import numpy as np, pyarrow.parquet, pandas, sklearn.pipeline, sklearn.metrics, kmeanskit._estimators.kmeans; "
     "from kmeanskit.streaming import fit_out_of_core; "
     "fit_out_of_core(np.random.default_rng(0).normal(size=(256, 16)), 16, random_state=0)"
 )

@@ -24,7 +24,7 @@ from sklearn.metrics import precision_score, recall_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kmeanskit._kmeans import KMeans
+from kmeanskit._estimators.kmeans import KMeans
 
 SENSORS = ["temperature (C)", "vibration (mm/s)", "pressure (bar)", "current (A)"]
 # Mean and standard deviation of each sensor in each regime.

@@ -1,7 +1,7 @@
 """Choosing k: the elbow, the silhouette and the gap statistic side by side.
 
 Synthetic data with a known answer (5 groups of different spreads in 4
-dimensions, one pair close together) go through ``kmeanskit.selection.select_k``,
+dimensions, one pair close together) go through ``kmeanskit._analysis.selection.select_k``,
 which fits K-Means for every k from 1 to 10 (1 to 7 with --quick) and recommends a k by three
 methods: the elbow (the knee of the inertia curve), the silhouette (largest
 mean silhouette) and the gap statistic of Tibshirani, Walther and Hastie
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_blobs
 
-from kmeanskit.selection import select_k
+from kmeanskit._analysis.selection import select_k
 
 TRUE_K = 5
 

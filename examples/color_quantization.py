@@ -1,7 +1,7 @@
 """Colour quantisation: redraw a photo with k colours chosen by K-Means.
 
 K-Means is fitted on a random sample of the pixels' RGB colours, then every
-pixel takes the colour of its nearest center (``kmeanskit.quantize``). The
+pixel takes the colour of its nearest center (``kmeanskit._analysis.quantize``). The
 script prints the number of distinct colours and the size of the image as a
 PNG before and after, and saves the quantised image and a side-by-side figure.
 
@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
-from kmeanskit.quantize import count_colors, quantize_image, save_image
+from kmeanskit._analysis.quantize import count_colors, quantize_image, save_image
 
 
 def png_bytes(image):

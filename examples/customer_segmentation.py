@@ -3,7 +3,7 @@
 Synthetic customers (age, annual income, spending score, store visits per
 month, online share of purchases) are drawn from five segments. A pipeline
 ``StandardScaler -> KMeans`` clusters them (scaling first, so that income in
-dollars does not outweigh everything else), and ``kmeanskit.profiles`` turns
+dollars does not outweigh everything else), and ``kmeanskit._analysis.profiles`` turns
 the result back into something a marketing team can read: each segment's
 center, and each feature's mean, median and spread per segment, in years,
 dollars and visits (with ANOVA / Kruskal-Wallis tests of whether the feature
@@ -23,8 +23,8 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kmeanskit._kmeans import KMeans
-from kmeanskit.profiles import centers_in_original_units, profile_clusters
+from kmeanskit._analysis.profiles import centers_in_original_units, profile_clusters
+from kmeanskit._estimators.kmeans import KMeans
 
 # Segment -> (share, mean and standard deviation of each feature).
 FEATURES = ["age", "income", "spending_score", "visits_per_month", "online_share"]

@@ -18,7 +18,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 
-from kmeanskit._kmeans import KMeans
+from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit.metrics import adjusted_rand_score, contingency_matrix, normalized_mutual_info_score, purity_score
 
 

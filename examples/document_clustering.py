@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from kmeanskit._spherical import SphericalKMeans
+from kmeanskit._estimators.spherical import SphericalKMeans
 
 N_TERMS = 8
 

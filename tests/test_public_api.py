@@ -23,5 +23,15 @@ def test_version_matches_the_installed_distribution():
 def test_report_is_the_function_even_after_importing_its_module():
     import importlib
 
-    importlib.import_module("kmeanskit.report")
-    assert callable(kmeanskit.report)
+    importlib.import_module("kmeanskit._presentation.report")
+    assert callable(kmeanskit.report) and kmeanskit.report.__module__ == "kmeanskit._presentation.report"
+
+
+def test_public_modules_export_what_they_name():
+    import importlib
+
+    for name in ("metrics", "monitoring", "plotting", "dask", "service", "streaming", "cli"):
+        module = importlib.import_module(f"kmeanskit.{name}")
+        assert module.__all__, name
+        for attr in module.__all__:
+            assert hasattr(module, attr), (name, attr)

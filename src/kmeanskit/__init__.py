@@ -6,8 +6,6 @@ scikit-learn, SciPy and pandas before they are needed: together they hold
 about 180 MB of memory. ``from kmeanskit import KMeans`` works as ever.
 """
 
-import sys
-import types
 from importlib import import_module
 
 __version__ = "0.1.0"
@@ -40,33 +38,31 @@ __all__ = [
 
 # Public name -> the module that defines it.
 _ATTRIBUTES = {
-    "KMeans": "._kmeans",
-    "k_means": "._kmeans",
-    "kmeans_plusplus": "._kmeans",
-    "KMedians": "._kmedians",
-    "MiniBatchKMeans": "._minibatch",
-    "SphericalKMeans": "._spherical",
-    "DriftReport": ".monitoring",
-    "TrainingProfile": ".monitoring",
-    "anomaly_scores": ".monitoring",
-    "drift_report": ".monitoring",
-    "fit_monitor": ".monitoring",
-    "ModelFileError": ".persistence",
-    "load": ".persistence",
-    "save": ".persistence",
-    "centers_in_original_units": ".profiles",
-    "profile_clusters": ".profiles",
-    "report": ".report",  # the function: kmeanskit.report(X, model, path)
-    "SelectKResult": ".selection",
-    "select_k": ".selection",
-    "fit_out_of_core": ".streaming",
+    "KMeans": "._estimators.kmeans",
+    "k_means": "._estimators.kmeans",
+    "kmeans_plusplus": "._estimators.kmeans",
+    "KMedians": "._estimators.kmedians",
+    "MiniBatchKMeans": "._estimators.minibatch",
+    "SphericalKMeans": "._estimators.spherical",
+    "fit_out_of_core": "._estimators.out_of_core",
+    "DriftReport": "._analysis.monitoring",
+    "TrainingProfile": "._analysis.monitoring",
+    "anomaly_scores": "._analysis.monitoring",
+    "drift_report": "._analysis.monitoring",
+    "fit_monitor": "._analysis.monitoring",
+    "centers_in_original_units": "._analysis.profiles",
+    "profile_clusters": "._analysis.profiles",
+    "SelectKResult": "._analysis.selection",
+    "select_k": "._analysis.selection",
+    "report": "._presentation.report",  # the function: kmeanskit.report(X, model, path)
+    "ModelFileError": "._io.persistence",
+    "load": "._io.persistence",
+    "save": "._io.persistence",
 }
-# Submodules that were attributes of the package after `import kmeanskit`
-# when it imported everything: still reachable as attributes.
-_SUBMODULES = (
-    "_algorithms", "_engine", "_kmeans", "_kmedians", "_minibatch", "_spherical",
-    "metrics", "monitoring", "persistence", "profiles", "selection", "streaming",
-)
+# The public modules reachable as attributes after ``import kmeanskit``. The
+# others (kmeanskit.dask, .plotting, .service, .streaming, .cli) need their
+# own import: some need an optional extra.
+_SUBMODULES = ("metrics", "monitoring")
 
 
 def __getattr__(name):
@@ -82,20 +78,3 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
-
-
-class _Package(types.ModuleType):
-    """The package's module type: ``kmeanskit.report`` stays the function.
-
-    Importing the submodule ``kmeanskit.report`` makes Python set it as the
-    package's attribute ``report``, which would hide the function of that
-    name; that assignment is dropped, and the function is found on first use.
-    """
-
-    def __setattr__(self, name, value):
-        if name == "report" and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -2,7 +2,8 @@
 
 import pytest
 
-from kmeanskit._algorithms import hamerly, lloyd
+from kmeanskit._algorithms import bounded as hamerly
+from kmeanskit._algorithms import lloyd
 from kmeanskit._engine import serial
 
 

@@ -7,14 +7,14 @@ from sklearn.datasets import load_digits, load_iris, make_blobs
 from threadpoolctl import threadpool_limits
 
 from kmeanskit import KMeans
-from kmeanskit._algorithms import hamerly
-from kmeanskit._algorithms.hamerly import BoundedStep
+from kmeanskit._algorithms import bounded as hamerly
+from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows, as_rows, slab_bounds
 from kmeanskit._engine.assign import _exact_sq_dist
 from kmeanskit._engine.bounds import _sq_dist_and_norm, _sq_dist_vectorised, bounded_assign_accumulate
-from kmeanskit._kmeans import _fit_step
+from kmeanskit._estimators.kmeans import _fit_step
 
 
 def _ties():

@@ -7,13 +7,13 @@ from sklearn.datasets import make_blobs
 from kmeanskit import KMeans
 from kmeanskit._algorithms import distinct
 from kmeanskit._algorithms import init as init_module
+from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.distinct import DistinctStep, find_distinct
-from kmeanskit._algorithms.hamerly import BoundedStep
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import as_rows
-from kmeanskit._kmeans import _fit_step
+from kmeanskit._estimators.kmeans import _fit_step
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_blobs
 
-from kmeanskit._algorithms import hamerly
-from kmeanskit._algorithms.hamerly import BoundedStep
+from kmeanskit._algorithms import bounded as hamerly
+from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import as_rows, n_slabs, slab_bounds
-from kmeanskit._kmeans import KMeans, _fit_step
+from kmeanskit._estimators.kmeans import KMeans, _fit_step
 
 
 def _blobs(n, d, k, dtype):

@@ -5,7 +5,7 @@ No benchmark is run here: the suites take minutes and measure the machine.
 
 import sys
 
-from kmeanskit.cli import _bench, main
+from kmeanskit._interfaces.cli import _bench, main
 
 
 def run(capsys, *args):

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 import kmeanskit
 from kmeanskit import KMeans
-from kmeanskit._workflow import fit_clusters
+from kmeanskit._analysis.workflow import fit_clusters
 from kmeanskit.cli import main
 
 IRIS = load_iris(as_frame=True).data
@@ -442,12 +442,12 @@ def test_convergence_warning_is_one_line(capsys, tmp_path):
 
 
 def test_internal_errors_exit_1_in_one_line(capsys, monkeypatch):
-    import kmeanskit._workflow
+    import kmeanskit._analysis.workflow
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr(kmeanskit._workflow, "fit_clusters", broken)
+    monkeypatch.setattr(kmeanskit._analysis.workflow, "fit_clusters", broken)
     code, _, err = run(capsys, "fit")
     assert code == 1
     assert_one_line_error(

@@ -1,4 +1,4 @@
-"""kmeanskit.io: reading feature tables from CSV and Parquet, and refusing bad ones."""
+"""kmeanskit._io.tables: reading feature tables from CSV and Parquet, and refusing bad ones."""
 
 import hashlib
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kmeanskit.io import read_table, select_features
+from kmeanskit._io.tables import read_table, select_features
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sklearn.pipeline import Pipeline
 
 import kmeanskit
 from kmeanskit import KMeans
-from kmeanskit._workflow import predict_table, prediction_summary
+from kmeanskit._analysis.workflow import predict_table, prediction_summary
 from kmeanskit.cli import main
 
 TRUE_CENTERS = np.array([[0.0, 1000.0], [10.0, 2000.0], [20.0, 3000.0]])

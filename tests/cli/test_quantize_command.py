@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kmeanskit._analysis.quantize import count_colors, quantize_image
 from kmeanskit.cli import main
-from kmeanskit.quantize import count_colors, quantize_image
 
 
 def run(capsys, *args):

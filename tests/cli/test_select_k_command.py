@@ -44,7 +44,7 @@ def data_csv(tmp_path, table):
 
 
 def test_select_k_prints_the_table_of_select_k_and_its_recommendations(capsys, data_csv, table):
-    from kmeanskit.selection import select_k
+    from kmeanskit._analysis.selection import select_k
 
     code, out, err = run(capsys, "select-k", data_csv, "--columns", "age,income", "--ks", "2,3,4",
                          "--methods", METHODS, "--seed", 0, "--json")

@@ -1,4 +1,4 @@
-"""kmeanskit.dask.KMeans: the in-memory KMeans on dask arrays, on threads and on a LocalCluster."""
+"""kmeanskit._estimators.dask.KMeans: the in-memory KMeans on dask arrays, on threads and on a LocalCluster."""
 
 import logging
 import os
@@ -20,7 +20,7 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 from kmeanskit import KMeans as MemoryKMeans  # noqa: E402
-from kmeanskit import _dask_blocks  # noqa: E402
+from kmeanskit._algorithms import dask_blocks as _dask_blocks  # noqa: E402
 from kmeanskit.dask import KMeans  # noqa: E402
 
 
@@ -267,7 +267,7 @@ def test_bad_data_is_refused_with_a_clear_error(on_threads):
 
 
 def test_a_worker_lost_for_good_is_a_clear_error(monkeypatch):
-    import kmeanskit.dask as kd
+    import kmeanskit._estimators.dask as kd
 
     def lost(*args, **kwargs):
         worker = types.SimpleNamespace(address="tcp://127.0.0.1:1")
@@ -284,6 +284,7 @@ def test_without_dask_the_import_error_says_what_to_install(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "dask", None)  # as if dask were not installed
     monkeypatch.delitem(sys.modules, "kmeanskit.dask")
+    monkeypatch.delitem(sys.modules, "kmeanskit._estimators.dask")
     with pytest.raises(ImportError, match=r"pip install 'kmeanskit\[dask\]'"):
         importlib.import_module("kmeanskit.dask")
 
@@ -405,7 +406,7 @@ def test_block_group_passes_are_lloyd_partials_even_from_a_stale_copy():
 
 
 def test_groups_hold_each_block_once_where_it_lives(on_cluster):
-    from kmeanskit.dask import _Blocks
+    from kmeanskit._estimators.dask import _Blocks
 
     client = on_cluster
     Xd = da.from_array(_blobs(n=9000, d=3), chunks=(1000, 3)).persist()
@@ -421,7 +422,7 @@ def test_groups_hold_each_block_once_where_it_lives(on_cluster):
 
 
 def test_grouped_passes_equal_passes_with_a_group_per_block(on_cluster, monkeypatch):
-    from kmeanskit import dask as kdask
+    from kmeanskit._estimators import dask as kdask
 
     X = _blobs(n=12000, d=6, k=9, seed=7)
     init = _start(X, 9)

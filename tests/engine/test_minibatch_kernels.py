@@ -7,7 +7,7 @@ from sklearn.cluster._kmeans import _mini_batch_step
 
 from kmeanskit._algorithms.rows import CsrRows
 from kmeanskit._engine.minibatch import gather_rows, minibatch_update
-from kmeanskit._minibatch import BatchStep
+from kmeanskit._estimators.minibatch import BatchStep
 
 
 def _update_reference(centers, counts, sums, weight_sums):

@@ -8,7 +8,8 @@ import scipy.sparse as sp
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import make_blobs
 
-from kmeanskit import KMeans, _kmeans
+from kmeanskit import KMeans
+from kmeanskit._estimators import kmeans as _kmeans
 
 
 def _blobs(n=6000, d=30, k=12, seed=0, dtype=np.float64):

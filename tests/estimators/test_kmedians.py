@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from kmeanskit import KMeans
-from kmeanskit._kmedians import KMedians
+from kmeanskit._estimators.kmedians import KMedians
 
 EXPECTED_FAILED = {
     "check_sample_weight_equivalence_on_dense_data": "random seeding depends on row order",

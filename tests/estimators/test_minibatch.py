@@ -9,8 +9,8 @@ from sklearn.datasets import make_blobs
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from kmeanskit._kmeans import KMeans
-from kmeanskit._minibatch import MiniBatchKMeans
+from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._estimators.minibatch import MiniBatchKMeans
 
 # As for KMeans (and scikit-learn's own MiniBatchKMeans): a weighted fit on
 # shuffled data cannot reproduce a fit on repeated rows with random sampling.

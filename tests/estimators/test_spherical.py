@@ -19,8 +19,8 @@ from kmeanskit._engine.spherical import (
     weighted_cos_distances_csr,
     weighted_cos_distances_dense,
 )
-from kmeanskit._kmeans import kmeans_plusplus
-from kmeanskit._spherical import SphericalKMeans
+from kmeanskit._estimators.kmeans import kmeans_plusplus
+from kmeanskit._estimators.spherical import SphericalKMeans
 
 EXPECTED_FAILED = {
     # As for KMeans (and scikit-learn's own): a weighted fit on shuffled rows
@@ -192,7 +192,7 @@ def test_assign_kernels_match_reference(dtype, kernel, n_slabs):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_csr_step_sums_match_reference(dtype):
-    from kmeanskit._spherical import _inverse_row_norms, _SphericalStep, _UnitRows
+    from kmeanskit._estimators.spherical import _inverse_row_norms, _SphericalStep, _UnitRows
 
     X, w, centers = _problem(dtype)
     Xs = sp.csr_matrix(np.where(np.abs(X) > 0.2, X, 0).astype(dtype))

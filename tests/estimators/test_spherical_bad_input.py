@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
-from kmeanskit._spherical import SphericalKMeans
+from kmeanskit._estimators.spherical import SphericalKMeans
 
 N, D = 20, 3
 

@@ -8,7 +8,7 @@ import sklearn.metrics as skm
 from sklearn.datasets import load_digits, load_iris, make_blobs
 
 import kmeanskit.metrics as km
-from kmeanskit._kmeans import KMeans
+from kmeanskit._estimators.kmeans import KMeans
 
 
 def _blobs(n=600, d=4, k=4, seed=0, dtype=np.float64):

@@ -6,7 +6,7 @@ import zipfile
 
 import numpy as np
 
-from kmeanskit.persistence import ModelFileError, load
+from kmeanskit._io.persistence import ModelFileError, load
 
 
 def assert_same_predictions(a, b, X):

@@ -16,8 +16,9 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
-from kmeanskit import KMeans, persistence
-from kmeanskit.persistence import FORMAT_VERSION, ModelFileError, load, save
+from kmeanskit import KMeans
+from kmeanskit._io import persistence
+from kmeanskit._io.persistence import FORMAT_VERSION, ModelFileError, load, save
 
 from .model_files import assert_same_predictions, loads_of_damaged_copies, npy, read_manifest
 

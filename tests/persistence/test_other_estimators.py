@@ -22,12 +22,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
 from kmeanskit import KMeans
-from kmeanskit._kmedians import KMedians
-from kmeanskit._minibatch import MiniBatchKMeans
-from kmeanskit._spherical import SphericalKMeans
+from kmeanskit._estimators.kmedians import KMedians
+from kmeanskit._estimators.minibatch import MiniBatchKMeans
+from kmeanskit._estimators.spherical import SphericalKMeans
+from kmeanskit._io.persistence import FORMAT_VERSION, ModelFileError, describe, load, load_with_manifest, save
 from kmeanskit.cli import main
 from kmeanskit.monitoring import anomaly_scores, drift_report, load_monitored
-from kmeanskit.persistence import FORMAT_VERSION, ModelFileError, describe, load, load_with_manifest, save
 from kmeanskit.service import create_app
 
 from .model_files import assert_same_predictions, loads_of_damaged_copies, npy, read_manifest

@@ -25,7 +25,7 @@ from matplotlib.patches import PathPatch  # noqa: E402
 from kmeanskit import KMeans, plotting  # noqa: E402
 
 # The module, even once the package exports the function ``report`` under the same name.
-report_module = importlib.import_module("kmeanskit.report")
+report_module = importlib.import_module("kmeanskit._presentation.report")
 
 KS = np.arange(2, 8)
 INERTIA = np.array([100.0, 40.0, 30.0, 25.0, 22.0, 20.0])

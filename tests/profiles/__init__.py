@@ -1,1 +1,1 @@
-"""Tests of kmeanskit.profiles (cluster profiles)."""
+"""Tests of kmeanskit._analysis.profiles (cluster profiles)."""

@@ -10,8 +10,8 @@ from sklearn.datasets import load_iris
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from kmeanskit._kmeans import KMeans
-from kmeanskit.profiles import centers_in_original_units, profile_clusters
+from kmeanskit._analysis.profiles import centers_in_original_units, profile_clusters
+from kmeanskit._estimators.kmeans import KMeans
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""kmeanskit.report: one self-contained HTML file, checked as text and in headless Chromium."""
+"""kmeanskit._presentation.report: one self-contained HTML file, checked as text and in headless Chromium."""
 
 import base64
 import importlib
@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 pytest.importorskip("matplotlib")
 
 from kmeanskit import KMeans  # noqa: E402
-from kmeanskit.report import _fmt, report  # noqa: E402
+from kmeanskit._presentation.report import _fmt, report  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -73,7 +73,7 @@ def pipeline(iris):
 
 @pytest.fixture(scope="module")
 def selection(iris, pipeline):
-    from kmeanskit.selection import select_k
+    from kmeanskit._analysis.selection import select_k
 
     X, _ = iris
     return select_k(pipeline[0].transform(X), range(2, 6), methods=("elbow", "silhouette", "davies_bouldin"),
@@ -175,7 +175,7 @@ def test_report_without_k_selection_and_with_a_given_selection(tmp_path, iris, p
     assert "selection" not in page.sections and "classes" not in page.sections
     assert "Clustering report" in page.text
 
-    selection_module = importlib.import_module("kmeanskit.selection")
+    selection_module = importlib.import_module("kmeanskit._analysis.selection")
 
     def refuse(*args, **kwargs):
         raise AssertionError("select_k must not run when a selection is given")
@@ -223,7 +223,7 @@ def test_report_shows_cluster_means_when_the_scaler_cannot_be_inverted(tmp_path,
 
 
 def test_report_estimates_the_silhouette_on_a_sample_above_the_limit(tmp_path, iris, pipeline, monkeypatch):
-    module = importlib.import_module("kmeanskit.report")  # the module, not the function kmeanskit.report
+    module = importlib.import_module("kmeanskit._presentation.report")  # the module, not the function kmeanskit._presentation.report
 
     monkeypatch.setattr(module, "_SILHOUETTE_SAMPLE", 100)
     X, _ = iris
@@ -232,7 +232,7 @@ def test_report_estimates_the_silhouette_on_a_sample_above_the_limit(tmp_path, i
 
 
 def test_report_replaces_a_file_atomically_and_leaves_nothing_on_failure(tmp_path, iris, pipeline, monkeypatch):
-    module = importlib.import_module("kmeanskit.report")  # the module, not the function kmeanskit.report
+    module = importlib.import_module("kmeanskit._presentation.report")  # the module, not the function kmeanskit._presentation.report
 
     X, _ = iris
     target = tmp_path / "report.html"

@@ -1,1 +1,1 @@
-"""Tests of kmeanskit.selection (select_k)."""
+"""Tests of kmeanskit._analysis.selection (select_k)."""

@@ -10,8 +10,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import kmeanskit.metrics as km
-from kmeanskit._kmeans import KMeans
-from kmeanskit.selection import SelectKResult, elbow_k, gap_k, reference_sets, select_k
+from kmeanskit._analysis.selection import SelectKResult, elbow_k, gap_k, reference_sets, select_k
+from kmeanskit._estimators.kmeans import KMeans
 
 ALL = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
 
@@ -154,7 +154,7 @@ def test_plot_calls_the_plotting_module(monkeypatch):
     X, _ = _simplex_blobs(3, per_cluster=10)
     result = select_k(X, [2, 3], methods=("silhouette",), random_state=0, progress=False)
     calls = []
-    fake = types.ModuleType("kmeanskit.plotting")
+    fake = types.ModuleType("kmeanskit._presentation.plotting")
     fake.plot_selection = lambda res, ax=None: calls.append((res, ax)) or "axes"
-    monkeypatch.setitem(sys.modules, "kmeanskit.plotting", fake)
+    monkeypatch.setitem(sys.modules, "kmeanskit._presentation.plotting", fake)
     assert result.plot(ax="my-ax") == "axes" and calls == [(result, "my-ax")]

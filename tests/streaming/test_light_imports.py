@@ -15,7 +15,12 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils import check_random_state
 
 import kmeanskit
-from kmeanskit import _workflow, streaming
+from kmeanskit import streaming
+from kmeanskit._algorithms import streaming as streamed_passes
+from kmeanskit._analysis import out_of_core_workflow
+from kmeanskit._analysis import workflow as _workflow
+from kmeanskit._estimators import out_of_core
+from kmeanskit._io import chunked
 
 from .fresh_python import run_python
 
@@ -37,11 +42,12 @@ def test_public_names_load_on_first_use():
     out = run_python("""
         import importlib, sys
         import kmeanskit
-        importlib.import_module("kmeanskit.report")  # the module must not hide the function
-        assert callable(kmeanskit.report) and kmeanskit.report.__module__ == "kmeanskit.report"
+        importlib.import_module("kmeanskit._presentation.report")  # the module must not hide the function
+        assert callable(kmeanskit.report) and kmeanskit.report.__module__ == "kmeanskit._presentation.report"
         from kmeanskit import KMeans, select_k
-        assert KMeans.__module__ == "kmeanskit._kmeans" and "sklearn" in sys.modules
+        assert KMeans.__module__ == "kmeanskit._estimators.kmeans" and "sklearn" in sys.modules
         assert set(kmeanskit.__all__) <= set(dir(kmeanskit))
+        import kmeanskit.streaming
         assert kmeanskit.streaming.fit_out_of_core is kmeanskit.fit_out_of_core
         try:
             kmeanskit.no_such_name
@@ -62,8 +68,9 @@ def test_passes_run_without_scikit_learn(tmp_path, call):
     pd.DataFrame(X, columns=list("abcd")).to_parquet(path, row_group_size=900)
     out = run_python(f"""
         import sys
-        from kmeanskit import streaming
-        from kmeanskit.streaming import fit_clusters_out_of_core, fit_out_of_core
+        from kmeanskit._algorithms import streaming
+        from kmeanskit._analysis.out_of_core_workflow import fit_clusters_out_of_core
+        from kmeanskit.streaming import fit_out_of_core
 
         passes, passes_of = [], streaming._Progress.passes
         def passes_seen(self, stream, desc, total):
@@ -89,12 +96,12 @@ def test_scaler_from_the_survey_is_scikit_learns(scale, cls):
     X[:, 1] = 0.1  # constant: scale 1 by scikit-learn's rule
     X[:, 2] = 1e6 + rng.normal(0, 1e-9, size=5000)  # constant up to rounding
     X[:, 3] *= 1e-8
-    stream = streaming.TableStream(pd.DataFrame(X, columns=list("abcde")), None, 777, np.float64)
-    survey = streaming.Survey(stream, 10, np.random.RandomState(0))
+    stream = chunked.TableStream(pd.DataFrame(X, columns=list("abcde")), None, 777, np.float64)
+    survey = streamed_passes.Survey(stream, 10, np.random.RandomState(0))
     for _, chunk in stream.chunks():
         survey.add(chunk)
     survey.check()
-    scaling = streaming._Scaling(scale, survey)
+    scaling = out_of_core_workflow._Scaling(scale, survey)
     ours = scaling.estimator(stream.feature_names)
     ref = cls().fit(pd.DataFrame(X, columns=list("abcde")))
     assert type(ours) is cls and ours.get_params() == ref.get_params()
@@ -113,17 +120,17 @@ def test_scaler_from_the_survey_is_scikit_learns(scale, cls):
     # transform in place: scikit-learn's transform with the same attributes, bit for bit.
     chunk = X[:600].copy()
     np.testing.assert_array_equal(scaling.transform(chunk), ours.transform(pd.DataFrame(X[:600], columns=list("abcde"))))
-    assert streaming._Scaling("none", survey).estimator(stream.feature_names) == "passthrough"
+    assert out_of_core_workflow._Scaling("none", survey).estimator(stream.feature_names) == "passthrough"
 
 
 def test_mirrors_match_what_they_mirror():
-    assert streaming._SCALINGS == tuple(_workflow.SCALINGS)
+    assert out_of_core_workflow._SCALINGS == tuple(_workflow.SCALINGS)
     for seed in (None, 0, np.int64(7), np.random.RandomState(3)):
-        a, b = streaming._check_random_state(seed), check_random_state(seed)
+        a, b = out_of_core._check_random_state(seed), check_random_state(seed)
         assert type(a) is type(b) and (seed is None or a.randint(1 << 30) == check_random_state(seed).randint(1 << 30)
                                         or isinstance(seed, np.random.RandomState))
     with pytest.raises(ValueError, match="'x' cannot be used to seed"):
-        streaming._check_random_state("x")
+        out_of_core._check_random_state("x")
 
 
 def test_cluster_sizes_by_blocks():

@@ -1,7 +1,7 @@
 """What keeps the out-of-core fit's memory down (GitHub issue 6), pinned.
 
 - Parquet columns are copied from their Arrow buffers: ``pyarrow.Array.to_numpy``
-  would import pandas (about 45 MB), and ``kmeanskit.io`` imports it lazily;
+  would import pandas (about 45 MB), and ``kmeanskit._io.tables`` imports it lazily;
 - the Lloyd step counts the labels it changes, so the convergence loop keeps
   no copy of the labels (4 bytes per row), with the same iterations.
 """
@@ -18,7 +18,8 @@ from sklearn.datasets import make_blobs
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows
-from kmeanskit.streaming import StreamLloydStep, TableStream, _Progress
+from kmeanskit._algorithms.streaming import StreamLloydStep, _Progress
+from kmeanskit._io.chunked import TableStream
 
 from .fresh_python import run_python
 
@@ -26,7 +27,7 @@ from .fresh_python import run_python
 def test_io_module_imports_without_pandas():
     out = run_python("""
         import sys
-        import kmeanskit.io
+        import kmeanskit._io.tables
         print("pandas" in sys.modules)
     """)
     assert out.strip() == "False"
@@ -42,8 +43,9 @@ def test_parquet_passes_run_without_pandas(tmp_path, call):
     pd.DataFrame(X, columns=list("abc")).to_parquet(path, row_group_size=900)
     out = run_python(f"""
         import sys
-        from kmeanskit import streaming
-        from kmeanskit.streaming import fit_clusters_out_of_core, fit_out_of_core
+        from kmeanskit._algorithms import streaming
+        from kmeanskit._analysis.out_of_core_workflow import fit_clusters_out_of_core
+        from kmeanskit.streaming import fit_out_of_core
 
         seen, passes_of = [], streaming._Progress.passes
         def passes_seen(self, stream, desc, total):

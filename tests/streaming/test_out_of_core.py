@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
-from kmeanskit._kmeans import KMeans
-from kmeanskit._minibatch import MiniBatchKMeans
-from kmeanskit.io import read_table
-from kmeanskit.streaming import Reservoir, Survey, TableStream, fit_out_of_core
+from kmeanskit._algorithms.streaming import Reservoir, Survey
+from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._estimators.minibatch import MiniBatchKMeans
+from kmeanskit._io.chunked import TableStream
+from kmeanskit._io.tables import read_table
+from kmeanskit.streaming import fit_out_of_core
 
 
 def _frame(n=6000, d=4, k=5, seed=0, std=2.5):

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._engine.distinct import distinct_index, expand_accumulate
-from .._engine.serial import sized
-from .hamerly import GEMM_MIN_FEATURES, BoundedStep
-from .lloyd import Assignment, LloydStep, mean_update
-from .rows import DenseRows, sum_in_order
+from kmeanskit._algorithms.bounded import GEMM_MIN_FEATURES, BoundedStep
+from kmeanskit._algorithms.lloyd import Assignment, LloydStep, mean_update
+from kmeanskit._algorithms.rows import DenseRows, sum_in_order
+from kmeanskit._engine.distinct import distinct_index, expand_accumulate
+from kmeanskit._engine.serial import sized
 
 __all__ = ["Distinct", "DistinctStep", "find_distinct"]
 

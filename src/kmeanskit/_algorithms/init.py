@@ -6,8 +6,10 @@ order), so the same seed draws the same candidates.
 
 import numpy as np
 
-from .._engine.distinct import indexed_slab_sums
-from .._engine.seeding import (
+from kmeanskit._algorithms.rows import DenseRows, n_slabs, slab_bounds
+from kmeanskit._algorithms.threads import single_threaded_blas
+from kmeanskit._engine.distinct import indexed_slab_sums
+from kmeanskit._engine.seeding import (
     GROUP,
     candidate_potentials_dense,
     candidate_potentials_direct,
@@ -19,9 +21,7 @@ from .._engine.seeding import (
     update_closest_from_dots,
     weighted_slab_sums,
 )
-from .._engine.serial import sized
-from .rows import DenseRows, n_slabs, slab_bounds
-from .threads import single_threaded_blas
+from kmeanskit._engine.serial import sized
 
 __all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
 

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._engine.assign import (
+from kmeanskit._algorithms.rows import n_slabs, slab_bounds
+from kmeanskit._algorithms.threads import in_background, single_threaded_blas
+from kmeanskit._engine.assign import (
     assign_accumulate_chunked_gemm,
     assign_accumulate_csr,
     assign_accumulate_direct,
@@ -28,10 +30,8 @@ from .._engine.assign import (
     weighted_sq_distances_csr,
     weighted_sq_distances_dense,
 )
-from .._engine.blas import matmul_into
-from .._engine.serial import sized
-from .rows import n_slabs, slab_bounds
-from .threads import in_background, single_threaded_blas
+from kmeanskit._engine.blas import matmul_into
+from kmeanskit._engine.serial import sized
 
 __all__ = ["Assignment", "LloydStep", "mean_update"]
 

@@ -10,16 +10,16 @@ needed for accuracy far from the origin.
 
 import numpy as np
 
-from .._engine.manhattan import (
+from kmeanskit._algorithms.init import greedy_plusplus
+from kmeanskit._algorithms.lloyd import Assignment
+from kmeanskit._algorithms.rows import n_slabs, slab_bounds
+from kmeanskit._engine.manhattan import (
     assign_l1,
     candidate_potentials_l1,
     update_closest_l1,
     weighted_l1_distances,
     weighted_medians,
 )
-from .init import greedy_plusplus
-from .lloyd import Assignment
-from .rows import n_slabs, slab_bounds
 
 __all__ = ["ManhattanStep", "kmedians_plusplus_rows"]
 

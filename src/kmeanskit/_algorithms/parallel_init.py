@@ -35,14 +35,14 @@ with ``kmeans_plusplus_rows``, whose rounds are Python calls: hence
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from .._engine.assign import assign_accumulate_chunked_gemm, assign_accumulate_csr, assign_accumulate_direct
-from .._engine.oversampling import greedy_plusplus_small, lower_closest_pruned
-from .._engine.seeding import GROUP
-from .._engine.serial import sized
-from .lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, SHIFTED_BLOCK_ROWS, LloydStep
-from .loop import run_kmeans
-from .rows import DenseRows, n_slabs, slab_bounds
-from .threads import single_threaded_blas
+from kmeanskit._algorithms.lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, SHIFTED_BLOCK_ROWS, LloydStep
+from kmeanskit._algorithms.loop import run_kmeans
+from kmeanskit._algorithms.rows import DenseRows, n_slabs, slab_bounds
+from kmeanskit._algorithms.threads import single_threaded_blas
+from kmeanskit._engine.assign import assign_accumulate_chunked_gemm, assign_accumulate_csr, assign_accumulate_direct
+from kmeanskit._engine.oversampling import greedy_plusplus_small, lower_closest_pruned
+from kmeanskit._engine.seeding import GROUP
+from kmeanskit._engine.serial import sized
 
 __all__ = ["kmeans_parallel_rows"]
 

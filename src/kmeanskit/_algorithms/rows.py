@@ -8,8 +8,8 @@ assignment step and the convergence loop are written once for both.
 import numpy as np
 import scipy.sparse as sp
 
-from .._engine.seeding import weighted_slab_sums
-from .._engine.serial import sized
+from kmeanskit._engine.seeding import weighted_slab_sums
+from kmeanskit._engine.serial import sized
 
 __all__ = ["DenseRows", "CsrRows", "as_rows", "slab_bounds", "n_slabs", "abs_max", "pow2_scale", "prediction_rows"]
 

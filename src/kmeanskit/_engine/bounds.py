@@ -32,7 +32,7 @@ slab in row order, so centers are bitwise those of the Lloyd step.
 import numpy as np
 from numba import njit, prange
 
-from .assign import _add_row, row_weight
+from kmeanskit._engine.assign import _add_row, row_weight
 
 __all__ = ["bounded_assign_accumulate"]
 

@@ -14,7 +14,7 @@ rows' labels to every row and adds the rows (and their distances) up per cluster
 import numpy as np
 from numba import njit, prange
 
-from .assign import row_weight
+from kmeanskit._engine.assign import row_weight
 
 __all__ = ["distinct_index", "expand_accumulate", "indexed_slab_sums"]
 

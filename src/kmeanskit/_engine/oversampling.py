@@ -13,7 +13,7 @@
 import numpy as np
 from numba import njit, prange
 
-from .seeding import GROUP, _group_sq_dists
+from kmeanskit._engine.seeding import GROUP, _group_sq_dists
 
 __all__ = ["greedy_plusplus_small", "lower_closest_pruned"]
 

@@ -21,7 +21,7 @@ proportional to ``w_i closest_i`` without an n-long cumulative sum.
 import numpy as np
 from numba import njit, prange
 
-from .assign import row_weight
+from kmeanskit._engine.assign import row_weight
 
 __all__ = [
     "GROUP",

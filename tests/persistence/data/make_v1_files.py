@@ -41,6 +41,8 @@ def blobs(dtype, n=500, seed=0):
 def v1_module():
     source = subprocess.run(["git", "show", f"{V1_COMMIT}:src/kmeanskit/persistence.py"], check=True,
                             capture_output=True, text=True).stdout
+    # That version's relative imports, to where those modules live now.
+    source = source.replace("from ._kmeans import", "from kmeanskit._estimators.kmeans import")
     path = Path(tempfile.mkdtemp()) / "persistence_v1.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("kmeanskit._persistence_v1", path)

@@ -1,0 +1,481 @@
+"""Scale, cluster and summarise a table: the library side of ``kmeanskit fit``
+and ``kmeanskit predict``.
+
+The command line (and later the report and the service) only parse and
+present; everything that computes lives here, on top of scikit-learn's
+scalers, pipeline and metrics and :class:`kmeanskit.KMeans`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn import config_context
+from sklearn.metrics import silhouette_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._io.persistence import _cluster_sizes
+
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "SCALINGS",
+    "FitResult",
+    "fit_clusters",
+    "prediction_summary",
+    "predict_table",
+    "save_model",
+]
+
+#: Columns that :func:`predict_table` appends to the input table.
+PREDICTION_COLUMNS = ("cluster", "distance")
+
+# Memory (MB) for the silhouette's blocks of pairwise distances: scikit-learn's
+# default (1 GB) holds all 10 000 x 10 000 distances of the sample at once.
+# On 10 000 rows, 4 MB blocks take 6 MB (16 MB blocks: 17 MB) in no more time:
+# the per-row bincounts dominate.
+_SILHOUETTE_WORKING_MEMORY = 4
+
+#: Scaling choices and a description of the space each one clusters in.
+SCALINGS = {
+    "standard": "standardized units (each feature: mean 0, standard deviation 1)",
+    "minmax": "min-max scaled units (each feature: range 0 to 1)",
+    "none": "original units",
+}
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit_clusters` found.
+
+    Attributes
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        The fitted ``Pipeline([("scale", scaler), ("kmeans", KMeans)])``; the
+        scaler step is ``"passthrough"`` when ``scale="none"``. Its
+        ``predict`` assigns new rows (in original units) to clusters.
+    labels : ndarray of shape (n_samples,)
+        Cluster of each input row, in input order.
+    clusters : pandas.DataFrame of shape (n_clusters, 3 + n_features)
+        One row per cluster: ``cluster``, ``size`` (rows), ``share`` (fraction
+        of rows, 0 to 1) and the center of each feature in original units.
+    centers : pandas.DataFrame of shape (n_clusters, n_features)
+        The centers alone, in original units, indexed by cluster.
+    inertia : float
+        Sum of squared distances of rows to their center, measured in the
+        scaled space the clustering ran in (see `scale`), not original units.
+    n_iter : int
+        Iterations of the best run.
+    silhouette : float or None
+        Mean silhouette coefficient in the scaled space, or None when it is
+        undefined (see `silhouette_note`).
+    silhouette_note : str or None
+        Why `silhouette` is None, or how it was estimated on a sample.
+    fit_seconds : float
+        Wall time of fitting the pipeline (scaling and K-Means).
+    n_clusters, scale, random_state
+        The settings used.
+    feature_names : list of str
+        Feature columns, in order.
+    """
+
+    pipeline: Pipeline
+    labels: np.ndarray
+    clusters: pd.DataFrame
+    centers: pd.DataFrame
+    inertia: float
+    n_iter: int
+    silhouette: float | None
+    silhouette_note: str | None
+    fit_seconds: float
+    n_clusters: int
+    scale: str
+    random_state: Any
+    feature_names: list[str] = field(default_factory=list)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows clustered."""
+        return len(self.labels)
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature columns."""
+        return len(self.feature_names)
+
+    @property
+    def space(self) -> str:
+        """The space `inertia` and `silhouette` are measured in, in words."""
+        return SCALINGS[self.scale]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the results as plain Python types, ready for :func:`json.dumps`.
+
+        Labels are left out (they have one entry per row); undefined numbers
+        are ``None``.
+
+        Returns
+        -------
+        dict
+            Settings, summary numbers and a ``clusters`` list whose entries
+            hold ``cluster``, ``size``, ``share`` and ``center`` (a mapping
+            from feature name to value in original units).
+        """
+        clusters = []
+        # Positional access: a feature may itself be called "size" or "share".
+        meta = self.clusters.iloc[:, :3].to_numpy(dtype=float)
+        for (cluster, size, share), center in zip(meta, self.centers.to_numpy(), strict=True):
+            clusters.append(
+                {
+                    "cluster": int(cluster),
+                    "size": int(size),
+                    "share": _number(share),
+                    "center": {
+                        k: _number(v) for k, v in zip(self.feature_names, center, strict=True)
+                    },
+                }
+            )
+        return {
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "features": list(self.feature_names),
+            "n_clusters": int(self.n_clusters),
+            "scale": self.scale,
+            # A RandomState instance has no JSON form; only a seed is reported.
+            "random_state": (
+                int(self.random_state) if isinstance(self.random_state, numbers.Integral) else None
+            ),
+            "inertia": _number(self.inertia),
+            "inertia_space": self.space,
+            "n_iter": int(self.n_iter),
+            "silhouette": _number(self.silhouette),
+            "silhouette_note": self.silhouette_note,
+            "fit_seconds": _number(self.fit_seconds),
+            "clusters": clusters,
+        }
+
+
+def fit_clusters(
+    data: pd.DataFrame,
+    n_clusters: int,
+    *,
+    scale: Literal["standard", "minmax", "none"] = "standard",
+    n_init: int | Literal["auto"] = "auto",
+    random_state: int | np.random.RandomState | None = None,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    algorithm: str = "auto",
+    silhouette_sample_size: int | None = 10_000,
+) -> FitResult:
+    """Scale the features, run K-Means and summarise the clusters.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame of shape (n_samples, n_features)
+        Numeric features, e.g. from :func:`kmeanskit._io.tables.read_table`. An array
+        is accepted too; its columns are then named ``x0``, ``x1``, ...
+    n_clusters : int
+        Number of clusters, from 1 to n_samples.
+    scale : {"standard", "minmax", "none"}, default="standard"
+        Scaling applied before clustering: :class:`~sklearn.preprocessing.StandardScaler`,
+        :class:`~sklearn.preprocessing.MinMaxScaler`, or none. Without scaling,
+        features with large numbers dominate the distances.
+    n_init : int or "auto", default="auto"
+        Runs from different starting centers; the best is kept.
+    random_state : int, RandomState instance or None, default=None
+        Seed for the starting centers and the silhouette sample.
+    max_iter : int, default=300
+        Iteration limit of each run.
+    tol : float, default=1e-4
+        Convergence tolerance, as in :class:`kmeanskit.KMeans`.
+    algorithm : str, default="auto"
+        K-Means algorithm, as in :class:`kmeanskit.KMeans`.
+    silhouette_sample_size : int or None, default=10000
+        Above this many rows the silhouette (its cost is quadratic in the
+        rows) is estimated on a random sample of this size; None uses every
+        row.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    ValueError
+        If `scale`, `n_clusters` or `silhouette_sample_size` is not allowed,
+        or the estimator refuses a parameter or the data.
+    TypeError
+        If `n_clusters` is not an integer.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from kmeanskit._analysis.workflow import fit_clusters
+    >>> result = fit_clusters(load_iris(as_frame=True).data, 3, random_state=0)
+    >>> int(result.clusters["size"].sum())
+    150
+    """
+    if scale not in SCALINGS:
+        raise ValueError(f"scale must be one of {', '.join(map(repr, SCALINGS))}; got {scale!r}")
+    if not isinstance(data, pd.DataFrame):
+        data = np.asarray(data)
+        if data.ndim != 2:
+            raise ValueError(f"data must be 2-dimensional, got an array of shape {data.shape}")
+        data = pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])])
+    # scikit-learn records string feature names only (and refuses mixed ones).
+    data = data.set_axis([str(c) for c in data.columns], axis=1)
+    _check_n_clusters(n_clusters, len(data))
+    if silhouette_sample_size is not None and silhouette_sample_size < 2:
+        raise ValueError(
+            f"silhouette_sample_size must be None or at least 2, got {silhouette_sample_size!r}"
+        )
+
+    kmeans = KMeans(
+        n_clusters=n_clusters,
+        n_init=n_init,
+        max_iter=max_iter,
+        tol=tol,
+        random_state=random_state,
+        algorithm=algorithm,
+    )
+    pipeline = Pipeline([("scale", _make_scaler(scale)), ("kmeans", kmeans)])
+    start = time.perf_counter()
+    pipeline.fit(data)
+    fit_seconds = time.perf_counter() - start
+
+    kmeans = pipeline.named_steps["kmeans"]
+    scaler = pipeline.named_steps["scale"]
+    labels = np.asarray(kmeans.labels_)
+    passthrough = isinstance(scaler, str)
+    scaled = data.to_numpy() if passthrough else scaler.transform(data)
+    # Means of scaled rows map back to means of original rows: scalers are affine.
+    centers_scaled = np.asarray(kmeans.cluster_centers_)
+    centers_original = centers_scaled if passthrough else scaler.inverse_transform(centers_scaled)
+
+    silhouette, note = _silhouette(scaled, labels, silhouette_sample_size, random_state)
+    return _fit_result(
+        pipeline, labels, centers_original, list(data.columns), fit_seconds, silhouette, note,
+        scale=scale, random_state=random_state,
+    )
+
+
+def _fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,
+                scale, random_state):
+    """The :class:`FitResult` of a fitted ``Pipeline([("scale", ...), ("kmeans", ...)])``
+    (in memory, or streamed by :mod:`kmeanskit.streaming`)."""
+    kmeans = pipeline.named_steps["kmeans"]
+    n_clusters = kmeans.n_clusters
+    index = pd.RangeIndex(n_clusters, name="cluster")
+    centers = pd.DataFrame(centers_original, index=index, columns=feature_names)
+    sizes = _cluster_sizes(labels, n_clusters)
+    clusters = pd.concat(
+        [
+            pd.DataFrame({"cluster": index, "size": sizes, "share": sizes / len(labels)}),
+            centers.reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    return FitResult(
+        pipeline=pipeline,
+        labels=labels,
+        clusters=clusters,
+        centers=centers,
+        inertia=float(kmeans.inertia_),
+        n_iter=int(kmeans.n_iter_),
+        silhouette=silhouette,
+        silhouette_note=note,
+        fit_seconds=fit_seconds,
+        n_clusters=n_clusters,
+        scale=scale,
+        random_state=random_state,
+        feature_names=list(feature_names),
+    )
+
+
+def _check_n_clusters(n_clusters: Any, n_samples: int) -> None:
+    # The estimator checks this too; saying it in terms of rows is clearer.
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)):
+        raise TypeError(
+            f"the number of clusters (k, n_clusters) must be an integer, got {n_clusters!r}"
+        )
+    if n_clusters < 1:
+        raise ValueError(
+            f"the number of clusters (k, n_clusters) must be at least 1, got {n_clusters}"
+        )
+    if n_clusters > n_samples:
+        raise ValueError(
+            f"the number of clusters (k, n_clusters) is {n_clusters}, more than the "
+            f"number of rows ({n_samples}): every cluster needs at least one row"
+        )
+
+
+def _make_scaler(scale: str):
+    if scale == "standard":
+        return StandardScaler()
+    if scale == "minmax":
+        return MinMaxScaler()
+    return "passthrough"
+
+
+def _silhouette(
+    X: np.ndarray, labels: np.ndarray, sample_size: int | None, random_state: Any
+) -> tuple[float | None, str | None]:
+    """Mean silhouette, or None and the reason it is undefined."""
+    n_samples = len(labels)
+    n_labels = len(np.unique(labels))
+    if n_labels < 2:
+        # It compares each row's distance to its own and to the nearest other cluster.
+        return None, "undefined with a single (non-empty) cluster"
+    if n_labels == n_samples:
+        return None, "undefined when every row is alone in its cluster"
+    with config_context(working_memory=_SILHOUETTE_WORKING_MEMORY):
+        if sample_size is not None and n_samples > sample_size:
+            try:
+                score = silhouette_score(X, labels, sample_size=sample_size, random_state=random_state)
+            except ValueError:  # the sample fell into a single cluster
+                return None, f"undefined on a random sample of {sample_size} of {n_samples} rows"
+            return float(score), f"estimated on a random sample of {sample_size} of {n_samples} rows"
+        return float(silhouette_score(X, labels)), None
+
+
+def _number(value: Any) -> float | None:
+    """A JSON-safe float: None for missing or non-finite values."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
+    """Save the fitted pipeline of :func:`fit_clusters` to a ``.kmk`` model file.
+
+    The ``"passthrough"`` scaler of ``scale="none"`` is left out (the model file
+    stores real preprocessing steps only), which changes nothing in predictions.
+
+    Parameters
+    ----------
+    result : FitResult
+        What :func:`fit_clusters` returned.
+    path : str or os.PathLike
+        Destination, replaced atomically.
+    data : pandas.DataFrame of shape (n_samples, n_features)
+        The training data given to :func:`fit_clusters`; the per-cluster
+        quantiles of the training distances are stored from it.
+    """
+    from kmeanskit._io.persistence import save
+
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
+    data = data.set_axis([str(c) for c in data.columns], axis=1)
+    steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
+    save(Pipeline(steps), path, X=data)
+
+
+def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:
+    """Assign each row of a table to a cluster of a fitted model.
+
+    Parameters
+    ----------
+    model : KMeans or sklearn.pipeline.Pipeline
+        A fitted :class:`kmeanskit.KMeans`, or a pipeline of transformers
+        ending in one, e.g. from :func:`kmeanskit.load`.
+    frame : pandas.DataFrame of shape (n_samples, n_columns)
+        The rows to assign. When the model records feature names, those
+        columns are taken by name (other columns may be present and are kept);
+        otherwise every column is a feature and there must be exactly
+        ``n_features_in_`` of them. Feature columns follow the rules of
+        :func:`kmeanskit._io.tables.select_features` (numeric, no missing values).
+    source : str, default="the data"
+        How to name the table in error messages, e.g. a quoted file name.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_samples, n_columns + 2)
+        A copy of `frame`, every row and column in order, with two columns
+        appended: ``cluster`` (int64, the label) and ``distance`` (float64,
+        the Euclidean distance of the row to its cluster center in the space
+        the model clusters in, i.e. after its preprocessing steps).
+
+    Raises
+    ------
+    ValueError
+        If `frame` already has a ``cluster`` or ``distance`` column, lacks a
+        feature column of the model, has the wrong number of columns (model
+        without feature names), or a feature column is not usable.
+    """
+    from kmeanskit._io.tables import select_features
+
+    present = [c for c in PREDICTION_COLUMNS if c in frame.columns]
+    if present:
+        names = " and ".join(f"'{c}'" for c in present)
+        raise ValueError(
+            f"{source} already has {'a column' if len(present) == 1 else 'columns'} {names}, "
+            "which predict would add; rename or drop "
+            f"{'it' if len(present) == 1 else 'them'} first"
+        )
+    steps = list(model.steps) if isinstance(model, Pipeline) else [("model", model)]
+    kmeans = steps[-1][1]
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        names = [str(n) for n in names]
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            noun = "column" if len(missing) == 1 else "columns"
+            raise ValueError(
+                f"{source} lacks the feature {noun} {', '.join(map(repr, missing))} "
+                f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
+            )
+        features = select_features(frame, names, source=source)
+        X = features  # named columns: scikit-learn checks them against the model's
+    else:
+        features = select_features(frame, None, source=source)
+        n_expected = int(model.n_features_in_)
+        if features.shape[1] != n_expected:
+            raise ValueError(
+                f"{source} has {features.shape[1]} columns but the model, which records no "
+                f"feature names, expects exactly {n_expected} numeric columns"
+            )
+        X = features.to_numpy()
+    for _, step in steps[:-1]:
+        if not isinstance(step, str):  # "passthrough"
+            X = step.transform(X)
+    labels = np.asarray(kmeans.predict(X), dtype=np.int64)
+    distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
+    out = frame.reset_index(drop=True).copy()
+    out["cluster"] = labels
+    out["distance"] = distances
+    return out
+
+
+def prediction_summary(model, predicted: pd.DataFrame) -> dict[str, Any]:
+    """Summarise the output of :func:`predict_table` as plain Python types.
+
+    Parameters
+    ----------
+    model : KMeans or sklearn.pipeline.Pipeline
+        The model given to :func:`predict_table`.
+    predicted : pandas.DataFrame
+        What :func:`predict_table` returned.
+
+    Returns
+    -------
+    dict
+        ``n_rows``, ``cluster_sizes`` (rows per cluster, a list indexed by
+        cluster, zeros included) and ``mean_distance`` (None without rows).
+    """
+    labels = predicted["cluster"].to_numpy()
+    distances = predicted["distance"].to_numpy()
+    kmeans = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    sizes = np.bincount(labels, minlength=int(kmeans.n_clusters))
+    return {
+        "n_rows": len(predicted),
+        "cluster_sizes": [int(n) for n in sizes],
+        "mean_distance": _number(distances.mean()) if len(distances) else None,
+    }

@@ -1,0 +1,920 @@
+"""K-Means on Dask arrays: ``from kmeanskit.dask import KMeans``.
+
+The same exact Lloyd iterations as :class:`kmeanskit.KMeans`, run block by
+block where the data live (a dask cluster, or dask's threads on one machine),
+with k-means|| initialisation. Needs ``pip install 'kmeanskit[dask]'``.
+
+How a fit runs (see :mod:`kmeanskit._algorithms.dask_blocks` for the per-block work):
+
+1. X is persisted (kept in the memory of the workers) and one pass computes
+   its mean and variance and checks it (finite values, valid weights).
+2. With ``copy_x=True`` a mean-centered copy of X is persisted (blocks are then
+   views, as in the in-memory fit); with ``copy_x=False`` each block is
+   centered on the fly in every pass (less memory, a little slower).
+3. Initial centers: k-means|| (two small round trips per round), k-means++ on
+   a sample, or the given array.
+4. The blocks each worker holds are grouped (one group per worker thread) and
+   each group's state is persisted there: every block's labels and distance
+   bounds, kept between iterations (:class:`kmeanskit._algorithms.dask_blocks.BlockGroup`,
+   the bounded step of the in-memory fit).
+5. Each Lloyd iteration runs one task per group; it returns each block's
+   per-cluster sums (k x d), weights (k) and inertia, and these are added in a
+   tree of fixed shape, so only O(k d) values travel and the result does not
+   depend on which worker ran what, or when.
+"""
+
+try:
+    import dask
+    import dask.array as da
+except ImportError as error:  # pragma: no cover - exercised only without dask
+    raise ImportError(
+        "kmeanskit.dask needs dask: pip install 'kmeanskit[dask]' (dask[array,dataframe] and distributed)."
+    ) from error
+
+import logging
+import math
+import os
+import time
+import warnings
+from contextlib import contextmanager
+from contextlib import nullcontext as _no_context
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from kmeanskit._algorithms import dask_blocks as blocks
+from kmeanskit._algorithms.init import kmeans_plusplus_rows
+from kmeanskit._algorithms.rows import DenseRows
+from kmeanskit._estimators.kmeans import KMeans as _InMemoryKMeans
+from kmeanskit._estimators.kmeans import _check_int_param, _is_arraylike_not_scalar, _pow2_scale
+
+__all__ = ["KMeans"]
+
+logger = logging.getLogger("kmeanskit.dask")  # the public module's name
+
+# Partial results are added this many at a time (a tree of fixed shape).
+_SPLIT_EVERY = 8
+# k-means|| rounds when init_max_iter is None: round(ln psi), at most this.
+_MAX_DEFAULT_ROUNDS = 5
+# More rounds allowed while fewer than n_clusters candidates were drawn.
+_EXTRA_ROUNDS = 20
+# init='k-means++' runs on a uniform sample of about this many rows (or 50 per cluster).
+_PLUSPLUS_SAMPLE_ROWS = 20_000
+
+
+# ------------------------------------------------------------------ inputs
+def _is_dask_dataframe(X):
+    try:
+        import dask.dataframe as dd
+    except ImportError:  # pragma: no cover - dask[dataframe] is part of the extra
+        return False
+    return isinstance(X, (dd.DataFrame, dd.Series))
+
+
+def _dataframe_to_array(X, lengths):
+    """A dask DataFrame of numeric columns as a dask array (and its column names)."""
+    import dask.dataframe as dd
+
+    if isinstance(X, dd.Series):
+        raise ValueError("Expected a 2-D input: got a dask Series; use a DataFrame (e.g. series.to_frame()).")
+    dtypes = X.dtypes
+    bad = [name for name, dtype in dtypes.items() if not (
+        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    ) or pd.api.types.is_complex_dtype(dtype)]
+    if bad:
+        shown = ", ".join(f"{name!r} ({dtypes[name]})" for name in bad[:10])
+        raise TypeError(
+            f"Every column of X must be numeric (or boolean); {len(bad)} are not: {shown}"
+            f"{' ...' if len(bad) > 10 else ''}. Select the numeric columns first, e.g. X[[...]]."
+        )
+    columns = list(X.columns)
+    array = X.to_dask_array(lengths=lengths)
+    if array.dtype == object or array.dtype.kind not in "biuf":
+        # Mixed numeric columns (e.g. nullable Int64) may come out as object.
+        array = array.astype(np.float64)
+    return array, columns
+
+
+def _float_dtype(dtype, name):
+    dtype = np.dtype(dtype)
+    if dtype in (np.float32, np.float64):
+        return dtype
+    if dtype.kind in "biuf":
+        return np.dtype(np.float64)
+    raise TypeError(f"{name} must hold numbers (bool, int or float); got dtype {dtype}.")
+
+
+def _as_dask_array(X, lengths=True):
+    """A dask array or DataFrame as a float32/float64 dask array with whole rows per block.
+
+    Returns the array and the DataFrame's column names (None for an array).
+    Integers and booleans become float64; a DataFrame's columns must be numeric.
+    """
+    names = None
+    if _is_dask_dataframe(X):
+        X, names = _dataframe_to_array(X, lengths)
+    if not isinstance(X, da.Array):
+        raise TypeError(f"Expected a dask array or dask DataFrame, got {type(X).__name__}.")
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D dask array of shape (n_samples, n_features), got {X.ndim} dimension(s) "
+            f"(shape {X.shape}); reshape a single feature with X.reshape(-1, 1)."
+        )
+    meta = getattr(X, "_meta", None)
+    if meta is not None and not isinstance(meta, np.ndarray):
+        raise TypeError(
+            f"The blocks of X must be NumPy arrays; got {type(meta).__module__}.{type(meta).__name__} "
+            "blocks (sparse or GPU blocks are not supported)."
+        )
+    dtype = _float_dtype(X.dtype, "X")
+    if dtype != X.dtype:
+        X = X.astype(dtype)
+    if X.shape[1] == 0:
+        raise ValueError("X has 0 features; at least one is required.")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})  # the kernels need whole rows
+    return X, names
+
+
+def _rows_per_block(n_rows, n_features, itemsize):
+    """Row blocks of about dask's chunk size, and at least one per core."""
+    from dask.system import CPU_COUNT
+    from dask.utils import parse_bytes
+
+    target = parse_bytes(dask.config.get("array.chunk-size"))
+    by_size = max(1, target // max(1, n_features * itemsize))
+    by_cores = max(1, -(-n_rows // CPU_COUNT))
+    return int(max(1, min(by_size, by_cores)))
+
+
+def _numpy_to_dask(X):
+    return da.from_array(X, chunks=(_rows_per_block(X.shape[0], X.shape[1], X.itemsize), X.shape[1]))
+
+
+def _current_client():
+    """The distributed Client dask.compute would use now, or None (local scheduler)."""
+    scheduler = dask.base.get_scheduler()
+    client = getattr(scheduler, "__self__", None)
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - distributed is part of the extra
+        return None
+    return client if isinstance(client, Client) else None
+
+
+def _threads_per_task(client, n_blocks):
+    """numba threads for each task: the cores of a host shared by its task slots."""
+    if client is None:
+        from dask.system import CPU_COUNT
+
+        slots = dask.config.get("num_workers", None) or CPU_COUNT
+        return max(1, CPU_COUNT // max(1, min(slots, n_blocks)))
+    try:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        cores = client.run(os.cpu_count)
+    except Exception:  # noqa: BLE001 - an old or unusual scheduler: be conservative
+        return 1
+    threads_on_host, cores_on_host = {}, {}
+    for address, info in workers.items():
+        host = info.get("host", address)
+        threads_on_host[host] = threads_on_host.get(host, 0) + int(info.get("nthreads", 1))
+        cores_on_host[host] = int(cores.get(address) or 1)
+    if not threads_on_host:
+        return 1
+    return max(1, min(cores_on_host[h] // max(1, threads_on_host[h]) for h in threads_on_host))
+
+
+def _killed_worker_types():
+    try:
+        from distributed import KilledWorker
+
+        return (KilledWorker,)
+    except ImportError:  # pragma: no cover
+        return ()
+
+
+@contextmanager
+def _timed(what):
+    """Log how long a phase of the fit took (``logging.getLogger("kmeanskit.dask")``, DEBUG)."""
+    start = time.perf_counter()
+    yield
+    logger.debug("%s: %.3f s", what, time.perf_counter() - start)
+
+
+def _compute(*objects):
+    """``dask.compute`` that turns a worker lost for good into a clear error."""
+    try:
+        return dask.compute(*objects, optimize_graph=False)
+    except _killed_worker_types() as error:
+        raise RuntimeError(
+            "kmeanskit.dask.KMeans: workers died repeatedly while running a task of the fit "
+            f"({error}); the fit was stopped and no result was kept. Check the workers' memory "
+            "limits and logs, then fit again."
+        ) from error
+
+
+def _persist(*objects):
+    return dask.persist(*objects, optimize_graph=False)
+
+
+def _tree(parts, combine, local=False):
+    """``parts`` added in a tree of fixed shape (deterministic): one delayed result,
+    or with ``local`` the value itself, added here in the same order."""
+    if not local:
+        combine = dask.delayed(combine, pure=False)
+    while len(parts) > 1:
+        parts = [combine(*parts[i : i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)]
+    return parts[0]
+
+
+class _Blocks:
+    """Non-empty row blocks of a persisted X (and weights), as delayed objects."""
+
+    def __init__(self, X, w):
+        x_parts = X.to_delayed(optimize_graph=False).ravel()
+        w_parts = [None] * len(x_parts) if w is None else list(w.to_delayed(optimize_graph=False).ravel())
+        sizes = np.asarray(X.chunks[0], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        keep = [i for i in range(len(x_parts)) if sizes[i] > 0]
+        self.x = [x_parts[i] for i in keep]
+        self.w = [w_parts[i] for i in keep]
+        self.sizes = sizes[keep]
+        self.starts = starts[keep]
+
+    def __len__(self):
+        return len(self.x)
+
+    def map(self, func, *args, extra=None):
+        """One delayed ``func(x_block, w_block, *args, *extra[i])`` per block."""
+        task = dask.delayed(func, pure=False)
+        return [
+            task(x, w, *args, *(extra[i] if extra is not None else ()))
+            for i, (x, w) in enumerate(zip(self.x, self.w, strict=True))
+        ]
+
+    def groups(self, client):
+        """``(worker address or None, block indices)`` groups: one per worker thread holding them.
+
+        A group's Lloyd pass is one task, so a pass costs one task per worker
+        thread instead of one per block (each task has a fixed cost of a few
+        ms on a cluster). Without a distributed client (dask's local threads,
+        where tasks are cheap) every block is its own group.
+        """
+        alone = [(None, [i]) for i in range(len(self))]
+        if client is None:
+            return alone
+        try:
+            from distributed import wait
+
+            wait(self.x)  # persisted blocks are placed as they are computed
+            holders = client.who_has(self.x)
+            workers = client.scheduler_info(n_workers=-1)["workers"]
+        except Exception:  # noqa: BLE001 - an unusual scheduler: one block per task, as before
+            return alone
+        by_worker = {}
+        for i, x in enumerate(self.x):
+            where = sorted(holders.get(x.key, ())) or [None]
+            by_worker.setdefault(where[0], []).append(i)
+        groups = []
+        for worker, members in sorted(by_worker.items(), key=lambda item: item[1][0]):
+            n = max(1, min(int(workers.get(worker, {}).get("nthreads", 1)), len(members)))
+            groups.extend((worker, [int(i) for i in part]) for part in np.array_split(np.asarray(members), n))
+        return groups
+
+
+class _Data:
+    """What a fit knows about its data: the blocks, how tasks map them, the tolerance."""
+
+    def __init__(self, blocks_, mapping, dtype, shift, scale, n_samples, tol, n_threads, weighted):
+        self.blocks = blocks_
+        self.mapping = mapping
+        self.dtype = dtype
+        self.shift = shift
+        self.scale = scale
+        self.n_samples = n_samples
+        self.tol = tol
+        self.n_threads = n_threads
+        self.weighted = weighted
+        self.groups = None  # persisted BlockGroups, while Lloyd passes run
+        self.workers = None  # the worker each group was made on (None: anywhere)
+        self.members = None  # the block indices of each group
+
+    def start_groups(self, client, n_clusters):
+        """Persist the blocks' Lloyd state (bounds, labels) in groups where the blocks live."""
+        b = self.blocks
+        plan = b.groups(client)
+        make = dask.delayed(blocks.make_group, pure=False)
+        groups = []
+        for worker, members in plan:
+            flat = [part for i in members for part in (b.x[i], b.w[i])]
+            # Made (and so kept) on the worker that holds its blocks: nothing is copied.
+            with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
+                groups.append(make(n_clusters, *self.mapping, *flat))
+        self.groups = _persist(*groups)
+        self.workers = [worker for worker, _ in plan]
+        self.members = [members for _, members in plan]
+
+    def stop_groups(self):
+        self.groups = self.workers = self.members = None
+
+    def lloyd(self, centers, update=True):
+        """One Lloyd pass over all blocks (after :meth:`start_groups`): sums, weights, inertia."""
+        task = dask.delayed(blocks.group_lloyd, pure=False)
+        passes = []
+        for group, worker in zip(self.groups, self.workers, strict=True):
+            # Where the group lives (moving it costs a copy of its blocks and its bounds).
+            with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
+                passes.append(task(group, centers, self.n_threads, update))
+        results = _compute(*passes)
+        parts = [None] * len(self.blocks)
+        for members, partials in zip(self.members, results, strict=True):
+            for i, partial in zip(members, partials, strict=True):
+                parts[i] = partial
+        # Added per block in a tree of fixed shape: the same sums whatever the grouping.
+        return _tree(parts, blocks.add_partials, local=True)
+
+
+# --------------------------------------------------------------- estimator
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-Means on Dask arrays: exact Lloyd iterations on kmeanskit's kernels, k-means|| start.
+
+    Each Lloyd iteration runs one task per block of rows, on a dask cluster or
+    on dask's threads: the task assigns its rows with kmeanskit's numba kernels
+    and returns only the block's per-cluster sums, weights and inertia
+    (O(k d) values); these are added in a fixed order, so the result is the
+    same whatever worker ran what. From the same initial centers the
+    iterations are those of :class:`kmeanskit.KMeans` (``algorithm="lloyd"``).
+
+    Use a cluster by creating a ``distributed.Client`` before fitting; every
+    dask computation (and so ``fit``) then runs on it::
+
+        from distributed import Client
+        client = Client("tcp://scheduler-host:8786")  # or Client() for a local cluster
+        km = KMeans(n_clusters=16).fit(X)             # X: a dask array or dask DataFrame
+
+    The workers need kmeanskit installed (the same version); numba compiles
+    its kernels once per worker machine (cached on disk). Without a client,
+    dask's local threads run the tasks.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters to form and of centroids to find.
+    init : {'k-means||', 'k-means++'} or array-like of shape (n_clusters, n_features), \
+            default='k-means||'
+        'k-means||' is scalable k-means++ (Bahmani et al. 2012): the first
+        candidate drawn with probability proportional to ``sample_weight``,
+        then rounds that each draw every row independently with probability
+        ``l w d^2(x) / phi`` (``l = oversampling_factor * n_clusters``), then
+        the candidates, weighted by the weight of the rows nearest to them,
+        are clustered to ``n_clusters`` in memory (greedy k-means++ and
+        Lloyd). 'k-means++' runs greedy k-means++ on a uniform sample of about
+        ``max(20000, 50 * n_clusters)`` rows. An array (NumPy or dask) gives
+        the initial centers.
+    n_init : 'auto' or int, default=1
+        Number of runs from different initial centers; the run of lowest
+        inertia is kept. 'auto' and an array init mean 1.
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations of one run.
+    tol : float, default=1e-4
+        Convergence tolerance on the squared shift of the centers, relative to
+        the mean variance of the features (scikit-learn's rule).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation. The same seed and the same block sizes
+        give the same result, whatever the cluster.
+    oversampling_factor : float, default=2
+        ``l / n_clusters`` for k-means||: the expected number of candidates
+        drawn per round.
+    init_max_iter : int or None, default=None
+        Number of k-means|| rounds. None: ``round(ln psi)`` (``psi``: the cost
+        of the first candidate; the analysis of Bahmani et al. needs O(log psi)
+        rounds), at least 1 and at most 5; more rounds are run while fewer
+        than ``n_clusters`` distinct candidates were drawn.
+    algorithm : {'lloyd'}, default='lloyd'
+        Lloyd iterations (the only algorithm here).
+    copy_x : bool, default=True
+        True: a mean-centered copy of X is kept in the workers' memory during
+        the fit (as the in-memory fit centers a copy); each pass reads it
+        directly. False: no copy (half the memory); each block is centered
+        again in every pass. The input is never modified.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of the cluster centers, in X's dtype (float32 stays float32).
+    labels_ : dask array of shape (n_samples,), int32
+        Label of each training row: a lazy ``predict(X)`` (computing it reads X again).
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their nearest center.
+    n_iter_ : int
+        Number of Lloyd iterations of the kept run.
+    inertia_history_ : ndarray of shape (n_iter_,)
+        Inertia of the assignment at each iteration of the kept run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X is a DataFrame with string column names.
+
+    Notes
+    -----
+    If a worker dies during the fit, distributed runs its tasks again on the
+    other workers (and recomputes the blocks of X it held); each task's result
+    is deterministic, so the fit ends with the same result as an undisturbed
+    one. A task that keeps killing workers raises a ``RuntimeError``.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from kmeanskit.dask import KMeans
+    >>> X = da.random.default_rng(0).normal(size=(100_000, 8), chunks=(25_000, 8))
+    >>> km = KMeans(n_clusters=4, random_state=0).fit(X)
+    >>> km.cluster_centers_.shape
+    (4, 8)
+    >>> km.predict(X)  # doctest: +ELLIPSIS
+    dask.array<...>
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means||", "k-means++"}), "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "oversampling_factor": [Interval(Real, 0, None, closed="neither")],
+        "init_max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "algorithm": [StrOptions({"lloyd"})],
+        "copy_x": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means||",
+        n_init=1,
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        oversampling_factor=2,
+        init_max_iter=None,
+        algorithm="lloyd",
+        copy_x=True,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.oversampling_factor = oversampling_factor
+        self.init_max_iter = init_max_iter
+        self.algorithm = algorithm
+        self.copy_x = copy_x
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # ------------------------------------------------------------ validation
+    def _init_is_array(self):
+        return _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str)
+
+    def _validate_fit_input(self, X, sample_weight):
+        """Dask array X (features recorded), and dask weights in X's blocks or None."""
+        if isinstance(X, da.Array) or _is_dask_dataframe(X):
+            X, names = _as_dask_array(X, lengths=True)
+            self.n_features_in_ = int(X.shape[1])
+            if names is not None and all(isinstance(n, str) for n in names):
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+            X = _numpy_to_dask(X)
+        if sample_weight is None:
+            return X, None
+        w = sample_weight if isinstance(sample_weight, da.Array) else np.asarray(sample_weight)
+        n_samples = X.shape[0]
+        if w.ndim != 1 or (not math.isnan(n_samples) and not math.isnan(w.shape[0]) and w.shape[0] != n_samples):
+            raise ValueError(
+                f"sample_weight must be a 1-D array of shape ({n_samples},) (one weight per sample), "
+                f"got shape {w.shape}."
+            )
+        _float_dtype(w.dtype, "sample_weight")
+        if not isinstance(w, da.Array):
+            w = da.from_array(w, chunks=(X.chunks[0],) if not math.isnan(n_samples) else -1)
+        return X, w.astype(X.dtype)
+
+    def _validated_init_array(self, n_features, dtype):
+        init = self.init
+        if isinstance(init, da.Array):
+            init = init.compute()
+        init = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
+        if init.shape != (self.n_clusters, n_features):
+            raise ValueError(
+                f"The shape of the initial centers {init.shape} does not match "
+                f"n_clusters={self.n_clusters} and n_features={n_features}; expected "
+                f"{(self.n_clusters, n_features)}."
+            )
+        return init
+
+    def _check_params(self):
+        for name in ("n_clusters", "max_iter", "n_init", "init_max_iter"):
+            _check_int_param(name, getattr(self, name))
+        n_init = 1 if self.n_init == "auto" else self.n_init
+        if self._init_is_array() and n_init != 1:
+            warnings.warn(
+                f"Explicit initial center position passed: performing only one init in "
+                f"KMeans instead of n_init={self.n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        return n_init
+
+    # ------------------------------------------------------------- data prep
+    def _prepare(self, X, w, client):
+        """Persist X, check it in one pass, and persist its centered copy (copy_x)."""
+        with _timed("persist X"):
+            X = X.persist(optimize_graph=False)
+        if w is not None:
+            if any(math.isnan(c) for c in X.chunks[0]):
+                X.compute_chunk_sizes()
+            if w.shape[0] != X.shape[0] and not math.isnan(w.shape[0]):
+                raise ValueError(
+                    f"sample_weight has {w.shape[0]} values; expected one per sample of X ({X.shape[0]})."
+                )
+            w = w.rechunk((X.chunks[0],)).persist(optimize_graph=False)
+        elif any(math.isnan(c) for c in X.chunks[0]):
+            X.compute_chunk_sizes()
+        n_samples = int(X.shape[0])
+        if n_samples < self.n_clusters:
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
+        raw = _Blocks(X, w)
+        with _timed("statistics pass"):
+            stats = _compute(_tree(raw.map(blocks.block_stats), blocks.combine_stats))[0]
+        if stats["nonfinite"]:
+            raise ValueError(
+                f"Input X contains {stats['nonfinite']} NaN or infinite value(s); every value must be finite."
+            )
+        if stats["w_nonfinite"]:
+            raise ValueError("sample_weight contains NaN or infinity; every weight must be finite.")
+        if stats["w_negative"]:
+            raise ValueError(f"sample_weight contains {stats['w_negative']} negative value(s); weights must be >= 0.")
+        if not stats["w_sum"] > 0:
+            raise ValueError(
+                f"sample_weight sums to zero over all {n_samples} samples; at least one weight must be positive."
+            )
+        dtype = X.dtype
+        scale = _pow2_scale(stats["abs_max"], dtype)
+        shift = stats["mean"].astype(dtype)
+        # tol is relative to the variance of the features in the scaled space, as in KMeans.
+        tol = float(np.mean(stats["m2"] / n_samples) * scale * scale * self.tol) if self.tol else 0.0
+        n_threads = _threads_per_task(client, len(raw))
+        if self.copy_x:
+            with _timed("persist the centered copy of X"):
+                mapped = X.map_blocks(blocks.map_block, shift, scale, dtype=dtype)
+                mapped = mapped.persist(optimize_graph=False)
+            data_blocks, task_mapping = _Blocks(mapped, w), (None, 1.0)
+        else:
+            data_blocks, task_mapping = raw, (shift, scale)
+        return _Data(data_blocks, task_mapping, dtype, shift, scale, n_samples, tol, n_threads, w is not None)
+
+    # ------------------------------------------------------------ initialisation
+    def _first_candidate(self, data, random_state):
+        """One row drawn with probability proportional to its weight (mapped, (1, d))."""
+        b = data.blocks
+        if data.weighted:
+            totals = np.asarray(_compute(*b.map(blocks.weight_total)), dtype=np.float64)
+        else:
+            totals = b.sizes.astype(np.float64)
+        cumulative = np.cumsum(totals)
+        target = random_state.uniform() * cumulative[-1]
+        i = int(min(np.searchsorted(cumulative, target, side="right"), len(b) - 1))
+        while totals[i] <= 0:
+            i -= 1
+        local = target - (cumulative[i - 1] if i else 0.0)
+        task = dask.delayed(blocks.pick_row, pure=False)(b.x[i], b.w[i], local, *data.mapping)
+        return _compute(task)[0]
+
+    def _init_parallel(self, data, random_state):
+        """k-means|| (Bahmani et al. 2012, algorithm 2), then weighted reclustering in memory."""
+        b, k = data.blocks, self.n_clusters
+        mapping, n_threads = data.mapping, data.n_threads
+        oversampling = float(self.oversampling_factor) * k
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        candidates = [self._first_candidate(data, random_state)]
+        n_candidates = 1
+        states = _persist(*b.map(blocks.parallel_init_start, candidates[0], *mapping, n_threads))
+        phi = self._phi(states)
+        if self.init_max_iter is not None:
+            rounds = self.init_max_iter
+        else:
+            rounds = int(min(_MAX_DEFAULT_ROUNDS, max(1, round(math.log(phi)) if phi > 1 else 1)))
+        done = 0
+        while phi > 0 and (done < rounds or (n_candidates < k and done < rounds + _EXTRA_ROUNDS)):
+            sample = dask.delayed(blocks.parallel_init_sample, pure=False)
+            draws = [
+                sample(state, x, w, phi, oversampling, (seed, done, i), *mapping)
+                for i, (state, x, w) in enumerate(zip(states, b.x, b.w, strict=True))
+            ]
+            new = [part for part in _compute(*draws) if part.shape[0]]
+            done += 1
+            if not new:
+                continue
+            new = np.concatenate(new)
+            update = dask.delayed(blocks.parallel_init_update, pure=False)
+            states = _persist(*[
+                update(state, x, w, new, n_candidates, *mapping, n_threads)
+                for state, x, w in zip(states, b.x, b.w, strict=True)
+            ])
+            candidates.append(new)
+            n_candidates += new.shape[0]
+            phi = self._phi(states)
+        candidates = np.concatenate(candidates)
+        count = dask.delayed(blocks.parallel_init_counts, pure=False)
+        counts = _compute(_tree(
+            [count(state, x, w, n_candidates) for state, x, w in zip(states, b.x, b.w, strict=True)],
+            blocks.add_arrays,
+        ))[0]
+        del states
+        return self._recluster(candidates, counts, random_state)
+
+    @staticmethod
+    def _phi(states):
+        phi = dask.delayed(blocks.parallel_init_phi, pure=False)
+        return float(_compute(_tree([phi(state) for state in states], blocks.add_arrays))[0])
+
+    def _recluster(self, candidates, counts, random_state):
+        """``n_clusters`` centers from weighted candidates (in-memory weighted KMeans)."""
+        k = self.n_clusters
+        positive = counts > 0
+        candidates, counts = candidates[positive], counts[positive]
+        if candidates.shape[0] <= k:
+            # Fewer distinct candidates than clusters (few distinct rows): all of
+            # them, then the heaviest again; Lloyd reports the duplicates.
+            order = np.argsort(-counts, kind="stable")
+            extra = order[np.arange(k - candidates.shape[0]) % max(1, order.size)]
+            return np.concatenate([candidates, candidates[extra]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            inner = _InMemoryKMeans(
+                k, init="k-means++", n_init=1, random_state=random_state.randint(np.iinfo(np.int32).max),
+            ).fit(candidates, sample_weight=counts)
+        return inner.cluster_centers_
+
+    def _init_plusplus_sample(self, data, random_state):
+        """Greedy k-means++ on a uniform sample of the rows (their weights kept)."""
+        size = max(_PLUSPLUS_SAMPLE_ROWS, 50 * self.n_clusters)
+        probability = min(1.0, size / data.n_samples)
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        b = data.blocks
+        parts = b.map(blocks.bernoulli_sample, probability, extra=[((seed, i), *data.mapping) for i in range(len(b))])
+        parts = _compute(*parts)
+        sample = np.concatenate([p[0] for p in parts])
+        weights = np.concatenate([p[1] for p in parts])
+        if np.count_nonzero(weights) < self.n_clusters:
+            raise ValueError(
+                f"init='k-means++' drew a sample with {np.count_nonzero(weights)} rows of positive "
+                f"weight, fewer than n_clusters={self.n_clusters}; use init='k-means||'."
+            )
+        rows = DenseRows(np.ascontiguousarray(sample), np.ascontiguousarray(weights, dtype=sample.dtype))
+        return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
+
+    # ------------------------------------------------------------------ Lloyd
+    def _relocate(self, data, centers, sums, weights):
+        """Empty clusters take the farthest rows, exactly as the in-memory fit does."""
+        empty = np.flatnonzero(weights == 0)
+        b = data.blocks
+        parts = b.map(
+            blocks.far_rows, centers, *data.mapping, data.n_threads,
+            extra=[(int(start), empty.size) for start in b.starts],
+        )
+        found = _compute(*parts)
+        dist = np.concatenate([p[0] for p in found])
+        index = np.concatenate([p[1] for p in found])
+        order = np.lexsort((index, -dist))[: empty.size]
+        labels = np.concatenate([p[2] for p in found])[order]
+        rows = np.concatenate([p[3] for p in found])[order]
+        w = np.concatenate([p[4] for p in found])[order]
+        for cluster, old, x, wi in zip(empty, labels, rows, w, strict=False):
+            sums[old] -= wi * x
+            weights[old] -= wi
+            sums[cluster] = wi * x
+            weights[cluster] = wi
+        return sums, weights
+
+    def _run(self, data, centers):
+        """Lloyd iterations from ``centers`` (mapped space), as ``run_kmeans`` does."""
+        centers = np.array(centers, dtype=data.dtype, copy=True)
+        history = []
+        last = None
+        n_iter = 0
+        for _ in range(self.max_iter):
+            n_iter += 1
+            with _timed(f"Lloyd iteration {n_iter}"):
+                sums, weights, inertia = data.lloyd(centers)
+            history.append(inertia)
+            last = (centers, weights.copy(), inertia)
+            if not weights.all():
+                sums, weights = self._relocate(data, centers, sums, weights)
+            new_centers = np.array(centers, copy=True)
+            filled = weights > 0
+            new_centers[filled] = sums[filled] / weights[filled, None]
+            diff = new_centers.astype(np.float64) - centers
+            shift = float(np.einsum("ij,ij->", diff, diff))
+            centers = new_centers
+            if shift <= data.tol:
+                break
+        return centers, n_iter, np.asarray(history), last
+
+    def _finish(self, data, centers, last):
+        """Centers in X's units, and the inertia and cluster weights of their assignment."""
+        dtype = centers.dtype
+        out = centers / dtype.type(data.scale) + data.shift
+        # predict() maps data and centers with this mean: the inertia is that of its labels.
+        remapped = (out - data.shift) * dtype.type(data.scale)
+        assigned, weights, inertia = last
+        if not np.array_equal(remapped, assigned):
+            _, weights, inertia = data.lloyd(remapped)
+        return out, inertia / data.scale / data.scale, weights
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : dask array or dask DataFrame of shape (n_samples, n_features)
+            Training instances (NumPy arrays and pandas DataFrames are accepted
+            and split into row blocks). Integers and booleans become float64;
+            float32 stays float32. A dask DataFrame needs numeric columns.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : dask array or array-like of shape (n_samples,), default=None
+            Non-negative weight of each row (not all zero), used by the
+            initialisation, the center updates and the inertia.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        n_init = self._check_params()
+        X, w = self._validate_fit_input(X, sample_weight)
+        init_array = self._validated_init_array(X.shape[1], X.dtype) if self._init_is_array() else None
+        random_state = check_random_state(self.random_state)
+        client = _current_client()
+        # Dask's local threads each run kernels: keep BLAS on one thread per task.
+        limits = threadpool_limits(limits=1, user_api="blas") if client is None else None
+        data = None
+        try:
+            data = self._prepare(X, w, client)
+            with _timed("persist the blocks' Lloyd state"):
+                data.start_groups(client, self.n_clusters)
+            best = None
+            for _ in range(n_init):
+                with _timed("initialisation"):
+                    if init_array is not None:
+                        start = (init_array - data.shift) * X.dtype.type(data.scale)
+                    elif self.init == "k-means++":
+                        start = self._init_plusplus_sample(data, random_state)
+                    else:
+                        start = self._init_parallel(data, random_state)
+                with _timed("Lloyd iterations"):
+                    centers, n_iter, history, last = self._run(data, start)
+                with _timed("final assignment"):
+                    centers, inertia, weights = self._finish(data, centers, last)
+                if best is None or inertia < best[1]:
+                    best = (centers, inertia, n_iter, history / data.scale / data.scale, weights)
+        finally:
+            if data is not None:
+                data.stop_groups()  # releases the bounds and labels on the workers
+            if limits is not None:
+                limits.restore_original_limits()
+        centers, inertia, n_iter, history, weights = best
+        distinct = int(np.count_nonzero(weights))
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                f"({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = centers
+        self._X_mean = data.shift
+        self._n_features_out = self.n_clusters
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        self.inertia_history_ = history
+        self.labels_ = self._map_predict(X, client)
+        return self
+
+    # -------------------------------------------------------------- inference
+    def _check_test_data(self, X):
+        """A dask array of X in the centers' dtype, with n_features_in_ columns."""
+        check_is_fitted(self)
+        if isinstance(X, da.Array) or _is_dask_dataframe(X):
+            X, names = _as_dask_array(X, lengths=None)
+            fitted = getattr(self, "feature_names_in_", None)
+            if names is not None and fitted is not None and list(names) != list(fitted):
+                raise ValueError(
+                    "The feature names of X differ from those seen during fit: "
+                    f"got {list(names)[:10]}, expected {list(fitted)[:10]}."
+                )
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but KMeans is expecting {self.n_features_in_} features as input."
+                )
+        else:
+            X = validate_data(self, X, reset=False, dtype=self.cluster_centers_.dtype, order="C")
+            X = _numpy_to_dask(X)
+        return X.astype(self.cluster_centers_.dtype)
+
+    def _map_predict(self, X, client):
+        n_threads = _threads_per_task(client, X.numblocks[0])
+        return X.map_blocks(
+            blocks.predict_block, self.cluster_centers_, self._X_mean, n_threads,
+            dtype=np.int32, drop_axis=1, meta=np.empty(0, dtype=np.int32),
+        )
+
+    def predict(self, X):
+        """Index of the closest cluster center for each sample (lazy).
+
+        Parameters
+        ----------
+        X : dask array or dask DataFrame of shape (n_samples, n_features)
+            (NumPy arrays and pandas DataFrames are accepted too.)
+
+        Returns
+        -------
+        labels : dask array of shape (n_samples,), int32
+            Computed block by block with kmeanskit's kernels when you compute it;
+            a NaN or infinite value raises ``ValueError`` then.
+        """
+        X = self._check_test_data(X)
+        return self._map_predict(X, _current_client())
+
+    def transform(self, X):
+        """Euclidean distance from each sample to every cluster center (lazy).
+
+        Parameters
+        ----------
+        X : dask array or dask DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : dask array of shape (n_samples, n_clusters), the centers' dtype
+        """
+        X = self._check_test_data(X)
+        k = self.n_clusters
+        return X.map_blocks(
+            blocks.transform_block, self.cluster_centers_, self._X_mean, 1,
+            dtype=self.cluster_centers_.dtype, chunks=(X.chunks[0], (k,)),
+            meta=np.empty((0, 0), dtype=self.cluster_centers_.dtype),
+        )
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of X on the fitted centers (computed now).
+
+        Parameters
+        ----------
+        X : dask array or dask DataFrame of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : dask array or array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        X = self._check_test_data(X)
+        client = _current_client()
+        if sample_weight is not None:
+            if any(math.isnan(c) for c in X.chunks[0]):
+                X = X.persist()
+                X.compute_chunk_sizes()
+            w = sample_weight if isinstance(sample_weight, da.Array) else da.from_array(np.asarray(sample_weight))
+            if w.ndim != 1 or w.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"sample_weight must have shape ({X.shape[0]},), got {w.shape}."
+                )
+            w = w.astype(X.dtype).rechunk((X.chunks[0],))
+            w_parts = list(w.to_delayed().ravel())
+        else:
+            w_parts = [None] * X.numblocks[0]
+        n_threads = _threads_per_task(client, X.numblocks[0])
+        task = dask.delayed(blocks.inertia_block, pure=False)
+        parts = [
+            task(x, wb, self.cluster_centers_, self._X_mean, n_threads)
+            for x, wb in zip(X.to_delayed().ravel(), w_parts, strict=True)
+        ]
+        return -float(_compute(_tree(parts, blocks.add_arrays))[0])

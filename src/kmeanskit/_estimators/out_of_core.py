@@ -1,0 +1,387 @@
+"""K-Means on tables larger than memory: :func:`fit_out_of_core`.
+
+The file is read in chunks, several times, and never held whole:
+
+1. a *survey* pass counts the rows, checks every value (missing and infinite
+   values are counted per column over the whole file and refused as
+   :func:`kmeanskit._io.tables.read_table` refuses them), computes the exact mean and
+   variance of each feature (per-chunk moments merged with Chan et al.'s
+   formula) and draws a uniform reservoir sample of the rows (Vitter's
+   Algorithm L, vectorised; the sample does not depend on the chunk size);
+2. the initial centers are chosen on the sample (greedy k-means++ by default);
+3. exact Lloyd passes: each reads the file once, assigns every row with the
+   fused kernels and accumulates per-cluster sums and counts; an empty cluster
+   takes the row farthest from its center, found during the same pass (the
+   ``n_clusters`` farthest rows are kept as the pass goes). The convergence
+   loop is the in-memory one, so from the same initial centers the result is
+   the in-memory ``KMeans(algorithm="lloyd")`` fit: same iterations, labels,
+   and centers up to rounding. ``tol`` is relative to the mean feature
+   variance, computed exactly in the survey pass;
+4. or, with ``mini_batch=True``, mini-batch passes: each chunk is shuffled and
+   cut into batches of 1024 rows for :class:`MiniBatchKMeans` steps, with its
+   early stopping;
+5. a final pass labels every row with the fitted model's ``predict``.
+
+Memory holds one chunk (and its float copies), the sample, the centers, and
+the labels (4 bytes per row, one array: the Lloyd step counts the labels it
+changes instead of the loop keeping a copy). Each pass's chunks are freed
+when it ends. The passes need only NumPy, PyArrow (or pandas, for CSV) and
+the numba kernels; Parquet columns are copied from their Arrow buffers, since
+``pyarrow.Array.to_numpy`` would import pandas. scikit-learn (with SciPy and
+pandas, about 100 MB of memory once imported) is imported after the last
+pass, once the reader's buffers are given back, so that the two do not add
+up; an ``init`` array or ``mini_batch=True`` needs it sooner.
+
+Measured on 4M x 16 float64 in 16 row groups (``python -m benchmarks
+out-of-core``): the libraries a fit ends up holding (PyArrow, numba and
+LLVM with its kernels, scikit-learn with SciPy and pandas) take about
+300 MB together, the labels 16 MB; the Parquet reader about 70 MB during a
+pass (each column's dictionary and current page).
+"""
+
+from __future__ import annotations
+
+import sys
+from numbers import Integral, Real
+
+import numpy as np
+
+from kmeanskit._algorithms.streaming import StreamLloydStep, Survey, _Progress
+from kmeanskit._io.chunked import TableStream
+
+__all__ = ["fit_out_of_core"]
+
+_MINI_BATCH_SIZE = 1024
+
+
+# ------------------------------------------------------------------- public
+def fit_out_of_core(
+    source,
+    n_clusters,
+    *,
+    columns=None,
+    chunk_rows=65536,
+    init="k-means++",
+    sample_size=None,
+    max_iter=300,
+    tol=1e-4,
+    mini_batch=False,
+    random_state=None,
+    progress=None,
+    dtype=np.float64,
+):
+    """Fit K-Means to a CSV or Parquet file without reading it whole into memory.
+
+    Parameters
+    ----------
+    source : str, path-like, pandas.DataFrame or ndarray of shape (n_samples, n_features)
+        A ``.csv``/``.tsv``/``.txt`` file (optionally compressed, as
+        :func:`kmeanskit._io.tables.read_table` reads them) or a ``.parquet``/``.pq``
+        file or directory; or a table already in memory (read chunk by chunk
+        the same way). Columns follow ``read_table``'s rules: numeric or
+        boolean only, no missing or infinite values, refused with the same
+        messages.
+    n_clusters : int
+        Number of clusters.
+    columns : sequence of str, optional
+        Feature columns, in order; all by default.
+    chunk_rows : int, default=65536
+        Rows read at a time; memory use grows with it, not with the file.
+    init : {'k-means++', 'random'} or array-like of shape (n_clusters, n_features), \
+            default='k-means++'
+        Greedy k-means++ or random rows on the reservoir sample, or the
+        initial centers (in the units of the data).
+    sample_size : int, optional
+        Rows of the uniform sample used to seed the centers; by default
+        ``max(65536, 64 * n_clusters)`` (all rows when the source is smaller).
+    max_iter : int, default=300
+        Maximum number of Lloyd passes (or of mini-batch passes).
+    tol : float, default=1e-4
+        Convergence tolerance on the squared shift of the centers relative to
+        the mean feature variance, as in :class:`kmeanskit.KMeans` (the
+        variance is computed exactly in the first pass).
+    mini_batch : bool, default=False
+        Mini-batch passes (faster on big data, slightly higher inertia)
+        instead of exact Lloyd passes; returns a ``MiniBatchKMeans``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the sample, the seeding and (mini-batch) the shuffling.
+    progress : bool or None, default=None
+        A progress bar per pass on stderr; None shows it when stderr is a
+        terminal.
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Precision of the computation and of the centers.
+
+    Returns
+    -------
+    KMeans or MiniBatchKMeans
+        Fitted, as if fitted in memory: ``cluster_centers_``, ``labels_``
+        (one per row, in file order, what ``predict`` returns), ``inertia_``,
+        ``n_iter_``, ``n_features_in_``, ``feature_names_in_``; ``predict``
+        and ``transform`` work on arrays and DataFrames in memory.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If a parameter is out of range, or the data are refused (see ``source``).
+
+    Examples
+    --------
+    >>> from kmeanskit.streaming import fit_out_of_core
+    >>> km = fit_out_of_core("events.parquet", 8, columns=["x", "y"], random_state=0)  # doctest: +SKIP
+    >>> km.predict(new_rows)  # doctest: +SKIP
+    """
+    n_clusters, chunk_rows, max_iter = _check_counts(n_clusters=n_clusters, chunk_rows=chunk_rows, max_iter=max_iter)
+    if sample_size is not None:
+        (sample_size,) = _check_counts(sample_size=sample_size)
+    if not isinstance(tol, Real) or isinstance(tol, bool) or not tol >= 0:
+        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    stream = TableStream(source, columns, chunk_rows, dtype)
+    return _fit_stream(
+        stream, n_clusters, init=init, sample_size=sample_size, max_iter=max_iter, tol=tol,
+        mini_batch=mini_batch, random_state=random_state, progress=_Progress(progress),
+    )
+
+
+def _check_counts(**values):
+    out = []
+    for name, value in values.items():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+        out.append(int(value))
+    return out
+
+
+def _validated_init(init, n_clusters, n_features, dtype):
+    if isinstance(init, str) or callable(init):
+        if callable(init) or init not in ("k-means++", "random"):
+            raise ValueError(f"init must be 'k-means++', 'random' or an array of centers, got {init!r}")
+        return None
+    from sklearn.utils.validation import check_array
+
+    centers = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
+    if centers.shape != (n_clusters, n_features):
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match n_clusters={n_clusters} "
+            f"and n_features={n_features}; expected {(n_clusters, n_features)}."
+        )
+    return centers
+
+
+def _check_random_state(seed):
+    """:func:`sklearn.utils.check_random_state`, without importing scikit-learn."""
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, Integral):
+        return np.random.RandomState(seed)
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
+
+
+def _release_reader_memory():
+    """Give freed memory back to the system before the next step allocates more
+    (after a pass, or after the silhouette's distance blocks).
+
+    Arrow's allocator keeps the reader's freed buffers for reuse, and glibc's
+    malloc the freed chunks inside its heap; both are otherwise counted in
+    the process's memory while scikit-learn is imported and labels are kept.
+    """
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except (AttributeError, OSError):  # not glibc (e.g. musl)
+            pass
+
+
+def _fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_batch, random_state, progress):
+    """Survey, seed, then Lloyd or mini-batch passes over ``stream``; a fitted estimator.
+
+    The passes run in helper functions so that each pass's chunks (and the
+    seeding's copies of the sample) are freed when it ends, not kept to the
+    end of the fit.
+    """
+    from kmeanskit._algorithms.rows import pow2_scale
+
+    d, dtype = len(stream.feature_names), stream.dtype
+    init_array = _validated_init(init, n_clusters, d, dtype)
+    rs = _check_random_state(random_state)
+    if sample_size is None:
+        sample_size = max(65536, 64 * n_clusters)
+
+    survey = _survey(stream, sample_size, rs, progress, "survey (pass 0)")
+    survey.check(n_clusters)
+    n = survey.n
+    _release_reader_memory()
+
+    # Rows are centered on the exact mean (as KMeans centers them in memory)
+    # and, if huge, scaled by a power of two.
+    scale = pow2_scale(survey.abs_max, dtype)
+    shift = survey.mean.astype(dtype)
+    tol_abs = float(np.mean(survey.variance) * tol) * scale * scale
+    if init_array is not None:
+        centers = (init_array - shift) * dtype.type(scale)
+    else:
+        centers = _seed_centers(survey.reservoir.rows(), shift, scale, n_clusters, init, rs)
+    del survey  # the sample: the passes need only the centers
+
+    if mini_batch:
+        est = _mini_batch_passes(
+            stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, rs, progress
+        )
+        labels, inertia = _mini_batch_labels(est, stream, n, progress)
+    else:
+        est = _lloyd_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, progress)
+        labels, inertia = est.labels_, est.inertia_
+    est.n_features_in_ = d
+    if stream.has_names:
+        est.feature_names_in_ = np.asarray(stream.feature_names, dtype=object)
+    est.labels_ = labels
+    est.inertia_ = float(inertia)
+    return est
+
+
+def _survey(stream, sample_size, random_state, progress, desc):
+    """The :class:`Survey` of one pass over ``stream`` (its chunks are freed on return)."""
+    survey = Survey(stream, sample_size, random_state)
+    for _, chunk in progress.passes(stream, desc, stream.n_rows):
+        survey.add(chunk)
+    return survey
+
+
+def _seed_centers(sample, shift, scale, n_clusters, init, rs):
+    """Initial centers chosen on the mapped ``sample`` (whose copies are freed on return)."""
+    from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
+    from kmeanskit._algorithms.rows import DenseRows
+
+    mapped = (sample - shift) * sample.dtype.type(scale)
+    rows = DenseRows(np.ascontiguousarray(mapped), np.ones(sample.shape[0], dtype=sample.dtype))
+    if init == "random":
+        return random_rows(rows, n_clusters, rs)
+    return kmeans_plusplus_rows(rows, n_clusters, rs)[0]
+
+
+def _mini_batch_labels(est, stream, n, progress):
+    """The final pass of a mini-batch fit: ``predict``'s labels and the inertia."""
+    labels, inertia = np.empty(n, dtype=np.int32), 0.0
+    for start, chunk in progress.passes(stream, "labels (last pass)", n):
+        lb, part = est._assign(chunk)
+        labels[start:start + chunk.shape[0]] = lb
+        inertia += part
+    return labels, inertia
+
+
+def _lloyd_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, progress):
+    """Lloyd passes, then the final labelling pass; the fitted ``KMeans``.
+
+    scikit-learn (the ``KMeans`` class) is imported only after the last pass,
+    once the reader's memory is given back.
+    """
+    from kmeanskit._algorithms.loop import run_kmeans
+
+    step = StreamLloydStep(stream, n, centers.shape[0], shift, scale, progress)
+    run = run_kmeans(step, centers, max_iter=max_iter, tol=tol_abs)
+    del step
+    cluster_centers = run.centers / stream.dtype.type(scale) + shift
+    # The final labels are predict's, chunk by chunk (into the Lloyd labels' array).
+    labels = run.labels
+    inertia = _predict_pass(stream, n, cluster_centers, shift, labels, progress)
+    _release_reader_memory()
+    from kmeanskit._estimators.kmeans import KMeans
+
+    est = KMeans(
+        centers.shape[0], init=init if isinstance(init, str) else np.asarray(init), n_init=1,
+        max_iter=max_iter, tol=tol, random_state=random_state,
+    )
+    est.cluster_centers_ = cluster_centers
+    est._X_mean = shift
+    est._n_features_out = centers.shape[0]
+    est.n_iter_ = run.n_iter
+    est.labels_, est.inertia_ = labels, inertia
+    est.inertia_history_ = run.inertia_history / scale / scale
+    return est
+
+
+def _predict_pass(stream, n, centers, shift, labels, progress):
+    """The final pass: ``predict``'s labels into ``labels``; the inertia."""
+    inertia = 0.0
+    for start, chunk in progress.passes(stream, "labels (last pass)", n):
+        inertia += _predict_into(chunk, centers, shift, labels[start:start + chunk.shape[0]])
+    return inertia
+
+
+def _predict_into(X, centers, shift, out):
+    """What ``KMeans._assign(X)`` does for a model fitted with ``cluster_centers_=centers``
+    and ``_X_mean=shift``, without the class (scikit-learn): labels into ``out``; the inertia.
+
+    The mapping is ``KMeans``'s (``prediction_rows``), so the labels are ``predict``'s.
+    """
+    from kmeanskit._algorithms.lloyd import LloydStep
+    from kmeanskit._algorithms.rows import prediction_rows
+
+    rows, mapped, scale = prediction_rows(X, np.ones(X.shape[0], dtype=X.dtype), centers, shift)
+    return LloydStep(rows, centers.shape[0])(mapped, out, update=False).inertia / scale / scale
+
+
+def _mini_batch_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, rs, progress):
+    from kmeanskit._algorithms.threads import single_threaded_blas
+    from kmeanskit._estimators.minibatch import BatchStep, MiniBatchKMeans, serial_kernels
+
+    k, d, dtype = centers.shape[0], centers.shape[1], stream.dtype
+    est = MiniBatchKMeans(
+        k, init=init if isinstance(init, str) else np.asarray(init), max_iter=max_iter,
+        batch_size=_MINI_BATCH_SIZE, random_state=random_state, tol=tol,
+    )
+    b = min(_MINI_BATCH_SIZE, n)
+    est._batch_size = b
+    est._X_mean, est._scale, est._tol = shift, scale, tol_abs
+    est._counts = np.zeros(k)
+    est._n_since_last_reassign = 0
+    est._reset_convergence()
+    step = BatchStep(k, d, dtype, False, est.reassignment_ratio)
+    weights = np.ones(b, dtype=dtype)
+    n_steps_max = (max_iter * n) // b
+    i, converged, passes = 0, False, 0
+    carry = np.empty((0, d), dtype=dtype)  # mapped rows short of a batch, for the next chunk
+    with single_threaded_blas(), serial_kernels(b * k * d):
+        while passes < max_iter and not converged:
+            passes += 1
+            for _, chunk in progress.passes(stream, f"mini-batch (pass {passes})", n):
+                chunk -= shift
+                if scale != 1.0:
+                    chunk *= dtype.type(scale)
+                if carry.shape[0]:
+                    chunk = np.concatenate((carry, chunk))
+                # Files are often sorted: shuffle each chunk before cutting batches.
+                chunk = chunk[rs.permutation(chunk.shape[0])]
+                full = chunk.shape[0] - chunk.shape[0] % b
+                carry = chunk[full:]
+                for lo in range(0, full, b):
+                    batch_inertia, centers, sq_shift = step(
+                        chunk[lo:lo + b], weights, centers, est._counts, random_state=rs,
+                        reassign=est._random_reassign(),
+                    )
+                    converged = est._mini_batch_convergence(i, n_steps_max, n, sq_shift if tol_abs > 0 else 0,
+                                                            batch_inertia)
+                    i += 1
+                    if converged:
+                        break
+                if converged:
+                    break
+    est.cluster_centers_ = np.ascontiguousarray(centers / dtype.type(scale) + shift, dtype=dtype)
+    est._n_features_out = k
+    est.n_steps_ = i
+    est.n_iter_ = passes
+    return est
+
+

@@ -1,0 +1,282 @@
+"""Helpers shared by the subcommands: argument types, input, output, errors.
+
+Nothing here computes; commands parse their arguments, call the library and
+present what it returns with these helpers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_K_IRIS",
+    "n_clusters_arg",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "IRIS_SOURCE",
+    "CommandError",
+    "add_ks_arguments",
+    "check_output_path",
+    "column_list_arg",
+    "format_table",
+    "int_list_arg",
+    "load_features",
+    "n_init_arg",
+    "progress_wanted",
+    "resolve_ks",
+    "split_labels",
+    "write_table",
+]
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+
+IRIS_SOURCE = "iris (bundled with scikit-learn)"
+
+
+class CommandError(Exception):
+    """Bad input found by a command itself; reported in one line, exit code 2."""
+
+
+def column_list_arg(text: str) -> list[str]:
+    """Parse ``--columns a,b,c`` into a list of names (spaces around commas trimmed)."""
+    names = [name.strip() for name in text.split(",")]
+    if not text.strip() or any(not name for name in names):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated column names such as 'a,b,c', got {text!r}"
+        )
+    return names
+
+
+def n_init_arg(text: str) -> int | str:
+    """Parse ``--n-init``: ``auto`` or an integer (the estimator checks its range)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
+
+
+def load_features(data: str | None, columns: Sequence[str] | None) -> tuple[pd.DataFrame, str]:
+    """Read the feature table of a command, or the bundled iris data.
+
+    Parameters
+    ----------
+    data : str or None
+        Path of a CSV or Parquet file; None for the iris measurements (four
+        columns in cm, shipped inside scikit-learn, no download).
+    columns : sequence of str or None
+        Feature columns to use; all by default.
+
+    Returns
+    -------
+    features : pandas.DataFrame of shape (n_samples, n_features)
+    source : str
+        How to name the data in output.
+    """
+    from kmeanskit._io.tables import read_table, select_features
+
+    if data is not None:
+        return read_table(data, columns), data
+    from sklearn.datasets import load_iris
+
+    iris = load_iris(as_frame=True).data
+    return select_features(iris, columns, source="the iris data"), IRIS_SOURCE
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table to Parquet (``.parquet``, ``.pq``) or else delimited text.
+
+    ``.tsv`` (optionally compressed) gets tabs, anything else commas; pandas
+    compresses by suffix (``.gz``, ``.bz2``, ...).
+    """
+    from kmeanskit._io.tables import PARQUET_SUFFIXES
+
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in PARQUET_SUFFIXES:
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, sep="\t" if ".tsv" in suffixes[-2:] else ",")
+
+
+def check_output_path(path: str, *, option: str, inputs: Sequence[str | None] = ()) -> Path:
+    """Refuse an output path that cannot be written or would overwrite an input.
+
+    Called before any work is done, so that a typo does not cost a long fit.
+    """
+    target = Path(path)
+    parent = target.parent
+    if not parent.is_dir():
+        raise CommandError(
+            f"cannot write {option} to '{path}': directory '{parent}' does not exist"
+        )
+    if target.is_dir():
+        raise CommandError(f"cannot write {option} to '{path}': it is a directory")
+    for source in inputs:
+        if source is not None and target.exists() and _same_file(target, Path(source)):
+            raise CommandError(
+                f"{option} '{path}' would overwrite the input data; choose another name"
+            )
+    if target.exists() and not os.access(target, os.W_OK):
+        raise CommandError(f"cannot write {option} to '{path}': permission denied")
+    return target
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+def format_table(frame: pd.DataFrame, *, percent: Sequence[str] = ()) -> str:
+    """Render a table for the terminal with readable numbers.
+
+    Integer columns print as they are; columns named in `percent` (fractions
+    0 to 1) print as percentages with one decimal; other float columns get
+    enough decimals for four significant digits of their largest value, the
+    same for every row so that the decimal points line up.
+    """
+    import pandas as pd
+
+    cells = {}
+    for i, (name, column) in enumerate(frame.items()):
+        values = column.to_numpy()
+        if name in percent:
+            text = [f"{100 * v:.1f}%" for v in values]
+        elif values.dtype.kind in "iub":
+            text = [str(v) for v in values]
+        elif values.dtype.kind == "f":
+            text = _format_floats(values)
+        else:
+            text = [str(v) for v in values]
+        cells[i] = text
+    shown = pd.DataFrame(cells)
+    shown.columns = [str(c) for c in frame.columns]
+    # Two spaces between columns: pandas' single space runs headers together.
+    widths = [
+        max(len(str(c)), *(len(t) for t in cells[i])) + 1 for i, c in enumerate(frame.columns)
+    ]
+    return shown.to_string(index=False, col_space=widths)
+
+
+def _format_floats(values) -> list[str]:
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    largest = max(finite, default=0.0)
+    if largest != 0 and not 1e-4 <= largest < 1e9:
+        return [f"{v:.4g}" for v in values]
+    decimals = 0 if largest == 0 else max(0, 3 - math.floor(math.log10(largest)))
+    return [_no_negative_zero(f"{v:.{decimals}f}") for v in values]
+
+
+def _no_negative_zero(text: str) -> str:
+    # -0.0001 rounds to "-0.000"; the sign carries no information there.
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
+# --- Shared by select-k, evaluate and report. --------------------------------
+
+_DEFAULT_K_RANGE = (2, 10)
+
+
+def int_list_arg(text: str) -> list[int]:
+    """Parse ``--ks 2,3,5`` into a list of integers."""
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as '2,3,5', got {text!r}"
+        ) from None
+    return values
+
+
+def add_ks_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--k-min``, ``--k-max`` and ``--ks``: the values of k to compare."""
+    group = parser.add_argument_group("values of k (a range, or a list)")
+    group.add_argument(
+        "--k-min", type=int, metavar="K",
+        help=f"smallest k to try (default: {_DEFAULT_K_RANGE[0]})",
+    )
+    group.add_argument(
+        "--k-max", type=int, metavar="K",
+        help=f"largest k to try (default: {_DEFAULT_K_RANGE[1]})",
+    )
+    group.add_argument(
+        "--ks", type=int_list_arg, metavar="K,K,...",
+        help="the values of k to try, e.g. 2,3,5 (instead of --k-min/--k-max)",
+    )
+
+
+def resolve_ks(args: argparse.Namespace) -> list[int]:
+    """The values of k from ``--ks`` or ``--k-min``/``--k-max``, checked for order."""
+    if args.ks is not None:
+        if args.k_min is not None or args.k_max is not None:
+            raise CommandError("give either --ks or --k-min/--k-max, not both")
+        ks = sorted(set(args.ks))
+        if ks[0] < 1:
+            raise CommandError(f"--ks values must be at least 1, got {args.ks}")
+        return ks
+    k_min = _DEFAULT_K_RANGE[0] if args.k_min is None else args.k_min
+    k_max = _DEFAULT_K_RANGE[1] if args.k_max is None else args.k_max
+    if k_min < 1:
+        raise CommandError(f"--k-min must be at least 1, got {k_min}")
+    if k_max < k_min:
+        raise CommandError(f"--k-max ({k_max}) must not be smaller than --k-min ({k_min})")
+    return list(range(k_min, k_max + 1))
+
+
+def progress_wanted() -> bool:
+    """Show progress bars only to a person at a terminal (stderr), never in a pipe or a log."""
+    import sys
+
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", None) and stream.isatty())
+
+
+def split_labels(
+    frame: pd.DataFrame, labels_column: str | None, *, source: str
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Take the ``--labels-column`` (known classes) out of a raw table.
+
+    Returns the table without that column, and the column (None when not
+    asked). The labels may be of any type but must not be missing.
+    """
+    if labels_column is None:
+        return frame, None
+    if labels_column not in frame.columns:
+        shown = ", ".join(repr(str(c)) for c in list(frame.columns)[:20])
+        raise CommandError(
+            f"--labels-column {labels_column!r} is not a column of {source} (columns: {shown})"
+        )
+    labels = frame[labels_column]
+    missing = int(labels.isna().sum())
+    if missing:
+        raise CommandError(
+            f"--labels-column {labels_column!r} has {missing} missing values in {source}; "
+            "every row needs a known class"
+        )
+    return frame.drop(columns=labels_column), labels.reset_index(drop=True)
+
+
+#: k when no DATA is given (the bundled iris data has three species).
+DEFAULT_K_IRIS = 3
+
+
+def n_clusters_arg(args: argparse.Namespace) -> int:
+    """``-k``, required with DATA; the iris default without it."""
+    if args.n_clusters is not None:
+        return args.n_clusters
+    if args.data is not None:
+        raise CommandError("-k/--n-clusters is required when DATA is given")
+    return DEFAULT_K_IRIS

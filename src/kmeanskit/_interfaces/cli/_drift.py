@@ -1,0 +1,193 @@
+"""``kmeanskit drift``: do new rows still look like the training data of a saved model?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, column_list_arg, format_table
+
+__all__ = ["EXIT_DRIFT", "add_parser", "run"]
+
+#: Exit code when drift is found (0: no drift, 2: bad input).
+EXIT_DRIFT = 3
+
+_EPILOG = """\
+examples:
+  kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
+  kmeanskit drift customers.kmk this_week.csv
+  kmeanskit drift customers.kmk this_week.parquet --json > drift.json
+  kmeanskit drift old_model.kmk new.csv --reference train.csv
+  kmeanskit drift customers.kmk new.csv || echo "retrain?"   # in cron: exit code 3 on drift
+
+Three checks, any of which means drift:
+  shares     PSI of the cluster shares > 0.2 and chi-square p < alpha
+  distances  within a cluster, PSI of the distances binned at the training
+             quantiles > 0.2 and chi-square p < alpha / k
+  anomalies  rows beyond their cluster's training 99th percentile: at least
+             3 times the expected 1% and binomial p < alpha
+The tests keep small samples from raising false alarms; the PSI keeps large
+samples from raising them over shifts too small to matter.
+
+exit codes: 0 no drift, 3 drift, 2 bad input, 1 internal error.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
+    """Register the ``drift`` subcommand."""
+    parser = subparsers.add_parser(
+        "drift",
+        parents=parents,
+        help="compare new data with a saved model's training data (exit 3 on drift)",
+        description=(
+            "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
+            "the training data: cluster shares, distances to the centers and the rate\n"
+            "of anomalies. Prints a report; exits with 3 when drift is found."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
+    parser.add_argument("data", metavar="NEWDATA",
+                        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header")
+    parser.add_argument(
+        "--columns", type=column_list_arg, metavar="A,B,...",
+        help=("feature columns of NEWDATA (and --reference), in the model's feature order; only for models "
+              "saved without feature names (others take their features by name)"),
+    )
+    parser.add_argument(
+        "--reference", metavar="PATH",
+        help=("reference rows (e.g. the training data) to compare with, instead of the training summary "
+              "stored in MODEL; needed for the distance checks when MODEL was saved without its data"),
+    )
+    parser.add_argument("--alpha", type=_fraction, default=0.01, metavar="P",
+                        help="significance level of the tests (default: %(default)s)")
+    parser.add_argument("--psi-threshold", type=_positive, default=0.2, metavar="PSI",
+                        help="PSI above which a shift counts (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _features(model, path: str, columns):
+    """The feature rows of a table, as the model takes them."""
+    from kmeanskit._io.tables import read_table
+
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        names = [str(n) for n in names]
+        if columns is not None and sorted(columns) != sorted(names):
+            raise CommandError(
+                f"--columns: the model takes its features by name ({', '.join(names)}); "
+                "--columns is only for models saved without feature names"
+            )
+        return read_table(path, names)
+    frame = read_table(path, columns)
+    expected = int(model.n_features_in_)
+    if frame.shape[1] != expected:
+        raise CommandError(
+            f"'{path}' has {frame.shape[1]} feature columns but the model, which records no feature names, "
+            f"expects {expected}; choose them with --columns"
+        )
+    return frame.to_numpy()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
+    from kmeanskit._analysis.monitoring import _profile_from_manifest, drift_report
+    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
+
+    try:
+        model, manifest = load_with_manifest(args.model)
+        # With --reference the file's training summary is not needed (it may have none).
+        profile = None if args.reference is not None else _profile_from_manifest(
+            model, manifest, args.model, required=False)
+    except ModelFileError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None
+    if args.reference is None and profile is None:
+        raise CommandError(
+            f"'{args.model}' holds no training profile (its model was trained with partial_fit or "
+            "compute_labels=False and saved without X): pass --reference TRAIN"
+        )
+    X_new = _features(model, args.data, args.columns)
+    if args.reference is not None:
+        reference = _features(model, args.reference, args.columns)
+        source = f"'{args.reference}' ({len(reference)} rows)"
+    else:
+        reference = profile
+        source = f"the training summary in '{args.model}' ({profile.n_samples} rows)"
+    report = drift_report(model, X_new, reference=reference, alpha=args.alpha, psi_threshold=args.psi_threshold)
+
+    if args.json:
+        payload = {"model": args.model, "data": args.data, "reference": args.reference, **report.to_dict()}
+        print(json.dumps(payload, indent=2, allow_nan=False))
+    else:
+        print(_render(report, args.data, source))
+    sys.stdout.flush()
+    return EXIT_DRIFT if report.drift else EXIT_OK
+
+
+def _render(report, data: str, source: str) -> str:
+    import numpy as np
+    import pandas as pd
+
+    c = report.clusters
+    table = pd.DataFrame({
+        "cluster": c["cluster"],
+        "train share": c["train_share"],
+        "new share": c["new_share"],
+        "psi": c["psi"],
+    })
+    if report.distance_checked:
+        table["train median dist"] = c["train_median_distance"]
+        table["new median dist"] = c["new_median_distance"]
+        table["beyond p99"] = c["anomaly_rate"].fillna(0.0)
+        table["dist psi"] = c["distance_psi"]
+    percent = ["train share", "new share", "beyond p99"]
+    shown = format_table(table, percent=percent).replace(" nan", " n/a")
+
+    lines = [f"{report.verdict.upper()}" + (": " + "; ".join(report.reasons) if report.reasons else ""), ""]
+    width = 11
+    lines.append(f"{'new data:':<{width}} '{data}' ({report.n_new} rows)")
+    lines.append(f"{'reference:':<{width}} {source}")
+    lines += ["", shown, ""]
+    lines.append(f"{'shares:':<{width}} PSI {report.psi:.3f} (drift above {report.psi_threshold:g}), chi-square "
+                 f"{report.chi2_statistic:.4g}, p = {report.chi2_p_value:.3g}")
+    if report.distance_checked:
+        tested = c["distance_p_value"].notna()
+        if tested.any():
+            worst = int(c.loc[tested, "distance_psi"].idxmax())
+            lines.append(f"{'distances:':<{width}} largest within-cluster PSI {c['distance_psi'][worst]:.3f} "
+                         f"(cluster {worst}), smallest p = {np.nanmin(c['distance_p_value']):.3g}")
+        else:
+            lines.append(f"{'distances:':<{width}} not tested (fewer than 10 new rows in every cluster)")
+        if report.anomaly_rate is not None:
+            lines.append(f"{'anomalies:':<{width}} {report.anomaly_rate:.2%} beyond the training "
+                         f"{report.anomaly_level:.0%} quantile (expected {report.expected_anomaly_rate:.2%}), "
+                         f"binomial p = {report.anomaly_p_value:.3g}")
+    else:
+        lines.append(f"{'distances:':<{width}} not checked: the model file has no training distance quantiles "
+                     "(saved without X); pass --reference TRAIN")
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+"""``kmeanskit evaluate``: how good are a saved model's clusters on a table?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, format_table, split_labels
+
+__all__ = ["add_parser", "run"]
+
+_EPILOG = """\
+examples:
+  kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
+  kmeanskit evaluate customers.kmk customers.csv
+  kmeanskit evaluate customers.kmk labelled.csv --labels-column segment
+  kmeanskit evaluate customers.kmk labelled.csv --labels-column segment --json > eval.json
+
+Internal metrics (inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) are
+measured in the space the model clusters in (after its scaler). With
+--labels-column, the clusters are compared with those known classes: adjusted
+Rand index, normalized mutual information, purity and the contingency matrix.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
+    """Register the ``evaluate`` subcommand."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        parents=parents,
+        help="measure the quality of a saved model's clusters on a table",
+        description=(
+            "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
+            "DATA and print the clustering metrics; with known classes\n"
+            "(--labels-column), also how well the clusters recover them."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header",
+    )
+    parser.add_argument(
+        "--labels-column",
+        metavar="COLUMN",
+        help="column of DATA holding the known class of each row (any values; not a feature)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the silhouette's sample above 10,000 rows (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the results as JSON instead of text"
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kmeanskit evaluate`` with parsed arguments; return the exit code."""
+    import numpy as np
+
+    from kmeanskit._io.persistence import ModelFileError, load
+    from kmeanskit._io.tables import read_raw_table
+    from kmeanskit._presentation.report import _clustering_metrics, _table_in_model_space
+
+    try:
+        model = load(args.model)
+    except ModelFileError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None
+    source = f"'{args.data}'"
+    frame = read_raw_table(args.data)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and args.labels_column is not None and args.labels_column in set(map(str, names)):
+        raise CommandError(
+            f"--labels-column {args.labels_column!r} is one of the model's features; "
+            "known classes must be a separate column"
+        )
+    features_frame, labels_true = split_labels(frame, args.labels_column, source=source)
+    Xt, labels, kmeans = _table_in_model_space(model, features_frame, source=source)
+    centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
+    found = _clustering_metrics(
+        Xt, labels, centers, None if labels_true is None else labels_true.to_numpy(), random_state=args.seed
+    )
+
+    if args.json:
+        print(json.dumps(_payload(found, args), indent=2, allow_nan=False))
+    else:
+        print(_render(found, args))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def _number(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _payload(found: dict, args) -> dict:
+    payload = {
+        "model": args.model,
+        "data": args.data,
+        "n_samples": found["n_samples"],
+        "n_clusters": found["n_clusters"],
+        "cluster_sizes": found["cluster_sizes"],
+        "inertia": _number(found["inertia"]),
+        "silhouette": _number(found["silhouette"]),
+        "silhouette_note": found["silhouette_note"],
+        "calinski_harabasz": _number(found["calinski_harabasz"]),
+        "davies_bouldin": _number(found["davies_bouldin"]),
+    }
+    if "contingency" in found:
+        table = found["contingency"]
+        payload.update(
+            labels_column=args.labels_column,
+            adjusted_rand=_number(found["adjusted_rand"]),
+            normalized_mutual_info=_number(found["normalized_mutual_info"]),
+            purity=_number(found["purity"]),
+            contingency={
+                "classes": [_plain(c) for c in table.index],
+                "clusters": [_plain(c) for c in table.columns],
+                "counts": [[int(v) for v in row] for row in table.to_numpy()],
+            },
+        )
+    return payload
+
+
+def _plain(value):
+    """A class or cluster label as a JSON value (numpy scalars unwrapped)."""
+    value = value.item() if hasattr(value, "item") else value
+    return value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
+
+
+def _render(found: dict, args) -> str:
+    sizes = found["cluster_sizes"]
+    header = f"{args.data}: {found['n_samples']} rows, k={found['n_clusters']} (model {args.model})"
+    lines = [("inertia", f"{found['inertia']:.6g} (within-cluster sum of squares, in the model's space)")]
+    if found["silhouette"] is None:
+        lines.append(("silhouette", f"n/a ({found['silhouette_note']})"))
+    else:
+        note = found["silhouette_note"]
+        lines += [
+            ("silhouette", f"{found['silhouette']:.3f} (from -1 to 1, higher is better separated"
+             + (f"; {note})" if note else ")")),
+            ("Calinski-Harabasz", f"{found['calinski_harabasz']:.6g} (higher is better)"),
+            ("Davies-Bouldin", f"{found['davies_bouldin']:.3f} (lower is better, 0 is best)"),
+        ]
+    lines.append(("cluster sizes", " ".join(str(n) for n in sizes)))
+    empty = [i for i, n in enumerate(sizes) if n == 0]
+    if empty:
+        lines.append(("empty clusters", ", ".join(map(str, empty)) + " (no row of DATA assigned)"))
+    out = [header, "", *_aligned(lines)]
+    if "contingency" in found:
+        out += ["", f"known classes ({args.labels_column}):", *_aligned([
+            ("adjusted Rand index", f"{found['adjusted_rand']:.3f} (0 for chance, 1 for the same partition)"),
+            ("normalized mutual info", f"{found['normalized_mutual_info']:.3f} (0 to 1)"),
+            ("purity", f"{found['purity']:.3f} (share of rows in their cluster's majority class)"),
+        ])]
+        table = found["contingency"]
+        shown = table.copy()
+        shown.columns = [f"cluster {c}" for c in shown.columns]
+        shown.insert(0, "class", [str(c) for c in table.index])
+        out += ["", "contingency matrix (rows: classes, columns: clusters):", "",
+                format_table(shown.reset_index(drop=True))]
+    return "\n".join(out)
+
+
+def _aligned(pairs) -> list[str]:
+    width = max(len(key) for key, _ in pairs) + 1
+    return [f"{key + ':':<{width}} {value}" for key, value in pairs]

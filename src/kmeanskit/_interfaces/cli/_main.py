@@ -1,0 +1,171 @@
+"""The ``kmeanskit`` command: parser, dispatch, and how errors are reported.
+
+Each subcommand is a module ``kmeanskit.cli._<name>`` with
+``add_parser(subparsers, parents)`` (which sets a ``run`` default) and
+``run(args) -> int``; adding one is a new module and one entry in
+``_COMMANDS``, in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+
+from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CommandError
+
+__all__ = ["build_parser", "main"]
+
+_COMMANDS = (
+    "fit",
+    "predict",
+    "select_k",
+    "evaluate",
+    "report",
+    "quantize",
+    "drift",
+    "serve",
+    "bench",
+)
+
+_EPILOG = """\
+examples:
+  kmeanskit fit                          # cluster the bundled iris data
+  kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
+  kmeanskit predict customers.kmk new.csv -o assigned.csv
+  kmeanskit fit --help                   # options of a command
+
+exit codes:
+  0    success
+  1    unexpected internal error (please report it)
+  2    usage error or bad input (the message says what to fix)
+  3    drift found (kmeanskit drift)
+  130  interrupted
+
+Errors are printed as one line. Set KMEANSKIT_DEBUG=1 (or pass --debug) to
+get the full traceback instead.
+"""
+
+
+def _version() -> str:
+    from kmeanskit import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``kmeanskit`` command."""
+    parser = argparse.ArgumentParser(
+        prog="kmeanskit",
+        description="Fast, exact K-Means clustering from the command line.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and Python warnings in full"
+    )
+    # Accept --debug after the subcommand too; SUPPRESS keeps a subcommand
+    # from resetting a --debug given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+    for name in _COMMANDS:
+        importlib.import_module(f"kmeanskit._interfaces.cli._{name}").add_parser(subparsers, [common])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``kmeanskit`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` by default.
+
+    Returns
+    -------
+    int
+        Exit code: 0 success, 1 internal error, 2 usage error or bad input.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return _exit_code(exc)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    debug = args.debug or os.environ.get("KMEANSKIT_DEBUG", "") not in ("", "0")
+    if debug:
+        return args.run(args)  # Python's own warnings and tracebacks
+
+    with warnings.catch_warnings():
+        _show_warnings_in_one_line()
+        try:
+            return args.run(args)
+        except CommandError as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly, as other tools do.
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoid a second error at exit
+            return EXIT_INTERNAL
+        except (ValueError, TypeError, OSError) as exc:  # includes FileNotFoundError
+            _error(_describe(exc))
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            _error("interrupted")
+            return 130
+        except Exception as exc:  # the last line of defence
+            _error(
+                f"internal error: {type(exc).__name__}: {_describe(exc)} "
+                "(run with KMEANSKIT_DEBUG=1 for the traceback and please report it)"
+            )
+            return EXIT_INTERNAL
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return EXIT_OK
+    return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+
+def _show_warnings_in_one_line() -> None:
+    """Print each distinct warning once as ``kmeanskit: warning: ...``.
+
+    Must be called inside ``warnings.catch_warnings()``, which restores the
+    filters and ``warnings.showwarning`` afterwards.
+    """
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = _one_line(str(message))
+        if (category, text) not in seen:
+            seen.add((category, text))
+            print(f"kmeanskit: warning: {text}", file=sys.stderr)
+
+    warnings.simplefilter("always")
+    # Deprecations are addressed to developers, not to the person at the terminal.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    warnings.showwarning = show
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.strerror}: '{exc.filename}'"
+    return _one_line(str(exc)) or type(exc).__name__
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _error(message: str) -> None:
+    print(f"kmeanskit: error: {message}", file=sys.stderr)

@@ -1,0 +1,106 @@
+"""``kmeanskit predict``: assign the rows of a table to the clusters of a saved model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kmeanskit._interfaces.cli._common import (
+    EXIT_OK,
+    CommandError,
+    check_output_path,
+    write_table,
+)
+
+__all__ = ["add_parser", "run"]
+
+_EPILOG = """\
+examples:
+  kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
+  kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
+  kmeanskit predict customers.kmk new_customers.parquet -o assigned.parquet
+  kmeanskit predict customers.kmk new_customers.csv | head
+  kmeanskit predict customers.kmk new_customers.csv -o assigned.csv --json
+
+The model's feature columns are taken from DATA by name; other columns are
+kept. Every row and column of DATA is written back, in order, followed by
+'cluster' and 'distance' (distance to the cluster center, in the scaled space
+the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
+distance 1 - cos for SphericalKMeans, L1 for KMedians).
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
+    """Register the ``predict`` subcommand."""
+    parser = subparsers.add_parser(
+        "predict",
+        parents=parents,
+        help="assign the rows of a table to the clusters of a saved model",
+        description=(
+            "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
+            "DATA to its nearest cluster and write DATA with two columns added:\n"
+            "'cluster' and 'distance'."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help=(
+            "write the table here: Parquet if PATH ends in .parquet or .pq, "
+            "CSV otherwise (default: CSV to standard output)"
+        ),
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary (rows, rows per cluster, mean distance) instead of the rows",
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kmeanskit predict`` with parsed arguments; return the exit code."""
+    from kmeanskit._analysis.workflow import predict_table, prediction_summary
+    from kmeanskit._io.persistence import ModelFileError, load
+    from kmeanskit._io.tables import read_raw_table
+
+    output_path = None
+    if args.output is not None:
+        output_path = check_output_path(
+            args.output, option="-o/--output", inputs=[args.data, args.model]
+        )
+    try:
+        model = load(args.model)
+    except ModelFileError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None
+    frame = read_raw_table(args.data)
+    predicted = predict_table(model, frame, source=f"'{args.data}'")
+
+    if output_path is not None:
+        write_table(predicted, output_path)
+    if args.json:
+        payload = {
+            "model": args.model,
+            "data": args.data,
+            **prediction_summary(model, predicted),
+            "output_path": None if output_path is None else str(output_path),
+        }
+        print(json.dumps(payload, indent=2, allow_nan=False))
+    elif output_path is not None:
+        print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
+    else:
+        predicted.to_csv(sys.stdout, index=False)
+    sys.stdout.flush()
+    return EXIT_OK

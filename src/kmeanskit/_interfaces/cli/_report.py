@@ -1,0 +1,168 @@
+"""``kmeanskit report``: cluster a table and write an HTML report to open in a browser."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kmeanskit._interfaces.cli._common import (
+    DEFAULT_K_IRIS,
+    EXIT_OK,
+    CommandError,
+    add_ks_arguments,
+    check_output_path,
+    column_list_arg,
+    load_features,
+    n_clusters_arg,
+    progress_wanted,
+    resolve_ks,
+    split_labels,
+)
+
+__all__ = ["add_parser", "run"]
+
+
+_EPILOG = """\
+examples:
+  kmeanskit report -o iris.html                     # the bundled iris data, k=3, species as classes
+  kmeanskit report customers.csv -k 5 -o customers.html --seed 0
+  kmeanskit report labelled.csv -k 4 -o report.html --labels-column segment
+  kmeanskit report big.parquet -k 8 -o big.html --ks 4,6,8,10
+  kmeanskit report big.parquet -k 8 -o big.html --no-select-k
+
+The report is one HTML file with its plots embedded (no network, no scripts):
+the data, the choice of k (select-k for k = 2..10 unless told otherwise), the
+clusters and their profiles in original units, the silhouette diagram and
+the metrics; with --labels-column, how the clusters match the known classes.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
+    """Register the ``report`` subcommand."""
+    parser = subparsers.add_parser(
+        "report",
+        parents=parents,
+        help="cluster a table and write an HTML report (plots, profiles, metrics)",
+        description=(
+            "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
+            "and write a self-contained HTML report about the data, the choice of k\n"
+            "and the clusters."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help=(
+            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
+            "default: the iris data bundled with scikit-learn (species as known classes)"
+        ),
+    )
+    parser.add_argument(
+        "-k",
+        "--n-clusters",
+        type=int,
+        metavar="K",
+        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="REPORT.html", help="where to write the HTML report"
+    )
+    parser.add_argument(
+        "--columns",
+        type=column_list_arg,
+        metavar="A,B,...",
+        help="comma-separated feature columns (default: all but --labels-column; they must be numeric)",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=("standard", "minmax", "none"),
+        default="standard",
+        help="scaling before clustering (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--labels-column",
+        metavar="COLUMN",
+        help="column of DATA with the known class of each row, to compare the clusters with",
+    )
+    add_ks_arguments(parser)
+    parser.add_argument(
+        "--no-select-k",
+        action="store_true",
+        help="leave out the comparison of values of k (faster on large data)",
+    )
+    parser.add_argument("--title", help="title of the report (default: 'Clustering report: DATA')")
+    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary instead of a line of text"
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kmeanskit report`` with parsed arguments; return the exit code."""
+    from kmeanskit._analysis.workflow import fit_clusters
+    from kmeanskit._presentation.report import report
+
+    n_clusters = n_clusters_arg(args)
+    if args.no_select_k and (args.ks is not None or args.k_min is not None or args.k_max is not None):
+        raise CommandError("--no-select-k cannot be combined with --ks, --k-min or --k-max")
+    ks = None if args.no_select_k else resolve_ks(args)
+    output = check_output_path(args.output, option="-o/--output", inputs=[args.data])
+
+    features, labels_true, source = _load(args)
+    if ks is not None and ks[-1] >= len(features):
+        raise CommandError(
+            f"the largest k to compare ({ks[-1]}) must be smaller than the number of rows ({len(features)}); "
+            "lower --k-max or --ks, or pass --no-select-k"
+        )
+    result = fit_clusters(features, n_clusters, scale=args.scale, random_state=args.seed)
+    title = args.title if args.title is not None else f"Clustering report: {source}"
+    path = report(
+        features,
+        result.pipeline,
+        output,
+        ks=ks,
+        labels_true=labels_true,
+        title=title,
+        progress=progress_wanted(),
+        random_state=0 if args.seed is None else args.seed,
+    )
+    if args.json:
+        payload = {"data": source, "report_path": str(path), **_summary(result)}
+        print(json.dumps(payload, indent=2, allow_nan=False))
+    else:
+        print(f"report on {source}: {result.n_samples} rows, k={result.n_clusters}; written to {path}")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def _load(args):
+    """(features, known classes or None, source name) from DATA or the bundled iris data."""
+    if args.data is None:
+        if args.labels_column is not None:
+            raise CommandError("--labels-column needs DATA (the iris data use their species)")
+        from sklearn.datasets import load_iris
+
+        features, source = load_features(None, args.columns)
+        iris = load_iris()
+        return features, iris.target_names[iris.target], source
+    from kmeanskit._io.tables import read_raw_table, select_features
+
+    source = f"'{args.data}'"
+    frame, labels_true = split_labels(read_raw_table(args.data), args.labels_column, source=source)
+    if args.columns is not None and args.labels_column in args.columns:
+        raise CommandError(f"--labels-column {args.labels_column!r} cannot also be a feature in --columns")
+    features = select_features(frame, args.columns, source=source)
+    return features, None if labels_true is None else labels_true.to_numpy(), args.data
+
+
+def _summary(result) -> dict:
+    found = result.to_dict()
+    keep = ("n_samples", "n_features", "n_clusters", "scale", "random_state", "inertia", "silhouette")
+    return {key: found[key] for key in keep}

@@ -1,0 +1,208 @@
+"""``kmeanskit select-k``: compare values of k on a table and recommend some."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from kmeanskit._interfaces.cli._common import (
+    EXIT_OK,
+    CommandError,
+    add_ks_arguments,
+    column_list_arg,
+    format_table,
+    load_features,
+    progress_wanted,
+    resolve_ks,
+)
+
+__all__ = ["add_parser", "run"]
+
+METHODS = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
+
+# How each method picks its k, for the summary under the table.
+METHOD_RULES = {
+    "elbow": "knee of the inertia curve (Kneedle)",
+    "silhouette": "highest mean silhouette",
+    "gap": "smallest k with gap(k) >= gap(k+1) - s(k+1) (Tibshirani et al.)",
+    "calinski_harabasz": "highest Calinski-Harabasz score",
+    "davies_bouldin": "lowest Davies-Bouldin score",
+}
+
+_EPILOG = """\
+examples:
+  kmeanskit select-k                                # the bundled iris data, k = 2..10
+  kmeanskit select-k customers.csv --seed 0
+  kmeanskit select-k customers.csv --k-min 2 --k-max 15 --methods silhouette,gap
+  kmeanskit select-k sales.parquet --ks 3,4,5,8 --scale minmax --json > ks.json
+
+Every k is fitted on the scaled features (see --scale); inertia, silhouette,
+Calinski-Harabasz, Davies-Bouldin and gap are measured in that space. Each
+method recommends its own k; where they agree, trust it more.
+"""
+
+
+def method_list_arg(text: str) -> list[str]:
+    """Parse ``--methods a,b`` and check each name."""
+    names = [name.strip().lower().replace("-", "_") for name in text.split(",")]
+    unknown = [name for name in names if name not in METHODS]
+    if not text.strip() or unknown or any(not name for name in names):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated methods among {','.join(METHODS)}; got {text!r}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
+    """Register the ``select-k`` subcommand."""
+    parser = subparsers.add_parser(
+        "select-k",
+        parents=parents,
+        help="compare values of k (elbow, silhouette, gap, ...) and recommend one",
+        description=(
+            "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
+            "silhouette, Calinski-Harabasz, Davies-Bouldin, gap statistic and fit time;\n"
+            "then the k each method recommends."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help=(
+            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
+            "default: the iris data bundled with scikit-learn"
+        ),
+    )
+    parser.add_argument(
+        "--columns",
+        type=column_list_arg,
+        metavar="A,B,...",
+        help="comma-separated feature columns (default: all; they must be numeric)",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=("standard", "minmax", "none"),
+        default="standard",
+        help="scaling before clustering (default: %(default)s)",
+    )
+    add_ks_arguments(parser)
+    parser.add_argument(
+        "--methods",
+        type=method_list_arg,
+        default=list(METHODS),
+        metavar="M,M,...",
+        help=f"methods to run, among {','.join(METHODS)} (default: all)",
+    )
+    parser.add_argument(
+        "--n-refs",
+        type=int,
+        default=10,
+        metavar="N",
+        help="reference data sets of the gap statistic (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sample-size",
+        type=int,
+        metavar="N",
+        help="estimate the silhouette on a random sample of N rows (default: all rows)",
+    )
+    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
+    parser.add_argument(
+        "--json", action="store_true", help="print the results as JSON instead of a table"
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kmeanskit select-k`` with parsed arguments; return the exit code."""
+    from kmeanskit._analysis.selection import select_k
+    from kmeanskit._analysis.workflow import SCALINGS, _make_scaler
+
+    ks = resolve_ks(args)
+    if args.n_refs < 1:
+        raise CommandError(f"--n-refs must be at least 1, got {args.n_refs}")
+    if args.sample_size is not None and args.sample_size < 2:
+        raise CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
+    features, source = load_features(args.data, args.columns)
+    if ks[-1] >= len(features):
+        raise CommandError(
+            f"the largest k ({ks[-1]}) must be smaller than the number of rows ({len(features)}); "
+            "lower --k-max or --ks"
+        )
+    scaler = _make_scaler(args.scale)
+    X = features.to_numpy() if isinstance(scaler, str) else scaler.fit_transform(features)
+    result = select_k(
+        X,
+        ks,
+        methods=tuple(args.methods),
+        n_refs=args.n_refs,
+        random_state=args.seed,
+        sample_size=args.sample_size,
+        progress=progress_wanted(),
+    )
+
+    if args.json:
+        print(json.dumps(_payload(result, source, features, args, ks), indent=2, allow_nan=False))
+    else:
+        print(_render(result, source, features, args.scale, SCALINGS[args.scale], ks))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def _payload(result, source, features, args, ks) -> dict:
+    table = result.table.reset_index()
+    rows = [
+        {str(name): _json_number(value) for name, value in row.items()}
+        for row in table.to_dict(orient="records")
+    ]
+    return {
+        "data": source,
+        "n_samples": int(len(features)),
+        "n_features": int(features.shape[1]),
+        "features": [str(c) for c in features.columns],
+        "scale": args.scale,
+        "random_state": args.seed,
+        "ks": [int(k) for k in ks],
+        "methods": list(args.methods),
+        "table": rows,
+        "recommended": {
+            method: None if k is None else int(k) for method, k in result.recommended.items()
+        },
+    }
+
+
+def _json_number(value):
+    """A JSON-safe number: ints stay ints, NaN and infinities become None."""
+    import numpy as np
+
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _render(result, source, features, scale, space, ks) -> str:
+    n, d = features.shape
+    span = f"{ks[0]}..{ks[-1]}" if ks == list(range(ks[0], ks[-1] + 1)) else ",".join(map(str, ks))
+    header = (
+        f"{source}: {n} row{'s' * (n != 1)} x {d} feature{'s' * (d != 1)}, "
+        f"k = {span}, scaling: {scale}"
+    )
+    table = format_table(result.table.reset_index())
+    width = max(len(m) for m in result.recommended) + 1 if result.recommended else 0
+    lines = []
+    for method, k in result.recommended.items():
+        choice = "no clear choice" if k is None else f"k = {int(k)}"
+        rule = METHOD_RULES.get(method, "")
+        lines.append(f"  {method + ':':<{width}} {choice:<16} {rule}")
+    note = f"Measured in {space.split(' (')[0]}; fit_seconds is the time to fit each k."
+    return "\n".join([header, "", table, "", "recommended:", *lines, "", note])

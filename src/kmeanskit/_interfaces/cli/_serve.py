@@ -1,0 +1,136 @@
+"""``kmeanskit serve``: an HTTP prediction service for a saved model (uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+
+from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, CommandError
+
+__all__ = ["add_parser", "run"]
+
+_EPILOG = """\
+examples:
+  kmeanskit serve customers.kmk                          # http://127.0.0.1:8000/docs
+  kmeanskit serve customers.kmk --host 0.0.0.0 --port 8080 --workers 2
+  curl -s localhost:8000/predict -H 'content-type: application/json' \\
+       -d '{"instances": [[34, 52000, 3]], "return_distances": true}'
+  curl -s localhost:8000/metrics                         # Prometheus text format
+
+endpoints: POST /predict, GET /health, GET /model, GET /metrics, GET /docs.
+Bad requests get 422 (413 over --max-body-bytes), with a message.
+Each worker is a process with its own copy of the model and its own metrics.
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
+    """Register the ``serve`` subcommand."""
+    parser = subparsers.add_parser(
+        "serve",
+        parents=parents,
+        help="serve a saved model over HTTP (predict, health, metrics)",
+        description=(
+            "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
+            "and flags anomalies; GET /health, /model and /metrics (Prometheus) help\n"
+            "run it; GET /docs shows the OpenAPI document."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s; 0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="server processes (default: %(default)s)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="threads per worker for the numba kernels (default: CPUs / workers)")
+    parser.add_argument("--max-rows", type=int, default=10_000, metavar="N",
+                        help="largest batch per request (default: %(default)s)")
+    parser.add_argument("--max-body-bytes", type=int, metavar="N",
+                        help="largest request body (default: room for --max-rows rows)")
+    parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info",
+                        help="uvicorn log level (default: %(default)s)")
+    parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _check_port_free(host: str, port: int) -> None:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CommandError(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kmeanskit serve`` with parsed arguments; blocks until the server stops."""
+    for option, value, minimum in (("--port", args.port, 1), ("--workers", args.workers, 1),
+                                   ("--max-rows", args.max_rows, 1), ("--threads", args.threads, 1),
+                                   ("--max-body-bytes", args.max_body_bytes, 1)):
+        if value is not None and value < minimum:
+            raise CommandError(f"{option} must be at least {minimum}, got {value}")
+    if args.port > 65535:
+        raise CommandError(f"--port must be at most 65535, got {args.port}")
+    try:
+        import uvicorn
+
+        from kmeanskit import service
+    except ImportError as exc:
+        raise CommandError(f"{exc}") from None
+    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
+
+    path = os.path.abspath(args.model)
+    try:  # refuse a bad model here, with one line, rather than in every worker
+        model, _ = load_with_manifest(path)
+    except ModelFileError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None
+    _check_port_free(args.host, args.port)
+
+    threads = args.threads if args.threads is not None else max(1, _cpus() // args.workers)
+    # Workers are spawned processes: they get their settings from the environment.
+    os.environ[service.ENV_MODEL] = path
+    os.environ[service.ENV_MAX_ROWS] = str(args.max_rows)
+    os.environ[service.ENV_THREADS] = str(threads)
+    if args.max_body_bytes is not None:
+        os.environ[service.ENV_MAX_BODY_BYTES] = str(args.max_body_bytes)
+    else:
+        os.environ.pop(service.ENV_MAX_BODY_BYTES, None)
+    print(
+        f"kmeanskit: serving {args.model} ({model.n_features_in_} features) on http://{args.host}:{args.port} "
+        f"with {args.workers} worker(s) x {threads} thread(s); docs at /docs, Ctrl-C to stop",
+        file=sys.stderr,
+    )
+    sys.stderr.flush()
+    try:
+        uvicorn.run(
+            "kmeanskit.service:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            access_log=not args.no_access_log,
+        )
+    except SystemExit as exc:  # uvicorn exits when it cannot start
+        if exc.code not in (None, 0):
+            print("kmeanskit: error: the server could not start (see the log above)", file=sys.stderr)
+            return EXIT_INTERNAL
+    return EXIT_OK

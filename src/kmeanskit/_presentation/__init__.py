@@ -1,0 +1,1 @@
+"""Presentation: plots and the HTML report."""

@@ -1,0 +1,771 @@
+"""A clustering report: one self-contained HTML file to open in any browser.
+
+:func:`report` describes the data, the choice of k, the clusters (in the
+original units of each feature), their silhouette and the quality metrics,
+and, given known classes, how well the clusters recover them. Plots are
+embedded as base64 PNG images; the page loads nothing from anywhere (its
+Content-Security-Policy forbids it) and runs no script.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+import secrets
+import time
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_array, check_is_fitted
+
+__all__ = ["report"]
+
+# Above these sizes a sample is drawn (seeded, so a report is reproducible):
+# the silhouette costs O(n^2), and a scatter of millions of points says no more.
+_SILHOUETTE_SAMPLE = 10_000
+_SILHOUETTE_PLOT_SAMPLE = 3_000
+_SCATTER_SAMPLE = 5_000
+_MAX_PROFILE_PLOTS = 16
+_DPI = 96
+
+_CSS = """
+:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --band: #f6f8fa; --accent: #0969da; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg);
+       margin: 0 auto; max-width: 1180px; padding: 24px 32px 64px; background: #fff; }
+h1 { font-size: 1.8em; margin: 0 0 4px; }
+h2 { font-size: 1.35em; margin: 40px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1.1em; margin: 24px 0 6px; }
+p.meta, p.note, figcaption { color: var(--muted); font-size: 0.92em; }
+nav { margin: 12px 0 0; font-size: 0.95em; }
+nav a { color: var(--accent); text-decoration: none; margin-right: 16px; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.9em; }
+th, td { border: 1px solid var(--line); padding: 4px 10px; }
+th { background: var(--band); text-align: left; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.best td { background: #dafbe1; }
+.scroll { overflow-x: auto; max-width: 100%; }
+figure { margin: 12px 0 20px; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+dl.kv { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; margin: 8px 0; }
+dl.kv dt { font-weight: 600; } dl.kv dd { margin: 0; }
+"""
+
+
+# --------------------------------------------------------------------------- public
+
+
+def report(
+    X,
+    model,
+    path,
+    *,
+    ks: Iterable[int] | None = range(2, 11),
+    labels_true=None,
+    feature_names=None,
+    title: str | None = None,
+    selection=None,
+    progress=None,
+    random_state: int = 0,
+) -> Path:
+    """Write an HTML report on a clustering to `path` and return the path.
+
+    The page has: a data summary (rows, features, per-feature statistics);
+    the choice of k (the table and plots of
+    :func:`kmeanskit.select_k`); the clusters (sizes, centers and
+    profiles in original units, a scatter plot, per-feature box plots); the
+    silhouette diagram; the metrics (silhouette, Calinski-Harabasz,
+    Davies-Bouldin, inertia) and, with `labels_true`, the agreement with the
+    known classes (ARI, NMI, purity, contingency matrix and heatmap).
+
+    Distances (inertia, silhouette, k selection) are measured in the space
+    the model clusters in, i.e. after the pipeline's scaler; centers and
+    profiles are given in the original units of `X`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data in original units, as `model` takes it (a DataFrame's column
+        names are used as feature names).
+    model : KMeans or sklearn.pipeline.Pipeline
+        A fitted :class:`kmeanskit.KMeans`, or a fitted pipeline of
+        transformers (e.g. a scaler) ending in one.
+    path : str or os.PathLike
+        Where to write the HTML file; it is replaced atomically (a reader
+        never sees a half-written file).
+    ks : iterable of int or None, default=range(2, 11)
+        The values of k to compare with :func:`~kmeanskit.select_k`
+        (all its methods); None leaves the k-selection section out. Ignored
+        when `selection` is given.
+    labels_true : array-like of shape (n_samples,), optional
+        Known class of each row, for the external metrics.
+    feature_names : sequence of str, optional
+        Name of each feature; by default the DataFrame's columns, the model's
+        ``feature_names_in_``, or ``x0, x1, ...``.
+    title : str, optional
+        Title of the page; "Clustering report" by default.
+    selection : SelectKResult, optional
+        A result of :func:`~kmeanskit.select_k` on the model's
+        (scaled) input to show instead of running it again.
+    progress : bool or None, default=None
+        Passed to :func:`~kmeanskit.select_k`: show its progress bar.
+    random_state : int, default=0
+        Seed of the samples drawn on large data (silhouette above 10,000
+        rows, plots) and of :func:`~kmeanskit.select_k`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed (``pip install 'kmeanskit[plot]'``).
+    TypeError
+        If `model` is not a KMeans or a pipeline ending in one, or
+        `selection` is not a SelectKResult.
+    ValueError
+        If `model` is not fitted, `X` is not numeric and finite or does not
+        match the model, `labels_true` or `feature_names` has the wrong
+        length, or the directory of `path` does not exist.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from kmeanskit import KMeans
+    >>> from kmeanskit.report import report
+    >>> iris = load_iris(as_frame=True)
+    >>> model = make_pipeline(StandardScaler(), KMeans(3, random_state=0)).fit(iris.data)
+    >>> report(iris.data, model, "iris.html", labels_true=iris.target)  # doctest: +SKIP
+    PosixPath('iris.html')
+    """
+    from kmeanskit._presentation.plotting import _matplotlib
+
+    _matplotlib()  # fail before any work when matplotlib is missing
+    target = _check_path(path)
+    kmeans = _final_estimator(model)
+    frame = _data_frame(X, model, feature_names)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
+    if selection is not None and not (hasattr(selection, "table") and hasattr(selection, "recommended")):
+        raise TypeError(f"selection must be a SelectKResult from select_k, got {type(selection).__name__}")
+    if labels_true is not None:
+        labels_true = _check_labels_true(labels_true, len(frame))
+
+    start = time.perf_counter()
+    model_input = frame if getattr(model, "feature_names_in_", None) is not None else frame.to_numpy()
+    labels = np.asarray(model.predict(model_input))
+    Xt = _model_space(model, model_input)
+    if selection is None and ks is not None:
+        from kmeanskit._analysis.selection import select_k
+
+        selection = select_k(Xt, ks, estimator=_selection_template(kmeans), random_state=random_state,
+                             progress=progress)
+
+    centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
+    found = _clustering_metrics(Xt, labels, centers, labels_true, sample_size=_SILHOUETTE_SAMPLE,
+                                random_state=random_state)
+    context = _Context(frame=frame, Xt=Xt, labels=labels, model=model, kmeans=kmeans, metrics=found,
+                       labels_true=labels_true, rng_seed=random_state)
+    sections = [
+        ("data", "Data", _data_section(context)),
+        ("model", "Model", _model_section(context)),
+    ]
+    if selection is not None:
+        sections.append(("selection", "Choosing k", _selection_section(selection, kmeans.n_clusters)))
+    sections += [
+        ("clusters", "Clusters", _clusters_section(context)),
+        ("silhouette", "Silhouette", _silhouette_section(context)),
+        ("metrics", "Metrics", _metrics_section(context)),
+    ]
+    if labels_true is not None:
+        sections.append(("classes", "Known classes", _classes_section(context)))
+    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
+    _write_atomically(target, page.encode("utf-8"))
+    return target
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class _Context:
+    """What the sections share (plain attributes; built once per report)."""
+
+    def __init__(self, **kwargs):
+        self.__dict__.update(kwargs)
+
+    def sample(self, size: int) -> np.ndarray | None:
+        """Indices of a seeded sample of at most `size` rows, or None for all rows."""
+        n = len(self.labels)
+        if n <= size:
+            return None
+        rng = np.random.default_rng(self.rng_seed)
+        return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def _check_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise ValueError(f"cannot write the report to '{target}': directory '{target.parent}' does not exist")
+    if target.is_dir():
+        raise ValueError(f"cannot write the report to '{target}': it is a directory")
+    return target
+
+
+def _final_estimator(model):
+    kmeans = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    # Duck-typed so that kmeanskit's other centroid estimators qualify too.
+    if not (hasattr(kmeans, "n_clusters") and hasattr(kmeans, "predict") and hasattr(model, "predict")):
+        raise TypeError(
+            "model must be a fitted kmeanskit KMeans or a Pipeline ending in one, "
+            f"got {type(model).__name__}"
+            + (f" ending in {type(kmeans).__name__}" if isinstance(model, Pipeline) else "")
+        )
+    # The metrics here (inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) are
+    # Euclidean: they would not measure what a cosine or L1 model optimises.
+    metric = {"SphericalKMeans": "cosine", "KMedians": "L1 (Manhattan)"}.get(type(kmeans).__name__)
+    if metric is not None:
+        raise ValueError(
+            f"the report and evaluate measure clusters in Euclidean geometry (inertia, silhouette, "
+            f"Calinski-Harabasz, Davies-Bouldin); a {type(kmeans).__name__} clusters by {metric} distance, "
+            "so they are not computed for it"
+        )
+    try:
+        check_is_fitted(kmeans, "cluster_centers_")
+    except Exception as exc:  # NotFittedError is a ValueError; say it in our words
+        raise ValueError(f"model is not fitted: call fit before report ({exc})") from None
+    return kmeans
+
+
+def _data_frame(X, model, feature_names) -> pd.DataFrame:
+    """X as a DataFrame in original units with one name per feature."""
+    model_names = getattr(model, "feature_names_in_", None)
+    if isinstance(X, pd.DataFrame):
+        names = [str(c) for c in X.columns]
+        if model_names is not None and set(map(str, model_names)) <= set(names):
+            names = [str(n) for n in model_names]  # the model's columns, in its order
+            X = X.set_axis([str(c) for c in X.columns], axis=1)[names]
+    else:
+        names = None
+    values = check_array(X, dtype=np.float64, input_name="X")
+    n_expected = getattr(model, "n_features_in_", None)
+    if n_expected is not None and values.shape[1] != n_expected:
+        raise ValueError(f"X has {values.shape[1]} features but the model was fitted on {n_expected}")
+    if feature_names is not None:
+        if isinstance(feature_names, str):
+            raise TypeError("feature_names must be a sequence of names, not a single string")
+        names = [str(n) for n in feature_names]
+        if len(names) != values.shape[1]:
+            raise ValueError(f"feature_names has {len(names)} names but X has {values.shape[1]} columns")
+        if model_names is not None and names != [str(n) for n in model_names]:
+            raise ValueError(
+                f"feature_names {names} differ from the names the model was fitted with "
+                f"{[str(n) for n in model_names]}"
+            )
+    elif names is None:
+        names = [str(n) for n in model_names] if model_names is not None else [f"x{i}" for i in range(values.shape[1])]
+    if len(set(names)) != len(names):
+        raise ValueError(f"feature names must be unique, got {names}")
+    return pd.DataFrame(values, columns=names)
+
+
+def _check_labels_true(labels_true, n_samples: int) -> np.ndarray:
+    labels = np.asarray(labels_true)
+    if labels.ndim != 1:
+        raise ValueError(f"labels_true must be 1-dimensional, got an array of shape {labels.shape}")
+    if len(labels) != n_samples:
+        raise ValueError(f"labels_true has {len(labels)} entries but X has {n_samples} rows")
+    if pd.isna(labels).any():
+        raise ValueError(f"labels_true has {int(pd.isna(labels).sum())} missing values")
+    return labels
+
+
+def _model_space(model, model_input) -> np.ndarray:
+    """The rows as the final estimator sees them (after the pipeline's transformers)."""
+    Xt = model_input
+    if isinstance(model, Pipeline):
+        for _, step in model.steps[:-1]:
+            if step is not None and not isinstance(step, str):
+                Xt = step.transform(Xt)
+    return np.asarray(Xt, dtype=np.float64)
+
+
+def _table_in_model_space(model, frame: pd.DataFrame, *, source: str = "the data"):
+    """Pick a model's feature columns from a raw table and map them to its space.
+
+    Used by ``kmeanskit evaluate``. The columns are taken by name when the
+    model records feature names (other columns are ignored), otherwise every
+    column is a feature and their number must match the model.
+
+    Returns
+    -------
+    Xt : ndarray of shape (n_samples, n_features)
+        The rows after the pipeline's transformers.
+    labels : ndarray of shape (n_samples,)
+        The cluster of each row.
+    kmeans : estimator
+        The model's final estimator.
+    """
+    from kmeanskit._io.tables import select_features
+
+    kmeans = _final_estimator(model)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        names = [str(n) for n in names]
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"{source} lacks the feature column{'s' * (len(missing) > 1)} {', '.join(map(repr, missing))} "
+                f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
+            )
+        model_input = select_features(frame, names, source=source)
+    else:
+        features = select_features(frame, None, source=source)
+        if features.shape[1] != model.n_features_in_:
+            raise ValueError(
+                f"{source} has {features.shape[1]} feature columns but the model, which records no "
+                f"feature names, expects exactly {model.n_features_in_}"
+            )
+        model_input = features.to_numpy()
+    Xt = _model_space(model, model_input)
+    labels = np.asarray(kmeans.predict(Xt))
+    return Xt, labels, kmeans
+
+
+def _selection_template(kmeans):
+    """An unfitted copy of the model's estimator, for select_k to refit per k."""
+    from sklearn.base import clone
+
+    return clone(kmeans)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _data_section(ctx) -> str:
+    frame = ctx.frame
+    described = frame.describe().T
+    described.insert(0, "feature", described.index)
+    described = described.drop(columns="count")
+    return "".join([
+        _kv([("rows", f"{len(frame):,}"), ("features", str(frame.shape[1]))]),
+        "<h3>Features (original units)</h3>",
+        _table(described, index=False),
+    ])
+
+
+def _model_section(ctx) -> str:
+    kmeans = ctx.kmeans
+    steps = [type(step).__name__ for _, step in ctx.model.steps[:-1]
+             if not isinstance(step, str) and step is not None] if isinstance(ctx.model, Pipeline) else []
+    items = [
+        ("estimator", type(kmeans).__name__),
+        ("clusters (k)", str(int(kmeans.n_clusters))),
+        ("preprocessing", ", ".join(steps) if steps else "none (original units)"),
+    ]
+    for attribute, name in (("algorithm", "algorithm"), ("n_init", "restarts (n_init)"),
+                            ("random_state", "random_state")):
+        value = getattr(kmeans, attribute, None)
+        if value is not None and not hasattr(value, "rand"):
+            items.append((name, str(value)))
+    if hasattr(kmeans, "n_iter_"):
+        items.append(("iterations", str(int(kmeans.n_iter_))))
+    return _kv(items) + (
+        '<p class="note">Distances (inertia, silhouette, the choice of k) are measured in the space the '
+        f"model clusters in{' (after ' + html.escape(', '.join(steps)) + ')' if steps else ''}; centers and "
+        "profiles are in the original units.</p>"
+    )
+
+
+def _selection_section(selection, chosen_k: int) -> str:
+    from kmeanskit._presentation.plotting import plot_elbow, plot_selection
+
+    table = selection.table.copy()
+    ks = list(table.index)
+    recommended = {m: k for m, k in dict(selection.recommended or {}).items()}
+    parts = []
+    if recommended:
+        parts.append(_kv([(_METHOD_NAMES.get(m, m), "no clear choice" if k is None else f"k = {int(k)}")
+                          for m, k in recommended.items()]))
+    table.insert(0, "k", ks)
+    parts.append('<div class="scroll">' + _table(table, index=False, highlight_rows=[
+        i for i, k in enumerate(ks) if int(k) == int(chosen_k)]) + "</div>")
+    parts.append(f'<p class="note">The highlighted row is the k of this model ({int(chosen_k)}).</p>')
+    criteria = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap")
+                if c in selection.table.columns]
+    if criteria:
+        fig, axes = _figure(len(criteria), ncols=min(3, len(criteria)), panel=(4.2, 3.4))
+        plot_selection(selection, ax=axes)
+        parts.append(_img(fig, "The k-selection criteria against k, with each method's recommended k dashed",
+                          "Each criterion against k; dashed lines mark each method's recommended k."))
+    if "inertia" in selection.table.columns:
+        fig, (ax,) = _figure(1, panel=(6.5, 4))
+        plot_elbow(selection, ax=ax)
+        parts.append(_img(fig, "Inertia against k with the knee marked and the fit time",
+                          "Elbow: inertia against k (knee by Kneedle), fit time on the right axis."))
+    return "".join(parts)
+
+
+_METHOD_NAMES = {
+    "elbow": "elbow (Kneedle)",
+    "silhouette": "silhouette (highest)",
+    "calinski_harabasz": "Calinski-Harabasz (highest)",
+    "davies_bouldin": "Davies-Bouldin (lowest)",
+    "gap": "gap statistic (Tibshirani)",
+}
+
+
+def _clusters_section(ctx) -> str:
+    from kmeanskit._analysis.profiles import centers_in_original_units, profile_clusters
+    from kmeanskit._presentation.plotting import plot_clusters, plot_profiles
+
+    frame, labels, k = ctx.frame, ctx.labels, int(ctx.kmeans.n_clusters)
+    sizes = np.bincount(labels, minlength=k)
+    try:
+        centers = np.asarray(centers_in_original_units(ctx.model), dtype=np.float64)
+        centers_note = ""
+    except TypeError:  # a preprocessing step without inverse_transform
+        centers = np.array([frame.to_numpy()[labels == c].mean(axis=0) if sizes[c] else
+                            np.full(frame.shape[1], np.nan) for c in range(k)])
+        centers_note = ("<p class=\"note\">A preprocessing step cannot be inverted, so the centers shown are "
+                        "the means of each cluster's rows in original units.</p>")
+    overview = pd.DataFrame(centers, columns=frame.columns)
+    overview.insert(0, "share", sizes / len(labels))
+    overview.insert(0, "size", sizes)
+    overview.insert(0, "cluster", np.arange(k))
+    parts = [
+        "<h3>Sizes and centers (original units)</h3>",
+        '<div class="scroll">' + _table(overview, index=False, percent=("share",)) + "</div>",
+        centers_note,
+    ]
+    profile = profile_clusters(frame, labels)
+    parts += _profile_tables(profile)
+
+    sample = ctx.sample(_SCATTER_SAMPLE)
+    rows = slice(None) if sample is None else sample
+    note = "" if sample is None else f" A random sample of {len(sample):,} of {len(labels):,} rows is shown."
+    fig, (ax,) = _figure(1, panel=(7, 5.5))
+    if frame.shape[1] == 2:
+        plot_clusters(frame.iloc[rows], labels[rows], centers=centers, ax=ax, model=ctx.model)
+        caption = "The rows in original units, coloured by cluster; shading: the region each cluster claims."
+    else:
+        plot_clusters(ctx.Xt[rows], labels[rows], centers=np.asarray(ctx.kmeans.cluster_centers_), ax=ax)
+        caption = ("The rows coloured by cluster, in the model's space"
+                   + (" projected on its first two principal components; shading: nearest projected center."
+                      if frame.shape[1] > 2 else "."))
+    parts += ["<h3>Scatter plot</h3>", _img(fig, "Scatter plot of the rows coloured by cluster", caption + note)]
+
+    shown = list(frame.columns[:_MAX_PROFILE_PLOTS])
+    ncols = min(4, len(shown))
+    fig, axes = _figure(len(shown), ncols=ncols, panel=(3.2 + 0.3 * min(k, 10), 2.8))
+    plot_profiles(frame[shown], labels, ax=axes)
+    more = "" if len(shown) == frame.shape[1] else f" The first {len(shown)} of {frame.shape[1]} features are shown."
+    parts += ["<h3>Feature distributions</h3>",
+              _img(fig, "Box plots of each feature per cluster",
+                   "Each feature's distribution per cluster (original units)." + more)]
+    return "".join(parts)
+
+
+def _profile_tables(profile: pd.DataFrame) -> list[str]:
+    """The tidy profile of :func:`kmeanskit.profile_clusters` as two readable tables."""
+    features = list(dict.fromkeys(profile.index.get_level_values("feature")))
+    tests = profile.groupby(level="feature", sort=False)[["anova_f", "anova_p", "kruskal_p"]].first()
+    tests = tests.loc[features].sort_values("anova_f", ascending=False, na_position="last")
+    tests = tests.rename(columns={"anova_f": "ANOVA F", "anova_p": "ANOVA p", "kruskal_p": "Kruskal-Wallis p"})
+    tests.insert(0, "feature", tests.index)
+    stats = {}
+    for cluster in dict.fromkeys(profile.index.get_level_values("cluster")):
+        part = profile.xs(cluster, level="cluster").loc[features]
+        for column in ("mean", "std", "median"):
+            stats[f"cluster {cluster} {column}"] = part[column].to_numpy()
+    wide = pd.DataFrame(stats)
+    wide.insert(0, "feature", features)
+    return [
+        "<h3>Which features separate the clusters</h3>",
+        '<p class="note">One-way ANOVA F statistic and p-value, and the Kruskal-Wallis p-value (no normality '
+        "assumed), of each feature across the clusters; strongest first. K-Means makes clusters differ, so "
+        "small p-values are expected: read the F statistic as a ranking, not as a test.</p>",
+        '<div class="scroll">' + _table(tests.reset_index(drop=True), index=False) + "</div>",
+        "<h3>Per-cluster statistics (original units)</h3>",
+        '<p class="note">Mean, standard deviation and median of each feature within each cluster.</p>',
+        '<div class="scroll">' + _table(wide, index=False) + "</div>",
+    ]
+
+
+def _silhouette_section(ctx) -> str:
+    from kmeanskit._presentation.plotting import plot_silhouette
+
+    n_labels = len(np.unique(ctx.labels))
+    if not 2 <= n_labels <= len(ctx.labels) - 1:
+        return f'<p class="note">The silhouette is undefined with {n_labels} non-empty cluster(s).</p>'
+    sample = ctx.sample(_SILHOUETTE_PLOT_SAMPLE)
+    rows = slice(None) if sample is None else sample
+    if sample is not None and len(np.unique(ctx.labels[rows])) < 2:
+        return '<p class="note">The silhouette diagram is undefined on the sample drawn.</p>'
+    fig, (ax,) = _figure(1, panel=(7, 5))
+    plot_silhouette(ctx.Xt[rows], ctx.labels[rows], ax=ax)
+    note = "" if sample is None else f" Computed on a random sample of {len(sample):,} of {len(ctx.labels):,} rows."
+    return _img(fig, "Silhouette diagram",
+                "Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed); "
+                "the dashed line is the average. Clusters whose band stays left of it, or bands of very "
+                "different thickness, suggest another k." + note)
+
+
+def _metrics_section(ctx) -> str:
+    found = ctx.metrics
+    rows: list[tuple[str, str, str]] = [
+        ("inertia", _fmt(found["inertia"]), "within-cluster sum of squared distances (lower is tighter)"),
+    ]
+    if found["silhouette"] is None:
+        rows.append(("silhouette, Calinski-Harabasz, Davies-Bouldin", "n/a", found["silhouette_note"]))
+    else:
+        note = found["silhouette_note"]
+        rows += [
+            ("silhouette", _fmt(found["silhouette"]),
+             "from -1 to 1, higher is better separated" + (f"; {note}" if note else "")),
+            ("Calinski-Harabasz", _fmt(found["calinski_harabasz"]),
+             "between- over within-cluster dispersion, higher is better"),
+            ("Davies-Bouldin", _fmt(found["davies_bouldin"]),
+             "average similarity of each cluster with its closest one, lower is better (0 is best)"),
+        ]
+    return _table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False)
+
+
+def _classes_section(ctx) -> str:
+    from kmeanskit._presentation.plotting import plot_contingency
+
+    found = ctx.metrics
+    rows = [
+        ("adjusted Rand index (ARI)", _fmt(found["adjusted_rand"]),
+         "agreement on pairs of rows: 0 for chance, 1 for identical partitions"),
+        ("normalized mutual information (NMI)", _fmt(found["normalized_mutual_info"]),
+         "shared information, 0 to 1"),
+        ("purity", _fmt(found["purity"]),
+         "share of rows in their cluster's majority class, 0 to 1 (rises with k)"),
+    ]
+    table = found["contingency"]
+    shown = table.copy()
+    shown.index = [str(c) for c in shown.index]
+    shown.index.name = "true class"
+    shown.columns = [f"cluster {c}" for c in shown.columns]
+    n_classes, n_clusters = table.shape
+    fig, (ax,) = _figure(1, panel=(max(4.0, 0.55 * n_clusters + 2.5), max(3.0, 0.45 * n_classes + 1.8)))
+    plot_contingency(ctx.labels_true, ctx.labels, ax=ax)
+    return "".join([
+        _table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False),
+        "<h3>Contingency matrix</h3>",
+        '<div class="scroll">' + _table(shown, index=True) + "</div>",
+        _img(fig, "Heatmap of rows per class and cluster",
+             "Rows of each known class (row) in each cluster (column)."),
+    ])
+
+
+def _clustering_metrics(Xt, labels, centers, labels_true=None, *, sample_size=_SILHOUETTE_SAMPLE,
+                        random_state=0) -> dict[str, Any]:
+    """Internal (and, with known classes, external) metrics of a clustering.
+
+    Shared by :func:`report` and ``kmeanskit evaluate``.
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features)
+        Rows in the space the model clusters in.
+    labels : ndarray of shape (n_samples,)
+        Cluster of each row.
+    centers : ndarray of shape (n_clusters, n_features)
+        The model's centers, in the same space.
+    labels_true : array-like of shape (n_samples,), optional
+        Known classes.
+    sample_size : int, default=10000
+        Above this many rows the silhouette is estimated on a seeded random
+        sample of this size.
+    random_state : int, default=0
+        Seed of that sample.
+
+    Returns
+    -------
+    dict
+        ``n_samples``, ``n_clusters``, ``cluster_sizes`` (list indexed by
+        cluster), ``inertia``, ``silhouette`` (None when undefined),
+        ``silhouette_note`` (why None, or how it was estimated),
+        ``calinski_harabasz``, ``davies_bouldin`` (None when undefined); with
+        `labels_true` also ``adjusted_rand``, ``normalized_mutual_info``,
+        ``purity`` and ``contingency`` (DataFrame: classes x clusters).
+    """
+    from kmeanskit._analysis.metrics import (
+        adjusted_rand_score,
+        calinski_harabasz_score,
+        contingency_matrix,
+        davies_bouldin_score,
+        inertia,
+        normalized_mutual_info_score,
+        purity_score,
+        silhouette_score,
+    )
+
+    n_samples, n_clusters = len(labels), len(centers)
+    found: dict[str, Any] = {
+        "n_samples": n_samples,
+        "n_clusters": n_clusters,
+        "cluster_sizes": [int(n) for n in np.bincount(labels, minlength=n_clusters)],
+        "inertia": float(inertia(Xt, labels, centers=centers)),
+        "silhouette": None,
+        "silhouette_note": None,
+        "calinski_harabasz": None,
+        "davies_bouldin": None,
+    }
+    n_labels = len(np.unique(labels))
+    if not 2 <= n_labels <= n_samples - 1:
+        found["silhouette_note"] = (
+            "undefined: every row is alone in its cluster" if n_labels == n_samples
+            else f"undefined with {n_labels} non-empty cluster"
+        )
+    else:
+        if n_samples > sample_size:
+            found["silhouette"] = float(silhouette_score(Xt, labels, sample_size=sample_size,
+                                                                 random_state=random_state))
+            found["silhouette_note"] = f"estimated on a random sample of {sample_size:,} of {n_samples:,} rows"
+        else:
+            found["silhouette"] = float(silhouette_score(Xt, labels))
+        found["calinski_harabasz"] = float(calinski_harabasz_score(Xt, labels))
+        found["davies_bouldin"] = float(davies_bouldin_score(Xt, labels))
+    if labels_true is not None:
+        found["adjusted_rand"] = float(adjusted_rand_score(labels_true, labels))
+        found["normalized_mutual_info"] = float(normalized_mutual_info_score(labels_true, labels))
+        found["purity"] = float(purity_score(labels_true, labels))
+        found["contingency"] = contingency_matrix(labels_true, labels, as_frame=True)
+    return found
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _page(title: str, sections, seconds: float, n_rows: int) -> str:
+    from kmeanskit import __version__
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    nav = "".join(f'<a href="#{key}">{html.escape(name)}</a>' for key, name, _ in sections)
+    body = "".join(f'<section id="{key}"><h2>{html.escape(name)}</h2>{content}</section>'
+                   for key, name, content in sections)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        # Nothing may be fetched: images are data: URIs, styles inline, no scripts.
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+        "style-src 'unsafe-inline'\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<header><h1>{html.escape(title)}</h1>"
+        f"<p class=\"meta\">{n_rows:,} rows &middot; made by kmeanskit {html.escape(__version__)} on "
+        f"{html.escape(stamp)} in {seconds:.1f} s</p><nav>{nav}</nav></header>\n"
+        f"<main>{body}</main>\n</body>\n</html>\n"
+    )
+
+
+def _kv(items) -> str:
+    rows = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items)
+    return f'<dl class="kv">{rows}</dl>'
+
+
+def _table(frame: pd.DataFrame, *, index: bool, percent=(), highlight_rows=()) -> str:
+    """An HTML table of `frame` with every cell escaped and numbers formatted."""
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame = frame.set_axis([" ".join(str(p) for p in c if str(p)) for c in frame.columns], axis=1)
+    head = []
+    if index:
+        names = [n for n in frame.index.names]
+        head += [html.escape(" / ".join(str(n) for n in names if n is not None))]
+    head += [html.escape(str(c)) for c in frame.columns]
+    lines = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    highlight = set(highlight_rows)
+    for i, (key, row) in enumerate(zip(frame.index, frame.itertuples(index=False), strict=True)):
+        cells = []
+        if index:
+            key_text = " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+            cells.append(f"<th>{html.escape(key_text)}</th>")
+        for name, value in zip(frame.columns, row, strict=True):
+            text, numeric = _cell(value, percent=name in percent)
+            cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
+        css = ' class="best"' if i in highlight else ""
+        lines.append(f"<tr{css}>" + "".join(cells) + "</tr>")
+    lines.append("</tbody></table>")
+    return "".join(lines)
+
+
+def _cell(value: Any, *, percent: bool) -> tuple[str, bool]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "&ndash;", True
+    if isinstance(value, (bool, np.bool_)):
+        return html.escape(str(bool(value))), False
+    if isinstance(value, (int, np.integer)):
+        return html.escape(f"{int(value):,}"), True
+    if isinstance(value, (float, np.floating)):
+        if percent:
+            return html.escape(f"{100 * float(value):.1f}%"), True
+        return html.escape(_fmt(value)), True
+    return html.escape(str(value)), False
+
+
+def _fmt(value) -> str:
+    """Four significant digits, fixed-point unless the magnitude is extreme."""
+    value = float(value)
+    if not math.isfinite(value):
+        return "n/a" if math.isnan(value) else str(value)
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    if not -4 <= magnitude < 9:
+        return f"{value:.4g}"
+    return f"{value:,.{max(0, 3 - magnitude)}f}"
+
+
+def _figure(n_panels: int, *, ncols: int = 1, panel=(6.0, 4.0)):
+    """A figure of `n_panels` Axes, made without pyplot (no global state, nothing to close)."""
+    from matplotlib.figure import Figure
+
+    ncols = max(1, min(ncols, n_panels))
+    nrows = math.ceil(n_panels / ncols)
+    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained")
+    grid = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for extra in grid[n_panels:]:
+        fig.delaxes(extra)
+    return fig, list(grid[:n_panels])
+
+
+def _img(fig, alt: str, caption: str) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_DPI, facecolor="white")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    width, height = (int(round(v * _DPI)) for v in fig.get_size_inches())
+    return (f'<figure><img src="data:image/png;base64,{data}" width="{width}" height="{height}" '
+            f'alt="{html.escape(alt)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path`."""
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
