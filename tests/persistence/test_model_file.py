@@ -444,10 +444,10 @@ def test_missing_member_is_refused(saved):
 
 def test_huge_declared_size_is_refused(saved, monkeypatch):
     _, path = saved
-    monkeypatch.setattr(persistence, "_MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(persistence.reader, "_MAX_TOTAL_BYTES", 1000)
     with pytest.raises(ModelFileError, match="limit"):
         load(path)
-    monkeypatch.setattr(persistence, "_MAX_MEMBER_BYTES", 100)
+    monkeypatch.setattr(persistence.reader, "_MAX_MEMBER_BYTES", 100)
     with pytest.raises(ModelFileError, match="declares .* bytes uncompressed"):
         load(path)
 

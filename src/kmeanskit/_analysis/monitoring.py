@@ -34,6 +34,8 @@ from scipy import stats
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from kmeanskit._analysis.distance_summary import QUANTILE_LEVELS, summarize_distances
+
 __all__ = [
     "DEFAULT_QUANTILE_LEVELS",
     "DriftReport",
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 #: Distance quantile levels stored per cluster (the same as in a ``.kmk`` file).
-DEFAULT_QUANTILE_LEVELS = (0.5, 0.9, 0.95, 0.99, 1.0)
+DEFAULT_QUANTILE_LEVELS = QUANTILE_LEVELS
 
 # Proportions are floored here in the PSI, so that a bin empty on one side
 # gives a large but finite contribution (the usual convention).
@@ -255,24 +257,13 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
         raise ValueError(f"quantile_levels must be increasing numbers in [0, 1], got {quantile_levels!r}")
     final = _final_estimator(model)
     labels, distances, _ = assign(model, X)
-    k = int(final.cluster_centers_.shape[0])
-    sizes = np.bincount(labels, minlength=k).astype(np.int64)
-    quantiles = np.full((k, len(levels)), np.nan)
-    means = np.full(k, np.nan)
-    # One sort, then each cluster's rows are a contiguous slice.
-    order = np.argsort(labels, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    for j in range(k):
-        if sizes[j]:
-            d = distances[order[bounds[j]:bounds[j + 1]]]
-            quantiles[j] = np.quantile(d, levels)
-            means[j] = d.mean()
+    summary = summarize_distances(labels, distances, int(final.cluster_centers_.shape[0]), levels)
     return TrainingProfile(
         n_samples=int(labels.shape[0]),
-        cluster_sizes=sizes,
+        cluster_sizes=summary.sizes,
         quantile_levels=levels,
-        distance_quantiles=quantiles,
-        mean_distances=means,
+        distance_quantiles=summary.quantiles,
+        mean_distances=summary.means,
         source="reference data",
         centers_digest=_centers_digest(final),
     )

@@ -14,12 +14,13 @@ a background colour.
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from kmeanskit._io.atomic import atomic_write
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -322,10 +323,5 @@ def save_image(result: QuantizeResult, path, *, fmt: str | None = None) -> None:
         options["quality"] = 95
     elif fmt == "WEBP":
         options["lossless"] = True
-    tmp = Path(f"{os.fspath(path)}.tmp-{os.getpid()}")
-    try:
-        image.save(tmp, format=fmt, **options)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_write(path) as handle:
+        image.save(handle, format=fmt, **options)

@@ -21,8 +21,8 @@ from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from kmeanskit._analysis.distance_summary import cluster_sizes
 from kmeanskit._estimators.kmeans import KMeans
-from kmeanskit._io.persistence import _cluster_sizes
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -274,7 +274,7 @@ def _fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, 
     n_clusters = kmeans.n_clusters
     index = pd.RangeIndex(n_clusters, name="cluster")
     centers = pd.DataFrame(centers_original, index=index, columns=feature_names)
-    sizes = _cluster_sizes(labels, n_clusters)
+    sizes = cluster_sizes(labels, n_clusters)
     clusters = pd.concat(
         [
             pd.DataFrame({"cluster": index, "size": sizes, "share": sizes / len(labels)}),

@@ -3,7 +3,8 @@
 CSV (and its compressed forms) through pandas' chunked reader, Parquet through
 PyArrow's batches copied from their Arrow buffers (``pyarrow.Array.to_numpy``
 would import pandas), and in-memory arrays cut into slices. The values are
-checked as :func:`kmeanskit._io.tables.read_table` checks them.
+checked by the rules :func:`kmeanskit._io.tables.read_table` applies
+(:mod:`kmeanskit._io.table_rules`), with the same messages.
 """
 
 from __future__ import annotations
@@ -13,17 +14,23 @@ from pathlib import Path
 
 import numpy as np
 
-from kmeanskit._io.tables import one_line
+from kmeanskit._io.table_rules import (
+    check_selection,
+    data_columns,
+    delimiter,
+    file_kind,
+    one_line,
+    refuse_non_numeric,
+    refuse_unnamed,
+)
 
 __all__ = ["TableStream"]
 
 # Parquet is read in Arrow batches of this many rows through a buffer of this
-# many bytes. Measured on 4M x 16 float64 (1M-row groups), one pass, RSS
-# growth / Arrow pool peak: 8192 rows, 64 KiB: 69 / 36 MB; 65536 rows, 64 KiB:
-# 101 / 54 MB; 65536 rows, 1 MiB: 103 / 69 MB; 65536 rows, unbuffered: 276 / 192 MB.
+# many bytes: small batches through a small buffer keep a pass's memory low at
+# no cost in speed (benchmarks/README.md, "Input and output").
 _PARQUET_BATCH_ROWS = 8192
 _PARQUET_BUFFER_BYTES = 1 << 16
-# Reservoir replacement events are drawn in blocks of this many.
 
 
 class TableStream:
@@ -64,13 +71,11 @@ class TableStream:
 
     # -- files
     def _open_file(self, path):
-        from kmeanskit._io.tables import _file_kind
-
         if not path.exists():
             raise FileNotFoundError(f"no such file: '{path}'")
         self.path = path
         self.label = f"'{path}'"
-        self.kind = _file_kind(path)
+        self.kind = file_kind(path)
         if self.kind == "parquet":
             self._open_parquet(path)
         else:
@@ -94,20 +99,12 @@ class TableStream:
             if isinstance(exc, FileNotFoundError):
                 raise
             raise ValueError(f"could not read '{path}' as Parquet: {one_line(exc)}") from exc
-        meta = schema.pandas_metadata or {}
-        # A pandas index stored as a column is not data to cluster.
-        index_columns = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
-        self._select([n for n in schema.names if n not in index_columns])
+        self._select(data_columns(schema))
 
     def _open_csv(self, path):
         import pandas as pd
 
-        from kmeanskit._io.tables import _COMPRESSION_SUFFIXES, CSV_SUFFIXES, _sniff_delimiter
-
-        suffixes = [s.lower() for s in path.suffixes]
-        base = suffixes[-2] if suffixes[-1] in _COMPRESSION_SUFFIXES else suffixes[-1]
-        sep = CSV_SUFFIXES[base]
-        self._sep = _sniff_delimiter(path) if sep is None else sep
+        self._sep = delimiter(path)
         try:
             header = pd.read_csv(path, sep=self._sep, nrows=0)
         except pd.errors.EmptyDataError:
@@ -133,21 +130,13 @@ class TableStream:
         self._select([str(c) for c in source.columns])
 
     def _select(self, names):
-        from kmeanskit._io.tables import _UNNAMED, _check_selection, _names
-
         if not names:
             raise ValueError(f"{self.label} has no columns")
         if self.columns is None:
-            unnamed = [n for n in names if _UNNAMED.match(n)]
-            if unnamed:
-                raise ValueError(
-                    f"{self.label} has columns with no name in the header ({_names(unnamed)}), "
-                    "often an index saved with the data; choose the feature columns "
-                    "with --columns (columns=)"
-                )
+            refuse_unnamed(names, self.label)
             self.feature_names = list(names)
         else:
-            self.feature_names = [str(c) for c in _check_selection(names, self.columns, self.label)]
+            self.feature_names = [str(c) for c in check_selection(names, self.columns, self.label)]
 
     # -- reading
     def frames(self):
@@ -231,14 +220,12 @@ class TableStream:
     def _check_arrow_types(self, batch):
         import pyarrow.types as pat
 
-        from kmeanskit._io.tables import _refuse_non_numeric
-
         for field in batch.schema:
             t = field.type
             if not (pat.is_integer(t) or pat.is_floating(t) or pat.is_boolean(t) or pat.is_decimal(t)):
                 # read_table's message, with an example value.
                 frame = next(self._parquet_frames()).set_axis(self.feature_names, axis=1)
-                _refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
+                refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
                 raise ValueError(f"{self.label} has a column of type {t} ('{field.name}'), which is not numeric")
 
     def _csv_frames(self):
@@ -262,15 +249,13 @@ class TableStream:
         missing and infinite values become NaN and inf here and are counted by
         the survey pass.
         """
-        from kmeanskit._io.tables import _refuse_non_numeric
-
         if self.kind == "parquet":
             yield from self._parquet_chunks()
             return
         start = 0
         for frame in self.frames():
             frame = frame.set_axis(self.feature_names, axis=1)
-            _refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
+            refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
             out = np.empty((len(frame), len(self.feature_names)), dtype=self.dtype)
             for j in range(out.shape[1]):
                 out[:, j] = frame.iloc[:, j].to_numpy(dtype=self.dtype, na_value=np.nan)

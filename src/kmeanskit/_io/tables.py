@@ -1,4 +1,4 @@
-"""Read tabular data for clustering.
+"""Read tabular data for clustering, and write tables back.
 
 The readers here return a :class:`pandas.DataFrame` whose columns are the
 features to cluster, each of a plain NumPy numeric dtype, with no missing or
@@ -17,14 +17,14 @@ Type rules
 - A CSV column with an empty header (pandas calls it ``Unnamed: 0``) is
   usually an index saved with the data, so it is refused unless selected.
 
-Files are only read, never written.
+Format rules (suffixes, delimiters, column selection, refusals) are those of
+:mod:`kmeanskit._io.table_rules`, which the chunked reader shares. Tables are
+written (:func:`write_table`) atomically, as every file kmeanskit writes.
 """
 
 from __future__ import annotations
 
-import csv
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,23 +34,27 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-# pandas (about 45 MB once imported) is imported where a table is built or
-# checked, not here: the out-of-core fit uses this module's name and file
-# helpers while streaming Parquet through Arrow alone.
+from kmeanskit._io.atomic import atomic_write
+from kmeanskit._io.table_rules import (
+    PARQUET_SUFFIXES,
+    check_selection,
+    data_columns,
+    delimiter,
+    file_kind,
+    one_line,
+    refuse_non_numeric,
+    refuse_unnamed,
+)
 
-__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "one_line", "read_raw_table", "read_table", "select_features"]
+# pandas (a large import) is imported where a table is built, checked or
+# written, not here, so that importing this module stays cheap.
 
-#: Delimited-text suffixes and their separators; ``None`` means detected.
-CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
-#: Parquet suffixes (a file, or a directory of Parquet files).
-PARQUET_SUFFIXES = (".parquet", ".pq")
-# pandas infers these from the name; only for .csv and .tsv, since .txt needs
-# a look at the raw text to pick the delimiter.
-_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
+__all__ = ["read_raw_table", "read_table", "select_features", "write_delimited", "write_table"]
 
-# pandas names header cells left empty "Unnamed: <i>"; the usual cause is an
-# index saved by DataFrame.to_csv, which must not become a feature unasked.
-_UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
+# The compression pandas infers from a file name (pandas.io.common's table, in
+# its order): the table is written to a temporary file, whose name says nothing.
+_WRITE_COMPRESSIONS = {".tar": "tar", ".tar.gz": "tar", ".tar.bz2": "tar", ".tar.xz": "tar", ".gz": "gzip",
+                       ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
 
 
 def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -115,7 +119,7 @@ def read_raw_table(path: str | os.PathLike, columns: Sequence[str] | None = None
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: '{path}'")
-    kind = _file_kind(path)
+    kind = file_kind(path)
     if kind == "parquet":
         return _read_parquet(path, columns)
     if path.is_dir():
@@ -160,50 +164,21 @@ def select_features(
     if frame.shape[1] == 0:
         raise ValueError(f"{source} has no columns")
     if columns is None:
-        unnamed = [str(c) for c in frame.columns if _UNNAMED.match(str(c))]
-        if unnamed:
-            raise ValueError(
-                f"{source} has columns with no name in the header ({_names(unnamed)}), "
-                "often an index saved with the data; choose the feature columns "
-                "with --columns (columns=)"
-            )
+        refuse_unnamed(frame.columns, source)
         selected = frame
     else:
-        selected = frame[_check_selection(frame.columns, columns, source)]
+        selected = frame[check_selection(frame.columns, columns, source)]
     if len(selected) == 0:
         raise ValueError(f"{source} has no rows")
-    _refuse_non_numeric(selected, source, all_columns=columns is None)
+    refuse_non_numeric(selected, source, all_columns=columns is None)
     _refuse_missing(selected, source)
     selected = _to_numpy_dtypes(selected)
     _refuse_infinite(selected, source)
     return selected.reset_index(drop=True)
 
 
-def _file_kind(path: Path) -> str:
-    """Return ``"csv"`` or ``"parquet"`` from the suffix, or raise."""
-    suffixes = [s.lower() for s in path.suffixes]
-    last = suffixes[-1] if suffixes else ""
-    if last in PARQUET_SUFFIXES:
-        return "parquet"
-    if last in CSV_SUFFIXES:
-        return "csv"
-    if last in _COMPRESSION_SUFFIXES and len(suffixes) > 1 and suffixes[-2] in (".csv", ".tsv"):
-        return "csv"
-    allowed = ", ".join([*CSV_SUFFIXES, *PARQUET_SUFFIXES])
-    shown = last or "(none)"
-    raise ValueError(
-        f"cannot read '{path}': unsupported file extension {shown}; "
-        f"supported: {allowed} (.csv and .tsv may be compressed: "
-        f"{', '.join(_COMPRESSION_SUFFIXES)})"
-    )
-
-
 def _read_delimited(path: Path, kind: str) -> pd.DataFrame:
-    suffixes = [s.lower() for s in path.suffixes]
-    base = suffixes[-2] if suffixes[-1] in _COMPRESSION_SUFFIXES else suffixes[-1]
-    sep = CSV_SUFFIXES[base]
-    if sep is None:
-        sep = _sniff_delimiter(path)
+    sep = delimiter(path)
     import pandas as pd
 
     try:
@@ -217,104 +192,21 @@ def _read_delimited(path: Path, kind: str) -> pd.DataFrame:
         raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
 
 
-def _sniff_delimiter(path: Path) -> str:
-    """Pick the delimiter of a ``.txt`` file from its first lines."""
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        sample = handle.read(64 * 1024)
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;| ").delimiter
-    except csv.Error:
-        # The sniffer wants the same count per line, which runs of spaces
-        # (aligned columns) break; a single column has no delimiter at all.
-        header = sample.splitlines()[0] if sample else ""
-        delimiter = " " if len(header.split()) > 1 else ","
-    return r"\s+" if delimiter == " " else delimiter
-
-
 def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        schema = pq.ParquetDataset(path).schema
-        meta = schema.pandas_metadata or {}
-        # A pandas index stored as a column is not data to cluster.
-        index_columns = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
-        names = [n for n in schema.names if n not in index_columns]
+        names = data_columns(pq.ParquetDataset(path).schema)
         if columns is not None:
-            names = _check_selection(names, columns, f"'{path}'")  # early, before reading
+            names = check_selection(names, columns, f"'{path}'")  # early, before reading
         table = pq.read_table(path, columns=names)
     except (pa.ArrowInvalid, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(f"could not read '{path}' as Parquet: {one_line(exc)}") from exc
     return table.to_pandas(types_mapper=pd.ArrowDtype).reset_index(drop=True)
-
-
-def _check_selection(available, columns: Sequence[str], source: str) -> list[str]:
-    """``columns`` as a list, checked against the table's column labels ``available``."""
-    if isinstance(columns, str):
-        raise TypeError(f"columns must be a list of column names, got the string {columns!r}")
-    columns = list(columns)
-    if not columns:
-        raise ValueError("no columns selected: give at least one column name")
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        raise ValueError(f"column selected more than once: {_names(repeated)}")
-    unknown = [c for c in columns if c not in available]
-    if unknown:
-        noun = "column" if len(unknown) == 1 else "columns"
-        raise ValueError(
-            f"unknown {noun} {_names(unknown)} in {source}; available columns: {_names([str(c) for c in available])}"
-        )
-    return columns
-
-
-def _refuse_non_numeric(frame: pd.DataFrame, source: str, *, all_columns: bool) -> None:
-    from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
-
-    bad = []
-    for name, column in frame.items():
-        if is_bool_dtype(column.dtype):
-            continue
-        if not is_numeric_dtype(column.dtype) or is_complex_dtype(column.dtype):
-            example = column.dropna()
-            value = example.iloc[0] if len(example) else None
-            hint = (
-                ""
-                if value is None
-                else f", e.g. {value!r}"
-                if isinstance(value, str)
-                else f", e.g. {value}"
-            )
-            bad.append(f"'{name}' ({_type_name(column.dtype)}{hint})")
-    if bad:
-        noun = "column" if len(bad) == 1 else "columns"
-        advice = (
-            "choose numeric columns with --columns (columns=)"
-            if all_columns
-            else "encode them as numbers or leave them out"
-        )
-        raise ValueError(
-            f"{source} has non-numeric {noun}: {', '.join(bad)}; "
-            f"K-Means needs numeric features: {advice}"
-        )
-
-
-def _type_name(dtype) -> str:
-    """A readable name for a refused dtype (Arrow names are noisy)."""
-    import pandas as pd
-
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "category"
-    if isinstance(dtype, pd.StringDtype):
-        return "text"
-    if isinstance(dtype, np.dtype) and dtype.kind == "O":
-        return "object"  # text or mixed values
-    kind = getattr(dtype, "kind", "O")
-    names = {"U": "text", "S": "text", "M": "date/time", "m": "duration", "c": "complex"}
-    return names.get(kind, str(dtype))
 
 
 def _refuse_missing(frame: pd.DataFrame, source: str) -> None:
@@ -364,11 +256,56 @@ def _to_numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _names(names: Sequence[str], limit: int = 20) -> str:
-    shown = ", ".join(f"'{n}'" for n in names[:limit])
-    extra = len(names) - limit
-    return shown + (f" and {extra} more" if extra > 0 else "")
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a table to Parquet (``.parquet``, ``.pq``) or else delimited text, atomically.
+
+    ``.tsv`` (optionally compressed) gets tabs, anything else commas; the text
+    is compressed as pandas infers from the name (``.gz``, ``.bz2``, ``.zip``,
+    ...). The index is not written.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or path-like
+        Replaced only once the new table is complete.
+    """
+    path = Path(path)
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in PARQUET_SUFFIXES:
+        with atomic_write(path) as handle:
+            frame.to_parquet(handle, index=False)
+    else:
+        write_delimited(frame, path, sep="\t" if ".tsv" in suffixes[-2:] else ",")
 
 
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+def write_delimited(frame: pd.DataFrame, path: str | os.PathLike, *, sep: str = ",") -> None:
+    """Write a table as delimited text (compressed as pandas infers from the name), atomically.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or path-like
+        Replaced only once the new table is complete.
+    sep : str, default=","
+    """
+    path = Path(path)
+    with atomic_write(path) as handle:
+        frame.to_csv(handle, index=False, sep=sep, compression=_compression(path))
+
+
+def _compression(path: Path) -> dict | None:
+    """pandas' ``compression="infer"`` for `path`, spelled out for a file handle.
+
+    The names pandas takes from the path are given explicitly, so that the
+    file is the one pandas writes to `path` itself: the original name in the
+    gzip header, the member name of a zip or tar archive, the tar compression.
+    """
+    name = path.name.lower()
+    method = next((m for suffix, m in _WRITE_COMPRESSIONS.items() if name.endswith(suffix)), None)
+    if method == "gzip":
+        return {"method": "gzip", "filename": os.fspath(path)}
+    if method == "tar":
+        return {"method": "tar", "name": os.fspath(path)}
+    if method == "zip":
+        return {"method": "zip", "archive_name": path.stem if path.suffix == ".zip" else path.name}
+    return None if method is None else {"method": method}

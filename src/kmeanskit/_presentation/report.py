@@ -14,7 +14,6 @@ import html
 import io
 import math
 import os
-import secrets
 import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -25,6 +24,8 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from kmeanskit._io.atomic import write_bytes
 
 __all__ = ["report"]
 
@@ -192,7 +193,7 @@ def report(
     if labels_true is not None:
         sections.append(("classes", "Known classes", _classes_section(context)))
     page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
-    _write_atomically(target, page.encode("utf-8"))
+    write_bytes(target, page.encode("utf-8"))
     return target
 
 
@@ -751,21 +752,3 @@ def _img(fig, alt: str, caption: str) -> str:
     width, height = (int(round(v * _DPI)) for v in fig.get_size_inches())
     return (f'<figure><img src="data:image/png;base64,{data}" width="{width}" height="{height}" '
             f'alt="{html.escape(alt)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path`."""
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

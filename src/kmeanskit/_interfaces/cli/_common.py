@@ -34,7 +34,6 @@ __all__ = [
     "progress_wanted",
     "resolve_ks",
     "split_labels",
-    "write_table",
 ]
 
 EXIT_OK = 0
@@ -93,21 +92,6 @@ def load_features(data: str | None, columns: Sequence[str] | None) -> tuple[pd.D
 
     iris = load_iris(as_frame=True).data
     return select_features(iris, columns, source="the iris data"), IRIS_SOURCE
-
-
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table to Parquet (``.parquet``, ``.pq``) or else delimited text.
-
-    ``.tsv`` (optionally compressed) gets tabs, anything else commas; pandas
-    compresses by suffix (``.gz``, ``.bz2``, ...).
-    """
-    from kmeanskit._io.tables import PARQUET_SUFFIXES
-
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in PARQUET_SUFFIXES:
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False, sep="\t" if ".tsv" in suffixes[-2:] else ",")
 
 
 def check_output_path(path: str, *, option: str, inputs: Sequence[str | None] = ()) -> Path:

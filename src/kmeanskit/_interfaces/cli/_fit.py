@@ -182,7 +182,9 @@ def run(args: argparse.Namespace) -> int:
     if labels_path is not None:
         import pandas as pd
 
-        pd.DataFrame({"cluster": result.labels}).to_csv(labels_path, index=False)
+        from kmeanskit._io.tables import write_delimited
+
+        write_delimited(pd.DataFrame({"cluster": result.labels}), labels_path)
     if model_path is not None:
         if args.out_of_core:
             from kmeanskit._io.persistence import save

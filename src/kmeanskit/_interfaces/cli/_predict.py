@@ -10,7 +10,6 @@ from kmeanskit._interfaces.cli._common import (
     EXIT_OK,
     CommandError,
     check_output_path,
-    write_table,
 )
 
 __all__ = ["add_parser", "run"]
@@ -74,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit predict`` with parsed arguments; return the exit code."""
     from kmeanskit._analysis.workflow import predict_table, prediction_summary
     from kmeanskit._io.persistence import ModelFileError, load
-    from kmeanskit._io.tables import read_raw_table
+    from kmeanskit._io.tables import read_raw_table, write_table
 
     output_path = None
     if args.output is not None:

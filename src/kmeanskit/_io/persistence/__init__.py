@@ -1,0 +1,34 @@
+"""The ``.kmk`` model file: a fitted model saved without pickle, loaded without running code.
+
+A ``.kmk`` file is a zip archive holding ``manifest.json`` and the fitted arrays
+as ``.npy`` members (written with ``allow_pickle=False``). The manifest names
+the estimator and preprocessing classes, their parameters and scalar state, a
+training summary, and the SHA-256 of every array member. Loading builds the
+objects from a fixed whitelist of classes, validates every parameter, shape
+and dtype, and refuses a damaged, tampered or unknown file with
+:class:`ModelFileError`.
+
+Format versions (a file declares the lowest version that can hold it, so a
+KMeans file is still readable by kmeanskit releases that only know version 1):
+
+1. ``kmeanskit.KMeans``, alone or after StandardScaler, MinMaxScaler,
+   RobustScaler or MaxAbsScaler steps of a Pipeline.
+2. Also ``kmeanskit.MiniBatchKMeans`` (with the state ``partial_fit``
+   continues from: per-center counts, batch size, random generator),
+   ``kmeanskit.SphericalKMeans`` and ``kmeanskit.KMedians``. The training
+   summary names the ``distance`` its quantiles are in, and may hold no
+   cluster sizes (``null``) when the model cannot tell them (see
+   :func:`save`).
+
+Modules: ``format`` (format name, version and the whitelist of classes),
+``values`` (how a value is written in the manifest), ``writer`` (:func:`save`,
+:func:`describe`), ``reader`` (:func:`load` and the archive checks), ``build``
+(the model a manifest describes) and ``checks`` (the fitted state a loaded
+estimator must have).
+"""
+
+from kmeanskit._io.persistence.format import FORMAT_VERSION, ModelFileError
+from kmeanskit._io.persistence.reader import load, load_with_manifest, read_manifest
+from kmeanskit._io.persistence.writer import describe, save
+
+__all__ = ["save", "load", "load_with_manifest", "read_manifest", "describe", "ModelFileError", "FORMAT_VERSION"]

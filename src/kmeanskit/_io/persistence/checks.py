@@ -1,0 +1,146 @@
+"""The checks a loaded estimator's fitted state must pass before it is returned.
+
+Every attribute that ``predict``, ``transform``, ``score`` (and, for
+MiniBatchKMeans, ``partial_fit``) read is checked for type, shape, dtype and
+range, so that a loaded model either works as the saved one did or is refused
+with :class:`~kmeanskit._io.persistence.format.ModelFileError`.
+"""
+
+import math
+
+import numpy as np
+from sklearn.preprocessing import RobustScaler, StandardScaler
+
+from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._estimators.minibatch import MiniBatchKMeans
+from kmeanskit._estimators.spherical import SphericalKMeans
+from kmeanskit._io.persistence.format import SCALER_STATE, ModelFileError
+
+__all__ = ["check_estimator_state", "check_scaler_state"]
+
+# Params that must be non-None arrays for transform to work, per class.
+_SCALER_REQUIRES = {
+    StandardScaler: {"with_mean": "mean_", "with_std": "scale_"},
+    RobustScaler: {"with_centering": "center_", "with_scaling": "scale_"},
+}
+# Attributes a fitted model may lack: labels_ (KMeans files always had it optional);
+# for MiniBatchKMeans, what only fit sets (n_iter_), what compute_labels=False leaves
+# unset after partial_fit, and the generator only partial_fit creates.
+_OPTIONAL_STATE = {
+    KMeans: ("labels_",),
+    MiniBatchKMeans: ("labels_", "inertia_", "n_iter_", "_random_state"),
+}
+
+
+
+def check_estimator_state(km, spec):
+    """Check the fitted attributes of a loaded estimator, as its inference and partial_fit read them."""
+    where = "estimator"
+    optional = _OPTIONAL_STATE.get(spec.cls, ("labels_",))
+    missing = [a for a in spec.state + ("n_features_in_",) if a not in optional and not hasattr(km, a)]
+    if missing:
+        raise ModelFileError(f"{where}: missing fitted attribute(s) {missing}.")
+    d = _int_attr(km, "n_features_in_", where, minimum=1)
+    k = km.n_clusters
+    centers = _array_attr(km, "cluster_centers_", where, "f", (k, d))
+    if not centers.flags.c_contiguous:
+        km.cluster_centers_ = np.ascontiguousarray(centers)
+    if _int_attr(km, "_n_features_out", where, minimum=1) != k:
+        raise ModelFileError(f"{where}: _n_features_out is {km._n_features_out}; n_clusters is {k}.")
+    if hasattr(km, "n_iter_"):
+        n_iter = _int_attr(km, "n_iter_", where)
+        if "inertia_history_" in spec.state:
+            _array_attr(km, "inertia_history_", where, "f", (n_iter,), finite=False)
+    if "_X_mean" in spec.state:
+        _array_attr(km, "_X_mean", where, "f", (d,), optional=True)
+    if hasattr(km, "inertia_"):
+        if isinstance(km.inertia_, int) and not isinstance(km.inertia_, bool):
+            km.inertia_ = float(km.inertia_)
+        if not isinstance(km.inertia_, float) or not km.inertia_ >= 0:  # inf is honest, NaN is not
+            raise ModelFileError(f"{where}: attribute inertia_ must be a number >= 0, got {km.inertia_!r}.")
+    if spec.cls is MiniBatchKMeans:
+        _check_minibatch_state(km, where, k)
+    if spec.cls is SphericalKMeans and not np.all(np.einsum("ij,ij->i", centers, centers, dtype=np.float64) > 0):
+        # A zero center has no direction: its cosine would be NaN.
+        raise ModelFileError(f"{where}: a SphericalKMeans center is the zero vector.")
+    if hasattr(km, "labels_"):
+        labels = _array_attr(km, "labels_", where, "iu", None)
+        if labels.ndim != 1 or (labels.size and (labels.min() < 0 or labels.max() >= k)):
+            raise ModelFileError(f"{where}: labels_ must be a 1-D array of values in [0, {k}).")
+    init = km.init
+    if not isinstance(init, str) and (not isinstance(init, np.ndarray) or init.shape != (k, d)):
+        raise ModelFileError(f"{where}: init must be a method name or an array of shape {(k, d)}, got {init!r:.80}.")
+    _check_feature_names(km, where, d)
+
+
+def _check_minibatch_state(km, where, k):
+    _int_attr(km, "n_steps_", where)
+    _int_attr(km, "_n_since_last_reassign", where)
+    _int_attr(km, "_batch_size", where, minimum=1)
+    scale = km._scale
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < math.inf:
+        raise ModelFileError(f"{where}: attribute _scale must be a positive finite number, got {scale!r}.")
+    km._scale = float(scale)
+    counts = _array_attr(km, "_counts", where, "f", (k,))
+    if counts.dtype != np.float64 or np.any(counts < 0):
+        raise ModelFileError(f"{where}: attribute _counts must hold {k} non-negative float64 counts.")
+    if hasattr(km, "_random_state") and type(km._random_state) is not np.random.RandomState:
+        raise ModelFileError(f"{where}: attribute _random_state must be a random generator state.")
+
+
+def check_scaler_state(scaler, where):
+    d = _int_attr(scaler, "n_features_in_", where, minimum=1)
+    for attr, (kind, optional) in SCALER_STATE[type(scaler)].items():
+        if not hasattr(scaler, attr):
+            raise ModelFileError(f"{where}: missing fitted attribute {attr}.")
+        if kind == "count":
+            # An int, or a float (weighted) count; an array when NaNs were skipped per feature.
+            value = getattr(scaler, attr)
+            if isinstance(value, np.ndarray):
+                _array_attr(scaler, attr, where, "iuf", (d,))
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ModelFileError(f"{where}: attribute {attr} must be a non-negative count, got {value!r}.")
+        else:
+            _array_attr(scaler, attr, where, "f", (d,), optional=optional)
+    # Range params are only checked by fit, which a loaded model never runs.
+    params = scaler.get_params()
+    for param, valid in (("feature_range", lambda a, b: -np.inf < a < b < np.inf),
+                         ("quantile_range", lambda a, b: 0.0 <= a <= b <= 100.0)):
+        value = params.get(param)
+        if param in params and not (
+            isinstance(value, tuple) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value) and valid(*value)
+        ):
+            raise ModelFileError(f"{where}: invalid {param} {value!r}.")
+    for param, attr in _SCALER_REQUIRES.get(type(scaler), {}).items():
+        if getattr(scaler, param) and getattr(scaler, attr) is None:
+            raise ModelFileError(f"{where}: {param}=True but attribute {attr} is missing.")
+    _check_feature_names(scaler, where, d)
+
+
+def _int_attr(estimator, attr, where, minimum=0):
+    value = getattr(estimator, attr, None)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ModelFileError(f"{where}: attribute {attr} must be an int >= {minimum}, got {value!r}.")
+    return value
+
+
+def _array_attr(estimator, attr, where, kind, shape, *, optional=False, finite=True):
+    value = getattr(estimator, attr, None)
+    if value is None and optional:
+        return None
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in kind:
+        raise ModelFileError(f"{where}: attribute {attr} must be an array of kind {kind!r}, got {value!r:.80}.")
+    if kind == "f" and value.dtype not in (np.float32, np.float64):
+        raise ModelFileError(f"{where}: attribute {attr} has dtype {value.dtype}; float32 or float64 is expected.")
+    if shape is not None and value.shape != shape:
+        raise ModelFileError(f"{where}: attribute {attr} has shape {value.shape}; {shape} is expected.")
+    if finite and kind == "f" and not np.all(np.isfinite(value)):
+        raise ModelFileError(f"{where}: attribute {attr} contains NaN or infinity.")
+    return value
+
+
+def _check_feature_names(estimator, where, n_features):
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and names.shape != (n_features,):
+        raise ModelFileError(f"{where}: {names.shape[0]} feature names for {n_features} features.")

@@ -1,0 +1,89 @@
+"""What a ``.kmk`` file may hold: its format name and version, and the whitelist of classes.
+
+A file names classes; a name maps to a class listed here, never to an import.
+For each estimator class, :class:`Spec` says which fitted attributes are
+stored, the distance its ``transform`` returns, and the first format version
+that holds it; for each scaler, which fitted attributes are stored.
+"""
+
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+
+from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._estimators.kmedians import KMedians
+from kmeanskit._estimators.minibatch import MiniBatchKMeans
+from kmeanskit._estimators.spherical import SphericalKMeans
+
+__all__ = [
+    "ESTIMATORS",
+    "ESTIMATOR_NAMES",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "OUTPUT_CONFIGS",
+    "PIPELINE_CLASS",
+    "SCALER_CLASSES",
+    "SCALER_NAMES",
+    "SCALER_STATE",
+    "SPECS",
+    "ModelFileError",
+    "Spec",
+]
+
+FORMAT_VERSION = 2
+FORMAT_NAME = "kmeanskit-model"
+MANIFEST = "manifest.json"
+
+_KMEANS_CLASS = "kmeanskit.KMeans"
+PIPELINE_CLASS = "sklearn.pipeline.Pipeline"
+# The only classes a file may name: a name maps to a class, never to an import.
+SCALER_CLASSES = {
+    "sklearn.preprocessing.StandardScaler": StandardScaler,
+    "sklearn.preprocessing.MinMaxScaler": MinMaxScaler,
+    "sklearn.preprocessing.RobustScaler": RobustScaler,
+    "sklearn.preprocessing.MaxAbsScaler": MaxAbsScaler,
+}
+SCALER_NAMES = {cls: name for name, cls in SCALER_CLASSES.items()}
+
+# Fitted state stored per class: attribute -> (kind, may be None). Array kinds
+# have shape (n_features,) for scalers; estimators are checked in checks.check_estimator_state.
+SCALER_STATE = {
+    StandardScaler: {"mean_": ("float", True), "var_": ("float", True), "scale_": ("float", True),
+                     "n_samples_seen_": ("count", False)},
+    MinMaxScaler: {"min_": ("float", False), "scale_": ("float", False), "data_min_": ("float", False),
+                   "data_max_": ("float", False), "data_range_": ("float", False),
+                   "n_samples_seen_": ("count", False)},
+    RobustScaler: {"center_": ("float", True), "scale_": ("float", True)},
+    MaxAbsScaler: {"max_abs_": ("float", False), "scale_": ("float", False), "n_samples_seen_": ("count", False)},
+}
+_KMEANS_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "inertia_history_", "_n_features_out",
+                 "_X_mean")
+# Everything predict/transform/score read, and what partial_fit continues from.
+_MINIBATCH_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "n_steps_", "_n_features_out", "_X_mean",
+                    "_scale", "_counts", "_n_since_last_reassign", "_batch_size", "_random_state")
+_CENTERS_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "inertia_history_", "_n_features_out")
+
+
+class Spec:
+    """How one estimator class is stored: its manifest name, fitted attributes, the
+    distance its ``transform`` returns, and the first format version that holds it."""
+
+    def __init__(self, name, cls, state, distance, version):
+        self.name, self.cls, self.state, self.distance, self.version = name, cls, state, distance, version
+
+
+# The only estimator classes a file may name (the final step of a pipeline).
+ESTIMATORS = {
+    spec.name: spec for spec in (
+        Spec(_KMEANS_CLASS, KMeans, _KMEANS_STATE, "euclidean", 1),
+        Spec("kmeanskit.MiniBatchKMeans", MiniBatchKMeans, _MINIBATCH_STATE, "euclidean", 2),
+        Spec("kmeanskit.SphericalKMeans", SphericalKMeans, _CENTERS_STATE, "cosine", 2),
+        Spec("kmeanskit.KMedians", KMedians, _CENTERS_STATE, "manhattan", 2),
+    )
+}
+SPECS = {spec.cls: spec for spec in ESTIMATORS.values()}
+ESTIMATOR_NAMES = ", ".join(f"kmeanskit.{spec.cls.__name__}" for spec in ESTIMATORS.values())
+OUTPUT_CONFIGS = ("default", "pandas", "polars")
+
+
+class ModelFileError(ValueError):
+    """A model file that is damaged, tampered with, or not a ``.kmk`` file this version can read."""

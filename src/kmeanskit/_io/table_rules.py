@@ -1,0 +1,206 @@
+"""The rules every table reader of kmeanskit applies, in one place.
+
+:func:`kmeanskit._io.tables.read_table` (a whole table) and
+:class:`kmeanskit._io.chunked.TableStream` (a table chunk by chunk) read the
+same formats, select columns the same way and refuse the same tables with the
+same messages, because both take these rules from here: which file suffixes
+mean which format, the delimiter of a text file, which columns are data, and
+which selections and column types are refused.
+
+pandas is imported only where a rule needs it, so that a streamed Parquet
+read can use these rules through Arrow alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+__all__ = [
+    "COMPRESSION_SUFFIXES",
+    "CSV_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "check_selection",
+    "data_columns",
+    "delimiter",
+    "file_kind",
+    "one_line",
+    "quote_names",
+    "refuse_non_numeric",
+    "refuse_unnamed",
+]
+
+#: Delimited-text suffixes and their separators; ``None`` means detected.
+CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
+#: Parquet suffixes (a file, or a directory of Parquet files).
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: Compressions pandas infers from the name; read only after ``.csv`` and
+#: ``.tsv``, since ``.txt`` needs a look at the raw text to pick its delimiter.
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+# pandas names header cells left empty "Unnamed: <i>"; the usual cause is an
+# index saved by DataFrame.to_csv, which must not become a feature unasked.
+_UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
+
+
+def file_kind(path: Path) -> str:
+    """Return ``"csv"`` or ``"parquet"`` from the suffix of `path`, or raise ValueError."""
+    suffixes = [s.lower() for s in path.suffixes]
+    last = suffixes[-1] if suffixes else ""
+    if last in PARQUET_SUFFIXES:
+        return "parquet"
+    if last in CSV_SUFFIXES:
+        return "csv"
+    if last in COMPRESSION_SUFFIXES and len(suffixes) > 1 and suffixes[-2] in (".csv", ".tsv"):
+        return "csv"
+    allowed = ", ".join([*CSV_SUFFIXES, *PARQUET_SUFFIXES])
+    shown = last or "(none)"
+    raise ValueError(
+        f"cannot read '{path}': unsupported file extension {shown}; "
+        f"supported: {allowed} (.csv and .tsv may be compressed: "
+        f"{', '.join(COMPRESSION_SUFFIXES)})"
+    )
+
+
+def delimiter(path: Path) -> str:
+    """The delimiter of a delimited-text file (:func:`file_kind` ``"csv"``), as pandas takes it.
+
+    From the suffix (``.csv`` comma, ``.tsv`` tab, before any compression
+    suffix); for ``.txt``, picked from the first lines among comma, tab,
+    semicolon, ``|`` and runs of whitespace (``r"\\s+"``).
+    """
+    suffixes = [s.lower() for s in path.suffixes]
+    base = suffixes[-2] if suffixes[-1] in COMPRESSION_SUFFIXES else suffixes[-1]
+    sep = CSV_SUFFIXES[base]
+    return _sniff_delimiter(path) if sep is None else sep
+
+
+def _sniff_delimiter(path: Path) -> str:
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        sample = handle.read(64 * 1024)
+    try:
+        found = csv.Sniffer().sniff(sample, delimiters=",\t;| ").delimiter
+    except csv.Error:
+        # The sniffer wants the same count per line, which runs of spaces
+        # (aligned columns) break; a single column has no delimiter at all.
+        header = sample.splitlines()[0] if sample else ""
+        found = " " if len(header.split()) > 1 else ","
+    return r"\s+" if found == " " else found
+
+
+def data_columns(schema: pa.Schema) -> list[str]:
+    """The column names of a Parquet schema, without the pandas index stored as columns."""
+    meta = schema.pandas_metadata or {}
+    index_columns = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+    return [n for n in schema.names if n not in index_columns]
+
+
+def refuse_unnamed(names: Sequence[str], source: str) -> None:
+    """Refuse columns with an empty header (``Unnamed: 0``) when every column is taken as a feature."""
+    unnamed = [str(n) for n in names if _UNNAMED.match(str(n))]
+    if unnamed:
+        raise ValueError(
+            f"{source} has columns with no name in the header ({quote_names(unnamed)}), "
+            "often an index saved with the data; choose the feature columns "
+            "with --columns (columns=)"
+        )
+
+
+def check_selection(available, columns: Sequence[str], source: str) -> list[str]:
+    """``columns`` as a list, checked against the table's column labels ``available``.
+
+    Raises
+    ------
+    TypeError
+        If `columns` is a single string.
+    ValueError
+        If `columns` is empty, repeats a name or names a column not in `available`.
+    """
+    if isinstance(columns, str):
+        raise TypeError(f"columns must be a list of column names, got the string {columns!r}")
+    columns = list(columns)
+    if not columns:
+        raise ValueError("no columns selected: give at least one column name")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise ValueError(f"column selected more than once: {quote_names(repeated)}")
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        noun = "column" if len(unknown) == 1 else "columns"
+        raise ValueError(
+            f"unknown {noun} {quote_names(unknown)} in {source}; "
+            f"available columns: {quote_names([str(c) for c in available])}"
+        )
+    return columns
+
+
+def refuse_non_numeric(frame: pd.DataFrame, source: str, *, all_columns: bool) -> None:
+    """Refuse the non-numeric columns of `frame` (booleans count as numbers), naming each with an example.
+
+    `all_columns` says whether the user took every column (then the advice is
+    to choose numeric ones) or named them (then to encode them as numbers).
+    """
+    from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
+
+    bad = []
+    for name, column in frame.items():
+        if is_bool_dtype(column.dtype):
+            continue
+        if not is_numeric_dtype(column.dtype) or is_complex_dtype(column.dtype):
+            example = column.dropna()
+            value = example.iloc[0] if len(example) else None
+            hint = (
+                ""
+                if value is None
+                else f", e.g. {value!r}"
+                if isinstance(value, str)
+                else f", e.g. {value}"
+            )
+            bad.append(f"'{name}' ({_type_name(column.dtype)}{hint})")
+    if bad:
+        noun = "column" if len(bad) == 1 else "columns"
+        advice = (
+            "choose numeric columns with --columns (columns=)"
+            if all_columns
+            else "encode them as numbers or leave them out"
+        )
+        raise ValueError(
+            f"{source} has non-numeric {noun}: {', '.join(bad)}; "
+            f"K-Means needs numeric features: {advice}"
+        )
+
+
+def _type_name(dtype) -> str:
+    """A readable name for a refused dtype (Arrow names are noisy)."""
+    import pandas as pd
+
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if isinstance(dtype, pd.StringDtype):
+        return "text"
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        return "object"  # text or mixed values
+    kind = getattr(dtype, "kind", "O")
+    names = {"U": "text", "S": "text", "M": "date/time", "m": "duration", "c": "complex"}
+    return names.get(kind, str(dtype))
+
+
+def quote_names(names: Sequence[str], limit: int = 20) -> str:
+    """``'a', 'b' and 3 more``: column names for a message, at most `limit` of them."""
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    extra = len(names) - limit
+    return shown + (f" and {extra} more" if extra > 0 else "")
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of `exc` on one line (a parser's message can span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
