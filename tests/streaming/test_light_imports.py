@@ -17,7 +17,7 @@ from sklearn.utils import check_random_state
 import kmeanskit
 from kmeanskit import streaming
 from kmeanskit._algorithms import streaming as streamed_passes
-from kmeanskit._analysis import out_of_core_workflow
+from kmeanskit._analysis import distance_summary, out_of_core_workflow
 from kmeanskit._analysis import workflow as _workflow
 from kmeanskit._estimators import out_of_core
 from kmeanskit._io import chunked
@@ -135,8 +135,8 @@ def test_mirrors_match_what_they_mirror():
 
 def test_cluster_sizes_by_blocks():
     labels = np.random.default_rng(2).integers(0, 7, size=10_001).astype(np.int32)
-    np.testing.assert_array_equal(_workflow._cluster_sizes(labels, 9, block=1000), np.bincount(labels, minlength=9))
-    np.testing.assert_array_equal(_workflow._cluster_sizes(labels[:0], 3), [0, 0, 0])
+    np.testing.assert_array_equal(distance_summary.cluster_sizes(labels, 9, block=1000), np.bincount(labels, minlength=9))
+    np.testing.assert_array_equal(distance_summary.cluster_sizes(labels[:0], 3), [0, 0, 0])
 
 
 def test_the_silhouette_is_unchanged_by_its_memory_limit():

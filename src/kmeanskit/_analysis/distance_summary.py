@@ -17,9 +17,6 @@ __all__ = ["QUANTILE_LEVELS", "DistanceSummary", "cluster_sizes", "summarize_dis
 
 #: Distance quantile levels stored per cluster, in a model file and in a profile by default.
 QUANTILE_LEVELS = (0.5, 0.9, 0.95, 0.99, 1.0)
-# np.bincount copies int32 labels to int64 first: counting by blocks of rows
-# bounds that copy (2 MB a block, where 4 million labels would take 32 MB).
-_BLOCK_ROWS = 1 << 18
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +39,7 @@ class DistanceSummary:
     means: np.ndarray
 
 
-def cluster_sizes(labels: np.ndarray, n_clusters: int) -> np.ndarray:
+def cluster_sizes(labels: np.ndarray, n_clusters: int, *, block: int = 1 << 18) -> np.ndarray:
     """``np.bincount(labels, minlength=n_clusters)`` as int64, in bounded extra memory.
 
     Parameters
@@ -50,14 +47,18 @@ def cluster_sizes(labels: np.ndarray, n_clusters: int) -> np.ndarray:
     labels : ndarray of shape (n_samples,), integer
         Cluster of each row, in ``[0, n_clusters)``.
     n_clusters : int
+    block : int, default=262144
+        Rows counted at a time: ``np.bincount`` copies int32 labels to int64
+        first, so counting by blocks bounds that copy (2 MB a block, where 4
+        million labels at once would take 32 MB).
 
     Returns
     -------
     sizes : ndarray of shape (n_clusters,), int64
     """
     sizes = np.zeros(n_clusters, dtype=np.int64)
-    for start in range(0, labels.shape[0], _BLOCK_ROWS):
-        sizes += np.bincount(labels[start:start + _BLOCK_ROWS], minlength=n_clusters)
+    for start in range(0, labels.shape[0], block):
+        sizes += np.bincount(labels[start:start + block], minlength=n_clusters)
     return sizes
 
 

@@ -305,6 +305,7 @@ def save_image(result: QuantizeResult, path, *, fmt: str | None = None) -> None:
     ----------
     result : QuantizeResult
     path : str or os.PathLike
+        Replaced only once the new image is complete (written atomically).
     fmt : str, optional
         Pillow format name; from the suffix by default (see :func:`output_format`).
     """

@@ -14,15 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kmeanskit._io.table_rules import (
-    check_selection,
-    data_columns,
-    delimiter,
-    file_kind,
-    one_line,
-    refuse_non_numeric,
-    refuse_unnamed,
-)
+from kmeanskit._io import table_rules as rules
 
 __all__ = ["TableStream"]
 
@@ -75,7 +67,7 @@ class TableStream:
             raise FileNotFoundError(f"no such file: '{path}'")
         self.path = path
         self.label = f"'{path}'"
-        self.kind = file_kind(path)
+        self.kind = rules.file_kind(path)
         if self.kind == "parquet":
             self._open_parquet(path)
         else:
@@ -98,19 +90,19 @@ class TableStream:
         except (pa.ArrowInvalid, OSError) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
-            raise ValueError(f"could not read '{path}' as Parquet: {one_line(exc)}") from exc
-        self._select(data_columns(schema))
+            raise ValueError(f"could not read '{path}' as Parquet: {rules.one_line(exc)}") from exc
+        self._select(rules.data_columns(schema))
 
     def _open_csv(self, path):
         import pandas as pd
 
-        self._sep = delimiter(path)
+        self._sep = rules.delimiter(path)
         try:
             header = pd.read_csv(path, sep=self._sep, nrows=0)
         except pd.errors.EmptyDataError:
             raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ValueError(f"could not parse '{path}' as CSV: {one_line(exc)}") from exc
+            raise ValueError(f"could not parse '{path}' as CSV: {rules.one_line(exc)}") from exc
         self._select([str(c) for c in header.columns])
 
     # -- memory
@@ -133,10 +125,10 @@ class TableStream:
         if not names:
             raise ValueError(f"{self.label} has no columns")
         if self.columns is None:
-            refuse_unnamed(names, self.label)
+            rules.refuse_unnamed(names, self.label)
             self.feature_names = list(names)
         else:
-            self.feature_names = [str(c) for c in check_selection(names, self.columns, self.label)]
+            self.feature_names = [str(c) for c in rules.check_selection(names, self.columns, self.label)]
 
     # -- reading
     def frames(self):
@@ -163,7 +155,7 @@ class TableStream:
                     batch_size=batch_size or self.chunk_rows, columns=self.feature_names, use_threads=False
                 )
             except (pa.ArrowInvalid, OSError) as exc:
-                raise ValueError(f"could not read {self.label} as Parquet: {one_line(exc)}") from exc
+                raise ValueError(f"could not read {self.label} as Parquet: {rules.one_line(exc)}") from exc
 
     def _parquet_frames(self):
         import pandas as pd
@@ -225,7 +217,7 @@ class TableStream:
             if not (pat.is_integer(t) or pat.is_floating(t) or pat.is_boolean(t) or pat.is_decimal(t)):
                 # read_table's message, with an example value.
                 frame = next(self._parquet_frames()).set_axis(self.feature_names, axis=1)
-                refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
+                rules.refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
                 raise ValueError(f"{self.label} has a column of type {t} ('{field.name}'), which is not numeric")
 
     def _csv_frames(self):
@@ -240,7 +232,7 @@ class TableStream:
                 for frame in reader:
                     yield frame[self.feature_names]
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ValueError(f"could not parse {self.label} as CSV: {one_line(exc)}") from exc
+            raise ValueError(f"could not parse {self.label} as CSV: {rules.one_line(exc)}") from exc
 
     def chunks(self):
         """Yield ``(start_row, X_chunk)``; X_chunk is a new C-ordered array of ``dtype``.
@@ -255,7 +247,7 @@ class TableStream:
         start = 0
         for frame in self.frames():
             frame = frame.set_axis(self.feature_names, axis=1)
-            refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
+            rules.refuse_non_numeric(frame, self.label, all_columns=self.columns is None)
             out = np.empty((len(frame), len(self.feature_names)), dtype=self.dtype)
             for j in range(out.shape[1]):
                 out[:, j] = frame.iloc[:, j].to_numpy(dtype=self.dtype, na_value=np.nan)
