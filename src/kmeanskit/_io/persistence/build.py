@@ -22,6 +22,11 @@ _BOOL_PARAMS = ("copy", "copy_x", "with_mean", "with_std", "clip", "with_centeri
 
 
 def build(manifest, arrays):
+    """The model (an estimator, or a Pipeline of scalers ending in one) a checked manifest describes.
+
+    Raises ModelFileError for anything a file of :func:`~kmeanskit._io.persistence.writer.save` would
+    not hold: an unknown class or parameter, a state that fails the checks, an unused member.
+    """
     model_class = manifest.get("model_class")
     if model_class != PIPELINE_CLASS and model_class not in ESTIMATORS:
         raise ModelFileError(

@@ -89,6 +89,7 @@ def _check_minibatch_state(km, where, k):
 
 
 def check_scaler_state(scaler, where):
+    """Check the fitted attributes and range parameters of a loaded scaler, as its ``transform`` reads them."""
     d = _int_attr(scaler, "n_features_in_", where, minimum=1)
     for attr, (kind, optional) in SCALER_STATE[type(scaler)].items():
         if not hasattr(scaler, attr):

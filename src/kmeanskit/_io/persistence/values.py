@@ -56,6 +56,8 @@ def encode(value, member, arrays, what):
 
 
 def decode(value, arrays, where):
+    """The value :func:`encode` wrote, taking arrays from ``arrays`` (and marking them used); ModelFileError
+    for any other tag. ``where`` names the value in messages."""
     if isinstance(value, list):
         return [decode(v, arrays, where) for v in value]
     if not isinstance(value, dict):
