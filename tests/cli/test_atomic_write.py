@@ -35,6 +35,17 @@ def test_writes_the_bytes_and_replaces_the_target(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
 
 
+def test_a_symbolic_link_is_followed_and_kept(tmp_path):
+    (tmp_path / "data").mkdir()
+    real = tmp_path / "data" / "out.bin"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.bin"
+    link.symlink_to(real)
+    write_bytes(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["out.bin"]
+
+
 @pytest.mark.parametrize("error", [ValueError("writer failed"), KeyboardInterrupt()], ids=["error", "interrupt"])
 def test_the_old_file_stays_whole_and_no_temp_is_left_when_the_writer_raises(tmp_path, error):
     target = tmp_path / "out.bin"

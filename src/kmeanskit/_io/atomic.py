@@ -53,7 +53,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     Parameters
     ----------
     path : str or os.PathLike
-        The target. Its folder must exist. It is replaced only when the
+        The target (a symbolic link: the file it points to). Its folder must exist. It is replaced only when the
         ``with`` block ends without an exception; until then it stays
         exactly as it was.
 
@@ -69,7 +69,11 @@ def atomic_write(path: str | os.PathLike) -> Iterator[BinaryIO]:
     >>> with atomic_write("model.bin") as handle:  # doctest: +SKIP
     ...     handle.write(b"...")
     """
+    # A link is followed, as a shell redirection would: the file it points to
+    # is replaced and the link stays.
     target = Path(path)
+    if target.is_symlink():
+        target = target.resolve()
     folder = target.parent
     _remove_stale_temps(folder, target.name)
     fd, temp = _create_temp(folder, target.name)
