@@ -318,10 +318,10 @@ class _Predictor:
     """The model and its training quantiles; computes predictions on one worker thread."""
 
     def __init__(self, model, profile, anomaly_level: float, threads: int | None):
-        from kmeanskit._analysis.monitoring import _final_estimator
+        from kmeanskit._estimators.pipeline import fitted_final_estimator
 
         self.model = model
-        self.final = _final_estimator(model)
+        self.final = fitted_final_estimator(model, purpose="serving it")
         self.n_clusters = int(self.final.cluster_centers_.shape[0])
         self.n_features = int(model.n_features_in_)
         names = getattr(model, "feature_names_in_", None)
@@ -393,7 +393,7 @@ class _Predictor:
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), self.n_features)
 
     def predict(self, rows, return_distances: bool) -> dict[str, Any]:
-        from kmeanskit._analysis.monitoring import _scores, assign
+        from kmeanskit._analysis.monitoring import assign, threshold_scores
 
         X = self.frame(rows)
         # Small batches: labels from the distances, one call to the model instead of two.
@@ -404,7 +404,7 @@ class _Predictor:
         out = {"n_rows": int(labels.size), "labels": labels.tolist(), "distances": distances.tolist()}
         anomalies = None
         if self.thresholds is not None:
-            scores = _scores(distances, labels, self.thresholds)
+            scores = threshold_scores(distances, labels, self.thresholds)
             anomalies = scores > 1
             out["anomaly_scores"] = [s if math.isfinite(s) else None for s in scores.tolist()]
             out["anomalies"] = anomalies.tolist()
@@ -497,10 +497,10 @@ def create_app(
     >>> app = create_app("model.kmk")                      # doctest: +SKIP
     >>> import uvicorn; uvicorn.run(app, port=8000)         # doctest: +SKIP
     """
-    from kmeanskit._analysis.monitoring import _check_level, _profile_from_manifest, _resolve
+    from kmeanskit._analysis.monitoring import check_level, profile_from_manifest, resolve_reference
 
     max_rows = _positive_int("max_rows", max_rows)
-    anomaly_level = _check_level(anomaly_level)
+    anomaly_level = check_level(anomaly_level)
     if threads is not None:
         threads = _positive_int("threads", threads)
     manifest, source, profile = None, None, None
@@ -510,13 +510,13 @@ def create_app(
 
         model, manifest = load_with_manifest(source)
         # A file without a training profile (see kmeanskit.save) is served without anomaly scores.
-        profile = _profile_from_manifest(model, manifest, source, required=False)
+        profile = profile_from_manifest(model, manifest, source, required=False)
         if reference is not None:
-            model, profile = _resolve(model, reference)
+            model, profile = resolve_reference(model, reference)
     else:
         model = model_or_path
         if reference is not None:
-            model, profile = _resolve(model, reference)
+            model, profile = resolve_reference(model, reference)
         try:
             from kmeanskit._io.persistence import describe
 

@@ -116,13 +116,13 @@ def _features(model, path: str, columns):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
-    from kmeanskit._analysis.monitoring import _profile_from_manifest, drift_report
+    from kmeanskit._analysis.monitoring import drift_report, profile_from_manifest
     from kmeanskit._io.persistence import ModelFileError, load_with_manifest
 
     try:
         model, manifest = load_with_manifest(args.model)
         # With --reference the file's training summary is not needed (it may have none).
-        profile = None if args.reference is not None else _profile_from_manifest(
+        profile = None if args.reference is not None else profile_from_manifest(
             model, manifest, args.model, required=False)
     except ModelFileError as exc:
         raise CommandError(" ".join(str(exc).split())) from None

@@ -68,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit evaluate`` with parsed arguments; return the exit code."""
     import numpy as np
 
+    from kmeanskit._analysis.metrics import clustering_metrics
+    from kmeanskit._analysis.workflow import table_in_model_space
     from kmeanskit._io.persistence import ModelFileError, load
     from kmeanskit._io.tables import read_raw_table
-    from kmeanskit._presentation.report import _clustering_metrics, _table_in_model_space
 
     try:
         model = load(args.model)
@@ -85,9 +86,9 @@ def run(args: argparse.Namespace) -> int:
             "known classes must be a separate column"
         )
     features_frame, labels_true = split_labels(frame, args.labels_column, source=source)
-    Xt, labels, kmeans = _table_in_model_space(model, features_frame, source=source)
+    Xt, labels, kmeans = table_in_model_space(model, features_frame, source=source)
     centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
-    found = _clustering_metrics(
+    found = clustering_metrics(
         Xt, labels, centers, None if labels_true is None else labels_true.to_numpy(), random_state=args.seed
     )
 

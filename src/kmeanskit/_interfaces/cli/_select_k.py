@@ -123,7 +123,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit select-k`` with parsed arguments; return the exit code."""
     from kmeanskit._analysis.selection import select_k
-    from kmeanskit._analysis.workflow import SCALINGS, _make_scaler
+    from kmeanskit._analysis.workflow import SCALINGS, make_scaler
 
     ks = resolve_ks(args)
     if args.n_refs < 1:
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
             f"the largest k ({ks[-1]}) must be smaller than the number of rows ({len(features)}); "
             "lower --k-max or --ks"
         )
-    scaler = _make_scaler(args.scale)
+    scaler = make_scaler(args.scale)
     X = features.to_numpy() if isinstance(scaler, str) else scaler.fit_transform(features)
     result = select_k(
         X,
