@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, column_list_arg, format_table
+from kmeanskit._interfaces.cli._common import (
+    DATA_HELP,
+    EXIT_OK,
+    CommandError,
+    add_command,
+    add_json_argument,
+    add_model_argument,
+    column_list_arg,
+    format_table,
+    load_model,
+    print_json,
+)
 
 __all__ = ["EXIT_DRIFT", "add_parser", "run"]
 
@@ -36,9 +46,8 @@ exit codes: 0 no drift, 3 drift, 2 bad input, 1 internal error.
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``drift`` subcommand."""
-    parser = subparsers.add_parser(
-        "drift",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "drift", run=run,
         help="compare new data with a saved model's training data (exit 3 on drift)",
         description=(
             "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
@@ -46,12 +55,9 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "of anomalies. Prints a report; exits with 3 when drift is found."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
-    parser.add_argument("data", metavar="NEWDATA",
-                        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header")
+    add_model_argument(parser)
+    parser.add_argument("data", metavar="NEWDATA", help=DATA_HELP)
     parser.add_argument(
         "--columns", type=column_list_arg, metavar="A,B,...",
         help=("feature columns of NEWDATA (and --reference), in the model's feature order; only for models "
@@ -66,28 +72,26 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
                         help="significance level of the tests (default: %(default)s)")
     parser.add_argument("--psi-threshold", type=_positive, default=0.2, metavar="PSI",
                         help="PSI above which a shift counts (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(run=run)
+    add_json_argument(parser, "print the report as JSON")
     return parser
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text!r}")
-    return value
+    return _float_between(text, 0.0, 1.0, "a number between 0 and 1", "a number strictly between 0 and 1")
 
 
 def _positive(text: str) -> float:
+    return _float_between(text, 0.0, float("inf"), "a positive number", "a positive number")
+
+
+def _float_between(text: str, low: float, high: float, number: str, in_range: str) -> float:
+    """``float(text)`` strictly between `low` and `high`; the messages name what was expected."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {number}, got {text!r}") from None
+    if not low < value < high:
+        raise argparse.ArgumentTypeError(f"expected {in_range}, got {text!r}")
     return value
 
 
@@ -117,10 +121,10 @@ def _features(model, path: str, columns):
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
     from kmeanskit._analysis.monitoring import drift_report, profile_from_manifest
-    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
+    from kmeanskit._io.persistence import ModelFileError
 
+    model, manifest = load_model(args.model, with_manifest=True)
     try:
-        model, manifest = load_with_manifest(args.model)
         # With --reference the file's training summary is not needed (it may have none).
         profile = None if args.reference is not None else profile_from_manifest(
             model, manifest, args.model, required=False)
@@ -142,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json:
         payload = {"model": args.model, "data": args.data, "reference": args.reference, **report.to_dict()}
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        print_json(payload)
     else:
         print(_render(report, args.data, source))
     sys.stdout.flush()

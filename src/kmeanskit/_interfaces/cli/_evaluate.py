@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 
-from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, format_table, split_labels
+from kmeanskit._interfaces.cli._common import (
+    DATA_HELP,
+    EXIT_OK,
+    CommandError,
+    add_command,
+    add_json_argument,
+    add_model_argument,
+    aligned,
+    format_table,
+    json_number,
+    load_model,
+    print_json,
+    split_labels,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -27,9 +38,8 @@ Rand index, normalized mutual information, purity and the contingency matrix.
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``evaluate`` subcommand."""
-    parser = subparsers.add_parser(
-        "evaluate",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "evaluate", run=run,
         help="measure the quality of a saved model's clusters on a table",
         description=(
             "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
@@ -37,15 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "(--labels-column), also how well the clusters recover them."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
-    parser.add_argument(
-        "data",
-        metavar="DATA",
-        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header",
-    )
+    add_model_argument(parser)
+    parser.add_argument("data", metavar="DATA", help=DATA_HELP)
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",
@@ -57,10 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         default=0,
         help="seed of the silhouette's sample above 10,000 rows (default: %(default)s)",
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print the results as JSON instead of text"
-    )
-    parser.set_defaults(run=run)
+    add_json_argument(parser, "print the results as JSON instead of text")
     return parser
 
 
@@ -70,13 +71,9 @@ def run(args: argparse.Namespace) -> int:
 
     from kmeanskit._analysis.metrics import clustering_metrics
     from kmeanskit._analysis.workflow import table_in_model_space
-    from kmeanskit._io.persistence import ModelFileError, load
     from kmeanskit._io.tables import read_raw_table
 
-    try:
-        model = load(args.model)
-    except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+    model = load_model(args.model)
     source = f"'{args.data}'"
     frame = read_raw_table(args.data)
     names = getattr(model, "feature_names_in_", None)
@@ -93,18 +90,11 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.json:
-        print(json.dumps(_payload(found, args), indent=2, allow_nan=False))
+        print_json(_payload(found, args))
     else:
         print(_render(found, args))
     sys.stdout.flush()
     return EXIT_OK
-
-
-def _number(value):
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def _payload(found: dict, args) -> dict:
@@ -114,19 +104,19 @@ def _payload(found: dict, args) -> dict:
         "n_samples": found["n_samples"],
         "n_clusters": found["n_clusters"],
         "cluster_sizes": found["cluster_sizes"],
-        "inertia": _number(found["inertia"]),
-        "silhouette": _number(found["silhouette"]),
+        "inertia": json_number(found["inertia"]),
+        "silhouette": json_number(found["silhouette"]),
         "silhouette_note": found["silhouette_note"],
-        "calinski_harabasz": _number(found["calinski_harabasz"]),
-        "davies_bouldin": _number(found["davies_bouldin"]),
+        "calinski_harabasz": json_number(found["calinski_harabasz"]),
+        "davies_bouldin": json_number(found["davies_bouldin"]),
     }
     if "contingency" in found:
         table = found["contingency"]
         payload.update(
             labels_column=args.labels_column,
-            adjusted_rand=_number(found["adjusted_rand"]),
-            normalized_mutual_info=_number(found["normalized_mutual_info"]),
-            purity=_number(found["purity"]),
+            adjusted_rand=json_number(found["adjusted_rand"]),
+            normalized_mutual_info=json_number(found["normalized_mutual_info"]),
+            purity=json_number(found["purity"]),
             contingency={
                 "classes": [_plain(c) for c in table.index],
                 "clusters": [_plain(c) for c in table.columns],
@@ -160,9 +150,9 @@ def _render(found: dict, args) -> str:
     empty = [i for i, n in enumerate(sizes) if n == 0]
     if empty:
         lines.append(("empty clusters", ", ".join(map(str, empty)) + " (no row of DATA assigned)"))
-    out = [header, "", *_aligned(lines)]
+    out = [header, "", *aligned(lines)]
     if "contingency" in found:
-        out += ["", f"known classes ({args.labels_column}):", *_aligned([
+        out += ["", f"known classes ({args.labels_column}):", *aligned([
             ("adjusted Rand index", f"{found['adjusted_rand']:.3f} (0 for chance, 1 for the same partition)"),
             ("normalized mutual info", f"{found['normalized_mutual_info']:.3f} (0 to 1)"),
             ("purity", f"{found['purity']:.3f} (share of rows in their cluster's majority class)"),
@@ -174,8 +164,3 @@ def _render(found: dict, args) -> str:
         out += ["", "contingency matrix (rows: classes, columns: clusters):", "",
                 format_table(shown.reset_index(drop=True))]
     return "\n".join(out)
-
-
-def _aligned(pairs) -> list[str]:
-    width = max(len(key) for key, _ in pairs) + 1
-    return [f"{key + ':':<{width}} {value}" for key, value in pairs]

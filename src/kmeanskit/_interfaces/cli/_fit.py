@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
 
 from kmeanskit._interfaces.cli._common import (
-    DEFAULT_K_IRIS,
     EXIT_OK,
     CommandError,
+    add_columns_argument,
+    add_command,
+    add_data_argument,
+    add_json_argument,
+    add_n_clusters_argument,
+    add_scale_argument,
+    add_seed_argument,
+    aligned,
     check_output_path,
-    column_list_arg,
     format_table,
     load_features,
     n_clusters_arg,
     n_init_arg,
+    print_json,
 )
 
 __all__ = ["add_parser", "run"]
@@ -46,9 +52,8 @@ silhouette are measured in the scaled space the clustering ran in.
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``fit`` subcommand."""
-    parser = subparsers.add_parser(
-        "fit",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "fit", run=run,
         help="cluster a CSV or Parquet table and describe the clusters",
         description=(
             "Scale the features, run K-Means and print one row per cluster\n"
@@ -56,37 +61,11 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "iterations, silhouette and fit time."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
-    parser.add_argument(
-        "data",
-        nargs="?",
-        metavar="DATA",
-        help=(
-            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
-            "default: the iris data bundled with scikit-learn"
-        ),
-    )
-    parser.add_argument(
-        "-k",
-        "--n-clusters",
-        type=int,
-        metavar="K",
-        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
-    )
-    parser.add_argument(
-        "--columns",
-        type=column_list_arg,
-        metavar="A,B,...",
-        help="comma-separated feature columns (default: all; they must be numeric)",
-    )
-    parser.add_argument(
-        "--scale",
-        choices=("standard", "minmax", "none"),
-        default="standard",
-        help="scaling before clustering (default: %(default)s)",
-    )
+    add_data_argument(parser)
+    add_n_clusters_argument(parser)
+    add_columns_argument(parser)
+    add_scale_argument(parser)
     parser.add_argument(
         "--n-init",
         type=n_init_arg,
@@ -94,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         metavar="N",
         help="runs from different starts, the best is kept: an integer or 'auto' (default)",
     )
-    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
+    add_seed_argument(parser)
     parser.add_argument(
         "--max-iter",
         type=int,
@@ -139,10 +118,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "for 'kmeanskit predict'"
         ),
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print the results as JSON instead of a table"
-    )
-    parser.set_defaults(run=run)
+    add_json_argument(parser, "print the results as JSON instead of a table")
     return parser
 
 
@@ -201,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
             payload["labels_path"] = str(labels_path)
         if model_path is not None:
             payload["model_path"] = str(model_path)
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        print_json(payload)
     else:
         print(_render(result, source, labels_path, model_path, mode=_mode(args)))
     sys.stdout.flush()
@@ -278,9 +254,7 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
-    width = max(len(key) for key, _ in summary) + 1
-    lines = [f"{key + ':':<{width}} {value}" for key, value in summary]
-    return "\n".join([header, "", table, "", *lines])
+    return "\n".join([header, "", table, "", *aligned(summary)])
 
 
 def _same_path(a, b) -> bool:

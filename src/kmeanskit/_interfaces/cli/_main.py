@@ -27,7 +27,6 @@ _COMMANDS = (
     "quantize",
     "drift",
     "serve",
-    "bench",
 )
 
 _EPILOG = """\

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from kmeanskit._interfaces.cli._common import (
+    DATA_HELP,
     EXIT_OK,
-    CommandError,
+    add_command,
+    add_json_argument,
+    add_model_argument,
     check_output_path,
+    load_model,
+    print_json,
     write_table,
 )
 
@@ -33,9 +37,8 @@ distance 1 - cos for SphericalKMeans, L1 for KMedians).
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``predict`` subcommand."""
-    parser = subparsers.add_parser(
-        "predict",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "predict", run=run,
         help="assign the rows of a table to the clusters of a saved model",
         description=(
             "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
@@ -43,15 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "'cluster' and 'distance'."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
-    parser.add_argument(
-        "data",
-        metavar="DATA",
-        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header",
-    )
+    add_model_argument(parser)
+    parser.add_argument("data", metavar="DATA", help=DATA_HELP)
     parser.add_argument(
         "-o",
         "--output",
@@ -61,19 +58,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "CSV otherwise (default: CSV to standard output)"
         ),
     )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON summary (rows, rows per cluster, mean distance) instead of the rows",
-    )
-    parser.set_defaults(run=run)
+    add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit predict`` with parsed arguments; return the exit code."""
     from kmeanskit._analysis.workflow import predict_table, prediction_summary
-    from kmeanskit._io.persistence import ModelFileError, load
     from kmeanskit._io.tables import read_raw_table
 
     output_path = None
@@ -81,10 +72,7 @@ def run(args: argparse.Namespace) -> int:
         output_path = check_output_path(
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
-    try:
-        model = load(args.model)
-    except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+    model = load_model(args.model)
     frame = read_raw_table(args.data)
     predicted = predict_table(model, frame, source=f"'{args.data}'")
 
@@ -97,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             **prediction_summary(model, predicted),
             "output_path": None if output_path is None else str(output_path),
         }
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        print_json(payload)
     elif output_path is not None:
         print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
     else:

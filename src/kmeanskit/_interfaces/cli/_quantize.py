@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 
-from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, check_output_path
+from kmeanskit._interfaces.cli._common import (
+    EXIT_OK,
+    CommandError,
+    add_command,
+    add_json_argument,
+    check_output_path,
+    print_json,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -29,14 +35,11 @@ has no transparency: images with an alpha channel are flattened onto white.
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``quantize`` subcommand."""
-    parser = subparsers.add_parser(
-        "quantize",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "quantize", run=run,
         help="reduce the colours of an image to K with K-Means",
         description="Redraw IMAGE with at most K colours chosen by K-Means and write it to OUT.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
     parser.add_argument("image", metavar="IMAGE", help="a PNG, JPEG or other image Pillow reads")
     parser.add_argument("-k", "--n-colors", type=int, required=True, metavar="K",
@@ -46,8 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--seed", type=int, help="random seed for the sample and K-Means")
     parser.add_argument("--sample", type=int, default=10_000, metavar="N",
                         help="pixels K-Means is fitted on (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.set_defaults(run=run)
+    add_json_argument(parser, "print the results as JSON")
     return parser
 
 
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             "n_pixels": result.n_pixels, "sample_size": result.sample_size, "seconds": seconds,
             "palette": result.palette.tolist(), "notes": result.notes, "seed": args.seed,
         }
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        print_json(payload)
     else:
         print(f"{args.image}: {image.width} x {image.height} {image.mode}, "
               f"{result.n_colors_before:,} colours, {_size(in_bytes)}")

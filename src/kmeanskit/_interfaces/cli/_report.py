@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from kmeanskit._interfaces.cli._common import (
-    DEFAULT_K_IRIS,
     EXIT_OK,
     CommandError,
+    add_columns_argument,
+    add_command,
+    add_data_argument,
+    add_json_argument,
     add_ks_arguments,
+    add_n_clusters_argument,
+    add_scale_argument,
+    add_seed_argument,
+    check_ks_below_rows,
     check_output_path,
-    column_list_arg,
     load_features,
     n_clusters_arg,
+    print_json,
     progress_wanted,
     resolve_ks,
     split_labels,
@@ -40,9 +46,8 @@ the metrics; with --labels-column, how the clusters match the known classes.
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``report`` subcommand."""
-    parser = subparsers.add_parser(
-        "report",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "report", run=run,
         help="cluster a table and write an HTML report (plots, profiles, metrics)",
         description=(
             "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
@@ -50,40 +55,14 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "and the clusters."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
-    parser.add_argument(
-        "data",
-        nargs="?",
-        metavar="DATA",
-        help=(
-            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
-            "default: the iris data bundled with scikit-learn (species as known classes)"
-        ),
-    )
-    parser.add_argument(
-        "-k",
-        "--n-clusters",
-        type=int,
-        metavar="K",
-        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
-    )
+    add_data_argument(parser, iris_note=" (species as known classes)")
+    add_n_clusters_argument(parser)
     parser.add_argument(
         "-o", "--output", required=True, metavar="REPORT.html", help="where to write the HTML report"
     )
-    parser.add_argument(
-        "--columns",
-        type=column_list_arg,
-        metavar="A,B,...",
-        help="comma-separated feature columns (default: all but --labels-column; they must be numeric)",
-    )
-    parser.add_argument(
-        "--scale",
-        choices=("standard", "minmax", "none"),
-        default="standard",
-        help="scaling before clustering (default: %(default)s)",
-    )
+    add_columns_argument(parser, default="all but --labels-column")
+    add_scale_argument(parser)
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",
@@ -96,11 +75,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         help="leave out the comparison of values of k (faster on large data)",
     )
     parser.add_argument("--title", help="title of the report (default: 'Clustering report: DATA')")
-    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
-    parser.add_argument(
-        "--json", action="store_true", help="print a JSON summary instead of a line of text"
-    )
-    parser.set_defaults(run=run)
+    add_seed_argument(parser)
+    add_json_argument(parser, "print a JSON summary instead of a line of text")
     return parser
 
 
@@ -116,11 +92,8 @@ def run(args: argparse.Namespace) -> int:
     output = check_output_path(args.output, option="-o/--output", inputs=[args.data])
 
     features, labels_true, source = _load(args)
-    if ks is not None and ks[-1] >= len(features):
-        raise CommandError(
-            f"the largest k to compare ({ks[-1]}) must be smaller than the number of rows ({len(features)}); "
-            "lower --k-max or --ks, or pass --no-select-k"
-        )
+    if ks is not None:
+        check_ks_below_rows(ks, len(features), what=" to compare", hint=", or pass --no-select-k")
     result = fit_clusters(features, n_clusters, scale=args.scale, random_state=args.seed)
     title = args.title if args.title is not None else f"Clustering report: {source}"
     path = report(
@@ -135,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.json:
         payload = {"data": source, "report_path": str(path), **_summary(result)}
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        print_json(payload)
     else:
         print(f"report on {source}: {result.n_samples} rows, k={result.n_clusters}; written to {path}")
     sys.stdout.flush()

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 
 from kmeanskit._interfaces.cli._common import (
     EXIT_OK,
     CommandError,
+    add_columns_argument,
+    add_command,
+    add_data_argument,
+    add_json_argument,
     add_ks_arguments,
-    column_list_arg,
+    add_scale_argument,
+    add_seed_argument,
+    check_ks_below_rows,
     format_table,
+    json_number,
     load_features,
+    print_json,
     progress_wanted,
     resolve_ks,
 )
@@ -57,9 +63,8 @@ def method_list_arg(text: str) -> list[str]:
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``select-k`` subcommand."""
-    parser = subparsers.add_parser(
-        "select-k",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "select-k", run=run,
         help="compare values of k (elbow, silhouette, gap, ...) and recommend one",
         description=(
             "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
@@ -67,30 +72,10 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "then the k each method recommends."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
-    parser.add_argument(
-        "data",
-        nargs="?",
-        metavar="DATA",
-        help=(
-            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
-            "default: the iris data bundled with scikit-learn"
-        ),
-    )
-    parser.add_argument(
-        "--columns",
-        type=column_list_arg,
-        metavar="A,B,...",
-        help="comma-separated feature columns (default: all; they must be numeric)",
-    )
-    parser.add_argument(
-        "--scale",
-        choices=("standard", "minmax", "none"),
-        default="standard",
-        help="scaling before clustering (default: %(default)s)",
-    )
+    add_data_argument(parser)
+    add_columns_argument(parser)
+    add_scale_argument(parser)
     add_ks_arguments(parser)
     parser.add_argument(
         "--methods",
@@ -112,11 +97,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         metavar="N",
         help="estimate the silhouette on a random sample of N rows (default: all rows)",
     )
-    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
-    parser.add_argument(
-        "--json", action="store_true", help="print the results as JSON instead of a table"
-    )
-    parser.set_defaults(run=run)
+    add_seed_argument(parser)
+    add_json_argument(parser, "print the results as JSON instead of a table")
     return parser
 
 
@@ -131,11 +113,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sample_size is not None and args.sample_size < 2:
         raise CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
     features, source = load_features(args.data, args.columns)
-    if ks[-1] >= len(features):
-        raise CommandError(
-            f"the largest k ({ks[-1]}) must be smaller than the number of rows ({len(features)}); "
-            "lower --k-max or --ks"
-        )
+    check_ks_below_rows(ks, len(features))
     scaler = make_scaler(args.scale)
     X = features.to_numpy() if isinstance(scaler, str) else scaler.fit_transform(features)
     result = select_k(
@@ -149,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.json:
-        print(json.dumps(_payload(result, source, features, args, ks), indent=2, allow_nan=False))
+        print_json(_payload(result, source, features, args, ks))
     else:
         print(_render(result, source, features, args.scale, SCALINGS[args.scale], ks))
     sys.stdout.flush()
@@ -159,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 def _payload(result, source, features, args, ks) -> dict:
     table = result.table.reset_index()
     rows = [
-        {str(name): _json_number(value) for name, value in row.items()}
+        {str(name): json_number(value) for name, value in row.items()}
         for row in table.to_dict(orient="records")
     ]
     return {
@@ -176,18 +154,6 @@ def _payload(result, source, features, args, ks) -> dict:
             method: None if k is None else int(k) for method, k in result.recommended.items()
         },
     }
-
-
-def _json_number(value):
-    """A JSON-safe number: ints stay ints, NaN and infinities become None."""
-    import numpy as np
-
-    if value is None or isinstance(value, (bool, np.bool_)):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def _render(result, source, features, scale, space, ks) -> str:

@@ -7,7 +7,14 @@ import os
 import socket
 import sys
 
-from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, CommandError
+from kmeanskit._interfaces.cli._common import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    CommandError,
+    add_command,
+    add_model_argument,
+    load_model,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -27,9 +34,8 @@ Each worker is a process with its own copy of the model and its own metrics.
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
     """Register the ``serve`` subcommand."""
-    parser = subparsers.add_parser(
-        "serve",
-        parents=parents,
+    parser = add_command(
+        subparsers, parents, "serve", run=run,
         help="serve a saved model over HTTP (predict, health, metrics)",
         description=(
             "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
@@ -37,10 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "run it; GET /docs shows the OpenAPI document."
         ),
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
+    add_model_argument(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
@@ -55,7 +59,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info",
                         help="uvicorn log level (default: %(default)s)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
-    parser.set_defaults(run=run)
     return parser
 
 
@@ -95,13 +98,8 @@ def run(args: argparse.Namespace) -> int:
         from kmeanskit import service
     except ImportError as exc:
         raise CommandError(f"{exc}") from None
-    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
-
     path = os.path.abspath(args.model)
-    try:  # refuse a bad model here, with one line, rather than in every worker
-        model, _ = load_with_manifest(path)
-    except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+    model = load_model(path)  # refuse a bad model here, with one line, rather than in every worker
     _check_port_free(args.host, args.port)
 
     threads = args.threads if args.threads is not None else max(1, _cpus() // args.workers)
