@@ -146,7 +146,7 @@ def report(
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from kmeanskit import KMeans
-    >>> from kmeanskit.report import report
+    >>> from kmeanskit import report
     >>> iris = load_iris(as_frame=True)
     >>> model = make_pipeline(StandardScaler(), KMeans(3, random_state=0)).fit(iris.data)
     >>> report(iris.data, model, "iris.html", labels_true=iris.target)  # doctest: +SKIP

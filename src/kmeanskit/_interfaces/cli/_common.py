@@ -28,7 +28,6 @@ __all__ = [
     "IRIS_SOURCE",
     "CommandError",
     "add_columns_argument",
-    "add_command",
     "add_data_argument",
     "add_json_argument",
     "add_ks_arguments",
@@ -69,28 +68,6 @@ class CommandError(Exception):
 
 #: Help of a DATA argument: a table file.
 DATA_HELP = "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header"
-
-
-def add_command(
-    subparsers: argparse._SubParsersAction, parents: list, name: str, *, help: str, description: str,
-    epilog: str, run,
-) -> argparse.ArgumentParser:
-    """Register the subcommand `name`, which `run(args)` carries out.
-
-    Every command has a help line, a description, examples in its epilog
-    (printed as written) and no abbreviated options.
-    """
-    parser = subparsers.add_parser(
-        name,
-        parents=parents,
-        help=help,
-        description=description,
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.set_defaults(run=run)
-    return parser
 
 
 def add_data_argument(parser: argparse.ArgumentParser, *, iris_note: str = "") -> None:

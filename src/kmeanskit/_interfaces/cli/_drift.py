@@ -9,7 +9,6 @@ from kmeanskit._interfaces.cli._common import (
     DATA_HELP,
     EXIT_OK,
     CommandError,
-    add_command,
     add_json_argument,
     add_model_argument,
     column_list_arg,
@@ -18,12 +17,12 @@ from kmeanskit._interfaces.cli._common import (
     print_json,
 )
 
-__all__ = ["EXIT_DRIFT", "add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "EXIT_DRIFT", "HELP", "NAME", "add_arguments", "run"]
 
 #: Exit code when drift is found (0: no drift, 2: bad input).
 EXIT_DRIFT = 3
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit drift customers.kmk this_week.csv
@@ -44,18 +43,17 @@ exit codes: 0 no drift, 3 drift, 2 bad input, 1 internal error.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``drift`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "drift", run=run,
-        help="compare new data with a saved model's training data (exit 3 on drift)",
-        description=(
-            "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
-            "the training data: cluster shares, distances to the centers and the rate\n"
-            "of anomalies. Prints a report; exits with 3 when drift is found."
-        ),
-        epilog=_EPILOG,
-    )
+NAME = "drift"
+HELP = "compare new data with a saved model's training data (exit 3 on drift)"
+DESCRIPTION = (
+    "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
+    "the training data: cluster shares, distances to the centers and the rate\n"
+    "of anomalies. Prints a report; exits with 3 when drift is found."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit drift``."""
     add_model_argument(parser)
     parser.add_argument("data", metavar="NEWDATA", help=DATA_HELP)
     parser.add_argument(
@@ -73,7 +71,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--psi-threshold", type=_positive, default=0.2, metavar="PSI",
                         help="PSI above which a shift counts (default: %(default)s)")
     add_json_argument(parser, "print the report as JSON")
-    return parser
 
 
 def _fraction(text: str) -> float:

@@ -9,7 +9,6 @@ from kmeanskit._interfaces.cli._common import (
     DATA_HELP,
     EXIT_OK,
     CommandError,
-    add_command,
     add_json_argument,
     add_model_argument,
     aligned,
@@ -20,9 +19,9 @@ from kmeanskit._interfaces.cli._common import (
     split_labels,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit evaluate customers.kmk customers.csv
@@ -36,18 +35,17 @@ Rand index, normalized mutual information, purity and the contingency matrix.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``evaluate`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "evaluate", run=run,
-        help="measure the quality of a saved model's clusters on a table",
-        description=(
-            "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
-            "DATA and print the clustering metrics; with known classes\n"
-            "(--labels-column), also how well the clusters recover them."
-        ),
-        epilog=_EPILOG,
-    )
+NAME = "evaluate"
+HELP = "measure the quality of a saved model's clusters on a table"
+DESCRIPTION = (
+    "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
+    "DATA and print the clustering metrics; with known classes\n"
+    "(--labels-column), also how well the clusters recover them."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit evaluate``."""
     add_model_argument(parser)
     parser.add_argument("data", metavar="DATA", help=DATA_HELP)
     parser.add_argument(
@@ -62,7 +60,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         help="seed of the silhouette's sample above 10,000 rows (default: %(default)s)",
     )
     add_json_argument(parser, "print the results as JSON instead of text")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,7 +11,6 @@ from kmeanskit._interfaces.cli._common import (
     EXIT_OK,
     CommandError,
     add_columns_argument,
-    add_command,
     add_data_argument,
     add_json_argument,
     add_n_clusters_argument,
@@ -26,10 +25,10 @@ from kmeanskit._interfaces.cli._common import (
     print_json,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit                                  # the bundled iris data, k=3
   kmeanskit fit customers.csv -k 5 --seed 0
@@ -50,18 +49,17 @@ silhouette are measured in the scaled space the clustering ran in.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``fit`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "fit", run=run,
-        help="cluster a CSV or Parquet table and describe the clusters",
-        description=(
-            "Scale the features, run K-Means and print one row per cluster\n"
-            "(size, share of rows, center in original units), then inertia,\n"
-            "iterations, silhouette and fit time."
-        ),
-        epilog=_EPILOG,
-    )
+NAME = "fit"
+HELP = "cluster a CSV or Parquet table and describe the clusters"
+DESCRIPTION = (
+    "Scale the features, run K-Means and print one row per cluster\n"
+    "(size, share of rows, center in original units), then inertia,\n"
+    "iterations, silhouette and fit time."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit fit``."""
     add_data_argument(parser)
     add_n_clusters_argument(parser)
     add_columns_argument(parser)
@@ -119,7 +117,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         ),
     )
     add_json_argument(parser, "print the results as JSON instead of a table")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

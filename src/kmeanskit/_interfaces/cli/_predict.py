@@ -8,7 +8,6 @@ import sys
 from kmeanskit._interfaces.cli._common import (
     DATA_HELP,
     EXIT_OK,
-    add_command,
     add_json_argument,
     add_model_argument,
     check_output_path,
@@ -17,9 +16,9 @@ from kmeanskit._interfaces.cli._common import (
     write_table,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
@@ -35,18 +34,17 @@ distance 1 - cos for SphericalKMeans, L1 for KMedians).
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``predict`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "predict", run=run,
-        help="assign the rows of a table to the clusters of a saved model",
-        description=(
-            "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
-            "DATA to its nearest cluster and write DATA with two columns added:\n"
-            "'cluster' and 'distance'."
-        ),
-        epilog=_EPILOG,
-    )
+NAME = "predict"
+HELP = "assign the rows of a table to the clusters of a saved model"
+DESCRIPTION = (
+    "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
+    "DATA to its nearest cluster and write DATA with two columns added:\n"
+    "'cluster' and 'distance'."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit predict``."""
     add_model_argument(parser)
     parser.add_argument("data", metavar="DATA", help=DATA_HELP)
     parser.add_argument(
@@ -59,7 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         ),
     )
     add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,15 +10,14 @@ import time
 from kmeanskit._interfaces.cli._common import (
     EXIT_OK,
     CommandError,
-    add_command,
     add_json_argument,
     check_output_path,
     print_json,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit quantize photo.jpg -k 16 -o photo-16.png
   kmeanskit quantize logo.png -k 8 -o logo-8.png --seed 0      # transparency is kept
@@ -33,14 +32,13 @@ has no transparency: images with an alpha channel are flattened onto white.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``quantize`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "quantize", run=run,
-        help="reduce the colours of an image to K with K-Means",
-        description="Redraw IMAGE with at most K colours chosen by K-Means and write it to OUT.",
-        epilog=_EPILOG,
-    )
+NAME = "quantize"
+HELP = "reduce the colours of an image to K with K-Means"
+DESCRIPTION = "Redraw IMAGE with at most K colours chosen by K-Means and write it to OUT."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit quantize``."""
     parser.add_argument("image", metavar="IMAGE", help="a PNG, JPEG or other image Pillow reads")
     parser.add_argument("-k", "--n-colors", type=int, required=True, metavar="K",
                         help="number of colours, 1 to 65536 (at most 256 for a palette)")
@@ -50,7 +48,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--sample", type=int, default=10_000, metavar="N",
                         help="pixels K-Means is fitted on (default: %(default)s)")
     add_json_argument(parser, "print the results as JSON")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

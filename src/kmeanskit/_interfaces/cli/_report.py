@@ -9,7 +9,6 @@ from kmeanskit._interfaces.cli._common import (
     EXIT_OK,
     CommandError,
     add_columns_argument,
-    add_command,
     add_data_argument,
     add_json_argument,
     add_ks_arguments,
@@ -26,10 +25,10 @@ from kmeanskit._interfaces.cli._common import (
     split_labels,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit report -o iris.html                     # the bundled iris data, k=3, species as classes
   kmeanskit report customers.csv -k 5 -o customers.html --seed 0
@@ -44,18 +43,17 @@ the metrics; with --labels-column, how the clusters match the known classes.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``report`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "report", run=run,
-        help="cluster a table and write an HTML report (plots, profiles, metrics)",
-        description=(
-            "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
-            "and write a self-contained HTML report about the data, the choice of k\n"
-            "and the clusters."
-        ),
-        epilog=_EPILOG,
-    )
+NAME = "report"
+HELP = "cluster a table and write an HTML report (plots, profiles, metrics)"
+DESCRIPTION = (
+    "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
+    "and write a self-contained HTML report about the data, the choice of k\n"
+    "and the clusters."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit report``."""
     add_data_argument(parser, iris_note=" (species as known classes)")
     add_n_clusters_argument(parser)
     parser.add_argument(
@@ -77,7 +75,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--title", help="title of the report (default: 'Clustering report: DATA')")
     add_seed_argument(parser)
     add_json_argument(parser, "print a JSON summary instead of a line of text")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ from kmeanskit._interfaces.cli._common import (
     EXIT_OK,
     CommandError,
     add_columns_argument,
-    add_command,
     add_data_argument,
     add_json_argument,
     add_ks_arguments,
@@ -24,7 +23,7 @@ from kmeanskit._interfaces.cli._common import (
     resolve_ks,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
 METHODS = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
 
@@ -37,7 +36,7 @@ METHOD_RULES = {
     "davies_bouldin": "lowest Davies-Bouldin score",
 }
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit select-k                                # the bundled iris data, k = 2..10
   kmeanskit select-k customers.csv --seed 0
@@ -61,18 +60,17 @@ def method_list_arg(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``select-k`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "select-k", run=run,
-        help="compare values of k (elbow, silhouette, gap, ...) and recommend one",
-        description=(
-            "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
-            "silhouette, Calinski-Harabasz, Davies-Bouldin, gap statistic and fit time;\n"
-            "then the k each method recommends."
-        ),
-        epilog=_EPILOG,
-    )
+NAME = "select-k"
+HELP = "compare values of k (elbow, silhouette, gap, ...) and recommend one"
+DESCRIPTION = (
+    "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
+    "silhouette, Calinski-Harabasz, Davies-Bouldin, gap statistic and fit time;\n"
+    "then the k each method recommends."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit select-k``."""
     add_data_argument(parser)
     add_columns_argument(parser)
     add_scale_argument(parser)
@@ -99,7 +97,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     )
     add_seed_argument(parser)
     add_json_argument(parser, "print the results as JSON instead of a table")
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,14 +11,13 @@ from kmeanskit._interfaces.cli._common import (
     EXIT_INTERNAL,
     EXIT_OK,
     CommandError,
-    add_command,
     add_model_argument,
     load_model,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit serve customers.kmk                          # http://127.0.0.1:8000/docs
   kmeanskit serve customers.kmk --host 0.0.0.0 --port 8080 --workers 2
@@ -32,18 +31,17 @@ Each worker is a process with its own copy of the model and its own metrics.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``serve`` subcommand."""
-    parser = add_command(
-        subparsers, parents, "serve", run=run,
-        help="serve a saved model over HTTP (predict, health, metrics)",
-        description=(
-            "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
-            "and flags anomalies; GET /health, /model and /metrics (Prometheus) help\n"
-            "run it; GET /docs shows the OpenAPI document."
-        ),
-        epilog=_EPILOG,
-    )
+NAME = "serve"
+HELP = "serve a saved model over HTTP (predict, health, metrics)"
+DESCRIPTION = (
+    "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
+    "and flags anomalies; GET /health, /model and /metrics (Prometheus) help\n"
+    "run it; GET /docs shows the OpenAPI document."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit serve``."""
     add_model_argument(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; 0.0.0.0 for every interface)")
@@ -59,7 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info",
                         help="uvicorn log level (default: %(default)s)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
-    return parser
 
 
 def _cpus() -> int:
