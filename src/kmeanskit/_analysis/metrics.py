@@ -46,9 +46,8 @@ __all__ = [
 SILHOUETTE_SAMPLE_SIZE = 10_000
 
 # Rows per tile of the silhouette kernel: a tile pair's dot products stay in
-# cache. Fixed by dtype and n only, so results never depend on the threads.
-# Measured on 20,000 x 16, k=8 (median of 3, seconds by tile 256/128/64/32):
-# float64 0.96/0.82/0.70/0.81, float32 0.35/0.36/0.42/0.59. Tiles are not
+# cache (the sizes were chosen by timing, see benchmarks/README.md). Fixed by
+# dtype and n only, so results never depend on the threads. Tiles are not
 # made smaller than n/2048: the schedule holds (n/tile)^2 / 2 pairs.
 _SILHOUETTE_TILE = {np.dtype(np.float64): 64, np.dtype(np.float32): 256}
 _SILHOUETTE_MAX_TILES = 2048
