@@ -217,17 +217,30 @@ def _labels(**labels: str) -> str:
 
 
 # -------------------------------------------------------------- middleware
-class _MetricsMiddleware:
-    """Counts every HTTP request (by a fixed set of endpoint labels) and times it."""
+class _HTTPMiddleware:
+    """An ASGI middleware that handles HTTP requests (``http``) and passes anything else (lifespan) on."""
 
-    def __init__(self, app, metrics: _Metrics):
+    def __init__(self, app):
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope, receive, send):
+        raise NotImplementedError
+
+
+class _MetricsMiddleware(_HTTPMiddleware):
+    """Counts every HTTP request (by a fixed set of endpoint labels) and times it."""
+
+    def __init__(self, app, metrics: _Metrics):
+        super().__init__(app)
+        self.metrics = metrics
+
+    async def http(self, scope, receive, send):
         start = time.perf_counter()
         status = [500]
 
@@ -244,7 +257,7 @@ class _MetricsMiddleware:
             self.metrics.observe_request(endpoint, scope.get("method", ""), status[0], time.perf_counter() - start)
 
 
-class _BodyLimitMiddleware:
+class _BodyLimitMiddleware(_HTTPMiddleware):
     """Refuses bodies over ``limit`` bytes with 413: by Content-Length, then by the bytes received.
 
     The body is read here (at most ``limit + 1`` bytes of it) and replayed to
@@ -253,13 +266,10 @@ class _BodyLimitMiddleware:
     """
 
     def __init__(self, app, limit: int):
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope, receive, send):
         declared = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length":

@@ -152,9 +152,9 @@ def report(
     >>> report(iris.data, model, "iris.html", labels_true=iris.target)  # doctest: +SKIP
     PosixPath('iris.html')
     """
-    from kmeanskit._presentation.plotting import _matplotlib
+    from kmeanskit._presentation.plotting import require_matplotlib
 
-    _matplotlib()  # fail before any work when matplotlib is missing
+    require_matplotlib()  # fail before any work when matplotlib is missing
     target = _check_path(path)
     kmeans = fitted_final_estimator(model, purpose="report")
     check_euclidean(kmeans)
@@ -242,11 +242,9 @@ def _data_frame(X, model, feature_names) -> pd.DataFrame:
     if n_expected is not None and values.shape[1] != n_expected:
         raise ValueError(f"X has {values.shape[1]} features but the model was fitted on {n_expected}")
     if feature_names is not None:
-        if isinstance(feature_names, str):
-            raise TypeError("feature_names must be a sequence of names, not a single string")
-        names = [str(n) for n in feature_names]
-        if len(names) != values.shape[1]:
-            raise ValueError(f"feature_names has {len(names)} names but X has {values.shape[1]} columns")
+        from kmeanskit._presentation.plotting import check_feature_names
+
+        names = check_feature_names(feature_names, values.shape[1])
         if model_names is not None and names != [str(n) for n in model_names]:
             raise ValueError(
                 f"feature_names {names} differ from the names the model was fitted with "
