@@ -1,5 +1,5 @@
-"""Helpers shared by the subcommands: the parser of a command and its common
-arguments, argument types, input, output, errors.
+"""Helpers shared by the subcommands: the arguments several of them take,
+argument types, input (tables, model files), output (tables, JSON), errors.
 
 Nothing here computes; commands parse their arguments, call the library and
 present what it returns with these helpers.
@@ -64,7 +64,7 @@ class CommandError(Exception):
     """Bad input found by a command itself; reported in one line, exit code 2."""
 
 
-# --- The parser of a command and the arguments several commands share. -------
+# --- The arguments several commands take. -----------------------------------
 
 #: Help of a DATA argument: a table file.
 DATA_HELP = "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header"
