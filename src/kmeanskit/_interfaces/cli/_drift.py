@@ -5,17 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    DATA_HELP,
-    EXIT_OK,
-    CommandError,
-    add_json_argument,
-    add_model_argument,
-    column_list_arg,
-    format_table,
-    load_model,
-    print_json,
-)
+from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["DESCRIPTION", "EPILOG", "EXIT_DRIFT", "HELP", "NAME", "add_arguments", "run"]
 
@@ -54,10 +44,10 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit drift``."""
-    add_model_argument(parser)
-    parser.add_argument("data", metavar="NEWDATA", help=DATA_HELP)
+    common.add_model_argument(parser)
+    parser.add_argument("data", metavar="NEWDATA", help=common.DATA_HELP)
     parser.add_argument(
-        "--columns", type=column_list_arg, metavar="A,B,...",
+        "--columns", type=common.column_list_arg, metavar="A,B,...",
         help=("feature columns of NEWDATA (and --reference), in the model's feature order; only for models "
               "saved without feature names (others take their features by name)"),
     )
@@ -70,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="significance level of the tests (default: %(default)s)")
     parser.add_argument("--psi-threshold", type=_positive, default=0.2, metavar="PSI",
                         help="PSI above which a shift counts (default: %(default)s)")
-    add_json_argument(parser, "print the report as JSON")
+    common.add_json_argument(parser, "print the report as JSON")
 
 
 def _fraction(text: str) -> float:
@@ -100,7 +90,7 @@ def _features(model, path: str, columns):
     if names is not None:
         names = [str(n) for n in names]
         if columns is not None and sorted(columns) != sorted(names):
-            raise CommandError(
+            raise common.CommandError(
                 f"--columns: the model takes its features by name ({', '.join(names)}); "
                 "--columns is only for models saved without feature names"
             )
@@ -108,7 +98,7 @@ def _features(model, path: str, columns):
     frame = read_table(path, columns)
     expected = int(model.n_features_in_)
     if frame.shape[1] != expected:
-        raise CommandError(
+        raise common.CommandError(
             f"'{path}' has {frame.shape[1]} feature columns but the model, which records no feature names, "
             f"expects {expected}; choose them with --columns"
         )
@@ -120,15 +110,15 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.monitoring import drift_report, profile_from_manifest
     from kmeanskit._io.persistence import ModelFileError
 
-    model, manifest = load_model(args.model, with_manifest=True)
+    model, manifest = common.load_model(args.model, with_manifest=True)
     try:
         # With --reference the file's training summary is not needed (it may have none).
         profile = None if args.reference is not None else profile_from_manifest(
             model, manifest, args.model, required=False)
     except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+        raise common.CommandError(" ".join(str(exc).split())) from None
     if args.reference is None and profile is None:
-        raise CommandError(
+        raise common.CommandError(
             f"'{args.model}' holds no training profile (its model was trained with partial_fit or "
             "compute_labels=False and saved without X): pass --reference TRAIN"
         )
@@ -143,11 +133,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json:
         payload = {"model": args.model, "data": args.data, "reference": args.reference, **report.to_dict()}
-        print_json(payload)
+        common.print_json(payload)
     else:
         print(_render(report, args.data, source))
     sys.stdout.flush()
-    return EXIT_DRIFT if report.drift else EXIT_OK
+    return EXIT_DRIFT if report.drift else common.EXIT_OK
 
 
 def _render(report, data: str, source: str) -> str:
@@ -167,7 +157,7 @@ def _render(report, data: str, source: str) -> str:
         table["beyond p99"] = c["anomaly_rate"].fillna(0.0)
         table["dist psi"] = c["distance_psi"]
     percent = ["train share", "new share", "beyond p99"]
-    shown = format_table(table, percent=percent).replace(" nan", " n/a")
+    shown = common.format_table(table, percent=percent).replace(" nan", " n/a")
 
     lines = [f"{report.verdict.upper()}" + (": " + "; ".join(report.reasons) if report.reasons else ""), ""]
     width = 11

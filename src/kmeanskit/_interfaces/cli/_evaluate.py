@@ -5,19 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    DATA_HELP,
-    EXIT_OK,
-    CommandError,
-    add_json_argument,
-    add_model_argument,
-    aligned,
-    format_table,
-    json_number,
-    load_model,
-    print_json,
-    split_labels,
-)
+from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
@@ -46,8 +34,8 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit evaluate``."""
-    add_model_argument(parser)
-    parser.add_argument("data", metavar="DATA", help=DATA_HELP)
+    common.add_model_argument(parser)
+    parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",
@@ -59,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="seed of the silhouette's sample above 10,000 rows (default: %(default)s)",
     )
-    add_json_argument(parser, "print the results as JSON instead of text")
+    common.add_json_argument(parser, "print the results as JSON instead of text")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,16 +58,16 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.workflow import table_in_model_space
     from kmeanskit._io.tables import read_raw_table
 
-    model = load_model(args.model)
+    model = common.load_model(args.model)
     source = f"'{args.data}'"
     frame = read_raw_table(args.data)
     names = getattr(model, "feature_names_in_", None)
     if names is not None and args.labels_column is not None and args.labels_column in set(map(str, names)):
-        raise CommandError(
+        raise common.CommandError(
             f"--labels-column {args.labels_column!r} is one of the model's features; "
             "known classes must be a separate column"
         )
-    features_frame, labels_true = split_labels(frame, args.labels_column, source=source)
+    features_frame, labels_true = common.split_labels(frame, args.labels_column, source=source)
     Xt, labels, kmeans = table_in_model_space(model, features_frame, source=source)
     centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
     found = clustering_metrics(
@@ -87,11 +75,11 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.json:
-        print_json(_payload(found, args))
+        common.print_json(_payload(found, args))
     else:
         print(_render(found, args))
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK
 
 
 def _payload(found: dict, args) -> dict:
@@ -101,19 +89,19 @@ def _payload(found: dict, args) -> dict:
         "n_samples": found["n_samples"],
         "n_clusters": found["n_clusters"],
         "cluster_sizes": found["cluster_sizes"],
-        "inertia": json_number(found["inertia"]),
-        "silhouette": json_number(found["silhouette"]),
+        "inertia": common.json_number(found["inertia"]),
+        "silhouette": common.json_number(found["silhouette"]),
         "silhouette_note": found["silhouette_note"],
-        "calinski_harabasz": json_number(found["calinski_harabasz"]),
-        "davies_bouldin": json_number(found["davies_bouldin"]),
+        "calinski_harabasz": common.json_number(found["calinski_harabasz"]),
+        "davies_bouldin": common.json_number(found["davies_bouldin"]),
     }
     if "contingency" in found:
         table = found["contingency"]
         payload.update(
             labels_column=args.labels_column,
-            adjusted_rand=json_number(found["adjusted_rand"]),
-            normalized_mutual_info=json_number(found["normalized_mutual_info"]),
-            purity=json_number(found["purity"]),
+            adjusted_rand=common.json_number(found["adjusted_rand"]),
+            normalized_mutual_info=common.json_number(found["normalized_mutual_info"]),
+            purity=common.json_number(found["purity"]),
             contingency={
                 "classes": [_plain(c) for c in table.index],
                 "clusters": [_plain(c) for c in table.columns],
@@ -147,9 +135,9 @@ def _render(found: dict, args) -> str:
     empty = [i for i, n in enumerate(sizes) if n == 0]
     if empty:
         lines.append(("empty clusters", ", ".join(map(str, empty)) + " (no row of DATA assigned)"))
-    out = [header, "", *aligned(lines)]
+    out = [header, "", *common.aligned(lines)]
     if "contingency" in found:
-        out += ["", f"known classes ({args.labels_column}):", *aligned([
+        out += ["", f"known classes ({args.labels_column}):", *common.aligned([
             ("adjusted Rand index", f"{found['adjusted_rand']:.3f} (0 for chance, 1 for the same partition)"),
             ("normalized mutual info", f"{found['normalized_mutual_info']:.3f} (0 to 1)"),
             ("purity", f"{found['purity']:.3f} (share of rows in their cluster's majority class)"),
@@ -159,5 +147,5 @@ def _render(found: dict, args) -> str:
         shown.columns = [f"cluster {c}" for c in shown.columns]
         shown.insert(0, "class", [str(c) for c in table.index])
         out += ["", "contingency matrix (rows: classes, columns: clusters):", "",
-                format_table(shown.reset_index(drop=True))]
+                common.format_table(shown.reset_index(drop=True))]
     return "\n".join(out)

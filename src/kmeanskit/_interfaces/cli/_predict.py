@@ -5,16 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    DATA_HELP,
-    EXIT_OK,
-    add_json_argument,
-    add_model_argument,
-    check_output_path,
-    load_model,
-    print_json,
-    write_table,
-)
+from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
@@ -45,8 +36,8 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit predict``."""
-    add_model_argument(parser)
-    parser.add_argument("data", metavar="DATA", help=DATA_HELP)
+    common.add_model_argument(parser)
+    parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
     parser.add_argument(
         "-o",
         "--output",
@@ -56,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "CSV otherwise (default: CSV to standard output)"
         ),
     )
-    add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
+    common.add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,15 +57,15 @@ def run(args: argparse.Namespace) -> int:
 
     output_path = None
     if args.output is not None:
-        output_path = check_output_path(
+        output_path = common.check_output_path(
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
-    model = load_model(args.model)
+    model = common.load_model(args.model)
     frame = read_raw_table(args.data)
     predicted = predict_table(model, frame, source=f"'{args.data}'")
 
     if output_path is not None:
-        write_table(predicted, output_path)
+        common.write_table(predicted, output_path)
     if args.json:
         payload = {
             "model": args.model,
@@ -82,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
             **prediction_summary(model, predicted),
             "output_path": None if output_path is None else str(output_path),
         }
-        print_json(payload)
+        common.print_json(payload)
     elif output_path is not None:
         print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
     else:
         predicted.to_csv(sys.stdout, index=False)
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK

@@ -7,13 +7,7 @@ import os
 import sys
 import time
 
-from kmeanskit._interfaces.cli._common import (
-    EXIT_OK,
-    CommandError,
-    add_json_argument,
-    check_output_path,
-    print_json,
-)
+from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
@@ -47,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="random seed for the sample and K-Means")
     parser.add_argument("--sample", type=int, default=10_000, metavar="N",
                         help="pixels K-Means is fitted on (default: %(default)s)")
-    add_json_argument(parser, "print the results as JSON")
+    common.add_json_argument(parser, "print the results as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,16 +56,16 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if not 1 <= args.n_colors <= 65536:
-        raise CommandError(f"-k/--n-colors must be between 1 and 65536, got {args.n_colors}")
+        raise common.CommandError(f"-k/--n-colors must be between 1 and 65536, got {args.n_colors}")
     if args.sample < 1:
-        raise CommandError(f"--sample must be a positive number of pixels, got {args.sample}")
-    out_path = check_output_path(args.output, option="-o/--output", inputs=[args.image])
+        raise common.CommandError(f"--sample must be a positive number of pixels, got {args.sample}")
+    out_path = common.check_output_path(args.output, option="-o/--output", inputs=[args.image])
     try:
         fmt = output_format(out_path)
     except ValueError as exc:
-        raise CommandError(f"-o/--output: {exc}") from None
+        raise common.CommandError(f"-o/--output: {exc}") from None
     if fmt == "GIF" and args.n_colors > 256:
-        raise CommandError(f"GIF holds at most 256 colours; -k {args.n_colors} needs PNG, TIFF or WebP")
+        raise common.CommandError(f"GIF holds at most 256 colours; -k {args.n_colors} needs PNG, TIFF or WebP")
 
     image = open_image(args.image)
     start = time.perf_counter()
@@ -95,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             "n_pixels": result.n_pixels, "sample_size": result.sample_size, "seconds": seconds,
             "palette": result.palette.tolist(), "notes": result.notes, "seed": args.seed,
         }
-        print_json(payload)
+        common.print_json(payload)
     else:
         print(f"{args.image}: {image.width} x {image.height} {image.mode}, "
               f"{result.n_colors_before:,} colours, {_size(in_bytes)}")
@@ -109,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         for note in result.notes:
             print(f"note: {note}")
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK
 
 
 def _size(n: int) -> str:

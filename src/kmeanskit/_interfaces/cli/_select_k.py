@@ -5,23 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    EXIT_OK,
-    CommandError,
-    add_columns_argument,
-    add_data_argument,
-    add_json_argument,
-    add_ks_arguments,
-    add_scale_argument,
-    add_seed_argument,
-    check_ks_below_rows,
-    format_table,
-    json_number,
-    load_features,
-    print_json,
-    progress_wanted,
-    resolve_ks,
-)
+from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
@@ -71,10 +55,10 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit select-k``."""
-    add_data_argument(parser)
-    add_columns_argument(parser)
-    add_scale_argument(parser)
-    add_ks_arguments(parser)
+    common.add_data_argument(parser)
+    common.add_columns_argument(parser)
+    common.add_scale_argument(parser)
+    common.add_ks_arguments(parser)
     parser.add_argument(
         "--methods",
         type=method_list_arg,
@@ -95,8 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="estimate the silhouette on a random sample of N rows (default: all rows)",
     )
-    add_seed_argument(parser)
-    add_json_argument(parser, "print the results as JSON instead of a table")
+    common.add_seed_argument(parser)
+    common.add_json_argument(parser, "print the results as JSON instead of a table")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,13 +88,13 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.selection import select_k
     from kmeanskit._analysis.workflow import SCALINGS, make_scaler
 
-    ks = resolve_ks(args)
+    ks = common.resolve_ks(args)
     if args.n_refs < 1:
-        raise CommandError(f"--n-refs must be at least 1, got {args.n_refs}")
+        raise common.CommandError(f"--n-refs must be at least 1, got {args.n_refs}")
     if args.sample_size is not None and args.sample_size < 2:
-        raise CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
-    features, source = load_features(args.data, args.columns)
-    check_ks_below_rows(ks, len(features))
+        raise common.CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
+    features, source = common.load_features(args.data, args.columns)
+    common.check_ks_below_rows(ks, len(features))
     scaler = make_scaler(args.scale)
     X = features.to_numpy() if isinstance(scaler, str) else scaler.fit_transform(features)
     result = select_k(
@@ -120,21 +104,21 @@ def run(args: argparse.Namespace) -> int:
         n_refs=args.n_refs,
         random_state=args.seed,
         sample_size=args.sample_size,
-        progress=progress_wanted(),
+        progress=common.progress_wanted(),
     )
 
     if args.json:
-        print_json(_payload(result, source, features, args, ks))
+        common.print_json(_payload(result, source, features, args, ks))
     else:
         print(_render(result, source, features, args.scale, SCALINGS[args.scale], ks))
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK
 
 
 def _payload(result, source, features, args, ks) -> dict:
     table = result.table.reset_index()
     rows = [
-        {str(name): json_number(value) for name, value in row.items()}
+        {str(name): common.json_number(value) for name, value in row.items()}
         for row in table.to_dict(orient="records")
     ]
     return {
@@ -160,7 +144,7 @@ def _render(result, source, features, scale, space, ks) -> str:
         f"{source}: {n} row{'s' * (n != 1)} x {d} feature{'s' * (d != 1)}, "
         f"k = {span}, scaling: {scale}"
     )
-    table = format_table(result.table.reset_index())
+    table = common.format_table(result.table.reset_index())
     width = max(len(m) for m in result.recommended) + 1 if result.recommended else 0
     lines = []
     for method, k in result.recommended.items():

@@ -7,13 +7,7 @@ import os
 import socket
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    EXIT_INTERNAL,
-    EXIT_OK,
-    CommandError,
-    add_model_argument,
-    load_model,
-)
+from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
@@ -42,7 +36,7 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit serve``."""
-    add_model_argument(parser)
+    common.add_model_argument(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
@@ -70,14 +64,14 @@ def _check_port_free(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise CommandError(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
+        raise common.CommandError(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
         try:
             probe.bind(address)
         except OSError as exc:
-            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise common.CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,17 +80,17 @@ def run(args: argparse.Namespace) -> int:
                                    ("--max-rows", args.max_rows, 1), ("--threads", args.threads, 1),
                                    ("--max-body-bytes", args.max_body_bytes, 1)):
         if value is not None and value < minimum:
-            raise CommandError(f"{option} must be at least {minimum}, got {value}")
+            raise common.CommandError(f"{option} must be at least {minimum}, got {value}")
     if args.port > 65535:
-        raise CommandError(f"--port must be at most 65535, got {args.port}")
+        raise common.CommandError(f"--port must be at most 65535, got {args.port}")
     try:
         import uvicorn
 
         from kmeanskit import service
     except ImportError as exc:
-        raise CommandError(f"{exc}") from None
+        raise common.CommandError(f"{exc}") from None
     path = os.path.abspath(args.model)
-    model = load_model(path)  # refuse a bad model here, with one line, rather than in every worker
+    model = common.load_model(path)  # refuse a bad model here, with one line, rather than in every worker
     _check_port_free(args.host, args.port)
 
     threads = args.threads if args.threads is not None else max(1, _cpus() // args.workers)
@@ -127,5 +121,5 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:  # uvicorn exits when it cannot start
         if exc.code not in (None, 0):
             print("kmeanskit: error: the server could not start (see the log above)", file=sys.stderr)
-            return EXIT_INTERNAL
-    return EXIT_OK
+            return common.EXIT_INTERNAL
+    return common.EXIT_OK
