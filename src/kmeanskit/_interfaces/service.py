@@ -30,6 +30,7 @@ Run it with ``kmeanskit serve MODEL.kmk`` (uvicorn), or build the app with
 """
 
 
+import abc
 import asyncio
 import json
 import math
@@ -217,8 +218,8 @@ def _labels(**labels: str) -> str:
 
 
 # -------------------------------------------------------------- middleware
-class _HTTPMiddleware:
-    """An ASGI middleware that handles HTTP requests (``http``) and passes anything else (lifespan) on."""
+class _HTTPMiddleware(abc.ABC):
+    """An ASGI middleware that handles HTTP requests (:meth:`http`) and passes anything else (lifespan) on."""
 
     def __init__(self, app):
         self.app = app
@@ -229,8 +230,9 @@ class _HTTPMiddleware:
             return
         await self.http(scope, receive, send)
 
+    @abc.abstractmethod
     async def http(self, scope, receive, send):
-        raise NotImplementedError
+        """Handle one HTTP request (calling ``self.app`` to pass it on)."""
 
 
 class _MetricsMiddleware(_HTTPMiddleware):
