@@ -223,9 +223,8 @@ def test_report_shows_cluster_means_when_the_scaler_cannot_be_inverted(tmp_path,
 
 
 def test_report_estimates_the_silhouette_on_a_sample_above_the_limit(tmp_path, iris, pipeline, monkeypatch):
-    module = importlib.import_module("kmeanskit._presentation.report")  # the module, not the function kmeanskit._presentation.report
-
-    monkeypatch.setattr(module, "_SILHOUETTE_SAMPLE", 100)
+    # One sample size for every summary of a clustering (report, evaluate, fit).
+    monkeypatch.setattr(importlib.import_module("kmeanskit._analysis.metrics"), "SILHOUETTE_SAMPLE_SIZE", 100)
     X, _ = iris
     page = Page(report(X, pipeline, tmp_path / "sampled.html", ks=None).read_text(encoding="utf-8"))
     assert "estimated on a random sample of 100 of 150 rows" in page.text
@@ -255,7 +254,7 @@ def test_report_replaces_a_file_atomically_and_leaves_nothing_on_failure(tmp_pat
     "change, error, message",
     [
         ({"model": KMeans(3)}, ValueError, "model is not fitted"),
-        ({"model": StandardScaler()}, TypeError, "model must be a fitted kmeanskit KMeans"),
+        ({"model": StandardScaler()}, TypeError, "model must be a fitted K-Means estimator"),
         ({"labels_true": [0, 1]}, ValueError, "labels_true has 2 entries but X has 150 rows"),
         ({"feature_names": ["a", "b"]}, ValueError, "feature_names has 2 names"),
         ({"path": "/no/such/dir/r.html"}, ValueError, "directory '/no/such/dir' does not exist"),

@@ -139,11 +139,16 @@ def test_cluster_sizes_by_blocks():
     np.testing.assert_array_equal(distance_summary.cluster_sizes(labels[:0], 3), [0, 0, 0])
 
 
-def test_the_silhouette_is_unchanged_by_its_memory_limit():
+def test_the_silhouette_of_a_fit_agrees_with_scikit_learn():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3000, 16))
     labels = rng.integers(0, 4, 3000)
     from sklearn.metrics import silhouette_score
 
-    assert _workflow._silhouette(X, labels, None, 0)[0] == pytest.approx(silhouette_score(X, labels), rel=1e-12)
+    from kmeanskit._analysis.metrics import silhouette_or_reason
+
+    assert silhouette_or_reason(X, labels, sample_size=None)[0] == pytest.approx(silhouette_score(X, labels), rel=1e-12)
+    sampled = silhouette_or_reason(X, labels, sample_size=1000, random_state=0)
+    assert sampled[0] == pytest.approx(silhouette_score(X, labels, sample_size=1000, random_state=0), rel=1e-12)
+    assert sampled[1] == "estimated on a random sample of 1,000 of 3,000 rows"
     assert kmeanskit.fit_out_of_core is streaming.fit_out_of_core

@@ -39,10 +39,15 @@ __all__ = [
     "silhouette_score",
 ]
 
+#: Above this many rows, :func:`silhouette_or_reason` (and so every summary of a
+#: clustering: ``kmeanskit fit``, ``evaluate``, the report) estimates the
+#: silhouette on a seeded random sample of this size: its cost is quadratic in
+#: the rows, and 10,000 rows estimate it to about +-0.01.
+SILHOUETTE_SAMPLE_SIZE = 10_000
+
 # Rows per tile of the silhouette kernel: a tile pair's dot products stay in
-# cache. Fixed by dtype and n only, so results never depend on the threads.
-# Measured on 20,000 x 16, k=8 (median of 3, seconds by tile 256/128/64/32):
-# float64 0.96/0.82/0.70/0.81, float32 0.35/0.36/0.42/0.59. Tiles are not
+# cache (the sizes were chosen by timing, see benchmarks/README.md). Fixed by
+# dtype and n only, so results never depend on the threads. Tiles are not
 # made smaller than n/2048: the schedule holds (n/tile)^2 / 2 pairs.
 _SILHOUETTE_TILE = {np.dtype(np.float64): 64, np.dtype(np.float32): 256}
 _SILHOUETTE_MAX_TILES = 2048
@@ -54,7 +59,7 @@ _BLOCK_ROWS = 1 << 16
 
 
 # ----------------------------------------------------------------- validation
-def _check_labels(labels, n_samples, name="labels"):
+def check_labels(labels, n_samples, name="labels"):
     """1-d labels of the right length, without missing values; returns (labels, codes, classes)."""
     try:
         labels = column_or_1d(labels, warn=False)
@@ -104,7 +109,7 @@ def _check_clustering(X, labels, score, *, accept_sparse=False, constant_check=T
     """Validated (X, codes, classes) for an internal score defined for 2 <= n_labels < n_samples."""
     X = _check_X(X, accept_sparse=accept_sparse)
     n_samples = X.shape[0]
-    labels, codes, classes = _check_labels(labels, n_samples)
+    labels, codes, classes = check_labels(labels, n_samples)
     n_labels = classes.size
     if n_labels < 2:
         raise ValueError(
@@ -150,7 +155,7 @@ def inertia(X, labels, centers=None, sample_weight=None):
     """
     X = _check_X(X, accept_sparse=True)
     n_samples, n_features = X.shape
-    labels, codes, classes = _check_labels(labels, n_samples)
+    labels, codes, classes = check_labels(labels, n_samples)
     if sample_weight is None:
         w = np.ones(n_samples)
     else:
@@ -333,7 +338,7 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
         if isinstance(sample_size, (bool, np.bool_)) or not isinstance(sample_size, Integral) or sample_size < 1:
             raise ValueError(f"sample_size must be a positive int or None; got {sample_size!r}.")
         X = _check_X(X, accept_sparse=True)
-        labels = _check_labels(labels, X.shape[0])[0]
+        labels = check_labels(labels, X.shape[0])[0]
         indices = check_random_state(random_state).permutation(X.shape[0])[:sample_size]
         if isinstance(metric, str) and metric == "precomputed":
             X = X[indices][:, indices]
@@ -341,6 +346,64 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
             X = X[indices]
         labels = labels[indices]
     return float(np.mean(silhouette_samples(X, labels, metric=metric)))
+
+
+def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=None, sampled_from=None):
+    """The mean silhouette of a clustering, or the reason it is undefined.
+
+    What a summary of a clustering shows: unlike :func:`silhouette_score`, an
+    undefined silhouette is not an error but a note (the clustering itself
+    is fine), and a silhouette estimated on a sample says so.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Rows in the space the model clusters in (Euclidean distances).
+    labels : array-like of shape (n_samples,)
+    sample_size : int or None, default=SILHOUETTE_SAMPLE_SIZE
+        Above this many rows, estimate on a random sample of this size (the
+        rows :func:`silhouette_score` draws); None uses every row.
+    random_state : int, RandomState instance or None, default=None
+        Seed of that sample.
+    sampled_from : int or None, default=None
+        When `X` is already a uniform sample, the number of rows it was drawn
+        from (for the note).
+
+    Returns
+    -------
+    score : float or None
+        None when the silhouette is undefined.
+    note : str or None
+        Why `score` is None, or on how many rows it was estimated; None for
+        an exact score on every row.
+    """
+    labels = np.asarray(labels)
+    n_samples = labels.shape[0]
+    sampling = sample_size is not None and n_samples > sample_size
+    if sampling:
+        sample = f"a random sample of {sample_size:,} of {n_samples:,} rows"
+    elif sampled_from is not None and sampled_from > n_samples:
+        sample = f"a random sample of {n_samples:,} of {sampled_from:,} rows"
+    else:
+        sample = None
+    n_labels = np.unique(labels).size
+    reason = None
+    # It compares each row's distance to its own and to the nearest other cluster.
+    if n_labels < 2:
+        reason = "undefined with a single (non-empty) cluster"
+    elif n_labels == n_samples:
+        reason = "undefined when every row is alone in its cluster"
+    elif _is_constant(_check_X(X)):
+        reason = "undefined for constant data (every distance is 0)"
+    if reason is not None:
+        return None, f"undefined on {sample}" if sample is not None and not sampling else reason
+    if not sampling:
+        return silhouette_score(X, labels), None if sample is None else f"estimated on {sample}"
+    try:
+        score = silhouette_score(X, labels, sample_size=sample_size, random_state=random_state)
+    except ValueError:  # the sample fell into a single cluster
+        return None, f"undefined on {sample}"
+    return score, f"estimated on {sample}"
 
 
 # ------------------------------------------------------- other internal scores
@@ -397,8 +460,8 @@ def _check_two_labellings(labels_true, labels_pred):
         )
     if labels_true.shape[0] == 0:
         raise ValueError("labels_true and labels_pred are empty; need at least one sample.")
-    _check_labels(labels_true, labels_true.shape[0], "labels_true")
-    _check_labels(labels_pred, labels_pred.shape[0], "labels_pred")
+    check_labels(labels_true, labels_true.shape[0], "labels_true")
+    check_labels(labels_pred, labels_pred.shape[0], "labels_pred")
     return labels_true, labels_pred
 
 
@@ -468,3 +531,83 @@ def purity_score(labels_true, labels_pred, *, per_cluster=False):
     series.index.name = "cluster"
     series.name = "purity"
     return total, series
+
+
+# The names of the estimators that minimise another distance than the Euclidean one.
+_OTHER_GEOMETRY = {"SphericalKMeans": "cosine", "KMedians": "L1 (Manhattan)"}
+
+
+def check_euclidean(estimator) -> None:
+    """Refuse an estimator whose clusters the Euclidean metrics would misjudge.
+
+    Inertia, silhouette, Calinski-Harabasz and Davies-Bouldin are Euclidean:
+    they do not measure what a cosine or L1 model optimises.
+
+    Raises
+    ------
+    ValueError
+        For a SphericalKMeans or a KMedians.
+    """
+    metric = _OTHER_GEOMETRY.get(type(estimator).__name__)
+    if metric is not None:
+        raise ValueError(
+            f"the report and evaluate measure clusters in Euclidean geometry (inertia, silhouette, "
+            f"Calinski-Harabasz, Davies-Bouldin); a {type(estimator).__name__} clusters by {metric} distance, "
+            "so they are not computed for it"
+        )
+
+# ------------------------------------------------------- a clustering's summary
+def clustering_metrics(Xt, labels, centers, labels_true=None, *, sample_size=None, random_state=0) -> dict:
+    """Internal (and, with known classes, external) metrics of a clustering.
+
+    What the report and ``kmeanskit evaluate`` show.
+
+    Parameters
+    ----------
+    Xt : ndarray of shape (n_samples, n_features)
+        Rows in the space the model clusters in.
+    labels : ndarray of shape (n_samples,)
+        Cluster of each row.
+    centers : ndarray of shape (n_clusters, n_features)
+        The model's centers, in the same space.
+    labels_true : array-like of shape (n_samples,), optional
+        Known classes.
+    sample_size : int or None, default=None
+        Above this many rows the silhouette is estimated on a seeded random
+        sample of this size (see :func:`silhouette_or_reason`); None for
+        :data:`SILHOUETTE_SAMPLE_SIZE`.
+    random_state : int, default=0
+        Seed of that sample.
+
+    Returns
+    -------
+    dict
+        ``n_samples``, ``n_clusters``, ``cluster_sizes`` (list indexed by
+        cluster), ``inertia``, ``silhouette`` (None when undefined),
+        ``silhouette_note`` (why None, or how it was estimated),
+        ``calinski_harabasz``, ``davies_bouldin`` (None when the silhouette
+        is); with `labels_true` also ``adjusted_rand``,
+        ``normalized_mutual_info``, ``purity`` and ``contingency``
+        (DataFrame: classes x clusters).
+    """
+    n_samples, n_clusters = len(labels), len(centers)
+    if sample_size is None:
+        sample_size = SILHOUETTE_SAMPLE_SIZE
+    score, note = silhouette_or_reason(Xt, labels, sample_size=sample_size, random_state=random_state)
+    defined = score is not None
+    found = {
+        "n_samples": n_samples,
+        "n_clusters": n_clusters,
+        "cluster_sizes": [int(n) for n in np.bincount(labels, minlength=n_clusters)],
+        "inertia": float(inertia(Xt, labels, centers=centers)),
+        "silhouette": score,
+        "silhouette_note": note,
+        "calinski_harabasz": float(calinski_harabasz_score(Xt, labels)) if defined else None,
+        "davies_bouldin": float(davies_bouldin_score(Xt, labels)) if defined else None,
+    }
+    if labels_true is not None:
+        found["adjusted_rand"] = float(adjusted_rand_score(labels_true, labels))
+        found["normalized_mutual_info"] = float(normalized_mutual_info_score(labels_true, labels))
+        found["purity"] = float(purity_score(labels_true, labels))
+        found["contingency"] = contingency_matrix(labels_true, labels, as_frame=True)
+    return found

@@ -31,10 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
 
 from kmeanskit._analysis.distance_summary import QUANTILE_LEVELS, summarize_distances
+from kmeanskit._estimators.pipeline import fitted_final_estimator, to_final_space
 
 __all__ = [
     "DEFAULT_QUANTILE_LEVELS",
@@ -255,7 +254,7 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
     levels = tuple(float(v) for v in quantile_levels)
     if not levels or any(not 0 <= v <= 1 for v in levels) or not _increasing(levels):
         raise ValueError(f"quantile_levels must be increasing numbers in [0, 1], got {quantile_levels!r}")
-    final = _final_estimator(model)
+    final = fitted_final_estimator(model, purpose="monitoring it")
     labels, distances, _ = assign(model, X)
     summary = summarize_distances(labels, distances, int(final.cluster_centers_.shape[0]), levels)
     return TrainingProfile(
@@ -290,11 +289,29 @@ def load_monitored(path) -> tuple[Any, TrainingProfile]:
     from kmeanskit._io.persistence import load_with_manifest
 
     model, manifest = load_with_manifest(path)
-    return model, _profile_from_manifest(model, manifest, path)
+    return model, profile_from_manifest(model, manifest, path)
 
 
-def _profile_from_manifest(model, manifest, path, *, required=True) -> TrainingProfile | None:
-    """The file's training profile; None (when not `required`) for a file that declares it has none."""
+def profile_from_manifest(model, manifest, path, *, required=True) -> TrainingProfile | None:
+    """The training profile stored in a model file, from what ``load_with_manifest`` returned.
+
+    Parameters
+    ----------
+    model : KMeans or Pipeline
+        The loaded model.
+    manifest : dict
+        Its manifest.
+    path : str or os.PathLike
+        The file, for messages.
+    required : bool, default=True
+        When False, a file that declares it has no profile gives None
+        instead of raising.
+
+    Raises
+    ------
+    kmeanskit.ModelFileError
+        If the summary is invalid, or absent while `required`.
+    """
     from kmeanskit._io.persistence import ModelFileError
 
     summary = manifest.get("summary")
@@ -307,10 +324,10 @@ def _profile_from_manifest(model, manifest, path, *, required=True) -> TrainingP
             "compute_labels=False and saved without X. Save it with save(model, path, X=X_train) (a "
             "representative sample will do), or pass reference=X_train."
         )
-    k = _final_estimator(model).cluster_centers_.shape[0]
+    final = fitted_final_estimator(model, purpose="monitoring it")
+    k = final.cluster_centers_.shape[0]
     try:
-        profile = TrainingProfile.from_summary(manifest.get("summary"),
-                                               centers_digest=_centers_digest(_final_estimator(model)))
+        profile = TrainingProfile.from_summary(manifest.get("summary"), centers_digest=_centers_digest(final))
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     if profile.n_clusters != k:
@@ -320,19 +337,6 @@ def _profile_from_manifest(model, manifest, path, *, required=True) -> TrainingP
 
 
 # ------------------------------------------------------------- assignment
-def _final_estimator(model):
-    final = model[-1] if isinstance(model, Pipeline) else model
-    if not all(hasattr(final, a) for a in ("predict", "transform")):
-        raise TypeError(
-            f"model must be a fitted K-Means estimator (with predict and transform) or a Pipeline ending in "
-            f"one, got {type(model).__name__}"
-        )
-    check_is_fitted(final)
-    if not hasattr(final, "cluster_centers_"):
-        raise TypeError(f"model must be a K-Means estimator with cluster_centers_, got {type(final).__name__}")
-    return final
-
-
 def _centers_digest(final) -> str:
     centers = np.ascontiguousarray(final.cluster_centers_)
     return hashlib.sha256(centers.dtype.str.encode() + repr(centers.shape).encode() + centers.tobytes()).hexdigest()
@@ -367,8 +371,8 @@ def assign(model, X, *, all_distances: bool = False, labels_from: str = "predict
     """
     if labels_from not in ("predict", "distances"):
         raise ValueError(f"labels_from must be 'predict' or 'distances', got {labels_from!r}")
-    final = _final_estimator(model)
-    Xt = model[:-1].transform(X) if isinstance(model, Pipeline) and len(model) > 1 else X
+    final = fitted_final_estimator(model, purpose="monitoring it")
+    Xt = to_final_space(model, X)
     D = np.asarray(final.transform(Xt), dtype=np.float64)
     if labels_from == "predict":
         labels = np.asarray(final.predict(Xt), dtype=np.int64)
@@ -378,8 +382,21 @@ def assign(model, X, *, all_distances: bool = False, labels_from: str = "predict
     return labels, distances, (D if all_distances else None)
 
 
-def _resolve(model, reference):
-    """(model, profile) from a model or a model path and a reference."""
+def resolve_reference(model, reference):
+    """The model and its training profile, from what the public functions take.
+
+    Parameters
+    ----------
+    model : KMeans, Pipeline, str or os.PathLike
+        A fitted model, or the path of a ``.kmk`` file.
+    reference : TrainingProfile, array-like or None
+        A profile of this model, the rows to profile, or None for the
+        profile stored in the model file.
+
+    Returns
+    -------
+    model, profile : the model (loaded from the file) and a TrainingProfile
+    """
     file_profile = None
     if isinstance(model, (str, os.PathLike)):
         if reference is None:
@@ -388,7 +405,7 @@ def _resolve(model, reference):
             from kmeanskit._io.persistence import load
 
             model = load(model)
-    final = _final_estimator(model)
+    final = fitted_final_estimator(model, purpose="monitoring it")
     if reference is None:
         if file_profile is None:
             raise ValueError(
@@ -409,13 +426,14 @@ def _resolve(model, reference):
     return model, fit_monitor(model, reference)
 
 
-def _check_level(level) -> float:
+def check_level(level) -> float:
+    """`level` (a quantile level strictly between 0 and 1) as a float, or a ValueError."""
     if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not 0 < level < 1:
         raise ValueError(f"level must be a number strictly between 0 and 1, such as 0.99; got {level!r}")
     return float(level)
 
 
-def _scores(distances, labels, thresholds):
+def threshold_scores(distances, labels, thresholds):
     """distance / threshold of the row's cluster: > 1 is beyond the threshold.
 
     A zero threshold (every training row on its center) gives 0 for a row on
@@ -463,11 +481,11 @@ def anomaly_scores(model, X, *, reference=None, level: float = 0.99) -> np.ndarr
         If no profile is available, the profile has no quantiles (a file
         saved without ``X``) or lacks `level`, or the model refuses `X`.
     """
-    level = _check_level(level)
-    model, profile = _resolve(model, reference)
+    level = check_level(level)
+    model, profile = resolve_reference(model, reference)
     thresholds = profile.quantile(level)
     labels, distances, _ = assign(model, X)
-    return _scores(distances, labels, thresholds)
+    return threshold_scores(distances, labels, thresholds)
 
 
 # ------------------------------------------------------------------ drift
@@ -705,7 +723,7 @@ def drift_report(
     if n_rows < 1:
         raise ValueError("X_new has no rows: drift needs at least one new row")
 
-    model, profile = _resolve(model, reference)
+    model, profile = resolve_reference(model, reference)
     labels, distances, _ = assign(model, X_new)
     k, n = profile.n_clusters, labels.shape[0]
     counts = np.bincount(labels, minlength=k)

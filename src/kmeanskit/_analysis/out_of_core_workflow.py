@@ -69,9 +69,9 @@ class _Scaling:
 
     def estimator(self, names):
         """The fitted ``StandardScaler`` or ``MinMaxScaler`` (``"passthrough"`` for no scaling)."""
-        from kmeanskit._analysis.workflow import _make_scaler
+        from kmeanskit._analysis.workflow import make_scaler
 
-        scaler = _make_scaler(self.scale)
+        scaler = make_scaler(self.scale)
         if self.attributes is not None:
             for name, value in self.attributes.items():
                 setattr(scaler, name, value)
@@ -158,24 +158,22 @@ def fit_clusters_out_of_core(
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
-    from kmeanskit._analysis.workflow import _fit_result, _silhouette
+    from kmeanskit._analysis.metrics import silhouette_or_reason
+    from kmeanskit._analysis.workflow import fit_result
 
     scaler = scaling.estimator(names)
     sample = pd.DataFrame(survey.reservoir.rows(), columns=names)
     scaled_sample = sample.to_numpy() if isinstance(scaler, str) else scaler.transform(sample)
     labels = km.labels_
     sample_labels = km.predict(sample if isinstance(scaler, str) else scaled_sample)
-    silhouette, note = _silhouette(scaled_sample, sample_labels, None, random_state)
-    # Its distance blocks (16 MB) stay in malloc's heap otherwise, under what comes next (saving the model).
+    silhouette, note = silhouette_or_reason(scaled_sample, sample_labels, sample_size=None,
+                                            random_state=random_state, sampled_from=survey.n)
+    # Freed reader buffers and silhouette tiles stay in the process otherwise, under what comes next.
     _release_reader_memory()
-    if survey.n > sample.shape[0] and silhouette is not None:
-        note = f"estimated on a random sample of {sample.shape[0]} of {survey.n} rows"
-    elif survey.n > sample.shape[0]:
-        note = f"undefined on a random sample of {sample.shape[0]} of {survey.n} rows"
 
     centers_scaled = np.asarray(km.cluster_centers_)
     centers_original = centers_scaled if isinstance(scaler, str) else scaler.inverse_transform(centers_scaled)
-    return _fit_result(
+    return fit_result(
         Pipeline([("scale", scaler), ("kmeans", km)]), labels, centers_original, list(names), fit_seconds,
         silhouette, note, scale=scale, random_state=random_state,
     )

@@ -15,7 +15,8 @@ from scipy import stats
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from kmeanskit._analysis.metrics import _check_labels
+from kmeanskit._analysis.metrics import check_labels
+from kmeanskit._estimators.pipeline import final_estimator
 
 __all__ = ["centers_in_original_units", "profile_clusters"]
 
@@ -111,7 +112,7 @@ def profile_clusters(X, labels, *, feature_names=None, scaler=None):
         raise ValueError("X contains NaN or infinite values; every value must be finite.")
     n_samples, n_features = values.shape
     names = _feature_names(X, feature_names, n_features)
-    _, codes, classes = _check_labels(labels, n_samples)
+    _, codes, classes = check_labels(labels, n_samples)
     if scaler is not None:
         values = np.asarray(_inverse(scaler, values), dtype=np.float64)
         if values.shape != (n_samples, n_features):
@@ -159,7 +160,7 @@ def centers_in_original_units(model_or_pipeline):
         the model (or pipeline) was fitted with, else "x0", "x1", ...
     """
     model = model_or_pipeline
-    clusterer = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    clusterer = final_estimator(model)
     check_is_fitted(clusterer, "cluster_centers_")
     centers = np.asarray(clusterer.cluster_centers_, dtype=np.float64)
     if isinstance(model, Pipeline) and len(model.steps) > 1:

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis import metrics
+from kmeanskit._estimators.pipeline import final_estimator, param_prefix, to_final_space
 
 __all__ = ["SelectKResult", "select_k"]
 
@@ -114,22 +114,9 @@ def _check_ks(ks, n_samples):
     return sorted(values)
 
 
-def _clusterer(estimator):
-    """The step that clusters: the estimator, or a pipeline's last step."""
-    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
-
-
-def _n_clusters_param(estimator):
-    if isinstance(estimator, Pipeline):
-        return f"{estimator.steps[-1][0]}__n_clusters"
-    return "n_clusters"
-
-
 def _random_state_param(estimator):
-    params = _clusterer(estimator).get_params(deep=False)
-    if "random_state" not in params:
-        return None
-    return f"{estimator.steps[-1][0]}__random_state" if isinstance(estimator, Pipeline) else "random_state"
+    params = final_estimator(estimator).get_params(deep=False)
+    return param_prefix(estimator) + "random_state" if "random_state" in params else None
 
 
 def _make_estimator(estimator, seed):
@@ -137,7 +124,7 @@ def _make_estimator(estimator, seed):
         from kmeanskit._estimators.kmeans import KMeans
 
         return KMeans(n_init="auto", random_state=seed)
-    if not hasattr(estimator, "fit") or "n_clusters" not in _clusterer(estimator).get_params(deep=False):
+    if not hasattr(estimator, "fit") or "n_clusters" not in final_estimator(estimator).get_params(deep=False):
         raise TypeError(
             "estimator must be a clusterer with an n_clusters parameter (such as KMeans), or a "
             f"Pipeline ending in one; got {type(estimator).__name__}."
@@ -148,8 +135,8 @@ def _make_estimator(estimator, seed):
 # --------------------------------------------------------------- the fits
 def _labels_and_space(model, X):
     """Training labels and X in the space the clusterer saw."""
-    clusterer = _clusterer(model)
-    Xt = model[:-1].transform(X) if isinstance(model, Pipeline) else X
+    clusterer = final_estimator(model)
+    Xt = to_final_space(model, X)
     labels = getattr(clusterer, "labels_", None)
     if labels is None:
         labels = clusterer.predict(Xt)
@@ -157,7 +144,7 @@ def _labels_and_space(model, X):
 
 
 def _fit_one(template, k, X, seed, rs_param, scored, sample_size):
-    model = clone(template).set_params(**{_n_clusters_param(template): k})
+    model = clone(template).set_params(**{param_prefix(template) + "n_clusters": k})
     if rs_param is not None and seed is not None:
         model.set_params(**{rs_param: seed})
     t0 = time.perf_counter()
@@ -165,7 +152,7 @@ def _fit_one(template, k, X, seed, rs_param, scored, sample_size):
     seconds = time.perf_counter() - t0
     labels, Xt = _labels_and_space(model, X)
     Xt = check_array(Xt, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
-    clusterer = _clusterer(model)
+    clusterer = final_estimator(model)
     value = getattr(clusterer, "inertia_", None)
     row = {"inertia": float(value) if value is not None else metrics.inertia(Xt, labels)}
     distinct = np.unique(labels).size
@@ -218,7 +205,7 @@ def _gap(Xt, ks, inertias, template, n_refs, seed, rs_param, tick):
             "The gap statistic needs dense data (its reference sets are drawn in the principal-axes "
             "box of X); densify X or leave 'gap' out of methods."
         )
-    clusterer = _clusterer(template)
+    clusterer = final_estimator(template)
     log_w_ref = np.empty((n_refs, len(ks)))
     rng = check_random_state(None if seed is None else seed + 1)
     for b, Z in enumerate(reference_sets(Xt, n_refs, rng)):

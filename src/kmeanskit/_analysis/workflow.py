@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn import config_context
-from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from kmeanskit._analysis.distance_summary import cluster_sizes
+from kmeanskit._analysis.metrics import SILHOUETTE_SAMPLE_SIZE, check_euclidean, silhouette_or_reason
 from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._estimators.pipeline import final_estimator, fitted_final_estimator, to_final_space
 
 __all__ = [
     "PREDICTION_COLUMNS",
@@ -36,12 +36,6 @@ __all__ = [
 
 #: Columns that :func:`predict_table` appends to the input table.
 PREDICTION_COLUMNS = ("cluster", "distance")
-
-# Memory (MB) for the silhouette's blocks of pairwise distances: scikit-learn's
-# default (1 GB) holds all 10 000 x 10 000 distances of the sample at once.
-# On 10 000 rows, 4 MB blocks take 6 MB (16 MB blocks: 17 MB) in no more time:
-# the per-row bincounts dominate.
-_SILHOUETTE_WORKING_MEMORY = 4
 
 #: Scaling choices and a description of the space each one clusters in.
 SCALINGS = {
@@ -172,7 +166,7 @@ def fit_clusters(
     max_iter: int = 300,
     tol: float = 1e-4,
     algorithm: str = "auto",
-    silhouette_sample_size: int | None = 10_000,
+    silhouette_sample_size: int | None = SILHOUETTE_SAMPLE_SIZE,
 ) -> FitResult:
     """Scale the features, run K-Means and summarise the clusters.
 
@@ -245,7 +239,7 @@ def fit_clusters(
         random_state=random_state,
         algorithm=algorithm,
     )
-    pipeline = Pipeline([("scale", _make_scaler(scale)), ("kmeans", kmeans)])
+    pipeline = Pipeline([("scale", make_scaler(scale)), ("kmeans", kmeans)])
     start = time.perf_counter()
     pipeline.fit(data)
     fit_seconds = time.perf_counter() - start
@@ -259,14 +253,15 @@ def fit_clusters(
     centers_scaled = np.asarray(kmeans.cluster_centers_)
     centers_original = centers_scaled if passthrough else scaler.inverse_transform(centers_scaled)
 
-    silhouette, note = _silhouette(scaled, labels, silhouette_sample_size, random_state)
-    return _fit_result(
+    silhouette, note = silhouette_or_reason(scaled, labels, sample_size=silhouette_sample_size,
+                                            random_state=random_state)
+    return fit_result(
         pipeline, labels, centers_original, list(data.columns), fit_seconds, silhouette, note,
         scale=scale, random_state=random_state,
     )
 
 
-def _fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,
+def fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,
                 scale, random_state):
     """The :class:`FitResult` of a fitted ``Pipeline([("scale", ...), ("kmeans", ...)])``
     (in memory, or streamed by :mod:`kmeanskit.streaming`)."""
@@ -316,33 +311,13 @@ def _check_n_clusters(n_clusters: Any, n_samples: int) -> None:
         )
 
 
-def _make_scaler(scale: str):
+def make_scaler(scale: str):
+    """The unfitted scaler of `scale` (a key of :data:`SCALINGS`); ``"passthrough"`` for ``"none"``."""
     if scale == "standard":
         return StandardScaler()
     if scale == "minmax":
         return MinMaxScaler()
     return "passthrough"
-
-
-def _silhouette(
-    X: np.ndarray, labels: np.ndarray, sample_size: int | None, random_state: Any
-) -> tuple[float | None, str | None]:
-    """Mean silhouette, or None and the reason it is undefined."""
-    n_samples = len(labels)
-    n_labels = len(np.unique(labels))
-    if n_labels < 2:
-        # It compares each row's distance to its own and to the nearest other cluster.
-        return None, "undefined with a single (non-empty) cluster"
-    if n_labels == n_samples:
-        return None, "undefined when every row is alone in its cluster"
-    with config_context(working_memory=_SILHOUETTE_WORKING_MEMORY):
-        if sample_size is not None and n_samples > sample_size:
-            try:
-                score = silhouette_score(X, labels, sample_size=sample_size, random_state=random_state)
-            except ValueError:  # the sample fell into a single cluster
-                return None, f"undefined on a random sample of {sample_size} of {n_samples} rows"
-            return float(score), f"estimated on a random sample of {sample_size} of {n_samples} rows"
-        return float(silhouette_score(X, labels)), None
 
 
 def _number(value: Any) -> float | None:
@@ -410,8 +385,6 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
         feature column of the model, has the wrong number of columns (model
         without feature names), or a feature column is not usable.
     """
-    from kmeanskit._io.tables import select_features
-
     present = [c for c in PREDICTION_COLUMNS if c in frame.columns]
     if present:
         names = " and ".join(f"'{c}'" for c in present)
@@ -420,8 +393,27 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
             "which predict would add; rename or drop "
             f"{'it' if len(present) == 1 else 'them'} first"
         )
-    steps = list(model.steps) if isinstance(model, Pipeline) else [("model", model)]
-    kmeans = steps[-1][1]
+    X = to_final_space(model, model_input(model, frame, source=source))
+    kmeans = final_estimator(model)
+    labels = np.asarray(kmeans.predict(X), dtype=np.int64)
+    distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
+    out = frame.reset_index(drop=True).copy()
+    out["cluster"] = labels
+    out["distance"] = distances
+    return out
+
+
+def model_input(model, frame: pd.DataFrame, *, source: str = "the data"):
+    """The feature columns of a raw table, as `model` takes them.
+
+    When the model records feature names, those columns are taken by name
+    (others are ignored) and a DataFrame is returned, so that scikit-learn
+    checks them against the model's; otherwise every column is a feature,
+    their number must match the model, and an array is returned. Feature
+    columns follow the rules of :func:`kmeanskit._io.tables.select_features`.
+    """
+    from kmeanskit._io.tables import select_features
+
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         names = [str(n) for n in names]
@@ -432,26 +424,43 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
                 f"{source} lacks the feature {noun} {', '.join(map(repr, missing))} "
                 f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
             )
-        features = select_features(frame, names, source=source)
-        X = features  # named columns: scikit-learn checks them against the model's
-    else:
-        features = select_features(frame, None, source=source)
-        n_expected = int(model.n_features_in_)
-        if features.shape[1] != n_expected:
-            raise ValueError(
-                f"{source} has {features.shape[1]} columns but the model, which records no "
-                f"feature names, expects exactly {n_expected} numeric columns"
-            )
-        X = features.to_numpy()
-    for _, step in steps[:-1]:
-        if not isinstance(step, str):  # "passthrough"
-            X = step.transform(X)
-    labels = np.asarray(kmeans.predict(X), dtype=np.int64)
-    distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
-    out = frame.reset_index(drop=True).copy()
-    out["cluster"] = labels
-    out["distance"] = distances
-    return out
+        return select_features(frame, names, source=source)
+    features = select_features(frame, None, source=source)
+    n_expected = int(model.n_features_in_)
+    if features.shape[1] != n_expected:
+        raise ValueError(
+            f"{source} has {features.shape[1]} columns but the model, which records no "
+            f"feature names, expects exactly {n_expected} numeric columns"
+        )
+    return features.to_numpy()
+
+
+def table_in_model_space(model, frame: pd.DataFrame, *, source: str = "the data"):
+    """A model's feature columns of a raw table, in the space it clusters in (``kmeanskit evaluate``).
+
+    Parameters
+    ----------
+    model : KMeans or sklearn.pipeline.Pipeline
+        A fitted K-Means estimator that clusters by Euclidean distance, or a
+        pipeline of transformers ending in one.
+    frame : pandas.DataFrame
+        The table; columns are picked as :func:`model_input` does.
+    source : str, default="the data"
+        How to name the table in error messages.
+
+    Returns
+    -------
+    Xt : ndarray of shape (n_samples, n_features)
+        The rows after the pipeline's transformers.
+    labels : ndarray of shape (n_samples,)
+        The cluster of each row.
+    kmeans : estimator
+        The model's final estimator.
+    """
+    kmeans = fitted_final_estimator(model, purpose="evaluating it")
+    check_euclidean(kmeans)
+    Xt = np.asarray(to_final_space(model, model_input(model, frame, source=source)), dtype=np.float64)
+    return Xt, np.asarray(kmeans.predict(Xt)), kmeans
 
 
 def prediction_summary(model, predicted: pd.DataFrame) -> dict[str, Any]:
@@ -472,7 +481,7 @@ def prediction_summary(model, predicted: pd.DataFrame) -> dict[str, Any]:
     """
     labels = predicted["cluster"].to_numpy()
     distances = predicted["distance"].to_numpy()
-    kmeans = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    kmeans = final_estimator(model)
     sizes = np.bincount(labels, minlength=int(kmeans.n_clusters))
     return {
         "n_rows": len(predicted),

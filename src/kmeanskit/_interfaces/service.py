@@ -30,6 +30,7 @@ Run it with ``kmeanskit serve MODEL.kmk`` (uvicorn), or build the app with
 """
 
 
+import abc
 import asyncio
 import json
 import math
@@ -217,17 +218,31 @@ def _labels(**labels: str) -> str:
 
 
 # -------------------------------------------------------------- middleware
-class _MetricsMiddleware:
-    """Counts every HTTP request (by a fixed set of endpoint labels) and times it."""
+class _HTTPMiddleware(abc.ABC):
+    """An ASGI middleware that handles HTTP requests (:meth:`http`) and passes anything else (lifespan) on."""
 
-    def __init__(self, app, metrics: _Metrics):
+    def __init__(self, app):
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    @abc.abstractmethod
+    async def http(self, scope, receive, send):
+        """Handle one HTTP request (calling ``self.app`` to pass it on)."""
+
+
+class _MetricsMiddleware(_HTTPMiddleware):
+    """Counts every HTTP request (by a fixed set of endpoint labels) and times it."""
+
+    def __init__(self, app, metrics: _Metrics):
+        super().__init__(app)
+        self.metrics = metrics
+
+    async def http(self, scope, receive, send):
         start = time.perf_counter()
         status = [500]
 
@@ -244,7 +259,7 @@ class _MetricsMiddleware:
             self.metrics.observe_request(endpoint, scope.get("method", ""), status[0], time.perf_counter() - start)
 
 
-class _BodyLimitMiddleware:
+class _BodyLimitMiddleware(_HTTPMiddleware):
     """Refuses bodies over ``limit`` bytes with 413: by Content-Length, then by the bytes received.
 
     The body is read here (at most ``limit + 1`` bytes of it) and replayed to
@@ -253,13 +268,10 @@ class _BodyLimitMiddleware:
     """
 
     def __init__(self, app, limit: int):
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope, receive, send):
         declared = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
@@ -318,17 +330,17 @@ class _Predictor:
     """The model and its training quantiles; computes predictions on one worker thread."""
 
     def __init__(self, model, profile, anomaly_level: float, threads: int | None):
-        from kmeanskit._analysis.monitoring import _final_estimator
+        from kmeanskit._estimators.pipeline import fitted_final_estimator
 
         self.model = model
-        self.final = _final_estimator(model)
+        self.final = fitted_final_estimator(model, purpose="serving it")
         self.n_clusters = int(self.final.cluster_centers_.shape[0])
         self.n_features = int(model.n_features_in_)
         names = getattr(model, "feature_names_in_", None)
         self.feature_names = None if names is None else [str(n) for n in names]
         # Rows reach the model as arrays already in its feature order (records are mapped by
         # name), so a copy without feature names skips building a DataFrame per request and
-        # scikit-learn's name checks: 5x faster for a 1-row request.
+        # scikit-learn's name checks, the larger part of a small request's time.
         self.array_model = _without_feature_names(model)
         self.profile = profile
         self.thresholds = None
@@ -393,7 +405,7 @@ class _Predictor:
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), self.n_features)
 
     def predict(self, rows, return_distances: bool) -> dict[str, Any]:
-        from kmeanskit._analysis.monitoring import _scores, assign
+        from kmeanskit._analysis.monitoring import assign, threshold_scores
 
         X = self.frame(rows)
         # Small batches: labels from the distances, one call to the model instead of two.
@@ -404,7 +416,7 @@ class _Predictor:
         out = {"n_rows": int(labels.size), "labels": labels.tolist(), "distances": distances.tolist()}
         anomalies = None
         if self.thresholds is not None:
-            scores = _scores(distances, labels, self.thresholds)
+            scores = threshold_scores(distances, labels, self.thresholds)
             anomalies = scores > 1
             out["anomaly_scores"] = [s if math.isfinite(s) else None for s in scores.tolist()]
             out["anomalies"] = anomalies.tolist()
@@ -497,10 +509,10 @@ def create_app(
     >>> app = create_app("model.kmk")                      # doctest: +SKIP
     >>> import uvicorn; uvicorn.run(app, port=8000)         # doctest: +SKIP
     """
-    from kmeanskit._analysis.monitoring import _check_level, _profile_from_manifest, _resolve
+    from kmeanskit._analysis.monitoring import check_level, profile_from_manifest, resolve_reference
 
     max_rows = _positive_int("max_rows", max_rows)
-    anomaly_level = _check_level(anomaly_level)
+    anomaly_level = check_level(anomaly_level)
     if threads is not None:
         threads = _positive_int("threads", threads)
     manifest, source, profile = None, None, None
@@ -510,13 +522,13 @@ def create_app(
 
         model, manifest = load_with_manifest(source)
         # A file without a training profile (see kmeanskit.save) is served without anomaly scores.
-        profile = _profile_from_manifest(model, manifest, source, required=False)
+        profile = profile_from_manifest(model, manifest, source, required=False)
         if reference is not None:
-            model, profile = _resolve(model, reference)
+            model, profile = resolve_reference(model, reference)
     else:
         model = model_or_path
         if reference is not None:
-            model, profile = _resolve(model, reference)
+            model, profile = resolve_reference(model, reference)
         try:
             from kmeanskit._io.persistence import describe
 

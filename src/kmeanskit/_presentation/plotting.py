@@ -53,7 +53,7 @@ _GRID_POINTS = 300
 # --------------------------------------------------------------------------- helpers
 
 
-def _matplotlib():
+def require_matplotlib():
     """Import matplotlib (no backend is chosen here), or say how to install it."""
     try:
         import matplotlib
@@ -65,7 +65,7 @@ def _matplotlib():
 
 def _pyplot():
     """:mod:`matplotlib.pyplot`, needed only to make new figures."""
-    _matplotlib()
+    require_matplotlib()
     import matplotlib.pyplot as plt
 
     return plt
@@ -78,7 +78,7 @@ def _new_axes(nrows: int = 1, ncols: int = 1, *, figsize=None):
 
 
 def _is_axes(obj) -> bool:
-    _matplotlib()
+    require_matplotlib()
     from matplotlib.axes import Axes
 
     return isinstance(obj, Axes)
@@ -104,7 +104,7 @@ def _axes_list(ax, needed: int, what: str) -> list | None:
 
 def _cluster_colors(n: int) -> list:
     """`n` distinct colours: tab10, tab20, then evenly spaced hues."""
-    mpl = _matplotlib()
+    mpl = require_matplotlib()
     if n <= 10:
         cmap = mpl.colormaps["tab10"]
         return [cmap(i) for i in range(n)]
@@ -130,6 +130,16 @@ def _check_labels(labels, n_samples: int | None = None, name: str = "labels") ->
     return labels
 
 
+def check_feature_names(feature_names, n_columns: int) -> list[str]:
+    """`feature_names` (a sequence, one name per column of X) as a list of str."""
+    if isinstance(feature_names, str):
+        raise TypeError("feature_names must be a sequence of names, not a single string")
+    names = [str(n) for n in feature_names]
+    if len(names) != n_columns:
+        raise ValueError(f"feature_names has {len(names)} names but X has {n_columns} columns")
+    return names
+
+
 def _feature_matrix(X, feature_names=None) -> tuple[np.ndarray, list[str]]:
     """X as a finite 2-D float array and the name of each column."""
     names = None
@@ -137,11 +147,7 @@ def _feature_matrix(X, feature_names=None) -> tuple[np.ndarray, list[str]]:
         names = [str(c) for c in X.columns]
     X = check_array(X, dtype=np.float64, ensure_min_samples=1, input_name="X")
     if feature_names is not None:
-        if isinstance(feature_names, str):
-            raise TypeError("feature_names must be a sequence of names, not a single string")
-        names = [str(n) for n in feature_names]
-        if len(names) != X.shape[1]:
-            raise ValueError(f"feature_names has {len(names)} names but X has {X.shape[1]} columns")
+        names = check_feature_names(feature_names, X.shape[1])
     if names is None:
         names = [f"x{i}" for i in range(X.shape[1])]
     return X, names
@@ -204,7 +210,7 @@ def plot_elbow(result_or_ks, inertia=None, *, knee=None, fit_seconds=None, ax=No
     ax : matplotlib Axes
         The Axes of the inertia curve (the fit time is on ``ax.twinx()``).
     """
-    _matplotlib()
+    require_matplotlib()
     _check_ax(ax)
     if _is_selection(result_or_ks):
         if inertia is not None:
@@ -276,7 +282,7 @@ def plot_selection(result, ax=None):
     ax : matplotlib Axes or ndarray of Axes
         The single Axes given, or the Axes of the panels in table order.
     """
-    _matplotlib()
+    require_matplotlib()
     if not _is_selection(result):
         raise TypeError(f"result must be a SelectKResult from select_k, got {type(result).__name__}")
     table = result.table
@@ -382,7 +388,7 @@ def plot_silhouette(X, labels, *, ax=None, metric="euclidean"):
         One ``PolyCollection`` per cluster in ``ax.collections`` (in sorted
         label order) and the average line with gid ``"silhouette-average"``.
     """
-    _matplotlib()
+    require_matplotlib()
     _check_ax(ax)
     X, _ = _feature_matrix(X)
     labels = _check_labels(labels, X.shape[0])
@@ -473,7 +479,7 @@ def plot_clusters(X, labels, centers=None, *, ax=None, decision_regions=True, mo
         centers (gid ``"centers"``); the regions are an image (gid
         ``"decision-regions"``).
     """
-    _matplotlib()
+    require_matplotlib()
     _check_ax(ax)
     frame_columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
     X, names = _feature_matrix(X)
@@ -536,7 +542,7 @@ def plot_clusters(X, labels, centers=None, *, ax=None, decision_regions=True, mo
 
 
 def _shade_regions(ax, coords, centers, classes, colors, *, model, frame_columns):
-    mpl = _matplotlib()
+    mpl = require_matplotlib()
     low, high = coords.min(axis=0), coords.max(axis=0)
     if centers is not None:
         low, high = np.minimum(low, centers.min(axis=0)), np.maximum(high, centers.max(axis=0))
@@ -609,7 +615,7 @@ def plot_profiles(X, labels, *, feature_names=None, ax=None):
         in ``ax.patches`` (``boxplot(patch_artist=True)``), one per cluster,
         and its median a line with gid ``"median"``.
     """
-    _matplotlib()
+    require_matplotlib()
     X, names = _feature_matrix(X, feature_names)
     labels = _check_labels(labels, X.shape[0])
     classes = np.unique(labels)
@@ -646,7 +652,7 @@ def _boxes(ax, data, positions, colors, *, width):
 
 
 def _profiles_overlay(ax, X, names, groups, classes, colors):
-    mpl = _matplotlib()
+    mpl = require_matplotlib()
     std = X.std(axis=0)
     z = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
     k = len(classes)
@@ -694,7 +700,7 @@ def plot_contingency(labels_true, labels_pred, *, ax=None):
     ax : matplotlib Axes
         The heatmap is ``ax.images[0]``; the numbers are ``ax.texts``.
     """
-    _matplotlib()
+    require_matplotlib()
     _check_ax(ax)
     labels_true = _check_labels(labels_true, name="labels_true")
     labels_pred = _check_labels(labels_pred, name="labels_pred")

@@ -22,16 +22,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array
 
+from kmeanskit._analysis.metrics import check_euclidean, clustering_metrics
+from kmeanskit._estimators.pipeline import fitted_final_estimator, preprocessing_steps, to_final_space
 from kmeanskit._io.atomic import write_bytes
 
 __all__ = ["report"]
 
-# Above these sizes a sample is drawn (seeded, so a report is reproducible):
-# the silhouette costs O(n^2), and a scatter of millions of points says no more.
-_SILHOUETTE_SAMPLE = 10_000
+# Above these sizes a sample is drawn (seeded, so a report is reproducible): a
+# silhouette diagram or a scatter of millions of points says no more. (The mean
+# silhouette's sample: kmeanskit._analysis.metrics.SILHOUETTE_SAMPLE_SIZE.)
 _SILHOUETTE_PLOT_SAMPLE = 3_000
 _SCATTER_SAMPLE = 5_000
 _MAX_PROFILE_PLOTS = 16
@@ -145,17 +146,18 @@ def report(
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from kmeanskit import KMeans
-    >>> from kmeanskit.report import report
+    >>> from kmeanskit import report
     >>> iris = load_iris(as_frame=True)
     >>> model = make_pipeline(StandardScaler(), KMeans(3, random_state=0)).fit(iris.data)
     >>> report(iris.data, model, "iris.html", labels_true=iris.target)  # doctest: +SKIP
     PosixPath('iris.html')
     """
-    from kmeanskit._presentation.plotting import _matplotlib
+    from kmeanskit._presentation.plotting import require_matplotlib
 
-    _matplotlib()  # fail before any work when matplotlib is missing
+    require_matplotlib()  # fail before any work when matplotlib is missing
     target = _check_path(path)
-    kmeans = _final_estimator(model)
+    kmeans = fitted_final_estimator(model, purpose="report")
+    check_euclidean(kmeans)
     frame = _data_frame(X, model, feature_names)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string or None, got {type(title).__name__}")
@@ -167,7 +169,7 @@ def report(
     start = time.perf_counter()
     model_input = frame if getattr(model, "feature_names_in_", None) is not None else frame.to_numpy()
     labels = np.asarray(model.predict(model_input))
-    Xt = _model_space(model, model_input)
+    Xt = np.asarray(to_final_space(model, model_input), dtype=np.float64)
     if selection is None and ks is not None:
         from kmeanskit._analysis.selection import select_k
 
@@ -175,8 +177,7 @@ def report(
                              progress=progress)
 
     centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
-    found = _clustering_metrics(Xt, labels, centers, labels_true, sample_size=_SILHOUETTE_SAMPLE,
-                                random_state=random_state)
+    found = clustering_metrics(Xt, labels, centers, labels_true, random_state=random_state)
     context = _Context(frame=frame, Xt=Xt, labels=labels, model=model, kmeans=kmeans, metrics=found,
                        labels_true=labels_true, rng_seed=random_state)
     sections = [
@@ -226,31 +227,6 @@ def _check_path(path) -> Path:
     return target
 
 
-def _final_estimator(model):
-    kmeans = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    # Duck-typed so that kmeanskit's other centroid estimators qualify too.
-    if not (hasattr(kmeans, "n_clusters") and hasattr(kmeans, "predict") and hasattr(model, "predict")):
-        raise TypeError(
-            "model must be a fitted kmeanskit KMeans or a Pipeline ending in one, "
-            f"got {type(model).__name__}"
-            + (f" ending in {type(kmeans).__name__}" if isinstance(model, Pipeline) else "")
-        )
-    # The metrics here (inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) are
-    # Euclidean: they would not measure what a cosine or L1 model optimises.
-    metric = {"SphericalKMeans": "cosine", "KMedians": "L1 (Manhattan)"}.get(type(kmeans).__name__)
-    if metric is not None:
-        raise ValueError(
-            f"the report and evaluate measure clusters in Euclidean geometry (inertia, silhouette, "
-            f"Calinski-Harabasz, Davies-Bouldin); a {type(kmeans).__name__} clusters by {metric} distance, "
-            "so they are not computed for it"
-        )
-    try:
-        check_is_fitted(kmeans, "cluster_centers_")
-    except Exception as exc:  # NotFittedError is a ValueError; say it in our words
-        raise ValueError(f"model is not fitted: call fit before report ({exc})") from None
-    return kmeans
-
-
 def _data_frame(X, model, feature_names) -> pd.DataFrame:
     """X as a DataFrame in original units with one name per feature."""
     model_names = getattr(model, "feature_names_in_", None)
@@ -266,11 +242,9 @@ def _data_frame(X, model, feature_names) -> pd.DataFrame:
     if n_expected is not None and values.shape[1] != n_expected:
         raise ValueError(f"X has {values.shape[1]} features but the model was fitted on {n_expected}")
     if feature_names is not None:
-        if isinstance(feature_names, str):
-            raise TypeError("feature_names must be a sequence of names, not a single string")
-        names = [str(n) for n in feature_names]
-        if len(names) != values.shape[1]:
-            raise ValueError(f"feature_names has {len(names)} names but X has {values.shape[1]} columns")
+        from kmeanskit._presentation.plotting import check_feature_names
+
+        names = check_feature_names(feature_names, values.shape[1])
         if model_names is not None and names != [str(n) for n in model_names]:
             raise ValueError(
                 f"feature_names {names} differ from the names the model was fitted with "
@@ -292,58 +266,6 @@ def _check_labels_true(labels_true, n_samples: int) -> np.ndarray:
     if pd.isna(labels).any():
         raise ValueError(f"labels_true has {int(pd.isna(labels).sum())} missing values")
     return labels
-
-
-def _model_space(model, model_input) -> np.ndarray:
-    """The rows as the final estimator sees them (after the pipeline's transformers)."""
-    Xt = model_input
-    if isinstance(model, Pipeline):
-        for _, step in model.steps[:-1]:
-            if step is not None and not isinstance(step, str):
-                Xt = step.transform(Xt)
-    return np.asarray(Xt, dtype=np.float64)
-
-
-def _table_in_model_space(model, frame: pd.DataFrame, *, source: str = "the data"):
-    """Pick a model's feature columns from a raw table and map them to its space.
-
-    Used by ``kmeanskit evaluate``. The columns are taken by name when the
-    model records feature names (other columns are ignored), otherwise every
-    column is a feature and their number must match the model.
-
-    Returns
-    -------
-    Xt : ndarray of shape (n_samples, n_features)
-        The rows after the pipeline's transformers.
-    labels : ndarray of shape (n_samples,)
-        The cluster of each row.
-    kmeans : estimator
-        The model's final estimator.
-    """
-    from kmeanskit._io.tables import select_features
-
-    kmeans = _final_estimator(model)
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        names = [str(n) for n in names]
-        missing = [n for n in names if n not in frame.columns]
-        if missing:
-            raise ValueError(
-                f"{source} lacks the feature column{'s' * (len(missing) > 1)} {', '.join(map(repr, missing))} "
-                f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
-            )
-        model_input = select_features(frame, names, source=source)
-    else:
-        features = select_features(frame, None, source=source)
-        if features.shape[1] != model.n_features_in_:
-            raise ValueError(
-                f"{source} has {features.shape[1]} feature columns but the model, which records no "
-                f"feature names, expects exactly {model.n_features_in_}"
-            )
-        model_input = features.to_numpy()
-    Xt = _model_space(model, model_input)
-    labels = np.asarray(kmeans.predict(Xt))
-    return Xt, labels, kmeans
 
 
 def _selection_template(kmeans):
@@ -370,8 +292,7 @@ def _data_section(ctx) -> str:
 
 def _model_section(ctx) -> str:
     kmeans = ctx.kmeans
-    steps = [type(step).__name__ for _, step in ctx.model.steps[:-1]
-             if not isinstance(step, str) and step is not None] if isinstance(ctx.model, Pipeline) else []
+    steps = [type(step).__name__ for step in preprocessing_steps(ctx.model)]
     items = [
         ("estimator", type(kmeans).__name__),
         ("clusters (k)", str(int(kmeans.n_clusters))),
@@ -572,83 +493,6 @@ def _classes_section(ctx) -> str:
         _img(fig, "Heatmap of rows per class and cluster",
              "Rows of each known class (row) in each cluster (column)."),
     ])
-
-
-def _clustering_metrics(Xt, labels, centers, labels_true=None, *, sample_size=_SILHOUETTE_SAMPLE,
-                        random_state=0) -> dict[str, Any]:
-    """Internal (and, with known classes, external) metrics of a clustering.
-
-    Shared by :func:`report` and ``kmeanskit evaluate``.
-
-    Parameters
-    ----------
-    Xt : ndarray of shape (n_samples, n_features)
-        Rows in the space the model clusters in.
-    labels : ndarray of shape (n_samples,)
-        Cluster of each row.
-    centers : ndarray of shape (n_clusters, n_features)
-        The model's centers, in the same space.
-    labels_true : array-like of shape (n_samples,), optional
-        Known classes.
-    sample_size : int, default=10000
-        Above this many rows the silhouette is estimated on a seeded random
-        sample of this size.
-    random_state : int, default=0
-        Seed of that sample.
-
-    Returns
-    -------
-    dict
-        ``n_samples``, ``n_clusters``, ``cluster_sizes`` (list indexed by
-        cluster), ``inertia``, ``silhouette`` (None when undefined),
-        ``silhouette_note`` (why None, or how it was estimated),
-        ``calinski_harabasz``, ``davies_bouldin`` (None when undefined); with
-        `labels_true` also ``adjusted_rand``, ``normalized_mutual_info``,
-        ``purity`` and ``contingency`` (DataFrame: classes x clusters).
-    """
-    from kmeanskit._analysis.metrics import (
-        adjusted_rand_score,
-        calinski_harabasz_score,
-        contingency_matrix,
-        davies_bouldin_score,
-        inertia,
-        normalized_mutual_info_score,
-        purity_score,
-        silhouette_score,
-    )
-
-    n_samples, n_clusters = len(labels), len(centers)
-    found: dict[str, Any] = {
-        "n_samples": n_samples,
-        "n_clusters": n_clusters,
-        "cluster_sizes": [int(n) for n in np.bincount(labels, minlength=n_clusters)],
-        "inertia": float(inertia(Xt, labels, centers=centers)),
-        "silhouette": None,
-        "silhouette_note": None,
-        "calinski_harabasz": None,
-        "davies_bouldin": None,
-    }
-    n_labels = len(np.unique(labels))
-    if not 2 <= n_labels <= n_samples - 1:
-        found["silhouette_note"] = (
-            "undefined: every row is alone in its cluster" if n_labels == n_samples
-            else f"undefined with {n_labels} non-empty cluster"
-        )
-    else:
-        if n_samples > sample_size:
-            found["silhouette"] = float(silhouette_score(Xt, labels, sample_size=sample_size,
-                                                                 random_state=random_state))
-            found["silhouette_note"] = f"estimated on a random sample of {sample_size:,} of {n_samples:,} rows"
-        else:
-            found["silhouette"] = float(silhouette_score(Xt, labels))
-        found["calinski_harabasz"] = float(calinski_harabasz_score(Xt, labels))
-        found["davies_bouldin"] = float(davies_bouldin_score(Xt, labels))
-    if labels_true is not None:
-        found["adjusted_rand"] = float(adjusted_rand_score(labels_true, labels))
-        found["normalized_mutual_info"] = float(normalized_mutual_info_score(labels_true, labels))
-        found["purity"] = float(purity_score(labels_true, labels))
-        found["contingency"] = contingency_matrix(labels_true, labels, as_frame=True)
-    return found
 
 
 # --------------------------------------------------------------------------- HTML

@@ -1,4 +1,5 @@
-"""Helpers shared by the subcommands: argument types, input, output, errors.
+"""Helpers shared by the subcommands: the arguments several of them take,
+argument types, input (tables, model files), output (tables, JSON), errors.
 
 Nothing here computes; commands parse their arguments, call the library and
 present what it returns with these helpers.
@@ -7,8 +8,10 @@ present what it returns with these helpers.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,20 +20,33 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "DATA_HELP",
     "DEFAULT_K_IRIS",
-    "n_clusters_arg",
     "EXIT_INTERNAL",
     "EXIT_OK",
     "EXIT_USAGE",
     "IRIS_SOURCE",
     "CommandError",
+    "add_columns_argument",
+    "add_data_argument",
+    "add_json_argument",
     "add_ks_arguments",
+    "add_model_argument",
+    "add_n_clusters_argument",
+    "add_scale_argument",
+    "add_seed_argument",
+    "aligned",
+    "check_ks_below_rows",
     "check_output_path",
     "column_list_arg",
     "format_table",
     "int_list_arg",
+    "json_number",
     "load_features",
+    "load_model",
+    "n_clusters_arg",
     "n_init_arg",
+    "print_json",
     "progress_wanted",
     "resolve_ks",
     "split_labels",
@@ -45,6 +61,103 @@ IRIS_SOURCE = "iris (bundled with scikit-learn)"
 
 class CommandError(Exception):
     """Bad input found by a command itself; reported in one line, exit code 2."""
+
+
+# --- The arguments several commands take. -----------------------------------
+
+#: Help of a DATA argument: a table file.
+DATA_HELP = "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header"
+
+
+def add_data_argument(parser: argparse.ArgumentParser, *, iris_note: str = "") -> None:
+    """DATA, optional: a table, or the iris data bundled with scikit-learn."""
+    parser.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help=f"{DATA_HELP}; default: the iris data bundled with scikit-learn{iris_note}",
+    )
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """MODEL: a model file saved by ``kmeanskit fit -o``."""
+    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
+
+
+def add_n_clusters_argument(parser: argparse.ArgumentParser) -> None:
+    """``-k/--n-clusters``: required with DATA (see :func:`n_clusters_arg`)."""
+    parser.add_argument(
+        "-k",
+        "--n-clusters",
+        type=int,
+        metavar="K",
+        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
+    )
+
+
+def add_columns_argument(
+    parser: argparse.ArgumentParser, *, default: str = "all", which: str = "they must be numeric"
+) -> None:
+    """``--columns A,B,...``: the feature columns of DATA."""
+    parser.add_argument(
+        "--columns",
+        type=column_list_arg,
+        metavar="A,B,...",
+        help=f"comma-separated feature columns (default: {default}; {which})",
+    )
+
+
+def add_scale_argument(parser: argparse.ArgumentParser) -> None:
+    """``--scale``: the scaling before clustering (the keys of ``workflow.SCALINGS``)."""
+    parser.add_argument(
+        "--scale",
+        choices=("standard", "minmax", "none"),
+        default="standard",
+        help="scaling before clustering (default: %(default)s)",
+    )
+
+
+def add_seed_argument(parser: argparse.ArgumentParser) -> None:
+    """``--seed``: the random seed of a command (None by default)."""
+    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
+
+
+def add_json_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--json``: print a JSON document instead of text."""
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def load_model(path: str, *, with_manifest: bool = False):
+    """Load a ``.kmk`` model file (and its manifest); a bad file is a one-line CommandError."""
+    from kmeanskit._io.persistence import ModelFileError, load, load_with_manifest
+
+    try:
+        return load_with_manifest(path) if with_manifest else load(path)
+    except ModelFileError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None
+
+
+def print_json(payload: dict) -> None:
+    """Print a JSON document (indented; NaN and infinities are refused: use :func:`json_number`)."""
+    print(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def json_number(value):
+    """A JSON-safe number: ints stay ints, NaN, infinities and None become None."""
+    import numpy as np
+
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def aligned(pairs) -> list[str]:
+    """``key: value`` lines with the values in one column."""
+    width = max(len(key) for key, _ in pairs) + 1
+    return [f"{key + ':':<{width}} {value}" for key, value in pairs]
 
 
 def column_list_arg(text: str) -> list[str]:
@@ -220,10 +333,17 @@ def resolve_ks(args: argparse.Namespace) -> list[int]:
     return list(range(k_min, k_max + 1))
 
 
+def check_ks_below_rows(ks: list[int], n_rows: int, *, what: str = "", hint: str = "") -> None:
+    """Refuse a k to compare that is not smaller than the number of rows."""
+    if ks[-1] >= n_rows:
+        raise CommandError(
+            f"the largest k{what} ({ks[-1]}) must be smaller than the number of rows ({n_rows}); "
+            f"lower --k-max or --ks{hint}"
+        )
+
+
 def progress_wanted() -> bool:
     """Show progress bars only to a person at a terminal (stderr), never in a pipe or a log."""
-    import sys
-
     stream = sys.stderr
     return bool(getattr(stream, "isatty", None) and stream.isatty())
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, column_list_arg, format_table
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["EXIT_DRIFT", "add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "EXIT_DRIFT", "HELP", "NAME", "add_arguments", "run"]
 
 #: Exit code when drift is found (0: no drift, 2: bad input).
 EXIT_DRIFT = 3
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit drift customers.kmk this_week.csv
@@ -34,26 +33,21 @@ exit codes: 0 no drift, 3 drift, 2 bad input, 1 internal error.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``drift`` subcommand."""
-    parser = subparsers.add_parser(
-        "drift",
-        parents=parents,
-        help="compare new data with a saved model's training data (exit 3 on drift)",
-        description=(
-            "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
-            "the training data: cluster shares, distances to the centers and the rate\n"
-            "of anomalies. Prints a report; exits with 3 when drift is found."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
-    parser.add_argument("data", metavar="NEWDATA",
-                        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header")
+NAME = "drift"
+HELP = "compare new data with a saved model's training data (exit 3 on drift)"
+DESCRIPTION = (
+    "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
+    "the training data: cluster shares, distances to the centers and the rate\n"
+    "of anomalies. Prints a report; exits with 3 when drift is found."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit drift``."""
+    common.add_model_argument(parser)
+    parser.add_argument("data", metavar="NEWDATA", help=common.DATA_HELP)
     parser.add_argument(
-        "--columns", type=column_list_arg, metavar="A,B,...",
+        "--columns", type=common.column_list_arg, metavar="A,B,...",
         help=("feature columns of NEWDATA (and --reference), in the model's feature order; only for models "
               "saved without feature names (others take their features by name)"),
     )
@@ -66,28 +60,25 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
                         help="significance level of the tests (default: %(default)s)")
     parser.add_argument("--psi-threshold", type=_positive, default=0.2, metavar="PSI",
                         help="PSI above which a shift counts (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(run=run)
-    return parser
+    common.add_json_argument(parser, "print the report as JSON")
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text!r}")
-    return value
+    return _float_between(text, 0.0, 1.0, "a number between 0 and 1", "a number strictly between 0 and 1")
 
 
 def _positive(text: str) -> float:
+    return _float_between(text, 0.0, float("inf"), "a positive number", "a positive number")
+
+
+def _float_between(text: str, low: float, high: float, number: str, in_range: str) -> float:
+    """``float(text)`` strictly between `low` and `high`; the messages name what was expected."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {number}, got {text!r}") from None
+    if not low < value < high:
+        raise argparse.ArgumentTypeError(f"expected {in_range}, got {text!r}")
     return value
 
 
@@ -99,7 +90,7 @@ def _features(model, path: str, columns):
     if names is not None:
         names = [str(n) for n in names]
         if columns is not None and sorted(columns) != sorted(names):
-            raise CommandError(
+            raise common.CommandError(
                 f"--columns: the model takes its features by name ({', '.join(names)}); "
                 "--columns is only for models saved without feature names"
             )
@@ -107,7 +98,7 @@ def _features(model, path: str, columns):
     frame = read_table(path, columns)
     expected = int(model.n_features_in_)
     if frame.shape[1] != expected:
-        raise CommandError(
+        raise common.CommandError(
             f"'{path}' has {frame.shape[1]} feature columns but the model, which records no feature names, "
             f"expects {expected}; choose them with --columns"
         )
@@ -116,18 +107,18 @@ def _features(model, path: str, columns):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
-    from kmeanskit._analysis.monitoring import _profile_from_manifest, drift_report
-    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
+    from kmeanskit._analysis.monitoring import drift_report, profile_from_manifest
+    from kmeanskit._io.persistence import ModelFileError
 
+    model, manifest = common.load_model(args.model, with_manifest=True)
     try:
-        model, manifest = load_with_manifest(args.model)
         # With --reference the file's training summary is not needed (it may have none).
-        profile = None if args.reference is not None else _profile_from_manifest(
+        profile = None if args.reference is not None else profile_from_manifest(
             model, manifest, args.model, required=False)
     except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+        raise common.CommandError(" ".join(str(exc).split())) from None
     if args.reference is None and profile is None:
-        raise CommandError(
+        raise common.CommandError(
             f"'{args.model}' holds no training profile (its model was trained with partial_fit or "
             "compute_labels=False and saved without X): pass --reference TRAIN"
         )
@@ -142,11 +133,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json:
         payload = {"model": args.model, "data": args.data, "reference": args.reference, **report.to_dict()}
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        common.print_json(payload)
     else:
         print(_render(report, args.data, source))
     sys.stdout.flush()
-    return EXIT_DRIFT if report.drift else EXIT_OK
+    return EXIT_DRIFT if report.drift else common.EXIT_OK
 
 
 def _render(report, data: str, source: str) -> str:
@@ -166,7 +157,7 @@ def _render(report, data: str, source: str) -> str:
         table["beyond p99"] = c["anomaly_rate"].fillna(0.0)
         table["dist psi"] = c["distance_psi"]
     percent = ["train share", "new share", "beyond p99"]
-    shown = format_table(table, percent=percent).replace(" nan", " n/a")
+    shown = common.format_table(table, percent=percent).replace(" nan", " n/a")
 
     lines = [f"{report.verdict.upper()}" + (": " + "; ".join(report.reasons) if report.reasons else ""), ""]
     width = 11

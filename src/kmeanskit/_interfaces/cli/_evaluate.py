@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 
-from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, format_table, split_labels
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit evaluate customers.kmk customers.csv
@@ -25,27 +23,19 @@ Rand index, normalized mutual information, purity and the contingency matrix.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``evaluate`` subcommand."""
-    parser = subparsers.add_parser(
-        "evaluate",
-        parents=parents,
-        help="measure the quality of a saved model's clusters on a table",
-        description=(
-            "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
-            "DATA and print the clustering metrics; with known classes\n"
-            "(--labels-column), also how well the clusters recover them."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
-    parser.add_argument(
-        "data",
-        metavar="DATA",
-        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header",
-    )
+NAME = "evaluate"
+HELP = "measure the quality of a saved model's clusters on a table"
+DESCRIPTION = (
+    "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
+    "DATA and print the clustering metrics; with known classes\n"
+    "(--labels-column), also how well the clusters recover them."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit evaluate``."""
+    common.add_model_argument(parser)
+    parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",
@@ -57,53 +47,39 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         default=0,
         help="seed of the silhouette's sample above 10,000 rows (default: %(default)s)",
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print the results as JSON instead of text"
-    )
-    parser.set_defaults(run=run)
-    return parser
+    common.add_json_argument(parser, "print the results as JSON instead of text")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit evaluate`` with parsed arguments; return the exit code."""
     import numpy as np
 
-    from kmeanskit._io.persistence import ModelFileError, load
+    from kmeanskit._analysis.metrics import clustering_metrics
+    from kmeanskit._analysis.workflow import table_in_model_space
     from kmeanskit._io.tables import read_raw_table
-    from kmeanskit._presentation.report import _clustering_metrics, _table_in_model_space
 
-    try:
-        model = load(args.model)
-    except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+    model = common.load_model(args.model)
     source = f"'{args.data}'"
     frame = read_raw_table(args.data)
     names = getattr(model, "feature_names_in_", None)
     if names is not None and args.labels_column is not None and args.labels_column in set(map(str, names)):
-        raise CommandError(
+        raise common.CommandError(
             f"--labels-column {args.labels_column!r} is one of the model's features; "
             "known classes must be a separate column"
         )
-    features_frame, labels_true = split_labels(frame, args.labels_column, source=source)
-    Xt, labels, kmeans = _table_in_model_space(model, features_frame, source=source)
+    features_frame, labels_true = common.split_labels(frame, args.labels_column, source=source)
+    Xt, labels, kmeans = table_in_model_space(model, features_frame, source=source)
     centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
-    found = _clustering_metrics(
+    found = clustering_metrics(
         Xt, labels, centers, None if labels_true is None else labels_true.to_numpy(), random_state=args.seed
     )
 
     if args.json:
-        print(json.dumps(_payload(found, args), indent=2, allow_nan=False))
+        common.print_json(_payload(found, args))
     else:
         print(_render(found, args))
     sys.stdout.flush()
-    return EXIT_OK
-
-
-def _number(value):
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    return common.EXIT_OK
 
 
 def _payload(found: dict, args) -> dict:
@@ -113,19 +89,19 @@ def _payload(found: dict, args) -> dict:
         "n_samples": found["n_samples"],
         "n_clusters": found["n_clusters"],
         "cluster_sizes": found["cluster_sizes"],
-        "inertia": _number(found["inertia"]),
-        "silhouette": _number(found["silhouette"]),
+        "inertia": common.json_number(found["inertia"]),
+        "silhouette": common.json_number(found["silhouette"]),
         "silhouette_note": found["silhouette_note"],
-        "calinski_harabasz": _number(found["calinski_harabasz"]),
-        "davies_bouldin": _number(found["davies_bouldin"]),
+        "calinski_harabasz": common.json_number(found["calinski_harabasz"]),
+        "davies_bouldin": common.json_number(found["davies_bouldin"]),
     }
     if "contingency" in found:
         table = found["contingency"]
         payload.update(
             labels_column=args.labels_column,
-            adjusted_rand=_number(found["adjusted_rand"]),
-            normalized_mutual_info=_number(found["normalized_mutual_info"]),
-            purity=_number(found["purity"]),
+            adjusted_rand=common.json_number(found["adjusted_rand"]),
+            normalized_mutual_info=common.json_number(found["normalized_mutual_info"]),
+            purity=common.json_number(found["purity"]),
             contingency={
                 "classes": [_plain(c) for c in table.index],
                 "clusters": [_plain(c) for c in table.columns],
@@ -159,9 +135,9 @@ def _render(found: dict, args) -> str:
     empty = [i for i, n in enumerate(sizes) if n == 0]
     if empty:
         lines.append(("empty clusters", ", ".join(map(str, empty)) + " (no row of DATA assigned)"))
-    out = [header, "", *_aligned(lines)]
+    out = [header, "", *common.aligned(lines)]
     if "contingency" in found:
-        out += ["", f"known classes ({args.labels_column}):", *_aligned([
+        out += ["", f"known classes ({args.labels_column}):", *common.aligned([
             ("adjusted Rand index", f"{found['adjusted_rand']:.3f} (0 for chance, 1 for the same partition)"),
             ("normalized mutual info", f"{found['normalized_mutual_info']:.3f} (0 to 1)"),
             ("purity", f"{found['purity']:.3f} (share of rows in their cluster's majority class)"),
@@ -171,10 +147,5 @@ def _render(found: dict, args) -> str:
         shown.columns = [f"cluster {c}" for c in shown.columns]
         shown.insert(0, "class", [str(c) for c in table.index])
         out += ["", "contingency matrix (rows: classes, columns: clusters):", "",
-                format_table(shown.reset_index(drop=True))]
+                common.format_table(shown.reset_index(drop=True))]
     return "\n".join(out)
-
-
-def _aligned(pairs) -> list[str]:
-    width = max(len(key) for key, _ in pairs) + 1
-    return [f"{key + ':':<{width}} {value}" for key, value in pairs]

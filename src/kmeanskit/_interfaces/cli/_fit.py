@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    DEFAULT_K_IRIS,
-    EXIT_OK,
-    CommandError,
-    check_output_path,
-    column_list_arg,
-    format_table,
-    load_features,
-    n_clusters_arg,
-    n_init_arg,
-)
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit                                  # the bundled iris data, k=3
   kmeanskit fit customers.csv -k 5 --seed 0
@@ -44,57 +33,29 @@ silhouette are measured in the scaled space the clustering ran in.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``fit`` subcommand."""
-    parser = subparsers.add_parser(
-        "fit",
-        parents=parents,
-        help="cluster a CSV or Parquet table and describe the clusters",
-        description=(
-            "Scale the features, run K-Means and print one row per cluster\n"
-            "(size, share of rows, center in original units), then inertia,\n"
-            "iterations, silhouette and fit time."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument(
-        "data",
-        nargs="?",
-        metavar="DATA",
-        help=(
-            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
-            "default: the iris data bundled with scikit-learn"
-        ),
-    )
-    parser.add_argument(
-        "-k",
-        "--n-clusters",
-        type=int,
-        metavar="K",
-        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
-    )
-    parser.add_argument(
-        "--columns",
-        type=column_list_arg,
-        metavar="A,B,...",
-        help="comma-separated feature columns (default: all; they must be numeric)",
-    )
-    parser.add_argument(
-        "--scale",
-        choices=("standard", "minmax", "none"),
-        default="standard",
-        help="scaling before clustering (default: %(default)s)",
-    )
+NAME = "fit"
+HELP = "cluster a CSV or Parquet table and describe the clusters"
+DESCRIPTION = (
+    "Scale the features, run K-Means and print one row per cluster\n"
+    "(size, share of rows, center in original units), then inertia,\n"
+    "iterations, silhouette and fit time."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit fit``."""
+    common.add_data_argument(parser)
+    common.add_n_clusters_argument(parser)
+    common.add_columns_argument(parser)
+    common.add_scale_argument(parser)
     parser.add_argument(
         "--n-init",
-        type=n_init_arg,
+        type=common.n_init_arg,
         default="auto",
         metavar="N",
         help="runs from different starts, the best is kept: an integer or 'auto' (default)",
     )
-    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
+    common.add_seed_argument(parser)
     parser.add_argument(
         "--max-iter",
         type=int,
@@ -139,24 +100,20 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "for 'kmeanskit predict'"
         ),
     )
-    parser.add_argument(
-        "--json", action="store_true", help="print the results as JSON instead of a table"
-    )
-    parser.set_defaults(run=run)
-    return parser
+    common.add_json_argument(parser, "print the results as JSON instead of a table")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit fit`` with parsed arguments; return the exit code."""
-    n_clusters = n_clusters_arg(args)
+    n_clusters = common.n_clusters_arg(args)
     labels_path = None
     if args.labels is not None:
-        labels_path = check_output_path(args.labels, option="--labels", inputs=[args.data])
+        labels_path = common.check_output_path(args.labels, option="--labels", inputs=[args.data])
     model_path = None
     if args.output is not None:
-        model_path = check_output_path(args.output, option="-o/--output", inputs=[args.data])
+        model_path = common.check_output_path(args.output, option="-o/--output", inputs=[args.data])
         if labels_path is not None and _same_path(model_path, labels_path):
-            raise CommandError(
+            raise common.CommandError(
                 f"-o/--output and --labels are the same file '{args.output}'; choose two names"
             )
 
@@ -168,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.workflow import fit_clusters
 
-        features, source = load_features(args.data, args.columns)
+        features, source = common.load_features(args.data, args.columns)
         result = fit_clusters(
             features,
             n_clusters,
@@ -203,24 +160,24 @@ def run(args: argparse.Namespace) -> int:
             payload["labels_path"] = str(labels_path)
         if model_path is not None:
             payload["model_path"] = str(model_path)
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        common.print_json(payload)
     else:
         print(_render(result, source, labels_path, model_path, mode=_mode(args)))
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK
 
 
 def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
     if args.chunk_rows < 1:
-        raise CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
+        raise common.CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     flag = "--out-of-core" if args.out_of_core else "--mini-batch"
     if args.n_init not in ("auto", 1):
-        raise CommandError(
+        raise common.CommandError(
             f"--n-init {args.n_init} is not available with {flag}: one run starts from "
             "k-means++ on a uniform sample of the rows"
         )
     if args.mini_batch and model_path is not None:
-        raise CommandError(
+        raise common.CommandError(
             "-o/--output cannot save a mini-batch model yet (model files hold KMeans); "
             "fit without --mini-batch to save the model"
         )
@@ -233,7 +190,7 @@ def _fit_streaming(args: argparse.Namespace, n_clusters: int):
     if args.out_of_core and args.data is not None:
         features, source = None, args.data
     else:
-        features, source = load_features(args.data, args.columns)
+        features, source = common.load_features(args.data, args.columns)
     result = fit_clusters_out_of_core(
         source if features is None else features,
         n_clusters,
@@ -261,7 +218,7 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
         f"{source}: {_plural(result.n_samples, 'row')} x {_plural(result.n_features, 'feature')}, "
         f"k={result.n_clusters}, scaling: {result.scale}"
     )
-    table = format_table(result.clusters, percent=["share"])
+    table = common.format_table(result.clusters, percent=["share"])
     if result.silhouette is None:
         silhouette = f"n/a ({result.silhouette_note})"
     else:
@@ -280,9 +237,7 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
-    width = max(len(key) for key, _ in summary) + 1
-    lines = [f"{key + ':':<{width}} {value}" for key, value in summary]
-    return "\n".join([header, "", table, "", *lines])
+    return "\n".join([header, "", table, "", *common.aligned(summary)])
 
 
 def _same_path(a, b) -> bool:

@@ -1,7 +1,8 @@
 """The ``kmeanskit`` command: parser, dispatch, and how errors are reported.
 
-Each subcommand is a module ``kmeanskit.cli._<name>`` with
-``add_parser(subparsers, parents)`` (which sets a ``run`` default) and
+Each subcommand is a module ``kmeanskit._interfaces.cli._<name>`` with
+``NAME``, ``HELP`` (its line in ``kmeanskit --help``), ``DESCRIPTION``,
+``EPILOG`` (examples, printed as written), ``add_arguments(parser)`` and
 ``run(args) -> int``; adding one is a new module and one entry in
 ``_COMMANDS``, in the order ``--help`` lists them.
 """
@@ -27,7 +28,6 @@ _COMMANDS = (
     "quantize",
     "drift",
     "serve",
-    "bench",
 )
 
 _EPILOG = """\
@@ -76,8 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     for name in _COMMANDS:
-        importlib.import_module(f"kmeanskit._interfaces.cli._{name}").add_parser(subparsers, [common])
+        _add_command(subparsers, [common], importlib.import_module(f"kmeanskit._interfaces.cli._{name}"))
     return parser
+
+
+def _add_command(subparsers, parents: list, command) -> None:
+    """Register the subcommand of the module `command`; ``args.run`` is its ``run``."""
+    parser = subparsers.add_parser(
+        command.NAME,
+        parents=parents,
+        help=command.HELP,
+        description=command.DESCRIPTION,
+        epilog=command.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    command.add_arguments(parser)
+    parser.set_defaults(run=command.run)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    EXIT_OK,
-    CommandError,
-    check_output_path,
-)
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
@@ -30,27 +25,19 @@ distance 1 - cos for SphericalKMeans, L1 for KMedians).
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``predict`` subcommand."""
-    parser = subparsers.add_parser(
-        "predict",
-        parents=parents,
-        help="assign the rows of a table to the clusters of a saved model",
-        description=(
-            "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
-            "DATA to its nearest cluster and write DATA with two columns added:\n"
-            "'cluster' and 'distance'."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
-    parser.add_argument(
-        "data",
-        metavar="DATA",
-        help="CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header",
-    )
+NAME = "predict"
+HELP = "assign the rows of a table to the clusters of a saved model"
+DESCRIPTION = (
+    "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
+    "DATA to its nearest cluster and write DATA with two columns added:\n"
+    "'cluster' and 'distance'."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit predict``."""
+    common.add_model_argument(parser)
+    parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
     parser.add_argument(
         "-o",
         "--output",
@@ -60,30 +47,20 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
             "CSV otherwise (default: CSV to standard output)"
         ),
     )
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON summary (rows, rows per cluster, mean distance) instead of the rows",
-    )
-    parser.set_defaults(run=run)
-    return parser
+    common.add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit predict`` with parsed arguments; return the exit code."""
     from kmeanskit._analysis.workflow import predict_table, prediction_summary
-    from kmeanskit._io.persistence import ModelFileError, load
     from kmeanskit._io.tables import read_raw_table, write_table
 
     output_path = None
     if args.output is not None:
-        output_path = check_output_path(
+        output_path = common.check_output_path(
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
-    try:
-        model = load(args.model)
-    except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+    model = common.load_model(args.model)
     frame = read_raw_table(args.data)
     predicted = predict_table(model, frame, source=f"'{args.data}'")
 
@@ -96,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
             **prediction_summary(model, predicted),
             "output_path": None if output_path is None else str(output_path),
         }
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        common.print_json(payload)
     elif output_path is not None:
         print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
     else:
         predicted.to_csv(sys.stdout, index=False)
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK

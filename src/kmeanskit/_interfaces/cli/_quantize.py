@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 
-from kmeanskit._interfaces.cli._common import EXIT_OK, CommandError, check_output_path
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit quantize photo.jpg -k 16 -o photo-16.png
   kmeanskit quantize logo.png -k 8 -o logo-8.png --seed 0      # transparency is kept
@@ -27,17 +26,13 @@ has no transparency: images with an alpha channel are flattened onto white.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``quantize`` subcommand."""
-    parser = subparsers.add_parser(
-        "quantize",
-        parents=parents,
-        help="reduce the colours of an image to K with K-Means",
-        description="Redraw IMAGE with at most K colours chosen by K-Means and write it to OUT.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
+NAME = "quantize"
+HELP = "reduce the colours of an image to K with K-Means"
+DESCRIPTION = "Redraw IMAGE with at most K colours chosen by K-Means and write it to OUT."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit quantize``."""
     parser.add_argument("image", metavar="IMAGE", help="a PNG, JPEG or other image Pillow reads")
     parser.add_argument("-k", "--n-colors", type=int, required=True, metavar="K",
                         help="number of colours, 1 to 65536 (at most 256 for a palette)")
@@ -46,9 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--seed", type=int, help="random seed for the sample and K-Means")
     parser.add_argument("--sample", type=int, default=10_000, metavar="N",
                         help="pixels K-Means is fitted on (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.set_defaults(run=run)
-    return parser
+    common.add_json_argument(parser, "print the results as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,16 +56,16 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if not 1 <= args.n_colors <= 65536:
-        raise CommandError(f"-k/--n-colors must be between 1 and 65536, got {args.n_colors}")
+        raise common.CommandError(f"-k/--n-colors must be between 1 and 65536, got {args.n_colors}")
     if args.sample < 1:
-        raise CommandError(f"--sample must be a positive number of pixels, got {args.sample}")
-    out_path = check_output_path(args.output, option="-o/--output", inputs=[args.image])
+        raise common.CommandError(f"--sample must be a positive number of pixels, got {args.sample}")
+    out_path = common.check_output_path(args.output, option="-o/--output", inputs=[args.image])
     try:
         fmt = output_format(out_path)
     except ValueError as exc:
-        raise CommandError(f"-o/--output: {exc}") from None
+        raise common.CommandError(f"-o/--output: {exc}") from None
     if fmt == "GIF" and args.n_colors > 256:
-        raise CommandError(f"GIF holds at most 256 colours; -k {args.n_colors} needs PNG, TIFF or WebP")
+        raise common.CommandError(f"GIF holds at most 256 colours; -k {args.n_colors} needs PNG, TIFF or WebP")
 
     image = open_image(args.image)
     start = time.perf_counter()
@@ -96,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             "n_pixels": result.n_pixels, "sample_size": result.sample_size, "seconds": seconds,
             "palette": result.palette.tolist(), "notes": result.notes, "seed": args.seed,
         }
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        common.print_json(payload)
     else:
         print(f"{args.image}: {image.width} x {image.height} {image.mode}, "
               f"{result.n_colors_before:,} colours, {_size(in_bytes)}")
@@ -110,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         for note in result.notes:
             print(f"note: {note}")
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK
 
 
 def _size(n: int) -> str:

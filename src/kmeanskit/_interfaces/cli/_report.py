@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    DEFAULT_K_IRIS,
-    EXIT_OK,
-    CommandError,
-    add_ks_arguments,
-    check_output_path,
-    column_list_arg,
-    load_features,
-    n_clusters_arg,
-    progress_wanted,
-    resolve_ks,
-    split_labels,
-)
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit report -o iris.html                     # the bundled iris data, k=3, species as classes
   kmeanskit report customers.csv -k 5 -o customers.html --seed 0
@@ -38,70 +25,38 @@ the metrics; with --labels-column, how the clusters match the known classes.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``report`` subcommand."""
-    parser = subparsers.add_parser(
-        "report",
-        parents=parents,
-        help="cluster a table and write an HTML report (plots, profiles, metrics)",
-        description=(
-            "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
-            "and write a self-contained HTML report about the data, the choice of k\n"
-            "and the clusters."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument(
-        "data",
-        nargs="?",
-        metavar="DATA",
-        help=(
-            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
-            "default: the iris data bundled with scikit-learn (species as known classes)"
-        ),
-    )
-    parser.add_argument(
-        "-k",
-        "--n-clusters",
-        type=int,
-        metavar="K",
-        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
-    )
+NAME = "report"
+HELP = "cluster a table and write an HTML report (plots, profiles, metrics)"
+DESCRIPTION = (
+    "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
+    "and write a self-contained HTML report about the data, the choice of k\n"
+    "and the clusters."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit report``."""
+    common.add_data_argument(parser, iris_note=" (species as known classes)")
+    common.add_n_clusters_argument(parser)
     parser.add_argument(
         "-o", "--output", required=True, metavar="REPORT.html", help="where to write the HTML report"
     )
-    parser.add_argument(
-        "--columns",
-        type=column_list_arg,
-        metavar="A,B,...",
-        help="comma-separated feature columns (default: all but --labels-column; they must be numeric)",
-    )
-    parser.add_argument(
-        "--scale",
-        choices=("standard", "minmax", "none"),
-        default="standard",
-        help="scaling before clustering (default: %(default)s)",
-    )
+    common.add_columns_argument(parser, default="all but --labels-column")
+    common.add_scale_argument(parser)
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",
         help="column of DATA with the known class of each row, to compare the clusters with",
     )
-    add_ks_arguments(parser)
+    common.add_ks_arguments(parser)
     parser.add_argument(
         "--no-select-k",
         action="store_true",
         help="leave out the comparison of values of k (faster on large data)",
     )
     parser.add_argument("--title", help="title of the report (default: 'Clustering report: DATA')")
-    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
-    parser.add_argument(
-        "--json", action="store_true", help="print a JSON summary instead of a line of text"
-    )
-    parser.set_defaults(run=run)
-    return parser
+    common.add_seed_argument(parser)
+    common.add_json_argument(parser, "print a JSON summary instead of a line of text")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,18 +64,15 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.workflow import fit_clusters
     from kmeanskit._presentation.report import report
 
-    n_clusters = n_clusters_arg(args)
+    n_clusters = common.n_clusters_arg(args)
     if args.no_select_k and (args.ks is not None or args.k_min is not None or args.k_max is not None):
-        raise CommandError("--no-select-k cannot be combined with --ks, --k-min or --k-max")
-    ks = None if args.no_select_k else resolve_ks(args)
-    output = check_output_path(args.output, option="-o/--output", inputs=[args.data])
+        raise common.CommandError("--no-select-k cannot be combined with --ks, --k-min or --k-max")
+    ks = None if args.no_select_k else common.resolve_ks(args)
+    output = common.check_output_path(args.output, option="-o/--output", inputs=[args.data])
 
     features, labels_true, source = _load(args)
-    if ks is not None and ks[-1] >= len(features):
-        raise CommandError(
-            f"the largest k to compare ({ks[-1]}) must be smaller than the number of rows ({len(features)}); "
-            "lower --k-max or --ks, or pass --no-select-k"
-        )
+    if ks is not None:
+        common.check_ks_below_rows(ks, len(features), what=" to compare", hint=", or pass --no-select-k")
     result = fit_clusters(features, n_clusters, scale=args.scale, random_state=args.seed)
     title = args.title if args.title is not None else f"Clustering report: {source}"
     path = report(
@@ -130,34 +82,34 @@ def run(args: argparse.Namespace) -> int:
         ks=ks,
         labels_true=labels_true,
         title=title,
-        progress=progress_wanted(),
+        progress=common.progress_wanted(),
         random_state=0 if args.seed is None else args.seed,
     )
     if args.json:
         payload = {"data": source, "report_path": str(path), **_summary(result)}
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        common.print_json(payload)
     else:
         print(f"report on {source}: {result.n_samples} rows, k={result.n_clusters}; written to {path}")
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK
 
 
 def _load(args):
     """(features, known classes or None, source name) from DATA or the bundled iris data."""
     if args.data is None:
         if args.labels_column is not None:
-            raise CommandError("--labels-column needs DATA (the iris data use their species)")
+            raise common.CommandError("--labels-column needs DATA (the iris data use their species)")
         from sklearn.datasets import load_iris
 
-        features, source = load_features(None, args.columns)
+        features, source = common.load_features(None, args.columns)
         iris = load_iris()
         return features, iris.target_names[iris.target], source
     from kmeanskit._io.tables import read_raw_table, select_features
 
     source = f"'{args.data}'"
-    frame, labels_true = split_labels(read_raw_table(args.data), args.labels_column, source=source)
+    frame, labels_true = common.split_labels(read_raw_table(args.data), args.labels_column, source=source)
     if args.columns is not None and args.labels_column in args.columns:
-        raise CommandError(f"--labels-column {args.labels_column!r} cannot also be a feature in --columns")
+        raise common.CommandError(f"--labels-column {args.labels_column!r} cannot also be a feature in --columns")
     features = select_features(frame, args.columns, source=source)
     return features, None if labels_true is None else labels_true.to_numpy(), args.data
 

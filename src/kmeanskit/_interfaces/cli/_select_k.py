@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 
-from kmeanskit._interfaces.cli._common import (
-    EXIT_OK,
-    CommandError,
-    add_ks_arguments,
-    column_list_arg,
-    format_table,
-    load_features,
-    progress_wanted,
-    resolve_ks,
-)
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
 METHODS = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
 
@@ -31,7 +20,7 @@ METHOD_RULES = {
     "davies_bouldin": "lowest Davies-Bouldin score",
 }
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit select-k                                # the bundled iris data, k = 2..10
   kmeanskit select-k customers.csv --seed 0
@@ -55,43 +44,21 @@ def method_list_arg(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``select-k`` subcommand."""
-    parser = subparsers.add_parser(
-        "select-k",
-        parents=parents,
-        help="compare values of k (elbow, silhouette, gap, ...) and recommend one",
-        description=(
-            "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
-            "silhouette, Calinski-Harabasz, Davies-Bouldin, gap statistic and fit time;\n"
-            "then the k each method recommends."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument(
-        "data",
-        nargs="?",
-        metavar="DATA",
-        help=(
-            "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; "
-            "default: the iris data bundled with scikit-learn"
-        ),
-    )
-    parser.add_argument(
-        "--columns",
-        type=column_list_arg,
-        metavar="A,B,...",
-        help="comma-separated feature columns (default: all; they must be numeric)",
-    )
-    parser.add_argument(
-        "--scale",
-        choices=("standard", "minmax", "none"),
-        default="standard",
-        help="scaling before clustering (default: %(default)s)",
-    )
-    add_ks_arguments(parser)
+NAME = "select-k"
+HELP = "compare values of k (elbow, silhouette, gap, ...) and recommend one"
+DESCRIPTION = (
+    "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
+    "silhouette, Calinski-Harabasz, Davies-Bouldin, gap statistic and fit time;\n"
+    "then the k each method recommends."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit select-k``."""
+    common.add_data_argument(parser)
+    common.add_columns_argument(parser)
+    common.add_scale_argument(parser)
+    common.add_ks_arguments(parser)
     parser.add_argument(
         "--methods",
         type=method_list_arg,
@@ -112,31 +79,23 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
         metavar="N",
         help="estimate the silhouette on a random sample of N rows (default: all rows)",
     )
-    parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
-    parser.add_argument(
-        "--json", action="store_true", help="print the results as JSON instead of a table"
-    )
-    parser.set_defaults(run=run)
-    return parser
+    common.add_seed_argument(parser)
+    common.add_json_argument(parser, "print the results as JSON instead of a table")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit select-k`` with parsed arguments; return the exit code."""
     from kmeanskit._analysis.selection import select_k
-    from kmeanskit._analysis.workflow import SCALINGS, _make_scaler
+    from kmeanskit._analysis.workflow import SCALINGS, make_scaler
 
-    ks = resolve_ks(args)
+    ks = common.resolve_ks(args)
     if args.n_refs < 1:
-        raise CommandError(f"--n-refs must be at least 1, got {args.n_refs}")
+        raise common.CommandError(f"--n-refs must be at least 1, got {args.n_refs}")
     if args.sample_size is not None and args.sample_size < 2:
-        raise CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
-    features, source = load_features(args.data, args.columns)
-    if ks[-1] >= len(features):
-        raise CommandError(
-            f"the largest k ({ks[-1]}) must be smaller than the number of rows ({len(features)}); "
-            "lower --k-max or --ks"
-        )
-    scaler = _make_scaler(args.scale)
+        raise common.CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
+    features, source = common.load_features(args.data, args.columns)
+    common.check_ks_below_rows(ks, len(features))
+    scaler = make_scaler(args.scale)
     X = features.to_numpy() if isinstance(scaler, str) else scaler.fit_transform(features)
     result = select_k(
         X,
@@ -145,21 +104,21 @@ def run(args: argparse.Namespace) -> int:
         n_refs=args.n_refs,
         random_state=args.seed,
         sample_size=args.sample_size,
-        progress=progress_wanted(),
+        progress=common.progress_wanted(),
     )
 
     if args.json:
-        print(json.dumps(_payload(result, source, features, args, ks), indent=2, allow_nan=False))
+        common.print_json(_payload(result, source, features, args, ks))
     else:
         print(_render(result, source, features, args.scale, SCALINGS[args.scale], ks))
     sys.stdout.flush()
-    return EXIT_OK
+    return common.EXIT_OK
 
 
 def _payload(result, source, features, args, ks) -> dict:
     table = result.table.reset_index()
     rows = [
-        {str(name): _json_number(value) for name, value in row.items()}
+        {str(name): common.json_number(value) for name, value in row.items()}
         for row in table.to_dict(orient="records")
     ]
     return {
@@ -178,18 +137,6 @@ def _payload(result, source, features, args, ks) -> dict:
     }
 
 
-def _json_number(value):
-    """A JSON-safe number: ints stay ints, NaN and infinities become None."""
-    import numpy as np
-
-    if value is None or isinstance(value, (bool, np.bool_)):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def _render(result, source, features, scale, space, ks) -> str:
     n, d = features.shape
     span = f"{ks[0]}..{ks[-1]}" if ks == list(range(ks[0], ks[-1] + 1)) else ",".join(map(str, ks))
@@ -197,7 +144,7 @@ def _render(result, source, features, scale, space, ks) -> str:
         f"{source}: {n} row{'s' * (n != 1)} x {d} feature{'s' * (d != 1)}, "
         f"k = {span}, scaling: {scale}"
     )
-    table = format_table(result.table.reset_index())
+    table = common.format_table(result.table.reset_index())
     width = max(len(m) for m in result.recommended) + 1 if result.recommended else 0
     lines = []
     for method, k in result.recommended.items():

@@ -7,11 +7,11 @@ import os
 import socket
 import sys
 
-from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, CommandError
+from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["add_parser", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
 
-_EPILOG = """\
+EPILOG = """\
 examples:
   kmeanskit serve customers.kmk                          # http://127.0.0.1:8000/docs
   kmeanskit serve customers.kmk --host 0.0.0.0 --port 8080 --workers 2
@@ -25,22 +25,18 @@ Each worker is a process with its own copy of the model and its own metrics.
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argparse.ArgumentParser:
-    """Register the ``serve`` subcommand."""
-    parser = subparsers.add_parser(
-        "serve",
-        parents=parents,
-        help="serve a saved model over HTTP (predict, health, metrics)",
-        description=(
-            "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
-            "and flags anomalies; GET /health, /model and /metrics (Prometheus) help\n"
-            "run it; GET /docs shows the OpenAPI document."
-        ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
+NAME = "serve"
+HELP = "serve a saved model over HTTP (predict, health, metrics)"
+DESCRIPTION = (
+    "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
+    "and flags anomalies; GET /health, /model and /metrics (Prometheus) help\n"
+    "run it; GET /docs shows the OpenAPI document."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit serve``."""
+    common.add_model_argument(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; 0.0.0.0 for every interface)")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default: %(default)s)")
@@ -55,8 +51,6 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list) -> argpars
     parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info",
                         help="uvicorn log level (default: %(default)s)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
-    parser.set_defaults(run=run)
-    return parser
 
 
 def _cpus() -> int:
@@ -70,14 +64,14 @@ def _check_port_free(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise CommandError(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
+        raise common.CommandError(f"--host: cannot resolve {host!r}: {exc.strerror}") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
         try:
             probe.bind(address)
         except OSError as exc:
-            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise common.CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,22 +80,17 @@ def run(args: argparse.Namespace) -> int:
                                    ("--max-rows", args.max_rows, 1), ("--threads", args.threads, 1),
                                    ("--max-body-bytes", args.max_body_bytes, 1)):
         if value is not None and value < minimum:
-            raise CommandError(f"{option} must be at least {minimum}, got {value}")
+            raise common.CommandError(f"{option} must be at least {minimum}, got {value}")
     if args.port > 65535:
-        raise CommandError(f"--port must be at most 65535, got {args.port}")
+        raise common.CommandError(f"--port must be at most 65535, got {args.port}")
     try:
         import uvicorn
 
         from kmeanskit import service
     except ImportError as exc:
-        raise CommandError(f"{exc}") from None
-    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
-
+        raise common.CommandError(f"{exc}") from None
     path = os.path.abspath(args.model)
-    try:  # refuse a bad model here, with one line, rather than in every worker
-        model, _ = load_with_manifest(path)
-    except ModelFileError as exc:
-        raise CommandError(" ".join(str(exc).split())) from None
+    model = common.load_model(path)  # refuse a bad model here, with one line, rather than in every worker
     _check_port_free(args.host, args.port)
 
     threads = args.threads if args.threads is not None else max(1, _cpus() // args.workers)
@@ -132,5 +121,5 @@ def run(args: argparse.Namespace) -> int:
     except SystemExit as exc:  # uvicorn exits when it cannot start
         if exc.code not in (None, 0):
             print("kmeanskit: error: the server could not start (see the log above)", file=sys.stderr)
-            return EXIT_INTERNAL
-    return EXIT_OK
+            return common.EXIT_INTERNAL
+    return common.EXIT_OK
