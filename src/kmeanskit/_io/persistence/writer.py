@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from kmeanskit._estimators.minibatch import MiniBatchKMeans
+from kmeanskit._estimators.pipeline import final_estimator
 from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.persistence.format import (
     ESTIMATOR_NAMES,
@@ -245,7 +246,7 @@ def _training_summary(model, X):
     # Here, not at import: the summary is analysis, a layer above io.
     from kmeanskit._analysis.distance_summary import QUANTILE_LEVELS, cluster_sizes, summarize_distances
 
-    final = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    final = final_estimator(model)
     spec = SPECS[type(final)]
     n_rows = None if X is None else (X.shape[0] if hasattr(X, "shape") else len(X))
     if spec.cls is MiniBatchKMeans:
