@@ -163,11 +163,15 @@ class CentersMixin:
     """The fit's bookkeeping that the estimators share around their own steps.
 
     A class sets ``_ONE_RUN_INITS`` (the ``init`` values for which
-    ``n_init='auto'`` is one run) and ``_AUTO_N_INIT`` (the runs otherwise).
+    ``n_init='auto'`` is one run), ``_AUTO_N_INIT`` (the runs otherwise) and
+    ``_PLUSPLUS``, its greedy k-means++ seeder (in its own distance), as
+    ``staticmethod(seeder)`` with ``seeder(rows, n_clusters, random_state)``
+    returning ``(centers, indices)``.
     """
 
     _ONE_RUN_INITS = ("auto", "k-means++", "k-means||")
     _AUTO_N_INIT = 10
+    _PLUSPLUS = None
 
     def _init_is_array(self):
         return is_arraylike_not_scalar(self.init) and not callable(self.init)
@@ -191,8 +195,8 @@ class CentersMixin:
     def _validated_init_array(self, X):
         return check_init_array(self.init, self.n_clusters, X.shape[1], X.dtype)
 
-    def _check_counts(self, n_samples, names=("n_clusters", "max_iter", "n_init")):
-        for name in names:
+    def _check_counts(self, n_samples):
+        for name in ("n_clusters", "max_iter", "n_init"):
             check_int_param(name, getattr(self, name))
         if n_samples < self.n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
@@ -206,6 +210,12 @@ class CentersMixin:
                 "have a positive weight; use init='k-means++' or fewer clusters."
             )
         return random_rows(rows, self.n_clusters, random_state)
+
+    def _seeded_centers(self, rows, random_state):
+        """Initial centers for ``init`` 'k-means++' (the class's seeder) or 'random'."""
+        if self.init == "k-means++":
+            return self._PLUSPLUS(rows, self.n_clusters, random_state)[0]
+        return self._random_centers(rows, random_state)
 
     def _best_run(self, step, n_init, init_array, initial_centers, tol):
         """The run of lowest inertia over ``n_init`` starts (scikit-learn's rule:

@@ -515,9 +515,10 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
             w = da.from_array(w, chunks=(X.chunks[0],) if not math.isnan(n_samples) else -1)
         return X, w.astype(X.dtype)
 
-    def _validated_init_array(self, n_features, dtype):
+    def _validated_init_array(self, X):
+        """The ``init`` array (computed first if a dask array) in X's dtype, of shape ``(n_clusters, n_features)``."""
         init = self.init.compute() if isinstance(self.init, da.Array) else self.init
-        return check_init_array(init, self.n_clusters, n_features, dtype)
+        return check_init_array(init, self.n_clusters, X.shape[1], X.dtype)
 
     def _check_params(self):
         for name in ("n_clusters", "max_iter", "n_init", "init_max_iter"):
@@ -754,7 +755,7 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
         self._check_params()
         n_init = self._resolve_n_init()
         X, w = self._validate_fit_input(X, sample_weight)
-        init_array = self._validated_init_array(X.shape[1], X.dtype) if self._init_is_array() else None
+        init_array = self._validated_init_array(X) if self._init_is_array() else None
         random_state = check_random_state(self.random_state)
         client = _current_client()
         # Dask's local threads each run kernels: keep BLAS on one thread per task.

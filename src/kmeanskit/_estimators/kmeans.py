@@ -288,27 +288,14 @@ class KMeans(
 def _use_parallel_init(rows, n_clusters):
     """Whether init='auto' seeds with k-means|| rather than greedy k-means++.
 
-    ``python -m benchmarks seeding`` (whole fits, medians over seeds 0-2;
-    inertia: k-means|| / k-means++ of the medians, then of the worst seed):
-
-      case                          ++ s    || s   speed  ++ it  || it  inertia  worst
-      china 273k x 3, k=64         0.836   0.626   1.34x     59     50   1.0044  1.0206
-      blobs 200k x 8, k=32         0.377   0.185   2.04x     31     17   0.9509  1.0000
-      blobs 200k x 16, k=64, f32   0.507   0.194   2.61x     27      3   0.9016  0.9329
-      overlapping 200k x 20, k=50  0.877   0.256   3.43x     40      3   0.9297  0.9600
-      china 3x3 patches 68k x 27   1.217   1.114   1.09x     73    108   0.9999  1.0150
-      blobs 200k x 32, k=100       1.321   0.296   4.46x     22      2   0.9240  0.9427
-      blobs 300k x 64, k=128, f32  2.618   0.948   2.76x     37      2   0.8964  0.9277
-
-    Seeds 3-7: china 0.9944 (worst 0.9996), patches 1.0016 (worst 1.0041).
-
-    k-means|| ends lower wherever the data have clusters (the blobs, even
-    overlapping ones); on image data without clusters (china's pixels and
-    patches) the two are even within the seeds' spread, and on china's 3
-    features seeds 0-2 ended 0.4% higher: hence at least 16 features. Below
-    50,000 rows greedy k-means++ is fast anyway and keeps scikit-learn's
-    draws; 100 rows a cluster keep the ~4k candidates a small share of the
-    rows. CSR rows have no pruned kernel (every candidate distance is computed).
+    k-means|| is faster and ends lower wherever the data have clusters; on
+    data without clusters (image pixels and patches) the two are even within
+    the seeds' spread, and on few features k-means++ can end lower: hence at
+    least 16 features. Below 50,000 rows greedy k-means++ is fast anyway and
+    keeps scikit-learn's draws; 100 rows a cluster keep the ~4k candidates a
+    small share of the rows. CSR rows have no pruned kernel (every candidate
+    distance is computed). The measurements behind these thresholds are in
+    benchmarks/README.md ("Estimators: init='auto'").
     """
     return (
         not rows.sparse

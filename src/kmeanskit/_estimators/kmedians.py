@@ -99,6 +99,7 @@ class KMedians(
 
     _parameter_constraints: dict = {**SHARED_CONSTRAINTS, "init": init_constraint({"k-means++", "random"})}
     _ACCEPT_SPARSE = False  # sparse matrices are refused (TypeError)
+    _PLUSPLUS = staticmethod(kmedians_plusplus_rows)
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4, random_state=None):
         self.n_clusters = n_clusters
@@ -109,11 +110,6 @@ class KMedians(
         self.random_state = random_state
 
     # ----------------------------------------------------------------- fitting
-    def _initial_centers(self, rows, random_state):
-        if self.init == "k-means++":
-            return kmedians_plusplus_rows(rows, self.n_clusters, random_state)[0]
-        return self._random_centers(rows, random_state)
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Compute k-medians clustering.
@@ -144,7 +140,7 @@ class KMedians(
         rows = DenseRows(X, sample_weight)
         step = ManhattanStep(rows, self.n_clusters)
 
-        best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, random_state), tol)
+        best = self._best_run(step, n_init, init_array, lambda: self._seeded_centers(rows, random_state), tol)
         return self._set_fitted(best)
 
     # -------------------------------------------------------------- inference

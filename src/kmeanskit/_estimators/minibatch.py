@@ -254,6 +254,7 @@ class MiniBatchKMeans(
     # n_init='auto' is one run for these, three otherwise (scikit-learn's rule).
     _ONE_RUN_INITS = ("k-means++",)
     _AUTO_N_INIT = 3
+    _PLUSPLUS = staticmethod(kmeans_plusplus_rows)
 
     def __init__(
         self,
@@ -346,16 +347,14 @@ class MiniBatchKMeans(
             X, sample_weight = X[subset], sample_weight[subset]
         if init_array is not None:
             return self._mapping(sparse).map_centers(init_array)
-        init = self.init
-        if callable(init):
-            return self._mapping(sparse).map_centers(callable_init_centers(init, X, self.n_clusters, random_state))
+        if callable(self.init):
+            centers = callable_init_centers(self.init, X, self.n_clusters, random_state)
+            return self._mapping(sparse).map_centers(centers)
         if not sample_weight.any():
             sample_weight = np.ones_like(sample_weight)  # the subset drew only zero weights
         Xm = self._map_rows(X)
         rows = CsrRows(Xm, sample_weight) if sparse else DenseRows(Xm, sample_weight)
-        if init == "k-means++":
-            return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
-        return self._random_centers(rows, random_state)
+        return self._seeded_centers(rows, random_state)
 
     @staticmethod
     def _rows_inertia(rows, centers):

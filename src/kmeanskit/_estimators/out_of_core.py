@@ -30,13 +30,8 @@ the numba kernels; Parquet columns are copied from their Arrow buffers, since
 ``pyarrow.Array.to_numpy`` would import pandas. scikit-learn (with SciPy and
 pandas, about 100 MB of memory once imported) is imported after the last
 pass, once the reader's buffers are given back, so that the two do not add
-up; an ``init`` array or ``mini_batch=True`` needs it sooner.
-
-Measured on 4M x 16 float64 in 16 row groups (``python -m benchmarks
-out-of-core``): the libraries a fit ends up holding (PyArrow, numba and
-LLVM with its kernels, scikit-learn with SciPy and pandas) take about
-300 MB together, the labels 16 MB; the Parquet reader about 70 MB during a
-pass (each column's dictionary and current page).
+up; an ``init`` array or ``mini_batch=True`` needs it sooner. (The memory
+measured by ``python -m benchmarks out-of-core`` is in benchmarks/README.md.)
 """
 
 from __future__ import annotations

@@ -499,6 +499,7 @@ class SphericalKMeans(
         "verbose": ["verbose"],
         "copy_x": ["boolean"],
     }
+    _PLUSPLUS = staticmethod(spherical_plusplus_rows)
 
     def __init__(
         self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4, verbose=0,
@@ -524,11 +525,6 @@ class SphericalKMeans(
     def _rows(self, X, sample_weight=None):
         w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else check_weights(sample_weight, X)
         return _UnitRows(X, w, _inverse_row_norms(X))
-
-    def _initial_centers(self, rows, random_state):
-        if self.init == "k-means++":
-            return spherical_plusplus_rows(rows, self.n_clusters, random_state)[0]
-        return self._random_centers(rows, random_state)
 
     # ----------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -566,7 +562,7 @@ class SphericalKMeans(
         tol = _tolerance(rows, self.tol)
         step = _SphericalStep(rows, self.n_clusters)
 
-        best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, random_state), tol)
+        best = self._best_run(step, n_init, init_array, lambda: self._seeded_centers(rows, random_state), tol)
         return self._set_fitted(best)
 
     # -------------------------------------------------------------- inference
