@@ -23,10 +23,11 @@ from kmeanskit._algorithms.init import random_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import as_rows, prediction_rows
-from kmeanskit._engine.moments import mean_and_variances as _mean_and_variances_kernel
+from kmeanskit._engine import moments
 
 __all__ = [
     "COUNT",
+    "DENSIFY_ABOVE",
     "SHARED_CONSTRAINTS",
     "CentersMixin",
     "CenterInferenceMixin",
@@ -40,6 +41,7 @@ __all__ = [
     "is_arraylike_not_scalar",
     "mean_and_variances",
     "tolerance",
+    "warn_if_fewer_clusters",
 ]
 
 # ------------------------------------------------------------ parameters
@@ -97,7 +99,7 @@ def densify_if_dense(X):
 def mean_and_variances(X):
     """Feature means and variances of dense X (at least one row), float64, without a temporary the size of X."""
     mean, variances = np.empty(X.shape[1]), np.empty(X.shape[1])
-    _mean_and_variances_kernel(X, mean, variances)
+    moments.mean_and_variances(X, mean, variances)
     return mean, variances
 
 
@@ -287,9 +289,11 @@ class CenterInferenceMixin(TransformerMixin):
 
     def _check_test_data(self, X):
         check_is_fitted(self)
+        # int64-indexed CSR is refused (the kernels take int32 indices); when no
+        # sparse input is accepted, scikit-learn's own TypeError says so first.
         X = validate_data(
             self, X, accept_sparse=self._ACCEPT_SPARSE, reset=False, dtype=self.cluster_centers_.dtype,
-            order="C", accept_large_sparse=False,
+            order="C", accept_large_sparse=not self._ACCEPT_SPARSE,
         )
         return self._prepare_test_data(X)
 
