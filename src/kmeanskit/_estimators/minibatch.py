@@ -361,6 +361,14 @@ class MiniBatchKMeans(
         labels = np.empty(rows.n, dtype=np.int32)
         return LloydStep(rows, centers.shape[0])(centers, labels, update=False).inertia
 
+    def _step(self, step, Xb, wb, centers, random_state, row_sq=None):
+        """One :class:`BatchStep` with this estimator's counts and reassignment schedule
+        (``fit``, ``partial_fit`` and the out-of-core mini-batch passes all step here)."""
+        return step(
+            Xb, wb, centers, self._counts, row_sq=row_sq, random_state=random_state,
+            reassign=self._random_reassign(), verbose=self.verbose,
+        )
+
     # --------------------------------------------------------- convergence
     def _random_reassign(self):
         """Whether to reassign now: every ``10 * n_clusters`` rows, or when a center saw none."""
@@ -491,11 +499,7 @@ class MiniBatchKMeans(
                 else:
                     gather_rows(X, indices, shift, self._scale, Xb)
                     row_sq = None
-                batch_inertia, centers_new, sq_shift = step(
-                    Xb, unit_weights, centers, self._counts, row_sq=row_sq, random_state=random_state,
-                    reassign=self._random_reassign(), verbose=self.verbose,
-                )
-                centers = centers_new
+                batch_inertia, centers, sq_shift = self._step(step, Xb, unit_weights, centers, random_state, row_sq)
                 if self._mini_batch_convergence(i, n_steps, n_samples, sq_shift if self._tol > 0 else 0, batch_inertia):
                     break
 
@@ -575,10 +579,7 @@ class MiniBatchKMeans(
         step = BatchStep(self.n_clusters, X.shape[1], X.dtype, sparse, self.reassignment_ratio)
         row_sq = CsrRows(X, sample_weight).x_sq if sparse else None
         with single_threaded_blas():
-            _, centers, _ = step(
-                self._map_rows(X), sample_weight, mapped_centers, self._counts, row_sq=row_sq,
-                random_state=self._random_state, reassign=self._random_reassign(), verbose=self.verbose,
-            )
+            _, centers, _ = self._step(step, self._map_rows(X), sample_weight, mapped_centers, self._random_state, row_sq)
         self._set_centers(centers, sparse, X.dtype)
         if self.compute_labels:
             self.labels_, self.inertia_ = self._assign(X, sample_weight)

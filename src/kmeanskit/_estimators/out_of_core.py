@@ -349,10 +349,7 @@ def _mini_batch_passes(stream, n, centers, mapping, tol_abs, max_iter, init, tol
                 full = chunk.shape[0] - chunk.shape[0] % b
                 carry = chunk[full:]
                 for lo in range(0, full, b):
-                    batch_inertia, centers, sq_shift = step(
-                        chunk[lo:lo + b], weights, centers, est._counts, random_state=rs,
-                        reassign=est._random_reassign(),
-                    )
+                    batch_inertia, centers, sq_shift = est._step(step, chunk[lo:lo + b], weights, centers, rs)
                     converged = est._mini_batch_convergence(i, n_steps_max, n, sq_shift if tol_abs > 0 else 0,
                                                             batch_inertia)
                     i += 1
