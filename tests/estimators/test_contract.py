@@ -144,7 +144,9 @@ def test_k_means_and_kmeans_agree_on_every_default():
     function = inspect.signature(k_means).parameters
     estimator = inspect.signature(KMeans).parameters
     assert set(estimator) <= set(function)  # every parameter of the class, plus X, sample_weight, return_n_iter
-    for name in estimator:
+    # n_clusters is required, as in scikit-learn's k_means; every other parameter has the class's default.
+    assert function["n_clusters"].default is inspect.Parameter.empty
+    for name in set(estimator) - {"n_clusters"}:
         assert function[name].default == estimator[name].default, name
         assert type(function[name].default) is type(estimator[name].default), name
 
