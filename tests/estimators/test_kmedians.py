@@ -1,23 +1,11 @@
-"""KMedians: scikit-learn's API contract, robustness to outliers, determinism."""
+"""KMedians: robustness to outliers, determinism (its scikit-learn contract: test_contract.py)."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from kmeanskit import KMeans
 from kmeanskit._estimators.kmedians import KMedians
-
-EXPECTED_FAILED = {
-    "check_sample_weight_equivalence_on_dense_data": "random seeding depends on row order",
-    "check_sample_weight_equivalence_on_sparse_data": "random seeding depends on row order",
-}
-
-
-@parametrize_with_checks([KMedians()], expected_failed_checks=lambda est: EXPECTED_FAILED)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
 
 TRUE_CENTERS = np.array([[0.0, 0.0, 0.0], [20.0, 0.0, 0.0], [0.0, 20.0, 10.0]])
 

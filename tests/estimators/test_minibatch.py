@@ -7,22 +7,9 @@ import scipy.sparse as sp
 from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
 from sklearn.datasets import make_blobs
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.minibatch import MiniBatchKMeans
-
-# As for KMeans (and scikit-learn's own MiniBatchKMeans): a weighted fit on
-# shuffled data cannot reproduce a fit on repeated rows with random sampling.
-EXPECTED_FAILED = {
-    "check_sample_weight_equivalence_on_dense_data": "random batches depend on row order",
-    "check_sample_weight_equivalence_on_sparse_data": "random batches depend on row order",
-}
-
-
-@parametrize_with_checks([MiniBatchKMeans()], expected_failed_checks=lambda est: EXPECTED_FAILED)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 def _blobs(n=20_000, d=8, k=10, seed=0, dtype=np.float64, std=1.0):

@@ -1,12 +1,11 @@
-"""SphericalKMeans and its kernels: scikit-learn's API contract, a plain NumPy
-reference implementation, dense against CSR, determinism."""
+"""SphericalKMeans and its kernels: a plain NumPy reference implementation, dense against CSR,
+determinism (its scikit-learn contract: test_contract.py)."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import cosine_distances
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from kmeanskit._algorithms.rows import slab_bounds
 from kmeanskit._engine.spherical import (
@@ -21,26 +20,6 @@ from kmeanskit._engine.spherical import (
 )
 from kmeanskit._estimators.kmeans import kmeans_plusplus
 from kmeanskit._estimators.spherical import SphericalKMeans
-
-EXPECTED_FAILED = {
-    # As for KMeans (and scikit-learn's own): a weighted fit on shuffled rows
-    # against a fit on repeated rows, which order-dependent random seeding cannot match.
-    "check_sample_weight_equivalence_on_dense_data": "random seeding depends on row order",
-    "check_sample_weight_equivalence_on_sparse_data": "random seeding depends on row order",
-    # These checks' data have rows of zeros (sparse: X[X < .6] = 0 over 3
-    # features; dtypes: 3 * uniform cast to int): the cosine is undefined
-    # there, and SphericalKMeans refuses such rows by design (a ValueError
-    # naming them; tested in test_spherical_bad_input.py).
-    "check_estimator_sparse_array": "rows of zeros: cosine undefined (refused with a ValueError)",
-    "check_estimator_sparse_matrix": "rows of zeros: cosine undefined (refused with a ValueError)",
-    "check_estimator_sparse_tag": "rows of zeros: cosine undefined (refused with a ValueError)",
-    "check_estimators_dtypes": "int data with a row of zeros: cosine undefined (refused with a ValueError)",
-}
-
-
-@parametrize_with_checks([SphericalKMeans()], expected_failed_checks=lambda est: EXPECTED_FAILED)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
 
 
 # --------------------------------------------------------- NumPy references

@@ -300,6 +300,17 @@ def test_inputs_not_modified(name, copy_x):
     assert _bitwise_equal(init, init_orig)
 
 
+@pytest.mark.parametrize("name", ["float64", "csr"])
+def test_copy_x_is_accepted_and_changes_nothing(name):
+    """copy_x is accepted for API compatibility with KMeans: X is never modified
+    nor copied to be normalised, so both values give the same bits."""
+    X = _inputs()[name]
+    fits = [SphericalKMeans(n_clusters=2, random_state=0, copy_x=copy_x).fit(X) for copy_x in (True, False)]
+    assert _bitwise_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
+    assert _bitwise_equal(fits[0].labels_, fits[1].labels_)
+    assert fits[0].inertia_ == fits[1].inertia_
+
+
 def test_duplicate_csr_entries_are_summed():
     X = _inputs()["csr_duplicates"]
     skm = SphericalKMeans(n_clusters=2, init=np.eye(3)[:2]).fit(X)

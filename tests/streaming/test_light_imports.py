@@ -126,11 +126,11 @@ def test_scaler_from_the_survey_is_scikit_learns(scale, cls):
 def test_mirrors_match_what_they_mirror():
     assert out_of_core_workflow._SCALINGS == tuple(_workflow.SCALINGS)
     for seed in (None, 0, np.int64(7), np.random.RandomState(3)):
-        a, b = out_of_core._check_random_state(seed), check_random_state(seed)
+        a, b = out_of_core.check_random_state(seed), check_random_state(seed)
         assert type(a) is type(b) and (seed is None or a.randint(1 << 30) == check_random_state(seed).randint(1 << 30)
                                         or isinstance(seed, np.random.RandomState))
     with pytest.raises(ValueError, match="'x' cannot be used to seed"):
-        out_of_core._check_random_state("x")
+        out_of_core.check_random_state("x")
 
 
 def test_cluster_sizes_by_blocks():

@@ -21,7 +21,7 @@ step checks (``BoundedStep.start_from``).
 
 Rounds and oversampling are Spark MLlib's defaults (2 rounds, ``l = 2k``).
 Whole fits against greedy k-means++ are in ``python -m benchmarks seeding``
-(the table is in ``_kmeans._use_parallel_init``). The local restarts matter:
+(the table is in benchmarks/README.md). The local restarts matter:
 with 3 instead of 10, the final inertia on the 200k x 32 blobs (k=100, seeds
 0-4) was 0.88-1.01 of greedy k-means++'s; with 10, 0.88-0.94, every seed at
 the lowest inertia seen, in 2 iterations.

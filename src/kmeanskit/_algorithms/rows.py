@@ -8,16 +8,12 @@ assignment step and the convergence loop are written once for both.
 import numpy as np
 import scipy.sparse as sp
 
+from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._engine.seeding import weighted_slab_sums
 from kmeanskit._engine.serial import sized
 
-__all__ = ["DenseRows", "CsrRows", "as_rows", "slab_bounds", "n_slabs", "abs_max", "pow2_scale", "prediction_rows"]
+__all__ = ["DenseRows", "CsrRows", "as_rows", "slab_bounds", "n_slabs", "prediction_rows"]
 
-# Rows are scaled by a power of two (exact) when values this large could
-# overflow squared distances in the dtype; the scale brings them near
-# 2**SCALED_MAGNITUDE_EXPONENT.
-SAFE_MAGNITUDE = {np.dtype(np.float64): 2.0**480, np.dtype(np.float32): 2.0**50}
-SCALED_MAGNITUDE_EXPONENT = 20
 # A slab is the unit of parallel work; its row range is fixed by the block size
 # alone (never by the thread count), which is what keeps results deterministic.
 MIN_SLAB_ROWS = 256
@@ -50,30 +46,17 @@ def sum_in_order(values):
     return total
 
 
-def abs_max(X):
-    """Largest absolute value of X (0.0 when empty)."""
-    return float(max(X.max(), -X.min())) if X.size else 0.0
-
-
-def pow2_scale(magnitude, dtype):
-    """1.0, or the power of two that brings ``magnitude`` near 2**20 if it is too large."""
-    if not magnitude > SAFE_MAGNITUDE[np.dtype(dtype)]:
-        return 1.0
-    return float(np.ldexp(1.0, SCALED_MAGNITUDE_EXPONENT - int(np.frexp(magnitude)[1])))
-
-
 def prediction_rows(X, sample_weight, centers, shift):
-    """Dense rows and centers mapped as a fit centered on ``shift`` maps them.
+    """Dense rows and centers mapped as a fit centered on ``shift`` (None: not centered) maps them.
 
     Rows become ``(x - shift) * scale`` block by block (X is not copied), with
-    the power-of-two ``scale`` that keeps these rows and centers from
-    overflowing. Returns the rows, the mapped centers and the scale
-    (distances in the mapped space are ``scale`` times the true ones).
+    the power-of-two ``scale`` of :meth:`DataMapping.for_prediction`. Returns
+    the rows, the mapped centers and the scale (distances in the mapped space
+    are ``scale`` times the true ones).
     """
-    shift = shift.astype(X.dtype, copy=False)
-    scale = pow2_scale(max(abs_max(centers - shift), abs_max(X) + abs_max(shift)), X.dtype)
-    mapped = (centers - shift) * X.dtype.type(scale)
-    return DenseRows(X, sample_weight, shift=shift, scale=scale), mapped, scale
+    mapping = DataMapping.for_prediction(X, centers, shift)
+    rows = DenseRows(X, sample_weight, shift=mapping.shift, scale=mapping.scale)
+    return rows, mapping.map_centers(centers, X.dtype), mapping.scale
 
 
 class _Rows:

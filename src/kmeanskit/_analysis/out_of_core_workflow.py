@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from kmeanskit._algorithms.streaming import _Progress
-from kmeanskit._estimators.out_of_core import (
-    _check_counts,
-    _check_random_state,
-    _fit_stream,
-    _release_reader_memory,
-    _survey,
-)
+from kmeanskit._estimators.out_of_core import check_counts as _check_counts
+from kmeanskit._estimators.out_of_core import check_random_state as _check_random_state
+from kmeanskit._estimators.out_of_core import fit_stream as _fit_stream
+from kmeanskit._estimators.out_of_core import release_reader_memory as _release_reader_memory
+from kmeanskit._estimators.out_of_core import survey_pass as _survey
 from kmeanskit._io.chunked import TableStream
 
 __all__ = ["fit_clusters_out_of_core"]

@@ -46,14 +46,21 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Cluster
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from kmeanskit._algorithms import dask_blocks as blocks
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
+from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.rows import DenseRows
+from kmeanskit._estimators._base import (
+    SHARED_CONSTRAINTS,
+    CentersMixin,
+    check_init_array,
+    check_int_param,
+    init_constraint,
+)
 from kmeanskit._estimators.kmeans import KMeans as _InMemoryKMeans
-from kmeanskit._estimators.kmeans import _check_int_param, _is_arraylike_not_scalar, _pow2_scale
 
 __all__ = ["KMeans"]
 
@@ -342,7 +349,7 @@ class _Data:
 
 
 # --------------------------------------------------------------- estimator
-class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """K-Means on Dask arrays: exact Lloyd iterations on kmeanskit's kernels, k-means|| start.
 
     Each Lloyd iteration runs one task per block of rows, on a dask cluster or
@@ -442,17 +449,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means||", "k-means++"}), "array-like"],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
+        **SHARED_CONSTRAINTS,
+        "init": init_constraint({"k-means||", "k-means++"}),
         "oversampling_factor": [Interval(Real, 0, None, closed="neither")],
         "init_max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "algorithm": [StrOptions({"lloyd"})],
         "copy_x": ["boolean"],
     }
+    _ONE_RUN_INITS = ("k-means||", "k-means++")  # and an array: n_init='auto' is always one run
 
     def __init__(
         self,
@@ -485,9 +489,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return tags
 
     # ------------------------------------------------------------ validation
-    def _init_is_array(self):
-        return _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str)
-
     def _validate_fit_input(self, X, sample_weight):
         """Dask array X (features recorded), and dask weights in X's blocks or None."""
         if isinstance(X, da.Array) or _is_dask_dataframe(X):
@@ -514,32 +515,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             w = da.from_array(w, chunks=(X.chunks[0],) if not math.isnan(n_samples) else -1)
         return X, w.astype(X.dtype)
 
-    def _validated_init_array(self, n_features, dtype):
-        init = self.init
-        if isinstance(init, da.Array):
-            init = init.compute()
-        init = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
-        if init.shape != (self.n_clusters, n_features):
-            raise ValueError(
-                f"The shape of the initial centers {init.shape} does not match "
-                f"n_clusters={self.n_clusters} and n_features={n_features}; expected "
-                f"{(self.n_clusters, n_features)}."
-            )
-        return init
+    def _validated_init_array(self, X):
+        """The ``init`` array (computed first if a dask array) in X's dtype, of shape ``(n_clusters, n_features)``."""
+        init = self.init.compute() if isinstance(self.init, da.Array) else self.init
+        return check_init_array(init, self.n_clusters, X.shape[1], X.dtype)
 
     def _check_params(self):
         for name in ("n_clusters", "max_iter", "n_init", "init_max_iter"):
-            _check_int_param(name, getattr(self, name))
-        n_init = 1 if self.n_init == "auto" else self.n_init
-        if self._init_is_array() and n_init != 1:
-            warnings.warn(
-                f"Explicit initial center position passed: performing only one init in "
-                f"KMeans instead of n_init={self.n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            n_init = 1
-        return n_init
+            check_int_param(name, getattr(self, name))
 
     # ------------------------------------------------------------- data prep
     def _prepare(self, X, w, client):
@@ -575,8 +558,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 f"sample_weight sums to zero over all {n_samples} samples; at least one weight must be positive."
             )
         dtype = X.dtype
-        scale = _pow2_scale(stats["abs_max"], dtype)
-        shift = stats["mean"].astype(dtype)
+        mapping = DataMapping.from_moments(stats["mean"], stats["abs_max"], dtype)
+        shift, scale = mapping.shift, mapping.scale
         # tol is relative to the variance of the features in the scaled space, as in KMeans.
         tol = float(np.mean(stats["m2"] / n_samples) * scale * scale * self.tol) if self.tol else 0.0
         n_threads = _threads_per_task(client, len(raw))
@@ -739,10 +722,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def _finish(self, data, centers, last):
         """Centers in X's units, and the inertia and cluster weights of their assignment."""
-        dtype = centers.dtype
-        out = centers / dtype.type(data.scale) + data.shift
+        mapping = DataMapping(data.shift, data.scale)
+        out = mapping.unmap_centers(centers)
         # predict() maps data and centers with this mean: the inertia is that of its labels.
-        remapped = (out - data.shift) * dtype.type(data.scale)
+        remapped = mapping.map_centers(out)
         assigned, weights, inertia = last
         if not np.array_equal(remapped, assigned):
             _, weights, inertia = data.lloyd(remapped)
@@ -769,9 +752,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self : object
             Fitted estimator.
         """
-        n_init = self._check_params()
+        self._check_params()
+        n_init = self._resolve_n_init()
         X, w = self._validate_fit_input(X, sample_weight)
-        init_array = self._validated_init_array(X.shape[1], X.dtype) if self._init_is_array() else None
+        init_array = self._validated_init_array(X) if self._init_is_array() else None
         random_state = check_random_state(self.random_state)
         client = _current_client()
         # Dask's local threads each run kernels: keep BLAS on one thread per task.
@@ -785,7 +769,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             for _ in range(n_init):
                 with _timed("initialisation"):
                     if init_array is not None:
-                        start = (init_array - data.shift) * X.dtype.type(data.scale)
+                        start = DataMapping(data.shift, data.scale).map_centers(init_array)
                     elif self.init == "k-means++":
                         start = self._init_plusplus_sample(data, random_state)
                     else:

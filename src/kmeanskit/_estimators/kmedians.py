@@ -1,27 +1,28 @@
 """``KMedians``: K-Medians clustering (L1 distance, coordinate-wise weighted medians)."""
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.manhattan import ManhattanStep, kmedians_plusplus_rows
 from kmeanskit._algorithms.rows import DenseRows, n_slabs, slab_bounds
 from kmeanskit._engine.manhattan import l1_distances
-from kmeanskit._estimators.kmeans import (
-    _CentersMixin,
-    _check_weights,
-    _is_arraylike_not_scalar,
-    _tolerance,
+from kmeanskit._estimators._base import (
+    SHARED_CONSTRAINTS,
+    CenterInferenceMixin,
+    CentersMixin,
+    check_weights,
+    init_constraint,
+    tolerance,
 )
 
 __all__ = ["KMedians"]
 
 
-class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMedians(
+    CentersMixin, CenterInferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """K-Medians clustering: L1 (Manhattan) distance, coordinate-wise medians.
 
     Each iteration assigns every sample to the center nearest in L1 distance
@@ -96,14 +97,9 @@ class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     96.0
     """
 
-    _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), "array-like"],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints: dict = {**SHARED_CONSTRAINTS, "init": init_constraint({"k-means++", "random"})}
+    _ACCEPT_SPARSE = False  # sparse matrices are refused (TypeError)
+    _PLUSPLUS = staticmethod(kmedians_plusplus_rows)
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4, random_state=None):
         self.n_clusters = n_clusters
@@ -113,21 +109,7 @@ class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self.tol = tol
         self.random_state = random_state
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     # ----------------------------------------------------------------- fitting
-    def _init_is_array(self):
-        return _is_arraylike_not_scalar(self.init) and not isinstance(self.init, str)
-
-    def _initial_centers(self, rows, random_state):
-        if self.init == "k-means++":
-            return kmedians_plusplus_rows(rows, self.n_clusters, random_state)[0]
-        return self._random_centers(rows, random_state)
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Compute k-medians clustering.
@@ -150,73 +132,28 @@ class KMedians(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         """
         X = validate_data(self, X, accept_sparse=False, dtype=[np.float64, np.float32], order="C")
         self._check_counts(X.shape[0])
-        sample_weight = _check_weights(sample_weight, X)
+        sample_weight = check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
-        init_array = None
-        if self._init_is_array():
-            init_array = self._validated_init_array(X)
-        tol = _tolerance(X, self.tol)
+        init_array = self._validated_init_array(X) if self._init_is_array() else None
+        tol = tolerance(X, self.tol)
         rows = DenseRows(X, sample_weight)
         step = ManhattanStep(rows, self.n_clusters)
 
-        best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, random_state), tol)
+        best = self._best_run(step, n_init, init_array, lambda: self._seeded_centers(rows, random_state), tol)
         return self._set_fitted(best)
 
     # -------------------------------------------------------------- inference
-    def _check_test_data(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, accept_sparse=False, reset=False, dtype=self.cluster_centers_.dtype, order="C")
-
+    # predict, transform and score: CenterInferenceMixin, in L1 distance.
     def _assign(self, X, sample_weight=None):
-        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)
+        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else check_weights(sample_weight, X)
         step = ManhattanStep(DenseRows(X, w), self.n_clusters)
         labels = np.empty(X.shape[0], dtype=np.int32)
         return labels, step(self.cluster_centers_, labels, update=False).inertia
 
-    def predict(self, X):
-        """Index of the closest cluster center (in L1 distance) for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,), int32
-        """
-        X = self._check_test_data(X)
-        return self._assign(X)[0]
-
-    def transform(self, X):
-        """L1 (Manhattan) distance from each sample to every cluster center.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_clusters), X's dtype
-        """
-        X = self._check_test_data(X)
+    def _distances(self, X):
+        """L1 (Manhattan) distance from each sample to every cluster center."""
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         bounds = slab_bounds(X.shape[0], n_slabs(X.shape[0]))
         l1_distances(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype), bounds, out)
         return out
-
-    def score(self, X, y=None, sample_weight=None):
-        """Opposite of the L1 inertia of X on the fitted centers (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
-        X = self._check_test_data(X)
-        return -self._assign(X, sample_weight)[1]

@@ -18,71 +18,38 @@ Differences, all for speed or accuracy, none in the results' meaning:
 """
 
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.lloyd import CHUNK_ROWS, CHUNKED_MIN_FEATURES, LloydStep
+from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.rows import CsrRows, DenseRows, n_slabs, slab_bounds
 from kmeanskit._algorithms.threads import single_threaded_blas
 from kmeanskit._engine.assign import assign_accumulate_chunked_gemm, assign_accumulate_csr, assign_accumulate_direct
 from kmeanskit._engine.minibatch import gather_rows, minibatch_update
-from kmeanskit._estimators.kmeans import (
-    _abs_max,
-    _CentersMixin,
-    _check_int_param,
-    _check_weights,
-    _densify_if_dense,
-    _is_arraylike_not_scalar,
-    _NearestCenterMixin,
-    _pow2_scale,
-    _tolerance,
+from kmeanskit._engine.serial import sized
+from kmeanskit._estimators._base import (
+    COUNT,
+    SHARED_CONSTRAINTS,
+    CentersMixin,
+    NearestCenterMixin,
+    callable_init_centers,
+    check_int_param,
+    check_weights,
+    densify_if_dense,
+    init_constraint,
+    tolerance,
+    warn_if_fewer_clusters,
 )
 
 __all__ = ["MiniBatchKMeans"]
-
-
-# Below this much work per step (rows x clusters x features), the kernels run
-# on the calling thread: waking numba's other threads for a 1024-row batch
-# costs more than it saves (measured on 1024 x 16, k=20: 0.49 ms on one
-# thread, 2.3-4.4 ms on two threads of this shared 2-core machine).
-SERIAL_MAX_WORK = 1 << 23
-
-
-@contextmanager
-def serial_kernels(work):
-    """Run numba kernels on the calling thread while active if ``work`` is small.
-
-    Slabs do not depend on the thread count, so neither do the results.
-    """
-    if work >= SERIAL_MAX_WORK:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-
-
-def _dense_mapping(X):
-    """``(shift, scale)`` that map dense rows to ``(x - shift) * scale``: the
-    mean, and a power of two when magnitudes could overflow squared distances."""
-    scale = _pow2_scale(_abs_max(X), X.dtype)
-    if scale == 1.0:
-        return X.mean(axis=0), 1.0
-    s = X.dtype.type(scale)
-    return (X * s).mean(axis=0) / s, scale
 
 
 class BatchStep:
@@ -147,19 +114,20 @@ class BatchStep:
         centers = np.ascontiguousarray(centers, dtype=self.dtype)
         centers_t = np.ascontiguousarray(centers.T)
         center_sq = np.einsum("ij,ij->i", centers, centers)
+        # Small batches run the kernels' serial twins (see _engine/serial.py), as the Lloyd step does.
         if self.path == "csr":
-            assign_accumulate_csr(
+            sized(assign_accumulate_csr, Xb.nnz)(
                 Xb.data, Xb.indices, Xb.indptr, row_sq, wb, centers_t, center_sq, labels, sq_dist,
                 sums, weight_sums, bounds, True,
             )
         elif self.path == "chunked":
             # The caller holds single_threaded_blas(): each numba thread calls BLAS.
-            assign_accumulate_chunked_gemm(
+            sized(assign_accumulate_chunked_gemm, Xb.size)(
                 Xb, wb, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums, bounds,
                 CHUNK_ROWS, True,
             )
         else:
-            assign_accumulate_direct(
+            sized(assign_accumulate_direct, Xb.size)(
                 Xb, wb, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums, bounds, True,
             )
         inertia = float(np.einsum("i,i->", sq_dist, wb))
@@ -191,7 +159,7 @@ class BatchStep:
 
 
 class MiniBatchKMeans(
-    _CentersMixin, _NearestCenterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+    CentersMixin, NearestCenterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
 ):
     """Mini-batch K-Means: a drop-in for scikit-learn's ``MiniBatchKMeans``.
 
@@ -274,19 +242,19 @@ class MiniBatchKMeans(
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        **SHARED_CONSTRAINTS,
+        "init": init_constraint({"k-means++", "random"}, callable_init=True),
         "verbose": ["verbose"],
-        "random_state": ["random_state"],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [COUNT],
         "compute_labels": ["boolean"],
         "max_no_improvement": [Interval(Integral, 0, None, closed="left"), None],
-        "init_size": [Interval(Integral, 1, None, closed="left"), None],
+        "init_size": [COUNT, None],
         "reassignment_ratio": [Interval(Real, 0, None, closed="left")],
     }
+    # n_init='auto' is one run for these, three otherwise (scikit-learn's rule).
+    _ONE_RUN_INITS = ("k-means++",)
+    _AUTO_N_INIT = 3
+    _PLUSPLUS = staticmethod(kmeans_plusplus_rows)
 
     def __init__(
         self,
@@ -317,13 +285,13 @@ class MiniBatchKMeans(
         self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
 
-    # Inference (predict, transform, score) is KMeans's: _NearestCenterMixin.
+    # Inference (predict, transform, score) is KMeans's: NearestCenterMixin.
 
     # ------------------------------------------------------------ parameters
     def _check_params_vs_input(self, X):
         self._check_counts(X.shape[0])
         for name in ("batch_size", "max_no_improvement", "init_size"):
-            _check_int_param(name, getattr(self, name))
+            check_int_param(name, getattr(self, name))
         self._batch_size = min(self.batch_size, X.shape[0])
         init_size = self.init_size
         if init_size is None:
@@ -340,21 +308,11 @@ class MiniBatchKMeans(
             init_size = 3 * self.n_clusters
         self._init_size = min(init_size, X.shape[0])
 
-    def _n_init_runs(self):
-        init_is_array = _is_arraylike_not_scalar(self.init) and not callable(self.init)
-        if self.n_init == "auto":
-            return 1 if init_is_array or (isinstance(self.init, str) and self.init == "k-means++") else 3
-        if init_is_array and self.n_init != 1:
-            warnings.warn(
-                f"Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={self.n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return 1
-        return self.n_init
-
     # ------------------------------------------------------------- mapping
+    def _mapping(self, sparse=False):
+        """The fit's :class:`DataMapping` (CSR rows are never mapped: the identity)."""
+        return DataMapping() if sparse else DataMapping(self._X_mean, self._scale)
+
     def _map_rows(self, X):
         """Mapped dense rows (a new array) or CSR rows as they are."""
         if sp.issparse(X) or self._X_mean is None:
@@ -363,16 +321,22 @@ class MiniBatchKMeans(
         gather_rows(X, np.arange(X.shape[0], dtype=np.int64), self._X_mean.astype(X.dtype), self._scale, out)
         return out
 
-    def _map_centers(self, centers, sparse):
-        """Centers in the space of mapped rows (CSR rows are never mapped)."""
-        if sparse or self._X_mean is None:
-            return centers
-        return (centers - self._X_mean) * centers.dtype.type(self._scale)
+    def _start_steps(self, mapping, tol, batch_size):
+        """Set the state the steps carry (mapping, tolerance, counts, early stopping).
 
-    def _unmap_centers(self, centers, sparse):
-        if sparse or self._X_mean is None:
-            return centers
-        return centers / centers.dtype.type(self._scale) + self._X_mean
+        ``fit``, the first ``partial_fit`` and the out-of-core fit start here.
+        """
+        self._X_mean, self._scale = mapping.shift, mapping.scale
+        self._tol = tol
+        self._batch_size = batch_size
+        self._counts = np.zeros(self.n_clusters)
+        self._n_since_last_reassign = 0
+        self._reset_convergence()
+
+    def _set_centers(self, centers, sparse, dtype):
+        """Store the mapped ``centers`` of the last step as ``cluster_centers_`` (in ``dtype``)."""
+        self.cluster_centers_ = np.ascontiguousarray(self._mapping(sparse).unmap_centers(centers), dtype=dtype)
+        self._n_features_out = self.n_clusters
 
     def _initial_centers(self, X, sample_weight, init_array, random_state):
         """Centers from ``init`` on a random subset of ``init_size`` rows, mapped."""
@@ -382,31 +346,28 @@ class MiniBatchKMeans(
             subset = random_state.randint(0, n, self._init_size)
             X, sample_weight = X[subset], sample_weight[subset]
         if init_array is not None:
-            return self._map_centers(init_array, sparse)
-        init = self.init
-        if callable(init):
-            centers = init(X, self.n_clusters, random_state=random_state)
-            if sp.issparse(centers):
-                centers = centers.toarray()
-            centers = check_array(centers, dtype=X.dtype, order="C", input_name="init(...) result")
-            if centers.shape != (self.n_clusters, X.shape[1]):
-                raise ValueError(
-                    f"The callable init returned centers of shape {centers.shape}; expected "
-                    f"{(self.n_clusters, X.shape[1])}."
-                )
-            return self._map_centers(centers, sparse)
+            return self._mapping(sparse).map_centers(init_array)
+        if callable(self.init):
+            centers = callable_init_centers(self.init, X, self.n_clusters, random_state)
+            return self._mapping(sparse).map_centers(centers)
         if not sample_weight.any():
             sample_weight = np.ones_like(sample_weight)  # the subset drew only zero weights
         Xm = self._map_rows(X)
         rows = CsrRows(Xm, sample_weight) if sparse else DenseRows(Xm, sample_weight)
-        if init == "k-means++":
-            return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
-        return self._random_centers(rows, random_state)
+        return self._seeded_centers(rows, random_state)
 
     @staticmethod
     def _rows_inertia(rows, centers):
         labels = np.empty(rows.n, dtype=np.int32)
         return LloydStep(rows, centers.shape[0])(centers, labels, update=False).inertia
+
+    def _step(self, step, Xb, wb, centers, random_state, row_sq=None):
+        """One :class:`BatchStep` with this estimator's counts and reassignment schedule
+        (``fit``, ``partial_fit`` and the out-of-core mini-batch passes all step here)."""
+        return step(
+            Xb, wb, centers, self._counts, row_sq=row_sq, random_state=random_state,
+            reassign=self._random_reassign(), verbose=self.verbose,
+        )
 
     # --------------------------------------------------------- convergence
     def _random_reassign(self):
@@ -462,14 +423,13 @@ class MiniBatchKMeans(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
             accept_large_sparse=False, reset=reset,
         )
-        X = _densify_if_dense(X)
-        return X, _check_weights(sample_weight, X)
+        X = densify_if_dense(X)
+        return X, check_weights(sample_weight, X)
 
-    def _set_mapping(self, X):
-        if sp.issparse(X):
-            self._X_mean, self._scale = None, 1.0
-        else:
-            self._X_mean, self._scale = _dense_mapping(X)
+    @staticmethod
+    def _fit_mapping(X):
+        """Dense rows are centered on their mean (and scaled if huge); CSR rows are used as they are."""
+        return DataMapping() if sp.issparse(X) else DataMapping.on_mean(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -497,28 +457,23 @@ class MiniBatchKMeans(
         X, sample_weight = self._validate_fit_input(X, sample_weight, reset=True)
         self._check_params_vs_input(X)
         random_state = check_random_state(self.random_state)
-        n_init = self._n_init_runs()
+        n_init = self._resolve_n_init()
         n_samples, n_features = X.shape
         sparse = sp.issparse(X)
-        init_array = None
-        if _is_arraylike_not_scalar(self.init) and not callable(self.init):
-            init_array = self._validated_init_array(X)
+        init_array = self._validated_init_array(X) if self._init_is_array() else None
 
-        self._set_mapping(X)
-        self._tol = _tolerance(X, self.tol) * self._scale**2 if self.tol else 0.0
+        mapping = self._fit_mapping(X)
+        tol = tolerance(X, self.tol) * mapping.scale**2 if self.tol else 0.0
+        self._start_steps(mapping, tol, self._batch_size)
         x_sq = CsrRows(X, sample_weight).x_sq if sparse else None
 
         # A validation subset chooses the best of the n_init starts.
         valid = random_state.randint(0, n_samples, self._init_size)
         X_valid, w_valid = self._map_rows(X[valid]), sample_weight[valid]
         valid_rows = CsrRows(X_valid, w_valid) if sparse else DenseRows(X_valid, w_valid)
-        with serial_kernels(self._init_size * self.n_clusters * n_features):
-            centers = self._best_init(X, sample_weight, init_array, random_state, valid_rows, n_init)
+        centers = self._best_init(X, sample_weight, init_array, random_state, valid_rows, n_init)
         centers = np.ascontiguousarray(centers, dtype=X.dtype)
 
-        self._counts = np.zeros(self.n_clusters)
-        self._reset_convergence()
-        self._n_since_last_reassign = 0
         step = BatchStep(self.n_clusters, n_features, X.dtype, sparse, self.reassignment_ratio)
         b = self._batch_size
         n_steps = (self.max_iter * n_samples) // b
@@ -530,7 +485,7 @@ class MiniBatchKMeans(
         shift = None if sparse else self._X_mean.astype(X.dtype)
 
         i = -1
-        with single_threaded_blas(), serial_kernels(b * self.n_clusters * n_features):
+        with single_threaded_blas():
             for i in range(n_steps):
                 # Rows drawn with probability proportional to their weight
                 # (with replacement); each then counts once in the update.
@@ -544,16 +499,11 @@ class MiniBatchKMeans(
                 else:
                     gather_rows(X, indices, shift, self._scale, Xb)
                     row_sq = None
-                batch_inertia, centers_new, sq_shift = step(
-                    Xb, unit_weights, centers, self._counts, row_sq=row_sq, random_state=random_state,
-                    reassign=self._random_reassign(), verbose=self.verbose,
-                )
-                centers = centers_new
+                batch_inertia, centers, sq_shift = self._step(step, Xb, unit_weights, centers, random_state, row_sq)
                 if self._mini_batch_convergence(i, n_steps, n_samples, sq_shift if self._tol > 0 else 0, batch_inertia):
                     break
 
-        self.cluster_centers_ = np.ascontiguousarray(self._unmap_centers(centers, sparse), dtype=X.dtype)
-        self._n_features_out = self.n_clusters
+        self._set_centers(centers, sparse, X.dtype)
         self.n_steps_ = i + 1
         self.n_iter_ = int(np.ceil((i + 1) * b / n_samples))
         if self.compute_labels:
@@ -579,14 +529,7 @@ class MiniBatchKMeans(
 
     def _labels_inertia(self, X, sample_weight):
         labels, inertia = self._assign(X, sample_weight)
-        distinct = np.unique(labels).size
-        if distinct < self.n_clusters:
-            warnings.warn(
-                f"Number of distinct clusters ({distinct}) found smaller than "
-                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        warn_if_fewer_clusters(np.unique(labels).size, self.n_clusters, stacklevel=3)
         return labels, float(inertia)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -617,8 +560,8 @@ class MiniBatchKMeans(
                 self, X, accept_sparse="csr", dtype=self.cluster_centers_.dtype, order="C",
                 accept_large_sparse=False, reset=False,
             )
-            X = _densify_if_dense(X)
-            sample_weight = _check_weights(sample_weight, X)
+            X = densify_if_dense(X)
+            sample_weight = check_weights(sample_weight, X)
         else:
             X, sample_weight = self._validate_fit_input(X, sample_weight, reset=True)
         self._random_state = getattr(self, "_random_state", None) or check_random_state(self.random_state)
@@ -627,26 +570,17 @@ class MiniBatchKMeans(
 
         if not has_centers:
             self._check_params_vs_input(X)
-            init_array = None
-            if _is_arraylike_not_scalar(self.init) and not callable(self.init):
-                init_array = self._validated_init_array(X)
-            self._set_mapping(X)
-            with serial_kernels(self._init_size * self.n_clusters * X.shape[1]):
-                centers = self._initial_centers(X, sample_weight, init_array, self._random_state)
-            self.cluster_centers_ = np.ascontiguousarray(self._unmap_centers(centers, sparse), dtype=X.dtype)
-            self._counts = np.zeros(self.n_clusters)
-            self._n_since_last_reassign = 0
-            self._n_features_out = self.n_clusters
+            init_array = self._validated_init_array(X) if self._init_is_array() else None
+            self._start_steps(self._fit_mapping(X), 0.0, self._batch_size)
+            centers = self._initial_centers(X, sample_weight, init_array, self._random_state)
+            self._set_centers(centers, sparse, X.dtype)
 
-        mapped_centers = self._map_centers(self.cluster_centers_, sparse)
+        mapped_centers = self._mapping(sparse).map_centers(self.cluster_centers_)
         step = BatchStep(self.n_clusters, X.shape[1], X.dtype, sparse, self.reassignment_ratio)
         row_sq = CsrRows(X, sample_weight).x_sq if sparse else None
-        with single_threaded_blas(), serial_kernels(X.shape[0] * self.n_clusters * X.shape[1]):
-            _, centers, _ = step(
-                self._map_rows(X), sample_weight, mapped_centers, self._counts, row_sq=row_sq,
-                random_state=self._random_state, reassign=self._random_reassign(), verbose=self.verbose,
-            )
-        self.cluster_centers_ = np.ascontiguousarray(self._unmap_centers(centers, sparse), dtype=X.dtype)
+        with single_threaded_blas():
+            _, centers, _ = self._step(step, self._map_rows(X), sample_weight, mapped_centers, self._random_state, row_sq)
+        self._set_centers(centers, sparse, X.dtype)
         if self.compute_labels:
             self.labels_, self.inertia_ = self._assign(X, sample_weight)
             self.inertia_ = float(self.inertia_)

@@ -30,26 +30,25 @@ the numba kernels; Parquet columns are copied from their Arrow buffers, since
 ``pyarrow.Array.to_numpy`` would import pandas. scikit-learn (with SciPy and
 pandas, about 100 MB of memory once imported) is imported after the last
 pass, once the reader's buffers are given back, so that the two do not add
-up; an ``init`` array or ``mini_batch=True`` needs it sooner.
-
-Measured on 4M x 16 float64 in 16 row groups (``python -m benchmarks
-out-of-core``): the libraries a fit ends up holding (PyArrow, numba and
-LLVM with its kernels, scikit-learn with SciPy and pandas) take about
-300 MB together, the labels 16 MB; the Parquet reader about 70 MB during a
-pass (each column's dictionary and current page).
+up; an ``init`` array or ``mini_batch=True`` needs it sooner. (The memory
+measured by ``python -m benchmarks out-of-core`` is in benchmarks/README.md.)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from numbers import Integral, Real
 
 import numpy as np
 
+from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.streaming import StreamLloydStep, Survey, _Progress
 from kmeanskit._io.chunked import TableStream
 
 __all__ = ["fit_out_of_core"]
+# Also used by the CLI's out-of-core workflow (kmeanskit._analysis.out_of_core_workflow):
+# check_counts, check_random_state, fit_stream, release_reader_memory, survey_pass.
 
 _MINI_BATCH_SIZE = 1024
 
@@ -132,22 +131,23 @@ def fit_out_of_core(
     >>> km = fit_out_of_core("events.parquet", 8, columns=["x", "y"], random_state=0)  # doctest: +SKIP
     >>> km.predict(new_rows)  # doctest: +SKIP
     """
-    n_clusters, chunk_rows, max_iter = _check_counts(n_clusters=n_clusters, chunk_rows=chunk_rows, max_iter=max_iter)
+    n_clusters, chunk_rows, max_iter = check_counts(n_clusters=n_clusters, chunk_rows=chunk_rows, max_iter=max_iter)
     if sample_size is not None:
-        (sample_size,) = _check_counts(sample_size=sample_size)
+        (sample_size,) = check_counts(sample_size=sample_size)
     if not isinstance(tol, Real) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"tol must be a non-negative number, got {tol!r}")
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     stream = TableStream(source, columns, chunk_rows, dtype)
-    return _fit_stream(
+    return fit_stream(
         stream, n_clusters, init=init, sample_size=sample_size, max_iter=max_iter, tol=tol,
         mini_batch=mini_batch, random_state=random_state, progress=_Progress(progress),
     )
 
 
-def _check_counts(**values):
+def check_counts(**values):
+    """The given counts as ints, each checked to be an int of at least 1 (named in the error)."""
     out = []
     for name, value in values.items():
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
@@ -163,18 +163,12 @@ def _validated_init(init, n_clusters, n_features, dtype):
         if callable(init) or init not in ("k-means++", "random"):
             raise ValueError(f"init must be 'k-means++', 'random' or an array of centers, got {init!r}")
         return None
-    from sklearn.utils.validation import check_array
+    from kmeanskit._estimators._base import check_init_array  # imports scikit-learn
 
-    centers = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
-    if centers.shape != (n_clusters, n_features):
-        raise ValueError(
-            f"The shape of the initial centers {centers.shape} does not match n_clusters={n_clusters} "
-            f"and n_features={n_features}; expected {(n_clusters, n_features)}."
-        )
-    return centers
+    return check_init_array(init, n_clusters, n_features, dtype)
 
 
-def _check_random_state(seed):
+def check_random_state(seed):
     """:func:`sklearn.utils.check_random_state`, without importing scikit-learn."""
     if seed is None or seed is np.random:
         return np.random.mtrand._rand
@@ -185,7 +179,7 @@ def _check_random_state(seed):
     raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
 
 
-def _release_reader_memory():
+def release_reader_memory():
     """Give freed memory back to the system before the next step allocates more
     (after a pass, or after the silhouette's distance blocks).
 
@@ -204,44 +198,39 @@ def _release_reader_memory():
             pass
 
 
-def _fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_batch, random_state, progress):
+def fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_batch, random_state, progress):
     """Survey, seed, then Lloyd or mini-batch passes over ``stream``; a fitted estimator.
 
     The passes run in helper functions so that each pass's chunks (and the
     seeding's copies of the sample) are freed when it ends, not kept to the
     end of the fit.
     """
-    from kmeanskit._algorithms.rows import pow2_scale
-
     d, dtype = len(stream.feature_names), stream.dtype
     init_array = _validated_init(init, n_clusters, d, dtype)
-    rs = _check_random_state(random_state)
+    rs = check_random_state(random_state)
     if sample_size is None:
         sample_size = max(65536, 64 * n_clusters)
 
-    survey = _survey(stream, sample_size, rs, progress, "survey (pass 0)")
+    survey = survey_pass(stream, sample_size, rs, progress, "survey (pass 0)")
     survey.check(n_clusters)
     n = survey.n
-    _release_reader_memory()
+    release_reader_memory()
 
     # Rows are centered on the exact mean (as KMeans centers them in memory)
     # and, if huge, scaled by a power of two.
-    scale = pow2_scale(survey.abs_max, dtype)
-    shift = survey.mean.astype(dtype)
-    tol_abs = float(np.mean(survey.variance) * tol) * scale * scale
+    mapping = DataMapping.from_moments(survey.mean, survey.abs_max, dtype)
+    tol_abs = float(np.mean(survey.variance) * tol) * mapping.scale * mapping.scale
     if init_array is not None:
-        centers = (init_array - shift) * dtype.type(scale)
+        centers = mapping.map_centers(init_array)
     else:
-        centers = _seed_centers(survey.reservoir.rows(), shift, scale, n_clusters, init, rs)
+        centers = _seed_centers(survey.reservoir.rows(), mapping, n_clusters, init, rs)
     del survey  # the sample: the passes need only the centers
 
     if mini_batch:
-        est = _mini_batch_passes(
-            stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, rs, progress
-        )
+        est = _mini_batch_passes(stream, n, centers, mapping, tol_abs, max_iter, init, tol, random_state, rs, progress)
         labels, inertia = _mini_batch_labels(est, stream, n, progress)
     else:
-        est = _lloyd_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, progress)
+        est = _lloyd_passes(stream, n, centers, mapping, tol_abs, max_iter, init, tol, random_state, progress)
         labels, inertia = est.labels_, est.inertia_
     est.n_features_in_ = d
     if stream.has_names:
@@ -251,7 +240,7 @@ def _fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_ba
     return est
 
 
-def _survey(stream, sample_size, random_state, progress, desc):
+def survey_pass(stream, sample_size, random_state, progress, desc):
     """The :class:`Survey` of one pass over ``stream`` (its chunks are freed on return)."""
     survey = Survey(stream, sample_size, random_state)
     for _, chunk in progress.passes(stream, desc, stream.n_rows):
@@ -259,12 +248,12 @@ def _survey(stream, sample_size, random_state, progress, desc):
     return survey
 
 
-def _seed_centers(sample, shift, scale, n_clusters, init, rs):
+def _seed_centers(sample, mapping, n_clusters, init, rs):
     """Initial centers chosen on the mapped ``sample`` (whose copies are freed on return)."""
     from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
     from kmeanskit._algorithms.rows import DenseRows
 
-    mapped = (sample - shift) * sample.dtype.type(scale)
+    mapped = (sample - mapping.shift) * sample.dtype.type(mapping.scale)
     rows = DenseRows(np.ascontiguousarray(mapped), np.ones(sample.shape[0], dtype=sample.dtype))
     if init == "random":
         return random_rows(rows, n_clusters, rs)
@@ -281,7 +270,7 @@ def _mini_batch_labels(est, stream, n, progress):
     return labels, inertia
 
 
-def _lloyd_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, progress):
+def _lloyd_passes(stream, n, centers, mapping, tol_abs, max_iter, init, tol, random_state, progress):
     """Lloyd passes, then the final labelling pass; the fitted ``KMeans``.
 
     scikit-learn (the ``KMeans`` class) is imported only after the last pass,
@@ -289,27 +278,23 @@ def _lloyd_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol
     """
     from kmeanskit._algorithms.loop import run_kmeans
 
-    step = StreamLloydStep(stream, n, centers.shape[0], shift, scale, progress)
+    step = StreamLloydStep(stream, n, centers.shape[0], mapping.shift, mapping.scale, progress)
     run = run_kmeans(step, centers, max_iter=max_iter, tol=tol_abs)
     del step
-    cluster_centers = run.centers / stream.dtype.type(scale) + shift
+    cluster_centers = mapping.unmap_centers(run.centers)
     # The final labels are predict's, chunk by chunk (into the Lloyd labels' array).
-    labels = run.labels
-    inertia = _predict_pass(stream, n, cluster_centers, shift, labels, progress)
-    _release_reader_memory()
+    inertia = _predict_pass(stream, n, cluster_centers, mapping.shift, run.labels, progress)
+    release_reader_memory()
     from kmeanskit._estimators.kmeans import KMeans
 
     est = KMeans(
         centers.shape[0], init=init if isinstance(init, str) else np.asarray(init), n_init=1,
         max_iter=max_iter, tol=tol, random_state=random_state,
     )
-    est.cluster_centers_ = cluster_centers
-    est._X_mean = shift
-    est._n_features_out = centers.shape[0]
-    est.n_iter_ = run.n_iter
-    est.labels_, est.inertia_ = labels, inertia
-    est.inertia_history_ = run.inertia_history / scale / scale
-    return est
+    run = dataclasses.replace(
+        run, centers=cluster_centers, inertia=inertia, inertia_history=mapping.unmap_inertia(run.inertia_history)
+    )
+    return est._set_fitted(run, _X_mean=mapping.shift)
 
 
 def _predict_pass(stream, n, centers, shift, labels, progress):
@@ -333,9 +318,9 @@ def _predict_into(X, centers, shift, out):
     return LloydStep(rows, centers.shape[0])(mapped, out, update=False).inertia / scale / scale
 
 
-def _mini_batch_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init, tol, random_state, rs, progress):
+def _mini_batch_passes(stream, n, centers, mapping, tol_abs, max_iter, init, tol, random_state, rs, progress):
     from kmeanskit._algorithms.threads import single_threaded_blas
-    from kmeanskit._estimators.minibatch import BatchStep, MiniBatchKMeans, serial_kernels
+    from kmeanskit._estimators.minibatch import BatchStep, MiniBatchKMeans
 
     k, d, dtype = centers.shape[0], centers.shape[1], stream.dtype
     est = MiniBatchKMeans(
@@ -343,17 +328,14 @@ def _mini_batch_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init
         batch_size=_MINI_BATCH_SIZE, random_state=random_state, tol=tol,
     )
     b = min(_MINI_BATCH_SIZE, n)
-    est._batch_size = b
-    est._X_mean, est._scale, est._tol = shift, scale, tol_abs
-    est._counts = np.zeros(k)
-    est._n_since_last_reassign = 0
-    est._reset_convergence()
+    est._start_steps(mapping, tol_abs, b)
+    shift, scale = mapping.shift, mapping.scale
     step = BatchStep(k, d, dtype, False, est.reassignment_ratio)
     weights = np.ones(b, dtype=dtype)
     n_steps_max = (max_iter * n) // b
     i, converged, passes = 0, False, 0
     carry = np.empty((0, d), dtype=dtype)  # mapped rows short of a batch, for the next chunk
-    with single_threaded_blas(), serial_kernels(b * k * d):
+    with single_threaded_blas():
         while passes < max_iter and not converged:
             passes += 1
             for _, chunk in progress.passes(stream, f"mini-batch (pass {passes})", n):
@@ -367,10 +349,7 @@ def _mini_batch_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init
                 full = chunk.shape[0] - chunk.shape[0] % b
                 carry = chunk[full:]
                 for lo in range(0, full, b):
-                    batch_inertia, centers, sq_shift = step(
-                        chunk[lo:lo + b], weights, centers, est._counts, random_state=rs,
-                        reassign=est._random_reassign(),
-                    )
+                    batch_inertia, centers, sq_shift = est._step(step, chunk[lo:lo + b], weights, centers, rs)
                     converged = est._mini_batch_convergence(i, n_steps_max, n, sq_shift if tol_abs > 0 else 0,
                                                             batch_inertia)
                     i += 1
@@ -378,8 +357,7 @@ def _mini_batch_passes(stream, n, centers, shift, scale, tol_abs, max_iter, init
                         break
                 if converged:
                     break
-    est.cluster_centers_ = np.ascontiguousarray(centers / dtype.type(scale) + shift, dtype=dtype)
-    est._n_features_out = k
+    est._set_centers(centers, False, dtype)
     est.n_steps_ = i
     est.n_iter_ = passes
     return est

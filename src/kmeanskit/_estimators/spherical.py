@@ -6,14 +6,12 @@ is never copied, normalised in memory or densified), the assignment step
 (``_SphericalStep``) and the k-means++ scorer on the sphere (``_CosineScorer``).
 """
 
-from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.init import greedy_plusplus
 from kmeanskit._algorithms.lloyd import (
@@ -36,7 +34,13 @@ from kmeanskit._engine.spherical import (
     weighted_cos_distances_csr,
     weighted_cos_distances_dense,
 )
-from kmeanskit._estimators.kmeans import _CentersMixin, _check_weights, _is_arraylike_not_scalar
+from kmeanskit._estimators._base import (
+    SHARED_CONSTRAINTS,
+    CenterInferenceMixin,
+    CentersMixin,
+    check_weights,
+    init_constraint,
+)
 
 __all__ = ["SphericalKMeans"]
 
@@ -386,7 +390,9 @@ class _SphericalStep:
 
 
 # --------------------------------------------------------------- estimator
-class SphericalKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class SphericalKMeans(
+    CentersMixin, CenterInferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """Spherical K-Means: clusters of directions, by cosine similarity.
 
     Every row is seen normalised to unit Euclidean norm (so only its direction
@@ -488,15 +494,12 @@ class SphericalKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, Transforme
     """
 
     _parameter_constraints: dict = {
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), "array-like"],
-        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        **SHARED_CONSTRAINTS,
+        "init": init_constraint({"k-means++", "random"}),
         "verbose": ["verbose"],
-        "random_state": ["random_state"],
         "copy_x": ["boolean"],
     }
+    _PLUSPLUS = staticmethod(spherical_plusplus_rows)
 
     def __init__(
         self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4, verbose=0,
@@ -511,12 +514,6 @@ class SphericalKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         self.random_state = random_state
         self.copy_x = copy_x
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     # ----------------------------------------------------------------- helpers
     @staticmethod
     def _canonical(X):
@@ -526,13 +523,8 @@ class SphericalKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         return X
 
     def _rows(self, X, sample_weight=None):
-        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else _check_weights(sample_weight, X)
+        w = np.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else check_weights(sample_weight, X)
         return _UnitRows(X, w, _inverse_row_norms(X))
-
-    def _initial_centers(self, rows, random_state):
-        if self.init == "k-means++":
-            return spherical_plusplus_rows(rows, self.n_clusters, random_state)[0]
-        return self._random_centers(rows, random_state)
 
     # ----------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -562,26 +554,20 @@ class SphericalKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         )
         X = self._canonical(X)
         self._check_counts(X.shape[0])
-        sample_weight = _check_weights(sample_weight, X)
+        sample_weight = check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
-        init_array = None
-        if _is_arraylike_not_scalar(self.init):
-            init_array = _normalised(self._validated_init_array(X), "init")
+        init_array = _normalised(self._validated_init_array(X), "init") if self._init_is_array() else None
         rows = _UnitRows(X, sample_weight, _inverse_row_norms(X))
         tol = _tolerance(rows, self.tol)
         step = _SphericalStep(rows, self.n_clusters)
 
-        best = self._best_run(step, n_init, init_array, lambda: self._initial_centers(rows, random_state), tol)
+        best = self._best_run(step, n_init, init_array, lambda: self._seeded_centers(rows, random_state), tol)
         return self._set_fitted(best)
 
     # -------------------------------------------------------------- inference
-    def _check_test_data(self, X):
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse="csr", reset=False, dtype=self.cluster_centers_.dtype, order="C",
-            accept_large_sparse=False,
-        )
+    # predict, transform and score: CenterInferenceMixin, in cosine distance.
+    def _prepare_test_data(self, X):
         return self._canonical(X)
 
     def _assign(self, X, sample_weight=None):
@@ -589,38 +575,9 @@ class SphericalKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, Transforme
         labels = np.empty(X.shape[0], dtype=np.int32)
         return labels, step(self.cluster_centers_, labels, update=False).inertia
 
-    def predict(self, X):
-        """Index of the center of largest cosine similarity for each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            No row may be all zeros.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,), int32
-        """
-        X = self._check_test_data(X)
-        return self._assign(X)[0]
-
-    def transform(self, X):
-        """Cosine distance ``1 - cos(x, c_j)`` from each sample to every center.
-
-        The same values as ``sklearn.metrics.pairwise.cosine_distances(X,
-        cluster_centers_)``, in [0, 2]; computed block by block from
-        ``X @ centers.T`` (sparse rows stay sparse).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            No row may be all zeros.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_clusters), X's dtype
-        """
-        X = self._check_test_data(X)
+    def _distances(self, X):
+        """Cosine distance ``1 - cos(x, c_j)``: the values of ``sklearn.metrics.pairwise.cosine_distances(X,
+        cluster_centers_)``, in [0, 2]; computed block by block from ``X @ centers.T`` (sparse rows stay sparse)."""
         rows = self._rows(X)
         centers = self.cluster_centers_
         centers_t = np.ascontiguousarray(centers.T, dtype=X.dtype)
@@ -632,20 +589,3 @@ class SphericalKMeans(_CentersMixin, ClassNamePrefixFeaturesOutMixin, Transforme
             cos *= center_inv
             out[start:stop] = np.clip(1.0 - cos, 0.0, 2.0)
         return out
-
-    def score(self, X, y=None, sample_weight=None):
-        """Opposite of the cosine inertia of X on the fitted centers (higher is better).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-            ``-sum_i w_i (1 - cos(x_i, c_{l_i}))`` with ``l_i`` the predicted label.
-        """
-        X = self._check_test_data(X)
-        return -self._assign(X, sample_weight)[1]
