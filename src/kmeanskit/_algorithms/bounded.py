@@ -98,6 +98,7 @@ class BoundedStep(LloydStep):
         center to the next one, which the skip test proves exactly; every other
         row gets the full arg-min. So the pass gives Lloyd's result whatever the
         labels are; labels from seeding (nearly right) spare most of the work.
+        Returns True: the labels are taken.
         """
         self.lower[:] = 0.0
         self._labels = labels
@@ -105,6 +106,7 @@ class BoundedStep(LloydStep):
         self._sorted = None
         self._last_fresh = False
         self.recomputed = np.zeros(0, dtype=np.int64)
+        return True
 
     @property
     def lower(self):

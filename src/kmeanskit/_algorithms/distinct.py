@@ -118,7 +118,7 @@ class DistinctStep(LloydStep):
         """Start the next pass from ``labels`` (see :meth:`BoundedStep.start_from`)."""
         self._labels = labels
         self._inner_labels = labels[self.distinct.first]
-        self.inner.start_from(self._inner_labels, centers)
+        return self.inner.start_from(self._inner_labels, centers)
 
     @property
     def sq_dist(self):

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
+from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.threads import in_background, single_threaded_blas
 from kmeanskit._engine.assign import (
     assign_accumulate_chunked_gemm,
@@ -74,16 +76,12 @@ class Assignment:
 
 
 def mean_update(rows, centers, labels, sq_dist, assignment):
-    """New centers from accumulated sums, relocating empty clusters.
+    """New centers from accumulated sums, empty clusters relocated.
 
-    An empty cluster takes the row farthest from its assigned center (among
-    rows of positive weight), which is removed from its old cluster's sums, as
-    scikit-learn does; several empty clusters take the next farthest rows.
-    Rows whose distance is at rounding level (duplicates of their center) are
-    never moved: that gains nothing and would make labels cycle forever.
-    A cluster left with no weight keeps its previous center (never NaN).
-    ``sq_dist`` (each row's squared distance to its center) is read only when
-    a cluster is empty; it may be None otherwise.
+    The rule is :mod:`~kmeanskit._algorithms.relocation`'s, over every row:
+    an empty cluster takes the row farthest from its center, which leaves its
+    old cluster's sums. ``sq_dist`` (each row's squared distance to its
+    center) is read only when a cluster is empty; it may be None otherwise.
 
     Returns
     -------
@@ -97,30 +95,15 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
         centers64 = centers.astype(np.float64)
         center_sq = np.einsum("ij,ij->i", centers64, centers64)
         noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
-        movable = sq_dist > noise if rows.unit_weights else (rows.w > 0) & (sq_dist > noise)
-        dist = np.where(movable, sq_dist, -np.inf)
-        # The empty.size farthest rows (n_samples >= n_clusters > empty.size),
-        # farthest first, ties by row index: independent of argpartition's order.
-        far = np.argpartition(dist, dist.size - empty.size)[dist.size - empty.size :]
-        far = far[np.lexsort((far, -dist[far]))]
-        for cluster, i in zip(empty, far, strict=True):
-            if not np.isfinite(dist[i]):
-                break
-            x = rows.row(i)
-            wi = rows.weight(i)
-            old = labels[i]
-            sums[old] -= wi * x
-            weights[old] -= wi
-            sums[cluster] = wi * x
-            weights[cluster] = wi
-            n_relocated += 1
-    new_centers = np.array(centers, dtype=rows.dtype, copy=True)
-    filled = weights > 0
-    new_centers[filled] = sums[filled] / weights[filled, None]
-    return new_centers, n_relocated
+        key = movable_distances(sq_dist, noise, None if rows.unit_weights else rows.w)
+        moves = relocate(
+            empty, key, labels, lambda i: (rows.row(i), rows.weight(i)), sums, weights,
+        )
+        n_relocated = len(moves)
+    return mean_centers(centers, sums, weights, rows.dtype), n_relocated
 
 
-class LloydStep:
+class LloydStep(Step):
     """Assignment (+ accumulation) over all rows for a fixed number of clusters.
 
     Parameters

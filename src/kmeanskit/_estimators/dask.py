@@ -50,7 +50,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from kmeanskit._algorithms import dask_blocks as blocks
+from kmeanskit._algorithms.dask_step import DaskStep
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
+from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows
 from kmeanskit._estimators.kmeans import KMeans as _InMemoryKMeans
 from kmeanskit._estimators.kmeans import _check_int_param, _is_arraylike_not_scalar, _pow2_scale
@@ -339,6 +341,17 @@ class _Data:
                 parts[i] = partial
         # Added per block in a tree of fixed shape: the same sums whatever the grouping.
         return _tree(parts, blocks.add_partials, local=True)
+
+    def far_rows(self, centers, n_rows):
+        """Each block's ``n_rows`` farthest movable rows (the candidates for empty
+        clusters), concatenated: ``(dist, index, label, rows, weight)``."""
+        b = self.blocks
+        parts = b.map(
+            blocks.far_rows, centers, *self.mapping, self.n_threads,
+            extra=[(int(start), n_rows) for start in b.starts],
+        )
+        found = _compute(*parts)
+        return tuple(np.concatenate([p[j] for p in found]) for j in range(5))
 
 
 # --------------------------------------------------------------- estimator
@@ -691,59 +704,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
 
     # ------------------------------------------------------------------ Lloyd
-    def _relocate(self, data, centers, sums, weights):
-        """Empty clusters take the farthest rows, exactly as the in-memory fit does."""
-        empty = np.flatnonzero(weights == 0)
-        b = data.blocks
-        parts = b.map(
-            blocks.far_rows, centers, *data.mapping, data.n_threads,
-            extra=[(int(start), empty.size) for start in b.starts],
-        )
-        found = _compute(*parts)
-        dist = np.concatenate([p[0] for p in found])
-        index = np.concatenate([p[1] for p in found])
-        order = np.lexsort((index, -dist))[: empty.size]
-        labels = np.concatenate([p[2] for p in found])[order]
-        rows = np.concatenate([p[3] for p in found])[order]
-        w = np.concatenate([p[4] for p in found])[order]
-        for cluster, old, x, wi in zip(empty, labels, rows, w, strict=False):
-            sums[old] -= wi * x
-            weights[old] -= wi
-            sums[cluster] = wi * x
-            weights[cluster] = wi
-        return sums, weights
-
-    def _run(self, data, centers):
-        """Lloyd iterations from ``centers`` (mapped space), as ``run_kmeans`` does."""
-        centers = np.array(centers, dtype=data.dtype, copy=True)
-        history = []
-        last = None
-        n_iter = 0
-        for _ in range(self.max_iter):
-            n_iter += 1
-            with _timed(f"Lloyd iteration {n_iter}"):
-                sums, weights, inertia = data.lloyd(centers)
-            history.append(inertia)
-            last = (centers, weights.copy(), inertia)
-            if not weights.all():
-                sums, weights = self._relocate(data, centers, sums, weights)
-            new_centers = np.array(centers, copy=True)
-            filled = weights > 0
-            new_centers[filled] = sums[filled] / weights[filled, None]
-            diff = new_centers.astype(np.float64) - centers
-            shift = float(np.einsum("ij,ij->", diff, diff))
-            centers = new_centers
-            if shift <= data.tol:
-                break
-        return centers, n_iter, np.asarray(history), last
-
-    def _finish(self, data, centers, last):
+    @staticmethod
+    def _finish(data, step, centers):
         """Centers in X's units, and the inertia and cluster weights of their assignment."""
         dtype = centers.dtype
         out = centers / dtype.type(data.scale) + data.shift
         # predict() maps data and centers with this mean: the inertia is that of its labels.
         remapped = (out - data.shift) * dtype.type(data.scale)
-        assigned, weights, inertia = last
+        assigned, weights, inertia = step.last
         if not np.array_equal(remapped, assigned):
             _, weights, inertia = data.lloyd(remapped)
         return out, inertia / data.scale / data.scale, weights
@@ -781,6 +749,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             data = self._prepare(X, w, client)
             with _timed("persist the blocks' Lloyd state"):
                 data.start_groups(client, self.n_clusters)
+            step = DaskStep(data, data.n_samples, X.shape[1], X.dtype, self.n_clusters)
             best = None
             for _ in range(n_init):
                 with _timed("initialisation"):
@@ -791,11 +760,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                     else:
                         start = self._init_parallel(data, random_state)
                 with _timed("Lloyd iterations"):
-                    centers, n_iter, history, last = self._run(data, start)
+                    run = run_kmeans(step, start, max_iter=self.max_iter, tol=data.tol)
                 with _timed("final assignment"):
-                    centers, inertia, weights = self._finish(data, centers, last)
+                    centers, inertia, weights = self._finish(data, step, run.centers)
                 if best is None or inertia < best[1]:
-                    best = (centers, inertia, n_iter, history / data.scale / data.scale, weights)
+                    best = (centers, inertia, run.n_iter, run.inertia_history / data.scale / data.scale, weights)
         finally:
             if data is not None:
                 data.stop_groups()  # releases the bounds and labels on the workers
