@@ -35,26 +35,17 @@ from kmeanskit._engine.assign import (
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.serial import sized
 
-__all__ = ["Assignment", "LloydStep", "mean_update"]
+__all__ = ["Assignment", "LloydStep", "SlabSums", "dots_block_rows", "kernel_path", "mean_update"]
 
-# Which dense kernel runs (ms per assignment pass, measured here with
-# benchmarks and /tmp experiments summarised in README.md):
-#   shape (n x d, k, dtype)    direct  chunked  blocks
-#   273k x 3, k=64, f64           22       22      72
-#   200k x 8, k=32, f64           14       12       -
-#   200k x 16, k=64, f32          31       35       -
-#   200k x 32, k=100, f64        122       85     127
-#   200k x 32, k=100, f32         73       39      96
-#   300k x 64, k=128, f32        244      204     236
-#   300k x 128, k=256, f32         -      860     560
+# Which dense kernel runs: direct dots for few features, BLAS per chunk for
+# moderate d * k, one BLAS call per large block above (the timings per shape
+# that set these thresholds are in benchmarks/README.md).
 CHUNKED_MIN_FEATURES = 24
 BLOCKS_MIN_PRODUCT = 16384  # d * k
 CHUNK_ROWS = 256
 # Rows per BLAS block: the (b, k) dots block holds this many values. Smaller
-# blocks lose more to BLAS and numba threads handing the cores over (measured
-# on 300k x 128, k=256 f32, without overlap: 4k rows 1180 ms, 16k 680 ms, 64k
-# 560 ms, 128k 540 ms; with the reduction overlapped, in LloydStep: 32k rows
-# 540 ms, 64k 460-505 ms against 530 ms without overlap).
+# blocks lose more to BLAS and numba threads handing the cores over; larger
+# ones gain little and cost memory (see benchmarks/README.md).
 DOTS_BLOCK_VALUES = 1 << 24
 # Rows per block when a dense block has to be shifted (copied) first.
 SHIFTED_BLOCK_ROWS = 1 << 16
@@ -103,7 +94,51 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
     return mean_centers(centers, sums, weights, rows.dtype), n_relocated
 
 
-class LloydStep(Step):
+def kernel_path(rows, n_clusters):
+    """The assignment kernel for the rows' shape: "csr", "blocks", "chunked" or
+    "direct" (see the module docstring)."""
+    if rows.sparse:
+        return "csr"
+    if rows.d * n_clusters >= BLOCKS_MIN_PRODUCT:
+        return "blocks"
+    if rows.d >= CHUNKED_MIN_FEATURES:
+        return "chunked"
+    return "direct"
+
+
+def dots_block_rows(n_clusters):
+    """Rows per block of the "blocks" path (its dots block holds DOTS_BLOCK_VALUES)."""
+    return max(1024, DOTS_BLOCK_VALUES // n_clusters)
+
+
+class SlabSums:
+    """Per-slab bounds and sums of a step that adds rows in slabs (a mixin).
+
+    The step sets ``rows``, ``n_clusters``, ``block_rows``, ``_slab_bytes``
+    (bytes of one slab's sums, for :func:`n_slabs`), ``_bounds = {}`` and
+    no-op stand-ins ``_sums, _weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))``.
+    """
+
+    def _slabs(self, n_rows):
+        bounds = self._bounds.get(n_rows)
+        if bounds is None:
+            # A block is never longer than block_rows, so this fits the buffers.
+            slabs = n_slabs(n_rows, self._slab_bytes)
+            bounds = self._bounds[n_rows] = slab_bounds(n_rows, slabs)
+        return bounds
+
+    def _reset_sums(self):
+        """Zeroed per-slab sums, allocated on the first fitting pass."""
+        slabs = n_slabs(self.block_rows, self._slab_bytes)
+        if self._sums.shape != (slabs, self.n_clusters, self.rows.d):
+            self._sums = np.zeros((slabs, self.n_clusters, self.rows.d))
+            self._weight_sums = np.zeros((slabs, self.n_clusters))
+        else:
+            self._sums[:] = 0.0
+            self._weight_sums[:] = 0.0
+
+
+class LloydStep(SlabSums, Step):
     """Assignment (+ accumulation) over all rows for a fixed number of clusters.
 
     Parameters
@@ -116,16 +151,9 @@ class LloydStep(Step):
         self.rows = rows
         self.n_clusters = k = n_clusters
         n, d = rows.n, rows.d
-        if rows.sparse:
-            self.path = "csr"
-        elif d * k >= BLOCKS_MIN_PRODUCT:
-            self.path = "blocks"
-        elif d >= CHUNKED_MIN_FEATURES:
-            self.path = "chunked"
-        else:
-            self.path = "direct"
+        self.path = kernel_path(rows, k)
         if self.path == "blocks":
-            block_rows = max(1024, DOTS_BLOCK_VALUES // k)
+            block_rows = dots_block_rows(k)
         elif rows.is_view:
             block_rows = n
         else:
@@ -149,24 +177,6 @@ class LloydStep(Step):
         if self._sq_dist is None:
             self._sq_dist = np.empty(self.rows.n)
         return self._sq_dist
-
-    def _slabs(self, n_rows):
-        bounds = self._bounds.get(n_rows)
-        if bounds is None:
-            # A block is never longer than block_rows, so this fits the buffers.
-            slabs = n_slabs(n_rows, self._slab_bytes)
-            bounds = self._bounds[n_rows] = slab_bounds(n_rows, slabs)
-        return bounds
-
-    def _reset_sums(self):
-        """Zeroed per-slab sums, allocated on the first fitting pass."""
-        slabs = n_slabs(self.block_rows, self._slab_bytes)
-        if self._sums.shape != (slabs, self.n_clusters, self.rows.d):
-            self._sums = np.zeros((slabs, self.n_clusters, self.rows.d))
-            self._weight_sums = np.zeros((slabs, self.n_clusters))
-        else:
-            self._sums[:] = 0.0
-            self._weight_sums[:] = 0.0
 
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (writes ``labels`` and ``self.sq_dist``).

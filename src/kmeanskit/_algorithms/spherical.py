@@ -11,15 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from kmeanskit._algorithms.init import greedy_plusplus
-from kmeanskit._algorithms.lloyd import (
-    BLOCKS_MIN_PRODUCT,
-    CHUNK_ROWS,
-    CHUNKED_MIN_FEATURES,
-    DOTS_BLOCK_VALUES,
-    Assignment,
-)
+from kmeanskit._algorithms.lloyd import CHUNK_ROWS, Assignment, SlabSums, dots_block_rows, kernel_path
 from kmeanskit._algorithms.relocation import movable_distances, relocate
-from kmeanskit._algorithms.rows import n_slabs, slab_bounds
 from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.threads import single_threaded_blas
 from kmeanskit._engine.blas import matmul_into
@@ -138,7 +131,7 @@ def spherical_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None)
     return greedy_plusplus(rows, n_clusters, random_state, _CosineScorer, n_local_trials)
 
 
-class SphericalStep(Step):
+class SphericalStep(SlabSums, Step):
     """Assignment by largest cosine (+ accumulation of normalised rows), for the loop.
 
     The dense kernel is chosen from the shape as :class:`LloydStep` does (the
@@ -157,15 +150,8 @@ class SphericalStep(Step):
         self.rows = rows
         self.n_clusters = k = n_clusters
         n, d = rows.n, rows.d
-        if rows.sparse:
-            self.path = "csr"
-        elif d * k >= BLOCKS_MIN_PRODUCT:
-            self.path = "blocks"
-        elif d >= CHUNKED_MIN_FEATURES:
-            self.path = "chunked"
-        else:
-            self.path = "direct"
-        block_rows = max(1024, DOTS_BLOCK_VALUES // k) if self.path == "blocks" else n
+        self.path = kernel_path(rows, k)
+        block_rows = dots_block_rows(k) if self.path == "blocks" else n
         self.block_rows = max(1, min(block_rows, n))
         self._slab_bytes = 0 if rows.sparse else 8 * k * d  # per-slab sums: dense paths only
         self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
@@ -175,12 +161,6 @@ class SphericalStep(Step):
         eps = np.finfo(rows.dtype).eps
         # Cosine distances at rounding level: a row on its own center.
         self.dist_noise = 16 * (eps * eps + np.finfo(np.float64).eps)
-
-    def _slabs(self, n_rows):
-        bounds = self._bounds.get(n_rows)
-        if bounds is None:
-            bounds = self._bounds[n_rows] = slab_bounds(n_rows, n_slabs(n_rows, self._slab_bytes))
-        return bounds
 
     def __call__(self, centers, labels, update=True):
         """Assign rows to the center of largest cosine (writes ``labels`` and ``self.dist``).
@@ -194,13 +174,7 @@ class SphericalStep(Step):
         centers_t = np.ascontiguousarray(centers.T)
         center_inv = center_inverse_norms(centers)
         if update and not rows.sparse:
-            slabs = n_slabs(self.block_rows, self._slab_bytes)
-            if self._sums.shape != (slabs, self.n_clusters, rows.d):
-                self._sums = np.zeros((slabs, self.n_clusters, rows.d))
-                self._weight_sums = np.zeros((slabs, self.n_clusters))
-            else:
-                self._sums[:] = 0.0
-                self._weight_sums[:] = 0.0
+            self._reset_sums()
         for start, stop, Xb in rows.blocks(self.block_rows):
             bounds = self._slabs(stop - start)
             wb, ib = rows.w[start:stop], rows.inv_norm[start:stop]
