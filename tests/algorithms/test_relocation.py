@@ -76,7 +76,10 @@ def test_relocate_without_sums_gives_the_moves_only():
 
 
 def test_every_step_declares_the_interface():
-    for step in (LloydStep, BoundedStep, DistinctStep, ManhattanStep, SphericalStep, StreamLloydStep, DaskStep):
+    assert set(STEPS.values()) == {
+        LloydStep, BoundedStep, DistinctStep, ManhattanStep, SphericalStep, StreamLloydStep, DaskStep,
+    }
+    for step in STEPS.values():
         assert issubclass(step, Step)
         assert not getattr(step, "__abstractmethods__", None)
     assert Step.counts_label_changes is False and Step.takes_seed_labels is False

@@ -112,12 +112,21 @@ def dots_block_rows(n_clusters):
 
 
 class SlabSums:
-    """Per-slab bounds and sums of a step that adds rows in slabs (a mixin).
+    """Blocks, slabs and per-slab sums of a step that adds rows in slabs (a mixin)."""
 
-    The step sets ``rows``, ``n_clusters``, ``block_rows``, ``_slab_bytes``
-    (bytes of one slab's sums, for :func:`n_slabs`), ``_bounds = {}`` and
-    no-op stand-ins ``_sums, _weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))``.
-    """
+    def _start_slabs(self, rows, n_clusters, path, block_rows, slab_bytes):
+        """Set the step's rows, kernel ``path``, rows per block and slab sizes.
+
+        ``slab_bytes``: bytes of one slab's sums, for :func:`n_slabs` (0: no sums).
+        """
+        self.rows = rows
+        self.n_clusters = n_clusters
+        self.path = path
+        self.block_rows = max(1, min(block_rows, rows.n))
+        self._slab_bytes = slab_bytes
+        # Per-slab sums are only needed by fits; prediction passes get no-op stand-ins.
+        self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
+        self._bounds = {}
 
     def _slabs(self, n_rows):
         bounds = self._bounds.get(n_rows)
@@ -148,21 +157,15 @@ class LloydStep(SlabSums, Step):
     """
 
     def __init__(self, rows, n_clusters):
-        self.rows = rows
-        self.n_clusters = k = n_clusters
-        n, d = rows.n, rows.d
-        self.path = kernel_path(rows, k)
-        if self.path == "blocks":
+        k = n_clusters
+        path = kernel_path(rows, k)
+        if path == "blocks":
             block_rows = dots_block_rows(k)
         elif rows.is_view:
-            block_rows = n
+            block_rows = rows.n
         else:
             block_rows = SHIFTED_BLOCK_ROWS
-        self.block_rows = max(1, min(block_rows, n))
-        self._slab_bytes = 8 * k * d
-        # Per-slab sums are only needed by fits; prediction passes get no-op stand-ins.
-        self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
-        self._bounds = {}
+        self._start_slabs(rows, k, path, block_rows, 8 * k * rows.d)
         self._sq_dist = None
         n_buffers = 2 if self.path == "blocks" else 0
         self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]

@@ -7,15 +7,30 @@ then look it up here; adding a step or a seeder is one entry.
 import numpy as np
 
 from kmeanskit._algorithms.bounded import BoundedStep
+from kmeanskit._algorithms.dask_step import DaskStep
 from kmeanskit._algorithms.distinct import DistinctStep, distinct_rows_of
 from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
 from kmeanskit._algorithms.lloyd import LloydStep
+from kmeanskit._algorithms.manhattan import ManhattanStep
 from kmeanskit._algorithms.parallel_init import kmeans_parallel_rows
+from kmeanskit._algorithms.spherical import SphericalStep
+from kmeanskit._algorithms.streaming import StreamLloydStep
 
 __all__ = ["ALGORITHMS", "SEEDERS", "STEPS", "fit_step"]
 
-# Euclidean steps by name ("distinct" is the bounded step on data with many repeated rows).
-STEPS = {"lloyd": LloydStep, "bounded": BoundedStep, "distinct": DistinctStep}
+# Every step of the convergence loop, by name. The Euclidean ones take dense
+# or CSR rows ("distinct" is the bounded step on data with many repeated
+# rows); the others take the rows of their estimator (unshifted dense rows for
+# L1, normalised rows for cosine, a stream of chunks, Dask blocks).
+STEPS = {
+    "lloyd": LloydStep,
+    "bounded": BoundedStep,
+    "distinct": DistinctStep,
+    "l1": ManhattanStep,
+    "cosine": SphericalStep,
+    "stream": StreamLloydStep,
+    "dask": DaskStep,
+}
 
 # The values of KMeans(algorithm=...) -> the step that runs them. The bounded
 # step gives Lloyd's result (tested) and, once its first pass has set the

@@ -147,16 +147,12 @@ class SphericalStep(SlabSums, Step):
     """
 
     def __init__(self, rows, n_clusters):
-        self.rows = rows
-        self.n_clusters = k = n_clusters
-        n, d = rows.n, rows.d
-        self.path = kernel_path(rows, k)
-        block_rows = dots_block_rows(k) if self.path == "blocks" else n
-        self.block_rows = max(1, min(block_rows, n))
-        self._slab_bytes = 0 if rows.sparse else 8 * k * d  # per-slab sums: dense paths only
-        self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
-        self._bounds = {}
-        self.dist = np.empty(n)
+        k = n_clusters
+        path = kernel_path(rows, k)
+        block_rows = dots_block_rows(k) if path == "blocks" else rows.n
+        # Per-slab sums on the dense paths only (CSR sums come from one product).
+        self._start_slabs(rows, k, path, block_rows, 0 if rows.sparse else 8 * k * rows.d)
+        self.dist = np.empty(rows.n)
         self._dots = np.empty((self.block_rows if self.path == "blocks" else 0, k), dtype=rows.dtype)
         eps = np.finfo(rows.dtype).eps
         # Cosine distances at rounding level: a row on its own center.
