@@ -17,10 +17,13 @@ How a fit runs (see :mod:`kmeanskit._algorithms.dask_blocks` for the per-block w
    each group's state is persisted there: every block's labels and distance
    bounds, kept between iterations (:class:`kmeanskit._algorithms.dask_blocks.BlockGroup`,
    the bounded step of the in-memory fit).
-5. Each Lloyd iteration runs one task per group; it returns each block's
-   per-cluster sums (k x d), weights (k) and inertia, and these are added in a
-   tree of fixed shape, so only O(k d) values travel and the result does not
-   depend on which worker ran what, or when.
+5. The iterations are the convergence loop of every fit
+   (:func:`kmeanskit._algorithms.loop.run_kmeans`) over a
+   :class:`kmeanskit._algorithms.dask_step.DaskStep`. Each Lloyd pass runs one
+   task per group; it returns each block's per-cluster sums (k x d), weights
+   (k) and inertia, and these are added in a tree of fixed shape, so only
+   O(k d) values travel and the result does not depend on which worker ran
+   what, or when.
 """
 
 try:
