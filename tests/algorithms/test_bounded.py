@@ -1,4 +1,4 @@
-"""The bounded (Hamerly) step: Lloyd's result, bit for bit, with work skipped."""
+"""The bounded step (Hamerly, 2010): Lloyd's result, bit for bit, with work skipped."""
 
 import numba
 import numpy as np
@@ -7,14 +7,14 @@ from sklearn.datasets import load_digits, load_iris, make_blobs
 from threadpoolctl import threadpool_limits
 
 from kmeanskit import KMeans
-from kmeanskit._algorithms import bounded as hamerly
+from kmeanskit._algorithms import bounded
 from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
+from kmeanskit._algorithms.registry import fit_step
 from kmeanskit._algorithms.rows import DenseRows, as_rows, slab_bounds
 from kmeanskit._engine.assign import _exact_sq_dist
 from kmeanskit._engine.bounds import _sq_dist_and_norm, _sq_dist_vectorised, bounded_assign_accumulate
-from kmeanskit._estimators.kmeans import _fit_step
 
 
 def _ties():
@@ -55,7 +55,7 @@ def test_same_result_as_lloyd_from_same_init(name, bounded_path):
 @pytest.mark.parametrize("levels_max", [1, 1 << 20])
 def test_largest_drift_above_the_levels_limit_is_lloyds(levels_max, monkeypatch):
     # Above LEVELS_MAX_CLUSTERS the GEMM path keeps no sorted centers: bounds drop by the largest drift.
-    monkeypatch.setattr(hamerly, "LEVELS_MAX_CLUSTERS", levels_max)
+    monkeypatch.setattr(bounded, "LEVELS_MAX_CLUSTERS", levels_max)
     X, _ = make_blobs(n_samples=3000, n_features=20, centers=8, random_state=2)
     init = X[:8]
     lloyd_fit = KMeans(8, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
@@ -74,7 +74,7 @@ def test_which_step_each_algorithm_runs(algorithm, sparse, expected):
 
     X = np.random.default_rng(0).normal(size=(50, 3))
     rows = as_rows(sp.csr_matrix(X) if sparse else X, np.ones(50))
-    assert type(_fit_step(rows, 3, algorithm)) is expected
+    assert type(fit_step(rows, 3, algorithm)) is expected
 
 
 def test_same_result_as_lloyd_with_weights_tol_and_restarts(bounded_path):
@@ -136,7 +136,7 @@ def test_neighbour_levels_against_brute_force():
             centers[3] = centers[1]  # a duplicate: distance 0 ties with the center itself
         between = np.sqrt(((centers[:, None] - centers[None]) ** 2).sum(-1))
         drift = rng.uniform(0, 1, size=k)
-        level_sep, level_drift = hamerly._neighbour_levels(*hamerly._by_distance(between), drift)
+        level_sep, level_drift = bounded._neighbour_levels(*bounded._by_distance(between), drift)
         positions = [p for p in (2, 4, 8, 16, 32) if p < k]
         assert level_sep.shape == (k, len(positions)) and level_drift.shape == (k, len(positions) + 1)
         for a in range(k):
@@ -163,7 +163,7 @@ def test_neighbour_drifts_keep_bounds_valid_and_spare_rows(monkeypatch):
     recomputed = {}
     for levels in (True, False):
         if not levels:
-            monkeypatch.setattr(hamerly, "_neighbour_levels", lambda *a: (np.empty((0, 0)), np.empty((0, 0))))
+            monkeypatch.setattr(bounded, "_neighbour_levels", lambda *a: (np.empty((0, 0)), np.empty((0, 0))))
         step = BoundedStep(DenseRows(X, np.ones(len(X))), 12)
         labels = np.zeros(len(X), dtype=np.int32)
         step(centers, labels)

@@ -12,8 +12,8 @@ from kmeanskit._algorithms.distinct import DistinctStep, find_distinct
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
+from kmeanskit._algorithms.registry import fit_step
 from kmeanskit._algorithms.rows import as_rows
-from kmeanskit._estimators.kmeans import _fit_step
 
 
 @pytest.fixture
@@ -37,18 +37,18 @@ def _assert_same_fit(a, b):
 
 def test_fit_on_repeated_rows_uses_the_distinct_step(small_data_too):
     X = _repeated(3, np.float64)
-    step = _fit_step(as_rows(X, None), 6, "auto")
+    step = fit_step(as_rows(X, None), 6, "auto")
     assert type(step) is DistinctStep
     # Rows are told apart by their bits (rounding left some -0.0 beside 0.0).
     assert step.distinct.n == np.unique(X.view(np.uint64), axis=0).shape[0] < X.shape[0] // 2
     assert step.path == "bounded-direct-distinct"
     # Too few repeats, the Lloyd step asked for, or sparse rows: no distinct step.
     X_fine = _repeated(3, np.float64, grid=0.01)
-    assert type(_fit_step(as_rows(X_fine, None), 6, "auto")) is BoundedStep
-    assert type(_fit_step(as_rows(X, None), 6, "lloyd")) is LloydStep
+    assert type(fit_step(as_rows(X_fine, None), 6, "auto")) is BoundedStep
+    assert type(fit_step(as_rows(X, None), 6, "lloyd")) is LloydStep
     import scipy.sparse as sp
 
-    assert type(_fit_step(as_rows(sp.csr_matrix(X), None), 6, "auto")) is LloydStep
+    assert type(fit_step(as_rows(sp.csr_matrix(X), None), 6, "auto")) is LloydStep
 
 
 def test_distinct_rows_need_a_view_of_enough_rows_of_few_features():
@@ -66,7 +66,7 @@ def test_distinct_rows_need_a_view_of_enough_rows_of_few_features():
 @pytest.mark.parametrize("d", [1, 3, 4])
 def test_same_fit_as_lloyd(d, dtype, small_data_too, bounded_path):
     X = _repeated(d, dtype, seed=d)
-    assert type(_fit_step(as_rows(X, None), 6, "auto")) is DistinctStep
+    assert type(fit_step(as_rows(X, None), 6, "auto")) is DistinctStep
     init = X[np.random.RandomState(0).choice(X.shape[0], 6, replace=False)]
     a = KMeans(6, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
     b = KMeans(6, init=init, n_init=1, algorithm="auto", tol=0).fit(X)
@@ -104,7 +104,7 @@ def test_start_from_any_labels_gives_lloyds_run(small_data_too):
     X = _repeated(3, np.float64, seed=5)
     centers = X[np.random.RandomState(0).choice(X.shape[0], 6, replace=False)]
     ref = run_kmeans(LloydStep(as_rows(X, None), 6), centers, max_iter=40, tol=0)
-    step = _fit_step(as_rows(X, None), 6, "auto")
+    step = fit_step(as_rows(X, None), 6, "auto")
     assert type(step) is DistinctStep
     wrong = np.random.RandomState(1).randint(0, 6, size=X.shape[0]).astype(np.int32)
     run = run_kmeans(step, centers, max_iter=40, tol=0, labels=wrong)
@@ -116,7 +116,7 @@ def test_start_from_any_labels_gives_lloyds_run(small_data_too):
 
 def test_state_is_kept_per_distinct_row(small_data_too):
     X = _repeated(3, np.float64, seed=6)
-    step = _fit_step(as_rows(X, None), 6, "auto")
+    step = fit_step(as_rows(X, None), 6, "auto")
     run_kmeans(step, X[:6].copy(), max_iter=50, tol=0)
     # Bounds, labels and distances of the step's own pass: one per distinct row.
     assert step.inner.lower.shape == step.inner.sq_dist.shape == (step.distinct.n,)

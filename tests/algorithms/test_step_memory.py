@@ -13,12 +13,13 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_blobs
 
-from kmeanskit._algorithms import bounded as hamerly
+from kmeanskit._algorithms import bounded
 from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
+from kmeanskit._algorithms.registry import fit_step
 from kmeanskit._algorithms.rows import as_rows, n_slabs, slab_bounds
-from kmeanskit._estimators.kmeans import KMeans, _fit_step
+from kmeanskit._estimators.kmeans import KMeans
 
 
 def _blobs(n, d, k, dtype):
@@ -94,7 +95,7 @@ def test_bounded_step_memory_per_row_and_gemm_buffers(dtype, monkeypatch):
     monkeypatch.setattr(BoundedStep, "_dots_block", recording)
     monkeypatch.setattr(BoundedStep, "__call__", counting)
     slab_rows = n // n_slabs(n, 8 * k * d)
-    assert slab_rows * k > n * d // hamerly.DOTS_SHARE_OF_INPUT  # groups smaller than a slab
+    assert slab_rows * k > n * d // bounded.DOTS_SHARE_OF_INPUT  # groups smaller than a slab
     centers = X[np.random.RandomState(0).choice(n, k, replace=False)]
     run = run_kmeans(step, centers, max_iter=50, tol=0)
     # Two dots buffers of at most a thirty-second of X's values each (plus rounding up to whole rows).
@@ -122,9 +123,9 @@ def test_iterations_traced_peak_within_budget(dtype):
     n, d, k = 20_000, 32, 100
     X = _blobs(n, d, k, dtype)
     centers = X[np.random.RandomState(1).choice(n, k, replace=False)]
-    run_kmeans(_fit_step(as_rows(X, None), k, "auto"), centers, max_iter=2, tol=0)  # load the kernels
+    run_kmeans(fit_step(as_rows(X, None), k, "auto"), centers, max_iter=2, tol=0)  # load the kernels
     rows = as_rows(X, None)
-    step = _fit_step(rows, k, "auto")
+    step = fit_step(rows, k, "auto")
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]

@@ -171,13 +171,14 @@ def test_assign_kernels_match_reference(dtype, kernel, n_slabs):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_csr_step_sums_match_reference(dtype):
-    from kmeanskit._estimators.spherical import _inverse_row_norms, _SphericalStep, _UnitRows
+    from kmeanskit._algorithms.spherical import SphericalStep, UnitRows
+    from kmeanskit._estimators.spherical import _inverse_row_norms
 
     X, w, centers = _problem(dtype)
     Xs = sp.csr_matrix(np.where(np.abs(X) > 0.2, X, 0).astype(dtype))
     Xs = Xs[np.diff(Xs.indptr) > 0]
     w = w[: Xs.shape[0]]
-    step = _SphericalStep(_UnitRows(Xs, w, _inverse_row_norms(Xs)), centers.shape[0])
+    step = SphericalStep(UnitRows(Xs, w, _inverse_row_norms(Xs)), centers.shape[0])
     labels = np.empty(Xs.shape[0], dtype=np.int32)
     assignment = step(centers, labels, update=True)
     ref_labels, ref_dist, ref_sums, ref_w = reference_assign(Xs, w, centers, slab_bounds(Xs.shape[0], 1))

@@ -18,6 +18,7 @@ from sklearn.datasets import make_blobs
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows
+from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.streaming import StreamLloydStep, _Progress
 from kmeanskit._io.chunked import TableStream
 
@@ -100,13 +101,13 @@ def test_parquet_chunks_across_batches_and_row_groups(tmp_path):
     np.testing.assert_array_equal(np.concatenate(chunks), frame[["f", "i", "b"]].to_numpy(dtype=np.float64))
 
 
-class CountingStep:
+class CountingStep(Step):
     """A ``LloydStep`` that counts the labels each call changes, as ``StreamLloydStep`` does."""
 
     counts_label_changes = True
 
     def __init__(self, rows, k):
-        self.inner, self.rows, self.n_changed = LloydStep(rows, k), rows, None
+        self.inner, self.rows = LloydStep(rows, k), rows
 
     def __call__(self, centers, labels, update=True):
         old = labels.copy()

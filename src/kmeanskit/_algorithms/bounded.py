@@ -34,10 +34,9 @@ FULL_GEMM_SHARE = 0.4
 # BLAS fills the other): a thirty-second of the input's values (both: a
 # sixteenth, 6% of the input's memory), and at least one chunk of rows, so
 # that the memory of a fit stays within the input's size plus a quarter.
-# Groups are cut by rows, not by slabs (k > 2d makes a slab's dots larger:
-# 200k x 32, k=100 has 3125-row slabs and takes 2000-row groups, 3.1 MB of
-# buffers instead of 4.8, and a fresh pass of 110 ms instead of 113; whole
-# slabs cut in two pieces each took 122 ms).
+# Groups are cut by rows, not by slabs (k > 2d makes a slab's dots larger
+# than the buffer share: cutting by rows keeps the buffers small at no cost
+# in speed, see benchmarks/README.md).
 DOTS_SHARE_OF_INPUT = 32
 # Up to this many clusters the GEMM path also sorts each center's others by
 # distance every pass (two k x k arrays kept, 16 MB at the limit), so that a
@@ -98,6 +97,7 @@ class BoundedStep(LloydStep):
         center to the next one, which the skip test proves exactly; every other
         row gets the full arg-min. So the pass gives Lloyd's result whatever the
         labels are; labels from seeding (nearly right) spare most of the work.
+        Returns True: the labels are taken.
         """
         self.lower[:] = 0.0
         self._labels = labels
@@ -105,6 +105,7 @@ class BoundedStep(LloydStep):
         self._sorted = None
         self._last_fresh = False
         self.recomputed = np.zeros(0, dtype=np.int64)
+        return True
 
     @property
     def lower(self):
@@ -165,9 +166,8 @@ class BoundedStep(LloydStep):
             self._reset_sums()
         # (Small inputs stay on the calling thread: waking BLAS threads costs more.)
         # A fresh pass recomputes every row, which says nothing of the next pass:
-        # after one, the bounds spare most rows (measured on 200k x 32 f64, k=100,
-        # from k-means++: 4% recomputed, 25 ms per-chunk against 90 ms full GEMM;
-        # from random rows, 77% recomputed: 124 ms against 133 ms).
+        # after one, the bounds spare most rows, and per-chunk BLAS on the rows
+        # left beats a full GEMM (benchmarks/README.md).
         full_gemm = (
             self.use_gemm and not self.small
             and (fresh or (not self._last_fresh and self.recomputed.sum() > FULL_GEMM_SHARE * rows.n))
@@ -213,7 +213,7 @@ class BoundedStep(LloydStep):
                 elif self.use_gemm:
                     with single_threaded_blas():
                         self._kernel(*args)
-                else:  # no BLAS call to keep on one thread (threadpoolctl costs 0.1 ms a pass)
+                else:  # no BLAS call to keep on one thread (spares threadpoolctl's cost each pass)
                     self._kernel(*args)
             if pending is not None:
                 pending.result()

@@ -24,6 +24,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 
 from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
+from kmeanskit._algorithms.relocation import farthest, movable_distances
 from kmeanskit._algorithms.rows import DenseRows, prediction_rows
 
 __all__ = [
@@ -262,11 +263,12 @@ def group_lloyd(group, centers, n_threads, update=True):
 
 
 def far_rows(Xb, wb, centers, shift, scale, n_threads, offset, n_rows):
-    """The ``n_rows`` rows of the block farthest from their nearest center.
+    """The ``n_rows`` movable rows of the block farthest from their nearest center.
 
-    The candidates for empty clusters, chosen as ``mean_update`` does: rows of
-    positive weight whose distance is above rounding level, farthest first,
-    ties by row index (``offset`` + index in the block).
+    The candidates for empty clusters, by the rule of
+    :mod:`~kmeanskit._algorithms.relocation`: rows of positive weight whose
+    distance is above rounding level, farthest first, ties by row index
+    (``offset`` + index in the block).
 
     Returns
     -------
@@ -277,17 +279,13 @@ def far_rows(Xb, wb, centers, shift, scale, n_threads, offset, n_rows):
     step = LloydStep(rows, centers.shape[0])
     with kernel_threads(n_threads):
         step(centers, labels, update=False)
-    sq_dist = step.sq_dist
     centers64 = centers.astype(np.float64)
     center_sq = np.einsum("ij,ij->i", centers64, centers64)
     noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
-    dist = np.where((rows.w > 0) & (sq_dist > noise), sq_dist, -np.inf)
-    m = min(n_rows, rows.n)
-    far = np.argpartition(dist, rows.n - m)[rows.n - m :]
-    far = far[np.lexsort((far, -dist[far]))]
-    far = far[np.isfinite(dist[far])]
+    key = movable_distances(step.sq_dist, noise, rows.w)
+    far = farthest(key, n_rows)
     return (
-        dist[far], far.astype(np.int64) + offset, labels[far],
+        key[far], far.astype(np.int64) + offset, labels[far],
         rows.take(far).astype(np.float64), rows.w[far].astype(np.float64),
     )
 

@@ -27,12 +27,8 @@ __all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
 
 # Dense rows: distances from BLAS dot products (on chunks of this many rows)
 # from this many features on, by direct differences below (which need no
-# squared row norms). Measured (one potentials pass, 200k rows, 6 candidates,
-# one thread, ms, BLAS vs direct): float64 d=3: 4.5 vs 3.9, d=4: 4.6 vs 4.6,
-# d=8: 5.3 vs 7.4, d=32: 21 vs 27; float32 d=3: 3.5 vs 4.0, d=8: 4.0 vs 8.0.
-# Chunks: whole k-means++ on 2 threads, 300k x 64 float32, k=128 (200k x 32
-# float64, k=100), s, medians of 3: 64 rows 1.97, 256 rows 1.73 (1.13), 4096
-# rows 1.63 (1.09), 8192 rows 1.61 (1.09), 16384 rows 1.63 (1.09).
+# squared row norms); where the two cross and which chunk size wins were
+# measured (benchmarks/README.md).
 SEEDING_CHUNK_ROWS = 4096
 SEEDING_BLAS_MIN_FEATURES = 4
 # Direct differences: rows per chunk, about this many bytes of X (stays in L1
@@ -41,8 +37,8 @@ DIRECT_CHUNK_BYTES = 1 << 15
 # Largest share of X's memory that seeding's own arrays (``closest``, the
 # squared row norms and the kept candidate dots) may take. Dots are kept for as
 # many rows as fit; the winner's distances are recomputed from X for the
-# others (one more read of those rows). One update on 200k x 32 float64:
-# 0.4 ms from kept dots, 2.9 ms recomputed; a potentials pass takes ~9 ms.
+# others (one more read of those rows, several times slower than reading
+# the kept dots).
 KEEP_SHARE = 0.2
 # CSR rows: rows per block of the sparse (b, t) products.
 SPARSE_BLOCK_ROWS = 1 << 16
@@ -125,8 +121,8 @@ class _DistinctScorer:
     """The dense scorer run on the distinct rows of data with repeats.
 
     A distinct row stands for its rows with their total weight, so each
-    candidate's potential is scored once per distinct row (china.jpg: 2.8x
-    fewer rows). The distances stay per distinct row: the slab sums add
+    candidate's potential is scored once per distinct row (china.jpg has
+    2.8 times fewer distinct rows than rows). The distances stay per distinct row: the slab sums add
     every row's (the same bits as its own would be) in row order, and the
     draws read them through the row's distinct row, so the draws of
     :func:`draw_rows` are the rows scikit-learn draws. ``closest`` is left

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
+from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.threads import in_background, single_threaded_blas
 from kmeanskit._engine.assign import (
     assign_accumulate_chunked_gemm,
@@ -33,26 +35,17 @@ from kmeanskit._engine.assign import (
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.serial import sized
 
-__all__ = ["Assignment", "LloydStep", "mean_update"]
+__all__ = ["Assignment", "LloydStep", "SlabSums", "dots_block_rows", "kernel_path", "mean_update"]
 
-# Which dense kernel runs (ms per assignment pass, measured here with
-# benchmarks and /tmp experiments summarised in README.md):
-#   shape (n x d, k, dtype)    direct  chunked  blocks
-#   273k x 3, k=64, f64           22       22      72
-#   200k x 8, k=32, f64           14       12       -
-#   200k x 16, k=64, f32          31       35       -
-#   200k x 32, k=100, f64        122       85     127
-#   200k x 32, k=100, f32         73       39      96
-#   300k x 64, k=128, f32        244      204     236
-#   300k x 128, k=256, f32         -      860     560
+# Which dense kernel runs: direct dots for few features, BLAS per chunk for
+# moderate d * k, one BLAS call per large block above (the timings per shape
+# that set these thresholds are in benchmarks/README.md).
 CHUNKED_MIN_FEATURES = 24
 BLOCKS_MIN_PRODUCT = 16384  # d * k
 CHUNK_ROWS = 256
 # Rows per BLAS block: the (b, k) dots block holds this many values. Smaller
-# blocks lose more to BLAS and numba threads handing the cores over (measured
-# on 300k x 128, k=256 f32, without overlap: 4k rows 1180 ms, 16k 680 ms, 64k
-# 560 ms, 128k 540 ms; with the reduction overlapped, in LloydStep: 32k rows
-# 540 ms, 64k 460-505 ms against 530 ms without overlap).
+# blocks lose more to BLAS and numba threads handing the cores over; larger
+# ones gain little and cost memory (see benchmarks/README.md).
 DOTS_BLOCK_VALUES = 1 << 24
 # Rows per block when a dense block has to be shifted (copied) first.
 SHIFTED_BLOCK_ROWS = 1 << 16
@@ -74,16 +67,12 @@ class Assignment:
 
 
 def mean_update(rows, centers, labels, sq_dist, assignment):
-    """New centers from accumulated sums, relocating empty clusters.
+    """New centers from accumulated sums, empty clusters relocated.
 
-    An empty cluster takes the row farthest from its assigned center (among
-    rows of positive weight), which is removed from its old cluster's sums, as
-    scikit-learn does; several empty clusters take the next farthest rows.
-    Rows whose distance is at rounding level (duplicates of their center) are
-    never moved: that gains nothing and would make labels cycle forever.
-    A cluster left with no weight keeps its previous center (never NaN).
-    ``sq_dist`` (each row's squared distance to its center) is read only when
-    a cluster is empty; it may be None otherwise.
+    The rule is :mod:`~kmeanskit._algorithms.relocation`'s, over every row:
+    an empty cluster takes the row farthest from its center, which leaves its
+    old cluster's sums. ``sq_dist`` (each row's squared distance to its
+    center) is read only when a cluster is empty; it may be None otherwise.
 
     Returns
     -------
@@ -97,75 +86,47 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
         centers64 = centers.astype(np.float64)
         center_sq = np.einsum("ij,ij->i", centers64, centers64)
         noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
-        movable = sq_dist > noise if rows.unit_weights else (rows.w > 0) & (sq_dist > noise)
-        dist = np.where(movable, sq_dist, -np.inf)
-        # The empty.size farthest rows (n_samples >= n_clusters > empty.size),
-        # farthest first, ties by row index: independent of argpartition's order.
-        far = np.argpartition(dist, dist.size - empty.size)[dist.size - empty.size :]
-        far = far[np.lexsort((far, -dist[far]))]
-        for cluster, i in zip(empty, far, strict=True):
-            if not np.isfinite(dist[i]):
-                break
-            x = rows.row(i)
-            wi = rows.weight(i)
-            old = labels[i]
-            sums[old] -= wi * x
-            weights[old] -= wi
-            sums[cluster] = wi * x
-            weights[cluster] = wi
-            n_relocated += 1
-    new_centers = np.array(centers, dtype=rows.dtype, copy=True)
-    filled = weights > 0
-    new_centers[filled] = sums[filled] / weights[filled, None]
-    return new_centers, n_relocated
+        key = movable_distances(sq_dist, noise, None if rows.unit_weights else rows.w)
+        moves = relocate(
+            empty, key, labels, lambda i: (rows.row(i), rows.weight(i)), sums, weights,
+        )
+        n_relocated = len(moves)
+    return mean_centers(centers, sums, weights, rows.dtype), n_relocated
 
 
-class LloydStep:
-    """Assignment (+ accumulation) over all rows for a fixed number of clusters.
+def kernel_path(rows, n_clusters):
+    """The assignment kernel for the rows' shape: "csr", "blocks", "chunked" or
+    "direct" (see the module docstring)."""
+    if rows.sparse:
+        return "csr"
+    if rows.d * n_clusters >= BLOCKS_MIN_PRODUCT:
+        return "blocks"
+    if rows.d >= CHUNKED_MIN_FEATURES:
+        return "chunked"
+    return "direct"
 
-    Parameters
-    ----------
-    rows : DenseRows or CsrRows
-    n_clusters : int
-    """
 
-    def __init__(self, rows, n_clusters):
+def dots_block_rows(n_clusters):
+    """Rows per block of the "blocks" path (its dots block holds DOTS_BLOCK_VALUES)."""
+    return max(1024, DOTS_BLOCK_VALUES // n_clusters)
+
+
+class SlabSums:
+    """Blocks, slabs and per-slab sums of a step that adds rows in slabs (a mixin)."""
+
+    def _start_slabs(self, rows, n_clusters, path, block_rows, slab_bytes):
+        """Set the step's rows, kernel ``path``, rows per block and slab sizes.
+
+        ``slab_bytes``: bytes of one slab's sums, for :func:`n_slabs` (0: no sums).
+        """
         self.rows = rows
-        self.n_clusters = k = n_clusters
-        n, d = rows.n, rows.d
-        if rows.sparse:
-            self.path = "csr"
-        elif d * k >= BLOCKS_MIN_PRODUCT:
-            self.path = "blocks"
-        elif d >= CHUNKED_MIN_FEATURES:
-            self.path = "chunked"
-        else:
-            self.path = "direct"
-        if self.path == "blocks":
-            block_rows = max(1024, DOTS_BLOCK_VALUES // k)
-        elif rows.is_view:
-            block_rows = n
-        else:
-            block_rows = SHIFTED_BLOCK_ROWS
-        self.block_rows = max(1, min(block_rows, n))
-        self._slab_bytes = 8 * k * d
+        self.n_clusters = n_clusters
+        self.path = path
+        self.block_rows = max(1, min(block_rows, rows.n))
+        self._slab_bytes = slab_bytes
         # Per-slab sums are only needed by fits; prediction passes get no-op stand-ins.
         self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
         self._bounds = {}
-        self._sq_dist = None
-        n_buffers = 2 if self.path == "blocks" else 0
-        self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]
-
-    @property
-    def sq_dist(self):
-        """(n,) float64 squared distance of each row to its center in the last pass.
-
-        Allocated on first use: a fit makes its step before seeding, whose own
-        arrays then have the memory to themselves.
-        """
-        if self._sq_dist is None:
-            self._sq_dist = np.empty(self.rows.n)
-        return self._sq_dist
 
     def _slabs(self, n_rows):
         bounds = self._bounds.get(n_rows)
@@ -184,6 +145,41 @@ class LloydStep:
         else:
             self._sums[:] = 0.0
             self._weight_sums[:] = 0.0
+
+
+class LloydStep(SlabSums, Step):
+    """Assignment (+ accumulation) over all rows for a fixed number of clusters.
+
+    Parameters
+    ----------
+    rows : DenseRows or CsrRows
+    n_clusters : int
+    """
+
+    def __init__(self, rows, n_clusters):
+        k = n_clusters
+        path = kernel_path(rows, k)
+        if path == "blocks":
+            block_rows = dots_block_rows(k)
+        elif rows.is_view:
+            block_rows = rows.n
+        else:
+            block_rows = SHIFTED_BLOCK_ROWS
+        self._start_slabs(rows, k, path, block_rows, 8 * k * rows.d)
+        self._sq_dist = None
+        n_buffers = 2 if self.path == "blocks" else 0
+        self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]
+
+    @property
+    def sq_dist(self):
+        """(n,) float64 squared distance of each row to its center in the last pass.
+
+        Allocated on first use: a fit makes its step before seeding, whose own
+        arrays then have the memory to themselves.
+        """
+        if self._sq_dist is None:
+            self._sq_dist = np.empty(self.rows.n)
+        return self._sq_dist
 
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (writes ``labels`` and ``self.sq_dist``).

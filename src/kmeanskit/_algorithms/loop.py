@@ -31,12 +31,12 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0, labels=None):
 
     Parameters
     ----------
-    step : LloydStep, ManhattanStep, or any object with the same interface
+    step : Step
         ``step(centers, labels, update)`` assigns rows and returns an
         ``Assignment``; ``step.update_centers(centers, labels, assignment)``
         returns ``(new_centers, n_relocated)`` (means for Lloyd, weighted
         medians for K-Medians); ``step.inertia(centers, labels)``. A step
-        whose ``counts_label_changes`` attribute is true sets ``step.n_changed``
+        whose ``counts_label_changes`` is true sets ``step.n_changed``
         (labels its call changed) and spares the loop a copy of the labels.
     centers_init : ndarray of shape (n_clusters, n_features)
     max_iter : int
@@ -45,26 +45,23 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0, labels=None):
     verbose : int
     labels : ndarray of shape (n_samples,), int32, or None
         Each row's nearest initial center as seeding found it (by its own
-        arithmetic). A step with ``start_from`` (the bounded one) starts from
-        them instead of recomputing every row in its first pass; the array
-        becomes the run's labels. Results are the same either way.
+        arithmetic). A step whose ``start_from`` takes them (the bounded one)
+        starts from them instead of recomputing every row in its first pass;
+        the array becomes the run's labels. Results are the same either way.
 
     Returns
     -------
     KMeansRun
     """
-    rows = step.rows
-    centers = np.array(centers_init, dtype=rows.dtype, copy=True)
+    centers = np.array(centers_init, dtype=step.rows.dtype, copy=True)
     # Seeded labels are not labels of a previous iteration: the first one
     # never converges strictly (as from -1 everywhere).
-    seeded = labels is not None and hasattr(step, "start_from")
-    if seeded:
-        step.start_from(labels, centers)
-    else:
-        labels = np.full(rows.n, -1, dtype=np.int32)
+    seeded = labels is not None and step.start_from(labels, centers)
+    if not seeded:
+        labels = step.new_labels()
     # Strict convergence: no label changed. Steps that count changes spare
     # this copy (4 bytes per row: 16 MB for 4 million streamed rows).
-    counted = getattr(step, "counts_label_changes", False)
+    counted = step.counts_label_changes
     labels_old = None if counted else labels.copy()
     history = []
     strict = converged = False

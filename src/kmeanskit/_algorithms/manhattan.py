@@ -1,7 +1,7 @@
 """K-Medians pieces for the one convergence loop: the L1 step and L1 seeding.
 
-``ManhattanStep`` has the call signature of ``LloydStep`` plus its own
-``update_centers`` (coordinate-wise weighted medians), which
+``ManhattanStep`` implements the :class:`~kmeanskit._algorithms.step.Step`
+interface with its own ``update_centers`` (coordinate-wise weighted medians), which
 :func:`kmeanskit._algorithms.loop.run_kmeans` uses instead of the mean update.
 Dense rows only, unshifted (``rows.is_view``): medians are data values, and L1
 distances are computed from the raw values in float64, so no centering is
@@ -12,7 +12,9 @@ import numpy as np
 
 from kmeanskit._algorithms.init import greedy_plusplus
 from kmeanskit._algorithms.lloyd import Assignment
+from kmeanskit._algorithms.relocation import movable_distances, relocate
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
+from kmeanskit._algorithms.step import Step
 from kmeanskit._engine.manhattan import (
     assign_l1,
     candidate_potentials_l1,
@@ -24,7 +26,7 @@ from kmeanskit._engine.manhattan import (
 __all__ = ["ManhattanStep", "kmedians_plusplus_rows"]
 
 
-class ManhattanStep:
+class ManhattanStep(Step):
     """L1 assignment over all rows, and the weighted-median center update.
 
     Parameters
@@ -71,11 +73,11 @@ class ManhattanStep:
     def update_centers(self, centers, labels, assignment):
         """Weighted medians of the clusters, relocating empty clusters.
 
-        An empty cluster (no weight) takes the row of positive weight farthest
-        in L1 from its center (farthest first, ties by row index); that row
-        leaves its old cluster for this update only (``labels`` is not
-        modified). Rows at distance 0 are never moved. A cluster still without
-        weight keeps its previous center (never NaN).
+        Relocation follows :mod:`~kmeanskit._algorithms.relocation` with L1
+        distances: an empty cluster takes the row of positive weight farthest
+        from its center, which leaves its old cluster for this update only
+        (``labels`` is not modified). Rows at distance 0 are never moved. A
+        cluster still without weight keeps its previous center (never NaN).
 
         Returns
         -------
@@ -87,16 +89,13 @@ class ManhattanStep:
         empty = np.flatnonzero(weights == 0)
         n_relocated = 0
         if empty.size:
-            dist = np.where((rows.w > 0) & (self.l1_dist > 0), self.l1_dist, -np.inf)
-            far = np.argpartition(dist, dist.size - empty.size)[dist.size - empty.size :]
-            far = far[np.lexsort((far, -dist[far]))]
-            moved = labels.copy()
-            for cluster, i in zip(empty, far, strict=True):
-                if not np.isfinite(dist[i]):
-                    break
-                moved[i] = cluster
-                n_relocated += 1
-            labels = moved
+            # Medians are not formed from sums: the moved rows change cluster
+            # in a copy of the labels, for this update only.
+            moves = relocate(empty, movable_distances(self.l1_dist, 0.0, rows.w), labels)
+            labels = labels.copy()
+            for cluster, i in moves:
+                labels[i] = cluster
+            n_relocated = len(moves)
         order = np.argsort(labels, kind="stable").astype(np.int64)
         starts = np.zeros(k + 1, dtype=np.int64)
         np.cumsum(np.bincount(labels, minlength=k), out=starts[1:])

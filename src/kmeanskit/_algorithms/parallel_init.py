@@ -2,7 +2,7 @@
 
 Greedy k-means++ needs ``k - 1`` sequential passes over the rows, each scoring
 ``2 + ln k`` candidates: a skinny product BLAS runs at a fraction of its speed
-(about 19 GFLOP/s of sgemm's 50 on the 300k x 64 blobs). k-means|| instead
+(see benchmarks/README.md). k-means|| instead
 draws about ``l = OVERSAMPLING * k`` candidates per round, each row
 independently with probability ``min(1, l w d^2 / phi)``, for a few rounds:
 
@@ -88,10 +88,8 @@ def _assign(rows, candidates, nearest, closest):
             sized(assign_accumulate_direct, size)(*args, False)
         else:
             # BLAS on one thread per chunk. Large blocks on both threads ran the
-            # product faster (300k x 64 float32, 256 candidates: 273 against 454
-            # ms) but left BLAS's threads spinning into the next kernel: the
-            # whole seeding was slower (677 against 598 ms; 200k x 32 float64:
-            # 362 against 246 ms, medians of 8).
+            # product faster but left BLAS's threads spinning into the next
+            # kernel: the whole seeding was slower (benchmarks/README.md).
             with single_threaded_blas():
                 sized(assign_accumulate_chunked_gemm, size)(*args, CHUNK_ROWS, False)
 
@@ -218,7 +216,7 @@ def kmeans_parallel_rows(rows, n_clusters, random_state, nearest, n_local_init=N
         new = rows.take(picked)
         if n_candidates == 1:
             # Every row is far from the one candidate, nothing to prune: one
-            # product with all candidates (BLAS does 3x more pairs a second).
+            # product with all candidates (BLAS does more pairs a second than pruning).
             candidates.append(new)
             _assign(rows, np.concatenate(candidates), nearest, closest)
         else:

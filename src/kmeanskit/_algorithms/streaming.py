@@ -6,6 +6,9 @@ import sys
 
 import numpy as np
 
+from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_distances, relocate
+from kmeanskit._algorithms.step import Step
+
 __all__ = ["Reservoir", "StreamLloydStep", "Survey"]
 
 _RESERVOIR_BLOCK = 4096
@@ -175,14 +178,14 @@ class _StreamRows:
         self.n, self.d, self.dtype = n, d, np.dtype(dtype)
 
 
-class StreamLloydStep:
+class StreamLloydStep(Step):
     """The Lloyd step (:class:`~kmeanskit._algorithms.lloyd.LloydStep` interface) over a stream.
 
     Each call reads the source once; each chunk is mapped to ``(x - shift) *
     scale`` and assigned by a ``LloydStep`` of its own, whose sums are added
-    in chunk order (deterministic). The ``n_clusters`` farthest rows of the
-    pass (by the rule of :func:`~kmeanskit._algorithms.lloyd.mean_update`)
-    are kept, so that empty clusters are relocated as in memory.
+    in chunk order (deterministic). The ``n_clusters`` farthest movable rows
+    of the pass (by the rule of :mod:`~kmeanskit._algorithms.relocation`) are
+    kept, so that empty clusters are relocated as in memory.
 
     Each call counts the labels it changes (``n_changed``), compared chunk by
     chunk, so the convergence loop keeps no copy of the labels.
@@ -233,10 +236,16 @@ class StreamLloydStep:
 
     def update_centers(self, centers, labels, assignment):
         """Means of the sums; an empty cluster takes one of the farthest rows of the pass."""
-        from kmeanskit._algorithms.lloyd import mean_update
-
-        far = self._far
-        return mean_update(far.as_rows(), centers, far.labels, far.sq_dist, assignment)
+        sums, weights, far = assignment.sums, assignment.weights, self._far
+        empty = np.flatnonzero(weights == 0)
+        n_relocated = 0
+        if empty.size:
+            moves = relocate(
+                empty, far.key, far.labels, lambda i: (far.X[i].astype(np.float64), 1.0), sums, weights,
+                index=far.index,
+            )
+            n_relocated = len(moves)
+        return mean_centers(centers, sums, weights, self.rows.dtype), n_relocated
 
     def inertia(self, centers, labels):
         from kmeanskit._algorithms.lloyd import LloydStep
@@ -248,40 +257,26 @@ class StreamLloydStep:
 
 
 class _FarthestRows:
-    """The ``size`` rows of a pass farthest from their center, in row order.
-
-    The key is ``mean_update``'s: the squared distance, or -inf at rounding
-    level (duplicates of their center); ties go to the earlier row.
-    """
+    """The ``size`` movable rows of a pass farthest from their center (see
+    :mod:`~kmeanskit._algorithms.relocation`), with their keys and row indices."""
 
     def __init__(self, size, d, dtype):
         self.size = size
         self.X = np.empty((0, d), dtype=dtype)
         self.labels = np.empty(0, dtype=np.int32)
-        self.sq_dist = np.empty(0)
         self.key = np.empty(0)
         self.index = np.empty(0, dtype=np.int64)
 
     def add(self, rows, centers, labels, sq_dist, start):
+        """Offer the rows of one chunk (``start``: the row index of its first row)."""
         centers64 = centers.astype(np.float64)
         center_sq = np.einsum("ij,ij->i", centers64, centers64)
         noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
-        key = np.where(sq_dist > noise, sq_dist, -np.inf)
-        m = min(self.size, key.size)
-        top = np.argpartition(-key, m - 1)[:m] if m < key.size else np.arange(key.size)
+        key = movable_distances(sq_dist, noise)
+        top = farthest(key, self.size)
         X = np.concatenate((self.X, rows.X[top]))
         lab = np.concatenate((self.labels, labels[top]))
-        sq = np.concatenate((self.sq_dist, sq_dist[top]))
         keys = np.concatenate((self.key, key[top]))
         index = np.concatenate((self.index, start + top))
-        order = np.lexsort((index, -keys))[: self.size]
-        order = order[np.argsort(index[order])]  # back to row order
-        self.X, self.labels, self.sq_dist = X[order], lab[order], sq[order]
-        self.key, self.index = keys[order], index[order]
-
-    def as_rows(self):
-        from kmeanskit._algorithms.rows import DenseRows
-
-        return DenseRows(np.ascontiguousarray(self.X), np.ones(self.X.shape[0], dtype=self.X.dtype))
-
-
+        keep = farthest(keys, self.size, index)
+        self.X, self.labels, self.key, self.index = X[keep], lab[keep], keys[keep], index[keep]

@@ -20,8 +20,8 @@ def single_threaded_blas():
     """Context manager: every BLAS library on one thread while it is active.
 
     Each numba thread makes its own small BLAS calls; a multi-threaded BLAS
-    would put 2 x n_threads threads on the cores (measured: 144 ms instead of
-    85 ms per pass on 200k x 32, k=100). The limit costs about 0.1 ms.
+    would put 2 x n_threads threads on the cores, which is much slower. The
+    limit itself costs little (figures in benchmarks/README.md).
     """
     return _controller().limit(limits=1, user_api="blas")
 

@@ -1,10 +1,8 @@
 """A matrix product through numba, i.e. through SciPy's BLAS.
 
-numba's ``np.dot`` calls the BLAS that SciPy ships. On this machine that build
-is faster than NumPy's on the K-Means product shape (64k x 128 @ 128 x 256:
-sgemm 64-66 against 55-59 GFLOP/s, dgemm 31-32 against 29; measured with
-/tmp experiments reproduced by ``python -m benchmarks lloyd``), so large
-blocks go through here.
+numba's ``np.dot`` calls the BLAS that SciPy ships, which was faster than
+NumPy's on the K-Means product shape where it was measured
+(benchmarks/README.md), so large blocks go through here.
 """
 
 import numpy as np

@@ -3,9 +3,8 @@
 - ``lower_closest_pruned``: after its first round, a k-means|| round adds a
   batch of candidates and lowers each row's distance to its nearest candidate.
   Most rows already sit close to a candidate, and the triangle inequality rules
-  most new candidates out for them (measured on blobs 200k x 32, k=100: 16% of
-  the (row, candidate) pairs are left in the second round, 1% in a third), so
-  the pairs left are computed directly instead of a full product.
+  most new candidates out for them, so the few pairs left are computed
+  directly instead of a full product.
 - ``greedy_plusplus_small``: greedy k-means++ on the few thousand weighted
   candidates, several runs at once (one Python call instead of one per round).
 """

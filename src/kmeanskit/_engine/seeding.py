@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 # Candidates scored together by the direct kernel (one register each; 8
-# measured 15% faster than 4 on china.jpg pixels, t=6).
+# beat 4, see benchmarks/README.md).
 GROUP = 8
 
 
@@ -123,8 +123,7 @@ def _group_potentials(X, w, closest, candidates_t, g, start, stop, acc):
 
     Three features (RGB pixels) get their own loop, with the 24 coordinates
     in registers for every row where the general loop loads them for each
-    row: 0.62 against 0.92 ms a call on china.jpg's distinct colours (96k
-    rows, 6 candidates), the same bits.
+    row: faster, with the same bits.
     """
     a = _group(acc, g)
     if X.shape[1] == 3:

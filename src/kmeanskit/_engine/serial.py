@@ -1,8 +1,8 @@
 """Serial twins of the parallel kernels, for inputs too small to share out.
 
-A ``parallel=True`` kernel pays for waking the worker threads on every call:
-about 0.1-0.4 ms on an idle machine here, and tens of milliseconds when the
-cores are busy with other work. That is more than a whole pass over a small
+A ``parallel=True`` kernel pays for waking the worker threads on every call,
+and much more when the cores are busy with other work. That can be more than
+a whole pass over a small
 input (iris, digits, one row to predict). Below ``SERIAL_MAX_VALUES`` values
 (rows x features) the same kernel runs compiled without ``parallel=True``,
 where ``prange`` is a plain ``range``: same code, same slabs, same order of

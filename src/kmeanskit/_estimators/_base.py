@@ -19,9 +19,9 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
-from kmeanskit._algorithms.init import random_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
+from kmeanskit._algorithms.registry import SEEDERS
 from kmeanskit._algorithms.rows import as_rows, prediction_rows
 from kmeanskit._engine import moments
 
@@ -211,7 +211,7 @@ class CentersMixin:
                 f"probability proportional to sample_weight, but only {n_positive} samples "
                 "have a positive weight; use init='k-means++' or fewer clusters."
             )
-        return random_rows(rows, self.n_clusters, random_state)
+        return SEEDERS["random"](rows, self.n_clusters, random_state)
 
     def _seeded_centers(self, rows, random_state):
         """Initial centers for ``init`` 'k-means++' (the class's seeder) or 'random'."""

@@ -17,10 +17,13 @@ How a fit runs (see :mod:`kmeanskit._algorithms.dask_blocks` for the per-block w
    each group's state is persisted there: every block's labels and distance
    bounds, kept between iterations (:class:`kmeanskit._algorithms.dask_blocks.BlockGroup`,
    the bounded step of the in-memory fit).
-5. Each Lloyd iteration runs one task per group; it returns each block's
-   per-cluster sums (k x d), weights (k) and inertia, and these are added in a
-   tree of fixed shape, so only O(k d) values travel and the result does not
-   depend on which worker ran what, or when.
+5. The iterations are the convergence loop of every fit
+   (:func:`kmeanskit._algorithms.loop.run_kmeans`) over a
+   :class:`kmeanskit._algorithms.dask_step.DaskStep`. Each Lloyd pass runs one
+   task per group; it returns each block's per-cluster sums (k x d), weights
+   (k) and inertia, and these are added in a tree of fixed shape, so only
+   O(k d) values travel and the result does not depend on which worker ran
+   what, or when.
 """
 
 try:
@@ -31,6 +34,7 @@ except ImportError as error:  # pragma: no cover - exercised only without dask
         "kmeanskit.dask needs dask: pip install 'kmeanskit[dask]' (dask[array,dataframe] and distributed)."
     ) from error
 
+import dataclasses
 import logging
 import math
 import os
@@ -50,7 +54,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from kmeanskit._algorithms import dask_blocks as blocks
+from kmeanskit._algorithms.dask_step import DaskStep
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
+from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.rows import DenseRows
 from kmeanskit._estimators._base import (
@@ -59,6 +65,7 @@ from kmeanskit._estimators._base import (
     check_init_array,
     check_int_param,
     init_constraint,
+    warn_if_fewer_clusters,
 )
 from kmeanskit._estimators.kmeans import KMeans as _InMemoryKMeans
 
@@ -346,6 +353,17 @@ class _Data:
                 parts[i] = partial
         # Added per block in a tree of fixed shape: the same sums whatever the grouping.
         return _tree(parts, blocks.add_partials, local=True)
+
+    def far_rows(self, centers, n_rows):
+        """Each block's ``n_rows`` farthest movable rows (the candidates for empty
+        clusters), concatenated: ``(dist, index, label, rows, weight)``."""
+        b = self.blocks
+        parts = b.map(
+            blocks.far_rows, centers, *self.mapping, self.n_threads,
+            extra=[(int(start), n_rows) for start in b.starts],
+        )
+        found = _compute(*parts)
+        return tuple(np.concatenate([p[j] for p in found]) for j in range(5))
 
 
 # --------------------------------------------------------------- estimator
@@ -674,59 +692,14 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
         return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
 
     # ------------------------------------------------------------------ Lloyd
-    def _relocate(self, data, centers, sums, weights):
-        """Empty clusters take the farthest rows, exactly as the in-memory fit does."""
-        empty = np.flatnonzero(weights == 0)
-        b = data.blocks
-        parts = b.map(
-            blocks.far_rows, centers, *data.mapping, data.n_threads,
-            extra=[(int(start), empty.size) for start in b.starts],
-        )
-        found = _compute(*parts)
-        dist = np.concatenate([p[0] for p in found])
-        index = np.concatenate([p[1] for p in found])
-        order = np.lexsort((index, -dist))[: empty.size]
-        labels = np.concatenate([p[2] for p in found])[order]
-        rows = np.concatenate([p[3] for p in found])[order]
-        w = np.concatenate([p[4] for p in found])[order]
-        for cluster, old, x, wi in zip(empty, labels, rows, w, strict=False):
-            sums[old] -= wi * x
-            weights[old] -= wi
-            sums[cluster] = wi * x
-            weights[cluster] = wi
-        return sums, weights
-
-    def _run(self, data, centers):
-        """Lloyd iterations from ``centers`` (mapped space), as ``run_kmeans`` does."""
-        centers = np.array(centers, dtype=data.dtype, copy=True)
-        history = []
-        last = None
-        n_iter = 0
-        for _ in range(self.max_iter):
-            n_iter += 1
-            with _timed(f"Lloyd iteration {n_iter}"):
-                sums, weights, inertia = data.lloyd(centers)
-            history.append(inertia)
-            last = (centers, weights.copy(), inertia)
-            if not weights.all():
-                sums, weights = self._relocate(data, centers, sums, weights)
-            new_centers = np.array(centers, copy=True)
-            filled = weights > 0
-            new_centers[filled] = sums[filled] / weights[filled, None]
-            diff = new_centers.astype(np.float64) - centers
-            shift = float(np.einsum("ij,ij->", diff, diff))
-            centers = new_centers
-            if shift <= data.tol:
-                break
-        return centers, n_iter, np.asarray(history), last
-
-    def _finish(self, data, centers, last):
+    @staticmethod
+    def _finish(data, step, centers):
         """Centers in X's units, and the inertia and cluster weights of their assignment."""
         mapping = DataMapping(data.shift, data.scale)
         out = mapping.unmap_centers(centers)
         # predict() maps data and centers with this mean: the inertia is that of its labels.
         remapped = mapping.map_centers(out)
-        assigned, weights, inertia = last
+        assigned, weights, inertia = step.last
         if not np.array_equal(remapped, assigned):
             _, weights, inertia = data.lloyd(remapped)
         return out, inertia / data.scale / data.scale, weights
@@ -765,6 +738,7 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
             data = self._prepare(X, w, client)
             with _timed("persist the blocks' Lloyd state"):
                 data.start_groups(client, self.n_clusters)
+            step = DaskStep(data, data.n_samples, X.shape[1], X.dtype, self.n_clusters)
             best = None
             for _ in range(n_init):
                 with _timed("initialisation"):
@@ -775,32 +749,23 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
                     else:
                         start = self._init_parallel(data, random_state)
                 with _timed("Lloyd iterations"):
-                    centers, n_iter, history, last = self._run(data, start)
+                    run = run_kmeans(step, start, max_iter=self.max_iter, tol=data.tol)
                 with _timed("final assignment"):
-                    centers, inertia, weights = self._finish(data, centers, last)
-                if best is None or inertia < best[1]:
-                    best = (centers, inertia, n_iter, history / data.scale / data.scale, weights)
+                    centers, inertia, weights = self._finish(data, step, run.centers)
+                if best is None or inertia < best[0].inertia:
+                    in_x_units = dataclasses.replace(
+                        run, centers=centers, inertia=inertia, inertia_history=run.inertia_history / data.scale / data.scale
+                    )
+                    best = (in_x_units, weights)
         finally:
             if data is not None:
                 data.stop_groups()  # releases the bounds and labels on the workers
             if limits is not None:
                 limits.restore_original_limits()
-        centers, inertia, n_iter, history, weights = best
-        distinct = int(np.count_nonzero(weights))
-        if distinct < self.n_clusters:
-            warnings.warn(
-                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-                f"({self.n_clusters}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self.cluster_centers_ = centers
-        self._X_mean = data.shift
-        self._n_features_out = self.n_clusters
-        self.inertia_ = float(inertia)
-        self.n_iter_ = int(n_iter)
-        self.inertia_history_ = history
-        self.labels_ = self._map_predict(X, client)
+        run, weights = best
+        warn_if_fewer_clusters(int(np.count_nonzero(weights)), self.n_clusters, stacklevel=2)
+        # The labels stay lazy: a dask array computed from the blocks on demand.
+        return self._set_fitted(dataclasses.replace(run, labels=self._map_predict(X, client)), _X_mean=data.shift)
         return self
 
     # -------------------------------------------------------------- inference

@@ -9,12 +9,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import check_array, validate_data
 
-from kmeanskit._algorithms.bounded import BoundedStep
-from kmeanskit._algorithms.distinct import DistinctStep, distinct_rows_of
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
-from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.mapping import DataMapping, abs_max, pow2_scale
-from kmeanskit._algorithms.parallel_init import kmeans_parallel_rows
+from kmeanskit._algorithms.registry import SEEDERS, fit_step
 from kmeanskit._algorithms.rows import DenseRows, as_rows
 from kmeanskit._estimators._base import (
     COUNT,
@@ -159,16 +156,16 @@ class KMeans(
         self.algorithm = algorithm
 
     # ----------------------------------------------------------------- fitting
-    def _initial_centers(self, rows, X, random_state, step=None):
+    def _initial_centers(self, rows, X, random_state, step):
         init = self.init
         if isinstance(init, str) and init == "auto":
             init = "k-means||" if _use_parallel_init(rows, self.n_clusters) else "k-means++"
         # Seeding finds each row's nearest center on the way; a step that can
         # start from them skips most of its first pass (same result).
-        takes_labels = getattr(step, "takes_seed_labels", False)
+        takes_labels = step.takes_seed_labels
         if isinstance(init, str) and init == "k-means||":
             nearest = np.empty(rows.n, dtype=np.int32)
-            centers = kmeans_parallel_rows(rows, self.n_clusters, random_state, nearest)
+            centers = SEEDERS["k-means||"](rows, self.n_clusters, random_state, nearest)
             if centers is not None:
                 rows.forget_w()
                 return (centers, nearest) if takes_labels else centers
@@ -177,9 +174,7 @@ class KMeans(
             init = "k-means++"
         if isinstance(init, str) and init == "k-means++":
             nearest = np.empty(rows.n, dtype=np.int32) if takes_labels else None
-            centers = kmeans_plusplus_rows(
-                rows, self.n_clusters, random_state, nearest=nearest, distinct=getattr(step, "distinct", None)
-            )[0]
+            centers = SEEDERS["k-means++"](rows, self.n_clusters, random_state, nearest=nearest, distinct=step.distinct)
             if not rows.sparse:
                 rows.forget_x_sq()  # 8 bytes a row the Lloyd passes do not read
             rows.forget_w()  # unit weights seeding materialised: the passes read one 1
@@ -249,7 +244,7 @@ class KMeans(
                     init_array -= X_mean
             tol = float(np.mean(variances) * self.tol)
         rows = as_rows(X, sample_weight)
-        step = _fit_step(rows, self.n_clusters, self.algorithm)
+        step = fit_step(rows, self.n_clusters, self.algorithm)
 
         best = self._best_run(
             step, n_init, init_array, lambda: self._initial_centers(rows, X, random_state, step), tol
@@ -303,22 +298,6 @@ def _use_parallel_init(rows, n_clusters):
         and rows.d >= PARALLEL_INIT_MIN_FEATURES
         and rows.n >= PARALLEL_INIT_MIN_ROWS_PER_CLUSTER * n_clusters
     )
-
-
-def _fit_step(rows, n_clusters, algorithm):
-    """The assignment step of a fit.
-
-    The bounded step gives Lloyd's result (tested) and, once the first pass
-    has set the bounds, skips most distance work (benchmarks/: every dense
-    case of the suite, from china's 3 features to 1M x 128 with k=256).
-    Sparse rows have no bounded kernel yet.
-    """
-    if algorithm in ("auto", "hamerly", "elkan") and not rows.sparse:
-        distinct = distinct_rows_of(rows)
-        if distinct is not None:
-            return DistinctStep(rows, n_clusters, distinct)
-        return BoundedStep(rows, n_clusters)
-    return LloydStep(rows, n_clusters)
 
 
 @validate_params(

@@ -1,0 +1,76 @@
+"""Registries: the values of ``algorithm`` and ``init`` -> the steps and seeders that run them.
+
+Estimators validate the user's value against their parameter constraints,
+then look it up here; adding a step or a seeder is one entry.
+"""
+
+import numpy as np
+
+from kmeanskit._algorithms.bounded import BoundedStep
+from kmeanskit._algorithms.dask_step import DaskStep
+from kmeanskit._algorithms.distinct import DistinctStep, distinct_rows_of
+from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
+from kmeanskit._algorithms.lloyd import LloydStep
+from kmeanskit._algorithms.manhattan import ManhattanStep
+from kmeanskit._algorithms.parallel_init import kmeans_parallel_rows
+from kmeanskit._algorithms.spherical import SphericalStep
+from kmeanskit._algorithms.streaming import StreamLloydStep
+
+__all__ = ["ALGORITHMS", "SEEDERS", "STEPS", "fit_step"]
+
+# Every step of the convergence loop, by name. The Euclidean ones take dense
+# or CSR rows ("distinct" is the bounded step on data with many repeated
+# rows); the others take the rows of their estimator (unshifted dense rows for
+# L1, normalised rows for cosine, a stream of chunks, Dask blocks).
+STEPS = {
+    "lloyd": LloydStep,
+    "bounded": BoundedStep,
+    "distinct": DistinctStep,
+    "l1": ManhattanStep,
+    "cosine": SphericalStep,
+    "stream": StreamLloydStep,
+    "dask": DaskStep,
+}
+
+# The values of KMeans(algorithm=...) -> the step that runs them. The bounded
+# step gives Lloyd's result (tested) and, once its first pass has set the
+# bounds, skips most distance work; "hamerly" and "elkan" (scikit-learn's
+# name) are accepted for it.
+ALGORITHMS = {"auto": "bounded", "lloyd": "lloyd", "hamerly": "bounded", "elkan": "bounded"}
+
+
+def fit_step(rows, n_clusters, algorithm):
+    """The Euclidean step of a fit for ``algorithm`` (a key of :data:`ALGORITHMS`).
+
+    Sparse rows have no bounded kernel: they get the Lloyd step. Dense rows
+    with many repeats get the bounded step on their distinct rows.
+    """
+    if STEPS[ALGORITHMS[algorithm]] is BoundedStep and not rows.sparse:
+        distinct = distinct_rows_of(rows)
+        if distinct is not None:
+            return DistinctStep(rows, n_clusters, distinct)
+        return BoundedStep(rows, n_clusters)
+    return LloydStep(rows, n_clusters)
+
+
+def _random(rows, n_clusters, random_state, nearest=None, distinct=None):
+    return random_rows(rows, n_clusters, random_state)
+
+
+def _plusplus(rows, n_clusters, random_state, nearest=None, distinct=None):
+    return kmeans_plusplus_rows(rows, n_clusters, random_state, nearest=nearest, distinct=distinct)[0]
+
+
+def _parallel(rows, n_clusters, random_state, nearest=None, distinct=None):
+    if nearest is None:
+        nearest = np.empty(rows.n, dtype=np.int32)
+    return kmeans_parallel_rows(rows, n_clusters, random_state, nearest)
+
+
+# The values of init=... -> seeders. Each is called as
+# ``seeder(rows, n_clusters, random_state, nearest=None, distinct=None)`` and
+# returns the initial centers (rows' dtype), or None when k-means|| finds
+# fewer distinct candidates than clusters. ``nearest`` (int32 per row, OUT),
+# when given, receives each row's nearest center (greedy k-means++ and
+# k-means||); ``distinct`` lets k-means++ score each distinct row once.
+SEEDERS = {"random": _random, "k-means++": _plusplus, "k-means||": _parallel}
