@@ -764,8 +764,10 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
                 limits.restore_original_limits()
         run, weights = best
         warn_if_fewer_clusters(int(np.count_nonzero(weights)), self.n_clusters, stacklevel=2)
+        self._set_fitted(run, _X_mean=data.shift)
         # The labels stay lazy: a dask array computed from the blocks on demand.
-        return self._set_fitted(dataclasses.replace(run, labels=self._map_predict(X, client)), _X_mean=data.shift)
+        self.labels_ = self._map_predict(X, client)
+        return self
         return self
 
     # -------------------------------------------------------------- inference

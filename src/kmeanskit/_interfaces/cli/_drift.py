@@ -7,7 +7,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "EXIT_DRIFT", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "EXIT_DRIFT", "add_arguments", "run"]
 
 #: Exit code when drift is found (0: no drift, 2: bad input).
 EXIT_DRIFT = 3
@@ -31,15 +31,6 @@ samples from raising them over shifts too small to matter.
 
 exit codes: 0 no drift, 3 drift, 2 bad input, 1 internal error.
 """
-
-
-NAME = "drift"
-HELP = "compare new data with a saved model's training data (exit 3 on drift)"
-DESCRIPTION = (
-    "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
-    "the training data: cluster shares, distances to the centers and the rate\n"
-    "of anomalies. Prints a report; exits with 3 when drift is found."
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

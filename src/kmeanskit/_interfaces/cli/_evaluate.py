@@ -7,7 +7,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "run"]
 
 EPILOG = """\
 examples:
@@ -21,15 +21,6 @@ measured in the space the model clusters in (after its scaler). With
 --labels-column, the clusters are compared with those known classes: adjusted
 Rand index, normalized mutual information, purity and the contingency matrix.
 """
-
-
-NAME = "evaluate"
-HELP = "measure the quality of a saved model's clusters on a table"
-DESCRIPTION = (
-    "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
-    "DATA and print the clustering metrics; with known classes\n"
-    "(--labels-column), also how well the clusters recover them."
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

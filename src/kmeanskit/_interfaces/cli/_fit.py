@@ -9,7 +9,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "run"]
 
 
 EPILOG = """\
@@ -31,15 +31,6 @@ a slightly higher inertia).
 Centers are shown in the original units of each column. Inertia and
 silhouette are measured in the scaled space the clustering ran in.
 """
-
-
-NAME = "fit"
-HELP = "cluster a CSV or Parquet table and describe the clusters"
-DESCRIPTION = (
-    "Scale the features, run K-Means and print one row per cluster\n"
-    "(size, share of rows, center in original units), then inertia,\n"
-    "iterations, silhouette and fit time."
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,10 +1,10 @@
 """The ``kmeanskit`` command: parser, dispatch, and how errors are reported.
 
 Each subcommand is a module ``kmeanskit._interfaces.cli._<name>`` with
-``NAME``, ``HELP`` (its line in ``kmeanskit --help``), ``DESCRIPTION``,
 ``EPILOG`` (examples, printed as written), ``add_arguments(parser)`` and
-``run(args) -> int``; adding one is a new module and one entry in
-``_COMMANDS``, in the order ``--help`` lists them.
+``run(args) -> int``; its name, its line in ``kmeanskit --help`` and its
+description are its entry in ``_COMMANDS``, in the order ``--help`` lists
+them. Adding a command is a new module and one entry.
 """
 
 from __future__ import annotations
@@ -19,16 +19,64 @@ from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (
-    "fit",
-    "predict",
-    "select_k",
-    "evaluate",
-    "report",
-    "quantize",
-    "drift",
-    "serve",
-)
+# Module name (kmeanskit._interfaces.cli._<module>) -> the command's name, its line in
+# ``kmeanskit --help`` and its description, in the order ``--help`` lists them.
+_COMMANDS = {
+    "fit": (
+        "fit",
+        "cluster a CSV or Parquet table and describe the clusters",
+        "Scale the features, run K-Means and print one row per cluster\n"
+        "(size, share of rows, center in original units), then inertia,\n"
+        "iterations, silhouette and fit time.",
+    ),
+    "predict": (
+        "predict",
+        "assign the rows of a table to the clusters of a saved model",
+        "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
+        "DATA to its nearest cluster and write DATA with two columns added:\n"
+        "'cluster' and 'distance'.",
+    ),
+    "select_k": (
+        "select-k",
+        "compare values of k (elbow, silhouette, gap, ...) and recommend one",
+        "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
+        "silhouette, Calinski-Harabasz, Davies-Bouldin, gap statistic and fit time;\n"
+        "then the k each method recommends.",
+    ),
+    "evaluate": (
+        "evaluate",
+        "measure the quality of a saved model's clusters on a table",
+        "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
+        "DATA and print the clustering metrics; with known classes\n"
+        "(--labels-column), also how well the clusters recover them.",
+    ),
+    "report": (
+        "report",
+        "cluster a table and write an HTML report (plots, profiles, metrics)",
+        "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
+        "and write a self-contained HTML report about the data, the choice of k\n"
+        "and the clusters.",
+    ),
+    "quantize": (
+        "quantize",
+        "reduce the colours of an image to K with K-Means",
+        "Redraw IMAGE with at most K colours chosen by K-Means and write it to OUT.",
+    ),
+    "drift": (
+        "drift",
+        "compare new data with a saved model's training data (exit 3 on drift)",
+        "Assign the rows of NEWDATA to the clusters of MODEL and compare them with\n"
+        "the training data: cluster shares, distances to the centers and the rate\n"
+        "of anomalies. Prints a report; exits with 3 when drift is found.",
+    ),
+    "serve": (
+        "serve",
+        "serve a saved model over HTTP (predict, health, metrics)",
+        "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
+        "and flags anomalies; GET /health, /model and /metrics (Prometheus) help\n"
+        "run it; GET /docs shows the OpenAPI document.",
+    ),
+}
 
 _EPILOG = """\
 examples:
@@ -75,18 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
-    for name in _COMMANDS:
-        _add_command(subparsers, [common], importlib.import_module(f"kmeanskit._interfaces.cli._{name}"))
+    for module, (name, help_line, description) in _COMMANDS.items():
+        command = importlib.import_module(f"kmeanskit._interfaces.cli._{module}")
+        _add_command(subparsers, [common], command, name, help_line, description)
     return parser
 
 
-def _add_command(subparsers, parents: list, command) -> None:
+def _add_command(subparsers, parents: list, command, name: str, help_line: str, description: str) -> None:
     """Register the subcommand of the module `command`; ``args.run`` is its ``run``."""
     parser = subparsers.add_parser(
-        command.NAME,
+        name,
         parents=parents,
-        help=command.HELP,
-        description=command.DESCRIPTION,
+        help=help_line,
+        description=description,
         epilog=command.EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,

@@ -7,7 +7,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "run"]
 
 EPILOG = """\
 examples:
@@ -23,15 +23,6 @@ kept. Every row and column of DATA is written back, in order, followed by
 the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
 distance 1 - cos for SphericalKMeans, L1 for KMedians).
 """
-
-
-NAME = "predict"
-HELP = "assign the rows of a table to the clusters of a saved model"
-DESCRIPTION = (
-    "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign each row of\n"
-    "DATA to its nearest cluster and write DATA with two columns added:\n"
-    "'cluster' and 'distance'."
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

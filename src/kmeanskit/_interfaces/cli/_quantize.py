@@ -9,7 +9,7 @@ import time
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "run"]
 
 EPILOG = """\
 examples:
@@ -24,11 +24,6 @@ OUT (.png, .gif, .bmp, .tif/.tiff, .webp, .jpg/.jpeg); PNG, GIF, BMP and
 TIFF get a palette (smaller files). JPEG is lossy and adds colours back, and
 has no transparency: images with an alpha channel are flattened onto white.
 """
-
-
-NAME = "quantize"
-HELP = "reduce the colours of an image to K with K-Means"
-DESCRIPTION = "Redraw IMAGE with at most K colours chosen by K-Means and write it to OUT."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

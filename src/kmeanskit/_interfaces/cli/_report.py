@@ -7,7 +7,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "run"]
 
 
 EPILOG = """\
@@ -23,15 +23,6 @@ the data, the choice of k (select-k for k = 2..10 unless told otherwise), the
 clusters and their profiles in original units, the silhouette diagram and
 the metrics; with --labels-column, how the clusters match the known classes.
 """
-
-
-NAME = "report"
-HELP = "cluster a table and write an HTML report (plots, profiles, metrics)"
-DESCRIPTION = (
-    "Scale the features, run K-Means with K clusters (as 'kmeanskit fit')\n"
-    "and write a self-contained HTML report about the data, the choice of k\n"
-    "and the clusters."
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "run"]
 
 METHODS = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
 
@@ -42,15 +42,6 @@ def method_list_arg(text: str) -> list[str]:
             f"expected comma-separated methods among {','.join(METHODS)}; got {text!r}"
         )
     return list(dict.fromkeys(names))
-
-
-NAME = "select-k"
-HELP = "compare values of k (elbow, silhouette, gap, ...) and recommend one"
-DESCRIPTION = (
-    "Scale the features, fit K-Means for each k and print, per k: inertia,\n"
-    "silhouette, Calinski-Harabasz, Davies-Bouldin, gap statistic and fit time;\n"
-    "then the k each method recommends."
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

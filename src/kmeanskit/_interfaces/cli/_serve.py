@@ -9,7 +9,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["DESCRIPTION", "EPILOG", "HELP", "NAME", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "run"]
 
 EPILOG = """\
 examples:
@@ -23,15 +23,6 @@ endpoints: POST /predict, GET /health, GET /model, GET /metrics, GET /docs.
 Bad requests get 422 (413 over --max-body-bytes), with a message.
 Each worker is a process with its own copy of the model and its own metrics.
 """
-
-
-NAME = "serve"
-HELP = "serve a saved model over HTTP (predict, health, metrics)"
-DESCRIPTION = (
-    "Serve MODEL over HTTP with uvicorn: POST /predict assigns rows to clusters\n"
-    "and flags anomalies; GET /health, /model and /metrics (Prometheus) help\n"
-    "run it; GET /docs shows the OpenAPI document."
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
