@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn.cluster._kmeans import _mini_batch_step
 
+from kmeanskit._algorithms.minibatch import BatchStep
 from kmeanskit._algorithms.rows import CsrRows
 from kmeanskit._engine.minibatch import gather_rows, minibatch_update
-from kmeanskit._estimators.minibatch import BatchStep
 
 
 def _update_reference(centers, counts, sums, weight_sums):

@@ -319,8 +319,9 @@ def _predict_into(X, centers, shift, out):
 
 
 def _mini_batch_passes(stream, n, centers, mapping, tol_abs, max_iter, init, tol, random_state, rs, progress):
+    from kmeanskit._algorithms.minibatch import BatchStep
     from kmeanskit._algorithms.threads import single_threaded_blas
-    from kmeanskit._estimators.minibatch import BatchStep, MiniBatchKMeans
+    from kmeanskit._estimators.minibatch import MiniBatchKMeans
 
     k, d, dtype = centers.shape[0], centers.shape[1], stream.dtype
     est = MiniBatchKMeans(
