@@ -361,7 +361,7 @@ class _Predictor:
         in the request schema, so that every value the schema allows can be
         answered rather than refused after validation.
         """
-        from kmeanskit._analysis.monitoring import assign
+        from kmeanskit._analysis.monitoring.assignment import assign
 
         d = self.n_features
         signs = np.array([[1.0] * d, [-1.0] * d, [(-1.0) ** i for i in range(d)], [(-1.0) ** (i + 1) for i in range(d)]])
@@ -405,7 +405,8 @@ class _Predictor:
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), self.n_features)
 
     def predict(self, rows, return_distances: bool) -> dict[str, Any]:
-        from kmeanskit._analysis.monitoring import assign, threshold_scores
+        from kmeanskit._analysis.monitoring.anomaly import threshold_scores
+        from kmeanskit._analysis.monitoring.assignment import assign
 
         X = self.frame(rows)
         # Small batches: labels from the distances, one call to the model instead of two.
@@ -509,7 +510,8 @@ def create_app(
     >>> app = create_app("model.kmk")                      # doctest: +SKIP
     >>> import uvicorn; uvicorn.run(app, port=8000)         # doctest: +SKIP
     """
-    from kmeanskit._analysis.monitoring import check_level, profile_from_manifest, resolve_reference
+    from kmeanskit._analysis.monitoring.anomaly import check_level
+    from kmeanskit._analysis.monitoring.profile import profile_from_manifest, resolve_reference
 
     max_rows = _positive_int("max_rows", max_rows)
     anomaly_level = check_level(anomaly_level)
