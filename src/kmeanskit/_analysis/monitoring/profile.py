@@ -314,6 +314,7 @@ def profile_from_manifest(model, manifest, path, *, required=True) -> TrainingPr
 
 
 def _centers_digest(final) -> str:
+    """SHA-256 of the centers (dtype, shape and bytes): ties a profile to the model it was made for."""
     centers = np.ascontiguousarray(final.cluster_centers_)
     return hashlib.sha256(centers.dtype.str.encode() + repr(centers.shape).encode() + centers.tobytes()).hexdigest()
 
