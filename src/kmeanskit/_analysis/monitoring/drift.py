@@ -1,9 +1,9 @@
 """Drift reports: do new rows still look like the training data of a model?
 
 Three checks against the training profile (cluster shares, distances within
-each cluster, the anomaly rate), each a population stability index together
-with a significance test, so that neither small samples nor tiny shifts in
-large ones raise alarms; :func:`drift_report` explains the rules.
+each cluster, the anomaly rate), each needing both a shift large enough to
+matter and a significant test, so that neither small samples nor tiny shifts
+in large ones raise alarms; :func:`drift_report` explains the rules.
 """
 
 from __future__ import annotations

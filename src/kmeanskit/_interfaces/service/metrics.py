@@ -1,8 +1,7 @@
 """The service's Prometheus metrics: request counts and latencies, rows per cluster, anomalies.
 
-Kept by hand in the text exposition format (version 0.0.4), per process,
-without a client library; :class:`Metrics` is thread-safe (the prediction
-thread and the event loop both update it).
+Rendered by hand in the text exposition format (version 0.0.4), without a
+client library; per process (each server worker keeps its own counters).
 """
 
 import math

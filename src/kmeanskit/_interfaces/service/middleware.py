@@ -1,9 +1,9 @@
 """The service's ASGI middlewares: request metrics, and the body size limit (413).
 
-Written at the ASGI level rather than with FastAPI's ``@app.middleware``, so
-that the body limit holds for bodies whose ``Content-Length`` lies or is
-absent (the body is read, at most ``limit + 1`` bytes, before the app sees it),
-and metrics see every request, including the refused ones.
+Plain ASGI middlewares: the body limit reads the body itself (at most
+``limit + 1`` bytes) before the app sees it, so a wrong or absent
+``Content-Length`` does not get past it; the metrics middleware is the
+outermost, so it counts every request, the refused ones included.
 """
 
 import abc
