@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -254,3 +256,10 @@ def test_bad_settings_and_files_are_refused(tmp_path, model_path):
         create_app(broken)
     with pytest.raises(FileNotFoundError):
         create_app(tmp_path / "missing.kmk")
+
+
+def test_without_fastapi_the_import_says_what_to_install():
+    code = ("import sys\nsys.modules['fastapi'] = None  # as if not installed\n"
+            "try:\n    import kmeanskit.service\nexcept ImportError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "kmeanskit.service needs FastAPI and uvicorn: pip install 'kmeanskit[serve]'"

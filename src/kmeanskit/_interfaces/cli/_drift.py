@@ -98,7 +98,8 @@ def _features(model, path: str, columns):
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
-    from kmeanskit._analysis.monitoring import drift_report, profile_from_manifest
+    from kmeanskit._analysis.monitoring.drift import drift_report
+    from kmeanskit._analysis.monitoring.profile import profile_from_manifest
     from kmeanskit._io.persistence import ModelFileError
 
     model, manifest = common.load_model(args.model, with_manifest=True)

@@ -1,0 +1,365 @@
+"""Drift reports: do new rows still look like the training data of a model?
+
+Three checks against the training profile (cluster shares, distances within
+each cluster, the anomaly rate), each needing both a shift large enough to
+matter and a significant test, so that neither small samples nor tiny shifts
+in large ones raise alarms; :func:`drift_report` explains the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kmeanskit._analysis.monitoring._json import json_value
+from kmeanskit._analysis.monitoring.assignment import assign
+from kmeanskit._analysis.monitoring.profile import resolve_reference
+
+__all__ = ["DriftReport", "drift_report"]
+
+# Proportions are floored here in the PSI, so that a bin empty on one side
+# gives a large but finite contribution (the usual convention).
+_PSI_FLOOR = 1e-4
+# Cochran's rule: a chi-square test needs about 5 expected rows per bin.
+_MIN_EXPECTED = 5.0
+
+
+@dataclass
+class DriftReport:
+    """The result of :func:`drift_report`.
+
+    Attributes
+    ----------
+    verdict : {"no drift", "drift"}
+    drift : bool
+        ``verdict == "drift"``.
+    reasons : list of str
+        One sentence per check that found drift (empty without drift).
+    clusters : pandas.DataFrame of shape (n_clusters, 12)
+        Per cluster: ``cluster``; ``train_share`` and ``new_share`` (fraction
+        of rows; "train" is the reference: the training summary or the
+        reference data); ``psi`` (the cluster's PSI contribution);
+        ``train_mean_distance`` (NaN when the profile comes from a model file,
+        which stores quantiles, not means) and ``new_mean_distance``;
+        ``train_median_distance`` and ``new_median_distance``; ``n_new``
+        (new rows); ``anomaly_rate`` (fraction of the cluster's new rows
+        beyond the training `anomaly_level` quantile); ``distance_psi`` and
+        ``distance_p_value`` (the cluster's distances against its training
+        quantile bins; NaN when not tested).
+    psi : float
+        Population stability index of the cluster shares.
+    chi2_statistic, chi2_p_value : float
+        Chi-square goodness-of-fit test of the new cluster counts against the
+        training shares.
+    anomaly_rate : float or None
+        Fraction of new rows beyond their cluster's training `anomaly_level`
+        distance quantile; None without distance quantiles.
+    expected_anomaly_rate : float
+        ``1 - anomaly_level``.
+    n_anomalies : int
+    anomaly_p_value : float or None
+        One-sided binomial test of the anomaly count against the expected rate.
+    distance_checked : bool
+        Whether distances were compared (the profile has quantiles).
+    share_drift, distance_drift, anomaly_drift : bool
+        Which check found drift.
+    n_reference, n_new, n_clusters : int
+    reference_source : str
+    alpha, psi_threshold, anomaly_factor, anomaly_level : float
+        The settings used.
+    """
+
+    verdict: str
+    drift: bool
+    reasons: list
+    clusters: pd.DataFrame
+    psi: float
+    chi2_statistic: float
+    chi2_p_value: float
+    anomaly_rate: float | None
+    expected_anomaly_rate: float
+    n_anomalies: int
+    anomaly_p_value: float | None
+    distance_checked: bool
+    share_drift: bool
+    distance_drift: bool
+    anomaly_drift: bool
+    n_reference: int
+    n_new: int
+    n_clusters: int
+    reference_source: str
+    alpha: float
+    psi_threshold: float
+    anomaly_factor: float
+    anomaly_level: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON values (NaN and inf as None), for :func:`json.dumps`."""
+        out = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "clusters":
+                value = [
+                    {key: json_value(v) for key, v in row.items()}
+                    for row in value.to_dict(orient="records")
+                ]
+            else:
+                value = json_value(value)
+            out[name] = value
+        return out
+
+
+def _psi_terms(expected: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """PSI contribution of each bin: (o - e) * ln(o / e), proportions floored at 1e-4."""
+    e = np.maximum(expected, _PSI_FLOOR)
+    o = np.maximum(observed, _PSI_FLOOR)
+    return (o - e) * np.log(o / e)
+
+
+def _chisquare(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """Chi-square goodness of fit; bins expected empty must be observed empty too."""
+    support = expected > 0
+    if np.any(observed[~support] > 0):  # rows where the reference had none: impossible under "no drift"
+        return math.inf, 0.0
+    if support.sum() < 2:
+        return 0.0, 1.0
+    result = stats.chisquare(observed[support], expected[support])
+    return float(result.statistic), float(result.pvalue)
+
+
+def _distance_bins(quantiles, levels, n):
+    """Bin edges and probabilities from one cluster's quantiles, for n new rows.
+
+    Levels below 1 give the edges (the maximum is not an edge: rows beyond it
+    are expected but rarely). Tied quantiles are merged (the bin keeps the
+    highest level), then bins from the tail down are merged until each
+    expects at least 5 of the n rows. Returns None when fewer than 2 bins remain.
+    """
+    edges, cumulative = [], []
+    for q, level in zip(quantiles, levels, strict=True):
+        if level >= 1.0 or level <= 0.0:
+            continue
+        if edges and q <= edges[-1]:
+            cumulative[-1] = level
+        else:
+            edges.append(float(q))
+            cumulative.append(level)
+    probs = np.diff(np.concatenate([[0.0], cumulative, [1.0]]))
+    # Bin i is (edges[i-1], edges[i]]. Merge from the tail, where expected counts are small;
+    # each group is (probability, index of its lowest bin).
+    groups, acc = [], 0.0
+    for i in range(probs.size - 1, 0, -1):
+        acc += probs[i]
+        if n * acc >= _MIN_EXPECTED:
+            groups.append((acc, i))
+            acc = 0.0
+    acc += probs[0]
+    if n * acc < _MIN_EXPECTED and groups:
+        acc += groups.pop()[0]
+    groups.append((acc, 0))
+    if len(groups) < 2:
+        return None
+    groups.reverse()
+    return np.asarray([edges[i - 1] for _, i in groups[1:]]), np.asarray([prob for prob, _ in groups])
+
+
+def drift_report(
+    model,
+    X_new,
+    *,
+    reference=None,
+    alpha: float = 0.01,
+    psi_threshold: float = 0.2,
+    anomaly_factor: float = 3.0,
+    anomaly_level: float = 0.99,
+) -> DriftReport:
+    """Tell whether new rows still look like the training data of a model.
+
+    Three checks; any one of them finding drift gives the verdict ``"drift"``:
+
+    1. **Cluster shares.** The population stability index (PSI) of the
+       shares of rows per cluster, ``sum((new - train) * ln(new / train))``,
+       is above `psi_threshold` (0.2 is the usual "significant shift"; 0.1 to
+       0.2 is a moderate one) *and* a chi-square test of the new counts
+       against the training shares gives ``p < alpha``. The test keeps small
+       samples (whose PSI is large by chance, about ``(k - 1) / n``) from
+       raising alarms; the PSI keeps large samples from raising alarms over
+       shifts too small to matter.
+    2. **Distances within clusters.** For each cluster, the distances of its
+       new rows are binned at the training distance quantiles (50%, 90%,
+       95%, 99%: bins that should receive 50%, 40%, 5%, 4% and 1% of the
+       rows; tail bins are merged until each expects 5 rows) and compared
+       the same way: PSI of the bins above `psi_threshold` and chi-square
+       ``p < alpha / k`` (Bonferroni over the k clusters). This finds
+       clusters that moved or spread even when no row changed cluster.
+    3. **Anomalies.** The fraction of new rows beyond their cluster's
+       training `anomaly_level` quantile is at least `anomaly_factor` times
+       the expected ``1 - anomaly_level`` *and* a one-sided binomial test
+       gives ``p < alpha``.
+
+    Checks 2 and 3 need distance quantiles: a model file saved with its
+    training data has them, or pass `reference`.
+
+    Parameters
+    ----------
+    model : KMeans, Pipeline, str or os.PathLike
+        A fitted model or the path of a ``.kmk`` model file.
+    X_new : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        The new rows, as the model takes them (at least one). Not modified.
+    reference : TrainingProfile, array-like or None, default=None
+        The training profile, or reference rows to profile with
+        :func:`fit_monitor`; None uses the training summary of the model file.
+    alpha : float, default=0.01
+        Significance level of the tests, in (0, 1).
+    psi_threshold : float, default=0.2
+        PSI above which a shift is large enough to report.
+    anomaly_factor : float, default=3.0
+        How many times the expected anomaly rate counts as drift (at least 1).
+    anomaly_level : float, default=0.99
+        Training distance quantile beyond which a row is an anomaly.
+
+    Returns
+    -------
+    DriftReport
+
+    Raises
+    ------
+    ValueError
+        If a setting is out of range, no training profile is available, or
+        the model refuses `X_new`.
+    """
+    for name, value, low, high in (("alpha", alpha, 0.0, 1.0), ("anomaly_level", anomaly_level, 0.0, 1.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not low < value < high:
+            raise ValueError(f"{name} must be a number strictly between {low:g} and {high:g}, got {value!r}")
+    if isinstance(psi_threshold, bool) or not isinstance(psi_threshold, (int, float, np.floating)) \
+            or not psi_threshold > 0 or not math.isfinite(psi_threshold):
+        raise ValueError(f"psi_threshold must be a positive number such as 0.2, got {psi_threshold!r}")
+    if isinstance(anomaly_factor, bool) or not isinstance(anomaly_factor, (int, float, np.floating)) \
+            or not anomaly_factor >= 1 or not math.isfinite(anomaly_factor):
+        raise ValueError(f"anomaly_factor must be a number >= 1 such as 3, got {anomaly_factor!r}")
+    n_rows = X_new.shape[0] if hasattr(X_new, "shape") else len(X_new)
+    if n_rows < 1:
+        raise ValueError("X_new has no rows: drift needs at least one new row")
+
+    model, profile = resolve_reference(model, reference)
+    labels, distances, _ = assign(model, X_new)
+    k, n = profile.n_clusters, labels.shape[0]
+    counts = np.bincount(labels, minlength=k)
+    train_share, new_share = profile.shares, counts / n
+
+    # 1. cluster shares
+    psi_terms = _psi_terms(train_share, new_share)
+    psi = float(psi_terms.sum())
+    chi2, chi2_p = _chisquare(counts.astype(float), train_share * n)
+    share_drift = psi > psi_threshold and chi2_p < alpha
+
+    # Per cluster distance summaries: one sort, then contiguous slices.
+    order = np.argsort(labels, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    per_cluster = [distances[order[bounds[j]:bounds[j + 1]]] for j in range(k)]
+    new_mean = np.array([d.mean() if d.size else np.nan for d in per_cluster])
+    new_median = np.array([np.median(d) if d.size else np.nan for d in per_cluster])
+    train_mean = profile.mean_distances if profile.mean_distances is not None else np.full(k, np.nan)
+    train_median = np.full(k, np.nan)
+    anomaly_rate_per_cluster = np.full(k, np.nan)
+    distance_psi = np.full(k, np.nan)
+    distance_p = np.full(k, np.nan)
+
+    expected_rate = 1.0 - float(anomaly_level)
+    anomaly_rate = anomaly_p = None
+    n_anomalies = 0
+    distance_drift = anomaly_drift = False
+    if profile.has_quantiles:
+        if 0.5 in profile.quantile_levels:
+            train_median = profile.quantile(0.5)
+        # 3. anomalies (rows of clusters without training rows have no threshold)
+        thresholds = profile.quantile(anomaly_level)
+        known = ~np.isnan(thresholds[labels])
+        beyond = known & (distances > np.where(np.isnan(thresholds), np.inf, thresholds)[labels])
+        n_known = int(known.sum())
+        n_anomalies = int(beyond.sum())
+        for j in range(k):
+            if counts[j] and not np.isnan(thresholds[j]):
+                anomaly_rate_per_cluster[j] = float(np.mean(per_cluster[j] > thresholds[j]))
+        if n_known:
+            anomaly_rate = n_anomalies / n_known
+            anomaly_p = float(stats.binomtest(n_anomalies, n_known, expected_rate, alternative="greater").pvalue)
+            anomaly_drift = anomaly_rate >= anomaly_factor * expected_rate and anomaly_p < alpha
+
+        # 2. distances within each cluster
+        tested = []
+        for j in range(k):
+            if not counts[j] or np.isnan(profile.distance_quantiles[j, 0]):
+                continue
+            bins = _distance_bins(profile.distance_quantiles[j], profile.quantile_levels, counts[j])
+            if bins is None:
+                continue
+            edges, probs = bins
+            observed = np.bincount(np.searchsorted(edges, per_cluster[j], side="left"), minlength=probs.size)
+            distance_psi[j] = float(_psi_terms(probs, observed / counts[j]).sum())
+            distance_p[j] = _chisquare(observed.astype(float), probs * counts[j])[1]
+            tested.append(j)
+        if tested:
+            corrected = alpha / len(tested)
+            distance_drift = any(distance_psi[j] > psi_threshold and distance_p[j] < corrected for j in tested)
+
+    reasons = []
+    if share_drift:
+        reasons.append(f"cluster shares shifted: PSI {psi:.3f} > {psi_threshold:g} and chi-square "
+                       f"p = {chi2_p:.2g} < {alpha:g}")
+    if distance_drift:
+        moved = [j for j in range(k) if distance_psi[j] > psi_threshold and distance_p[j] < alpha / len(tested)]
+        reasons.append(
+            f"distances to the center changed in cluster{'s' if len(moved) > 1 else ''} "
+            f"{', '.join(map(str, moved))}: distance PSI {max(distance_psi[moved]):.3f} > {psi_threshold:g} "
+            f"and chi-square p < {alpha:g}/{len(tested)}"
+        )
+    if anomaly_drift:
+        reasons.append(f"anomaly rate {anomaly_rate:.2%} is {anomaly_rate / expected_rate:.1f} times the expected "
+                       f"{expected_rate:.2%} (binomial p = {anomaly_p:.2g} < {alpha:g})")
+    drift = share_drift or distance_drift or anomaly_drift
+
+    clusters = pd.DataFrame({
+        "cluster": np.arange(k),
+        "train_share": train_share,
+        "new_share": new_share,
+        "psi": psi_terms,
+        "train_mean_distance": train_mean,
+        "new_mean_distance": new_mean,
+        "train_median_distance": train_median,
+        "new_median_distance": new_median,
+        "n_new": counts.astype(np.int64),
+        "anomaly_rate": anomaly_rate_per_cluster,
+        "distance_psi": distance_psi,
+        "distance_p_value": distance_p,
+    })
+    return DriftReport(
+        verdict="drift" if drift else "no drift",
+        drift=bool(drift),
+        reasons=reasons,
+        clusters=clusters,
+        psi=psi,
+        chi2_statistic=chi2,
+        chi2_p_value=chi2_p,
+        anomaly_rate=anomaly_rate,
+        expected_anomaly_rate=expected_rate,
+        n_anomalies=n_anomalies,
+        anomaly_p_value=anomaly_p,
+        distance_checked=profile.has_quantiles,
+        share_drift=bool(share_drift),
+        distance_drift=bool(distance_drift),
+        anomaly_drift=bool(anomaly_drift),
+        n_reference=profile.n_samples,
+        n_new=int(n),
+        n_clusters=k,
+        reference_source=profile.source,
+        alpha=float(alpha),
+        psi_threshold=float(psi_threshold),
+        anomaly_factor=float(anomaly_factor),
+        anomaly_level=float(anomaly_level),
+    )

@@ -1,0 +1,153 @@
+"""The bodies of the service: response models, the ``/predict`` request type built per model, 4xx messages.
+
+Requests are validated by pydantic against a type made for the served model
+(its number of features, its feature names, the largest value it answers with
+finite distances), so that every malformed request is refused with a message
+saying what to fix, without echoing the input back.
+"""
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, create_model
+
+if TYPE_CHECKING:
+    from kmeanskit._interfaces.service.predictor import Predictor
+
+__all__ = [
+    "ErrorResponse",
+    "HealthResponse",
+    "ModelResponse",
+    "PredictResponse",
+    "request_type",
+    "validation_errors",
+]
+
+_MAX_ERRORS_SHOWN = 20
+
+
+class ErrorResponse(BaseModel):
+    """A 4xx answer: a one-line message and, for invalid bodies, the first errors."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class PredictResponse(BaseModel):
+    """Predictions for a batch of rows, one entry per row in request order."""
+
+    n_rows: int
+    labels: list[int] = Field(description="cluster of each row")
+    distances: list[float] = Field(description="distance of each row to its cluster's center, in the space the "
+                                               "model clusters in (after its scalers): Euclidean, cosine "
+                                               "(1 - cos) for SphericalKMeans, L1 for KMedians")
+    anomaly_scores: list[float | None] | None = Field(
+        description="distance / the training distance quantile of the row's cluster (null for all rows when "
+                    "the model has no training quantiles; null for a row whose score is not finite)")
+    anomalies: list[bool] | None = Field(description="anomaly score above 1 (null without training quantiles)")
+    anomaly_level: float | None = Field(description="training quantile an anomaly score of 1 corresponds to")
+    center_distances: list[list[float]] | None = Field(
+        default=None, description="distances to every center (only with return_distances)")
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    n_features: int
+    n_clusters: int
+    feature_names: list[str] | None
+    anomaly_detection: bool
+    uptime_seconds: float
+
+
+class ModelResponse(BaseModel):
+    source: str | None = Field(description="model file path, or null for a model given as an object")
+    n_features: int
+    n_clusters: int
+    feature_names: list[str] | None
+    anomaly_level: float | None
+    max_rows: int
+    max_body_bytes: int
+    max_abs_value: float = Field(description="largest absolute value accepted in a row (the model's distances "
+                                             "stay finite up to there)")
+    training_profile: dict[str, Any] | None
+    manifest: dict[str, Any] | None = Field(description="the model file's manifest (arrays are referred to "
+                                                        "by member name, never included)")
+
+
+
+def request_type(predictor: "Predictor", max_rows: int):
+    """The pydantic type of a /predict body for this model: instances, or records by feature name."""
+    d = predictor.n_features
+    bound = predictor.max_abs_value
+    # A value: a JSON number (ints accepted), never a string, a boolean, NaN or infinity, nor so
+    # large that the distances would overflow.
+    Value = Annotated[float, Strict(), AllowInfNan(False), Field(ge=-bound, le=bound)]
+    Row = Annotated[list[Value], Field(min_length=d, max_length=d)]
+    strict_bool = Annotated[bool, Strict()]
+    distances_field = (strict_bool, Field(default=False, description="also return the distances to every center"))
+
+    instances = create_model(
+        "InstancesRequest",
+        __config__=ConfigDict(extra="forbid"),
+        instances=(Annotated[list[Row], Field(min_length=1, max_length=max_rows)],
+                   Field(description=f"rows of {d} numbers in the model's feature order")),
+        return_distances=distances_field,
+    )
+    if predictor.feature_names is None:
+        return instances
+    record = create_model(
+        "Record",
+        __config__=ConfigDict(extra="forbid", populate_by_name=False),
+        **{f"f{i}": (Value, Field(alias=name)) for i, name in enumerate(predictor.feature_names)},
+    )
+    records = create_model(
+        "RecordsRequest",
+        __config__=ConfigDict(extra="forbid"),
+        records=(Annotated[list[record], Field(min_length=1, max_length=max_rows)],
+                 Field(description="rows as objects mapping every feature name to its value")),
+        return_distances=distances_field,
+    )
+
+    def kind(value) -> str:
+        if isinstance(value, dict):
+            return "records" if "records" in value and "instances" not in value else "instances"
+        return "records" if isinstance(value, records) else "instances"
+
+    return Annotated[Union[Annotated[instances, Tag("instances")], Annotated[records, Tag("records")]],
+                     Discriminator(kind)]
+
+
+def validation_errors(errors, predictor: "Predictor") -> dict[str, Any]:
+    """A one-line message and the first errors, without echoing the input back."""
+    union = predictor.feature_names is not None
+    shown = []
+    for error in errors[:_MAX_ERRORS_SHOWN]:
+        loc = list(error.get("loc", ()))
+        if loc[:1] == ["body"]:
+            loc = loc[1:]
+        if union and loc[:1] in (["instances"], ["records"]):
+            loc = loc[1:]  # the tag of the request union, not something the client sent
+        shown.append({"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "")})
+    if not shown:
+        return {"detail": "invalid request", "errors": []}
+    first = shown[0]
+    detail = f"{_where(first['loc'])}: {first['msg']}" if first["loc"] else first["msg"]
+    if first["type"] == "json_invalid":
+        detail = "the body is not valid JSON: " + first["msg"]
+    if any(e["type"] == "extra_forbidden" and e["loc"][:1] == ["records"] for e in shown) \
+            and predictor.feature_names is None:
+        detail = (f"this model records no feature names: send 'instances', rows of {predictor.n_features} "
+                  "numbers in the model's feature order")
+    elif first["type"] == "too_long" and first["loc"] in (["instances"], ["records"]):
+        detail = f"{first['loc'][0]}: {first['msg']} (max_rows); send fewer rows per request"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
+    return {"detail": detail, "errors": shown}
+
+
+def _where(loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
