@@ -4,7 +4,7 @@ Run from the repository root (it needs git and the commit below, whose
 ``persistence.py`` wrote every ``.kmk`` file before MiniBatchKMeans,
 SphericalKMeans and KMedians were supported)::
 
-    python tests/persistence/data/make_v1_files.py
+    python tests/io/persistence/data/make_v1_files.py
 
 It writes ``kmeans_v1.kmk`` (KMeans, float64), ``pipeline_v1.kmk``
 (StandardScaler + KMeans, float32, with feature names) and

@@ -22,7 +22,7 @@ from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.streaming import StreamLloydStep, _Progress
 from kmeanskit._io.chunked import TableStream
 
-from .fresh_python import run_python
+from ..fresh_python import run_python
 
 
 def test_io_module_imports_without_pandas():
