@@ -95,7 +95,7 @@ class _ScaledStream:
 
 
 def fit_clusters_out_of_core(
-    source, n_clusters, *, columns=None, scale="standard", chunk_rows=65536, mini_batch=False,
+    source, n_clusters, *, columns=None, layout=None, scale="standard", chunk_rows=65536, mini_batch=False,
     random_state=None, max_iter=300, tol=1e-4, progress=None, silhouette_sample_size=10_000,
 ):
     """:func:`kmeanskit._analysis.workflow.fit_clusters`, streaming: the file is never read whole.
@@ -111,6 +111,8 @@ def fit_clusters_out_of_core(
         As for :func:`fit_out_of_core`.
     n_clusters : int
     columns : sequence of str, optional
+    layout : TextLayout, optional
+        Where the table starts in a text file (lines to skip, header or not).
     scale : {"standard", "minmax", "none"}, default="standard"
     chunk_rows : int, default=65536
     mini_batch : bool, default=False
@@ -135,7 +137,7 @@ def fit_clusters_out_of_core(
     (silhouette_sample_size,) = _check_counts(silhouette_sample_size=silhouette_sample_size)
     progress = _Progress(progress)
     start_time = time.perf_counter()
-    stream = TableStream(source, columns, chunk_rows, np.float64)
+    stream = TableStream(source, columns, chunk_rows, np.float64, layout=layout)
     names = stream.feature_names
     survey = _survey(stream, silhouette_sample_size, _check_random_state(random_state), progress, "scaling (pass 0)")
     survey.check()

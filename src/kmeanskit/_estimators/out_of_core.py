@@ -45,6 +45,7 @@ import numpy as np
 from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.streaming import StreamLloydStep, Survey, _Progress
 from kmeanskit._io.chunked import TableStream
+from kmeanskit._io.table_rules import TextLayout
 
 __all__ = ["fit_out_of_core"]
 # Also used by the CLI's out-of-core workflow (kmeanskit._analysis.out_of_core_workflow):
@@ -59,6 +60,8 @@ def fit_out_of_core(
     n_clusters,
     *,
     columns=None,
+    skip_rows=0,
+    header=True,
     chunk_rows=65536,
     init="k-means++",
     sample_size=None,
@@ -84,6 +87,11 @@ def fit_out_of_core(
         Number of clusters.
     columns : sequence of str, optional
         Feature columns, in order; all by default.
+    skip_rows : int, default=0
+        Text files: lines to skip before the table (a line of metadata, say).
+    header : bool, default=True
+        Text files: whether the table's first line names its columns; without
+        one they are named ``column_1``, ``column_2``...
     chunk_rows : int, default=65536
         Rows read at a time; memory use grows with it, not with the file.
     init : {'k-means++', 'random'} or array-like of shape (n_clusters, n_features), \
@@ -139,7 +147,7 @@ def fit_out_of_core(
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    stream = TableStream(source, columns, chunk_rows, dtype)
+    stream = TableStream(source, columns, chunk_rows, dtype, layout=TextLayout(skip_rows, header))
     return fit_stream(
         stream, n_clusters, init=init, sample_size=sample_size, max_iter=max_iter, tol=tol,
         mini_batch=mini_batch, random_state=random_state, progress=_Progress(progress),

@@ -39,6 +39,9 @@ class TableStream:
         Rows per chunk.
     dtype : float32 or float64
         dtype of the chunks produced.
+    layout : TextLayout, optional
+        Delimited files only: lines to skip before the table, and whether it
+        has a header line (by default the first line is the header).
 
     Attributes
     ----------
@@ -49,7 +52,8 @@ class TableStream:
         How the source is named in messages.
     """
 
-    def __init__(self, source, columns, chunk_rows, dtype):
+    def __init__(self, source, columns, chunk_rows, dtype, layout=None):
+        self.layout = rules.TextLayout() if layout is None else layout
         self.chunk_rows = chunk_rows
         self.dtype = np.dtype(dtype)
         self.columns = None if columns is None else columns
@@ -69,6 +73,8 @@ class TableStream:
         self.label = f"'{path}'"
         self.kind = rules.file_kind(path)
         if self.kind == "parquet":
+            if self.layout != rules.TextLayout():
+                raise ValueError(f"'{path}' is a Parquet file: skipping lines and --no-header apply to text files only")
             self._open_parquet(path)
         else:
             if path.is_dir():
@@ -98,12 +104,21 @@ class TableStream:
 
         self._sep = rules.delimiter(path)
         try:
-            header = pd.read_csv(path, sep=self._sep, nrows=0)
+            header = pd.read_csv(path, sep=self._sep, nrows=0 if self.layout.header else 1, **self.layout.pandas_options())
         except pd.errors.EmptyDataError:
             raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ValueError(f"could not parse '{path}' as CSV: {rules.one_line(exc)}") from exc
-        self._select([str(c) for c in header.columns])
+        if self.layout.header:
+            names = [str(c) for c in header.columns]
+            rules.refuse_data_as_header(names, self.label, self.layout)
+            self._names = None
+        else:
+            names = self._names = rules.header_names(header.shape[1])
+        # Every line must have the header's fields: pandas would shift or pad
+        # the values of one that does not, and the chunks read only some columns.
+        rules.check_field_counts_fast(path, self._sep, self.layout)
+        self._select(names)
 
     # -- memory
     def _open_memory(self, source):
@@ -226,7 +241,7 @@ class TableStream:
         try:
             reader = pd.read_csv(
                 self.path, sep=self._sep, usecols=self.feature_names, chunksize=self.chunk_rows,
-                dtype_backend="pyarrow",
+                dtype_backend="pyarrow", names=self._names, **self.layout.pandas_options(),
             )
             with reader:
                 for frame in reader:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,11 @@ __all__ = [
     "file_kind",
     "one_line",
     "quote_names",
+    "TextLayout",
+    "check_field_counts",
+    "check_field_counts_fast",
+    "header_names",
+    "refuse_data_as_header",
     "refuse_non_numeric",
     "refuse_unnamed",
 ]
@@ -95,6 +101,148 @@ def _sniff_delimiter(path: Path) -> str:
         header = sample.splitlines()[0] if sample else ""
         found = " " if len(header.split()) > 1 else ","
     return r"\s+" if found == " " else found
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """Where the table starts in a delimited-text file.
+
+    skip_rows : int
+        Lines before the table (metadata, titles), skipped unread.
+    header : bool
+        Whether the first line of the table names its columns. Without one the
+        columns are named ``column_1``, ``column_2``...
+    """
+
+    skip_rows: int = 0
+    header: bool = True
+
+    def __post_init__(self):
+        if isinstance(self.skip_rows, bool) or not isinstance(self.skip_rows, int) or self.skip_rows < 0:
+            raise ValueError(f"skip_rows must be a non-negative int, got {self.skip_rows!r}")
+        if not isinstance(self.header, bool):
+            raise TypeError(f"header must be True or False, got {self.header!r}")
+
+    @property
+    def first_line(self) -> int:
+        """The 1-based number of the table's first line in the file."""
+        return self.skip_rows + 1
+
+    def pandas_options(self) -> dict:
+        """The matching ``pandas.read_csv`` options."""
+        return {"skiprows": self.skip_rows, "header": 0 if self.header else None}
+
+
+def header_names(n_columns: int) -> list[str]:
+    """The names given to the columns of a table read without a header line."""
+    return [f"column_{i + 1}" for i in range(n_columns)]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def refuse_data_as_header(names: Sequence[str], source: str, layout: TextLayout) -> None:
+    """Refuse a header line whose every field is a number: it is a row of data.
+
+    Read as a header, that row would be lost and its values would name the
+    columns (pandas makes repeated names unique with a ``.1`` suffix, still a
+    number).
+    """
+    if names and all(_is_number(str(name).strip()) for name in names):
+        raise ValueError(
+            f"line {layout.first_line} of {source} looks like data, not a header: every field is a number "
+            f"({quote_names([str(n) for n in names], limit=5)}); if the file has no header line, pass "
+            "--no-header (header=False) and the columns are named column_1, column_2, ..."
+        )
+
+
+def check_field_counts(path: Path, sep: str, layout: TextLayout) -> None:
+    """Refuse a delimited file whose lines do not all have as many fields as its first.
+
+    pandas reads such files without a word: a line with more fields than the
+    header shifts every value of its row (or turns the first columns into an
+    index), a shorter one is padded with missing values. The first line of
+    another length is named with both counts.
+    """
+    import pandas as pd
+
+    with pd.io.common.get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles:
+        lines = handles.handle
+        for _ in range(layout.skip_rows):
+            if not lines.readline():
+                return
+        if sep == r"\s+":
+            records = ((number, line.split()) for number, line in enumerate(lines, start=layout.first_line))
+        else:
+            reader = csv.reader(lines, delimiter=sep)
+            records = ((layout.skip_rows + reader.line_num, fields) for fields in reader)
+        # Blank lines are skipped by the readers too.
+        records = ((number, fields) for number, fields in records if fields and (len(fields) > 1 or fields[0].strip()))
+        first, expected = next(records, (None, None))
+        if first is None:
+            return
+        expected = len(expected)
+        for number, fields in records:
+            if len(fields) != expected:
+                after = next(records, (None, ()))[1]
+                _refuse_ragged(path, layout, first, expected, number, len(fields), len(after) == len(fields))
+
+
+def check_field_counts_fast(path: Path, sep: str, layout: TextLayout) -> None:
+    """:func:`check_field_counts` for large files: Arrow's multithreaded parser counts the
+    fields, and only a file that fails is read again line by line for the message.
+
+    For a file read in several passes, where a line-by-line read would cost
+    more than a pass. Separators Arrow cannot parse (runs of whitespace) and
+    compressions it cannot read (``.zip``, ``.xz``) take the line-by-line read.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    suffix = path.suffix.lower()
+    if sep == r"\s+" or len(sep) != 1 or suffix in (".zip", ".xz"):
+        check_field_counts(path, sep, layout)
+        return
+    bad = []
+
+    def count(row):
+        bad.append(row)
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            pa.input_stream(str(path), compression="detect"),
+            read_options=pacsv.ReadOptions(skip_rows=layout.skip_rows, autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=count),
+            convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.string()}),
+        )
+        for _ in reader:
+            if bad:
+                break
+    except (pa.ArrowInvalid, OSError):
+        bad.append(None)  # let the line-by-line read find it, or pandas say what it is
+    if bad:
+        check_field_counts(path, sep, layout)
+
+
+def _refuse_ragged(path, layout, first, expected, line, found, next_alike):
+    what = "the header" if layout.header else "the first line"
+    message = (
+        f"line {line} of '{path}' has {found} fields but {what} (line {first}) has {expected}: "
+        "its values would be read into the wrong columns or lost"
+    )
+    if line == first + 1 and next_alike:
+        message += (
+            f"; if line {first} is not part of the table (scikit-learn's bundled CSVs start with a line of "
+            f"counts and class names), skip it with --skip-rows {first} (skip_rows={first}), and add "
+            "--no-header if the table has no header line"
+        )
+    raise ValueError(message)
 
 
 def data_columns(schema: pa.Schema) -> list[str]:

@@ -37,11 +37,15 @@ if TYPE_CHECKING:
 from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.table_rules import (
     PARQUET_SUFFIXES,
+    TextLayout,
+    check_field_counts,
     check_selection,
     data_columns,
     delimiter,
     file_kind,
+    header_names,
     one_line,
+    refuse_data_as_header,
     refuse_non_numeric,
     refuse_unnamed,
 )
@@ -57,7 +61,9 @@ _WRITE_COMPRESSIONS = {".tar": "tar", ".tar.gz": "tar", ".tar.bz2": "tar", ".tar
                        ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}
 
 
-def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike, columns: Sequence[str] | None = None, *, layout: TextLayout | None = None
+) -> pd.DataFrame:
     """Read a CSV or Parquet file into a numeric feature table.
 
     Parameters
@@ -67,10 +73,14 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) ->
         ``.tsv`` (tab), both optionally compressed (``.gz``, ``.bz2``, ``.xz``,
         ``.zip``, ``.zst``); ``.txt`` (delimiter detected among comma, tab,
         semicolon, ``|`` and whitespace); ``.parquet`` or ``.pq`` (a file or a
-        directory of Parquet files). Delimited files must start with a header.
+        directory of Parquet files). Delimited files start with a header line
+        (see `layout`); every line must have as many fields as it.
     columns : sequence of str, optional
         Names of the feature columns, in the order wanted. By default every
         column is used, and all of them must then be numeric.
+    layout : TextLayout, optional
+        Delimited files only: lines to skip before the table, and whether it
+        has a header line. By default the first line is the header.
 
     Returns
     -------
@@ -96,10 +106,12 @@ def read_table(path: str | os.PathLike, columns: Sequence[str] | None = None) ->
     >>> X = read_table("customers.csv", columns=["age", "income"])  # doctest: +SKIP
     """
     path = Path(path)
-    return select_features(read_raw_table(path, columns), columns, source=f"'{path}'")
+    return select_features(read_raw_table(path, columns, layout=layout), columns, source=f"'{path}'")
 
 
-def read_raw_table(path: str | os.PathLike, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def read_raw_table(
+    path: str | os.PathLike, columns: Sequence[str] | None = None, *, layout: TextLayout | None = None
+) -> pd.DataFrame:
     """Read a CSV or Parquet file as it is: same formats as :func:`read_table`,
     but no column is checked or converted (text columns included).
 
@@ -111,6 +123,8 @@ def read_raw_table(path: str | os.PathLike, columns: Sequence[str] | None = None
     path : str or path-like
     columns : sequence of str, optional
         Parquet only: read just these columns.
+    layout : TextLayout, optional
+        Delimited files only, as for :func:`read_table`.
 
     Returns
     -------
@@ -121,10 +135,12 @@ def read_raw_table(path: str | os.PathLike, columns: Sequence[str] | None = None
         raise FileNotFoundError(f"no such file: '{path}'")
     kind = file_kind(path)
     if kind == "parquet":
+        if layout is not None and layout != TextLayout():
+            raise ValueError(f"'{path}' is a Parquet file: skipping lines and --no-header apply to text files only")
         return _read_parquet(path, columns)
     if path.is_dir():
         raise ValueError(f"'{path}' is a directory, not a {kind} file")
-    return _read_delimited(path, kind)
+    return _read_delimited(path, kind, TextLayout() if layout is None else layout)
 
 
 def select_features(
@@ -177,19 +193,37 @@ def select_features(
     return selected.reset_index(drop=True)
 
 
-def _read_delimited(path: Path, kind: str) -> pd.DataFrame:
+def _read_delimited(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
     sep = delimiter(path)
+    import warnings
+
     import pandas as pd
 
     try:
-        # The pyarrow backend keeps integers and booleans with gaps as such
-        # (numpy would turn them into float / object), so missing values are
-        # reported as missing instead of a column looking non-numeric.
-        return pd.read_csv(path, sep=sep, dtype_backend="pyarrow")
+        with warnings.catch_warnings():
+            # index_col=False: a line with more fields than the header never
+            # turns the first columns into an index; pandas warns instead, and
+            # the warning is an error here (the field count check names the line).
+            warnings.filterwarnings("error", "Length of header or names does not match", pd.errors.ParserWarning)
+            # The pyarrow backend keeps integers and booleans with gaps as such
+            # (numpy would turn them into float / object), so missing values are
+            # reported as missing instead of a column looking non-numeric.
+            frame = pd.read_csv(path, sep=sep, dtype_backend="pyarrow", index_col=False, **layout.pandas_options())
     except pd.errors.EmptyDataError:
         raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        check_field_counts(path, sep, layout)
         raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
+    if layout.header:
+        refuse_data_as_header([str(c) for c in frame.columns], f"'{path}'", layout)
+    else:
+        frame.columns = header_names(frame.shape[1])
+    if frame.isna().to_numpy().any():
+        # A short line is padded with missing values: tell it from a gap.
+        check_field_counts(path, sep, layout)
+    return frame
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:

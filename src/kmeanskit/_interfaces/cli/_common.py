@@ -29,6 +29,7 @@ __all__ = [
     "CommandError",
     "add_columns_argument",
     "add_data_argument",
+    "add_layout_arguments",
     "add_json_argument",
     "add_ks_arguments",
     "add_model_argument",
@@ -50,6 +51,7 @@ __all__ = [
     "progress_wanted",
     "resolve_ks",
     "split_labels",
+    "text_layout",
 ]
 
 EXIT_OK = 0
@@ -67,6 +69,38 @@ class CommandError(Exception):
 
 #: Help of a DATA argument: a table file.
 DATA_HELP = "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header"
+
+
+def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
+    """--skip-rows and --no-header: where the table starts in a text file."""
+    parser.add_argument(
+        "--skip-rows", type=_non_negative_int, default=0, metavar="N",
+        help="lines to skip before the table, e.g. a line of metadata (text files; default: 0)",
+    )
+    parser.add_argument(
+        "--no-header", action="store_true",
+        help="the table has no header line: its columns are named column_1, column_2, ... (text files)",
+    )
+
+
+def text_layout(args: argparse.Namespace):
+    """The :class:`TextLayout` of the command's DATA, from --skip-rows and --no-header."""
+    from kmeanskit._io.table_rules import TextLayout
+
+    layout = TextLayout(skip_rows=args.skip_rows, header=not args.no_header)
+    if args.data is None and layout != TextLayout():
+        raise CommandError("--skip-rows and --no-header apply to a DATA file, not to the bundled iris data")
+    return layout
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
 
 
 def add_data_argument(parser: argparse.ArgumentParser, *, iris_note: str = "") -> None:
@@ -180,7 +214,7 @@ def n_init_arg(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
-def load_features(data: str | None, columns: Sequence[str] | None) -> tuple[pd.DataFrame, str]:
+def load_features(data: str | None, columns: Sequence[str] | None, layout=None) -> tuple[pd.DataFrame, str]:
     """Read the feature table of a command, or the bundled iris data.
 
     Parameters
@@ -190,6 +224,8 @@ def load_features(data: str | None, columns: Sequence[str] | None) -> tuple[pd.D
         columns in cm, shipped inside scikit-learn, no download).
     columns : sequence of str or None
         Feature columns to use; all by default.
+    layout : TextLayout or None
+        Where the table starts in a text file (see :func:`text_layout`).
 
     Returns
     -------
@@ -200,7 +236,7 @@ def load_features(data: str | None, columns: Sequence[str] | None) -> tuple[pd.D
     from kmeanskit._io.tables import read_table, select_features
 
     if data is not None:
-        return read_table(data, columns), data
+        return read_table(data, columns, layout=layout), data
     from sklearn.datasets import load_iris
 
     iris = load_iris(as_frame=True).data

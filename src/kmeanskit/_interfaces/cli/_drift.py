@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit drift``."""
     common.add_model_argument(parser)
     parser.add_argument("data", metavar="NEWDATA", help=common.DATA_HELP)
+    common.add_layout_arguments(parser)
     parser.add_argument(
         "--columns", type=common.column_list_arg, metavar="A,B,...",
         help=("feature columns of NEWDATA (and --reference), in the model's feature order; only for models "
@@ -73,7 +74,7 @@ def _float_between(text: str, low: float, high: float, number: str, in_range: st
     return value
 
 
-def _features(model, path: str, columns):
+def _features(model, path: str, columns, layout=None):
     """The feature rows of a table, as the model takes them."""
     from kmeanskit._io.tables import read_table
 
@@ -85,8 +86,8 @@ def _features(model, path: str, columns):
                 f"--columns: the model takes its features by name ({', '.join(names)}); "
                 "--columns is only for models saved without feature names"
             )
-        return read_table(path, names)
-    frame = read_table(path, columns)
+        return read_table(path, names, layout=layout)
+    frame = read_table(path, columns, layout=layout)
     expected = int(model.n_features_in_)
     if frame.shape[1] != expected:
         raise common.CommandError(
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             f"'{args.model}' holds no training profile (its model was trained with partial_fit or "
             "compute_labels=False and saved without X): pass --reference TRAIN"
         )
-    X_new = _features(model, args.data, args.columns)
+    X_new = _features(model, args.data, args.columns, common.text_layout(args))
     if args.reference is not None:
         reference = _features(model, args.reference, args.columns)
         source = f"'{args.reference}' ({len(reference)} rows)"

@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit evaluate``."""
     common.add_model_argument(parser)
     parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
+    common.add_layout_arguments(parser)
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     model = common.load_model(args.model)
     source = f"'{args.data}'"
-    frame = read_raw_table(args.data)
+    frame = read_raw_table(args.data, layout=common.text_layout(args))
     names = getattr(model, "feature_names_in_", None)
     if names is not None and args.labels_column is not None and args.labels_column in set(map(str, names)):
         raise common.CommandError(

@@ -36,6 +36,7 @@ silhouette are measured in the scaled space the clustering ran in.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit fit``."""
     common.add_data_argument(parser)
+    common.add_layout_arguments(parser)
     common.add_n_clusters_argument(parser)
     common.add_columns_argument(parser)
     common.add_scale_argument(parser)
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.workflow import fit_clusters
 
-        features, source = common.load_features(args.data, args.columns)
+        features, source = common.load_features(args.data, args.columns, common.text_layout(args))
         result = fit_clusters(
             features,
             n_clusters,
@@ -181,11 +182,12 @@ def _fit_streaming(args: argparse.Namespace, n_clusters: int):
     if args.out_of_core and args.data is not None:
         features, source = None, args.data
     else:
-        features, source = common.load_features(args.data, args.columns)
+        features, source = common.load_features(args.data, args.columns, common.text_layout(args))
     result = fit_clusters_out_of_core(
         source if features is None else features,
         n_clusters,
         columns=args.columns if features is None else None,
+        layout=common.text_layout(args) if features is None else None,
         scale=args.scale,
         chunk_rows=args.chunk_rows,
         mini_batch=args.mini_batch,

@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit predict``."""
     common.add_model_argument(parser)
     parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
+    common.add_layout_arguments(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
     model = common.load_model(args.model)
-    frame = read_raw_table(args.data)
+    frame = read_raw_table(args.data, layout=common.text_layout(args))
     predicted = predict_table(model, frame, source=f"'{args.data}'")
 
     if output_path is not None:

@@ -28,6 +28,7 @@ the metrics; with --labels-column, how the clusters match the known classes.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit report``."""
     common.add_data_argument(parser, iris_note=" (species as known classes)")
+    common.add_layout_arguments(parser)
     common.add_n_clusters_argument(parser)
     parser.add_argument(
         "-o", "--output", required=True, metavar="REPORT.html", help="where to write the HTML report"
@@ -98,7 +99,7 @@ def _load(args):
     from kmeanskit._io.tables import read_raw_table, select_features
 
     source = f"'{args.data}'"
-    frame, labels_true = common.split_labels(read_raw_table(args.data), args.labels_column, source=source)
+    frame, labels_true = common.split_labels(read_raw_table(args.data, layout=common.text_layout(args)), args.labels_column, source=source)
     if args.columns is not None and args.labels_column in args.columns:
         raise common.CommandError(f"--labels-column {args.labels_column!r} cannot also be a feature in --columns")
     features = select_features(frame, args.columns, source=source)

@@ -47,6 +47,7 @@ def method_list_arg(text: str) -> list[str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit select-k``."""
     common.add_data_argument(parser)
+    common.add_layout_arguments(parser)
     common.add_columns_argument(parser)
     common.add_scale_argument(parser)
     common.add_ks_arguments(parser)
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         raise common.CommandError(f"--n-refs must be at least 1, got {args.n_refs}")
     if args.sample_size is not None and args.sample_size < 2:
         raise common.CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
-    features, source = common.load_features(args.data, args.columns)
+    features, source = common.load_features(args.data, args.columns, common.text_layout(args))
     common.check_ks_below_rows(ks, len(features))
     scaler = make_scaler(args.scale)
     X = features.to_numpy() if isinstance(scaler, str) else scaler.fit_transform(features)
