@@ -12,9 +12,9 @@ from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.registry import fit_step
-from kmeanskit._algorithms.rows import DenseRows, as_rows, slab_bounds
-from kmeanskit._engine.assign import _exact_sq_dist
-from kmeanskit._engine.bounds import _sq_dist_and_norm, _sq_dist_vectorised, bounded_assign_accumulate
+from kmeanskit._algorithms.rows import DenseRows, as_rows
+
+from ..engine import reference
 
 
 def _ties():
@@ -134,18 +134,14 @@ def test_neighbour_levels_against_brute_force():
         centers = rng.normal(size=(k, 3))
         if k > 3:
             centers[3] = centers[1]  # a duplicate: distance 0 ties with the center itself
-        between = np.sqrt(((centers[:, None] - centers[None]) ** 2).sum(-1))
+        between = np.sqrt(reference.sq_distances(centers, centers))
         drift = rng.uniform(0, 1, size=k)
         level_sep, level_drift = bounded._neighbour_levels(*bounded._by_distance(between), drift)
-        positions = [p for p in (2, 4, 8, 16, 32) if p < k]
-        assert level_sep.shape == (k, len(positions)) and level_drift.shape == (k, len(positions) + 1)
-        for a in range(k):
-            order = np.argsort(between[a], kind="stable")
-            others = [j for j in range(k) if j != a]
-            for m, p in enumerate(positions):
-                assert level_sep[a, m] == between[a, order[p]]
-                assert level_drift[a, m] == max(drift[j] for j in order[:p] if j != a)
-            assert level_drift[a, -1] == drift[others].max()
+        n_levels = len([p for p in (2, 4, 8, 16, 32) if p < k])
+        assert level_sep.shape == (k, n_levels) and level_drift.shape == (k, n_levels + 1)
+        expected_sep, expected_drift = reference.neighbour_levels(*reference.sort_neighbours(between), drift, n_levels)
+        np.testing.assert_array_equal(level_sep, expected_sep)
+        np.testing.assert_array_equal(level_drift, expected_drift)
 
 
 def test_neighbour_drifts_keep_bounds_valid_and_spare_rows(monkeypatch):
@@ -176,75 +172,6 @@ def test_neighbour_drifts_keep_bounds_valid_and_spare_rows(monkeypatch):
     assert recomputed[True] < 0.25 * recomputed[False]
 
 
-@pytest.mark.parametrize("use_gemm", [False, True])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_kernel_against_reference(use_gemm, dtype):
-    rng = np.random.default_rng(0)
-    n, d, k = 500, 7, 6
-    X = rng.normal(size=(n, d)).astype(dtype)
-    w = rng.uniform(0.5, 2, size=n).astype(dtype)
-    centers = X[:k].copy()
-    center_sq = np.einsum("ij,ij->i", centers, centers)
-    distances = np.sqrt(((X[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1))
-    labels = np.zeros(n, dtype=np.int32)
-    sq_dist, lower = np.empty(n), np.empty(n, dtype=np.float32)
-    bounds = slab_bounds(n, 3)
-    sums, wsums = np.zeros((3, k, d)), np.zeros((3, k))
-    recomputed = np.zeros(3, dtype=np.int64)
-    changed = np.zeros(3, dtype=np.int64)
-    no_levels = (np.empty((0, 0)), np.empty((0, 0)))
-    args = (
-        X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, lower,
-        np.zeros(k), *no_levels, np.full(k, 0.0), 1e-6, np.linalg.norm(centers.astype(np.float64), axis=1),
-        float(np.linalg.norm(centers, axis=1).max()),
-    )
-    no_dots = np.empty((0, k), dtype=dtype)
-    no_neighbours = (np.empty((0, 0), dtype=np.int64), np.empty((0, 0)))
-    with threadpool_limits(1, user_api="blas"):
-        bounded_assign_accumulate(
-            *args, True, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed, changed
-        )
-    np.testing.assert_array_equal(labels, distances.argmin(axis=1))
-    np.testing.assert_allclose(sq_dist, distances.min(axis=1) ** 2, rtol=1e-12)
-    others = np.where(np.arange(k)[None] == labels[:, None], np.inf, distances)
-    assert np.all(lower <= others.min(axis=1))  # a valid lower bound
-    assert np.all(lower >= 0.999 * others.min(axis=1) - 1e-3)  # and a tight one
-    assert recomputed.sum() == n
-    assert changed.sum() == np.count_nonzero(labels != 0)  # from labels all 0
-    for j in range(k):
-        np.testing.assert_allclose(sums.sum(0)[j], (w[labels == j, None] * X[labels == j]).sum(0), rtol=1e-5)
-        np.testing.assert_allclose(wsums.sum(0)[j], w[labels == j].sum(), rtol=1e-5)
-
-    # A second pass from the same centers, with the bounds: every row is
-    # skipped but the nearly tied ones, labels stay.
-    before = labels.copy()
-    sums[:], wsums[:], recomputed[:] = 0, 0, 0
-    with threadpool_limits(1, user_api="blas"):
-        bounded_assign_accumulate(
-            *args, False, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 16, True, recomputed, changed
-        )
-    np.testing.assert_array_equal(labels, before)
-    assert recomputed.sum() < n // 2
-    assert changed.sum() == 0
-
-    # Every row recomputed from a wrong old label (bounds zeroed), with the
-    # centers pruned by distance on the direct path: still the exact arg-min
-    # and a valid lower bound.
-    between = np.sqrt(((centers[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1))
-    neighbours = np.argsort(between, axis=1, kind="stable")
-    labels[:] = (before + 1) % k
-    lower[:] = 0
-    with threadpool_limits(1, user_api="blas"):
-        bounded_assign_accumulate(
-            *args, False, use_gemm, no_dots, neighbours, np.take_along_axis(between, neighbours, axis=1),
-            sums, wsums, bounds, 16, False, recomputed, changed,
-        )
-    np.testing.assert_array_equal(labels, distances.argmin(axis=1))
-    np.testing.assert_allclose(sq_dist, distances.min(axis=1) ** 2, rtol=1e-12)
-    assert np.all(lower <= others.min(axis=1))
-    assert changed.sum() == n  # every old label was wrong
-
-
 def test_lloyd_step_is_used_for_sparse_data():
     import scipy.sparse as sp
 
@@ -252,30 +179,6 @@ def test_lloyd_step_is_used_for_sparse_data():
     km = KMeans(3, random_state=0, n_init=1).fit(X)  # auto: no bounded CSR kernel
     ref = KMeans(3, random_state=0, n_init=1, algorithm="lloyd").fit(X)
     np.testing.assert_array_equal(km.labels_, ref.labels_)
-
-
-@numba.njit
-def _both_sq_dists(X, c):
-    squares = np.empty((2, X.shape[1]))
-    out = np.empty((X.shape[0], 4))
-    for i in range(X.shape[0]):
-        out[i, 0] = _exact_sq_dist(X[i], c)
-        out[i, 1] = _sq_dist_vectorised(X[i], c, squares[0])
-        out[i, 2], out[i, 3] = _sq_dist_and_norm(X[i], c, squares)
-    return out
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("d", [1, 3, 4, 7, 64, 65])
-def test_vectorised_distances_have_the_bits_of_lloyds(d, dtype):
-    # The skip test's distance is the row's inertia term: it must be Lloyd's, bit for bit.
-    rng = np.random.default_rng(d)
-    X = (rng.normal(size=(200, d)) * 10.0 ** rng.integers(-3, 4, size=(200, 1))).astype(dtype)
-    out = _both_sq_dists(X, X[7].copy())
-    np.testing.assert_array_equal(out[:, 1], out[:, 0])
-    np.testing.assert_array_equal(out[:, 2], out[:, 0])
-    np.testing.assert_allclose(out[:, 3], (X.astype(np.float64) ** 2).sum(1), rtol=1e-12)
-    np.testing.assert_allclose(out[:, 0], ((X.astype(np.float64) - X[7]) ** 2).sum(1), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

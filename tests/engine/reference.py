@@ -1,26 +1,185 @@
-"""Plain NumPy references for the numba kernels (slow, obviously correct)."""
+"""Plain NumPy references for the numba kernels (slow, obviously correct).
+
+One function per kernel (or family of kernels: dense, CSR, from dots), named after it, computing in float64
+what the kernel computes. Where a kernel's bits are promised (sums in row order, sequential slab sums), the
+reference adds in that order too.
+"""
 
 import numpy as np
+import scipy.sparse as sp
+
+
+# ------------------------------------------------------------- distances
+def sq_distances(X, centers):
+    """(n, k) exact squared Euclidean distances, |x_i - c_j|^2, from differences in float64."""
+    X64, C64 = np.asarray(X, dtype=np.float64), np.asarray(centers, dtype=np.float64)
+    return ((X64[:, None, :] - C64[None, :, :]) ** 2).sum(axis=2)
+
+
+def l1_distances(X, centers):
+    """(n, k) Manhattan distances, sum_f |x_if - c_jf|, in float64."""
+    X64, C64 = np.asarray(X, dtype=np.float64), np.asarray(centers, dtype=np.float64)
+    return np.abs(X64[:, None, :] - C64[None, :, :]).sum(axis=2)
+
+
+def row_norms(X):
+    """Euclidean norm of each row (dense or CSR), in float64."""
+    return np.linalg.norm(np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64), axis=1)
+
+
+def unit_rows(X):
+    """The rows (dense or CSR) divided by their norms, in float64: what the cosine kernels compare."""
+    X64 = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    return X64 / np.linalg.norm(X64, axis=1, keepdims=True)
+
+
+# ------------------------------------------------------------- assignment
+def accumulate(sums, weights, X, w, labels, slab_bounds):
+    """Add w_i x_i to ``sums[s, labels[i]]`` and w_i to ``weights[s, labels[i]]``, slab by slab, in row
+    order, in float64: the bits of every accumulating kernel (``assign_accumulate_*``, ``expand_accumulate``)."""
+    X64 = np.asarray(X, dtype=np.float64)
+    for s in range(len(slab_bounds) - 1):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            sums[s, labels[i]] += float(w[i]) * X64[i]
+            weights[s, labels[i]] += float(w[i])
 
 
 def assign_accumulate(X, w, centers, slab_bounds):
     """labels, exact squared distances, per-slab sums and weight sums."""
-    X64, C64 = np.asarray(X, dtype=np.float64), np.asarray(centers, dtype=np.float64)
-    d2 = ((X64[:, None, :] - C64[None, :, :]) ** 2).sum(axis=2)
+    d2 = sq_distances(X, centers)
     labels = d2.argmin(axis=1).astype(np.int32)
     sq_dist = d2[np.arange(len(X)), labels]
     k, d = centers.shape
     n_slabs = len(slab_bounds) - 1
     sums, weights = np.zeros((n_slabs, k, d)), np.zeros((n_slabs, k))
-    for s in range(n_slabs):
-        for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            sums[s, labels[i]] += float(w[i]) * X64[i]
-            weights[s, labels[i]] += float(w[i])
+    accumulate(sums, weights, X, w, labels, slab_bounds)
     return labels, sq_dist, sums, weights
 
 
+def weighted_sq_distances(X, w, centers, labels, slab_bounds):
+    """Per slab: sum_i w_i |x_i - c_{labels_i}|^2 (the inertia's slab sums)."""
+    X64, C64, w64 = (np.asarray(a, dtype=np.float64) for a in (X, centers, w))
+    terms = w64 * ((X64 - C64[labels]) ** 2).sum(axis=1)
+    return np.array([terms[a:b].sum() for a, b in zip(slab_bounds[:-1], slab_bounds[1:], strict=True)])
+
+
+def assign_cos(X, w, centers, slab_bounds):
+    """labels (largest cosine), cosine distances 1 - cos clipped to [0, 2], per-slab sums of w_i x_i/|x_i|
+    and of w_i."""
+    Xn, Cn = unit_rows(X), unit_rows(centers)
+    cos = Xn @ Cn.T
+    labels = cos.argmax(axis=1).astype(np.int32)
+    dist = np.clip(1.0 - cos[np.arange(len(labels)), labels], 0.0, 2.0)
+    k, d = centers.shape
+    n_slabs = len(slab_bounds) - 1
+    sums, weights = np.zeros((n_slabs, k, d)), np.zeros((n_slabs, k))
+    accumulate(sums, weights, Xn, w, labels, slab_bounds)
+    return labels, dist, sums, weights
+
+
+def weighted_cos_distances(X, w, centers, labels, slab_bounds):
+    """Per slab: sum_i w_i (1 - cos(x_i, c_{labels_i})) (the spherical inertia's slab sums)."""
+    terms = np.asarray(w, dtype=np.float64) * (1.0 - (unit_rows(X) * unit_rows(centers)[labels]).sum(axis=1))
+    return np.array([terms[a:b].sum() for a, b in zip(slab_bounds[:-1], slab_bounds[1:], strict=True)])
+
+
+def weighted_l1_distances(X, w, centers, labels, slab_bounds):
+    """Per slab: sum_i w_i |x_i - c_{labels_i}|_1 (the K-Medians inertia's slab sums)."""
+    terms = np.asarray(w, dtype=np.float64) * l1_distances(X, centers)[np.arange(len(labels)), labels]
+    return np.array([terms[a:b].sum() for a, b in zip(slab_bounds[:-1], slab_bounds[1:], strict=True)])
+
+
+# ------------------------------------------------------------- seeding
 def candidate_potentials(X, w, closest, candidates):
     """Potential left by each candidate: sum_i w_i min(closest_i, |x_i - c|^2)."""
-    X64, C64 = np.asarray(X, dtype=np.float64), np.asarray(candidates, dtype=np.float64)
-    d2 = ((X64[:, None, :] - C64[None, :, :]) ** 2).sum(axis=2)
-    return (np.asarray(w, dtype=np.float64)[:, None] * np.minimum(closest[:, None], d2)).sum(axis=0)
+    return (np.asarray(w, dtype=np.float64)[:, None] * np.minimum(closest[:, None], sq_distances(X, candidates))).sum(axis=0)
+
+
+def candidate_potentials_l1(X, w, closest, candidates):
+    """Potential left by each candidate under L1: sum_i w_i min(closest_i, |x_i - c|_1)."""
+    return (np.asarray(w, dtype=np.float64)[:, None] * np.minimum(closest[:, None], l1_distances(X, candidates))).sum(axis=0)
+
+
+def update_closest(closest, X, center):
+    """Each row's squared distance to its closest center once ``center`` is added: min(closest_i, |x_i - c|^2)."""
+    return np.minimum(closest, sq_distances(X, np.asarray(center)[None, :])[:, 0])
+
+
+def weighted_slab_sums(w, closest, slab_bounds):
+    """Each slab's np.cumsum(w * closest)[-1]: sequential sums in row order."""
+    terms = np.asarray(w, dtype=np.float64) * closest
+    return np.array([terms[a:b].cumsum()[-1] if b > a else 0.0 for a, b in zip(slab_bounds[:-1], slab_bounds[1:], strict=True)])
+
+
+def draw_rows(w, closest, values):
+    """What scikit-learn draws: np.searchsorted on the full cumulative sum of w * closest, clipped to the last row."""
+    ids = np.searchsorted(np.cumsum(np.asarray(w, dtype=np.float64) * closest), values)
+    return np.clip(ids, None, len(closest) - 1)
+
+
+# ------------------------------------------------------------- center order
+def sort_neighbours(between):
+    """Each center's centers from the nearest on (a stable sort: ties by index), and those distances."""
+    neighbours = np.argsort(between, axis=1, kind="stable")
+    return neighbours, np.take_along_axis(between, neighbours, axis=1)
+
+
+def neighbour_levels(neighbours, neighbour_sep, drift, n_levels):
+    """level_sep[a, m]: distance from a to its 2^(m+1)-th nearest center; level_drift[a, m]: largest drift of
+    the centers before it (a itself aside, 0 if none); level_drift[a, n_levels]: largest drift of all others."""
+    k = len(drift)
+    level_sep, level_drift = np.empty((k, n_levels)), np.empty((k, n_levels + 1))
+    for a in range(k):
+        for m in range(n_levels):
+            p = 2 << m
+            level_sep[a, m] = neighbour_sep[a, p]
+            level_drift[a, m] = max([drift[j] for j in neighbours[a, :p] if j != a], default=0.0)
+        level_drift[a, -1] = max([drift[j] for j in range(k) if j != a], default=0.0)
+    return level_sep, level_drift
+
+
+# ------------------------------------------------------------- K-Medians
+def weighted_median(values, weights):
+    """Smallest value where the cumulative weight (in sorted order) reaches half the total."""
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return values[order][np.searchsorted(cumulative, 0.5 * weights.sum(), side="left")]
+
+
+# ------------------------------------------------------------- mini-batch
+def minibatch_update(centers, counts, sums, weight_sums):
+    """v_j <- v_j + (mean_j - v_j) * b_j / (N_j + b_j) for centers with batch weight; new centers and counts."""
+    sums, b = sums.sum(axis=0), weight_sums.sum(axis=0)
+    new, counts = centers.astype(np.float64), counts.copy()
+    hit = b > 0
+    mean = sums[hit] / b[hit, None]
+    eta = b[hit] / (counts[hit] + b[hit])
+    new[hit] += (mean - new[hit]) * eta[:, None]
+    counts[hit] += b[hit]
+    return new, counts
+
+
+def gather_rows(X, indices, shift, scale):
+    """The drawn rows, shifted and scaled in X's dtype: (X[indices] - shift) * scale."""
+    return (X[indices] - shift) * X.dtype.type(scale)
+
+
+# ------------------------------------------------------------- moments
+def mean_and_variances(X):
+    """Column means (NumPy's, float64) and variances (of X in float64)."""
+    return X.mean(axis=0, dtype=np.float64), X.astype(np.float64).var(axis=0)
+
+
+# ------------------------------------------------------------- silhouette
+def cluster_distance_sums(X, labels, n_clusters):
+    """sums[i, j] = sum over rows c != i of cluster j of |x_i - x_c| (full distance matrix, float64)."""
+    X = X.astype(np.float64)
+    diff = X[:, None, :] - X[None, :, :]
+    dist = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    np.fill_diagonal(dist, 0.0)
+    sums = np.zeros((X.shape[0], n_clusters))
+    for j in range(n_clusters):
+        sums[:, j] = dist[:, labels == j].sum(axis=1)
+    return sums

@@ -14,7 +14,7 @@ from kmeanskit._engine.assign import (
     weighted_sq_distances_dense,
 )
 
-from .reference import assign_accumulate
+from . import reference
 
 
 def _problem(dtype, n=300, d=5, k=7, seed=0):
@@ -56,7 +56,7 @@ def test_assign_accumulate_matches_reference(kernel, dtype, n_slabs):
         X[np.abs(X) < 0.8] = 0  # make it actually sparse
     bounds = slab_bounds(X.shape[0], n_slabs)
     labels, sq_dist, sums, weights = _run(kernel, X, w, centers, bounds)
-    ref_labels, ref_dist, ref_sums, ref_weights = assign_accumulate(X, w, centers, bounds)
+    ref_labels, ref_dist, ref_sums, ref_weights = reference.assign_accumulate(X, w, centers, bounds)
     np.testing.assert_array_equal(labels, ref_labels)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(sq_dist, ref_dist, rtol=rtol, atol=1e-5 if kernel == "csr" else 0)
@@ -70,7 +70,7 @@ def test_no_accumulation_when_not_updating(kernel):
     bounds = slab_bounds(X.shape[0], 2)
     labels, _, sums, weights = _run(kernel, X, w, centers, bounds, update=False)
     assert not sums.any() and not weights.any()
-    np.testing.assert_array_equal(labels, assign_accumulate(X, w, centers, bounds)[0])
+    np.testing.assert_array_equal(labels, reference.assign_accumulate(X, w, centers, bounds)[0])
 
 
 def test_ties_go_to_the_first_center():
@@ -85,16 +85,12 @@ def test_weighted_sq_distances(dtype):
     X, w, centers = _problem(dtype)
     labels = np.random.RandomState(1).randint(0, centers.shape[0], X.shape[0]).astype(np.int32)
     bounds = slab_bounds(X.shape[0], 4)
-    X64 = X.astype(np.float64)
-    expected = [
-        (w[a:b].astype(np.float64) * ((X64[a:b] - centers[labels[a:b]].astype(np.float64)) ** 2).sum(1)).sum()
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-    ]
+    expected = reference.weighted_sq_distances(X, w, centers, labels, bounds)
     out = np.empty(4)
     weighted_sq_distances_dense(X, w, centers, labels, bounds, out)
     np.testing.assert_allclose(out, expected, rtol=1e-10 if dtype == np.float64 else 1e-5)
     Xs = sp.csr_matrix(X)
-    row_sq = (X64**2).sum(1)
+    row_sq = (X.astype(np.float64) ** 2).sum(1)
     out_sparse = np.empty(4)
     weighted_sq_distances_csr(
         Xs.data, Xs.indices, Xs.indptr, row_sq, w, centers,

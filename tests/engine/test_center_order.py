@@ -4,6 +4,8 @@ from scipy.spatial.distance import cdist
 
 from kmeanskit._engine.center_order import neighbour_levels, sort_neighbours
 
+from . import reference
+
 
 def _between(k, seed=0):
     rng = np.random.default_rng(seed)
@@ -19,7 +21,7 @@ def _between(k, seed=0):
 @pytest.mark.parametrize("start", ["cold", "same", "shuffled", "reversed"])
 def test_sort_neighbours_is_a_stable_argsort(k, start):
     between = _between(k)
-    expected = np.argsort(between, axis=1, kind="stable")
+    expected, expected_sep = reference.sort_neighbours(between)
     rng = np.random.default_rng(1)
     neighbours = {
         "cold": np.full((k, k), -1, dtype=np.int64),
@@ -31,20 +33,17 @@ def test_sort_neighbours_is_a_stable_argsort(k, start):
     neighbour_sep = np.full((k, k), np.nan)
     sort_neighbours(between, start != "cold", neighbours, neighbour_sep)
     np.testing.assert_array_equal(neighbours, expected)
-    assert neighbour_sep.tobytes() == np.take_along_axis(between, expected, axis=1).tobytes()
+    assert neighbour_sep.tobytes() == expected_sep.tobytes()
 
 
 @pytest.mark.parametrize("k", [2, 3, 4, 5, 9, 40, 64, 65])
 def test_neighbour_levels_against_brute_force(k):
     between = _between(k, seed=2)
-    neighbours = np.argsort(between, axis=1, kind="stable")
-    neighbour_sep = np.take_along_axis(between, neighbours, axis=1)
+    neighbours, neighbour_sep = reference.sort_neighbours(between)
     drift = np.random.default_rng(3).uniform(0, 1, size=k)
-    positions = [p for p in 2 ** np.arange(1, 8) if p < k]
-    level_sep, level_drift = np.empty((k, len(positions))), np.empty((k, len(positions) + 1))
+    n_levels = len([p for p in 2 ** np.arange(1, 8) if p < k])
+    level_sep, level_drift = np.empty((k, n_levels)), np.empty((k, n_levels + 1))
     neighbour_levels(neighbours, neighbour_sep, drift, level_sep, level_drift)
-    for a in range(k):
-        for m, p in enumerate(positions):
-            assert level_sep[a, m] == neighbour_sep[a, p]
-            assert level_drift[a, m] == max([drift[j] for j in neighbours[a, :p] if j != a], default=0.0)
-        assert level_drift[a, -1] == max([drift[j] for j in range(k) if j != a], default=0.0)
+    expected_sep, expected_drift = reference.neighbour_levels(neighbours, neighbour_sep, drift, n_levels)
+    np.testing.assert_array_equal(level_sep, expected_sep)
+    np.testing.assert_array_equal(level_drift, expected_drift)

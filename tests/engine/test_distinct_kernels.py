@@ -6,7 +6,7 @@ import pytest
 from kmeanskit._engine.distinct import distinct_index, expand_accumulate, indexed_slab_sums
 from kmeanskit._engine.seeding import draw_rows, draw_rows_indexed, weighted_slab_sums
 
-from .reference import assign_accumulate
+from . import reference
 
 
 def _as_bits(X):
@@ -63,16 +63,6 @@ def test_distinct_rows_survive_hash_collisions():
     np.testing.assert_array_equal(X[first][index], X)
 
 
-def _add_in_row_order(sums, weight_sums, X, w, labels, bounds):
-    """The Lloyd kernels' sums in plain Python floats: each slab adds w_i * x_i in row order."""
-    for s, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        for i in range(lo, hi):
-            wi = float(w[i])
-            for f in range(X.shape[1]):
-                sums[s, labels[i], f] += wi * float(X[i, f])
-            weight_sums[s, labels[i]] += wi
-
-
 @pytest.mark.parametrize("d", [1, 2, 3, 4, 6])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -84,7 +74,7 @@ def test_expand_accumulate_against_reference(weighted, dtype, d):
     centers = rng.normal(size=(5, d)).astype(dtype)
     w = rng.uniform(0.5, 2.0, size=900).astype(dtype) if weighted else np.ones(1, dtype=dtype)
     bounds = np.array([0, 250, 251, 600, 900], dtype=np.int64)
-    labels_ref, sq_ref, sums_ref, wsums_ref = assign_accumulate(
+    labels_ref, sq_ref, sums_ref, wsums_ref = reference.assign_accumulate(
         X, w if weighted else np.ones(900, dtype=dtype), centers, bounds
     )
     distinct_labels = labels_ref[np.unique(index, return_index=True)[1]]
@@ -106,7 +96,7 @@ def test_expand_accumulate_against_reference(weighted, dtype, d):
     # Bit for bit the Lloyd kernels' sums: each slab adds w_i * x_i in row order.
     w_rows = w if weighted else np.ones(900, dtype=dtype)
     expected_sums, expected_weights = np.zeros((4, 5, d)), np.zeros((4, 5))
-    _add_in_row_order(expected_sums, expected_weights, X, w_rows, labels_ref, bounds)
+    reference.accumulate(expected_sums, expected_weights, X, w_rows, labels_ref, bounds)
     assert sums.tobytes() == expected_sums.tobytes()
     assert weight_sums.tobytes() == expected_weights.tobytes()
     expected_changed = [int(np.sum(np.arange(lo, hi) % 3 == 0)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -114,7 +104,7 @@ def test_expand_accumulate_against_reference(weighted, dtype, d):
     # A later block adds onto the sums so far (the step passes blocks in order).
     expand_accumulate(X, w, index, distinct_labels, distinct_sq, labels, sums, weight_sums, bounds,
                       True, changed, parts)
-    _add_in_row_order(expected_sums, expected_weights, X, w_rows, labels_ref, bounds)
+    reference.accumulate(expected_sums, expected_weights, X, w_rows, labels_ref, bounds)
     assert sums.tobytes() == expected_sums.tobytes()
     assert weight_sums.tobytes() == expected_weights.tobytes()
     # Without update the sums are left alone.

@@ -13,19 +13,7 @@ from kmeanskit._engine.manhattan import (
     weighted_medians,
 )
 
-
-def _l1_matrix(X, C):
-    X64, C64 = np.asarray(X, dtype=np.float64), np.asarray(C, dtype=np.float64)
-    return np.abs(X64[:, None, :] - C64[None, :, :]).sum(axis=2)
-
-
-def weighted_median_reference(values, weights):
-    """Smallest value where the cumulative weight (in sorted order) reaches half the total."""
-    values = np.asarray(values, dtype=np.float64)
-    weights = np.asarray(weights, dtype=np.float64)
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    return values[order][np.searchsorted(cumulative, 0.5 * weights.sum(), side="left")]
+from . import reference
 
 
 def _medians(X, w, labels, k, centers=None):
@@ -55,7 +43,7 @@ def test_assign_l1_matches_reference(dtype, n_slabs):
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     dist = np.full(X.shape[0], np.nan)
     assign_l1(X, centers, labels, dist, bounds)
-    D = _l1_matrix(X, centers)
+    D = reference.l1_distances(X, centers)
     np.testing.assert_array_equal(labels, D.argmin(axis=1))
     np.testing.assert_allclose(dist, D.min(axis=1), rtol=1e-12)
 
@@ -76,12 +64,12 @@ def test_l1_distances_and_inertia_match_reference(dtype):
     bounds = slab_bounds(X.shape[0], 4)
     out = np.empty((X.shape[0], centers.shape[0]), dtype=dtype)
     l1_distances(X, centers, bounds, out)
-    D = _l1_matrix(X, centers)
+    D = reference.l1_distances(X, centers)
     np.testing.assert_allclose(out, D, rtol=1e-6 if dtype == np.float32 else 1e-12)
     labels = np.random.RandomState(1).randint(0, centers.shape[0], size=X.shape[0]).astype(np.int32)
     partial = np.empty(4)
     weighted_l1_distances(X, w, centers, labels, bounds, partial)
-    expected = (w.astype(np.float64) * D[np.arange(X.shape[0]), labels]).sum()
+    expected = reference.weighted_l1_distances(X, w, centers, labels, bounds).sum()
     np.testing.assert_allclose(partial.sum(), expected, rtol=1e-12)
 
 
@@ -92,13 +80,12 @@ def test_seeding_kernels_match_reference():
     sums = np.empty(3)
     update_closest_l1(X, w, centers[0], closest, bounds, sums)
     update_closest_l1(X, w, centers[1], closest, bounds, sums)
-    D = _l1_matrix(X, centers)
+    D = reference.l1_distances(X, centers)
     np.testing.assert_allclose(closest, D[:, :2].min(axis=1), rtol=1e-12)
-    np.testing.assert_allclose(sums, [(w * closest)[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
-                               rtol=1e-12)
+    np.testing.assert_allclose(sums, reference.weighted_slab_sums(w, closest, bounds), rtol=1e-12)
     out = np.empty((3, 5))
     candidate_potentials_l1(X, w, closest, centers[2:], bounds, out)
-    expected = (w[:, None] * np.minimum(closest[:, None], D[:, 2:])).sum(axis=0)
+    expected = reference.candidate_potentials_l1(X, w, closest, centers[2:])
     np.testing.assert_allclose(out.sum(axis=0), expected, rtol=1e-12)
 
 
@@ -121,7 +108,7 @@ def test_weighted_median_small_cases(values, weights, expected):
     labels = np.zeros(len(values), dtype=np.int64)
     centers, filled = _medians(X, w, labels, 1)
     assert filled.tolist() == [True]
-    assert centers[0, 0] == expected == weighted_median_reference(values, weights)
+    assert centers[0, 0] == expected == reference.weighted_median(values, weights)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -139,7 +126,7 @@ def test_weighted_medians_match_reference(dtype, weighted, n):
         members = labels == j
         assert filled[j] == (w[members].sum() > 0)
         for f in range(d):
-            assert centers[j, f] == weighted_median_reference(X[members, f], w[members])
+            assert centers[j, f] == reference.weighted_median(X[members, f], w[members])
     assert centers.dtype == dtype
 
 
@@ -204,7 +191,7 @@ def test_weighted_medians_randomized_against_reference(dtype, weights):
             if not filled[j]:
                 assert centers[j, f] == previous[j, f]
                 continue
-            expected = weighted_median_reference(X[members, f], w[members])
+            expected = reference.weighted_median(X[members, f], w[members])
             assert centers[j, f] == expected, (j, f)
             if expected == 0:  # the zero a stable sort reaches first, with its sign
                 v, u = X[members, f].astype(np.float64), w[members].astype(np.float64)
@@ -230,7 +217,7 @@ def test_weighted_median_structured_columns(column, heavy):
     if heavy is not None:  # push the median to an end of the column
         w[heavy] = column.size
     centers, _ = _medians(column[:, None], w, np.zeros(column.size, dtype=np.int64), 1)
-    assert centers[0, 0] == weighted_median_reference(column, w)
+    assert centers[0, 0] == reference.weighted_median(column, w)
 
 
 @pytest.mark.parametrize("m", [1, 5, 16, 17, 200])
@@ -245,7 +232,7 @@ def test_sorted_fallback_matches_reference(m):
         below = float(rng.randint(0, int(u.sum())))  # the caller keeps below < half
         half = 0.5 * (u.sum() + below)
         # The reference sees the weight below as one value under every candidate.
-        expected = weighted_median_reference(np.r_[-np.inf, v], np.r_[below, u])
+        expected = reference.weighted_median(np.r_[-np.inf, v], np.r_[below, u])
         assert _sorted_lower_median(v.copy(), u.copy(), 0, m, below, half) == expected
 
 

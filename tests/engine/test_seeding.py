@@ -17,7 +17,7 @@ from kmeanskit._engine.seeding import (
     weighted_slab_sums,
 )
 
-from .reference import candidate_potentials
+from . import reference
 
 
 def _problem(n, d, dtype, seed=0, zero_weights=False):
@@ -28,12 +28,6 @@ def _problem(n, d, dtype, seed=0, zero_weights=False):
         w[::7] = 0
     closest = rng.uniform(0, 4 * d, size=n)
     return X, w, closest
-
-
-def _slab_sums_reference(w, closest, bounds):
-    """Each slab's np.cumsum(w * closest)[-1]: sequential sums in row order."""
-    terms = np.asarray(w, dtype=np.float64) * closest
-    return np.array([terms[a:b].cumsum()[-1] if b > a else 0.0 for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
 
 
 def _padded_t(candidates):
@@ -56,7 +50,7 @@ def test_candidate_potentials_from_dots_match_reference(dtype):
     bounds = slab_bounds(500, 3)
     out = np.empty((3, 3))
     candidate_potentials_from_dots(x_sq, w, closest, X @ candidates.T, cand_sq, bounds, out)
-    np.testing.assert_allclose(out.sum(0), candidate_potentials(X, w, closest, candidates), rtol=_rtol(dtype))
+    np.testing.assert_allclose(out.sum(0), reference.candidate_potentials(X, w, closest, candidates), rtol=_rtol(dtype))
 
 
 def test_update_closest_from_dots_only_lowers():
@@ -66,7 +60,7 @@ def test_update_closest_from_dots_only_lowers():
     closest = rng.uniform(0, 8, size=200)
     before = closest.copy()
     update_closest_from_dots((X**2).sum(1), X @ center, float(center @ center), closest)
-    expected = np.minimum(before, ((X - center) ** 2).sum(1))
+    expected = reference.update_closest(before, X, center)
     np.testing.assert_allclose(closest, expected, rtol=1e-10, atol=1e-12)
     assert closest[5] == pytest.approx(0.0, abs=1e-12)
 
@@ -81,7 +75,7 @@ def test_candidate_potentials_direct_match_reference(n_cand, dtype):
     out = np.full((3, n_cand), np.nan)
     candidate_potentials_direct(X, w, closest, _padded_t(candidates.astype(np.float64)), bounds, 50, out)
     expected = np.array([
-        candidate_potentials(X[a:b], w[a:b], closest[a:b], candidates)
+        reference.candidate_potentials(X[a:b], w[a:b], closest[a:b], candidates)
         for a, b in zip(bounds[:-1], bounds[1:], strict=True)
     ])
     np.testing.assert_allclose(out, expected, rtol=1e-12)
@@ -114,11 +108,10 @@ def test_update_closest_direct_is_the_potentials_winner(dtype):
     sums = np.full(4, np.nan)
     nearest = np.full(600, -1, dtype=np.int32)
     update_closest_direct(X, w, candidates[1], closest, 5, nearest, bounds, sums)
-    d2 = ((X.astype(np.float64) - candidates[1]) ** 2).sum(1)
-    np.testing.assert_allclose(closest, np.minimum(before, d2), rtol=1e-12)
+    np.testing.assert_allclose(closest, reference.update_closest(before, X, candidates[1]), rtol=1e-12)
     np.testing.assert_array_equal(nearest, np.where(closest < before, 5, -1))  # where it came strictly closer
     assert closest[300] == 0.0
-    np.testing.assert_array_equal(sums, _slab_sums_reference(w, closest, bounds))
+    np.testing.assert_array_equal(sums, reference.weighted_slab_sums(w, closest, bounds))
     # Same distances, same order of additions: the winner's potential, bit for bit.
     np.testing.assert_array_equal(sums, out[:, 1])
 
@@ -138,7 +131,7 @@ def test_candidate_potentials_dense_and_lower_closest(n_kept, dtype):
             X, x_sq, w, closest, np.ascontiguousarray(candidates.T), cand_sq, bounds, 64, out, kept
         )
     rtol = _rtol(dtype)
-    np.testing.assert_allclose(out.sum(0), candidate_potentials(X, w, closest, candidates), rtol=rtol)
+    np.testing.assert_allclose(out.sum(0), reference.candidate_potentials(X, w, closest, candidates), rtol=rtol)
     dots = X.astype(np.float64) @ candidates.astype(np.float64).T
     np.testing.assert_allclose(kept, dots[:n_kept].T, rtol=rtol, atol=1e-4 if dtype == np.float32 else 1e-10)
 
@@ -158,7 +151,7 @@ def test_candidate_potentials_dense_and_lower_closest(n_kept, dtype):
     # Kept rows: exactly the arithmetic of the potentials (from the kept dots).
     from_kept = np.maximum(x_sq[:n_kept] + cand_sq[2] - 2.0 * kept[2].astype(np.float64), 0.0)
     np.testing.assert_array_equal(closest[:n_kept], np.minimum(before[:n_kept], from_kept))
-    np.testing.assert_array_equal(sums, _slab_sums_reference(w, closest, bounds))
+    np.testing.assert_array_equal(sums, reference.weighted_slab_sums(w, closest, bounds))
     if n_kept == 700:
         np.testing.assert_array_equal(sums, out[:, 2])
 
@@ -168,20 +161,14 @@ def test_weighted_slab_sums_are_sequential_sums():
     bounds = slab_bounds(1000, 7)
     out = np.empty(7)
     weighted_slab_sums(w, closest, bounds, out)
-    np.testing.assert_array_equal(out, _slab_sums_reference(w, closest, bounds))
+    np.testing.assert_array_equal(out, reference.weighted_slab_sums(w, closest, bounds))
 
 
 def _draw(w, closest, bounds, values):
-    sums = _slab_sums_reference(w, closest, bounds)
+    sums = reference.weighted_slab_sums(w, closest, bounds)
     out = np.empty(len(values), dtype=np.int64)
     draw_rows(w, closest, bounds, sums, np.asarray(values, dtype=np.float64), out)
     return out
-
-
-def _searchsorted_cumsum(w, closest, values):
-    """What scikit-learn draws: np.searchsorted on the full cumulative sum, clipped."""
-    ids = np.searchsorted(np.cumsum(np.asarray(w, dtype=np.float64) * closest), values)
-    return np.clip(ids, None, len(closest) - 1)
 
 
 def test_draw_rows_with_one_slab_is_searchsorted_on_cumsum():
@@ -191,7 +178,7 @@ def test_draw_rows_with_one_slab_is_searchsorted_on_cumsum():
         np.random.RandomState(0).uniform(size=500) * total, [0.0, total, np.nextafter(total, np.inf), 2 * total],
     ])
     ids = _draw(w, closest, slab_bounds(3000, 1), values)
-    np.testing.assert_array_equal(ids, _searchsorted_cumsum(w, closest, values))
+    np.testing.assert_array_equal(ids, reference.draw_rows(w, closest, values))
     assert ids[-1] == ids[-2] == 2999  # past the end: the last row, as scikit-learn clips
 
 
@@ -205,7 +192,7 @@ def test_draw_rows_across_slabs_matches_the_global_search():
     values = np.concatenate([rng.uniform(size=400) * cum[-1], cum[::97], cum[::89] + 0.5, [0.0, cum[-1]]])
     for slabs in (1, 2, 13, 64):
         np.testing.assert_array_equal(
-            _draw(w, closest, slab_bounds(5000, slabs), values), _searchsorted_cumsum(w, closest, values)
+            _draw(w, closest, slab_bounds(5000, slabs), values), reference.draw_rows(w, closest, values)
         )
 
 
@@ -213,7 +200,7 @@ def test_draw_rows_never_draws_zero_weight_rows_for_positive_values():
     _, w, closest = _problem(4000, 1, np.float32, seed=7, zero_weights=True)
     closest[1::5] = 0.0
     bounds = slab_bounds(4000, 9)
-    total = _slab_sums_reference(w, closest, bounds).sum()
+    total = reference.weighted_slab_sums(w, closest, bounds).sum()
     values = np.random.RandomState(1).uniform(1e-9, 1, size=2000) * total
     ids = _draw(w, closest, bounds, values)
     assert np.all(w[ids] * closest[ids] > 0)

@@ -1,5 +1,5 @@
-"""SphericalKMeans and its kernels: a plain NumPy reference implementation, dense against CSR,
-determinism (its scikit-learn contract: test_contract.py)."""
+"""SphericalKMeans: a plain NumPy reference implementation, dense against CSR, determinism (its kernels:
+tests/engine/test_spherical.py; its scikit-learn contract: test_contract.py)."""
 
 import numpy as np
 import pytest
@@ -7,51 +7,21 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import cosine_distances
 
-from kmeanskit._algorithms.rows import slab_bounds
-from kmeanskit._engine.spherical import (
-    assign_cos_chunked_gemm,
-    assign_cos_csr,
-    assign_cos_direct,
-    assign_cos_from_dots,
-    row_norms_csr,
-    row_norms_dense,
-    weighted_cos_distances_csr,
-    weighted_cos_distances_dense,
-)
 from kmeanskit._estimators.kmeans import kmeans_plusplus
 from kmeanskit._estimators.spherical import SphericalKMeans
 
-
-# --------------------------------------------------------- NumPy references
-def _unit(A):
-    A = np.asarray(A.toarray() if sp.issparse(A) else A, dtype=np.float64)
-    return A / np.linalg.norm(A, axis=1, keepdims=True)
+from ..engine.reference import unit_rows
 
 
-def reference_assign(X, w, centers, bounds):
-    """labels, cosine distances, per-slab sums of w_i x_i/|x_i| and of w_i."""
-    Xn, Cn = _unit(X), _unit(centers)
-    cos = Xn @ Cn.T
-    labels = cos.argmax(axis=1).astype(np.int32)
-    dist = np.clip(1.0 - cos[np.arange(len(labels)), labels], 0.0, 2.0)
-    k, d = centers.shape
-    S = len(bounds) - 1
-    sums, weights = np.zeros((S, k, d)), np.zeros((S, k))
-    for s in range(S):
-        for i in range(bounds[s], bounds[s + 1]):
-            sums[s, labels[i]] += float(w[i]) * Xn[i]
-            weights[s, labels[i]] += float(w[i])
-    return labels, dist, sums, weights
-
-
+# --------------------------------------------------------- NumPy reference
 def reference_spherical_kmeans(X, centers_init, w=None, max_iter=300, tol=1e-4):
     """Spherical k-means in plain NumPy (float64), the loop semantics of KMeans."""
-    Xn = _unit(X)
+    Xn = unit_rows(X)
     n, d = Xn.shape
     w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
     # tol relative to the mean variance of the normalised features, as KMeans does for its data.
     tol_abs = tol * np.var(Xn, axis=0).mean()
-    C = _unit(centers_init)
+    C = unit_rows(centers_init)
     labels_old = np.full(n, -1)
     history = []
     strict = False
@@ -82,140 +52,11 @@ def reference_spherical_kmeans(X, centers_init, w=None, max_iter=300, tol=1e-4):
 def _directions(n=600, d=6, k=4, seed=0, spread=0.25, dtype=np.float64):
     """Rows scattered around k random directions, each with a random length."""
     rng = np.random.RandomState(seed)
-    axes = _unit(rng.normal(size=(k, d)))
+    axes = unit_rows(rng.normal(size=(k, d)))
     y = rng.randint(k, size=n)
     X = axes[y] + spread * rng.normal(size=(n, d))
     X *= rng.uniform(0.5, 20.0, size=(n, 1))
     return X.astype(dtype), y
-
-
-def _problem(dtype, n=301, d=5, k=7, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, d)).astype(dtype) * rng.uniform(0.1, 10, size=(n, 1)).astype(dtype)
-    w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
-    centers = _unit(rng.normal(size=(k, d))).astype(dtype)
-    return X, w, np.ascontiguousarray(centers)
-
-
-# ------------------------------------------------------------------ kernels
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("scale", [1.0, 1e-30, 1e30])
-def test_row_norms_match_numpy(dtype, scale):
-    X = _problem(dtype)[0] * dtype(scale)
-    bounds = slab_bounds(X.shape[0], 3)
-    out = np.empty(X.shape[0])
-    row_norms_dense(X, bounds, out)
-    np.testing.assert_allclose(out, np.linalg.norm(X.astype(np.float64), axis=1), rtol=1e-14)
-    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.3 * scale, X, 0))
-    out_csr = np.empty(X.shape[0])
-    row_norms_csr(Xs.data, Xs.indptr, bounds, out_csr)
-    np.testing.assert_allclose(out_csr, np.linalg.norm(Xs.toarray().astype(np.float64), axis=1), rtol=1e-14)
-
-
-def test_row_norms_neither_overflow_nor_underflow():
-    # Squares of 1e200 overflow and squares of 1e-200 vanish; the norms must not.
-    X = np.array([[3e200, 4e200], [3e-200, 4e-200], [3e-310, 4e-310], [0.0, 0.0], [1.5e308, 1.5e308]])
-    out = np.empty(len(X))
-    row_norms_dense(X, slab_bounds(len(X), 1), out)
-    np.testing.assert_allclose(out[:2], [5e200, 5e-200], rtol=1e-15)
-    assert out[2] == pytest.approx(5e-310, rel=1e-3)  # subnormal inputs carry few digits
-    assert out[3] == 0.0
-    assert out[4] == np.inf  # sqrt(2) * 1.5e308 is beyond float64
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("kernel", ["direct", "chunked", "from_dots", "csr"])
-@pytest.mark.parametrize("n_slabs", [1, 4])
-def test_assign_kernels_match_reference(dtype, kernel, n_slabs):
-    """Labels, cosine distances, and (dense kernels) per-slab sums, against NumPy."""
-    X, w, centers = _problem(dtype)
-    if kernel == "csr":
-        X = np.where(np.abs(X) > 0.4, X, 0).astype(dtype)
-        X[np.abs(X).sum(axis=1) == 0, 0] = 1  # no zero rows
-    n, k = X.shape[0], centers.shape[0]
-    inv = 1.0 / np.linalg.norm(X.astype(np.float64), axis=1)
-    center_inv = 1.0 / np.linalg.norm(centers.astype(np.float64), axis=1)
-    bounds = slab_bounds(n, n_slabs)
-    labels = np.full(n, -1, dtype=np.int32)
-    dist = np.full(n, np.nan)
-    sums, wsums = np.zeros((n_slabs, k, X.shape[1])), np.zeros((n_slabs, k))
-    centers_t = np.ascontiguousarray(centers.T)
-    if kernel == "direct":
-        assign_cos_direct(X, w, inv, centers, centers_t, center_inv, labels, dist, sums, wsums, bounds, True)
-    elif kernel == "chunked":
-        assign_cos_chunked_gemm(X, w, inv, centers, centers_t, center_inv, labels, dist, sums, wsums, bounds, 16, True)
-    elif kernel == "from_dots":
-        dots = np.ascontiguousarray(X @ centers_t)
-        assign_cos_from_dots(X, w, inv, dots, centers, center_inv, labels, dist, sums, wsums, bounds, True)
-    else:
-        Xs = sp.csr_matrix(X)
-        assign_cos_csr(Xs.data, Xs.indices, Xs.indptr, inv, centers_t, center_inv, labels, dist, bounds)
-    ref_labels, ref_dist, ref_sums, ref_w = reference_assign(X, w, centers, bounds)
-    np.testing.assert_array_equal(labels, ref_labels)
-    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12, atol=1e-15)
-    if kernel == "csr":  # the CSR step gets its sums from a sparse product instead
-        return
-    rtol = 1e-6 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(sums, ref_sums, rtol=rtol, atol=1e-12)
-    np.testing.assert_allclose(wsums, ref_w, rtol=1e-12)
-
-    # update=False leaves the sums alone and gives the same labels and distances.
-    labels2, dist2 = np.empty_like(labels), np.empty_like(dist)
-    before = sums.copy()
-    if kernel == "direct":
-        assign_cos_direct(X, w, inv, centers, centers_t, center_inv, labels2, dist2, sums, wsums, bounds, False)
-        np.testing.assert_array_equal(labels2, labels)
-        np.testing.assert_array_equal(dist2, dist)
-        np.testing.assert_array_equal(sums, before)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_csr_step_sums_match_reference(dtype):
-    from kmeanskit._algorithms.spherical import SphericalStep, UnitRows
-    from kmeanskit._estimators.spherical import _inverse_row_norms
-
-    X, w, centers = _problem(dtype)
-    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.2, X, 0).astype(dtype))
-    Xs = Xs[np.diff(Xs.indptr) > 0]
-    w = w[: Xs.shape[0]]
-    step = SphericalStep(UnitRows(Xs, w, _inverse_row_norms(Xs)), centers.shape[0])
-    labels = np.empty(Xs.shape[0], dtype=np.int32)
-    assignment = step(centers, labels, update=True)
-    ref_labels, ref_dist, ref_sums, ref_w = reference_assign(Xs, w, centers, slab_bounds(Xs.shape[0], 1))
-    np.testing.assert_array_equal(labels, ref_labels)
-    np.testing.assert_allclose(assignment.sums, ref_sums[0], rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-12)
-    np.testing.assert_allclose(assignment.weights, ref_w[0], rtol=1e-12)
-    assert assignment.inertia == pytest.approx(float((w.astype(np.float64) * ref_dist).sum()), rel=1e-10)
-
-
-def test_argmax_takes_the_first_center_on_ties():
-    X = np.array([[1.0, 1.0], [2.0, 0.0]])
-    centers = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])  # row 0 is equally close to 0 and 1
-    labels, dist = np.empty(2, dtype=np.int32), np.empty(2)
-    inv = 1 / np.linalg.norm(X, axis=1)
-    assign_cos_direct(
-        X, np.ones(2), inv, centers, np.ascontiguousarray(centers.T), np.ones(3), labels, dist,
-        np.zeros((1, 3, 2)), np.zeros((1, 3)), slab_bounds(2, 1), False,
-    )
-    assert labels.tolist() == [0, 0]
-    np.testing.assert_allclose(dist, [1 - np.sqrt(0.5), 0.0], atol=1e-15)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_weighted_cos_distances_match_reference(dtype):
-    X, w, centers = _problem(dtype)
-    labels = np.random.RandomState(3).randint(centers.shape[0], size=X.shape[0]).astype(np.int32)
-    inv = 1.0 / np.linalg.norm(X.astype(np.float64), axis=1)
-    center_inv = 1.0 / np.linalg.norm(centers.astype(np.float64), axis=1)
-    cos = (_unit(X) * _unit(centers)[labels]).sum(axis=1)
-    expected = float((w.astype(np.float64) * (1 - cos)).sum())
-    bounds = slab_bounds(X.shape[0], 3)
-    out = np.empty(3)
-    weighted_cos_distances_dense(X, w, inv, centers, center_inv, labels, bounds, out)
-    assert out.sum() == pytest.approx(expected, rel=1e-12)
-    Xs = sp.csr_matrix(X)
-    weighted_cos_distances_csr(Xs.data, Xs.indices, Xs.indptr, w, inv, centers, center_inv, labels, bounds, out)
-    assert out.sum() == pytest.approx(expected, rel=1e-12)
 
 
 # ------------------------------------------------ the estimator vs the reference
@@ -223,7 +64,7 @@ def test_weighted_cos_distances_match_reference(dtype):
 @pytest.mark.parametrize("tol", [0.0, 1e-4])
 def test_matches_numpy_reference_from_the_same_initial_centers(d, k, tol):
     X, _ = _directions(n=1500, d=d, k=k, seed=d, spread=0.6)
-    X = _unit(X)  # normalised data
+    X = unit_rows(X)  # normalised data
     init = X[np.random.RandomState(1).choice(len(X), k, replace=False)] + 0.05
     skm = SphericalKMeans(k, init=init, tol=tol).fit(X)
     labels, centers, inertia, n_iter, history = reference_spherical_kmeans(X, init, tol=tol)
@@ -268,7 +109,7 @@ def test_kmeans_plusplus_draws_the_rows_kmeans_plusplus_draws_on_normalised_data
     X, _ = _directions(n=500, d=10, k=6, seed=6)
     for seed in range(3):
         skm = SphericalKMeans(6, random_state=seed, max_iter=1).fit(X)
-        _, indices = kmeans_plusplus(_unit(X), 6, random_state=seed)
+        _, indices = kmeans_plusplus(unit_rows(X), 6, random_state=seed)
         # One iteration from those seeds, by the reference.
         labels, centers, *_ = reference_spherical_kmeans(X, X[indices], max_iter=1)
         np.testing.assert_array_equal(skm.labels_, labels)
@@ -307,7 +148,7 @@ def test_attributes_transform_score_predict(dtype):
     assert skm.inertia_ == pytest.approx(expected, rel=1e-9)
     assert skm.score(X, sample_weight=w) == pytest.approx(-skm.inertia_, rel=1e-12)
     # Half the squared Euclidean inertia of the normalised rows to the centers.
-    Xn = _unit(X)
+    Xn = unit_rows(X)
     half_sq = 0.5 * (w.astype(dtype) * ((Xn - C.astype(np.float64)[skm.labels_]) ** 2).sum(axis=1)).sum()
     assert skm.inertia_ == pytest.approx(half_sq, rel=1e-5 if dtype == np.float32 else 1e-9)
     h = skm.inertia_history_
@@ -365,7 +206,7 @@ def test_empty_cluster_takes_the_worst_fit_row():
     assert np.unique(skm.labels_).size == 3
     # Row 4 points away from every center: it was the worst fit and now has its own.
     assert skm.labels_[4] != skm.labels_[0] and skm.labels_[4] != skm.labels_[2]
-    np.testing.assert_allclose(skm.cluster_centers_[skm.labels_[4]], _unit(X[4:5])[0], rtol=1e-12)
+    np.testing.assert_allclose(skm.cluster_centers_[skm.labels_[4]], unit_rows(X[4:5])[0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
