@@ -9,6 +9,8 @@ import pytest
 from kmeanskit import KMeans, save
 from kmeanskit.cli import main
 
+from .running import run
+
 CENTERS = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 10.0]])
 
 
@@ -19,13 +21,6 @@ def draw(n, seed, shift=None):
     if shift is not None:
         X[y == shift] += 2.0
     return pd.DataFrame(X, columns=["a", "b", "c"])
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

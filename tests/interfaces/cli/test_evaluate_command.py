@@ -15,25 +15,11 @@ from sklearn.metrics import (
 from sklearn.metrics.cluster import contingency_matrix
 
 from kmeanskit import load
-from kmeanskit.cli import main
+
+from .running import assert_one_line_error, run
 
 TRUE_CENTERS = np.array([[0.0, 1000.0], [4.0, 1600.0], [8.0, 1000.0]])
 SEGMENTS = np.array(["bronze", "gold", "silver"])
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def assert_one_line_error(err, *fragments):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("kmeanskit: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -18,32 +18,18 @@ from kmeanskit import KMeans
 from kmeanskit._analysis.workflow import fit_clusters
 from kmeanskit.cli import main
 
+from .running import assert_one_line_error, run
+
 IRIS = load_iris(as_frame=True).data
 # Well separated groups whose features live on very different scales, so that
 # centers in original units and centers in scaled units cannot be confused.
 TRUE_CENTERS = np.array([[0.0, 1000.0], [10.0, 2000.0], [20.0, 3000.0]])
 
 
-def run(capsys, *args):
-    """Run ``kmeanskit ARGS`` in-process; return (exit code, stdout, stderr)."""
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
 def run_json(capsys, *args):
     code, out, err = run(capsys, *args, "--json")
     assert code == 0, err
     return json.loads(out)
-
-
-def assert_one_line_error(err, *fragments):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("kmeanskit: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def table_rows(out):
@@ -264,7 +250,6 @@ def test_labels_never_overwrite_the_input(capsys, blobs_csv):
     assert code == 2
     assert_one_line_error(err, "would overwrite the input")
     assert blobs_csv.read_bytes() == before
-
 
 
 # --- saving the model (-o/--output) -------------------------------------------

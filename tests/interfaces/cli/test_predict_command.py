@@ -10,25 +10,10 @@ from sklearn.pipeline import Pipeline
 import kmeanskit
 from kmeanskit import KMeans
 from kmeanskit._analysis.workflow import predict_table, prediction_summary
-from kmeanskit.cli import main
+
+from .running import assert_one_line_error, run
 
 TRUE_CENTERS = np.array([[0.0, 1000.0], [10.0, 2000.0], [20.0, 3000.0]])
-
-
-def run(capsys, *args):
-    """Run ``kmeanskit ARGS`` in-process; return (exit code, stdout, stderr)."""
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def assert_one_line_error(err, *fragments):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("kmeanskit: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture

@@ -7,14 +7,8 @@ import pytest
 from PIL import Image
 
 from kmeanskit._analysis.quantize import count_colors, quantize_image
-from kmeanskit.cli import main
 
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+from .running import run
 
 
 @pytest.fixture(scope="module")

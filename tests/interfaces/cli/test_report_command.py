@@ -6,24 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kmeanskit.cli import main
+from .running import assert_one_line_error, run
 
 pytest.importorskip("matplotlib")
-
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def assert_one_line_error(err, *fragments):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("kmeanskit: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture

@@ -8,25 +8,9 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 
-from kmeanskit.cli import main
+from .running import assert_one_line_error, run
 
 METHODS = "silhouette,calinski_harabasz,davies_bouldin"
-
-
-def run(capsys, *args):
-    """Run ``kmeanskit ARGS`` in-process; return (exit code, stdout, stderr)."""
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def assert_one_line_error(err, *fragments):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("kmeanskit: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 from kmeanskit import KMeans, save
-from kmeanskit.cli import build_parser, main
+from kmeanskit.cli import build_parser
 
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+from .running import run
 
 
 @pytest.fixture(scope="module")
