@@ -72,11 +72,11 @@ def test_passes_run_without_scikit_learn(tmp_path, call):
         from kmeanskit._analysis.out_of_core_workflow import fit_clusters_out_of_core
         from kmeanskit.streaming import fit_out_of_core
 
-        passes, passes_of = [], streaming._Progress.passes
+        passes, passes_of = [], streaming.Progress.passes
         def passes_seen(self, stream, desc, total):
             passes.append((desc, "sklearn" in sys.modules))
             yield from passes_of(self, stream, desc, total)
-        streaming._Progress.passes = passes_seen
+        streaming.Progress.passes = passes_seen
         path = {str(path)!r}
         {call}
         print(passes)

@@ -19,7 +19,7 @@ from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.rows import DenseRows
 from kmeanskit._algorithms.step import Step
-from kmeanskit._algorithms.streaming import StreamLloydStep, _Progress
+from kmeanskit._algorithms.streaming import Progress, StreamLloydStep
 from kmeanskit._io.chunked import TableStream
 
 from ..fresh_python import run_python
@@ -48,11 +48,11 @@ def test_parquet_passes_run_without_pandas(tmp_path, call):
         from kmeanskit._analysis.out_of_core_workflow import fit_clusters_out_of_core
         from kmeanskit.streaming import fit_out_of_core
 
-        seen, passes_of = [], streaming._Progress.passes
+        seen, passes_of = [], streaming.Progress.passes
         def passes_seen(self, stream, desc, total):
             yield from passes_of(self, stream, desc, total)
             seen.append("pandas" in sys.modules)
-        streaming._Progress.passes = passes_seen
+        streaming.Progress.passes = passes_seen
         path = {str(path)!r}
         {call}
         print(seen)
@@ -139,7 +139,7 @@ def test_counting_labels_changes_keeps_the_iterations(tol):
 def test_stream_step_counts_changed_labels():
     X, _ = make_blobs(n_samples=1000, n_features=2, centers=3, random_state=2)
     stream = TableStream(X, None, 300, np.float64)
-    step = StreamLloydStep(stream, len(X), 3, np.zeros(2), 1.0, _Progress(False))
+    step = StreamLloydStep(stream, len(X), 3, np.zeros(2), 1.0, Progress(False))
     labels = np.full(len(X), -1, dtype=np.int32)
     centers = X[:3].copy()
     step(centers, labels)

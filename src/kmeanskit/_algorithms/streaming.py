@@ -9,7 +9,7 @@ import numpy as np
 from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.step import Step
 
-__all__ = ["Reservoir", "StreamLloydStep", "Survey"]
+__all__ = ["Progress", "Reservoir", "StreamLloydStep", "Survey"]
 
 _RESERVOIR_BLOCK = 4096
 
@@ -148,7 +148,7 @@ class Survey:
 
 
 # ---------------------------------------------------------------- progress
-class _Progress:
+class Progress:
     """One tqdm bar per pass over the data, or nothing."""
 
     def __init__(self, progress):

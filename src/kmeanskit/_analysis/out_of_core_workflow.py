@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kmeanskit._algorithms.streaming import _Progress
+from kmeanskit._algorithms.streaming import Progress
 from kmeanskit._estimators.out_of_core import check_counts as _check_counts
 from kmeanskit._estimators.out_of_core import check_random_state as _check_random_state
 from kmeanskit._estimators.out_of_core import fit_stream as _fit_stream
@@ -135,7 +135,7 @@ def fit_clusters_out_of_core(
     (n_clusters,) = _check_counts(n_clusters=n_clusters)
     (chunk_rows,) = _check_counts(chunk_rows=chunk_rows)
     (silhouette_sample_size,) = _check_counts(silhouette_sample_size=silhouette_sample_size)
-    progress = _Progress(progress)
+    progress = Progress(progress)
     start_time = time.perf_counter()
     stream = TableStream(source, columns, chunk_rows, np.float64, layout=layout)
     names = stream.feature_names

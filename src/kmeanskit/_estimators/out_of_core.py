@@ -43,7 +43,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from kmeanskit._algorithms.mapping import DataMapping
-from kmeanskit._algorithms.streaming import StreamLloydStep, Survey, _Progress
+from kmeanskit._algorithms.streaming import Progress, StreamLloydStep, Survey
 from kmeanskit._io.chunked import TableStream
 from kmeanskit._io.table_rules import TextLayout
 
@@ -150,7 +150,7 @@ def fit_out_of_core(
     stream = TableStream(source, columns, chunk_rows, dtype, layout=TextLayout(skip_rows, header))
     return fit_stream(
         stream, n_clusters, init=init, sample_size=sample_size, max_iter=max_iter, tol=tol,
-        mini_batch=mini_batch, random_state=random_state, progress=_Progress(progress),
+        mini_batch=mini_batch, random_state=random_state, progress=Progress(progress),
     )
 
 
