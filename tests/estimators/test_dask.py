@@ -1,4 +1,4 @@
-"""kmeanskit._estimators.dask.KMeans: the in-memory KMeans on dask arrays, on threads and on a LocalCluster."""
+"""kmeanskit.dask.KMeans: the in-memory KMeans on dask arrays, on threads and on a LocalCluster."""
 
 import logging
 import os
@@ -273,7 +273,7 @@ def test_a_worker_lost_for_good_is_a_clear_error(monkeypatch):
         worker = types.SimpleNamespace(address="tcp://127.0.0.1:1")
         raise distributed.KilledWorker("lloyd_partial-1", worker, 3)
 
-    monkeypatch.setattr(kd.dask, "compute", lost)
+    monkeypatch.setattr(kd.dask, "compute", lost)  # the dask package itself: every module sees it
     with pytest.raises(RuntimeError, match="workers died repeatedly.*no result was kept"):
         KMeans(2).fit(da.ones((10, 2), chunks=5))
 
@@ -285,6 +285,7 @@ def test_without_dask_the_import_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)  # as if dask were not installed
     monkeypatch.delitem(sys.modules, "kmeanskit.dask")
     monkeypatch.delitem(sys.modules, "kmeanskit._estimators.dask")
+    monkeypatch.delitem(sys.modules, "kmeanskit._estimators.dask_data", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'kmeanskit\[dask\]'"):
         importlib.import_module("kmeanskit.dask")
 
@@ -406,12 +407,12 @@ def test_block_group_passes_are_lloyd_partials_even_from_a_stale_copy():
 
 
 def test_groups_hold_each_block_once_where_it_lives(on_cluster):
-    from kmeanskit._estimators.dask import _Blocks
+    from kmeanskit._estimators.dask_data import DaskBlocks
 
     client = on_cluster
     Xd = da.from_array(_blobs(n=9000, d=3), chunks=(1000, 3)).persist()
     distributed.wait(Xd)
-    b = _Blocks(Xd, None)
+    b = DaskBlocks(Xd, None)
     plan = b.groups(client)
     assert sorted(i for _, members in plan for i in members) == list(range(len(b)))
     holders = client.who_has(b.x)
@@ -422,23 +423,23 @@ def test_groups_hold_each_block_once_where_it_lives(on_cluster):
 
 
 def test_grouped_passes_equal_passes_with_a_group_per_block(on_cluster, monkeypatch):
-    from kmeanskit._estimators import dask as kdask
+    from kmeanskit._estimators import dask_data as kdask
 
     X = _blobs(n=12000, d=6, k=9, seed=7)
     init = _start(X, 9)
     Xd = da.from_array(X, chunks=(1700, 6))
     made = []
-    start_groups = kdask._Data.start_groups
+    start_groups = kdask.DaskData.start_groups
 
     def spy(self, client, k):
         start_groups(self, client, k)
         made.append(len(self.groups))
 
-    monkeypatch.setattr(kdask._Data, "start_groups", spy)
+    monkeypatch.setattr(kdask.DaskData, "start_groups", spy)
     grouped = KMeans(9, init=init, max_iter=15, tol=0).fit(Xd)
     assert made == [2]  # two groups (one per worker) ran the passes
-    monkeypatch.setattr(kdask._Data, "start_groups", start_groups)
-    monkeypatch.setattr(kdask._Blocks, "groups", lambda self, client: [(None, [i]) for i in range(len(self))])
+    monkeypatch.setattr(kdask.DaskData, "start_groups", start_groups)
+    monkeypatch.setattr(kdask.DaskBlocks, "groups", lambda self, client: [(None, [i]) for i in range(len(self))])
     per_block = KMeans(9, init=init, max_iter=15, tol=0).fit(Xd)
     assert_array_equal(grouped.cluster_centers_, per_block.cluster_centers_)
     assert grouped.inertia_ == per_block.inertia_

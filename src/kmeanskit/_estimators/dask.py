@@ -37,17 +37,10 @@ except ImportError as error:  # pragma: no cover - exercised only without dask
 import dataclasses
 import logging
 import math
-import os
-import time
-import warnings
-from contextlib import contextmanager
-from contextlib import nullcontext as _no_context
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -55,10 +48,8 @@ from threadpoolctl import threadpool_limits
 
 from kmeanskit._algorithms import dask_blocks as blocks
 from kmeanskit._algorithms.dask_step import DaskStep
-from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.mapping import DataMapping
-from kmeanskit._algorithms.rows import DenseRows
 from kmeanskit._estimators._base import (
     SHARED_CONSTRAINTS,
     CentersMixin,
@@ -67,306 +58,27 @@ from kmeanskit._estimators._base import (
     init_constraint,
     warn_if_fewer_clusters,
 )
-from kmeanskit._estimators.kmeans import KMeans as _InMemoryKMeans
+from kmeanskit._estimators.dask_data import (
+    DaskBlocks,
+    DaskData,
+    as_dask_array,
+    compute,
+    current_client,
+    float_dtype,
+    is_dask_dataframe,
+    numpy_to_dask,
+    threads_per_task,
+    timed,
+    tree,
+)
+from kmeanskit._estimators.dask_seeding import parallel_init, plusplus_on_sample
 
 __all__ = ["KMeans"]
 
 logger = logging.getLogger("kmeanskit.dask")  # the public module's name
 
-# Partial results are added this many at a time (a tree of fixed shape).
-_SPLIT_EVERY = 8
-# k-means|| rounds when init_max_iter is None: round(ln psi), at most this.
-_MAX_DEFAULT_ROUNDS = 5
-# More rounds allowed while fewer than n_clusters candidates were drawn.
-_EXTRA_ROUNDS = 20
-# init='k-means++' runs on a uniform sample of about this many rows (or 50 per cluster).
-_PLUSPLUS_SAMPLE_ROWS = 20_000
 
 
-# ------------------------------------------------------------------ inputs
-def _is_dask_dataframe(X):
-    try:
-        import dask.dataframe as dd
-    except ImportError:  # pragma: no cover - dask[dataframe] is part of the extra
-        return False
-    return isinstance(X, (dd.DataFrame, dd.Series))
-
-
-def _dataframe_to_array(X, lengths):
-    """A dask DataFrame of numeric columns as a dask array (and its column names)."""
-    import dask.dataframe as dd
-
-    if isinstance(X, dd.Series):
-        raise ValueError("Expected a 2-D input: got a dask Series; use a DataFrame (e.g. series.to_frame()).")
-    dtypes = X.dtypes
-    bad = [name for name, dtype in dtypes.items() if not (
-        pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
-    ) or pd.api.types.is_complex_dtype(dtype)]
-    if bad:
-        shown = ", ".join(f"{name!r} ({dtypes[name]})" for name in bad[:10])
-        raise TypeError(
-            f"Every column of X must be numeric (or boolean); {len(bad)} are not: {shown}"
-            f"{' ...' if len(bad) > 10 else ''}. Select the numeric columns first, e.g. X[[...]]."
-        )
-    columns = list(X.columns)
-    array = X.to_dask_array(lengths=lengths)
-    if array.dtype == object or array.dtype.kind not in "biuf":
-        # Mixed numeric columns (e.g. nullable Int64) may come out as object.
-        array = array.astype(np.float64)
-    return array, columns
-
-
-def _float_dtype(dtype, name):
-    dtype = np.dtype(dtype)
-    if dtype in (np.float32, np.float64):
-        return dtype
-    if dtype.kind in "biuf":
-        return np.dtype(np.float64)
-    raise TypeError(f"{name} must hold numbers (bool, int or float); got dtype {dtype}.")
-
-
-def _as_dask_array(X, lengths=True):
-    """A dask array or DataFrame as a float32/float64 dask array with whole rows per block.
-
-    Returns the array and the DataFrame's column names (None for an array).
-    Integers and booleans become float64; a DataFrame's columns must be numeric.
-    """
-    names = None
-    if _is_dask_dataframe(X):
-        X, names = _dataframe_to_array(X, lengths)
-    if not isinstance(X, da.Array):
-        raise TypeError(f"Expected a dask array or dask DataFrame, got {type(X).__name__}.")
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected a 2-D dask array of shape (n_samples, n_features), got {X.ndim} dimension(s) "
-            f"(shape {X.shape}); reshape a single feature with X.reshape(-1, 1)."
-        )
-    meta = getattr(X, "_meta", None)
-    if meta is not None and not isinstance(meta, np.ndarray):
-        raise TypeError(
-            f"The blocks of X must be NumPy arrays; got {type(meta).__module__}.{type(meta).__name__} "
-            "blocks (sparse or GPU blocks are not supported)."
-        )
-    dtype = _float_dtype(X.dtype, "X")
-    if dtype != X.dtype:
-        X = X.astype(dtype)
-    if X.shape[1] == 0:
-        raise ValueError("X has 0 features; at least one is required.")
-    if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})  # the kernels need whole rows
-    return X, names
-
-
-def _rows_per_block(n_rows, n_features, itemsize):
-    """Row blocks of about dask's chunk size, and at least one per core."""
-    from dask.system import CPU_COUNT
-    from dask.utils import parse_bytes
-
-    target = parse_bytes(dask.config.get("array.chunk-size"))
-    by_size = max(1, target // max(1, n_features * itemsize))
-    by_cores = max(1, -(-n_rows // CPU_COUNT))
-    return int(max(1, min(by_size, by_cores)))
-
-
-def _numpy_to_dask(X):
-    return da.from_array(X, chunks=(_rows_per_block(X.shape[0], X.shape[1], X.itemsize), X.shape[1]))
-
-
-def _current_client():
-    """The distributed Client dask.compute would use now, or None (local scheduler)."""
-    scheduler = dask.base.get_scheduler()
-    client = getattr(scheduler, "__self__", None)
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - distributed is part of the extra
-        return None
-    return client if isinstance(client, Client) else None
-
-
-def _threads_per_task(client, n_blocks):
-    """numba threads for each task: the cores of a host shared by its task slots."""
-    if client is None:
-        from dask.system import CPU_COUNT
-
-        slots = dask.config.get("num_workers", None) or CPU_COUNT
-        return max(1, CPU_COUNT // max(1, min(slots, n_blocks)))
-    try:
-        workers = client.scheduler_info(n_workers=-1)["workers"]
-        cores = client.run(os.cpu_count)
-    except Exception:  # noqa: BLE001 - an old or unusual scheduler: be conservative
-        return 1
-    threads_on_host, cores_on_host = {}, {}
-    for address, info in workers.items():
-        host = info.get("host", address)
-        threads_on_host[host] = threads_on_host.get(host, 0) + int(info.get("nthreads", 1))
-        cores_on_host[host] = int(cores.get(address) or 1)
-    if not threads_on_host:
-        return 1
-    return max(1, min(cores_on_host[h] // max(1, threads_on_host[h]) for h in threads_on_host))
-
-
-def _killed_worker_types():
-    try:
-        from distributed import KilledWorker
-
-        return (KilledWorker,)
-    except ImportError:  # pragma: no cover
-        return ()
-
-
-@contextmanager
-def _timed(what):
-    """Log how long a phase of the fit took (``logging.getLogger("kmeanskit.dask")``, DEBUG)."""
-    start = time.perf_counter()
-    yield
-    logger.debug("%s: %.3f s", what, time.perf_counter() - start)
-
-
-def _compute(*objects):
-    """``dask.compute`` that turns a worker lost for good into a clear error."""
-    try:
-        return dask.compute(*objects, optimize_graph=False)
-    except _killed_worker_types() as error:
-        raise RuntimeError(
-            "kmeanskit.dask.KMeans: workers died repeatedly while running a task of the fit "
-            f"({error}); the fit was stopped and no result was kept. Check the workers' memory "
-            "limits and logs, then fit again."
-        ) from error
-
-
-def _persist(*objects):
-    return dask.persist(*objects, optimize_graph=False)
-
-
-def _tree(parts, combine, local=False):
-    """``parts`` added in a tree of fixed shape (deterministic): one delayed result,
-    or with ``local`` the value itself, added here in the same order."""
-    if not local:
-        combine = dask.delayed(combine, pure=False)
-    while len(parts) > 1:
-        parts = [combine(*parts[i : i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)]
-    return parts[0]
-
-
-class _Blocks:
-    """Non-empty row blocks of a persisted X (and weights), as delayed objects."""
-
-    def __init__(self, X, w):
-        x_parts = X.to_delayed(optimize_graph=False).ravel()
-        w_parts = [None] * len(x_parts) if w is None else list(w.to_delayed(optimize_graph=False).ravel())
-        sizes = np.asarray(X.chunks[0], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        keep = [i for i in range(len(x_parts)) if sizes[i] > 0]
-        self.x = [x_parts[i] for i in keep]
-        self.w = [w_parts[i] for i in keep]
-        self.sizes = sizes[keep]
-        self.starts = starts[keep]
-
-    def __len__(self):
-        return len(self.x)
-
-    def map(self, func, *args, extra=None):
-        """One delayed ``func(x_block, w_block, *args, *extra[i])`` per block."""
-        task = dask.delayed(func, pure=False)
-        return [
-            task(x, w, *args, *(extra[i] if extra is not None else ()))
-            for i, (x, w) in enumerate(zip(self.x, self.w, strict=True))
-        ]
-
-    def groups(self, client):
-        """``(worker address or None, block indices)`` groups: one per worker thread holding them.
-
-        A group's Lloyd pass is one task, so a pass costs one task per worker
-        thread instead of one per block (each task has a fixed cost of a few
-        ms on a cluster). Without a distributed client (dask's local threads,
-        where tasks are cheap) every block is its own group.
-        """
-        alone = [(None, [i]) for i in range(len(self))]
-        if client is None:
-            return alone
-        try:
-            from distributed import wait
-
-            wait(self.x)  # persisted blocks are placed as they are computed
-            holders = client.who_has(self.x)
-            workers = client.scheduler_info(n_workers=-1)["workers"]
-        except Exception:  # noqa: BLE001 - an unusual scheduler: one block per task, as before
-            return alone
-        by_worker = {}
-        for i, x in enumerate(self.x):
-            where = sorted(holders.get(x.key, ())) or [None]
-            by_worker.setdefault(where[0], []).append(i)
-        groups = []
-        for worker, members in sorted(by_worker.items(), key=lambda item: item[1][0]):
-            n = max(1, min(int(workers.get(worker, {}).get("nthreads", 1)), len(members)))
-            groups.extend((worker, [int(i) for i in part]) for part in np.array_split(np.asarray(members), n))
-        return groups
-
-
-class _Data:
-    """What a fit knows about its data: the blocks, how tasks map them, the tolerance."""
-
-    def __init__(self, blocks_, mapping, dtype, shift, scale, n_samples, tol, n_threads, weighted):
-        self.blocks = blocks_
-        self.mapping = mapping
-        self.dtype = dtype
-        self.shift = shift
-        self.scale = scale
-        self.n_samples = n_samples
-        self.tol = tol
-        self.n_threads = n_threads
-        self.weighted = weighted
-        self.groups = None  # persisted BlockGroups, while Lloyd passes run
-        self.workers = None  # the worker each group was made on (None: anywhere)
-        self.members = None  # the block indices of each group
-
-    def start_groups(self, client, n_clusters):
-        """Persist the blocks' Lloyd state (bounds, labels) in groups where the blocks live."""
-        b = self.blocks
-        plan = b.groups(client)
-        make = dask.delayed(blocks.make_group, pure=False)
-        groups = []
-        for worker, members in plan:
-            flat = [part for i in members for part in (b.x[i], b.w[i])]
-            # Made (and so kept) on the worker that holds its blocks: nothing is copied.
-            with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
-                groups.append(make(n_clusters, *self.mapping, *flat))
-        self.groups = _persist(*groups)
-        self.workers = [worker for worker, _ in plan]
-        self.members = [members for _, members in plan]
-
-    def stop_groups(self):
-        self.groups = self.workers = self.members = None
-
-    def lloyd(self, centers, update=True):
-        """One Lloyd pass over all blocks (after :meth:`start_groups`): sums, weights, inertia."""
-        task = dask.delayed(blocks.group_lloyd, pure=False)
-        passes = []
-        for group, worker in zip(self.groups, self.workers, strict=True):
-            # Where the group lives (moving it costs a copy of its blocks and its bounds).
-            with dask.annotate(workers=[worker], allow_other_workers=True) if worker else _no_context():
-                passes.append(task(group, centers, self.n_threads, update))
-        results = _compute(*passes)
-        parts = [None] * len(self.blocks)
-        for members, partials in zip(self.members, results, strict=True):
-            for i, partial in zip(members, partials, strict=True):
-                parts[i] = partial
-        # Added per block in a tree of fixed shape: the same sums whatever the grouping.
-        return _tree(parts, blocks.add_partials, local=True)
-
-    def far_rows(self, centers, n_rows):
-        """Each block's ``n_rows`` farthest movable rows (the candidates for empty
-        clusters), concatenated: ``(dist, index, label, rows, weight)``."""
-        b = self.blocks
-        parts = b.map(
-            blocks.far_rows, centers, *self.mapping, self.n_threads,
-            extra=[(int(start), n_rows) for start in b.starts],
-        )
-        found = _compute(*parts)
-        return tuple(np.concatenate([p[j] for p in found]) for j in range(5))
-
-
-# --------------------------------------------------------------- estimator
 class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """K-Means on Dask arrays: exact Lloyd iterations on kmeanskit's kernels, k-means|| start.
 
@@ -509,8 +221,8 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
     # ------------------------------------------------------------ validation
     def _validate_fit_input(self, X, sample_weight):
         """Dask array X (features recorded), and dask weights in X's blocks or None."""
-        if isinstance(X, da.Array) or _is_dask_dataframe(X):
-            X, names = _as_dask_array(X, lengths=True)
+        if isinstance(X, da.Array) or is_dask_dataframe(X):
+            X, names = as_dask_array(X, lengths=True)
             self.n_features_in_ = int(X.shape[1])
             if names is not None and all(isinstance(n, str) for n in names):
                 self.feature_names_in_ = np.asarray(names, dtype=object)
@@ -518,7 +230,7 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
                 del self.feature_names_in_
         else:
             X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
-            X = _numpy_to_dask(X)
+            X = numpy_to_dask(X)
         if sample_weight is None:
             return X, None
         w = sample_weight if isinstance(sample_weight, da.Array) else np.asarray(sample_weight)
@@ -528,7 +240,7 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
                 f"sample_weight must be a 1-D array of shape ({n_samples},) (one weight per sample), "
                 f"got shape {w.shape}."
             )
-        _float_dtype(w.dtype, "sample_weight")
+        float_dtype(w.dtype, "sample_weight")
         if not isinstance(w, da.Array):
             w = da.from_array(w, chunks=(X.chunks[0],) if not math.isnan(n_samples) else -1)
         return X, w.astype(X.dtype)
@@ -545,7 +257,7 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
     # ------------------------------------------------------------- data prep
     def _prepare(self, X, w, client):
         """Persist X, check it in one pass, and persist its centered copy (copy_x)."""
-        with _timed("persist X"):
+        with timed("persist X"):
             X = X.persist(optimize_graph=False)
         if w is not None:
             if any(math.isnan(c) for c in X.chunks[0]):
@@ -560,9 +272,9 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
         n_samples = int(X.shape[0])
         if n_samples < self.n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
-        raw = _Blocks(X, w)
-        with _timed("statistics pass"):
-            stats = _compute(_tree(raw.map(blocks.block_stats), blocks.combine_stats))[0]
+        raw = DaskBlocks(X, w)
+        with timed("statistics pass"):
+            stats = compute(tree(raw.map(blocks.block_stats), blocks.combine_stats))[0]
         if stats["nonfinite"]:
             raise ValueError(
                 f"Input X contains {stats['nonfinite']} NaN or infinite value(s); every value must be finite."
@@ -580,117 +292,17 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
         shift, scale = mapping.shift, mapping.scale
         # tol is relative to the variance of the features in the scaled space, as in KMeans.
         tol = float(np.mean(stats["m2"] / n_samples) * scale * scale * self.tol) if self.tol else 0.0
-        n_threads = _threads_per_task(client, len(raw))
+        n_threads = threads_per_task(client, len(raw))
         if self.copy_x:
-            with _timed("persist the centered copy of X"):
+            with timed("persist the centered copy of X"):
                 mapped = X.map_blocks(blocks.map_block, shift, scale, dtype=dtype)
                 mapped = mapped.persist(optimize_graph=False)
-            data_blocks, task_mapping = _Blocks(mapped, w), (None, 1.0)
+            data_blocks, task_mapping = DaskBlocks(mapped, w), (None, 1.0)
         else:
             data_blocks, task_mapping = raw, (shift, scale)
-        return _Data(data_blocks, task_mapping, dtype, shift, scale, n_samples, tol, n_threads, w is not None)
+        return DaskData(data_blocks, task_mapping, dtype, shift, scale, n_samples, tol, n_threads, w is not None)
 
     # ------------------------------------------------------------ initialisation
-    def _first_candidate(self, data, random_state):
-        """One row drawn with probability proportional to its weight (mapped, (1, d))."""
-        b = data.blocks
-        if data.weighted:
-            totals = np.asarray(_compute(*b.map(blocks.weight_total)), dtype=np.float64)
-        else:
-            totals = b.sizes.astype(np.float64)
-        cumulative = np.cumsum(totals)
-        target = random_state.uniform() * cumulative[-1]
-        i = int(min(np.searchsorted(cumulative, target, side="right"), len(b) - 1))
-        while totals[i] <= 0:
-            i -= 1
-        local = target - (cumulative[i - 1] if i else 0.0)
-        task = dask.delayed(blocks.pick_row, pure=False)(b.x[i], b.w[i], local, *data.mapping)
-        return _compute(task)[0]
-
-    def _init_parallel(self, data, random_state):
-        """k-means|| (Bahmani et al. 2012, algorithm 2), then weighted reclustering in memory."""
-        b, k = data.blocks, self.n_clusters
-        mapping, n_threads = data.mapping, data.n_threads
-        oversampling = float(self.oversampling_factor) * k
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        candidates = [self._first_candidate(data, random_state)]
-        n_candidates = 1
-        states = _persist(*b.map(blocks.parallel_init_start, candidates[0], *mapping, n_threads))
-        phi = self._phi(states)
-        if self.init_max_iter is not None:
-            rounds = self.init_max_iter
-        else:
-            rounds = int(min(_MAX_DEFAULT_ROUNDS, max(1, round(math.log(phi)) if phi > 1 else 1)))
-        done = 0
-        while phi > 0 and (done < rounds or (n_candidates < k and done < rounds + _EXTRA_ROUNDS)):
-            sample = dask.delayed(blocks.parallel_init_sample, pure=False)
-            draws = [
-                sample(state, x, w, phi, oversampling, (seed, done, i), *mapping)
-                for i, (state, x, w) in enumerate(zip(states, b.x, b.w, strict=True))
-            ]
-            new = [part for part in _compute(*draws) if part.shape[0]]
-            done += 1
-            if not new:
-                continue
-            new = np.concatenate(new)
-            update = dask.delayed(blocks.parallel_init_update, pure=False)
-            states = _persist(*[
-                update(state, x, w, new, n_candidates, *mapping, n_threads)
-                for state, x, w in zip(states, b.x, b.w, strict=True)
-            ])
-            candidates.append(new)
-            n_candidates += new.shape[0]
-            phi = self._phi(states)
-        candidates = np.concatenate(candidates)
-        count = dask.delayed(blocks.parallel_init_counts, pure=False)
-        counts = _compute(_tree(
-            [count(state, x, w, n_candidates) for state, x, w in zip(states, b.x, b.w, strict=True)],
-            blocks.add_arrays,
-        ))[0]
-        del states
-        return self._recluster(candidates, counts, random_state)
-
-    @staticmethod
-    def _phi(states):
-        phi = dask.delayed(blocks.parallel_init_phi, pure=False)
-        return float(_compute(_tree([phi(state) for state in states], blocks.add_arrays))[0])
-
-    def _recluster(self, candidates, counts, random_state):
-        """``n_clusters`` centers from weighted candidates (in-memory weighted KMeans)."""
-        k = self.n_clusters
-        positive = counts > 0
-        candidates, counts = candidates[positive], counts[positive]
-        if candidates.shape[0] <= k:
-            # Fewer distinct candidates than clusters (few distinct rows): all of
-            # them, then the heaviest again; Lloyd reports the duplicates.
-            order = np.argsort(-counts, kind="stable")
-            extra = order[np.arange(k - candidates.shape[0]) % max(1, order.size)]
-            return np.concatenate([candidates, candidates[extra]])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            inner = _InMemoryKMeans(
-                k, init="k-means++", n_init=1, random_state=random_state.randint(np.iinfo(np.int32).max),
-            ).fit(candidates, sample_weight=counts)
-        return inner.cluster_centers_
-
-    def _init_plusplus_sample(self, data, random_state):
-        """Greedy k-means++ on a uniform sample of the rows (their weights kept)."""
-        size = max(_PLUSPLUS_SAMPLE_ROWS, 50 * self.n_clusters)
-        probability = min(1.0, size / data.n_samples)
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        b = data.blocks
-        parts = b.map(blocks.bernoulli_sample, probability, extra=[((seed, i), *data.mapping) for i in range(len(b))])
-        parts = _compute(*parts)
-        sample = np.concatenate([p[0] for p in parts])
-        weights = np.concatenate([p[1] for p in parts])
-        if np.count_nonzero(weights) < self.n_clusters:
-            raise ValueError(
-                f"init='k-means++' drew a sample with {np.count_nonzero(weights)} rows of positive "
-                f"weight, fewer than n_clusters={self.n_clusters}; use init='k-means||'."
-            )
-        rows = DenseRows(np.ascontiguousarray(sample), np.ascontiguousarray(weights, dtype=sample.dtype))
-        return kmeans_plusplus_rows(rows, self.n_clusters, random_state)[0]
-
     # ------------------------------------------------------------------ Lloyd
     @staticmethod
     def _finish(data, step, centers):
@@ -730,27 +342,27 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
         X, w = self._validate_fit_input(X, sample_weight)
         init_array = self._validated_init_array(X) if self._init_is_array() else None
         random_state = check_random_state(self.random_state)
-        client = _current_client()
+        client = current_client()
         # Dask's local threads each run kernels: keep BLAS on one thread per task.
         limits = threadpool_limits(limits=1, user_api="blas") if client is None else None
         data = None
         try:
             data = self._prepare(X, w, client)
-            with _timed("persist the blocks' Lloyd state"):
+            with timed("persist the blocks' Lloyd state"):
                 data.start_groups(client, self.n_clusters)
             step = DaskStep(data, data.n_samples, X.shape[1], X.dtype, self.n_clusters)
             best = None
             for _ in range(n_init):
-                with _timed("initialisation"):
+                with timed("initialisation"):
                     if init_array is not None:
                         start = DataMapping(data.shift, data.scale).map_centers(init_array)
                     elif self.init == "k-means++":
-                        start = self._init_plusplus_sample(data, random_state)
+                        start = plusplus_on_sample(data, self.n_clusters, random_state)
                     else:
-                        start = self._init_parallel(data, random_state)
-                with _timed("Lloyd iterations"):
+                        start = parallel_init(data, self.n_clusters, self.oversampling_factor, self.init_max_iter, random_state)
+                with timed("Lloyd iterations"):
                     run = run_kmeans(step, start, max_iter=self.max_iter, tol=data.tol)
-                with _timed("final assignment"):
+                with timed("final assignment"):
                     centers, inertia, weights = self._finish(data, step, run.centers)
                 if best is None or inertia < best[0].inertia:
                     in_x_units = dataclasses.replace(
@@ -774,8 +386,8 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
     def _check_test_data(self, X):
         """A dask array of X in the centers' dtype, with n_features_in_ columns."""
         check_is_fitted(self)
-        if isinstance(X, da.Array) or _is_dask_dataframe(X):
-            X, names = _as_dask_array(X, lengths=None)
+        if isinstance(X, da.Array) or is_dask_dataframe(X):
+            X, names = as_dask_array(X, lengths=None)
             fitted = getattr(self, "feature_names_in_", None)
             if names is not None and fitted is not None and list(names) != list(fitted):
                 raise ValueError(
@@ -788,11 +400,11 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
                 )
         else:
             X = validate_data(self, X, reset=False, dtype=self.cluster_centers_.dtype, order="C")
-            X = _numpy_to_dask(X)
+            X = numpy_to_dask(X)
         return X.astype(self.cluster_centers_.dtype)
 
     def _map_predict(self, X, client):
-        n_threads = _threads_per_task(client, X.numblocks[0])
+        n_threads = threads_per_task(client, X.numblocks[0])
         return X.map_blocks(
             blocks.predict_block, self.cluster_centers_, self._X_mean, n_threads,
             dtype=np.int32, drop_axis=1, meta=np.empty(0, dtype=np.int32),
@@ -813,7 +425,7 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
             a NaN or infinite value raises ``ValueError`` then.
         """
         X = self._check_test_data(X)
-        return self._map_predict(X, _current_client())
+        return self._map_predict(X, current_client())
 
     def transform(self, X):
         """Euclidean distance from each sample to every cluster center (lazy).
@@ -848,7 +460,7 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
         score : float
         """
         X = self._check_test_data(X)
-        client = _current_client()
+        client = current_client()
         if sample_weight is not None:
             if any(math.isnan(c) for c in X.chunks[0]):
                 X = X.persist()
@@ -862,10 +474,10 @@ class KMeans(CentersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cl
             w_parts = list(w.to_delayed().ravel())
         else:
             w_parts = [None] * X.numblocks[0]
-        n_threads = _threads_per_task(client, X.numblocks[0])
+        n_threads = threads_per_task(client, X.numblocks[0])
         task = dask.delayed(blocks.inertia_block, pure=False)
         parts = [
             task(x, wb, self.cluster_centers_, self._X_mean, n_threads)
             for x, wb in zip(X.to_delayed().ravel(), w_parts, strict=True)
         ]
-        return -float(_compute(_tree(parts, blocks.add_arrays))[0])
+        return -float(compute(tree(parts, blocks.add_arrays))[0])
