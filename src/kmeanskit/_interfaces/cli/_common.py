@@ -30,6 +30,7 @@ __all__ = [
     "add_columns_argument",
     "add_data_argument",
     "add_layout_arguments",
+    "add_table_argument",
     "add_json_argument",
     "add_ks_arguments",
     "add_model_argument",
@@ -69,6 +70,12 @@ class CommandError(Exception):
 
 #: Help of a DATA argument: a table file.
 DATA_HELP = "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header"
+
+
+def add_table_argument(parser: argparse.ArgumentParser, *, metavar: str = "DATA") -> None:
+    """A table file to read (positional ``data``), with where it starts (--skip-rows, --no-header)."""
+    parser.add_argument("data", metavar=metavar, help=DATA_HELP)
+    add_layout_arguments(parser)
 
 
 def add_layout_arguments(parser: argparse.ArgumentParser) -> None:

@@ -36,8 +36,7 @@ exit codes: 0 no drift, 3 drift, 2 bad input, 1 internal error.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit drift``."""
     common.add_model_argument(parser)
-    parser.add_argument("data", metavar="NEWDATA", help=common.DATA_HELP)
-    common.add_layout_arguments(parser)
+    common.add_table_argument(parser, metavar="NEWDATA")
     parser.add_argument(
         "--columns", type=common.column_list_arg, metavar="A,B,...",
         help=("feature columns of NEWDATA (and --reference), in the model's feature order; only for models "

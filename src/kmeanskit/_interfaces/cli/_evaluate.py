@@ -26,8 +26,7 @@ Rand index, normalized mutual information, purity and the contingency matrix.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit evaluate``."""
     common.add_model_argument(parser)
-    parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
-    common.add_layout_arguments(parser)
+    common.add_table_argument(parser)
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",

@@ -28,8 +28,7 @@ distance 1 - cos for SphericalKMeans, L1 for KMedians).
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit predict``."""
     common.add_model_argument(parser)
-    parser.add_argument("data", metavar="DATA", help=common.DATA_HELP)
-    common.add_layout_arguments(parser)
+    common.add_table_argument(parser)
     parser.add_argument(
         "-o",
         "--output",
