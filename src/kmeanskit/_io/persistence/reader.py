@@ -53,8 +53,10 @@ _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device
 def load(path):
     """Load a model saved by :func:`save`.
 
-    No code from the file is run: no pickle, arrays are read with
-    ``allow_pickle=False``, and classes come from a fixed whitelist.
+    No code from the file is run: no pickle, arrays are parsed as plain
+    ``.npy`` numbers, and classes come from a fixed whitelist. What is read is
+    bounded: only a regular file is opened, and no array larger than the
+    model the manifest describes needs is decompressed.
 
     Parameters
     ----------
@@ -71,8 +73,11 @@ def load(path):
     Raises
     ------
     ModelFileError
-        If the file is not a ``.kmk`` file, is truncated or tampered with, was
+        If the path is not a regular file (a directory, a device, a FIFO), the
+        file is not a ``.kmk`` file, is truncated or tampered with, was
         written by a newer format version, or its content is inconsistent.
+    OSError
+        If the path does not exist or cannot be read.
     """
     return load_with_manifest(path)[0]
 
@@ -123,7 +128,7 @@ def load_with_manifest(path):
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError, ImportError, MemoryError, RecursionError) as exc:
-        raise ModelFileError(f"{path}: invalid model description: {type(exc).__name__}: {exc}") from exc
+        raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
     return model, manifest
 
 
@@ -152,10 +157,12 @@ def _open_regular_file(path):
     """``path`` opened for binary reading if it is a regular file; ModelFileError naming what it is
     otherwise. A FIFO is neither waited for (``O_NONBLOCK``) nor read, a device never read."""
     _refuse_non_regular(os.stat(path).st_mode, path)  # a device is not even opened
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # POSIX; elsewhere there are no FIFOs to open
+    fd = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_BINARY", 0))
     try:
         _refuse_non_regular(os.fstat(fd).st_mode, path)  # what was opened, if the path changed meanwhile
-        os.set_blocking(fd, True)
+        if nonblocking:
+            os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
