@@ -194,6 +194,17 @@ def test_deeply_nested_manifest_is_refused(pipeline_file, tmp_path, depth):
     _refused_quickly(out, "nest|not valid JSON")
 
 
+@pytest.mark.parametrize("filler, match", [(b"{},", "more than 4096 objects"), (b"[],", "more than 2097152 lists")])
+def test_manifest_of_many_small_containers_is_refused_before_it_is_built(tmp_path, filler, match):
+    # 64 MiB of '{},' once cost 1.5 GB of Python objects from a 65 KB file.
+    text = b'{"format": "kmeanskit-model", "padding": [' + filler * ((60 << 20) // 3) + b'0]}'
+    path = tmp_path / "many.kmk"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", text)
+    assert path.stat().st_size < 1 << 20
+    _refused_quickly(path, match)
+
+
 def test_files_save_writes_nest_well_within_the_limit(tmp_path):
     X, _ = _blobs()
     model = MiniBatchKMeans(4, batch_size=64, random_state=0).partial_fit(X)  # the deepest: a generator state

@@ -38,6 +38,11 @@ __all__ = ["load", "load_with_manifest", "read_manifest"]
 _MAX_TOTAL_BYTES = 4 << 30
 _MAX_MEMBER_BYTES = 4 << 30
 _MAX_MANIFEST_BYTES = 64 << 20
+# Parsed JSON costs up to 25 times its text ('{},' is 3 bytes, an empty dict 64): a manifest holds a
+# few dozen objects, and lists by the cluster at most (a row of distance quantiles each), so more than
+# these is refused before it is built, and a manifest costs a few times its size at most.
+_MAX_MANIFEST_OBJECTS = 4096
+_MAX_MANIFEST_LISTS = 1 << 21
 _MAX_MEMBERS = 10_000
 # Flat names only: no directories, no '..', nothing a careless extractor could misuse.
 _MEMBER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}\.npy$")
@@ -227,8 +232,21 @@ def _read_archive(archive, path):
 
 
 def _parse_manifest(data, path):
+    if data.count(b"[") > _MAX_MANIFEST_LISTS:  # an upper bound: a '[' may be inside a string
+        raise ModelFileError(f"{path}: {MANIFEST} holds more than {_MAX_MANIFEST_LISTS} lists.")
+    n_objects = 0
+
+    def count_objects(pairs):
+        nonlocal n_objects
+        n_objects += 1
+        if n_objects > _MAX_MANIFEST_OBJECTS:
+            raise ModelFileError(f"{path}: {MANIFEST} holds more than {_MAX_MANIFEST_OBJECTS} objects.")
+        return dict(pairs)
+
     try:
-        manifest = json.loads(data.decode("utf-8"))
+        manifest = json.loads(data.decode("utf-8"), object_pairs_hook=count_objects)
+    except ModelFileError:
+        raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ModelFileError(f"{path}: {MANIFEST} is not valid JSON: {exc}") from exc
     check_depth(manifest, f"{path}: {MANIFEST}")
