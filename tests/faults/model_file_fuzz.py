@@ -1,8 +1,9 @@
 """A mutation fuzz of model files, run in its own process under a memory cap (see ``run``).
 
-Each case is a saved model file damaged one way: bytes flipped, the file
-truncated, two members' contents swapped under their names, members reordered,
-dropped or duplicated. Loading it must either be refused with
+Each case is a saved model file damaged one way: bytes of the file flipped,
+bytes of the manifest's text flipped (the archive rebuilt around it, so that
+zip's CRC-32 does not catch it), the file truncated, two members' contents
+swapped under their names, members reordered, dropped or duplicated. Loading it must either be refused with
 ``ModelFileError`` or give a model that predicts, transforms and scores
 exactly as the original: nothing else, and within the memory cap.
 """
@@ -39,8 +40,9 @@ def mutations(good, n_cases, seed):
     """``(kind, bytes)`` for ``n_cases`` seeded mutations of the file bytes ``good``."""
     rng = random.Random(seed)
     members = [(info.filename, data) for info, data in _members(good)]
+    assert members[0][0] == "manifest.json"  # first, as save writes it
     arrays = [i for i, (name, _) in enumerate(members) if name.endswith(".npy")]
-    kinds = ("flip", "flip", "flip", "truncate", "swap", "reorder", "drop", "duplicate")
+    kinds = ("flip", "flip", "manifest", "manifest", "truncate", "swap", "reorder", "drop", "duplicate")
     for case in range(n_cases):
         kind = kinds[case % len(kinds)]
         if kind == "flip":
@@ -48,6 +50,12 @@ def mutations(good, n_cases, seed):
             for _ in range(rng.randint(1, 4)):
                 damaged[rng.randrange(len(good))] ^= rng.randint(1, 255)
             yield kind, bytes(damaged)
+        elif kind == "manifest":
+            (name, text), *rest = members
+            text = bytearray(text)
+            for _ in range(rng.randint(1, 2)):
+                text[rng.randrange(len(text))] ^= rng.randint(1, 255)
+            yield kind, _zip([(name, bytes(text))] + rest)
         elif kind == "truncate":
             yield kind, good[:rng.randrange(len(good))]
         elif kind == "swap":  # two members' bytes exchanged under their names; the manifest unchanged
@@ -84,9 +92,10 @@ def run(path, X_test, n_cases, seed):
         in_use = int(statm.read().split()[0]) * resource.getpagesize()
     resource.setrlimit(resource.RLIMIT_AS, (in_use + CAP_BYTES, resource.RLIM_INFINITY))
     counts = {"refused": 0, "harmless": 0, "other": 0}
-    worst = {"seconds": 0.0, "bytes": 0}
+    worst = {"seconds": 0.0, "kind": None, "bytes": 0}
     others = []
     damaged_path = path.with_name("damaged.kmk")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
     for kind, data in mutations(good, n_cases, seed):
         damaged_path.write_bytes(data)
@@ -96,7 +105,9 @@ def run(path, X_test, n_cases, seed):
             model = load(damaged_path)
         except ModelFileError:
             counts["refused"] += 1
-            worst["seconds"] = max(worst["seconds"], time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            if seconds > worst["seconds"]:
+                worst.update(seconds=seconds, kind=kind)
             worst["bytes"] = max(worst["bytes"], tracemalloc.get_traced_memory()[1])
             continue
         except BaseException as exc:  # noqa: BLE001 - anything else is what the fuzz looks for
@@ -110,8 +121,9 @@ def run(path, X_test, n_cases, seed):
         if not same:
             others.append(f"{kind}: loads and predicts differently")
     tracemalloc.stop()
-    return {"cases": n_cases, **counts, "worst_refusal_seconds": worst["seconds"],
-            "worst_refusal_bytes": worst["bytes"], "others": others[:10]}
+    rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) * 1024  # KiB on Linux
+    return {"cases": n_cases, **counts, "worst_refusal_seconds": worst["seconds"], "worst_refusal_kind": worst["kind"],
+            "worst_refusal_bytes": worst["bytes"], "peak_rss_growth_bytes": rss_growth, "others": others[:10]}
 
 
 if __name__ == "__main__":

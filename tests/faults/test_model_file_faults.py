@@ -230,7 +230,7 @@ def test_mutated_model_files_are_refused_or_harmless(tmp_path, model, record_pro
     path = tmp_path / "model.kmk"
     save(fitted, path, X=X)
     np.save(tmp_path / "X_test.npy", X_test)
-    n_cases = 240
+    n_cases = 270
     done = subprocess.run(
         [sys.executable, "-m", "tests.faults.model_file_fuzz", str(path), str(tmp_path / "X_test.npy"),
          str(n_cases), "19"],
@@ -238,11 +238,14 @@ def test_mutated_model_files_are_refused_or_harmless(tmp_path, model, record_pro
     )
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    for key in ("cases", "refused", "harmless", "other", "worst_refusal_seconds", "worst_refusal_bytes"):
+    for key in ("cases", "refused", "harmless", "other", "worst_refusal_seconds", "worst_refusal_bytes",
+                "peak_rss_growth_bytes"):
         record_property(f"{model}_{key}", found[key])
     summary = (f"{model}: {found['cases']} cases, {found['refused']} refused, {found['harmless']} harmless, "
-               f"{found['other']} other; worst refusal {found['worst_refusal_seconds'] * 1e3:.1f} ms, "
-               f"{found['worst_refusal_bytes'] / 2**20:.2f} MiB traced; {found['others']}")
+               f"{found['other']} other; worst refusal {found['worst_refusal_seconds'] * 1e3:.1f} ms "
+               f"({found['worst_refusal_kind']}), "
+               f"{found['worst_refusal_bytes'] / 2**20:.2f} MiB traced, peak RSS grew "
+               f"{found['peak_rss_growth_bytes'] / 2**20:.1f} MiB over all cases; {found['others']}")
     print(summary)
     assert found["other"] == 0 and found["refused"] + found["harmless"] == n_cases, summary
     assert found["refused"] > n_cases // 2, summary
