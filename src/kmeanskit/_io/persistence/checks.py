@@ -18,7 +18,7 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.minibatch import MiniBatchKMeans
 from kmeanskit._estimators.spherical import SphericalKMeans
-from kmeanskit._io.persistence.format import SCALER_STATE, ModelFileError
+from kmeanskit._io.persistence.format import ESTIMATORS, SCALER_STATE, ModelFileError
 from kmeanskit._io.persistence.values import MT19937_WORDS
 
 __all__ = ["check_estimator_state", "check_scaler_state", "member_shapes"]
@@ -37,7 +37,8 @@ _OPTIONAL_STATE = {
 }
 
 # Shapes of the estimator's stored arrays, in terms of k (n_clusters), d (n_features_in),
-# n_iter (n_iter_) and n (the rows labels_ covers); None: a length the manifest does not tell.
+# n_iter (n_iter_) and n (the rows labels_ covers: the training summary's n_samples, any for a
+# MiniBatchKMeans, whose labels_ may be those of its last partial_fit batch).
 _ESTIMATOR_SHAPES = {
     ("state", "cluster_centers_"): ("k", "d"),
     ("params", "init"): ("k", "d"),
@@ -72,9 +73,9 @@ def member_shapes(manifest):
     summary = manifest.get("summary")
     n_samples = summary.get("n_samples") if isinstance(summary, dict) else None
     # Only a MiniBatchKMeans's labels_ may be those of a batch rather than of the training rows.
-    minibatch = estimator.get("class") == "kmeanskit.MiniBatchKMeans"
-    sizes = {"k": k, "d": d, "n_iter": n_iter if type(n_iter) is int else -1,
-             "n": None if minibatch else (n_samples if type(n_samples) is int else -1)}
+    name = estimator.get("class")
+    minibatch = isinstance(name, str) and name in ESTIMATORS and ESTIMATORS[name].cls is MiniBatchKMeans
+    sizes = {"k": k, "d": d, "n_iter": n_iter, "n": "any" if minibatch else n_samples}
 
     shapes = {}
     references = list(_array_references(estimator, ()))
@@ -91,7 +92,7 @@ def member_shapes(manifest):
             shape = (d,) if len(where) == 3 and where[1] == "state" else None
         else:
             shape = _ESTIMATOR_SHAPES.get(where)
-            shape = None if shape is None else tuple(sizes.get(dim, dim) for dim in shape)
+            shape = None if shape is None else tuple(_size(dim, sizes, what) for dim in shape)
         if not isinstance(member, str):
             raise ModelFileError(f"{what}: a member name is expected, got {member!r:.80}.")
         if shape is None:
@@ -99,6 +100,17 @@ def member_shapes(manifest):
         if shapes.setdefault(member, (shape, what))[0] != shape:
             raise ModelFileError(f"member {member!r:.80} is referred to as arrays of different shapes.")
     return shapes
+
+
+def _size(dim, sizes, what):
+    """The length ``dim`` stands for (an int, or a name in ``sizes``): an int >= 0, or None for any."""
+    value = dim if type(dim) is int else sizes[dim]
+    if value == "any":
+        return None
+    if type(value) is not int or value < 0:
+        source = {"n_iter": "attribute n_iter_", "n": "the training summary's n_samples"}[dim]
+        raise ModelFileError(f"{what} has a length given by {source}, which is not an int >= 0: {value!r:.80}.")
+    return value
 
 
 def _array_references(value, where):

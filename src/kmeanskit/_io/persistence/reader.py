@@ -297,6 +297,8 @@ def _npy_header(archive, info, expected, path):
         raise ModelFileError(f"{path}: member {name!r} has an invalid .npy header: {exc}") from exc
     if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise ModelFileError(f"{path}: member {name!r} has unsupported dtype {dtype}.")
+    if any(n < 0 for n in shape):
+        raise ModelFileError(f"{path}: member {name!r} declares a negative shape {shape}.")
     if len(shape) != len(expected) or any(e is not None and s != e for s, e in zip(shape, expected, strict=True)):
         want = tuple("any" if e is None else e for e in expected)
         raise ModelFileError(f"{path}: {what} has shape {shape}; {want} is expected (member {name!r}).")
