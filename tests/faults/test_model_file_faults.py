@@ -250,3 +250,46 @@ def test_mutated_model_files_are_refused_or_harmless(tmp_path, model, record_pro
     assert found["other"] == 0 and found["refused"] + found["harmless"] == n_cases, summary
     assert found["refused"] > n_cases // 2, summary
     assert found["worst_refusal_seconds"] < 2.0 and found["worst_refusal_bytes"] < 64 << 20, summary
+
+
+# ----------------------------------------------------------------- manifest values of the wrong type
+def _value_paths(value, where=()):
+    """The path of keys and list positions to every value in a parsed manifest."""
+    yield where
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield from _value_paths(item, where + (key,))
+
+
+@pytest.mark.parametrize("model", ["pipeline", "minibatch"])
+def test_every_manifest_value_replaced_by_a_wrong_type_is_refused_or_loads(tmp_path, model):
+    # Every value of the manifest, in turn, replaced by values of other types and sizes (the checksums
+    # left as they are): each load either returns a model or raises ModelFileError, nothing else.
+    X, _ = _blobs()
+    if model == "pipeline":
+        fitted = make_pipeline(StandardScaler(), KMeans(3, random_state=0)).fit(X)
+    else:
+        fitted = MiniBatchKMeans(3, batch_size=64, random_state=0).partial_fit(X)
+    path = tmp_path / "model.kmk"
+    save(fitted, path, X=X)
+    with zipfile.ZipFile(path) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(contents["manifest.json"])
+    others = []
+    for where in list(_value_paths(manifest))[1:]:
+        for replacement in ([1], {"a": 1}, None, "x", -1, 10**30, True, [[[]]], {"array": "model.labels_.npy"}):
+            changed = json.loads(contents["manifest.json"])
+            parent = changed
+            for key in where[:-1]:
+                parent = parent[key]
+            parent[where[-1]] = replacement
+            with zipfile.ZipFile(path, "w") as archive:
+                for name, data in {**contents, "manifest.json": json.dumps(changed).encode()}.items():
+                    archive.writestr(name, data)
+            try:
+                load(path)
+            except ModelFileError:
+                pass
+            except Exception as exc:  # noqa: BLE001 - anything else is what this test looks for
+                others.append(f"{where} = {replacement!r}: {type(exc).__name__}: {str(exc)[:120]}")
+    assert not others, others[:10]
