@@ -312,6 +312,16 @@ def test_unsupported_models_are_refused(tmp_path, model, error, match):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_centers_are_refused(tmp_path, bad):
+    X, _ = _blobs()
+    km = KMeans(4, random_state=0).fit(X)
+    km.cluster_centers_[1, 2:4] = bad
+    with pytest.raises(ValueError, match="KMeans: 2 of its 20 center coordinates are NaN or infinite"):
+        save(km, tmp_path / "m.kmk")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_failed_save_leaves_existing_file_untouched(saved):
     _, path = saved
     before = path.read_bytes()

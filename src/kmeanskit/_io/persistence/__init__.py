@@ -6,7 +6,9 @@ the estimator and preprocessing classes, their parameters and scalar state, a
 training summary, and the SHA-256 of every array member. Loading builds the
 objects from a fixed whitelist of classes, validates every parameter, shape
 and dtype, and refuses a damaged, tampered or unknown file with
-:class:`ModelFileError`.
+:class:`ModelFileError`. Loading is bounded: only a regular file is opened,
+and each array's declared shape and size are checked against what the
+manifest's model needs before any of its data is decompressed.
 
 Format versions (a file declares the lowest version that can hold it, so a
 KMeans file is still readable by kmeanskit releases that only know version 1):
@@ -23,8 +25,8 @@ KMeans file is still readable by kmeanskit releases that only know version 1):
 Modules: ``format`` (format name, version and the whitelist of classes),
 ``values`` (how a value is written in the manifest), ``writer`` (:func:`save`,
 :func:`describe`), ``reader`` (:func:`load` and the archive checks), ``build``
-(the model a manifest describes) and ``checks`` (the fitted state a loaded
-estimator must have).
+(the model a manifest describes) and ``checks`` (the shapes of the arrays a
+manifest's model needs, and the fitted state a loaded estimator must have).
 """
 
 from kmeanskit._io.persistence.format import FORMAT_VERSION, ModelFileError

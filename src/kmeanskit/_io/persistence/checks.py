@@ -1,6 +1,10 @@
-"""The checks a loaded estimator's fitted state must pass before it is returned.
+"""The checks a model file's arrays and a loaded estimator's fitted state must pass.
 
-Every attribute that ``predict``, ``transform``, ``score`` (and, for
+Before any array is read, :func:`member_shapes` gives the shape each ``.npy``
+member must declare, from what the manifest says the model is (``k`` centers
+of ``d`` features, ``n_iter_`` iterations, the training summary's
+``n_samples``), so that the total read is bounded by what the model needs.
+Once the model is built, every attribute that ``predict``, ``transform``, ``score`` (and, for
 MiniBatchKMeans, ``partial_fit``) read is checked for type, shape, dtype and
 range, so that a loaded model either works as the saved one did or is refused
 with :class:`~kmeanskit._io.persistence.format.ModelFileError`.
@@ -14,9 +18,10 @@ from sklearn.preprocessing import RobustScaler, StandardScaler
 from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.minibatch import MiniBatchKMeans
 from kmeanskit._estimators.spherical import SphericalKMeans
-from kmeanskit._io.persistence.format import SCALER_STATE, ModelFileError
+from kmeanskit._io.persistence.format import ESTIMATORS, SCALER_STATE, ModelFileError
+from kmeanskit._io.persistence.values import MT19937_WORDS
 
-__all__ = ["check_estimator_state", "check_scaler_state"]
+__all__ = ["check_estimator_state", "check_scaler_state", "member_shapes"]
 
 # Params that must be non-None arrays for transform to work, per class.
 _SCALER_REQUIRES = {
@@ -31,6 +36,95 @@ _OPTIONAL_STATE = {
     MiniBatchKMeans: ("labels_", "inertia_", "n_iter_", "_random_state"),
 }
 
+# Shapes of the estimator's stored arrays, in terms of k (n_clusters), d (n_features_in),
+# n_iter (n_iter_) and n (the rows labels_ covers: the training summary's n_samples, any for a
+# MiniBatchKMeans, whose labels_ may be those of its last partial_fit batch).
+_ESTIMATOR_SHAPES = {
+    ("state", "cluster_centers_"): ("k", "d"),
+    ("params", "init"): ("k", "d"),
+    ("state", "_X_mean"): ("d",),
+    ("state", "_counts"): ("k",),
+    ("state", "inertia_history_"): ("n_iter",),
+    ("state", "labels_"): ("n",),
+}
+
+
+def member_shapes(manifest):
+    """The shape each array member must have, from the manifest alone: ``{member: (shape, what)}``.
+
+    Every ``{"array": member}`` reference in the estimator and preprocessing
+    descriptions is found and given the shape of the attribute it stands for
+    (a dimension is ``None`` where the manifest cannot tell it: the labels of
+    a MiniBatchKMeans's last batch). A reference anywhere else, or a member
+    given two different shapes, is a ModelFileError. ``what`` names the
+    attribute or parameter, for messages.
+    """
+    estimator = manifest.get("estimator")
+    if not isinstance(estimator, dict):
+        raise ModelFileError("estimator: a description object is expected.")
+    params = estimator.get("params")
+    k = params.get("n_clusters") if isinstance(params, dict) else None
+    d = manifest.get("n_features_in")
+    for name, value in (("n_clusters", k), ("n_features_in", d)):
+        if type(value) is not int or value < 1:
+            raise ModelFileError(f"{name} must be a positive int, got {value!r:.80}.")
+    state = estimator.get("state")
+    n_iter = state.get("n_iter_") if isinstance(state, dict) else None
+    summary = manifest.get("summary")
+    n_samples = summary.get("n_samples") if isinstance(summary, dict) else None
+    # Only a MiniBatchKMeans's labels_ may be those of a batch rather than of the training rows.
+    name = estimator.get("class")
+    minibatch = isinstance(name, str) and name in ESTIMATORS and ESTIMATORS[name].cls is MiniBatchKMeans
+    sizes = {"k": k, "d": d, "n_iter": n_iter, "n": "any" if minibatch else n_samples}
+
+    shapes = {}
+    references = list(_array_references(estimator, ()))
+    steps = manifest.get("preprocessing")
+    for step in steps if isinstance(steps, list) else []:
+        references += [(("step",) + where, member) for where, member in _array_references(step, ())]
+    for where, member in references:
+        what = ("preprocessing step " if where[0] == "step" else "estimator ") + " ".join(where[-2:])
+        if where[-2:] == ("mt19937", "key"):
+            # A generator's key, wherever it is (only _random_state holds one; build says so).
+            shape, what = (MT19937_WORDS,), f"the generator key ({MT19937_WORDS} uint32 words)"
+        elif where[0] == "step":
+            # A scaler's arrays are all per feature.
+            shape = (d,) if len(where) == 3 and where[1] == "state" else None
+        else:
+            shape = _ESTIMATOR_SHAPES.get(where)
+            shape = None if shape is None else tuple(_size(dim, sizes, what) for dim in shape)
+        if not isinstance(member, str):
+            raise ModelFileError(f"{what}: a member name is expected, got {member!r:.80}.")
+        if shape is None:
+            raise ModelFileError(f"an array member ({member!r:.80}) is referred to where no array is stored.")
+        if shapes.setdefault(member, (shape, what))[0] != shape:
+            raise ModelFileError(f"member {member!r:.80} is referred to as arrays of different shapes.")
+    return shapes
+
+
+def _size(dim, sizes, what):
+    """The length ``dim`` stands for (an int, or a name in ``sizes``): an int >= 0, or None for any."""
+    value = dim if type(dim) is int else sizes[dim]
+    if value == "any":
+        return None
+    if type(value) is not int or value < 0:
+        source = {"n_iter": "attribute n_iter_", "n": "the training summary's n_samples"}[dim]
+        raise ModelFileError(f"{what} has a length given by {source}, which is not an int >= 0: {value!r:.80}.")
+    return value
+
+
+def _array_references(value, where):
+    """``(where, member)`` for every ``{"array": member}`` in a manifest value; ``where`` is its
+    path of keys (list positions are not part of it). The manifest's depth is already bounded."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _array_references(item, where)
+    elif isinstance(value, dict):
+        if len(value) == 1 and "array" in value:
+            yield where, value["array"]
+            return
+        for key, item in value.items():
+            yield from _array_references(item, where + (key,))
 
 
 def check_estimator_state(km, spec):

@@ -5,6 +5,10 @@ anything else is tagged: ``{"array": member}`` (an ``.npy`` member of the
 file), ``{"float": "inf"}``, ``{"tuple": [...]}``, ``{"strings": [...]}``
 (feature names) and ``{"mt19937": {...}}`` (a ``RandomState`` at its exact
 position). Nothing else is written, and nothing else is read.
+
+A manifest nests at most :data:`MAX_DEPTH` lists and objects deep (a file of
+:func:`~kmeanskit._io.persistence.writer.save` nests 6), so that nothing that
+walks it, :func:`decode` included, can exhaust the stack.
 """
 
 import math
@@ -13,9 +17,21 @@ import numpy as np
 
 from kmeanskit._io.persistence.format import ModelFileError
 
-__all__ = ["Members", "decode", "encode"]
+__all__ = ["MAX_DEPTH", "MT19937_WORDS", "Members", "check_depth", "decode", "encode"]
 
-_MT19937_WORDS = 624
+MAX_DEPTH = 16
+MT19937_WORDS = 624
+
+
+def check_depth(value, where):
+    """ModelFileError if ``value`` (parsed JSON) nests lists and objects more than MAX_DEPTH deep."""
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        level = [item for v in level if isinstance(v, (list, dict))
+                 for item in (v.values() if isinstance(v, dict) else v)]
+        if not level:
+            return
+    raise ModelFileError(f"{where} nests lists and objects more than {MAX_DEPTH} deep.")
 
 
 class Members(dict):
@@ -87,10 +103,10 @@ def _random_state(content, arrays, where):
         raise ModelFileError(f"{where}: a random generator state needs key, pos, has_gauss and gauss.")
     key = decode(content["key"], arrays, where)
     pos, has_gauss, gauss = content["pos"], content["has_gauss"], decode(content["gauss"], arrays, where)
-    if not isinstance(key, np.ndarray) or key.dtype != np.uint32 or key.shape != (_MT19937_WORDS,):
-        raise ModelFileError(f"{where}: the generator key must be {_MT19937_WORDS} uint32 words.")
-    if type(pos) is not int or not 0 <= pos <= _MT19937_WORDS:
-        raise ModelFileError(f"{where}: the generator position must be an int in [0, {_MT19937_WORDS}], got {pos!r}.")
+    if not isinstance(key, np.ndarray) or key.dtype != np.uint32 or key.shape != (MT19937_WORDS,):
+        raise ModelFileError(f"{where}: the generator key must be {MT19937_WORDS} uint32 words.")
+    if type(pos) is not int or not 0 <= pos <= MT19937_WORDS:
+        raise ModelFileError(f"{where}: the generator position must be an int in [0, {MT19937_WORDS}], got {pos!r}.")
     if has_gauss not in (0, 1) or type(has_gauss) is not int:
         raise ModelFileError(f"{where}: has_gauss must be 0 or 1, got {has_gauss!r}.")
     if type(gauss) not in (int, float) or not math.isfinite(gauss):

@@ -60,9 +60,9 @@ def save(model, path, *, X=None):
     TypeError
         If the model or one of its steps is of an unsupported class.
     ValueError
-        If the model is not fitted, a parameter cannot be stored (a callable
-        ``init``, a ``RandomState`` instance, a pipeline ``memory``), or ``X``
-        is not the training data.
+        If the model is not fitted, its centers are not all finite, a
+        parameter cannot be stored (a callable ``init``, a ``RandomState``
+        instance, a pipeline ``memory``), or ``X`` is not the training data.
     """
     arrays = {}
     manifest = _manifest(model, arrays)
@@ -118,6 +118,7 @@ def _manifest(model, arrays):
         )
     spec = SPECS[type(final)]
     _check_fitted(final, f"the {type(final).__name__} step" if pipeline else "the model")
+    _check_finite_centers(final)
     preprocessing = []
     for i, (name, step) in enumerate(steps):
         _check_fitted(step, f"pipeline step {name!r}")
@@ -192,6 +193,17 @@ def _check_fitted(estimator, what):
         check_is_fitted(estimator)
     except Exception as exc:  # NotFittedError, or a step that is no estimator at all
         raise ValueError(f"Cannot save {what}: {type(estimator).__name__} is not fitted. Call fit first.") from exc
+
+
+def _check_finite_centers(estimator):
+    """The README promises centers are never NaN: a file must not hold any (load would refuse it)."""
+    centers = np.asarray(estimator.cluster_centers_)
+    n_bad = centers.size - int(np.count_nonzero(np.isfinite(centers)))
+    if n_bad:
+        raise ValueError(
+            f"Cannot save the {type(estimator).__name__}: {n_bad} of its {centers.size} center coordinates "
+            "are NaN or infinite."
+        )
 
 
 def _qualname(obj):
