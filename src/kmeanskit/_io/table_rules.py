@@ -144,7 +144,7 @@ def wide_integer_columns(path: Path, source: str, **read_options) -> list:
                 if not len(values) or not all(isinstance(v, int) for v in values):
                     continue
                 wide.setdefault(label, None)
-                huge = next((v for v in values if not _fits_float(v)), None)
+                huge = next((v for v in values if not _is_number(v)), None)
                 if huge is not None:
                     digits = len(str(abs(huge)))
                     raise ValueError(
@@ -153,14 +153,6 @@ def wide_integer_columns(path: Path, source: str, **read_options) -> list:
                         "they would be infinite; drop or rescale them first"
                     )
     return list(wide)
-
-
-def _fits_float(value: int) -> bool:
-    try:
-        float(value)
-    except OverflowError:
-        return False
-    return True
 
 
 def file_kind(path: Path) -> str:
@@ -243,10 +235,11 @@ def header_names(n_columns: int) -> list[str]:
     return [f"column_{i + 1}" for i in range(n_columns)]
 
 
-def _is_number(text: str) -> bool:
+def _is_number(value: str | int) -> bool:
+    """Whether ``float(value)`` is a float: a text that reads as a number, an int within the float range."""
     try:
-        float(text)
-    except ValueError:
+        float(value)
+    except (ValueError, OverflowError):
         return False
     return True
 
@@ -280,25 +273,32 @@ def check_field_counts(path: Path, sep: str, layout: TextLayout) -> None:
         damaged_archive(path),
         pd.io.common.get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles,
     ):
-        lines = handles.handle
-        for _ in range(layout.skip_rows):
-            if not lines.readline():
-                return
-        if sep == r"\s+":
-            records = ((number, line.split()) for number, line in enumerate(lines, start=layout.first_line))
-        else:
-            reader = csv.reader(lines, delimiter=sep)
-            records = ((layout.skip_rows + reader.line_num, fields) for fields in reader)
-        # Blank lines are skipped by the readers too.
-        records = ((number, fields) for number, fields in records if fields and (len(fields) > 1 or fields[0].strip()))
-        first, expected = next(records, (None, None))
-        if first is None:
+        try:
+            _check_lines(path, handles.handle, sep, layout)
+        except csv.Error as exc:  # e.g. a quote never closed makes a field too long for the reader
+            raise ValueError(f"could not parse '{path}' as CSV: {one_line(exc)}") from exc
+
+
+def _check_lines(path, lines, sep, layout):
+    """:func:`check_field_counts` on the open text `lines` of `path`."""
+    for _ in range(layout.skip_rows):
+        if not lines.readline():
             return
-        expected = len(expected)
-        for number, fields in records:
-            if len(fields) != expected:
-                after = next(records, (None, ()))[1]
-                _refuse_ragged(path, layout, first, expected, number, len(fields), len(after) == len(fields))
+    if sep == r"\s+":
+        records = ((number, line.split()) for number, line in enumerate(lines, start=layout.first_line))
+    else:
+        reader = csv.reader(lines, delimiter=sep)
+        records = ((layout.skip_rows + reader.line_num, fields) for fields in reader)
+    # Blank lines are skipped by the readers too.
+    records = ((number, fields) for number, fields in records if fields and (len(fields) > 1 or fields[0].strip()))
+    first, expected = next(records, (None, None))
+    if first is None:
+        return
+    expected = len(expected)
+    for number, fields in records:
+        if len(fields) != expected:
+            after = next(records, (None, ()))[1]
+            _refuse_ragged(path, layout, first, expected, number, len(fields), len(after) == len(fields))
 
 
 def check_field_counts_fast(path: Path, sep: str, layout: TextLayout) -> None:
