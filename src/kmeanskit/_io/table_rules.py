@@ -5,7 +5,9 @@
 same formats, select columns the same way and refuse the same tables with the
 same messages, because both take these rules from here: which file suffixes
 mean which format, the delimiter of a text file, which columns are data, and
-which selections and column types are refused.
+which selections and column types are refused, and how faults of the file
+itself are told (a broken link, a truncated or damaged archive, integers
+beyond int64, text too long to quote in full).
 
 pandas is imported only where a rule needs it, so that a streamed Parquet
 read can use these rules through Arrow alone.
@@ -88,13 +90,14 @@ def damaged_archive(path: Path) -> Iterator[None]:
     A truncated ``.gz``, ``.bz2`` or ``.xz`` ends early (EOFError), and a
     damaged one, or a damaged ``.zip`` or ``.zst``, fails in its codec's own
     terms (``BadGzipFile``, ``BadZipFile``, ``LZMAError``, ``zlib.error``...).
-    OSErrors that carry an errno come from the system (permissions, a
-    missing file) and pass through.
+    Other errors pass through, and all errors of a file not compressed (by
+    its suffix), as do OSErrors that carry an errno: they come from the
+    system (permissions, a missing file).
     """
     try:
         yield
     except Exception as exc:
-        if not _is_codec_error(exc):
+        if not (path.name.lower().endswith(COMPRESSION_SUFFIXES) and _is_codec_error(exc)):
             raise
         raise ValueError(
             f"'{path}' is truncated or damaged: could not decompress it ({one_line(exc)})"

@@ -9,6 +9,9 @@ what to do, rather than being dropped or coerced behind the user's back.
 Type rules
 ----------
 - Integer and floating columns are kept (float32 stays float32).
+- A column of integers beyond int64 and uint64 (10**30 written in full) is
+  read as float64, as pandas reads a float column; one with integers beyond
+  the float64 range is refused by column, as infinite values are.
 - Boolean columns are accepted as 0/1 indicators and converted to float64, so
   a cluster's center in such a column is the share of ``True`` in the cluster.
 - Decimal columns (Parquet) are converted to float64.
