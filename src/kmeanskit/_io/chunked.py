@@ -67,8 +67,7 @@ class TableStream:
 
     # -- files
     def _open_file(self, path):
-        if not path.exists():
-            raise FileNotFoundError(f"no such file: '{path}'")
+        rules.check_exists(path)
         self.path = path
         self.label = f"'{path}'"
         self.kind = rules.file_kind(path)
@@ -103,8 +102,12 @@ class TableStream:
         import pandas as pd
 
         self._sep = rules.delimiter(path)
+        self._wide = []  # columns of integers beyond int64, read as float64 (found by a pass)
         try:
-            header = pd.read_csv(path, sep=self._sep, nrows=0 if self.layout.header else 1, **self.layout.pandas_options())
+            with rules.damaged_archive(path):
+                header = pd.read_csv(
+                    path, sep=self._sep, nrows=0 if self.layout.header else 1, **self.layout.pandas_options()
+                )
         except pd.errors.EmptyDataError:
             raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -238,14 +241,32 @@ class TableStream:
     def _csv_frames(self):
         import pandas as pd
 
+        options = {"sep": self._sep, "usecols": self.feature_names, "names": self._names,
+                   **self.layout.pandas_options()}
+        given = 0  # rows yielded in this pass, a multiple of chunk_rows until the last chunk
         try:
-            reader = pd.read_csv(
-                self.path, sep=self._sep, usecols=self.feature_names, chunksize=self.chunk_rows,
-                dtype_backend="pyarrow", names=self._names, **self.layout.pandas_options(),
-            )
-            with reader:
-                for frame in reader:
-                    yield frame[self.feature_names]
+            with rules.damaged_archive(self.path):
+                while True:
+                    try:
+                        reader = pd.read_csv(
+                            self.path, chunksize=self.chunk_rows, dtype_backend="pyarrow",
+                            dtype=dict.fromkeys(self._wide, "float64"), **options,
+                        )
+                        with reader:
+                            for seen, frame in enumerate(reader):
+                                if seen * self.chunk_rows >= given:
+                                    given += len(frame)
+                                    yield frame[self.feature_names]
+                        return
+                    except OverflowError:
+                        if self._wide:
+                            raise
+                        # Integers beyond int64 (as read_table reads them): the pass
+                        # goes on from the chunk that overflowed, and the next ones
+                        # read these columns as float64 from the start.
+                        self._wide = rules.wide_integer_columns(self.path, self.label, **options)
+                        if not self._wide:
+                            raise
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise ValueError(f"could not parse {self.label} as CSV: {rules.one_line(exc)}") from exc
 

@@ -5,7 +5,9 @@
 same formats, select columns the same way and refuse the same tables with the
 same messages, because both take these rules from here: which file suffixes
 mean which format, the delimiter of a text file, which columns are data, and
-which selections and column types are refused.
+which selections and column types are refused, and how faults of the file
+itself are told (a broken link, a truncated or damaged archive, integers
+beyond int64, text too long to quote in full).
 
 pandas is imported only where a rule needs it, so that a streamed Parquet
 read can use these rules through Arrow alone.
@@ -14,8 +16,11 @@ read can use these rules through Arrow alone.
 from __future__ import annotations
 
 import csv
+import os
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,10 +35,14 @@ __all__ = [
     "COMPRESSION_SUFFIXES",
     "CSV_SUFFIXES",
     "PARQUET_SUFFIXES",
+    "check_exists",
     "check_selection",
+    "damaged_archive",
     "data_columns",
     "delimiter",
+    "excerpt",
     "file_kind",
+    "listing",
     "one_line",
     "quote_names",
     "TextLayout",
@@ -43,6 +52,7 @@ __all__ = [
     "refuse_data_as_header",
     "refuse_non_numeric",
     "refuse_unnamed",
+    "wide_integer_columns",
 ]
 
 #: Delimited-text suffixes and their separators; ``None`` means detected.
@@ -56,6 +66,96 @@ COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zip", ".zst")
 # pandas names header cells left empty "Unnamed: <i>"; the usual cause is an
 # index saved by DataFrame.to_csv, which must not become a feature unasked.
 _UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
+
+# Text from the file quoted in a message (a name, a value, a parser's
+# message) is cut to these many characters: a file of one huge line must not
+# make a huge message.
+_NAME_CHARS = 60
+_MESSAGE_CHARS = 200
+
+
+def check_exists(path: Path) -> None:
+    """Raise FileNotFoundError if `path` does not exist, saying so of a broken link and its target."""
+    if path.exists():
+        return
+    if path.is_symlink():
+        raise FileNotFoundError(f"'{path}' is a link to '{os.readlink(path)}', which does not exist")
+    raise FileNotFoundError(f"no such file: '{path}'")
+
+
+@contextmanager
+def damaged_archive(path: Path) -> Iterator[None]:
+    """Turn the errors of a decompressor reading `path` into a ValueError naming the file.
+
+    A truncated ``.gz``, ``.bz2`` or ``.xz`` ends early (EOFError), and a
+    damaged one, or a damaged ``.zip`` or ``.zst``, fails in its codec's own
+    terms (``BadGzipFile``, ``BadZipFile``, ``LZMAError``, ``zlib.error``...).
+    Other errors pass through, and all errors of a file not compressed (by
+    its suffix), as do OSErrors that carry an errno: they come from the
+    system (permissions, a missing file).
+    """
+    try:
+        yield
+    except Exception as exc:
+        if not (path.name.lower().endswith(COMPRESSION_SUFFIXES) and _is_codec_error(exc)):
+            raise
+        raise ValueError(
+            f"'{path}' is truncated or damaged: could not decompress it ({one_line(exc)})"
+        ) from exc
+
+
+def _is_codec_error(exc: BaseException) -> bool:
+    import lzma
+    import zipfile
+    import zlib
+
+    codec_errors = [EOFError, lzma.LZMAError, zipfile.BadZipFile, zlib.error]
+    zstandard = sys.modules.get("zstandard")  # imported by pandas for .zst, if installed
+    if zstandard is not None:
+        codec_errors.append(zstandard.ZstdError)
+    if isinstance(exc, tuple(codec_errors)):
+        return True
+    # gzip.BadGzipFile and bz2's "Invalid data stream" are errno-less OSErrors.
+    return type(exc) is not FileNotFoundError and isinstance(exc, OSError) and exc.errno is None
+
+
+def wide_integer_columns(path: Path, source: str, **read_options) -> list:
+    """The columns of a delimited file holding integers beyond int64 and uint64, to be read as float64.
+
+    pandas' Arrow backend raises OverflowError on such a column (its values
+    come as Python ints); read as ``float64``, the column is what pandas makes
+    of a float column. Scanned in chunks with NumPy dtypes, which keep the
+    Python ints, using `read_options` (those of ``pandas.read_csv`` for the
+    table), so that the labels are the ones of the table read with them.
+
+    Raises
+    ------
+    ValueError
+        If a column holds an integer beyond the float64 range: it would be
+        read as infinite, so it is refused as infinite values are, by column.
+    """
+    import pandas as pd
+
+    wide = {}
+    with pd.read_csv(path, chunksize=1 << 16, **read_options) as reader:
+        for frame in reader:
+            for label, column in frame.items():
+                if column.dtype != object:
+                    continue
+                values = column.dropna()
+                # The C parser gives Python ints only to an all-integer column.
+                if not len(values) or not all(isinstance(v, int) for v in values):
+                    continue
+                wide.setdefault(label, None)
+                huge = next((v for v in values if not _is_number(v)), None)
+                if huge is not None:
+                    digits = len(str(abs(huge)))
+                    raise ValueError(
+                        f"{source} has integers beyond the float64 range (about 1.8e308) in column "
+                        f"{quote_names([str(label)])}, e.g. {excerpt(str(huge), 20)} ({digits} digits): "
+                        "they would be infinite; drop or rescale them first"
+                    )
+    return list(wide)
 
 
 def file_kind(path: Path) -> str:
@@ -138,10 +238,11 @@ def header_names(n_columns: int) -> list[str]:
     return [f"column_{i + 1}" for i in range(n_columns)]
 
 
-def _is_number(text: str) -> bool:
+def _is_number(value: str | int) -> bool:
+    """Whether ``float(value)`` is a float: a text that reads as a number, an int within the float range."""
     try:
-        float(text)
-    except ValueError:
+        float(value)
+    except (ValueError, OverflowError):
         return False
     return True
 
@@ -171,26 +272,36 @@ def check_field_counts(path: Path, sep: str, layout: TextLayout) -> None:
     """
     import pandas as pd
 
-    with pd.io.common.get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles:
-        lines = handles.handle
-        for _ in range(layout.skip_rows):
-            if not lines.readline():
-                return
-        if sep == r"\s+":
-            records = ((number, line.split()) for number, line in enumerate(lines, start=layout.first_line))
-        else:
-            reader = csv.reader(lines, delimiter=sep)
-            records = ((layout.skip_rows + reader.line_num, fields) for fields in reader)
-        # Blank lines are skipped by the readers too.
-        records = ((number, fields) for number, fields in records if fields and (len(fields) > 1 or fields[0].strip()))
-        first, expected = next(records, (None, None))
-        if first is None:
+    with (
+        damaged_archive(path),
+        pd.io.common.get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles,
+    ):
+        try:
+            _check_lines(path, handles.handle, sep, layout)
+        except csv.Error as exc:  # e.g. a quote never closed makes a field too long for the reader
+            raise ValueError(f"could not parse '{path}' as CSV: {one_line(exc)}") from exc
+
+
+def _check_lines(path, lines, sep, layout):
+    """:func:`check_field_counts` on the open text `lines` of `path`."""
+    for _ in range(layout.skip_rows):
+        if not lines.readline():
             return
-        expected = len(expected)
-        for number, fields in records:
-            if len(fields) != expected:
-                after = next(records, (None, ()))[1]
-                _refuse_ragged(path, layout, first, expected, number, len(fields), len(after) == len(fields))
+    if sep == r"\s+":
+        records = ((number, line.split()) for number, line in enumerate(lines, start=layout.first_line))
+    else:
+        reader = csv.reader(lines, delimiter=sep)
+        records = ((layout.skip_rows + reader.line_num, fields) for fields in reader)
+    # Blank lines are skipped by the readers too.
+    records = ((number, fields) for number, fields in records if fields and (len(fields) > 1 or fields[0].strip()))
+    first, expected = next(records, (None, None))
+    if first is None:
+        return
+    expected = len(expected)
+    for number, fields in records:
+        if len(fields) != expected:
+            after = next(records, (None, ()))[1]
+            _refuse_ragged(path, layout, first, expected, number, len(fields), len(after) == len(fields))
 
 
 def check_field_counts_fast(path: Path, sep: str, layout: TextLayout) -> None:
@@ -309,11 +420,11 @@ def refuse_non_numeric(frame: pd.DataFrame, source: str, *, all_columns: bool) -
             hint = (
                 ""
                 if value is None
-                else f", e.g. {value!r}"
+                else f", e.g. {excerpt(value)!r}"
                 if isinstance(value, str)
-                else f", e.g. {value}"
+                else f", e.g. {excerpt(str(value))}"
             )
-            bad.append(f"'{name}' ({_type_name(column.dtype)}{hint})")
+            bad.append(f"'{excerpt(str(name))}' ({_type_name(column.dtype)}{hint})")
     if bad:
         noun = "column" if len(bad) == 1 else "columns"
         advice = (
@@ -322,7 +433,7 @@ def refuse_non_numeric(frame: pd.DataFrame, source: str, *, all_columns: bool) -
             else "encode them as numbers or leave them out"
         )
         raise ValueError(
-            f"{source} has non-numeric {noun}: {', '.join(bad)}; "
+            f"{source} has non-numeric {noun}: {listing(bad)}; "
             f"K-Means needs numeric features: {advice}"
         )
 
@@ -343,12 +454,21 @@ def _type_name(dtype) -> str:
 
 
 def quote_names(names: Sequence[str], limit: int = 20) -> str:
-    """``'a', 'b' and 3 more``: column names for a message, at most `limit` of them."""
-    shown = ", ".join(f"'{n}'" for n in names[:limit])
-    extra = len(names) - limit
-    return shown + (f" and {extra} more" if extra > 0 else "")
+    """``'a', 'b' and 3 more``: column names for a message, at most `limit` of them, each cut by :func:`excerpt`."""
+    return listing([f"'{excerpt(str(n))}'" for n in names], limit)
+
+
+def listing(items: Sequence[str], limit: int = 20) -> str:
+    """``a, b and 3 more``: the first `limit` of `items`, joined for a message."""
+    extra = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {extra} more" if extra > 0 else "")
 
 
 def one_line(exc: BaseException) -> str:
-    """The message of `exc` on one line (a parser's message can span several)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
+    """The message of `exc` on one line (a parser's message can span several), cut to a short excerpt."""
+    return excerpt(" ".join(str(exc).split()), _MESSAGE_CHARS) or type(exc).__name__
+
+
+def excerpt(text: str, limit: int = _NAME_CHARS) -> str:
+    """`text` if it has at most `limit` characters, else its start and ``...`` in `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."

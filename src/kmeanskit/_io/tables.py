@@ -9,6 +9,9 @@ what to do, rather than being dropped or coerced behind the user's back.
 Type rules
 ----------
 - Integer and floating columns are kept (float32 stays float32).
+- A column of integers beyond int64 and uint64 (10**30 written in full) is
+  read as float64, as pandas reads a float column; one with integers beyond
+  the float64 range is refused by column, as infinite values are.
 - Boolean columns are accepted as 0/1 indicators and converted to float64, so
   a cluster's center in such a column is the share of ``True`` in the cluster.
 - Decimal columns (Parquet) are converted to float64.
@@ -38,16 +41,21 @@ from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.table_rules import (
     PARQUET_SUFFIXES,
     TextLayout,
+    check_exists,
     check_field_counts,
     check_selection,
+    damaged_archive,
     data_columns,
     delimiter,
+    excerpt,
     file_kind,
     header_names,
+    listing,
     one_line,
     refuse_data_as_header,
     refuse_non_numeric,
     refuse_unnamed,
+    wide_integer_columns,
 )
 
 # pandas (a large import) is imported where a table is built, checked or
@@ -91,9 +99,10 @@ def read_table(
     Raises
     ------
     FileNotFoundError
-        If `path` does not exist.
+        If `path` does not exist (or is a link to a file that does not).
     ValueError
-        If the suffix is not supported, the file cannot be parsed, it has no
+        If the suffix is not supported, the file cannot be parsed or
+        decompressed (truncated or damaged), it has no
         columns or no rows, a selected column does not exist, or a feature
         column is non-numeric, unnamed (when not selected) or has missing or
         infinite values.
@@ -131,8 +140,7 @@ def read_raw_table(
     pandas.DataFrame
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: '{path}'")
+    check_exists(path)
     kind = file_kind(path)
     if kind == "parquet":
         if layout is not None and layout != TextLayout():
@@ -199,16 +207,22 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
 
     import pandas as pd
 
+    # index_col=False: a line with more fields than the header never turns the
+    # first columns into an index; pandas warns instead, and the warning is an
+    # error here (the field count check names the line).
+    options = {"sep": sep, "index_col": False, **layout.pandas_options()}
     try:
-        with warnings.catch_warnings():
-            # index_col=False: a line with more fields than the header never
-            # turns the first columns into an index; pandas warns instead, and
-            # the warning is an error here (the field count check names the line).
+        with warnings.catch_warnings(), damaged_archive(path):
             warnings.filterwarnings("error", "Length of header or names does not match", pd.errors.ParserWarning)
-            # The pyarrow backend keeps integers and booleans with gaps as such
-            # (numpy would turn them into float / object), so missing values are
-            # reported as missing instead of a column looking non-numeric.
-            frame = pd.read_csv(path, sep=sep, dtype_backend="pyarrow", index_col=False, **layout.pandas_options())
+            try:
+                # The pyarrow backend keeps integers and booleans with gaps as
+                # such (numpy would turn them into float / object), so missing
+                # values are reported as missing instead of a column looking
+                # non-numeric.
+                frame = pd.read_csv(path, dtype_backend="pyarrow", **options)
+            except OverflowError:
+                wide = wide_integer_columns(path, f"'{path}'", **options)
+                frame = pd.read_csv(path, dtype_backend="pyarrow", dtype=dict.fromkeys(wide, "float64"), **options)
     except pd.errors.EmptyDataError:
         raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
@@ -247,7 +261,7 @@ def _refuse_missing(frame: pd.DataFrame, source: str) -> None:
     counts = frame.isna().sum()
     counts = counts[counts > 0]
     if len(counts):
-        detail = ", ".join(f"'{name}' ({n} missing)" for name, n in counts.items())
+        detail = listing([f"'{excerpt(str(name))}' ({n} missing)" for name, n in counts.items()])
         raise ValueError(
             f"{source} has missing values in {len(counts)} of {frame.shape[1]} columns: "
             f"{detail}; drop or impute them first"
@@ -261,10 +275,10 @@ def _refuse_infinite(frame: pd.DataFrame, source: str) -> None:
         if values.dtype.kind == "f":
             n_inf = int(np.isinf(values).sum())
             if n_inf:
-                bad.append(f"'{name}' ({n_inf} infinite)")
+                bad.append(f"'{excerpt(str(name))}' ({n_inf} infinite)")
     if bad:
         raise ValueError(
-            f"{source} has infinite values: {', '.join(bad)}; drop or clip them first"
+            f"{source} has infinite values: {listing(bad)}; drop or clip them first"
         )
 
 

@@ -19,6 +19,11 @@ from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 
 __all__ = ["build_parser", "main"]
 
+# The longest error or warning the command prints, in characters: whatever
+# raised it (a parser quoting a huge line, a long list of names), the terminal
+# gets one short line.
+_MAX_MESSAGE = 500
+
 # Module name (kmeanskit._interfaces.cli._<module>) -> the command's name, its line in
 # ``kmeanskit --help`` and its description, in the order ``--help`` lists them.
 _COMMANDS = {
@@ -228,8 +233,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """`text` on one line, cut to ``_MAX_MESSAGE`` characters (``...`` at the end if cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
 def _error(message: str) -> None:
-    print(f"kmeanskit: error: {message}", file=sys.stderr)
+    print(f"kmeanskit: error: {_one_line(message)}", file=sys.stderr)
