@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.step import Step
 
-__all__ = ["Progress", "Reservoir", "StreamLloydStep", "Survey"]
+__all__ = ["Progress", "Reservoir", "StreamLloydStep", "Survey", "pass_name"]
 
 _RESERVOIR_BLOCK = 4096
 
@@ -157,15 +158,25 @@ class Progress:
         self.enabled = bool(progress)
 
     def passes(self, stream, desc, total):
+        """The chunks of one pass over ``stream``, with a bar titled ``desc`` ("Lloyd (pass 3)")."""
+        chunks = stream.chunks(pass_name(desc))
         if not self.enabled:
-            yield from stream.chunks()
+            yield from chunks
             return
         from tqdm.auto import tqdm
 
         with tqdm(total=total, desc=desc, unit="rows", unit_scale=True, leave=False, file=sys.stderr) as bar:
-            for start, chunk in stream.chunks():
+            for start, chunk in chunks:
                 yield start, chunk
                 bar.update(chunk.shape[0])
+
+
+def pass_name(desc):
+    """How a pass is named in the stream's errors, from its bar's title:
+    "Lloyd (pass 3)" -> "Lloyd pass 3", "labels (last pass)" -> "the final labelling pass"."""
+    if desc == "labels (last pass)":
+        return "the final labelling pass"
+    return re.sub(r" \((pass \d+)\)$", r" \1", desc)
 
 
 # ------------------------------------------------------------- Lloyd passes

@@ -89,8 +89,8 @@ class _ScaledStream:
         self.feature_names, self.dtype = stream.feature_names, stream.dtype
         self.n_rows, self.label = stream.n_rows, stream.label
 
-    def chunks(self):
-        for start, chunk in self.stream.chunks():
+    def chunks(self, name="a pass"):
+        for start, chunk in self.stream.chunks(name):
             yield start, self.scaling.transform(chunk)
 
 
