@@ -177,7 +177,7 @@ def test_a_removed_file_is_refused(path, monkeypatch):
 @pytest.mark.parametrize("text, what", [
     (b"0001.000", "its contents differ from the survey's"),
     (b"1.00e300", "its contents differ from the survey's"),
-    (b"1.0e+999", "row 1500 has a missing or infinite value"),
+    (b"1.0e+999", "row 1500 (from 0) has a missing or infinite value"),
 ])
 def test_a_csv_changed_in_place_with_its_stat_restored_is_refused(tmp_path, monkeypatch, text, what):
     path = tmp_path / "data.csv"

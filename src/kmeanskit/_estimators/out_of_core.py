@@ -22,6 +22,11 @@ The file is read in chunks, several times, and never held whole:
    early stopping;
 5. a final pass labels every row with the fitted model's ``predict``.
 
+Every pass after the survey checks that it reads what the survey read (the
+file's identity, row count and a checksum of the values, every value finite;
+:class:`~kmeanskit._io.chunked.TableStream`): a file changed during the fit
+is refused with an error naming the pass, never fitted silently wrong.
+
 Memory holds one chunk (and its float copies), the sample, the centers, and
 the labels (4 bytes per row, one array: the Lloyd step counts the labels it
 changes instead of the loop keeping a copy). Each pass's chunks are freed
