@@ -121,6 +121,10 @@ BAD_BODIES = [
     (b'{"instances": [[1, 2, 3]]', r"not valid JSON"),
     (b"", r"."),
     ("\u00e9t\u00e9", r"not valid JSON"),
+    # What json.loads refuses other than by syntax is invalid JSON too (422), not a body FastAPI failed to parse (400).
+    (b'{"instances": [[1, 2, "\xff"]]}', r"not valid JSON: the body is not UTF-8 text \(invalid start byte at byte 23\)"),
+    (b"[" * 50_000 + b"]" * 50_000, r"not valid JSON: the body is nested too deeply"),
+    (b'{"instances": [[1, 2, ' + b"9" * 5000 + b"]]}", r"not valid JSON: .*integer"),
 ]
 
 
@@ -173,7 +177,7 @@ def test_health_model_and_docs(client, model_path):
     assert health["status"] == "ok" and health["n_features"] == 3 and health["n_clusters"] == 3
     assert health["feature_names"] == FEATURES and health["anomaly_detection"] is True
     info = client.get("/model").json()
-    assert info["source"] == str(model_path)
+    assert info["source"] == model_path.name  # never the directory on the server
     assert info["manifest"]["format"] == "kmeanskit-model"
     assert info["manifest"]["summary"]["n_samples"] == 900
     # Arrays are referred to by member name, never included.
@@ -263,3 +267,84 @@ def test_without_fastapi_the_import_says_what_to_install():
             "try:\n    import kmeanskit.service\nexcept ImportError as exc:\n    print(exc)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "kmeanskit.service needs FastAPI and uvicorn: pip install 'kmeanskit[serve]'"
+
+
+def test_the_model_is_named_by_its_file_name_or_the_name_given(model_path, data):
+    for kwargs, name in (({}, model_path.name), ({"model_name": "customers v2"}, "customers v2")):
+        with TestClient(create_app(model_path, **kwargs)) as c:
+            assert c.get("/model").json()["source"] == name
+            text = c.get("/metrics").text
+        assert str(model_path.parent) not in text
+        assert re.search(rf'^kmeanskit_model_info\{{.*source="{name}".*\}} 1$', text, flags=re.MULTILINE), text
+    with TestClient(create_app(KMeans(2, random_state=0).fit(data), model_name="m")) as c:
+        assert c.get("/model").json()["source"] == "m"
+
+
+def test_a_client_gone_before_the_response_is_counted_as_aborted_not_500(model_path):
+    """The body limit sees the client disconnect mid-upload and sends nothing: no status to count."""
+    import asyncio
+
+    app = create_app(model_path)
+    sent = []
+
+    async def receive_parts():
+        yield {"type": "http.request", "body": b'{"instances": [[1, ', "more_body": True}
+        yield {"type": "http.disconnect"}
+
+    async def run():
+        parts = receive_parts()
+
+        async def receive():
+            return await anext(parts)
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
+                 "headers": [(b"content-type", b"application/json")], "scheme": "http",
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+        await app(scope, receive, send)
+
+    asyncio.run(run())
+    assert sent == []
+    text = app.state.metrics.render()
+    assert _metric(text, "kmeanskit_requests_aborted_total", endpoint="/predict", method="POST") == 1
+    assert _metric(text, "kmeanskit_http_requests_total", endpoint="/predict", method="POST", status="500") is None
+    assert "# TYPE kmeanskit_requests_aborted_total counter" in text
+
+
+def test_a_body_not_received_within_body_timeout_gets_408(model_path):
+    import asyncio
+
+    app = create_app(model_path, body_timeout=0.2)
+    sent = []
+
+    async def run():
+        first = [{"type": "http.request", "body": b'{"instances": ', "more_body": True}]
+
+        async def receive():
+            if first:
+                return first.pop()
+            await asyncio.sleep(3600)  # the client stalls
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
+                 "headers": [(b"content-type", b"application/json")], "scheme": "http",
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+        await asyncio.wait_for(app(scope, receive, send), 10)
+
+    asyncio.run(run())
+    assert sent[0]["status"] == 408 and (b"connection", b"close") in sent[0]["headers"]
+    assert "within 0.2 s" in json.loads(sent[1]["body"])["detail"]
+    text = app.state.metrics.render()
+    assert _metric(text, "kmeanskit_http_requests_total", endpoint="/predict", method="POST", status="408") == 1
+
+
+@pytest.mark.parametrize("value", [0, -1.0, float("nan"), float("inf"), "5", True])
+def test_a_bad_body_timeout_is_refused(model_path, value):
+    with pytest.raises(ValueError, match="body_timeout"):
+        create_app(model_path, body_timeout=value)

@@ -20,7 +20,7 @@ examples:
   curl -s localhost:8000/metrics                         # Prometheus text format
 
 endpoints: POST /predict, GET /health, GET /model, GET /metrics, GET /docs.
-Bad requests get 422 (413 over --max-body-bytes), with a message.
+Bad requests get 422 (413 over --max-body-bytes, 408 after --body-timeout), with a message.
 Each worker is a process with its own copy of the model and its own metrics.
 """
 
@@ -39,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest batch per request (default: %(default)s)")
     parser.add_argument("--max-body-bytes", type=int, metavar="N",
                         help="largest request body (default: room for --max-rows rows)")
+    parser.add_argument("--body-timeout", type=float, default=30.0, metavar="S",
+                        help="seconds a client has to send a request body, else 408 (default: %(default)s)")
+    parser.add_argument("--timeout-keep-alive", type=float, default=5.0, metavar="S",
+                        help="seconds an idle connection is kept open between requests (default: %(default)s)")
+    parser.add_argument("--model-name", metavar="NAME",
+                        help="the model's name in GET /model and /metrics (default: the file's name)")
     parser.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug"), default="info",
                         help="uvicorn log level (default: %(default)s)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log each request")
@@ -72,12 +78,16 @@ def run(args: argparse.Namespace) -> int:
                                    ("--max-body-bytes", args.max_body_bytes, 1)):
         if value is not None and value < minimum:
             raise common.CommandError(f"{option} must be at least {minimum}, got {value}")
+    for option, value in (("--body-timeout", args.body_timeout), ("--timeout-keep-alive", args.timeout_keep_alive)):
+        if not 0 < value < float("inf"):
+            raise common.CommandError(f"{option} must be a positive number of seconds, got {value}")
     if args.port > 65535:
         raise common.CommandError(f"--port must be at most 65535, got {args.port}")
     try:
         import uvicorn
 
         from kmeanskit import service
+        from kmeanskit._interfaces.service.app import ENV_BODY_TIMEOUT, ENV_MODEL_NAME
     except ImportError as exc:
         raise common.CommandError(f"{exc}") from None
     path = os.path.abspath(args.model)
@@ -89,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
     os.environ[service.ENV_MODEL] = path
     os.environ[service.ENV_MAX_ROWS] = str(args.max_rows)
     os.environ[service.ENV_THREADS] = str(threads)
+    os.environ[ENV_BODY_TIMEOUT] = repr(args.body_timeout)
+    if args.model_name is not None:
+        os.environ[ENV_MODEL_NAME] = args.model_name
+    else:
+        os.environ.pop(ENV_MODEL_NAME, None)
     if args.max_body_bytes is not None:
         os.environ[service.ENV_MAX_BODY_BYTES] = str(args.max_body_bytes)
     else:
@@ -108,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level=args.log_level,
             access_log=not args.no_access_log,
+            timeout_keep_alive=args.timeout_keep_alive,
         )
     except SystemExit as exc:  # uvicorn exits when it cannot start
         if exc.code not in (None, 0):

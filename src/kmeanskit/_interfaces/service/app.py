@@ -12,6 +12,7 @@ import numpy as np
 from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 
 from kmeanskit._interfaces.service.metrics import METRICS_CONTENT_TYPE, Metrics
 from kmeanskit._interfaces.service.middleware import BodyLimitMiddleware, MetricsMiddleware
@@ -21,17 +22,22 @@ from kmeanskit._interfaces.service.schemas import (
     HealthResponse,
     ModelResponse,
     PredictResponse,
+    UnreadableBody,
+    read_json,
     request_type,
     validation_errors,
 )
 
-__all__ = ["ENV_MODEL", "ENV_MAX_ROWS", "ENV_MAX_BODY_BYTES", "ENV_THREADS", "app_from_env", "create_app"]
+__all__ = ["ENV_MODEL", "ENV_MODEL_NAME", "ENV_MAX_ROWS", "ENV_MAX_BODY_BYTES", "ENV_THREADS", "ENV_BODY_TIMEOUT",
+           "app_from_env", "create_app"]
 
 #: Environment variables read by :func:`app_from_env` (``kmeanskit serve`` sets them for its workers).
 ENV_MODEL = "KMEANSKIT_SERVE_MODEL"
 ENV_MAX_ROWS = "KMEANSKIT_SERVE_MAX_ROWS"
 ENV_MAX_BODY_BYTES = "KMEANSKIT_SERVE_MAX_BODY_BYTES"
 ENV_THREADS = "KMEANSKIT_SERVE_THREADS"
+ENV_MODEL_NAME = "KMEANSKIT_SERVE_MODEL_NAME"
+ENV_BODY_TIMEOUT = "KMEANSKIT_SERVE_BODY_TIMEOUT"
 
 # Enough for any float written by JSON encoders ("-1.2345678901234567e-308") and its separator.
 _BYTES_PER_NUMBER = 26
@@ -51,6 +57,27 @@ def _positive_int(name, value, minimum=1):
     return int(value)
 
 
+class _JSONRequest(Request):
+    """A request whose JSON body is read by :func:`read_json` (every unreadable body is invalid JSON: 422)."""
+
+    async def json(self):
+        if not hasattr(self, "_json"):
+            self._json = read_json(await self.body())
+        return self._json
+
+
+class _JSONRoute(APIRoute):
+    """The routes of the service: their requests are :class:`_JSONRequest` (FastAPI's custom route class)."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            return await handler(_JSONRequest(request.scope, request.receive))
+
+        return route_handler
+
+
 def create_app(
     model_or_path,
     *,
@@ -59,6 +86,8 @@ def create_app(
     max_body_bytes: int | None = None,
     anomaly_level: float = 0.99,
     threads: int | None = None,
+    body_timeout: float = 30.0,
+    model_name: str | None = None,
     title: str = "kmeanskit prediction service",
 ) -> FastAPI:
     """Build the FastAPI application serving a K-Means model.
@@ -84,6 +113,12 @@ def create_app(
         Threads for the numba kernels of each prediction; None keeps numba's
         default. With several server processes on few cores, 1 avoids
         oversubscription.
+    body_timeout : float, default=30.0
+        Seconds a client has to send the whole request body once its headers
+        are in; a slower client gets 408 and the connection is closed.
+    model_name : str or None, default=None
+        The model's name in ``GET /model`` and ``/metrics``. None: the model
+        file's name (never its directory), or nothing for a model object.
     title : str
         Title of the OpenAPI document.
 
@@ -111,6 +146,9 @@ def create_app(
     anomaly_level = check_level(anomaly_level)
     if threads is not None:
         threads = _positive_int("threads", threads)
+    if isinstance(body_timeout, bool) or not isinstance(body_timeout, (int, float, np.integer, np.floating)) \
+            or not 0 < body_timeout < np.inf:
+        raise ValueError(f"body_timeout must be a positive number of seconds, got {body_timeout!r}")
     manifest, source, profile = None, None, None
     if isinstance(model_or_path, (str, os.PathLike)):
         source = os.fspath(model_or_path)
@@ -131,6 +169,8 @@ def create_app(
             manifest = describe(model)
         except (TypeError, ValueError):
             manifest = None  # a model the file format does not support: still servable
+    # The name shown to clients: never the model's directory on the server.
+    name = model_name if model_name is not None else (None if source is None else os.path.basename(source))
     predictor = Predictor(model, profile, anomaly_level, threads)
     if max_body_bytes is None:
         max_body_bytes = _default_max_body_bytes(max_rows, predictor.n_features, predictor.feature_names)
@@ -146,7 +186,7 @@ def create_app(
 
     metrics = Metrics(predictor.n_clusters, {
         "version": __version__, "n_clusters": str(predictor.n_clusters), "n_features": str(predictor.n_features),
-        "source": source or "object",
+        "source": name or "object",
     })
     started = time.monotonic()
 
@@ -160,6 +200,7 @@ def create_app(
         413: {"model": ErrorResponse, "description": "Request body over max_body_bytes"},
         422: {"model": ErrorResponse, "description": "Invalid request: the message says what to fix"},
         400: {"model": ErrorResponse, "description": "Invalid Content-Length header"},
+        408: {"model": ErrorResponse, "description": "Request body not received within body_timeout"},
     }
     app = FastAPI(
         title=title,
@@ -170,12 +211,14 @@ def create_app(
         ),
         lifespan=lifespan,
     )
+    app.router.route_class = _JSONRoute
     app.state.predictor = predictor
     app.state.metrics = metrics
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
-        return JSONResponse(status_code=422, content=validation_errors(exc.errors(), predictor))
+        unreadable = exc.__cause__ if isinstance(exc.__cause__, UnreadableBody) else None
+        return JSONResponse(status_code=422, content=validation_errors(exc.errors(), predictor, unreadable))
 
     @app.post("/predict", response_model=PredictResponse, responses=errors,
               summary="Assign rows to clusters")
@@ -205,7 +248,7 @@ def create_app(
     @app.get("/model", response_model=ModelResponse, summary="The model's manifest and training summary")
     async def model_info() -> dict:
         return {
-            "source": source, "n_features": predictor.n_features, "n_clusters": predictor.n_clusters,
+            "source": name, "n_features": predictor.n_features, "n_clusters": predictor.n_clusters,
             "feature_names": predictor.feature_names, "anomaly_level": predictor.anomaly_level,
             "max_rows": max_rows, "max_body_bytes": max_body_bytes, "max_abs_value": predictor.max_abs_value,
             "training_profile": None if profile is None else profile.to_dict(),
@@ -220,7 +263,7 @@ def create_app(
         return Response(content=metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     # Outermost first: metrics see every request, including the ones refused for their size.
-    app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, limit=max_body_bytes, timeout=float(body_timeout))
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
@@ -230,7 +273,8 @@ def app_from_env() -> FastAPI:
     """The app for ``uvicorn --factory kmeanskit.service:app_from_env``, configured by environment variables.
 
     ``KMEANSKIT_SERVE_MODEL`` (required: the ``.kmk`` path), ``KMEANSKIT_SERVE_MAX_ROWS``,
-    ``KMEANSKIT_SERVE_MAX_BODY_BYTES`` and ``KMEANSKIT_SERVE_THREADS`` (optional integers).
+    ``KMEANSKIT_SERVE_MAX_BODY_BYTES`` and ``KMEANSKIT_SERVE_THREADS`` (optional integers),
+    ``KMEANSKIT_SERVE_BODY_TIMEOUT`` (optional, seconds) and ``KMEANSKIT_SERVE_MODEL_NAME`` (optional).
     """
     path = os.environ.get(ENV_MODEL)
     if not path:
@@ -243,4 +287,12 @@ def app_from_env() -> FastAPI:
                 options[key] = int(text)
             except ValueError:
                 raise ValueError(f"{env} must be an integer, got {text!r}") from None
+    text = os.environ.get(ENV_BODY_TIMEOUT)
+    if text:
+        try:
+            options["body_timeout"] = float(text)
+        except ValueError:
+            raise ValueError(f"{ENV_BODY_TIMEOUT} must be a number of seconds, got {text!r}") from None
+    if os.environ.get(ENV_MODEL_NAME):
+        options["model_name"] = os.environ[ENV_MODEL_NAME]
     return create_app(path, **options)

@@ -22,6 +22,7 @@ class Metrics:
     def __init__(self, n_clusters: int, info: dict[str, str]):
         self._lock = threading.Lock()
         self.requests: dict[tuple[str, str, str], int] = {}
+        self.aborted: dict[tuple[str, str], int] = {}
         self.latency: dict[str, list] = {}  # endpoint -> [bucket counts..., sum, count]
         self.rows = 0
         self.rows_by_cluster = np.zeros(n_clusters, dtype=np.int64)
@@ -42,6 +43,12 @@ class Metrics:
                     hist[i] += 1
             hist[-2] += seconds
             hist[-1] += 1
+
+    def observe_aborted(self, endpoint: str, method: str) -> None:
+        """A request whose client went away before any response was sent."""
+        with self._lock:
+            key = (endpoint, method)
+            self.aborted[key] = self.aborted.get(key, 0) + 1
 
     def observe_predictions(self, labels: np.ndarray, anomalies: np.ndarray | None) -> None:
         counts = np.bincount(labels, minlength=self.rows_by_cluster.size)
@@ -64,6 +71,10 @@ class Metrics:
             for (endpoint, method, status), n in sorted(self.requests.items()):
                 labels = _labels(endpoint=endpoint, method=method, status=status)
                 lines.append(f"kmeanskit_http_requests_total{labels} {n}")
+            family("kmeanskit_requests_aborted_total", "counter",
+                   "HTTP requests whose client disconnected before a response was sent, by endpoint and method.")
+            for (endpoint, method), n in sorted(self.aborted.items()):
+                lines.append(f"kmeanskit_requests_aborted_total{_labels(endpoint=endpoint, method=method)} {n}")
             family("kmeanskit_http_request_duration_seconds", "histogram",
                    "Time from receiving a request to sending the end of its response.")
             for endpoint, hist in sorted(self.latency.items()):

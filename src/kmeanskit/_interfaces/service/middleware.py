@@ -1,12 +1,15 @@
-"""The service's ASGI middlewares: request metrics, and the body size limit (413).
+"""The service's ASGI middlewares: request metrics, and the body size limit (413) and deadline (408).
 
 Plain ASGI middlewares: the body limit reads the body itself (at most
-``limit + 1`` bytes) before the app sees it, so a wrong or absent
-``Content-Length`` does not get past it; the metrics middleware is the
-outermost, so it counts every request, the refused ones included.
+``limit + 1`` bytes, within ``timeout`` seconds) before the app sees it, so
+a wrong or absent ``Content-Length`` does not get past it, nor does a client
+that stalls; the metrics middleware is the outermost, so it counts every
+request, the refused ones included, and the ones whose client went away
+before any response was sent as aborted (not as a status).
 """
 
 import abc
+import asyncio
 import json
 import time
 
@@ -35,7 +38,11 @@ class _HTTPMiddleware(abc.ABC):
 
 
 class MetricsMiddleware(_HTTPMiddleware):
-    """Counts every HTTP request (by a fixed set of endpoint labels) and times it."""
+    """Counts every HTTP request (by a fixed set of endpoint labels) and times it.
+
+    A request whose client disconnected before a response started is counted
+    as aborted: no status was sent.
+    """
 
     def __init__(self, app, metrics: Metrics):
         super().__init__(app)
@@ -43,7 +50,14 @@ class MetricsMiddleware(_HTTPMiddleware):
 
     async def http(self, scope, receive, send):
         start = time.perf_counter()
-        status = [500]
+        status = [None]
+        disconnected = [False]
+
+        async def receive_and_record():
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected[0] = True
+            return message
 
         async def send_and_record(message):
             if message["type"] == "http.response.start":
@@ -51,24 +65,30 @@ class MetricsMiddleware(_HTTPMiddleware):
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_record)
+            await self.app(scope, receive_and_record, send_and_record)
         finally:
             path = scope.get("path", "")
             endpoint = path if path in _ENDPOINTS else "other"
-            self.metrics.observe_request(endpoint, scope.get("method", ""), status[0], time.perf_counter() - start)
+            method = scope.get("method", "")
+            if status[0] is None and disconnected[0]:
+                self.metrics.observe_aborted(endpoint, method)
+            else:  # no response and no disconnect: an error, answered 500 by the server
+                self.metrics.observe_request(endpoint, method, status[0] or 500, time.perf_counter() - start)
 
 
 class BodyLimitMiddleware(_HTTPMiddleware):
-    """Refuses bodies over ``limit`` bytes with 413: by Content-Length, then by the bytes received.
+    """Refuses bodies over ``limit`` bytes with 413 (by Content-Length, then by the bytes received),
+    and bodies not received within ``timeout`` seconds with 408.
 
     The body is read here (at most ``limit + 1`` bytes of it) and replayed to
     the application, so a client that lies about Content-Length, or sends a
-    chunked body, is cut off all the same.
+    chunked body, is cut off all the same; so is a client that stalls.
     """
 
-    def __init__(self, app, limit: int):
+    def __init__(self, app, limit: int, timeout: float = 30.0):
         super().__init__(app)
         self.limit = limit
+        self.timeout = timeout
 
     async def http(self, scope, receive, send):
         declared = None
@@ -86,8 +106,15 @@ class BodyLimitMiddleware(_HTTPMiddleware):
             await _send_error(send, 413, self._message(declared))
             return
         chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.timeout
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                await _send_error(send, 408, f"request body not received within {self.timeout:g} s; "
+                                             "send the body without pausing")
+                return
             if message["type"] == "http.disconnect":
                 return
             body = message.get("body", b"")

@@ -6,6 +6,7 @@ finite distances), so that every malformed request is refused with a message
 saying what to fix, without echoing the input back.
 """
 
+import json
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, create_model
@@ -18,11 +19,43 @@ __all__ = [
     "HealthResponse",
     "ModelResponse",
     "PredictResponse",
+    "UnreadableBody",
+    "read_json",
     "request_type",
     "validation_errors",
 ]
 
 _MAX_ERRORS_SHOWN = 20
+
+
+class UnreadableBody(json.JSONDecodeError):
+    """A body that :func:`json.loads` cannot read for a reason other than its syntax.
+
+    A :class:`json.JSONDecodeError`, so that FastAPI answers it as invalid
+    JSON (422) rather than as a body it failed to parse (400).
+    """
+
+    def __init__(self, msg: str):
+        super().__init__(msg, "", 0)
+
+
+def read_json(body: bytes) -> Any:
+    """``json.loads(body)``, raising :class:`json.JSONDecodeError` for every body it cannot read.
+
+    Besides syntax errors: text that is not UTF-8 (nor UTF-16/32), nesting
+    deeper than the interpreter's recursion limit, and integers longer than
+    its limit on digits (``sys.get_int_max_str_digits``).
+    """
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise UnreadableBody(f"the body is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise UnreadableBody("the body is nested too deeply") from None
+    except ValueError as exc:  # an integer over the limit on digits
+        raise UnreadableBody(" ".join(str(exc).split())) from None
 
 
 class ErrorResponse(BaseModel):
@@ -59,7 +92,8 @@ class HealthResponse(BaseModel):
 
 
 class ModelResponse(BaseModel):
-    source: str | None = Field(description="model file path, or null for a model given as an object")
+    source: str | None = Field(description="the model's name: the model file's name (never its directory) or the "
+                                           "name given, null for a model given as an object without a name")
     n_features: int
     n_clusters: int
     feature_names: list[str] | None
@@ -116,8 +150,11 @@ def request_type(predictor: "Predictor", max_rows: int):
                      Discriminator(kind)]
 
 
-def validation_errors(errors, predictor: "Predictor") -> dict[str, Any]:
-    """A one-line message and the first errors, without echoing the input back."""
+def validation_errors(errors, predictor: "Predictor", unreadable: UnreadableBody | None = None) -> dict[str, Any]:
+    """A one-line message and the first errors, without echoing the input back.
+
+    `unreadable`: the error that made the body invalid JSON, when it says more than "JSON decode error".
+    """
     union = predictor.feature_names is not None
     shown = []
     for error in errors[:_MAX_ERRORS_SHOWN]:
@@ -132,7 +169,7 @@ def validation_errors(errors, predictor: "Predictor") -> dict[str, Any]:
     first = shown[0]
     detail = f"{_where(first['loc'])}: {first['msg']}" if first["loc"] else first["msg"]
     if first["type"] == "json_invalid":
-        detail = "the body is not valid JSON: " + first["msg"]
+        detail = "the body is not valid JSON: " + (unreadable.msg if unreadable is not None else first["msg"])
     if any(e["type"] == "extra_forbidden" and e["loc"][:1] == ["records"] for e in shown) \
             and predictor.feature_names is None:
         detail = (f"this model records no feature names: send 'instances', rows of {predictor.n_features} "
