@@ -22,7 +22,8 @@ def model(tmp_path_factory):
 def test_help_lists_options_and_an_example(capsys):
     code, out, _ = run(capsys, "serve", "--help")
     assert code == 0
-    for option in ("--host", "--port", "--workers", "--threads", "--max-rows", "--max-body-bytes"):
+    for option in ("--host", "--port", "--workers", "--threads", "--max-rows", "--max-body-bytes", "--body-timeout",
+                   "--timeout-keep-alive", "--model-name"):
         assert option in out
     assert "curl -s localhost:8000/predict" in out
 
@@ -31,6 +32,7 @@ def test_defaults():
     args = build_parser().parse_args(["serve", "m.kmk"])
     assert (args.host, args.port, args.workers, args.max_rows, args.max_body_bytes) == (
         "127.0.0.1", 8000, 1, 10_000, None)
+    assert (args.body_timeout, args.timeout_keep_alive, args.model_name) == (30.0, 5.0, None)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -40,6 +42,8 @@ def test_defaults():
     (["MODEL", "--port", "70000"], "--port must be at most 65535"),
     (["MODEL", "--max-rows", "0"], "--max-rows must be at least 1"),
     (["MODEL", "--port", "x"], "invalid int value"),
+    (["MODEL", "--body-timeout", "0"], "--body-timeout must be a positive number of seconds"),
+    (["MODEL", "--timeout-keep-alive", "nan"], "--timeout-keep-alive must be a positive number of seconds"),
 ])
 def test_bad_arguments_exit_2_without_starting(capsys, tmp_path, model, args, message):
     bad = tmp_path / "bad.kmk"

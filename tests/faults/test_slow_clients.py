@@ -1,0 +1,125 @@
+"""Slow and vanishing clients of a real server (``kmeanskit serve`` under uvicorn, in a subprocess).
+
+A client that sends its headers and then stalls gets 408 after
+``--body-timeout`` and is disconnected; an idle connection is closed after
+``--timeout-keep-alive``; a client that disconnects mid-upload is counted as
+aborted in ``/metrics``, never as a 500. Bounded: both timeouts are 1 s here.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from kmeanskit import KMeans, save
+
+STARTUP_SECONDS = 60  # a guard for overloaded machines; about 3 s on an idle one
+TIMEOUT = 1.0  # --body-timeout and --timeout-keep-alive
+WAIT = 15.0  # the most a test waits for the server to act on a timeout
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    path = tmp_path_factory.mktemp("slow") / "model.kmk"
+    save(KMeans(3, random_state=0).fit(X), path, X=X)
+    port = _free_port()
+    log = open(tmp_path_factory.mktemp("log") / "server.log", "w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kmeanskit", "serve", str(path), "--port", str(port), "--workers", "1",
+         "--body-timeout", str(TIMEOUT), "--timeout-keep-alive", str(TIMEOUT), "--model-name", "churn",
+         "--no-access-log", "--log-level", "warning"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"the server exited with {process.returncode}:\n{log.read()}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer /health within {STARTUP_SECONDS} s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _read_until_closed(sock) -> bytes:
+    """Everything the server sends until it closes the connection (at most WAIT seconds)."""
+    sock.settimeout(WAIT)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def _headers(port, length):
+    return (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {length}\r\n\r\n").encode()
+
+
+def test_a_client_that_stalls_after_its_headers_gets_408_and_is_disconnected(server):
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.sendall(_headers(server, 100) + b'{"instances": ')
+        start = time.monotonic()
+        response = _read_until_closed(sock)
+        elapsed = time.monotonic() - start
+    assert response.startswith(b"HTTP/1.1 408 "), response
+    assert b"not received within 1 s" in response
+    assert TIMEOUT * 0.9 <= elapsed < WAIT
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_timeout(server):
+    body = b'{"instances": [[0, 0, 0]]}'
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.sendall(_headers(server, len(body)) + body)
+        start = time.monotonic()
+        response = _read_until_closed(sock)
+        elapsed = time.monotonic() - start
+    assert response.startswith(b"HTTP/1.1 200 "), response
+    assert TIMEOUT * 0.9 <= elapsed < 4.5  # uvicorn's default is 5 s: the option reached it
+
+
+def test_a_client_gone_mid_upload_is_counted_as_aborted_not_as_500(server):
+    url = f"http://127.0.0.1:{server}"
+    with socket.create_connection(("127.0.0.1", server)) as sock:
+        sock.sendall(_headers(server, 100) + b'{"instances": ')
+        time.sleep(0.2)
+    deadline = time.monotonic() + WAIT
+    while True:
+        text = httpx.get(f"{url}/metrics", timeout=5.0).text
+        if 'kmeanskit_requests_aborted_total{endpoint="/predict",method="POST"} 1' in text or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert 'kmeanskit_requests_aborted_total{endpoint="/predict",method="POST"} 1' in text, text
+    assert 'status="500"' not in text
+
+
+def test_the_model_is_shown_by_name_not_by_path(server):
+    url = f"http://127.0.0.1:{server}"
+    assert httpx.get(f"{url}/model", timeout=5.0).json()["source"] == "churn"
+    assert 'source="churn"' in httpx.get(f"{url}/metrics", timeout=5.0).text
