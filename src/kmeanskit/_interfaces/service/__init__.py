@@ -12,14 +12,18 @@ Endpoints:
 - ``GET /health``: liveness and the model's shape.
 - ``GET /model``: the model's manifest (no arrays) and training summary.
 - ``GET /metrics``: Prometheus text exposition (requests by endpoint and
-  status, a latency histogram, rows predicted, rows per cluster, anomalies).
+  status, requests aborted by their client before any response, a latency
+  histogram, rows predicted, rows per cluster, anomalies).
 - ``GET /openapi.json`` and ``GET /docs``: the OpenAPI document.
 
 Every malformed request gets a 4xx answer with a message, never a 5xx:
-invalid JSON, a wrong number of values, text, booleans, ``NaN`` or
+invalid JSON (not UTF-8, nested too deeply or with an integer over
+Python's digit limit included), a wrong number of values, text, booleans, ``NaN`` or
 ``Infinity``, unknown or missing record keys or an empty batch give 422; a
 batch over ``max_rows`` rows gives 422; a body over ``max_body_bytes``
-(by its ``Content-Length`` or by the bytes actually received) gives 413.
+(by its ``Content-Length`` or by the bytes actually received) gives 413; a
+body not received within ``body_timeout`` seconds gives 408. Responses name
+the model by its file name (or ``model_name``), never by its path.
 
 Predictions run on one worker thread per process, off the event loop, so
 ``/health`` and ``/metrics`` answer while a large batch is computed. Metrics
