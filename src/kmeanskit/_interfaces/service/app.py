@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -279,7 +278,7 @@ def app_from_env() -> FastAPI:
     path = os.environ.get(ENV_MODEL)
     if not path:
         raise RuntimeError(f"set {ENV_MODEL} to the path of a .kmk model file")
-    options: dict[str, Callable] = {}
+    options: dict[str, object] = {}
     for env, key in ((ENV_MAX_ROWS, "max_rows"), (ENV_MAX_BODY_BYTES, "max_body_bytes"), (ENV_THREADS, "threads")):
         text = os.environ.get(env)
         if text:
