@@ -6,10 +6,7 @@ A client that sends its headers and then stalls gets 408 after
 aborted in ``/metrics``, never as a 500. Bounded: both timeouts are 1 s here.
 """
 
-import os
 import socket
-import subprocess
-import sys
 import time
 
 import httpx
@@ -18,15 +15,10 @@ import pytest
 
 from kmeanskit import KMeans, save
 
-STARTUP_SECONDS = 60  # a guard for overloaded machines; about 3 s on an idle one
+from ..serving import running_server
+
 TIMEOUT = 1.0  # --body-timeout and --timeout-keep-alive
 WAIT = 15.0  # the most a test waits for the server to act on a timeout
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -34,37 +26,9 @@ def server(tmp_path_factory):
     X = np.random.default_rng(0).normal(size=(300, 3))
     path = tmp_path_factory.mktemp("slow") / "model.kmk"
     save(KMeans(3, random_state=0).fit(X), path, X=X)
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kmeanskit", "serve", str(path), "--port", str(port), "--workers", "1",
-         "--body-timeout", str(TIMEOUT), "--timeout-keep-alive", str(TIMEOUT), "--model-name", "churn",
-         "--no-access-log", "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"the server exited with {process.returncode}:\n{log.read()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /health within {STARTUP_SECONDS} s")
-            time.sleep(0.2)
+    options = ("--body-timeout", str(TIMEOUT), "--timeout-keep-alive", str(TIMEOUT), "--model-name", "churn")
+    with running_server(path, tmp_path_factory.mktemp("log"), *options) as port:
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def _read_until_closed(sock) -> bytes:

@@ -6,11 +6,6 @@ and the server survives. Bounded: one server, about 200 requests, a deadline.
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import numpy as np
@@ -19,14 +14,9 @@ import pytest
 
 from kmeanskit import KMeans, save
 
-STARTUP_SECONDS = 60  # a guard for overloaded machines; about 3 s on an idle one
+from ...serving import running_server
+
 BURST_SECONDS = 20
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -35,37 +25,9 @@ def server(tmp_path_factory):
     X = pd.DataFrame(rng.normal(size=(600, 4)), columns=["a", "b", "c", "d"])
     path = tmp_path_factory.mktemp("live") / "model.kmk"
     save(KMeans(5, random_state=0).fit(X), path, X=X)
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kmeanskit", "serve", str(path), "--port", str(port), "--workers", "1",
-         "--max-rows", "1000", "--max-body-bytes", "200000", "--no-access-log", "--log-level", "warning"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"the server exited with {process.returncode}:\n{log.read()}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer /health within {STARTUP_SECONDS} s")
-            time.sleep(0.2)
-        yield url, X
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    options = ("--max-rows", "1000", "--max-body-bytes", "200000")
+    with running_server(path, tmp_path_factory.mktemp("log"), *options) as port:
+        yield f"http://127.0.0.1:{port}", X
 
 
 def _requests(X):
