@@ -28,6 +28,8 @@ from kmeanskit import KMeans, MiniBatchKMeans
 from kmeanskit._io.persistence import ModelFileError, load, save
 from kmeanskit._io.persistence.values import MAX_DEPTH
 
+from ..io.persistence.model_files import reseal
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -109,6 +111,7 @@ def _replace_members(path, out, members, *, manifest_change=None):
     if manifest_change is not None:
         manifest_change(manifest)
     contents["manifest.json"] = json.dumps(manifest).encode()
+    reseal(contents)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in contents.items():
             archive.writestr(name, data)
@@ -188,6 +191,7 @@ def test_deeply_nested_manifest_is_refused(pipeline_file, tmp_path, depth):
     with zipfile.ZipFile(out) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}
     contents["manifest.json"] = contents["manifest.json"].replace(b'"NESTED"', nested.encode())
+    reseal(contents)
     with zipfile.ZipFile(out, "w") as archive:
         for name, data in contents.items():
             archive.writestr(name, data)
@@ -284,7 +288,7 @@ def test_every_manifest_value_replaced_by_a_wrong_type_is_refused_or_loads(tmp_p
                 parent = parent[key]
             parent[where[-1]] = replacement
             with zipfile.ZipFile(path, "w") as archive:
-                for name, data in {**contents, "manifest.json": json.dumps(changed).encode()}.items():
+                for name, data in reseal({**contents, "manifest.json": json.dumps(changed).encode()}).items():
                     archive.writestr(name, data)
             try:
                 load(path)

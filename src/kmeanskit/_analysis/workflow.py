@@ -328,7 +328,7 @@ def _number(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
+def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None) -> None:
     """Save the fitted pipeline of :func:`fit_clusters` to a ``.kmk`` model file.
 
     The ``"passthrough"`` scaler of ``scale="none"`` is left out (the model file
@@ -343,6 +343,8 @@ def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
     data : pandas.DataFrame of shape (n_samples, n_features)
         The training data given to :func:`fit_clusters`; the per-cluster
         quantiles of the training distances are stored from it.
+    key : bytes, str or None, default=None
+        Sign the file with this secret (see :func:`kmeanskit.save`).
     """
     from kmeanskit._io.persistence import save
 
@@ -350,7 +352,7 @@ def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
         data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-    save(Pipeline(steps), path, X=data)
+    save(Pipeline(steps), path, X=data, key=key)
 
 
 def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:

@@ -20,6 +20,8 @@ from kmeanskit.monitoring import (
     load_monitored,
 )
 
+from ...io.persistence.model_files import reseal
+
 CENTERS = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 10.0]])
 
 
@@ -154,6 +156,7 @@ def _rewrite_summary(path, change):
     manifest = json.loads(members["manifest.json"])
     change(manifest["summary"])
     members["manifest.json"] = json.dumps(manifest).encode()
+    reseal(members)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members.items():

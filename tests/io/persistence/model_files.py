@@ -7,6 +7,7 @@ import zipfile
 import numpy as np
 
 from kmeanskit._io.persistence import ModelFileError, load
+from kmeanskit._io.persistence.integrity import INTEGRITY, seal
 
 
 def assert_same_predictions(a, b, X):
@@ -22,6 +23,13 @@ def read_manifest(path):
     """The parsed manifest.json of the model file at ``path``."""
     with zipfile.ZipFile(path) as archive:
         return json.loads(archive.read("manifest.json"))
+
+
+def reseal(contents):
+    """Recompute the integrity record of edited ``contents`` (member name -> bytes), as a forger who knows
+    the format would, so that the checks a test is about are the ones that refuse the file."""
+    contents[INTEGRITY] = seal(contents["manifest.json"])
+    return contents
 
 
 def npy(array):

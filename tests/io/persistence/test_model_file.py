@@ -20,7 +20,7 @@ from kmeanskit import KMeans
 from kmeanskit._io import persistence
 from kmeanskit._io.persistence import FORMAT_VERSION, ModelFileError, load, save
 
-from .model_files import assert_same_predictions, loads_of_damaged_copies, npy, read_manifest
+from .model_files import assert_same_predictions, loads_of_damaged_copies, npy, read_manifest, reseal
 
 N_TRAIN = 400
 
@@ -65,11 +65,12 @@ def _roundtrip(model, tmp_path, **kwargs):
 
 
 def _rewrite(path, *, manifest=None, members=None, extra=None):
-    """Copy the zip at ``path`` with a replaced manifest and/or member bytes (checksums untouched)."""
+    """Copy the zip at ``path`` with a replaced manifest (resealed) and/or member bytes (checksums untouched)."""
     with zipfile.ZipFile(path) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}
     if manifest is not None:
         contents["manifest.json"] = json.dumps(manifest).encode()
+        reseal(contents)
     contents.update(members or {})
     contents.update(extra or {})
     buffer = io.BytesIO()
@@ -226,8 +227,7 @@ def test_manifest_content(saved):
     km, path = saved
     manifest = read_manifest(path)
     assert manifest["format"] == "kmeanskit-model"
-    # A KMeans file declares version 1, which every release reads; FORMAT_VERSION is the newest read.
-    assert manifest["format_version"] == 1 and FORMAT_VERSION == 2
+    assert manifest["format_version"] == FORMAT_VERSION == 3
     assert manifest["kmeanskit_version"] == __import__("kmeanskit").__version__
     created = datetime.fromisoformat(manifest["created"].replace("Z", "+00:00"))
     assert created.utcoffset().total_seconds() == 0
@@ -238,7 +238,7 @@ def test_manifest_content(saved):
     assert manifest["feature_names_in"] is None and manifest["preprocessing"] == []
 
     with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist()) - {"manifest.json"}
+        names = set(archive.namelist()) - {"manifest.json", "integrity.json"}
         assert set(manifest["members"]) == names
         assert "model.cluster_centers_.npy" in names and "model._X_mean.npy" in names
         for name in names:

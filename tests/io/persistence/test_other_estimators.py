@@ -30,7 +30,7 @@ from kmeanskit.cli import main
 from kmeanskit.monitoring import anomaly_scores, drift_report, load_monitored
 from kmeanskit.service import create_app
 
-from .model_files import assert_same_predictions, loads_of_damaged_copies, npy, read_manifest
+from .model_files import assert_same_predictions, loads_of_damaged_copies, npy, read_manifest, reseal
 
 DATA = Path(__file__).parent / "data"
 N_TRAIN = 400
@@ -112,6 +112,7 @@ def _rewrite(path, manifest=None, members=None):
         contents[name] = data
         manifest["members"][name] = hashlib.sha256(data).hexdigest()
     contents["manifest.json"] = json.dumps(manifest).encode()
+    reseal(contents)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in contents.items():
@@ -146,7 +147,7 @@ def test_roundtrip_is_bitwise_identical(tmp_path, cls, dtype):
     _assert_same_state(model, loaded)
     assert_same_predictions(model, loaded, X_test)
     assert_same_predictions(model, loaded, X)
-    assert manifest["format_version"] == 2 == FORMAT_VERSION
+    assert manifest["format_version"] == 3 == FORMAT_VERSION
     assert manifest["model_class"] == manifest["estimator"]["class"] == CLASS_NAMES[cls]
     assert manifest["summary"]["distance"] == DISTANCES[cls]
 
@@ -202,7 +203,7 @@ def test_pipeline_roundtrip(tmp_path, cls, scaler):
     assert_same_predictions(pipe, loaded, frame_test)
     manifest = read_manifest(path)
     assert manifest["model_class"] == "sklearn.pipeline.Pipeline"
-    assert manifest["estimator"]["class"] == CLASS_NAMES[cls] and manifest["format_version"] == 2
+    assert manifest["estimator"]["class"] == CLASS_NAMES[cls] and manifest["format_version"] == 3
 
 
 # ----------------------------------------------------- MiniBatchKMeans partial_fit
@@ -284,12 +285,13 @@ def test_minibatch_summary_after_partial_fit(tmp_path):
     assert describe(unlabeled)["summary"]["cluster_sizes"] is None
 
 
-def test_kmeans_summary_keeps_version_1_fields(tmp_path):
+def test_kmeans_summary_names_its_distance(tmp_path):
     X, _ = _blobs()
     manifest = describe(KMeans(3, random_state=0).fit(X), X=X)
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 3
     assert set(manifest["summary"]) == {"n_samples", "cluster_sizes", "inertia", "n_iter", "distance_quantile_levels",
-                                        "distance_quantiles"}
+                                        "distance_quantiles", "distance"}
+    assert manifest["summary"]["distance"] == "euclidean"
 
 
 # ---------------------------------------------------- monitoring, service and CLI
@@ -515,11 +517,13 @@ def test_version_1_files_load_unchanged(name):
     assert model.predict(X_test).tolist() == expected["labels"]
     distances = np.array([[float.fromhex(v) for v in row] for row in expected["distances"]])
     assert np.allclose(model.transform(X_test), distances, rtol=1e-6 if "pipeline" in name else 1e-12)
-    # The current writer describes the model exactly as the version 1 writer did.
+    # The current writer describes the model as the version 1 writer did, but for the version and the
+    # summary's distance (both from version 3).
     current = describe(model, X=X)
-    for key in ("created", "kmeanskit_version", "members"):
+    for key in ("created", "kmeanskit_version", "members", "format_version"):
         manifest.pop(key)
         current.pop(key, None)
+    assert current["summary"].pop("distance") == "euclidean"
     assert current == manifest
 
 
@@ -546,12 +550,12 @@ def _v1_module():
         pytest.skip("the version 1 writer is not in this checkout's git history")
 
 
-def test_version_1_reader_reads_new_kmeans_files_and_asks_to_upgrade_for_others(tmp_path):
+def test_version_1_reader_refuses_version_3_files(tmp_path):
+    # Version 3 files hold an integrity record the version 1 reader does not know: it refuses them
+    # (a member it does not allow) rather than loading a file whose manifest it cannot check.
     v1 = _v1_module()
-    X, X_test = _blobs()
-    km = make_pipeline(StandardScaler(), KMeans(3, random_state=0)).fit(X)
-    save(km, tmp_path / "km.kmk", X=X)
-    assert_same_predictions(km, v1.load(tmp_path / "km.kmk"), X_test)
-    save(KMedians(3, random_state=0).fit(X), tmp_path / "kmed.kmk")
-    with pytest.raises(v1.ModelFileError, match="format version 2, newer than the version 1.*upgrade"):
-        v1.load(tmp_path / "kmed.kmk")
+    X, _ = _blobs()
+    for model in (make_pipeline(StandardScaler(), KMeans(3, random_state=0)), KMedians(3, random_state=0)):
+        save(model.fit(X), tmp_path / "m.kmk", X=X)
+        with pytest.raises(v1.ModelFileError, match="integrity.json"):
+            v1.load(tmp_path / "m.kmk")

@@ -46,6 +46,7 @@ __all__ = [
     "json_number",
     "load_features",
     "load_model",
+    "signing_key",
     "n_clusters_arg",
     "n_init_arg",
     "print_json",
@@ -169,13 +170,25 @@ def add_json_argument(parser: argparse.ArgumentParser, help: str) -> None:
 
 
 def load_model(path: str, *, with_manifest: bool = False):
-    """Load a ``.kmk`` model file (and its manifest); a bad file is a one-line CommandError."""
-    from kmeanskit._io.persistence import ModelFileError, load, load_with_manifest
+    """Load a ``.kmk`` model file (and its manifest), signed with ``KMEANSKIT_MODEL_KEY`` when that is set;
+    a bad file is a one-line CommandError."""
+    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
 
     try:
-        return load_with_manifest(path) if with_manifest else load(path)
+        model, manifest = load_with_manifest(path, key=signing_key())
     except ModelFileError as exc:
         raise CommandError(" ".join(str(exc).split())) from None
+    return (model, manifest) if with_manifest else model
+
+
+def signing_key():
+    """``KMEANSKIT_MODEL_KEY``, or None; set but empty is a CommandError."""
+    from kmeanskit._interfaces.model_key import model_key
+
+    try:
+        return model_key()
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def print_json(payload: dict) -> None:

@@ -101,9 +101,10 @@ def run(args: argparse.Namespace) -> int:
     labels_path = None
     if args.labels is not None:
         labels_path = common.check_output_path(args.labels, option="--labels", inputs=[args.data])
-    model_path = None
+    model_path, key = None, None
     if args.output is not None:
         model_path = common.check_output_path(args.output, option="-o/--output", inputs=[args.data])
+        key = common.signing_key()  # before the fit: an empty KMEANSKIT_MODEL_KEY is refused at once
         if labels_path is not None and _same_path(model_path, labels_path):
             raise common.CommandError(
                 f"-o/--output and --labels are the same file '{args.output}'; choose two names"
@@ -140,11 +141,11 @@ def run(args: argparse.Namespace) -> int:
 
             # The training rows are not in memory: no distance quantiles.
             steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-            save(result.pipeline.__class__(steps), model_path)
+            save(result.pipeline.__class__(steps), model_path, key=key)
         else:
             from kmeanskit._analysis.workflow import save_model
 
-            save_model(result, model_path, features)
+            save_model(result, model_path, features, key=key)
 
     if args.json:
         payload = {"data": source, **result.to_dict()}

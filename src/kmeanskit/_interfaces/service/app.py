@@ -87,6 +87,7 @@ def create_app(
     threads: int | None = None,
     body_timeout: float = 30.0,
     model_name: str | None = None,
+    key=None,
     title: str = "kmeanskit prediction service",
 ) -> FastAPI:
     """Build the FastAPI application serving a K-Means model.
@@ -118,6 +119,10 @@ def create_app(
     model_name : str or None, default=None
         The model's name in ``GET /model`` and ``/metrics``. None: the model
         file's name (never its directory), or nothing for a model object.
+    key : bytes, str or None, default=None
+        Load the model file only if it is signed with this secret (see
+        :func:`kmeanskit.load`). :func:`app_from_env` takes it from
+        ``KMEANSKIT_MODEL_KEY``.
     title : str
         Title of the OpenAPI document.
 
@@ -153,7 +158,7 @@ def create_app(
         source = os.fspath(model_or_path)
         from kmeanskit._io.persistence import load_with_manifest
 
-        model, manifest = load_with_manifest(source)
+        model, manifest = load_with_manifest(source, key=key)
         # A file without a training profile (see kmeanskit.save) is served without anomaly scores.
         profile = profile_from_manifest(model, manifest, source, required=False)
         if reference is not None:
@@ -273,8 +278,11 @@ def app_from_env() -> FastAPI:
 
     ``KMEANSKIT_SERVE_MODEL`` (required: the ``.kmk`` path), ``KMEANSKIT_SERVE_MAX_ROWS``,
     ``KMEANSKIT_SERVE_MAX_BODY_BYTES`` and ``KMEANSKIT_SERVE_THREADS`` (optional integers),
-    ``KMEANSKIT_SERVE_BODY_TIMEOUT`` (optional, seconds) and ``KMEANSKIT_SERVE_MODEL_NAME`` (optional).
+    ``KMEANSKIT_SERVE_BODY_TIMEOUT`` (optional, seconds), ``KMEANSKIT_SERVE_MODEL_NAME`` (optional) and
+    ``KMEANSKIT_MODEL_KEY`` (optional: only a model file signed with it is loaded).
     """
+    from kmeanskit._interfaces.model_key import model_key
+
     path = os.environ.get(ENV_MODEL)
     if not path:
         raise RuntimeError(f"set {ENV_MODEL} to the path of a .kmk model file")
@@ -294,4 +302,4 @@ def app_from_env() -> FastAPI:
             raise ValueError(f"{ENV_BODY_TIMEOUT} must be a number of seconds, got {text!r}") from None
     if os.environ.get(ENV_MODEL_NAME):
         options["model_name"] = os.environ[ENV_MODEL_NAME]
-    return create_app(path, **options)
+    return create_app(path, key=model_key(), **options)

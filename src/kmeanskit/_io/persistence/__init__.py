@@ -1,7 +1,8 @@
 """The ``.kmk`` model file: a fitted model saved without pickle, loaded without running code.
 
-A ``.kmk`` file is a zip archive holding ``manifest.json`` and the fitted arrays
-as ``.npy`` members (written with ``allow_pickle=False``). The manifest names
+A ``.kmk`` file is a zip archive holding ``manifest.json``, ``integrity.json``
+(the manifest's SHA-256 and, when saved with a key, its HMAC-SHA256 signature)
+and the fitted arrays as ``.npy`` members (written with ``allow_pickle=False``). The manifest names
 the estimator and preprocessing classes, their parameters and scalar state, a
 training summary, and the SHA-256 of every array member. Loading builds the
 objects from a fixed whitelist of classes, validates every parameter, shape
@@ -10,8 +11,7 @@ and dtype, and refuses a damaged, tampered or unknown file with
 and each array's declared shape and size are checked against what the
 manifest's model needs before any of its data is decompressed.
 
-Format versions (a file declares the lowest version that can hold it, so a
-KMeans file is still readable by kmeanskit releases that only know version 1):
+Format versions (files of every version are read):
 
 1. ``kmeanskit.KMeans``, alone or after StandardScaler, MinMaxScaler,
    RobustScaler or MaxAbsScaler steps of a Pipeline.
@@ -21,9 +21,13 @@ KMeans file is still readable by kmeanskit releases that only know version 1):
    summary names the ``distance`` its quantiles are in, and may hold no
    cluster sizes (``null``) when the model cannot tell them (see
    :func:`save`).
+3. Every file holds ``integrity.json`` (``integrity`` module); every
+   summary names its ``distance``. Releases that read only versions 1 and 2
+   refuse these files with "upgrade kmeanskit".
 
 Modules: ``format`` (format name, version and the whitelist of classes),
-``values`` (how a value is written in the manifest), ``writer`` (:func:`save`,
+``values`` (how a value is written in the manifest), ``integrity`` (the
+checksum and signature of the manifest), ``writer`` (:func:`save`,
 :func:`describe`), ``reader`` (:func:`load` and the archive checks), ``build``
 (the model a manifest describes) and ``checks`` (the shapes of the arrays a
 manifest's model needs, and the fitted state a loaded estimator must have).

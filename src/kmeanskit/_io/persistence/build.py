@@ -108,6 +108,8 @@ def _new_estimator(cls, description, arrays, where, attributes):
     allowed = set(cls().get_params(deep=False))
     if set(params) - allowed:
         raise ModelFileError(f"{where}: unknown parameter(s) {sorted(set(params) - allowed)} for {cls.__name__}.")
+    if params.get("copy") is False:
+        raise ModelFileError(f"{where}: copy=False would make predict overwrite the caller's arrays; refused.")
     estimator = cls(**params)
     for name, value in params.items():
         # bool passes Integral checks; tuples came back as tuples, anything else is wrong.

@@ -29,7 +29,7 @@ __all__ = [
     "Spec",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FORMAT_NAME = "kmeanskit-model"
 MANIFEST = "manifest.json"
 
@@ -82,7 +82,8 @@ ESTIMATORS = {
 }
 SPECS = {spec.cls: spec for spec in ESTIMATORS.values()}
 ESTIMATOR_NAMES = ", ".join(f"kmeanskit.{spec.cls.__name__}" for spec in ESTIMATORS.values())
-OUTPUT_CONFIGS = ("default", "pandas", "polars")
+# Output containers a loaded model may return; polars is an optional dependency a reader may lack.
+OUTPUT_CONFIGS = ("default", "pandas")
 
 
 class ModelFileError(ValueError):

@@ -29,6 +29,13 @@ import numpy as np
 from kmeanskit._io.persistence.build import build
 from kmeanskit._io.persistence.checks import member_shapes
 from kmeanskit._io.persistence.format import FORMAT_NAME, FORMAT_VERSION, MANIFEST, ModelFileError
+from kmeanskit._io.persistence.integrity import (
+    FIRST_SEALED_VERSION,
+    INTEGRITY,
+    MAX_INTEGRITY_BYTES,
+    check_key,
+    verify,
+)
 from kmeanskit._io.persistence.values import Members, check_depth
 
 __all__ = ["load", "load_with_manifest", "read_manifest"]
@@ -55,18 +62,26 @@ _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device
                (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"))
 
 
-def load(path):
+def load(path, *, key=None):
     """Load a model saved by :func:`save`.
 
     No code from the file is run: no pickle, arrays are parsed as plain
     ``.npy`` numbers, and classes come from a fixed whitelist. What is read is
     bounded: only a regular file is opened, and no array larger than the
-    model the manifest describes needs is decompressed.
+    model the manifest describes needs is decompressed. The manifest must
+    match the SHA-256 the file records for it, and every array the SHA-256
+    the manifest lists, so a damaged or edited file is refused; only a
+    signature (``key``) also refuses a file forged by someone who knows the
+    format.
 
     Parameters
     ----------
     path : str or os.PathLike
         A ``.kmk`` file.
+    key : bytes or str, default=None
+        The secret the file was signed with (``save(..., key=...)``). When
+        given, a file that is not signed, or not signed with this key, is
+        refused. None: the signature, if any, is not checked.
 
     Returns
     -------
@@ -80,14 +95,15 @@ def load(path):
     ModelFileError
         If the path is not a regular file (a directory, a device, a FIFO), the
         file is not a ``.kmk`` file, is truncated or tampered with, was
-        written by a newer format version, or its content is inconsistent.
+        written by a newer format version, or its content is inconsistent;
+        or, with ``key``, if it is not signed with that key.
     OSError
         If the path does not exist or cannot be read.
     """
-    return load_with_manifest(path)[0]
+    return load_with_manifest(path, key=key)[0]
 
 
-def load_with_manifest(path):
+def load_with_manifest(path, *, key=None):
     """Load a model saved by :func:`save` together with the manifest it was built from.
 
     The same checks as :func:`load`, from a single read of the file, so the
@@ -97,6 +113,8 @@ def load_with_manifest(path):
     ----------
     path : str or os.PathLike
         A ``.kmk`` file.
+    key : bytes or str, default=None
+        As :func:`load`.
 
     Returns
     -------
@@ -115,12 +133,14 @@ def load_with_manifest(path):
     ModelFileError
         As :func:`load`.
     """
+    if key is not None:
+        key = check_key(key)
     path = Path(path)
     # Opened first so that a missing or unreadable path stays a plain OSError.
     with _open_regular_file(path) as handle:
         try:
             with zipfile.ZipFile(handle) as archive:
-                manifest, arrays = _read_archive(archive, path)
+                manifest, arrays = _read_archive(archive, path, key)
         except ModelFileError:
             raise
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, RuntimeError, ValueError,
@@ -137,13 +157,15 @@ def load_with_manifest(path):
     return model, manifest
 
 
-def read_manifest(path):
+def read_manifest(path, *, key=None):
     """The manifest of a ``.kmk`` file (no arrays), after every check :func:`load` makes.
 
     Parameters
     ----------
     path : str or os.PathLike
         A ``.kmk`` file.
+    key : bytes or str, default=None
+        As :func:`load`.
 
     Returns
     -------
@@ -155,7 +177,7 @@ def read_manifest(path):
     ModelFileError
         As :func:`load`: a manifest is only returned for a file that loads.
     """
-    return load_with_manifest(path)[1]
+    return load_with_manifest(path, key=key)[1]
 
 
 def _open_regular_file(path):
@@ -180,7 +202,7 @@ def _refuse_non_regular(mode, path):
         raise ModelFileError(f"{path} is {kind}, not a .kmk model file (a regular file is expected).")
 
 
-def _read_archive(archive, path):
+def _read_archive(archive, path, key):
     infos = archive.infolist()
     if len(infos) > _MAX_MEMBERS:
         raise ModelFileError(f"{path} has {len(infos)} members; at most {_MAX_MEMBERS} are allowed.")
@@ -189,13 +211,13 @@ def _read_archive(archive, path):
         raise ModelFileError(f"{path} has duplicate member names.")
     total = 0
     for info in infos:
-        if info.filename != MANIFEST and not _MEMBER_NAME.match(info.filename):
+        if info.filename not in (MANIFEST, INTEGRITY) and not _MEMBER_NAME.match(info.filename):
             raise ModelFileError(f"{path} has a member with a forbidden name: {info.filename!r}.")
         if info.flag_bits & 0x1:
             raise ModelFileError(f"{path}: member {info.filename!r} is encrypted.")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ModelFileError(f"{path}: member {info.filename!r} uses an unsupported compression method.")
-        limit = _MAX_MANIFEST_BYTES if info.filename == MANIFEST else _MAX_MEMBER_BYTES
+        limit = {MANIFEST: _MAX_MANIFEST_BYTES, INTEGRITY: MAX_INTEGRITY_BYTES}.get(info.filename, _MAX_MEMBER_BYTES)
         if info.file_size > limit:
             raise ModelFileError(
                 f"{path}: member {info.filename!r} declares {info.file_size} bytes uncompressed; "
@@ -209,9 +231,17 @@ def _read_archive(archive, path):
     if MANIFEST not in names:
         raise ModelFileError(f"{path} is not a .kmk model file: it has no {MANIFEST}.")
 
-    manifest = _parse_manifest(archive.read(MANIFEST), path)
+    manifest_bytes = archive.read(MANIFEST)
+    record = archive.read(INTEGRITY) if INTEGRITY in names else None
+    verify(record, manifest_bytes, key, path)  # before the manifest is parsed: nothing unverified is interpreted
+    manifest = _parse_manifest(manifest_bytes, path)
+    if record is None and manifest["format_version"] >= FIRST_SEALED_VERSION:
+        raise ModelFileError(
+            f"{path} has no {INTEGRITY}, which every file of format version {FIRST_SEALED_VERSION} or later "
+            "holds: the file was damaged or edited."
+        )
     checksums = manifest["members"]
-    listed, present = set(checksums), set(names) - {MANIFEST}
+    listed, present = set(checksums), set(names) - {MANIFEST, INTEGRITY}
     if listed - present:
         raise ModelFileError(f"{path} is missing member(s) listed in the manifest: {sorted(listed - present)}.")
     if present - listed:

@@ -17,6 +17,7 @@ from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.persistence.format import (
     ESTIMATOR_NAMES,
     FORMAT_NAME,
+    FORMAT_VERSION,
     MANIFEST,
     OUTPUT_CONFIGS,
     PIPELINE_CLASS,
@@ -24,13 +25,19 @@ from kmeanskit._io.persistence.format import (
     SCALER_STATE,
     SPECS,
 )
+from kmeanskit._io.persistence.integrity import INTEGRITY, check_key, seal
 from kmeanskit._io.persistence.values import encode
 
 __all__ = ["describe", "save"]
 
 
-def save(model, path, *, X=None):
+def save(model, path, *, X=None, key=None):
     """Save a fitted model to a ``.kmk`` file, atomically.
+
+    The file holds the SHA-256 of its manifest (which lists the SHA-256 of
+    every array), so damage and naive edits are refused on load; with
+    ``key`` it is also signed (HMAC-SHA256), so that ``load(path, key=key)``
+    refuses any file not written by a holder of the key.
 
     Parameters
     ----------
@@ -54,6 +61,9 @@ def save(model, path, *, X=None):
         cluster sizes are those of X's rows as the model assigns them
         (``predict``). Without X such a model's summary has no cluster sizes
         when its ``labels_`` are not those of a whole ``fit``.
+    key : bytes or str, default=None
+        A secret to sign the file with (str is encoded as UTF-8). None: the
+        file is not signed.
 
     Raises
     ------
@@ -62,8 +72,12 @@ def save(model, path, *, X=None):
     ValueError
         If the model is not fitted, its centers are not all finite, a
         parameter cannot be stored (a callable ``init``, a ``RandomState``
-        instance, a pipeline ``memory``), or ``X`` is not the training data.
+        instance, a pipeline ``memory``, a scaler's ``copy=False``, an
+        output container other than NumPy or pandas), or ``X`` is not the
+        training data.
     """
+    if key is not None:
+        key = check_key(key)
     arrays = {}
     manifest = _manifest(model, arrays)
     manifest["summary"] = _training_summary(model, X)
@@ -72,6 +86,7 @@ def save(model, path, *, X=None):
     manifest_bytes = json.dumps(manifest, indent=2, allow_nan=False).encode("utf-8")
     with atomic_write(path) as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, manifest_bytes)
+        archive.writestr(INTEGRITY, seal(manifest_bytes, key))
         for name, data in blobs.items():
             archive.writestr(name, data)
 
@@ -122,6 +137,11 @@ def _manifest(model, arrays):
     preprocessing = []
     for i, (name, step) in enumerate(steps):
         _check_fitted(step, f"pipeline step {name!r}")
+        if step.get_params().get("copy") is False:
+            raise ValueError(
+                f"Cannot save pipeline step {name!r} with copy=False: the loaded model would overwrite the "
+                "arrays passed to predict. Set copy=True before saving (set_params(copy=True))."
+            )
         prefix = f"step{i}"
         preprocessing.append({
             "name": name,
@@ -141,8 +161,9 @@ def _manifest(model, arrays):
 
     return {
         "format": FORMAT_NAME,
-        # The lowest version that holds the model: older releases still read KMeans files.
-        "format_version": spec.version,
+        # Every file now carries an integrity record, which readers of versions 1 and 2 would refuse
+        # as an unknown member: they say "upgrade" instead.
+        "format_version": FORMAT_VERSION,
         "kmeanskit_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "model_class": PIPELINE_CLASS if pipeline else spec.name,
@@ -213,7 +234,14 @@ def _qualname(obj):
 
 def _output_config(estimator):
     value = getattr(estimator, "_sklearn_output_config", {}).get("transform")
-    return value if value in OUTPUT_CONFIGS else None
+    if value is None:
+        return None
+    if value not in OUTPUT_CONFIGS:
+        raise ValueError(
+            f"Cannot save {type(estimator).__name__} with set_output(transform={value!r}): a model file keeps "
+            f"only {' or '.join(map(repr, OUTPUT_CONFIGS))}. Call set_output(transform='default') before saving."
+        )
+    return value
 
 
 def _encode_params(estimator, prefix, arrays):
@@ -297,9 +325,8 @@ def _training_summary(model, X):
         "n_iter": None if n_iter is None else int(n_iter),
         "distance_quantile_levels": list(QUANTILE_LEVELS),
         "distance_quantiles": quantiles,
+        "distance": spec.distance,
     }
-    if spec.version > 1:  # a KMeans file keeps its version 1 summary
-        summary["distance"] = spec.distance
     if spec.cls is MiniBatchKMeans:
         summary["n_steps"] = int(final.n_steps_)
     return summary
