@@ -173,11 +173,7 @@ class DenseRows(_Rows):
         return self.shift is None and self.scale == 1.0
 
     def _map(self, rows):
-        if self.shift is not None:
-            rows = rows - self.shift
-        if self.scale != 1.0:
-            rows = rows * self.dtype.type(self.scale)
-        return rows
+        return DataMapping(self.shift, self.scale).map_rows(rows)
 
     def block(self, start, stop):
         return self._map(self.X[start:stop])

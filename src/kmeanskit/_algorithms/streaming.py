@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.step import Step
 
@@ -218,9 +219,7 @@ class StreamLloydStep(Step):
 
         self.n_passes += 1
         for start, chunk in self.progress.passes(self.stream, f"{desc} (pass {self.n_passes})", self.rows.n):
-            chunk -= self.shift
-            if self.scale != 1.0:
-                chunk *= chunk.dtype.type(self.scale)
+            DataMapping(self.shift, self.scale).map_rows(chunk, in_place=True)
             yield start, DenseRows(chunk, np.ones(chunk.shape[0], dtype=chunk.dtype))
 
     def __call__(self, centers, labels, update=True):

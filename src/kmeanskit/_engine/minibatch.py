@@ -24,7 +24,8 @@ __all__ = ["gather_rows", "minibatch_update"]
 
 @njit(cache=True, nogil=True)
 def gather_rows(X, indices, shift, scale, out):
-    """``out[r] = (X[indices[r]] - shift) * scale`` in X's dtype.
+    """``out[r] = (X[indices[r]] - shift) * scale`` in X's dtype, computed as ``X * scale - shift * scale``
+    (the same bits, the scale being a power of two, and no overflow for rows near the dtype's limit).
 
     IN   X        (n, d) float32 or float64, C order
     IN   indices  (b,) int64 row indices into X (repeats allowed)
@@ -36,7 +37,7 @@ def gather_rows(X, indices, shift, scale, out):
     for r in range(indices.shape[0]):
         i = indices[r]
         for f in range(X.shape[1]):
-            out[r, f] = (X[i, f] - shift[f]) * s
+            out[r, f] = X[i, f] * s - shift[f] * s
 
 
 @njit(cache=True, nogil=True)

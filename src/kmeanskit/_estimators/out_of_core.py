@@ -266,7 +266,7 @@ def _seed_centers(sample, mapping, n_clusters, init, rs):
     from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
     from kmeanskit._algorithms.rows import DenseRows
 
-    mapped = (sample - mapping.shift) * sample.dtype.type(mapping.scale)
+    mapped = mapping.map_rows(sample)
     rows = DenseRows(np.ascontiguousarray(mapped), np.ones(sample.shape[0], dtype=sample.dtype))
     if init == "random":
         return random_rows(rows, n_clusters, rs)
