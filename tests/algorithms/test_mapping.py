@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kmeanskit._algorithms.mapping import SAFE_MAGNITUDE, DataMapping, abs_max, pow2_scale
+from kmeanskit._algorithms.mapping import SAFE_MAGNITUDE, TINY_MAGNITUDE, DataMapping, abs_max, pow2_scale
 from kmeanskit._algorithms.rows import prediction_rows
 
 
@@ -63,3 +63,31 @@ def test_prediction_mapping_guards_rows_and_centers():
     assert scale == DataMapping.for_prediction(X, centers, shift).scale
     assert mapped.tobytes() == ((centers - shift) * scale).tobytes()
     assert np.all(np.isfinite(rows.block(0, 10)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pow2_scale_also_below_the_tiny_magnitude_but_never_for_zero(dtype):
+    tiny = TINY_MAGNITUDE[np.dtype(dtype)]
+    assert pow2_scale(tiny, dtype) == 1.0 and pow2_scale(0.0, dtype) == 1.0
+    scale = pow2_scale(tiny / 4, dtype)
+    assert scale > 1.0 and np.frexp(scale)[0] == 0.5  # a power of two
+    assert pow2_scale(np.inf, dtype) == np.ldexp(1.0, 20 - np.finfo(dtype).maxexp - 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_and_centers_near_the_limit_map_and_unmap_without_overflow(dtype):
+    top = np.finfo(dtype).max
+    X = np.array([[top, -top], [-top, top], [top, top]], dtype=dtype)
+    mapping = DataMapping(np.array([-top / 3, top / 5], dtype=dtype), pow2_scale(abs_max(X) * 2, dtype))
+    mapped = mapping.map_rows(X)
+    assert np.isfinite(mapped).all() and np.array_equal(mapping.map_centers(X), mapped)
+    # Ordinary values: the same bits as shifting first, the scale being a power of two.
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(50, 2)).astype(dtype)
+    ordinary = DataMapping(Y.mean(axis=0), 2.0**-30)
+    assert np.array_equal(ordinary.map_rows(Y), (Y - ordinary.shift) * dtype(2.0**-30))
+    # A center one rounding past the limit comes back as the limit, not infinity.
+    edge = DataMapping(None, 2.0**-1000 if dtype == np.float64 else 2.0**-100)
+    centers = edge.map_centers(np.array([[top, -top]], dtype=dtype))
+    centers = np.nextafter(centers, np.array([[np.inf, -np.inf]], dtype=dtype))
+    assert np.array_equal(edge.unmap_centers(centers), [[top, -top]])

@@ -1,11 +1,14 @@
 """``KMedians``: K-Medians clustering (L1 distance, coordinate-wise weighted medians)."""
 
+import dataclasses
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.manhattan import ManhattanStep, kmedians_plusplus_rows
+from kmeanskit._algorithms.mapping import DataMapping, abs_max, pow2_scale
 from kmeanskit._algorithms.rows import DenseRows, n_slabs, slab_bounds
 from kmeanskit._engine.manhattan import l1_distances
 from kmeanskit._estimators._base import (
@@ -136,11 +139,22 @@ class KMedians(
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
         init_array = self._validated_init_array(X) if self._init_is_array() else None
+        # Values so large or small that squared center shifts (and the tolerance, from the variances)
+        # would overflow or vanish are fitted times a power of two: exact, medians scale with it.
+        mapping = DataMapping(None, pow2_scale(abs_max(X), X.dtype))
+        if not mapping.is_identity:
+            X = mapping.map_rows(X)
+            init_array = None if init_array is None else mapping.map_rows(init_array)
         tol = tolerance(X, self.tol)
         rows = DenseRows(X, sample_weight)
         step = ManhattanStep(rows, self.n_clusters)
 
         best = self._best_run(step, n_init, init_array, lambda: self._seeded_centers(rows, random_state), tol)
+        if not mapping.is_identity:
+            with np.errstate(over="ignore"):  # an L1 inertia beyond the range is infinite: honest
+                best = dataclasses.replace(
+                    best, centers=mapping.unmap_centers(best.centers), inertia=best.inertia / mapping.scale,
+                    inertia_history=np.asarray(best.inertia_history) / mapping.scale)
         return self._set_fitted(best)
 
     # -------------------------------------------------------------- inference
