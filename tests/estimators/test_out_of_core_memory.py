@@ -150,3 +150,20 @@ def test_stream_step_counts_changed_labels():
     assert step.n_changed == np.count_nonzero(labels != before) > 0
     step(moved, labels)
     assert step.n_changed == 0
+
+
+def test_the_seeding_sample_grows_with_the_rows_and_is_bounded_by_bytes():
+    from kmeanskit._algorithms.streaming import Reservoir
+    from kmeanskit._estimators.out_of_core import SAMPLE_BYTES, default_sample_size
+
+    reservoir = Reservoir(65536, 10_000, np.float64, np.random.RandomState(0))
+    reservoir.add(np.ones((200, 10_000)))
+    assert reservoir.sample.shape[0] <= 1024 and reservoir.rows().shape == (200, 10_000)
+    reservoir.add(np.zeros((3000, 10_000)))  # grows past its first allocation, rows kept in order
+    assert reservoir.rows().shape == (3200, 10_000)
+    assert (reservoir.rows()[:200] == 1).all() and (reservoir.rows()[200:] == 0).all()
+    # 200 rows x 10,000 columns once reserved 4.9 GiB for 65,536 rows; now the default fits 256 MiB.
+    rows = default_sample_size(8, 10_000, np.float64)
+    assert rows * 10_000 * 8 <= SAMPLE_BYTES and rows == SAMPLE_BYTES // 80_000
+    assert default_sample_size(8, 10, np.float64) == 65536
+    assert default_sample_size(5000, 10_000, np.float32) == 40_000  # never fewer than 8 rows per cluster

@@ -28,7 +28,8 @@ class Reservoir:
 
     def __init__(self, size, n_features, dtype, random_state):
         self.size = size
-        self.sample = np.empty((size, n_features), dtype=dtype)
+        # Grown as rows arrive (doubling): a small source never costs the whole sample's memory.
+        self.sample = np.empty((min(size, 1024), n_features), dtype=dtype)
         self.seen = 0
         self._rs = random_state
         self._log_w = None
@@ -58,6 +59,11 @@ class Reservoir:
         offset = 0
         if start < self.size:
             take = min(self.size - start, m)
+            if start + take > self.sample.shape[0]:
+                grown = np.empty((min(self.size, max(2 * self.sample.shape[0], start + take)), self.sample.shape[1]),
+                                 dtype=self.sample.dtype)
+                grown[:start] = self.sample[:start]
+                self.sample = grown
             self.sample[start:start + take] = chunk[:take]
             offset = take
             if start + take == self.size:

@@ -105,7 +105,9 @@ def fit_out_of_core(
         initial centers (in the units of the data).
     sample_size : int, optional
         Rows of the uniform sample used to seed the centers; by default
-        ``max(65536, 64 * n_clusters)`` (all rows when the source is smaller).
+        ``max(65536, 64 * n_clusters)`` rows, fewer for wide data so that the
+        sample holds at most 256 MiB (but at least ``8 * n_clusters`` rows);
+        all rows when the source is smaller.
     max_iter : int, default=300
         Maximum number of Lloyd passes (or of mini-batch passes).
     tol : float, default=1e-4
@@ -211,6 +213,17 @@ def release_reader_memory():
             pass
 
 
+# The default seeding sample holds at most this many bytes (wide files get fewer rows), but never
+# fewer than 8 rows per cluster.
+SAMPLE_BYTES = 256 << 20
+
+
+def default_sample_size(n_clusters, n_features, dtype):
+    """Rows of the default seeding sample: ``max(65536, 64 * n_clusters)``, within :data:`SAMPLE_BYTES`."""
+    fits = SAMPLE_BYTES // max(1, n_features * np.dtype(dtype).itemsize)
+    return max(8 * n_clusters, min(max(65536, 64 * n_clusters), fits))
+
+
 def fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_batch, random_state, progress):
     """Survey, seed, then Lloyd or mini-batch passes over ``stream``; a fitted estimator.
 
@@ -222,7 +235,7 @@ def fit_stream(stream, n_clusters, *, init, sample_size, max_iter, tol, mini_bat
     init_array = _validated_init(init, n_clusters, d, dtype)
     rs = check_random_state(random_state)
     if sample_size is None:
-        sample_size = max(65536, 64 * n_clusters)
+        sample_size = default_sample_size(n_clusters, d, dtype)
 
     survey = survey_pass(stream, sample_size, rs, progress, "survey (pass 0)")
     survey.check(n_clusters)
