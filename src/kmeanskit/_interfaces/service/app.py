@@ -119,15 +119,18 @@ def _add_offline_docs(app: FastAPI) -> None:
     app.mount(_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
     title = app.title
 
+    def urls(request: Request):
+        """The OpenAPI document's URL and a function giving an asset's, behind any proxy prefix."""
+        root = request.scope.get("root_path", "")
+        return f"{root}{app.openapi_url}", lambda name: f"{root}{_ASSETS}/{name}"
+
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
+        openapi, asset = urls(request)
         return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{title} - Swagger UI",
-            oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
-            swagger_js_url=f"{root}{_ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{_ASSETS}/favicon.png",
+            openapi_url=openapi, title=f"{title} - Swagger UI", swagger_js_url=asset("swagger-ui-bundle.js"),
+            swagger_css_url=asset("swagger-ui.css"), swagger_favicon_url=asset("favicon.png"),
+            oauth2_redirect_url=f"{request.scope.get('root_path', '')}/docs/oauth2-redirect",
             swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
         )
 
@@ -137,12 +140,9 @@ def _add_offline_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{title} - ReDoc",
-            redoc_js_url=f"{root}{_ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{_ASSETS}/favicon.png", with_google_fonts=False,
-        )
+        openapi, asset = urls(request)
+        return get_redoc_html(openapi_url=openapi, title=f"{title} - ReDoc", redoc_js_url=asset("redoc.standalone.js"),
+                              redoc_favicon_url=asset("favicon.png"), with_google_fonts=False)
 
 
 def create_app(
