@@ -38,7 +38,7 @@ ENV_THREADS = "KMEANSKIT_SERVE_THREADS"
 ENV_MODEL_NAME = "KMEANSKIT_SERVE_MODEL_NAME"
 ENV_BODY_TIMEOUT = "KMEANSKIT_SERVE_BODY_TIMEOUT"
 
-# Where the scripts and styles of /docs and /redoc are served.
+# Where the script, styles and icon of /docs (Swagger UI) are served.
 _ASSETS = "/docs-assets"
 
 # Enough for any float written by JSON encoders ("-1.2345678901234567e-308") and its separator.
@@ -98,14 +98,15 @@ class _JSONRoute(APIRoute):
 
 
 def _add_offline_docs(app: FastAPI) -> None:
-    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts, styles and icon served by the app itself.
+    """``/docs`` (Swagger UI) with its script, style and icon served by the app itself.
 
     FastAPI's own pages load them from a CDN, so they are blank without the internet; the assets come from
     the ``fastapi-offline`` package (a dependency of the ``serve`` extra), served under ``/docs-assets``.
+    ReDoc (FastAPI's ``/redoc``) is left out: it loads its logo from its own CDN whatever it is told.
     """
     from importlib.resources import files
 
-    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
     from fastapi.responses import HTMLResponse
     from fastapi.staticfiles import StaticFiles
 
@@ -138,11 +139,6 @@ def _add_offline_docs(app: FastAPI) -> None:
     async def swagger_ui_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        openapi, asset = urls(request)
-        return get_redoc_html(openapi_url=openapi, title=f"{title} - ReDoc", redoc_js_url=asset("redoc.standalone.js"),
-                              redoc_favicon_url=asset("favicon.png"), with_google_fonts=False)
 
 
 def create_app(
