@@ -395,14 +395,15 @@ def _clusters_section(ctx) -> str:
     shown = min(_MAX_PROFILE_PLOTS, frame.shape[1])
     fig, axes = _figure(shown, ncols=min(4, shown), panel=(3.2 + 0.3 * min(k, 10), 2.8))
     plot_profiles(frame, labels, ax=axes, max_features=shown)
-    chosen = ", ".join(map(str, separation.index[:shown]))
-    which = ("every feature" if shown == frame.shape[1]
-             else f"the {shown} of {frame.shape[1]} features that separate the clusters most")
+    why = "eta squared, the share of a feature's variance that lies between the clusters (table above)"
+    if shown == frame.shape[1]:
+        caption = f"Each feature's distribution per cluster (original units), by {why}, largest first."
+    else:
+        caption = (f"The distribution per cluster (original units) of the {shown} of {frame.shape[1]} features "
+                   f"that separate the clusters most: those with the largest {why}. Shown, strongest first: "
+                   + ", ".join(map(str, separation.index[:shown])) + ".")
     parts += ["<h3>Feature distributions</h3>",
-              _img(fig, "Box plots of the features that separate the clusters most, per cluster",
-                   f"The distribution per cluster (original units) of {which}, strongest first: those with the "
-                   "largest eta squared, the share of a feature's variance that lies between the clusters "
-                   f"(table above). Shown: {chosen}.")]
+              _img(fig, "Box plots of the features that separate the clusters most, per cluster", caption)]
     return "".join(parts)
 
 
