@@ -1,4 +1,4 @@
-"""Terminal tables: readable numbers, and within the terminal's width (turned over, then split)."""
+"""What the commands print: readable numbers, tables within the terminal (turned over, then split), and the warning about features on different scales with --scale none."""
 
 import numpy as np
 import pandas as pd
@@ -105,3 +105,17 @@ def test_fit_with_scale_none_warns_about_features_on_different_scales(capsys, tm
     ]
     code, _, err = run(capsys, "fit", path, "-k", 2, "--seed", 0)
     assert code == 0 and err == ""
+
+
+def test_select_k_with_scale_none_warns_once_in_the_commands_words(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "customers.csv"
+    pd.DataFrame({"income": rng.normal(50_000, 10_000, 120), "rate": rng.normal(0.2, 0.05, 120)}).to_csv(
+        path, index=False)
+    code, _, err = run(capsys, "select-k", path, "--ks", "2,3", "--methods", "silhouette", "--seed", 0,
+                       "--scale", "none")
+    assert code == 0
+    assert [line for line in err.splitlines() if "differ in scale" in line] == [
+        "kmeanskit: warning: features differ in scale by 10^5 (income: sd 9.5e3, rate: sd 0.053); K-Means uses "
+        "Euclidean distance, so the largest scale dominates: scale them (--scale standard)"
+    ]
