@@ -23,7 +23,7 @@ _MISSING = "&ndash;"
 
 
 def html_table(frame: pd.DataFrame, *, index: bool = False, percent=(), highlight_rows=(),
-               css_class: str | None = None) -> str:
+               css_class: str | None = None, scale_by: str = "column") -> str:
     """`frame` as an HTML ``<table>``: headers and cells escaped, numbers readable.
 
     Parameters
@@ -38,6 +38,10 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, percent=(), highligh
         Positions of rows to mark with ``class="best"``.
     css_class : str, optional
         A class for the ``<table>`` element.
+    scale_by : {"column", "row"}, default="column"
+        What a value is measured against to tell round-off of 0 from a small
+        value: the largest absolute value of its column, or of its row (for a
+        table with one feature per row, whose columns mix features' units).
 
     Returns
     -------
@@ -45,7 +49,7 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, percent=(), highligh
         The table. Numeric cells are ``<td class="num">`` (right-aligned by a
         style sheet); integers get thousands separators; floats four
         significant digits, with values within a few ulps of 0 relative to
-        their column's largest value written as 0; columns whose name says
+        the largest value of their column (or row, see `scale_by`) written as 0; columns whose name says
         they hold p-values (``ANOVA p``, ``p_value``, ...) never show 0
         (``< 1e-300``); NaN and None are a dash.
     """
@@ -57,7 +61,10 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, percent=(), highligh
     head += [html.escape(str(c)) for c in frame.columns]
     opening = "<table>" if css_class is None else f'<table class="{html.escape(css_class)}">'
     lines = [opening + "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    if scale_by not in ("column", "row"):
+        raise ValueError(f"scale_by must be 'column' or 'row', got {scale_by!r}")
     scales = [_scale(frame.iloc[:, j]) for j in range(frame.shape[1])]
+    row_scales = [_scale(frame.iloc[i]) for i in range(frame.shape[0])] if scale_by == "row" else None
     p_columns = [is_p_value_name(c) for c in frame.columns]
     highlight = set(highlight_rows)
     for i, (key, row) in enumerate(zip(frame.index, frame.itertuples(index=False), strict=True)):
@@ -67,7 +74,7 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, percent=(), highligh
             cells.append(f"<th>{html.escape(key_text)}</th>")
         for j, value in enumerate(row):
             text, numeric = _cell(value, percent=frame.columns[j] in percent, p_value=p_columns[j],
-                                  scale=scales[j])
+                                  scale=scales[j] if row_scales is None else row_scales[i])
             cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         css = ' class="best"' if i in highlight else ""
         lines.append(f"<tr{css}>" + "".join(cells) + "</tr>")
@@ -75,10 +82,10 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, percent=(), highligh
     return "".join(lines)
 
 
-def _scale(column: pd.Series) -> float | None:
-    if column.dtype.kind != "f":
-        return None
-    values = np.abs(column.to_numpy(dtype=np.float64))
+def _scale(values: pd.Series) -> float | None:
+    """The largest finite absolute float of a column or row; None without one."""
+    values = pd.to_numeric(values[[isinstance(v, (float, np.floating)) for v in values]], errors="coerce")
+    values = np.abs(values.to_numpy(dtype=np.float64))
     values = values[np.isfinite(values)]
     return float(values.max()) if values.size else None
 

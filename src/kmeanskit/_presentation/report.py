@@ -287,7 +287,7 @@ def _data_section(ctx) -> str:
     return "".join([
         _kv([("rows", f"{len(frame):,}"), ("features", str(frame.shape[1]))]),
         "<h3>Features (original units)</h3>",
-        html_table(described, index=False),
+        html_table(described, index=False, scale_by="row"),
     ])
 
 
@@ -431,7 +431,7 @@ def _profile_tables(profile: pd.DataFrame) -> list[str]:
         '<div class="scroll">' + html_table(tests.reset_index(drop=True), index=False) + "</div>",
         "<h3>Per-cluster statistics (original units)</h3>",
         '<p class="note">Mean, standard deviation and median of each feature within each cluster.</p>',
-        '<div class="scroll">' + html_table(wide, index=False) + "</div>",
+        '<div class="scroll">' + html_table(wide, index=False, scale_by="row") + "</div>",
     ]
 
 

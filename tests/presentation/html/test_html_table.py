@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from kmeanskit._presentation.html import html_table
 
@@ -37,3 +38,14 @@ def test_index_and_multiindex_columns_and_a_class():
     text = html_table(frame, index=True, css_class="kmk")
     assert text.startswith('<table class="kmk"><thead><tr><th>cluster</th><th>mean x</th><th>mean y</th>')
     assert "<th>a</th>" in text
+
+
+def test_round_off_is_judged_against_the_row_when_rows_are_features():
+    # One feature per row: a legitimately tiny rate must not be taken for round-off of the income's scale.
+    frame = pd.DataFrame({"feature": ["income", "rate"], "mean": [52000.0, 3e-12], "min": [-7.8e-12, 1e-12]})
+    by_column = _cells(html_table(frame))[3:]
+    by_row = _cells(html_table(frame, scale_by="row"))[3:]
+    assert by_column == ["income", "52,000", "-7.8e-12", "rate", "0", "1e-12"]
+    assert by_row == ["income", "52,000", "0", "rate", "3e-12", "1e-12"]
+    with pytest.raises(ValueError, match="scale_by must be 'column' or 'row', got 'cell'"):
+        html_table(frame, scale_by="cell")

@@ -343,7 +343,7 @@ def terminal_width() -> int | None:
     """
     import shutil
 
-    if os.environ.get("COLUMNS", "").strip().isdigit() or sys.stdout.isatty():
+    if os.environ.get("COLUMNS", "").strip().isdigit() or getattr(sys.stdout, "isatty", lambda: False)():
         return max(20, shutil.get_terminal_size().columns)
     return None
 
