@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DriftReport",
+    "FeatureScaleWarning",
     "KMeans",
     "KMedians",
     "MiniBatchKMeans",
@@ -50,6 +51,7 @@ _ATTRIBUTES = {
     "anomaly_scores": "._analysis.monitoring",
     "drift_report": "._analysis.monitoring",
     "fit_monitor": "._analysis.monitoring",
+    "FeatureScaleWarning": "._analysis.feature_scales",
     "centers_in_original_units": "._analysis.profiles",
     "profile_clusters": "._analysis.profiles",
     "SelectKResult": "._analysis.selection",

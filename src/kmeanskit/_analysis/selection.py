@@ -30,6 +30,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis import metrics
+from kmeanskit._analysis.feature_scales import warn_if_unscaled
 from kmeanskit._estimators.pipeline import final_estimator, param_prefix, to_final_space
 
 __all__ = ["SelectKResult", "select_k"]
@@ -403,6 +404,7 @@ def select_k(
         if bar is not None:
             bar.close()
 
+    warn_if_unscaled(results[0][2], getattr(X, "columns", None), stacklevel=2)
     table = pd.DataFrame(rows, index=pd.Index(ks, name="k"))
     if gap is not None:
         table["gap"], table["gap_se"] = gap, gap_se

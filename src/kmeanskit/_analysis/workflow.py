@@ -8,7 +8,6 @@ scalers, pipeline and metrics and :class:`kmeanskit.KMeans`.
 
 from __future__ import annotations
 
-import math
 import numbers
 import time
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from kmeanskit._analysis.distance_summary import cluster_sizes
+from kmeanskit._analysis.formatting import json_number
 from kmeanskit._analysis.metrics import SILHOUETTE_SAMPLE_SIZE, check_euclidean, silhouette_or_reason
 from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.pipeline import final_estimator, fitted_final_estimator, to_final_space
@@ -130,9 +130,9 @@ class FitResult:
                 {
                     "cluster": int(cluster),
                     "size": int(size),
-                    "share": _number(share),
+                    "share": json_number(share),
                     "center": {
-                        k: _number(v) for k, v in zip(self.feature_names, center, strict=True)
+                        k: json_number(v) for k, v in zip(self.feature_names, center, strict=True)
                     },
                 }
             )
@@ -146,12 +146,12 @@ class FitResult:
             "random_state": (
                 int(self.random_state) if isinstance(self.random_state, numbers.Integral) else None
             ),
-            "inertia": _number(self.inertia),
+            "inertia": json_number(self.inertia),
             "inertia_space": self.space,
             "n_iter": int(self.n_iter),
-            "silhouette": _number(self.silhouette),
+            "silhouette": json_number(self.silhouette),
             "silhouette_note": self.silhouette_note,
-            "fit_seconds": _number(self.fit_seconds),
+            "fit_seconds": json_number(self.fit_seconds),
             "clusters": clusters,
         }
 
@@ -320,14 +320,6 @@ def make_scaler(scale: str):
     return "passthrough"
 
 
-def _number(value: Any) -> float | None:
-    """A JSON-safe float: None for missing or non-finite values."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None) -> None:
     """Save the fitted pipeline of :func:`fit_clusters` to a ``.kmk`` model file.
 
@@ -488,5 +480,5 @@ def prediction_summary(model, predicted: pd.DataFrame) -> dict[str, Any]:
     return {
         "n_rows": len(predicted),
         "cluster_sizes": [int(n) for n in sizes],
-        "mean_distance": _number(distances.mean()) if len(distances) else None,
+        "mean_distance": json_number(distances.mean()) if len(distances) else None,
     }

@@ -591,8 +591,14 @@ def _strip_plot(ax, values, labels, classes, colors, centers, name):
     return ax
 
 
-def plot_profiles(X, labels, *, feature_names=None, ax=None):
+def plot_profiles(X, labels, *, feature_names=None, ax=None, max_features=None):
     """Box plots of each feature's distribution in each cluster.
+
+    With `max_features`, only the features that separate the clusters most
+    are drawn, strongest first: those with the largest eta squared, the
+    share of the feature's variance that lies between the clusters (the
+    one-way ANOVA's effect size, from :func:`kmeanskit.profile_clusters`).
+    Each of their panels says so in its title (``income (eta² = 0.82)``).
 
     Parameters
     ----------
@@ -607,17 +613,27 @@ def plot_profiles(X, labels, *, feature_names=None, ax=None):
         sequence: one Axes per feature. A single Axes: all features on it,
         each standardised (z-scores over all rows) so that they share a
         scale, one box per cluster within each feature's group.
+    max_features : int or None, default=None
+        Draw at most this many features, those with the largest eta squared
+        (strongest first); None draws every feature in X's order.
 
     Returns
     -------
     ax : matplotlib Axes or ndarray of Axes
-        The single Axes given, or one Axes per feature. Each box is a patch
-        in ``ax.patches`` (``boxplot(patch_artist=True)``), one per cluster,
-        and its median a line with gid ``"median"``.
+        The single Axes given, or one Axes per feature drawn. Each box is a
+        patch in ``ax.patches`` (``boxplot(patch_artist=True)``), one per
+        cluster, and its median a line with gid ``"median"``.
+
+    See Also
+    --------
+    kmeanskit.profile_clusters : the numbers behind the boxes, and eta squared.
     """
     require_matplotlib()
     X, names = _feature_matrix(X, feature_names)
     labels = _check_labels(labels, X.shape[0])
+    titles = names
+    if max_features is not None:
+        X, names, titles = _separating_features(X, labels, names, max_features)
     classes = np.unique(labels)
     colors = _cluster_colors(len(classes))
     groups = [labels == cls for cls in classes]
@@ -633,12 +649,28 @@ def plot_profiles(X, labels, *, feature_names=None, ax=None):
         for extra in grid[len(names):]:
             extra.set_visible(False)
         axes = list(grid[: len(names)])
-    for panel, name, column in zip(axes, names, X.T, strict=True):
+    for panel, title, column in zip(axes, titles, X.T, strict=True):
         _boxes(panel, [column[mask] for mask in groups], np.arange(len(classes)), colors, width=0.6)
         panel.set_xticks(np.arange(len(classes)), tick_labels)
-        panel.set_title(name, fontsize="medium")
+        panel.set_title(title, fontsize="medium")
         panel.set_xlabel("cluster")
     return np.asarray(axes, dtype=object)
+
+
+def _separating_features(X, labels, names, max_features):
+    """The columns of the `max_features` features with the largest eta squared (strongest first), their names
+    and panel titles."""
+    from numbers import Integral
+
+    from kmeanskit._analysis.profiles import feature_separation, profile_clusters
+
+    if isinstance(max_features, bool) or not isinstance(max_features, Integral) or max_features < 1:
+        raise ValueError(f"max_features must be a positive integer or None, got {max_features!r}")
+    ranking = feature_separation(profile_clusters(X, labels, feature_names=names)).iloc[: int(max_features)]
+    chosen = [str(n) for n in ranking.index]
+    titles = [name if math.isnan(e) else f"{name} (eta² = {e:.2f})"
+              for name, e in zip(chosen, ranking["eta_squared"], strict=True)]
+    return X[:, [names.index(name) for name in chosen]], chosen, titles
 
 
 def _boxes(ax, data, positions, colors, *, width):

@@ -18,15 +18,16 @@ import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_array
 
+from kmeanskit._analysis.formatting import format_number
 from kmeanskit._analysis.metrics import check_euclidean, clustering_metrics
 from kmeanskit._estimators.pipeline import fitted_final_estimator, preprocessing_steps, to_final_space
 from kmeanskit._io.atomic import write_bytes
+from kmeanskit._presentation.html import html_table
 
 __all__ = ["report"]
 
@@ -286,7 +287,7 @@ def _data_section(ctx) -> str:
     return "".join([
         _kv([("rows", f"{len(frame):,}"), ("features", str(frame.shape[1]))]),
         "<h3>Features (original units)</h3>",
-        _table(described, index=False),
+        html_table(described, index=False, scale_by="row"),
     ])
 
 
@@ -323,7 +324,7 @@ def _selection_section(selection, chosen_k: int) -> str:
         parts.append(_kv([(_METHOD_NAMES.get(m, m), "no clear choice" if k is None else f"k = {int(k)}")
                           for m, k in recommended.items()]))
     table.insert(0, "k", ks)
-    parts.append('<div class="scroll">' + _table(table, index=False, highlight_rows=[
+    parts.append('<div class="scroll">' + html_table(table, index=False, highlight_rows=[
         i for i, k in enumerate(ks) if int(k) == int(chosen_k)]) + "</div>")
     parts.append(f'<p class="note">The highlighted row is the k of this model ({int(chosen_k)}).</p>')
     criteria = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap")
@@ -351,7 +352,7 @@ _METHOD_NAMES = {
 
 
 def _clusters_section(ctx) -> str:
-    from kmeanskit._analysis.profiles import centers_in_original_units, profile_clusters
+    from kmeanskit._analysis.profiles import centers_in_original_units, feature_separation, profile_clusters
     from kmeanskit._presentation.plotting import plot_clusters, plot_profiles
 
     frame, labels, k = ctx.frame, ctx.labels, int(ctx.kmeans.n_clusters)
@@ -370,7 +371,7 @@ def _clusters_section(ctx) -> str:
     overview.insert(0, "cluster", np.arange(k))
     parts = [
         "<h3>Sizes and centers (original units)</h3>",
-        '<div class="scroll">' + _table(overview, index=False, percent=("share",)) + "</div>",
+        '<div class="scroll">' + html_table(overview, index=False, percent=("share",)) + "</div>",
         centers_note,
     ]
     profile = profile_clusters(frame, labels)
@@ -390,23 +391,29 @@ def _clusters_section(ctx) -> str:
                       if frame.shape[1] > 2 else "."))
     parts += ["<h3>Scatter plot</h3>", _img(fig, "Scatter plot of the rows coloured by cluster", caption + note)]
 
-    shown = list(frame.columns[:_MAX_PROFILE_PLOTS])
-    ncols = min(4, len(shown))
-    fig, axes = _figure(len(shown), ncols=ncols, panel=(3.2 + 0.3 * min(k, 10), 2.8))
-    plot_profiles(frame[shown], labels, ax=axes)
-    more = "" if len(shown) == frame.shape[1] else f" The first {len(shown)} of {frame.shape[1]} features are shown."
+    separation = feature_separation(profile)
+    shown = min(_MAX_PROFILE_PLOTS, frame.shape[1])
+    fig, axes = _figure(shown, ncols=min(4, shown), panel=(3.2 + 0.3 * min(k, 10), 2.8))
+    plot_profiles(frame, labels, ax=axes, max_features=shown)
+    why = "eta squared, the share of a feature's variance that lies between the clusters (table above)"
+    if shown == frame.shape[1]:
+        caption = f"Each feature's distribution per cluster (original units), by {why}, largest first."
+    else:
+        caption = (f"The distribution per cluster (original units) of the {shown} of {frame.shape[1]} features "
+                   f"that separate the clusters most: those with the largest {why}. Shown, strongest first: "
+                   + ", ".join(map(str, separation.index[:shown])) + ".")
     parts += ["<h3>Feature distributions</h3>",
-              _img(fig, "Box plots of each feature per cluster",
-                   "Each feature's distribution per cluster (original units)." + more)]
+              _img(fig, "Box plots of the features that separate the clusters most, per cluster", caption)]
     return "".join(parts)
 
 
 def _profile_tables(profile: pd.DataFrame) -> list[str]:
     """The tidy profile of :func:`kmeanskit.profile_clusters` as two readable tables."""
+    from kmeanskit._analysis.profiles import feature_separation
+
     features = list(dict.fromkeys(profile.index.get_level_values("feature")))
-    tests = profile.groupby(level="feature", sort=False)[["anova_f", "anova_p", "kruskal_p"]].first()
-    tests = tests.loc[features].sort_values("anova_f", ascending=False, na_position="last")
-    tests = tests.rename(columns={"anova_f": "ANOVA F", "anova_p": "ANOVA p", "kruskal_p": "Kruskal-Wallis p"})
+    tests = feature_separation(profile).rename(columns={
+        "eta_squared": "eta squared", "anova_f": "ANOVA F", "anova_p": "ANOVA p", "kruskal_p": "Kruskal-Wallis p"})
     tests.insert(0, "feature", tests.index)
     stats = {}
     for cluster in dict.fromkeys(profile.index.get_level_values("cluster")):
@@ -417,13 +424,14 @@ def _profile_tables(profile: pd.DataFrame) -> list[str]:
     wide.insert(0, "feature", features)
     return [
         "<h3>Which features separate the clusters</h3>",
-        '<p class="note">One-way ANOVA F statistic and p-value, and the Kruskal-Wallis p-value (no normality '
-        "assumed), of each feature across the clusters; strongest first. K-Means makes clusters differ, so "
-        "small p-values are expected: read the F statistic as a ranking, not as a test.</p>",
-        '<div class="scroll">' + _table(tests.reset_index(drop=True), index=False) + "</div>",
+        '<p class="note">Eta squared (the share of the feature\'s variance that lies between the clusters, 0 to '
+        "1), the one-way ANOVA F statistic and p-value, and the Kruskal-Wallis p-value (no normality assumed) "
+        "of each feature across the clusters; strongest first. K-Means makes clusters differ, so small "
+        "p-values are expected: read eta squared as a ranking, not as a test.</p>",
+        '<div class="scroll">' + html_table(tests.reset_index(drop=True), index=False) + "</div>",
         "<h3>Per-cluster statistics (original units)</h3>",
         '<p class="note">Mean, standard deviation and median of each feature within each cluster.</p>',
-        '<div class="scroll">' + _table(wide, index=False) + "</div>",
+        '<div class="scroll">' + html_table(wide, index=False, scale_by="row") + "</div>",
     ]
 
 
@@ -463,7 +471,7 @@ def _metrics_section(ctx) -> str:
             ("Davies-Bouldin", _fmt(found["davies_bouldin"]),
              "average similarity of each cluster with its closest one, lower is better (0 is best)"),
         ]
-    return _table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False)
+    return html_table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False)
 
 
 def _classes_section(ctx) -> str:
@@ -487,9 +495,9 @@ def _classes_section(ctx) -> str:
     fig, (ax,) = _figure(1, panel=(max(4.0, 0.55 * n_clusters + 2.5), max(3.0, 0.45 * n_classes + 1.8)))
     plot_contingency(ctx.labels_true, ctx.labels, ax=ax)
     return "".join([
-        _table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False),
+        html_table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False),
         "<h3>Contingency matrix</h3>",
-        '<div class="scroll">' + _table(shown, index=True) + "</div>",
+        '<div class="scroll">' + html_table(shown, index=True) + "</div>",
         _img(fig, "Heatmap of rows per class and cluster",
              "Rows of each known class (row) in each cluster (column)."),
     ])
@@ -524,56 +532,9 @@ def _kv(items) -> str:
     return f'<dl class="kv">{rows}</dl>'
 
 
-def _table(frame: pd.DataFrame, *, index: bool, percent=(), highlight_rows=()) -> str:
-    """An HTML table of `frame` with every cell escaped and numbers formatted."""
-    if isinstance(frame.columns, pd.MultiIndex):
-        frame = frame.set_axis([" ".join(str(p) for p in c if str(p)) for c in frame.columns], axis=1)
-    head = []
-    if index:
-        names = [n for n in frame.index.names]
-        head += [html.escape(" / ".join(str(n) for n in names if n is not None))]
-    head += [html.escape(str(c)) for c in frame.columns]
-    lines = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
-    highlight = set(highlight_rows)
-    for i, (key, row) in enumerate(zip(frame.index, frame.itertuples(index=False), strict=True)):
-        cells = []
-        if index:
-            key_text = " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
-            cells.append(f"<th>{html.escape(key_text)}</th>")
-        for name, value in zip(frame.columns, row, strict=True):
-            text, numeric = _cell(value, percent=name in percent)
-            cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
-        css = ' class="best"' if i in highlight else ""
-        lines.append(f"<tr{css}>" + "".join(cells) + "</tr>")
-    lines.append("</tbody></table>")
-    return "".join(lines)
-
-
-def _cell(value: Any, *, percent: bool) -> tuple[str, bool]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "&ndash;", True
-    if isinstance(value, (bool, np.bool_)):
-        return html.escape(str(bool(value))), False
-    if isinstance(value, (int, np.integer)):
-        return html.escape(f"{int(value):,}"), True
-    if isinstance(value, (float, np.floating)):
-        if percent:
-            return html.escape(f"{100 * float(value):.1f}%"), True
-        return html.escape(_fmt(value)), True
-    return html.escape(str(value)), False
-
-
 def _fmt(value) -> str:
-    """Four significant digits, fixed-point unless the magnitude is extreme."""
-    value = float(value)
-    if not math.isfinite(value):
-        return "n/a" if math.isnan(value) else str(value)
-    if value == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(value)))
-    if not -4 <= magnitude < 9:
-        return f"{value:.4g}"
-    return f"{value:,.{max(0, 3 - magnitude)}f}"
+    """A metric's value: four significant digits, thousands grouped."""
+    return format_number(value, thousands=True)
 
 
 def _figure(n_panels: int, *, ncols: int = 1, panel=(6.0, 4.0)):

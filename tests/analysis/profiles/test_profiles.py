@@ -10,7 +10,7 @@ from sklearn.datasets import load_iris
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from kmeanskit._analysis.profiles import centers_in_original_units, profile_clusters
+from kmeanskit._analysis.profiles import centers_in_original_units, feature_separation, profile_clusters
 from kmeanskit._estimators.kmeans import KMeans
 
 
@@ -27,7 +27,8 @@ def test_profile_in_original_units_matches_groupby_and_scipy(iris_fit):
     labels = pipe[-1].labels_
     profile = profile_clusters(scaled, labels, scaler=pipe[:-1])
 
-    assert list(profile.columns) == ["size", "share", "mean", "std", "median", "anova_f", "anova_p", "kruskal_p"]
+    assert list(profile.columns) == [
+        "size", "share", "mean", "std", "median", "anova_f", "anova_p", "kruskal_p", "eta_squared"]
     assert profile.index.names == ["cluster", "feature"]
     assert list(profile.index.get_level_values("feature")[:4]) == list(data.columns)
 
@@ -53,6 +54,12 @@ def test_profile_in_original_units_matches_groupby_and_scipy(iris_fit):
         assert np.allclose(rows["anova_f"], anova.statistic)
         assert np.allclose(rows["anova_p"], anova.pvalue)
         assert np.allclose(rows["kruskal_p"], stats.kruskal(*groups).pvalue)
+        # eta squared: between-cluster over total sum of squares, and F = (eta2 / (k - 1)) / ((1 - eta2) / (n - k)).
+        values = data[name].to_numpy()
+        between = sum(g.size * (g.mean() - values.mean()) ** 2 for g in groups)
+        eta2 = between / ((values - values.mean()) ** 2).sum()
+        assert np.allclose(rows["eta_squared"], eta2)
+        assert np.isclose(anova.statistic, (eta2 / 2) / ((1 - eta2) / 147))
 
 
 def test_feature_names_and_plain_arrays():
@@ -109,3 +116,45 @@ def test_centers_in_original_units(iris_fit):
     )
     bare = KMeans(2, random_state=0).fit(data.to_numpy())
     assert list(centers_in_original_units(bare).columns) == ["x0", "x1", "x2", "x3"]
+
+
+def test_feature_names_come_from_the_model_or_scaler_when_x_is_an_array(iris_fit):
+    data, pipe = iris_fit
+    scaled = pipe[:-1].transform(data)  # an array: the names are lost here
+    labels = pipe[-1].labels_
+    expected = list(data.columns)
+    from_pipeline = profile_clusters(scaled, labels, model=pipe)
+    from_scaler = profile_clusters(scaled, labels, scaler=pipe[:-1])
+    for profile in (from_pipeline, from_scaler):
+        assert list(profile.index.get_level_values("feature").unique()) == expected
+    # Explicit names win; a model with other features' names is not used.
+    named = profile_clusters(scaled, labels, model=pipe, feature_names=["a", "b", "c", "d"])
+    assert list(named.index.get_level_values("feature").unique()) == ["a", "b", "c", "d"]
+    other = KMeans(2, random_state=0).fit(data.iloc[:, :2])
+    assert list(profile_clusters(scaled, labels, model=other).index.get_level_values("feature").unique()) == [
+        "x0", "x1", "x2", "x3"]
+
+
+def test_feature_separation_ranks_by_eta_squared(iris_fit):
+    data, pipe = iris_fit
+    profile = profile_clusters(data, pipe[-1].labels_)
+    ranking = feature_separation(profile)
+    assert list(ranking.columns) == ["eta_squared", "anova_f", "anova_p", "kruskal_p"]
+    assert ranking.index.name == "feature" and sorted(ranking.index) == sorted(data.columns)
+    assert np.all(np.diff(ranking["eta_squared"].to_numpy()) <= 0)
+    # With n and k fixed, F grows with eta squared: the same order.
+    assert np.all(np.diff(ranking["anova_f"].to_numpy()) <= 0)
+    # Petal measurements separate the iris clusters; sepal width least.
+    assert set(ranking.index[:2]) == {"petal length (cm)", "petal width (cm)"}
+    assert ranking.index[-1] == "sepal width (cm)"
+
+
+def test_feature_separation_puts_constant_features_last_and_refuses_other_tables():
+    # "mixed": within-cluster spread larger than the gap (eta squared 0.2); "apart": 225 of 226 between.
+    X = np.array([[1.0, 0.0, 5.0], [1.0, 2.0, 6.0], [1.0, 1.0, 20.0], [1.0, 3.0, 21.0]])
+    ranking = feature_separation(profile_clusters(X, [0, 0, 1, 1], feature_names=["flat", "mixed", "apart"]))
+    assert list(ranking.index) == ["apart", "mixed", "flat"]
+    np.testing.assert_allclose(ranking["eta_squared"].iloc[:2], [225 / 226, 0.2])
+    assert np.isnan(ranking.loc["flat", "eta_squared"])
+    with pytest.raises(TypeError, match="profile must be the DataFrame returned by profile_clusters"):
+        feature_separation(pd.DataFrame({"a": [1.0]}))

@@ -343,6 +343,37 @@ def test_plot_profiles_on_one_axes_groups_standardised_features(blobs):
     assert "z-score" in ax.get_ylabel()
 
 
+def test_plot_profiles_with_max_features_draws_the_most_separating_ones_and_says_so():
+    # Six features: two carry the clusters (one strongly, one weakly), four are noise, listed first.
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 100)
+    noise = rng.normal(size=(300, 4))
+    strong = labels * 10.0 + rng.normal(size=300)
+    weak = labels * 1.0 + rng.normal(size=300)
+    X = np.column_stack([noise, weak, strong])
+    names = ["n0", "n1", "n2", "n3", "weak", "strong"]
+    axes = plotting.plot_profiles(X, labels, feature_names=names, max_features=2)
+    assert len(axes) == 2
+    eta = {}
+    for j, name in ((5, "strong"), (4, "weak")):
+        column = X[:, j]
+        between = sum(100 * (column[labels == c].mean() - column.mean()) ** 2 for c in range(3))
+        eta[name] = between / ((column - column.mean()) ** 2).sum()
+    assert [ax.get_title() for ax in axes] == [f"strong (eta² = {eta['strong']:.2f})",
+                                               f"weak (eta² = {eta['weak']:.2f})"]
+    medians = [line.get_ydata()[0] for line in axes[0].lines if line.get_gid() == "median"]
+    np.testing.assert_allclose(medians, [np.median(strong[labels == c]) for c in range(3)])
+    # On one Axes: the same two, strongest first.
+    fig, ax = plt.subplots()
+    plotting.plot_profiles(X, labels, feature_names=names, ax=ax, max_features=2)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["strong", "weak"]
+    # More than there are: every feature, ranked.
+    assert len(plotting.plot_profiles(X, labels, feature_names=names, max_features=10)) == 6
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_features must be a positive integer or None"):
+            plotting.plot_profiles(X, labels, max_features=bad)
+
+
 def test_plot_profiles_refuses_wrong_feature_names(blobs):
     X, _, km = blobs
     with pytest.raises(ValueError, match="feature_names has 2 names but X has 4 columns"):

@@ -276,3 +276,22 @@ def test_report_takes_the_model_columns_by_name_from_a_wider_frame(tmp_path, iri
     wider = pd.concat([X.iloc[:, ::-1], pd.Series(range(len(X)), name="id")], axis=1)
     page = Page(report(wider, pipeline, tmp_path / "wide.html", ks=None).read_text(encoding="utf-8"))
     assert "features 4" in page.text and " id " not in f" {page.text} "
+
+
+def test_box_plots_show_the_features_that_separate_the_clusters_most_and_say_so(tmp_path, monkeypatch):
+    # 20 features, in file order: 17 of noise, then three that carry the clusters (weak, medium, strong).
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 60)
+    columns = {f"noise_{j}": rng.normal(size=180) for j in range(17)}
+    for name, gap in (("weak", 0.6), ("medium", 2.0), ("strong", 8.0)):
+        columns[name] = labels * gap + rng.normal(size=180)
+    X = pd.DataFrame(columns)
+    model = KMeans(3, random_state=0).fit(X)
+    report_module = importlib.import_module("kmeanskit._presentation.report")
+    monkeypatch.setattr(report_module, "_MAX_PROFILE_PLOTS", 4)
+    path = report(X, model, tmp_path / "wide.html", ks=None)
+    page = Page(path.read_text(encoding="utf-8"))
+    caption = page.text.split("The distribution per cluster (original units) of the 4 of 20 features", 1)[1]
+    assert caption.startswith(" that separate the clusters most: those with the largest eta squared")
+    shown = caption.split("Shown, strongest first: ", 1)[1].split(".", 1)[0].split(", ")
+    assert shown[:3] == ["strong", "medium", "weak"] and len(shown) == 4

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kmeanskit._analysis.monitoring._json import json_value
+from kmeanskit._analysis.formatting import json_value
 from kmeanskit._analysis.monitoring.assignment import assign
 from kmeanskit._analysis.monitoring.profile import resolve_reference
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kmeanskit._analysis.distance_summary import QUANTILE_LEVELS, summarize_distances
-from kmeanskit._analysis.monitoring._json import json_number
+from kmeanskit._analysis.formatting import json_number
 from kmeanskit._analysis.monitoring.assignment import assign
 from kmeanskit._estimators.pipeline import fitted_final_estimator
 

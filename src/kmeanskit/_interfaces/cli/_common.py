@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kmeanskit._analysis.formatting import format_cells, is_p_value_name, json_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +43,7 @@ __all__ = [
     "check_output_path",
     "column_list_arg",
     "format_table",
+    "terminal_width",
     "int_list_arg",
     "json_number",
     "load_features",
@@ -54,6 +56,7 @@ __all__ = [
     "resolve_ks",
     "split_labels",
     "text_layout",
+    "warn_if_unscaled",
 ]
 
 EXIT_OK = 0
@@ -159,6 +162,23 @@ def add_scale_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def warn_if_unscaled(args: argparse.Namespace, features) -> None:
+    """With ``--scale none``, warn when the features differ in scale by orders of magnitude.
+
+    Said once per command: the library functions the command calls next (e.g.
+    ``select_k`` in ``report``) do not say it again in their own words.
+    """
+    if args.scale == "none":
+        import warnings
+
+        from kmeanskit._analysis.feature_scales import FeatureScaleWarning
+        from kmeanskit._analysis.feature_scales import warn_if_unscaled as warn
+
+        if warn(features, remedy="scale them (--scale standard)", stacklevel=3) is not None:
+            # Inside the command's warnings.catch_warnings() (see _main): restored when it ends.
+            warnings.filterwarnings("ignore", category=FeatureScaleWarning)
+
+
 def add_seed_argument(parser: argparse.ArgumentParser) -> None:
     """``--seed``: the random seed of a command (None by default)."""
     parser.add_argument("--seed", type=int, help="random seed, for reproducible results")
@@ -194,18 +214,6 @@ def signing_key():
 def print_json(payload: dict) -> None:
     """Print a JSON document (indented; NaN and infinities are refused: use :func:`json_number`)."""
     print(json.dumps(payload, indent=2, allow_nan=False))
-
-
-def json_number(value):
-    """A JSON-safe number: ints stay ints, NaN, infinities and None become None."""
-    import numpy as np
-
-    if value is None or isinstance(value, (bool, np.bool_)):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 def aligned(pairs) -> list[str]:
@@ -293,49 +301,103 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def format_table(frame: pd.DataFrame, *, percent: Sequence[str] = ()) -> str:
-    """Render a table for the terminal with readable numbers.
+def format_table(
+    frame: pd.DataFrame, *, percent: Sequence[str] = (), p_values: Sequence[str] | None = None,
+    width: int | None = None,
+) -> str:
+    """Render a table for the terminal with readable numbers, within the terminal's width.
 
     Integer columns print as they are; columns named in `percent` (fractions
-    0 to 1) print as percentages with one decimal; other float columns get
-    enough decimals for four significant digits of their largest value, the
-    same for every row so that the decimal points line up.
+    0 to 1) print as percentages with one decimal; p-value columns as
+    :func:`~kmeanskit._analysis.formatting.format_p_value` writes them (never
+    0); other float columns with the same decimals on every row (four
+    significant digits of the largest value, round-off around 0 as 0).
+
+    A table wider than `width` is turned over: its first column (e.g.
+    ``cluster``) becomes the header and every other column a row, so that
+    the features run down the page and the clusters across it. If it is
+    still too wide, it is split into blocks of columns, one under the other,
+    each repeating the row names.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; its first column names the rows.
+    percent : sequence of str
+        Columns of fractions to print as percentages.
+    p_values : sequence of str or None
+        Columns of p-values; by default the columns whose name says so
+        (``p``, ``*_p``, ``* p``, ``p_value``).
+    width : int or None
+        Characters per line; by default :func:`terminal_width`.
     """
-    import pandas as pd
-
-    cells = {}
-    for i, (name, column) in enumerate(frame.items()):
-        values = column.to_numpy()
-        if name in percent:
-            text = [f"{100 * v:.1f}%" for v in values]
-        elif values.dtype.kind in "iub":
-            text = [str(v) for v in values]
-        elif values.dtype.kind == "f":
-            text = _format_floats(values)
-        else:
-            text = [str(v) for v in values]
-        cells[i] = text
-    shown = pd.DataFrame(cells)
-    shown.columns = [str(c) for c in frame.columns]
-    # Two spaces between columns: pandas' single space runs headers together.
-    widths = [
-        max(len(str(c)), *(len(t) for t in cells[i])) + 1 for i, c in enumerate(frame.columns)
+    if width is None:
+        width = terminal_width()
+    names = [str(c) for c in frame.columns]
+    columns = [
+        format_cells(column.to_numpy(), percent=name in percent,
+                     p_value=name in p_values if p_values is not None else is_p_value_name(name))
+        for name, column in zip(names, (frame.iloc[:, i] for i in range(frame.shape[1])), strict=True)
     ]
-    return shown.to_string(index=False, col_space=widths)
+    rows = [names, *(list(cells) for cells in zip(*columns, strict=True))] if columns else [names]
+    if width is None or _line_width(rows) <= width or len(names) < 2:
+        return _render_rows(rows)
+    # Turned over: one row per column of the frame (names left-aligned), one column per row of it.
+    key = names[0]
+    header = ["", *(f"{key} {v}" if _is_bare_number(v) else v for v in columns[0])]
+    turned = [header, *([name, *cells] for name, cells in zip(names[1:], columns[1:], strict=True))]
+    return "\n\n".join(_render_rows(block, names_left=True) for block in _column_blocks(turned, width))
 
 
-def _format_floats(values) -> list[str]:
-    finite = [abs(v) for v in values if math.isfinite(v)]
-    largest = max(finite, default=0.0)
-    if largest != 0 and not 1e-4 <= largest < 1e9:
-        return [f"{v:.4g}" for v in values]
-    decimals = 0 if largest == 0 else max(0, 3 - math.floor(math.log10(largest)))
-    return [_no_negative_zero(f"{v:.{decimals}f}") for v in values]
+def terminal_width() -> int | None:
+    """Characters per line of the output: ``COLUMNS`` if set, the terminal's, or None in a pipe (no limit).
+
+    A table sent to a file or another program is not cut to a screen it will never be shown on.
+    """
+    import shutil
+
+    if os.environ.get("COLUMNS", "").strip().isdigit() or getattr(sys.stdout, "isatty", lambda: False)():
+        return max(20, shutil.get_terminal_size().columns)
+    return None
 
 
-def _no_negative_zero(text: str) -> str:
-    # -0.0001 rounds to "-0.000"; the sign carries no information there.
-    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+def _is_bare_number(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
+def _widths(rows: list[list[str]]) -> list[int]:
+    # One more than the widest cell: the columns are joined by a space, so two separate them.
+    return [max(len(row[j]) for row in rows) + 1 for j in range(len(rows[0]))]
+
+
+def _line_width(rows: list[list[str]]) -> int:
+    widths = _widths(rows)
+    return sum(widths) + len(widths) - 1
+
+
+def _render_rows(rows: list[list[str]], *, names_left: bool = False) -> str:
+    widths = _widths(rows)
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(w) for cell, w in zip(row, widths, strict=True)]
+        if names_left:
+            cells[0] = " " + row[0].ljust(widths[0] - 1)
+        lines.append(" ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _column_blocks(rows: list[list[str]], width: int) -> list[list[list[str]]]:
+    """`rows` split into blocks of whole columns, each with the first column and within `width` (at least one
+    column besides it per block)."""
+    widths = _widths(rows)
+    blocks, start, used = [], 1, widths[0]
+    for j in range(1, len(widths)):
+        if j > start and used + 1 + widths[j] > width:
+            blocks.append((start, j))
+            start, used = j, widths[0]
+        used += 1 + widths[j]
+    blocks.append((start, len(widths)))
+    return [[[row[0], *row[a:b]] for row in rows] for a, b in blocks]
 
 
 # --- Shared by select-k, evaluate and report. --------------------------------

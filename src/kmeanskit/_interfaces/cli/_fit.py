@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 
+from kmeanskit._analysis.formatting import format_number
 from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["EPILOG", "add_arguments", "run"]
@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         from kmeanskit._analysis.workflow import fit_clusters
 
         features, source = common.load_features(args.data, args.columns, common.text_layout(args))
+        common.warn_if_unscaled(args, features)
         result = fit_clusters(
             features,
             n_clusters,
@@ -184,6 +185,7 @@ def _fit_streaming(args: argparse.Namespace, n_clusters: int):
         features, source = None, args.data
     else:
         features, source = common.load_features(args.data, args.columns, common.text_layout(args))
+        common.warn_if_unscaled(args, features)
     result = fit_clusters_out_of_core(
         source if features is None else features,
         n_clusters,
@@ -220,7 +222,7 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
         silhouette += f"; {result.silhouette_note})" if result.silhouette_note else ")"
     space = result.space.split(" (")[0]
     summary = [
-        ("inertia", f"{_number(result.inertia)} (within-cluster sum of squares, {space})"),
+        ("inertia", f"{format_number(result.inertia, significant=6)} (within-cluster sum of squares, {space})"),
         ("iterations", str(result.n_iter) + (" (passes over the data)" if mode and "mini-batch" in mode else "")),
         ("silhouette", silhouette),
         ("fit time", f"{result.fit_seconds:.3f} s"),
@@ -240,13 +242,3 @@ def _same_path(a, b) -> bool:
 
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _number(value: float, significant: int = 6) -> str:
-    """Fixed-point with `significant` digits; scientific only when extreme."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    magnitude = math.floor(math.log10(abs(value)))
-    if not -4 <= magnitude < 15:
-        return f"{value:.{significant}g}"
-    return f"{value:.{max(0, significant - 1 - magnitude)}f}"

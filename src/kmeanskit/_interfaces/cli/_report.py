@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     features, labels_true, source = _load(args)
     if ks is not None:
         common.check_ks_below_rows(ks, len(features), what=" to compare", hint=", or pass --no-select-k")
+    common.warn_if_unscaled(args, features)
     result = fit_clusters(features, n_clusters, scale=args.scale, random_state=args.seed)
     title = args.title if args.title is not None else f"Clustering report: {source}"
     path = report(

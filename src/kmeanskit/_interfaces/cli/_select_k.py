@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise common.CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
     features, source = common.load_features(args.data, args.columns, common.text_layout(args))
     common.check_ks_below_rows(ks, len(features))
+    common.warn_if_unscaled(args, features)
     scaler = make_scaler(args.scale)
     X = features.to_numpy() if isinstance(scaler, str) else scaler.fit_transform(features)
     result = select_k(

@@ -13,14 +13,21 @@ __all__ = ["EPILOG", "add_arguments", "run"]
 
 EPILOG = """\
 examples:
-  kmeanskit serve customers.kmk                          # http://127.0.0.1:8000/docs
-  kmeanskit serve customers.kmk --host 0.0.0.0 --port 8080 --workers 2
+  kmeanskit fit --seed 0 -o iris.kmk                     # a model of the bundled iris data (4 features)
+  kmeanskit serve iris.kmk                               # http://127.0.0.1:8000/docs
+  kmeanskit serve iris.kmk --host 0.0.0.0 --port 8080 --workers 2
   curl -s localhost:8000/predict -H 'content-type: application/json' \\
-       -d '{"instances": [[34, 52000, 3]], "return_distances": true}'
+       -d '{"instances": [[5.1, 3.5, 1.4, 0.2]], "return_distances": true}'
+  curl -s localhost:8000/predict -H 'content-type: application/json' \\
+       -d '{"records": [{"sepal length (cm)": 5.1, "sepal width (cm)": 3.5,
+                         "petal length (cm)": 1.4, "petal width (cm)": 0.2}]}'
   curl -s localhost:8000/metrics                         # Prometheus text format
 
-endpoints: POST /predict, GET /health, GET /model, GET /metrics, GET /docs.
-Bad requests get 422 (413 over --max-body-bytes, 408 after --body-timeout), with a message.
+/predict takes the model's features in its order ("instances"), or by name
+("records"; GET /model lists them), as JSON with Content-Type: application/json.
+endpoints: POST /predict, GET /health, GET /model, GET /metrics, GET /docs (works offline).
+Bad requests get 422 (415 without a JSON Content-Type, 413 over --max-body-bytes,
+408 after --body-timeout), with a message.
 Each worker is a process with its own copy of the model and its own metrics.
 """
 

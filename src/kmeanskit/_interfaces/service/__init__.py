@@ -14,9 +14,13 @@ Endpoints:
 - ``GET /metrics``: Prometheus text exposition (requests by endpoint and
   status, requests aborted by their client before any response, a latency
   histogram, rows predicted, rows per cluster, anomalies).
-- ``GET /openapi.json`` and ``GET /docs``: the OpenAPI document.
+- ``GET /openapi.json`` and ``GET /docs``: the OpenAPI document, and Swagger UI
+  on it, which works offline (its assets, from ``fastapi-offline``, are
+  served by the app under ``/docs-assets``).
 
-Every malformed request gets a 4xx answer with a message, never a 5xx:
+Every malformed request gets a 4xx answer with a message, never a 5xx: a
+body without a JSON ``Content-Type`` gets 415 ("send Content-Type:
+application/json");
 invalid JSON (not UTF-8, nested too deeply or with an integer over
 Python's digit limit included), a wrong number of values, text, booleans, ``NaN`` or
 ``Infinity``, unknown or missing record keys or an empty batch give 422; a

@@ -38,6 +38,9 @@ ENV_THREADS = "KMEANSKIT_SERVE_THREADS"
 ENV_MODEL_NAME = "KMEANSKIT_SERVE_MODEL_NAME"
 ENV_BODY_TIMEOUT = "KMEANSKIT_SERVE_BODY_TIMEOUT"
 
+# Where the script, styles and icon of /docs (Swagger UI) are served.
+_ASSETS = "/docs-assets"
+
 # Enough for any float written by JSON encoders ("-1.2345678901234567e-308") and its separator.
 _BYTES_PER_NUMBER = 26
 _BODY_OVERHEAD = 64 * 1024
@@ -65,16 +68,77 @@ class _JSONRequest(Request):
         return self._json
 
 
+def _is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type header names JSON (``application/json`` or a ``+json`` type, any parameters)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _not_json(content_type: str | None) -> JSONResponse:
+    got = f"it was {content_type.split(';', 1)[0].strip()!r}" if content_type else "the request had none"
+    return JSONResponse(status_code=415, content={
+        "detail": f"send Content-Type: application/json with a JSON body ({got})"})
+
+
 class _JSONRoute(APIRoute):
-    """The routes of the service: their requests are :class:`_JSONRequest` (FastAPI's custom route class)."""
+    """The routes of the service: their requests are :class:`_JSONRequest` (FastAPI's custom route class), and
+    a body that does not say it is JSON gets 415 with a message that says what to send."""
 
     def get_route_handler(self):
         handler = super().get_route_handler()
+        takes_body = self.body_field is not None
 
         async def route_handler(request: Request) -> Response:
+            content_type = request.headers.get("content-type")
+            if takes_body and not _is_json(content_type):
+                return _not_json(content_type)
             return await handler(_JSONRequest(request.scope, request.receive))
 
         return route_handler
+
+
+def _add_offline_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) with its script, style and icon served by the app itself.
+
+    FastAPI's own pages load them from a CDN, so they are blank without the internet; the assets come from
+    the ``fastapi-offline`` package (a dependency of the ``serve`` extra), served under ``/docs-assets``.
+    ReDoc (FastAPI's ``/redoc``) is left out: it loads its logo from its own CDN whatever it is told.
+    """
+    from importlib.resources import files
+
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    try:
+        assets = files("fastapi_offline") / "static"
+    except ModuleNotFoundError:
+        raise ImportError(
+            "kmeanskit.service serves its /docs page offline with the assets of fastapi-offline: "
+            "pip install 'kmeanskit[serve]'"
+        ) from None
+    app.mount(_ASSETS, StaticFiles(directory=str(assets)), name="docs-assets")
+    title = app.title
+
+    def urls(request: Request):
+        """The OpenAPI document's URL and a function giving an asset's, behind any proxy prefix."""
+        root = request.scope.get("root_path", "")
+        return f"{root}{app.openapi_url}", lambda name: f"{root}{_ASSETS}/{name}"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        openapi, asset = urls(request)
+        return get_swagger_ui_html(
+            openapi_url=openapi, title=f"{title} - Swagger UI", swagger_js_url=asset("swagger-ui-bundle.js"),
+            swagger_css_url=asset("swagger-ui.css"), swagger_favicon_url=asset("favicon.png"),
+            oauth2_redirect_url=f"{request.scope.get('root_path', '')}/docs/oauth2-redirect",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
 
 
 def create_app(
@@ -205,6 +269,7 @@ def create_app(
         422: {"model": ErrorResponse, "description": "Invalid request: the message says what to fix"},
         400: {"model": ErrorResponse, "description": "Invalid Content-Length header"},
         408: {"model": ErrorResponse, "description": "Request body not received within body_timeout"},
+        415: {"model": ErrorResponse, "description": "Content-Type is not application/json"},
     }
     app = FastAPI(
         title=title,
@@ -214,8 +279,11 @@ def create_app(
             f"{predictor.n_features} features. At most {max_rows} rows and {max_body_bytes} bytes per request."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.router.route_class = _JSONRoute
+    _add_offline_docs(app)
     app.state.predictor = predictor
     app.state.metrics = metrics
 

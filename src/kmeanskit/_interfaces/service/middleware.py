@@ -17,7 +17,7 @@ from kmeanskit._interfaces.service.metrics import Metrics
 
 __all__ = ["BodyLimitMiddleware", "MetricsMiddleware"]
 
-_ENDPOINTS = ("/predict", "/health", "/model", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+_ENDPOINTS = ("/predict", "/health", "/model", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect")
 
 
 class _HTTPMiddleware(abc.ABC):
