@@ -27,7 +27,7 @@ examples:
 ("records"; GET /model lists them), as JSON with Content-Type: application/json.
 endpoints: POST /predict, GET /health, GET /model, GET /metrics, GET /docs (works offline).
 Bad requests get 422 (415 without a JSON Content-Type, 413 over --max-body-bytes,
-408 after --body-timeout), with a message.
+408 after --header-timeout or --body-timeout), with a message.
 Each worker is a process with its own copy of the model and its own metrics.
 """
 
@@ -48,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest request body (default: room for --max-rows rows)")
     parser.add_argument("--body-timeout", type=float, default=30.0, metavar="S",
                         help="seconds a client has to send a request body, else 408 (default: %(default)s)")
+    parser.add_argument("--header-timeout", type=float, default=10.0, metavar="S",
+                        help="seconds a client has to send a request's headers, else 408 and the connection "
+                             "is closed (default: %(default)s)")
     parser.add_argument("--timeout-keep-alive", type=float, default=5.0, metavar="S",
                         help="seconds an idle connection is kept open between requests (default: %(default)s)")
     parser.add_argument("--model-name", metavar="NAME",
@@ -85,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
                                    ("--max-body-bytes", args.max_body_bytes, 1)):
         if value is not None and value < minimum:
             raise common.CommandError(f"{option} must be at least {minimum}, got {value}")
-    for option, value in (("--body-timeout", args.body_timeout), ("--timeout-keep-alive", args.timeout_keep_alive)):
+    for option, value in (("--body-timeout", args.body_timeout), ("--header-timeout", args.header_timeout),
+                          ("--timeout-keep-alive", args.timeout_keep_alive)):
         if not 0 < value < float("inf"):
             raise common.CommandError(f"{option} must be a positive number of seconds, got {value}")
     if args.port > 65535:
@@ -95,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
         from kmeanskit import service
         from kmeanskit._interfaces.service.app import ENV_BODY_TIMEOUT, ENV_MODEL_NAME
+        from kmeanskit._interfaces.service.protocol import ENV_HEADER_TIMEOUT, PROTOCOL
     except ImportError as exc:
         raise common.CommandError(f"{exc}") from None
     path = os.path.abspath(args.model)
@@ -107,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ[service.ENV_MAX_ROWS] = str(args.max_rows)
     os.environ[service.ENV_THREADS] = str(threads)
     os.environ[ENV_BODY_TIMEOUT] = repr(args.body_timeout)
+    os.environ[ENV_HEADER_TIMEOUT] = repr(args.header_timeout)
     if args.model_name is not None:
         os.environ[ENV_MODEL_NAME] = args.model_name
     else:
@@ -131,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             access_log=not args.no_access_log,
             timeout_keep_alive=args.timeout_keep_alive,
+            http=PROTOCOL,  # h11 with a deadline for the request headers
         )
     except SystemExit as exc:  # uvicorn exits when it cannot start
         if exc.code not in (None, 0):
