@@ -173,7 +173,7 @@ def test_exkmc_surrogate_cost_falls_as_leaves_are_added():
     y = _nearest(X, C)
     D = squared_distances(X, C)
     costs = [_surrogate_cost(threshold_tree(X, y, C, X, C, max_leaves=m), X, D) for m in range(5, 16)]
-    assert all(b <= a for a, b in zip(costs, costs[1:]))
+    assert all(b <= a for a, b in zip(costs[:-1], costs[1:], strict=True))
     assert costs[-1] < costs[0]
     assert threshold_tree(X, y, C, X, C, max_leaves=5).method == "IMM"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import numbers
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from sklearn.preprocessing import (
 from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis.explain.differences import cluster_differences, describe_clusters
-from kmeanskit._analysis.explain.tree import ThresholdTree, squared_distances, threshold_tree
+from kmeanskit._analysis.explain.tree import ThresholdTree, threshold_tree
 from kmeanskit._analysis.metrics import _OTHER_GEOMETRY
 from kmeanskit._analysis.monitoring._json import json_value
 from kmeanskit._analysis.profiles import _feature_names, _inverse, centers_in_original_units
@@ -32,6 +33,9 @@ __all__ = ["ClusterExplanation", "explain_clusters"]
 # cut on the transformed feature is a cut on the original one.
 _MONOTONE_PER_FEATURE = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, QuantileTransformer,
                          PowerTransformer)
+
+# Width of the notes in the text summary.
+_WIDTH = 100
 
 SD_NOTE = ("difference: the cluster's mean minus the mean of all other rows; sd: that difference over the "
            "feature's standard deviation across all rows (ddof=1); p: Welch's two-sided t-test of the two means")
@@ -140,10 +144,9 @@ class ClusterExplanation:
                 lines.append(f"  {feature}: mean {_value(row['cluster_mean'])} vs {_value(row['rest_mean'])} "
                              f"({_signed_sd(row['difference_sd'])}, p {_p(row['p_value'])})")
         lines += ["", self.tree_summary()]
-        if self.rule_space_note:
-            lines.append(self.rule_space_note)
-        lines += [COST_NOTE + ".", SD_NOTE + "; a description names features with p < "
-                  f"{self.alpha:g} and |sd| >= {self.min_sd:g}."]
+        notes = [self.rule_space_note, COST_NOTE + ".", SD_NOTE + "; a description names features with p < "
+                 f"{self.alpha:g} and |sd| >= {self.min_sd:g}."]
+        lines += [textwrap.fill(note, width=_WIDTH) for note in notes if note]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -380,11 +383,18 @@ def _check_parameters(k, max_leaves, alpha, min_sd, max_features):
 
 
 def _model_input(model, X):
-    """X as `model` takes it: a DataFrame's columns picked by the model's feature names."""
+    """X as `model` takes it: a DataFrame's columns picked by the model's feature names.
+
+    An array for a model with feature names becomes a DataFrame with those
+    names, so that scikit-learn does not warn about it.
+    """
     names = getattr(model, "feature_names_in_", None)
-    if names is None or not isinstance(X, pd.DataFrame):
+    if names is None:
         return X
     names = [str(n) for n in names]
+    if not isinstance(X, pd.DataFrame):
+        values = check_array(X, dtype=np.float64, input_name="X", ensure_all_finite=False)
+        return pd.DataFrame(values, columns=names) if values.shape[1] == len(names) else values
     frame = X.set_axis([str(c) for c in X.columns], axis=1)
     missing = [n for n in names if n not in frame.columns]
     if missing:
@@ -484,7 +494,7 @@ def threshold_text(value: float) -> str:
 def _value(value) -> str:
     if not np.isfinite(value):
         return "n/a"
-    return f"{value:.4g}"
+    return f"{value:,.0f}" if 1e3 <= abs(value) < 1e15 else f"{value:.4g}"
 
 
 def _signed_sd(value) -> str:
