@@ -14,11 +14,16 @@ clusters, so that each cluster is described by a rule a person can read.
   It stops at a node holding a single center: ``k`` leaves, one per cluster.
 - **ExKMC** (Frost, Moshkovitz and Rashtchian, "ExKMC: Expanding Explainable
   k-Means Clustering", 2020) grows the IMM tree to more leaves: every row is
-  routed down the tree, each leaf is labelled with the reference center of
-  lowest cost for its rows (the *surrogate cost*,
-  ``sum over leaves of min_j sum_{x in leaf} ||x - mu_j||^2``), and the leaf
-  and cut that lower that cost the most are added, one at a time, until
-  `max_leaves` (or until no cut lowers it).
+  routed down the tree and the cut that lowers the *surrogate cost* most
+  (``sum over leaves of sum_{x in leaf} ||x - mu_leaf||^2``, each new leaf
+  taking its cheapest reference center) is added, one at a time, until
+  `max_leaves`. It stops earlier when no cut lowers that cost with two
+  different centers on its sides (the authors' code goes on with cuts that
+  do not: they add leaves, not accuracy).
+
+Where this differs from the authors' code (the ExKMC package): an IMM node
+whose remaining rows all belong to one center is still split until each leaf
+holds one center, so that the tree has k leaves and every cluster a rule.
 
 Cuts are found by sorting, ``O(m d log m)`` per node of ``m`` rows (plus
 ``O(m d k)`` for ExKMC's costs), in NumPy. Which side a row is on depends
@@ -207,13 +212,18 @@ def _imm(Z, y, Cz, builder):
 # --------------------------------------------------------------------------- ExKMC
 
 
-def _best_surrogate_cut(Z, rows, D):
-    """The cut of a leaf's rows lowering the surrogate cost most: (gain, feature, low, high, labels) or None."""
+def _best_surrogate_cut(Z, rows, D, label):
+    """The cut of a leaf (labelled `label`) lowering the surrogate cost most.
+
+    Returns (gain, feature, low, high, (left label, right label)) or None. Each
+    side takes its cheapest center; a cut whose two sides take the same center
+    adds no rule and is not considered.
+    """
     if rows.size < 2:
         return None
     costs = D[rows]
     totals = costs.sum(axis=0)
-    current = totals.min()
+    current = totals[label]
     best = None
     for j in range(Z.shape[1]):
         order = np.argsort(Z[rows, j], kind="stable")
@@ -224,7 +234,6 @@ def _best_surrogate_cut(Z, rows, D):
         prefix = np.cumsum(costs[order], axis=0)[valid]
         suffix = totals - prefix
         left_label, right_label = prefix.argmin(axis=1), suffix.argmin(axis=1)
-        # Both sides on one center cost no less than the leaf itself: no gain (whatever the rounding says).
         split_cost = np.where(left_label != right_label, prefix.min(axis=1) + suffix.min(axis=1), np.inf)
         i = int(np.argmin(split_cost))
         if split_cost[i] < current and (best is None or split_cost[i] < best[0]):
@@ -238,15 +247,16 @@ def _best_surrogate_cut(Z, rows, D):
 
 
 def _exkmc(Z, D, builder, max_leaves):
-    """Relabel the leaves by surrogate cost, then add the best cuts up to `max_leaves` leaves."""
+    """Add the cuts that lower the surrogate cost most, one at a time, up to `max_leaves` leaves.
+
+    The IMM leaves keep their clusters (as in the authors' code), so every
+    cluster keeps a rule; the two new leaves of a cut take their cheapest centers.
+    """
     leaves = builder.apply_rows(Z)
     members = {leaf: np.flatnonzero(leaves == leaf) for leaf in builder.leaves()}
-    for leaf, rows in members.items():
-        if rows.size:
-            builder.value[leaf] = int(np.argmin(D[rows].sum(axis=0)))
-    cuts = {leaf: _best_surrogate_cut(Z, rows, D) for leaf, rows in members.items()}
+    cuts = {leaf: _best_surrogate_cut(Z, rows, D, builder.value[leaf]) for leaf, rows in members.items()}
     while len(members) < max_leaves:
-        open_cuts = [(cut[0], leaf) for leaf, cut in cuts.items() if cut is not None and cut[0] > 0]
+        open_cuts = [(cut[0], leaf) for leaf, cut in cuts.items() if cut is not None]
         if not open_cuts:
             break
         gain = max(g for g, _ in open_cuts)
@@ -259,7 +269,7 @@ def _exkmc(Z, D, builder, max_leaves):
         for child, part, label in ((left, rows[go_left], labels[0]), (right, rows[~go_left], labels[1])):
             builder.leaf(child, label)
             members[child] = part
-            cuts[child] = _best_surrogate_cut(Z, part, D)
+            cuts[child] = _best_surrogate_cut(Z, part, D, label)
 
 
 class _Builder:
