@@ -13,7 +13,7 @@ Python 3.11, so ``ExKMC/splitters/__init__.py`` is pointed at its pure-Python
 ``py_cut_finder``), the authors' trees are built on the same model and
 measured the same way (on the small tables only: their Python loops are slow).
 
-Run: ``python -m benchmarks explain [--repeats R] [--reference DIR]``.
+Run: ``python -m benchmarks.explain [--repeats R] [--reference DIR]``.
 """
 
 import argparse
@@ -63,7 +63,7 @@ def _reference(Xs, kmeans, k, max_leaves):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks explain", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.explain", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--reference", metavar="DIR", help="folder holding the authors' ExKMC package")
     args = parser.parse_args(argv)
