@@ -94,3 +94,15 @@ def test_fit_explain_adds_the_explanation(capsys, tmp_path, table):
     code, _, err = run(capsys, "fit", data, "-k", 3, "--columns", "income,age", "--out-of-core", "--explain")
     assert code == 2
     assert_one_line_error(err, "--explain needs the rows in memory")
+
+
+@pytest.mark.parametrize("scale", ["none", "minmax"])
+def test_fit_explain_with_other_scalings_keeps_original_units(capsys, tmp_path, table, scale):
+    data = tmp_path / "customers.csv"
+    table.to_csv(data, index=False)
+    code, out, err = run(capsys, "fit", data, "-k", 3, "--columns", "income,age", "--seed", 0, "--scale", scale,
+                         "--explain")
+    assert code == 0, err
+    assert err == ""  # no warning about feature names
+    assert "rules in original units): fidelity 100.0%" in out
+    assert "income > 60,000" in out

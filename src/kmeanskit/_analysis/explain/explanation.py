@@ -322,9 +322,10 @@ def explain_clusters(model, X, *, feature_names=None, scaler=None, max_leaves=No
         feature_names = list(model_names)
     names = _feature_names(model_input, feature_names, values.shape[1])
 
-    Xt = np.asarray(to_final_space(model, model_input), dtype=np.float64)
+    final_input = to_final_space(model, model_input)  # a DataFrame still, without preprocessing
+    labels = np.asarray(kmeans.predict(final_input), dtype=np.int64)
+    Xt = np.asarray(final_input, dtype=np.float64)
     centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
-    labels = np.asarray(kmeans.predict(Xt), dtype=np.int64)
     original = values
     if scaler is not None:
         original = np.asarray(_inverse(scaler, values), dtype=np.float64)
