@@ -193,3 +193,66 @@ def test_thresholds_are_the_shortest_number_in_the_gap(low, high, expected):
     value = shortest_between(low, high)
     assert low <= value < high
     assert value == pytest.approx(expected)
+
+
+# --------------------------------------------------------------------------- the authors' code
+
+# Trees of the authors' implementation (the ExKMC package 0.0.3 of Frost et al., its
+# pure-Python cut finder), centers = the class means, labels = nearest center, in preorder:
+# (feature, threshold) for a cut (left: x[feature] <= threshold), ("leaf", cluster).
+# Then its fidelity and `Tree.score` / inertia (the cost ratio).
+AUTHORS = {
+    ("iris", 3): ([(2, 1.9), ("leaf", 0), (2, 4.9), ("leaf", 1), ("leaf", 2)], 143, 1.0121565237650436),
+    ("iris", 6): ([(2, 1.9), ("leaf", 0), (2, 4.9), (0, 6.7), ("leaf", 1), ("leaf", 2), (1, 2.2), ("leaf", 1),
+                   (0, 5.7), ("leaf", 1), ("leaf", 2)], 148, 0.9812551383688783),
+    ("wine", 3): ([(11, -0.6944775011192956), ("leaf", 2), (12, -0.09201040054860007), ("leaf", 1), ("leaf", 0)],
+                  166, 1.0434094925809863),
+    ("wine", 6): ([(11, -0.6944775011192956), (9, -0.7734740098006752), ("leaf", 1), ("leaf", 2),
+                   (12, -0.09201040054860007), (6, -1.4349391788196466), ("leaf", 2), ("leaf", 1),
+                   (5, -1.4342667729689884), ("leaf", 2), ("leaf", 0)], 174, 1.0006809548351387),
+}
+
+
+def _authors_predict(preorder, X):
+    """Route the rows of X down a preorder tree."""
+
+    def walk(i, rows, out):
+        node = preorder[i]
+        if node[0] == "leaf":
+            out[rows] = node[1]
+            return i + 1
+        feature, threshold = node
+        left = rows[X[rows, feature] <= threshold]
+        after_left = walk(i + 1, left, out)
+        return walk(after_left, rows[X[rows, feature] > threshold], out)
+
+    out = np.full(X.shape[0], -1)
+    walk(0, np.arange(X.shape[0]), out)
+    return out
+
+
+@pytest.mark.parametrize(("name", "leaves"), sorted(AUTHORS))
+def test_imm_and_exkmc_give_the_authors_trees(name, leaves):
+    from sklearn.datasets import load_iris, load_wine
+
+    data = load_iris() if name == "iris" else load_wine()
+    X = data.data.astype(np.float64)
+    if name == "wine":
+        X = (X - X.mean(axis=0)) / X.std(axis=0)
+    C = np.array([X[data.target == c].mean(axis=0) for c in range(3)])
+    y = _nearest(X, C)
+    preorder, n_agree, cost_ratio = AUTHORS[(name, leaves)]
+    tree = threshold_tree(X, y, C, X, C, max_leaves=leaves)
+    predicted = tree.predict(X)
+    # The same cuts (thresholds placed differently in the same gaps): every row in the same cluster.
+    np.testing.assert_array_equal(predicted, _authors_predict(preorder, X))
+    assert tree.n_leaves == leaves
+    assert sorted(int(f) for f in tree.feature if f >= 0) == sorted(n[0] for n in preorder if n[0] != "leaf")
+    assert int(np.sum(predicted == y)) == n_agree
+    inertia = _nearest_cost(X, C, y)
+    cost = sum(((X[predicted == c] - X[predicted == c].mean(axis=0)) ** 2).sum() for c in range(3))
+    assert cost / inertia == pytest.approx(cost_ratio, rel=1e-12)
+
+
+def _nearest_cost(X, C, y):
+    return float(((X - C[y]) ** 2).sum())
