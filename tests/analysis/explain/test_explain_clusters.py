@@ -195,3 +195,35 @@ def test_bad_input_is_named(iris, iris_model):
         explain_clusters(iris_model, iris.drop(columns=iris.columns[0]))
     with pytest.raises(TypeError, match="scaler is for a model fitted on scaled data"):
         explain_clusters(iris_model, iris, scaler=StandardScaler().fit(iris))
+
+
+def test_differences_stay_exact_far_from_the_origin():
+    from fractions import Fraction
+
+    from kmeanskit._analysis.explain.differences import cluster_differences
+
+    rng = np.random.default_rng(0)
+    X = 1e8 + rng.normal(size=(500, 1))
+    labels = rng.integers(0, 4, 500)
+    found = cluster_differences(X, labels, 4, ["far"])
+    for cluster in range(4):
+        inside = [Fraction(v) for v in X[labels == cluster, 0]]
+        rest = [Fraction(v) for v in X[labels != cluster, 0]]
+        exact = float(sum(inside) / len(inside) - sum(rest) / len(rest))
+        # A difference of about 0.01 on values of 1e8: every digit kept (NumPy's means keep 7 of them).
+        assert found.loc[(cluster, "far"), "difference"] == pytest.approx(exact, rel=1e-12)
+
+
+def test_welch_tests_match_scipy_on_degenerate_sides():
+    from kmeanskit._analysis.explain.differences import cluster_differences
+
+    X = np.column_stack([np.r_[np.zeros(5), np.ones(5)], np.full(10, 3.0), np.arange(10.0)])
+    labels = np.r_[np.zeros(5, dtype=int), np.ones(4, dtype=int), 2]
+    found = cluster_differences(X, labels, 3, ["step", "constant", "ramp"])
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = stats.ttest_ind(X[labels == 0], X[labels != 0], equal_var=False)
+    part = found.xs(0, level="cluster").loc[["step", "constant", "ramp"]]
+    np.testing.assert_allclose(part["t_statistic"], expected.statistic, rtol=1e-12)
+    np.testing.assert_allclose(part["p_value"], expected.pvalue, rtol=1e-12)
+    # A cluster of one row has no test.
+    assert found.xs(2, level="cluster")["p_value"].isna().all()

@@ -161,9 +161,10 @@ def _imm_cut(Z, rows, y, Cz, centers):
     A row x of center c is a mistake for ``x_j <= t`` exactly when t lies in
     ``[min(x_j, c_j), max(x_j, c_j))``; the number of mistakes at t is the
     number of these intervals holding t, counted with two sorted searches.
-    Candidate t: the values of the node's rows and centers in
-    ``[min_c c_j, max_c c_j)`` (one t per distinct cut); the cut may sit
-    anywhere in ``[t, next value)``.
+    It falls only where an interval ends, so its lowest minimum over
+    ``[min_c c_j, max_c c_j)`` is at the lowest center or at an interval's
+    end: only those are tried. The cut may then sit anywhere from t up to the
+    next value of a row or center of the node.
     """
     best = None
     for j in range(Z.shape[1]):
@@ -175,15 +176,17 @@ def _imm_cut(Z, rows, y, Cz, centers):
         own = Cz[y[rows], j]
         starts = np.sort(np.minimum(x, own))
         ends = np.sort(np.maximum(x, own))
-        values = np.unique(np.concatenate([x, on_centers]))
-        candidates = values[(values >= c_low) & (values < c_high)]
+        first, last = np.searchsorted(ends, [c_low, c_high], side="left")
+        candidates = np.concatenate([[c_low], ends[first:last]])
         mistakes = np.searchsorted(starts, candidates, side="right") - np.searchsorted(ends, candidates, side="right")
         i = int(np.argmin(mistakes))
         if best is None or mistakes[i] < best[0]:
-            t = candidates[i]
-            high = values[np.searchsorted(values, t, side="right")]
-            best = (int(mistakes[i]), j, float(t), float(high))
-    return best
+            best = (int(mistakes[i]), j, float(candidates[i]))
+    if best is None:
+        return None
+    n_mistakes, j, t = best
+    above = np.concatenate([Z[rows, j], Cz[centers, j]])
+    return n_mistakes, j, t, float(above[above > t].min())
 
 
 def _imm(Z, y, Cz, builder):
