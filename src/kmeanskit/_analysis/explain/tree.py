@@ -155,61 +155,103 @@ def shortest_between(low: float, high: float) -> float:
 # --------------------------------------------------------------------------- IMM
 
 
-def _imm_cut(Z, rows, y, Cz, centers):
+def _imm_cut(Z, orders, y, Cz, centers):
     """The fewest-mistakes cut of an IMM node: (mistakes, feature, low, high) or None.
 
-    A row x of center c is a mistake for ``x_j <= t`` exactly when t lies in
-    ``[min(x_j, c_j), max(x_j, c_j))``; the number of mistakes at t is the
-    number of these intervals holding t, counted with two sorted searches.
-    It falls only where an interval ends, so its lowest minimum over
-    ``[min_c c_j, max_c c_j)`` is at the lowest center or at an interval's
-    end: only those are tried. The cut may then sit anywhere from t up to the
-    next value of a row or center of the node.
+    `orders[j]` holds the node's rows sorted by feature j. A row x of center
+    c is a mistake for the cut ``x_j <= t`` when t lies between x_j and c_j
+    (``[min, max)``). As t rises past a row, the mistakes change by +1 when
+    the row lies below its center (a mistake begins) and -1 when above (one
+    ends); as t rises past a center c_j, its rows below stop being mistakes
+    and those above start: ``n_c - #{x_j <= c_j} - #{x_j < c_j}``. The count
+    at every t is then a cumulative sum along the sorted rows, plus the
+    centers' jumps below t. Tried: every distinct value of a row or a center
+    in ``[min_c c_j, max_c c_j)``; the lowest of the fewest wins, and the cut
+    may sit anywhere from it up to the next value.
     """
+    k = Cz.shape[0]
     best = None
-    for j in range(Z.shape[1]):
+    for j, order in enumerate(orders):
         on_centers = Cz[centers, j]
         c_low, c_high = on_centers.min(), on_centers.max()
         if c_low == c_high:
             continue
-        x = Z[rows, j]
-        own = Cz[y[rows], j]
-        starts = np.sort(np.minimum(x, own))
-        ends = np.sort(np.maximum(x, own))
-        first, last = np.searchsorted(ends, [c_low, c_high], side="left")
-        candidates = np.concatenate([[c_low], ends[first:last]])
-        mistakes = np.searchsorted(starts, candidates, side="right") - np.searchsorted(ends, candidates, side="right")
-        i = int(np.argmin(mistakes))
-        if best is None or mistakes[i] < best[0]:
-            best = (int(mistakes[i]), j, float(candidates[i]))
+        x = Z[order, j]
+        labels = y[order]
+        own = Cz[labels, j]
+        below, above = x < own, x > own
+        steps = np.cumsum(below.astype(np.int64) - above)
+        n_c = np.bincount(labels, minlength=k)
+        jumps = n_c - np.bincount(labels[~above], minlength=k) - np.bincount(labels[below], minlength=k)
+        center_order = np.argsort(on_centers, kind="stable")
+        center_values = on_centers[center_order]
+        center_steps = np.cumsum(jumps[centers][center_order])
+        # Candidates: the last row of each run of equal values, and every center, inside the range.
+        last = np.ones(x.size, dtype=bool)
+        last[:-1] = x[:-1] != x[1:]
+        at_rows = np.flatnonzero(last & (x >= c_low) & (x < c_high))
+        in_range = center_values[center_values < c_high]
+        thresholds = np.concatenate([x[at_rows], in_range])
+        row_part = np.concatenate([steps[at_rows], _step_at(steps, np.searchsorted(x, in_range, side="right"))])
+        center_part = _step_at(center_steps, np.searchsorted(center_values, thresholds, side="right"))
+        mistakes = row_part + center_part
+        fewest = mistakes.min()
+        if best is None or fewest < best[0]:
+            best = (int(fewest), j, float(thresholds[mistakes == fewest].min()))
     if best is None:
         return None
     n_mistakes, j, t = best
-    above = np.concatenate([Z[rows, j], Cz[centers, j]])
-    return n_mistakes, j, t, float(above[above > t].min())
+    x = Z[orders[j], j]
+    above_rows = x[np.searchsorted(x, t, side="right"):]
+    above_centers = Cz[centers, j][Cz[centers, j] > t]
+    high = min(above_rows[0] if above_rows.size else np.inf, above_centers.min())
+    return n_mistakes, j, t, float(high)
+
+
+def _step_at(cumulative, counts):
+    """``cumulative[counts - 1]``, 0 where `counts` is 0: a cumulative sum over the first `counts` items."""
+    padded = np.concatenate([[0], cumulative])
+    return padded[counts]
 
 
 def _imm(Z, y, Cz, builder):
-    """Grow the IMM tree into `builder`; returns {leaf: rows that reached it without a mistake}."""
+    """Grow the IMM tree into `builder`.
+
+    Each node's rows are kept sorted by every feature (sorted once at the
+    root, then filtered), so a node costs ``O(m d)`` after the root's sorts.
+    """
     k = Cz.shape[0]
-    stack = [(builder.new_node(), np.arange(Z.shape[0]), np.arange(k))]
+    Z = np.asfortranarray(Z)  # each feature contiguous: the rows of a node are gathered per feature
+    index = np.int32 if Z.shape[0] < 2**31 else np.int64
+    root = [np.argsort(Z[:, j], kind="stable").astype(index, copy=False) for j in range(Z.shape[1])]
+    destination = np.empty(Z.shape[0], dtype=np.int8)
+    stack = [(builder.new_node(), root, np.arange(k))]
     while stack:
-        node, rows, centers = stack.pop()
-        cut = _imm_cut(Z, rows, y, Cz, centers) if centers.size > 1 else None
+        node, orders, centers = stack.pop()
+        cut = _imm_cut(Z, orders, y, Cz, centers) if centers.size > 1 else None
         if cut is None:
             # One center (or centers equal on every feature): a leaf for the one with most rows.
+            rows = orders[0] if orders else np.arange(Z.shape[0])
             counts = np.bincount(y[rows], minlength=k)[centers]
             builder.leaf(node, int(centers[np.argmax(counts)]))
             continue
         n_mistakes, j, low, high = cut
         t = shortest_between(low, high)
+        rows = orders[0]
         row_left = Z[rows, j] <= t
         center_left = Cz[:, j] <= t
         kept = row_left == center_left[y[rows]]
+        # 0: left, 1: right, 2: a mistake, dropped.
+        destination[rows] = np.where(kept, np.where(row_left, 0, 1), 2)
         left, right = builder.split(node, j, t, n_mistakes)
+        sides = [[], []]
+        for order in orders:
+            where = destination[order]
+            sides[0].append(order[where == 0])
+            sides[1].append(order[where == 1])
         # Pushed right first so that the left subtree is numbered first.
-        stack.append((right, rows[kept & ~row_left], centers[~center_left[centers]]))
-        stack.append((left, rows[kept & row_left], centers[center_left[centers]]))
+        stack.append((right, sides[1], centers[~center_left[centers]]))
+        stack.append((left, sides[0], centers[center_left[centers]]))
 
 
 # --------------------------------------------------------------------------- ExKMC
