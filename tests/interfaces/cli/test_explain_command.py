@@ -106,3 +106,12 @@ def test_fit_explain_with_other_scalings_keeps_original_units(capsys, tmp_path, 
     assert err == ""  # no warning about feature names
     assert "rules in original units): fidelity 100.0%" in out
     assert "income > 60,000" in out
+
+
+def test_explain_is_listed_and_has_help(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "explain   say what sets each cluster of a saved model apart" in out
+    code, out, _ = run(capsys, "explain", "--help")
+    assert code == 0
+    for option in ("MODEL", "DATA", "--max-leaves", "--top", "--json", "kmeanskit explain customers.kmk"):
+        assert option in out
