@@ -51,7 +51,7 @@ def test_explain_prints_a_description_and_a_rule_per_cluster(capsys, fitted):
     assert "fidelity 100.0%, cost ratio 1.000" in out
     # The high-income group: one cut, and its description in sd of income over all rows.
     assert "income > 60,000\n" in out and ": income +2.1 sd\n" in out
-    assert re.search(r"^  income: mean 89,9\d\d vs 29,4\d\d \(\+2\.10 sd, p = 1\.8e-111\)$", out, flags=re.M)
+    assert re.search(r"^  income: mean 89,9\d\d, other rows 29,4\d\d \(\+2\.10 sd, p = 1\.8e-111\)$", out, flags=re.M)
 
 
 def test_explain_json_with_more_leaves(capsys, fitted):

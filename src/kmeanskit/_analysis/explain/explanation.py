@@ -141,7 +141,7 @@ class ClusterExplanation:
                          f"{100 * self.sizes[cluster] / max(self.n_samples, 1):.1f}%): {self.descriptions[cluster]}")
             lines.append(f"  rule: {self._rule_text(cluster)}")
             for feature, row in self.differences.xs(cluster, level="cluster").head(top).iterrows():
-                lines.append(f"  {feature}: mean {_value(row['cluster_mean'])} vs {_value(row['rest_mean'])} "
+                lines.append(f"  {feature}: mean {_value(row['cluster_mean'])}, other rows {_value(row['rest_mean'])} "
                              f"({_signed_sd(row['difference_sd'])}, p {_p(row['p_value'])})")
         lines += ["", self.tree_summary()]
         notes = [self.rule_space_note, COST_NOTE + ".", SD_NOTE + "; a description names features with p < "
