@@ -25,8 +25,10 @@ Where this differs from the authors' code (the ExKMC package): an IMM node
 whose remaining rows all belong to one center is still split until each leaf
 holds one center, so that the tree has k leaves and every cluster a rule.
 
-Cuts are found by sorting, ``O(m d log m)`` per node of ``m`` rows (plus
-``O(m d k)`` for ExKMC's costs), in NumPy. Which side a row is on depends
+Cuts are found in NumPy from sorted values: IMM sorts the rows by each
+feature once, at the root, and each node filters its parent's orders, so a
+node of ``m`` rows costs ``O(m d)``; an ExKMC leaf sorts its rows,
+``O(m d (log m + k))``. Which side a row is on depends
 only on the order of the values of each feature, so a tree is built on the
 *rule space* (original units, when the preprocessing maps each feature on its
 own and monotonically) while the costs are measured in the model's space.
