@@ -163,6 +163,10 @@ def test_renders_as_text_html_and_json(iris, iris_model):
     for cluster in range(3):
         assert explanation.descriptions[cluster] in text and explanation.rules[cluster] in text
     assert "fidelity" in text and "cost ratio" in text and "Welch" in text
+    assert repr(explanation) == (
+        f"ClusterExplanation(n_clusters=3, n_samples=150, method='IMM', n_leaves=3, "
+        f"fidelity={explanation.fidelity:.3f}, cost_ratio={explanation.cost_ratio:.3f})"
+    )
     page = explanation._repr_html_()
     assert "<table>" in page and "&lt;=" in page and "petal length (cm)" in page
     payload = json.loads(json.dumps(explanation.to_dict(top=2), allow_nan=False))

@@ -45,7 +45,7 @@ COST_NOTE = ("fidelity: share of rows whose rule gives their K-Means cluster; co
              "tree's clusters (each around its mean) over K-Means' inertia on the same rows, in the model's space")
 
 
-@dataclass
+@dataclass(repr=False)
 class ClusterExplanation:
     """What each cluster means: the result of :func:`explain_clusters`.
 
@@ -151,6 +151,11 @@ class ClusterExplanation:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"ClusterExplanation(n_clusters={self.n_clusters}, n_samples={self.n_samples}, "
+                f"method={self.method!r}, n_leaves={self.n_leaves}, fidelity={self.fidelity:.3f}, "
+                f"cost_ratio={self.cost_ratio:.3f})")
 
     def _rule_text(self, cluster: int) -> str:
         rule = self.rules[cluster]
