@@ -11,6 +11,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 __all__ = [
+    "ClusterExplanation",
     "DriftReport",
     "FeatureScaleWarning",
     "KMeans",
@@ -24,6 +25,7 @@ __all__ = [
     "anomaly_scores",
     "centers_in_original_units",
     "drift_report",
+    "explain_clusters",
     "fit_monitor",
     "fit_out_of_core",
     "k_means",
@@ -54,6 +56,8 @@ _ATTRIBUTES = {
     "FeatureScaleWarning": "._analysis.feature_scales",
     "centers_in_original_units": "._analysis.profiles",
     "profile_clusters": "._analysis.profiles",
+    "ClusterExplanation": "._analysis.explain",
+    "explain_clusters": "._analysis.explain",
     "SelectKResult": "._analysis.selection",
     "select_k": "._analysis.selection",
     "report": "._presentation.report",  # the function: kmeanskit.report(X, model, path)

@@ -534,7 +534,7 @@ def purity_score(labels_true, labels_pred, *, per_cluster=False):
 
 
 # The names of the estimators that minimise another distance than the Euclidean one.
-_OTHER_GEOMETRY = {"SphericalKMeans": "cosine", "KMedians": "L1 (Manhattan)"}
+OTHER_GEOMETRY = {"SphericalKMeans": "cosine", "KMedians": "L1 (Manhattan)"}
 
 
 def check_euclidean(estimator) -> None:
@@ -548,7 +548,7 @@ def check_euclidean(estimator) -> None:
     ValueError
         For a SphericalKMeans or a KMedians.
     """
-    metric = _OTHER_GEOMETRY.get(type(estimator).__name__)
+    metric = OTHER_GEOMETRY.get(type(estimator).__name__)
     if metric is not None:
         raise ValueError(
             f"the report and evaluate measure clusters in Euclidean geometry (inertia, silhouette, "

@@ -26,7 +26,7 @@ _COLUMNS = ["size", "share", "mean", "std", "median", "anova_f", "anova_p", "kru
 _TESTS = ["anova_f", "anova_p", "kruskal_p", "eta_squared"]
 
 
-def _feature_names(X, feature_names, n_features, fitted=()):
+def feature_names_of(X, feature_names, n_features, fitted=()):
     """Names given, else X's columns, else the first of `fitted` (model, scaler) that recorded them, else x0..."""
     if feature_names is not None:
         names = [str(name) for name in feature_names]
@@ -44,7 +44,8 @@ def _feature_names(X, feature_names, n_features, fitted=()):
     return [f"x{j}" for j in range(n_features)]
 
 
-def _inverse(scaler, X):
+def in_original_units(scaler, X):
+    """``scaler.inverse_transform(X)`` after checking the scaler (or each step of a Pipeline) is fitted."""
     if not hasattr(scaler, "inverse_transform"):
         raise TypeError(
             f"scaler must be a fitted transformer with inverse_transform (e.g. StandardScaler, or a "
@@ -135,10 +136,10 @@ def profile_clusters(X, labels, *, feature_names=None, scaler=None, model=None):
     if not np.isfinite(values).all():
         raise ValueError("X contains NaN or infinite values; every value must be finite.")
     n_samples, n_features = values.shape
-    names = _feature_names(X, feature_names, n_features, fitted=(model, scaler))
+    names = feature_names_of(X, feature_names, n_features, fitted=(model, scaler))
     _, codes, classes = check_labels(labels, n_samples)
     if scaler is not None:
-        values = np.asarray(_inverse(scaler, values), dtype=np.float64)
+        values = np.asarray(in_original_units(scaler, values), dtype=np.float64)
         if values.shape != (n_samples, n_features):
             raise ValueError(
                 f"scaler.inverse_transform returned shape {values.shape}; expected {(n_samples, n_features)}."

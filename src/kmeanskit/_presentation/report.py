@@ -180,7 +180,7 @@ def report(
     centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
     found = clustering_metrics(Xt, labels, centers, labels_true, random_state=random_state)
     context = _Context(frame=frame, Xt=Xt, labels=labels, model=model, kmeans=kmeans, metrics=found,
-                       labels_true=labels_true, rng_seed=random_state)
+                       labels_true=labels_true, rng_seed=random_state, model_input=model_input)
     sections = [
         ("data", "Data", _data_section(context)),
         ("model", "Model", _model_section(context)),
@@ -189,6 +189,7 @@ def report(
         sections.append(("selection", "Choosing k", _selection_section(selection, kmeans.n_clusters)))
     sections += [
         ("clusters", "Clusters", _clusters_section(context)),
+        ("explanations", "What sets each cluster apart", _explanations_section(context)),
         ("silhouette", "Silhouette", _silhouette_section(context)),
         ("metrics", "Metrics", _metrics_section(context)),
     ]
@@ -433,6 +434,38 @@ def _profile_tables(profile: pd.DataFrame) -> list[str]:
         '<p class="note">Mean, standard deviation and median of each feature within each cluster.</p>',
         '<div class="scroll">' + html_table(wide, index=False, scale_by="row") + "</div>",
     ]
+
+
+def _explanations_section(ctx) -> str:
+    """Per cluster: its description and rule (:func:`kmeanskit.explain_clusters`), the tree's quality."""
+    from kmeanskit._analysis.explain import explain_clusters
+    from kmeanskit._analysis.explain.explanation import COST_NOTE, SD_NOTE, TEST_NOTE
+
+    explanation = explain_clusters(ctx.model, ctx.model_input, feature_names=list(ctx.frame.columns))
+    k = explanation.n_clusters
+    overview = pd.DataFrame({
+        "cluster": np.arange(k),
+        "size": explanation.sizes,
+        "what sets it apart": explanation.descriptions,
+        "rule": [rule if rule is not None else "none (no leaf gives it)" for rule in explanation.rules],
+    })
+    top = explanation.differences.groupby(level="cluster", sort=True).head(3).reset_index()
+    top = top[["cluster", "feature", "cluster_mean", "rest_mean", "difference", "difference_sd", "p_value"]]
+    top.columns = ["cluster", "feature", "cluster mean", "others' mean", "difference", "difference (sd)", "Welch p"]
+    quality = [
+        ("rules", f"a threshold tree ({explanation.method}, {explanation.n_leaves} leaves), in "
+                  f"{explanation.rule_space}"),
+        ("fidelity", f"{100 * explanation.fidelity:.1f}% of rows get their K-Means cluster from the rules"),
+        ("cost ratio", f"{_fmt(explanation.cost_ratio)} (the rules' k-means cost / K-Means' inertia; 1 is as good)"),
+    ]
+    notes = [explanation.rule_space_note, COST_NOTE + ".", SD_NOTE + ".", TEST_NOTE]
+    return "".join([
+        '<div class="scroll">' + html_table(overview, index=False) + "</div>",
+        _kv(quality),
+        "".join(f'<p class="note">{html.escape(note)}</p>' for note in notes if note),
+        "<h3>Strongest differences from the other rows (original units)</h3>",
+        '<div class="scroll">' + html_table(top, index=False) + "</div>",
+    ])
 
 
 def _silhouette_section(ctx) -> str:

@@ -100,7 +100,8 @@ def test_report_returns_the_path_and_writes_one_self_contained_page(written):
     assert all(link.startswith(("#", "data:image/png;base64,")) for link in page.links), page.links
     assert not re.search(r"(?i)(src|href)\s*=\s*[\"']?\s*(https?:)?//", text)
     assert "default-src 'none'" in text  # the CSP forbids loading anything
-    assert page.sections == ["data", "model", "selection", "clusters", "silhouette", "metrics", "classes"]
+    assert page.sections == ["data", "model", "selection", "clusters", "explanations", "silhouette", "metrics",
+                             "classes"]
     assert len(page.images) == 6  # criteria, elbow, scatter, box plots, silhouette, contingency
     for image in page.images:
         from PIL import Image
@@ -295,3 +296,16 @@ def test_box_plots_show_the_features_that_separate_the_clusters_most_and_say_so(
     assert caption.startswith(" that separate the clusters most: those with the largest eta squared")
     shown = caption.split("Shown, strongest first: ", 1)[1].split(".", 1)[0].split(", ")
     assert shown[:3] == ["strong", "medium", "weak"] and len(shown) == 4
+
+
+def test_report_explains_each_cluster_with_a_description_and_a_rule(written, iris, pipeline):
+    from kmeanskit import explain_clusters
+
+    X, _ = iris
+    _, path = written
+    page = Page(path.read_text(encoding="utf-8"))
+    explanation = explain_clusters(pipeline, X)
+    for description, rule in zip(explanation.descriptions, explanation.rules, strict=True):
+        assert description in page.text and rule in page.text
+    assert f"{100 * explanation.fidelity:.1f}% of rows get their K-Means cluster from the rules" in page.text
+    assert f"cost ratio {_fmt(explanation.cost_ratio)}" in page.text

@@ -92,6 +92,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "for 'kmeanskit predict'"
         ),
     )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say what sets each cluster apart, with a rule per cluster (as 'kmeanskit explain')",
+    )
     common.add_json_argument(parser, "print the results as JSON instead of a table")
 
 
@@ -111,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
             )
 
     streaming = args.out_of_core or args.mini_batch
+    if args.explain and args.out_of_core and args.data is not None:
+        raise common.CommandError(
+            "--explain needs the rows in memory; with --out-of-core, save the model (-o) and run "
+            "'kmeanskit explain MODEL DATA' on a sample of the rows"
+        )
     if streaming:
         _check_streaming_options(args, model_path)
         result, source, features = _fit_streaming(args, n_clusters)
@@ -148,15 +158,26 @@ def run(args: argparse.Namespace) -> int:
 
             save_model(result, model_path, features, key=key)
 
+    explanation = None
+    if args.explain:
+        from kmeanskit._analysis.explain import explain_clusters
+
+        explanation = explain_clusters(result.pipeline, features)
     if args.json:
         payload = {"data": source, **result.to_dict()}
         if labels_path is not None:
             payload["labels_path"] = str(labels_path)
         if model_path is not None:
             payload["model_path"] = str(model_path)
+        if explanation is not None:
+            payload["explanation"] = explanation.to_dict()
         common.print_json(payload)
     else:
         print(_render(result, source, labels_path, model_path, mode=_mode(args)))
+        if explanation is not None:
+            from kmeanskit._interfaces.cli._explain import render_explanation
+
+            print("\n" + render_explanation(explanation))
     sys.stdout.flush()
     return common.EXIT_OK
 

@@ -55,6 +55,14 @@ _COMMANDS = {
         "DATA and print the clustering metrics; with known classes\n"
         "(--labels-column), also how well the clusters recover them.",
     ),
+    "explain": (
+        "explain",
+        "say what sets each cluster of a saved model apart, in words and rules",
+        "Load a model saved by 'kmeanskit fit -o MODEL.kmk', assign the rows of\n"
+        "DATA and print, per cluster, the features that set it apart from the\n"
+        "other rows and a rule in the original units (a threshold tree: IMM,\n"
+        "ExKMC with --max-leaves), with the rules' fidelity and cost ratio.",
+    ),
     "report": (
         "report",
         "cluster a table and write an HTML report (plots, profiles, metrics)",

@@ -1,0 +1,75 @@
+"""``kmeanskit explain``: what sets each cluster of a saved model apart, in words and rules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kmeanskit._interfaces.cli import _common as common
+
+__all__ = ["EPILOG", "add_arguments", "run", "render_explanation"]
+
+EPILOG = """\
+examples:
+  kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
+  kmeanskit explain customers.kmk customers.csv
+  kmeanskit explain customers.kmk customers.csv --max-leaves 10
+  kmeanskit explain customers.kmk customers.csv --json > explain.json
+  kmeanskit fit customers.csv -k 5 --seed 0 --explain     # the same, right after fitting
+
+Per cluster: a description (the features whose mean differs most from the
+other rows', in standard deviations of the feature, when Welch's t-test gives
+p < 0.01 and the difference is at least 0.5 sd) and a rule from a threshold
+tree (IMM, Dasgupta et al. 2020: one leaf per cluster; with --max-leaves
+above k, grown by ExKMC), in the original units of the columns. Fidelity is
+the share of rows whose rule gives their cluster; the cost ratio compares the
+rules' clusters with K-Means' (1 is as good).
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``kmeanskit explain``."""
+    common.add_model_argument(parser)
+    common.add_table_argument(parser)
+    parser.add_argument(
+        "--max-leaves", type=int, metavar="N",
+        help="leaves of the rules' tree: k (one rule per cluster, the default) or more, for closer rules",
+    )
+    parser.add_argument(
+        "--top", type=int, default=3, metavar="N",
+        help="differences listed per cluster, strongest first (default: %(default)s)",
+    )
+    common.add_json_argument(parser, "print the explanation as JSON instead of text")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``kmeanskit explain`` with parsed arguments; return the exit code."""
+    from kmeanskit._analysis.explain import explain_clusters
+    from kmeanskit._analysis.workflow import model_input
+    from kmeanskit._estimators.pipeline import final_estimator
+    from kmeanskit._io.tables import read_raw_table
+
+    if args.top < 0:
+        raise common.CommandError(f"--top must be at least 0, got {args.top}")
+    model = common.load_model(args.model)
+    k = int(final_estimator(model).n_clusters)
+    if args.max_leaves is not None and args.max_leaves < k:
+        raise common.CommandError(
+            f"--max-leaves must be at least the model's number of clusters ({k}), got {args.max_leaves}: "
+            "the rules' tree needs a leaf per cluster"
+        )
+    source = f"'{args.data}'"
+    frame = read_raw_table(args.data, layout=common.text_layout(args))
+    explanation = explain_clusters(model, model_input(model, frame, source=source), max_leaves=args.max_leaves)
+    if args.json:
+        common.print_json({"model": args.model, "data": args.data, **explanation.to_dict()})
+    else:
+        print(f"{args.data}: {explanation.n_samples} rows, k={explanation.n_clusters} (model {args.model})\n")
+        print(render_explanation(explanation, top=args.top))
+    sys.stdout.flush()
+    return common.EXIT_OK
+
+
+def render_explanation(explanation, *, top: int = 3) -> str:
+    """The explanation's text for the terminal (also under ``kmeanskit fit --explain``)."""
+    return explanation.summary(top=top)
