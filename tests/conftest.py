@@ -24,3 +24,10 @@ def at_thread_counts():
     """Run a callable once per thread count (see ``_at_thread_counts``); results
     must be bitwise equal (DESIGN.md: whatever the thread count)."""
     return _at_thread_counts
+
+
+@pytest.fixture(autouse=True)
+def _output_to_a_pipe(monkeypatch):
+    """The command line's output as in a pipe: no terminal width (pytest-xdist sets COLUMNS=80 in its
+    workers, which would turn wide tables over). Tests of the terminal layout set COLUMNS themselves."""
+    monkeypatch.delenv("COLUMNS", raising=False)

@@ -22,8 +22,8 @@ from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis.explain.differences import cluster_differences, describe_clusters
 from kmeanskit._analysis.explain.tree import ThresholdTree, threshold_tree
+from kmeanskit._analysis.formatting import json_value
 from kmeanskit._analysis.metrics import OTHER_GEOMETRY
-from kmeanskit._analysis.monitoring._json import json_value
 from kmeanskit._analysis.profiles import centers_in_original_units, feature_names_of, in_original_units
 from kmeanskit._estimators.pipeline import fitted_final_estimator, preprocessing_steps, to_final_space
 
