@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import html
 import numbers
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ from kmeanskit._estimators.pipeline import final_estimator, param_prefix
 
 __all__ = [
     "DISSOLUTION",
+    "MIN_ROWS_PER_CLUSTER",
     "RECOVER",
     "STABILITY_SAMPLE_SIZE",
     "StabilityResult",
@@ -54,6 +56,8 @@ __all__ = [
 DISSOLUTION = 0.5
 #: A resample *recovers* a cluster when its best Jaccard similarity is above this (clusterboot's default).
 RECOVER = 0.75
+#: :func:`cluster_stability` needs at least this many rows per cluster to resample from.
+MIN_ROWS_PER_CLUSTER = 2
 #: Rows :func:`cluster_stability` resamples from by default: a uniform sample of larger data.
 STABILITY_SAMPLE_SIZE = 10_000
 
@@ -288,6 +292,9 @@ def cluster_stability(X, model_or_estimator, *, n_boot: int = 20, method: str = 
     n = n_samples if data is X else sample_size
     labels = np.asarray(model.predict(data), dtype=np.int64)
     n_clusters = _n_clusters(model, labels)
+    if n < MIN_ROWS_PER_CLUSTER * n_clusters:
+        raise ValueError(f"cluster stability needs at least {MIN_ROWS_PER_CLUSTER} rows per cluster to resample "
+                         f"from ({MIN_ROWS_PER_CLUSTER * n_clusters} for {n_clusters} clusters), got {n}")
     note = (f"bootstrap samples without repeated rows, {note}" if method == "bootstrap"
             else f"subsets of {n // 2:,} rows, {note}")
 
@@ -296,15 +303,15 @@ def cluster_stability(X, model_or_estimator, *, n_boot: int = 20, method: str = 
     seed_name = f"{param_prefix(model)}random_state"
     has_seed = seed_name in template.get_params()
     for b in range(n_boot):
-        if method == "bootstrap":
-            picked = np.unique(rng.randint(0, n, size=n))  # sorted: clusterboot's order does not matter
-        else:
-            picked = np.sort(rng.choice(n, n // 2, replace=False))
+        picked = _resample(rng, n, method, n_clusters)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         refit = clone(template)
         if has_seed:
             refit.set_params(**{seed_name: seed})
-        refit_labels = np.asarray(refit.fit_predict(_take(data, picked)))
+        with warnings.catch_warnings():
+            # The model's own fit said what there was to say (e.g. fewer distinct rows than clusters).
+            warnings.simplefilter("ignore")
+            refit_labels = np.asarray(refit.fit_predict(_take(data, picked)))
         jaccard[:, b] = _best_jaccard(labels[picked], refit_labels, n_clusters)
 
     sizes = np.bincount(labels, minlength=n_clusters)
@@ -322,6 +329,20 @@ def cluster_stability(X, model_or_estimator, *, n_boot: int = 20, method: str = 
         n_samples=int(n_samples), n_resampled_from=int(n), sample_size=sample_size,
         random_state=random_state, note=note,
     )
+
+
+def _resample(rng, n: int, method: str, n_clusters: int) -> np.ndarray:
+    """Sorted row positions of one resample: distinct rows of a bootstrap sample, or a half subset.
+
+    A bootstrap sample with fewer distinct rows than clusters (only possible
+    for a handful of rows) is drawn again: the clustering cannot run on it.
+    """
+    if method == "subset":
+        return np.sort(rng.choice(n, n // 2, replace=False))
+    while True:
+        picked = np.unique(rng.randint(0, n, size=n))  # sorted: the order of rows does not matter
+        if picked.size >= n_clusters:
+            return picked
 
 
 def _check_settings(n_boot, method, sample_size) -> None:
