@@ -288,8 +288,10 @@ def test_kmeans_summary_keeps_version_1_fields(tmp_path):
     X, _ = _blobs()
     manifest = describe(KMeans(3, random_state=0).fit(X), X=X)
     assert manifest["format_version"] == 1
+    # The version 1 fields, and the per-feature statistics of drift reports (optional: readers before
+    # them ignore them, see test_version_1_reader_reads_new_kmeans_files_and_asks_to_upgrade_for_others).
     assert set(manifest["summary"]) == {"n_samples", "cluster_sizes", "inertia", "n_iter", "distance_quantile_levels",
-                                        "distance_quantiles"}
+                                        "distance_quantiles", "features"}
 
 
 # ---------------------------------------------------- monitoring, service and CLI
@@ -515,11 +517,13 @@ def test_version_1_files_load_unchanged(name):
     assert model.predict(X_test).tolist() == expected["labels"]
     distances = np.array([[float.fromhex(v) for v in row] for row in expected["distances"]])
     assert np.allclose(model.transform(X_test), distances, rtol=1e-6 if "pipeline" in name else 1e-12)
-    # The current writer describes the model exactly as the version 1 writer did.
+    # The current writer describes the model exactly as the version 1 writer did, and adds the
+    # per-feature statistics of drift reports.
     current = describe(model, X=X)
     for key in ("created", "kmeanskit_version", "members"):
         manifest.pop(key)
         current.pop(key, None)
+    assert current["summary"].pop("features")["n_samples"] == 400
     assert current == manifest
 
 
