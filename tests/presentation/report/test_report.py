@@ -100,7 +100,8 @@ def test_report_returns_the_path_and_writes_one_self_contained_page(written):
     assert all(link.startswith(("#", "data:image/png;base64,")) for link in page.links), page.links
     assert not re.search(r"(?i)(src|href)\s*=\s*[\"']?\s*(https?:)?//", text)
     assert "default-src 'none'" in text  # the CSP forbids loading anything
-    assert page.sections == ["data", "model", "selection", "clusters", "silhouette", "metrics", "classes"]
+    assert page.sections == ["data", "model", "selection", "clusters", "silhouette", "metrics", "classes",
+                             "stability"]
     assert len(page.images) == 6  # criteria, elbow, scatter, box plots, silhouette, contingency
     for image in page.images:
         from PIL import Image
@@ -276,3 +277,33 @@ def test_report_takes_the_model_columns_by_name_from_a_wider_frame(tmp_path, iri
     wider = pd.concat([X.iloc[:, ::-1], pd.Series(range(len(X)), name="id")], axis=1)
     page = Page(report(wider, pipeline, tmp_path / "wide.html", ks=None).read_text(encoding="utf-8"))
     assert "features 4" in page.text and " id " not in f" {page.text} "
+
+
+def test_report_stability_section_is_cluster_stability(tmp_path, iris, pipeline):
+    from kmeanskit import cluster_stability
+
+    X, _ = iris
+    path = report(X, pipeline, tmp_path / "stability.html", ks=None, stability=6, random_state=3)
+    page = Page(path.read_text(encoding="utf-8"))
+    assert page.sections[-1] == "stability"
+    expected = cluster_stability(X, pipeline, n_boot=6, random_state=3)
+    for value, reading in zip(expected.mean_jaccard, expected.clusters["reading"], strict=True):
+        assert _fmt(value) in page.text and reading in page.text
+    assert "fpc::clusterboot" in page.text and "20 resamples" not in page.text
+    path = report(X, pipeline, tmp_path / "none.html", ks=None, stability=None)
+    assert "stability" not in Page(path.read_text(encoding="utf-8")).sections
+
+
+def test_report_drift_section_names_the_features(tmp_path, iris, pipeline):
+    from kmeanskit import drift_report
+
+    X, _ = iris
+    new = X.copy()
+    new["petal length (cm)"] += 0.8
+    found = drift_report(pipeline, new, reference=X)
+    path = report(X, pipeline, tmp_path / "drift.html", ks=None, stability=None, drift=found)
+    page = Page(path.read_text(encoding="utf-8"))
+    assert page.sections[-1] == "drift"
+    drift_text = page.text.split("feature moved: ")[1]
+    assert drift_text.startswith("petal length (cm) +")
+    assert "training decile bins" in page.text
