@@ -9,6 +9,8 @@
 3. ``drift_report`` on n new rows x 8 features (time), and the feature check's
    false alarms on new rows from the training distribution, with 5 or 10
    expected rows per bin.
+4. Small fits: one run, 10 starts and the 20-resample stability with 10 starts
+   per refit, around ``SMALL_FIT_SIZE`` (what ``kmeanskit fit`` does there).
 
 Run: ``python -m benchmarks stability [--n N] [--repeats R] [--seeds S]``.
 """
@@ -99,6 +101,26 @@ def drift(n, seeds):
     drift_module._FEATURE_MIN_EXPECTED = 10.0
 
 
+def small_fits(repeats):
+    print("\nsmall fits (blobs; medians of repeats): n x d x k, one run, 10 starts, stability with 10 starts")
+    rng = np.random.default_rng(0)
+    for n, d, k in ((150, 4, 3), (1000, 8, 5), (5000, 10, 5), (10_000, 10, 10)):
+        X = rng.normal(size=(n, d)) + rng.integers(0, k, size=(n, 1)) * 2
+        one, ten, stab = [], [], []
+        for r in range(repeats):
+            t = time.perf_counter()
+            KMeans(k, random_state=r).fit(X)
+            one.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            model = KMeans(k, n_init=10, random_state=r).fit(X)
+            ten.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            cluster_stability(X, model, random_state=r)
+            stab.append(time.perf_counter() - t)
+        print(f"  {n:>6} x {d:>2} x {k:>2} = {n * d * k:>9,}: {np.median(one):.3f} s, {np.median(ten):.3f} s, "
+              f"{np.median(stab):.2f} s")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks stability", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="rows (default 100000)")
@@ -109,3 +131,4 @@ def main(argv=None):
     timing(args.n, args.repeats)
     warm_versus_fresh(args.seeds)
     drift(args.n, args.alarm_draws)
+    small_fits(args.repeats)
