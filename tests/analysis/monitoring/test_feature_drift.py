@@ -190,3 +190,20 @@ def test_wide_data_is_not_stored_in_the_file(tmp_path):
     km = KMeans(2, random_state=0).fit(X)
     assert "features" not in describe(km, X=X)["summary"]
     assert not math.isnan(fit_monitor(km, X).features.mean[0])  # in memory there is no limit
+
+
+def test_a_model_without_feature_names_compares_columns_by_position():
+    X, _ = draw(2000, seed=0)
+    model = KMeans(3, random_state=0).fit(X.to_numpy())
+    profile = fit_monitor(model, X.to_numpy())
+    assert profile.features.names == ["x0", "x1", "x2"]
+    X_new, _ = draw(1000, seed=1)
+    X_new["income"] += 400.0
+    renamed = X_new.set_axis(["p", "q", "r"], axis=1)
+    report = drift_report(model, renamed.to_numpy(), reference=profile)
+    assert report.moved_features == ["x2"]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn: X has feature names, the model none
+        assert drift_report(model, renamed, reference=profile).moved_features == ["x2"]

@@ -21,7 +21,7 @@ from scipy import stats
 from kmeanskit._analysis.monitoring._json import json_value
 from kmeanskit._analysis.monitoring.assignment import assign
 from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD, feature_columns
-from kmeanskit._analysis.monitoring.profile import resolve_reference
+from kmeanskit._analysis.monitoring.profile import model_feature_names, resolve_reference
 
 __all__ = ["DriftReport", "drift_report"]
 
@@ -496,7 +496,10 @@ def drift_report(
     if anomaly_drift:
         reasons.append(f"anomaly rate {anomaly_rate:.2%} is {anomaly_rate / expected_rate:.1f} times the expected "
                        f"{expected_rate:.2%} (binomial p = {anomaly_p:.2g} < {alpha:g})")
-    features, cluster_shifts, features_note = _feature_drift(profile, X_new, labels, alpha, psi_threshold)
+    # A model without feature names takes its columns by position, whatever a DataFrame calls them.
+    by_position = model_feature_names(model) is None and isinstance(X_new, pd.DataFrame)
+    features, cluster_shifts, features_note = _feature_drift(
+        profile, X_new.to_numpy() if by_position else X_new, labels, alpha, psi_threshold)
     feature_drift = features is not None and bool(features["drifted"].any())
     if feature_drift:
         moved = features[features["drifted"]]
