@@ -238,7 +238,9 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
     Returns
     -------
     TrainingProfile
-        With ``source="reference data"``.
+        With ``source="reference data"``, and per-feature statistics of X
+        (in the model's input units) when X is a dense numeric table
+        (``features_note`` says why not otherwise).
 
     Examples
     --------
