@@ -27,8 +27,10 @@ from kmeanskit._estimators.pipeline import final_estimator, fitted_final_estimat
 __all__ = [
     "PREDICTION_COLUMNS",
     "SCALINGS",
+    "SMALL_FIT_SIZE",
     "FitResult",
     "fit_clusters",
+    "is_small_fit",
     "prediction_summary",
     "predict_table",
     "save_model",
@@ -36,6 +38,11 @@ __all__ = [
 
 #: Columns that :func:`predict_table` appends to the input table.
 PREDICTION_COLUMNS = ("cluster", "distance")
+
+#: ``kmeanskit fit`` spends more on data with n_samples * n_features * n_clusters up to this
+#: (:func:`is_small_fit`): one K-Means run then takes a few hundredths of a second here
+#: (benchmarks/README.md, "Stability and drift").
+SMALL_FIT_SIZE = 250_000
 
 #: Scaling choices and a description of the space each one clusters in.
 SCALINGS = {
@@ -78,6 +85,9 @@ class FitResult:
         The settings used.
     feature_names : list of str
         Feature columns, in order.
+    stability : StabilityResult or None
+        Each cluster's stability under resampling (:func:`kmeanskit.cluster_stability`),
+        when asked for.
     """
 
     pipeline: Pipeline
@@ -93,6 +103,7 @@ class FitResult:
     scale: str
     random_state: Any
     feature_names: list[str] = field(default_factory=list)
+    stability: Any = None
 
     @property
     def n_samples(self) -> int:
@@ -136,6 +147,12 @@ class FitResult:
                     },
                 }
             )
+        stability = None
+        if self.stability is not None:
+            stability = self.stability.to_dict()
+            for entry, found in zip(clusters, stability.pop("clusters"), strict=True):
+                entry["stability"] = found["mean_jaccard"]
+                entry["stability_reading"] = found["reading"]
         return {
             "n_samples": self.n_samples,
             "n_features": self.n_features,
@@ -152,6 +169,7 @@ class FitResult:
             "silhouette": json_number(self.silhouette),
             "silhouette_note": self.silhouette_note,
             "fit_seconds": json_number(self.fit_seconds),
+            "stability": stability,
             "clusters": clusters,
         }
 
@@ -167,6 +185,7 @@ def fit_clusters(
     tol: float = 1e-4,
     algorithm: str = "auto",
     silhouette_sample_size: int | None = SILHOUETTE_SAMPLE_SIZE,
+    stability: int | None = None,
 ) -> FitResult:
     """Scale the features, run K-Means and summarise the clusters.
 
@@ -255,10 +274,24 @@ def fit_clusters(
 
     silhouette, note = silhouette_or_reason(scaled, labels, sample_size=silhouette_sample_size,
                                             random_state=random_state)
-    return fit_result(
+    result = fit_result(
         pipeline, labels, centers_original, list(data.columns), fit_seconds, silhouette, note,
         scale=scale, random_state=random_state,
     )
+    if stability is not None:
+        from kmeanskit._analysis.stability import cluster_stability
+
+        result.stability = cluster_stability(data, pipeline, n_boot=stability, random_state=random_state)
+    return result
+
+
+def is_small_fit(n_samples: int, n_features: int, n_clusters: int) -> bool:
+    """Whether one K-Means run on this shape is quick (``n * d * k <= SMALL_FIT_SIZE``).
+
+    ``kmeanskit fit`` then keeps the best of 10 starts and measures each
+    cluster's stability by default; the library keeps scikit-learn's ``n_init``.
+    """
+    return n_samples * n_features * n_clusters <= SMALL_FIT_SIZE
 
 
 def fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,

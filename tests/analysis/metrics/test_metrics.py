@@ -42,6 +42,7 @@ def test_public_names():
     assert set(km.__all__) == {
         "adjusted_rand_score", "calinski_harabasz_score", "contingency_matrix", "davies_bouldin_score",
         "inertia", "normalized_mutual_info_score", "purity_score", "silhouette_samples", "silhouette_score",
+        "StabilityResult", "cluster_stability",
     }
     assert km.adjusted_rand_score is skm.adjusted_rand_score
     assert km.normalized_mutual_info_score is skm.normalized_mutual_info_score

@@ -123,3 +123,38 @@ def test_reference_rows_serve_a_model_saved_without_a_training_summary(capsys, f
     assert code == 0 and err == "" and out.splitlines()[0] == "NO DRIFT"
     code, out, _ = run(capsys, "drift", path, files / "shifted.parquet", "--reference", files / "train.csv")
     assert code == 3 and out.startswith("DRIFT:")
+
+
+# ------------------------------------------------------------ features that moved
+def test_the_features_that_moved_are_named(capsys, files, model, tmp_path):
+    moved = draw(1500, seed=5)
+    moved["b"] += 3.0  # about 0.7 training sd
+    moved.to_csv(tmp_path / "moved.csv", index=False)
+    code, out, _ = run(capsys, "drift", model, tmp_path / "moved.csv")
+    assert code == 3
+    assert "feature moved: b +" in out.splitlines()[0]
+    block = out.split("features:")[1]
+    assert block.splitlines()[0].startswith("   1 of 3 moved: b (strongest shift first")
+    header, first = block.split("\n\n")[1].splitlines()[:2]
+    assert header.split()[:4] == ["feature", "train", "mean", "new"]
+    assert first.split()[0] == "b" and "yes" in first.split()
+    payload = json.loads(run(capsys, "drift", model, tmp_path / "moved.csv", "--json")[1])
+    assert payload["feature_drift"] is True and payload["features"][0]["feature"] == "b"
+    assert payload["features"][0]["shift"] == pytest.approx(moved["b"].mean() - draw(3000, seed=0)["b"].mean())
+
+
+def test_no_feature_moved_on_the_same_distribution(capsys, files, model):
+    code, out, _ = run(capsys, "drift", model, files / "same.csv")
+    assert code == 0 and "features:   none of 3 moved" in out
+
+
+def test_an_old_model_file_says_why_features_are_not_named(capsys, tmp_path):
+    from pathlib import Path
+
+    v1 = Path(__file__).parents[2] / "io" / "persistence" / "data" / "kmeans_v1.kmk"
+    rng = np.random.default_rng(0)
+    pd.DataFrame(rng.normal(1000, 10, size=(50, 5)), columns=list("vwxyz")).to_csv(tmp_path / "new.csv", index=False)
+    _, out, err = run(capsys, "drift", v1, tmp_path / "new.csv")
+    assert err == ""
+    line = next(text for text in out.splitlines() if text.startswith("features:"))
+    assert "the model file holds no per-feature statistics" in line and "pass --reference TRAIN" in line

@@ -82,7 +82,10 @@ def test_default_iris_run(capsys):
     assert sum(sizes) == 150
     shares = [float(r[2].rstrip("%")) for r in rows]
     np.testing.assert_allclose(shares, [100 * s / 150 for s in sizes], atol=0.05)
-    centers = np.array([[float(v) for v in r[3:]] for r in rows])
+    # Small data: the last column is each cluster's stability (mean Jaccard, 0 to 1).
+    assert out.split("\n\n")[1].splitlines()[0].split()[-1] == "stability"
+    assert all(0 <= float(r[-1]) <= 1 for r in rows)
+    centers = np.array([[float(v) for v in r[3:-1]] for r in rows])
     assert centers.shape == (3, 4)
     # Original units (cm), not standardized values around 0.
     assert np.all(centers >= IRIS.min().to_numpy()) and np.all(centers <= IRIS.max().to_numpy())
@@ -101,10 +104,12 @@ def test_json_matches_the_table_and_a_direct_pipeline_fit(capsys):
     for row, cluster in zip(rows, payload["clusters"], strict=True):
         assert int(row[1]) == cluster["size"]
         np.testing.assert_allclose(
-            [float(v) for v in row[3:]], list(cluster["center"].values()), atol=5e-4
+            [float(v) for v in row[3:-1]], list(cluster["center"].values()), atol=5e-4
         )
+        assert float(row[-1]) == pytest.approx(cluster["stability"], abs=5e-4)
 
-    pipeline = Pipeline([("scale", StandardScaler()), ("kmeans", KMeans(3, random_state=0))]).fit(
+    # Small data: the command keeps the best of 10 starts.
+    pipeline = Pipeline([("scale", StandardScaler()), ("kmeans", KMeans(3, n_init=10, random_state=0))]).fit(
         IRIS
     )
     kmeans = pipeline.named_steps["kmeans"]

@@ -101,7 +101,7 @@ def test_report_returns_the_path_and_writes_one_self_contained_page(written):
     assert not re.search(r"(?i)(src|href)\s*=\s*[\"']?\s*(https?:)?//", text)
     assert "default-src 'none'" in text  # the CSP forbids loading anything
     assert page.sections == ["data", "model", "selection", "clusters", "explanations", "silhouette", "metrics",
-                             "classes"]
+                             "classes", "stability"]
     assert len(page.images) == 6  # criteria, elbow, scatter, box plots, silhouette, contingency
     for image in page.images:
         from PIL import Image
@@ -309,3 +309,33 @@ def test_report_explains_each_cluster_with_a_description_and_a_rule(written, iri
         assert description in page.text and rule in page.text
     assert f"{100 * explanation.fidelity:.1f}% of rows get their K-Means cluster from the rules" in page.text
     assert f"cost ratio {_fmt(explanation.cost_ratio)}" in page.text
+
+
+def test_report_stability_section_is_cluster_stability(tmp_path, iris, pipeline):
+    from kmeanskit import cluster_stability
+
+    X, _ = iris
+    path = report(X, pipeline, tmp_path / "stability.html", ks=None, stability=6, random_state=3)
+    page = Page(path.read_text(encoding="utf-8"))
+    assert page.sections[-1] == "stability"
+    expected = cluster_stability(X, pipeline, n_boot=6, random_state=3)
+    for value, reading in zip(expected.mean_jaccard, expected.clusters["reading"], strict=True):
+        assert _fmt(value) in page.text and reading in page.text
+    assert "fpc::clusterboot" in page.text and "20 resamples" not in page.text
+    path = report(X, pipeline, tmp_path / "none.html", ks=None, stability=None)
+    assert "stability" not in Page(path.read_text(encoding="utf-8")).sections
+
+
+def test_report_drift_section_names_the_features(tmp_path, iris, pipeline):
+    from kmeanskit import drift_report
+
+    X, _ = iris
+    new = X.copy()
+    new["petal length (cm)"] += 0.8
+    found = drift_report(pipeline, new, reference=X)
+    path = report(X, pipeline, tmp_path / "drift.html", ks=None, stability=None, drift=found)
+    page = Page(path.read_text(encoding="utf-8"))
+    assert page.sections[-1] == "drift"
+    drift_text = page.text.split("feature moved: ")[1]
+    assert drift_text.startswith("petal length (cm) +")
+    assert "training decile bins" in page.text

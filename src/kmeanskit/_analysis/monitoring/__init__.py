@@ -12,6 +12,11 @@ their center. The profile comes from one of two places:
   (or saved without ``X``); it also records the mean distance per cluster,
   which the model file does not store.
 
+Both sources also hold per-feature statistics of the training rows (means,
+standard deviations, decile bins, per-cluster means), from which drift
+reports name the features that moved; model files saved before they were
+stored, or without ``X``, have none, and the report says so.
+
 Functions taking ``reference=`` accept either a :class:`TrainingProfile` or
 the reference rows themselves (profiled with :func:`fit_monitor`).
 
@@ -27,6 +32,7 @@ The package gathers the public names of its modules:
   (:func:`fit_monitor`) or read from a model file (:func:`load_monitored`);
 - :mod:`.anomaly`: :func:`anomaly_scores`, a row's distance over its
   cluster's training quantile;
+- :mod:`.features`: the per-feature statistics of a profile;
 - :mod:`.drift`: :func:`drift_report` and the statistics behind its verdict.
 """
 

@@ -1,15 +1,17 @@
-"""Drift reports: do new rows still look like the training data of a model?
+"""Drift reports: do new rows still look like the training data of a model, and which features moved?
 
-Three checks against the training profile (cluster shares, distances within
-each cluster, the anomaly rate), each needing both a shift large enough to
-matter and a significant test, so that neither small samples nor tiny shifts
-in large ones raise alarms; :func:`drift_report` explains the rules.
+Four checks against the training profile (cluster shares, distances within
+each cluster, the anomaly rate, each feature's distribution), each needing
+both a shift large enough to matter and a significant test, so that neither
+small samples nor tiny shifts in large ones raise alarms; :func:`drift_report`
+explains the rules.
 """
 
 from __future__ import annotations
 
+import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,8 @@ from scipy import stats
 
 from kmeanskit._analysis.formatting import json_value
 from kmeanskit._analysis.monitoring.assignment import assign
-from kmeanskit._analysis.monitoring.profile import resolve_reference
+from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD, feature_columns
+from kmeanskit._analysis.monitoring.profile import model_feature_names, resolve_reference
 
 __all__ = ["DriftReport", "drift_report"]
 
@@ -27,6 +30,10 @@ __all__ = ["DriftReport", "drift_report"]
 _PSI_FLOOR = 1e-4
 # Cochran's rule: a chi-square test needs about 5 expected rows per bin.
 _MIN_EXPECTED = 5.0
+# Features are tested with at least 10 expected rows per bin: with 5, the chi-square test of
+# 20 to 50 new rows from the training distribution alarmed 1.3-2% of the time at alpha = 0.01
+# (benchmarks/README.md, "Stability and drift"); with 10, 0.7%.
+_FEATURE_MIN_EXPECTED = 10.0
 
 
 @dataclass
@@ -72,6 +79,25 @@ class DriftReport:
     reference_source : str
     alpha, psi_threshold, anomaly_factor, anomaly_level : float
         The settings used.
+    features : pandas.DataFrame of shape (n_features, 10) or None
+        Per feature, strongest shift first: ``feature``; ``train_mean`` and
+        ``new_mean`` (original units); ``shift`` (``new_mean - train_mean``)
+        and ``shift_sd`` (the shift in training standard deviations);
+        ``sd_ratio`` (new over training standard deviation); ``psi`` (of the
+        new rows' shares of the training decile bins) and ``p_value`` (chi-square
+        test of the new bin counts against the training counts; NaN when not
+        tested); ``drifted`` (``psi > psi_threshold`` and ``p < alpha /
+        n_features``); ``clusters`` (the clusters whose rows' mean of the
+        feature moved by at least 0.2 training sd with ``p < alpha / (k *
+        n_features)``, a Welch z-test; largest shift first). None when the
+        profile has no per-feature statistics (see `features_note`).
+    cluster_shifts : pandas.DataFrame of shape (n_clusters, n_features) or None
+        The shift of each cluster's mean of each feature among its new rows,
+        in training standard deviations of the feature (NaN without rows).
+    features_note : str or None
+        Why `features` is None.
+    feature_drift : bool
+        Whether a feature drifted.
     """
 
     verdict: str
@@ -97,21 +123,84 @@ class DriftReport:
     psi_threshold: float
     anomaly_factor: float
     anomaly_level: float
+    features: pd.DataFrame | None = field(default=None, repr=False)
+    cluster_shifts: pd.DataFrame | None = field(default=None, repr=False)
+    features_note: str | None = None
+    feature_drift: bool = False
+
+    @property
+    def moved_features(self) -> list[str]:
+        """The features that drifted, strongest first."""
+        if self.features is None:
+            return []
+        return self.features.loc[self.features["drifted"], "feature"].tolist()
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON values (NaN and inf as None), for :func:`json.dumps`."""
         out = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name == "clusters":
+            if name in ("clusters", "features") and value is not None:
                 value = [
-                    {key: json_value(v) for key, v in row.items()}
+                    {key: json_value(list(v) if key == "clusters" and name == "features" else v)
+                     for key, v in row.items()}
                     for row in value.to_dict(orient="records")
                 ]
+            elif name == "cluster_shifts" and value is not None:
+                value = {str(feature): json_value(value[feature].tolist()) for feature in value.columns}
             else:
                 value = json_value(value)
             out[name] = value
         return out
+
+    def summary(self, max_features: int = 10) -> str:
+        """The verdict, its reasons, the features that moved most and the per-cluster table, as text.
+
+        Parameters
+        ----------
+        max_features : int, default=10
+            Features shown (strongest shift first).
+        """
+        lines = [self.verdict.upper() + (": " + "; ".join(self.reasons) if self.reasons else ""), "",
+                 f"{self.n_new} new rows against {self.n_reference} reference rows ({self.reference_source})", ""]
+        if self.features is None:
+            lines.append(f"Features: {self.features_note}")
+        else:
+            lines += ["Features, strongest shift first (shift in original units and in training sd):",
+                      _feature_table(self.features.head(max_features)).to_string(index=False)]
+            if len(self.features) > max_features:
+                lines.append(f"... and {len(self.features) - max_features} more")
+        lines += ["", "Clusters:", self.clusters.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        verdict = html.escape(self.verdict.upper() + (": " + "; ".join(self.reasons) if self.reasons else ""))
+        parts = [f"<div><strong>{verdict}</strong><br>{self.n_new} new rows against {self.n_reference} "
+                 f"reference rows ({html.escape(self.reference_source)})"]
+        if self.features is None:
+            parts.append(f"<p>Features: {html.escape(self.features_note or '')}</p>")
+        else:
+            parts.append("<p>Features, strongest shift first:</p>")
+            parts.append(_feature_table(self.features).to_html(index=False, border=0))
+        parts.append("<p>Clusters:</p>")
+        parts.append(self.clusters.to_html(index=False, border=0, float_format=lambda v: f"{v:.3g}"))
+        return "".join(parts) + "</div>"
+
+
+def _feature_table(features: pd.DataFrame) -> pd.DataFrame:
+    """The per-feature table with readable numbers (for summaries)."""
+    shown = features.copy()
+    shown["clusters"] = [", ".join(map(str, c)) or "-" for c in shown["clusters"]]
+    shown["drifted"] = np.where(shown["drifted"], "yes", "")
+    for column in ("train_mean", "new_mean", "shift"):
+        shown[column] = [f"{v:.4g}" for v in shown[column]]
+    for column in ("shift_sd", "sd_ratio", "psi"):
+        shown[column] = [f"{v:+.2f}" if column == "shift_sd" else f"{v:.2f}" for v in shown[column]]
+    shown["p_value"] = [f"{v:.2g}" for v in shown["p_value"]]
+    return shown
 
 
 def _psi_terms(expected: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -149,23 +238,99 @@ def _distance_bins(quantiles, levels, n):
         else:
             edges.append(float(q))
             cumulative.append(level)
+    return _merged_bins(edges, cumulative, n)
+
+
+def _merged_bins(edges, cumulative, n, min_expected=_MIN_EXPECTED):
+    """Merge the bins cut at increasing `edges` until each expects at least `min_expected` of n rows.
+
+    Bin i is (edges[i-1], edges[i]] (the first from -inf, the last to +inf),
+    and `cumulative` the share of the reference at or below each edge. Bins
+    are merged from the tail down, where expected counts are small. Returns
+    the edges and probabilities of the merged bins, or None when fewer than 2
+    remain.
+    """
     probs = np.diff(np.concatenate([[0.0], cumulative, [1.0]]))
     # Bin i is (edges[i-1], edges[i]]. Merge from the tail, where expected counts are small;
     # each group is (probability, index of its lowest bin).
     groups, acc = [], 0.0
     for i in range(probs.size - 1, 0, -1):
         acc += probs[i]
-        if n * acc >= _MIN_EXPECTED:
+        if n * acc >= min_expected:
             groups.append((acc, i))
             acc = 0.0
     acc += probs[0]
-    if n * acc < _MIN_EXPECTED and groups:
+    if n * acc < min_expected and groups:
         acc += groups.pop()[0]
     groups.append((acc, 0))
     if len(groups) < 2:
         return None
     groups.reverse()
     return np.asarray([edges[i - 1] for _, i in groups[1:]]), np.asarray([prob for prob, _ in groups])
+
+
+def _feature_drift(profile, X_new, labels, alpha, psi_threshold):
+    """The per-feature table, the per-cluster shifts and the note of :class:`DriftReport` (see there)."""
+    summary = profile.features
+    if summary is None:
+        return None, None, profile.features_note or "no per-feature statistics in the training profile"
+    names, column, reason = feature_columns(X_new, summary.names)
+    if reason is not None:
+        return None, None, f"features not compared: {reason}"
+    k, d, n = profile.n_clusters, summary.n_features, labels.shape[0]
+    counts = np.bincount(labels, minlength=k)
+    rows, shifts = [], np.full((k, d), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j in range(d):
+            values = column(j)
+            train_mean, train_sd = summary.mean[j], summary.sd[j]
+            new_mean = values.mean()
+            new_sd = values.std(ddof=1) if n > 1 else 0.0
+            shift = new_mean - train_mean
+            psi = p_value = np.nan
+            bins = _merged_bins(summary.edges[j], summary.cdf[j], min(n, summary.n_samples), _FEATURE_MIN_EXPECTED)
+            if bins is not None:
+                edges, probs = bins
+                observed = np.bincount(np.searchsorted(edges, values, side="left"), minlength=probs.size)
+                psi = float(_psi_terms(probs, observed / n).sum())
+                p_value = _homogeneity_p(np.rint(probs * summary.n_samples), observed)
+            # Each cluster's rows: the mean of the feature, against the training rows of the cluster.
+            sums = np.bincount(labels, weights=values, minlength=k)
+            cluster_mean = sums / counts
+            squares = np.bincount(labels, weights=(values - cluster_mean[labels]) ** 2, minlength=k)
+            cluster_var = squares / (counts - 1)
+            diff = cluster_mean - summary.cluster_means[:, j]
+            shifts[:, j] = diff / train_sd if train_sd > 0 else np.where(diff == 0, 0.0, np.sign(diff) * np.inf)
+            se = np.sqrt(summary.cluster_sds[:, j] ** 2 / summary.cluster_sizes + cluster_var / counts)
+            z = np.where(se > 0, np.abs(diff) / se, np.where(diff == 0, 0.0, np.inf))
+            cluster_p = 2 * stats.norm.sf(z)
+            moving = (counts > 1) & (summary.cluster_sizes > 1) & (cluster_p < alpha / (k * d)) \
+                & (np.abs(shifts[:, j]) >= MIN_CLUSTER_SHIFT_SD)
+            moved = [int(c) for c in np.flatnonzero(moving)[np.argsort(-np.abs(shifts[moving, j]), kind="stable")]]
+            rows.append({
+                "feature": names[j], "train_mean": train_mean, "new_mean": new_mean, "shift": shift,
+                "shift_sd": shift / train_sd if train_sd > 0 else (0.0 if shift == 0 else math.copysign(math.inf, shift)),
+                "sd_ratio": new_sd / train_sd if train_sd > 0 else np.nan,
+                "psi": psi, "p_value": p_value, "clusters": moved,
+            })
+    table = pd.DataFrame(rows)
+    tested = table["p_value"].notna()
+    table["drifted"] = tested & (table["psi"] > psi_threshold) & (table["p_value"] < alpha / max(int(tested.sum()), 1))
+    table = table[["feature", "train_mean", "new_mean", "shift", "shift_sd", "sd_ratio", "psi", "p_value", "drifted",
+                   "clusters"]]
+    order = np.argsort(-table["psi"].fillna(-np.inf).to_numpy(), kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
+    cluster_shifts = pd.DataFrame(shifts, columns=names, index=pd.RangeIndex(k, name="cluster"))
+    return table, cluster_shifts, None
+
+
+def _homogeneity_p(train_counts: np.ndarray, new_counts: np.ndarray) -> float:
+    """Chi-square test that the training and new rows fall in the bins alike (2 x bins table)."""
+    table = np.vstack([train_counts, new_counts]).astype(float)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return 1.0
+    return float(stats.chi2_contingency(table, correction=False).pvalue)
 
 
 def drift_report(
@@ -180,7 +345,7 @@ def drift_report(
 ) -> DriftReport:
     """Tell whether new rows still look like the training data of a model.
 
-    Three checks; any one of them finding drift gives the verdict ``"drift"``:
+    Four checks; any one of them finding drift gives the verdict ``"drift"``:
 
     1. **Cluster shares.** The population stability index (PSI) of the
        shares of rows per cluster, ``sum((new - train) * ln(new / train))``,
@@ -201,9 +366,18 @@ def drift_report(
        training `anomaly_level` quantile is at least `anomaly_factor` times
        the expected ``1 - anomaly_level`` *and* a one-sided binomial test
        gives ``p < alpha``.
+    4. **Features.** Each feature of the new rows (in the model's input
+       units, before a pipeline's scalers) is binned at its training deciles
+       (tail bins merged until each expects 5 rows) and compared with the
+       training rows' counts: PSI above `psi_threshold` and a chi-square test
+       of homogeneity ``p < alpha / n_features``. The report's `features`
+       table gives every feature's shift in original units and in training
+       standard deviations, strongest first, and which clusters it moves (a
+       cluster's mean of the feature among its new rows moved by at least
+       0.2 training sd, Welch's z-test ``p < alpha / (k * n_features)``).
 
-    Checks 2 and 3 need distance quantiles: a model file saved with its
-    training data has them, or pass `reference`.
+    Checks 2 and 3 need distance quantiles, check 4 per-feature statistics:
+    a model file saved with its training data has both, or pass `reference`.
 
     Parameters
     ----------
@@ -322,7 +496,17 @@ def drift_report(
     if anomaly_drift:
         reasons.append(f"anomaly rate {anomaly_rate:.2%} is {anomaly_rate / expected_rate:.1f} times the expected "
                        f"{expected_rate:.2%} (binomial p = {anomaly_p:.2g} < {alpha:g})")
-    drift = share_drift or distance_drift or anomaly_drift
+    # A model without feature names takes its columns by position, whatever a DataFrame calls them.
+    by_position = model_feature_names(model) is None and isinstance(X_new, pd.DataFrame)
+    features, cluster_shifts, features_note = _feature_drift(
+        profile, X_new.to_numpy() if by_position else X_new, labels, alpha, psi_threshold)
+    feature_drift = features is not None and bool(features["drifted"].any())
+    if feature_drift:
+        moved = features[features["drifted"]]
+        named = [f"{row.feature} {row.shift_sd:+.2g} sd (PSI {row.psi:.2f})" for row in moved.head(5).itertuples()]
+        more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
+        reasons.append(f"feature{'s' if len(moved) > 1 else ''} moved: {', '.join(named)}{more}")
+    drift = share_drift or distance_drift or anomaly_drift or feature_drift
 
     clusters = pd.DataFrame({
         "cluster": np.arange(k),
@@ -362,4 +546,8 @@ def drift_report(
         psi_threshold=float(psi_threshold),
         anomaly_factor=float(anomaly_factor),
         anomaly_level=float(anomaly_level),
+        features=features,
+        cluster_shifts=cluster_shifts,
+        features_note=features_note,
+        feature_drift=bool(feature_drift),
     )

@@ -19,6 +19,7 @@ import numpy as np
 from kmeanskit._analysis.distance_summary import QUANTILE_LEVELS, summarize_distances
 from kmeanskit._analysis.formatting import json_number
 from kmeanskit._analysis.monitoring.assignment import assign
+from kmeanskit._analysis.monitoring.features import FeatureSummary, summarize_features
 from kmeanskit._estimators.pipeline import fitted_final_estimator
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "TrainingProfile",
     "fit_monitor",
     "load_monitored",
+    "model_feature_names",
     "profile_from_manifest",
     "resolve_reference",
 ]
@@ -57,6 +59,12 @@ class TrainingProfile:
         ``"model file"`` or ``"reference data"``.
     centers_digest : str or None
         SHA-256 of the model's centers, to refuse a profile of another model.
+    features : FeatureSummary or None
+        Per-feature statistics of the rows in the model's input units, overall
+        and per cluster (what drift reports name features from); None when
+        unknown, see `features_note`.
+    features_note : str or None
+        Why `features` is None.
     """
 
     n_samples: int
@@ -66,6 +74,8 @@ class TrainingProfile:
     mean_distances: np.ndarray | None = None
     source: str = "reference data"
     centers_digest: str | None = field(default=None, repr=False)
+    features: FeatureSummary | None = field(default=None, repr=False)
+    features_note: str | None = None
 
     @property
     def n_clusters(self) -> int:
@@ -161,14 +171,26 @@ class TrainingProfile:
                     raise bad(f"the distance quantiles of cluster {j} must be {len(levels)} non-decreasing "
                               f"distances, got {row!r:.80}")
                 table[j] = row
+        sizes = np.asarray(sizes, dtype=np.int64)
+        features, note = None, None
+        if summary.get("features") is None:
+            note = ("the model file holds no per-feature statistics (saved without X, from sparse or very wide "
+                    "data, or by an older kmeanskit): pass reference=X_train to name the features that moved")
+        else:
+            try:
+                features = FeatureSummary.from_dict(summary["features"], sizes)
+            except ValueError as exc:
+                raise bad(str(exc)) from None
         return cls(
             n_samples=int(n_samples),
-            cluster_sizes=np.asarray(sizes, dtype=np.int64),
+            cluster_sizes=sizes,
             quantile_levels=tuple(float(v) for v in levels),
             distance_quantiles=table,
             mean_distances=None,
             source="model file",
             centers_digest=centers_digest,
+            features=features,
+            features_note=note,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,6 +204,8 @@ class TrainingProfile:
             else [[json_number(v) for v in row] for row in self.distance_quantiles],
             "mean_distances": None if self.mean_distances is None
             else [json_number(v) for v in self.mean_distances],
+            "features": None if self.features is None else self.features.to_dict(),
+            "features_note": self.features_note,
         }
 
 
@@ -214,7 +238,9 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
     Returns
     -------
     TrainingProfile
-        With ``source="reference data"``.
+        With ``source="reference data"``, and per-feature statistics of X
+        (in the model's input units) when X is a dense numeric table
+        (``features_note`` says why not otherwise).
 
     Examples
     --------
@@ -233,7 +259,9 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
         raise ValueError(f"quantile_levels must be increasing numbers in [0, 1], got {quantile_levels!r}")
     final = fitted_final_estimator(model, purpose="monitoring it")
     labels, distances, _ = assign(model, X)
-    summary = summarize_distances(labels, distances, int(final.cluster_centers_.shape[0]), levels)
+    k = int(final.cluster_centers_.shape[0])
+    summary = summarize_distances(labels, distances, k, levels)
+    features, note = summarize_features(X, labels, k, names=model_feature_names(model))
     return TrainingProfile(
         n_samples=int(labels.shape[0]),
         cluster_sizes=summary.sizes,
@@ -242,7 +270,15 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
         mean_distances=summary.means,
         source="reference data",
         centers_digest=_centers_digest(final),
+        features=features,
+        features_note=None if note is None else f"no per-feature statistics: {note}",
     )
+
+
+def model_feature_names(model) -> list[str] | None:
+    """The feature names a model (or its pipeline) was fitted with, or None."""
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
 
 
 def load_monitored(path) -> tuple[Any, TrainingProfile]:

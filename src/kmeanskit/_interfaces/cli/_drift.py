@@ -20,12 +20,16 @@ examples:
   kmeanskit drift old_model.kmk new.csv --reference train.csv
   kmeanskit drift customers.kmk new.csv || echo "retrain?"   # in cron: exit code 3 on drift
 
-Three checks, any of which means drift:
+Four checks, any of which means drift:
   shares     PSI of the cluster shares > 0.2 and chi-square p < alpha
   distances  within a cluster, PSI of the distances binned at the training
              quantiles > 0.2 and chi-square p < alpha / k
   anomalies  rows beyond their cluster's training 99th percentile: at least
              3 times the expected 1% and binomial p < alpha
+  features   per feature, PSI of the values binned at the training deciles
+             > 0.2 and chi-square p < alpha / n_features; the table names
+             each feature's shift (original units, training sd), strongest
+             first, and the clusters it moves
 The tests keep small samples from raising false alarms; the PSI keeps large
 samples from raising them over shifts too small to matter.
 
@@ -173,4 +177,40 @@ def _render(report, data: str, source: str) -> str:
     else:
         lines.append(f"{'distances:':<{width}} not checked: the model file has no training distance quantiles "
                      "(saved without X); pass --reference TRAIN")
+    lines += _features_block(report, width)
     return "\n".join(lines)
+
+
+#: Features listed by ``kmeanskit drift`` (strongest shift first); --json has all.
+_SHOWN_FEATURES = 10
+
+
+def _features_block(report, width: int) -> list[str]:
+    """The features that moved, then the table of the strongest shifts."""
+    import pandas as pd
+
+    if report.features is None:
+        note = report.features_note
+        if "reference=X_train" in note:
+            note = note.replace("pass reference=X_train", "pass --reference TRAIN")
+        return [f"{'features:':<{width}} {note}"]
+    moved = report.moved_features
+    head = f"{len(moved)} of {len(report.features)} moved: {', '.join(moved)}" if moved else \
+        f"none of {len(report.features)} moved"
+    f = report.features.head(_SHOWN_FEATURES)
+    table = pd.DataFrame({
+        "feature": f["feature"],
+        "train mean": f["train_mean"],
+        "new mean": f["new_mean"],
+        "shift": f["shift"],
+        "shift (sd)": [f"{v:+.2f}" for v in f["shift_sd"]],
+        "psi": f["psi"],
+        "p": [f"{v:.2g}" for v in f["p_value"]],
+        "moved": ["yes" if d else "" for d in f["drifted"]],
+        "clusters moved": [", ".join(map(str, c)) or "-" for c in f["clusters"]],
+    })
+    lines = ["", f"{'features:':<{width}} {head} (strongest shift first; shift in original units and in training "
+             "standard deviations)", "", common.format_table(table).replace(" nan", " n/a")]
+    if len(report.features) > _SHOWN_FEATURES:
+        lines.append(f"... and {len(report.features) - _SHOWN_FEATURES} more (--json lists every feature)")
+    return lines

@@ -302,7 +302,7 @@ def _training_summary(model, X):
                 f"X has {n_rows} rows but the model was trained on {labels.shape[0]}; "
                 "X must be the training data."
             )
-    quantiles = None
+    quantiles = features = None
     if X is not None:
         Xt = model[:-1].transform(X) if isinstance(model, Pipeline) and len(model) > 1 else X
         if labels is None:
@@ -311,6 +311,7 @@ def _training_summary(model, X):
         found = summarize_distances(labels, distances, final.n_clusters, QUANTILE_LEVELS)
         sizes = found.sizes
         quantiles = [row.tolist() if size else None for row, size in zip(found.quantiles, sizes, strict=True)]
+        features = _feature_summary(model, X, labels, final.n_clusters)
     else:
         sizes = None if labels is None else cluster_sizes(labels, final.n_clusters)
     inertia = getattr(final, "inertia_", None)
@@ -327,9 +328,25 @@ def _training_summary(model, X):
         "distance_quantiles": quantiles,
         "distance": spec.distance,
     }
+    if features is not None:  # optional: readers before it ignore it
+        summary["features"] = features
     if spec.cls is MiniBatchKMeans:
         summary["n_steps"] = int(final.n_steps_)
     return summary
+
+
+def _feature_summary(model, X, labels, n_clusters):
+    """Per-feature statistics of the training rows for drift reports, as JSON values; None when
+    they cannot be made (sparse or non-numeric X) or would make the manifest large."""
+    # Here, not at import: the summary is analysis, a layer above io.
+    from kmeanskit._analysis.monitoring.features import MAX_STORED_VALUES, summarize_features
+
+    n_features = X.shape[1] if hasattr(X, "shape") and len(X.shape) == 2 else None
+    if n_features is None or n_features * (n_clusters + 22) > MAX_STORED_VALUES:
+        return None
+    names = getattr(model, "feature_names_in_", None)
+    found, _ = summarize_features(X, labels, n_clusters, names=None if names is None else [str(n) for n in names])
+    return None if found is None else found.to_dict()
 
 
 def _labels_cover_training(minibatch):
