@@ -88,7 +88,8 @@ def test_fit_turns_its_table_over_in_a_narrow_terminal(capsys, monkeypatch):
     turned = narrow.split("\n\n")[1].splitlines()
     assert turned[0].split() == ["cluster", "0", "cluster", "1", "cluster", "2"]
     assert [line[:20].strip() for line in turned[1:]] == [
-        "size", "share", "sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
+        "size", "share", "sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)",
+        "stability"]
     assert max(len(line) for line in narrow.split("\n\n")[1].splitlines()) <= 60
 
 
