@@ -13,7 +13,7 @@ import kmeanskit.metrics as km
 from kmeanskit._analysis.selection import SelectKResult, elbow_k, gap_k, reference_sets, select_k
 from kmeanskit._estimators.kmeans import KMeans
 
-ALL = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
+ALL = ("elbow", "silhouette", "gap", "prediction_strength", "calinski_harabasz", "davies_bouldin")
 
 
 def _simplex_blobs(n_centers, per_cluster=30):
@@ -29,6 +29,12 @@ def test_every_method_finds_the_true_k(n_centers):
     result = select_k(X, range(2, 10), n_refs=3, random_state=0, progress=False)
     assert result.recommended == {method: n_centers for method in ALL}
     assert list(result.recommended) == list(ALL)
+    assert result.best_k == n_centers and result.models[n_centers].n_clusters == n_centers
+    assert result.reason == (
+        f"k = {n_centers}: prediction strength, the gap statistic by firstSEmax, the silhouette and "
+        f"Calinski-Harabasz all point to {n_centers}."
+    )
+    assert result.sample_note is None  # 30 rows a cluster: every estimate on every row
 
 
 def test_table_models_and_values():
@@ -155,6 +161,7 @@ def test_plot_calls_the_plotting_module(monkeypatch):
     result = select_k(X, [2, 3], methods=("silhouette",), random_state=0, progress=False)
     calls = []
     fake = types.ModuleType("kmeanskit._presentation.plotting")
-    fake.plot_selection = lambda res, ax=None: calls.append((res, ax)) or "axes"
+    axes = types.SimpleNamespace(figure="the figure")
+    fake.plot_selection = lambda res, ax=None: calls.append((res, ax)) or np.array([axes, axes])
     monkeypatch.setitem(sys.modules, "kmeanskit._presentation.plotting", fake)
-    assert result.plot(ax="my-ax") == "axes" and calls == [(result, "my-ax")]
+    assert result.plot(ax="my-ax") == "the figure" and calls == [(result, "my-ax")]
