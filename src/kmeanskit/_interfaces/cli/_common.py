@@ -125,15 +125,28 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
 
 
-def add_n_clusters_argument(parser: argparse.ArgumentParser) -> None:
-    """``-k/--n-clusters``: required with DATA (see :func:`n_clusters_arg`)."""
+def add_n_clusters_argument(parser: argparse.ArgumentParser, *, auto: bool = False) -> None:
+    """``-k/--n-clusters``: required with DATA (see :func:`n_clusters_arg`); with `auto`, ``-k auto`` too."""
     parser.add_argument(
         "-k",
         "--n-clusters",
-        type=int,
+        type=n_clusters_or_auto_arg if auto else int,
         metavar="K",
-        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
+        help=(
+            f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)"
+            + ("; 'auto': the best k of select-k over k = 2..10, with its reason" if auto else "")
+        ),
     )
+
+
+def n_clusters_or_auto_arg(text: str) -> int | str:
+    """Parse ``-k``: an integer or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
 def add_columns_argument(

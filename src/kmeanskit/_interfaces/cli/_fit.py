@@ -16,6 +16,7 @@ EPILOG = """\
 examples:
   kmeanskit fit                                  # the bundled iris data, k=3
   kmeanskit fit customers.csv -k 5 --seed 0
+  kmeanskit fit customers.csv -k auto --seed 0   # k chosen by select-k, with its reason
   kmeanskit fit sales.parquet -k 4 --columns revenue,visits --scale minmax
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit fit``."""
     common.add_data_argument(parser)
     common.add_layout_arguments(parser)
-    common.add_n_clusters_argument(parser)
+    common.add_n_clusters_argument(parser, auto=True)
     common.add_columns_argument(parser)
     common.add_scale_argument(parser)
     parser.add_argument(
@@ -110,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
             )
 
     streaming = args.out_of_core or args.mini_batch
+    if streaming and n_clusters == "auto":
+        raise common.CommandError(
+            f"-k auto is not available with {'--out-of-core' if args.out_of_core else '--mini-batch'}: "
+            "choosing k fits every k in memory; run 'kmeanskit select-k' on a sample and give -k"
+        )
     if streaming:
         _check_streaming_options(args, model_path)
         result, source, features = _fit_streaming(args, n_clusters)
@@ -212,6 +218,9 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
         f"k={result.n_clusters}, scaling: {result.scale}"
     )
     table = common.format_table(result.clusters, percent=["share"])
+    chosen = getattr(result, "selection", None)
+    if chosen is not None:
+        header += f"\nk chosen automatically (select-k over k = {_span(list(chosen.table.index))}): {chosen.reason}"
     if result.silhouette is None:
         silhouette = f"n/a ({result.silhouette_note})"
     else:
@@ -231,6 +240,10 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
     return "\n".join([header, "", table, "", *common.aligned(summary)])
+
+
+def _span(ks) -> str:
+    return f"{ks[0]}..{ks[-1]}" if ks == list(range(ks[0], ks[-1] + 1)) else ",".join(map(str, ks))
 
 
 def _same_path(a, b) -> bool:
