@@ -47,6 +47,7 @@ __all__ = [
     "load_features",
     "load_model",
     "n_clusters_arg",
+    "int_or_auto_arg",
     "n_init_arg",
     "print_json",
     "progress_wanted",
@@ -130,23 +131,13 @@ def add_n_clusters_argument(parser: argparse.ArgumentParser, *, auto: bool = Fal
     parser.add_argument(
         "-k",
         "--n-clusters",
-        type=n_clusters_or_auto_arg if auto else int,
+        type=int_or_auto_arg if auto else int,
         metavar="K",
         help=(
             f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)"
             + ("; 'auto': the best k of select-k over k = 2..10, with its reason" if auto else "")
         ),
     )
-
-
-def n_clusters_or_auto_arg(text: str) -> int | str:
-    """Parse ``-k``: an integer or ``auto``."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
 def add_columns_argument(
@@ -224,14 +215,17 @@ def column_list_arg(text: str) -> list[str]:
     return names
 
 
-def n_init_arg(text: str) -> int | str:
-    """Parse ``--n-init``: ``auto`` or an integer (the estimator checks its range)."""
+def int_or_auto_arg(text: str) -> int | str:
+    """Parse ``--n-init`` or ``-k auto``: ``auto`` or an integer (the estimator checks its range)."""
     if text.strip().lower() == "auto":
         return "auto"
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
+
+
+n_init_arg = int_or_auto_arg
 
 
 def load_features(data: str | None, columns: Sequence[str] | None, layout=None) -> tuple[pd.DataFrame, str]:
