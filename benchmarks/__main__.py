@@ -2,8 +2,17 @@
 
 import sys
 
-from . import (dask_vs_daskml, end_to_end, k_selection, lloyd_iteration, loadtest, minibatch, out_of_core, seeding,
-               silhouette)
+from . import (
+    dask_vs_daskml,
+    end_to_end,
+    k_selection,
+    lloyd_iteration,
+    loadtest,
+    minibatch,
+    out_of_core,
+    seeding,
+    silhouette,
+)
 
 SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seeding.main, "silhouette": silhouette.main,
           "loadtest": loadtest.main, "minibatch": minibatch.main,

@@ -14,9 +14,10 @@ answers (iris: 3 classes, but versicolor and virginica touch, so 2 counts too).
 The table gives, per method, the share of data sets it gets right; ``best_k``
 is the answer :func:`kmeanskit.select_k` gives.
 
-Run: ``python -m benchmarks k-selection [--k-max K] [--n-refs B] [--only NAME ...] [--verbose]``
-and ``python -m benchmarks k-selection --speed [--n N] [--d D]`` for the time of
-``select_k`` over k = 2..10 with every method on N x D blobs.
+Run: ``python -m benchmarks k-selection [--k-max K] [--n-refs B] [--seed S] [--only NAME ...] [--verbose]``
+and ``python -m benchmarks k-selection --speed [--n N] [--d D] [--baseline-src PATH]`` for
+the time of ``select_k`` over k = 2..10 with every method on N x D blobs (against
+another checkout's, run alternately, when given).
 """
 
 import argparse
@@ -24,7 +25,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine, make_blobs
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
 from kmeanskit import select_k
@@ -144,7 +145,7 @@ def answers(result):
     return found
 
 
-def run_suite(k_max=15, n_refs=10, only=None, verbose=False):
+def run_suite(k_max=15, n_refs=10, only=None, verbose=False, seed=0):
     """Run select_k on every case; return [(case, answers, seconds)]."""
     rows = []
     for case in SUITE:
@@ -152,7 +153,7 @@ def run_suite(k_max=15, n_refs=10, only=None, verbose=False):
             continue
         X = case.make()
         t0 = time.perf_counter()
-        result = select_k(X, range(2, k_max + 1), n_refs=n_refs, random_state=0, progress=False)
+        result = select_k(X, range(2, k_max + 1), n_refs=n_refs, random_state=seed, progress=False)
         seconds = time.perf_counter() - t0
         found = answers(result)
         rows.append((case, found, seconds, result))
@@ -176,17 +177,55 @@ def print_accuracy(rows):
     print("best_k wrong on: " + (", ".join(f"{n} (gave {k})" for n, k in wrong) or "none"))
 
 
-def speed(n, d, repeats):
-    X, _ = make_blobs(n_samples=n, n_features=d, centers=6, cluster_std=1.0, random_state=0)
-    select_k(X[:2000], range(2, 4), random_state=0, progress=False)  # compile outside the timing
-    times = []
+_TIMED = """
+import sys, time
+from sklearn.datasets import make_blobs
+from kmeanskit import select_k
+n, d, seed, sample = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+kwargs = {} if sample == "default" else {"sample_size": int(sample)}
+X, _ = make_blobs(n_samples=n, n_features=d, centers=6, cluster_std=1.0, random_state=0)
+select_k(X[:2000], range(2, 4), random_state=0, progress=False, **kwargs)  # compile and load outside the timing
+t0, c0 = time.perf_counter(), time.process_time()
+result = select_k(X, range(2, 11), random_state=seed, progress=False, **kwargs)
+print(time.perf_counter() - t0, time.process_time() - c0, getattr(result, "best_k", None), ",".join(result.methods))
+"""
+
+
+def _timed(src, n, d, seed, sample):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": src}
+    out = subprocess.run([sys.executable, "-c", _TIMED, str(n), str(d), str(seed), sample], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1]), out[2], out[3]
+
+
+def speed(n, d, repeats, baseline_src=None, baseline_sample="10000"):
+    """Wall and CPU seconds of select_k over k = 2..10, every method; each run in a fresh process.
+
+    With a baseline checkout (its ``src``), the two alternate in each repeat and the
+    ratio of their wall times is taken per repeat (the machine is shared).
+    """
+    import pathlib
+
+    ours_src = str(pathlib.Path(__file__).resolve().parents[1] / "src")
+    print(f"select_k on {n:,} x {d} blobs (6 centers), k = 2..10, every method; median of {repeats} repeats")
+    ours, theirs = [], []
     for r in range(repeats):
-        t0 = time.perf_counter()
-        result = select_k(X, range(2, 11), random_state=r, progress=False)
-        times.append(time.perf_counter() - t0)
-    print(f"select_k on {n:,} x {d} blobs (6 centers), k = 2..10, methods: {', '.join(result.methods)}")
-    print(f"median {np.median(times):.2f} s over {repeats} runs (min {min(times):.2f}, max {max(times):.2f});"
-          f" best_k = {result.best_k}; {result.sample_note}")
+        ours.append(_timed(ours_src, n, d, r, "default"))
+        if baseline_src:
+            theirs.append(_timed(baseline_src, n, d, r, baseline_sample))
+    wall, cpu = np.median([o[0] for o in ours]), np.median([o[1] for o in ours])
+    print(f"  this checkout (defaults): wall {wall:.2f} s, CPU {cpu:.2f} s; best_k = {ours[-1][2]}; "
+          f"methods {ours[-1][3]}")
+    if baseline_src:
+        wall_b, cpu_b = np.median([t[0] for t in theirs]), np.median([t[1] for t in theirs])
+        ratio = np.median([t[0] / o[0] for o, t in zip(ours, theirs, strict=True)])
+        print(f"  baseline {baseline_src} (sample_size={baseline_sample}): wall {wall_b:.2f} s, CPU {cpu_b:.2f} s;"
+              f" methods {theirs[-1][3]}")
+        print(f"  speed-up (median of per-repeat wall ratios): {ratio:.1f}x")
 
 
 def main(argv=None):
@@ -195,15 +234,19 @@ def main(argv=None):
     parser.add_argument("--n-refs", type=int, default=10, help="gap reference sets (default 10)")
     parser.add_argument("--only", nargs="*", help="run the cases whose name contains one of these")
     parser.add_argument("--verbose", action="store_true", help="print every case's answers and reason")
+    parser.add_argument("--seed", type=int, default=0, help="select_k's random_state (default 0)")
     parser.add_argument("--speed", action="store_true", help="time select_k on large blobs instead")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline-src", help="with --speed: the src folder of another checkout to compare with")
+    parser.add_argument("--baseline-sample", default="10000",
+                        help="with --baseline-src: its select_k's sample_size ('default' for none given)")
     args = parser.parse_args(argv)
     if args.speed:
-        speed(args.n, args.d, args.repeats)
+        speed(args.n, args.d, args.repeats, args.baseline_src, args.baseline_sample)
         return
-    rows = run_suite(args.k_max, args.n_refs, args.only, args.verbose)
+    rows = run_suite(args.k_max, args.n_refs, args.only, args.verbose, args.seed)
     print_accuracy(rows)
 
 

@@ -217,13 +217,13 @@ def _strength(test, predicted):
     return min(shares)
 
 
-def test_auto_sample_size_samples_above_ten_thousand_rows():
-    X, _ = make_blobs(10_050, centers=3, n_features=2, random_state=2)
+def test_auto_sample_size_samples_above_five_thousand_rows():
+    X, _ = make_blobs(5_050, centers=3, n_features=2, random_state=2)
     result = select_k(X, [2, 3, 4], methods=("silhouette", "calinski_harabasz"), random_state=0, progress=False)
-    assert result.sample_note == "silhouette on a random sample of 10,000 of 10,050 rows"
+    assert result.sample_note == "silhouette on a random sample of 5,000 of 5,050 rows"
     labels = result.models[3].labels_
     assert result.table.loc[3, "silhouette"] == pytest.approx(
-        km.silhouette_score(X, labels, sample_size=10_000, random_state=0))
+        km.silhouette_score(X, labels, sample_size=5_000, random_state=0))
     small = select_k(X[:300], [2, 3], methods=("silhouette",), random_state=0, progress=False)
     assert small.sample_note is None
 

@@ -23,7 +23,7 @@ the answer.
 from kmeanskit._analysis.selection.gap import gap_k
 from kmeanskit._analysis.selection.prediction_strength import PS_THRESHOLD
 
-__all__ = ["VOTERS", "choose_k"]
+__all__ = ["VOTERS", "choose_k", "join_words"]
 
 #: The methods that vote for best_k, in the order ties are broken and reasons listed.
 VOTERS = ("prediction_strength", "gap", "silhouette", "calinski_harabasz")
@@ -121,8 +121,8 @@ def _vote(recommended, gap_rule):
     others = [f"{_label(m, gap_rule)} {_k_text(recommended[m])}" for m in voters if m not in votes or votes[m] != best_k]
     verb = "points" if len(agree) == 1 else ("both point" if len(agree) == 2 else "all point")
     if len(agree) == len(voters):
-        return best_k, f"k = {best_k}: {_join(agree)} {verb} to {best_k}{why}."
-    return best_k, f"k = {best_k}: {_join(agree)} {verb} to {best_k} ({_join(others)}){why}."
+        return best_k, f"k = {best_k}: {join_words(agree)} {verb} to {best_k}{why}."
+    return best_k, f"k = {best_k}: {join_words(agree)} {verb} to {best_k} ({join_words(others)}){why}."
 
 
 def _label(method, gap_rule):
@@ -133,6 +133,7 @@ def _k_text(k):
     return "found none" if k is None else ("says 1" if k == 1 else f"says {k}")
 
 
-def _join(items):
+def join_words(items):
+    """["a", "b", "c"] -> "a, b and c"."""
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

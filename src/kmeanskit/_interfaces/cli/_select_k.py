@@ -36,7 +36,7 @@ Every k is fitted on the scaled features (see --scale); every score is
 measured in that space. The answer ("best k") comes first, with its reason:
 the methods that agree (prediction strength, the gap statistic, silhouette,
 Calinski-Harabasz), or k = 1 when there is no cluster structure. Each method's
-own k follows the table. Above 10,000 rows the silhouette, the gap statistic
+own k follows the table. Above 5,000 rows the silhouette, the gap statistic
 and prediction strength are estimated on a random sample (see --sample-size).
 """
 
@@ -85,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=(
             "estimate the silhouette, the gap statistic and prediction strength on a random sample of "
-            "N rows (default: 10000 when the table has more rows, else all rows)"
+            "N rows (default: 5000 when the table has more rows, else all rows)"
         ),
     )
     common.add_seed_argument(parser)
