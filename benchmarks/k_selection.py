@@ -14,7 +14,9 @@ answers (iris: 3 classes, but versicolor and virginica touch, so 2 counts too).
 The table gives, per method, the share of data sets it gets right; ``best_k``
 is the answer :func:`kmeanskit.select_k` gives.
 
-Run: ``python -m benchmarks k-selection [--k-max K] [--n-refs B] [--seed S] [--only NAME ...] [--verbose]``
+Run: ``python -m benchmarks k-selection [--k-max K] [--n-refs B] [--seed S] [--data-shift N] [--only NAME ...]
+[--verbose]`` (``--data-shift``: the same kinds of data drawn afresh, to check the rule off the data it was
+chosen on)
 and ``python -m benchmarks k-selection --speed [--n N] [--d D] [--baseline-src PATH]`` for
 the time of ``select_k`` over k = 2..10 with every method on N x D blobs (against
 another checkout's, run alternately, when given).
@@ -41,7 +43,7 @@ class Case:
     name: str
     kind: str
     right: tuple
-    make: object  # () -> ndarray
+    make: object  # (shift) -> ndarray; generated data sets draw with their seed + shift
 
 
 def _centers(k, d, separation, rng):
@@ -56,8 +58,8 @@ def _centers(k, d, separation, rng):
 
 
 def _blobs(k, d, seed, *, sizes=None, stds=None, separation=None, transform=False):
-    def make():
-        rng = np.random.RandomState(seed)
+    def make(shift=0):
+        rng = np.random.RandomState(seed + shift)
         std = np.ones(k) if stds is None else np.asarray(stds, dtype=float)
         centers = _centers(k, d, separation or 8.0 * std.max(), rng)
         counts = [100] * k if sizes is None else list(sizes)
@@ -70,12 +72,12 @@ def _blobs(k, d, seed, *, sizes=None, stds=None, separation=None, transform=Fals
 
 
 def _uniform(n, d, seed):
-    return lambda: np.random.RandomState(seed).uniform(size=(n, d))
+    return lambda shift=0: np.random.RandomState(seed + shift).uniform(size=(n, d))
 
 
 def _gaussian(n, d, seed, anisotropic=False):
-    def make():
-        rng = np.random.RandomState(seed)
+    def make(shift=0):
+        rng = np.random.RandomState(seed + shift)
         X = rng.normal(size=(n, d))
         return X @ np.diag(np.linspace(1.0, 4.0, d)) if anisotropic else X
 
@@ -83,7 +85,7 @@ def _gaussian(n, d, seed, anisotropic=False):
 
 
 def _real(loader):
-    return lambda: StandardScaler().fit_transform(loader().data)
+    return lambda shift=0: StandardScaler().fit_transform(loader().data)
 
 
 SUITE = [
@@ -145,13 +147,13 @@ def answers(result):
     return found
 
 
-def run_suite(k_max=15, n_refs=10, only=None, verbose=False, seed=0):
+def run_suite(k_max=15, n_refs=10, only=None, verbose=False, seed=0, data_shift=0):
     """Run select_k on every case; return [(case, answers, seconds)]."""
     rows = []
     for case in SUITE:
         if only and not any(o.lower() in case.name.lower() for o in only):
             continue
-        X = case.make()
+        X = case.make(data_shift)
         t0 = time.perf_counter()
         result = select_k(X, range(2, k_max + 1), n_refs=n_refs, random_state=seed, progress=False)
         seconds = time.perf_counter() - t0
@@ -235,6 +237,8 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", help="run the cases whose name contains one of these")
     parser.add_argument("--verbose", action="store_true", help="print every case's answers and reason")
     parser.add_argument("--seed", type=int, default=0, help="select_k's random_state (default 0)")
+    parser.add_argument("--data-shift", type=int, default=0,
+                        help="draw every generated data set with its seed + this: fresh data, same kinds")
     parser.add_argument("--speed", action="store_true", help="time select_k on large blobs instead")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=8)
@@ -246,7 +250,7 @@ def main(argv=None):
     if args.speed:
         speed(args.n, args.d, args.repeats, args.baseline_src, args.baseline_sample)
         return
-    rows = run_suite(args.k_max, args.n_refs, args.only, args.verbose, args.seed)
+    rows = run_suite(args.k_max, args.n_refs, args.only, args.verbose, args.seed, args.data_shift)
     print_accuracy(rows)
 
 

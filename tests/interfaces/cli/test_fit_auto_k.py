@@ -100,3 +100,15 @@ def test_auto_with_streaming_is_refused_in_one_line(capsys, data_csv, extra, fra
 def test_k_must_be_an_integer_or_auto(capsys, data_csv):
     code, out, err = run(capsys, "fit", data_csv, "-k", "three")
     assert code == 2 and "expected an integer or 'auto', got 'three'" in err
+
+
+def test_auto_model_is_saved_and_predicts_its_labels(capsys, tmp_path, data_csv, frame):
+    from kmeanskit import load
+
+    target = tmp_path / "auto.kmk"
+    labels = tmp_path / "labels.csv"
+    code, out, err = run(capsys, "fit", data_csv, "-k", "auto", "--seed", 0, "-o", target, "--labels", labels)
+    assert code == 0, err
+    model = load(target)
+    assert model[-1].n_clusters == 4
+    np.testing.assert_array_equal(model.predict(frame), pd.read_csv(labels)["cluster"].to_numpy())
