@@ -71,7 +71,8 @@ class SelectKResult:
     recommended : dict
         Method name -> recommended k (int), or None when the method finds none
         (no knee in the inertia curve; a gap still growing at the largest k).
-        Keys in the order of ``methods``.
+        The gap may answer 1 (its curve includes k = 1); prediction strength
+        answers 1 when no k reaches 0.8. Keys in the order of ``methods``.
     models : dict
         k -> the fitted estimator (or pipeline) for that k; it also holds k=1
         when ``best_k`` is 1 and 1 was not among the ks.
