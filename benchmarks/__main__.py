@@ -1,10 +1,11 @@
-"""``python -m benchmarks [lloyd|e2e|seeding|silhouette|loadtest|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|seeding|silhouette|loadtest|k-selection|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
 from . import (
     dask_vs_daskml,
     end_to_end,
+    k_selection,
     lloyd_iteration,
     loadtest,
     minibatch,
@@ -16,7 +17,8 @@ from . import (
 
 SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seeding.main, "silhouette": silhouette.main,
           "loadtest": loadtest.main, "minibatch": minibatch.main,
-          "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main}
+          "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
+          "k-selection": k_selection.main}
 
 
 def main(argv=None):

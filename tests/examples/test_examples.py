@@ -13,8 +13,10 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 # script -> (what its output must say, files it must write into --out)
 EXAMPLES = {
     "choosing_k.py": (
-        [r"recommended k:\s+elbow\s+(\d+|none found)\s+silhouette\s+\d+\s+gap\s+(\d+|none found)",
-         r"inertia\s+silhouette\s+gap\s+gap_se"],
+        [r"recommended k:\s+elbow\s+(\d+|none found)\s+silhouette\s+\d+\s+gap\s+(\d+|none found)"
+         r"\s+prediction_strength\s+\d+",
+         r"inertia\s+silhouette\s+calinski_harabasz\s+davies_bouldin\s+gap\s+gap_se\s+prediction_strength",
+         r"answer: k = \d+: .+ points? to \d+"],
         ["choosing_k.png"],
     ),
     "color_quantization.py": (

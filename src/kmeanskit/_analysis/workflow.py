@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
@@ -88,6 +89,9 @@ class FitResult:
     stability : StabilityResult or None
         Each cluster's stability under resampling (:func:`kmeanskit.cluster_stability`),
         when asked for.
+    selection : SelectKResult or None
+        With ``n_clusters="auto"``: the :func:`kmeanskit.select_k` result that
+        chose k (its ``best_k`` and ``reason``); None otherwise.
     """
 
     pipeline: Pipeline
@@ -104,6 +108,7 @@ class FitResult:
     random_state: Any
     feature_names: list[str] = field(default_factory=list)
     stability: Any = None
+    selection: Any = field(default=None, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -171,12 +176,17 @@ class FitResult:
             "fit_seconds": json_number(self.fit_seconds),
             "stability": stability,
             "clusters": clusters,
+            **({} if self.selection is None else {"k_selection": {
+                "best_k": self.selection.best_k,
+                "reason": self.selection.reason,
+                "recommended": {m: None if k is None else int(k) for m, k in self.selection.recommended.items()},
+            }}),
         }
 
 
 def fit_clusters(
     data: pd.DataFrame,
-    n_clusters: int,
+    n_clusters: int | Literal["auto"],
     *,
     scale: Literal["standard", "minmax", "none"] = "standard",
     n_init: int | Literal["auto"] = "auto",
@@ -194,8 +204,11 @@ def fit_clusters(
     data : pandas.DataFrame of shape (n_samples, n_features)
         Numeric features, e.g. from :func:`kmeanskit._io.tables.read_table`. An array
         is accepted too; its columns are then named ``x0``, ``x1``, ...
-    n_clusters : int
-        Number of clusters, from 1 to n_samples.
+    n_clusters : int or "auto"
+        Number of clusters, from 1 to n_samples; "auto": the ``best_k`` of
+        :func:`kmeanskit.select_k` over k = 2..10 (fewer on small tables) on
+        the scaled features, whose fitted model is kept (no refit) and whose
+        result is in ``FitResult.selection``.
     scale : {"standard", "minmax", "none"}, default="standard"
         Scaling applied before clustering: :class:`~sklearn.preprocessing.StandardScaler`,
         :class:`~sklearn.preprocessing.MinMaxScaler`, or none. Without scaling,
@@ -244,14 +257,15 @@ def fit_clusters(
         data = pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])])
     # scikit-learn records string feature names only (and refuses mixed ones).
     data = data.set_axis([str(c) for c in data.columns], axis=1)
-    _check_n_clusters(n_clusters, len(data))
+    if not (isinstance(n_clusters, str) and n_clusters == "auto"):
+        _check_n_clusters(n_clusters, len(data))
     if silhouette_sample_size is not None and silhouette_sample_size < 2:
         raise ValueError(
             f"silhouette_sample_size must be None or at least 2, got {silhouette_sample_size!r}"
         )
 
     kmeans = KMeans(
-        n_clusters=n_clusters,
+        n_clusters=8 if n_clusters == "auto" else n_clusters,
         n_init=n_init,
         max_iter=max_iter,
         tol=tol,
@@ -259,9 +273,13 @@ def fit_clusters(
         algorithm=algorithm,
     )
     pipeline = Pipeline([("scale", make_scaler(scale)), ("kmeans", kmeans)])
-    start = time.perf_counter()
-    pipeline.fit(data)
-    fit_seconds = time.perf_counter() - start
+    selection = None
+    if n_clusters == "auto":
+        pipeline, fit_seconds, selection = _fit_best_k(pipeline, data, random_state)
+    else:
+        start = time.perf_counter()
+        pipeline.fit(data)
+        fit_seconds = time.perf_counter() - start
 
     kmeans = pipeline.named_steps["kmeans"]
     scaler = pipeline.named_steps["scale"]
@@ -282,6 +300,7 @@ def fit_clusters(
         from kmeanskit._analysis.stability import cluster_stability
 
         result.stability = cluster_stability(data, pipeline, n_boot=stability, random_state=random_state)
+    result.selection = selection
     return result
 
 
@@ -292,6 +311,29 @@ def is_small_fit(n_samples: int, n_features: int, n_clusters: int) -> bool:
     cluster's stability by default; the library keeps scikit-learn's ``n_init``.
     """
     return n_samples * n_features * n_clusters <= SMALL_FIT_SIZE
+
+
+#: The ks that ``n_clusters="auto"`` compares (capped below the number of rows).
+AUTO_KS = range(2, 11)
+
+
+def _fit_best_k(pipeline, data, random_state):
+    """Choose k with select_k on the scaled data; the pipeline of best_k (its model, not a refit)."""
+    from kmeanskit._analysis.selection import select_k
+
+    if len(data) < 3:
+        raise ValueError(f"n_clusters='auto' needs at least 3 rows to compare values of k; got {len(data)}")
+    start = time.perf_counter()
+    scaler = pipeline.named_steps["scale"]
+    scaler = scaler if isinstance(scaler, str) else clone(scaler)
+    # The clusterer sees what it would see inside the pipeline: a passthrough keeps the frame (and its names).
+    scaled = data if isinstance(scaler, str) else scaler.fit_transform(data)
+    ks = [k for k in AUTO_KS if k < len(data)]
+    selection = select_k(scaled, ks, estimator=pipeline.named_steps["kmeans"], random_state=random_state,
+                         progress=False)
+    fitted = Pipeline([("scale", scaler), ("kmeans", selection.models[selection.best_k])])
+    fit_seconds = time.perf_counter() - start  # choosing k is part of fitting here
+    return fitted, fit_seconds, selection
 
 
 def fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,

@@ -42,7 +42,8 @@ _CRITERIA = {
     "silhouette": ("Silhouette", "silhouette", "higher is better"),
     "calinski_harabasz": ("Calinski-Harabasz", "calinski_harabasz", "higher is better"),
     "davies_bouldin": ("Davies-Bouldin", "davies_bouldin", "lower is better"),
-    "gap": ("Gap statistic", "gap", "smallest k with gap(k) >= gap(k+1) - s(k+1)"),
+    "gap": ("Gap statistic", "gap", "the k of its maxSE rule (clusGap)"),
+    "prediction_strength": ("Prediction strength", "prediction_strength", "largest k at or above 0.8"),
 }
 
 # Above this many cells a heatmap's numbers would be unreadable; colours remain.
@@ -298,7 +299,7 @@ def plot_selection(result, ax=None):
     recommended = dict(result.recommended or {})
 
     if ax is not None and _is_axes(ax):
-        return _plot_selection_overlay(ax, table, ks, columns, recommended)
+        return _plot_selection_overlay(ax, result, ks, columns, recommended)
     axes = _axes_list(ax, len(columns), "criterion")
     if axes is None:
         ncols = min(len(columns), 3)
@@ -326,11 +327,24 @@ def plot_selection(result, ax=None):
         panel.set_xlabel("k")
         panel.set_xticks(ks)
         panel.set_ylabel(column.replace("_", " "))
+    _mark_best_k(axes, getattr(result, "best_k", None), ks)
     return np.asarray(axes, dtype=object)
 
 
-def _plot_selection_overlay(ax, table, ks, columns, recommended):
+def _mark_best_k(axes, best_k, ks):
+    """A solid line at the answer of select_k on every panel, and the answer in the figure's title."""
+    if best_k is None:
+        return
+    for panel in axes:
+        if int(best_k) in ks:
+            panel.axvline(int(best_k), color="black", linewidth=2.0, alpha=0.35).set_gid("best-k")
+    text = "best k = 1: no cluster structure" if int(best_k) == 1 else f"best k = {int(best_k)}"
+    axes[0].figure.suptitle(f"{text} (solid line)" if int(best_k) in ks else text, fontweight="bold")
+
+
+def _plot_selection_overlay(ax, result, ks, columns, recommended):
     """All criteria on one Axes, each min-max scaled to [0, 1] over the ks."""
+    table = result.table
     for i, column in enumerate(columns):
         title, method, reading = _CRITERIA[column]
         values = table[column].to_numpy(dtype=np.float64)
@@ -349,6 +363,7 @@ def _plot_selection_overlay(ax, table, ks, columns, recommended):
     ax.set_xticks(ks)
     ax.set_title("Choosing k (stars: recommended k)")
     ax.legend(loc="best", fontsize="small")
+    _mark_best_k([ax], getattr(result, "best_k", None), ks)
     return ax
 
 

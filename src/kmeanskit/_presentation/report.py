@@ -336,6 +336,9 @@ def _selection_section(selection, chosen_k: int) -> str:
     ks = list(table.index)
     recommended = {m: k for m, k in dict(selection.recommended or {}).items()}
     parts = []
+    best_k = getattr(selection, "best_k", None)
+    if best_k is not None:
+        parts.append(f'<p class="answer"><strong>Best k</strong>: {html.escape(selection.reason)}</p>')
     if recommended:
         parts.append(_kv([(_METHOD_NAMES.get(m, m), "no clear choice" if k is None else f"k = {int(k)}")
                           for m, k in recommended.items()]))
@@ -343,8 +346,8 @@ def _selection_section(selection, chosen_k: int) -> str:
     parts.append('<div class="scroll">' + html_table(table, index=False, highlight_rows=[
         i for i, k in enumerate(ks) if int(k) == int(chosen_k)]) + "</div>")
     parts.append(f'<p class="note">The highlighted row is the k of this model ({int(chosen_k)}).</p>')
-    criteria = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap")
-                if c in selection.table.columns]
+    criteria = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap",
+                            "prediction_strength") if c in selection.table.columns]
     if criteria:
         fig, axes = _figure(len(criteria), ncols=min(3, len(criteria)), panel=(4.2, 3.4))
         plot_selection(selection, ax=axes)
@@ -364,6 +367,7 @@ _METHOD_NAMES = {
     "calinski_harabasz": "Calinski-Harabasz (highest)",
     "davies_bouldin": "Davies-Bouldin (lowest)",
     "gap": "gap statistic (Tibshirani)",
+    "prediction_strength": "prediction strength (Tibshirani & Walther)",
 }
 
 

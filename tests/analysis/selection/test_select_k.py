@@ -13,7 +13,7 @@ import kmeanskit.metrics as km
 from kmeanskit._analysis.selection import SelectKResult, elbow_k, gap_k, reference_sets, select_k
 from kmeanskit._estimators.kmeans import KMeans
 
-ALL = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
+ALL = ("elbow", "silhouette", "gap", "prediction_strength", "calinski_harabasz", "davies_bouldin")
 
 
 def _simplex_blobs(n_centers, per_cluster=30):
@@ -29,6 +29,12 @@ def test_every_method_finds_the_true_k(n_centers):
     result = select_k(X, range(2, 10), n_refs=3, random_state=0, progress=False)
     assert result.recommended == {method: n_centers for method in ALL}
     assert list(result.recommended) == list(ALL)
+    assert result.best_k == n_centers and result.models[n_centers].n_clusters == n_centers
+    assert result.reason == (
+        f"k = {n_centers}: prediction strength, the gap statistic by firstSEmax, the silhouette and "
+        f"Calinski-Harabasz all point to {n_centers}."
+    )
+    assert result.sample_note is None  # 30 rows a cluster: every estimate on every row
 
 
 def test_table_models_and_values():
@@ -138,6 +144,9 @@ def test_gap_matches_a_numpy_computation():
         ({"n_refs": 0}, ValueError, "n_refs must be a positive int"),
         ({"n_jobs": 0}, ValueError, "n_jobs must be None or a non-zero int"),
         ({"progress": "yes"}, ValueError, "progress must be True, False or None"),
+        ({"sample_size": 1}, ValueError, "sample_size must be 'auto', None or an int >= 2; got 1"),
+        ({"sample_size": "all"}, ValueError, "sample_size must be 'auto', None or an int >= 2; got 'all'"),
+        ({"gap_rule": "tibs"}, ValueError, r"gap_rule must be one of \['firstSEmax', .*got 'tibs'"),
         ({"estimator": StandardScaler()}, TypeError, "n_clusters parameter"),
     ],
 )
@@ -155,6 +164,83 @@ def test_plot_calls_the_plotting_module(monkeypatch):
     result = select_k(X, [2, 3], methods=("silhouette",), random_state=0, progress=False)
     calls = []
     fake = types.ModuleType("kmeanskit._presentation.plotting")
-    fake.plot_selection = lambda res, ax=None: calls.append((res, ax)) or "axes"
+    axes = types.SimpleNamespace(figure="the figure")
+    fake.plot_selection = lambda res, ax=None: calls.append((res, ax)) or np.array([axes, axes])
     monkeypatch.setitem(sys.modules, "kmeanskit._presentation.plotting", fake)
-    assert result.plot(ax="my-ax") == "axes" and calls == [(result, "my-ax")]
+    assert result.plot(ax="my-ax") == "the figure" and calls == [(result, "my-ax")]
+
+
+# ------------------------------------------------------------ best_k, k = 1, samples
+def test_no_structure_gives_k1_with_its_model_and_says_so():
+    X = np.random.RandomState(3).uniform(size=(400, 3))
+    result = select_k(X, range(2, 7), n_refs=5, random_state=0, progress=False)
+    assert result.best_k == 1 and result.reason.startswith("k = 1, no cluster structure:")
+    assert list(result.gap_curve.index) == [1, 2, 3, 4, 5, 6] and list(result.table.index) == [2, 3, 4, 5, 6]
+    assert result.recommended["prediction_strength"] == 1
+    model = result.models[1]
+    assert model.n_clusters == 1 and model.inertia_ == pytest.approx(((X - X.mean(axis=0)) ** 2).sum())
+
+
+def test_sampled_gap_and_prediction_strength_match_a_numpy_computation():
+    X, _ = make_blobs(1500, centers=3, n_features=2, random_state=1)
+    seed, m, ks = 4, 600, [2, 3, 4]
+    result = select_k(X, ks, methods=("gap", "prediction_strength"), n_refs=3, random_state=seed,
+                      sample_size=m, progress=False)
+    assert result.sample_note == "gap and prediction strength on a random sample of 600 of 1,500 rows"
+    assert result.reason.endswith("(Gap and prediction strength on a random sample of 600 of 1,500 rows.)")
+    rows = np.sort(np.random.RandomState(seed + 2).choice(1500, size=m, replace=False))
+    Xs = X[rows]
+    log_w = np.log([((Xs - Xs.mean(axis=0)) ** 2).sum()]
+                   + [km.inertia(Xs, result.models[k].labels_[rows]) for k in ks])
+    refs = list(reference_sets(Xs, 3, np.random.RandomState(seed + 1)))
+    log_w_ref = np.array([[np.log(((Z - Z.mean(axis=0)) ** 2).sum())]
+                          + [np.log(KMeans(k, random_state=seed).fit(Z).inertia_) for k in ks] for Z in refs])
+    np.testing.assert_allclose(result.gap_curve["gap"], log_w_ref.mean(axis=0) - log_w, rtol=1e-10)
+    np.testing.assert_allclose(result.table["gap"], (log_w_ref.mean(axis=0) - log_w)[1:], rtol=1e-10)
+    # two-fold prediction strength on the same sample's halves
+    order = np.random.RandomState(seed + 3).permutation(m)
+    a, b = Xs[order[: m // 2]], Xs[order[m // 2:]]
+    for k in ks:
+        fa, fb = KMeans(k, random_state=seed).fit(a), KMeans(k, random_state=seed).fit(b)
+        expected = 0.5 * (_strength(fb.labels_, fa.predict(b)) + _strength(fa.labels_, fb.predict(a)))
+        assert result.table.loc[k, "prediction_strength"] == pytest.approx(expected, rel=1e-12)
+    assert result.best_k == 3
+
+
+def _strength(test, predicted):
+    shares = []
+    for cluster in np.unique(test):
+        member = test == cluster
+        same = predicted[member][:, None] == predicted[member][None, :]
+        n = member.sum()
+        shares.append((same.sum() - n) / (n * (n - 1)))
+    return min(shares)
+
+
+def test_auto_sample_size_samples_above_five_thousand_rows():
+    X, _ = make_blobs(5_050, centers=3, n_features=2, random_state=2)
+    result = select_k(X, [2, 3, 4], methods=("silhouette", "calinski_harabasz"), random_state=0, progress=False)
+    assert result.sample_note == "silhouette on a random sample of 5,000 of 5,050 rows"
+    labels = result.models[3].labels_
+    assert result.table.loc[3, "silhouette"] == pytest.approx(
+        km.silhouette_score(X, labels, sample_size=5_000, random_state=0))
+    small = select_k(X[:300], [2, 3], methods=("silhouette",), random_state=0, progress=False)
+    assert small.sample_note is None
+
+
+def test_html_puts_the_answer_first_and_plot_returns_a_figure_with_best_k():
+    from matplotlib.figure import Figure
+
+    X, _ = _simplex_blobs(3, per_cluster=20)
+    result = select_k(X, range(2, 6), n_refs=3, random_state=0, progress=False)
+    page = result._repr_html_()
+    assert page.index("<strong>best k = 3</strong>") < page.index("<table")
+    assert "prediction_strength</td><td>3" in page
+    figure = result.plot()
+    assert isinstance(figure, Figure)
+    assert figure.get_suptitle() == "best k = 3 (solid line)"
+    marks = [line for ax in figure.axes for line in ax.lines if line.get_gid() == "best-k"]
+    titles = [ax.get_title().split("\n")[0] for ax in figure.axes]
+    assert titles == ["Elbow: inertia", "Silhouette", "Calinski-Harabasz", "Davies-Bouldin", "Gap statistic",
+                      "Prediction strength"]
+    assert len(marks) == 6 and all(line.get_xdata()[0] == 3 for line in marks)

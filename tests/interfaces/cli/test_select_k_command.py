@@ -45,6 +45,29 @@ def test_select_k_prints_the_table_of_select_k_and_its_recommendations(capsys, d
         np.testing.assert_allclose([row[column] for row in payload["table"]], expected.table[column], rtol=1e-12)
     assert payload["recommended"] == {m: expected.recommended[m] for m in METHODS.split(",")}
     assert payload["recommended"]["silhouette"] == 3  # three groups
+    assert (payload["best_k"], payload["reason"]) == (expected.best_k, expected.reason)
+    # silhouette and Calinski-Harabasz vote; Davies-Bouldin, not a voter, is left out of the reason
+    assert payload["reason"] == "k = 3: the silhouette and Calinski-Harabasz both point to 3."
+
+
+def test_select_k_answers_first_with_its_reason(capsys, data_csv, table):
+    from kmeanskit._analysis.selection import select_k
+
+    code, out, err = run(capsys, "select-k", data_csv, "--columns", "age,income", "--k-min", 2, "--k-max", 6,
+                         "--n-refs", 4, "--seed", 0)
+    assert code == 0, err
+    X = StandardScaler().fit_transform(table[["age", "income"]])
+    expected = select_k(X, range(2, 7), n_refs=4, random_state=0)
+    assert expected.best_k == 3
+    lines = out.splitlines()
+    assert lines[0] == "best k = 3"
+    assert " ".join(line.strip() for line in lines[1:lines.index("")]) == expected.reason
+    assert "recommended by each method:" in lines
+    assert any(line.split()[:4] == ["prediction_strength:", "k", "=", "3"] for line in lines)
+    payload = json.loads(run(capsys, "select-k", data_csv, "--columns", "age,income", "--k-min", 2, "--k-max", 6,
+                             "--n-refs", 4, "--seed", 0, "--json")[1])
+    assert (payload["best_k"], payload["reason"], payload["gap_rule"]) == (3, expected.reason, "firstSEmax")
+    assert payload["sample_note"] is None
 
 
 def test_select_k_text_output(capsys, data_csv):
@@ -52,10 +75,11 @@ def test_select_k_text_output(capsys, data_csv):
                          "--methods", "silhouette", "--seed", 0)
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == f"{data_csv}: 120 rows x 2 features, k = 2..4, scaling: standard"
-    header = lines[2].split()
+    assert lines[:2] == ["best k = 3", "  k = 3: the silhouette points to 3."]
+    assert lines[3] == f"{data_csv}: 120 rows x 2 features, k = 2..4, scaling: standard"
+    header = lines[5].split()
     assert header[:3] == ["k", "inertia", "silhouette"]
-    assert [line.split()[0] for line in lines[3:6]] == ["2", "3", "4"]
+    assert [line.split()[0] for line in lines[6:9]] == ["2", "3", "4"]
     assert any(line.split()[:3] == ["silhouette:", "k", "="] and line.split()[3] == "3" for line in lines)
 
 
@@ -97,7 +121,7 @@ def test_select_k_refuses_bad_options_in_one_line(capsys, data_csv, args, fragme
 
 def test_select_k_refuses_unknown_methods_and_lists(capsys, data_csv):
     code, _, err = run(capsys, "select-k", data_csv, "--methods", "elbow,magic")
-    assert code == 2 and "expected comma-separated methods among elbow,silhouette,gap" in err
+    assert code == 2 and "expected comma-separated methods among elbow,silhouette,gap,prediction_strength" in err
     code, _, err = run(capsys, "select-k", data_csv, "--ks", "2,three")
     assert code == 2 and "comma-separated integers" in err
 

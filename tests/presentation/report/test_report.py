@@ -187,6 +187,9 @@ def test_report_without_k_selection_and_with_a_given_selection(tmp_path, iris, p
     assert "selection" in page.sections
     for value in selection.table["silhouette"]:
         assert _fmt(value) in page.text
+    assert selection.best_k == 2 and selection.reason in page.text  # the answer, before the table
+    assert page.text.index("Best k") < page.text.index(selection.reason) < page.text.index(
+        _fmt(selection.table["silhouette"].iloc[0]))
 
 
 def test_report_on_a_plain_kmeans_and_an_array(tmp_path):

@@ -50,6 +50,7 @@ __all__ = [
     "load_model",
     "signing_key",
     "n_clusters_arg",
+    "int_or_auto_arg",
     "n_init_arg",
     "print_json",
     "progress_wanted",
@@ -129,14 +130,17 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", metavar="MODEL", help="a .kmk model file from 'kmeanskit fit -o'")
 
 
-def add_n_clusters_argument(parser: argparse.ArgumentParser) -> None:
-    """``-k/--n-clusters``: required with DATA (see :func:`n_clusters_arg`)."""
+def add_n_clusters_argument(parser: argparse.ArgumentParser, *, auto: bool = False) -> None:
+    """``-k/--n-clusters``: required with DATA (see :func:`n_clusters_arg`); with `auto`, ``-k auto`` too."""
     parser.add_argument(
         "-k",
         "--n-clusters",
-        type=int,
+        type=int_or_auto_arg if auto else int,
         metavar="K",
-        help=f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)",
+        help=(
+            f"number of clusters (required with DATA; {DEFAULT_K_IRIS} for iris)"
+            + ("; 'auto': the best k of select-k over k = 2..10, with its reason" if auto else "")
+        ),
     )
 
 
@@ -232,14 +236,17 @@ def column_list_arg(text: str) -> list[str]:
     return names
 
 
-def n_init_arg(text: str) -> int | str:
-    """Parse ``--n-init``: ``auto`` or an integer (the estimator checks its range)."""
+def int_or_auto_arg(text: str) -> int | str:
+    """Parse ``--n-init`` or ``-k auto``: ``auto`` or an integer (the estimator checks its range)."""
     if text.strip().lower() == "auto":
         return "auto"
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
+
+
+n_init_arg = int_or_auto_arg
 
 
 def load_features(data: str | None, columns: Sequence[str] | None, layout=None) -> tuple[pd.DataFrame, str]:

@@ -17,6 +17,7 @@ EPILOG = """\
 examples:
   kmeanskit fit                                  # the bundled iris data, k=3
   kmeanskit fit customers.csv -k 5 --seed 0
+  kmeanskit fit customers.csv -k auto --seed 0   # k chosen by select-k, with its reason
   kmeanskit fit sales.parquet -k 4 --columns revenue,visits --scale minmax
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
@@ -51,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit fit``."""
     common.add_data_argument(parser)
     common.add_layout_arguments(parser)
-    common.add_n_clusters_argument(parser)
+    common.add_n_clusters_argument(parser, auto=True)
     common.add_columns_argument(parser)
     common.add_scale_argument(parser)
     parser.add_argument(
@@ -148,24 +149,31 @@ def run(args: argparse.Namespace) -> int:
             "'kmeanskit explain MODEL DATA' on a sample of the rows"
         )
     restarts = None
+    if streaming and n_clusters == "auto":
+        raise common.CommandError(
+            f"-k auto is not available with {'--out-of-core' if args.out_of_core else '--mini-batch'}: "
+            "choosing k fits every k in memory; run 'kmeanskit select-k' on a sample and give -k"
+        )
     if streaming:
         _check_streaming_options(args, model_path)
         result, source, features = _fit_streaming(args, n_clusters, seed)
     else:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
-        from kmeanskit._analysis.workflow import fit_clusters, is_small_fit
+        from kmeanskit._analysis.workflow import AUTO_KS, fit_clusters, is_small_fit
 
         features, source = common.load_features(args.data, args.columns, common.text_layout(args))
         common.warn_if_unscaled(args, features)
-        small = is_small_fit(*features.shape, n_clusters)
+        # With -k auto, sized by the largest k it may choose.
+        largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
+        small = is_small_fit(*features.shape, largest_k)
         n_init = args.n_init
         if n_init is None:
             n_init = SMALL_DATA_N_INIT if small else "auto"
             restarts = "small data" if small else None
         stability = args.stability
         if stability is None:
-            enough_rows = len(features) >= MIN_ROWS_PER_CLUSTER * n_clusters
+            enough_rows = len(features) >= MIN_ROWS_PER_CLUSTER * largest_k
             stability = SMALL_DATA_STABILITY if small and enough_rows else 0
         result = fit_clusters(
             features,
@@ -295,6 +303,9 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, seed=N
         # A feature may itself be called "stability".
         clusters.insert(clusters.shape[1], "stability", result.stability.mean_jaccard, allow_duplicates=True)
     table = common.format_table(clusters, percent=["share"])
+    chosen = getattr(result, "selection", None)
+    if chosen is not None:
+        header += f"\nk chosen automatically (select-k over k = {_span(list(chosen.table.index))}): {chosen.reason}"
     if result.silhouette is None:
         silhouette = f"n/a ({result.silhouette_note})"
     else:
@@ -337,6 +348,10 @@ def _stability_line(stability) -> str:
         words = ", ".join(f"{int(c)} {r}" for c, r in zip(weak["cluster"], weak["reading"], strict=True))
         line += f"; not to trust as they are: cluster {words}"
     return line
+
+
+def _span(ks) -> str:
+    return f"{ks[0]}..{ks[-1]}" if ks == list(range(ks[0], ks[-1] + 1)) else ",".join(map(str, ks))
 
 
 def _same_path(a, b) -> bool:

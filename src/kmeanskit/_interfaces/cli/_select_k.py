@@ -1,21 +1,25 @@
-"""``kmeanskit select-k``: compare values of k on a table and recommend some."""
+"""``kmeanskit select-k``: compare values of k on a table; one answer, its reason, and each method's k."""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import textwrap
 
 from kmeanskit._interfaces.cli import _common as common
 
 __all__ = ["EPILOG", "add_arguments", "run"]
 
-METHODS = ("elbow", "silhouette", "gap", "calinski_harabasz", "davies_bouldin")
+METHODS = ("elbow", "silhouette", "gap", "prediction_strength", "calinski_harabasz", "davies_bouldin")
+GAP_RULES = ("firstSEmax", "Tibs2001SEmax", "globalSEmax", "firstmax", "globalmax")
 
 # How each method picks its k, for the summary under the table.
 METHOD_RULES = {
     "elbow": "knee of the inertia curve (Kneedle)",
     "silhouette": "highest mean silhouette",
-    "gap": "smallest k with gap(k) >= gap(k+1) - s(k+1) (Tibshirani et al.)",
+    "gap": "{gap_rule} rule of R's clusGap on the gap curve, k = 1 included (Tibshirani et al.)",
+    "prediction_strength": "largest k whose clusters the other half predicts, >= 0.8 (Tibshirani & Walther)",
     "calinski_harabasz": "highest Calinski-Harabasz score",
     "davies_bouldin": "lowest Davies-Bouldin score",
 }
@@ -26,10 +30,14 @@ examples:
   kmeanskit select-k customers.csv --seed 0
   kmeanskit select-k customers.csv --k-min 2 --k-max 15 --methods silhouette,gap
   kmeanskit select-k sales.parquet --ks 3,4,5,8 --scale minmax --json > ks.json
+  kmeanskit select-k big.parquet --sample-size 20000 --gap-rule globalSEmax
 
-Every k is fitted on the scaled features (see --scale); inertia, silhouette,
-Calinski-Harabasz, Davies-Bouldin and gap are measured in that space. Each
-method recommends its own k; where they agree, trust it more.
+Every k is fitted on the scaled features (see --scale); every score is
+measured in that space. The answer ("best k") comes first, with its reason:
+the methods that agree (prediction strength, the gap statistic, silhouette,
+Calinski-Harabasz), or k = 1 when there is no cluster structure. Each method's
+own k follows the table. Above 5,000 rows the silhouette, the gap statistic
+and prediction strength are estimated on a random sample (see --sample-size).
 """
 
 
@@ -66,10 +74,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reference data sets of the gap statistic (default: %(default)s)",
     )
     parser.add_argument(
+        "--gap-rule",
+        choices=GAP_RULES,
+        default=GAP_RULES[0],
+        help="the rule of R's clusGap that reads k off the gap curve (default: %(default)s)",
+    )
+    parser.add_argument(
         "--sample-size",
         type=int,
         metavar="N",
-        help="estimate the silhouette on a random sample of N rows (default: all rows)",
+        help=(
+            "estimate the silhouette, the gap statistic and prediction strength on a random sample of "
+            "N rows (default: 5000 when the table has more rows, else all rows)"
+        ),
     )
     common.add_seed_argument(parser)
     common.add_json_argument(parser, "print the results as JSON instead of a table")
@@ -96,8 +113,9 @@ def run(args: argparse.Namespace) -> int:
         methods=tuple(args.methods),
         n_refs=args.n_refs,
         random_state=args.seed,
-        sample_size=args.sample_size,
+        sample_size="auto" if args.sample_size is None else args.sample_size,
         progress=common.progress_wanted(),
+        gap_rule=args.gap_rule,
     )
 
     if args.json:
@@ -124,6 +142,10 @@ def _payload(result, source, features, args, ks) -> dict:
         "ks": [int(k) for k in ks],
         "methods": list(args.methods),
         "table": rows,
+        "best_k": None if result.best_k is None else int(result.best_k),
+        "reason": result.reason,
+        "gap_rule": result.gap_rule,
+        "sample_note": result.sample_note,
         "recommended": {
             method: None if k is None else int(k) for method, k in result.recommended.items()
         },
@@ -142,7 +164,11 @@ def _render(result, source, features, scale, space, ks) -> str:
     lines = []
     for method, k in result.recommended.items():
         choice = "no clear choice" if k is None else f"k = {int(k)}"
-        rule = METHOD_RULES.get(method, "")
+        rule = METHOD_RULES.get(method, "").format(gap_rule=result.gap_rule)
         lines.append(f"  {method + ':':<{width}} {choice:<16} {rule}")
     note = f"Measured in {space.split(' (')[0]}; fit_seconds is the time to fit each k."
-    return "\n".join([header, "", table, "", "recommended:", *lines, "", note])
+    answer = "best k: none" if result.best_k is None else f"best k = {int(result.best_k)}"
+    width = max(40, shutil.get_terminal_size((100, 24)).columns - 1)
+    reason = textwrap.fill(result.reason, width=width, initial_indent="  ", subsequent_indent="  ")
+    return "\n".join([answer, reason, "", header, "", table, "", "recommended by each method:",
+                      *lines, "", note])
