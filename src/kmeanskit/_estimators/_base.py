@@ -117,9 +117,12 @@ def tolerance(X, tol):
 
 
 # -------------------------------------------------------- initial centers
-def _check_centers_shape(centers, n_clusters, n_features, source):
-    """scikit-learn's errors for initial centers of the wrong shape (``source``: where they came from)."""
-    expected = f"{source} must have shape (n_clusters, n_features) = {(n_clusters, n_features)}"
+def _check_centers_shape(centers, n_clusters, n_features, requirement):
+    """scikit-learn's errors for initial centers of the wrong shape, with ``requirement`` said after them."""
+    expected = (
+        f"{requirement} (n_clusters, n_features) for n_clusters={n_clusters} and "
+        f"n_features={n_features}; expected {(n_clusters, n_features)}"
+    )
     if centers.shape[0] != n_clusters:
         raise ValueError(
             f"The shape of the initial centers {centers.shape} does not match the number of "
@@ -135,7 +138,7 @@ def _check_centers_shape(centers, n_clusters, n_features, source):
 def check_init_array(init, n_clusters, n_features, dtype):
     """The ``init`` array as a C-ordered copy in ``dtype``, of shape ``(n_clusters, n_features)``."""
     init = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
-    _check_centers_shape(init, n_clusters, n_features, "an init array")
+    _check_centers_shape(init, n_clusters, n_features, "init must have shape")
     return init
 
 
@@ -145,7 +148,7 @@ def callable_init_centers(init, X, n_clusters, random_state):
     if sp.issparse(centers):
         centers = centers.toarray()
     centers = check_array(centers, dtype=X.dtype, order="C", input_name="init(...) result")
-    _check_centers_shape(centers, n_clusters, X.shape[1], "the result of the callable init")
+    _check_centers_shape(centers, n_clusters, X.shape[1], "a callable init must return shape")
     return centers
 
 
