@@ -77,7 +77,10 @@ class KMeans(
         Convergence tolerance on the squared shift of the centers, relative to
         the mean variance of the features.
     verbose : int, default=0
-        Print the inertia at each iteration.
+        Print scikit-learn's progress lines: "Initialization complete" after
+        each seeding, "Iteration i, inertia x." at each iteration and how the
+        run converged ("strict convergence", or the center shift within the
+        tolerance).
     random_state : int, RandomState instance or None, default=None
         Seed of the initialisation; an int makes results reproducible (and
         bitwise identical whatever the number of threads).

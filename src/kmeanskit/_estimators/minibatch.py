@@ -77,7 +77,9 @@ class MiniBatchKMeans(
     batch_size : int, default=1024
         Rows per mini-batch.
     verbose : int, default=0
-        Print the batch and EWA inertia at each step.
+        Print scikit-learn's progress lines: each init and its inertia on the
+        validation rows, the batch and EWA inertia at each step, random
+        reassignments and why the steps stopped.
     compute_labels : bool, default=True
         Compute ``labels_`` and the exact ``inertia_`` over the whole data once
         the centers have converged (one pass); otherwise ``inertia_`` is the
