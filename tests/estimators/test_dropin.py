@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import sklearn.cluster as skc
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
@@ -182,3 +183,22 @@ def test_x_squared_norms_length_extends_sklearns_message():
     assert str(ours.value) == str(theirs.value)[:-1] + ": x_squared_norms has shape (7,); expected (100,)."
     with pytest.raises(ValueError, match=r"one squared norm per sample, of shape \(100,\); got shape \(100, 2\)"):
         kk.kmeans_plusplus(X3, 3, x_squared_norms=np.ones((100, 2)))
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix, sp.csr_array])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["KMeans", "MiniBatchKMeans"])
+def test_transform_puts_a_center_at_exactly_zero(name, dtype, container):
+    # scikit-learn gets 0 only when X is the centers array itself (euclidean_distances'
+    # X-is-Y case); a copy of the centers, or a training row equal to a center, gets
+    # the rounding of |x|^2 - 2 x.c + |c|^2 there. Here the difference decides.
+    X, _ = make_blobs(n_samples=200, n_features=5, centers=4, random_state=0)
+    X = (X + 1e3).astype(dtype)  # far from the origin: centered in fit and predict
+    for seed in range(5):
+        km = getattr(kk, name)(4, random_state=seed).fit(container(X))
+        centers = km.cluster_centers_
+        distances = km.transform(container(centers.copy()))
+        np.testing.assert_array_equal(np.diag(distances), 0.0)
+        off_diagonal = ~np.eye(4, dtype=bool)
+        direct = np.sqrt(((centers[:, None, :].astype(np.float64) - centers[None, :, :]) ** 2).sum(axis=2))
+        np.testing.assert_allclose(distances[off_diagonal], direct[off_diagonal], rtol=1e-5 if dtype == np.float32 else 1e-12)

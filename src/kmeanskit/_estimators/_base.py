@@ -59,6 +59,8 @@ SHARED_CONSTRAINTS = {
 # memory, runs faster, and centering keeps it accurate far from the origin.
 DENSIFY_ABOVE = 0.5
 _TRANSFORM_BLOCK_ROWS = 1 << 16
+# Squared distances recomputed from the differences at most this many at a time.
+_EXACT_CHUNK = 1 << 14
 
 
 def init_constraint(options, *, callable_init=False):
@@ -437,11 +439,36 @@ class NearestCenterMixin(CenterInferenceMixin):
         return labels, assignment.inertia / scale / scale
 
     def _distances(self, X):
-        """Euclidean distances, block by block in the mapped space."""
+        """Euclidean distances, block by block in the mapped space; a row equal to a center is at 0."""
         rows, centers, scale = self._rows_and_centers(X, None)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
+        centers64 = centers.astype(np.float64)
         for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):
-            out[start:stop] = euclidean_distances(Xb, centers)
+            sq = euclidean_distances(Xb, centers, squared=True)
+            _resolve_cancellation(Xb, centers64, sq)
+            out[start:stop] = np.sqrt(sq, out=sq)
         if scale != 1.0:
             out /= X.dtype.type(scale)
         return out
+
+
+def _resolve_cancellation(Xb, centers64, sq):
+    """Recompute from the differences the squared distances ``sq`` (INOUT) that
+    ``|x|^2 - 2 x.c + |c|^2`` cannot resolve: those within its rounding,
+    ``2 (d + 2) eps (|x|^2 + |c|^2)``, of zero. A row equal to a center gets
+    exactly 0, as the direct difference gives (scikit-learn gets 0 only when
+    X is the centers array itself)."""
+    sparse = sp.issparse(Xb)
+    Xb64 = Xb.astype(np.float64)
+    x_sq = np.asarray(Xb64.multiply(Xb64).sum(axis=1)).ravel() if sparse else np.einsum("ij,ij->i", Xb64, Xb64)
+    c_sq = np.einsum("ij,ij->i", centers64, centers64)
+    slack = 2 * (Xb.shape[1] + 2) * np.finfo(np.float64).eps
+    # One elementwise read of sq against the block's largest bound finds the
+    # candidates; each is then held to its own bound.
+    rows, cols = np.divmod(np.flatnonzero(sq <= slack * (x_sq.max() + c_sq.max())), sq.shape[1])
+    keep = sq[rows, cols] <= slack * (x_sq[rows] + c_sq[cols])
+    rows, cols = rows[keep], cols[keep]
+    for start in range(0, rows.size, _EXACT_CHUNK):
+        r, c = rows[start : start + _EXACT_CHUNK], cols[start : start + _EXACT_CHUNK]
+        diff = (Xb64[r].toarray() if sparse else Xb64[r]) - centers64[c]
+        sq[r, c] = np.einsum("ij,ij->i", diff, diff)
