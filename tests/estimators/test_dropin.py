@@ -192,13 +192,19 @@ def test_transform_puts_a_center_at_exactly_zero(name, dtype, container):
     # scikit-learn gets 0 only when X is the centers array itself (euclidean_distances'
     # X-is-Y case); a copy of the centers, or a training row equal to a center, gets
     # the rounding of |x|^2 - 2 x.c + |c|^2 there. Here the difference decides.
-    X, _ = make_blobs(n_samples=200, n_features=5, centers=4, random_state=0)
-    X = (X + 1e3).astype(dtype)  # far from the origin: centered in fit and predict
+    rng = np.random.RandomState(0)
+    X = np.zeros((200, 20))
+    for j in range(4):  # cluster j lives in features 5j..5j+4: centers stay sparse
+        X[50 * j : 50 * (j + 1), 5 * j : 5 * (j + 1)] = rng.normal(3.0, 1.0, size=(50, 5))
+    sparse = container is not np.asarray
+    X = (X if sparse else X + 1e3).astype(dtype)  # dense: far from the origin, centered in fit and predict
     for seed in range(5):
         km = getattr(kk, name)(4, random_state=seed).fit(container(X))
-        centers = km.cluster_centers_
-        distances = km.transform(container(centers.copy()))
+        centers = container(km.cluster_centers_.copy())
+        if sparse:
+            assert centers.nnz < 0.5 * 4 * 20  # CSR rows, not densified
+        distances = km.transform(centers)
         np.testing.assert_array_equal(np.diag(distances), 0.0)
-        off_diagonal = ~np.eye(4, dtype=bool)
-        direct = np.sqrt(((centers[:, None, :].astype(np.float64) - centers[None, :, :]) ** 2).sum(axis=2))
-        np.testing.assert_allclose(distances[off_diagonal], direct[off_diagonal], rtol=1e-5 if dtype == np.float32 else 1e-12)
+        c = km.cluster_centers_.astype(np.float64)
+        direct = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))
+        np.testing.assert_allclose(distances, direct, rtol=1e-5 if dtype == np.float32 else 1e-12)
