@@ -59,6 +59,8 @@ SHARED_CONSTRAINTS = {
 # memory, runs faster, and centering keeps it accurate far from the origin.
 DENSIFY_ABOVE = 0.5
 _TRANSFORM_BLOCK_ROWS = 1 << 16
+# Squared distances recomputed from the differences at most this many at a time.
+_EXACT_CHUNK = 1 << 14
 
 
 def init_constraint(options, *, callable_init=False):
@@ -117,15 +119,28 @@ def tolerance(X, tol):
 
 
 # -------------------------------------------------------- initial centers
+def _check_centers_shape(centers, n_clusters, n_features, requirement):
+    """scikit-learn's errors for initial centers of the wrong shape, with ``requirement`` said after them."""
+    expected = (
+        f"{requirement} (n_clusters, n_features) for n_clusters={n_clusters} and "
+        f"n_features={n_features}; expected {(n_clusters, n_features)}"
+    )
+    if centers.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the number of "
+            f"clusters {n_clusters}: {expected}."
+        )
+    if centers.shape[1] != n_features:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the number of "
+            f"features of the data {n_features}: {expected}."
+        )
+
+
 def check_init_array(init, n_clusters, n_features, dtype):
     """The ``init`` array as a C-ordered copy in ``dtype``, of shape ``(n_clusters, n_features)``."""
     init = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
-    if init.shape != (n_clusters, n_features):
-        raise ValueError(
-            f"The shape of the initial centers {init.shape} does not match "
-            f"n_clusters={n_clusters} and n_features={n_features}; expected "
-            f"{(n_clusters, n_features)}."
-        )
+    _check_centers_shape(init, n_clusters, n_features, "init must have shape")
     return init
 
 
@@ -135,11 +150,7 @@ def callable_init_centers(init, X, n_clusters, random_state):
     if sp.issparse(centers):
         centers = centers.toarray()
     centers = check_array(centers, dtype=X.dtype, order="C", input_name="init(...) result")
-    if centers.shape != (n_clusters, X.shape[1]):
-        raise ValueError(
-            f"The callable init returned centers of shape {centers.shape}; expected "
-            f"{(n_clusters, X.shape[1])}."
-        )
+    _check_centers_shape(centers, n_clusters, X.shape[1], "a callable init must return shape")
     return centers
 
 
@@ -179,20 +190,26 @@ class CentersMixin:
         return is_arraylike_not_scalar(self.init) and not callable(self.init)
 
     def _resolve_n_init(self):
-        """The number of runs (called from ``fit``: the warning points at its caller)."""
+        """The number of runs, also kept as ``_n_init`` (scikit-learn's private attribute).
+
+        Called from ``fit`` (under scikit-learn's ``_fit_context``): the
+        warning points at the line that called ``fit``.
+        """
         init_is_array = self._init_is_array()
         if self.n_init == "auto":
             one_run = init_is_array or (isinstance(self.init, str) and self.init in self._ONE_RUN_INITS)
-            return 1 if one_run else self._AUTO_N_INIT
-        if init_is_array and self.n_init != 1:
+            self._n_init = 1 if one_run else self._AUTO_N_INIT
+        elif init_is_array and self.n_init != 1:
             warnings.warn(
                 f"Explicit initial center position passed: performing only one init in "
                 f"{type(self).__name__} instead of n_init={self.n_init}.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            return 1
-        return self.n_init
+            self._n_init = 1
+        else:
+            self._n_init = self.n_init
+        return self._n_init
 
     def _validated_init_array(self, X):
         return check_init_array(self.init, self.n_clusters, X.shape[1], X.dtype)
@@ -203,34 +220,38 @@ class CentersMixin:
         if n_samples < self.n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}.")
 
-    def _random_centers(self, rows, random_state):
+    def _random_centers(self, rows, random_state, n_clusters=None):
+        n_clusters = self.n_clusters if n_clusters is None else n_clusters
         n_positive = int(np.count_nonzero(rows.w))
-        if n_positive < self.n_clusters:
+        if n_positive < n_clusters:
             raise ValueError(
-                f"init='random' draws n_clusters={self.n_clusters} distinct samples with "
+                f"init='random' draws n_clusters={n_clusters} distinct samples with "
                 f"probability proportional to sample_weight, but only {n_positive} samples "
                 "have a positive weight; use init='k-means++' or fewer clusters."
             )
-        return SEEDERS["random"](rows, self.n_clusters, random_state)
+        return SEEDERS["random"](rows, n_clusters, random_state)
 
-    def _seeded_centers(self, rows, random_state):
-        """Initial centers for ``init`` 'k-means++' (the class's seeder) or 'random'."""
-        if self.init == "k-means++":
-            return self._PLUSPLUS(rows, self.n_clusters, random_state)[0]
-        return self._random_centers(rows, random_state)
+    def _seeded_centers(self, rows, random_state, init=None, n_clusters=None):
+        """Initial centers for ``init`` 'k-means++' (the class's seeder) or 'random'
+        (``init`` and ``n_clusters`` default to the estimator's)."""
+        init = self.init if init is None else init
+        n_clusters = self.n_clusters if n_clusters is None else n_clusters
+        if init == "k-means++":
+            return self._PLUSPLUS(rows, n_clusters, random_state)[0]
+        return self._random_centers(rows, random_state, n_clusters)
 
     def _best_run(self, step, n_init, init_array, initial_centers, tol):
         """The run of lowest inertia over ``n_init`` starts (scikit-learn's rule:
         a run replaces the best only if it is a different clustering)."""
         best = None
+        verbose = getattr(self, "verbose", 0)
         for _ in range(n_init):
             seed = init_array if init_array is not None else initial_centers()
+            if verbose:
+                print("Initialization complete")
             # (centers, each row's nearest center) when seeding found those too
             centers_init, labels = seed if isinstance(seed, tuple) else (seed, None)
-            run = run_kmeans(
-                step, centers_init, max_iter=self.max_iter, tol=tol, verbose=getattr(self, "verbose", 0),
-                labels=labels,
-            )
+            run = run_kmeans(step, centers_init, max_iter=self.max_iter, tol=tol, verbose=verbose, labels=labels)
             if best is None or (
                 run.inertia < best.inertia and not _is_same_clustering(run.labels, best.labels, self.n_clusters)
             ):
@@ -344,10 +365,61 @@ class CenterInferenceMixin(TransformerMixin):
 
 class NearestCenterMixin(CenterInferenceMixin):
     """Inference of the Euclidean estimators (KMeans, MiniBatchKMeans): rows are
-    mapped as in the fit (``_X_mean``, power-of-two scaling) and assigned by the Lloyd step."""
+    mapped as in the fit (``_X_mean``, power-of-two scaling) and assigned by the Lloyd step.
+
+    Also scikit-learn's private seeding hook of these two estimators,
+    ``_init_centroids``, which code written against scikit-learn calls.
+    """
 
     def _prepare_test_data(self, X):
         return densify_if_dense(X)
+
+    def _init_centroids(
+        self, X, x_squared_norms, init, random_state, sample_weight, init_size=None, n_centroids=None
+    ):
+        """Initial centers, with the signature of scikit-learn's ``_BaseKMeans._init_centroids``.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Validated data (float32 or float64; dense in C order, or CSR),
+            seeded on as given.
+        x_squared_norms : ndarray of shape (n_samples,)
+            Accepted for scikit-learn's signature; the seeders compute the
+            norms they need from X.
+        init : {'k-means++', 'random'}, callable or ndarray of shape (n_centroids, n_features)
+            scikit-learn's values: greedy k-means++ (the rows scikit-learn
+            draws), distinct rows drawn with probability proportional to
+            ``sample_weight``, ``init(X, n_centroids, random_state=random_state)``,
+            or the centers themselves.
+        random_state : RandomState instance
+        sample_weight : ndarray of shape (n_samples,)
+            Used by 'k-means++' and 'random', not by a callable or an array.
+        init_size : int, default=None
+            Seed on this many rows drawn at random (with replacement) when
+            fewer than ``n_samples``.
+        n_centroids : int, default=None
+            Number of centers; ``n_clusters`` when None.
+
+        Returns
+        -------
+        centers : ndarray of shape (n_centroids, n_features), X's dtype
+        """
+        n_centroids = self.n_clusters if n_centroids is None else n_centroids
+        if init_size is not None and init_size < X.shape[0]:
+            subset = random_state.randint(0, X.shape[0], init_size)
+            X, sample_weight = X[subset], sample_weight[subset]
+        if isinstance(init, str):
+            if init not in ("k-means++", "random"):
+                raise ValueError(
+                    f"_init_centroids takes scikit-learn's values of init: 'k-means++', 'random', "
+                    f"a callable or an array; got init={init!r}."
+                )
+            rows = as_rows(X, np.asarray(sample_weight, dtype=X.dtype))
+            return self._seeded_centers(rows, random_state, init, n_centroids)
+        if callable(init):
+            return callable_init_centers(init, X, n_centroids, random_state)
+        return check_init_array(init, n_centroids, X.shape[1], X.dtype)
 
     def _rows_and_centers(self, X, sample_weight):
         """Rows mapped as in fit (block by block, X is not copied) and mapped centers.
@@ -367,11 +439,36 @@ class NearestCenterMixin(CenterInferenceMixin):
         return labels, assignment.inertia / scale / scale
 
     def _distances(self, X):
-        """Euclidean distances, block by block in the mapped space."""
+        """Euclidean distances, block by block in the mapped space; a row equal to a center is at 0."""
         rows, centers, scale = self._rows_and_centers(X, None)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
+        centers64 = centers.astype(np.float64)
         for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):
-            out[start:stop] = euclidean_distances(Xb, centers)
+            sq = euclidean_distances(Xb, centers, squared=True)
+            _resolve_cancellation(Xb, centers64, sq)
+            out[start:stop] = np.sqrt(sq, out=sq)
         if scale != 1.0:
             out /= X.dtype.type(scale)
         return out
+
+
+def _resolve_cancellation(Xb, centers64, sq):
+    """Recompute from the differences the squared distances ``sq`` (INOUT) that
+    ``|x|^2 - 2 x.c + |c|^2`` cannot resolve: those within its rounding,
+    ``2 (d + 2) eps (|x|^2 + |c|^2)``, of zero. A row equal to a center gets
+    exactly 0, as the direct difference gives (scikit-learn gets 0 only when
+    X is the centers array itself)."""
+    sparse = sp.issparse(Xb)
+    Xb64 = Xb.astype(np.float64)
+    x_sq = np.asarray(Xb64.multiply(Xb64).sum(axis=1)).ravel() if sparse else np.einsum("ij,ij->i", Xb64, Xb64)
+    c_sq = np.einsum("ij,ij->i", centers64, centers64)
+    slack = 2 * (Xb.shape[1] + 2) * np.finfo(np.float64).eps
+    # One elementwise read of sq against the block's largest bound finds the
+    # candidates; each is then held to its own bound.
+    rows, cols = np.divmod(np.flatnonzero(sq <= slack * (x_sq.max() + c_sq.max())), sq.shape[1])
+    keep = sq[rows, cols] <= slack * (x_sq[rows] + c_sq[cols])
+    rows, cols = rows[keep], cols[keep]
+    for start in range(0, rows.size, _EXACT_CHUNK):
+        r, c = rows[start : start + _EXACT_CHUNK], cols[start : start + _EXACT_CHUNK]
+        diff = (Xb64[r].toarray() if sparse else Xb64[r]) - centers64[c]
+        sq[r, c] = np.einsum("ij,ij->i", diff, diff)

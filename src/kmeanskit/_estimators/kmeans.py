@@ -1,6 +1,7 @@
 """``KMeans``: a drop-in for :class:`sklearn.cluster.KMeans` on kmeanskit's engine."""
 
 import dataclasses
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,7 +77,10 @@ class KMeans(
         Convergence tolerance on the squared shift of the centers, relative to
         the mean variance of the features.
     verbose : int, default=0
-        Print the inertia at each iteration.
+        Print scikit-learn's progress lines: "Initialization complete" after
+        each seeding, "Iteration i, inertia x." at each iteration and how the
+        run converged ("strict convergence", or the center shift within the
+        tolerance).
     random_state : int, RandomState instance or None, default=None
         Seed of the initialisation; an int makes results reproducible (and
         bitwise identical whatever the number of threads).
@@ -131,6 +135,8 @@ class KMeans(
         "copy_x": ["boolean"],
         "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "elkan"})],
     }
+
+    _PLUSPLUS = staticmethod(kmeans_plusplus_rows)
 
     def __init__(
         self,
@@ -244,7 +250,7 @@ class KMeans(
                     init_array -= X_mean
             tol = float(np.mean(variances) * self.tol)
         rows = as_rows(X, sample_weight)
-        step = fit_step(rows, self.n_clusters, self.algorithm)
+        step = fit_step(rows, self.n_clusters, self._resolve_algorithm())
 
         best = self._best_run(
             step, n_init, init_array, lambda: self._initial_centers(rows, X, random_state, step), tol
@@ -268,6 +274,17 @@ class KMeans(
 
         run = dataclasses.replace(best, centers=centers, inertia=inertia, inertia_history=history)
         return self._set_fitted(run, _X_mean=X_mean)
+
+    def _resolve_algorithm(self):
+        """``algorithm``, but 'lloyd' for 'elkan' with one cluster, as scikit-learn (with its warning)."""
+        if self.algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=4,  # _resolve_algorithm, fit, scikit-learn's _fit_context, the caller
+            )
+            return "lloyd"
+        return self.algorithm
 
     def _writable(self, X, X_given):
         """X, or a copy of it, that the fit may change in place (and restore if copy_x=False)."""
@@ -369,9 +386,16 @@ def kmeans_plusplus(
     X = densify_if_dense(check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C"))
     if X.shape[0] < n_clusters:
         raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
-    if x_squared_norms is not None and np.shape(x_squared_norms) != (X.shape[0],):
+    shape = None if x_squared_norms is None else np.shape(x_squared_norms)
+    if shape is not None and shape != (X.shape[0],):
+        if shape and shape[0] != X.shape[0]:
+            raise ValueError(
+                f"The length of x_squared_norms {shape[0]} should be equal to the length of "
+                f"n_samples {X.shape[0]}: x_squared_norms has shape {shape}; expected {(X.shape[0],)}."
+            )
         raise ValueError(
-            f"x_squared_norms has shape {np.shape(x_squared_norms)}; expected {(X.shape[0],)}."
+            f"x_squared_norms must hold one squared norm per sample, of shape {(X.shape[0],)}; "
+            f"got shape {shape}."
         )
     sample_weight = check_weights(sample_weight, X)
     random_state = check_random_state(random_state)

@@ -77,7 +77,9 @@ class MiniBatchKMeans(
     batch_size : int, default=1024
         Rows per mini-batch.
     verbose : int, default=0
-        Print the batch and EWA inertia at each step.
+        Print scikit-learn's progress lines: each init and its inertia on the
+        validation rows, the batch and EWA inertia at each step, random
+        reassignments and why the steps stopped.
     compute_labels : bool, default=True
         Compute ``labels_`` and the exact ``inertia_`` over the whole data once
         the centers have converged (one pass); otherwise ``inertia_`` is the
@@ -196,7 +198,7 @@ class MiniBatchKMeans(
                 f"init_size={init_size} should be larger than n_clusters={self.n_clusters}. "
                 "Setting it to min(3*n_clusters, n_samples)",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,  # this method, fit, scikit-learn's _fit_context, the caller
             )
             init_size = 3 * self.n_clusters
         self._init_size = min(init_size, X.shape[0])
@@ -422,7 +424,7 @@ class MiniBatchKMeans(
 
     def _labels_inertia(self, X, sample_weight):
         labels, inertia = self._assign(X, sample_weight)
-        warn_if_fewer_clusters(np.unique(labels).size, self.n_clusters, stacklevel=3)
+        warn_if_fewer_clusters(np.unique(labels).size, self.n_clusters, stacklevel=4)
         return labels, float(inertia)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -463,6 +465,7 @@ class MiniBatchKMeans(
 
         if not has_centers:
             self._check_params_vs_input(X)
+            self._resolve_n_init()  # one init here; scikit-learn's _n_init (and its warning for an array)
             init_array = self._validated_init_array(X) if self._init_is_array() else None
             self._start_steps(self._fit_mapping(X), 0.0, self._batch_size)
             centers = self._initial_centers(X, sample_weight, init_array, self._random_state)
