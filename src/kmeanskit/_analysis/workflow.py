@@ -328,7 +328,7 @@ def _number(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
+def save_model(result: FitResult, path, data: pd.DataFrame, *, roles=None) -> None:
     """Save the fitted pipeline of :func:`fit_clusters` to a ``.kmk`` model file.
 
     The ``"passthrough"`` scaler of ``scale="none"`` is left out (the model file
@@ -343,6 +343,10 @@ def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
     data : pandas.DataFrame of shape (n_samples, n_features)
         The training data given to :func:`fit_clusters`; the per-cluster
         quantiles of the training distances are stored from it.
+    roles : ColumnRoles, optional
+        The role of every column of the training table
+        (:func:`kmeanskit._io.roles.assign_roles`), stored so that new tables
+        are read for the model the same way (:func:`predict_table`).
     """
     from kmeanskit._io.persistence import save
 
@@ -350,7 +354,7 @@ def save_model(result: FitResult, path, data: pd.DataFrame) -> None:
         data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-    save(Pipeline(steps), path, X=data)
+    save(Pipeline(steps), path, X=data, table=None if roles is None else roles.to_dict())
 
 
 def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:

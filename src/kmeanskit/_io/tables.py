@@ -47,13 +47,16 @@ from kmeanskit._io.table_rules import (
     damaged_archive,
     data_columns,
     delimiter,
+    encoding_hint,
     excerpt,
     file_kind,
     header_names,
     listing,
     one_line,
     refuse_data_as_header,
+    refuse_metadata_header,
     refuse_non_numeric,
+    refuse_one_column,
     refuse_unnamed,
     wide_integer_columns,
 )
@@ -202,7 +205,7 @@ def select_features(
 
 
 def _read_delimited(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
-    sep = delimiter(path)
+    sep = delimiter(path, layout)
     import warnings
 
     import pandas as pd
@@ -229,9 +232,12 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
         check_field_counts(path, sep, layout)
         raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
     except UnicodeDecodeError as exc:
-        raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
+        raise encoding_hint(exc, f"'{path}'", layout) from exc
+    first_value = frame.iloc[0, 0] if frame.shape[1] == 1 and len(frame) else None
+    refuse_one_column(list(frame.columns), first_value, f"'{path}'", sep)
     if layout.header:
         refuse_data_as_header([str(c) for c in frame.columns], f"'{path}'", layout)
+        refuse_metadata_header([str(c) for c in frame.columns], f"'{path}'", layout)
     else:
         frame.columns = header_names(frame.shape[1])
     if frame.isna().to_numpy().any():

@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_data_argument(parser)
     common.add_layout_arguments(parser)
     common.add_n_clusters_argument(parser)
-    common.add_columns_argument(parser)
+    common.add_columns_argument(parser, which="numeric, amounts, or dates with --dates")
+    common.add_role_arguments(parser)
     common.add_scale_argument(parser)
     parser.add_argument(
         "--n-init",
@@ -110,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
             )
 
     streaming = args.out_of_core or args.mini_batch
+    roles = ids = None
     if streaming:
         _check_streaming_options(args, model_path)
         result, source, features = _fit_streaming(args, n_clusters)
@@ -117,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.workflow import fit_clusters
 
-        features, source = common.load_features(args.data, args.columns, common.text_layout(args))
+        features, source, roles, ids = common.load_with_roles(args)
         result = fit_clusters(
             features,
             n_clusters,
@@ -133,7 +135,10 @@ def run(args: argparse.Namespace) -> int:
 
         from kmeanskit._io.tables import write_delimited
 
-        write_delimited(pd.DataFrame({"cluster": result.labels}), labels_path)
+        labels = pd.DataFrame({"cluster": result.labels})
+        if ids is not None:
+            labels.insert(0, args.id_column, ids.to_numpy())
+        write_delimited(labels, labels_path)
     if model_path is not None:
         if args.out_of_core:
             from kmeanskit._io.persistence import save
@@ -144,22 +149,35 @@ def run(args: argparse.Namespace) -> int:
         else:
             from kmeanskit._analysis.workflow import save_model
 
-            save_model(result, model_path, features)
+            save_model(result, model_path, features, roles=roles)
 
     if args.json:
-        payload = {"data": source, **result.to_dict()}
+        payload = {"data": source}
+        if roles is not None:
+            payload["columns"] = roles.to_dict()["columns"]
+            payload["id_column"] = roles.id_column
+        payload.update(result.to_dict())
         if labels_path is not None:
             payload["labels_path"] = str(labels_path)
         if model_path is not None:
             payload["model_path"] = str(model_path)
         common.print_json(payload)
     else:
+        if roles is not None:
+            print("\n".join([*common.roles_lines(roles, result.scale), ""]))
         print(_render(result, source, labels_path, model_path, mode=_mode(args)))
     sys.stdout.flush()
     return common.EXIT_OK
 
 
 def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
+    given = [flag for flag, value in (("--exclude", args.exclude), ("--id-column", args.id_column),
+                                      ("--dates", args.dates)) if value]
+    if given:
+        raise common.CommandError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not available with --out-of-core or "
+            "--mini-batch yet: choose the numeric feature columns with --columns"
+        )
     if args.chunk_rows < 1:
         raise common.CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     flag = "--out-of-core" if args.out_of_core else "--mini-batch"

@@ -29,7 +29,7 @@ from kmeanskit._io.persistence.values import encode
 __all__ = ["describe", "save"]
 
 
-def save(model, path, *, X=None):
+def save(model, path, *, X=None, table=None):
     """Save a fitted model to a ``.kmk`` file, atomically.
 
     Parameters
@@ -54,6 +54,11 @@ def save(model, path, *, X=None):
         cluster sizes are those of X's rows as the model assigns them
         (``predict``). Without X such a model's summary has no cluster sizes
         when its ``labels_`` are not those of a whole ``fit``.
+    table : dict, default=None
+        The roles of the training table's columns, as
+        ``kmeanskit._io.roles.ColumnRoles.to_dict`` gives them, stored under
+        the manifest's ``"table"`` key (absent from older files) so that
+        ``predict`` reads new tables the same way.
 
     Raises
     ------
@@ -67,6 +72,8 @@ def save(model, path, *, X=None):
     arrays = {}
     manifest = _manifest(model, arrays)
     manifest["summary"] = _training_summary(model, X)
+    if table is not None:
+        manifest["table"] = table
     blobs = {name: _npy_bytes(array) for name, array in arrays.items()}
     manifest["members"] = {name: hashlib.sha256(data).hexdigest() for name, data in blobs.items()}
     manifest_bytes = json.dumps(manifest, indent=2, allow_nan=False).encode("utf-8")
