@@ -357,7 +357,7 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, roles=None) -> No
     save(Pipeline(steps), path, X=data, table=None if roles is None else roles.to_dict())
 
 
-def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:
+def predict_table(model, frame: pd.DataFrame, *, source: str = "the data", roles=None) -> pd.DataFrame:
     """Assign each row of a table to a cluster of a fitted model.
 
     Parameters
@@ -373,6 +373,10 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
         :func:`kmeanskit._io.tables.select_features` (numeric, no missing values).
     source : str, default="the data"
         How to name the table in error messages, e.g. a quoted file name.
+    roles : ColumnRoles, optional
+        The roles of the training table's columns (stored in model files
+        saved by ``kmeanskit fit``): its feature columns are read from `frame`
+        as they were for training (amounts parsed, dates as days).
 
     Returns
     -------
@@ -397,7 +401,8 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
             "which predict would add; rename or drop "
             f"{'it' if len(present) == 1 else 'them'} first"
         )
-    X = to_final_space(model, model_input(model, frame, source=source))
+    features = model_input(model, frame, source=source) if roles is None else roles.features_frame(frame, source=source)
+    X = to_final_space(model, features)
     kmeans = final_estimator(model)
     labels = np.asarray(kmeans.predict(X), dtype=np.int64)
     distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]

@@ -326,7 +326,8 @@ def _role(name: str, column, *, dates: bool, layout: TextLayout) -> ColumnRole:
             return _date_role(name, column, dates)
         levels = pd.unique(text)
         if len(levels) <= 1:
-            return ColumnRole(name, "constant", "one value in every row" if n_values else "every value missing")
+            said = f"one value ({excerpt(str(levels[0]), 20)}) in every row" if n_values else "every value missing"
+            return ColumnRole(name, "constant", f"{said}: dropped")
         if len(levels) == n_values:
             return ColumnRole(name, "identifier", "unique per row: pass --id-column to carry it into outputs")
         if len(levels) > MAX_LEVELS or len(levels) > n_values / 2:
@@ -340,10 +341,10 @@ def _numeric_role(name, values, dtype, n_rows) -> ColumnRole:
     values = values.dropna() if hasattr(values, "dropna") else values
     n_values = len(values)
     if n_values == 0:
-        return ColumnRole(name, "constant", "every value missing")
+        return ColumnRole(name, "constant", "every value missing: dropped")
     n_unique = values.nunique()
     if n_unique == 1:
-        return ColumnRole(name, "constant", f"one value ({excerpt(str(values.iloc[0]))}) in every row")
+        return ColumnRole(name, "constant", f"one value ({excerpt(str(values.iloc[0]), 20)}) in every row: dropped")
     kind = getattr(getattr(dtype, "numpy_dtype", dtype), "kind", "")
     if kind in "iu" and n_unique == n_rows and _ID_NAME.search(name):
         return ColumnRole(name, "identifier", "integers unique per row, named as an identifier; "

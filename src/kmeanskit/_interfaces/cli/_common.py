@@ -48,6 +48,7 @@ __all__ = [
     "json_number",
     "load_features",
     "load_with_roles",
+    "model_roles",
     "load_model",
     "n_clusters_arg",
     "n_init_arg",
@@ -372,6 +373,19 @@ def load_with_roles(args: argparse.Namespace):
                          dates=args.dates, layout=layout, source=label)
     ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
     return roles.features_frame(frame, source=label), source, roles, ids
+
+
+def model_roles(manifest: dict):
+    """The column roles stored in a model file's manifest (``"table"``), or None for files without them."""
+    from kmeanskit._io.roles import ColumnRoles
+
+    table = manifest.get("table")
+    if table is None:
+        return None
+    try:
+        return ColumnRoles.from_dict(table)
+    except ValueError as exc:
+        raise CommandError(f"the model file's column roles cannot be read: {exc}") from None
 
 
 def roles_lines(roles, scale: str) -> list[str]:
