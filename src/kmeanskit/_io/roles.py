@@ -221,6 +221,7 @@ def assign_roles(
     dates: bool = False,
     layout: TextLayout | None = None,
     source: str = "the data",
+    first_rows: bool = False,
 ) -> ColumnRoles:
     """Give every column of a table a role (see the module notes).
 
@@ -242,6 +243,11 @@ def assign_roles(
         are read as numbers.
     source : str, default="the data"
         How to name the table in messages.
+    first_rows : bool, default=False
+        `frame` holds only the first rows of a table read later in chunks:
+        every numeric column is then clustered (whether it is constant or an
+        identifier needs every row), text columns are judged on these rows,
+        and text amounts are not converted (the chunks are read as they are).
 
     Returns
     -------
@@ -280,9 +286,9 @@ def assign_roles(
         elif chosen is not None and name not in chosen:
             role = ColumnRole(name, "excluded", "not in --columns")
         else:
-            role = _role(name, column, dates=dates, layout=layout)
+            role = _role(name, column, dates=dates, layout=layout, first_rows=first_rows)
             if chosen is not None and not role.clustered:
-                _refuse_chosen(role, source)
+                role = _chosen(role, source)
         roles.append(role)
     result = ColumnRoles(tuple(roles), id_column, layout.decimal, layout.thousands)
     if not result.features:
@@ -291,8 +297,22 @@ def assign_roles(
     return result
 
 
-def _role(name: str, column, *, dates: bool, layout: TextLayout) -> ColumnRole:
+def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: bool = False) -> ColumnRole:
     """The role of a column not named by the user."""
+    role = _role_of_all_rows(name, column, dates=dates, layout=layout)
+    if not first_rows:
+        return role
+    if role.role in ("constant", "identifier") and not _is_text(column):
+        return ColumnRole(name, "numeric", "", clustered=True)
+    if role.converted and role.role == "numeric":
+        return ColumnRole(name, "text", "amounts written as text: converted in memory only (fit without "
+                                        "--out-of-core), or convert them first")
+    if role.clustered:
+        return role
+    return replace(role, reason=f"{role.reason} (judged on the first {len(column)} rows)")
+
+
+def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> ColumnRole:
     import pandas as pd
     from pandas.api.types import is_bool_dtype, is_complex_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
@@ -359,17 +379,19 @@ def _date_role(name, column, dates: bool) -> ColumnRole:
     return ColumnRole(name, "date", "pass --dates to cluster it as days since 1970-01-01")
 
 
-def _refuse_chosen(role: ColumnRole, source: str) -> None:
-    """A column the user chose as a feature that cannot be clustered: say why and what to do."""
+def _chosen(role: ColumnRole, source: str) -> ColumnRole:
+    """A column the user chose as a feature that would not be clustered by itself: numbers are
+    clustered as asked (with what was found said); anything else is refused, saying why and what to do."""
+    if role.role in ("constant", "identifier") and role.reason.startswith(("one value", "integers")):
+        found = role.reason.split(";")[0].removesuffix(": dropped")
+        return ColumnRole(role.name, "numeric", f"in --columns ({role.role}: {found})", clustered=True)
     advice = {
         "date": "pass --dates to cluster dates as days since 1970-01-01",
         "categorical": "categorical columns are not clustered by K-Means; leave it out of --columns",
         "excluded": "leave it out of --columns",
     }.get(role.role, "encode it as numbers or leave it out of --columns")
-    if role.role == "numeric":
-        return
-    if role.role in ("constant", "identifier") and role.reason.startswith(("one value", "integers")):
-        return  # numbers the user asked for: theirs to cluster
+    if role.reason.startswith("amounts written as text"):
+        advice = role.reason.split(": ", 1)[1]
     raise ValueError(f"column '{excerpt(role.name)}' of {source} cannot be clustered: it is {role.role} "
                      f"({role.reason}); {advice}")
 

@@ -47,6 +47,7 @@ __all__ = [
     "int_list_arg",
     "json_number",
     "load_features",
+    "load_first_rows_roles",
     "load_with_roles",
     "model_roles",
     "load_model",
@@ -373,6 +374,33 @@ def load_with_roles(args: argparse.Namespace):
                          dates=args.dates, layout=layout, source=label)
     ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
     return roles.features_frame(frame, source=label), source, roles, ids
+
+
+#: Rows read to give the columns of a streamed file (--out-of-core) their roles.
+FIRST_ROWS = 10_000
+
+
+def load_first_rows_roles(args: argparse.Namespace):
+    """The roles of DATA's columns from its first rows, for a file streamed in chunks (--out-of-core).
+
+    Returns
+    -------
+    roles : ColumnRoles
+        Every numeric column is clustered (see ``assign_roles(first_rows=True)``).
+    ids : pandas.Series or None
+        The whole id column, when ``--id-column`` names one and ``--labels`` asks for it.
+    """
+    from kmeanskit._io.roles import assign_roles
+    from kmeanskit._io.tables import read_raw_table, read_table_head
+
+    layout = text_layout(args)
+    head = read_table_head(args.data, FIRST_ROWS, layout=layout)
+    roles = assign_roles(head, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
+                         layout=layout, source=f"'{args.data}'", first_rows=True)
+    ids = None
+    if args.id_column is not None and args.labels is not None:
+        ids = read_raw_table(args.data, [args.id_column], layout=layout)[args.id_column].reset_index(drop=True)
+    return roles, ids
 
 
 def model_roles(manifest: dict):

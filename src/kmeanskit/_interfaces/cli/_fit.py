@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     roles = ids = None
     if streaming:
         _check_streaming_options(args, model_path)
-        result, source, features = _fit_streaming(args, n_clusters)
+        result, source, features, roles, ids = _fit_streaming(args, n_clusters)
     else:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.workflow import fit_clusters
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
 
             # The training rows are not in memory: no distance quantiles.
             steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-            save(result.pipeline.__class__(steps), model_path)
+            save(result.pipeline.__class__(steps), model_path, table=None if roles is None else roles.to_dict())
         else:
             from kmeanskit._analysis.workflow import save_model
 
@@ -163,21 +163,14 @@ def run(args: argparse.Namespace) -> int:
             payload["model_path"] = str(model_path)
         common.print_json(payload)
     else:
-        if roles is not None:
-            print("\n".join([*common.roles_lines(roles, result.scale), ""]))
-        print(_render(result, source, labels_path, model_path, mode=_mode(args)))
+        print(_render(result, source, labels_path, model_path, mode=_mode(args), roles=roles))
     sys.stdout.flush()
     return common.EXIT_OK
 
 
 def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
-    given = [flag for flag, value in (("--exclude", args.exclude), ("--id-column", args.id_column),
-                                      ("--dates", args.dates)) if value]
-    if given:
-        raise common.CommandError(
-            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not available with --out-of-core or "
-            "--mini-batch yet: choose the numeric feature columns with --columns"
-        )
+    if args.dates and args.out_of_core:
+        raise common.CommandError("--dates is not available with --out-of-core: fit in memory to cluster dates")
     if args.chunk_rows < 1:
         raise common.CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     flag = "--out-of-core" if args.out_of_core else "--mini-batch"
@@ -198,13 +191,13 @@ def _fit_streaming(args: argparse.Namespace, n_clusters: int):
     from kmeanskit._analysis.out_of_core_workflow import fit_clusters_out_of_core
 
     if args.out_of_core and args.data is not None:
-        features, source = None, args.data
+        features, source, roles, ids = None, args.data, *common.load_first_rows_roles(args)
     else:
-        features, source = common.load_features(args.data, args.columns, common.text_layout(args))
+        features, source, roles, ids = common.load_with_roles(args)
     result = fit_clusters_out_of_core(
         source if features is None else features,
         n_clusters,
-        columns=args.columns if features is None else None,
+        columns=roles.features if features is None else None,
         layout=common.text_layout(args) if features is None else None,
         scale=args.scale,
         chunk_rows=args.chunk_rows,
@@ -212,7 +205,7 @@ def _fit_streaming(args: argparse.Namespace, n_clusters: int):
         random_state=args.seed,
         max_iter=args.max_iter,
     )
-    return result, source, features
+    return result, source, features, roles, ids
 
 
 def _mode(args: argparse.Namespace) -> str | None:
@@ -224,7 +217,7 @@ def _mode(args: argparse.Namespace) -> str | None:
     return method
 
 
-def _render(result, source: str, labels_path, model_path=None, mode=None) -> str:
+def _render(result, source: str, labels_path, model_path=None, mode=None, roles=None) -> str:
     header = (
         f"{source}: {_plural(result.n_samples, 'row')} x {_plural(result.n_features, 'feature')}, "
         f"k={result.n_clusters}, scaling: {result.scale}"
@@ -248,7 +241,9 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
-    return "\n".join([header, "", table, "", *common.aligned(summary)])
+    # What was done with each column comes before the clusters (said even when all are numeric).
+    columns = [] if roles is None else [*common.roles_lines(roles, result.scale), ""]
+    return "\n".join([header, "", *columns, table, "", *common.aligned(summary)])
 
 
 def _same_path(a, b) -> bool:
