@@ -60,7 +60,7 @@ ROLES = ("numeric", "date", "categorical", "identifier", "text", "constant", "id
 MAX_LEVELS = 50
 
 # Integers unique per row under such a name are row numbers or keys, not measurements.
-_ID_NAME = re.compile(r"(^|[\s_.-])(id|ids|key|index|idx)$|^(id|index)[\s_.-]|[a-z]Id$|[a-z]ID$", re.IGNORECASE)
+_ID_NAME = re.compile(r"(?i:(^|[\s_.-])(id|ids|key|index|idx|row)$|^(id|index)[\s_.-])|[a-z](Id|ID)$")
 _UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _EPOCH_DAY_NS = 86_400 * 10**9
@@ -336,7 +336,7 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
                     word = "value" if converted == 1 else "values"
                     role = replace(role, reason=f"{converted} {word} converted from text amounts", converted=converted)
                 return role
-        elif n_values:
+        elif n_values and not text.map(_is_float).all():  # plain numbers as text are not amounts
             guess = "." if layout.decimal == "," else ","
             if parse_amounts(values, decimal=layout.decimal, thousands=guess)[0] is not None:
                 example = excerpt(str(values.iloc[0]), 20)
@@ -396,6 +396,14 @@ def _chosen(role: ColumnRole, source: str) -> ColumnRole:
                      f"({role.reason}); {advice}")
 
 
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_text(column) -> bool:
     import pandas as pd
     from pandas.api.types import is_object_dtype, is_string_dtype
@@ -424,13 +432,11 @@ def _days(values):
 
 
 def _currency(text: str) -> bool:
-    """A currency mark: currency symbols (``$``, ``€``, ``US$``, ``R$``) or an ISO 4217 code (``EUR``)."""
+    """A currency mark: a currency symbol (``$``, ``€``), with up to two letters before it (``US$``,
+    ``R$``), or an ISO 4217 code (``EUR``)."""
     if re.fullmatch(r"[A-Z]{3}", text):
         return True
-    letters = text.rstrip()
-    while letters and unicodedata.category(letters[-1]) == "Sc":
-        letters = letters[:-1]
-    return letters != text and (not letters or re.fullmatch(r"[A-Za-z]{1,2}", letters) is not None)
+    return unicodedata.category(text[-1]) == "Sc" and re.fullmatch(r"[A-Za-z]{0,2}", text[:-1]) is not None
 
 
 def parse_amounts(values, *, decimal: str = ".", thousands: str | None = ","):
