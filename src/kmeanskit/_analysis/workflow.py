@@ -401,8 +401,7 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data", roles
             "which predict would add; rename or drop "
             f"{'it' if len(present) == 1 else 'them'} first"
         )
-    features = model_input(model, frame, source=source) if roles is None else roles.features_frame(frame, source=source)
-    X = to_final_space(model, features)
+    X = to_final_space(model, model_input(model, frame, source=source, roles=roles))
     kmeans = final_estimator(model)
     labels = np.asarray(kmeans.predict(X), dtype=np.int64)
     distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
@@ -412,16 +411,21 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data", roles
     return out
 
 
-def model_input(model, frame: pd.DataFrame, *, source: str = "the data"):
+def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None):
     """The feature columns of a raw table, as `model` takes them.
 
     When the model records feature names, those columns are taken by name
     (others are ignored) and a DataFrame is returned, so that scikit-learn
     checks them against the model's; otherwise every column is a feature,
     their number must match the model, and an array is returned. Feature
-    columns follow the rules of :func:`kmeanskit._io.tables.select_features`.
+    columns follow the rules of :func:`kmeanskit._io.tables.select_features`;
+    with the `roles` of the training table (a model file's ``table``), they
+    are read as for the fit (text amounts parsed, dates as days).
     """
     from kmeanskit._io.tables import select_features
+
+    if roles is not None:
+        return roles.features_frame(frame, source=source)
 
     names = getattr(model, "feature_names_in_", None)
     if names is not None:

@@ -190,7 +190,7 @@ class ColumnRoles:
         missing = [n for n in names if n not in frame.columns]
         if missing:
             raise ValueError(f"{source} lacks the feature {'column' if len(missing) == 1 else 'columns'} "
-                             f"{quote_names(missing)}")
+                             f"{quote_names(missing)} (the features: {quote_names(names)})")
         converted = {}
         for name in names:
             column, role = frame[name], self[name]

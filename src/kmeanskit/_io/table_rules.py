@@ -334,11 +334,6 @@ class TextLayout:
             "thousands": self.thousands, "encoding": self.encoding, "comment": self.comment,
         }
 
-    def spelling(self) -> dict:
-        """The options that say how values are spelled, for a model file: a new file read for
-        the model is read with the options given for it, but its amounts are parsed alike."""
-        return {"decimal": self.decimal, "thousands": self.thousands}
-
 
 def header_names(n_columns: int) -> list[str]:
     """The names given to the columns of a table read without a header line."""
