@@ -38,6 +38,7 @@ Roles
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -336,13 +337,13 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
                     word = "value" if converted == 1 else "values"
                     role = replace(role, reason=f"{converted} {word} converted from text amounts", converted=converted)
                 return role
-        elif n_values and not text.map(_is_float).all():  # plain numbers as text are not amounts
+        elif n_values and not _plain_numbers(text):  # numbers written plainly as text are not amounts
             guess = "." if layout.decimal == "," else ","
             if parse_amounts(values, decimal=layout.decimal, thousands=guess)[0] is not None:
                 example = excerpt(str(values.iloc[0]), 20)
                 return ColumnRole(name, "text", f"amounts written as text (e.g. {example}): pass --thousands "
                                                 f"{guess} to read them as numbers")
-        if n_values and text.map(lambda v: bool(_ISO_DATE.match(v.strip()))).all() and _days(values) is not None:
+        if n_values and _days(values) is not None:
             return _date_role(name, column, dates)
         levels = pd.unique(text)
         if len(levels) <= 1:
@@ -396,12 +397,15 @@ def _chosen(role: ColumnRole, source: str) -> ColumnRole:
                      f"({role.reason}); {advice}")
 
 
-def _is_float(text: str) -> bool:
+def _plain_numbers(text) -> bool:
+    """Whether every value of a Series of str reads as a float (the first is tried alone: most fail there)."""
+    import pandas as pd
+
     try:
-        float(text)
+        float(text.iloc[0])
     except ValueError:
         return False
-    return True
+    return bool(pd.to_numeric(text, errors="coerce").notna().all())
 
 
 def _is_text(column) -> bool:
@@ -421,7 +425,8 @@ def _days(values):
         if not pd.api.types.is_datetime64_any_dtype(values.dtype) and not str(values.dtype).startswith(
                 ("timestamp", "date")):
             text = values.astype("string")
-            if not text.dropna().str.strip().str.match(_ISO_DATE.pattern).all():
+            present = text.dropna().str.strip()
+            if not len(present) or not _ISO_DATE.match(present.iloc[0]) or not present.str.match(_ISO_DATE.pattern).all():
                 return None
             stamps = pd.to_datetime(text, format="ISO8601", utc=True)
         else:
@@ -462,32 +467,46 @@ def parse_amounts(values, *, decimal: str = ".", thousands: str | None = ","):
         The number of values read.
     """
     import pandas as pd
+    import pyarrow as pa
 
+    present = values.dropna()
+    pattern = _amount_pattern(decimal, thousands)
+    if len(present) and re.match(pattern, str(present.iloc[0]).strip()) is None:
+        return None, 0  # most text columns fail at once
+    if len(present) > 1 and parse_amounts(present.iloc[:1], decimal=decimal, thousands=thousands)[0] is None:
+        return None, 0  # and the others at their first value
+    # One match per value, in Arrow's regular expressions (a group that took no part is ""); the few
+    # distinct currency marks are checked once each.
+    text = present.astype(str).astype(pd.ArrowDtype(pa.string()))
+    parts = text.str.strip().str.extract(pattern)
+    if parts["digits"].isna().any():
+        return None, 0
+    given = {name: parts[name].ne("").to_numpy(dtype=bool) for name in ("open", "close", "sign", "sign2", "pre", "post")}
+    if (given["open"] != given["close"]).any() or (given["sign"] & given["sign2"]).any() or (
+            given["pre"] & given["post"]).any():
+        return None, 0
+    found = {*parts["pre"][given["pre"]].unique(), *parts["post"][given["post"]].unique()}
+    if not all(_currency(mark) for mark in found):
+        return None, 0
+    digits = parts["digits"] if thousands is None else parts["digits"].str.replace(thousands, "", regex=False)
+    amounts = (digits + "." + parts["fraction"] + "0").to_numpy(dtype=np.float64)
+    minus = (parts["sign"].isin(["-", "−"]) | parts["sign2"].isin(["-", "−"])).to_numpy(dtype=bool)
+    out = pd.Series(np.nan, index=values.index)
+    out[present.index] = np.where(given["open"] | minus, -amounts, amounts)
+    return out, len(present)
+
+
+@functools.lru_cache(maxsize=8)
+def _amount_pattern(decimal: str, thousands: str | None) -> str:
+    """The regular expression of :func:`parse_amounts` for these marks (named groups)."""
     th = "" if thousands is None else re.escape(thousands)
-    grouped = rf"\d{{1,3}}(?:{th}\d{{3}})+" if th else r"(?!)"
-    number = re.compile(
-        rf"^(?P<open>\()?(?P<sign>[-+−])?\s*(?P<pre>[^\d\s{re.escape(decimal)}{th}()+\-−]{{1,4}})?\s*(?P<sign2>[-+−])?"
-        rf"(?P<digits>{grouped}|\d+)(?:{re.escape(decimal)}(?P<fraction>\d+))?"
-        rf"\s*(?P<post>[^\d\s{re.escape(decimal)}{th}()+\-−]{{1,4}})?(?P<close>\))?$"
+    grouped = rf"\d{{1,3}}(?:{th}\d{{3}})+|" if th else ""
+    dec = re.escape(decimal)
+    mark = rf"[^\d\s{dec}{th}()+\-−]{{1,4}}"
+    return (
+        rf"^(?P<open>\()?(?P<sign>[-+−])?\s*(?P<pre>{mark})?\s*(?P<sign2>[-+−])?"
+        rf"(?P<digits>{grouped}\d+)(?:{dec}(?P<fraction>\d+))?\s*(?P<post>{mark})?(?P<close>\))?$"
     )
-    out = np.full(len(values), np.nan)
-    converted = 0
-    for i, value in enumerate(values):
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            continue
-        match = number.match(str(value).strip())
-        if match is None or bool(match["open"]) != bool(match["close"]):
-            return None, 0
-        marks = [m for m in (match["pre"], match["post"]) if m]
-        if len(marks) > 1 or (marks and not _currency(marks[0])) or (match["sign"] and match["sign2"]):
-            return None, 0
-        digits = match["digits"].replace(thousands, "") if thousands else match["digits"]
-        amount = float(f"{digits}.{match['fraction'] or 0}")
-        negative = bool(match["open"]) or (match["sign"] or match["sign2"] or "") in "-−" and bool(
-            match["sign"] or match["sign2"])
-        out[i] = -amount if negative else amount
-        converted += 1
-    return pd.Series(out, index=values.index), converted
 
 
 def _first_not_amount(column, roles: ColumnRoles):
