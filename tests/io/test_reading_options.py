@@ -128,3 +128,15 @@ def test_every_csv_bundled_with_scikit_learn_is_covered():
     covered = {"iris.csv", "breast_cancer.csv", "wine_data.csv", "digits.csv.gz", "diabetes_data_raw.csv.gz",
                "diabetes_target.csv.gz", "linnerud_exercise.csv", "linnerud_physiological.csv"}
     assert {p.name for p in BUNDLED.iterdir() if ".csv" in p.name} == covered
+
+
+def test_refusals_read_as_sentences_without_a_stray_parameter_hint(tmp_path):
+    path = tmp_path / "indexed.csv"
+    pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}).to_csv(path)  # the index saved as an unnamed column
+    with pytest.raises(ValueError) as info:
+        read_table(path)
+    assert str(info.value).endswith("choose the feature columns with --columns (the columns argument in Python)")
+    with pytest.raises(ValueError) as info:
+        read_table(path, ["a", "b"])
+    assert "(columns=)" not in str(info.value)
+    assert str(info.value).endswith("K-Means needs numeric features: encode them as numbers or leave them out")

@@ -418,6 +418,8 @@ def model_roles(manifest: dict):
 
 def roles_lines(roles, scale: str) -> list[str]:
     """The role of every column, one line each, for the terminal (before a command's result)."""
+    from kmeanskit._io.table_rules import excerpt
+
     rows = []
     for column in roles.columns:
         if column.clustered:
@@ -425,7 +427,7 @@ def roles_lines(roles, scale: str) -> list[str]:
             reason = f"{what}; {column.reason}" if column.reason else what
         else:
             reason = column.reason
-        rows.append((column.name, column.role, reason))
+        rows.append((excerpt(column.name), column.role, reason))
     n_used = len(roles.features)
     head = f"columns: {n_used} of {len(rows)} clustered"
     width = [max(len(r[i]) for r in rows) for i in range(2)]
