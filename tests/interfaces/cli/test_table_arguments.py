@@ -211,3 +211,21 @@ def test_out_of_core_applies_the_same_options_and_roles(capsys, tmp_path, custom
     code, _, err = run(capsys, "fit", path, "-k", 3, "--out-of-core", "--dates")
     assert code == 2
     assert_one_line_error(err, "--dates is not available with --out-of-core")
+
+
+def test_an_id_column_named_cluster_cannot_go_beside_the_labels(capsys, tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"cluster": range(20), "x": np.arange(20.0)}).to_csv(path, index=False)
+    code, _, err = run(capsys, "fit", path, "-k", 2, "--id-column", "cluster", "--labels", tmp_path / "l.csv")
+    assert code == 2
+    assert_one_line_error(err, "--id-column 'cluster' has the name of the labels file's cluster column")
+
+
+def test_column_roles_of_an_edited_model_file_are_refused(capsys, tmp_path, customers_csv):
+    from kmeanskit._interfaces.cli._common import CommandError, model_roles
+
+    assert model_roles({}) is None  # files saved before roles were stored
+    with pytest.raises(CommandError, match="the model file's column roles cannot be read"):
+        model_roles({"table": {"columns": [{"name": "x"}]}})
+    with pytest.raises(CommandError, match="unknown column role"):
+        model_roles({"table": {"columns": [{"name": "x", "role": "magic", "clustered": True}]}})

@@ -110,6 +110,10 @@ def run(args: argparse.Namespace) -> int:
                 f"-o/--output and --labels are the same file '{args.output}'; choose two names"
             )
 
+    if labels_path is not None and args.id_column == "cluster":
+        raise common.CommandError(
+            "--id-column 'cluster' has the name of the labels file's cluster column; rename the column first"
+        )
     streaming = args.out_of_core or args.mini_batch
     roles = ids = None
     if streaming:
