@@ -160,3 +160,17 @@ def test_first_rows_keep_numeric_columns_and_say_how_text_was_judged():
     assert roles.features == ["id", "x"]
     assert roles["name"].reason == "unique per row: pass --id-column to carry it into outputs (judged on the " \
                                    "first 4 rows)"
+
+
+def test_numbers_with_a_few_stray_values_are_said_so_and_amounts_without_a_sign_too():
+    n = 40
+    frame = pd.DataFrame({
+        "x": np.arange(n, dtype=float),
+        "pressure": [str(1000 + i) for i in range(n - 2)] + ["?", "?"],
+        "price": ["12.50", *(f"{1000 + 37 * i:,}.25" for i in range(n - 1))],
+    })
+    roles = assign_roles(frame)
+    assert roles["pressure"].role == "text"
+    assert roles["pressure"].reason == "numbers, but 2 values are not (e.g. '?'): clean them, or mark them as missing"
+    assert roles["price"].reason == "amounts written as text (e.g. 1,000.25): pass --thousands , to read them as numbers"
+    assert assign_roles(frame, layout=TextLayout(thousands=","))["price"].clustered

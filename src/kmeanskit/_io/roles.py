@@ -314,6 +314,7 @@ def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: boo
 
 
 def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> ColumnRole:
+    """The role of a column from all its values (see the module notes for the rules)."""
     import pandas as pd
     from pandas.api.types import is_bool_dtype, is_complex_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
@@ -337,12 +338,18 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
                     word = "value" if converted == 1 else "values"
                     role = replace(role, reason=f"{converted} {word} converted from text amounts", converted=converted)
                 return role
-        elif n_values and not _plain_numbers(text):  # numbers written plainly as text are not amounts
+        not_numbers = _not_numbers(text) if n_values else None
+        if n_values and not_numbers != 0 and layout.thousands is None:
             guess = "." if layout.decimal == "," else ","
             if parse_amounts(values, decimal=layout.decimal, thousands=guess)[0] is not None:
-                example = excerpt(str(values.iloc[0]), 20)
+                example = excerpt(str(next(v for v in text if not _is_number(v))), 20)
                 return ColumnRole(name, "text", f"amounts written as text (e.g. {example}): pass --thousands "
                                                 f"{guess} to read them as numbers")
+        if not_numbers:
+            example = next(v for v in text if not _is_number(v))
+            noun = "value is" if not_numbers == 1 else "values are"
+            return ColumnRole(name, "text", f"numbers, but {not_numbers} {noun} not (e.g. {excerpt(example, 20)!r}): "
+                                            "clean them, or mark them as missing")
         if n_values and _days(values) is not None:
             return _date_role(name, column, dates)
         levels = pd.unique(text)
@@ -397,15 +404,22 @@ def _chosen(role: ColumnRole, source: str) -> ColumnRole:
                      f"({role.reason}); {advice}")
 
 
-def _plain_numbers(text) -> bool:
-    """Whether every value of a Series of str reads as a float (the first is tried alone: most fail there)."""
+def _not_numbers(text) -> int | None:
+    """How many values of a Series of str do not read as numbers, or None if the first does not
+    (most text columns: then the others are not tried)."""
     import pandas as pd
 
+    if not _is_number(text.iloc[0]):
+        return None
+    return int(pd.to_numeric(text, errors="coerce").isna().sum())
+
+
+def _is_number(text: str) -> bool:
     try:
-        float(text.iloc[0])
+        float(text)
     except ValueError:
         return False
-    return bool(pd.to_numeric(text, errors="coerce").notna().all())
+    return True
 
 
 def _is_text(column) -> bool:
