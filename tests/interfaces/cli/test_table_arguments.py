@@ -2,6 +2,7 @@
 --comment), column roles said before the result (--exclude, --id-column, --dates, --columns as a JSON list),
 the id column in every output, and the roles kept by the model file for ``predict``."""
 
+import io
 import json
 from pathlib import Path
 
@@ -229,3 +230,26 @@ def test_column_roles_of_an_edited_model_file_are_refused(capsys, tmp_path, cust
         model_roles({"table": {"columns": [{"name": "x"}]}})
     with pytest.raises(CommandError, match="unknown column role"):
         model_roles({"table": {"columns": [{"name": "x", "role": "magic", "clustered": True}]}})
+
+
+def test_a_detected_separator_is_said(capsys, tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text("a|b\n" + "".join(f"{i}|{i % 5}\n" for i in range(30)))
+    code, out, err = run(capsys, "fit", path, "-k", 2, "--seed", 0)
+    assert code == 0, err
+    assert blocks(out)[1].splitlines()[0] == "columns: 2 of 2 clustered (fields separated by '|', detected; --sep to choose)"
+
+
+def test_predict_reads_with_the_same_options(capsys, tmp_path):
+    train, new = tmp_path / "train.csv", tmp_path / "new.csv"
+    values = np.r_[np.zeros(10), np.full(10, 100.5)]
+    pd.DataFrame({"x": values}).to_csv(train, index=False, sep=";", decimal=",")
+    pd.DataFrame({"x": [0.25, 100.25]}).to_csv(new, index=False, sep=";", decimal=",")
+    model = tmp_path / "m.kmk"
+    code, _, err = run(capsys, "fit", train, "-k", 2, "--seed", 0, "--sep", ";", "--decimal", ",", "-o", model)
+    assert code == 0, err
+    code, out, err = run(capsys, "predict", model, new, "--sep", ";", "--decimal", ",")
+    assert code == 0, err
+    assigned = pd.read_csv(io.StringIO(out))
+    assert assigned["x"].tolist() == [0.25, 100.25]
+    assert assigned["cluster"].nunique() == 2

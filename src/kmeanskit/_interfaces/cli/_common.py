@@ -43,6 +43,7 @@ __all__ = [
     "check_ks_below_rows",
     "check_output_path",
     "column_list_arg",
+    "detected_separator",
     "format_table",
     "int_list_arg",
     "json_number",
@@ -376,6 +377,19 @@ def load_with_roles(args: argparse.Namespace):
     return roles.features_frame(frame, source=label), source, roles, ids
 
 
+def detected_separator(args: argparse.Namespace) -> str | None:
+    """The separator detected in a ``.txt`` DATA file read without --sep, in words; None otherwise."""
+    from kmeanskit._io.table_rules import delimiter, file_kind
+
+    if args.data is None or args.sep is not None or file_kind(Path(args.data)) != "csv":
+        return None
+    suffixes = [s.lower() for s in Path(args.data).suffixes]
+    if ".txt" not in suffixes[-2:]:
+        return None
+    sep = delimiter(Path(args.data), text_layout(args))
+    return {"\t": "tabs", r"\s+": "spaces"}.get(sep, f"'{sep}'")
+
+
 #: Rows read to give the columns of a streamed file (--out-of-core) their roles.
 FIRST_ROWS = 10_000
 
@@ -416,8 +430,9 @@ def model_roles(manifest: dict):
         raise CommandError(f"the model file's column roles cannot be read: {exc}") from None
 
 
-def roles_lines(roles, scale: str) -> list[str]:
-    """The role of every column, one line each, for the terminal (before a command's result)."""
+def roles_lines(roles, scale: str, separator: str | None = None) -> list[str]:
+    """The role of every column, one line each, for the terminal (before a command's result);
+    `separator` is said when it was detected (:func:`detected_separator`)."""
     from kmeanskit._io.table_rules import excerpt
 
     rows = []
@@ -430,6 +445,8 @@ def roles_lines(roles, scale: str) -> list[str]:
         rows.append((excerpt(column.name), column.role, reason))
     n_used = len(roles.features)
     head = f"columns: {n_used} of {len(rows)} clustered"
+    if separator is not None:
+        head += f" (fields separated by {separator}, detected; --sep to choose)"
     width = [max(len(r[i]) for r in rows) for i in range(2)]
     return [head, *(f"  {name:<{width[0]}}  {role:<{width[1]}}  {reason}".rstrip() for name, role, reason in rows)]
 

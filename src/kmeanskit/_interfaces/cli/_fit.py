@@ -167,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
             payload["model_path"] = str(model_path)
         common.print_json(payload)
     else:
-        print(_render(result, source, labels_path, model_path, mode=_mode(args), roles=roles))
+        print(_render(result, source, labels_path, model_path, mode=_mode(args), roles=roles,
+                      separator=common.detected_separator(args)))
     sys.stdout.flush()
     return common.EXIT_OK
 
@@ -221,7 +222,7 @@ def _mode(args: argparse.Namespace) -> str | None:
     return method
 
 
-def _render(result, source: str, labels_path, model_path=None, mode=None, roles=None) -> str:
+def _render(result, source: str, labels_path, model_path=None, mode=None, roles=None, separator=None) -> str:
     header = (
         f"{source}: {_plural(result.n_samples, 'row')} x {_plural(result.n_features, 'feature')}, "
         f"k={result.n_clusters}, scaling: {result.scale}"
@@ -246,7 +247,7 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, roles=
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
     # What was done with each column comes before the clusters (said even when all are numeric).
-    columns = [] if roles is None else [*common.roles_lines(roles, result.scale), ""]
+    columns = [] if roles is None else [*common.roles_lines(roles, result.scale, separator), ""]
     return "\n".join([header, "", *columns, table, "", *common.aligned(summary)])
 
 
