@@ -18,6 +18,8 @@ examples:
   kmeanskit fit customers.csv -k 5 --seed 0
   kmeanskit fit sales.parquet -k 4 --columns revenue,visits --scale minmax
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
+  kmeanskit fit customers.csv -k 4 --thousands , --dates --id-column customer_id --labels clusters.csv
+  kmeanskit fit kunden.csv -k 4 --sep ';' --decimal , --thousands . --exclude '["Umsatz, netto"]'
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
   kmeanskit fit events.parquet -k 20 --out-of-core --seed 0    # larger than memory
@@ -27,6 +29,10 @@ examples:
 iteration), and never holds it whole: exact K-Means, as in memory.
 --mini-batch runs mini-batch K-Means passes instead (faster on big data,
 a slightly higher inertia).
+
+Before the result, every column of DATA is listed with its role: numeric
+(clustered), date, categorical, identifier, free text, constant, the id
+column, or excluded, and why.
 
 Centers are shown in the original units of each column. Inertia and
 silhouette are measured in the scaled space the clustering ran in.
