@@ -140,3 +140,18 @@ def test_refusals_read_as_sentences_without_a_stray_parameter_hint(tmp_path):
         read_table(path, ["a", "b"])
     assert "(columns=)" not in str(info.value)
     assert str(info.value).endswith("K-Means needs numeric features: encode them as numbers or leave them out")
+
+
+def test_fit_out_of_core_takes_the_reading_options(tmp_path):
+    from kmeanskit.streaming import fit_out_of_core
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(50, 1, (50, 2))]
+    path = tmp_path / "werte.csv"
+    pd.DataFrame(X, columns=["a", "b"]).to_csv(path, index=False, sep=";", decimal=",")
+    km = fit_out_of_core(path, 2, sep=";", decimal=",", chunk_rows=30, random_state=0, progress=False)
+    np.testing.assert_allclose(sorted(km.cluster_centers_[:, 0]), [X[:50, 0].mean(), X[50:, 0].mean()])
+    parquet = tmp_path / "werte.parquet"
+    pd.DataFrame(X, columns=["a", "b"]).to_parquet(parquet)
+    with pytest.raises(ValueError, match="is a Parquet file: .*apply to text files only"):
+        fit_out_of_core(parquet, 2, decimal=",")

@@ -90,8 +90,7 @@ class TableStream:
         self.label = f"'{path}'"
         self.kind = rules.file_kind(path)
         if self.kind == "parquet":
-            if self.layout != rules.TextLayout():
-                raise ValueError(f"'{path}' is a Parquet file: skipping lines and --no-header apply to text files only")
+            rules.refuse_text_options(path, self.layout)
             self._open_parquet(path)
         else:
             if path.is_dir():

@@ -54,6 +54,7 @@ __all__ = [
     "refuse_metadata_header",
     "encoding_hint",
     "refuse_one_column",
+    "refuse_text_options",
     "refuse_non_numeric",
     "refuse_unnamed",
     "wide_integer_columns",
@@ -333,6 +334,15 @@ class TextLayout:
             "skiprows": self.skip_rows, "header": 0 if self.header else None, "decimal": self.decimal,
             "thousands": self.thousands, "encoding": self.encoding, "comment": self.comment,
         }
+
+
+def refuse_text_options(path: Path, layout: TextLayout) -> None:
+    """Refuse the reading options of text files (other than their defaults) for a Parquet file."""
+    if layout != TextLayout():
+        raise ValueError(
+            f"'{path}' is a Parquet file: skipping lines, --no-header and the other options of text files "
+            "(separator, decimal and thousands marks, encoding, comments) apply to text files only"
+        )
 
 
 def header_names(n_columns: int) -> list[str]:

@@ -57,6 +57,7 @@ from kmeanskit._io.table_rules import (
     refuse_metadata_header,
     refuse_non_numeric,
     refuse_one_column,
+    refuse_text_options,
     refuse_unnamed,
     wide_integer_columns,
 )
@@ -146,8 +147,8 @@ def read_raw_table(
     check_exists(path)
     kind = file_kind(path)
     if kind == "parquet":
-        if layout is not None and layout != TextLayout():
-            raise ValueError(f"'{path}' is a Parquet file: skipping lines and --no-header apply to text files only")
+        if layout is not None:
+            refuse_text_options(path, layout)
         return _read_parquet(path, columns)
     if path.is_dir():
         raise ValueError(f"'{path}' is a directory, not a {kind} file")
