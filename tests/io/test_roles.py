@@ -174,3 +174,24 @@ def test_numbers_with_a_few_stray_values_are_said_so_and_amounts_without_a_sign_
     assert roles["pressure"].reason == "numbers, but 2 values are not (e.g. '?'): clean them, or mark them as missing"
     assert roles["price"].reason == "amounts written as text (e.g. 1,000.25): pass --thousands , to read them as numbers"
     assert assign_roles(frame, layout=TextLayout(thousands=","))["price"].clustered
+
+
+def test_parquet_types_give_their_roles(tmp_path):
+    n = 40
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "when": pd.date_range("2024-01-01", periods=n, freq="D"),
+        "kind": pd.Categorical(rng.choice(["a", "b"], n)),
+        "flag": np.arange(n) % 2 == 0,
+        "x": rng.normal(size=n),
+    })
+    path = tmp_path / "mixed.parquet"
+    frame.to_parquet(path)
+    table = read_raw_table(path)
+    roles = assign_roles(table, dates=True)
+    assert [(c.role, c.clustered) for c in roles.columns] == [
+        ("date", True), ("categorical", False), ("numeric", True), ("numeric", True)]
+    assert roles["kind"].levels == ("a", "b")
+    features = roles.features_frame(table)
+    np.testing.assert_array_equal(features["when"], 19723 + np.arange(n))  # 2024-01-01 is day 19723
+    np.testing.assert_array_equal(features["flag"], (np.arange(n) % 2 == 0).astype(float))

@@ -308,7 +308,7 @@ def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: boo
     if role.converted and role.role == "numeric":
         return ColumnRole(name, "text", "amounts written as text: converted in memory only (fit without "
                                         "--out-of-core), or convert them first")
-    if role.clustered:
+    if role.clustered or not _is_text(column):
         return role
     return replace(role, reason=f"{role.reason} (judged on the first {len(column)} rows)")
 
@@ -427,8 +427,13 @@ def _is_text(column) -> bool:
     from pandas.api.types import is_object_dtype, is_string_dtype
 
     dtype = column.dtype
-    return is_object_dtype(dtype) or is_string_dtype(dtype) or (
-        isinstance(dtype, pd.ArrowDtype) and str(dtype).startswith(("string", "large_string")))
+    if isinstance(dtype, pd.ArrowDtype):  # text, or text stored as a dictionary (Parquet categories)
+        import pyarrow as pa
+
+        arrow = dtype.pyarrow_dtype
+        arrow = arrow.value_type if pa.types.is_dictionary(arrow) else arrow
+        return pa.types.is_string(arrow) or pa.types.is_large_string(arrow)
+    return is_object_dtype(dtype) or is_string_dtype(dtype)
 
 
 def _days(values):
