@@ -294,7 +294,8 @@ def assign_roles(
     result = ColumnRoles(tuple(roles), id_column, layout.decimal, layout.thousands)
     if not result.features:
         said = listing([f"'{excerpt(r.name)}' ({r.role}{': ' + r.reason if r.reason else ''})" for r in roles], 10)
-        raise ValueError(f"{source} has no column to cluster: {said}")
+        raise ValueError(f"{source} has no column to cluster: {said}; K-Means needs at least one numeric column "
+                         "(dates count with --dates, text amounts with --thousands)")
     return result
 
 
