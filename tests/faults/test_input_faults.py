@@ -177,3 +177,38 @@ def test_a_parse_error_quotes_a_short_excerpt(tmp_path, capsys):
         read_table(path)
     assert len(str(info.value)) < 500
     _refused_by_cli(capsys, path)
+
+
+# -- reading options and column roles ---------------------------------------------------------------
+
+def _fit(capsys, *args):
+    code = main(["fit", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_an_amount_beyond_the_float_range_is_refused_as_infinite(tmp_path, capsys):
+    path = tmp_path / "amounts.csv"
+    path.write_text("amount,b\n" + "".join(f'"${i:,}.50",{i}\n' for i in range(1000, 1010)) + f'"${"9" * 400}",1\n')
+    code, out, err = _fit(capsys, path, "-k", 2, "--thousands", ",")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "has infinite values: 'amount' (1 infinite)" in err
+
+
+def test_binary_bytes_read_as_latin_1_are_refused_in_one_line(tmp_path, capsys):
+    path = tmp_path / "binary.csv"
+    path.write_bytes(bytes(range(256)) * 400)
+    code, out, err = _fit(capsys, path, "-k", 2, "--encoding", "latin-1")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and len(err) - 1 <= _MAX_LINE
+
+
+def test_a_huge_column_name_is_said_in_short_in_the_roles(tmp_path, capsys):
+    path = tmp_path / "names.csv"
+    name = "n" * 1_000_000
+    path.write_text(f"{name},b\n" + "".join(f"t{i},{i % 7}\n" for i in range(50)))
+    code, out, err = _fit(capsys, path, "-k", 2, "--seed", 0)
+    assert code == 0, err
+    roles = out.split("\n\n")[1].splitlines()
+    assert roles[1].startswith("  " + "n" * 57 + "...  identifier  unique per row")
+    assert max(map(len, out.splitlines())) < 200

@@ -117,7 +117,7 @@ def test_compressed_and_whitespace_files_are_checked_too(tmp_path, reader):
 def test_skip_rows_and_no_header_are_refused_for_parquet(tmp_path):
     path = tmp_path / "t.parquet"
     pd.DataFrame({"a": [1.0, 2.0]}).to_parquet(path)
-    with pytest.raises(ValueError, match="Parquet file: skipping lines and --no-header apply to text files only"):
+    with pytest.raises(ValueError, match="Parquet file: skipping lines, --no-header and the other options of text files .* apply to text files only"):
         read_table(path, layout=TextLayout(skip_rows=1))
     with pytest.raises(ValueError, match="Parquet file"):
         TableStream(path, None, 10, np.float64, layout=TextLayout(header=False))

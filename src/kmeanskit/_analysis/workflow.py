@@ -395,7 +395,7 @@ def make_scaler(scale: str):
     return "passthrough"
 
 
-def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None) -> None:
+def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None, roles=None) -> None:
     """Save the fitted pipeline of :func:`fit_clusters` to a ``.kmk`` model file.
 
     The ``"passthrough"`` scaler of ``scale="none"`` is left out (the model file
@@ -412,6 +412,10 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None) -> None
         quantiles of the training distances are stored from it.
     key : bytes, str or None, default=None
         Sign the file with this secret (see :func:`kmeanskit.save`).
+    roles : ColumnRoles, optional
+        The role of every column of the training table
+        (:func:`kmeanskit._io.roles.assign_roles`), stored so that new tables
+        are read for the model the same way (:func:`predict_table`).
     """
     from kmeanskit._io.persistence import save
 
@@ -419,10 +423,10 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None) -> None
         data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-    save(Pipeline(steps), path, X=data, key=key)
+    save(Pipeline(steps), path, X=data, key=key, table=None if roles is None else roles.to_dict())
 
 
-def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:
+def predict_table(model, frame: pd.DataFrame, *, source: str = "the data", roles=None) -> pd.DataFrame:
     """Assign each row of a table to a cluster of a fitted model.
 
     Parameters
@@ -438,6 +442,10 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
         :func:`kmeanskit._io.tables.select_features` (numeric, no missing values).
     source : str, default="the data"
         How to name the table in error messages, e.g. a quoted file name.
+    roles : ColumnRoles, optional
+        The roles of the training table's columns (stored in model files
+        saved by ``kmeanskit fit``): its feature columns are read from `frame`
+        as they were for training (amounts parsed, dates as days).
 
     Returns
     -------
@@ -462,7 +470,7 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
             "which predict would add; rename or drop "
             f"{'it' if len(present) == 1 else 'them'} first"
         )
-    X = to_final_space(model, model_input(model, frame, source=source))
+    X = to_final_space(model, model_input(model, frame, source=source, roles=roles))
     kmeans = final_estimator(model)
     labels = np.asarray(kmeans.predict(X), dtype=np.int64)
     distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
@@ -472,16 +480,21 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data") -> pd
     return out
 
 
-def model_input(model, frame: pd.DataFrame, *, source: str = "the data"):
+def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None):
     """The feature columns of a raw table, as `model` takes them.
 
     When the model records feature names, those columns are taken by name
     (others are ignored) and a DataFrame is returned, so that scikit-learn
     checks them against the model's; otherwise every column is a feature,
     their number must match the model, and an array is returned. Feature
-    columns follow the rules of :func:`kmeanskit._io.tables.select_features`.
+    columns follow the rules of :func:`kmeanskit._io.tables.select_features`;
+    with the `roles` of the training table (a model file's ``table``), they
+    are read as for the fit (text amounts parsed, dates as days).
     """
     from kmeanskit._io.tables import select_features
+
+    if roles is not None:
+        return roles.features_frame(frame, source=source)
 
     names = getattr(model, "feature_names_in_", None)
     if names is not None:

@@ -67,6 +67,11 @@ def fit_out_of_core(
     columns=None,
     skip_rows=0,
     header=True,
+    sep=None,
+    decimal=".",
+    thousands=None,
+    encoding="utf-8",
+    comment=None,
     chunk_rows=65536,
     init="k-means++",
     sample_size=None,
@@ -97,6 +102,12 @@ def fit_out_of_core(
     header : bool, default=True
         Text files: whether the table's first line names its columns; without
         one they are named ``column_1``, ``column_2``...
+    sep, decimal, thousands, encoding, comment : default=None, ".", None, "utf-8", None
+        Text files: how values are written, as for ``pandas.read_csv``: the
+        field separator (by default from the suffix: ``.csv`` comma, ``.tsv``
+        tab, ``.txt`` detected; ``r"\\s+"`` for runs of whitespace), the
+        decimal mark, the thousands separator, the text encoding and the
+        character that starts a comment.
     chunk_rows : int, default=65536
         Rows read at a time; memory use grows with it, not with the file.
     init : {'k-means++', 'random'} or array-like of shape (n_clusters, n_features), \
@@ -154,7 +165,9 @@ def fit_out_of_core(
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    stream = TableStream(source, columns, chunk_rows, dtype, layout=TextLayout(skip_rows, header))
+    stream = TableStream(source, columns, chunk_rows, dtype, layout=TextLayout(
+        skip_rows, header, sep=sep, decimal=decimal, thousands=thousands, encoding=encoding, comment=comment
+    ))
     return fit_stream(
         stream, n_clusters, init=init, sample_size=sample_size, max_iter=max_iter, tol=tol,
         mini_batch=mini_batch, random_state=random_state, progress=Progress(progress),

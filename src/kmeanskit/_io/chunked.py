@@ -90,8 +90,7 @@ class TableStream:
         self.label = f"'{path}'"
         self.kind = rules.file_kind(path)
         if self.kind == "parquet":
-            if self.layout != rules.TextLayout():
-                raise ValueError(f"'{path}' is a Parquet file: skipping lines and --no-header apply to text files only")
+            rules.refuse_text_options(path, self.layout)
             self._open_parquet(path)
         else:
             if path.is_dir():
@@ -119,17 +118,19 @@ class TableStream:
     def _open_csv(self, path):
         import pandas as pd
 
-        self._sep = rules.delimiter(path)
+        self._sep = rules.delimiter(path, self.layout)
         self._wide = []  # columns of integers beyond int64, read as float64 (found by a pass)
         try:
             with rules.damaged_archive(path):
-                header = pd.read_csv(
-                    path, sep=self._sep, nrows=0 if self.layout.header else 1, **self.layout.pandas_options()
-                )
+                header = pd.read_csv(path, sep=self._sep, nrows=1, **self.layout.pandas_options())
         except pd.errors.EmptyDataError:
             raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise rules.encoding_hint(exc, self.label, self.layout) from exc
+        except pd.errors.ParserError as exc:
             raise ValueError(f"could not parse '{path}' as CSV: {rules.one_line(exc)}") from exc
+        first_value = header.iloc[0, 0] if header.shape[1] == 1 and len(header) else None
+        rules.refuse_one_column([str(c) for c in header.columns], first_value, self.label, self._sep)
         if self.layout.header:
             names = [str(c) for c in header.columns]
             rules.refuse_data_as_header(names, self.label, self.layout)
@@ -139,6 +140,8 @@ class TableStream:
         # Every line must have the header's fields: pandas would shift or pad
         # the values of one that does not, and the chunks read only some columns.
         rules.check_field_counts_fast(path, self._sep, self.layout)
+        if self.layout.header:
+            rules.refuse_metadata_header(names, self.label, self.layout)
         self._select(names)
 
     # -- memory
@@ -285,7 +288,9 @@ class TableStream:
                         self._wide = rules.wide_integer_columns(self.path, self.label, **options)
                         if not self._wide:
                             raise
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise rules.encoding_hint(exc, self.label, self.layout) from exc
+        except pd.errors.ParserError as exc:
             raise ValueError(f"could not parse {self.label} as CSV: {rules.one_line(exc)}") from exc
 
     def chunks(self, name="a pass"):

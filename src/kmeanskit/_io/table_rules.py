@@ -15,6 +15,7 @@ read can use these rules through Arrow alone.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
@@ -50,6 +51,10 @@ __all__ = [
     "check_field_counts_fast",
     "header_names",
     "refuse_data_as_header",
+    "refuse_metadata_header",
+    "encoding_hint",
+    "refuse_one_column",
+    "refuse_text_options",
     "refuse_non_numeric",
     "refuse_unnamed",
     "wide_integer_columns",
@@ -177,21 +182,39 @@ def file_kind(path: Path) -> str:
     )
 
 
-def delimiter(path: Path) -> str:
+def delimiter(path: Path, layout: TextLayout | None = None) -> str:
     """The delimiter of a delimited-text file (:func:`file_kind` ``"csv"``), as pandas takes it.
 
-    From the suffix (``.csv`` comma, ``.tsv`` tab, before any compression
-    suffix); for ``.txt``, picked from the first lines among comma, tab,
-    semicolon, ``|`` and runs of whitespace (``r"\\s+"``).
+    The layout's ``sep`` when given; else from the suffix (``.csv`` comma,
+    ``.tsv`` tab, before any compression suffix); for ``.txt``, picked from the
+    first lines among comma, tab, semicolon, ``|`` and runs of whitespace
+    (``r"\\s+"``).
+
+    Raises
+    ------
+    ValueError
+        If the separator is the layout's decimal mark.
     """
+    layout = TextLayout() if layout is None else layout
+    if layout.sep is not None:
+        return layout.sep
     suffixes = [s.lower() for s in path.suffixes]
     base = suffixes[-2] if suffixes[-1] in COMPRESSION_SUFFIXES else suffixes[-1]
     sep = CSV_SUFFIXES[base]
-    return _sniff_delimiter(path) if sep is None else sep
+    sep = _sniff_delimiter(path, layout.encoding) if sep is None else sep
+    if sep == layout.decimal:
+        raise ValueError(
+            f"'{path}' has {_SEPARATOR_NAMES.get(sep, repr(sep))} as its separator, which cannot also be the "
+            "decimal mark: give the separator of a file with decimal commas, e.g. --sep ';' (sep=';')"
+        )
+    return sep
 
 
-def _sniff_delimiter(path: Path) -> str:
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+_SEPARATOR_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "bars", r"\s+": "spaces"}
+
+
+def _sniff_delimiter(path: Path, encoding: str = "utf-8") -> str:
+    with open(path, newline="", encoding=encoding, errors="replace") as handle:
         sample = handle.read(64 * 1024)
     try:
         found = csv.Sniffer().sniff(sample, delimiters=",\t;| ").delimiter
@@ -203,25 +226,102 @@ def _sniff_delimiter(path: Path) -> str:
     return r"\s+" if found == " " else found
 
 
+def refuse_one_column(names: Sequence[str], first_value, source: str, sep: str) -> None:
+    """Refuse a table whose header holds another separator more often than it has columns,
+    or read as one column of numbers separated by spaces.
+
+    A file separated by semicolons, tabs, bars or spaces, read with commas, is
+    one column of text (or a few, split at the commas inside names or decimal
+    commas); said with the option that reads it.
+    """
+    names = [str(n) for n in names]
+    other = next((c for c in ";\t|" if c != sep and sum(n.count(c) for n in names) >= len(names)), None)
+    if other is None:
+        fields = str(first_value).split()
+        if len(names) != 1 or sep == r"\s+" or len(fields) < 2 or not all(_is_number(f) for f in fields):
+            return
+        other = r"\s+"
+    option = {"\t": "\\t", r"\s+": " "}.get(other, other)
+    raise ValueError(
+        f"{source} was read with {_SEPARATOR_NAMES.get(sep, repr(sep))} as the separator into "
+        f"{len(names)} column{'s' if len(names) > 1 else ''}, but its first lines are separated by "
+        f"{_SEPARATOR_NAMES[other]}: pass --sep '{option}' (sep={_python(other)})"
+    )
+
+
+def _python(sep: str) -> str:
+    """How a separator is written in Python: ``r'\\s+'`` as a raw string."""
+    return f"r'{sep}'" if "\\" in sep else repr(sep)
+
+
 @dataclass(frozen=True)
 class TextLayout:
-    """Where the table starts in a delimited-text file.
+    """How a delimited-text file is written: where its table starts and how its values are spelled.
+
+    The one home of the reading options of text files, which the whole-table
+    and the chunked readers apply alike (``pandas.read_csv`` options through
+    :meth:`pandas_options`, the separator through :func:`delimiter`, the field
+    count check through the same options).
 
     skip_rows : int
         Lines before the table (metadata, titles), skipped unread.
     header : bool
         Whether the first line of the table names its columns. Without one the
         columns are named ``column_1``, ``column_2``...
+    sep : str or None
+        The field separator (``","``, ``";"``, ``"\\t"``, ``"|"``, or
+        ``r"\\s+"`` for runs of whitespace); None takes it from the suffix
+        (``.csv`` comma, ``.tsv`` tab) or, for ``.txt``, detects it.
+    decimal : str
+        The decimal mark of numbers (``"."`` or ``","``).
+    thousands : str or None
+        The thousands separator of numbers (``","``, ``"."``, ``" "``, ``"'"``),
+        None for none. When given, text amounts such as ``$77,714.41`` or
+        ``1.234,5 EUR`` are read as numbers too (see :func:`parse_amounts`).
+    encoding : str
+        The text encoding (any Python codec name).
+    comment : str or None
+        A character that starts a comment: the rest of its line is ignored,
+        and a line starting with it is skipped.
     """
 
     skip_rows: int = 0
     header: bool = True
+    sep: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str = "utf-8"
+    comment: str | None = None
 
     def __post_init__(self):
         if isinstance(self.skip_rows, bool) or not isinstance(self.skip_rows, int) or self.skip_rows < 0:
             raise ValueError(f"skip_rows must be a non-negative int, got {self.skip_rows!r}")
         if not isinstance(self.header, bool):
             raise TypeError(f"header must be True or False, got {self.header!r}")
+        if self.sep is not None and (not isinstance(self.sep, str) or not self.sep or "\n" in self.sep):
+            raise ValueError(f"sep must be None or a non-empty separator such as ',', ';' or '\\t', got {self.sep!r}")
+        for name in ("decimal", "thousands", "comment"):
+            value = getattr(self, name)
+            if (value is not None or name == "decimal") and (
+                not isinstance(value, str) or len(value) != 1 or value in "\r\n\"0123456789"
+            ):
+                raise ValueError(f"{name} must be one character (not a digit, quote or newline), got {value!r}")
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(
+                f"thousands and decimal must differ, got {self.thousands!r} for both "
+                "(for '1.234,5' pass decimal=',' and thousands='.')"
+            )
+        if self.sep is not None and self.sep == self.decimal:
+            raise ValueError(
+                f"sep and decimal must differ, got {self.sep!r} for both: files with decimal commas "
+                "separate their fields with ';' or tabs (pass that as the separator)"
+            )
+        if self.comment is not None and self.comment in (self.sep, self.decimal, self.thousands):
+            raise ValueError(f"comment must differ from the separator, decimal and thousands marks, got {self.comment!r}")
+        try:
+            codecs.lookup(self.encoding)
+        except (LookupError, TypeError):
+            raise ValueError(f"encoding must be a text encoding such as 'utf-8' or 'latin-1', got {self.encoding!r}") from None
 
     @property
     def first_line(self) -> int:
@@ -229,8 +329,20 @@ class TextLayout:
         return self.skip_rows + 1
 
     def pandas_options(self) -> dict:
-        """The matching ``pandas.read_csv`` options."""
-        return {"skiprows": self.skip_rows, "header": 0 if self.header else None}
+        """The matching ``pandas.read_csv`` options (all but the separator: see :func:`delimiter`)."""
+        return {
+            "skiprows": self.skip_rows, "header": 0 if self.header else None, "decimal": self.decimal,
+            "thousands": self.thousands, "encoding": self.encoding, "comment": self.comment,
+        }
+
+
+def refuse_text_options(path: Path, layout: TextLayout) -> None:
+    """Refuse the reading options of text files (other than their defaults) for a Parquet file."""
+    if layout != TextLayout():
+        raise ValueError(
+            f"'{path}' is a Parquet file: skipping lines, --no-header and the other options of text files "
+            "(separator, decimal and thousands marks, encoding, comments) apply to text files only"
+        )
 
 
 def header_names(n_columns: int) -> list[str]:
@@ -262,6 +374,36 @@ def refuse_data_as_header(names: Sequence[str], source: str, layout: TextLayout)
         )
 
 
+def refuse_metadata_header(names: Sequence[str], source: str, layout: TextLayout) -> None:
+    """Refuse a header line that is a line of metadata: a count of rows, a count of
+    features and class names, as scikit-learn's bundled CSVs start (``150,4,setosa,versicolor,virginica``).
+
+    Read as a header, its counts would name two feature columns and the class
+    column, named after a class, would be clustered.
+    """
+    names = [str(n).strip() for n in names]
+    if (
+        len(names) >= 3
+        and all(n.isdigit() for n in names[:2])
+        and int(names[0]) > 0
+        and not any(_is_number(n) for n in names[2:])
+    ):
+        raise ValueError(
+            f"line {layout.first_line} of {source} looks like a line of metadata, not a header: it starts with "
+            f"two counts ({names[0]} rows, {names[1]} features?) followed by names ({quote_names(names[2:], limit=5)}), "
+            f"as scikit-learn's bundled CSVs do; skip it with --skip-rows {layout.first_line} "
+            f"(skip_rows={layout.first_line}) and add --no-header (header=False) if the table has no header line"
+        )
+
+
+def encoding_hint(exc: UnicodeDecodeError, source: str, layout: TextLayout) -> ValueError:
+    """The error for a file that is not text in the layout's encoding, naming --encoding."""
+    return ValueError(
+        f"could not read {source} as {layout.encoding} text ({one_line(exc)}); "
+        "give its encoding with --encoding, e.g. --encoding latin-1 (encoding='latin-1')"
+    )
+
+
 def check_field_counts(path: Path, sep: str, layout: TextLayout) -> None:
     """Refuse a delimited file whose lines do not all have as many fields as its first.
 
@@ -274,18 +416,27 @@ def check_field_counts(path: Path, sep: str, layout: TextLayout) -> None:
 
     with (
         damaged_archive(path),
-        pd.io.common.get_handle(path, "r", compression="infer", encoding="utf-8", errors="replace") as handles,
+        pd.io.common.get_handle(path, "r", compression="infer", encoding=layout.encoding, errors="replace") as handles,
     ):
+        lines = handles.handle if layout.comment is None else _uncommented(handles.handle, layout.comment)
         try:
-            _check_lines(path, handles.handle, sep, layout)
+            _check_lines(path, lines, sep, layout)
         except csv.Error as exc:  # e.g. a quote never closed makes a field too long for the reader
             raise ValueError(f"could not parse '{path}' as CSV: {one_line(exc)}") from exc
 
 
+def _uncommented(lines, comment):
+    """The lines with what follows `comment` cut (as pandas cuts it), fully commented lines left blank."""
+    for line in lines:
+        cut = line.find(comment)
+        yield line if cut < 0 else line[:cut] + "\n"
+
+
 def _check_lines(path, lines, sep, layout):
     """:func:`check_field_counts` on the open text `lines` of `path`."""
+    lines = iter(lines)
     for _ in range(layout.skip_rows):
-        if not lines.readline():
+        if not next(lines, ""):
             return
     if sep == r"\s+":
         records = ((number, line.split()) for number, line in enumerate(lines, start=layout.first_line))
@@ -316,7 +467,7 @@ def check_field_counts_fast(path: Path, sep: str, layout: TextLayout) -> None:
     import pyarrow.csv as pacsv
 
     suffix = path.suffix.lower()
-    if sep == r"\s+" or len(sep) != 1 or suffix in (".zip", ".xz"):
+    if sep == r"\s+" or len(sep) != 1 or suffix in (".zip", ".xz") or layout.comment is not None:
         check_field_counts(path, sep, layout)
         return
     bad = []
@@ -328,7 +479,9 @@ def check_field_counts_fast(path: Path, sep: str, layout: TextLayout) -> None:
     try:
         reader = pacsv.open_csv(
             pa.input_stream(str(path), compression="detect"),
-            read_options=pacsv.ReadOptions(skip_rows=layout.skip_rows, autogenerate_column_names=True),
+            read_options=pacsv.ReadOptions(
+                skip_rows=layout.skip_rows, autogenerate_column_names=True, encoding=layout.encoding
+            ),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, invalid_row_handler=count),
             convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.string()}),
         )
@@ -370,7 +523,7 @@ def refuse_unnamed(names: Sequence[str], source: str) -> None:
         raise ValueError(
             f"{source} has columns with no name in the header ({quote_names(unnamed)}), "
             "often an index saved with the data; choose the feature columns "
-            "with --columns (columns=)"
+            "with --columns (the columns argument in Python)"
         )
 
 
@@ -428,7 +581,7 @@ def refuse_non_numeric(frame: pd.DataFrame, source: str, *, all_columns: bool) -
     if bad:
         noun = "column" if len(bad) == 1 else "columns"
         advice = (
-            "choose numeric columns with --columns (columns=)"
+            "choose numeric columns with --columns (the columns argument in Python)"
             if all_columns
             else "encode them as numbers or leave them out"
         )

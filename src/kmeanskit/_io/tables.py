@@ -47,13 +47,17 @@ from kmeanskit._io.table_rules import (
     damaged_archive,
     data_columns,
     delimiter,
+    encoding_hint,
     excerpt,
     file_kind,
     header_names,
     listing,
     one_line,
     refuse_data_as_header,
+    refuse_metadata_header,
     refuse_non_numeric,
+    refuse_one_column,
+    refuse_text_options,
     refuse_unnamed,
     wide_integer_columns,
 )
@@ -61,7 +65,7 @@ from kmeanskit._io.table_rules import (
 # pandas (a large import) is imported where a table is built, checked or
 # written, not here, so that importing this module stays cheap.
 
-__all__ = ["read_raw_table", "read_table", "select_features", "write_delimited", "write_table"]
+__all__ = ["read_raw_table", "read_table", "read_table_head", "select_features", "write_delimited", "write_table"]
 
 # The compression pandas infers from a file name (pandas.io.common's table, in
 # its order): the table is written to a temporary file, whose name says nothing.
@@ -131,7 +135,7 @@ def read_raw_table(
     ----------
     path : str or path-like
     columns : sequence of str, optional
-        Parquet only: read just these columns.
+        Read just these columns (Parquet files read only these).
     layout : TextLayout, optional
         Delimited files only, as for :func:`read_table`.
 
@@ -143,12 +147,51 @@ def read_raw_table(
     check_exists(path)
     kind = file_kind(path)
     if kind == "parquet":
-        if layout is not None and layout != TextLayout():
-            raise ValueError(f"'{path}' is a Parquet file: skipping lines and --no-header apply to text files only")
+        if layout is not None:
+            refuse_text_options(path, layout)
         return _read_parquet(path, columns)
     if path.is_dir():
         raise ValueError(f"'{path}' is a directory, not a {kind} file")
-    return _read_delimited(path, kind, TextLayout() if layout is None else layout)
+    return _read_delimited(path, kind, TextLayout() if layout is None else layout, columns=columns)
+
+
+def read_table_head(path: str | os.PathLike, n_rows: int, *, layout: TextLayout | None = None) -> pd.DataFrame:
+    """The first `n_rows` rows of a CSV or Parquet file, as :func:`read_raw_table` reads them.
+
+    For deciding the roles of a file's columns before it is streamed (the
+    field counts of the whole file are checked by the stream).
+
+    Parameters
+    ----------
+    path : str or path-like
+    n_rows : int
+        At least 1.
+    layout : TextLayout, optional
+        Delimited files only, as for :func:`read_table`.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (min(n_rows, n_samples), n_columns)
+    """
+    path = Path(path)
+    check_exists(path)
+    kind = file_kind(path)
+    if kind == "parquet":
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        try:
+            dataset = ds.dataset(path, format="parquet")
+            table = dataset.head(n_rows, columns=data_columns(dataset.schema))
+        except (pa.ArrowInvalid, OSError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise ValueError(f"could not read '{path}' as Parquet: {one_line(exc)}") from exc
+        return table.to_pandas(types_mapper=pd.ArrowDtype).reset_index(drop=True)
+    if path.is_dir():
+        raise ValueError(f"'{path}' is a directory, not a {kind} file")
+    return _read_delimited(path, kind, TextLayout() if layout is None else layout, n_rows=n_rows)
 
 
 def select_features(
@@ -201,8 +244,8 @@ def select_features(
     return selected.reset_index(drop=True)
 
 
-def _read_delimited(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
-    sep = delimiter(path)
+def _read_delimited(path: Path, kind: str, layout: TextLayout, *, columns=None, n_rows=None) -> pd.DataFrame:
+    sep = delimiter(path, layout)
     import warnings
 
     import pandas as pd
@@ -210,7 +253,12 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
     # index_col=False: a line with more fields than the header never turns the
     # first columns into an index; pandas warns instead, and the warning is an
     # error here (the field count check names the line).
-    options = {"sep": sep, "index_col": False, **layout.pandas_options()}
+    options = {"sep": sep, "index_col": False, "nrows": n_rows, **layout.pandas_options()}
+    if columns is not None and layout.header:
+        # Only these columns are kept in memory (a streamed file's id column).
+        with damaged_archive(path):
+            names = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options()).columns
+        options["usecols"] = check_selection(names, columns, f"'{path}'")
     try:
         with warnings.catch_warnings(), damaged_archive(path):
             warnings.filterwarnings("error", "Length of header or names does not match", pd.errors.ParserWarning)
@@ -226,17 +274,26 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        with damaged_archive(path):
+            header = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options())
+        refuse_one_column(list(header.columns), None, f"'{path}'", sep)
         check_field_counts(path, sep, layout)
         raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
     except UnicodeDecodeError as exc:
-        raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
+        raise encoding_hint(exc, f"'{path}'", layout) from exc
+    first_value = frame.iloc[0, 0] if frame.shape[1] == 1 and len(frame) else None
+    if columns is None:
+        refuse_one_column(list(frame.columns), first_value, f"'{path}'", sep)
     if layout.header:
         refuse_data_as_header([str(c) for c in frame.columns], f"'{path}'", layout)
+        refuse_metadata_header([str(c) for c in frame.columns], f"'{path}'", layout)
     else:
         frame.columns = header_names(frame.shape[1])
-    if frame.isna().to_numpy().any():
+    if n_rows is None and frame.isna().to_numpy().any():
         # A short line is padded with missing values: tell it from a gap.
         check_field_counts(path, sep, layout)
+    if columns is not None:
+        frame = frame[check_selection(frame.columns, columns, f"'{path}'")]
     return frame
 
 

@@ -35,7 +35,7 @@ def run_json(capsys, *args):
 def table_rows(out):
     """The cluster rows of the human output, split on whitespace."""
     blocks = out.split("\n\n")
-    rows = blocks[1].splitlines()[1:]  # block 0 is the header line, row 0 the column names
+    rows = blocks[2].splitlines()[1:]  # block 0: the header line, 1: the columns' roles; row 0 the column names
     return [row.split() for row in rows]
 
 
@@ -72,10 +72,16 @@ def sorted_centers(payload):
 def test_default_iris_run(capsys):
     code, out, err = run(capsys, "fit", "--seed", 0)
     assert code == 0 and err == ""
-    assert out.startswith(
-        "iris (bundled with scikit-learn): 150 rows x 4 features, k=3, scaling: standard\n"
-    )
-    assert "sepal length (cm)" in out.split("\n\n")[1].splitlines()[0]
+    header, roles, table = out.split("\n\n")[:3]
+    assert roles.splitlines() == [
+        "columns: 4 of 4 clustered",
+        "  sepal length (cm)  numeric  scaled",
+        "  sepal width (cm)   numeric  scaled",
+        "  petal length (cm)  numeric  scaled",
+        "  petal width (cm)   numeric  scaled",
+    ]
+    assert header == "iris (bundled with scikit-learn): 150 rows x 4 features, k=3, scaling: standard"
+    assert "sepal length (cm)" in table.splitlines()[0]
     rows = table_rows(out)
     assert [int(r[0]) for r in rows] == [0, 1, 2]
     sizes = [int(r[1]) for r in rows]
@@ -320,10 +326,15 @@ def test_output_and_labels_must_differ(capsys, tmp_path):
 # --- bad input: one line on stderr, exit code 2 ------------------------------
 
 
-def test_non_numeric_column_is_refused_by_name(capsys, blobs_csv):
+def test_a_text_column_unique_per_row_is_said_to_be_an_identifier_and_not_clustered(capsys, blobs_csv):
     code, out, err = run(capsys, "fit", blobs_csv, "-k", 3)
-    assert code == 2 and out == ""
-    assert_one_line_error(err, "non-numeric column: 'name'", "--columns")
+    assert code == 0 and err == ""
+    assert out.split("\n\n")[1].splitlines() == [
+        "columns: 2 of 3 clustered",
+        "  age     numeric     scaled",
+        "  income  numeric     scaled",
+        "  name    identifier  unique per row: pass --id-column to carry it into outputs",
+    ]
 
 
 def test_selected_non_numeric_column_is_refused(capsys, blobs_csv):
@@ -614,7 +625,10 @@ def test_streaming_option_errors_are_one_line(capsys, blobs_csv, extra, fragment
     assert_one_line_error(err, *fragments)
 
 
-def test_out_of_core_refuses_text_columns_like_the_in_memory_fit(capsys, blobs_csv):
-    _, _, memory = run(capsys, "fit", blobs_csv, "-k", 3)
-    code, _, stream = run(capsys, "fit", blobs_csv, "-k", 3, "--out-of-core")
-    assert code == 2 and stream == memory
+def test_out_of_core_gives_text_columns_the_roles_of_the_in_memory_fit(capsys, blobs_csv):
+    _, memory, _ = run(capsys, "fit", blobs_csv, "-k", 3, "--seed", 0)
+    code, stream, err = run(capsys, "fit", blobs_csv, "-k", 3, "--seed", 0, "--out-of-core")
+    assert code == 0 and err == ""
+    said = [block.splitlines() for block in (memory.split("\n\n")[1], stream.split("\n\n")[1])]
+    assert said[0][:3] == said[1][:3]  # the numeric columns
+    assert said[1][3] == said[0][3] + " (judged on the first 300 rows)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,17 +37,22 @@ __all__ = [
     "add_ks_arguments",
     "add_model_argument",
     "add_n_clusters_argument",
+    "add_role_arguments",
     "add_scale_argument",
     "add_seed_argument",
     "aligned",
     "check_ks_below_rows",
     "check_output_path",
     "column_list_arg",
+    "detected_separator",
     "format_table",
     "terminal_width",
     "int_list_arg",
     "json_number",
     "load_features",
+    "load_first_rows_roles",
+    "load_with_roles",
+    "model_roles",
     "load_model",
     "signing_key",
     "n_clusters_arg",
@@ -55,6 +61,7 @@ __all__ = [
     "print_json",
     "progress_wanted",
     "resolve_ks",
+    "roles_lines",
     "split_labels",
     "text_layout",
     "warn_if_unscaled",
@@ -84,25 +91,98 @@ def add_table_argument(parser: argparse.ArgumentParser, *, metavar: str = "DATA"
 
 
 def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
-    """--skip-rows and --no-header: where the table starts in a text file."""
-    parser.add_argument(
+    """Where the table starts in a text file and how its values are written (--skip-rows, --sep, ...)."""
+    group = parser.add_argument_group("reading a text file (CSV, TSV, TXT)")
+    group.add_argument(
         "--skip-rows", type=_non_negative_int, default=0, metavar="N",
-        help="lines to skip before the table, e.g. a line of metadata (text files; default: 0)",
+        help="lines to skip before the table, e.g. a line of metadata (default: 0)",
     )
-    parser.add_argument(
+    group.add_argument(
         "--no-header", action="store_true",
-        help="the table has no header line: its columns are named column_1, column_2, ... (text files)",
+        help="the table has no header line: its columns are named column_1, column_2, ...",
     )
+    group.add_argument(
+        "--sep", type=_separator_arg, metavar="SEP",
+        help="field separator: ',', ';', '|', '\\t' (or 'tab'), ' ' (or 'space': runs of spaces) "
+             "(default: from the suffix: .csv comma, .tsv tab, .txt detected)",
+    )
+    group.add_argument(
+        "--decimal", type=_mark_arg("--decimal"), default=".", metavar="C",
+        help="decimal mark of numbers, e.g. ',' for 3,14 (default: '.')",
+    )
+    group.add_argument(
+        "--thousands", type=_mark_arg("--thousands"), metavar="C",
+        help="thousands separator, e.g. ',' for 1,234.5; text amounts such as $77,714.41 or 1.234,5 EUR "
+             "are then read as numbers in columns that hold nothing else",
+    )
+    group.add_argument("--encoding", default="utf-8", metavar="NAME",
+                       help="text encoding, e.g. latin-1 or cp1252 (default: utf-8)")
+    group.add_argument("--comment", type=_mark_arg("--comment"), metavar="C",
+                       help="character starting a comment: the rest of the line is ignored, e.g. '#'")
+
+
+_LAYOUT_OPTIONS = {"skip_rows": "--skip-rows", "header": "--no-header", "sep": "--sep", "decimal": "--decimal",
+                   "thousands": "--thousands", "encoding": "--encoding", "comment": "--comment"}
 
 
 def text_layout(args: argparse.Namespace):
-    """The :class:`TextLayout` of the command's DATA, from --skip-rows and --no-header."""
+    """The :class:`TextLayout` of the command's DATA, from the reading options."""
     from kmeanskit._io.table_rules import TextLayout
 
-    layout = TextLayout(skip_rows=args.skip_rows, header=not args.no_header)
+    options = {"skip_rows": args.skip_rows, "header": not args.no_header, "sep": args.sep,
+               "decimal": args.decimal, "thousands": args.thousands, "encoding": args.encoding,
+               "comment": args.comment}
+    try:
+        layout = TextLayout(**options)
+    except ValueError as exc:  # the library's message, in the options' names
+        names = "|".join(_LAYOUT_OPTIONS)
+        message = re.sub(rf"\b({names})(?= must| and \w+ must|=)", lambda m: _LAYOUT_OPTIONS[m[1]], str(exc))
+        raise CommandError(message.replace("=", " ")) from None
     if args.data is None and layout != TextLayout():
-        raise CommandError("--skip-rows and --no-header apply to a DATA file, not to the bundled iris data")
+        default = TextLayout()
+        given = [option for name, option in _LAYOUT_OPTIONS.items() if getattr(layout, name) != getattr(default, name)]
+        raise CommandError(f"{', '.join(given)} apply to a DATA file, not to the bundled iris data")
     return layout
+
+
+def _separator_arg(text: str) -> str:
+    """``--sep``: one character, or a name (``tab``, ``space``) or escape (``\\t``) for the invisible ones."""
+    named = {"\\t": "\t", "tab": "\t", "\t": "\t", " ": r"\s+", "space": r"\s+", "whitespace": r"\s+"}
+    if text.lower() in named:
+        return named[text.lower()]
+    if len(text) != 1 or text in "\"\r\n" or text.isalnum():
+        raise argparse.ArgumentTypeError(
+            f"expected one separator character such as ',', ';', '|', or 'tab' or 'space', got {text!r}"
+        )
+    return text
+
+
+def _mark_arg(option: str):
+    """The type of an option that takes one character (a decimal mark, a thousands separator, a comment)."""
+    def parse(text: str) -> str:
+        value = {"space": " ", "\\t": "\t", "tab": "\t"}.get(text.lower(), text)
+        if len(value) != 1 or value.isdigit():
+            raise argparse.ArgumentTypeError(f"{option} expects one character that is not a digit, got {text!r}")
+        return value
+
+    return parse
+
+
+def add_role_arguments(parser: argparse.ArgumentParser) -> None:
+    """--exclude, --id-column and --dates: what is done with the columns of DATA (see ``_io/roles.py``)."""
+    group = parser.add_argument_group("columns of DATA (each is given a role, said before the result)")
+    group.add_argument(
+        "--exclude", type=column_list_arg, metavar="A,B,...",
+        help="columns never clustered: comma-separated, or a JSON list for names with commas",
+    )
+    group.add_argument(
+        "--id-column", metavar="NAME",
+        help="the rows' identifier: never clustered, written beside each row's cluster (--labels)",
+    )
+    group.add_argument(
+        "--dates", action="store_true",
+        help="cluster date columns (ISO 8601) as days since 1970-01-01 (by default they are excluded)",
+    )
 
 
 def _non_negative_int(text: str) -> int:
@@ -152,7 +232,8 @@ def add_columns_argument(
         "--columns",
         type=column_list_arg,
         metavar="A,B,...",
-        help=f"comma-separated feature columns (default: {default}; {which})",
+        help=f"comma-separated feature columns, or a JSON list for names with commas such as "
+             f"'[\"net, EUR\", \"visits\"]' (default: {default}; {which})",
     )
 
 
@@ -227,11 +308,24 @@ def aligned(pairs) -> list[str]:
 
 
 def column_list_arg(text: str) -> list[str]:
-    """Parse ``--columns a,b,c`` into a list of names (spaces around commas trimmed)."""
+    """Parse ``--columns a,b,c`` into a list of names (spaces around commas trimmed).
+
+    A JSON list (``'["revenue, net", "visits"]'``) names columns whose names hold commas.
+    """
+    if text.lstrip().startswith("["):
+        try:
+            names = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(f"expected a JSON list of column names, got {text!r} ({exc.msg})") from None
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise argparse.ArgumentTypeError(
+                f"expected a JSON list of non-empty column names such as '[\"a, b\", \"c\"]', got {text!r}"
+            )
+        return names
     names = [name.strip() for name in text.split(",")]
     if not text.strip() or any(not name for name in names):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated column names such as 'a,b,c', got {text!r}"
+            f"expected comma-separated column names such as 'a,b,c' (or a JSON list), got {text!r}"
         )
     return names
 
@@ -276,6 +370,113 @@ def load_features(data: str | None, columns: Sequence[str] | None, layout=None) 
 
     iris = load_iris(as_frame=True).data
     return select_features(iris, columns, source="the iris data"), IRIS_SOURCE
+
+
+def load_with_roles(args: argparse.Namespace):
+    """Read the command's DATA (or the bundled iris data) and give each column a role.
+
+    Uses ``args.data``, the reading options, ``--columns``, ``--exclude``,
+    ``--id-column`` and ``--dates``.
+
+    Returns
+    -------
+    features : pandas.DataFrame of shape (n_samples, n_features)
+        The clustered columns, as numbers.
+    source : str
+        How to name the data in output.
+    roles : ColumnRoles
+        The role of every column (see :mod:`kmeanskit._io.roles`).
+    ids : pandas.Series or None
+        The id column, when ``--id-column`` names one.
+    """
+    from kmeanskit._io.roles import assign_roles
+    from kmeanskit._io.tables import read_raw_table
+
+    layout = text_layout(args)
+    if args.data is None:
+        from sklearn.datasets import load_iris
+
+        frame, source, label = load_iris(as_frame=True).data, IRIS_SOURCE, "the iris data"
+    else:
+        frame, source, label = read_raw_table(args.data, layout=layout), args.data, f"'{args.data}'"
+    roles = assign_roles(frame, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
+                         dates=args.dates, layout=layout, source=label)
+    ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
+    return roles.features_frame(frame, source=label), source, roles, ids
+
+
+def detected_separator(args: argparse.Namespace) -> str | None:
+    """The separator detected in a ``.txt`` DATA file read without --sep, in words; None otherwise."""
+    from kmeanskit._io.table_rules import delimiter, file_kind
+
+    if args.data is None or args.sep is not None or file_kind(Path(args.data)) != "csv":
+        return None
+    suffixes = [s.lower() for s in Path(args.data).suffixes]
+    if ".txt" not in suffixes[-2:]:
+        return None
+    sep = delimiter(Path(args.data), text_layout(args))
+    return {"\t": "tabs", r"\s+": "spaces"}.get(sep, f"'{sep}'")
+
+
+#: Rows read to give the columns of a streamed file (--out-of-core) their roles.
+FIRST_ROWS = 10_000
+
+
+def load_first_rows_roles(args: argparse.Namespace):
+    """The roles of DATA's columns from its first rows, for a file streamed in chunks (--out-of-core).
+
+    Returns
+    -------
+    roles : ColumnRoles
+        Every numeric column is clustered (see ``assign_roles(first_rows=True)``).
+    ids : pandas.Series or None
+        The whole id column, when ``--id-column`` names one and ``--labels`` asks for it.
+    """
+    from kmeanskit._io.roles import assign_roles
+    from kmeanskit._io.tables import read_raw_table, read_table_head
+
+    layout = text_layout(args)
+    head = read_table_head(args.data, FIRST_ROWS, layout=layout)
+    roles = assign_roles(head, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
+                         layout=layout, source=f"'{args.data}'", first_rows=True)
+    ids = None
+    if args.id_column is not None and args.labels is not None:
+        ids = read_raw_table(args.data, [args.id_column], layout=layout)[args.id_column].reset_index(drop=True)
+    return roles, ids
+
+
+def model_roles(manifest: dict):
+    """The column roles stored in a model file's manifest (``"table"``), or None for files without them."""
+    from kmeanskit._io.roles import ColumnRoles
+
+    table = manifest.get("table")
+    if table is None:
+        return None
+    try:
+        return ColumnRoles.from_dict(table)
+    except ValueError as exc:
+        raise CommandError(f"the model file's column roles cannot be read: {exc}") from None
+
+
+def roles_lines(roles, scale: str, separator: str | None = None) -> list[str]:
+    """The role of every column, one line each, for the terminal (before a command's result);
+    `separator` is said when it was detected (:func:`detected_separator`)."""
+    from kmeanskit._io.table_rules import excerpt
+
+    rows = []
+    for column in roles.columns:
+        if column.clustered:
+            what = "scaled" if scale != "none" else "not scaled"
+            reason = f"{what}; {column.reason}" if column.reason else what
+        else:
+            reason = column.reason
+        rows.append((excerpt(column.name), column.role, reason))
+    n_used = len(roles.features)
+    head = f"columns: {n_used} of {len(rows)} clustered"
+    if separator is not None:
+        head += f" (fields separated by {separator}, detected; --sep to choose)"
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    return [head, *(f"  {name:<{width[0]}}  {role:<{width[1]}}  {reason}".rstrip() for name, role, reason in rows)]
 
 
 def check_output_path(path: str, *, option: str, inputs: Sequence[str | None] = ()) -> Path:

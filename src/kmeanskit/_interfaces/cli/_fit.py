@@ -20,6 +20,8 @@ examples:
   kmeanskit fit customers.csv -k auto --seed 0   # k chosen by select-k, with its reason
   kmeanskit fit sales.parquet -k 4 --columns revenue,visits --scale minmax
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
+  kmeanskit fit customers.csv -k 4 --thousands , --dates --id-column customer_id --labels clusters.csv
+  kmeanskit fit kunden.csv -k 4 --sep ';' --decimal , --thousands . --exclude '["Umsatz, netto"]'
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
   kmeanskit fit events.parquet -k 20 --out-of-core --seed 0    # larger than memory
@@ -29,6 +31,10 @@ examples:
 iteration), and never holds it whole: exact K-Means, as in memory.
 --mini-batch runs mini-batch K-Means passes instead (faster on big data,
 a slightly higher inertia).
+
+Before the result, every column of DATA is listed with its role: numeric
+(clustered), date, categorical, identifier, free text, constant, the id
+column, or excluded, and why.
 
 Centers are shown in the original units of each column. Inertia and
 silhouette are measured in the scaled space the clustering ran in.
@@ -53,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_data_argument(parser)
     common.add_layout_arguments(parser)
     common.add_n_clusters_argument(parser, auto=True)
-    common.add_columns_argument(parser)
+    common.add_columns_argument(parser, which="numeric, amounts, or dates with --dates")
+    common.add_role_arguments(parser)
     common.add_scale_argument(parser)
     parser.add_argument(
         "--n-init",
@@ -139,6 +146,10 @@ def run(args: argparse.Namespace) -> int:
                 f"-o/--output and --labels are the same file '{args.output}'; choose two names"
             )
 
+    if labels_path is not None and args.id_column == "cluster":
+        raise common.CommandError(
+            "--id-column 'cluster' has the name of the labels file's cluster column; rename the column first"
+        )
     # The seed is always known, so that any run can be repeated.
     seed_drawn = args.seed is None
     seed = secrets.randbelow(2**31) if seed_drawn else args.seed
@@ -154,15 +165,16 @@ def run(args: argparse.Namespace) -> int:
             f"-k auto is not available with {'--out-of-core' if args.out_of_core else '--mini-batch'}: "
             "choosing k fits every k in memory; run 'kmeanskit select-k' on a sample and give -k"
         )
+    roles = ids = None
     if streaming:
         _check_streaming_options(args, model_path)
-        result, source, features = _fit_streaming(args, n_clusters, seed)
+        result, source, features, roles, ids = _fit_streaming(args, n_clusters, seed)
     else:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
         from kmeanskit._analysis.workflow import AUTO_KS, fit_clusters, is_small_fit
 
-        features, source = common.load_features(args.data, args.columns, common.text_layout(args))
+        features, source, roles, ids = common.load_with_roles(args)
         common.warn_if_unscaled(args, features)
         # With -k auto, sized by the largest k it may choose.
         largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
@@ -191,18 +203,22 @@ def run(args: argparse.Namespace) -> int:
 
         from kmeanskit._io.tables import write_delimited
 
-        write_delimited(pd.DataFrame({"cluster": result.labels}), labels_path)
+        labels = pd.DataFrame({"cluster": result.labels})
+        if ids is not None:
+            labels.insert(0, args.id_column, ids.to_numpy())
+        write_delimited(labels, labels_path)
     if model_path is not None:
         if args.out_of_core:
             from kmeanskit._io.persistence import save
 
             # The training rows are not in memory: no distance quantiles.
             steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-            save(result.pipeline.__class__(steps), model_path, key=key)
+            save(result.pipeline.__class__(steps), model_path, key=key,
+                 table=None if roles is None else roles.to_dict())
         else:
             from kmeanskit._analysis.workflow import save_model
 
-            save_model(result, model_path, features, key=key)
+            save_model(result, model_path, features, key=key, roles=roles)
 
     explanation = None
     if args.explain:
@@ -210,7 +226,12 @@ def run(args: argparse.Namespace) -> int:
 
         explanation = explain_clusters(result.pipeline, features)
     if args.json:
-        payload = {"data": source, **result.to_dict(), "seed": seed, "seed_drawn": seed_drawn}
+        payload = {"data": source}
+        if roles is not None:
+            payload["columns"] = roles.to_dict()["columns"]
+            payload["id_column"] = roles.id_column
+        payload.update(result.to_dict())
+        payload.update(seed=seed, seed_drawn=seed_drawn)
         if labels_path is not None:
             payload["labels_path"] = str(labels_path)
         if model_path is not None:
@@ -220,7 +241,8 @@ def run(args: argparse.Namespace) -> int:
         common.print_json(payload)
     else:
         print(_render(result, source, labels_path, model_path, mode=_mode(args),
-                      seed=(seed, seed_drawn), restarts=restarts))
+                      seed=(seed, seed_drawn), restarts=restarts, roles=roles,
+                      separator=common.detected_separator(args)))
         if explanation is not None:
             from kmeanskit._interfaces.cli._explain import render_explanation
 
@@ -230,6 +252,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
+    if args.dates and args.out_of_core:
+        raise common.CommandError("--dates is not available with --out-of-core: fit in memory to cluster dates")
     if args.chunk_rows < 1:
         raise common.CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     flag = "--out-of-core" if args.out_of_core else "--mini-batch"
@@ -265,14 +289,14 @@ def _fit_streaming(args: argparse.Namespace, n_clusters: int, seed: int):
     from kmeanskit._analysis.out_of_core_workflow import fit_clusters_out_of_core
 
     if args.out_of_core and args.data is not None:
-        features, source = None, args.data
+        features, source, roles, ids = None, args.data, *common.load_first_rows_roles(args)
     else:
-        features, source = common.load_features(args.data, args.columns, common.text_layout(args))
+        features, source, roles, ids = common.load_with_roles(args)
         common.warn_if_unscaled(args, features)
     result = fit_clusters_out_of_core(
         source if features is None else features,
         n_clusters,
-        columns=args.columns if features is None else None,
+        columns=roles.features if features is None else None,
         layout=common.text_layout(args) if features is None else None,
         scale=args.scale,
         chunk_rows=args.chunk_rows,
@@ -280,7 +304,7 @@ def _fit_streaming(args: argparse.Namespace, n_clusters: int, seed: int):
         random_state=seed,
         max_iter=args.max_iter,
     )
-    return result, source, features
+    return result, source, features, roles, ids
 
 
 def _mode(args: argparse.Namespace) -> str | None:
@@ -292,7 +316,8 @@ def _mode(args: argparse.Namespace) -> str | None:
     return method
 
 
-def _render(result, source: str, labels_path, model_path=None, mode=None, seed=None, restarts=None) -> str:
+def _render(result, source: str, labels_path, model_path=None, mode=None, seed=None, restarts=None, roles=None,
+            separator=None) -> str:
     header = (
         f"{source}: {_plural(result.n_samples, 'row')} x {_plural(result.n_features, 'feature')}, "
         f"k={result.n_clusters}, scaling: {result.scale}"
@@ -333,7 +358,9 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, seed=N
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
-    return "\n".join([header, "", table, "", *common.aligned(summary)])
+    # What was done with each column comes before the clusters (said even when all are numeric).
+    columns = [] if roles is None else [*common.roles_lines(roles, result.scale, separator), ""]
+    return "\n".join([header, "", *columns, table, "", *common.aligned(summary)])
 
 
 def _stability_line(stability) -> str:

@@ -17,8 +17,9 @@ examples:
   kmeanskit predict customers.kmk new_customers.csv | head
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv --json
 
-The model's feature columns are taken from DATA by name; other columns are
-kept. Every row and column of DATA is written back, in order, followed by
+The model's feature columns are taken from DATA by name, read as they were
+for the fit (text amounts parsed, dates as days: the column roles stored in
+the model file); other columns, such as the id column, are kept. Every row and column of DATA is written back, in order, followed by
 'cluster' and 'distance' (distance to the cluster center, in the scaled space
 the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
 distance 1 - cos for SphericalKMeans, L1 for KMedians).
@@ -51,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
         output_path = common.check_output_path(
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
-    model = common.load_model(args.model)
+    model, manifest = common.load_model(args.model, with_manifest=True)
     frame = read_raw_table(args.data, layout=common.text_layout(args))
-    predicted = predict_table(model, frame, source=f"'{args.data}'")
+    predicted = predict_table(model, frame, source=f"'{args.data}'", roles=common.model_roles(manifest))
 
     if output_path is not None:
         write_table(predicted, output_path)

@@ -31,7 +31,7 @@ from kmeanskit._io.persistence.values import encode
 __all__ = ["describe", "save"]
 
 
-def save(model, path, *, X=None, key=None):
+def save(model, path, *, X=None, key=None, table=None):
     """Save a fitted model to a ``.kmk`` file, atomically.
 
     The file holds the SHA-256 of its manifest (which lists the SHA-256 of
@@ -64,6 +64,11 @@ def save(model, path, *, X=None, key=None):
     key : bytes or str, default=None
         A secret to sign the file with (str is encoded as UTF-8). None: the
         file is not signed.
+    table : dict, default=None
+        The roles of the training table's columns, as
+        ``kmeanskit._io.roles.ColumnRoles.to_dict`` gives them, stored under
+        the manifest's ``"table"`` key (absent from older files) so that
+        ``predict`` reads new tables the same way.
 
     Raises
     ------
@@ -81,6 +86,8 @@ def save(model, path, *, X=None, key=None):
     arrays = {}
     manifest = _manifest(model, arrays)
     manifest["summary"] = _training_summary(model, X)
+    if table is not None:
+        manifest["table"] = table
     blobs = {name: _npy_bytes(array) for name, array in arrays.items()}
     manifest["members"] = {name: hashlib.sha256(data).hexdigest() for name, data in blobs.items()}
     manifest_bytes = json.dumps(manifest, indent=2, allow_nan=False).encode("utf-8")

@@ -1,0 +1,539 @@
+"""The role of every column of a table: what is clustered, what is not, and why.
+
+A real table holds more than features: an identifier, text, categories,
+dates, amounts written as text, columns that never change. :func:`assign_roles`
+gives each column one role, said up front by the command line, so that no
+column is dropped without a word, and :meth:`ColumnRoles.features` builds the
+numeric feature table from those roles (amounts parsed, dates as days). The
+roles are plain data (:meth:`ColumnRoles.to_dict`), stored in model files so
+that new tables are read for a model the way its training table was.
+
+Roles
+-----
+``numeric``
+    Clustered (scaled as the command asks). Booleans are 0/1; text amounts
+    (``$77,714.41``, ``1.234,5 EUR``) are numeric when a thousands separator
+    is given and every value of the column reads as one.
+``date``
+    ISO dates and times: clustered as days since 1970-01-01 with
+    ``dates=True``, else excluded.
+``categorical``
+    Text with few levels (at most :data:`MAX_LEVELS`, each seen twice on
+    average): its levels are kept (``levels``) for an estimator of mixed
+    tables; excluded from K-Means.
+``identifier``
+    Text unique per row, or integers unique per row under a name such as
+    ``id`` or ``customer_id``: excluded.
+``text``
+    Text with too many levels to be categories: excluded.
+``constant``
+    One value (or none) in every row: excluded, it carries no information
+    and breaks scaling.
+``id``
+    The column named by ``id_column``: never clustered, carried into outputs.
+``excluded``
+    Listed in ``exclude``, left out of ``columns``, or unnamed (an index saved
+    with the data).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kmeanskit._io.table_rules import TextLayout, check_selection, excerpt, listing, quote_names
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["MAX_LEVELS", "ROLES", "ColumnRole", "ColumnRoles", "assign_roles", "parse_amounts"]
+
+#: The roles a column can have (see the module notes).
+ROLES = ("numeric", "date", "categorical", "identifier", "text", "constant", "id", "excluded")
+
+#: A text column with more levels than this (or than half its values) is free text, not categories.
+MAX_LEVELS = 50
+
+# Integers unique per row under such a name are row numbers or keys, not measurements.
+_ID_NAME = re.compile(r"(?i:(^|[\s_.-])(id|ids|key|index|idx|row)$|^(id|index)[\s_.-])|[a-z](Id|ID)$")
+_UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_EPOCH_DAY_NS = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """The role of one column.
+
+    Attributes
+    ----------
+    name : str
+    role : str
+        One of :data:`ROLES`.
+    reason : str
+        Why, in words (``"unique per row"``, ``"listed in --exclude"``...).
+    clustered : bool
+        Whether the column is a feature.
+    levels : tuple of str or None
+        The levels of a categorical column, sorted.
+    converted : int
+        Values read as numbers from text amounts (``$1,200``), or from dates.
+    """
+
+    name: str
+    role: str
+    reason: str = ""
+    clustered: bool = False
+    levels: tuple[str, ...] | None = None
+    converted: int = 0
+
+    def to_dict(self) -> dict:
+        """The role as plain JSON values."""
+        out = {"name": self.name, "role": self.role, "clustered": self.clustered, "reason": self.reason}
+        if self.levels is not None:
+            out["n_levels"] = len(self.levels)
+            out["levels"] = list(self.levels)
+        if self.converted:
+            out["converted"] = self.converted
+        return out
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    """The roles of every column of a table, in the table's order.
+
+    Attributes
+    ----------
+    columns : tuple of ColumnRole
+    id_column : str or None
+        The column carried into outputs as the rows' identifier.
+    decimal, thousands : str, str or None
+        How the table's numbers are spelled; amounts in new tables are read alike.
+    """
+
+    columns: tuple[ColumnRole, ...]
+    id_column: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+    _by_name: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+
+    def __getitem__(self, name: str) -> ColumnRole:
+        return self._by_name[name]
+
+    @property
+    def features(self) -> list[str]:
+        """The clustered columns, in order."""
+        return [c.name for c in self.columns if c.clustered]
+
+    @property
+    def categorical(self) -> list[str]:
+        """The categorical columns, in order (not clustered by K-Means)."""
+        return [c.name for c in self.columns if c.role == "categorical"]
+
+    def to_dict(self) -> dict:
+        """The roles as plain JSON values (the inverse of :meth:`from_dict`)."""
+        return {
+            "columns": [c.to_dict() for c in self.columns],
+            "features": self.features,
+            "id_column": self.id_column,
+            "decimal": self.decimal,
+            "thousands": self.thousands,
+        }
+
+    @classmethod
+    def from_dict(cls, payload: dict) -> ColumnRoles:
+        """The roles :meth:`to_dict` gave; ValueError if `payload` is not such a mapping."""
+        try:
+            columns = tuple(
+                ColumnRole(
+                    name=str(c["name"]), role=str(c["role"]), reason=str(c.get("reason", "")),
+                    clustered=bool(c["clustered"]),
+                    levels=None if c.get("levels") is None else tuple(str(v) for v in c["levels"]),
+                    converted=int(c.get("converted", 0)),
+                )
+                for c in payload["columns"]
+            )
+            roles = cls(columns, payload.get("id_column"), payload.get("decimal", "."), payload.get("thousands"))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a description of column roles: {exc!r}") from None
+        if any(c.role not in ROLES for c in columns):
+            raise ValueError(f"unknown column role in {[c.role for c in columns]}; expected one of {ROLES}")
+        return roles
+
+    def features_frame(self, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:
+        """The feature table of `frame` (the table these roles were given for, or a new one
+        with the same columns): amounts parsed, dates as days since 1970-01-01.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_samples, n_features)
+            As :func:`kmeanskit._io.tables.select_features` returns it.
+
+        Raises
+        ------
+        ValueError
+            If a feature column is missing from `frame`, or its values are not
+            what the role says (text in an amount column, a value that is not
+            a date), or missing or infinite.
+        """
+        from kmeanskit._io.tables import select_features
+
+        names = self.features
+        missing = [n for n in names if n not in frame.columns]
+        if missing:
+            raise ValueError(f"{source} lacks the feature {'column' if len(missing) == 1 else 'columns'} "
+                             f"{quote_names(missing)} (the features: {quote_names(names)})")
+        converted = {}
+        for name in names:
+            column, role = frame[name], self[name]
+            if role.role == "date":
+                days = _days(column)
+                if days is None:
+                    raise ValueError(f"column '{excerpt(name)}' of {source} holds values that are not dates "
+                                     "(ISO 8601, e.g. 2024-01-31)")
+                converted[name] = days
+            elif role.converted and _is_text(column):
+                amounts, _ = parse_amounts(column, decimal=self.decimal, thousands=self.thousands)
+                if amounts is None:
+                    raise ValueError(f"column '{excerpt(name)}' of {source} holds values that are not amounts "
+                                     f"(e.g. {excerpt(str(_first_not_amount(column, self)))!r})")
+                converted[name] = amounts
+        table = frame[names].copy()
+        for name, values in converted.items():
+            table[name] = values.to_numpy(dtype=np.float64)
+        return select_features(table, names, source=source)
+
+
+def assign_roles(
+    frame: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    id_column: str | None = None,
+    dates: bool = False,
+    layout: TextLayout | None = None,
+    source: str = "the data",
+    first_rows: bool = False,
+) -> ColumnRoles:
+    """Give every column of a table a role (see the module notes).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame of shape (n_samples, n_columns)
+        The table as read (:func:`kmeanskit._io.tables.read_raw_table`).
+    columns : sequence of str, optional
+        The feature columns, chosen by the user: each must be numeric (or a
+        date with `dates`, or amounts); the others are excluded.
+    exclude : sequence of str, default=()
+        Columns never clustered.
+    id_column : str, optional
+        The rows' identifier: never clustered, carried into outputs.
+    dates : bool, default=False
+        Cluster date columns as days since 1970-01-01.
+    layout : TextLayout, optional
+        How the file spells numbers: with a thousands separator, text amounts
+        are read as numbers.
+    source : str, default="the data"
+        How to name the table in messages.
+    first_rows : bool, default=False
+        `frame` holds only the first rows of a table read later in chunks:
+        every numeric column is then clustered (whether it is constant or an
+        identifier needs every row), text columns are judged on these rows,
+        and text amounts are not converted (the chunks are read as they are).
+
+    Returns
+    -------
+    ColumnRoles
+
+    Raises
+    ------
+    ValueError
+        If a named column does not exist, is named twice (in `columns` and
+        `exclude`, or as `id_column`), a column of `columns` cannot be
+        clustered (say why and what to do), or no column is left to cluster.
+    """
+    layout = TextLayout() if layout is None else layout
+    names = [str(c) for c in frame.columns]
+    if frame.shape[1] == 0:
+        raise ValueError(f"{source} has no columns")
+    if len(frame) == 0:
+        raise ValueError(f"{source} has no rows")
+    exclude = [] if exclude is None else check_selection(names, exclude, source) if len(exclude) else []
+    if id_column is not None:
+        check_selection(names, [id_column], source)
+        if id_column in exclude:
+            raise ValueError(f"column '{excerpt(id_column)}' is both the id column and excluded; give it once")
+    chosen = None
+    if columns is not None:
+        chosen = check_selection(names, columns, source)
+        clash = [c for c in chosen if c in exclude or c == id_column]
+        if clash:
+            raise ValueError(f"{quote_names(clash)} cannot be both a feature column and excluded (or the id column)")
+    roles = []
+    for name, (_, column) in zip(names, frame.items(), strict=True):
+        if name == id_column:
+            role = ColumnRole(name, "id", "the id column: carried into outputs")
+        elif name in exclude:
+            role = ColumnRole(name, "excluded", "listed in --exclude")
+        elif chosen is not None and name not in chosen:
+            role = ColumnRole(name, "excluded", "not in --columns")
+        else:
+            role = _role(name, column, dates=dates, layout=layout, first_rows=first_rows)
+            if chosen is not None and not role.clustered:
+                role = _chosen(role, source)
+        roles.append(role)
+    result = ColumnRoles(tuple(roles), id_column, layout.decimal, layout.thousands)
+    if not result.features:
+        said = listing([f"'{excerpt(r.name)}' ({r.role}{': ' + r.reason if r.reason else ''})" for r in roles], 10)
+        raise ValueError(f"{source} has no column to cluster: {said}; K-Means needs at least one numeric column "
+                         "(dates count with --dates, text amounts with --thousands)")
+    return result
+
+
+def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: bool = False) -> ColumnRole:
+    """The role of a column not named by the user."""
+    role = _role_of_all_rows(name, column, dates=dates, layout=layout)
+    if not first_rows:
+        return role
+    if role.role in ("constant", "identifier") and not _is_text(column):
+        return ColumnRole(name, "numeric", "", clustered=True)
+    if role.converted and role.role == "numeric":
+        return ColumnRole(name, "text", "amounts written as text: converted in memory only (fit without "
+                                        "--out-of-core), or convert them first")
+    if role.clustered or not _is_text(column):
+        return role
+    return replace(role, reason=f"{role.reason} (judged on the first {len(column)} rows)")
+
+
+def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> ColumnRole:
+    """The role of a column from all its values (see the module notes for the rules)."""
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype, is_complex_dtype, is_datetime64_any_dtype, is_numeric_dtype
+
+    if _UNNAMED.match(name):
+        return ColumnRole(name, "excluded", "no name in the header: often an index saved with the data; "
+                                            "name it with --columns to cluster it")
+    values = column.dropna()
+    n_values = len(values)
+    dtype = column.dtype
+    if is_datetime64_any_dtype(dtype) or str(dtype).startswith(("timestamp", "date32", "date64")):
+        return _date_role(name, column, dates)
+    if is_bool_dtype(dtype) or (is_numeric_dtype(dtype) and not is_complex_dtype(dtype)):
+        return _numeric_role(name, values, dtype, len(column))
+    if isinstance(dtype, pd.CategoricalDtype) or _is_text(column):
+        text = values.astype(str)
+        if n_values and layout.thousands is not None:
+            amounts, converted = parse_amounts(values, decimal=layout.decimal, thousands=layout.thousands)
+            if amounts is not None:
+                role = _numeric_role(name, amounts, np.dtype(np.float64), len(column))
+                if role.clustered:
+                    word = "value" if converted == 1 else "values"
+                    role = replace(role, reason=f"{converted} {word} converted from text amounts", converted=converted)
+                return role
+        not_numbers = _not_numbers(text) if n_values else None
+        if n_values and not_numbers != 0 and layout.thousands is None:
+            guess = "." if layout.decimal == "," else ","
+            if parse_amounts(values, decimal=layout.decimal, thousands=guess)[0] is not None:
+                example = excerpt(str(next(v for v in text if not _is_number(v))), 20)
+                return ColumnRole(name, "text", f"amounts written as text (e.g. {example}): pass --thousands "
+                                                f"{guess} to read them as numbers")
+        if not_numbers:
+            example = next(v for v in text if not _is_number(v))
+            noun = "value is" if not_numbers == 1 else "values are"
+            return ColumnRole(name, "text", f"numbers, but {not_numbers} {noun} not (e.g. {excerpt(example, 20)!r}): "
+                                            "clean them, or mark them as missing")
+        if n_values and _days(values) is not None:
+            return _date_role(name, column, dates)
+        levels = pd.unique(text)
+        if len(levels) <= 1:
+            said = f"one value ({excerpt(str(levels[0]), 20)}) in every row" if n_values else "every value missing"
+            return ColumnRole(name, "constant", f"{said}: dropped")
+        if len(levels) == n_values:
+            return ColumnRole(name, "identifier", "unique per row: pass --id-column to carry it into outputs")
+        if len(levels) > MAX_LEVELS or len(levels) > n_values / 2:
+            return ColumnRole(name, "text", f"free text: {len(levels)} different values in {n_values} rows")
+        ordered = tuple(sorted(levels))
+        return ColumnRole(name, "categorical", f"{len(ordered)} levels: not clustered yet, excluded", levels=ordered)
+    return ColumnRole(name, "excluded", f"of type {dtype}, which cannot be clustered")
+
+
+def _numeric_role(name, values, dtype, n_rows) -> ColumnRole:
+    values = values.dropna() if hasattr(values, "dropna") else values
+    n_values = len(values)
+    if n_values == 0:
+        return ColumnRole(name, "constant", "every value missing: dropped")
+    n_unique = values.nunique()
+    if n_unique == 1:
+        return ColumnRole(name, "constant", f"one value ({excerpt(str(values.iloc[0]), 20)}) in every row: dropped")
+    kind = getattr(getattr(dtype, "numpy_dtype", dtype), "kind", "")
+    if kind in "iu" and n_unique == n_rows and _ID_NAME.search(name):
+        return ColumnRole(name, "identifier", "integers unique per row, named as an identifier; "
+                                              "name it with --columns to cluster it")
+    return ColumnRole(name, "numeric", "", clustered=True)
+
+
+def _date_role(name, column, dates: bool) -> ColumnRole:
+    n = int(column.notna().sum())
+    if dates:
+        return ColumnRole(name, "date", "as days since 1970-01-01 (--dates)", clustered=True, converted=n)
+    return ColumnRole(name, "date", "pass --dates to cluster it as days since 1970-01-01")
+
+
+def _chosen(role: ColumnRole, source: str) -> ColumnRole:
+    """A column the user chose as a feature that would not be clustered by itself: numbers are
+    clustered as asked (with what was found said); anything else is refused, saying why and what to do."""
+    if role.role in ("constant", "identifier") and role.reason.startswith(("one value", "integers")):
+        found = role.reason.split(";")[0].removesuffix(": dropped")
+        return ColumnRole(role.name, "numeric", f"in --columns ({role.role}: {found})", clustered=True)
+    advice = {
+        "date": "pass --dates to cluster dates as days since 1970-01-01",
+        "categorical": "categorical columns are not clustered by K-Means; leave it out of --columns",
+        "excluded": "leave it out of --columns",
+    }.get(role.role, "encode it as numbers or leave it out of --columns")
+    if role.reason.startswith("amounts written as text"):
+        advice = role.reason.split(": ", 1)[1]
+    raise ValueError(f"column '{excerpt(role.name)}' of {source} cannot be clustered: it is {role.role} "
+                     f"({role.reason}); {advice}")
+
+
+def _not_numbers(text) -> int | None:
+    """How many values of a Series of str do not read as numbers, or None if the first does not
+    (most text columns: then the others are not tried)."""
+    import pandas as pd
+
+    if not _is_number(text.iloc[0]):
+        return None
+    return int(pd.to_numeric(text, errors="coerce").isna().sum())
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_text(column) -> bool:
+    import pandas as pd
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    dtype = column.dtype
+    if isinstance(dtype, pd.ArrowDtype):  # text, or text stored as a dictionary (Parquet categories)
+        import pyarrow as pa
+
+        arrow = dtype.pyarrow_dtype
+        arrow = arrow.value_type if pa.types.is_dictionary(arrow) else arrow
+        return pa.types.is_string(arrow) or pa.types.is_large_string(arrow)
+    return is_object_dtype(dtype) or is_string_dtype(dtype)
+
+
+def _days(values):
+    """Days since 1970-01-01 of ISO dates (naive ones as UTC), as float64; None if one is not a date."""
+    import pandas as pd
+
+    try:
+        if not pd.api.types.is_datetime64_any_dtype(values.dtype) and not str(values.dtype).startswith(
+                ("timestamp", "date")):
+            text = values.astype("string")
+            present = text.dropna().str.strip()
+            if not len(present) or not _ISO_DATE.match(present.iloc[0]) or not present.str.match(_ISO_DATE.pattern).all():
+                return None
+            stamps = pd.to_datetime(text, format="ISO8601", utc=True)
+        else:
+            stamps = pd.to_datetime(values, utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+
+
+def _currency(text: str) -> bool:
+    """A currency mark: a currency symbol (``$``, ``€``), with up to two letters before it (``US$``,
+    ``R$``), or an ISO 4217 code (``EUR``)."""
+    if re.fullmatch(r"[A-Z]{3}", text):
+        return True
+    return unicodedata.category(text[-1]) == "Sc" and re.fullmatch(r"[A-Za-z]{0,2}", text[:-1]) is not None
+
+
+def parse_amounts(values, *, decimal: str = ".", thousands: str | None = ","):
+    """Read text amounts as numbers: ``$77,714.41``, ``-1.234,5 EUR``, ``(1,200)`` (negative).
+
+    A number may carry a currency mark before or after it (currency symbols,
+    with up to two letters before them as in ``US$``, or a three-letter code),
+    a sign, or accounting parentheses; its digits are grouped by `thousands`
+    in threes. Anything else (a percent sign, words) is not an amount.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The values (missing values stay missing).
+    decimal : str, default="."
+    thousands : str or None, default=","
+
+    Returns
+    -------
+    amounts : pandas.Series of float64 or None
+        None if a value is not an amount.
+    converted : int
+        The number of values read.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    present = values.dropna()
+    pattern = _amount_pattern(decimal, thousands)
+    if len(present) and re.match(pattern, str(present.iloc[0]).strip()) is None:
+        return None, 0  # most text columns fail at once
+    if len(present) > 1 and parse_amounts(present.iloc[:1], decimal=decimal, thousands=thousands)[0] is None:
+        return None, 0  # and the others at their first value
+    # One match per value, in Arrow's regular expressions (a group that took no part is ""); the few
+    # distinct currency marks are checked once each.
+    text = present.astype(str).astype(pd.ArrowDtype(pa.string()))
+    parts = text.str.strip().str.extract(pattern)
+    if parts["digits"].isna().any():
+        return None, 0
+    given = {name: parts[name].ne("").to_numpy(dtype=bool) for name in ("open", "close", "sign", "sign2", "pre", "post")}
+    if (given["open"] != given["close"]).any() or (given["sign"] & given["sign2"]).any() or (
+            given["pre"] & given["post"]).any():
+        return None, 0
+    found = {*parts["pre"][given["pre"]].unique(), *parts["post"][given["post"]].unique()}
+    if not all(_currency(mark) for mark in found):
+        return None, 0
+    digits = parts["digits"] if thousands is None else parts["digits"].str.replace(thousands, "", regex=False)
+    amounts = (digits + "." + parts["fraction"] + "0").to_numpy(dtype=np.float64)
+    minus = (parts["sign"].isin(["-", "−"]) | parts["sign2"].isin(["-", "−"])).to_numpy(dtype=bool)
+    out = pd.Series(np.nan, index=values.index)
+    out[present.index] = np.where(given["open"] | minus, -amounts, amounts)
+    return out, len(present)
+
+
+@functools.lru_cache(maxsize=8)
+def _amount_pattern(decimal: str, thousands: str | None) -> str:
+    """The regular expression of :func:`parse_amounts` for these marks (named groups)."""
+    th = "" if thousands is None else re.escape(thousands)
+    grouped = rf"\d{{1,3}}(?:{th}\d{{3}})+|" if th else ""
+    dec = re.escape(decimal)
+    mark = rf"[^\d\s{dec}{th}()+\-−]{{1,4}}"
+    return (
+        rf"^(?P<open>\()?(?P<sign>[-+−])?\s*(?P<pre>{mark})?\s*(?P<sign2>[-+−])?"
+        rf"(?P<digits>{grouped}\d+)(?:{dec}(?P<fraction>\d+))?\s*(?P<post>{mark})?(?P<close>\))?$"
+    )
+
+
+def _first_not_amount(column, roles: ColumnRoles):
+    """The first value of `column` that :func:`parse_amounts` does not read."""
+    import pandas as pd
+
+    for value in column.dropna():
+        if parse_amounts(pd.Series([value], dtype=object), decimal=roles.decimal, thousands=roles.thousands)[0] is None:
+            return value
+    return None
