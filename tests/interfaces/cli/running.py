@@ -18,3 +18,8 @@ def assert_one_line_error(err, *fragments):
     assert lines[0].startswith("kmeanskit: error: ")
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def cluster_table(out):
+    """The lines of ``kmeanskit fit``'s cluster table (its header line first), wherever it is in the output."""
+    return next(block.splitlines() for block in out.split("\n\n") if block.lstrip().startswith("cluster "))

@@ -18,7 +18,7 @@ from kmeanskit import KMeans
 from kmeanskit._analysis.workflow import fit_clusters
 from kmeanskit.cli import main
 
-from .running import assert_one_line_error, run
+from .running import assert_one_line_error, cluster_table, run
 
 IRIS = load_iris(as_frame=True).data
 # Well separated groups whose features live on very different scales, so that
@@ -34,9 +34,7 @@ def run_json(capsys, *args):
 
 def table_rows(out):
     """The cluster rows of the human output, split on whitespace."""
-    blocks = out.split("\n\n")
-    rows = blocks[2].splitlines()[1:]  # block 0: the header line, 1: the columns' roles; row 0 the column names
-    return [row.split() for row in rows]
+    return [row.split() for row in cluster_table(out)[1:]]  # row 0: the column names
 
 
 @pytest.fixture
@@ -89,7 +87,7 @@ def test_default_iris_run(capsys):
     shares = [float(r[2].rstrip("%")) for r in rows]
     np.testing.assert_allclose(shares, [100 * s / 150 for s in sizes], atol=0.05)
     # Small data: the last column is each cluster's stability (mean Jaccard, 0 to 1).
-    assert out.split("\n\n")[1].splitlines()[0].split()[-1] == "stability"
+    assert cluster_table(out)[0].split()[-1] == "stability"
     assert all(0 <= float(r[-1]) <= 1 for r in rows)
     centers = np.array([[float(v) for v in r[3:-1]] for r in rows])
     assert centers.shape == (3, 4)

@@ -9,7 +9,7 @@ import pytest
 from kmeanskit import KMeans, cluster_stability
 from kmeanskit._analysis.workflow import SMALL_FIT_SIZE, is_small_fit
 
-from .running import assert_one_line_error, run
+from .running import assert_one_line_error, cluster_table, run
 
 
 def run_json(capsys, *args):
@@ -92,14 +92,14 @@ def test_n_init_given_is_kept_and_not_announced(capsys):
 def test_large_data_keeps_the_library_default(capsys, large_csv):
     _, out, _ = run(capsys, "fit", large_csv, "-k", 7, "--seed", 0)
     assert "restarts:" not in out and "stability:" not in out
-    assert out.split("\n\n")[1].splitlines()[0].split()[-1] != "stability"
+    assert cluster_table(out)[0].split()[-1] != "stability"
 
 
 # ---------------------------------------------------------------- stability
 def test_stability_column_flags_the_artefact(capsys, artefact_csv):
     code, out, err = run(capsys, "fit", artefact_csv, "-k", 4, "--seed", 0, "--n-init", "auto")
     assert code == 0 and err == ""
-    header, *rows = out.split("\n\n")[1].splitlines()
+    header, *rows = cluster_table(out)
     assert header.split()[-1] == "stability"
     by_size = {int(r.split()[1]): float(r.split()[-1]) for r in rows}
     small = min(by_size)
