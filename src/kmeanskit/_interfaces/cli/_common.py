@@ -8,6 +8,7 @@ present what it returns with these helpers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -38,6 +39,7 @@ __all__ = [
     "add_scale_argument",
     "add_seed_argument",
     "aligned",
+    "compiling_notice",
     "check_ks_below_rows",
     "check_output_path",
     "column_list_arg",
@@ -193,6 +195,24 @@ def json_number(value):
         return int(value)
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+@contextlib.contextmanager
+def compiling_notice():
+    """Say once on stderr that kernels compile (the first run on a machine), and for how long."""
+    from kmeanskit._engine.compiling import compile_clock
+
+    def first():
+        print("compiling kernels for this machine, once: ", end="", file=sys.stderr, flush=True)
+
+    with compile_clock(first) as clock:
+        try:
+            yield clock
+        finally:
+            if clock.n_compiled:
+                seconds = clock.seconds
+                print(f"about {seconds:.0f} s" if seconds >= 1 else f"about {seconds:.1f} s", file=sys.stderr,
+                      flush=True)
 
 
 def aligned(pairs) -> list[str]:

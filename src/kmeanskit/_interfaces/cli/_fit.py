@@ -118,15 +118,16 @@ def run(args: argparse.Namespace) -> int:
         from kmeanskit._analysis.workflow import fit_clusters
 
         features, source = common.load_features(args.data, args.columns, common.text_layout(args))
-        result = fit_clusters(
-            features,
-            n_clusters,
-            scale=args.scale,
-            n_init=args.n_init,
-            random_state=args.seed,
-            max_iter=args.max_iter,
-            algorithm=args.algorithm,
-        )
+        with common.compiling_notice():
+            result = fit_clusters(
+                features,
+                n_clusters,
+                scale=args.scale,
+                n_init=args.n_init,
+                random_state=args.seed,
+                max_iter=args.max_iter,
+                algorithm=args.algorithm,
+            )
 
     if labels_path is not None:
         import pandas as pd
