@@ -198,21 +198,27 @@ def json_number(value):
 
 
 @contextlib.contextmanager
-def compiling_notice():
-    """Say once on stderr that kernels compile (the first run on a machine), and for how long."""
+def compiling_notice(stream=None):
+    """Say once on ``stream`` (stderr), if a terminal, that kernels compile (a first run), and for how long.
+
+    Said to a person waiting, not to scripts: their stderr stays empty.
+    """
     from kmeanskit._engine.compiling import compile_clock
 
+    stream = sys.stderr if stream is None else stream
+    told = stream.isatty()
+
     def first():
-        print("compiling kernels for this machine, once: ", end="", file=sys.stderr, flush=True)
+        if told:
+            print("compiling kernels for this machine, once: ", end="", file=stream, flush=True)
 
     with compile_clock(first) as clock:
         try:
             yield clock
         finally:
-            if clock.n_compiled:
+            if told and clock.n_compiled:
                 seconds = clock.seconds
-                print(f"about {seconds:.0f} s" if seconds >= 1 else f"about {seconds:.1f} s", file=sys.stderr,
-                      flush=True)
+                print(f"about {seconds:.0f} s" if seconds >= 1 else f"about {seconds:.1f} s", file=stream, flush=True)
 
 
 def aligned(pairs) -> list[str]:
