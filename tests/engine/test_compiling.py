@@ -49,17 +49,29 @@ def test_the_clock_counts_outermost_compilations_and_calls_on_first_once():
     assert again.n_compiled == 0 and again.seconds == 0.0 and again.kernels == []
 
 
-_SMALL_FIT = """
+_SMALL_FITS = """
     import json
     import numpy as np
     from sklearn.datasets import load_wine
-    from kmeanskit import KMeans
+    from kmeanskit import KMeans, KMedians, MiniBatchKMeans, SphericalKMeans, kmeans_plusplus
     from kmeanskit._engine.compiling import compile_clock
+    from kmeanskit.metrics import silhouette_score
 
     X = np.ascontiguousarray(load_wine().data)
-    with compile_clock() as clock:
-        KMeans(3, random_state=0).fit(X)
-    print(json.dumps(clock.kernels))
+    calls = {
+        "KMeans": lambda: KMeans(3, random_state=0).fit(X),
+        "MiniBatchKMeans": lambda: MiniBatchKMeans(3, random_state=0, n_init=1).fit(X),
+        "KMedians": lambda: KMedians(3, random_state=0).fit(X),
+        "SphericalKMeans": lambda: SphericalKMeans(3, random_state=0).fit(X),
+        "kmeans_plusplus": lambda: kmeans_plusplus(X, 3, random_state=0),
+        "silhouette_score": lambda: silhouette_score(X, np.arange(X.shape[0]) % 3),
+    }
+    kernels = {}
+    for name, call in calls.items():
+        with compile_clock() as clock:
+            call()
+        kernels[name] = clock.kernels
+    print(json.dumps(kernels))
 """
 
 
@@ -69,16 +81,19 @@ def _env(**values):
     return env
 
 
-def test_a_small_fit_compiles_only_small_serial_kernels_once(tmp_path):
-    # The first fit on a machine compiles what it runs: on 178 rows, serial kernels only, not
-    # the bounded step's (Lloyd's result, but more code to compile); the second process loads them.
+def test_small_fits_compile_only_small_serial_kernels_once(tmp_path):
+    # The first fit on a machine compiles what it runs: on 178 rows, serial kernels only (no
+    # parallel=True kernel, and not the bounded step's, Lloyd's result with more code to compile);
+    # a second process loads them all from the cache.
     env = _env(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(SRC))
-    first = json.loads(run_python(_SMALL_FIT, env=env, timeout=600))
-    names = [name for name, _ in first]
-    assert names and not any(parallel for _, parallel in first), first
+    first = json.loads(run_python(_SMALL_FITS, env=env, timeout=1800))
+    assert first["KMeans"] and first["KMedians"] and first["SphericalKMeans"] and first["silhouette_score"]
+    compiled = [kernel for kernels in first.values() for kernel in kernels]
+    assert not [name for name, parallel in compiled if parallel], first
+    names = [name for name, _ in first["KMeans"]]
     assert "assign_accumulate_direct_serial" in names
     assert not any("bounded" in name or "sort_neighbours" in name for name in names), names
-    assert json.loads(run_python(_SMALL_FIT, env=env, timeout=600)) == []
+    assert json.loads(run_python(_SMALL_FITS, env=env, timeout=1800)) == {name: [] for name in first}
 
 
 def test_a_read_only_install_still_caches():
