@@ -1,10 +1,12 @@
-"""``python -m benchmarks [lloyd|e2e|seeding|silhouette|loadtest|k-selection|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|grid|first-call|seeding|silhouette|k-selection|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
 from . import (
     dask_vs_daskml,
     end_to_end,
+    first_call,
+    grid,
     k_selection,
     lloyd_iteration,
     loadtest,
@@ -18,7 +20,7 @@ from . import (
 SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seeding.main, "silhouette": silhouette.main,
           "loadtest": loadtest.main, "minibatch": minibatch.main,
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
-          "k-selection": k_selection.main}
+          "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main}
 
 
 def main(argv=None):

@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from kmeanskit import KMeans
-from kmeanskit._algorithms import distinct
+from kmeanskit._algorithms import distinct, registry
 from kmeanskit._algorithms import init as init_module
 from kmeanskit._algorithms.bounded import BoundedStep
 from kmeanskit._algorithms.distinct import DistinctStep, find_distinct
@@ -18,8 +18,9 @@ from kmeanskit._algorithms.rows import as_rows
 
 @pytest.fixture
 def small_data_too(monkeypatch):
-    """Distinct rows are looked for in the tests' small data as well."""
+    """Distinct rows are looked for in the tests' small data as well (and "auto" is bounded there)."""
     monkeypatch.setattr(distinct, "DISTINCT_MIN_ROWS", 0)
+    monkeypatch.setattr(registry, "AUTO_LLOYD_MAX_WORK", 0)
 
 
 def _repeated(d, dtype, n=4000, seed=0, grid=2.0):

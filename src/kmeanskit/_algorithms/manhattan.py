@@ -22,6 +22,7 @@ from kmeanskit._engine.manhattan import (
     weighted_l1_distances,
     weighted_medians,
 )
+from kmeanskit._engine.serial import sized
 
 __all__ = ["ManhattanStep", "kmedians_plusplus_rows"]
 
@@ -58,7 +59,7 @@ class ManhattanStep(Step):
         """
         rows = self.rows
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
-        assign_l1(rows.X, centers, labels, self.l1_dist, self.bounds)
+        sized(assign_l1, rows.X.size)(rows.X, centers, labels, self.l1_dist, self.bounds)
         # einsum sums in a fixed order: deterministic.
         return Assignment(float(np.einsum("i,i->", self.l1_dist, rows.w)), None, None)
 
@@ -67,7 +68,7 @@ class ManhattanStep(Step):
         rows = self.rows
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
         out = np.empty(self.bounds.shape[0] - 1)
-        weighted_l1_distances(rows.X, rows.w, centers, labels, self.bounds, out)
+        sized(weighted_l1_distances, rows.X.size)(rows.X, rows.w, centers, labels, self.bounds, out)
         return float(out.sum())
 
     def update_centers(self, centers, labels, assignment):
@@ -101,7 +102,7 @@ class ManhattanStep(Step):
         np.cumsum(np.bincount(labels, minlength=k), out=starts[1:])
         new_centers = np.array(centers, dtype=rows.dtype, copy=True, order="C")
         filled = np.empty(k, dtype=np.bool_)
-        weighted_medians(rows.X, rows.w, order, starts, new_centers, filled)
+        sized(weighted_medians, rows.X.size)(rows.X, rows.w, order, starts, new_centers, filled)
         return new_centers, n_relocated
 
 
@@ -115,12 +116,12 @@ class _L1Scorer:
         self.slab_sums = np.empty(self.bounds.shape[0] - 1)
 
     def potentials(self, candidates):
-        candidate_potentials_l1(self.X, self.w, self.closest, np.ascontiguousarray(candidates), self.bounds, self.out)
+        sized(candidate_potentials_l1, self.X.size)(self.X, self.w, self.closest, np.ascontiguousarray(candidates), self.bounds, self.out)
         return self.out.sum(axis=0)
 
     def update(self, center, candidate=None):
         """Lower ``closest`` with a new center; each slab's sum of ``w_i closest_i``."""
-        update_closest_l1(self.X, self.w, center, self.closest, self.bounds, self.slab_sums)
+        sized(update_closest_l1, self.X.size)(self.X, self.w, center, self.closest, self.bounds, self.slab_sums)
         return self.slab_sums
 
 

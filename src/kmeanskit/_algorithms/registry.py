@@ -38,14 +38,21 @@ STEPS = {
 # name) are accepted for it.
 ALGORITHMS = {"auto": "bounded", "lloyd": "lloyd", "hamerly": "bounded", "elkan": "bounded"}
 
+# "auto" runs the Lloyd step below this much distance work per pass (rows x
+# clusters x features): there the bounds' bookkeeping costs about what they
+# save, and a small fit does not compile the bounded kernels (benchmarks/README.md).
+AUTO_LLOYD_MAX_WORK = 1 << 20
+
 
 def fit_step(rows, n_clusters, algorithm):
     """The Euclidean step of a fit for ``algorithm`` (a key of :data:`ALGORITHMS`).
 
-    Sparse rows have no bounded kernel: they get the Lloyd step. Dense rows
-    with many repeats get the bounded step on their distinct rows.
+    Sparse rows have no bounded kernel: they get the Lloyd step, and so do
+    small dense inputs with ``"auto"``. Dense rows with many repeats get the
+    bounded step on their distinct rows.
     """
-    if STEPS[ALGORITHMS[algorithm]] is BoundedStep and not rows.sparse:
+    small = algorithm == "auto" and rows.n * n_clusters * rows.d < AUTO_LLOYD_MAX_WORK
+    if STEPS[ALGORITHMS[algorithm]] is BoundedStep and not rows.sparse and not small:
         distinct = distinct_rows_of(rows)
         if distinct is not None:
             return DistinctStep(rows, n_clusters, distinct)

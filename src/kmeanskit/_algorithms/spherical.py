@@ -16,6 +16,7 @@ from kmeanskit._algorithms.relocation import movable_distances, relocate
 from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.threads import single_threaded_blas
 from kmeanskit._engine.blas import matmul_into
+from kmeanskit._engine.serial import sized
 from kmeanskit._engine.spherical import (
     assign_cos_chunked_gemm,
     assign_cos_csr,
@@ -177,19 +178,19 @@ class SphericalStep(SlabSums, Step):
             lb, db = labels[start:stop], self.dist[start:stop]
             args = (self._sums, self._weight_sums, bounds, update)
             if self.path == "csr":
-                assign_cos_csr(Xb.data, Xb.indices, Xb.indptr, ib, centers_t, center_inv, lb, db, bounds)
+                sized(assign_cos_csr, Xb.nnz)(Xb.data, Xb.indices, Xb.indptr, ib, centers_t, center_inv, lb, db, bounds)
             elif self.path == "blocks":
                 dots = self._dots[: stop - start]
                 matmul_into(Xb, centers_t, dots)
-                assign_cos_from_dots(Xb, wb, ib, dots, centers, center_inv, lb, db, *args)
+                sized(assign_cos_from_dots, Xb.size)(Xb, wb, ib, dots, centers, center_inv, lb, db, *args)
             elif self.path == "chunked":
                 with single_threaded_blas():
-                    assign_cos_chunked_gemm(
+                    sized(assign_cos_chunked_gemm, Xb.size)(
                         Xb, wb, ib, centers, centers_t, center_inv, lb, db, self._sums, self._weight_sums,
                         bounds, CHUNK_ROWS, update,
                     )
             else:
-                assign_cos_direct(Xb, wb, ib, centers, centers_t, center_inv, lb, db, *args)
+                sized(assign_cos_direct, Xb.size)(Xb, wb, ib, centers, centers_t, center_inv, lb, db, *args)
         # einsum sums in a fixed order: deterministic.
         inertia = float(np.einsum("i,i->", self.dist, rows.w))
         if not update:
@@ -255,8 +256,8 @@ class SphericalStep(SlabSums, Step):
             out = np.empty(bounds.shape[0] - 1)
             wb, ib, lb = rows.w[start:stop], rows.inv_norm[start:stop], labels[start:stop]
             if rows.sparse:
-                weighted_cos_distances_csr(Xb.data, Xb.indices, Xb.indptr, wb, ib, centers, center_inv, lb, bounds, out)
+                sized(weighted_cos_distances_csr, Xb.nnz)(Xb.data, Xb.indices, Xb.indptr, wb, ib, centers, center_inv, lb, bounds, out)
             else:
-                weighted_cos_distances_dense(Xb, wb, ib, centers, center_inv, lb, bounds, out)
+                sized(weighted_cos_distances_dense, Xb.size)(Xb, wb, ib, centers, center_inv, lb, bounds, out)
             total += float(out.sum())
         return total

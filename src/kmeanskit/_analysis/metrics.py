@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, column_or_1d
 
 from kmeanskit._algorithms.threads import single_threaded_blas
+from kmeanskit._engine.serial import sized
 from kmeanskit._engine.silhouette import cluster_distance_sums, round_robin_pairs
 
 __all__ = [
@@ -292,8 +293,10 @@ def _silhouette_euclidean(X, codes, n_clusters):
         tile *= 2
     pairs = round_robin_pairs(-(-n // tile))
     sums = np.empty((n, n_clusters))
+    # Its work is the pairs' (n^2 d / 2): below the serial threshold, the serial twin (same bits).
+    kernel = sized(cluster_distance_sums, n * n * X.shape[1] // 2)
     with single_threaded_blas():
-        cluster_distance_sums(Xs, x_sq, sorted_codes, offsets, tile, pairs, _NEAR[X.dtype], sums)
+        kernel(Xs, x_sq, sorted_codes, offsets, tile, pairs, _NEAR[X.dtype], sums)
     rows = np.arange(n)
     own = counts[sorted_codes]
     intra = sums[rows, sorted_codes] / np.maximum(own - 1, 1)

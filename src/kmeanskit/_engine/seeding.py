@@ -358,7 +358,15 @@ def _draw(n, w, closest, index, indexed, slab_bounds, slab_sums, rand_vals, out)
         running[s] = total
     for j in range(rand_vals.shape[0]):
         v = rand_vals[j]
-        s = np.searchsorted(running, v)
+        # np.searchsorted(running, v) for a number v (no NaN): the first s with running[s] >= v.
+        # Written out: numba's searchsorted compiles comparisons for every kind of value, seconds on a first call.
+        s, hi = 0, n_slabs
+        while s < hi:
+            mid = (s + hi) // 2
+            if running[mid] < v:
+                s = mid + 1
+            else:
+                hi = mid
         if s == n_slabs:
             out[j] = n - 1
             continue

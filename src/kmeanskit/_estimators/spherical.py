@@ -13,6 +13,7 @@ from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
 from kmeanskit._algorithms.spherical import SphericalStep, UnitRows, center_inverse_norms, spherical_plusplus_rows
+from kmeanskit._engine.serial import sized
 from kmeanskit._engine.spherical import row_norms_csr, row_norms_dense
 from kmeanskit._estimators._base import (
     SHARED_CONSTRAINTS,
@@ -34,9 +35,9 @@ def _row_norms(X):
     out = np.empty(X.shape[0])
     bounds = slab_bounds(X.shape[0], n_slabs(X.shape[0]))
     if sp.issparse(X):
-        row_norms_csr(X.data, X.indptr, bounds, out)
+        sized(row_norms_csr, X.nnz)(X.data, X.indptr, bounds, out)
     else:
-        row_norms_dense(X, bounds, out)
+        sized(row_norms_dense, X.size)(X, bounds, out)
     return out
 
 

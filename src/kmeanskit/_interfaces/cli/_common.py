@@ -8,6 +8,7 @@ present what it returns with these helpers.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -41,6 +42,7 @@ __all__ = [
     "add_scale_argument",
     "add_seed_argument",
     "aligned",
+    "compiling_notice",
     "check_ks_below_rows",
     "check_output_path",
     "column_list_arg",
@@ -299,6 +301,30 @@ def signing_key():
 def print_json(payload: dict) -> None:
     """Print a JSON document (indented; NaN and infinities are refused: use :func:`json_number`)."""
     print(json.dumps(payload, indent=2, allow_nan=False))
+
+
+@contextlib.contextmanager
+def compiling_notice(stream=None):
+    """Say once on ``stream`` (stderr), if a terminal, that kernels compile (a first run), and for how long.
+
+    Said to a person waiting, not to scripts: their stderr stays empty.
+    """
+    from kmeanskit._engine.compiling import compile_clock
+
+    stream = sys.stderr if stream is None else stream
+    told = stream.isatty()
+
+    def first():
+        if told:
+            print("compiling kernels for this machine, once: ", end="", file=stream, flush=True)
+
+    with compile_clock(first) as clock:
+        try:
+            yield clock
+        finally:
+            if told and clock.n_compiled:
+                seconds = clock.seconds
+                print(f"about {seconds:.0f} s" if seconds >= 1 else f"about {seconds:.1f} s", file=stream, flush=True)
 
 
 def aligned(pairs) -> list[str]:

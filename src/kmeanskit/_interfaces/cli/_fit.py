@@ -187,16 +187,17 @@ def run(args: argparse.Namespace) -> int:
         if stability is None:
             enough_rows = len(features) >= MIN_ROWS_PER_CLUSTER * largest_k
             stability = SMALL_DATA_STABILITY if small and enough_rows else 0
-        result = fit_clusters(
-            features,
-            n_clusters,
-            scale=args.scale,
-            n_init=n_init,
-            random_state=seed,
-            max_iter=args.max_iter,
-            algorithm=args.algorithm,
-            stability=stability or None,
-        )
+        with common.compiling_notice():
+            result = fit_clusters(
+                features,
+                n_clusters,
+                scale=args.scale,
+                n_init=n_init,
+                random_state=seed,
+                max_iter=args.max_iter,
+                algorithm=args.algorithm,
+                stability=stability or None,
+            )
 
     if labels_path is not None:
         import pandas as pd

@@ -1,0 +1,110 @@
+"""The first call on a new install: each in a fresh interpreter with an empty numba cache.
+
+Every case runs twice in its own fresh Python process, with ``NUMBA_CACHE_DIR``
+pointing at a new empty directory: the first run compiles whatever it needs
+(what a user sees the first time), the second loads the cache the first wrote
+(every later time). Reported: the seconds of the call itself (data loaded and
+``kmeanskit`` imported before the clock starts), and for ``kmeanskit fit`` the
+whole command's wall time and the fit time it reports. ``--before SRC`` runs
+each case from another source tree (say, an older commit's ``src``) just
+before this one's, so that both see the same load on a shared machine.
+
+Run: ``python -m benchmarks first-call [--cases NAME ...] [--before SRC]``.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# name -> code run in a fresh interpreter; it sets ``call`` (a function of no arguments).
+_SETUP = """
+import numpy as np
+from sklearn.datasets import load_wine
+X = np.ascontiguousarray(load_wine().data)
+"""
+CASES = {
+    "KMeans": "from kmeanskit import KMeans\ncall = lambda: KMeans(3, random_state=0).fit(X)",
+    "MiniBatchKMeans": "from kmeanskit import MiniBatchKMeans\ncall = lambda: MiniBatchKMeans(3, random_state=0).fit(X)",
+    "KMedians": "from kmeanskit import KMedians\ncall = lambda: KMedians(3, random_state=0).fit(X)",
+    "SphericalKMeans": "from kmeanskit import SphericalKMeans\ncall = lambda: SphericalKMeans(3, random_state=0).fit(X)",
+    "kmeans_plusplus": "from kmeanskit import kmeans_plusplus\ncall = lambda: kmeans_plusplus(X, 3, random_state=0)",
+    "silhouette_score": (
+        "from kmeanskit.metrics import silhouette_score\n"
+        "labels = np.arange(X.shape[0]) % 3\ncall = lambda: silhouette_score(X, labels)"
+    ),
+}
+CLI = "kmeanskit fit"
+
+_CHILD = """
+import time, json
+{setup}
+{case}
+start = time.perf_counter()
+call()
+print(json.dumps({{"seconds": time.perf_counter() - start}}))
+"""
+
+
+def _env(cache_dir, src):
+    env = dict(os.environ)
+    env["NUMBA_CACHE_DIR"] = str(cache_dir)
+    env["PYTHONPATH"] = str(src)
+    return env
+
+
+def _run_case(code, cache_dir, src):
+    done = subprocess.run([sys.executable, "-c", _CHILD.format(setup=_SETUP, case=code)], env=_env(cache_dir, src),
+                          capture_output=True, text=True, timeout=1200, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no output")
+    return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def _run_cli(cache_dir, src):
+    """Wall seconds of ``kmeanskit fit`` (iris), the fit time it reports, and its stderr."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kmeanskit", "fit"], env=_env(cache_dir, src),
+                          capture_output=True, text=True, timeout=1200, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip())
+    match = re.search(r"fit time:\s+([0-9.]+) s", done.stdout)
+    return wall, float(match.group(1)) if match else None, done.stderr.strip()
+
+
+def _measure(name, src):
+    """``(first seconds, cached seconds, note)`` of case ``name`` run from source tree ``src``."""
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache_dir:
+        if name == CLI:
+            first, again = _run_cli(cache_dir, src), _run_cli(cache_dir, src)
+            note = f"whole command; fit time reported {first[1]} s, then {again[1]} s"
+            if first[2]:
+                note += f"; stderr: {first[2].splitlines()[-1]!r}"
+            return first[0], again[0], note
+        return _run_case(CASES[name], cache_dir, src), _run_case(CASES[name], cache_dir, src), "wine 178 x 13, k=3"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks first-call", description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="*", choices=[CLI, *CASES], help="default: all")
+    parser.add_argument("--before", metavar="SRC", help="also run each case from this source tree, just before")
+    args = parser.parse_args(argv)
+    cases = args.cases or [CLI, *CASES]
+    trees = ([("before", Path(args.before))] if args.before else []) + [("", _REPO_ROOT / "src")]
+    print(f"{'case':<20}{'':<8}{'first s':>10}{'cached s':>10}  note", flush=True)
+    for name in cases:
+        for label, src in trees:
+            first, again, note = _measure(name, src)
+            print(f"{name:<20}{label:<8}{first:>10.2f}{again:>10.2f}  {note}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
