@@ -1,0 +1,102 @@
+"""Numba kernels for rows with missing entries: squared distances over the observed entries.
+
+A row is given as ``X0`` (its values, a gap stored as 0) and ``M`` (uint8, 1
+where the entry is observed). The partial squared distance of row ``i`` to a
+center ``c`` is ``sum_f M[i, f] (X0[i, f] - c_f)^2``, computed in float64 by
+direct differences (no GEMM identity, hence no cancellation far from the
+origin), in a fixed order of additions.
+
+As in :mod:`kmeanskit._engine.assign`, row kernels split the rows into fixed
+slabs (``slab_bounds``, chosen from the number of rows only); slab ``s`` is
+processed by one thread in row order and writes only its own outputs, and the
+caller merges per-slab sums in slab order: results are bitwise identical
+whatever the number of threads.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from kmeanskit._engine.assign import row_weight
+
+__all__ = ["masked_assign_accumulate", "masked_label_distances", "masked_sq_distances"]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _masked_sq(x, m, c):
+    """``sum_f m_f (x_f - c_f)^2`` in float64, with four partial sums in a fixed order."""
+    d = x.shape[0]
+    d4 = d - d % 4
+    a0 = a1 = a2 = a3 = 0.0
+    for f in range(0, d4, 4):
+        t0 = np.float64(x[f]) - np.float64(c[f])
+        t1 = np.float64(x[f + 1]) - np.float64(c[f + 1])
+        t2 = np.float64(x[f + 2]) - np.float64(c[f + 2])
+        t3 = np.float64(x[f + 3]) - np.float64(c[f + 3])
+        a0 += np.float64(m[f]) * (t0 * t0)
+        a1 += np.float64(m[f + 1]) * (t1 * t1)
+        a2 += np.float64(m[f + 2]) * (t2 * t2)
+        a3 += np.float64(m[f + 3]) * (t3 * t3)
+    for f in range(d4, d):
+        t = np.float64(x[f]) - np.float64(c[f])
+        a0 += np.float64(m[f]) * (t * t)
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_assign_accumulate(X0, M, w, centers, labels, sq_dist, sums, weight_sums, slab_bounds, update):
+    """Assign each row to the center nearest over its observed entries; accumulate per-feature sums.
+
+    IN     X0           (n, d) rows, float32 or float64, gaps as 0
+    IN     M            (n, d) uint8, 1 where observed
+    IN     w            (n,) sample weights, or (1,): one weight for every row
+    IN     centers      (k, d) X0's dtype
+    OUT    labels       (n,) int32 index of the nearest center (first on ties)
+    OUT    sq_dist      (n,) float64 partial squared distance to that center
+    INOUT  sums         (S, k, d) float64: slab s adds ``w_i x_if`` over its observed entries
+    INOUT  weight_sums  (S, k, d) float64: slab s adds ``w_i`` over its observed entries
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs
+    IN     update       bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
+    """
+    n_clusters = centers.shape[0]
+    d = X0.shape[1]
+    for s in prange(slab_bounds.shape[0] - 1):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            x, m = X0[i], M[i]
+            best = 0
+            best_d = _masked_sq(x, m, centers[0])
+            for j in range(1, n_clusters):
+                dj = _masked_sq(x, m, centers[j])
+                if dj < best_d:  # strict: the first index wins ties
+                    best_d = dj
+                    best = j
+            labels[i] = best
+            sq_dist[i] = best_d
+            if update:
+                wi = np.float64(row_weight(w, i))
+                for f in range(d):
+                    if m[f]:
+                        sums[s, best, f] += wi * np.float64(x[f])
+                        weight_sums[s, best, f] += wi
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_label_distances(X0, M, centers, labels, out):
+    """Partial squared distance of each row to its labelled center.
+
+    IN   X0 (n, d), M (n, d) uint8, centers (k, d) X0's dtype, labels (n,) int32
+    OUT  out (n,) float64
+    """
+    for i in prange(X0.shape[0]):
+        out[i] = _masked_sq(X0[i], M[i], centers[labels[i]])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_sq_distances(X0, M, centers, out):
+    """Partial squared distance of every row to every center.
+
+    IN   X0 (n, d), M (n, d) uint8, centers (k, d) X0's dtype
+    OUT  out (n, k) float64 or X0's dtype
+    """
+    for i in prange(X0.shape[0]):
+        for j in range(centers.shape[0]):
+            out[i, j] = _masked_sq(X0[i], M[i], centers[j])

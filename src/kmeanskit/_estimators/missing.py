@@ -1,0 +1,185 @@
+"""Missing values (NaN) in an estimator's input: the ``missing`` parameter.
+
+``missing="error"`` (the default) is scikit-learn's behaviour: NaN is refused
+with scikit-learn's message, extended by one sentence that names the option.
+``missing="ignore"`` clusters on the observed entries (k-POD's objective, see
+:mod:`kmeanskit._algorithms.masked`): this module validates such input, fits
+on it and answers predict / transform / score for rows with gaps. Complete
+data never come here: they take the estimator's ordinary path, bit for bit.
+"""
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import _assert_all_finite, validate_data
+
+from kmeanskit._algorithms.mapping import DataMapping, pow2_scale
+from kmeanskit._algorithms.masked import MaskedRows, masked_sq_distances_of
+from kmeanskit._algorithms.registry import MASKED_SEEDERS, STEPS
+
+__all__ = [
+    "MISSING_CONSTRAINT",
+    "check_observed",
+    "fit_masked",
+    "has_gaps",
+    "masked_assign",
+    "masked_distances",
+    "validate_allowing_missing",
+]
+
+MISSING_CONSTRAINT = [StrOptions({"error", "ignore"})]
+# Rows (or columns) named in an error, at most.
+_NAMED = 5
+
+
+def _missing_hint(estimator):
+    return f"\nOr pass missing='ignore' to {type(estimator).__name__} to cluster on the observed entries."
+
+
+def validate_allowing_missing(estimator, X, **kwargs):
+    """``validate_data(estimator, X, **kwargs)``, NaN allowed when ``estimator.missing == "ignore"``.
+
+    Infinity is always refused (scikit-learn's message). With
+    ``missing="error"``, scikit-learn's NaN message is raised with one more
+    sentence naming the option. Estimators without a ``missing`` parameter get
+    scikit-learn's behaviour unchanged.
+    """
+    missing = getattr(estimator, "missing", None)
+    if missing != "ignore":
+        try:
+            return validate_data(estimator, X, **kwargs)
+        except ValueError as error:
+            if missing is None or "contains NaN" not in str(error):
+                raise
+            raise ValueError(f"{error}{_missing_hint(estimator)}") from None
+    X = validate_data(estimator, X, ensure_all_finite="allow-nan", **kwargs)
+    values = X.data if sp.issparse(X) else X
+    _assert_all_finite(values, allow_nan=True, input_name="X", estimator_name=type(estimator).__name__)
+    if sp.issparse(X) and has_gaps(X):
+        raise ValueError(
+            f"missing='ignore' clusters dense data, but X is a sparse matrix with "
+            f"{int(np.isnan(X.data).sum())} NaN entries; pass X.toarray() or impute them."
+        )
+    return X
+
+
+def has_gaps(X):
+    """Whether validated X (dense or CSR) holds a NaN."""
+    values = X.data if sp.issparse(X) else X
+    return bool(np.isnan(values).any())
+
+
+def _some(indices):
+    shown = ", ".join(str(int(i)) for i in indices[:_NAMED])
+    return shown + (f" and {indices.size - _NAMED} more" if indices.size > _NAMED else "")
+
+
+def check_observed(X, feature_names=None, *, columns=True):
+    """Refuse rows (and, if ``columns``, features) of X without an observed entry.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), with NaN gaps
+    feature_names : ndarray of str or None
+        Names of the features (``feature_names_in_``), for the message.
+    columns : bool, default=True
+        Also refuse features with no observed value (a fit cannot place its
+        centers there; a prediction can).
+    """
+    observed = ~np.isnan(X)
+    empty_rows = np.flatnonzero(~observed.any(axis=1))
+    if empty_rows.size:
+        raise ValueError(
+            f"{empty_rows.size} row(s) of X have no observed entry (every value is NaN): "
+            f"row(s) {_some(empty_rows)}. With missing='ignore' a row is assigned by its observed "
+            "entries, so it needs at least one; drop these rows."
+        )
+    if columns:
+        empty_cols = np.flatnonzero(~observed.any(axis=0))
+        if empty_cols.size:
+            named = _some(empty_cols)
+            if feature_names is not None:
+                named = ", ".join(repr(str(feature_names[j])) for j in empty_cols[:_NAMED]) + f" (column(s) {named})"
+            raise ValueError(
+                f"{empty_cols.size} feature(s) of X have no observed value (every value is NaN): "
+                f"{named}. A center coordinate needs observed values; drop these features."
+            )
+
+
+def fit_masked(estimator, X, sample_weight, random_state, n_init, init_array, callable_init):
+    """Fit ``estimator`` (a Euclidean ``CentersMixin``) on X with gaps: Lloyd on the observed entries.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, with NaN gaps (validated)
+    sample_weight : ndarray of shape (n_samples,) or None
+    random_state : numpy.random.RandomState
+    n_init : int
+    init_array : ndarray of shape (n_clusters, n_features) or None
+        Initial centers given by the user (a copy: scaled in place).
+    callable_init : callable or None
+        ``callable_init()`` returns the centers of a callable ``init`` (called on X, gaps included).
+
+    ``init`` 'auto', 'k-means++' and 'k-means||' seed with greedy k-means++
+    on partial distances; 'random' draws rows. Either way a drawn row's gaps
+    take the feature's mean over its observed entries.
+    """
+    check_observed(X, getattr(estimator, "feature_names_in_", None))
+    observed_max = float(np.nanmax(np.abs(X)))
+    scale = pow2_scale(observed_max, X.dtype)
+    rows = MaskedRows(X, sample_weight, scale)
+    tol = float(np.mean(np.nanvar(X, axis=0, dtype=np.float64)) * scale * scale * estimator.tol)
+    step = STEPS["masked"](rows, estimator.n_clusters)
+    if init_array is not None:
+        init_array *= init_array.dtype.type(scale)
+
+    def seed():
+        if callable_init is not None:
+            return callable_init() * X.dtype.type(scale)
+        if estimator.init == "random":
+            return estimator._random_centers(rows, random_state)  # the rows' take fills the gaps
+        return MASKED_SEEDERS["k-means++"](rows, estimator.n_clusters, random_state)
+
+    best = estimator._best_run(step, n_init, init_array, seed, tol)
+    mapping = DataMapping(None, scale)
+    run = dataclasses.replace(
+        best,
+        centers=mapping.unmap_centers(best.centers),
+        inertia=mapping.unmap_inertia(best.inertia),
+        inertia_history=mapping.unmap_inertia(best.inertia_history),
+    )
+    return estimator._set_fitted(run, _X_mean=None)
+
+
+def _prediction_rows(X, centers, sample_weight):
+    check_observed(X, columns=False)
+    with np.errstate(invalid="ignore"):
+        magnitude = max(float(np.nanmax(np.abs(X))), float(np.abs(centers).max()))
+    scale = pow2_scale(magnitude, X.dtype)
+    return MaskedRows(X, sample_weight, scale), DataMapping(None, scale).map_centers(centers, X.dtype), scale
+
+
+def masked_assign(X, centers, sample_weight=None):
+    """Labels and objective (over observed entries) of rows X with gaps on fitted ``centers``.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int32
+    inertia : float, ``sum_i w_i`` times the partial squared distance to the nearest center
+    """
+    rows, mapped, scale = _prediction_rows(X, centers, sample_weight)
+    step = STEPS["masked"](rows, centers.shape[0])
+    labels = np.empty(X.shape[0], dtype=np.int32)
+    inertia = step(mapped, labels, update=False).inertia
+    return labels, inertia / scale / scale
+
+
+def masked_distances(X, centers):
+    """(n_samples, n_clusters) Euclidean distances over each row's observed entries, X's dtype."""
+    rows, mapped, scale = _prediction_rows(X, centers, None)
+    out = np.sqrt(masked_sq_distances_of(rows, mapped)).astype(X.dtype, copy=False)
+    if scale != 1.0:
+        out /= X.dtype.type(scale)
+    return out
