@@ -18,6 +18,7 @@ examples:
   kmeanskit fit customers.csv -k 5 --seed 0
   kmeanskit fit sales.parquet -k 4 --columns revenue,visits --scale minmax
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
+  kmeanskit fit survey.csv -k 4 --missing ignore -o survey.kmk   # rows with gaps
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
   kmeanskit fit events.parquet -k 20 --out-of-core --seed 0    # larger than memory
@@ -40,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_n_clusters_argument(parser)
     common.add_columns_argument(parser)
     common.add_scale_argument(parser)
+    common.add_missing_argument(parser, default="error")
     parser.add_argument(
         "--n-init",
         type=common.n_init_arg,
@@ -118,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.workflow import fit_clusters
 
-        features, source = common.load_features(args.data, args.columns, common.text_layout(args))
+        features, source = common.load_features(
+            args.data, args.columns, common.text_layout(args), allow_missing=args.missing != "error"
+        )
         common.warn_if_unscaled(args, features)
         result = fit_clusters(
             features,
@@ -128,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
             random_state=args.seed,
             max_iter=args.max_iter,
             algorithm=args.algorithm,
+            missing=args.missing,
         )
 
     if labels_path is not None:
@@ -135,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
 
         from kmeanskit._io.tables import write_delimited
 
-        write_delimited(pd.DataFrame({"cluster": result.labels}), labels_path)
+        write_delimited(pd.DataFrame({"cluster": result.input_labels()}), labels_path)
     if model_path is not None:
         if args.out_of_core:
             from kmeanskit._io.persistence import save
@@ -165,6 +170,11 @@ def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
     if args.chunk_rows < 1:
         raise common.CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     flag = "--out-of-core" if args.out_of_core else "--mini-batch"
+    if args.missing != "error":
+        raise common.CommandError(
+            f"--missing {args.missing} is not available with {flag}: drop or impute the rows "
+            "with missing values first, or fit in memory"
+        )
     if args.n_init not in ("auto", 1):
         raise common.CommandError(
             f"--n-init {args.n_init} is not available with {flag}: one run starts from "
@@ -229,6 +239,13 @@ def _render(result, source: str, labels_path, model_path=None, mode=None) -> str
     ]
     if mode is not None:
         summary.append(("method", mode))
+    if len(result.dropped):
+        summary.append(("missing values", f"{_plural(len(result.dropped), 'row')} left out (--missing drop)"))
+    elif result.n_incomplete:
+        summary.append((
+            "missing values",
+            f"{_plural(result.n_incomplete, 'row')} clustered on their observed values (--missing ignore)",
+        ))
     if labels_path is not None:
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
     if model_path is not None:

@@ -22,6 +22,10 @@ kept. Every row and column of DATA is written back, in order, followed by
 'cluster' and 'distance' (distance to the cluster center, in the scaled space
 the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
 distance 1 - cos for SphericalKMeans, L1 for KMedians).
+
+Rows with missing values follow --missing: by default the model's policy
+(assigned by their observed values for a model fitted with --missing ignore,
+refused otherwise); with drop they get an empty 'cluster' and 'distance'.
 """
 
 
@@ -29,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit predict``."""
     common.add_model_argument(parser)
     common.add_table_argument(parser)
+    common.add_missing_argument(parser, default=None)
     parser.add_argument(
         "-o",
         "--output",
@@ -53,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         )
     model = common.load_model(args.model)
     frame = read_raw_table(args.data, layout=common.text_layout(args))
-    predicted = predict_table(model, frame, source=f"'{args.data}'")
+    predicted = predict_table(model, frame, source=f"'{args.data}'", missing=args.missing)
 
     if output_path is not None:
         write_table(predicted, output_path)
@@ -69,5 +74,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
     else:
         predicted.to_csv(sys.stdout, index=False)
+    unassigned = int(predicted["cluster"].isna().sum())
+    if unassigned:
+        print(f"{unassigned} rows with missing values left without a cluster (--missing drop)", file=sys.stderr)
     sys.stdout.flush()
     return common.EXIT_OK
