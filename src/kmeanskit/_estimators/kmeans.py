@@ -335,7 +335,7 @@ def _use_parallel_init(rows, n_clusters):
 def k_means(
     X, n_clusters, *, sample_weight=None, init="auto", n_init="auto", max_iter=300,
     verbose=0, tol=1e-4, random_state=None, copy_x=True, algorithm="auto",
-    return_n_iter=False,
+    return_n_iter=False, missing="error",
 ):
     """Perform K-Means clustering (functional form of :class:`KMeans`).
 
@@ -352,7 +352,7 @@ def k_means(
     """
     est = KMeans(
         n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter, verbose=verbose,
-        tol=tol, random_state=random_state, copy_x=copy_x, algorithm=algorithm,
+        tol=tol, random_state=random_state, copy_x=copy_x, algorithm=algorithm, missing=missing,
     ).fit(X, sample_weight=sample_weight)
     if return_n_iter:
         return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
