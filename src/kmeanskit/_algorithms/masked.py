@@ -171,16 +171,20 @@ class MaskedStep(Step):
 
 
 class _MaskedScorer:
-    """Greedy k-means++'s scorer (see :func:`greedy_plusplus`) on partial squared distances."""
+    """Greedy k-means++'s scorer (see :func:`greedy_plusplus`) on partial squared distances,
+    each row's scaled by ``d / (its observed entries)`` (the partial distance strategy): a row
+    with gaps is drawn as if its gaps were as far as its observed entries, not nearer."""
 
     def __init__(self, rows, closest, n_candidates):
         self.rows = rows
         self.closest = closest
         self.bounds = rows.sum_slabs()
+        self.row_scale = rows.d / rows.M.sum(axis=1, dtype=np.float64)
 
     def potentials(self, candidates):
         rows = self.rows
         dist = masked_sq_distances_of(rows, candidates)
+        dist *= self.row_scale[:, None]
         np.minimum(dist, self.closest[:, None], out=dist)
         dist = np.ascontiguousarray(dist.T)
         pots = np.empty(candidates.shape[0])
@@ -194,14 +198,18 @@ class _MaskedScorer:
         return pots
 
     def update(self, center, candidate=None):
-        np.minimum(self.closest, masked_sq_distances_of(self.rows, center[None, :])[:, 0], out=self.closest)
+        dist = masked_sq_distances_of(self.rows, center[None, :])[:, 0]
+        dist *= self.row_scale
+        np.minimum(self.closest, dist, out=self.closest)
 
 
 def masked_plusplus(rows, n_clusters, random_state, n_local_trials=None):
-    """Greedy k-means++ on partial squared distances.
+    """Greedy k-means++ on partial squared distances (partial distance strategy).
 
     Candidates are drawn with probability proportional to ``w_i`` times their
-    partial squared distance to the nearest chosen center; a drawn row's gaps
+    partial squared distance to the nearest chosen center, scaled by ``d``
+    over the row's number of observed entries (on complete rows: k-means++'s
+    draws, bit for bit, the factor being 1); a drawn row's gaps
     take :attr:`MaskedRows.fill`. ``random_state`` is consumed as by
     :func:`~kmeanskit._algorithms.init.kmeans_plusplus_rows`.
 
