@@ -14,6 +14,20 @@ from kmeanskit._algorithms.rows import DenseRows
 from ..engine import reference
 
 
+@pytest.fixture(params=["direct", "dots"])
+def masked_path(request, monkeypatch):
+    """Each way the masked step finds the nearest center: direct differences, or matrix products
+    (several blocks)."""
+    from kmeanskit._algorithms import masked
+
+    if request.param == "dots":
+        monkeypatch.setattr(masked, "MASKED_DOTS_MIN_FEATURES", 1)
+        monkeypatch.setattr(masked, "DOTS_BLOCK_VALUES", 256)
+    else:
+        monkeypatch.setattr(masked, "MASKED_DOTS_MIN_FEATURES", 1 << 30)
+    return request.param
+
+
 def _gappy(n=600, d=5, k=4, share=0.2, seed=0, dtype=np.float64):
     X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=1.5, random_state=seed)
     rng = np.random.RandomState(seed)
@@ -48,7 +62,7 @@ def kpod_reference(X, w, centers, max_iter=300):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_masked_step_matches_kpod_reference(dtype, weighted):
+def test_masked_step_matches_kpod_reference(dtype, weighted, masked_path):
     X = _gappy(dtype=dtype)
     w = np.random.RandomState(2).uniform(0.5, 2, len(X)).astype(dtype) if weighted else None
     rows = MaskedRows(X, w)
@@ -66,7 +80,7 @@ def test_masked_step_matches_kpod_reference(dtype, weighted):
 
 
 @pytest.mark.parametrize("share", [0.05, 0.2, 0.4])
-def test_objective_never_increases(share):
+def test_objective_never_increases(share, masked_path):
     X = _gappy(n=2000, d=8, k=6, share=share, seed=3)
     rows = MaskedRows(X, None)
     centers = masked_plusplus(rows, 6, np.random.RandomState(0))[0]
@@ -76,7 +90,7 @@ def test_objective_never_increases(share):
     assert run.n_iter > 2
 
 
-def test_complete_rows_are_lloyd():
+def test_complete_rows_are_lloyd(masked_path):
     """Without gaps the masked step is Lloyd's: same labels and iterations, centers to rounding."""
     X = _gappy(share=0.0)
     init = X[[0, 150, 300, 450]].copy()
@@ -128,7 +142,7 @@ def test_seed_rows_fill_gaps_with_the_observed_mean():
     assert not np.isnan(X[1]).any() and np.isnan(X[0, 1])  # X itself is not modified
 
 
-def test_bitwise_across_thread_counts():
+def test_bitwise_across_thread_counts(masked_path):
     numba = pytest.importorskip("numba")
     X = _gappy(n=40_000, d=6, k=5, seed=5)
     results = []

@@ -75,3 +75,23 @@ def test_complete_rows_give_full_distances():
     out = np.empty((50, 4))
     masked_sq_distances(X, np.ones(X.shape, dtype=np.uint8), centers, out)
     np.testing.assert_allclose(out, reference.sq_distances(X, centers), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_masked_assign_from_dots_matches_reference(dtype):
+    from kmeanskit._engine.masked import masked_assign_from_dots
+
+    X, X0, M, w, centers = _problem(dtype, d=12)
+    bounds = slab_bounds(X.shape[0], 3)
+    k, d = centers.shape
+    mask_dots = M.astype(dtype) @ (centers * centers).T
+    x_dots = X0 @ centers.T
+    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    dist = np.full(X.shape[0], np.nan)
+    sums, weights = np.zeros((3, k, d)), np.zeros((3, k, d))
+    masked_assign_from_dots(X0, M, w, centers, mask_dots, x_dots, labels, dist, sums, weights, bounds, True)
+    ref_labels, ref_dist, ref_sums, ref_weights = reference.masked_assign_accumulate(X, w, centers, bounds)
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12)
+    np.testing.assert_array_equal(sums, ref_sums)
+    np.testing.assert_array_equal(weights, ref_weights)

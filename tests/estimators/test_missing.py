@@ -77,13 +77,15 @@ def test_complete_data_are_clustered_bitwise_as_with_error(blobs, algorithm, dty
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_matches_numpy_reference_from_the_same_centers(blobs, dtype):
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_matches_numpy_reference_from_the_same_centers(blobs, dtype, offset):
+    """Far from the origin too (rows are shifted by the observed mean inside)."""
     _, Xm = blobs
-    Xm = Xm.astype(dtype)
-    init = np.nan_to_num(Xm[[0, 600, 1200, 1800, 2400]], nan=0.0)
+    Xm = (Xm + offset).astype(dtype)
+    init = np.nan_to_num(Xm[[0, 600, 1200, 1800, 2400]], nan=offset)
     km = KMeans(5, init=init, n_init=1, tol=0.0, missing="ignore").fit(Xm)
     labels, centers, inertia, history = kpod_reference(Xm.astype(np.float64), np.ones(len(Xm)), init)
-    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    rtol = (1e-5 if dtype == np.float32 else 1e-12) * (1 + offset)
     np.testing.assert_array_equal(km.labels_, labels)
     np.testing.assert_allclose(km.cluster_centers_, centers, rtol=rtol, atol=rtol)
     assert km.inertia_ == pytest.approx(inertia, rel=rtol)
@@ -109,8 +111,9 @@ def test_agrees_with_the_full_data_fit_better_than_mean_imputation(blobs):
     assert ari > ari_imputed
 
 
-def test_inference_on_rows_with_gaps(blobs):
-    _, Xm = blobs
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_inference_on_rows_with_gaps(blobs, offset):
+    Xm = blobs[1] + offset
     km = KMeans(5, random_state=0, missing="ignore").fit(Xm)
     np.testing.assert_array_equal(km.predict(Xm), km.labels_)
     assert km.score(Xm) == pytest.approx(-km.inertia_, rel=1e-12)

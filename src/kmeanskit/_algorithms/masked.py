@@ -31,14 +31,28 @@ import numpy as np
 
 from kmeanskit._algorithms.init import greedy_plusplus
 from kmeanskit._algorithms.lloyd import Assignment
+from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.rows import _Rows, n_slabs, slab_bounds
 from kmeanskit._algorithms.step import Step
-from kmeanskit._engine.masked import masked_assign_accumulate, masked_label_distances, masked_sq_distances
+from kmeanskit._engine.blas import matmul_into
+from kmeanskit._engine.masked import (
+    masked_assign_accumulate,
+    masked_assign_from_dots,
+    masked_label_distances,
+    masked_sq_distances,
+)
 from kmeanskit._engine.seeding import weighted_slab_sums
 from kmeanskit._engine.serial import sized
 
-__all__ = ["MaskedRows", "MaskedStep", "masked_plusplus", "masked_sq_distances_of"]
+__all__ = ["MASKED_DOTS_MIN_FEATURES", "MaskedRows", "MaskedStep", "masked_plusplus", "masked_sq_distances_of"]
+
+# From this many features on, the step finds each row's nearest center from two
+# matrix products per block of rows (BLAS), below by direct differences (the
+# timings behind it are in benchmarks/README.md, "Missing values").
+MASKED_DOTS_MIN_FEATURES = 8
+# Values of one (b, k) block of products.
+DOTS_BLOCK_VALUES = 1 << 20
 
 
 class MaskedRows(_Rows):
@@ -51,30 +65,32 @@ class MaskedRows(_Rows):
         every column with at least one observed entry). Not modified.
     sample_weight : ndarray of shape (n_samples,), X's dtype, or None
         None: every weight is 1.
-    scale : float, default=1.0
-        A power of two (exact) applied to the values (see
-        :class:`~kmeanskit._algorithms.mapping.DataMapping`).
+    mapping : DataMapping or None, default=None (the identity)
+        Applied to the observed values (a shift by the mean for the
+        matrix-product path, a power-of-two scale against overflow).
 
     Attributes
     ----------
     X0 : ndarray of shape (n_samples, n_features), X's dtype
-        The scaled values, 0 where missing (a copy).
+        The mapped values, 0 where missing (a copy).
     M : ndarray of shape (n_samples, n_features), uint8
         1 where observed.
     fill : ndarray of shape (n_features,), X's dtype
-        Each feature's mean over its observed entries (scaled): the value a
+        Each feature's mean over its observed entries (mapped): the value a
         gap takes in a row drawn as a center.
     """
 
     sparse = False
     is_view = True
 
-    def __init__(self, X, sample_weight, scale=1.0):
+    def __init__(self, X, sample_weight, mapping=None):
+        mapping = DataMapping() if mapping is None else mapping
         observed = ~np.isnan(X)
         self.M = observed.view(np.uint8)
         self.X0 = np.where(observed, X, X.dtype.type(0))
-        if scale != 1.0:
-            self.X0 *= X.dtype.type(scale)
+        if not mapping.is_identity:
+            mapping.map_rows(self.X0, in_place=True)
+            self.X0[~observed] = 0
         self.n, self.d = X.shape
         self.dtype = X.dtype
         counts = self.M.sum(axis=0, dtype=np.int64)
@@ -107,8 +123,16 @@ class MaskedStep(Step):
         self.rows = rows
         self.n_clusters = n_clusters
         self.sq_dist = np.empty(rows.n)
-        self._bounds = slab_bounds(rows.n, n_slabs(rows.n, 16 * n_clusters * rows.d))
+        self.dots = rows.d >= MASKED_DOTS_MIN_FEATURES
+        self.block_rows = max(1, min(rows.n, DOTS_BLOCK_VALUES // n_clusters)) if self.dots else rows.n
+        self._bounds = {}
         self._sums = self._weight_sums = np.zeros((1, 1, 1))
+
+    def _slabs(self, n_rows):
+        bounds = self._bounds.get(n_rows)
+        if bounds is None:
+            bounds = self._bounds[n_rows] = slab_bounds(n_rows, n_slabs(n_rows, 16 * self.n_clusters * self.rows.d))
+        return bounds
 
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (writes ``labels`` and ``self.sq_dist``).
@@ -120,16 +144,35 @@ class MaskedStep(Step):
         rows = self.rows
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
         if update:
-            shape = (self._bounds.shape[0] - 1, self.n_clusters, rows.d)
+            shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, rows.d)
             if self._sums.shape != shape:
                 self._sums, self._weight_sums = np.zeros(shape), np.zeros(shape)
             else:
                 self._sums[:] = 0.0
                 self._weight_sums[:] = 0.0
-        sized(masked_assign_accumulate, rows.n * rows.d)(
-            rows.X0, rows.M, rows.kernel_w(), centers, labels, self.sq_dist, self._sums,
-            self._weight_sums, self._bounds, update,
-        )
+        if self.dots:
+            centers_t = np.ascontiguousarray(centers.T)
+            centers_sq_t = centers_t * centers_t
+            k = self.n_clusters
+            mask_dots = np.empty((self.block_rows, k), dtype=rows.dtype)
+            x_dots = np.empty((self.block_rows, k), dtype=rows.dtype)
+        for start in range(0, rows.n, self.block_rows):
+            stop = min(start + self.block_rows, rows.n)
+            X0b, Mb, wb = rows.X0[start:stop], rows.M[start:stop], rows.kernel_w(start, stop)
+            bounds = self._slabs(stop - start)
+            lb, db = labels[start:stop], self.sq_dist[start:stop]
+            size = (stop - start) * rows.d
+            if self.dots:
+                md, xd = mask_dots[: stop - start], x_dots[: stop - start]
+                matmul_into(Mb.astype(rows.dtype), centers_sq_t, md)
+                matmul_into(X0b, centers_t, xd)
+                sized(masked_assign_from_dots, size)(
+                    X0b, Mb, wb, centers, md, xd, lb, db, self._sums, self._weight_sums, bounds, update,
+                )
+            else:
+                sized(masked_assign_accumulate, size)(
+                    X0b, Mb, wb, centers, lb, db, self._sums, self._weight_sums, bounds, update,
+                )
         inertia = rows.weighted_sum(self.sq_dist)
         if not update:
             return Assignment(inertia, None, None)

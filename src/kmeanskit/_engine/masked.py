@@ -18,7 +18,12 @@ from numba import njit, prange
 
 from kmeanskit._engine.assign import row_weight
 
-__all__ = ["masked_assign_accumulate", "masked_label_distances", "masked_sq_distances"]
+__all__ = [
+    "masked_assign_accumulate",
+    "masked_assign_from_dots",
+    "masked_label_distances",
+    "masked_sq_distances",
+]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -58,7 +63,6 @@ def masked_assign_accumulate(X0, M, w, centers, labels, sq_dist, sums, weight_su
     IN     update       bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
     """
     n_clusters = centers.shape[0]
-    d = X0.shape[1]
     for s in prange(slab_bounds.shape[0] - 1):
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             x, m = X0[i], M[i]
@@ -69,14 +73,49 @@ def masked_assign_accumulate(X0, M, w, centers, labels, sq_dist, sums, weight_su
                 if dj < best_d:  # strict: the first index wins ties
                     best_d = dj
                     best = j
-            labels[i] = best
-            sq_dist[i] = best_d
-            if update:
-                wi = np.float64(row_weight(w, i))
-                for f in range(d):
-                    if m[f]:
-                        sums[s, best, f] += wi * np.float64(x[f])
-                        weight_sums[s, best, f] += wi
+            _record(w, i, x, m, best, best_d, labels, sq_dist, sums[s], weight_sums[s], update)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record(w, i, x, m, best, best_d, labels, sq_dist, sums_s, weight_sums_s, update):
+    """Write row i's label and distance; add its observed entries to its cluster's slab sums."""
+    labels[i] = best
+    sq_dist[i] = best_d
+    if update:
+        wi = np.float64(row_weight(w, i))
+        for f in range(x.shape[0]):
+            if m[f]:
+                sums_s[best, f] += wi * np.float64(x[f])
+                weight_sums_s[best, f] += wi
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_assign_from_dots(X0, M, w, centers, mask_dots, x_dots, labels, sq_dist, sums, weight_sums,
+                            slab_bounds, update):
+    """As :func:`masked_assign_accumulate`, the arg-min from two matrix products of the block.
+
+    Over row i's observed entries, ``|x - c_j|^2 = sum_f m_f x_f^2 + mask_dots[i, j] - 2 x_dots[i, j]``;
+    the first term is the same for every center, so the nearest center minimises
+    ``mask_dots[i, j] - 2 x_dots[i, j]`` (first index on ties). Its distance is then recomputed
+    exactly (direct differences, float64).
+
+    IN   mask_dots  (b, k) ``M @ (centers ** 2).T`` for this block, X0's dtype
+    IN   x_dots     (b, k) ``X0 @ centers.T`` for this block, X0's dtype
+    (all other arguments as in :func:`masked_assign_accumulate`, for the b rows of the block)
+    """
+    n_clusters = centers.shape[0]
+    for s in prange(slab_bounds.shape[0] - 1):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            best = 0
+            best_score = mask_dots[i, 0] - 2 * x_dots[i, 0]
+            for j in range(1, n_clusters):
+                score = mask_dots[i, j] - 2 * x_dots[i, j]
+                if score < best_score:
+                    best_score = score
+                    best = j
+            x, m = X0[i], M[i]
+            _record(w, i, x, m, best, _masked_sq(x, m, centers[best]), labels, sq_dist, sums[s], weight_sums[s],
+                    update)
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -367,7 +367,7 @@ class NearestCenterMixin(CenterInferenceMixin):
     def _assign(self, X, sample_weight=None):
         w = None if sample_weight is None else check_weights(sample_weight, X)  # None: unit weights
         if self._has_gaps(X):
-            return masked_assign(X, self.cluster_centers_, w)
+            return masked_assign(X, self.cluster_centers_, w, self._X_mean)
         rows, centers, scale = self._rows_and_centers(X, w)
         labels = np.empty(X.shape[0], dtype=np.int32)
         assignment = LloydStep(rows, self.n_clusters)(centers, labels, update=False)
@@ -376,7 +376,7 @@ class NearestCenterMixin(CenterInferenceMixin):
     def _distances(self, X):
         """Euclidean distances, block by block in the mapped space (rows with gaps: over their observed entries)."""
         if self._has_gaps(X):
-            return masked_distances(X, self.cluster_centers_)
+            return masked_distances(X, self.cluster_centers_, self._X_mean)
         rows, centers, scale = self._rows_and_centers(X, None)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):

@@ -118,7 +118,7 @@ def fit_masked(estimator, X, sample_weight, random_state, n_init, init_array, ca
     random_state : numpy.random.RandomState
     n_init : int
     init_array : ndarray of shape (n_clusters, n_features) or None
-        Initial centers given by the user (a copy: scaled in place).
+        Initial centers given by the user.
     callable_init : callable or None
         ``callable_init()`` returns the centers of a callable ``init`` (called on X, gaps included).
 
@@ -127,58 +127,67 @@ def fit_masked(estimator, X, sample_weight, random_state, n_init, init_array, ca
     take the feature's mean over its observed entries.
     """
     check_observed(X, getattr(estimator, "feature_names_in_", None))
-    observed_max = float(np.nanmax(np.abs(X)))
-    scale = pow2_scale(observed_max, X.dtype)
-    rows = MaskedRows(X, sample_weight, scale)
+    # Rows are shifted by the observed mean (distances from matrix products keep their
+    # precision) and scaled by a power of two against overflow.
+    scale = pow2_scale(float(np.nanmax(np.abs(X))), X.dtype)
+    scaled = X if scale == 1.0 else X * X.dtype.type(scale)
+    shift = (np.nanmean(scaled, axis=0, dtype=np.float64) / scale).astype(X.dtype)
+    del scaled
+    mapping = DataMapping(shift, scale)
+    rows = MaskedRows(X, sample_weight, mapping)
     tol = float(np.mean(np.nanvar(X, axis=0, dtype=np.float64)) * scale * scale * estimator.tol)
     step = STEPS["masked"](rows, estimator.n_clusters)
     if init_array is not None:
-        init_array *= init_array.dtype.type(scale)
+        init_array = mapping.map_centers(init_array)
 
     def seed():
         if callable_init is not None:
-            return callable_init() * X.dtype.type(scale)
+            return mapping.map_centers(callable_init())
         if estimator.init == "random":
             return estimator._random_centers(rows, random_state)  # the rows' take fills the gaps
         return MASKED_SEEDERS["k-means++"](rows, estimator.n_clusters, random_state)
 
     best = estimator._best_run(step, n_init, init_array, seed, tol)
-    mapping = DataMapping(None, scale)
+    centers, inertia = mapping.unmap_centers(best.centers), best.inertia
+    # predict() maps rows and centers with this mapping: make labels_ exactly what it returns.
+    recentered = mapping.map_centers(centers)
+    if not np.array_equal(recentered, best.centers):
+        inertia = step(recentered, best.labels, update=False).inertia
     run = dataclasses.replace(
         best,
-        centers=mapping.unmap_centers(best.centers),
-        inertia=mapping.unmap_inertia(best.inertia),
+        centers=centers,
+        inertia=mapping.unmap_inertia(inertia),
         inertia_history=mapping.unmap_inertia(best.inertia_history),
     )
-    return estimator._set_fitted(run, _X_mean=None)
+    return estimator._set_fitted(run, _X_mean=shift)
 
 
-def _prediction_rows(X, centers, sample_weight):
+def _prediction_rows(X, centers, sample_weight, shift):
     check_observed(X, columns=False)
-    with np.errstate(invalid="ignore"):
-        magnitude = max(float(np.nanmax(np.abs(X))), float(np.abs(centers).max()))
-    scale = pow2_scale(magnitude, X.dtype)
-    return MaskedRows(X, sample_weight, scale), DataMapping(None, scale).map_centers(centers, X.dtype), scale
+    mapping = DataMapping.for_prediction(np.nan_to_num(X, nan=0.0), centers, shift)
+    return MaskedRows(X, sample_weight, mapping), mapping.map_centers(centers, X.dtype), mapping.scale
 
 
-def masked_assign(X, centers, sample_weight=None):
+def masked_assign(X, centers, sample_weight=None, shift=None):
     """Labels and objective (over observed entries) of rows X with gaps on fitted ``centers``.
+
+    ``shift``: the fit's shift (``_X_mean``), or None; rows and centers are mapped as in the fit.
 
     Returns
     -------
     labels : ndarray of shape (n_samples,), int32
     inertia : float, ``sum_i w_i`` times the partial squared distance to the nearest center
     """
-    rows, mapped, scale = _prediction_rows(X, centers, sample_weight)
+    rows, mapped, scale = _prediction_rows(X, centers, sample_weight, shift)
     step = STEPS["masked"](rows, centers.shape[0])
     labels = np.empty(X.shape[0], dtype=np.int32)
     inertia = step(mapped, labels, update=False).inertia
     return labels, inertia / scale / scale
 
 
-def masked_distances(X, centers):
+def masked_distances(X, centers, shift=None):
     """(n_samples, n_clusters) Euclidean distances over each row's observed entries, X's dtype."""
-    rows, mapped, scale = _prediction_rows(X, centers, None)
+    rows, mapped, scale = _prediction_rows(X, centers, None, shift)
     out = np.sqrt(masked_sq_distances_of(rows, mapped)).astype(X.dtype, copy=False)
     if scale != 1.0:
         out /= X.dtype.type(scale)
