@@ -21,10 +21,10 @@ def masked_path(request, monkeypatch):
     from kmeanskit._algorithms import masked
 
     if request.param == "dots":
-        monkeypatch.setattr(masked, "MASKED_DOTS_MIN_FEATURES", 1)
+        monkeypatch.setattr(masked, "MASKED_DOTS_MIN_PRODUCT", 1)
         monkeypatch.setattr(masked, "DOTS_BLOCK_VALUES", 256)
     else:
-        monkeypatch.setattr(masked, "MASKED_DOTS_MIN_FEATURES", 1 << 30)
+        monkeypatch.setattr(masked, "MASKED_DOTS_MIN_PRODUCT", 1 << 30)
     return request.param
 
 

@@ -45,12 +45,12 @@ from kmeanskit._engine.masked import (
 from kmeanskit._engine.seeding import weighted_slab_sums
 from kmeanskit._engine.serial import sized
 
-__all__ = ["MASKED_DOTS_MIN_FEATURES", "MaskedRows", "MaskedStep", "masked_plusplus", "masked_sq_distances_of"]
+__all__ = ["MASKED_DOTS_MIN_PRODUCT", "MaskedRows", "MaskedStep", "masked_plusplus", "masked_sq_distances_of"]
 
-# From this many features on, the step finds each row's nearest center from two
-# matrix products per block of rows (BLAS), below by direct differences (the
-# timings behind it are in benchmarks/README.md, "Missing values").
-MASKED_DOTS_MIN_FEATURES = 8
+# From this d * k on, the step finds each row's nearest center from two matrix
+# products per block of rows (BLAS), below by direct differences (the timings
+# behind it are in benchmarks/README.md, "Missing values").
+MASKED_DOTS_MIN_PRODUCT = 4096
 # Values of one (b, k) block of products.
 DOTS_BLOCK_VALUES = 1 << 20
 
@@ -123,7 +123,7 @@ class MaskedStep(Step):
         self.rows = rows
         self.n_clusters = n_clusters
         self.sq_dist = np.empty(rows.n)
-        self.dots = rows.d >= MASKED_DOTS_MIN_FEATURES
+        self.dots = rows.d * n_clusters >= MASKED_DOTS_MIN_PRODUCT
         self.block_rows = max(1, min(rows.n, DOTS_BLOCK_VALUES // n_clusters)) if self.dots else rows.n
         self._bounds = {}
         self._sums = self._weight_sums = np.zeros((1, 1, 1))
