@@ -27,23 +27,27 @@ __all__ = [
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _masked_term(x, m, c, f):
+    """``m_f (x_f - c_f)^2`` in float64."""
+    t = np.float64(x[f]) - np.float64(c[f])
+    return np.float64(m[f]) * (t * t)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _masked_sq(x, m, c):
     """``sum_f m_f (x_f - c_f)^2`` in float64, with four partial sums in a fixed order."""
     d = x.shape[0]
-    d4 = d - d % 4
     a0 = a1 = a2 = a3 = 0.0
-    for f in range(0, d4, 4):
-        t0 = np.float64(x[f]) - np.float64(c[f])
-        t1 = np.float64(x[f + 1]) - np.float64(c[f + 1])
-        t2 = np.float64(x[f + 2]) - np.float64(c[f + 2])
-        t3 = np.float64(x[f + 3]) - np.float64(c[f + 3])
-        a0 += np.float64(m[f]) * (t0 * t0)
-        a1 += np.float64(m[f + 1]) * (t1 * t1)
-        a2 += np.float64(m[f + 2]) * (t2 * t2)
-        a3 += np.float64(m[f + 3]) * (t3 * t3)
-    for f in range(d4, d):
-        t = np.float64(x[f]) - np.float64(c[f])
-        a0 += np.float64(m[f]) * (t * t)
+    f = 0
+    while f + 4 <= d:
+        a0 += _masked_term(x, m, c, f)
+        a1 += _masked_term(x, m, c, f + 1)
+        a2 += _masked_term(x, m, c, f + 2)
+        a3 += _masked_term(x, m, c, f + 3)
+        f += 4
+    while f < d:
+        a0 += _masked_term(x, m, c, f)
+        f += 1
     return (a0 + a1) + (a2 + a3)
 
 

@@ -33,7 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit predict``."""
     common.add_model_argument(parser)
     common.add_table_argument(parser)
-    common.add_missing_argument(parser, default=None)
     parser.add_argument(
         "-o",
         "--output",
@@ -44,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     common.add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
+    common.add_missing_argument(parser, default=None)
 
 
 def run(args: argparse.Namespace) -> int:
