@@ -1,6 +1,7 @@
 """Missing values: ``KMeans(missing="ignore")`` against mean imputation + KMeans, quality and time.
 
 ``python -m benchmarks missing [--cases ...] [--seeds 0 1 2]``
+``python -m benchmarks missing --kernels``: the masked step's two assignment paths, per shape
 
 Each case is blobs (``make_blobs``, spread 2) with a share of entries removed
 at random (a row left empty keeps its first entry). The reference labels are
@@ -78,12 +79,45 @@ def run_case(name, seeds):
     return out
 
 
+KERNEL_SHAPES = ((100_000, 8, 8), (100_000, 20, 20), (50_000, 50, 20), (50_000, 64, 64), (50_000, 128, 64),
+                 (20_000, 128, 256), (20_000, 256, 256), (10_000, 512, 256))
+
+
+def kernel_paths(repeats=5):
+    """ms per MaskedStep pass from the same centers: direct scores against matrix products."""
+    from kmeanskit._algorithms import masked
+
+    print(f"{'n x d, k':<18} {'direct ms':>9} {'products ms':>11} {'ratio':>6}")
+    saved = masked.MASKED_DOTS_MIN_PRODUCT
+    try:
+        for n, d, k in KERNEL_SHAPES:
+            _, Xm = make_case(n, d, k, 0.2, 0)
+            rows = masked.MaskedRows(Xm, None)
+            centers = rows.take(np.arange(k))
+            labels = np.empty(n, dtype=np.int32)
+            times = {"direct": [], "products": []}
+            for _ in range(repeats):
+                for path, threshold in (("direct", 1 << 62), ("products", 1)):
+                    masked.MASKED_DOTS_MIN_PRODUCT = threshold
+                    step = masked.MaskedStep(rows, k)
+                    seconds, _ = _timed(lambda step=step, centers=centers, labels=labels: step(centers, labels))
+                    times[path].append(seconds * 1e3)
+            a, b = statistics.median(times["direct"]), statistics.median(times["products"])
+            print(f"{f'{n // 1000}k x {d}, k={k}':<18} {a:>9.1f} {b:>11.1f} {b / a:>6.2f}", flush=True)
+    finally:
+        masked.MASKED_DOTS_MIN_PRODUCT = saved
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks missing", description=__doc__.split("\n")[0])
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
+    parser.add_argument("--kernels", action="store_true", help="time the masked step's two assignment paths")
     args = parser.parse_args(argv)
+    if args.kernels:
+        kernel_paths()
+        return
     # Compile and load every kernel before timing.
     _, Xm = make_case(2000, 5, 3, 0.2, 0)
     KMeans(3, random_state=0, missing="ignore").fit(Xm)

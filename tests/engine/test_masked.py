@@ -21,6 +21,11 @@ def _problem(dtype, n=301, d=7, k=5, share=0.3, seed=0):
     return X, np.where(observed, X, 0).astype(dtype), observed.view(np.uint8), w, centers
 
 
+def _transposed(centers):
+    centers_t = np.ascontiguousarray(centers.T)
+    return centers_t, centers_t * centers_t
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_slabs", [1, 4])
 @pytest.mark.parametrize("serial", [False, True])
@@ -32,7 +37,7 @@ def test_masked_assign_accumulate_matches_reference(dtype, n_slabs, serial):
     dist = np.full(X.shape[0], np.nan)
     sums, weights = np.zeros((n_slabs, k, d)), np.zeros((n_slabs, k, d))
     kernel = serial_twin(masked_assign_accumulate) if serial else masked_assign_accumulate
-    kernel(X0, M, w, centers, labels, dist, sums, weights, bounds, True)
+    kernel(X0, M, w, centers, *_transposed(centers), labels, dist, sums, weights, bounds, True)
     ref_labels, ref_dist, ref_sums, ref_weights = reference.masked_assign_accumulate(X, w, centers, bounds)
     np.testing.assert_array_equal(labels, ref_labels)
     np.testing.assert_allclose(dist, ref_dist, rtol=1e-12)
@@ -48,7 +53,9 @@ def test_masked_assign_unit_weight_and_no_update():
     labels = np.empty(X.shape[0], dtype=np.int32)
     dist = np.empty(X.shape[0])
     sums = np.full((2, 5, 7), 7.0)
-    masked_assign_accumulate(X0, M, np.ones(1), centers, labels, dist, sums, sums.copy(), bounds, False)
+    masked_assign_accumulate(
+        X0, M, np.ones(1), centers, *_transposed(centers), labels, dist, sums, sums.copy(), bounds, False
+    )
     np.testing.assert_array_equal(sums, 7.0)
     ref_labels, ref_dist, _, _ = reference.masked_assign_accumulate(X, np.ones(len(X)), centers, bounds)
     np.testing.assert_array_equal(labels, ref_labels)

@@ -50,7 +50,7 @@ __all__ = ["MASKED_DOTS_MIN_PRODUCT", "MaskedRows", "MaskedStep", "masked_pluspl
 # From this d * k on, the step finds each row's nearest center from two matrix
 # products per block of rows (BLAS), below by direct differences (the timings
 # behind it are in benchmarks/README.md, "Missing values").
-MASKED_DOTS_MIN_PRODUCT = 4096
+MASKED_DOTS_MIN_PRODUCT = 65536
 # Values of one (b, k) block of products.
 DOTS_BLOCK_VALUES = 1 << 20
 
@@ -150,9 +150,9 @@ class MaskedStep(Step):
             else:
                 self._sums[:] = 0.0
                 self._weight_sums[:] = 0.0
+        centers_t = np.ascontiguousarray(centers.T)
+        centers_sq_t = centers_t * centers_t
         if self.dots:
-            centers_t = np.ascontiguousarray(centers.T)
-            centers_sq_t = centers_t * centers_t
             k = self.n_clusters
             mask_dots = np.empty((self.block_rows, k), dtype=rows.dtype)
             x_dots = np.empty((self.block_rows, k), dtype=rows.dtype)
@@ -171,7 +171,8 @@ class MaskedStep(Step):
                 )
             else:
                 sized(masked_assign_accumulate, size)(
-                    X0b, Mb, wb, centers, lb, db, self._sums, self._weight_sums, bounds, update,
+                    X0b, Mb, wb, centers, centers_t, centers_sq_t, lb, db, self._sums, self._weight_sums,
+                    bounds, update,
                 )
         inertia = rows.weighted_sum(self.sq_dist)
         if not update:

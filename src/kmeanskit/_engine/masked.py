@@ -52,32 +52,46 @@ def _masked_sq(x, m, c):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def masked_assign_accumulate(X0, M, w, centers, labels, sq_dist, sums, weight_sums, slab_bounds, update):
+def masked_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t, labels, sq_dist, sums, weight_sums,
+                             slab_bounds, update):
     """Assign each row to the center nearest over its observed entries; accumulate per-feature sums.
 
-    IN     X0           (n, d) rows, float32 or float64, gaps as 0
-    IN     M            (n, d) uint8, 1 where observed
-    IN     w            (n,) sample weights, or (1,): one weight for every row
-    IN     centers      (k, d) X0's dtype
-    OUT    labels       (n,) int32 index of the nearest center (first on ties)
-    OUT    sq_dist      (n,) float64 partial squared distance to that center
-    INOUT  sums         (S, k, d) float64: slab s adds ``w_i x_if`` over its observed entries
-    INOUT  weight_sums  (S, k, d) float64: slab s adds ``w_i`` over its observed entries
-    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs
-    IN     update       bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
+    Over row i's observed entries, ``|x - c_j|^2 = sum_f m_f x_f^2 + sum_f m_f (c_jf^2 - 2 x_f c_jf)``;
+    the first term is the same for every center, so the nearest center minimises the second,
+    computed here vectorised over the centers for each observed feature (gaps cost nothing),
+    first index on ties. Its distance is then recomputed exactly (direct differences, float64).
+
+    IN     X0            (n, d) rows, float32 or float64, gaps as 0
+    IN     M             (n, d) uint8, 1 where observed
+    IN     w             (n,) sample weights, or (1,): one weight for every row
+    IN     centers       (k, d) X0's dtype
+    IN     centers_t     (d, k) the centers transposed, X0's dtype
+    IN     centers_sq_t  (d, k) ``centers_t ** 2``
+    OUT    labels        (n,) int32 index of the nearest center
+    OUT    sq_dist       (n,) float64 partial squared distance to that center
+    INOUT  sums          (S, k, d) float64: slab s adds ``w_i x_if`` over its observed entries
+    INOUT  weight_sums   (S, k, d) float64: slab s adds ``w_i`` over its observed entries
+    IN     slab_bounds   (S + 1,) int64 row bounds of the slabs
+    IN     update        bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
     """
     n_clusters = centers.shape[0]
+    d = X0.shape[1]
     for s in prange(slab_bounds.shape[0] - 1):
+        scores = np.empty(n_clusters, dtype=X0.dtype)
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             x, m = X0[i], M[i]
+            scores[:] = 0
+            for f in range(d):
+                if m[f]:
+                    two_x = x[f] + x[f]
+                    for j in range(n_clusters):
+                        scores[j] += centers_sq_t[f, j] - two_x * centers_t[f, j]
             best = 0
-            best_d = _masked_sq(x, m, centers[0])
             for j in range(1, n_clusters):
-                dj = _masked_sq(x, m, centers[j])
-                if dj < best_d:  # strict: the first index wins ties
-                    best_d = dj
+                if scores[j] < scores[best]:  # strict: the first index wins ties
                     best = j
-            _record(w, i, x, m, best, best_d, labels, sq_dist, sums[s], weight_sums[s], update)
+            _record(w, i, x, m, best, _masked_sq(x, m, centers[best]), labels, sq_dist, sums[s], weight_sums[s],
+                    update)
 
 
 @njit(cache=True, nogil=True, inline="always")

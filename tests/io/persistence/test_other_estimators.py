@@ -524,6 +524,9 @@ def test_version_1_files_load_unchanged(name):
         manifest.pop(key)
         current.pop(key, None)
     assert current["summary"].pop("distance") == "euclidean"
+    # A parameter added since version 1 is described at its default (and absent from old files).
+    assert current["estimator"]["params"].pop("missing") == "error"
+    assert "missing" not in manifest["estimator"]["params"] and final.missing == "error"
     assert current == manifest
 
 
