@@ -229,8 +229,8 @@ class _MaskedScorer:
         rows = self.rows
         dist = masked_sq_distances_of(rows, candidates)
         dist *= self.row_scale[:, None]
-        np.minimum(dist, self.closest[:, None], out=dist)
-        dist = np.ascontiguousarray(dist.T)
+        self._candidate_dist = dist  # the winner's column lowers closest in update()
+        dist = np.minimum(dist, self.closest[:, None]).T.copy()
         pots = np.empty(candidates.shape[0])
         out = np.empty(self.bounds.shape[0] - 1)
         for j in range(candidates.shape[0]):
@@ -242,8 +242,11 @@ class _MaskedScorer:
         return pots
 
     def update(self, center, candidate=None):
-        dist = masked_sq_distances_of(self.rows, center[None, :])[:, 0]
-        dist *= self.row_scale
+        if candidate is None:
+            dist = masked_sq_distances_of(self.rows, center[None, :])[:, 0]
+            dist *= self.row_scale
+        else:
+            dist = self._candidate_dist[:, candidate]
         np.minimum(self.closest, dist, out=self.closest)
 
 

@@ -37,17 +37,15 @@ def _masked_term(x, m, c, f):
 def _masked_sq(x, m, c):
     """``sum_f m_f (x_f - c_f)^2`` in float64, with four partial sums in a fixed order."""
     d = x.shape[0]
+    d4 = d - d % 4
     a0 = a1 = a2 = a3 = 0.0
-    f = 0
-    while f + 4 <= d:
+    for f in range(0, d4, 4):
         a0 += _masked_term(x, m, c, f)
         a1 += _masked_term(x, m, c, f + 1)
         a2 += _masked_term(x, m, c, f + 2)
         a3 += _masked_term(x, m, c, f + 3)
-        f += 4
-    while f < d:
+    for f in range(d4, d):
         a0 += _masked_term(x, m, c, f)
-        f += 1
     return (a0 + a1) + (a2 + a3)
 
 

@@ -135,7 +135,7 @@ def fit_masked(estimator, X, sample_weight, random_state, n_init, init_array, ca
     del scaled
     mapping = DataMapping(shift, scale)
     rows = MaskedRows(X, sample_weight, mapping)
-    tol = float(np.mean(np.nanvar(X, axis=0, dtype=np.float64)) * scale * scale * estimator.tol)
+    tol = float(np.mean(_observed_variances(rows)) * estimator.tol)
     step = STEPS["masked"](rows, estimator.n_clusters)
     if init_array is not None:
         init_array = mapping.map_centers(init_array)
@@ -160,6 +160,15 @@ def fit_masked(estimator, X, sample_weight, random_state, n_init, init_array, ca
         inertia_history=mapping.unmap_inertia(best.inertia_history),
     )
     return estimator._set_fitted(run, _X_mean=shift)
+
+
+def _observed_variances(rows):
+    """Each feature's variance over its observed entries, of the mapped rows (float64; the rows are
+    shifted by the observed mean, so the one-pass formula loses nothing)."""
+    counts = rows.M.sum(axis=0, dtype=np.int64)
+    X0 = rows.X0
+    mean = X0.sum(axis=0, dtype=np.float64) / counts
+    return np.einsum("ij,ij->j", X0, X0, dtype=np.float64) / counts - mean * mean
 
 
 def _prediction_rows(X, centers, sample_weight, shift):
