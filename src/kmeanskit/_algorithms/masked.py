@@ -113,6 +113,12 @@ def masked_sq_distances_of(rows, centers, dtype=np.float64):
 class MaskedStep(Step):
     """Assignment by partial distances, centers as per-feature means over observed entries.
 
+    The nearest center comes from scores over each row's observed features
+    (``masked_assign_accumulate``), or, from ``d * k >=
+    MASKED_DOTS_MIN_PRODUCT``, from two matrix products per block of rows
+    (``masked_assign_from_dots``); the rows should be shifted by their mean
+    (:class:`MaskedRows` with a mapping), as for Lloyd's GEMM identity.
+
     Parameters
     ----------
     rows : MaskedRows

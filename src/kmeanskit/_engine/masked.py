@@ -2,9 +2,13 @@
 
 A row is given as ``X0`` (its values, a gap stored as 0) and ``M`` (uint8, 1
 where the entry is observed). The partial squared distance of row ``i`` to a
-center ``c`` is ``sum_f M[i, f] (X0[i, f] - c_f)^2``, computed in float64 by
-direct differences (no GEMM identity, hence no cancellation far from the
-origin), in a fixed order of additions.
+center ``c`` is ``sum_f M[i, f] (X0[i, f] - c_f)^2``. The nearest center is
+found from scores ``sum_f M[i, f] (c_f^2 - 2 X0[i, f] c_f)`` (the distance less
+a term that is the same for every center: the GEMM identity restricted to the
+observed entries, on rows the caller has shifted by their mean), computed over
+the observed features only or taken from two matrix products; the chosen
+center's distance is then recomputed by direct differences in float64, in a
+fixed order of additions, for the inertia and the relocation.
 
 As in :mod:`kmeanskit._engine.assign`, row kernels split the rows into fixed
 slabs (``slab_bounds``, chosen from the number of rows only); slab ``s`` is
