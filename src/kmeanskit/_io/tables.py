@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.table_rules import (
+    MISSING_VALUES_REMEDY,
     PARQUET_SUFFIXES,
     TextLayout,
     check_exists,
@@ -276,8 +277,7 @@ def _refuse_missing(frame: pd.DataFrame, source: str) -> None:
         detail = listing([f"'{excerpt(str(name))}' ({n} missing)" for name, n in counts.items()])
         raise ValueError(
             f"{source} has missing values in {len(counts)} of {frame.shape[1]} columns: "
-            f"{detail}; drop or impute them first, or use --missing drop (leave those rows out) "
-            "or --missing ignore (cluster on the observed values)"
+            f"{detail}; {MISSING_VALUES_REMEDY}"
         )
 
 
