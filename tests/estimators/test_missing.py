@@ -208,3 +208,8 @@ def test_callable_and_array_init_with_gaps(blobs):
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     with pytest.raises(ValueError, match=r"init contains NaN"):
         KMeans(5, init=Xm[:5], missing="ignore").fit(Xm)
+
+
+def test_the_allow_nan_tag_follows_the_option():
+    assert KMeans(missing="ignore").__sklearn_tags__().input_tags.allow_nan
+    assert not KMeans().__sklearn_tags__().input_tags.allow_nan

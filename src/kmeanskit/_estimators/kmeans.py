@@ -177,6 +177,11 @@ class KMeans(
         self.algorithm = algorithm
         self.missing = missing
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "ignore"
+        return tags
+
     # ----------------------------------------------------------------- fitting
     def _initial_centers(self, rows, X, random_state, step):
         init = self.init
