@@ -1,4 +1,4 @@
-"""``python -m benchmarks [lloyd|e2e|grid|first-call|seeding|silhouette|k-selection|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|grid|first-call|seeding|silhouette|k-selection|missing|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
@@ -11,6 +11,7 @@ from . import (
     lloyd_iteration,
     loadtest,
     minibatch,
+    missing_values,
     out_of_core,
     seeding,
     silhouette,
@@ -20,7 +21,8 @@ from . import (
 SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seeding.main, "silhouette": silhouette.main,
           "loadtest": loadtest.main, "minibatch": minibatch.main,
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
-          "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main}
+          "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
+          "missing": missing_values.main}
 
 
 def main(argv=None):

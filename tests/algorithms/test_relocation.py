@@ -8,6 +8,7 @@ from kmeanskit._algorithms.dask_step import DaskStep
 from kmeanskit._algorithms.distinct import DistinctStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.manhattan import ManhattanStep
+from kmeanskit._algorithms.masked import MaskedStep
 from kmeanskit._algorithms.registry import ALGORITHMS, SEEDERS, STEPS
 from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.spherical import SphericalStep
@@ -77,7 +78,7 @@ def test_relocate_without_sums_gives_the_moves_only():
 
 def test_every_step_declares_the_interface():
     assert set(STEPS.values()) == {
-        LloydStep, BoundedStep, DistinctStep, ManhattanStep, SphericalStep, StreamLloydStep, DaskStep,
+        LloydStep, BoundedStep, DistinctStep, ManhattanStep, SphericalStep, StreamLloydStep, DaskStep, MaskedStep,
     }
     for step in STEPS.values():
         assert issubclass(step, Step)
@@ -91,3 +92,11 @@ def test_registries():
         "auto": BoundedStep, "lloyd": LloydStep, "hamerly": BoundedStep, "elkan": BoundedStep,
     }
     assert set(SEEDERS) == {"random", "k-means++", "k-means||"}
+
+
+def test_mean_centers_with_weights_per_feature():
+    """Rows with gaps: each coordinate has its own weight; a coordinate without any keeps its value."""
+    centers = np.array([[1.0, 2.0], [3.0, 4.0]])
+    sums = np.array([[6.0, 0.0], [0.0, 0.0]])
+    weights = np.array([[3.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(mean_centers(centers, sums, weights, np.float64), [[2.0, 2.0], [3.0, 4.0]])

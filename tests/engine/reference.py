@@ -183,3 +183,28 @@ def cluster_distance_sums(X, labels, n_clusters):
     for j in range(n_clusters):
         sums[:, j] = dist[:, labels == j].sum(axis=1)
     return sums
+
+
+# ------------------------------------------------------- rows with gaps
+def masked_sq_distances(X, centers):
+    """(n, k) squared distances over each row's observed entries: sum_{f: x_if not NaN} (x_if - c_jf)^2."""
+    X64, C64 = np.asarray(X, dtype=np.float64), np.asarray(centers, dtype=np.float64)
+    diff = X64[:, None, :] - C64[None, :, :]
+    return np.where(np.isnan(diff), 0.0, diff**2).sum(axis=2)
+
+
+def masked_assign_accumulate(X, w, centers, slab_bounds):
+    """labels, partial squared distances, per-slab sums of w_i x_if and of w_i over observed entries."""
+    d2 = masked_sq_distances(X, centers)
+    labels = d2.argmin(axis=1).astype(np.int32)
+    sq_dist = d2[np.arange(len(X)), labels]
+    observed = ~np.isnan(X)
+    X0 = np.where(observed, np.asarray(X, dtype=np.float64), 0.0)
+    k, d = centers.shape
+    n_slabs = len(slab_bounds) - 1
+    sums, weights = np.zeros((n_slabs, k, d)), np.zeros((n_slabs, k, d))
+    for s in range(n_slabs):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            sums[s, labels[i]] += float(w[i]) * X0[i]
+            weights[s, labels[i]] += float(w[i]) * observed[i]
+    return labels, sq_dist, sums, weights

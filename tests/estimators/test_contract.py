@@ -45,7 +45,7 @@ EXPECTED_FAILED = {
 
 
 @parametrize_with_checks(
-    [KMeans(), MiniBatchKMeans(), KMedians(), SphericalKMeans()],
+    [KMeans(), KMeans(missing="ignore"), MiniBatchKMeans(), KMedians(), SphericalKMeans()],
     expected_failed_checks=lambda est: EXPECTED_FAILED[type(est).__name__],
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -12,16 +12,18 @@ from kmeanskit._algorithms.distinct import DistinctStep, distinct_rows_of
 from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.manhattan import ManhattanStep
+from kmeanskit._algorithms.masked import MaskedStep, masked_plusplus
 from kmeanskit._algorithms.parallel_init import kmeans_parallel_rows
 from kmeanskit._algorithms.spherical import SphericalStep
 from kmeanskit._algorithms.streaming import StreamLloydStep
 
-__all__ = ["ALGORITHMS", "SEEDERS", "STEPS", "fit_step"]
+__all__ = ["ALGORITHMS", "MASKED_SEEDERS", "SEEDERS", "STEPS", "fit_step"]
 
 # Every step of the convergence loop, by name. The Euclidean ones take dense
 # or CSR rows ("distinct" is the bounded step on data with many repeated
 # rows); the others take the rows of their estimator (unshifted dense rows for
-# L1, normalised rows for cosine, a stream of chunks, Dask blocks).
+# L1, normalised rows for cosine, a stream of chunks, Dask blocks, rows with
+# gaps for "masked": Lloyd on the observed entries).
 STEPS = {
     "lloyd": LloydStep,
     "bounded": BoundedStep,
@@ -30,6 +32,7 @@ STEPS = {
     "cosine": SphericalStep,
     "stream": StreamLloydStep,
     "dask": DaskStep,
+    "masked": MaskedStep,
 }
 
 # The values of KMeans(algorithm=...) -> the step that runs them. The bounded
@@ -81,3 +84,13 @@ def _parallel(rows, n_clusters, random_state, nearest=None, distinct=None):
 # when given, receives each row's nearest center (greedy k-means++ and
 # k-means||); ``distinct`` lets k-means++ score each distinct row once.
 SEEDERS = {"random": _random, "k-means++": _plusplus, "k-means||": _parallel}
+
+
+def _masked_plusplus(rows, n_clusters, random_state, nearest=None, distinct=None):
+    return masked_plusplus(rows, n_clusters, random_state)[0]
+
+
+# The seeders of rows with gaps (``MaskedRows``), called as those of
+# :data:`SEEDERS`: k-means++ on partial distances, and random rows (whose gaps
+# take the feature's observed mean). k-means|| has no masked version.
+MASKED_SEEDERS = {"random": _random, "k-means++": _masked_plusplus}

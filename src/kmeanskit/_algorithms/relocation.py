@@ -107,8 +107,11 @@ def relocate(empty, key, labels, take=None, sums=None, weights=None, counts=None
 
 def mean_centers(centers, sums, weights, dtype):
     """Weighted means ``sums / weights`` in ``dtype``; a cluster without weight
-    keeps its center from ``centers``."""
+    keeps its center from ``centers``.
+
+    ``weights`` of shape (k,) are per cluster; of shape (k, d), per cluster and
+    feature (rows with gaps: a coordinate without weight keeps its value)."""
     new_centers = np.array(centers, dtype=dtype, copy=True)
     filled = weights > 0
-    new_centers[filled] = sums[filled] / weights[filled, None]
+    new_centers[filled] = sums[filled] / (weights[filled] if weights.ndim == 2 else weights[filled, None])
     return new_centers

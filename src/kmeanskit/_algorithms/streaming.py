@@ -10,6 +10,7 @@ import numpy as np
 from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.step import Step
+from kmeanskit._io.table_rules import MISSING_VALUES_REMEDY
 
 __all__ = ["Progress", "Reservoir", "StreamLloydStep", "Survey", "pass_name"]
 
@@ -142,7 +143,7 @@ class Survey:
             detail = ", ".join(f"'{names[j]}' ({self.missing[j]} missing)" for j in bad)
             raise ValueError(
                 f"{label} has missing values in {bad.size} of {len(names)} columns: {detail}; "
-                "drop or impute them first"
+                f"{MISSING_VALUES_REMEDY}"
             )
         if self.infinite.any():
             detail = ", ".join(f"'{names[j]}' ({self.infinite[j]} infinite)" for j in np.flatnonzero(self.infinite))

@@ -8,6 +8,7 @@ scalers, pipeline and metrics and :class:`kmeanskit.KMeans`.
 
 from __future__ import annotations
 
+import copy
 import numbers
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.pipeline import final_estimator, fitted_final_estimator, to_final_space
 
 __all__ = [
+    "MISSING_POLICIES",
     "PREDICTION_COLUMNS",
     "SCALINGS",
     "SMALL_FIT_SIZE",
@@ -45,6 +47,12 @@ PREDICTION_COLUMNS = ("cluster", "distance")
 #: (:func:`is_small_fit`): one K-Means run then takes a few hundredths of a second here
 #: (benchmarks/README.md, "Stability and drift").
 SMALL_FIT_SIZE = 250_000
+#: What ``fit_clusters`` and ``predict_table`` do with rows that have missing values.
+MISSING_POLICIES = {
+    "error": "refused",
+    "drop": "left out (no cluster)",
+    "ignore": "clustered on their observed values (KMeans(missing='ignore'))",
+}
 
 #: Scaling choices and a description of the space each one clusters in.
 SCALINGS = {
@@ -94,6 +102,14 @@ class FitResult:
     selection : SelectKResult or None
         With ``n_clusters="auto"``: the :func:`kmeanskit.select_k` result that
         chose k (its ``best_k`` and ``reason``); None otherwise.
+    missing : str
+        The policy for rows with missing values (a key of :data:`MISSING_POLICIES`).
+    dropped : ndarray of int
+        Positions in the input of the rows left out (``missing="drop"``);
+        `labels` and the counts are those of the other rows.
+    n_incomplete : int
+        Rows of the input with a missing value (dropped, or clustered on
+        their observed values).
     """
 
     pipeline: Pipeline
@@ -111,11 +127,22 @@ class FitResult:
     feature_names: list[str] = field(default_factory=list)
     stability: Any = None
     selection: Any = field(default=None, repr=False)
+    missing: str = "error"
+    dropped: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    n_incomplete: int = 0
 
     @property
     def n_samples(self) -> int:
         """Number of rows clustered."""
         return len(self.labels)
+
+    def input_labels(self) -> pd.Series:
+        """The cluster of every input row, in input order (nullable Int64: <NA> for a dropped row)."""
+        labels = pd.Series(pd.array(np.full(self.n_samples + len(self.dropped), pd.NA), dtype="Int64"))
+        kept = np.ones(len(labels), dtype=bool)
+        kept[self.dropped] = False
+        labels[kept] = self.labels
+        return labels
 
     @property
     def n_features(self) -> int:
@@ -177,6 +204,9 @@ class FitResult:
             "silhouette_note": self.silhouette_note,
             "fit_seconds": json_number(self.fit_seconds),
             "stability": stability,
+            "missing": self.missing,
+            "n_dropped": len(self.dropped),
+            "n_incomplete": int(self.n_incomplete),
             "clusters": clusters,
             **({} if self.selection is None else {"k_selection": {
                 "best_k": self.selection.best_k,
@@ -198,6 +228,7 @@ def fit_clusters(
     algorithm: str = "auto",
     silhouette_sample_size: int | None = SILHOUETTE_SAMPLE_SIZE,
     stability: int | None = None,
+    missing: Literal["error", "drop", "ignore"] = "error",
 ) -> FitResult:
     """Scale the features, run K-Means and summarise the clusters.
 
@@ -229,6 +260,10 @@ def fit_clusters(
         Above this many rows the silhouette (its cost is quadratic in the
         rows) is estimated on a random sample of this size; None uses every
         row.
+    missing : {"error", "drop", "ignore"}, default="error"
+        Rows with missing values (NaN): refused by the estimator, left out
+        (``FitResult.dropped``), or clustered on their observed values
+        (``KMeans(missing="ignore")``; the silhouette is then not computed).
 
     Returns
     -------
@@ -261,6 +296,10 @@ def fit_clusters(
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     if not (isinstance(n_clusters, str) and n_clusters == "auto"):
         _check_n_clusters(n_clusters, len(data))
+    n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
+    data, dropped = _apply_missing_policy(data, missing)
+    if not (isinstance(n_clusters, str) and n_clusters == "auto"):
+        _check_n_clusters(n_clusters, len(data))
     if silhouette_sample_size is not None and silhouette_sample_size < 2:
         raise ValueError(
             f"silhouette_sample_size must be None or at least 2, got {silhouette_sample_size!r}"
@@ -273,6 +312,7 @@ def fit_clusters(
         tol=tol,
         random_state=random_state,
         algorithm=algorithm,
+        missing="ignore" if missing == "ignore" else "error",
     )
     pipeline = Pipeline([("scale", make_scaler(scale)), ("kmeans", kmeans)])
     selection = None
@@ -294,8 +334,11 @@ def fit_clusters(
     centers_scaled = np.asarray(kmeans.cluster_centers_)
     centers_original = centers_scaled if passthrough else scaler.inverse_transform(centers_scaled)
 
-    silhouette, note = silhouette_or_reason(scaled, labels, sample_size=silhouette_sample_size,
-                                            random_state=random_state)
+    if missing == "ignore" and np.isnan(scaled).any():
+        silhouette, note = None, "not computed: rows with missing values have no full distances"
+    else:
+        silhouette, note = silhouette_or_reason(scaled, labels, sample_size=silhouette_sample_size,
+                                                random_state=random_state)
     result = fit_result(
         pipeline, labels, centers_original, list(data.columns), fit_seconds, silhouette, note,
         scale=scale, random_state=random_state,
@@ -305,6 +348,7 @@ def fit_clusters(
 
         result.stability = cluster_stability(data, pipeline, n_boot=stability, random_state=random_state)
     result.selection = selection
+    result.missing, result.dropped, result.n_incomplete = missing, dropped, n_incomplete
     return result
 
 
@@ -338,6 +382,21 @@ def _fit_best_k(pipeline, data, random_state):
     fitted = Pipeline([("scale", scaler), ("kmeans", selection.models[selection.best_k])])
     fit_seconds = time.perf_counter() - start  # choosing k is part of fitting here
     return fitted, fit_seconds, selection
+
+
+def _apply_missing_policy(data: pd.DataFrame, missing: str):
+    """``(data, dropped)``: the rows to cluster, and the positions of those left out (``missing="drop"``)."""
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {', '.join(map(repr, MISSING_POLICIES))}; got {missing!r}")
+    dropped = np.empty(0, dtype=np.int64)
+    if missing == "drop":
+        gaps = data.isna().any(axis=1).to_numpy()
+        if gaps.all():
+            raise ValueError(f"every one of the {len(data)} rows has a missing value: dropping them leaves none")
+        if gaps.any():
+            dropped = np.flatnonzero(gaps)
+            data = data[~gaps].reset_index(drop=True)
+    return data, dropped
 
 
 def fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,
@@ -426,11 +485,15 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None, roles=N
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
     data = data.set_axis([str(c) for c in data.columns], axis=1)
+    if len(result.dropped):
+        data = data.drop(index=data.index[result.dropped])
     steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
     save(Pipeline(steps), path, X=data, key=key, table=None if roles is None else roles.to_dict())
 
 
-def predict_table(model, frame: pd.DataFrame, *, source: str = "the data", roles=None) -> pd.DataFrame:
+def predict_table(
+    model, frame: pd.DataFrame, *, source: str = "the data", roles=None, missing: str | None = None
+) -> pd.DataFrame:
     """Assign each row of a table to a cluster of a fitted model.
 
     Parameters
@@ -450,14 +513,20 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data", roles
         The roles of the training table's columns (stored in model files
         saved by ``kmeanskit fit``): its feature columns are read from `frame`
         as they were for training (amounts parsed, dates as days).
+    missing : {"error", "drop", "ignore"} or None, default=None
+        Rows with a missing feature value: refused, left without a cluster
+        (``cluster`` <NA>, ``distance`` NaN), or assigned by their observed
+        values (partial distances, as ``KMeans(missing="ignore")``). None: the
+        model's own policy (its ``missing`` parameter; "error" if it has none).
 
     Returns
     -------
     pandas.DataFrame of shape (n_samples, n_columns + 2)
         A copy of `frame`, every row and column in order, with two columns
-        appended: ``cluster`` (int64, the label) and ``distance`` (float64,
-        the Euclidean distance of the row to its cluster center in the space
-        the model clusters in, i.e. after its preprocessing steps).
+        appended: ``cluster`` (int64, the label; nullable Int64 when rows were
+        dropped) and ``distance`` (float64, the Euclidean distance of the row
+        to its cluster center in the space the model clusters in, i.e. after
+        its preprocessing steps).
 
     Raises
     ------
@@ -474,17 +543,43 @@ def predict_table(model, frame: pd.DataFrame, *, source: str = "the data", roles
             "which predict would add; rename or drop "
             f"{'it' if len(present) == 1 else 'them'} first"
         )
-    X = to_final_space(model, model_input(model, frame, source=source, roles=roles))
     kmeans = final_estimator(model)
-    labels = np.asarray(kmeans.predict(X), dtype=np.int64)
-    distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
+    if missing is None:
+        missing = getattr(kmeans, "missing", "error")
+    elif missing not in MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {', '.join(map(repr, MISSING_POLICIES))}; got {missing!r}")
+    features = model_input(model, frame, source=source, roles=roles, allow_missing=missing != "error")
+    kept = slice(None)
+    if missing == "drop":
+        kept = ~np.isnan(np.asarray(features, dtype=np.float64)).any(axis=1)
+        features = features[kept] if isinstance(features, np.ndarray) else features[kept].reset_index(drop=True)
+    elif missing == "ignore" and getattr(kmeans, "missing", None) != "ignore":
+        if "missing" not in kmeans.get_params(deep=False):
+            raise ValueError(
+                f"a {type(kmeans).__name__} model cannot assign rows with missing values by their observed "
+                "values (only KMeans can); leave those rows out (missing='drop') or impute them"
+            )
+        kmeans = copy.copy(kmeans)  # the same fitted centers, partial distances for rows with gaps
+        kmeans.missing = "ignore"
+    if len(features):
+        X = to_final_space(model, features)
+        labels = np.asarray(kmeans.predict(X), dtype=np.int64)
+        distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
+    else:
+        labels, distances = np.empty(0, dtype=np.int64), np.empty(0)
     out = frame.reset_index(drop=True).copy()
-    out["cluster"] = labels
-    out["distance"] = distances
+    if missing == "drop":
+        out["cluster"] = pd.array(np.full(len(out), pd.NA), dtype="Int64")
+        out["distance"] = np.nan
+        out.loc[kept, "cluster"] = labels
+        out.loc[kept, "distance"] = distances
+    else:
+        out["cluster"] = labels
+        out["distance"] = distances
     return out
 
 
-def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None):
+def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None, allow_missing: bool = False):
     """The feature columns of a raw table, as `model` takes them.
 
     When the model records feature names, those columns are taken by name
@@ -493,12 +588,13 @@ def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=N
     their number must match the model, and an array is returned. Feature
     columns follow the rules of :func:`kmeanskit._io.tables.select_features`;
     with the `roles` of the training table (a model file's ``table``), they
-    are read as for the fit (text amounts parsed, dates as days).
+    are read as for the fit (text amounts parsed, dates as days). Missing
+    values are kept as NaN when `allow_missing`.
     """
     from kmeanskit._io.tables import select_features
 
     if roles is not None:
-        return roles.features_frame(frame, source=source)
+        return roles.features_frame(frame, source=source, allow_missing=allow_missing)
 
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
@@ -510,8 +606,8 @@ def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=N
                 f"{source} lacks the feature {noun} {', '.join(map(repr, missing))} "
                 f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
             )
-        return select_features(frame, names, source=source)
-    features = select_features(frame, None, source=source)
+        return select_features(frame, names, source=source, allow_missing=allow_missing)
+    features = select_features(frame, None, source=source, allow_missing=allow_missing)
     n_expected = int(model.n_features_in_)
     if features.shape[1] != n_expected:
         raise ValueError(
@@ -565,12 +661,16 @@ def prediction_summary(model, predicted: pd.DataFrame) -> dict[str, Any]:
         ``n_rows``, ``cluster_sizes`` (rows per cluster, a list indexed by
         cluster, zeros included) and ``mean_distance`` (None without rows).
     """
-    labels = predicted["cluster"].to_numpy()
-    distances = predicted["distance"].to_numpy()
+    assigned = predicted["cluster"].notna().to_numpy()
+    labels = predicted["cluster"].to_numpy()[assigned].astype(np.int64)
+    distances = predicted["distance"].to_numpy()[assigned]
     kmeans = final_estimator(model)
     sizes = np.bincount(labels, minlength=int(kmeans.n_clusters))
-    return {
+    summary = {
         "n_rows": len(predicted),
         "cluster_sizes": [int(n) for n in sizes],
         "mean_distance": json_number(distances.mean()) if len(distances) else None,
     }
+    if not assigned.all():
+        summary["n_without_cluster"] = int((~assigned).sum())
+    return summary

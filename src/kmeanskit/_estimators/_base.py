@@ -17,13 +17,14 @@ from sklearn.base import TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.registry import SEEDERS
 from kmeanskit._algorithms.rows import as_rows, prediction_rows
 from kmeanskit._engine import moments
+from kmeanskit._estimators.missing import has_gaps, masked_assign, masked_distances, validate_allowing_missing
 
 __all__ = [
     "COUNT",
@@ -312,7 +313,8 @@ class CenterInferenceMixin(TransformerMixin):
         check_is_fitted(self)
         # int64-indexed CSR is refused (the kernels take int32 indices); when no
         # sparse input is accepted, scikit-learn's own TypeError says so first.
-        X = validate_data(
+        # NaN passes only for a model of missing='ignore' (see _estimators/missing.py).
+        X = validate_allowing_missing(
             self, X, accept_sparse=self._ACCEPT_SPARSE, reset=False, dtype=self.cluster_centers_.dtype,
             order="C", accept_large_sparse=not self._ACCEPT_SPARSE,
         )
@@ -431,15 +433,23 @@ class NearestCenterMixin(CenterInferenceMixin):
             return as_rows(X, sample_weight), self.cluster_centers_, 1.0
         return prediction_rows(X, sample_weight, self.cluster_centers_, self._X_mean)
 
+    def _has_gaps(self, X):
+        return getattr(self, "missing", "error") == "ignore" and has_gaps(X)
+
     def _assign(self, X, sample_weight=None):
         w = None if sample_weight is None else check_weights(sample_weight, X)  # None: unit weights
+        if self._has_gaps(X):
+            return masked_assign(X, self.cluster_centers_, w, self._X_mean)
         rows, centers, scale = self._rows_and_centers(X, w)
         labels = np.empty(X.shape[0], dtype=np.int32)
         assignment = LloydStep(rows, self.n_clusters)(centers, labels, update=False)
         return labels, assignment.inertia / scale / scale
 
     def _distances(self, X):
-        """Euclidean distances, block by block in the mapped space; a row equal to a center is at 0."""
+        """Euclidean distances, block by block in the mapped space; a row equal to a center is at 0 (rows with
+        gaps: over their observed entries)."""
+        if self._has_gaps(X):
+            return masked_distances(X, self.cluster_centers_, self._X_mean)
         rows, centers, scale = self._rows_and_centers(X, None)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         centers64 = centers.astype(np.float64)

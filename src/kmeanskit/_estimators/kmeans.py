@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions, validate_params
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array
 
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.mapping import DataMapping, abs_max, pow2_scale
@@ -26,6 +26,7 @@ from kmeanskit._estimators._base import (
     mean_and_variances,
     tolerance,
 )
+from kmeanskit._estimators.missing import MISSING_CONSTRAINT, fit_masked, has_gaps, validate_allowing_missing
 
 __all__ = ["KMeans", "k_means", "kmeans_plusplus"]
 
@@ -98,6 +99,24 @@ class KMeans(
           bounds already prove (one bound per row, no n-by-k array).
         - 'elkan': accepted for compatibility with scikit-learn; runs 'hamerly'.
         - 'auto': 'hamerly' for dense data, 'lloyd' for sparse data.
+    missing : {'error', 'ignore'}, default='error'
+        What NaN entries of X mean.
+
+        - 'error': they are refused, as by scikit-learn.
+        - 'ignore': they are missing values. The objective is the
+          within-cluster sum of squares over the observed entries (k-POD,
+          Chi, Chi & Baraniuk 2016): rows are assigned by their observed
+          coordinates, and each center coordinate is the mean of the
+          observed entries of its cluster in that feature (a coordinate
+          with none keeps its previous value). Seeding is k-means++ on
+          these partial distances ('k-means||' and 'auto' too), a drawn
+          row's gaps taking the feature's observed mean. ``predict``,
+          ``transform`` and ``score`` take rows with gaps; ``transform``
+          then gives distances over each row's observed entries, which are
+          not comparable between rows with different numbers of observed
+          entries. A row with no observed entry, or a feature with no
+          observed value in the training data, is an error. Data without
+          NaN are clustered exactly as with 'error'. Dense X only.
 
     Attributes
     ----------
@@ -134,6 +153,7 @@ class KMeans(
         "verbose": ["verbose"],
         "copy_x": ["boolean"],
         "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "elkan"})],
+        "missing": MISSING_CONSTRAINT,
     }
 
     _PLUSPLUS = staticmethod(kmeans_plusplus_rows)
@@ -150,6 +170,7 @@ class KMeans(
         random_state=None,
         copy_x=True,
         algorithm="auto",
+        missing="error",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -160,6 +181,12 @@ class KMeans(
         self.random_state = random_state
         self.copy_x = copy_x
         self.algorithm = algorithm
+        self.missing = missing
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "ignore"
+        return tags
 
     # ----------------------------------------------------------------- fitting
     def _initial_centers(self, rows, X, random_state, step):
@@ -214,7 +241,7 @@ class KMeans(
         """
         X_given = X
         # No copy yet: X is only written to (scaled, centered) when it must be.
-        X = validate_data(
+        X = validate_allowing_missing(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
             copy=False, accept_large_sparse=False,
         )
@@ -225,6 +252,12 @@ class KMeans(
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
         init_array = self._validated_init_array(X) if self._init_is_array() else None
+        if self.missing == "ignore" and has_gaps(X):
+            init = self.init if callable(self.init) else None
+            return fit_masked(
+                self, X, sample_weight, random_state, n_init, init_array,
+                init and (lambda: callable_init_centers(init, X, self.n_clusters, random_state)),
+            )
 
         # Dense data far from the origin are centered (distances by the GEMM
         # identity keep their precision) and huge data are scaled by a power of
@@ -324,7 +357,7 @@ def _use_parallel_init(rows, n_clusters):
 def k_means(
     X, n_clusters, *, sample_weight=None, init="auto", n_init="auto", max_iter=300,
     verbose=0, tol=1e-4, random_state=None, copy_x=True, algorithm="auto",
-    return_n_iter=False,
+    return_n_iter=False, missing="error",
 ):
     """Perform K-Means clustering (functional form of :class:`KMeans`).
 
@@ -341,7 +374,7 @@ def k_means(
     """
     est = KMeans(
         n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter, verbose=verbose,
-        tol=tol, random_state=random_state, copy_x=copy_x, algorithm=algorithm,
+        tol=tol, random_state=random_state, copy_x=copy_x, algorithm=algorithm, missing=missing,
     ).fit(X, sample_weight=sample_weight)
     if return_n_iter:
         return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_

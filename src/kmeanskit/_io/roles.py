@@ -169,7 +169,7 @@ class ColumnRoles:
             raise ValueError(f"unknown column role in {[c.role for c in columns]}; expected one of {ROLES}")
         return roles
 
-    def features_frame(self, frame: pd.DataFrame, *, source: str = "the data") -> pd.DataFrame:
+    def features_frame(self, frame: pd.DataFrame, *, source: str = "the data", allow_missing: bool = False) -> pd.DataFrame:
         """The feature table of `frame` (the table these roles were given for, or a new one
         with the same columns): amounts parsed, dates as days since 1970-01-01.
 
@@ -183,7 +183,7 @@ class ColumnRoles:
         ValueError
             If a feature column is missing from `frame`, or its values are not
             what the role says (text in an amount column, a value that is not
-            a date), or missing or infinite.
+            a date), or infinite, or missing (unless `allow_missing`: they stay NaN).
         """
         from kmeanskit._io.tables import select_features
 
@@ -210,7 +210,7 @@ class ColumnRoles:
         table = frame[names].copy()
         for name, values in converted.items():
             table[name] = values.to_numpy(dtype=np.float64)
-        return select_features(table, names, source=source)
+        return select_features(table, names, source=source, allow_missing=allow_missing)
 
 
 def assign_roles(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPRESSION_SUFFIXES",
     "CSV_SUFFIXES",
+    "MISSING_VALUES_REMEDY",
     "PARQUET_SUFFIXES",
     "check_exists",
     "check_selection",
@@ -60,6 +61,11 @@ __all__ = [
     "wide_integer_columns",
 ]
 
+#: What a message refusing missing values tells the user to do (in memory and out of core alike).
+MISSING_VALUES_REMEDY = (
+    "drop or impute them first, or use --missing drop (leave those rows out) "
+    "or --missing ignore (cluster on the observed values)"
+)
 #: Delimited-text suffixes and their separators; ``None`` means detected.
 CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
 #: Parquet suffixes (a file, or a directory of Parquet files).

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.table_rules import (
+    MISSING_VALUES_REMEDY,
     PARQUET_SUFFIXES,
     TextLayout,
     check_exists,
@@ -74,7 +75,11 @@ _WRITE_COMPRESSIONS = {".tar": "tar", ".tar.gz": "tar", ".tar.bz2": "tar", ".tar
 
 
 def read_table(
-    path: str | os.PathLike, columns: Sequence[str] | None = None, *, layout: TextLayout | None = None
+    path: str | os.PathLike,
+    columns: Sequence[str] | None = None,
+    *,
+    layout: TextLayout | None = None,
+    allow_missing: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file into a numeric feature table.
 
@@ -93,6 +98,8 @@ def read_table(
     layout : TextLayout, optional
         Delimited files only: lines to skip before the table, and whether it
         has a header line. By default the first line is the header.
+    allow_missing : bool, default=False
+        Keep missing values (as NaN) instead of refusing them.
 
     Returns
     -------
@@ -119,7 +126,9 @@ def read_table(
     >>> X = read_table("customers.csv", columns=["age", "income"])  # doctest: +SKIP
     """
     path = Path(path)
-    return select_features(read_raw_table(path, columns, layout=layout), columns, source=f"'{path}'")
+    return select_features(
+        read_raw_table(path, columns, layout=layout), columns, source=f"'{path}'", allow_missing=allow_missing
+    )
 
 
 def read_raw_table(
@@ -199,6 +208,7 @@ def select_features(
     columns: Sequence[str] | None = None,
     *,
     source: str = "the data",
+    allow_missing: bool = False,
 ) -> pd.DataFrame:
     """Pick and check the feature columns of a table already in memory.
 
@@ -212,6 +222,8 @@ def select_features(
         Names of the feature columns, in the order wanted; all by default.
     source : str, default="the data"
         How to name the table in error messages, e.g. a quoted file name.
+    allow_missing : bool, default=False
+        Keep missing values (as NaN, in float64 columns) instead of refusing them.
 
     Returns
     -------
@@ -238,7 +250,8 @@ def select_features(
     if len(selected) == 0:
         raise ValueError(f"{source} has no rows")
     refuse_non_numeric(selected, source, all_columns=columns is None)
-    _refuse_missing(selected, source)
+    if not allow_missing:
+        _refuse_missing(selected, source)
     selected = _to_numpy_dtypes(selected)
     _refuse_infinite(selected, source)
     return selected.reset_index(drop=True)
@@ -321,7 +334,7 @@ def _refuse_missing(frame: pd.DataFrame, source: str) -> None:
         detail = listing([f"'{excerpt(str(name))}' ({n} missing)" for name, n in counts.items()])
         raise ValueError(
             f"{source} has missing values in {len(counts)} of {frame.shape[1]} columns: "
-            f"{detail}; drop or impute them first"
+            f"{detail}; {MISSING_VALUES_REMEDY}"
         )
 
 
@@ -340,20 +353,20 @@ def _refuse_infinite(frame: pd.DataFrame, source: str) -> None:
 
 
 def _to_numpy_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Give every (checked, gap-free) column a plain NumPy numeric dtype."""
+    """Give every (checked) column a plain NumPy numeric dtype; a column with gaps becomes float64 with NaN."""
     import pandas as pd
     from pandas.api.types import is_bool_dtype
 
     arrays = []
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
-        if is_bool_dtype(column.dtype):
+        if is_bool_dtype(column.dtype) or column.hasnans:
             target = np.dtype(np.float64)
         else:
             target = getattr(column.dtype, "numpy_dtype", column.dtype)  # Arrow / nullable
             if not isinstance(target, np.dtype) or target.kind not in "iuf":
                 target = np.dtype(np.float64)  # e.g. decimals
-        arrays.append(np.array(column.to_numpy(dtype=target), copy=True))
+        arrays.append(np.array(column.to_numpy(dtype=target, na_value=np.nan), copy=True))
     # Positional keys keep repeated names (possible in memory) apart, and the
     # copies make sure the result never shares memory with the caller's frame.
     out = pd.DataFrame(dict(enumerate(arrays)), index=frame.index)

@@ -526,6 +526,9 @@ def test_version_1_files_load_unchanged(name):
         current.pop(key, None)
     assert current["summary"].pop("distance") == "euclidean"
     assert current["summary"].pop("features")["n_samples"] == 400
+    # A parameter added since version 1 is described at its default (and absent from old files).
+    assert current["estimator"]["params"].pop("missing") == "error"
+    assert "missing" not in manifest["estimator"]["params"] and final.missing == "error"
     assert current == manifest
 
 

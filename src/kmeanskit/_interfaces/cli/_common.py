@@ -369,7 +369,9 @@ def int_or_auto_arg(text: str) -> int | str:
 n_init_arg = int_or_auto_arg
 
 
-def load_features(data: str | None, columns: Sequence[str] | None, layout=None) -> tuple[pd.DataFrame, str]:
+def load_features(
+    data: str | None, columns: Sequence[str] | None, layout=None, *, allow_missing: bool = False
+) -> tuple[pd.DataFrame, str]:
     """Read the feature table of a command, or the bundled iris data.
 
     Parameters
@@ -381,6 +383,8 @@ def load_features(data: str | None, columns: Sequence[str] | None, layout=None) 
         Feature columns to use; all by default.
     layout : TextLayout or None
         Where the table starts in a text file (see :func:`text_layout`).
+    allow_missing : bool, default=False
+        Keep missing values as NaN (``--missing drop`` or ``ignore``).
 
     Returns
     -------
@@ -391,14 +395,14 @@ def load_features(data: str | None, columns: Sequence[str] | None, layout=None) 
     from kmeanskit._io.tables import read_table, select_features
 
     if data is not None:
-        return read_table(data, columns, layout=layout), data
+        return read_table(data, columns, layout=layout, allow_missing=allow_missing), data
     from sklearn.datasets import load_iris
 
     iris = load_iris(as_frame=True).data
     return select_features(iris, columns, source="the iris data"), IRIS_SOURCE
 
 
-def load_with_roles(args: argparse.Namespace):
+def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False):
     """Read the command's DATA (or the bundled iris data) and give each column a role.
 
     Uses ``args.data``, the reading options, ``--columns``, ``--exclude``,
@@ -428,7 +432,7 @@ def load_with_roles(args: argparse.Namespace):
     roles = assign_roles(frame, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
                          dates=args.dates, layout=layout, source=label)
     ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
-    return roles.features_frame(frame, source=label), source, roles, ids
+    return roles.features_frame(frame, source=label, allow_missing=allow_missing), source, roles, ids
 
 
 def detected_separator(args: argparse.Namespace) -> str | None:
@@ -736,3 +740,20 @@ def n_clusters_arg(args: argparse.Namespace) -> int:
     if args.data is not None:
         raise CommandError("-k/--n-clusters is required when DATA is given")
     return DEFAULT_K_IRIS
+
+
+def add_missing_argument(parser: argparse.ArgumentParser, *, default: str | None) -> None:
+    """``--missing error|drop|ignore``: what to do with rows that have missing values."""
+    if default is None:
+        text = "the model's policy (ignore for a model fitted with --missing ignore, else error)"
+    else:
+        text = default
+    parser.add_argument(
+        "--missing",
+        choices=("error", "drop", "ignore"),
+        default=default,
+        help=(
+            "rows with missing values: refuse them (error), leave them out with no cluster (drop), "
+            f"or cluster them on their observed values (ignore); default: {text}"
+        ),
+    )

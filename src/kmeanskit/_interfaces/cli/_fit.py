@@ -22,6 +22,7 @@ examples:
   kmeanskit fit customers.csv -k 5 --labels clusters.csv --json > fit.json
   kmeanskit fit customers.csv -k 4 --thousands , --dates --id-column customer_id --labels clusters.csv
   kmeanskit fit kunden.csv -k 4 --sep ';' --decimal , --thousands . --exclude '["Umsatz, netto"]'
+  kmeanskit fit survey.csv -k 4 --missing ignore -o survey.kmk   # rows with gaps
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
   kmeanskit fit events.parquet -k 20 --out-of-core --seed 0    # larger than memory
@@ -62,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_columns_argument(parser, which="numeric, amounts, or dates with --dates")
     common.add_role_arguments(parser)
     common.add_scale_argument(parser)
+    common.add_missing_argument(parser, default="error")
     parser.add_argument(
         "--n-init",
         type=common.n_init_arg,
@@ -174,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
         from kmeanskit._analysis.workflow import AUTO_KS, fit_clusters, is_small_fit
 
-        features, source, roles, ids = common.load_with_roles(args)
+        features, source, roles, ids = common.load_with_roles(args, allow_missing=args.missing != "error")
         common.warn_if_unscaled(args, features)
         # With -k auto, sized by the largest k it may choose.
         largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
@@ -197,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
                 max_iter=args.max_iter,
                 algorithm=args.algorithm,
                 stability=stability or None,
+                missing=args.missing,
             )
 
     if labels_path is not None:
@@ -204,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
 
         from kmeanskit._io.tables import write_delimited
 
-        labels = pd.DataFrame({"cluster": result.labels})
+        labels = pd.DataFrame({"cluster": result.input_labels()})
         if ids is not None:
             labels.insert(0, args.id_column, ids.to_numpy())
         write_delimited(labels, labels_path)
@@ -258,6 +261,11 @@ def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
     if args.chunk_rows < 1:
         raise common.CommandError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     flag = "--out-of-core" if args.out_of_core else "--mini-batch"
+    if args.missing != "error":
+        raise common.CommandError(
+            f"--missing {args.missing} is not available with {flag}: drop or impute the rows "
+            "with missing values first, or fit in memory"
+        )
     if args.stability:
         raise common.CommandError(
             f"--stability is not available with {flag}: it refits the clustering on resamples held in memory"
@@ -355,6 +363,13 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, seed=N
         summary.append(("stability", _stability_line(result.stability)))
     if mode is not None:
         summary.append(("method", mode))
+    if len(result.dropped):
+        summary.append(("missing values", f"{_plural(len(result.dropped), 'row')} left out (--missing drop)"))
+    elif result.n_incomplete:
+        summary.append((
+            "missing values",
+            f"{_plural(result.n_incomplete, 'row')} clustered on their observed values (--missing ignore)",
+        ))
     if labels_path is not None:
         summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
     if model_path is not None:

@@ -23,6 +23,10 @@ the model file); other columns, such as the id column, are kept. Every row and c
 'cluster' and 'distance' (distance to the cluster center, in the scaled space
 the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
 distance 1 - cos for SphericalKMeans, L1 for KMedians).
+
+Rows with missing values follow --missing: by default the model's policy
+(assigned by their observed values for a model fitted with --missing ignore,
+refused otherwise); with drop they get an empty 'cluster' and 'distance'.
 """
 
 
@@ -40,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     common.add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
+    common.add_missing_argument(parser, default=None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         )
     model, manifest = common.load_model(args.model, with_manifest=True)
     frame = read_raw_table(args.data, layout=common.text_layout(args))
-    predicted = predict_table(model, frame, source=f"'{args.data}'", roles=common.model_roles(manifest))
+    predicted = predict_table(model, frame, source=f"'{args.data}'", roles=common.model_roles(manifest),
+                              missing=args.missing)
 
     if output_path is not None:
         write_table(predicted, output_path)
@@ -70,5 +76,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
     else:
         predicted.to_csv(sys.stdout, index=False)
+    unassigned = int(predicted["cluster"].isna().sum())
+    if unassigned:
+        print(f"{unassigned} rows with missing values left without a cluster (--missing drop)", file=sys.stderr)
     sys.stdout.flush()
     return common.EXIT_OK

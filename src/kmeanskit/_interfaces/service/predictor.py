@@ -27,6 +27,8 @@ class Predictor:
         self.final = fitted_final_estimator(model, purpose="serving it")
         self.n_clusters = int(self.final.cluster_centers_.shape[0])
         self.n_features = int(model.n_features_in_)
+        # Rows with gaps (JSON null -> NaN) are assigned by their observed values.
+        self.accepts_missing = getattr(self.final, "missing", "error") == "ignore"
         names = getattr(model, "feature_names_in_", None)
         self.feature_names = None if names is None else [str(n) for n in names]
         # Rows reach the model as arrays already in its feature order (records are mapped by

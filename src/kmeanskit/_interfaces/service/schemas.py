@@ -113,8 +113,11 @@ def request_type(predictor: "Predictor", max_rows: int):
     d = predictor.n_features
     bound = predictor.max_abs_value
     # A value: a JSON number (ints accepted), never a string, a boolean, NaN or infinity, nor so
-    # large that the distances would overflow.
+    # large that the distances would overflow; null (a missing value, NaN for the model) only
+    # for a model fitted with missing='ignore'.
     Value = Annotated[float, Strict(), AllowInfNan(False), Field(ge=-bound, le=bound)]
+    if predictor.accepts_missing:
+        Value = Value | None
     Row = Annotated[list[Value], Field(min_length=d, max_length=d)]
     strict_bool = Annotated[bool, Strict()]
     distances_field = (strict_bool, Field(default=False, description="also return the distances to every center"))
@@ -123,7 +126,8 @@ def request_type(predictor: "Predictor", max_rows: int):
         "InstancesRequest",
         __config__=ConfigDict(extra="forbid"),
         instances=(Annotated[list[Row], Field(min_length=1, max_length=max_rows)],
-                   Field(description=f"rows of {d} numbers in the model's feature order")),
+                   Field(description=f"rows of {d} numbers in the model's feature order"
+                                     + (" (null: a missing value)" if predictor.accepts_missing else ""))),
         return_distances=distances_field,
     )
     if predictor.feature_names is None:
@@ -163,7 +167,10 @@ def validation_errors(errors, predictor: "Predictor", unreadable: UnreadableBody
             loc = loc[1:]
         if union and loc[:1] in (["instances"], ["records"]):
             loc = loc[1:]  # the tag of the request union, not something the client sent
-        shown.append({"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "")})
+        msg = error.get("msg", "")
+        if error.get("type") == "float_type" and "input" in error and error["input"] is None:
+            msg = "null (a missing value) is accepted only by a model fitted with missing='ignore'"
+        shown.append({"loc": loc, "msg": msg, "type": error.get("type", "")})
     if not shown:
         return {"detail": "invalid request", "errors": []}
     first = shown[0]

@@ -1,0 +1,161 @@
+"""Numba kernels for rows with missing entries: squared distances over the observed entries.
+
+A row is given as ``X0`` (its values, a gap stored as 0) and ``M`` (uint8, 1
+where the entry is observed). The partial squared distance of row ``i`` to a
+center ``c`` is ``sum_f M[i, f] (X0[i, f] - c_f)^2``. The nearest center is
+found from scores ``sum_f M[i, f] (c_f^2 - 2 X0[i, f] c_f)`` (the distance less
+a term that is the same for every center: the GEMM identity restricted to the
+observed entries, on rows the caller has shifted by their mean), computed over
+the observed features only or taken from two matrix products; the chosen
+center's distance is then recomputed by direct differences in float64, in a
+fixed order of additions, for the inertia and the relocation.
+
+As in :mod:`kmeanskit._engine.assign`, row kernels split the rows into fixed
+slabs (``slab_bounds``, chosen from the number of rows only); slab ``s`` is
+processed by one thread in row order and writes only its own outputs, and the
+caller merges per-slab sums in slab order: results are bitwise identical
+whatever the number of threads.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from kmeanskit._engine.assign import row_weight
+
+__all__ = [
+    "masked_assign_accumulate",
+    "masked_assign_from_dots",
+    "masked_label_distances",
+    "masked_sq_distances",
+]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _masked_term(x, m, c, f):
+    """``m_f (x_f - c_f)^2`` in float64."""
+    t = np.float64(x[f]) - np.float64(c[f])
+    return np.float64(m[f]) * (t * t)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _masked_sq(x, m, c):
+    """``sum_f m_f (x_f - c_f)^2`` in float64, with four partial sums in a fixed order."""
+    d = x.shape[0]
+    d4 = d - d % 4
+    a0 = a1 = a2 = a3 = 0.0
+    for f in range(0, d4, 4):
+        a0 += _masked_term(x, m, c, f)
+        a1 += _masked_term(x, m, c, f + 1)
+        a2 += _masked_term(x, m, c, f + 2)
+        a3 += _masked_term(x, m, c, f + 3)
+    for f in range(d4, d):
+        a0 += _masked_term(x, m, c, f)
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t, labels, sq_dist, sums, weight_sums,
+                             slab_bounds, update):
+    """Assign each row to the center nearest over its observed entries; accumulate per-feature sums.
+
+    Over row i's observed entries, ``|x - c_j|^2 = sum_f m_f x_f^2 + sum_f m_f (c_jf^2 - 2 x_f c_jf)``;
+    the first term is the same for every center, so the nearest center minimises the second,
+    computed here vectorised over the centers for each observed feature (gaps cost nothing),
+    first index on ties. Its distance is then recomputed exactly (direct differences, float64).
+
+    IN     X0            (n, d) rows, float32 or float64, gaps as 0
+    IN     M             (n, d) uint8, 1 where observed
+    IN     w             (n,) sample weights, or (1,): one weight for every row
+    IN     centers       (k, d) X0's dtype
+    IN     centers_t     (d, k) the centers transposed, X0's dtype
+    IN     centers_sq_t  (d, k) ``centers_t ** 2``
+    OUT    labels        (n,) int32 index of the nearest center
+    OUT    sq_dist       (n,) float64 partial squared distance to that center
+    INOUT  sums          (S, k, d) float64: slab s adds ``w_i x_if`` over its observed entries
+    INOUT  weight_sums   (S, k, d) float64: slab s adds ``w_i`` over its observed entries
+    IN     slab_bounds   (S + 1,) int64 row bounds of the slabs
+    IN     update        bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
+    """
+    n_clusters = centers.shape[0]
+    d = X0.shape[1]
+    for s in prange(slab_bounds.shape[0] - 1):
+        scores = np.empty(n_clusters, dtype=X0.dtype)
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            x, m = X0[i], M[i]
+            scores[:] = 0
+            for f in range(d):
+                if m[f]:
+                    two_x = x[f] + x[f]
+                    for j in range(n_clusters):
+                        scores[j] += centers_sq_t[f, j] - two_x * centers_t[f, j]
+            best = 0
+            for j in range(1, n_clusters):
+                if scores[j] < scores[best]:  # strict: the first index wins ties
+                    best = j
+            _record(w, i, x, m, best, _masked_sq(x, m, centers[best]), labels, sq_dist, sums[s], weight_sums[s],
+                    update)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record(w, i, x, m, best, best_d, labels, sq_dist, sums_s, weight_sums_s, update):
+    """Write row i's label and distance; add its observed entries to its cluster's slab sums."""
+    labels[i] = best
+    sq_dist[i] = best_d
+    if update:
+        wi = np.float64(row_weight(w, i))
+        for f in range(x.shape[0]):
+            if m[f]:
+                sums_s[best, f] += wi * np.float64(x[f])
+                weight_sums_s[best, f] += wi
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_assign_from_dots(X0, M, w, centers, mask_dots, x_dots, labels, sq_dist, sums, weight_sums,
+                            slab_bounds, update):
+    """As :func:`masked_assign_accumulate`, the arg-min from two matrix products of the block.
+
+    Over row i's observed entries, ``|x - c_j|^2 = sum_f m_f x_f^2 + mask_dots[i, j] - 2 x_dots[i, j]``;
+    the first term is the same for every center, so the nearest center minimises
+    ``mask_dots[i, j] - 2 x_dots[i, j]`` (first index on ties). Its distance is then recomputed
+    exactly (direct differences, float64).
+
+    IN   mask_dots  (b, k) ``M @ (centers ** 2).T`` for this block, X0's dtype
+    IN   x_dots     (b, k) ``X0 @ centers.T`` for this block, X0's dtype
+    (all other arguments as in :func:`masked_assign_accumulate`, for the b rows of the block)
+    """
+    n_clusters = centers.shape[0]
+    for s in prange(slab_bounds.shape[0] - 1):
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            best = 0
+            best_score = mask_dots[i, 0] - 2 * x_dots[i, 0]
+            for j in range(1, n_clusters):
+                score = mask_dots[i, j] - 2 * x_dots[i, j]
+                if score < best_score:
+                    best_score = score
+                    best = j
+            x, m = X0[i], M[i]
+            _record(w, i, x, m, best, _masked_sq(x, m, centers[best]), labels, sq_dist, sums[s], weight_sums[s],
+                    update)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_label_distances(X0, M, centers, labels, out):
+    """Partial squared distance of each row to its labelled center.
+
+    IN   X0 (n, d), M (n, d) uint8, centers (k, d) X0's dtype, labels (n,) int32
+    OUT  out (n,) float64
+    """
+    for i in prange(X0.shape[0]):
+        out[i] = _masked_sq(X0[i], M[i], centers[labels[i]])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_sq_distances(X0, M, centers, out):
+    """Partial squared distance of every row to every center.
+
+    IN   X0 (n, d), M (n, d) uint8, centers (k, d) X0's dtype
+    OUT  out (n, k) float64 or X0's dtype
+    """
+    for i in prange(X0.shape[0]):
+        for j in range(centers.shape[0]):
+            out[i, j] = _masked_sq(X0[i], M[i], centers[j])
