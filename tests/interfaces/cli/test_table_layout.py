@@ -6,7 +6,7 @@ import pytest
 
 from kmeanskit._interfaces.cli._common import format_table, terminal_width
 
-from .running import run
+from .running import cluster_table, run
 
 
 @pytest.fixture
@@ -80,17 +80,17 @@ def test_terminal_width_follows_columns_and_is_unlimited_in_a_pipe(monkeypatch):
 def test_fit_turns_its_table_over_in_a_narrow_terminal(capsys, monkeypatch):
     code, wide, _ = run(capsys, "fit", "--seed", 0)
     assert code == 0
-    table = wide.split("\n\n")[1].splitlines()
+    table = cluster_table(wide)
     assert table[0].split()[:3] == ["cluster", "size", "share"]
     monkeypatch.setenv("COLUMNS", "60")
     code, narrow, _ = run(capsys, "fit", "--seed", 0)
     assert code == 0
-    turned = narrow.split("\n\n")[1].splitlines()
+    turned = cluster_table(narrow)
     assert turned[0].split() == ["cluster", "0", "cluster", "1", "cluster", "2"]
     assert [line[:20].strip() for line in turned[1:]] == [
         "size", "share", "sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)",
         "stability"]
-    assert max(len(line) for line in narrow.split("\n\n")[1].splitlines()) <= 60
+    assert max(len(line) for line in turned) <= 60
 
 
 def test_fit_with_scale_none_warns_about_features_on_different_scales(capsys, tmp_path):
