@@ -29,9 +29,9 @@ def _stream(path, chunk_rows=1000):
     return np.vstack([chunk for _, chunk in TableStream(path, None, chunk_rows, np.float64).chunks()])
 
 
-def _refused_by_cli(capsys, path):
-    """Run ``kmeanskit fit path``; check exit 2 and one bounded line; return the line."""
-    code = main(["fit", str(path), "-k", "2"])
+def _refused_by_cli(capsys, path, *options):
+    """Run ``kmeanskit fit path [options]``; check exit 2 and one bounded line; return the line."""
+    code = main(["fit", str(path), "-k", "2", *options])
     out, err = capsys.readouterr()
     assert code == 2, err
     assert out == ""
@@ -212,3 +212,28 @@ def test_a_huge_column_name_is_said_in_short_in_the_roles(tmp_path, capsys):
     roles = out.split("\n\n")[1].splitlines()
     assert roles[1].startswith("  " + "n" * 57 + "...  identifier  unique per row")
     assert max(map(len, out.splitlines())) < 200
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first row", "last row"])
+def test_integers_past_pythons_digit_limit_are_said_to_be_beyond_float64(tmp_path, capsys, first):
+    # 5,000 digits: past Python's 4,300-digit limit for int(), where pandas leaves the column as text.
+    huge = "9" * 5000
+    path = tmp_path / "huge.csv"
+    path.write_text(f"a,b\n1,{huge}\n2,3\n" if first else f"a,b\n1,3\n2,{huge}\n")
+    code = main(["fit", str(path), "-k", "2", "--seed", "0"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err
+    assert "b  text     numbers beyond the range of float64 (e.g. '99999999999999999...', 5000 characters)" in out
+    assert "column 'b'" in _refused_by_cli(capsys, path, "--columns", "a,b")
+
+
+def test_zstandard_files_without_the_package_say_what_to_install(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "table.csv.zst"
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 16)  # a Zstandard frame's magic number
+    monkeypatch.setitem(__import__("sys").modules, "zstandard", None)  # as if not installed
+    for args in ([], ["--out-of-core"]):
+        code = main(["fit", str(path), "-k", "2", *args])
+        _, err = capsys.readouterr()
+        assert code == 2
+        assert err.strip() == (f"kmeanskit: error: '{path}' is compressed with Zstandard (.zst), which needs the "
+                               "zstandard package: pip install zstandard (or decompress the file first)")

@@ -39,6 +39,7 @@ Roles
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -340,6 +341,12 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
                     role = replace(role, reason=f"{converted} {word} converted from text amounts", converted=converted)
                 return role
         not_numbers = _not_numbers(text) if n_values else None
+        # Past float64 written out in full takes over 300 digits: only such long values are tried.
+        long = text[text.str.len() > 300] if n_values and not_numbers != 0 else text.iloc[:0]
+        huge = next((v for v in long if _beyond_float64(v)), None)
+        if huge is not None:  # numbers written out in full past float64: neither text nor amounts
+            return ColumnRole(name, "text", f"numbers beyond the range of float64 (e.g. {excerpt(huge, 20)!r}, "
+                                            f"{len(huge.strip())} characters): rescale them in the file")
         if n_values and not_numbers != 0 and layout.thousands is None:
             guess = "." if layout.decimal == "," else ","
             if parse_amounts(values, decimal=layout.decimal, thousands=guess)[0] is not None:
@@ -416,11 +423,25 @@ def _not_numbers(text) -> int | None:
 
 
 def _is_number(text: str) -> bool:
+    """Whether `text` reads as a number pandas keeps: not a number beyond float64 written out in full
+    (float() makes it inf; pandas, as an integer past Python's digit limit, does not read it)."""
     try:
-        float(text)
-    except ValueError:
+        value = float(text)
+    except (ValueError, OverflowError):
         return False
-    return True
+    return math.isfinite(value) or _is_infinity(text)
+
+
+def _is_infinity(text: str) -> bool:
+    return str(text).strip().lower().lstrip("+-") in ("inf", "infinity")
+
+
+def _beyond_float64(text: str) -> bool:
+    """A number written out in full that float64 cannot hold (float() makes it infinite)."""
+    try:
+        return math.isinf(float(text)) and not _is_infinity(text)
+    except (ValueError, OverflowError):
+        return False
 
 
 def _is_text(column) -> bool:

@@ -103,11 +103,17 @@ def damaged_archive(path: Path) -> Iterator[None]:
     terms (``BadGzipFile``, ``BadZipFile``, ``LZMAError``, ``zlib.error``...).
     Other errors pass through, and all errors of a file not compressed (by
     its suffix), as do OSErrors that carry an errno: they come from the
-    system (permissions, a missing file).
+    system (permissions, a missing file). A ``.zst`` file without the
+    ``zstandard`` package is a ValueError that says what to install.
     """
     try:
         yield
     except Exception as exc:
+        if isinstance(exc, ImportError) and path.name.lower().endswith(".zst"):
+            raise ValueError(
+                f"'{path}' is compressed with Zstandard (.zst), which needs the zstandard package: "
+                "pip install zstandard (or decompress the file first)"
+            ) from exc
         if not (path.name.lower().endswith(COMPRESSION_SUFFIXES) and _is_codec_error(exc)):
             raise
         raise ValueError(
