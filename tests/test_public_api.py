@@ -5,7 +5,7 @@ import kmeanskit
 
 def test_public_names_are_pinned():
     assert sorted(kmeanskit.__all__) == [
-        "DriftReport", "KMeans", "KMedians", "MiniBatchKMeans", "ModelFileError", "SelectKResult", "SphericalKMeans", "TrainingProfile",
+        "DriftReport", "KMeans", "KMedians", "KModes", "KPrototypes", "MiniBatchKMeans", "ModelFileError", "SelectKResult", "SphericalKMeans", "TrainingProfile", "UnseenCategoryWarning",
         "__version__", "anomaly_scores", "centers_in_original_units", "drift_report", "fit_monitor", "fit_out_of_core",
         "k_means", "kmeans_plusplus", "load", "metrics", "monitoring", "profile_clusters", "report",
         "save", "select_k",
