@@ -36,8 +36,9 @@ class UnseenCategoryWarning(UserWarning):
 
 # ------------------------------------------------------------------ encoding
 def _column_name(est, j):
+    """How messages name column ``j`` of X."""
     names = getattr(est, "feature_names_in_", None)
-    return f"{names[j]!r} (column {j})" if names is not None else f"column {j}"
+    return f"column {names[j]!r} (index {j}) of X" if names is not None else f"column {j} of X"
 
 
 def _is_frame(X):
@@ -89,15 +90,23 @@ class _Table:
         return self.frame.iloc[:, j] if self.frame is not None else self.array[:, j]
 
 
-def _missing(est, j, values):
+def _missing(est, j, values, missing=None):
+    """Refuse missing (NaN, None; or where ``missing``, a mask) and infinite values in categorical column ``j``."""
     import pandas as pd
 
-    missing = np.flatnonzero(pd.isna(values))
+    missing = np.flatnonzero(pd.isna(values) if missing is None else missing)
     if missing.size:
         raise ValueError(
             f"Categorical {_column_name(est, j)} holds a missing value (NaN or None) in row {missing[0]} "
             f"({missing.size} rows in all); {type(est).__name__} needs every category: fill or drop them."
         )
+    if values.dtype == object:
+        infinite = np.flatnonzero([isinstance(v, (float, np.floating)) and np.isinf(v) for v in values])
+        if infinite.size:
+            raise ValueError(
+                f"Categorical {_column_name(est, j)} holds infinity in row {infinite[0]} ({infinite.size} "
+                "rows in all), which is no category."
+            )
 
 
 def _fit_levels(est, j, column):
@@ -106,7 +115,7 @@ def _fit_levels(est, j, column):
 
     if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
         raw = column.cat.codes.to_numpy()
-        _missing(est, j, raw == -1)
+        _missing(est, j, raw, raw == -1)
         used = np.flatnonzero(np.bincount(raw, minlength=len(column.cat.categories)))
         lookup = np.full(len(column.cat.categories), -1, dtype=np.int32)
         lookup[used] = np.arange(used.size, dtype=np.int32)
@@ -117,7 +126,7 @@ def _fit_levels(est, j, column):
         _missing(est, j, values)
         levels = _sorted_levels(values)
         codes = pd.Index(levels).get_indexer(values).astype(np.int32)
-    if levels.size < 2:
+    if levels.size < 2 and codes.size > 1:  # (one sample has one level in every column)
         raise ValueError(
             f"Categorical {_column_name(est, j)} has a single level ({levels[0]!r}): it cannot separate "
             "clusters. Drop the column."
@@ -131,7 +140,7 @@ def _codes(est, j, column, levels):
 
     if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
         raw = column.cat.codes.to_numpy()
-        _missing(est, j, raw == -1)
+        _missing(est, j, raw, raw == -1)
         lookup = pd.Index(levels).get_indexer(np.asarray(column.cat.categories, dtype=object)).astype(np.int32)
         return lookup[raw]
     values = np.asarray(column, dtype=object)
@@ -151,19 +160,22 @@ def _numeric(est, j, column, out):
     bad = np.flatnonzero(~np.isfinite(out))
     if bad.size:
         raise ValueError(
-            f"Input {_column_name(est, j)} contains NaN or infinity in row {bad[0]} ({bad.size} rows in "
+            f"Numeric {_column_name(est, j)} contains NaN or infinity in row {bad[0]} ({bad.size} rows in "
             f"all); {type(est).__name__} needs finite numeric values."
         )
 
 
 def _weighted_std(num, w):
-    """Weighted population standard deviation of each column (one column at a time: no (n, p) temporary)."""
+    """Weighted population standard deviation of each column (one column at a time: no (n, p) temporary).
+
+    NumPy's pairwise sums, not BLAS dot products: the same bits whatever the number of threads.
+    """
     total = float(w.sum())
     out = np.empty(num.shape[1])
     for f in range(num.shape[1]):
         col = num[:, f]
-        mean = float(w @ col) / total
-        out[f] = np.sqrt(float(w @ np.square(col - mean)) / total)
+        mean = float((w * col).sum()) / total
+        out[f] = np.sqrt(float((w * np.square(col - mean)).sum()) / total)
     return out
 
 
@@ -192,6 +204,7 @@ class _MixedClusterMixin(
         validate_data(self, X, reset=reset, skip_check_array=True)
         n, d = table.shape
         if reset:
+            self._check_counts(n)
             categorical = self._categorical_columns(table)
             self.categorical_ = np.asarray(categorical, dtype=np.int64)
             self._numeric_columns = np.setdiff1d(np.arange(d), self.categorical_)
@@ -266,7 +279,6 @@ class _MixedClusterMixin(
     # ----------------------------------------------------------------- fitting
     def _fit(self, X, sample_weight):
         num, cat = self._encode(X, reset=True)
-        self._check_counts(num.shape[0])
         w = None if sample_weight is None else check_weights(sample_weight, num)
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
