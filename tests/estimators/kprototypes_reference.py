@@ -20,7 +20,9 @@ def kprototypes(num, cat, w, centers_num, modes, gamma, n_levels, max_iter=300):
     k = centers_num.shape[0]
     labels = np.full(num.shape[0], -1)
     history = []
-    for n_iter in range(1, max_iter + 1):
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
         D = mixed_costs(num, cat, centers_num, modes, gamma)
         new_labels = D.argmin(axis=1)
         dist = D[np.arange(len(new_labels)), new_labels]

@@ -195,7 +195,7 @@ class MixedStep(Step):
         new_centers : ndarray of shape (n_clusters, p + q), float64
         n_relocated : int
         """
-        rows, k = self.rows, self.n_clusters
+        rows = self.rows
         sums, weights = assignment.sums, assignment.weights
         empty = np.flatnonzero(weights == 0)
         n_relocated = 0

@@ -231,7 +231,7 @@ class _MixedClusterMixin(
         counts = unseen.sum(axis=0)
         if not counts.any():
             return
-        parts = [f"{_column_name(self, j)}: {int(c)} rows" for j, c in zip(self.categorical_.tolist(), counts) if c]
+        parts = [f"{_column_name(self, j)}: {int(c)} rows" for j, c in zip(self.categorical_.tolist(), counts, strict=True) if c]
         message = (
             f"X holds categories never seen during fit in {len(parts)} column(s) ({'; '.join(parts)})"
         )
