@@ -2,11 +2,21 @@
 
 import sys
 
-from . import dask_vs_daskml, end_to_end, lloyd_iteration, loadtest, minibatch, out_of_core, seeding, silhouette
+from . import (
+    dask_vs_daskml,
+    end_to_end,
+    kprototypes,
+    lloyd_iteration,
+    loadtest,
+    minibatch,
+    out_of_core,
+    seeding,
+    silhouette,
+)
 
 SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seeding.main, "silhouette": silhouette.main,
           "loadtest": loadtest.main, "minibatch": minibatch.main,
-          "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main}
+          "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "kprototypes": kprototypes.main}
 
 
 def main(argv=None):

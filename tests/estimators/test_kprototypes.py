@@ -252,6 +252,19 @@ def test_unseen_category_matches_no_mode_and_is_counted():
         strict.predict(new)
 
 
+def test_kmodes_on_integer_codes_counts_an_unseen_code():
+    _, cat, _, _ = _mixed()
+    km = KModes(3, random_state=0).fit(cat)
+    assert [levels.tolist() for levels in km.categories_] == [list(range(m)) for m in LEVELS]
+    new = cat[:4].copy()
+    new[2, 1] = 99
+    with pytest.warns(UnseenCategoryWarning, match=r"column 1 of X: 1 rows"):
+        D = km.transform(new)
+    modes = km.cluster_centers_.astype(int)
+    expected = (new[:, None, :] != modes[None, :, :]).sum(axis=2)
+    np.testing.assert_array_equal(D, expected)
+
+
 # ------------------------------------------------------- errors
 def test_no_categorical_column_is_refused():
     num, _, _, _ = _mixed()
