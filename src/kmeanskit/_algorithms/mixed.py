@@ -29,7 +29,7 @@ from kmeanskit._engine.mixed import (
 )
 from kmeanskit._engine.serial import sized
 
-__all__ = ["MixedRows", "MixedStep", "cao_centers", "huang_centers", "mixed_plusplus_rows"]
+__all__ = ["MixedRows", "MixedStep", "cao_centers", "costs", "huang_centers", "mixed_plusplus_rows", "weighted_mean_std"]
 
 
 class MixedRows:
@@ -270,12 +270,25 @@ def _mismatches(cat, modes):
     return np.count_nonzero(cat != modes, axis=1)
 
 
+def weighted_mean_std(num, w):
+    """Weighted mean and population standard deviation of each column, float64 (p,) each.
+
+    One column at a time (no (n, p) temporary), with NumPy's pairwise sums
+    rather than BLAS dot products: the same bits whatever the number of threads.
+    """
+    total = float(w.sum())
+    mean, std = np.empty(num.shape[1]), np.empty(num.shape[1])
+    for f in range(num.shape[1]):
+        col = num[:, f]
+        mean[f] = float((w * col).sum()) / total
+        std[f] = np.sqrt(float((w * np.square(col - mean[f])).sum()) / total)
+    return mean, std
+
+
 def _numeric_draws(rows, n_clusters, random_state):
     """The numeric part of Huang's and Cao's starts as the ``kmodes`` package draws it:
     the columns' mean plus a standard normal draw times their standard deviation (weighted)."""
-    w = rows.w
-    mean = np.average(rows.num, axis=0, weights=w) if rows.p else np.empty(0)
-    std = np.sqrt(np.average((rows.num - mean) ** 2, axis=0, weights=w)) if rows.p else np.empty(0)
+    mean, std = weighted_mean_std(rows.num, rows.w)
     return mean + random_state.randn(n_clusters, rows.p) * std
 
 

@@ -12,21 +12,24 @@ from kmeanskit._algorithms.distinct import DistinctStep, distinct_rows_of
 from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.manhattan import ManhattanStep
+from kmeanskit._algorithms.mixed import MixedStep, cao_centers, huang_centers, mixed_plusplus_rows
 from kmeanskit._algorithms.parallel_init import kmeans_parallel_rows
 from kmeanskit._algorithms.spherical import SphericalStep
 from kmeanskit._algorithms.streaming import StreamLloydStep
 
-__all__ = ["ALGORITHMS", "SEEDERS", "STEPS", "fit_step"]
+__all__ = ["ALGORITHMS", "MIXED_SEEDERS", "SEEDERS", "STEPS", "fit_step"]
 
 # Every step of the convergence loop, by name. The Euclidean ones take dense
 # or CSR rows ("distinct" is the bounded step on data with many repeated
 # rows); the others take the rows of their estimator (unshifted dense rows for
-# L1, normalised rows for cosine, a stream of chunks, Dask blocks).
+# L1, normalised rows for cosine, mixed rows of numbers and codes, a stream of
+# chunks, Dask blocks).
 STEPS = {
     "lloyd": LloydStep,
     "bounded": BoundedStep,
     "distinct": DistinctStep,
     "l1": ManhattanStep,
+    "mixed": MixedStep,
     "cosine": SphericalStep,
     "stream": StreamLloydStep,
     "dask": DaskStep,
@@ -74,3 +77,14 @@ def _parallel(rows, n_clusters, random_state, nearest=None, distinct=None):
 # when given, receives each row's nearest center (greedy k-means++ and
 # k-means||); ``distinct`` lets k-means++ score each distinct row once.
 SEEDERS = {"random": _random, "k-means++": _plusplus, "k-means||": _parallel}
+
+
+# The values of KPrototypes(init=...) and KModes(init=...) -> seeders of mixed
+# rows, each called as ``seeder(rows, n_clusters, random_state)`` and returning
+# the initial centers in the mixed step's layout (numbers, then codes).
+MIXED_SEEDERS = {
+    "random": _random,
+    "k-means++": lambda rows, n_clusters, random_state: mixed_plusplus_rows(rows, n_clusters, random_state)[0],
+    "Huang": huang_centers,
+    "Cao": cao_centers,
+}

@@ -15,7 +15,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from kmeanskit._algorithms.mixed import MixedRows, MixedStep, cao_centers, costs, huang_centers, mixed_plusplus_rows
+from kmeanskit._algorithms.mixed import MixedRows, MixedStep, costs, weighted_mean_std
+from kmeanskit._algorithms.registry import MIXED_SEEDERS
 from kmeanskit._estimators._base import (
     SHARED_CONSTRAINTS,
     CenterInferenceMixin,
@@ -193,20 +194,6 @@ def _numeric(est, j, column, out):
         )
 
 
-def _weighted_std(num, w):
-    """Weighted population standard deviation of each column (one column at a time: no (n, p) temporary).
-
-    NumPy's pairwise sums, not BLAS dot products: the same bits whatever the number of threads.
-    """
-    total = float(w.sum())
-    out = np.empty(num.shape[1])
-    for f in range(num.shape[1]):
-        col = num[:, f]
-        mean = float((w * col).sum()) / total
-        out[f] = np.sqrt(float((w * np.square(col - mean)).sum()) / total)
-    return out
-
-
 class _MixedClusterMixin(
     CentersMixin, CenterInferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
 ):
@@ -318,14 +305,10 @@ class _MixedClusterMixin(
         step = MixedStep(rows, self.n_clusters)
 
         def seeded():
-            if self.init == "k-means++":
-                centers = mixed_plusplus_rows(rows, self.n_clusters, random_state)[0]
-            elif self.init == "random":
+            if self.init == "random":  # (checks that enough rows have a positive weight)
                 centers = self._random_centers(rows, random_state)
-            elif self.init == "Huang":
-                centers = huang_centers(rows, self.n_clusters, random_state)
             else:
-                centers = cao_centers(rows, self.n_clusters, random_state)
+                centers = MIXED_SEEDERS[self.init](rows, self.n_clusters, random_state)
             rows.forget_w()
             return centers
 
@@ -543,7 +526,7 @@ class KPrototypes(_MixedClusterMixin):
             return float(self.gamma)
         if num.shape[1] == 0:
             return 1.0
-        gamma = 0.5 * float(np.mean(_weighted_std(num, w)))
+        gamma = 0.5 * float(np.mean(weighted_mean_std(num, w)[1]))
         return gamma if gamma > 0 else 1.0
 
     @_fit_context(prefer_skip_nested_validation=True)
