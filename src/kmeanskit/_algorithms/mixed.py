@@ -124,7 +124,7 @@ class MixedStep(Step):
     n_clusters : int
     """
 
-    counts_label_changes = True
+    counts_label_changes = True  # each call counts the labels it changed
 
     def __init__(self, rows, n_clusters):
         self.rows = rows

@@ -27,13 +27,7 @@ from numba import njit, prange
 
 from kmeanskit._engine.assign import row_weight
 
-__all__ = [
-    "assign_mixed",
-    "mixed_costs",
-    "weighted_mixed_costs",
-    "update_closest_mixed",
-    "candidate_potentials_mixed",
-]
+__all__ = ["assign_mixed", "mixed_costs", "weighted_mixed_costs", "update_closest_mixed", "candidate_potentials_mixed"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -164,11 +158,9 @@ def candidate_potentials_mixed(num, cat, w, closest, cand_num, cand_cat, gamma, 
          cand_num (t, p) float64, cand_cat (t, q) int32, gamma, slab_bounds (S + 1,) int64
     OUT  out (S, t) float64: sum over the slab, in row order, of w_i min(closest_i, cost(x_i, c))
     """
-    n_slabs = slab_bounds.shape[0] - 1
-    n_candidates = cand_num.shape[0]
-    for s in prange(n_slabs):
-        for t in range(n_candidates):
-            out[s, t] = 0.0
+    for s in prange(slab_bounds.shape[0] - 1):
+        acc = np.zeros(cand_num.shape[0])  # this slab's potentials, added in row order
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            for t in range(n_candidates):
-                out[s, t] += w[i] * min(closest[i], _cost(num[i], cat[i], cand_num[t], cand_cat[t], gamma))
+            for t in range(acc.shape[0]):
+                acc[t] += w[i] * min(closest[i], _cost(num[i], cat[i], cand_num[t], cand_cat[t], gamma))
+        out[s] = acc

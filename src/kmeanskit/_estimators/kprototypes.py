@@ -17,14 +17,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from kmeanskit._algorithms.mixed import MixedRows, MixedStep, costs, weighted_mean_std
 from kmeanskit._algorithms.registry import MIXED_SEEDERS
-from kmeanskit._estimators._base import (
-    SHARED_CONSTRAINTS,
-    CenterInferenceMixin,
-    CentersMixin,
-    check_weights,
-    init_constraint,
-    tolerance,
-)
+from kmeanskit._estimators import _base
 
 __all__ = ["KModes", "KPrototypes", "UnseenCategoryWarning"]
 
@@ -195,12 +188,28 @@ def _numeric(est, j, column, out):
 
 
 class _MixedClusterMixin(
-    CentersMixin, CenterInferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+    _base.CentersMixin, _base.CenterInferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
+    BaseEstimator,
 ):
     """What KPrototypes and KModes share: encoding, fitting and inference in the mixed cost."""
 
     _ONE_RUN_INITS = ("k-means++", "Cao")
     _ACCEPT_SPARSE = False
+
+    def __init__(
+        self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4, random_state=None,
+        copy_x=True, verbose=0, handle_unknown="warn",
+    ):
+        # (alphabetical, after n_clusters)
+        self.n_clusters = n_clusters
+        self.copy_x = copy_x
+        self.handle_unknown = handle_unknown
+        self.init = init
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -294,14 +303,14 @@ class _MixedClusterMixin(
     # ----------------------------------------------------------------- fitting
     def _fit(self, X, sample_weight):
         num, cat = self._encode(X, reset=True)
-        w = None if sample_weight is None else check_weights(sample_weight, num)
+        w = None if sample_weight is None else _base.check_weights(sample_weight, num)
         random_state = check_random_state(self.random_state)
         n_init = self._resolve_n_init()
         self.gamma_ = self._resolved_gamma(num, np.ones(num.shape[0]) if w is None else w)
         n_levels = [levels.size for levels in self.categories_]
         rows = MixedRows(num, cat, w, n_levels, self.gamma_)
         init_array = self._init_centers() if self._init_is_array() else None
-        tol = tolerance(num, self.tol) if num.shape[1] else 0.0
+        tol = _base.tolerance(num, self.tol) if num.shape[1] else 0.0
         step = MixedStep(rows, self.n_clusters)
 
         def seeded():
@@ -326,7 +335,7 @@ class _MixedClusterMixin(
 
     def _rows(self, data, sample_weight):
         num, cat = data
-        w = None if sample_weight is None else check_weights(sample_weight, num)
+        w = None if sample_weight is None else _base.check_weights(sample_weight, num)
         return MixedRows(num, cat, w, [levels.size for levels in self.categories_], self.gamma_)
 
     def _assign(self, data, sample_weight=None):
@@ -434,9 +443,9 @@ class KPrototypes(_MixedClusterMixin):
         their codes: sorted values, or for a pandas Categorical column the
         dtype's order of the levels present.
     n_features_in_ : int
-        Number of columns seen during fit.
+        Number of columns of the table seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the columns, when X has string column names.
+        The table's column names, when they are all strings.
 
     See Also
     --------
@@ -468,8 +477,8 @@ class KPrototypes(_MixedClusterMixin):
     """
 
     _parameter_constraints: dict = {
-        **SHARED_CONSTRAINTS,
-        "init": init_constraint(_INITS),
+        **_base.SHARED_CONSTRAINTS,
+        "init": _base.init_constraint(_INITS),
         "categorical": ["array-like", None],
         "gamma": [Interval(Real, 0, None, closed="neither"), None],
         "copy_x": ["boolean"],
@@ -481,17 +490,12 @@ class KPrototypes(_MixedClusterMixin):
         self, n_clusters=8, *, categorical=None, gamma=None, init="k-means++", n_init="auto", max_iter=300,
         tol=1e-4, random_state=None, copy_x=True, verbose=0, handle_unknown="warn",
     ):
-        self.n_clusters = n_clusters
+        super().__init__(
+            n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
+            copy_x=copy_x, verbose=verbose, handle_unknown=handle_unknown,
+        )
         self.categorical = categorical
         self.gamma = gamma
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
-        self.copy_x = copy_x
-        self.verbose = verbose
-        self.handle_unknown = handle_unknown
 
     def _categorical_columns(self, table):
         d = table.shape[1]
@@ -605,26 +609,14 @@ class KModes(_MixedClusterMixin):
     """
 
     _parameter_constraints: dict = {
-        **SHARED_CONSTRAINTS,
-        "init": init_constraint(_INITS),
+        **_base.SHARED_CONSTRAINTS,
+        "init": _base.init_constraint(_INITS),
         "copy_x": ["boolean"],
         "verbose": ["verbose"],
         "handle_unknown": [StrOptions({"warn", "error"})],
     }
 
-    def __init__(
-        self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4, random_state=None,
-        copy_x=True, verbose=0, handle_unknown="warn",
-    ):
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
-        self.copy_x = copy_x
-        self.verbose = verbose
-        self.handle_unknown = handle_unknown
+    # __init__: the shared parameters (_MixedClusterMixin).
 
     def _categorical_columns(self, table):
         return list(range(table.shape[1]))
