@@ -208,6 +208,14 @@ def test_dataframe_columns_by_dtype_name_and_index():
     assert all(isinstance(v, float) for v in centers["x0"])
 
 
+def test_object_array_columns_of_text_are_categorical():
+    num, cat, _, _ = _mixed(n=200)
+    X = _frame(num, cat).to_numpy(dtype=object)
+    kp = KPrototypes(3, random_state=0).fit(X)
+    assert kp.categorical_.tolist() == [3, 4, 5]
+    np.testing.assert_array_equal(kp.labels_, KPrototypes(3, random_state=0).fit(_frame(num, cat)).labels_)
+
+
 def test_pandas_categorical_keeps_its_level_order_for_ties():
     X = pd.DataFrame({
         "x": [0.0, 0.0, 10.0, 10.0],

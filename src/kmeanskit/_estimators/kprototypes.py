@@ -50,6 +50,19 @@ def _frame_categorical(X):
     ]
 
 
+def _array_categorical(X):
+    """Columns of an array that hold categories: every column of a string or bool array; the
+    columns of an object array holding anything but numbers."""
+    if X.dtype.kind in "USb":
+        return list(range(X.shape[1]))
+    if X.dtype.kind != "O":
+        return []
+    return [
+        j for j in range(X.shape[1])
+        if not all(isinstance(v, (Real, np.number)) and not isinstance(v, (bool, np.bool_)) for v in X[:, j])
+    ]
+
+
 def _sorted_levels(values):
     """The distinct values of an object column, sorted (by type name, then value, when types are mixed)."""
     import pandas as pd
@@ -409,7 +422,8 @@ class KPrototypes(_MixedClusterMixin):
     categorical : array-like of int or str, or None, default=None
         The categorical columns, by index or by name (names need a DataFrame).
         None: the DataFrame's columns of dtype category, object, string or
-        bool. At least one column must be categorical (numeric data alone is
+        bool; for an array, every column of a string array, or the columns of
+        an object array that hold anything but numbers. At least one column must be categorical (numeric data alone is
         clustered by :class:`KMeans`, and this refuses it with a ValueError);
         the others must hold finite numbers.
     gamma : float or None, default=None
@@ -498,11 +512,8 @@ class KPrototypes(_MixedClusterMixin):
         self.gamma = gamma
 
     def _categorical_columns(self, table):
-        d = table.shape[1]
         if self.categorical is None:
-            columns = _frame_categorical(table.frame) if table.frame is not None else (
-                list(range(d)) if table.array.dtype.kind in "OUSb" else []
-            )
+            columns = _frame_categorical(table.frame) if table.frame is not None else _array_categorical(table.array)
         else:
             columns = [self._column_index(c, table) for c in np.atleast_1d(np.asarray(self.categorical, dtype=object))]
         if not columns:
