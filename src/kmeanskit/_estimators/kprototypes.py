@@ -268,10 +268,11 @@ class _MixedClusterMixin(
         counts = unseen.sum(axis=0)
         if not counts.any():
             return
-        parts = [f"{_column_name(self, j)}: {int(c)} rows" for j, c in zip(self.categorical_.tolist(), counts, strict=True) if c]
-        message = (
-            f"X holds categories never seen during fit in {len(parts)} column(s) ({'; '.join(parts)})"
-        )
+        parts = [
+            f"{_column_name(self, j)}: {int(c)} rows"
+            for j, c in zip(self.categorical_.tolist(), counts.tolist(), strict=True) if c
+        ]
+        message = f"X holds categories never seen during fit in {len(parts)} column(s) ({'; '.join(parts)})"
         if self.handle_unknown == "error":
             raise ValueError(f"{message}. handle_unknown='error' refuses them; 'warn' lets them match no center.")
         warnings.warn(
@@ -300,7 +301,7 @@ class _MixedClusterMixin(
             if (cat[:, c] < 0).any():
                 raise ValueError(
                     f"init holds a category of {_column_name(self, j)} never seen in X: "
-                    f"{table.column(j)[int(np.flatnonzero(cat[:, c] < 0)[0])]!r}."
+                    f"{np.asarray(table.column(j))[np.flatnonzero(cat[:, c] < 0)[0]]!r}."
                 )
         return np.hstack([num, cat])
 
