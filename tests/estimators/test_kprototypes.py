@@ -132,8 +132,8 @@ def _big():
 @pytest.mark.parametrize("cls", ["KPrototypes", "KModes"])
 def test_same_bits_at_any_thread_count(cls, at_thread_counts):
     X, w = _big()
-    if cls == "KModes":
-        X = X[["c0", "c1", "c2"]]
+    if cls == "KModes":  # three times the rows: above the serial kernels' size with 3 columns
+        X, w = pd.concat([X[["c0", "c1", "c2"]]] * 3, ignore_index=True), np.tile(w, 3)
 
     def run():
         est = (KPrototypes if cls == "KPrototypes" else KModes)(6, random_state=0).fit(X, sample_weight=w)
