@@ -8,6 +8,7 @@ from . import (
     first_call,
     grid,
     k_selection,
+    kprototypes,
     lloyd_iteration,
     loadtest,
     minibatch,
@@ -22,7 +23,7 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "loadtest": loadtest.main, "minibatch": minibatch.main,
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
-          "missing": missing_values.main}
+          "missing": missing_values.main, "kprototypes": kprototypes.main}
 
 
 def main(argv=None):

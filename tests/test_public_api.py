@@ -5,8 +5,8 @@ import kmeanskit
 
 def test_public_names_are_pinned():
     assert sorted(kmeanskit.__all__) == [
-        "ClusterExplanation", "DriftReport", "FeatureScaleWarning", "KMeans", "KMedians", "MiniBatchKMeans", "ModelFileError", "SelectKResult", "SphericalKMeans", "StabilityResult",
-        "TrainingProfile",
+        "ClusterExplanation", "DriftReport", "FeatureScaleWarning", "KMeans", "KMedians", "KModes", "KPrototypes", "MiniBatchKMeans", "ModelFileError", "SelectKResult", "SphericalKMeans", "StabilityResult",
+        "TrainingProfile", "UnseenCategoryWarning",
         "__version__", "anomaly_scores", "centers_in_original_units", "cluster_stability", "drift_report", "explain_clusters", "fit_monitor", "fit_out_of_core",
         "k_means", "kmeans_plusplus", "load", "metrics", "monitoring", "profile_clusters", "report",
         "save", "select_k",

@@ -9,7 +9,8 @@ from kmeanskit._algorithms.distinct import DistinctStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.manhattan import ManhattanStep
 from kmeanskit._algorithms.masked import MaskedStep
-from kmeanskit._algorithms.registry import ALGORITHMS, SEEDERS, STEPS
+from kmeanskit._algorithms.mixed import MixedStep
+from kmeanskit._algorithms.registry import ALGORITHMS, MIXED_SEEDERS, SEEDERS, STEPS
 from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.spherical import SphericalStep
 from kmeanskit._algorithms.step import Step
@@ -78,13 +79,14 @@ def test_relocate_without_sums_gives_the_moves_only():
 
 def test_every_step_declares_the_interface():
     assert set(STEPS.values()) == {
-        LloydStep, BoundedStep, DistinctStep, ManhattanStep, SphericalStep, StreamLloydStep, DaskStep, MaskedStep,
+        LloydStep, BoundedStep, DistinctStep, ManhattanStep, MixedStep, SphericalStep, StreamLloydStep, DaskStep,
+        MaskedStep,
     }
     for step in STEPS.values():
         assert issubclass(step, Step)
         assert not getattr(step, "__abstractmethods__", None)
     assert Step.counts_label_changes is False and Step.takes_seed_labels is False
-    assert BoundedStep.counts_label_changes and DistinctStep.counts_label_changes
+    assert BoundedStep.counts_label_changes and DistinctStep.counts_label_changes and MixedStep.counts_label_changes
 
 
 def test_registries():
@@ -92,6 +94,7 @@ def test_registries():
         "auto": BoundedStep, "lloyd": LloydStep, "hamerly": BoundedStep, "elkan": BoundedStep,
     }
     assert set(SEEDERS) == {"random", "k-means++", "k-means||"}
+    assert set(MIXED_SEEDERS) == {"random", "k-means++", "Huang", "Cao"}
 
 
 def test_mean_centers_with_weights_per_feature():

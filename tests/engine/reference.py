@@ -208,3 +208,43 @@ def masked_assign_accumulate(X, w, centers, slab_bounds):
             sums[s, labels[i]] += float(w[i]) * X0[i]
             weights[s, labels[i]] += float(w[i]) * observed[i]
     return labels, sq_dist, sums, weights
+
+
+# ------------------------------------------------------------- mixed (K-Prototypes, K-Modes)
+def mixed_costs(num, cat, centers_num, modes, gamma):
+    """(n, k) Huang's cost: |x_num - c_num|^2 + gamma * #(codes != modes), in float64."""
+    return sq_distances(num, centers_num) + gamma * (cat[:, None, :] != modes[None, :, :]).sum(axis=2)
+
+
+def assign_mixed(num, cat, w, centers_num, modes, gamma, level_offsets, slab_bounds):
+    """labels (first least cost), each row's cost, per-slab cost sums in row order, and per-slab
+    accumulators: weighted numeric sums then weighted level counts (at p + level_offsets[j] + code), and
+    cluster weights."""
+    D = mixed_costs(num, cat, centers_num, modes, gamma)
+    labels = D.argmin(axis=1).astype(np.int32)
+    cost = D[np.arange(len(labels)), labels]
+    k, p = centers_num.shape
+    n_slabs = len(slab_bounds) - 1
+    onehot = np.zeros((len(labels), int(level_offsets[-1])))
+    for j in range(cat.shape[1]):
+        onehot[np.arange(len(labels)), level_offsets[j] + cat[:, j]] = 1.0
+    sums, weights = np.zeros((n_slabs, k, p + onehot.shape[1])), np.zeros((n_slabs, k))
+    accumulate(sums, weights, np.hstack([num, onehot]), w, labels, slab_bounds)
+    slab_cost = weighted_slab_sums(w, cost, slab_bounds)
+    return labels, cost, slab_cost, sums, weights
+
+
+def weighted_mixed_costs(num, cat, w, centers_num, modes, gamma, labels, slab_bounds):
+    """Per slab, in row order: sum_i w_i cost(x_i, c_{labels_i})."""
+    return weighted_slab_sums(w, mixed_costs(num, cat, centers_num, modes, gamma)[np.arange(len(labels)), labels], slab_bounds)
+
+
+def candidate_potentials_mixed(num, cat, w, closest, cand_num, cand_cat, gamma):
+    """Potential left by each candidate: sum_i w_i min(closest_i, cost(x_i, c))."""
+    D = mixed_costs(num, cat, cand_num, cand_cat, gamma)
+    return (np.asarray(w, dtype=np.float64)[:, None] * np.minimum(closest[:, None], D)).sum(axis=0)
+
+
+def update_closest_mixed(closest, num, cat, center_num, center_cat, gamma):
+    """min(closest_i, cost(x_i, center))."""
+    return np.minimum(closest, mixed_costs(num, cat, center_num[None, :], center_cat[None, :], gamma)[:, 0])

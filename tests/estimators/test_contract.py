@@ -4,7 +4,8 @@ float32 stays float32; the caller's arrays are never modified; bad input is
 named in the error).
 
 One parametrized test per promise runs KMeans, MiniBatchKMeans, KMedians,
-SphericalKMeans and, where it applies, the Dask KMeans (which returns lazy dask
+SphericalKMeans (KPrototypes and KModes: scikit-learn's checks here, the
+promises in test_kprototypes.py) and, where it applies, the Dask KMeans (which returns lazy dask
 arrays, so scikit-learn's checks do not apply to it).
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from kmeanskit import KMeans, KMedians, MiniBatchKMeans, SphericalKMeans, k_means
+from kmeanskit import KMeans, KMedians, KModes, KPrototypes, MiniBatchKMeans, SphericalKMeans, k_means
 
 # scikit-learn's own KMeans and MiniBatchKMeans are excused from these two as
 # well: they compare a weighted fit on shuffled data with a fit on repeated
@@ -30,6 +31,13 @@ EXPECTED_FAILED = {
         "check_sample_weight_equivalence_on_sparse_data": "random batches depend on row order",
     },
     "KMedians": _ROW_ORDER,
+    "KPrototypes": _ROW_ORDER,
+    "KModes": {
+        **_ROW_ORDER,
+        # The check clusters continuous blobs: read as categories, every value
+        # is its own level and all rows are equally far apart in Hamming distance.
+        "check_clustering": "continuous values read as categories: every value is its own level",
+    },
     "SphericalKMeans": {
         **_ROW_ORDER,
         # These checks' data have rows of zeros (sparse: X[X < .6] = 0 over 3
@@ -45,7 +53,9 @@ EXPECTED_FAILED = {
 
 
 @parametrize_with_checks(
-    [KMeans(), KMeans(missing="ignore"), MiniBatchKMeans(), KMedians(), SphericalKMeans()],
+    # KPrototypes reads column 0 as categories (every value a level), the others as numbers.
+    [KMeans(), KMeans(missing="ignore"), MiniBatchKMeans(), KMedians(), SphericalKMeans(), KPrototypes(categorical=[0]),
+     KModes()],
     expected_failed_checks=lambda est: EXPECTED_FAILED[type(est).__name__],
 )
 def test_sklearn_compatible_estimator(estimator, check):

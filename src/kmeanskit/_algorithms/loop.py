@@ -71,8 +71,7 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0, labels=None):
         if verbose:
             print(f"Iteration {i}, inertia {assignment.inertia}.")
         new_centers, _ = step.update_centers(centers, labels, assignment)
-        diff = new_centers.astype(np.float64) - centers
-        center_shift_tot = float(np.einsum("ij,ij->", diff, diff))
+        center_shift_tot = step.center_shift(centers, new_centers)
         centers = new_centers
         unchanged = (step.n_changed == 0) if counted else np.array_equal(labels, labels_old)
         if unchanged and not (seeded and i == 0):

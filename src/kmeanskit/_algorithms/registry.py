@@ -13,22 +13,24 @@ from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.manhattan import ManhattanStep
 from kmeanskit._algorithms.masked import MaskedStep, masked_plusplus
+from kmeanskit._algorithms.mixed import MixedStep, cao_centers, huang_centers, mixed_plusplus_rows
 from kmeanskit._algorithms.parallel_init import kmeans_parallel_rows
 from kmeanskit._algorithms.spherical import SphericalStep
 from kmeanskit._algorithms.streaming import StreamLloydStep
 
-__all__ = ["ALGORITHMS", "MASKED_SEEDERS", "SEEDERS", "STEPS", "fit_step"]
+__all__ = ["ALGORITHMS", "MASKED_SEEDERS", "MIXED_SEEDERS", "SEEDERS", "STEPS", "fit_step"]
 
 # Every step of the convergence loop, by name. The Euclidean ones take dense
 # or CSR rows ("distinct" is the bounded step on data with many repeated
 # rows); the others take the rows of their estimator (unshifted dense rows for
-# L1, normalised rows for cosine, a stream of chunks, Dask blocks, rows with
-# gaps for "masked": Lloyd on the observed entries).
+# L1, normalised rows for cosine, mixed rows of numbers and codes, a stream of
+# chunks, Dask blocks, rows with gaps for "masked": Lloyd on the observed entries).
 STEPS = {
     "lloyd": LloydStep,
     "bounded": BoundedStep,
     "distinct": DistinctStep,
     "l1": ManhattanStep,
+    "mixed": MixedStep,
     "cosine": SphericalStep,
     "stream": StreamLloydStep,
     "dask": DaskStep,
@@ -94,3 +96,14 @@ def _masked_plusplus(rows, n_clusters, random_state, nearest=None, distinct=None
 # :data:`SEEDERS`: k-means++ on partial distances, and random rows (whose gaps
 # take the feature's observed mean). k-means|| has no masked version.
 MASKED_SEEDERS = {"random": _random, "k-means++": _masked_plusplus}
+
+
+# The values of KPrototypes(init=...) and KModes(init=...) -> seeders of mixed
+# rows, each called as ``seeder(rows, n_clusters, random_state)`` and returning
+# the initial centers in the mixed step's layout (numbers, then codes).
+MIXED_SEEDERS = {
+    "random": _random,
+    "k-means++": lambda rows, n_clusters, random_state: mixed_plusplus_rows(rows, n_clusters, random_state)[0],
+    "Huang": huang_centers,
+    "Cao": cao_centers,
+}

@@ -78,6 +78,12 @@ class Step(ABC):
     def inertia(self, centers, labels):
         """The objective of a given labelling, without reassigning."""
 
+    def center_shift(self, old, new):
+        """What the loop compares with ``tol``: by default the sum of squared
+        shifts of the centers, in float64."""
+        diff = new.astype(np.float64) - old
+        return float(np.einsum("ij,ij->", diff, diff))
+
     def new_labels(self):
         """The labels array a run starts from: -1 for every row (no label yet)."""
         return np.full(self.rows.n, -1, dtype=np.int32)
