@@ -44,7 +44,12 @@ def test_report_text_output_and_no_select_k(capsys, tmp_path, data_csv):
     code, out, err = run(capsys, "report", data_csv, "-k", 3, "-o", out_path, "--columns", "age,income",
                          "--no-select-k", "--title", "Customers")
     assert code == 0, err
-    assert out.strip() == f"report on {data_csv}: 90 rows, k=3; written to {out_path}"
+    seed = int(out.split(", seed ", 1)[1].split(" ", 1)[0])
+    assert out.strip() == (f"report on {data_csv}: 90 rows, k=3, seed {seed} (drawn at random; --seed {seed} "
+                           f"repeats it); written to {out_path}")
+    code, out, err = run(capsys, "report", data_csv, "-k", 3, "-o", out_path, "--columns", "age,income",
+                         "--no-select-k", "--title", "Customers", "--seed", 7)
+    assert code == 0 and out.strip() == f"report on {data_csv}: 90 rows, k=3, seed 7; written to {out_path}"
     text = out_path.read_text(encoding="utf-8")
     assert "<title>Customers</title>" in text
     assert 'id="selection"' not in text and 'id="classes"' not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 
 from kmeanskit._interfaces.cli import _common as common
@@ -66,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     if ks is not None:
         common.check_ks_below_rows(ks, len(features), what=" to compare", hint=", or pass --no-select-k")
     common.warn_if_unscaled(args, features)
-    result = fit_clusters(features, n_clusters, scale=args.scale, random_state=args.seed)
+    # The seed is always known and said, so that the report can be made again (as in 'kmeanskit fit').
+    seed = secrets.randbelow(2**31) if args.seed is None else args.seed
+    result = fit_clusters(features, n_clusters, scale=args.scale, random_state=seed)
     title = args.title if args.title is not None else f"Clustering report: {source}"
     path = report(
         features,
@@ -76,13 +79,16 @@ def run(args: argparse.Namespace) -> int:
         labels_true=labels_true,
         title=title,
         progress=common.progress_wanted(),
-        random_state=0 if args.seed is None else args.seed,
+        random_state=seed,
     )
     if args.json:
-        payload = {"data": source, "report_path": str(path), **_summary(result)}
+        payload = {"data": source, "report_path": str(path), **_summary(result), "seed": seed,
+                   "seed_drawn": args.seed is None}
         common.print_json(payload)
     else:
-        print(f"report on {source}: {result.n_samples} rows, k={result.n_clusters}; written to {path}")
+        repeat = f" (drawn at random; --seed {seed} repeats it)" if args.seed is None else ""
+        print(f"report on {source}: {result.n_samples} rows, k={result.n_clusters}, seed {seed}{repeat}; "
+              f"written to {path}")
     sys.stdout.flush()
     return common.EXIT_OK
 
