@@ -60,6 +60,21 @@ def test_a_client_that_stalls_after_its_headers_gets_408_and_is_disconnected(ser
     assert TIMEOUT * 0.9 <= elapsed < WAIT
 
 
+def _read_one_response(sock) -> bytes:
+    """One whole response (headers and a Content-Length body), however the server's segments arrive."""
+    sock.settimeout(WAIT)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:")))
+    while len(body) < length:
+        body += sock.recv(65536)
+    assert len(body) == length  # nothing of a next response read ahead
+    return head + b"\r\n\r\n" + body
+
+
 def _dribble(sock, data):
     """Send ``data`` a byte every 50 ms (each well within any idle timeout) until the server hangs up."""
     for byte in data:
@@ -86,8 +101,7 @@ def test_headers_dribbled_on_a_kept_alive_connection_are_timed_too(server):
     body = b'{"instances": [[0, 0, 0]]}'
     with socket.create_connection(("127.0.0.1", server)) as sock:
         sock.sendall(_headers(server, len(body)) + body)
-        sock.settimeout(WAIT)
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        assert _read_one_response(sock).startswith(b"HTTP/1.1 200 ")
         start = time.monotonic()
         _dribble(sock, b"POST /predict HTTP/1.1\r\nHost: x\r\n")
         response = _read_until_closed(sock)
