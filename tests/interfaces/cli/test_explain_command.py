@@ -118,3 +118,17 @@ def test_explain_is_listed_and_has_help(capsys):
     assert code == 0
     for option in ("MODEL", "DATA", "--max-leaves", "--top", "--json", "kmeanskit explain customers.kmk"):
         assert option in out
+
+
+@pytest.mark.parametrize("missing", ["drop", "ignore"])
+def test_fit_explain_with_missing_values_explains_the_complete_rows_and_says_so(capsys, tmp_path, table, missing):
+    data = tmp_path / "gaps.csv"
+    gaps = table.copy()
+    gaps.loc[::10, "age"] = np.nan
+    gaps.to_csv(data, index=False)
+    n_complete = int(gaps[["income", "age"]].notna().all(axis=1).sum())
+    code, out, err = run(capsys, "fit", data, "-k", 3, "--columns", "income,age", "--seed", 0, "--missing", missing,
+                         "--explain")
+    assert code == 0, err
+    assert "income > 60,000" in out
+    assert f"(explained on the {n_complete} of {len(gaps)} rows without missing values)" in out

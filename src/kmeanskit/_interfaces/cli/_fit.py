@@ -224,11 +224,14 @@ def run(args: argparse.Namespace) -> int:
 
             save_model(result, model_path, features, key=key, roles=roles)
 
-    explanation = None
+    explanation, n_explained = None, None
     if args.explain:
         from kmeanskit._analysis.explain import explain_clusters
 
-        explanation = explain_clusters(result.pipeline, features)
+        # Differences and rules need every value: rows with gaps (--missing) are left out of them, and said so.
+        complete = features.dropna()
+        n_explained = len(complete)
+        explanation = explain_clusters(result.pipeline, complete)
     if args.json:
         payload = {"data": source}
         if roles is not None:
@@ -241,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         if model_path is not None:
             payload["model_path"] = str(model_path)
         if explanation is not None:
-            payload["explanation"] = explanation.to_dict()
+            payload["explanation"] = {**explanation.to_dict(), "n_rows_explained": n_explained}
         common.print_json(payload)
     else:
         print(_render(result, source, labels_path, model_path, mode=_mode(args),
@@ -251,6 +254,8 @@ def run(args: argparse.Namespace) -> int:
             from kmeanskit._interfaces.cli._explain import render_explanation
 
             print("\n" + render_explanation(explanation))
+            if n_explained < len(features):
+                print(f"(explained on the {n_explained} of {len(features)} rows without missing values)")
     sys.stdout.flush()
     return common.EXIT_OK
 
