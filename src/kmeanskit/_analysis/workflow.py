@@ -294,12 +294,10 @@ def fit_clusters(
         data = pd.DataFrame(data, columns=[f"x{i}" for i in range(data.shape[1])])
     # scikit-learn records string feature names only (and refuses mixed ones).
     data = data.set_axis([str(c) for c in data.columns], axis=1)
-    if not (isinstance(n_clusters, str) and n_clusters == "auto"):
-        _check_n_clusters(n_clusters, len(data))
     n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
     data, dropped = _apply_missing_policy(data, missing)
     if not (isinstance(n_clusters, str) and n_clusters == "auto"):
-        _check_n_clusters(n_clusters, len(data))
+        _check_n_clusters(n_clusters, len(data))  # the rows left to cluster
     if silhouette_sample_size is not None and silhouette_sample_size < 2:
         raise ValueError(
             f"silhouette_sample_size must be None or at least 2, got {silhouette_sample_size!r}"

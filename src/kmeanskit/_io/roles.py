@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kmeanskit._io.table_rules import TextLayout, check_selection, excerpt, listing, quote_names
+from kmeanskit._io.table_rules import TextLayout, check_selection, excerpt, is_number, listing, quote_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -425,11 +425,7 @@ def _not_numbers(text) -> int | None:
 def _is_number(text: str) -> bool:
     """Whether `text` reads as a number pandas keeps: not a number beyond float64 written out in full
     (float() makes it inf; pandas, as an integer past Python's digit limit, does not read it)."""
-    try:
-        value = float(text)
-    except (ValueError, OverflowError):
-        return False
-    return math.isfinite(value) or _is_infinity(text)
+    return is_number(text) and not _beyond_float64(text)
 
 
 def _is_infinity(text: str) -> bool:

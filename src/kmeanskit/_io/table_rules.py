@@ -44,6 +44,7 @@ __all__ = [
     "delimiter",
     "excerpt",
     "file_kind",
+    "is_number",
     "listing",
     "one_line",
     "quote_names",
@@ -164,7 +165,7 @@ def wide_integer_columns(path: Path, source: str, **read_options) -> list:
                 if not len(values) or not all(isinstance(v, int) for v in values):
                     continue
                 wide.setdefault(label, None)
-                huge = next((v for v in values if not _is_number(v)), None)
+                huge = next((v for v in values if not is_number(v)), None)
                 if huge is not None:
                     digits = len(str(abs(huge)))
                     raise ValueError(
@@ -250,7 +251,7 @@ def refuse_one_column(names: Sequence[str], first_value, source: str, sep: str) 
     other = next((c for c in ";\t|" if c != sep and sum(n.count(c) for n in names) >= len(names)), None)
     if other is None:
         fields = str(first_value).split()
-        if len(names) != 1 or sep == r"\s+" or len(fields) < 2 or not all(_is_number(f) for f in fields):
+        if len(names) != 1 or sep == r"\s+" or len(fields) < 2 or not all(is_number(f) for f in fields):
             return
         other = r"\s+"
     option = {"\t": "\\t", r"\s+": " "}.get(other, other)
@@ -362,7 +363,7 @@ def header_names(n_columns: int) -> list[str]:
     return [f"column_{i + 1}" for i in range(n_columns)]
 
 
-def _is_number(value: str | int) -> bool:
+def is_number(value: str | int) -> bool:
     """Whether ``float(value)`` is a float: a text that reads as a number, an int within the float range."""
     try:
         float(value)
@@ -378,7 +379,7 @@ def refuse_data_as_header(names: Sequence[str], source: str, layout: TextLayout)
     columns (pandas makes repeated names unique with a ``.1`` suffix, still a
     number).
     """
-    if names and all(_is_number(str(name).strip()) for name in names):
+    if names and all(is_number(str(name).strip()) for name in names):
         raise ValueError(
             f"line {layout.first_line} of {source} looks like data, not a header: every field is a number "
             f"({quote_names([str(n) for n in names], limit=5)}); if the file has no header line, pass "
@@ -398,7 +399,7 @@ def refuse_metadata_header(names: Sequence[str], source: str, layout: TextLayout
         len(names) >= 3
         and all(n.isdigit() for n in names[:2])
         and int(names[0]) > 0
-        and not any(_is_number(n) for n in names[2:])
+        and not any(is_number(n) for n in names[2:])
     ):
         raise ValueError(
             f"line {layout.first_line} of {source} looks like a line of metadata, not a header: it starts with "
