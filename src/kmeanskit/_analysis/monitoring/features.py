@@ -129,12 +129,10 @@ class FeatureSummary:
         """
         if not isinstance(stored, dict):
             raise ValueError("features: not an object")
-        names = stored.get("names")
         categorical = None
         if stored.get("categorical") is not None:
             categorical = LevelSummary.from_dict(stored["categorical"])
-        if not isinstance(names, list) or not (names or categorical) or not all(isinstance(n, str) for n in names):
-            raise ValueError("features: names must be a non-empty list of strings")
+        names = _names(stored, "", allow_empty=categorical is not None)
         d, k = len(names), int(cluster_sizes.shape[0])
         n = stored.get("n_samples")
         if not isinstance(n, int) or isinstance(n, bool) or n != int(cluster_sizes.sum()):
@@ -206,18 +204,8 @@ class LevelSummary:
 
     @classmethod
     def from_dict(cls, stored: Any) -> LevelSummary:
-        """Read (and check) what :meth:`to_dict` wrote.
-
-        Raises
-        ------
-        ValueError
-            Naming the first entry that is malformed.
-        """
-        if not isinstance(stored, dict):
-            raise ValueError("features: categorical is not an object")
-        names = stored.get("names")
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise ValueError("features: categorical names must be a non-empty list of strings")
+        """Read (and check) what :meth:`to_dict` wrote (raises ValueError naming the first malformed entry)."""
+        names = _names(stored, "categorical ")
         q, n = len(names), stored.get("n_samples")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ValueError(f"features: categorical n_samples {n!r:.40} is not a positive count")
@@ -232,6 +220,16 @@ class LevelSummary:
                 raise ValueError(f"features: the counts of categorical column {j} do not add up to n_samples")
         return cls(names=list(names), n_samples=n, levels=[list(v) for v in levels], counts=counts,
                    n_missing=n_missing)
+
+
+def _names(stored, what: str, *, allow_empty: bool = False) -> list:
+    """The ``names`` of a stored summary: a list of strings, non-empty unless `allow_empty`."""
+    if not isinstance(stored, dict):
+        raise ValueError(f"features: {what}is not an object")
+    names = stored.get("names")
+    if not isinstance(names, list) or not (names or allow_empty) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"features: {what}names must be a non-empty list of strings")
+    return names
 
 
 def _counts(values, length: int, what: str) -> np.ndarray:
