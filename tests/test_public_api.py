@@ -8,7 +8,7 @@ def test_public_names_are_pinned():
         "ClusterExplanation", "DriftReport", "FeatureScaleWarning", "KMeans", "KMedians", "KModes", "KPrototypes", "MiniBatchKMeans", "ModelFileError", "SelectKResult", "SphericalKMeans", "StabilityResult",
         "TrainingProfile", "UnseenCategoryWarning",
         "__version__", "anomaly_scores", "centers_in_original_units", "cluster_stability", "drift_report", "explain_clusters", "fit_monitor", "fit_out_of_core",
-        "k_means", "kmeans_plusplus", "load", "metrics", "monitoring", "profile_clusters", "report",
+        "k_means", "kmeans_plusplus", "load", "metrics", "monitoring", "profile_categories", "profile_clusters", "report",
         "save", "select_k",
     ]
     for name in kmeanskit.__all__:

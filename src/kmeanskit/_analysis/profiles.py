@@ -1,9 +1,12 @@
 """Describe clusters in the units the data were measured in.
 
-:func:`profile_clusters` gives, for every cluster and feature, the cluster's
-size and share and the feature's mean, standard deviation and median, in
-original units, with tests of whether the feature differs across clusters
-(one-way ANOVA, its effect size eta squared, and Kruskal-Wallis).
+:func:`profile_clusters` gives, for every cluster and numeric feature, the
+cluster's size and share and the feature's mean, standard deviation and
+median, in original units, with tests of whether the feature differs across
+clusters (one-way ANOVA, its effect size eta squared, and Kruskal-Wallis).
+:func:`profile_categories` gives, for every cluster and categorical column, the
+share of each level, with a chi-square test of independence of cluster and
+level (and Cramer's V). Both count missing entries and describe the observed ones.
 :func:`feature_separation` ranks the features by how much they separate the
 clusters. :func:`centers_in_original_units` maps a model's centers back through
 its preprocessing.
@@ -13,16 +16,25 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from kmeanskit._analysis.columns import table_columns
 from kmeanskit._analysis.metrics import check_labels
 from kmeanskit._estimators.pipeline import final_estimator
 
-__all__ = ["centers_in_original_units", "feature_separation", "profile_clusters"]
+__all__ = ["centers_in_original_units", "feature_separation", "profile_categories", "profile_clusters"]
 
 _COLUMNS = ["size", "share", "mean", "std", "median", "anova_f", "anova_p", "kruskal_p", "eta_squared"]
+_MISSING = ["n_missing", "missing_share"]
+_LEVEL_COLUMNS = ["size", "count", "share", "n_missing", "missing_share", "chi2", "chi2_dof", "chi2_p",
+                  "cramers_v", "min_expected", "low_expected_share"]
+#: Cochran's rule: the chi-square approximation needs every expected count of at least 1 and at most
+#: 20% of them below 5 (R's chisq.test warns when any is below 5).
+_MIN_EXPECTED = 5.0
+_OTHER = "other"
 _TESTS = ["anova_f", "anova_p", "kruskal_p", "eta_squared"]
 
 
@@ -72,7 +84,7 @@ def _tests(groups):
     """(F, ANOVA p, Kruskal-Wallis p, eta squared) of one feature across clusters; NaN where undefined."""
     values = np.concatenate(groups)
     n_total, n_groups = values.size, len(groups)
-    if n_groups < 2 or values.max() == values.min():
+    if n_groups < 2 or n_total == 0 or values.max() == values.min():
         return np.nan, np.nan, np.nan, np.nan
     f = p = np.nan
     with warnings.catch_warnings():
@@ -87,6 +99,43 @@ def _tests(groups):
     return f, p, kruskal_p, _eta_squared(groups, values)
 
 
+def _table(X, feature_names, model, scaler):
+    """(names, TableColumns or None) of X; None for a numeric array (read by check_array)."""
+    n_features = np.shape(X)[1] if len(np.shape(X)) == 2 else None
+    categorical = None if model is None else getattr(final_estimator(model), "categorical_", None)
+    if n_features is None or sp.issparse(X):
+        return None, None
+    names = feature_names_of(X, feature_names, n_features, fitted=(model, scaler))
+    if not isinstance(X, pd.DataFrame) and categorical is None and np.asarray(X).dtype.kind in "fiub":
+        return names, None
+    columns, reason = table_columns(X.set_axis(names, axis=1) if isinstance(X, pd.DataFrame) else X,
+                                    names, categorical)
+    return names, (None if reason is not None else columns)
+
+
+def _numeric_values(X, feature_names, model, scaler):
+    """(values (n, p) float64 with NaN for missing entries, names) of X's numeric columns."""
+    names, columns = _table(X, feature_names, model, scaler)
+    if columns is None or not columns.categorical.any():
+        values = check_array(X, dtype=np.float64, input_name="X", ensure_all_finite=False)
+        if names is None:
+            names = feature_names_of(X, feature_names, values.shape[1], fitted=(model, scaler))
+    else:
+        if scaler is not None:
+            raise ValueError(
+                f"scaler maps numeric tables only, but X has categorical columns {columns.categorical_names}; "
+                "pass X in original units without scaler."
+            )
+        numeric = columns.numeric()
+        values = np.empty((np.shape(X)[0], len(numeric)))
+        for f, j in enumerate(numeric):
+            values[:, f] = columns.column(j)
+        names = columns.numeric_names
+    if np.isinf(values).any():
+        raise ValueError("X contains infinite values; every value must be finite (NaN is a missing entry).")
+    return values, names
+
+
 def profile_clusters(X, labels, *, feature_names=None, scaler=None, model=None):
     """Per-cluster size and share, and per-feature mean, std and median in original units.
 
@@ -94,7 +143,10 @@ def profile_clusters(X, labels, *, feature_names=None, scaler=None, model=None):
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
         The data in the space the model saw (e.g. scaled). A DataFrame's column
-        names become the feature names.
+        names become the feature names. NaN is a missing entry: the statistics
+        are over the observed entries and the missing ones are counted.
+        Categorical columns (non-numeric dtypes, or those `model` calls
+        categorical) are left to :func:`profile_categories`.
     labels : array-like of shape (n_samples,)
         Cluster of each row (e.g. ``model.labels_``).
     feature_names : sequence of str, default=None
@@ -107,14 +159,15 @@ def profile_clusters(X, labels, *, feature_names=None, scaler=None, model=None):
         passes ``pipe[:-1]``.)
     model : fitted estimator or Pipeline, default=None
         The model that made `labels`; when X is an array, the feature names
-        it was fitted with (``feature_names_in_``) name the features.
+        it was fitted with (``feature_names_in_``) name the features, and its
+        ``categorical_`` (KPrototypes, KModes) says which columns are categorical.
 
     Returns
     -------
     profile : pandas.DataFrame
-        Tidy layout: one row per (cluster, feature), indexed by a MultiIndex
-        with levels "cluster" (sorted labels) and "feature" (in X's order).
-        Columns:
+        Tidy layout: one row per (cluster, numeric feature), indexed by a
+        MultiIndex with levels "cluster" (sorted labels) and "feature" (in X's
+        order). Columns:
 
         - "size" (int), "share" (size / n_samples): of the cluster, repeated on its rows;
         - "mean", "std" (sample standard deviation, ddof=1; NaN for a cluster of
@@ -127,16 +180,16 @@ def profile_clusters(X, labels, *, feature_names=None, scaler=None, model=None):
           unlike F and p reads the same at any number of rows). The same on
           every row of a feature, NaN when undefined (a single cluster, a
           constant feature).
+        - when X has missing entries: "n_missing" (int) and "missing_share"
+          (over the cluster's rows) of the feature; the statistics above are
+          then over the observed entries (NaN only where a cluster has none).
 
         Wide tables come from pandas: ``profile["mean"].unstack("feature")`` is
         the clusters x features table of means;
         ``profile.xs(0, level="cluster")`` is cluster 0.
     """
-    values = check_array(X, dtype=np.float64, input_name="X", ensure_all_finite=False)
-    if not np.isfinite(values).all():
-        raise ValueError("X contains NaN or infinite values; every value must be finite.")
+    values, names = _numeric_values(X, feature_names, model, scaler)
     n_samples, n_features = values.shape
-    names = feature_names_of(X, feature_names, n_features, fitted=(model, scaler))
     _, codes, classes = check_labels(labels, n_samples)
     if scaler is not None:
         values = np.asarray(in_original_units(scaler, values), dtype=np.float64)
@@ -148,9 +201,10 @@ def profile_clusters(X, labels, *, feature_names=None, scaler=None, model=None):
     grouped = frame.groupby(codes, sort=True)
     sizes = np.bincount(codes, minlength=classes.size)
     mean, std, median = grouped.mean(), grouped.std(ddof=1), grouped.median()
+    gaps = np.isnan(values)
     tests = {}
     for j, name in enumerate(names):
-        groups = [values[codes == c, j] for c in range(classes.size)]
+        groups = [values[(codes == c) & ~gaps[:, j], j] for c in range(classes.size)]
         tests[name] = _tests(groups)
     index = pd.MultiIndex.from_product([classes, names], names=["cluster", "feature"])
     out = pd.DataFrame(
@@ -167,7 +221,134 @@ def profile_clusters(X, labels, *, feature_names=None, scaler=None, model=None):
         },
         index=index,
     )
-    return out[_COLUMNS]
+    if not gaps.any():
+        return out[_COLUMNS]
+    missing = np.stack([np.bincount(codes, weights=gaps[:, j], minlength=classes.size) for j in range(n_features)],
+                       axis=1).astype(np.int64)
+    out["n_missing"] = missing.ravel()
+    out["missing_share"] = (missing / np.maximum(sizes, 1)[:, None]).ravel()
+    return out[_COLUMNS + _MISSING]
+
+
+def profile_categories(X, labels, *, feature_names=None, model=None, max_levels=10):
+    """Per-cluster shares of each level of each categorical column, with a chi-square test across clusters.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        The table (numeric columns are ignored). A column is categorical when
+        `model` says so (``categorical_`` of KPrototypes and KModes), else
+        when its dtype is not numeric (object, string, category, bool). None
+        or NaN is a missing entry: counted, and left out of the shares and
+        the test.
+    labels : array-like of shape (n_samples,)
+        Cluster of each row (e.g. ``model.labels_``).
+    feature_names : sequence of str, default=None
+        Names of the columns; default: X's columns, else the names `model`
+        was fitted with, else "x0", "x1", ...
+    model : fitted estimator or Pipeline, default=None
+        The model that made `labels` (for the column names and roles).
+    max_levels : int, default=10
+        Levels shown per column: the most frequent ``max_levels - 1`` and the
+        rest pooled as "other" when a column has more than `max_levels`.
+
+    Returns
+    -------
+    profile : pandas.DataFrame
+        Tidy layout: one row per (cluster, column, level), indexed by a
+        MultiIndex with levels "cluster" (sorted labels), "feature" (in X's
+        order) and "level" (text; most frequent overall first, ties in text
+        order, "other" last). Columns:
+
+        - "size" (int): rows of the cluster; "count" (int): its rows with the
+          level; "share": count over the cluster's observed entries of the
+          column (the shares of a cluster add up to 1);
+        - "n_missing" (int), "missing_share": the cluster's missing entries of
+          the column (over its rows);
+        - "chi2", "chi2_dof", "chi2_p": Pearson's chi-square test of
+          independence of cluster and level on the clusters x levels table of
+          counts as shown (with "other" pooled; clusters without observed
+          entries left out), :func:`scipy.stats.chi2_contingency` (with Yates'
+          correction for a 2 x 2 table, as R's ``chisq.test``); "cramers_v":
+          its effect size, ``sqrt(chi2 / (n * (min(r, c) - 1)))`` of the
+          uncorrected statistic (0: independent, 1: each level in one cluster);
+          "min_expected" and "low_expected_share": the smallest expected count
+          and the share of cells expected fewer than 5 times. When some
+          expected count is below 1 or more than 20% are below 5 (Cochran's
+          rule), the chi-square approximation may be poor, as R warns: read
+          Cramer's V. The same on every row of a column; NaN when undefined
+          (a single cluster or level).
+
+        Wide tables come from pandas: ``profile["share"].unstack("cluster")``
+        is the levels x clusters table of shares.
+
+    Raises
+    ------
+    ValueError
+        If X has no categorical column, `labels` has the wrong length, or
+        `max_levels` is not an integer of at least 2.
+    """
+    if isinstance(max_levels, bool) or not isinstance(max_levels, (int, np.integer)) or max_levels < 2:
+        raise ValueError(f"max_levels must be an integer of at least 2, got {max_levels!r}.")
+    names, columns = _table(X, feature_names, model, None)
+    if columns is None or not columns.categorical.any():
+        raise ValueError(
+            "X has no categorical column (object, string, category or bool dtype, or a model's "
+            "categorical_); profile_clusters describes numeric columns."
+        )
+    n_samples = np.shape(X)[0]
+    _, codes, classes = check_labels(labels, n_samples)
+    k = classes.size
+    sizes = np.bincount(codes, minlength=k).astype(np.int64)
+    parts = []
+    for j in columns.categories():
+        values = columns.column(j)
+        observed = np.not_equal(values, None)
+        text = np.where(observed, values, "").astype(str)
+        found, overall = np.unique(text[observed], return_counts=True)
+        order = np.argsort(-overall, kind="stable")
+        shown = found[order].tolist()
+        if len(shown) > max_levels:
+            shown = shown[: max_levels - 1] + [_OTHER]
+        position = {level: i for i, level in enumerate(shown)}
+        other = position.get(_OTHER, len(shown) - 1)
+        level_of = np.array([position.get(v, other) for v in text[observed]], dtype=np.int64)
+        table = np.zeros((k, len(shown)), dtype=np.int64)
+        np.add.at(table, (codes[observed], level_of), 1)
+        n_missing = sizes - table.sum(axis=1)
+        chi2, dof, p, v, min_expected, low = _independence(table)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = table / table.sum(axis=1, keepdims=True)
+        index = pd.MultiIndex.from_product([classes, [columns.names[j]], shown],
+                                           names=["cluster", "feature", "level"])
+        parts.append(pd.DataFrame({
+            "size": np.repeat(sizes, len(shown)),
+            "count": table.ravel(),
+            "share": shares.ravel(),
+            "n_missing": np.repeat(n_missing, len(shown)),
+            "missing_share": np.repeat(n_missing / np.maximum(sizes, 1), len(shown)),
+            "chi2": chi2, "chi2_dof": dof, "chi2_p": p, "cramers_v": v,
+            "min_expected": min_expected, "low_expected_share": low,
+        }, index=index))
+    out = pd.concat(parts)
+    order = np.argsort(out.index.get_level_values("cluster").map({c: i for i, c in enumerate(classes)}),
+                       kind="stable")
+    out = out.iloc[order]
+    out["chi2_dof"] = out["chi2_dof"].astype(np.int64)
+    return out[_LEVEL_COLUMNS]
+
+
+def _independence(table):
+    """(chi2, dof, p, Cramer's V, min expected, share of expected counts below 5) of a clusters x levels
+    table of counts; rows and columns without counts are left out; NaN (dof 0) where undefined."""
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    if min(table.shape) < 2:
+        return np.nan, 0, np.nan, np.nan, np.nan, np.nan
+    result = stats.chi2_contingency(table)
+    expected = result.expected_freq
+    v = float(stats.contingency.association(table, method="cramer"))
+    return (float(result.statistic), int(result.dof), float(result.pvalue), v, float(expected.min()),
+            float(np.mean(expected < _MIN_EXPECTED)))
 
 
 def feature_separation(profile):

@@ -25,6 +25,7 @@ import pandas as pd
 from sklearn.utils.validation import check_array, check_consistent_length
 
 __all__ = [
+    "plot_categories",
     "plot_clusters",
     "plot_contingency",
     "plot_elbow",
@@ -669,6 +670,78 @@ def plot_profiles(X, labels, *, feature_names=None, ax=None, max_features=None):
         panel.set_xticks(np.arange(len(classes)), tick_labels)
         panel.set_title(title, fontsize="medium")
         panel.set_xlabel("cluster")
+    return np.asarray(axes, dtype=object)
+
+
+def plot_categories(X, labels, *, feature_names=None, model=None, ax=None, max_levels=8):
+    """Stacked bars of the shares of each level of each categorical column, one bar per cluster.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        The table; its categorical columns are drawn (see
+        :func:`kmeanskit.profile_categories` for which columns are).
+    labels : array-like of shape (n_samples,)
+        Cluster of each row.
+    feature_names : sequence of str, optional
+        Name of each column; DataFrame columns or ``x0, x1, ...`` by default.
+    model : fitted estimator, optional
+        The model that made `labels` (its ``categorical_`` names the categorical columns).
+    ax : matplotlib Axes, sequence of Axes, or None
+        One Axes per categorical column; None makes a figure (up to 3 per row).
+    max_levels : int, default=8
+        Levels drawn per column; the rest are pooled as "other".
+
+    Returns
+    -------
+    ax : ndarray of Axes
+        One per categorical column; each bar segment is a patch with gid
+        ``"level <name>"``, its width the level's share among the cluster's
+        observed entries; the title gives Cramer's V and the chi-square p.
+
+    See Also
+    --------
+    kmeanskit.profile_categories : the numbers behind the bars, and the test.
+    """
+    from kmeanskit._analysis.formatting import format_p_value
+    from kmeanskit._analysis.profiles import profile_categories
+
+    require_matplotlib()
+    profile = profile_categories(X, labels, feature_names=feature_names, model=model, max_levels=max_levels)
+    features = list(dict.fromkeys(profile.index.get_level_values("feature")))
+    axes = _axes_list(ax, len(features), "categorical column")
+    if axes is None:
+        ncols = min(len(features), 3)
+        nrows = math.ceil(len(features) / ncols)
+        _, grid = _new_axes(nrows, ncols, figsize=(4.2 * ncols, 0.5 + 0.35 * len(set(profile.index.get_level_values(
+            "cluster"))) * nrows + 1.2 * nrows))
+        for extra in grid[len(features):]:
+            extra.set_visible(False)
+        axes = list(grid[: len(features)])
+    for panel, feature in zip(axes, features, strict=True):
+        part = profile.xs(feature, level="feature")
+        shares = part["share"].unstack("level").fillna(0.0)
+        levels = list(dict.fromkeys(part.index.get_level_values("level")))
+        shares = shares[levels]
+        left = np.zeros(len(shares))
+        positions = np.arange(len(shares))
+        for i, level in enumerate(levels):
+            bars = panel.barh(positions, shares[level].to_numpy(), left=left, color=f"C{i % 10}", label=level,
+                              edgecolor="white", linewidth=0.5)
+            for bar in bars:
+                bar.set_gid(f"level {level}")
+            left += shares[level].to_numpy()
+        panel.set_yticks(positions, [_label_text(c) for c in shares.index])
+        panel.invert_yaxis()
+        panel.set_xlim(0, 1)
+        panel.set_xlabel("share of the cluster's rows")
+        panel.set_ylabel("cluster")
+        first = part.iloc[0]
+        test = "" if np.isnan(first["chi2_p"]) else (
+            f" (V = {first['cramers_v']:.2f}, {format_p_value(first['chi2_p'], with_p=True)})")
+        panel.set_title(f"{feature}{test}", fontsize="medium")
+        panel.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=min(len(levels), 4), fontsize="small",
+                     frameon=False)
     return np.asarray(axes, dtype=object)
 
 

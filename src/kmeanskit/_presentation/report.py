@@ -167,6 +167,12 @@ def report(
     target = _check_path(path)
     kmeans = fitted_final_estimator(model, purpose="report")
     check_euclidean(kmeans)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
+    if _is_table_model(kmeans):
+        frame = _table_frame(X, model, feature_names)
+        if frame is not None:  # categorical columns or gaps: the sections that describe such tables
+            return _table_report(frame, model, kmeans, target, title, drift)
     frame = _data_frame(X, model, feature_names)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string or None, got {type(title).__name__}")
@@ -213,6 +219,183 @@ def report(
     page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
     write_bytes(target, page.encode("utf-8"))
     return target
+
+
+# --------------------------------------------------------------------------- tables with categories or gaps
+
+
+def _is_table_model(kmeans) -> bool:
+    """Whether the model takes categorical columns (KPrototypes, KModes) or missing entries."""
+    return getattr(kmeans, "categorical_", None) is not None or getattr(kmeans, "missing", None) == "ignore"
+
+
+def _table_frame(X, model, feature_names) -> pd.DataFrame | None:
+    """X as a DataFrame with its own dtypes and one name per feature, or None for a complete numeric table
+    (which the full report describes)."""
+    from kmeanskit._analysis.profiles import feature_names_of
+
+    kmeans = fitted_final_estimator(model, purpose="report")
+    n_features = np.shape(X)[1] if len(np.shape(X)) == 2 else None
+    if n_features is None:
+        raise ValueError(f"X must be a 2-d table, got shape {np.shape(X)}")
+    expected = getattr(model, "n_features_in_", None)
+    if expected is not None and n_features != expected:
+        raise ValueError(f"X has {n_features} features but the model was fitted on {expected}")
+    names = feature_names_of(X, feature_names, n_features, fitted=(model,))
+    if isinstance(X, pd.DataFrame):
+        frame = X.set_axis(names, axis=1).reset_index(drop=True)
+    else:
+        array = np.asarray(X)
+        frame = pd.DataFrame(array if array.dtype.kind in "fiu" else array.astype(object), columns=names)
+    if getattr(kmeans, "categorical_", None) is None:
+        values = check_array(frame, dtype=np.float64, input_name="X", ensure_all_finite="allow-nan")
+        if not np.isnan(values).any():
+            return None
+    return frame
+
+
+def _table_report(frame, model, kmeans, target, title, drift) -> Path:
+    """The report of a model on a table with categorical columns or missing entries."""
+    from kmeanskit._analysis.profiles import profile_categories, profile_clusters
+
+    start = time.perf_counter()
+    labels = np.asarray(model.predict(frame if getattr(model, "feature_names_in_", None) is not None
+                                      else frame.to_numpy()))
+    categorical = getattr(kmeans, "categorical_", None)
+    numeric = profile_clusters(frame, labels, model=model) if categorical is None or \
+        len(categorical) < frame.shape[1] else None
+    levels = profile_categories(frame, labels, model=model) if categorical is not None and len(categorical) else None
+    ctx = _Context(frame=frame, labels=labels, model=model, kmeans=kmeans)
+    sections = [
+        ("data", "Data", _table_data_section(frame, numeric, levels)),
+        ("model", "Model", _model_section(ctx)),
+        ("clusters", "Clusters", _table_clusters_section(ctx, numeric, levels)),
+        ("metrics", "Metrics", html_table(pd.DataFrame(
+            [("cost", _fmt(kmeans.inertia_), _COST_MEANING.get(type(kmeans).__name__, _COST_MEANING["KMeans"]))],
+            columns=["metric", "value", "meaning"]), index=False) + f'<p class="note">{_TABLE_NOTE}</p>'),
+    ]
+    if drift is not None:
+        sections.append(("drift", "Drift", _drift_section(drift)))
+    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
+    write_bytes(target, page.encode("utf-8"))
+    return target
+
+
+_COST_MEANING = {
+    "KMeans": "within-cluster sum of squared distances over the observed entries (lower is tighter)",
+    "KPrototypes": "squared Euclidean distance of the numeric columns plus gamma times the mismatched "
+                   "categories, summed over the rows (lower is tighter)",
+    "KModes": "mismatched categories, summed over the rows (lower is tighter)",
+}
+_TABLE_NOTE = ("The choice of k, the silhouette, the explanations, the stability and the agreement with known "
+               "classes are measured in Euclidean geometry on complete numeric rows, so this report on a table "
+               "with categorical columns or missing entries leaves them out.")
+
+
+def _table_data_section(frame, numeric, levels) -> str:
+    parts = [_kv([("rows", f"{len(frame):,}"), ("columns", str(frame.shape[1]))])]
+    if numeric is not None:
+        names = list(dict.fromkeys(numeric.index.get_level_values("feature")))
+        described = frame[names].apply(pd.to_numeric, errors="coerce").describe().T
+        described.insert(0, "feature", described.index)
+        described.insert(1, "missing", 1 - described["count"] / len(frame))
+        described = described.drop(columns="count")
+        parts += ["<h3>Numeric columns (original units, over the observed entries)</h3>",
+                  html_table(described, index=False, percent=("missing",), scale_by="row")]
+    if levels is not None:
+        rows = []
+        for feature, part in levels.groupby(level="feature", sort=False):
+            counts = part["count"].groupby(level="level", sort=False).sum()
+            missing = int(part["n_missing"].groupby(level="cluster").first().sum())
+            rows.append({"column": feature, "levels shown": len(counts), "most frequent": counts.idxmax(),
+                         "its share": counts.max() / max(counts.sum(), 1), "missing": missing / len(frame)})
+        parts += ["<h3>Categorical columns</h3>",
+                  html_table(pd.DataFrame(rows), index=False, percent=("its share", "missing"))]
+    return "".join(parts)
+
+
+def _table_clusters_section(ctx, numeric, levels) -> str:
+    from kmeanskit._presentation.plotting import plot_categories
+
+    labels, k = ctx.labels, int(ctx.kmeans.n_clusters)
+    sizes = np.bincount(labels, minlength=k)
+    centers = pd.DataFrame(np.asarray(ctx.kmeans.cluster_centers_, dtype=object), columns=ctx.frame.columns)
+    for column in centers.columns:
+        if pd.api.types.is_numeric_dtype(ctx.frame[column].dtype) or (
+                levels is None or column not in levels.index.get_level_values("feature")):
+            centers[column] = pd.to_numeric(centers[column], errors="coerce")
+    centers.insert(0, "share", sizes / len(labels))
+    centers.insert(0, "size", sizes)
+    centers.insert(0, "cluster", np.arange(k))
+    parts = ["<h3>Sizes and centers (original units; modes of categorical columns)</h3>",
+             '<div class="scroll">' + html_table(centers, index=False, percent=("share",)) + "</div>"]
+    if numeric is not None:
+        parts += _profile_tables(numeric)
+        if "missing_share" in numeric.columns:
+            missing = numeric["missing_share"].unstack("cluster")
+            missing.columns = [f"cluster {c}" for c in missing.columns]
+            missing.insert(0, "feature", missing.index)
+            parts += ["<h3>Missing entries per cluster</h3>",
+                      '<p class="note">The share of each cluster\'s rows missing the feature; the statistics '
+                      "above are over the observed entries.</p>",
+                      '<div class="scroll">' + html_table(missing.reset_index(drop=True), index=False,
+                                                          percent=tuple(missing.columns[1:])) + "</div>"]
+    if levels is not None:
+        parts += _category_tables(levels)
+        features = list(dict.fromkeys(levels.index.get_level_values("feature")))
+        shown = features[:_MAX_PROFILE_PLOTS]
+        fig, axes = _figure(len(shown), ncols=min(3, len(shown)), panel=(4.6, 1.6 + 0.35 * min(k, 20)))
+        plot_categories(ctx.frame, labels, model=ctx.model, ax=axes[0] if len(axes) == 1 else axes)
+        parts += ["<h3>Categorical columns per cluster</h3>",
+                  _img(fig, "Stacked bars of the level shares of each categorical column per cluster",
+                       "Each bar is a cluster, split by the shares of the column's levels among its observed "
+                       "entries; the title gives Cramer's V and the chi-square p-value.")]
+    return "".join(parts)
+
+
+def _category_tables(levels: pd.DataFrame) -> list[str]:
+    """The tidy profile of :func:`kmeanskit.profile_categories` as a test table and a shares table."""
+    from kmeanskit._analysis.formatting import format_number
+
+    tests = levels.groupby(level="feature", sort=False)[
+        ["chi2", "chi2_dof", "chi2_p", "cramers_v", "min_expected", "low_expected_share"]].first()
+    notes = []
+    for row in tests.itertuples():
+        if np.isnan(row.chi2_p):
+            notes.append("undefined: a single cluster or level")
+        elif row.min_expected < 1 or row.low_expected_share > 0.2:
+            notes.append(f"expected counts below 5 in {100 * row.low_expected_share:.0f}% of cells (smallest "
+                         f"{format_number(row.min_expected)}): the approximation may be poor")
+        else:
+            notes.append("")
+    tests = tests.rename(columns={"chi2": "chi-square", "chi2_dof": "dof", "chi2_p": "chi-square p",
+                                  "cramers_v": "Cramer's V", "min_expected": "smallest expected",
+                                  "low_expected_share": "expected < 5"})
+    tests.insert(0, "column", tests.index)
+    tests["note"] = notes
+    shares = levels["share"].unstack("cluster")
+    counts = levels["count"].unstack("cluster")
+    table = pd.DataFrame({"column": shares.index.get_level_values("feature"),
+                          "level": shares.index.get_level_values("level")})
+    for cluster in shares.columns:
+        table[f"cluster {cluster}"] = shares[cluster].to_numpy()
+        table[f"cluster {cluster} rows"] = counts[cluster].to_numpy()
+    order = {f: i for i, f in enumerate(dict.fromkeys(levels.index.get_level_values("feature")))}
+    table = table.iloc[np.argsort(table["column"].map(order).to_numpy(), kind="stable")]
+    return [
+        "<h3>Which categorical columns separate the clusters</h3>",
+        '<p class="note">Pearson\'s chi-square test of independence of cluster and level (Yates\' correction '
+        "for a 2 x 2 table, as R's chisq.test) and Cramer's V, its effect size from 0 (independent) to 1 (each "
+        "level in one cluster). As with the ANOVA, clustering makes clusters differ: read V as a ranking.</p>",
+        '<div class="scroll">' + html_table(tests.reset_index(drop=True), index=False,
+                                            percent=("expected < 5",)) + "</div>",
+        "<h3>Level shares per cluster</h3>",
+        '<p class="note">The share of each level among each cluster\'s observed entries of the column, and its '
+        "rows (the less frequent levels pooled as \"other\").</p>",
+        '<div class="scroll">' + html_table(table.reset_index(drop=True), index=False,
+                                            percent=tuple(c for c in table.columns[2:] if not c.endswith(" rows")))
+        + "</div>",
+    ]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -608,6 +791,17 @@ def _drift_section(report) -> str:
                      "the PSI of its training decile bins and the chi-square p-value; drifted: PSI "
                      f"above {report.psi_threshold:g} and p below {report.alpha:g} / the number of features). "
                      "Clusters: those whose rows' mean of the feature moved by at least 0.2 training sd.</p>")
+    if report.categories is not None:
+        table = report.categories.copy()
+        table["drifted"] = ["yes" if d else "" for d in table["drifted"]]
+        table["missing_moved"] = ["yes" if d else "" for d in table["missing_moved"]]
+        table["level"] = table["level"].fillna("-")
+        table["unseen_levels"] = [", ".join(levels) or "-" for levels in table["unseen_levels"]]
+        parts.append('<div class="scroll">' + html_table(table, index=False, percent=(
+            "train_share", "new_share", "train_missing", "new_missing")) + "</div>")
+        parts.append('<p class="note">Each categorical column of the new rows against the training rows: the PSI '
+                     "of its level shares among the observed entries and the chi-square p-value; the level whose "
+                     "share moved most; the levels the training rows never had (unseen).</p>")
     parts.append('<div class="scroll">' + html_table(report.clusters, index=False,
                                                   percent=("train_share", "new_share")) + "</div>")
     return "".join(parts)

@@ -60,13 +60,15 @@ def test_summary_is_numpy_statistics():
     assert np.array_equal(again.mean, found.mean) and all(map(np.array_equal, again.edges, found.edges))
 
 
-def test_no_summary_for_sparse_or_non_numeric_data():
+def test_no_summary_for_sparse_data_and_text_columns_summarised_as_levels():
     import scipy.sparse as sp
 
     labels = np.zeros(4, dtype=int)
     assert summarize_features(sp.random(4, 2, format="csr"), labels, 1) == (None, "the data are sparse")
-    frame = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": list("wxyz")})
-    assert summarize_features(frame, labels, 1) == (None, "some feature columns are not numeric")
+    frame = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": list("wxyw")})
+    found, reason = summarize_features(frame, labels, 1)
+    assert reason is None and found.names == ["a"] and found.categorical.names == ["b"]
+    assert found.categorical.levels == [["w", "x", "y"]] and found.categorical.counts[0].tolist() == [2, 1, 1]
 
 
 # ------------------------------------------------------------------ drift

@@ -97,8 +97,8 @@ def test_bad_input():
         profile_clusters(X, [0, 1, 0, 1], feature_names=["a"])
     with pytest.raises(TypeError, match="scaler must be a fitted transformer with inverse_transform"):
         profile_clusters(X, [0, 1, 0, 1], scaler=KMeans(2))
-    X[0, 0] = np.nan
-    with pytest.raises(ValueError, match="X contains NaN"):
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="X contains infinite values; every value must be finite"):
         profile_clusters(X, [0, 1, 0, 1])
 
 

@@ -16,11 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy import stats
 
-from kmeanskit._analysis.formatting import json_value
+from kmeanskit._analysis.columns import table_columns
+from kmeanskit._analysis.formatting import format_cells, format_column, format_p_value, json_value
 from kmeanskit._analysis.monitoring.assignment import assign
-from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD, feature_columns
+from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD, level_counts
 from kmeanskit._analysis.monitoring.profile import model_feature_names, resolve_reference
 
 __all__ = ["DriftReport", "drift_report"]
@@ -97,7 +99,27 @@ class DriftReport:
     features_note : str or None
         Why `features` is None.
     feature_drift : bool
-        Whether a feature drifted.
+        Whether a feature (numeric or categorical) drifted.
+    categories : pandas.DataFrame of shape (n_categorical, 14) or None
+        Per categorical column, strongest shift first: ``feature``;
+        ``n_levels`` (in the training rows); ``psi`` of the level shares
+        among the observed entries and ``p_value`` (chi-square test of
+        homogeneity of the training and new level counts; levels expected
+        fewer than 5 times among the new rows are pooled, and so are unseen
+        levels); ``drifted`` (``psi > psi_threshold`` and ``p < alpha /
+        n_tested``, the same correction as numeric features); ``level``, the
+        level whose share moved most, with its ``train_share`` and
+        ``new_share``; ``n_unseen`` (new rows whose level the training rows
+        never had) and ``unseen_levels`` (those levels, most frequent first);
+        and the missing-share columns below. None without categorical columns.
+    missing_drift : bool
+        Whether the share of missing entries of a column moved. With gaps
+        (``missing="ignore"`` models) the numeric statistics are over the
+        observed entries, and `features` (and always `categories`) gain
+        ``train_missing`` and ``new_missing`` (shares of missing entries),
+        ``missing_p_value`` (chi-square test of homogeneity of the
+        missing/observed counts) and ``missing_moved`` (the PSI of those two
+        bins above `psi_threshold` and ``p < alpha / n_columns``).
     """
 
     verdict: str
@@ -127,22 +149,26 @@ class DriftReport:
     cluster_shifts: pd.DataFrame | None = field(default=None, repr=False)
     features_note: str | None = None
     feature_drift: bool = False
+    categories: pd.DataFrame | None = field(default=None, repr=False)
+    missing_drift: bool = False
 
     @property
     def moved_features(self) -> list[str]:
-        """The features that drifted, strongest first."""
-        if self.features is None:
-            return []
-        return self.features.loc[self.features["drifted"], "feature"].tolist()
+        """The features that drifted, strongest first (numeric, then categorical)."""
+        moved = []
+        for table in (self.features, self.categories):
+            if table is not None:
+                moved += table.loc[table["drifted"], "feature"].tolist()
+        return moved
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON values (NaN and inf as None), for :func:`json.dumps`."""
         out = {}
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if name in ("clusters", "features") and value is not None:
+            if name in ("clusters", "features", "categories") and value is not None:
                 value = [
-                    {key: json_value(list(v) if key == "clusters" and name == "features" else v)
+                    {key: json_value(list(v) if key in ("clusters", "unseen_levels") and name != "clusters" else v)
                      for key, v in row.items()}
                     for row in value.to_dict(orient="records")
                 ]
@@ -170,6 +196,11 @@ class DriftReport:
                       _feature_table(self.features.head(max_features)).to_string(index=False)]
             if len(self.features) > max_features:
                 lines.append(f"... and {len(self.features) - max_features} more")
+        if self.categories is not None:
+            lines += ["", "Categorical columns, strongest shift first (level shares among observed entries):",
+                      _level_table(self.categories.head(max_features)).to_string(index=False)]
+            if len(self.categories) > max_features:
+                lines.append(f"... and {len(self.categories) - max_features} more")
         lines += ["", "Clusters:", self.clusters.to_string(index=False, float_format=lambda v: f"{v:.3g}")]
         return "\n".join(lines)
 
@@ -185,6 +216,9 @@ class DriftReport:
         else:
             parts.append("<p>Features, strongest shift first:</p>")
             parts.append(_feature_table(self.features).to_html(index=False, border=0))
+        if self.categories is not None:
+            parts.append("<p>Categorical columns, strongest shift first:</p>")
+            parts.append(_level_table(self.categories).to_html(index=False, border=0))
         parts.append("<p>Clusters:</p>")
         parts.append(self.clusters.to_html(index=False, border=0, float_format=lambda v: f"{v:.3g}"))
         return "".join(parts) + "</div>"
@@ -200,6 +234,29 @@ def _feature_table(features: pd.DataFrame) -> pd.DataFrame:
     for column in ("shift_sd", "sd_ratio", "psi"):
         shown[column] = [f"{v:+.2f}" if column == "shift_sd" else f"{v:.2f}" for v in shown[column]]
     shown["p_value"] = [f"{v:.2g}" for v in shown["p_value"]]
+    return _missing_text(shown)
+
+
+def _level_table(categories: pd.DataFrame) -> pd.DataFrame:
+    """The per-categorical-column table with readable numbers (for summaries)."""
+    shown = categories.copy()
+    shown["drifted"] = np.where(shown["drifted"], "yes", "")
+    shown["psi"] = format_column(shown["psi"])
+    shown["p_value"] = [format_p_value(v) for v in shown["p_value"]]
+    for column in ("train_share", "new_share"):
+        shown[column] = format_cells(shown[column], percent=True)
+    shown["level"] = shown["level"].fillna("-")
+    shown["unseen_levels"] = [", ".join(levels) or "-" for levels in shown["unseen_levels"]]
+    return _missing_text(shown)
+
+
+def _missing_text(shown: pd.DataFrame) -> pd.DataFrame:
+    """The missing-share columns of a table, if any, as text."""
+    if "missing_moved" in shown:
+        shown["missing_moved"] = np.where(shown["missing_moved"], "yes", "")
+        for column in ("train_missing", "new_missing"):
+            shown[column] = format_cells(shown[column], percent=True)
+        shown["missing_p_value"] = [format_p_value(v) for v in shown["missing_p_value"]]
     return shown
 
 
@@ -269,59 +326,159 @@ def _merged_bins(edges, cumulative, n, min_expected=_MIN_EXPECTED):
     return np.asarray([edges[i - 1] for _, i in groups[1:]]), np.asarray([prob for prob, _ in groups])
 
 
-def _feature_drift(profile, X_new, labels, alpha, psi_threshold):
-    """The per-feature table, the per-cluster shifts and the note of :class:`DriftReport` (see there)."""
+def _feature_drift(profile, X_new, labels, alpha, psi_threshold, model_names):
+    """The per-feature table, the per-cluster shifts, the categorical table and the note of
+    :class:`DriftReport` (see there)."""
     summary = profile.features
     if summary is None:
-        return None, None, profile.features_note or "no per-feature statistics in the training profile"
-    names, column, reason = feature_columns(X_new, summary.names)
+        return None, None, None, profile.features_note or "no per-feature statistics in the training profile"
+    levels = summary.categorical
+    d = summary.n_features
+    if levels is None:
+        columns, reason = table_columns(X_new, summary.names, categorical=[])
+    else:
+        if not isinstance(X_new, pd.DataFrame) and not sp.issparse(X_new):
+            array = np.asarray(X_new, dtype=object)
+            if array.ndim == 2:  # the columns in the model's order, named as the training rows were
+                X_new = pd.DataFrame(array, columns=model_names or [f"x{j}" for j in range(array.shape[1])])
+        columns, reason = table_columns(X_new, summary.names + levels.names,
+                                        categorical=range(d, d + len(levels.names)))
     if reason is not None:
-        return None, None, f"features not compared: {reason}"
-    k, d, n = profile.n_clusters, summary.n_features, labels.shape[0]
-    counts = np.bincount(labels, minlength=k)
-    rows, shifts = [], np.full((k, d), np.nan)
+        return None, None, None, f"features not compared: {reason}"
+    k, n = profile.n_clusters, labels.shape[0]
+    all_counts = np.bincount(labels, minlength=k)
+    train_missing = summary.n_missing
+    rows, shifts, new_missing = [], np.full((k, d), np.nan), np.zeros(d, dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         for j in range(d):
-            values = column(j)
+            values = columns.column(j)
+            observed = ~np.isnan(values)
+            if observed.all():
+                kept, counts, n_kept = labels, all_counts, n
+            else:  # the observed entries
+                new_missing[j] = n - int(observed.sum())
+                values, kept = values[observed], labels[observed]
+                counts, n_kept = np.bincount(kept, minlength=k), values.shape[0]
+            train_n = summary.n_samples - int(train_missing[j])
+            train_sizes = summary.cluster_sizes - (0 if summary.cluster_missing is None
+                                                   else summary.cluster_missing[:, j])
             train_mean, train_sd = summary.mean[j], summary.sd[j]
-            new_mean = values.mean()
-            new_sd = values.std(ddof=1) if n > 1 else 0.0
+            new_mean = values.mean() if n_kept else np.nan
+            new_sd = values.std(ddof=1) if n_kept > 1 else 0.0
             shift = new_mean - train_mean
             psi = p_value = np.nan
-            bins = _merged_bins(summary.edges[j], summary.cdf[j], min(n, summary.n_samples), _FEATURE_MIN_EXPECTED)
+            bins = _merged_bins(summary.edges[j], summary.cdf[j], min(n_kept, train_n), _FEATURE_MIN_EXPECTED) \
+                if n_kept else None
             if bins is not None:
                 edges, probs = bins
                 observed = np.bincount(np.searchsorted(edges, values, side="left"), minlength=probs.size)
-                psi = float(_psi_terms(probs, observed / n).sum())
-                p_value = _homogeneity_p(np.rint(probs * summary.n_samples), observed)
+                psi = float(_psi_terms(probs, observed / n_kept).sum())
+                p_value = _homogeneity_p(np.rint(probs * train_n), observed)
             # Each cluster's rows: the mean of the feature, against the training rows of the cluster.
-            sums = np.bincount(labels, weights=values, minlength=k)
+            sums = np.bincount(kept, weights=values, minlength=k)
             cluster_mean = sums / counts
-            squares = np.bincount(labels, weights=(values - cluster_mean[labels]) ** 2, minlength=k)
+            squares = np.bincount(kept, weights=(values - cluster_mean[kept]) ** 2, minlength=k)
             cluster_var = squares / (counts - 1)
             diff = cluster_mean - summary.cluster_means[:, j]
             shifts[:, j] = diff / train_sd if train_sd > 0 else np.where(diff == 0, 0.0, np.sign(diff) * np.inf)
-            se = np.sqrt(summary.cluster_sds[:, j] ** 2 / summary.cluster_sizes + cluster_var / counts)
+            se = np.sqrt(summary.cluster_sds[:, j] ** 2 / train_sizes + cluster_var / counts)
             z = np.where(se > 0, np.abs(diff) / se, np.where(diff == 0, 0.0, np.inf))
             cluster_p = 2 * stats.norm.sf(z)
-            moving = (counts > 1) & (summary.cluster_sizes > 1) & (cluster_p < alpha / (k * d)) \
+            moving = (counts > 1) & (train_sizes > 1) & (cluster_p < alpha / (k * d)) \
                 & (np.abs(shifts[:, j]) >= MIN_CLUSTER_SHIFT_SD)
             moved = [int(c) for c in np.flatnonzero(moving)[np.argsort(-np.abs(shifts[moving, j]), kind="stable")]]
             rows.append({
-                "feature": names[j], "train_mean": train_mean, "new_mean": new_mean, "shift": shift,
+                "feature": columns.names[j], "train_mean": train_mean, "new_mean": new_mean, "shift": shift,
                 "shift_sd": shift / train_sd if train_sd > 0 else (0.0 if shift == 0 else math.copysign(math.inf, shift)),
                 "sd_ratio": new_sd / train_sd if train_sd > 0 else np.nan,
                 "psi": psi, "p_value": p_value, "clusters": moved,
             })
-    table = pd.DataFrame(rows)
+    categories = None if levels is None else _level_drift(levels, [columns.column(j) for j in columns.categories()],
+                                                          psi_threshold)
+    n_tested = (len(rows) and int(pd.Series([r["p_value"] for r in rows]).notna().sum())) \
+        + (0 if categories is None else int(categories["p_value"].notna().sum()))
+    corrected = alpha / max(n_tested, 1)
+    table = pd.DataFrame(rows, columns=_FEATURE_COLUMNS[:8] + ["clusters"])
     tested = table["p_value"].notna()
-    table["drifted"] = tested & (table["psi"] > psi_threshold) & (table["p_value"] < alpha / max(int(tested.sum()), 1))
-    table = table[["feature", "train_mean", "new_mean", "shift", "shift_sd", "sd_ratio", "psi", "p_value", "drifted",
-                   "clusters"]]
+    table["drifted"] = tested & (table["psi"] > psi_threshold) & (table["p_value"] < corrected)
+    columns_out = _FEATURE_COLUMNS
+    if summary.cluster_missing is not None or new_missing.any():
+        _missing_columns(table, train_missing, summary.n_samples, new_missing, n,
+                         alpha / max(d + (0 if levels is None else len(levels.names)), 1), psi_threshold)
+        columns_out = _FEATURE_COLUMNS + _MISSING_COLUMNS
+    table = table[columns_out]
     order = np.argsort(-table["psi"].fillna(-np.inf).to_numpy(), kind="stable")
     table = table.iloc[order].reset_index(drop=True)
-    cluster_shifts = pd.DataFrame(shifts, columns=names, index=pd.RangeIndex(k, name="cluster"))
-    return table, cluster_shifts, None
+    if categories is not None:
+        categories["drifted"] = categories["p_value"].notna() & (categories["psi"] > psi_threshold) \
+            & (categories["p_value"] < corrected)
+        _missing_columns(categories, levels.n_missing, levels.n_samples, categories.pop("n_missing_new").to_numpy(), n,
+                         alpha / max(d + len(levels.names), 1), psi_threshold)
+        categories = categories[_LEVEL_COLUMNS + _MISSING_COLUMNS]
+        order = np.argsort(-categories["psi"].fillna(-np.inf).to_numpy(), kind="stable")
+        categories = categories.iloc[order].reset_index(drop=True)
+    cluster_shifts = pd.DataFrame(shifts, columns=columns.numeric_names, index=pd.RangeIndex(k, name="cluster"))
+    return table, cluster_shifts, categories, None
+
+
+_FEATURE_COLUMNS = ["feature", "train_mean", "new_mean", "shift", "shift_sd", "sd_ratio", "psi", "p_value",
+                    "drifted", "clusters"]
+_LEVEL_COLUMNS = ["feature", "n_levels", "psi", "p_value", "drifted", "level", "train_share", "new_share",
+                  "n_unseen", "unseen_levels"]
+_MISSING_COLUMNS = ["train_missing", "new_missing", "missing_p_value", "missing_moved"]
+
+
+def _missing_columns(table, train_missing, n_train, new_missing, n_new, corrected, psi_threshold):
+    """Add the missing share before and after to `table` (from the counts of missing entries), and
+    whether it moved: the PSI of the two bins (missing, observed) above `psi_threshold` and a chi-square
+    test of homogeneity ``p < corrected``."""
+    p_values, moved = [], []
+    for before, after in zip(train_missing, new_missing, strict=True):
+        p = _homogeneity_p(np.array([before, n_train - before], dtype=float),
+                           np.array([after, n_new - after], dtype=float))
+        shares = np.array([before / n_train, 1 - before / n_train]), np.array([after / n_new, 1 - after / n_new])
+        psi = float(_psi_terms(*shares).sum())
+        p_values.append(p)
+        moved.append(bool(psi > psi_threshold and p < corrected))
+    table["train_missing"] = np.asarray(train_missing, dtype=float) / n_train
+    table["new_missing"] = np.asarray(new_missing, dtype=float) / n_new
+    table["missing_p_value"] = p_values
+    table["missing_moved"] = moved
+
+
+def _level_drift(levels, columns, psi_threshold):
+    """Per categorical column: the PSI of the level shares among observed entries and the chi-square test
+    of homogeneity of the training and new level counts (levels expected fewer than 5 times in the new
+    rows pooled, and the unseen levels pooled), the level whose share moved most, the unseen levels."""
+    rows = []
+    for name, known, train_counts, values in zip(levels.names, levels.levels, levels.counts, columns, strict=True):
+        found, counts, n_missing = level_counts(values)
+        n_new = int(counts.sum())
+        new_by_level = dict(zip(found, counts.tolist(), strict=True))
+        new_counts = np.array([new_by_level.pop(level, 0) for level in known], dtype=np.int64)
+        unseen = new_by_level  # what is left: levels the training rows never had
+        n_unseen = int(sum(unseen.values()))
+        train_n = int(train_counts.sum())
+        psi = p_value = np.nan
+        level = None
+        train_share = new_share = np.nan
+        if n_new and train_n:
+            rare = train_counts / train_n * n_new < _MIN_EXPECTED
+            train_bins = np.append(train_counts[~rare], [train_counts[rare].sum(), 0])
+            new_bins = np.append(new_counts[~rare], [new_counts[rare].sum(), n_unseen])
+            keep = (train_bins + new_bins) > 0
+            train_bins, new_bins = train_bins[keep], new_bins[keep]
+            psi = float(_psi_terms(train_bins / train_n, new_bins / n_new).sum())
+            p_value = _homogeneity_p(train_bins, new_bins)
+            change = np.abs(new_counts / n_new - train_counts / train_n)
+            top = int(np.argmax(change))
+            level, train_share, new_share = known[top], train_counts[top] / train_n, new_counts[top] / n_new
+        rows.append({
+            "feature": name, "n_levels": len(known), "psi": psi, "p_value": p_value, "level": level,
+            "train_share": train_share, "new_share": new_share, "n_unseen": n_unseen,
+            "unseen_levels": sorted(unseen, key=lambda v: (-unseen[v], v)), "n_missing_new": n_missing,
+        })
+    return pd.DataFrame(rows)
 
 
 def _homogeneity_p(train_counts: np.ndarray, new_counts: np.ndarray) -> float:
@@ -498,15 +655,29 @@ def drift_report(
                        f"{expected_rate:.2%} (binomial p = {anomaly_p:.2g} < {alpha:g})")
     # A model without feature names takes its columns by position, whatever a DataFrame calls them.
     by_position = model_feature_names(model) is None and isinstance(X_new, pd.DataFrame)
-    features, cluster_shifts, features_note = _feature_drift(
-        profile, X_new.to_numpy() if by_position else X_new, labels, alpha, psi_threshold)
+    features, cluster_shifts, categories, features_note = _feature_drift(
+        profile, X_new.to_numpy() if by_position else X_new, labels, alpha, psi_threshold, model_feature_names(model))
     feature_drift = features is not None and bool(features["drifted"].any())
     if feature_drift:
         moved = features[features["drifted"]]
         named = [f"{row.feature} {row.shift_sd:+.2g} sd (PSI {row.psi:.2f})" for row in moved.head(5).itertuples()]
         more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
         reasons.append(f"feature{'s' if len(moved) > 1 else ''} moved: {', '.join(named)}{more}")
-    drift = share_drift or distance_drift or anomaly_drift or feature_drift
+    if categories is not None and categories["drifted"].any():
+        feature_drift = True
+        moved = categories[categories["drifted"]]
+        named = [f"{row.feature} ({row.level} {row.train_share:.0%} -> {row.new_share:.0%}, PSI {row.psi:.2f}"
+                 + (f", {row.n_unseen} unseen" if row.n_unseen else "") + ")" for row in moved.head(5).itertuples()]
+        more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
+        reasons.append(f"categor{'ies' if len(moved) > 1 else 'y'} moved: {', '.join(named)}{more}")
+    missing_drift = False
+    for table in (features, categories):
+        if table is not None and "missing_moved" in table and table["missing_moved"].any():
+            missing_drift = True
+            moved = table[table["missing_moved"]]
+            named = [f"{row.feature} {row.train_missing:.1%} -> {row.new_missing:.1%}" for row in moved.itertuples()]
+            reasons.append(f"missing share moved: {', '.join(named)}")
+    drift = share_drift or distance_drift or anomaly_drift or feature_drift or missing_drift
 
     clusters = pd.DataFrame({
         "cluster": np.arange(k),
@@ -550,4 +721,6 @@ def drift_report(
         cluster_shifts=cluster_shifts,
         features_note=features_note,
         feature_drift=bool(feature_drift),
+        categories=categories,
+        missing_drift=bool(missing_drift),
     )

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
+
+from kmeanskit._analysis.columns import table_columns
 
 __all__ = [
     "FEATURE_LEVELS",
     "MAX_STORED_VALUES",
     "MIN_CLUSTER_SHIFT_SD",
     "FeatureSummary",
-    "feature_columns",
+    "LevelSummary",
     "summarize_features",
 ]
 
@@ -64,6 +64,12 @@ class FeatureSummary:
         sd NaN with one row).
     cluster_sizes : ndarray of shape (n_clusters,), int64
         Rows in each cluster.
+    cluster_missing : ndarray of shape (n_clusters, n_features), int64, or None
+        Missing (NaN) entries of each feature among each cluster's rows; None
+        when every entry was observed. With gaps, every statistic above is
+        over the observed entries.
+    categorical : LevelSummary or None
+        The categorical columns (the numeric ones are described above), or None.
     """
 
     names: list
@@ -75,18 +81,27 @@ class FeatureSummary:
     cluster_means: np.ndarray
     cluster_sds: np.ndarray
     cluster_sizes: np.ndarray
+    cluster_missing: np.ndarray | None = None
+    categorical: LevelSummary | None = None
 
     @property
     def n_features(self) -> int:
-        """Number of features."""
+        """Number of numeric features."""
         return len(self.names)
+
+    @property
+    def n_missing(self) -> np.ndarray:
+        """Missing entries of each numeric feature, ndarray of shape (n_features,), int64."""
+        if self.cluster_missing is None:
+            return np.zeros(self.n_features, dtype=np.int64)
+        return self.cluster_missing.sum(axis=0)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (NaN as None), as a model file's training summary stores them."""
         def numbers(values):
             return [None if not math.isfinite(v) else float(v) for v in np.asarray(values, dtype=float)]
 
-        return {
+        out = {
             "names": list(self.names),
             "n_samples": int(self.n_samples),
             "mean": numbers(self.mean),
@@ -96,6 +111,12 @@ class FeatureSummary:
             "cluster_means": [numbers(row) for row in self.cluster_means],
             "cluster_sds": [numbers(row) for row in self.cluster_sds],
         }
+        # Written only when there is something to write: complete numeric tables keep their layout.
+        if self.cluster_missing is not None:
+            out["cluster_missing"] = self.cluster_missing.tolist()
+        if self.categorical is not None:
+            out["categorical"] = self.categorical.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, stored: Any, cluster_sizes: np.ndarray) -> FeatureSummary:
@@ -108,9 +129,10 @@ class FeatureSummary:
         """
         if not isinstance(stored, dict):
             raise ValueError("features: not an object")
-        names = stored.get("names")
-        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise ValueError("features: names must be a non-empty list of strings")
+        categorical = None
+        if stored.get("categorical") is not None:
+            categorical = LevelSummary.from_dict(stored["categorical"])
+        names = _names(stored, "", allow_empty=categorical is not None)
         d, k = len(names), int(cluster_sizes.shape[0])
         n = stored.get("n_samples")
         if not isinstance(n, int) or isinstance(n, bool) or n != int(cluster_sizes.sum()):
@@ -130,10 +152,92 @@ class FeatureSummary:
         for key in ("cluster_means", "cluster_sds"):
             rows = _lists(stored.get(key), k, key)
             tables[key] = np.array([_numbers(row, d, f"{key}[{j}]", nullable=True) for j, row in enumerate(rows)])
+        cluster_missing = None
+        if stored.get("cluster_missing") is not None:
+            rows = _lists(stored["cluster_missing"], k, "cluster_missing")
+            cluster_missing = np.array([_counts(row, d, f"cluster_missing[{c}]") for c, row in enumerate(rows)],
+                                       dtype=np.int64).reshape(k, d)
+            if np.any(cluster_missing > np.asarray(cluster_sizes)[:, None]):
+                raise ValueError("features: cluster_missing counts more entries than the cluster has rows")
+        if categorical is not None and categorical.n_samples != n:
+            raise ValueError("features: the categorical columns summarise another number of rows")
         return cls(names=list(names), n_samples=n, mean=mean, sd=sd, edges=edges, cdf=cdf,
                    cluster_means=tables["cluster_means"].reshape(k, d),
                    cluster_sds=tables["cluster_sds"].reshape(k, d),
-                   cluster_sizes=np.asarray(cluster_sizes, dtype=np.int64))
+                   cluster_sizes=np.asarray(cluster_sizes, dtype=np.int64),
+                   cluster_missing=cluster_missing, categorical=categorical)
+
+
+@dataclass(frozen=True, eq=False)
+class LevelSummary:
+    """What each categorical column of the training rows looked like.
+
+    Attributes
+    ----------
+    names : list of str
+        The categorical columns.
+    n_samples : int
+        Rows summarised.
+    levels : list of list of str
+        Per column, its levels (as text), most frequent first (ties in text order).
+    counts : list of ndarray of int64
+        Per column, the rows of each level (same order as `levels`).
+    n_missing : ndarray of shape (n_columns,), int64
+        Missing entries of each column.
+    """
+
+    names: list
+    n_samples: int
+    levels: list
+    counts: list
+    n_missing: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        return {
+            "names": list(self.names),
+            "n_samples": int(self.n_samples),
+            "levels": [list(levels) for levels in self.levels],
+            "counts": [c.tolist() for c in self.counts],
+            "n_missing": self.n_missing.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, stored: Any) -> LevelSummary:
+        """Read (and check) what :meth:`to_dict` wrote (raises ValueError naming the first malformed entry)."""
+        names = _names(stored, "categorical ")
+        q, n = len(names), stored.get("n_samples")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"features: categorical n_samples {n!r:.40} is not a positive count")
+        levels = _lists(stored.get("levels"), q, "categorical levels")
+        counts = _lists(stored.get("counts"), q, "categorical counts")
+        n_missing = _counts(stored.get("n_missing"), q, "categorical n_missing")
+        for j in range(q):
+            if not all(isinstance(v, str) for v in levels[j]) or len(set(levels[j])) != len(levels[j]):
+                raise ValueError(f"features: the levels of categorical column {j} must be distinct strings")
+            counts[j] = _counts(counts[j], len(levels[j]), f"categorical counts[{j}]")
+            if counts[j].sum() + n_missing[j] != n:
+                raise ValueError(f"features: the counts of categorical column {j} do not add up to n_samples")
+        return cls(names=list(names), n_samples=n, levels=[list(v) for v in levels], counts=counts,
+                   n_missing=n_missing)
+
+
+def _names(stored, what: str, *, allow_empty: bool = False) -> list:
+    """The ``names`` of a stored summary: a list of strings, non-empty unless `allow_empty`."""
+    if not isinstance(stored, dict):
+        raise ValueError(f"features: {what}is not an object")
+    names = stored.get("names")
+    if not isinstance(names, list) or not (names or allow_empty) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"features: {what}names must be a non-empty list of strings")
+    return names
+
+
+def _counts(values, length: int, what: str) -> np.ndarray:
+    """A list of `length` non-negative integers as int64."""
+    if not isinstance(values, list) or len(values) != length or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+        raise ValueError(f"features: {what} must be a list of {length} counts")
+    return np.array(values, dtype=np.int64)
 
 
 def _lists(values, length: int, what: str) -> list:
@@ -155,101 +259,86 @@ def _numbers(values, length: int | None, what: str, *, nullable: bool = False) -
     return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
-def feature_columns(X, names=None):
-    """The numeric columns of `X`, one float64 array at a time, with their names.
-
-    Parameters
-    ----------
-    X : {array-like, DataFrame} of shape (n_samples, n_features)
-        Rows as a model takes them.
-    names : list of str, optional
-        The names to take from a DataFrame (in this order) or to give an
-        array's columns; by default a DataFrame's own, else ``x0, x1, ...``.
-
-    Returns
-    -------
-    names : list of str
-    columns : callable
-        ``columns(j)`` gives column j as a float64 array (read when asked for,
-        so that only one column is copied at a time).
-    reason : str or None
-        Why the columns cannot be summarised (sparse or non-numeric data, a
-        missing column); then `names` and `columns` are None.
-    """
-    if sp.issparse(X):
-        return None, None, "the data are sparse"
-    if isinstance(X, pd.DataFrame):
-        frame_names = [str(c) for c in X.columns]
-        if names is None:
-            names = frame_names
-        missing = [n for n in names if n not in frame_names]
-        if missing:
-            return None, None, f"the data lack the feature column(s) {', '.join(map(repr, missing))}"
-        positions = [frame_names.index(n) for n in names]
-        if not all(pd.api.types.is_numeric_dtype(X.dtypes.iloc[p]) and not pd.api.types.is_bool_dtype(
-                X.dtypes.iloc[p]) for p in positions):
-            return None, None, "some feature columns are not numeric"
-
-        def column(j):
-            return X.iloc[:, positions[j]].to_numpy(dtype=np.float64)
-
-        return list(names), column, None
-    array = np.asarray(X)
-    if array.ndim != 2 or array.dtype.kind not in "fiu":
-        return None, None, "the data are not a numeric table"
-    if names is None:
-        names = [f"x{j}" for j in range(array.shape[1])]
-    elif len(names) != array.shape[1]:
-        return None, None, f"the data have {array.shape[1]} columns, not the {len(names)} features profiled"
-
-    def column(j):
-        return np.asarray(array[:, j], dtype=np.float64)
-
-    return list(names), column, None
-
-
-def summarize_features(X, labels: np.ndarray, n_clusters: int, names=None):
+def summarize_features(X, labels: np.ndarray, n_clusters: int, names=None, categorical=None):
     """Per-feature statistics of training rows (in the model's input units) and of each cluster's rows.
 
     Parameters
     ----------
     X : {array-like, DataFrame} of shape (n_samples, n_features)
-        The training rows, as the model takes them. Not modified.
+        The training rows, as the model takes them. Not modified. NaN (None
+        in a categorical column) is a missing entry.
     labels : ndarray of shape (n_samples,), integer
         The cluster of each row, in ``[0, n_clusters)``.
     n_clusters : int
     names : list of str, optional
-        Feature names (see :func:`feature_columns`).
+        Feature names (see :func:`kmeanskit._analysis.columns.table_columns`).
+    categorical : array-like of int, optional
+        Positions of the categorical columns (a model's ``categorical_``);
+        by default told from the dtypes.
 
     Returns
     -------
     summary : FeatureSummary or None
+        The numeric columns' statistics over their observed entries, and the
+        categorical columns' level counts (`summary.categorical`).
     reason : str or None
         Why there is no summary (then `summary` is None).
     """
-    names, column, reason = feature_columns(X, names)
+    columns, reason = table_columns(X, names, categorical)
     if reason is not None:
         return None, reason
     labels = np.asarray(labels, dtype=np.int64)
-    n, d = labels.shape[0], len(names)
+    numeric = columns.numeric()
+    n, d = labels.shape[0], len(numeric)
     sizes = np.bincount(labels, minlength=n_clusters).astype(np.int64)
     mean, sd = np.empty(d), np.empty(d)
     cluster_means, cluster_sds = np.full((n_clusters, d), np.nan), np.full((n_clusters, d), np.nan)
+    cluster_missing = np.zeros((n_clusters, d), dtype=np.int64)
     edges, cdf = [], []
     with np.errstate(invalid="ignore", divide="ignore"):
-        for j in range(d):
-            values = column(j)
-            if not np.all(np.isfinite(values)):
-                return None, f"feature {names[j]!r} has missing or infinite values"
+        for j, position in enumerate(numeric):
+            values = columns.column(position)
+            observed = ~np.isnan(values)
+            if np.isinf(values).any():
+                return None, f"feature {columns.names[position]!r} has infinite values"
+            if not observed.any():
+                return None, f"feature {columns.names[position]!r} has no observed values"
+            if not observed.all():  # the statistics of the observed entries
+                cluster_missing[:, j] = np.bincount(labels[~observed], minlength=n_clusters)
+                values, kept = values[observed], labels[observed]
+            else:
+                kept = labels
+            n_kept, kept_sizes = values.shape[0], sizes - cluster_missing[:, j]
             ordered = np.sort(values)
             mean[j] = values.mean()
-            sd[j] = values.std(ddof=1) if n > 1 else 0.0
+            sd[j] = values.std(ddof=1) if n_kept > 1 else 0.0
             found = np.unique(np.quantile(ordered, FEATURE_LEVELS))
             edges.append(found)
-            cdf.append(np.searchsorted(ordered, found, side="right") / n)
-            sums = np.bincount(labels, weights=values, minlength=n_clusters)
-            cluster_means[:, j] = np.where(sizes > 0, sums / sizes, np.nan)
-            squares = np.bincount(labels, weights=(values - cluster_means[labels, j]) ** 2, minlength=n_clusters)
-            cluster_sds[:, j] = np.where(sizes > 1, np.sqrt(squares / (sizes - 1)), np.nan)
-    return FeatureSummary(names=names, n_samples=int(n), mean=mean, sd=sd, edges=edges, cdf=cdf,
-                          cluster_means=cluster_means, cluster_sds=cluster_sds, cluster_sizes=sizes), None
+            cdf.append(np.searchsorted(ordered, found, side="right") / n_kept)
+            sums = np.bincount(kept, weights=values, minlength=n_clusters)
+            cluster_means[:, j] = np.where(kept_sizes > 0, sums / kept_sizes, np.nan)
+            squares = np.bincount(kept, weights=(values - cluster_means[kept, j]) ** 2, minlength=n_clusters)
+            cluster_sds[:, j] = np.where(kept_sizes > 1, np.sqrt(squares / (kept_sizes - 1)), np.nan)
+    levels = None
+    if columns.categorical.any():
+        levels = summarize_levels([columns.column(j) for j in columns.categories()], columns.categorical_names)
+    return FeatureSummary(names=columns.numeric_names, n_samples=int(n), mean=mean, sd=sd, edges=edges, cdf=cdf,
+                          cluster_means=cluster_means, cluster_sds=cluster_sds, cluster_sizes=sizes,
+                          cluster_missing=cluster_missing if cluster_missing.any() else None,
+                          categorical=levels), None
+
+
+def level_counts(values: np.ndarray) -> tuple[list[str], np.ndarray, int]:
+    """The levels of a categorical column (as text), most frequent first (ties in text order), their
+    counts, and the number of missing entries (None)."""
+    observed = values[np.not_equal(values, None)]
+    found, counts = np.unique(observed.astype(str), return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return found[order].tolist(), counts[order].astype(np.int64), int(values.shape[0] - observed.shape[0])
+
+
+def summarize_levels(columns: list, names: list) -> LevelSummary:
+    """The :class:`LevelSummary` of categorical columns (object arrays of str, None for missing)."""
+    found = [level_counts(values) for values in columns]
+    return LevelSummary(names=list(names), n_samples=int(columns[0].shape[0]), levels=[f[0] for f in found],
+                        counts=[f[1] for f in found], n_missing=np.array([f[2] for f in found], dtype=np.int64))

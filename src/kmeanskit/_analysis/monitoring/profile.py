@@ -261,7 +261,8 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
     labels, distances, _ = assign(model, X)
     k = int(final.cluster_centers_.shape[0])
     summary = summarize_distances(labels, distances, k, levels)
-    features, note = summarize_features(X, labels, k, names=model_feature_names(model))
+    features, note = summarize_features(X, labels, k, names=model_feature_names(model),
+                                        categorical=getattr(final, "categorical_", None))
     return TrainingProfile(
         n_samples=int(labels.shape[0]),
         cluster_sizes=summary.sizes,

@@ -1,0 +1,24 @@
+"""plot_categories: stacked bars of level shares per cluster."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from kmeanskit.plotting import plot_categories  # noqa: E402
+
+
+def test_bars_are_the_level_shares_of_each_cluster():
+    from matplotlib.figure import Figure
+
+    frame = pd.DataFrame({"x": np.arange(8.0), "kind": list("aabbabbb"), "size": list("SSSSLLLL")})
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    axes = Figure().subplots(1, 2)
+    out = plot_categories(frame, labels, ax=axes)
+    assert len(out) == 2
+    bars = [p for p in out[0].patches if p.get_gid() == "level b"]
+    assert [b.get_width() for b in bars] == pytest.approx([0.5, 0.75])
+    assert out[0].get_title().startswith("kind")
+    with pytest.raises(ValueError, match="no categorical column"):
+        plot_categories(frame[["x"]], labels)
