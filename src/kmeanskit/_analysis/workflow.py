@@ -478,7 +478,7 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None, roles=N
         (:func:`kmeanskit._io.roles.assign_roles`), stored so that new tables
         are read for the model the same way (:func:`predict_table`).
     """
-    from kmeanskit._io.persistence import save
+    from kmeanskit._io.persistence import write_model
 
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
@@ -486,7 +486,7 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None, roles=N
     if len(result.dropped):
         data = data.drop(index=data.index[result.dropped])
     steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-    save(Pipeline(steps), path, X=data, key=key, table=None if roles is None else roles.to_dict())
+    write_model(Pipeline(steps), path, X=data, key=key, table=None if roles is None else roles.to_dict())
 
 
 def predict_table(

@@ -213,12 +213,12 @@ def run(args: argparse.Namespace) -> int:
         write_delimited(labels, labels_path)
     if model_path is not None:
         if args.out_of_core:
-            from kmeanskit._io.persistence import save
+            from kmeanskit._io.persistence import write_model
 
             # The training rows are not in memory: no distance quantiles.
             steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-            save(result.pipeline.__class__(steps), model_path, key=key,
-                 table=None if roles is None else roles.to_dict())
+            write_model(result.pipeline.__class__(steps), model_path, key=key,
+                        table=None if roles is None else roles.to_dict())
         else:
             from kmeanskit._analysis.workflow import save_model
 
