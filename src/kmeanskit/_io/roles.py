@@ -416,8 +416,8 @@ def _refuse_text(name, column, source, first_line):
         row = int(column.index.get_loc(bad[0]))
         noun = "value" if len(bad) == 1 else "values"
         raise ValueError(f"column '{excerpt(name)}' of {source} holds text where the model has numbers: "
-                         f"{excerpt(str(column.iloc[row]), 20)!r} in {_where(row, first_line)} ({len(bad)} such "
-                         f"{noun} in all); the column was numeric in the training table")
+                         f"{excerpt(str(column.iloc[row]), 20)!r} in {_where(row, first_line)}, {len(bad)} such "
+                         f"{noun} in all; the column was numeric in the training table")
 
 
 def _where(row: int, first_line: int | None) -> str:
