@@ -189,7 +189,7 @@ class ColumnRoles:
         source : str, default="the data"
             How to name the table in messages.
         allow_missing : bool, default=False
-            Keep missing values (NaN in numeric columns, None in categorical ones).
+            Keep missing values (NaN in numeric columns, missing in categorical ones).
         first_line : int, optional
             The line of the file that holds the table's first row, when every
             row is one line: messages then name the line of a bad value.
@@ -198,8 +198,8 @@ class ColumnRoles:
         -------
         pandas.DataFrame of shape (n_samples, n_features)
             As :func:`kmeanskit._io.tables.select_features` returns it, with
-            the clustered categorical columns (object dtype: str, or None for
-            a missing value) in their place.
+            the clustered categorical columns (object dtype: str, or a
+            missing value) in their place.
 
         Raises
         ------
