@@ -31,7 +31,7 @@ from kmeanskit._estimators.pipeline import final_estimator, to_final_space
 __all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "predict_mixed", "unseen_categories"]
 
 #: How the default gamma is chosen, in words (Huang 1998).
-GAMMA_DEFAULT = "Huang's default: half the mean standard deviation of the numeric columns, as scaled"
+GAMMA_DEFAULT = "Huang's default: half the mean standard deviation of the numeric columns, as clustered"
 
 
 @dataclass

@@ -52,7 +52,7 @@ def test_categorical_columns_are_clustered_by_kprototypes_with_modes_and_shares(
         "  region       categorical  4 levels: clustered",
         "  store        categorical  3 levels: clustered",
         "clustered by KPrototypes, gamma 0.5 (Huang's default: half the mean standard deviation of the "
-        "numeric columns, as scaled)",
+        "numeric columns, as clustered)",
     ]
     table = cluster_table(out)
     assert table[0].split() == ["cluster", "size", "share", "amount", "visits", "region", "region", "share",

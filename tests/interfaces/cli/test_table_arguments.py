@@ -64,7 +64,7 @@ def test_fit_says_what_was_done_with_every_column_before_the_result(capsys, cust
         "  visits, monthly  numeric      scaled",
         "  plan             constant     one value (basic) in every row: dropped",
         "clustered by KPrototypes, gamma 0.5 (Huang's default: half the mean standard deviation of the numeric "
-        "columns, as scaled)",
+        "columns, as clustered)",
     ]
 
 
