@@ -172,3 +172,14 @@ def test_predict_names_the_column_and_line_of_text_where_the_model_had_numbers(c
     assert code == 2
     assert_one_line_error(err, "column 'visits'", "holds text where the model has numbers: 'many' in row 3 "
                                "(line 4), 1 such value in all")
+
+
+@pytest.mark.parametrize("command", ["explain", "evaluate"])
+def test_commands_of_kmeans_models_refuse_a_kprototypes_model_naming_it(capsys, tmp_path, shop_csv, command):
+    model = tmp_path / "shop.kmk"
+    assert run(capsys, "fit", shop_csv, "-k", 3, "--seed", 0, "-o", model)[0] == 0
+    extra = ["--labels-column", "customer_id"] if command == "evaluate" else []
+    code, out, err = run(capsys, command, model, shop_csv, *extra)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"'kmeanskit {command}' works on K-Means models; this is a KPrototypes model of "
+                               "categorical columns (region)")
