@@ -87,7 +87,8 @@ def test_all_categorical_columns_use_kmodes(capsys, tmp_path, shop):
     assert payload["features"] == ["region", "store"]
     code, _, err = run(capsys, "fit", path, "-k", 2, "--categorical", "store", "--gamma", 2)
     assert code == 2
-    assert_one_line_error(err, "gamma=2.0 weighs categories against numeric columns, and the table has none")
+    assert_one_line_error(err, "--gamma weighs categories against numeric columns, and every clustered column of "
+                               "DATA is categorical")
 
 
 @pytest.mark.parametrize("options, message", [

@@ -310,6 +310,9 @@ def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles)
     numeric = features.drop(columns=categorical)
     if numeric.shape[1]:
         common.warn_if_unscaled(args, numeric)
+    elif args.gamma is not None:
+        raise common.CommandError("--gamma weighs categories against numeric columns, and every clustered column "
+                                  "of DATA is categorical (K-Modes counts the categories that differ)")
     restarts = None
     n_init = args.n_init
     if n_init is None:
