@@ -45,8 +45,10 @@ def test_a_forced_categorical_column_needs_two_levels_and_not_to_be_excluded(tab
 
 
 def test_category_text_writes_integer_floats_as_integers():
-    values = pd.Series([3.0, np.nan, 2.5, "a", True], dtype=object)
-    assert category_text(values).tolist() == ["3", None, "2.5", "a", "True"]
+    values = pd.Series([3.0, np.nan, 2.5, "a", True, 1e300], dtype=object)
+    assert category_text(values).tolist() == ["3", None, "2.5", "a", "True", "1e+300"]
+    assert category_text(pd.Series(["b", None, "a"])).tolist() == ["b", None, "a"]
+    assert category_text(pd.Series(pd.array([1, None, 3], dtype="Int64"))).tolist() == ["1", None, "3"]
     # A column of codes read as floats because of a gap names its levels as a column of integers does.
     assert category_text(pd.Series([1.0, None, 2.0])).tolist() == ["1", None, "2"]
 

@@ -371,18 +371,24 @@ def category_text(values) -> np.ndarray:
     """
     import pandas as pd
 
-    out = np.empty(len(values), dtype=object)
     missing = pd.isna(values).to_numpy(dtype=bool)
-    for i, value in enumerate(values.to_numpy(dtype=object)):
-        if missing[i]:
-            out[i] = None
-        elif isinstance(value, (float, np.floating)) and float(value).is_integer():
-            out[i] = str(int(value))
-        elif isinstance(value, (bool, np.bool_)):
-            out[i] = str(bool(value))
-        else:
-            out[i] = str(value)
-    return out
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):  # text as it is (the usual case, without a loop in Python)
+        out = values.to_numpy(dtype=object, copy=True)
+        out[missing] = None
+        return out
+    # Anything else: each distinct value named once (a category column has few).
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = np.asarray([_category_name(v) for v in np.asarray(uniques, dtype=object)] + [None], dtype=object)
+    return names[codes]  # (code -1, a missing value, takes the last entry: None)
+
+
+def _category_name(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) < 2.0**53:
+        return str(int(value))
+    return str(value)
 
 
 def _forced_categorical(name: str, column, source: str) -> ColumnRole:
