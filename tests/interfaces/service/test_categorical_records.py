@@ -114,3 +114,13 @@ def test_a_kmodes_model_of_integer_codes_is_served(table):
     assert response.status_code == 200, response.text
     assert response.json()["labels"][0] == int(model.predict(pd.DataFrame({"store": [2], "plan": ["pro"]}))[0])
     assert response.json()["unseen_categories"] == {"store": 1, "plan": 0}
+
+
+def test_the_default_body_limit_makes_room_for_the_longest_levels():
+    long = ["x" * 300, "y" * 300]
+    X = pd.DataFrame({"amount": np.arange(40.0), "label": np.asarray(long * 20, dtype=object)})
+    client = TestClient(create_app(KPrototypes(2, random_state=0).fit(X), max_rows=200))
+    records = [{"amount": float(i), "label": long[i % 2]} for i in range(200)]
+    response = client.post("/predict", json={"records": records})
+    assert response.status_code == 200, response.text[:200]
+    assert response.json()["unseen_categories"] == {"label": 0}

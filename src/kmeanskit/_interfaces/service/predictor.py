@@ -112,8 +112,8 @@ class Predictor:
             values[i, :] = list(row)
         frame = pd.DataFrame(values, columns=self.feature_names or range(self.n_features))
         for j in range(self.n_features):
-            if j not in self.levels:
-                frame.isetitem(j, values[:, j].astype(np.float64))
+            if j not in self.levels:  # (null, a missing value where the model allows it: NaN)
+                frame.isetitem(j, pd.to_numeric(values[:, j]).astype(np.float64))
         return frame
 
     def _assign(self, X, all_distances: bool, labels_from: str = "predict"):
