@@ -24,7 +24,8 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kmeanskit import KMeans, MiniBatchKMeans
+from kmeanskit import KMeans, KPrototypes, MiniBatchKMeans
+from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit._io.persistence import ModelFileError, load, save
 from kmeanskit._io.persistence.values import MAX_DEPTH
 
@@ -46,6 +47,23 @@ def pipeline_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "pipeline.kmk"
     save(make_pipeline(StandardScaler(), KMeans(4, random_state=0)).fit(X), path, X=X)
     return path, X_test
+
+
+def _coded(X):
+    """X with its last two columns as integer category codes (0..2), for KPrototypes(categorical=(3, 4))."""
+    X = X.copy()
+    X[:, 3:] = np.floor(np.abs(X[:, 3:])) % 3
+    return X
+
+
+def _mixed_frame(X):
+    """A DataFrame of X's first three columns and two text columns of categories."""
+    import pandas as pd
+
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
+    for name, column in (("d", 3), ("e", 4)):
+        frame[name] = np.asarray(["low", "mid", "high"], dtype=object)[(np.floor(np.abs(X[:, column])) % 3).astype(int)]
+    return frame
 
 
 def _load_in_subprocess(path, timeout=60):
@@ -224,11 +242,14 @@ def test_files_save_writes_nest_well_within_the_limit(tmp_path):
 
 
 # ----------------------------------------------------------------- mutation fuzz
-@pytest.mark.parametrize("model", ["pipeline", "minibatch"])
+@pytest.mark.parametrize("model", ["pipeline", "minibatch", "kprototypes"])
 def test_mutated_model_files_are_refused_or_harmless(tmp_path, model, record_property):
     X, X_test = _blobs()
     if model == "pipeline":
         fitted = make_pipeline(StandardScaler(), KMeans(4, random_state=0)).fit(X)
+    elif model == "kprototypes":  # category levels, codes and gamma in the manifest and the arrays
+        X, X_test = _coded(X), _coded(X_test)
+        fitted = KPrototypes(4, categorical=(3, 4), random_state=0).fit(X)
     else:
         fitted = MiniBatchKMeans(4, batch_size=64, random_state=0).partial_fit(X)
     path = tmp_path / "model.kmk"
@@ -265,13 +286,17 @@ def _value_paths(value, where=()):
         yield from _value_paths(item, where + (key,))
 
 
-@pytest.mark.parametrize("model", ["pipeline", "minibatch"])
+@pytest.mark.parametrize("model", ["pipeline", "minibatch", "kprototypes"])
 def test_every_manifest_value_replaced_by_a_wrong_type_is_refused_or_loads(tmp_path, model):
     # Every value of the manifest, in turn, replaced by values of other types and sizes (the checksums
     # left as they are): each load either returns a model or raises ModelFileError, nothing else.
     X, _ = _blobs()
     if model == "pipeline":
         fitted = make_pipeline(StandardScaler(), KMeans(3, random_state=0)).fit(X)
+    elif model == "kprototypes":  # the NumericScaler step, its scaler, the levels of text categories
+        X = _mixed_frame(X)
+        fitted = make_pipeline(NumericScaler(categorical=("d", "e")),
+                               KPrototypes(3, categorical=("d", "e"), random_state=0)).fit(X)
     else:
         fitted = MiniBatchKMeans(3, batch_size=64, random_state=0).partial_fit(X)
     path = tmp_path / "model.kmk"

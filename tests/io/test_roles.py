@@ -41,7 +41,7 @@ def test_each_column_gets_its_role_and_reason(customers):
     roles = assign_roles(read_raw_table(path), source="'customers.csv'")
     assert roles_of(roles) == {
         "customer_id": ("identifier", False, "unique per row: pass --id-column to carry it into outputs"),
-        "region": ("categorical", False, "3 levels: not clustered yet, excluded"),
+        "region": ("categorical", False, "3 levels: excluded (K-Means clusters numbers)"),
         "signup": ("date", False, "pass --dates to cluster it as days since 1970-01-01"),
         "amount": ("text", False, "amounts written as text (e.g. $57,362.86): pass --thousands , to read them "
                                   "as numbers"),

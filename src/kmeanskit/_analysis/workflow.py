@@ -400,8 +400,8 @@ def _apply_missing_policy(data: pd.DataFrame, missing: str):
 def fit_result(pipeline, labels, centers_original, feature_names, fit_seconds, silhouette, note, *,
                 scale, random_state):
     """The :class:`FitResult` of a fitted ``Pipeline([("scale", ...), ("kmeans", ...)])``
-    (in memory, or streamed by :mod:`kmeanskit.streaming`)."""
-    kmeans = pipeline.named_steps["kmeans"]
+    (in memory, or streamed by :mod:`kmeanskit.streaming`; or ending in KPrototypes or KModes)."""
+    kmeans = final_estimator(pipeline)
     n_clusters = kmeans.n_clusters
     index = pd.RangeIndex(n_clusters, name="cluster")
     centers = pd.DataFrame(centers_original, index=index, columns=feature_names)
@@ -478,7 +478,7 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None, roles=N
         (:func:`kmeanskit._io.roles.assign_roles`), stored so that new tables
         are read for the model the same way (:func:`predict_table`).
     """
-    from kmeanskit._io.persistence import save
+    from kmeanskit._io.persistence import write_model
 
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(np.asarray(data), columns=result.feature_names)
@@ -486,19 +486,21 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None, roles=N
     if len(result.dropped):
         data = data.drop(index=data.index[result.dropped])
     steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-    save(Pipeline(steps), path, X=data, key=key, table=None if roles is None else roles.to_dict())
+    write_model(Pipeline(steps), path, X=data, key=key, table=None if roles is None else roles.to_dict())
 
 
 def predict_table(
-    model, frame: pd.DataFrame, *, source: str = "the data", roles=None, missing: str | None = None
+    model, frame: pd.DataFrame, *, source: str = "the data", roles=None, missing: str | None = None,
+    first_line: int | None = None,
 ) -> pd.DataFrame:
     """Assign each row of a table to a cluster of a fitted model.
 
     Parameters
     ----------
     model : KMeans or sklearn.pipeline.Pipeline
-        A fitted :class:`kmeanskit.KMeans`, or a pipeline of transformers
-        ending in one, e.g. from :func:`kmeanskit.load`.
+        A fitted :class:`kmeanskit.KMeans` (or another kmeanskit estimator:
+        KPrototypes and KModes take categories), or a pipeline of
+        transformers ending in one, e.g. from :func:`kmeanskit.load`.
     frame : pandas.DataFrame of shape (n_samples, n_columns)
         The rows to assign. When the model records feature names, those
         columns are taken by name (other columns may be present and are kept);
@@ -516,6 +518,9 @@ def predict_table(
         (``cluster`` <NA>, ``distance`` NaN), or assigned by their observed
         values (partial distances, as ``KMeans(missing="ignore")``). None: the
         model's own policy (its ``missing`` parameter; "error" if it has none).
+    first_line : int, optional
+        The line of the file holding the first row (one line per row), so
+        that messages about a bad value name its line.
 
     Returns
     -------
@@ -524,7 +529,11 @@ def predict_table(
         appended: ``cluster`` (int64, the label; nullable Int64 when rows were
         dropped) and ``distance`` (float64, the Euclidean distance of the row
         to its cluster center in the space the model clusters in, i.e. after
-        its preprocessing steps).
+        its preprocessing steps; for KPrototypes and KModes, the cost of
+        the row to its center). For KPrototypes and KModes, ``attrs
+        ["unseen_categories"]`` counts, per categorical column, the values
+        never seen at fit (they match no center's mode: each adds ``gamma_``
+        to every distance).
 
     Raises
     ------
@@ -546,10 +555,12 @@ def predict_table(
         missing = getattr(kmeans, "missing", "error")
     elif missing not in MISSING_POLICIES:
         raise ValueError(f"missing must be one of {', '.join(map(repr, MISSING_POLICIES))}; got {missing!r}")
-    features = model_input(model, frame, source=source, roles=roles, allow_missing=missing != "error")
+    features = model_input(model, frame, source=source, roles=roles, allow_missing=missing != "error",
+                           first_line=first_line)
+    mixed = hasattr(kmeans, "categories_")  # KPrototypes, KModes: categories in the rows
     kept = slice(None)
     if missing == "drop":
-        kept = ~np.isnan(np.asarray(features, dtype=np.float64)).any(axis=1)
+        kept = ~pd.DataFrame(features).isna().any(axis=1).to_numpy()
         features = features[kept] if isinstance(features, np.ndarray) else features[kept].reset_index(drop=True)
     elif missing == "ignore" and getattr(kmeans, "missing", None) != "ignore":
         if "missing" not in kmeans.get_params(deep=False):
@@ -559,7 +570,13 @@ def predict_table(
             )
         kmeans = copy.copy(kmeans)  # the same fitted centers, partial distances for rows with gaps
         kmeans.missing = "ignore"
-    if len(features):
+    unseen = None
+    if mixed:
+        from kmeanskit._analysis.mixed_workflow import predict_mixed, unseen_categories
+
+        unseen = unseen_categories(model, features)
+        labels, distances = predict_mixed(model, features) if len(features) else (np.empty(0, np.int64), np.empty(0))
+    elif len(features):
         X = to_final_space(model, features)
         labels = np.asarray(kmeans.predict(X), dtype=np.int64)
         distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
@@ -574,10 +591,13 @@ def predict_table(
     else:
         out["cluster"] = labels
         out["distance"] = distances
+    if unseen is not None:
+        out.attrs["unseen_categories"] = unseen
     return out
 
 
-def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None, allow_missing: bool = False):
+def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None, allow_missing: bool = False,
+                first_line: int | None = None):
     """The feature columns of a raw table, as `model` takes them.
 
     When the model records feature names, those columns are taken by name
@@ -592,7 +612,7 @@ def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=N
     from kmeanskit._io.tables import select_features
 
     if roles is not None:
-        return roles.features_frame(frame, source=source, allow_missing=allow_missing)
+        return roles.features_frame(frame, source=source, allow_missing=allow_missing, first_line=first_line)
 
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
@@ -604,6 +624,8 @@ def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=N
                 f"{source} lacks the feature {noun} {', '.join(map(repr, missing))} "
                 f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
             )
+        if hasattr(final_estimator(model), "categories_"):  # categories: the columns as they are
+            return frame[names].reset_index(drop=True)
         return select_features(frame, names, source=source, allow_missing=allow_missing)
     features = select_features(frame, None, source=source, allow_missing=allow_missing)
     n_expected = int(model.n_features_in_)
@@ -671,4 +693,6 @@ def prediction_summary(model, predicted: pd.DataFrame) -> dict[str, Any]:
     }
     if not assigned.all():
         summary["n_without_cluster"] = int((~assigned).sum())
+    if "unseen_categories" in predicted.attrs:
+        summary["unseen_categories"] = dict(predicted.attrs["unseen_categories"])
     return summary

@@ -19,8 +19,11 @@ Roles
     ``dates=True``, else excluded.
 ``categorical``
     Text with few levels (at most :data:`MAX_LEVELS`, each seen twice on
-    average): its levels are kept (``levels``) for an estimator of mixed
-    tables; excluded from K-Means.
+    average), or a column named in ``categorical`` (integer codes, say): its
+    levels are kept (``levels``). Clustered with ``mixed=True`` (by
+    K-Prototypes or K-Modes: ``kmeanskit fit``), else excluded. Its values
+    are categories as text (:func:`category_text`), in the training table and
+    in every new one alike.
 ``identifier``
     Text unique per row, or integers unique per row under a name such as
     ``id`` or ``customer_id``: excluded.
@@ -53,7 +56,7 @@ from kmeanskit._io.table_rules import TextLayout, check_selection, excerpt, is_n
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MAX_LEVELS", "ROLES", "ColumnRole", "ColumnRoles", "assign_roles", "parse_amounts"]
+__all__ = ["MAX_LEVELS", "ROLES", "ColumnRole", "ColumnRoles", "assign_roles", "category_text", "parse_amounts"]
 
 #: The roles a column can have (see the module notes).
 ROLES = ("numeric", "date", "categorical", "identifier", "text", "constant", "id", "excluded")
@@ -137,8 +140,13 @@ class ColumnRoles:
 
     @property
     def categorical(self) -> list[str]:
-        """The categorical columns, in order (not clustered by K-Means)."""
+        """The categorical columns, in order (clustered only with ``assign_roles(mixed=True)``)."""
         return [c.name for c in self.columns if c.role == "categorical"]
+
+    @property
+    def categorical_features(self) -> list[str]:
+        """The clustered categorical columns, in order."""
+        return [c.name for c in self.columns if c.clustered and c.role == "categorical"]
 
     def to_dict(self) -> dict:
         """The roles as plain JSON values (the inverse of :meth:`from_dict`)."""
@@ -170,21 +178,36 @@ class ColumnRoles:
             raise ValueError(f"unknown column role in {[c.role for c in columns]}; expected one of {ROLES}")
         return roles
 
-    def features_frame(self, frame: pd.DataFrame, *, source: str = "the data", allow_missing: bool = False) -> pd.DataFrame:
+    def features_frame(self, frame: pd.DataFrame, *, source: str = "the data", allow_missing: bool = False,
+                       first_line: int | None = None) -> pd.DataFrame:
         """The feature table of `frame` (the table these roles were given for, or a new one
-        with the same columns): amounts parsed, dates as days since 1970-01-01.
+        with the same columns): amounts parsed, dates as days since 1970-01-01, categories as text.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame of shape (n_samples, n_columns)
+        source : str, default="the data"
+            How to name the table in messages.
+        allow_missing : bool, default=False
+            Keep missing values (NaN in numeric columns, missing in categorical ones).
+        first_line : int, optional
+            The line of the file that holds the table's first row, when every
+            row is one line: messages then name the line of a bad value.
 
         Returns
         -------
         pandas.DataFrame of shape (n_samples, n_features)
-            As :func:`kmeanskit._io.tables.select_features` returns it.
+            As :func:`kmeanskit._io.tables.select_features` returns it, with
+            the clustered categorical columns (object dtype: str, or a
+            missing value) in their place.
 
         Raises
         ------
         ValueError
             If a feature column is missing from `frame`, or its values are not
-            what the role says (text in an amount column, a value that is not
-            a date), or infinite, or missing (unless `allow_missing`: they stay NaN).
+            what the role says (text in a numeric or amount column, naming the
+            row, a value that is not a date), or infinite, or missing (unless
+            `allow_missing`: they stay NaN or None).
         """
         from kmeanskit._io.tables import select_features
 
@@ -193,10 +216,14 @@ class ColumnRoles:
         if missing:
             raise ValueError(f"{source} lacks the feature {'column' if len(missing) == 1 else 'columns'} "
                              f"{quote_names(missing)} (the features: {quote_names(names)})")
-        converted = {}
+        converted, categories = {}, {}
         for name in names:
             column, role = frame[name], self[name]
-            if role.role == "date":
+            if role.role == "categorical":
+                categories[name] = _categories(name, column, source, allow_missing, first_line)
+            elif role.role == "numeric" and not role.converted and _is_text(column):
+                _refuse_text(name, column, source, first_line)
+            elif role.role == "date":
                 days = _days(column)
                 if days is None:
                     raise ValueError(f"column '{excerpt(name)}' of {source} holds values that are not dates "
@@ -208,10 +235,17 @@ class ColumnRoles:
                     raise ValueError(f"column '{excerpt(name)}' of {source} holds values that are not amounts "
                                      f"(e.g. {excerpt(str(_first_not_amount(column, self)))!r})")
                 converted[name] = amounts
-        table = frame[names].copy()
+        numeric = [n for n in names if n not in categories]
+        table = frame[numeric].copy()
         for name, values in converted.items():
             table[name] = values.to_numpy(dtype=np.float64)
-        return select_features(table, names, source=source, allow_missing=allow_missing)
+        table = select_features(table, numeric, source=source, allow_missing=allow_missing) if numeric else None
+        if not categories:
+            return table
+        import pandas as pd
+
+        columns = {n: categories[n] if n in categories else table[n].to_numpy() for n in names}
+        return pd.DataFrame(columns, columns=names)
 
 
 def assign_roles(
@@ -224,6 +258,8 @@ def assign_roles(
     layout: TextLayout | None = None,
     source: str = "the data",
     first_rows: bool = False,
+    categorical: Sequence[str] = (),
+    mixed: bool = False,
 ) -> ColumnRoles:
     """Give every column of a table a role (see the module notes).
 
@@ -250,6 +286,12 @@ def assign_roles(
         every numeric column is then clustered (whether it is constant or an
         identifier needs every row), text columns are judged on these rows,
         and text amounts are not converted (the chunks are read as they are).
+    categorical : sequence of str, default=()
+        Columns read as categories whatever they hold (``--categorical``):
+        integer codes, say. Each must have at least two levels.
+    mixed : bool, default=False
+        Cluster categorical columns too (K-Prototypes, or K-Modes when no
+        numeric column is left); otherwise they are excluded.
 
     Returns
     -------
@@ -273,6 +315,11 @@ def assign_roles(
         check_selection(names, [id_column], source)
         if id_column in exclude:
             raise ValueError(f"column '{excerpt(id_column)}' is both the id column and excluded; give it once")
+    categorical = check_selection(names, categorical, source) if len(categorical) else []
+    clash = [c for c in categorical if c in exclude or c == id_column]
+    if clash:
+        raise ValueError(f"{quote_names(clash)} cannot be both categorical (--categorical) and excluded "
+                         "(or the id column)")
     chosen = None
     if columns is not None:
         chosen = check_selection(names, columns, source)
@@ -287,17 +334,101 @@ def assign_roles(
             role = ColumnRole(name, "excluded", "listed in --exclude")
         elif chosen is not None and name not in chosen:
             role = ColumnRole(name, "excluded", "not in --columns")
+        elif name in categorical:
+            role = _forced_categorical(name, column, source)
         else:
             role = _role(name, column, dates=dates, layout=layout, first_rows=first_rows)
-            if chosen is not None and not role.clustered:
-                role = _chosen(role, source)
+        if role.role == "categorical" and mixed:
+            role = replace(role, reason=f"{len(role.levels)} levels: clustered", clustered=True)
+        elif role.role == "categorical" and name in categorical:
+            role = replace(role, reason=f"{len(role.levels)} levels (--categorical): excluded (K-Means clusters "
+                                        "numbers)")
+        if chosen is not None and name in chosen and not role.clustered:
+            role = _chosen(role, source)
         roles.append(role)
     result = ColumnRoles(tuple(roles), id_column, layout.decimal, layout.thousands)
     if not result.features:
         said = listing([f"'{excerpt(r.name)}' ({r.role}{': ' + r.reason if r.reason else ''})" for r in roles], 10)
-        raise ValueError(f"{source} has no column to cluster: {said}; K-Means needs at least one numeric column "
+        needs = ("at least one numeric or categorical column" if mixed else "K-Means needs at least one numeric "
+                 "column")
+        raise ValueError(f"{source} has no column to cluster: {said}; {needs} "
                          "(dates count with --dates, text amounts with --thousands)")
     return result
+
+
+def category_text(values) -> np.ndarray:
+    """The values of a categorical column as category names: text as it is, numbers as they are
+    written (``3.0`` read as a float because of a gap is ``"3"``, as in a column of integers), missing
+    values as None.
+
+    Parameters
+    ----------
+    values : pandas.Series of shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), dtype object
+    """
+    import pandas as pd
+
+    missing = pd.isna(values).to_numpy(dtype=bool)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):  # text as it is (the usual case, without a loop in Python)
+        out = values.to_numpy(dtype=object, copy=True)
+        out[missing] = None
+        return out
+    # Anything else: each distinct value named once (a category column has few).
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = np.asarray([_category_name(v) for v in np.asarray(uniques, dtype=object)] + [None], dtype=object)
+    return names[codes]  # (code -1, a missing value, takes the last entry: None)
+
+
+def _category_name(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) < 2.0**53:
+        return str(int(value))
+    return str(value)
+
+
+def _forced_categorical(name: str, column, source: str) -> ColumnRole:
+    """The role of a column named in ``categorical``: its levels as text."""
+    text = category_text(column)
+    levels = tuple(sorted({v for v in text if v is not None}))
+    if len(levels) < 2:
+        said = f"one level ({excerpt(levels[0], 20)!r})" if levels else "no value"
+        raise ValueError(f"column '{excerpt(name)}' of {source} is named in --categorical but has {said}: "
+                         "it cannot separate clusters; leave it out")
+    return ColumnRole(name, "categorical", f"{len(levels)} levels", levels=levels)
+
+
+def _categories(name, column, source, allow_missing, first_line):
+    """A clustered categorical column as text (:func:`category_text`); missing values refused unless allowed."""
+    text = category_text(column)
+    if not allow_missing:
+        gaps = np.flatnonzero(np.equal(text, None))
+        if gaps.size:
+            raise ValueError(f"categorical column '{excerpt(name)}' of {source} has a missing value in "
+                             f"{_where(gaps[0], first_line)}, {gaps.size} in all: a missing category is no "
+                             "category; fill them, or leave such rows out (--missing drop)")
+    return text
+
+
+def _refuse_text(name, column, source, first_line):
+    """Refuse text in a column that was numeric for the model (a column that switched type between files)."""
+    present = column.dropna().astype(str)
+    bad = [i for i, v in zip(present.index, present, strict=True) if not _is_number(v)]
+    if bad:
+        row = int(column.index.get_loc(bad[0]))
+        noun = "value" if len(bad) == 1 else "values"
+        raise ValueError(f"column '{excerpt(name)}' of {source} holds text where the model has numbers: "
+                         f"{excerpt(str(column.iloc[row]), 20)!r} in {_where(row, first_line)}, {len(bad)} such "
+                         f"{noun} in all; the column was numeric in the training table")
+
+
+def _where(row: int, first_line: int | None) -> str:
+    """Row `row` (from 0) of a table, and its line in the file when known."""
+    return f"row {row + 1}" + ("" if first_line is None else f" (line {first_line + row})")
 
 
 def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: bool = False) -> ColumnRole:
@@ -369,7 +500,7 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
         if len(levels) > MAX_LEVELS or len(levels) > n_values / 2:
             return ColumnRole(name, "text", f"free text: {len(levels)} different values in {n_values} rows")
         ordered = tuple(sorted(levels))
-        return ColumnRole(name, "categorical", f"{len(ordered)} levels: not clustered yet, excluded", levels=ordered)
+        return ColumnRole(name, "categorical", f"{len(ordered)} levels: excluded (K-Means clusters numbers)", levels=ordered)
     return ColumnRole(name, "excluded", f"of type {dtype}, which cannot be clustered")
 
 

@@ -229,7 +229,7 @@ def test_non_numeric_feature_column(capsys, tmp_path, fitted, table):
     table.assign(income="high").to_csv(data, index=False)
     code, _, err = run(capsys, "predict", model_path, data)
     assert code == 2
-    assert_one_line_error(err, "'income'", "non-numeric")
+    assert_one_line_error(err, "'income'", "holds text where the model has numbers: 'high' in row 1 (line 2)")
 
 
 def test_help_has_examples(capsys):

@@ -52,16 +52,19 @@ def test_fit_says_what_was_done_with_every_column_before_the_result(capsys, cust
     code, out, err = run(capsys, "fit", customers_csv, "-k", 3, "--seed", 0)
     assert code == 0 and err == ""
     header, columns = blocks(out)[:2]
-    assert header.endswith("90 rows x 1 feature, k=3, scaling: standard")
+    # The categorical column is clustered with the numeric one: K-Prototypes, its gamma said.
+    assert header.endswith("90 rows x 2 features, k=3, scaling: standard")
     assert columns.splitlines() == [
-        "columns: 1 of 6 clustered",
+        "columns: 2 of 6 clustered",
         "  customer_id      identifier   unique per row: pass --id-column to carry it into outputs",
-        "  region           categorical  3 levels: not clustered yet, excluded",
+        "  region           categorical  3 levels: clustered",
         "  signup           date         pass --dates to cluster it as days since 1970-01-01",
         "  amount           text         amounts written as text (e.g. $1,062.87): pass --thousands , to read "
         "them as numbers",
         "  visits, monthly  numeric      scaled",
         "  plan             constant     one value (basic) in every row: dropped",
+        "clustered by KPrototypes, gamma 0.5 (Huang's default: half the mean standard deviation of the numeric "
+        "columns, as clustered)",
     ]
 
 
@@ -72,7 +75,8 @@ def test_amounts_dates_and_the_id_column_in_the_labels_file(capsys, tmp_path, cu
                          "--id-column", "customer_id", "--labels", labels_path)
     assert code == 0 and err == ""
     columns = blocks(out)[1].splitlines()
-    assert columns[0] == "columns: 3 of 6 clustered"
+    assert columns[0] == "columns: 4 of 6 clustered"
+    assert "  region           categorical  3 levels: clustered" in columns
     assert "  customer_id      id           the id column: carried into outputs" in columns
     assert "  amount           numeric      scaled; 90 values converted from text amounts" in columns
     assert "  signup           date         scaled; as days since 1970-01-01 (--dates)" in columns
@@ -96,17 +100,19 @@ def test_json_carries_the_roles(capsys, customers_csv):
     payload = json.loads(out)
     assert payload["id_column"] == "customer_id"
     roles = {c["name"]: c for c in payload["columns"]}
-    assert roles["region"] == {"name": "region", "role": "categorical", "clustered": False,
-                               "reason": "3 levels: not clustered yet, excluded", "n_levels": 3,
+    assert roles["region"] == {"name": "region", "role": "categorical", "clustered": True,
+                               "reason": "3 levels: clustered", "n_levels": 3,
                                "levels": ["east", "north", "south"]}
-    assert [c["name"] for c in payload["columns"] if c["clustered"]] == payload["features"] == ["visits, monthly"]
+    assert [c["name"] for c in payload["columns"] if c["clustered"]] == payload["features"] == [
+        "region", "visits, monthly"]
+    assert payload["estimator"] == "KPrototypes" and payload["gamma"] == 0.5 and not payload["gamma_given"]
 
 
 def test_a_column_whose_name_holds_a_comma_is_named_in_a_json_list(capsys, customers_csv):
     code, out, err = run(capsys, "fit", customers_csv, "-k", 2, "--seed", 0, "--thousands", ",",
                          "--exclude", '["visits, monthly"]', "--json")
     assert code == 0, err
-    assert json.loads(out)["features"] == ["amount"]
+    assert json.loads(out)["features"] == ["region", "amount"]
     code, out, err = run(capsys, "fit", customers_csv, "-k", 2, "--seed", 0, "--columns", '["visits, monthly"]',
                          "--json")
     assert code == 0, err
@@ -142,7 +148,7 @@ def test_predict_reads_a_new_table_with_the_roles_of_the_model(capsys, tmp_path,
                        "--id-column", "customer_id", "--labels", labels_path, "-o", model)
     assert code == 0, err
     table = read_manifest(model)["table"]
-    assert table["features"] == ["signup", "amount", "visits, monthly"]
+    assert table["features"] == ["region", "signup", "amount", "visits, monthly"]
     assert table["id_column"] == "customer_id" and table["thousands"] == ","
     # New customers: the same file's last rows, without the constant column, in another order.
     new = customers[0].iloc[::-1].drop(columns="plan")

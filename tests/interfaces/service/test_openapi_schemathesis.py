@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, settings
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kmeanskit import KMeans
+from kmeanskit import KMeans, KPrototypes
+from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit.service import create_app
 
 MAX_EXAMPLES = 25
@@ -32,6 +33,15 @@ def _float32_app():
     return create_app(KMeans(2, random_state=0).fit(X), max_rows=20)
 
 
+def _categorical_app():
+    """Records and instances of numbers and categories (an enum of levels, or any other string)."""
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"a": rng.normal(size=200), "city": rng.choice(np.asarray(["x", "y", "z"], dtype=object), 200),
+                      "b": rng.normal(size=200) * 100})
+    pipe = make_pipeline(NumericScaler(categorical=("city",)), KPrototypes(3, categorical=("city",), random_state=0))
+    return create_app(pipe.fit(X), reference=X, max_rows=20)
+
+
 def _schema(app):
     loaded = schemathesis.openapi.from_asgi("/openapi.json", app)
     loaded.config.generation.update(modes=["positive", "negative"], max_examples=MAX_EXAMPLES)
@@ -40,6 +50,7 @@ def _schema(app):
 
 named_schema = _schema(_named_pipeline_app())
 float32_schema = _schema(_float32_app())
+categorical_schema = _schema(_categorical_app())
 _settings = settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
                      derandomize=True)
 
@@ -54,5 +65,12 @@ def test_named_pipeline_service(case):
 @float32_schema.parametrize()
 @_settings
 def test_float32_service_without_feature_names(case):
+    response = case.call_and_validate()
+    assert response.status_code < 500
+
+
+@categorical_schema.parametrize()
+@_settings
+def test_categorical_service(case):
     response = case.call_and_validate()
     assert response.status_code < 500

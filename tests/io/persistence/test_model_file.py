@@ -227,7 +227,7 @@ def test_manifest_content(saved):
     km, path = saved
     manifest = read_manifest(path)
     assert manifest["format"] == "kmeanskit-model"
-    assert manifest["format_version"] == FORMAT_VERSION == 3
+    assert manifest["format_version"] == 3 and FORMAT_VERSION == 4  # KMeans files stay version 3
     assert manifest["kmeanskit_version"] == __import__("kmeanskit").__version__
     created = datetime.fromisoformat(manifest["created"].replace("Z", "+00:00"))
     assert created.utcoffset().total_seconds() == 0

@@ -288,6 +288,19 @@ def load_model(path: str, *, with_manifest: bool = False):
     return (model, manifest) if with_manifest else model
 
 
+def refuse_categorical_model(model, command: str) -> None:
+    """A CommandError for a model of categorical columns (KPrototypes, KModes) given to a command of
+    K-Means models (its numbers: distances, trees, ...)."""
+    from kmeanskit._estimators.pipeline import final_estimator
+
+    final = final_estimator(model)
+    if hasattr(final, "categories_"):
+        names = getattr(final, "feature_names_in_", None)
+        columns = [str(names[j]) if names is not None else str(j) for j in final.categorical_.tolist()]
+        raise CommandError(f"'kmeanskit {command}' works on K-Means models; this is a {type(final).__name__} model "
+                           f"of categorical columns ({', '.join(columns)})")
+
+
 def signing_key():
     """``KMEANSKIT_MODEL_KEY``, or None; set but empty is a CommandError."""
     from kmeanskit._interfaces.model_key import model_key
@@ -402,11 +415,13 @@ def load_features(
     return select_features(iris, columns, source="the iris data"), IRIS_SOURCE
 
 
-def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False):
+def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mixed: bool = False):
     """Read the command's DATA (or the bundled iris data) and give each column a role.
 
     Uses ``args.data``, the reading options, ``--columns``, ``--exclude``,
-    ``--id-column`` and ``--dates``.
+    ``--id-column``, ``--dates`` and (``fit``) ``--categorical``. With
+    `mixed`, categorical columns are clustered too (their values as text
+    among the features).
 
     Returns
     -------
@@ -430,7 +445,8 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False):
     else:
         frame, source, label = read_raw_table(args.data, layout=layout), args.data, f"'{args.data}'"
     roles = assign_roles(frame, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
-                         dates=args.dates, layout=layout, source=label)
+                         dates=args.dates, layout=layout, source=label,
+                         categorical=getattr(args, "categorical", None) or (), mixed=mixed)
     ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
     return roles.features_frame(frame, source=label, allow_missing=allow_missing), source, roles, ids
 
@@ -488,14 +504,17 @@ def model_roles(manifest: dict):
         raise CommandError(f"the model file's column roles cannot be read: {exc}") from None
 
 
-def roles_lines(roles, scale: str, separator: str | None = None) -> list[str]:
+def roles_lines(roles, scale: str, separator: str | None = None, clustered_by: str | None = None) -> list[str]:
     """The role of every column, one line each, for the terminal (before a command's result);
-    `separator` is said when it was detected (:func:`detected_separator`)."""
+    `separator` is said when it was detected (:func:`detected_separator`), `clustered_by` (the
+    estimator and its gamma, for tables with categorical columns) after the columns."""
     from kmeanskit._io.table_rules import excerpt
 
     rows = []
     for column in roles.columns:
-        if column.clustered:
+        if column.clustered and column.role == "categorical":
+            reason = column.reason
+        elif column.clustered:
             what = "scaled" if scale != "none" else "not scaled"
             reason = f"{what}; {column.reason}" if column.reason else what
         else:
@@ -506,7 +525,8 @@ def roles_lines(roles, scale: str, separator: str | None = None) -> list[str]:
     if separator is not None:
         head += f" (fields separated by {separator}, detected; --sep to choose)"
     width = [max(len(r[i]) for r in rows) for i in range(2)]
-    return [head, *(f"  {name:<{width[0]}}  {role:<{width[1]}}  {reason}".rstrip() for name, role, reason in rows)]
+    lines = [head, *(f"  {name:<{width[0]}}  {role:<{width[1]}}  {reason}".rstrip() for name, role, reason in rows)]
+    return lines if clustered_by is None else [*lines, f"clustered by {clustered_by}"]
 
 
 def check_output_path(path: str, *, option: str, inputs: Sequence[str | None] = ()) -> Path:

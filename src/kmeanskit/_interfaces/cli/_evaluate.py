@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._io.tables import read_raw_table
 
     model = common.load_model(args.model)
+    common.refuse_categorical_model(model, "evaluate")
     source = f"'{args.data}'"
     frame = read_raw_table(args.data, layout=common.text_layout(args))
     names = getattr(model, "feature_names_in_", None)

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise common.CommandError(f"--top must be at least 0, got {args.top}")
     model = common.load_model(args.model)
+    common.refuse_categorical_model(model, "explain")
     k = int(final_estimator(model).n_clusters)
     if args.max_leaves is not None and args.max_leaves < k:
         raise common.CommandError(

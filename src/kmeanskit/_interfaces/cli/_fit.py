@@ -23,6 +23,7 @@ examples:
   kmeanskit fit customers.csv -k 4 --thousands , --dates --id-column customer_id --labels clusters.csv
   kmeanskit fit kunden.csv -k 4 --sep ';' --decimal , --thousands . --exclude '["Umsatz, netto"]'
   kmeanskit fit survey.csv -k 4 --missing ignore -o survey.kmk   # rows with gaps
+  kmeanskit fit customers.csv -k 4 --categorical store --gamma 1 -o customers.kmk  # K-Prototypes
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new_customers.csv -o assigned.csv
   kmeanskit fit events.parquet -k 20 --out-of-core --seed 0    # larger than memory
@@ -36,6 +37,16 @@ a slightly higher inertia).
 Before the result, every column of DATA is listed with its role: numeric
 (clustered), date, categorical, identifier, free text, constant, the id
 column, or excluded, and why.
+
+Categorical columns (text with few levels, or those named in --categorical)
+are clustered with the numeric ones by K-Prototypes (Huang: squared
+Euclidean distance on the scaled numeric columns plus gamma per category
+that differs from the cluster's mode; gamma by default half the mean
+standard deviation of the scaled numeric columns, --gamma to choose), or by
+K-Modes when every clustered column is categorical. Each cluster shows its
+mode in each categorical column and the share of its rows that have it.
+-k auto, --stability and --explain are for K-Means: --exclude the
+categorical columns to use them.
 
 Centers are shown in the original units of each column. Inertia and
 silhouette are measured in the scaled space the clustering ran in.
@@ -62,6 +73,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_n_clusters_argument(parser, auto=True)
     common.add_columns_argument(parser, which="numeric, amounts, or dates with --dates")
     common.add_role_arguments(parser)
+    parser.add_argument(
+        "--categorical", type=common.column_list_arg, metavar="A,B,...",
+        help="columns clustered as categories whatever they hold (integer codes, say): comma-separated, "
+             "or a JSON list",
+    )
+    parser.add_argument(
+        "--gamma", type=_positive_float, metavar="X",
+        help="K-Prototypes' weight of one category that differs from the cluster's mode, against the squared "
+             "distance of the scaled numeric columns (default: Huang's, half their mean standard deviation)",
+    )
     common.add_scale_argument(parser)
     common.add_missing_argument(parser, default="error")
     parser.add_argument(
@@ -172,11 +193,19 @@ def run(args: argparse.Namespace) -> int:
         _check_streaming_options(args, model_path)
         result, source, features, roles, ids = _fit_streaming(args, n_clusters, seed)
     else:
+        # Categorical columns are clustered (K-Prototypes, K-Modes) when there are any.
+        features, source, roles, ids = common.load_with_roles(args, allow_missing=args.missing != "error",
+                                                              mixed=True)
+    if not streaming and roles.categorical_features:
+        result, restarts = _fit_mixed(args, n_clusters, seed, features, roles)
+    elif not streaming:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
         from kmeanskit._analysis.workflow import AUTO_KS, fit_clusters, is_small_fit
 
-        features, source, roles, ids = common.load_with_roles(args, allow_missing=args.missing != "error")
+        if args.gamma is not None:
+            raise common.CommandError("--gamma weighs categorical columns, and DATA has none clustered; "
+                                      "name them with --categorical, or leave out --gamma")
         common.warn_if_unscaled(args, features)
         # With -k auto, sized by the largest k it may choose.
         largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
@@ -213,12 +242,12 @@ def run(args: argparse.Namespace) -> int:
         write_delimited(labels, labels_path)
     if model_path is not None:
         if args.out_of_core:
-            from kmeanskit._io.persistence import save
+            from kmeanskit._io.persistence import write_model
 
             # The training rows are not in memory: no distance quantiles.
             steps = [(name, step) for name, step in result.pipeline.steps if not isinstance(step, str)]
-            save(result.pipeline.__class__(steps), model_path, key=key,
-                 table=None if roles is None else roles.to_dict())
+            write_model(result.pipeline.__class__(steps), model_path, key=key,
+                        table=None if roles is None else roles.to_dict())
         else:
             from kmeanskit._analysis.workflow import save_model
 
@@ -260,7 +289,60 @@ def run(args: argparse.Namespace) -> int:
     return common.EXIT_OK
 
 
+def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles):
+    """Fit K-Prototypes (or K-Modes) on a table with categorical columns: ``(result, restarts)``."""
+    from kmeanskit._analysis.mixed_workflow import fit_mixed_clusters
+    from kmeanskit._analysis.workflow import is_small_fit
+
+    categorical = roles.categorical_features
+    said = f"categorical columns ({', '.join(categorical)}); --exclude them to use it"
+    if n_clusters == "auto":
+        raise common.CommandError(f"-k auto chooses k for K-Means, not for tables with {said}, or give -k")
+    for flag, given in (("--stability", args.stability), ("--explain", args.explain)):
+        if given:
+            raise common.CommandError(f"{flag} is available for K-Means, not for tables with {said}")
+    if args.algorithm != "auto":
+        raise common.CommandError(f"--algorithm {args.algorithm} chooses a K-Means algorithm; tables with {said}")
+    if args.missing == "ignore":
+        raise common.CommandError(
+            "--missing ignore is not available for tables with categorical columns yet: leave rows with "
+            "missing values out (--missing drop), or fill them")
+    numeric = features.drop(columns=categorical)
+    if numeric.shape[1]:
+        common.warn_if_unscaled(args, numeric)
+    elif args.gamma is not None:
+        raise common.CommandError("--gamma weighs categories against numeric columns, and every clustered column "
+                                  "of DATA is categorical (K-Modes counts the categories that differ)")
+    restarts = None
+    n_init = args.n_init
+    if n_init is None:
+        small = is_small_fit(*features.shape, n_clusters)
+        n_init = SMALL_DATA_N_INIT if small else "auto"
+        restarts = "small data" if small else None
+    with common.compiling_notice():
+        result = fit_mixed_clusters(features, n_clusters, categorical=categorical, scale=args.scale,
+                                    gamma=args.gamma, n_init=n_init, random_state=seed, max_iter=args.max_iter,
+                                    missing=args.missing)
+    return result, restarts
+
+
+def _positive_float(text: str) -> float:
+    """Parse ``--gamma X``: a positive finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number such as 0.5, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
 def _check_streaming_options(args: argparse.Namespace, model_path) -> None:
+    if args.categorical or args.gamma is not None:
+        raise common.CommandError(
+            f"{'--categorical' if args.categorical else '--gamma'} is not available with "
+            f"{'--out-of-core' if args.out_of_core else '--mini-batch'}: categorical columns are clustered "
+            "in memory (K-Prototypes); fit without it")
     if args.dates and args.out_of_core:
         raise common.CommandError("--dates is not available with --out-of-core: fit in memory to cluster dates")
     if args.chunk_rows < 1:
@@ -341,7 +423,9 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, seed=N
         clusters = clusters.copy()
         # A feature may itself be called "stability".
         clusters.insert(clusters.shape[1], "stability", result.stability.mean_jaccard, allow_duplicates=True)
-    table = common.format_table(clusters, percent=["share"])
+    mixed = getattr(result, "categorical", None)
+    shares = [f"{name} share" for name in mixed] if mixed else []
+    table = common.format_table(clusters, percent=["share", *shares])
     chosen = getattr(result, "selection", None)
     if chosen is not None:
         header += f"\nk chosen automatically (select-k over k = {_span(list(chosen.table.index))}): {chosen.reason}"
@@ -351,8 +435,9 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, seed=N
         silhouette = f"{result.silhouette:.3f} (from -1 to 1, higher is better separated"
         silhouette += f"; {result.silhouette_note})" if result.silhouette_note else ")"
     space = result.space.split(" (")[0]
+    what = f"{result.estimator} cost: {space}" if mixed else f"within-cluster sum of squares, {space}"
     summary = [
-        ("inertia", f"{format_number(result.inertia, significant=6)} (within-cluster sum of squares, {space})"),
+        ("inertia", f"{format_number(result.inertia, significant=6)} ({what})"),
         ("iterations", str(result.n_iter) + (" (passes over the data)" if mode and "mini-batch" in mode else "")),
         ("silhouette", silhouette),
         ("fit time", f"{result.fit_seconds:.3f} s"),
@@ -380,7 +465,8 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, seed=N
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
     # What was done with each column comes before the clusters (said even when all are numeric).
-    columns = [] if roles is None else [*common.roles_lines(roles, result.scale, separator), ""]
+    clustered_by = f"{result.estimator}, gamma {result.gamma_note}" if mixed else None
+    columns = [] if roles is None else [*common.roles_lines(roles, result.scale, separator, clustered_by), ""]
     return "\n".join([header, "", *columns, table, "", *common.aligned(summary)])
 
 

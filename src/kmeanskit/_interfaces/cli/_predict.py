@@ -27,6 +27,12 @@ distance 1 - cos for SphericalKMeans, L1 for KMedians).
 Rows with missing values follow --missing: by default the model's policy
 (assigned by their observed values for a model fitted with --missing ignore,
 refused otherwise); with drop they get an empty 'cluster' and 'distance'.
+
+For a model of a table with categorical columns (K-Prototypes, K-Modes),
+'distance' is the row's cost to its center, and a category never seen in
+training matches no center's mode (it adds gamma to the cost to every
+center): such values are counted per column (on standard error, or in
+--json's "unseen_categories").
 """
 
 
@@ -58,9 +64,12 @@ def run(args: argparse.Namespace) -> int:
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
     model, manifest = common.load_model(args.model, with_manifest=True)
-    frame = read_raw_table(args.data, layout=common.text_layout(args))
+    layout = common.text_layout(args)
+    frame = read_raw_table(args.data, layout=layout)
+    # One line per row (no comment lines to skip): messages name the line of a bad value.
+    first_line = layout.first_line + layout.header if layout.comment is None and _is_text(args.data) else None
     predicted = predict_table(model, frame, source=f"'{args.data}'", roles=common.model_roles(manifest),
-                              missing=args.missing)
+                              missing=args.missing, first_line=first_line)
 
     if output_path is not None:
         write_table(predicted, output_path)
@@ -76,8 +85,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
     else:
         predicted.to_csv(sys.stdout, index=False)
+    unseen = {name: n for name, n in predicted.attrs.get("unseen_categories", {}).items() if n}
+    if unseen and not args.json:
+        counts = ", ".join(f"'{name}' {n}" for name, n in unseen.items())
+        print(f"categories never seen in training (they match no center's mode): {counts}",
+              file=sys.stdout if output_path is not None else sys.stderr)
     unassigned = int(predicted["cluster"].isna().sum())
     if unassigned:
         print(f"{unassigned} rows with missing values left without a cluster (--missing drop)", file=sys.stderr)
     sys.stdout.flush()
     return common.EXIT_OK
+
+
+def _is_text(path: str) -> bool:
+    from pathlib import Path
+
+    from kmeanskit._io.table_rules import file_kind
+
+    return file_kind(Path(path)) == "csv"

@@ -46,10 +46,13 @@ _BYTES_PER_NUMBER = 26
 _BODY_OVERHEAD = 64 * 1024
 
 
-def _default_max_body_bytes(max_rows: int, n_features: int, feature_names) -> int:
-    per_row = n_features * _BYTES_PER_NUMBER + 4
+def _default_max_body_bytes(max_rows: int, n_features: int, feature_names, levels=None) -> int:
+    # A value: a number, or for a categorical column (`levels`: position -> levels) its longest level.
+    value = [max([_BYTES_PER_NUMBER, *(len(json.dumps(v)) + 2 for v in (levels or {}).get(j, ()))])
+             for j in range(n_features)]
+    per_row = sum(value) + 4
     if feature_names is not None:
-        per_row = max(per_row, sum(len(json.dumps(n)) + 2 + _BYTES_PER_NUMBER for n in feature_names) + 4)
+        per_row = max(per_row, sum(len(json.dumps(n)) + 2 + v for n, v in zip(feature_names, value, strict=True)) + 4)
     return _BODY_OVERHEAD + max_rows * per_row
 
 
@@ -241,7 +244,8 @@ def create_app(
     name = model_name if model_name is not None else (None if source is None else os.path.basename(source))
     predictor = Predictor(model, profile, anomaly_level, threads)
     if max_body_bytes is None:
-        max_body_bytes = _default_max_body_bytes(max_rows, predictor.n_features, predictor.feature_names)
+        max_body_bytes = _default_max_body_bytes(max_rows, predictor.n_features, predictor.feature_names,
+                                                 predictor.levels)
     max_body_bytes = _positive_int("max_body_bytes", max_body_bytes)
     # Compile or load the kernels now, not on the first request. Ones, not zeros: SphericalKMeans
     # refuses a row without direction (a model that still refuses it compiles on the first request).

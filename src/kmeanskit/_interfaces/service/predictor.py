@@ -31,10 +31,18 @@ class Predictor:
         self.accepts_missing = getattr(self.final, "missing", "error") == "ignore"
         names = getattr(model, "feature_names_in_", None)
         self.feature_names = None if names is None else [str(n) for n in names]
+        # KPrototypes and KModes: the levels of each categorical column, by position (rows reach
+        # such a model as a table, categories as they are).
+        self.levels = None
+        if hasattr(self.final, "categories_"):
+            self.levels = {int(j): list(levels) for j, levels in zip(self.final.categorical_.tolist(),
+                                                                        self.final.categories_, strict=True)}
+            # Unseen categories are refused by validation for a model of handle_unknown='error'.
+            self.accepts_unseen = getattr(self.final, "handle_unknown", "warn") != "error"
         # Rows reach the model as arrays already in its feature order (records are mapped by
         # name), so a copy without feature names skips building a DataFrame per request and
         # scikit-learn's name checks, the larger part of a small request's time.
-        self.array_model = _without_feature_names(model)
+        self.array_model = model if self.levels is not None else _without_feature_names(model)
         self.profile = profile
         self.thresholds = None
         self.anomaly_level = None
@@ -54,7 +62,6 @@ class Predictor:
         in the request schema, so that every value the schema allows can be
         answered rather than refused after validation.
         """
-        from kmeanskit._analysis.monitoring.assignment import assign
 
         d = self.n_features
         signs = np.array([[1.0] * d, [-1.0] * d, [(-1.0) ** i for i in range(d)], [(-1.0) ** (i + 1) for i in range(d)]])
@@ -62,7 +69,7 @@ class Predictor:
         def fits(exponent: int) -> bool:
             try:
                 with np.errstate(all="ignore"):
-                    _, distances, D = assign(self.array_model, signs * 10.0 ** exponent, all_distances=True)
+                    _, distances, D = self._assign(signs * 10.0 ** exponent, all_distances=True)
             except (ValueError, TypeError, OverflowError, FloatingPointError):
                 return False
             return bool(np.all(np.isfinite(D)))
@@ -94,17 +101,54 @@ class Predictor:
             self._executor = None
 
     def frame(self, rows):
-        """The rows as an array of shape (n_rows, n_features), for `array_model`."""
-        return np.asarray(rows, dtype=np.float64).reshape(len(rows), self.n_features)
+        """The rows as an array of shape (n_rows, n_features), for `array_model`; for a model of
+        categorical columns, a DataFrame (numbers as float64, categories as they are)."""
+        if self.levels is None:
+            return np.asarray(rows, dtype=np.float64).reshape(len(rows), self.n_features)
+        import pandas as pd
+
+        values = np.empty((len(rows), self.n_features), dtype=object)
+        for i, row in enumerate(rows):
+            values[i, :] = list(row)
+        frame = pd.DataFrame(values, columns=self.feature_names or range(self.n_features))
+        for j in range(self.n_features):
+            if j not in self.levels:  # (null, a missing value where the model allows it: NaN)
+                frame.isetitem(j, pd.to_numeric(values[:, j]).astype(np.float64))
+        return frame
+
+    def _assign(self, X, all_distances: bool, labels_from: str = "predict"):
+        """:func:`~kmeanskit._analysis.monitoring.assignment.assign` on rows given as numbers (``frame``'s
+        input; categorical columns of a probe hold 0, read as their first level)."""
+        from kmeanskit._analysis.monitoring.assignment import assign
+
+        if self.levels is None:
+            return assign(self.array_model, X, all_distances=all_distances, labels_from=labels_from)
+        import warnings
+
+        from kmeanskit._estimators.kprototypes import UnseenCategoryWarning
+
+        if not hasattr(X, "iloc"):  # a probe: the numbers, and the first level of each category
+            X = self.frame([[self.levels[j][0] if j in self.levels else v for j, v in enumerate(row)]
+                            for row in np.asarray(X).tolist()])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnseenCategoryWarning)  # counted in the response instead
+            return assign(self.array_model, X, all_distances=all_distances, labels_from=labels_from)
+
+    def unseen(self, X) -> dict[str, int] | None:
+        """Per categorical column, the values of the rows never seen in training (None without categories)."""
+        if self.levels is None:
+            return None
+        from kmeanskit._analysis.mixed_workflow import unseen_categories
+
+        return unseen_categories(self.model, X)
 
     def predict(self, rows, return_distances: bool) -> dict[str, Any]:
         from kmeanskit._analysis.monitoring.anomaly import threshold_scores
-        from kmeanskit._analysis.monitoring.assignment import assign
 
         X = self.frame(rows)
         # Small batches: labels from the distances, one call to the model instead of two.
         labels_from = "distances" if len(rows) * self.n_clusters <= _SMALL_BATCH else "predict"
-        labels, distances, D = assign(self.array_model, X, all_distances=return_distances, labels_from=labels_from)
+        labels, distances, D = self._assign(X, all_distances=return_distances, labels_from=labels_from)
         if not np.all(np.isfinite(distances)) or (D is not None and not np.all(np.isfinite(D))):
             raise ValueError("values too large: the distances to the centers overflow; check the units of the input")
         out = {"n_rows": int(labels.size), "labels": labels.tolist(), "distances": distances.tolist()}
@@ -119,6 +163,9 @@ class Predictor:
         out["anomaly_level"] = self.anomaly_level
         if D is not None:
             out["center_distances"] = D.tolist()
+        unseen = self.unseen(X)
+        if unseen is not None:
+            out["unseen_categories"] = unseen
         return out, labels, anomalies
 
 

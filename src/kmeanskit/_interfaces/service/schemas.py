@@ -7,7 +7,7 @@ saying what to fix, without echoing the input back.
 """
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 
 from pydantic import AllowInfNan, BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, create_model
 
@@ -80,6 +80,10 @@ class PredictResponse(BaseModel):
     anomaly_level: float | None = Field(description="training quantile an anomaly score of 1 corresponds to")
     center_distances: list[list[float]] | None = Field(
         default=None, description="distances to every center (only with return_distances)")
+    unseen_categories: dict[str, int] | None = Field(
+        default=None, description="for a model of categorical columns (KPrototypes, KModes): per column, the "
+                                  "values never seen in training (each matches no center's mode: it adds gamma "
+                                  "to the cost to every center)")
 
 
 class HealthResponse(BaseModel):
@@ -119,6 +123,11 @@ def request_type(predictor: "Predictor", max_rows: int):
     if predictor.accepts_missing:
         Value = Value | None
     Row = Annotated[list[Value], Field(min_length=d, max_length=d)]
+    if predictor.levels is not None:  # categories: a type per position
+        values = [_category(predictor, j) if j in predictor.levels else Value for j in range(d)]
+        Row = tuple[tuple(values)]
+    else:
+        values = [Value] * d
     strict_bool = Annotated[bool, Strict()]
     distances_field = (strict_bool, Field(default=False, description="also return the distances to every center"))
 
@@ -126,7 +135,8 @@ def request_type(predictor: "Predictor", max_rows: int):
         "InstancesRequest",
         __config__=ConfigDict(extra="forbid"),
         instances=(Annotated[list[Row], Field(min_length=1, max_length=max_rows)],
-                   Field(description=f"rows of {d} numbers in the model's feature order"
+                   Field(description=f"rows of {d} {'values' if predictor.levels else 'numbers'} in the "
+                                     "model's feature order"
                                      + (" (null: a missing value)" if predictor.accepts_missing else ""))),
         return_distances=distances_field,
     )
@@ -135,7 +145,7 @@ def request_type(predictor: "Predictor", max_rows: int):
     record = create_model(
         "Record",
         __config__=ConfigDict(extra="forbid", populate_by_name=False),
-        **{f"f{i}": (Value, Field(alias=name)) for i, name in enumerate(predictor.feature_names)},
+        **{f"f{i}": (values[i], Field(alias=name)) for i, name in enumerate(predictor.feature_names)},
     )
     records = create_model(
         "RecordsRequest",
@@ -154,12 +164,35 @@ def request_type(predictor: "Predictor", max_rows: int):
                      Discriminator(kind)]
 
 
+#: Up to this many levels, a categorical field's schema lists them (an enum); beyond, it says how many.
+_MAX_ENUM_LEVELS = 1000
+
+
+def _category(predictor: "Predictor", j: int):
+    """The type of categorical column `j`: one of its levels (an enum in the schema), or, when the
+    model lets unseen categories match no center, any other value of the levels' JSON type."""
+    levels = predictor.levels[j]
+    name = f"column {j}" if predictor.feature_names is None else repr(predictor.feature_names[j])
+    known = Literal[tuple(levels)] if len(levels) <= _MAX_ENUM_LEVELS else None
+    text = all(isinstance(v, str) for v in levels)
+    other = Annotated[str, Strict()] if text else Union[Annotated[str, Strict()], Annotated[int, Strict()],
+                                                        Annotated[float, Strict(), AllowInfNan(False)]]
+    said = (f"a category of {name}: one of its {len(levels)} levels seen in training"
+            + ("; another value matches no center's mode (counted in unseen_categories)"
+               if predictor.accepts_unseen else ""))
+    kind = other if known is None else Union[known, other] if predictor.accepts_unseen else known
+    if predictor.accepts_missing:  # null: a missing category, for a model whose policy allows it
+        kind = Optional[kind]
+    return Annotated[kind, Field(description=said)]
+
+
 def validation_errors(errors, predictor: "Predictor", unreadable: UnreadableBody | None = None) -> dict[str, Any]:
     """A one-line message and the first errors, without echoing the input back.
 
     `unreadable`: the error that made the body invalid JSON, when it says more than "JSON decode error".
     """
     union = predictor.feature_names is not None
+    errors = _one_per_category(errors, predictor)
     shown = []
     for error in errors[:_MAX_ERRORS_SHOWN]:
         loc = list(error.get("loc", ()))
@@ -170,6 +203,8 @@ def validation_errors(errors, predictor: "Predictor", unreadable: UnreadableBody
         msg = error.get("msg", "")
         if error.get("type") == "float_type" and "input" in error and error["input"] is None:
             msg = "null (a missing value) is accepted only by a model fitted with missing='ignore'"
+        elif error.get("category") and "input" in error and error["input"] is None:
+            msg = "null (a missing category) is refused: the model has no missing-value policy for categories"
         shown.append({"loc": loc, "msg": msg, "type": error.get("type", "")})
     if not shown:
         return {"detail": "invalid request", "errors": []}
@@ -186,6 +221,23 @@ def validation_errors(errors, predictor: "Predictor", unreadable: UnreadableBody
     if len(errors) > 1:
         detail += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
     return {"detail": detail, "errors": shown}
+
+
+def _one_per_category(errors, predictor: "Predictor"):
+    """The errors, with those of the members of a categorical field's union (its levels, or any other
+    value) said once, at the field, as the levels' error (marked ``category``)."""
+    if predictor.levels is None:
+        return errors
+    out, seen = [], set()
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if loc and isinstance(loc[-1], str) and (loc[-1].startswith("literal[") or loc[-1] in ("str", "int", "float")):
+            if loc[:-1] in seen:
+                continue
+            seen.add(loc[:-1])
+            error = {**error, "loc": loc[:-1], "category": True}
+        out.append(error)
+    return out
 
 
 def _where(loc) -> str:

@@ -24,6 +24,11 @@ Format versions (files of every version are read):
 3. Every file holds ``integrity.json`` (``integrity`` module); every
    summary names its ``distance``. Releases that read only versions 1 and 2
    refuse these files with "upgrade kmeanskit".
+4. Also ``kmeanskit.KPrototypes`` and ``kmeanskit.KModes`` (their category
+   levels under the ``{"levels": ...}`` tag, gamma, which columns are
+   categorical), alone or after the ``kmeanskit.NumericScaler`` step that
+   scales the numeric columns of a table with categories. Only such files say
+   version 4: the others stay version 3, for the readers of version 3.
 
 Modules: ``format`` (format name, version and the whitelist of classes),
 ``values`` (how a value is written in the manifest), ``integrity`` (the
@@ -35,6 +40,7 @@ manifest's model needs, and the fitted state a loaded estimator must have).
 
 from kmeanskit._io.persistence.format import FORMAT_VERSION, ModelFileError
 from kmeanskit._io.persistence.reader import load, load_with_manifest, read_manifest
-from kmeanskit._io.persistence.writer import describe, save
+from kmeanskit._io.persistence.writer import describe, save, write_model
 
-__all__ = ["save", "load", "load_with_manifest", "read_manifest", "describe", "ModelFileError", "FORMAT_VERSION"]
+__all__ = ["save", "load", "load_with_manifest", "read_manifest", "describe", "write_model", "ModelFileError",
+           "FORMAT_VERSION"]

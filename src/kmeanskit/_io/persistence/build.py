@@ -6,6 +6,10 @@ from sklearn.pipeline import Pipeline
 from kmeanskit._io.persistence.checks import check_estimator_state, check_scaler_state
 from kmeanskit._io.persistence.format import (
     ESTIMATORS,
+    MIXED_CLASSES,
+    NUMERIC_SCALER,
+    NUMERIC_SCALER_CLASS,
+    NUMERIC_SCALERS,
     OUTPUT_CONFIGS,
     PIPELINE_CLASS,
     SCALER_CLASSES,
@@ -49,6 +53,9 @@ def build(manifest, arrays):
         raise ModelFileError(f"a {spec.cls.__name__} model file cannot have preprocessing steps.")
     steps = []
     for i, step in enumerate(preprocessing):
+        if isinstance(step, dict) and step.get("class") == NUMERIC_SCALER_CLASS:
+            steps.append((_step_name(step.get("name")), _numeric_scaler(step, arrays, f"preprocessing step {i}")))
+            continue
         cls = SCALER_CLASSES.get(step.get("class"))
         if cls is None:
             raise ModelFileError(
@@ -87,7 +94,48 @@ def build(manifest, arrays):
     expected = None if names is None else list(names)
     if manifest.get("feature_names_in") != expected:
         raise ModelFileError("feature_names_in does not match the feature names of the first step.")
+    if any(type(step) is NUMERIC_SCALER for _, step in steps) and (
+            spec.cls not in MIXED_CLASSES or len(steps) != 1):
+        raise ModelFileError("a NumericScaler step is the only step before a KPrototypes or KModes estimator.")
+    if "table" in manifest:
+        _check_table(manifest["table"], expected)
     return model
+
+
+def _numeric_scaler(step, arrays, where):
+    """The NumericScaler a description holds, with its scaler (StandardScaler or MinMaxScaler), checked."""
+    scaler = _new_estimator(NUMERIC_SCALER, step, arrays, where, ())
+    names = getattr(scaler, "feature_names_in_", None)
+    if names is None or not hasattr(scaler, "n_features_in_"):
+        raise ModelFileError(f"{where}: a NumericScaler needs n_features_in_ and feature_names_in_.")
+    unknown = [c for c in scaler.categorical if c not in set(names)]
+    if unknown or len(set(scaler.categorical)) != len(scaler.categorical) or names.shape != (scaler.n_features_in_,):
+        raise ModelFileError(f"{where}: its categorical columns {scaler.categorical!r:.200} must be distinct "
+                             "feature names.")
+    scaler.numeric_ = np.asarray([j for j, c in enumerate(names) if c not in scaler.categorical], dtype=np.int64)
+    inner = step.get("scaler")
+    cls = SCALER_CLASSES.get(inner.get("class")) if isinstance(inner, dict) else None
+    if cls is not NUMERIC_SCALERS.get(scaler.scale):
+        raise ModelFileError(f"{where}: scale={scaler.scale!r} but its scaler is {inner!r:.80}.")
+    scaler.scaler_ = _new_estimator(cls, inner, arrays, f"{where}, scaler", tuple(SCALER_STATE[cls]))
+    check_scaler_state(scaler.scaler_, f"{where}, scaler")
+    if scaler.scaler_.n_features_in_ != scaler.numeric_.size:
+        raise ModelFileError(f"{where}: its scaler has {scaler.scaler_.n_features_in_} columns; "
+                             f"{scaler.numeric_.size} are numeric.")
+    return scaler
+
+
+def _check_table(table, feature_names):
+    """The column roles of a file written by ``kmeanskit fit``: readable, and clustering the model's features."""
+    from kmeanskit._io.roles import ColumnRoles
+
+    try:
+        roles = ColumnRoles.from_dict(table)
+    except ValueError as exc:
+        raise ModelFileError(f"the column roles (table) cannot be read: {exc}") from None
+    if feature_names is not None and roles.features != feature_names:
+        raise ModelFileError(f"the column roles (table) cluster {roles.features!r:.200}, the model "
+                             f"{feature_names!r:.200}.")
 
 
 def _step_name(name):

@@ -16,9 +16,16 @@ import numpy as np
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from kmeanskit._estimators.kmeans import KMeans
+from kmeanskit._estimators.kprototypes import KModes
 from kmeanskit._estimators.minibatch import MiniBatchKMeans
 from kmeanskit._estimators.spherical import SphericalKMeans
-from kmeanskit._io.persistence.format import ESTIMATORS, SCALER_STATE, ModelFileError
+from kmeanskit._io.persistence.format import (
+    ESTIMATORS,
+    MIXED_CLASSES,
+    NUMERIC_SCALER_CLASS,
+    SCALER_STATE,
+    ModelFileError,
+)
 from kmeanskit._io.persistence.values import MT19937_WORDS
 
 __all__ = ["check_estimator_state", "check_scaler_state", "member_shapes"]
@@ -46,6 +53,10 @@ _ESTIMATOR_SHAPES = {
     ("state", "_counts"): ("k",),
     ("state", "inertia_history_"): ("n_iter",),
     ("state", "labels_"): ("n",),
+    # KPrototypes and KModes: q categorical columns (as many as lists of levels), d - q numeric ones.
+    ("state", "_centers"): ("k", "d"),
+    ("state", "categorical_"): ("q",),
+    ("state", "_numeric_columns"): ("p",),
 }
 
 
@@ -75,21 +86,27 @@ def member_shapes(manifest):
     # Only a MiniBatchKMeans's labels_ may be those of a batch rather than of the training rows.
     name = estimator.get("class")
     minibatch = isinstance(name, str) and name in ESTIMATORS and ESTIMATORS[name].cls is MiniBatchKMeans
-    sizes = {"k": k, "d": d, "n_iter": n_iter, "n": "any" if minibatch else n_samples}
+    levels = state.get("categories_") if isinstance(state, dict) else None
+    q = len(levels["levels"]) if isinstance(levels, dict) and isinstance(levels.get("levels"), list) else None
+    sizes = {"k": k, "d": d, "n_iter": n_iter, "n": "any" if minibatch else n_samples, "q": q,
+             "p": None if q is None else d - q}
 
     shapes = {}
-    references = list(_array_references(estimator, ()))
+    references = [(where, member, None) for where, member in _array_references(estimator, ())]
     steps = manifest.get("preprocessing")
     for step in steps if isinstance(steps, list) else []:
-        references += [(("step",) + where, member) for where, member in _array_references(step, ())]
-    for where, member in references:
+        references += [(("step",) + where, member, _numeric_width(step, d))
+                       for where, member in _array_references(step, ())]
+    for where, member, width in references:
         what = ("preprocessing step " if where[0] == "step" else "estimator ") + " ".join(where[-2:])
         if where[-2:] == ("mt19937", "key"):
             # A generator's key, wherever it is (only _random_state holds one; build says so).
             shape, what = (MT19937_WORDS,), f"the generator key ({MT19937_WORDS} uint32 words)"
         elif where[0] == "step":
-            # A scaler's arrays are all per feature.
-            shape = (d,) if len(where) == 3 and where[1] == "state" else None
+            # A scaler's arrays are all per feature; a NumericScaler's scaler's, per numeric column.
+            scaler_state = (len(where) == 3 and where[1] == "state") or (
+                len(where) == 4 and where[1:3] == ("scaler", "state"))
+            shape = (width,) if scaler_state and width is not None else None
         else:
             shape = _ESTIMATOR_SHAPES.get(where)
             shape = None if shape is None else tuple(_size(dim, sizes, what) for dim in shape)
@@ -102,13 +119,26 @@ def member_shapes(manifest):
     return shapes
 
 
+def _numeric_width(step, d):
+    """The number of columns a preprocessing step's arrays are per: d, or for a NumericScaler the columns
+    not named categorical (None when its description cannot tell)."""
+    if not isinstance(step, dict) or step.get("class") != NUMERIC_SCALER_CLASS:
+        return d
+    params = step.get("params")
+    categorical = params.get("categorical") if isinstance(params, dict) else None
+    names = categorical.get("tuple") if isinstance(categorical, dict) else None
+    return d - len(names) if isinstance(names, list) and len(names) < d else None
+
+
 def _size(dim, sizes, what):
     """The length ``dim`` stands for (an int, or a name in ``sizes``): an int >= 0, or None for any."""
     value = dim if type(dim) is int else sizes[dim]
     if value == "any":
         return None
     if type(value) is not int or value < 0:
-        source = {"n_iter": "attribute n_iter_", "n": "the training summary's n_samples"}[dim]
+        source = {"n_iter": "attribute n_iter_", "n": "the training summary's n_samples",
+                  "q": "the number of lists of levels (categories_)",
+                  "p": "the number of columns without levels"}[dim]
         raise ModelFileError(f"{what} has a length given by {source}, which is not an int >= 0: {value!r:.80}.")
     return value
 
@@ -136,7 +166,10 @@ def check_estimator_state(km, spec):
         raise ModelFileError(f"{where}: missing fitted attribute(s) {missing}.")
     d = _int_attr(km, "n_features_in_", where, minimum=1)
     k = km.n_clusters
-    centers = _array_attr(km, "cluster_centers_", where, "f", (k, d))
+    if spec.cls in MIXED_CLASSES:
+        _check_mixed_state(km, where, k, d)
+    centers = km.cluster_centers_ if spec.cls in MIXED_CLASSES else _array_attr(km, "cluster_centers_", where, "f",
+                                                                                (k, d))
     if not centers.flags.c_contiguous:
         km.cluster_centers_ = np.ascontiguousarray(centers)
     if _int_attr(km, "_n_features_out", where, minimum=1) != k:
@@ -154,6 +187,8 @@ def check_estimator_state(km, spec):
             raise ModelFileError(f"{where}: attribute inertia_ must be a number >= 0, got {km.inertia_!r}.")
     if spec.cls is MiniBatchKMeans:
         _check_minibatch_state(km, where, k)
+    if spec.cls in MIXED_CLASSES:
+        centers = km._centers
     if spec.cls is SphericalKMeans and not np.all(np.einsum("ij,ij->i", centers, centers, dtype=np.float64) > 0):
         # A zero center has no direction: its cosine would be NaN.
         raise ModelFileError(f"{where}: a SphericalKMeans center is the zero vector.")
@@ -165,6 +200,38 @@ def check_estimator_state(km, spec):
     if not isinstance(init, str) and (not isinstance(init, np.ndarray) or init.shape != (k, d)):
         raise ModelFileError(f"{where}: init must be a method name or an array of shape {(k, d)}, got {init!r:.80}.")
     _check_feature_names(km, where, d)
+
+
+def _check_mixed_state(km, where, k, d):
+    """KPrototypes and KModes: the columns split into numeric and categorical, one list of levels per
+    categorical column, centers whose level codes are levels; then ``cluster_centers_`` is rebuilt."""
+    categorical = _array_attr(km, "categorical_", where, "iu", None)
+    numeric = _array_attr(km, "_numeric_columns", where, "iu", None)
+    levels = km.categories_
+    if not isinstance(levels, list) or len(levels) != categorical.size or not all(
+            isinstance(v, np.ndarray) and v.dtype == object and v.ndim == 1 for v in levels):
+        raise ModelFileError(f"{where}: categories_ must hold one list of levels per categorical column "
+                             f"({categorical.size}), got {len(levels) if isinstance(levels, list) else levels!r:.80}.")
+    columns = np.concatenate([numeric, categorical]).astype(np.int64)
+    if categorical.size == 0 or not np.array_equal(np.sort(columns), np.arange(d)) or not (
+            np.all(np.diff(categorical) > 0) and np.all(np.diff(numeric) > 0)):
+        raise ModelFileError(f"{where}: categorical_ and _numeric_columns must split the {d} columns in "
+                             "increasing order, with at least one categorical column.")
+    km.categorical_, km._numeric_columns = categorical.astype(np.int64), numeric.astype(np.int64)
+    if type(km) is KModes and numeric.size:
+        raise ModelFileError(f"{where}: a KModes model has categorical columns only.")
+    centers = _array_attr(km, "_centers", where, "f", (k, d))
+    codes = centers[:, numeric.size:]
+    n_levels = np.asarray([v.size for v in levels])
+    if codes.size and (np.any(codes != np.floor(codes)) or np.any(codes < 0) or np.any(codes >= n_levels)):
+        raise ModelFileError(f"{where}: the centers' category codes must be levels of their column "
+                             f"(integers from 0 to the number of levels, {n_levels.tolist()}).")
+    gamma = km.gamma_
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 < gamma < math.inf:
+        raise ModelFileError(f"{where}: attribute gamma_ must be a positive finite number, got {gamma!r:.80}.")
+    km.gamma_ = float(gamma)
+    km._centers = np.ascontiguousarray(centers, dtype=np.float64)
+    km.cluster_centers_ = km._decoded(km._centers)
 
 
 def _check_minibatch_state(km, where, k):

@@ -10,26 +10,36 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, Stan
 
 from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.kmedians import KMedians
+from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.minibatch import MiniBatchKMeans
+from kmeanskit._estimators.numeric_scaler import NUMERIC_SCALERS, NumericScaler
 from kmeanskit._estimators.spherical import SphericalKMeans
 
 __all__ = [
     "ESTIMATORS",
     "ESTIMATOR_NAMES",
     "FORMAT_NAME",
+    "BASE_FORMAT_VERSION",
     "FORMAT_VERSION",
     "MANIFEST",
+    "NUMERIC_SCALER",
+    "NUMERIC_SCALERS",
     "OUTPUT_CONFIGS",
     "PIPELINE_CLASS",
     "SCALER_CLASSES",
     "SCALER_NAMES",
     "SCALER_STATE",
     "SPECS",
+    "MAX_STORED_LEVELS",
+    "MIXED_CLASSES",
+    "NUMERIC_SCALER_CLASS",
     "ModelFileError",
     "Spec",
 ]
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+#: The version written in every file (files of a later version are written only for the classes it added).
+BASE_FORMAT_VERSION = 3
 FORMAT_NAME = "kmeanskit-model"
 MANIFEST = "manifest.json"
 
@@ -43,6 +53,12 @@ SCALER_CLASSES = {
     "sklearn.preprocessing.MaxAbsScaler": MaxAbsScaler,
 }
 SCALER_NAMES = {cls: name for name, cls in SCALER_CLASSES.items()}
+# The step that scales the numeric columns of a table with categories (it holds a StandardScaler or
+# a MinMaxScaler, described as a scaler step is); from format version 4.
+NUMERIC_SCALER_CLASS = "kmeanskit.NumericScaler"
+NUMERIC_SCALER = NumericScaler
+#: Levels a model file may hold per categorical column (a column with more is no category).
+MAX_STORED_LEVELS = 100_000
 
 # Fitted state stored per class: attribute -> (kind, may be None). Array kinds
 # have shape (n_features,) for scalers; estimators are checked in checks.check_estimator_state.
@@ -61,6 +77,10 @@ _KMEANS_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "inertia_
 _MINIBATCH_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "n_steps_", "_n_features_out", "_X_mean",
                     "_scale", "_counts", "_n_since_last_reassign", "_batch_size", "_random_state")
 _CENTERS_STATE = ("cluster_centers_", "labels_", "inertia_", "n_iter_", "inertia_history_", "_n_features_out")
+# KPrototypes and KModes: the centers as numbers (numeric means, then level codes), the levels of each
+# categorical column, and which columns are which; cluster_centers_ (objects) is rebuilt from them.
+_MIXED_STATE = ("_centers", "categories_", "categorical_", "_numeric_columns", "gamma_", "labels_", "inertia_",
+                "n_iter_", "inertia_history_", "_n_features_out")
 
 
 class Spec:
@@ -78,9 +98,13 @@ ESTIMATORS = {
         Spec("kmeanskit.MiniBatchKMeans", MiniBatchKMeans, _MINIBATCH_STATE, "euclidean", 2),
         Spec("kmeanskit.SphericalKMeans", SphericalKMeans, _CENTERS_STATE, "cosine", 2),
         Spec("kmeanskit.KMedians", KMedians, _CENTERS_STATE, "manhattan", 2),
+        Spec("kmeanskit.KPrototypes", KPrototypes, _MIXED_STATE, "mixed", 4),
+        Spec("kmeanskit.KModes", KModes, _MIXED_STATE, "mixed", 4),
     )
 }
 SPECS = {spec.cls: spec for spec in ESTIMATORS.values()}
+#: The estimators of tables with categorical columns (their centers hold category values).
+MIXED_CLASSES = (KPrototypes, KModes)
 ESTIMATOR_NAMES = ", ".join(f"kmeanskit.{spec.cls.__name__}" for spec in ESTIMATORS.values())
 # Output containers a loaded model may return; polars is an optional dependency a reader may lack.
 OUTPUT_CONFIGS = ("default", "pandas")

@@ -3,8 +3,11 @@
 JSON holds ``None``, bools, ints, finite floats and strings as they are;
 anything else is tagged: ``{"array": member}`` (an ``.npy`` member of the
 file), ``{"float": "inf"}``, ``{"tuple": [...]}``, ``{"strings": [...]}``
-(feature names) and ``{"mt19937": {...}}`` (a ``RandomState`` at its exact
-position). Nothing else is written, and nothing else is read.
+(feature names), ``{"mt19937": {...}}`` (a ``RandomState`` at its exact
+position) and ``{"levels": [[...], ...]}`` (the category levels of each
+categorical column: strings, ints, finite floats or bools, at most
+:data:`~kmeanskit._io.persistence.format.MAX_STORED_LEVELS` distinct values per
+column). Nothing else is written, and nothing else is read.
 
 A manifest nests at most :data:`MAX_DEPTH` lists and objects deep (a file of
 :func:`~kmeanskit._io.persistence.writer.save` nests 6), so that nothing that
@@ -15,7 +18,7 @@ import math
 
 import numpy as np
 
-from kmeanskit._io.persistence.format import ModelFileError
+from kmeanskit._io.persistence.format import MAX_STORED_LEVELS, ModelFileError
 
 __all__ = ["MAX_DEPTH", "MT19937_WORDS", "Members", "check_depth", "decode", "encode"]
 
@@ -55,6 +58,8 @@ def encode(value, member, arrays, what):
         return value if math.isfinite(value) else {"float": repr(value)}
     if isinstance(value, tuple):
         return {"tuple": [encode(v, member, arrays, what) for v in value]}
+    if isinstance(value, list) and value and all(isinstance(v, np.ndarray) and v.dtype == object for v in value):
+        return {"levels": [[_level(v, what) for v in levels.tolist()] for levels in value]}
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         arrays[member] = value
         return {"array": member}
@@ -94,6 +99,8 @@ def decode(value, arrays, where):
         return np.asarray(content, dtype=object)
     if tag == "mt19937" and isinstance(content, dict):
         return _random_state(content, arrays, where)
+    if tag == "levels" and isinstance(content, list):
+        return [_levels(levels, where, c) for c, levels in enumerate(content)]
     raise ModelFileError(f"{where}: unexpected object {value!r}.")
 
 
@@ -114,3 +121,33 @@ def _random_state(content, arrays, where):
     random_state = np.random.RandomState()
     random_state.set_state(("MT19937", key, pos, has_gauss, float(gauss)))
     return random_state
+
+
+def _level(value, what):
+    """A category level as a JSON scalar (a str, int, finite float or bool)."""
+    if isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, (np.bool_, np.integer, np.floating, int, float)):
+        value = value.item() if isinstance(value, np.generic) else value
+        if not isinstance(value, float) or math.isfinite(value):
+            return value
+    raise ValueError(f"Cannot save {what}: a category level {value!r:.80} is not a string, a number or a bool.")
+
+
+def _levels(levels, where, c):
+    """The levels of categorical column ``c`` (its position among them) as an object array, checked: a
+    non-empty list of at most MAX_STORED_LEVELS distinct strings, ints, finite floats or bools."""
+    if not isinstance(levels, list) or not levels:
+        raise ModelFileError(f"{where}: the levels of categorical column {c} must be a non-empty list, "
+                             f"got {type(levels).__name__}.")
+    if len(levels) > MAX_STORED_LEVELS:
+        raise ModelFileError(f"{where}: categorical column {c} has {len(levels)} levels; a model file holds "
+                             f"at most {MAX_STORED_LEVELS} per column.")
+    for value in levels:
+        if not isinstance(value, (str, int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+            raise ModelFileError(f"{where}: a level of categorical column {c} is {value!r:.80}; levels are "
+                                 "strings, numbers or bools.")
+    keys = {(type(v).__name__, v) for v in levels}
+    if len(keys) != len(levels):
+        raise ModelFileError(f"{where}: categorical column {c} lists a level twice.")
+    return np.asarray(levels, dtype=object)

@@ -15,10 +15,13 @@ from kmeanskit._estimators.minibatch import MiniBatchKMeans
 from kmeanskit._estimators.pipeline import final_estimator
 from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.persistence.format import (
+    BASE_FORMAT_VERSION,
     ESTIMATOR_NAMES,
     FORMAT_NAME,
-    FORMAT_VERSION,
     MANIFEST,
+    MIXED_CLASSES,
+    NUMERIC_SCALER,
+    NUMERIC_SCALER_CLASS,
     OUTPUT_CONFIGS,
     PIPELINE_CLASS,
     SCALER_NAMES,
@@ -28,10 +31,10 @@ from kmeanskit._io.persistence.format import (
 from kmeanskit._io.persistence.integrity import INTEGRITY, check_key, seal
 from kmeanskit._io.persistence.values import encode
 
-__all__ = ["describe", "save"]
+__all__ = ["describe", "save", "write_model"]
 
 
-def save(model, path, *, X=None, key=None, table=None):
+def save(model, path, *, X=None, key=None):
     """Save a fitted model to a ``.kmk`` file, atomically.
 
     The file holds the SHA-256 of its manifest (which lists the SHA-256 of
@@ -41,13 +44,18 @@ def save(model, path, *, X=None, key=None, table=None):
 
     Parameters
     ----------
-    model : KMeans, MiniBatchKMeans, SphericalKMeans, KMedians or Pipeline
+    model : KMeans, MiniBatchKMeans, SphericalKMeans, KMedians, KPrototypes, KModes or Pipeline
         A fitted kmeanskit ``KMeans``, ``MiniBatchKMeans``,
-        ``SphericalKMeans`` or ``KMedians``, or a fitted
-        :class:`sklearn.pipeline.Pipeline` of zero or more StandardScaler,
-        MinMaxScaler, RobustScaler or MaxAbsScaler steps followed by one.
-        A ``MiniBatchKMeans`` keeps what ``partial_fit`` needs to continue
-        exactly as it would have (counts, batch size, random generator).
+        ``SphericalKMeans``, ``KMedians``, ``KPrototypes`` or ``KModes``, or
+        a fitted :class:`sklearn.pipeline.Pipeline` of zero or more
+        StandardScaler, MinMaxScaler, RobustScaler or MaxAbsScaler steps
+        (for KPrototypes, the ``NumericScaler`` that ``kmeanskit fit``
+        builds) followed by one. A ``MiniBatchKMeans`` keeps what
+        ``partial_fit`` needs to continue exactly as it would have (counts,
+        batch size, random generator); a ``KPrototypes`` or ``KModes`` its
+        category levels, gamma and which columns are categorical (files of
+        format version 4, which earlier releases refuse with "upgrade
+        kmeanskit").
     path : str or os.PathLike
         Destination. It is replaced only once the new file is complete.
     X : {array-like, sparse matrix} of shape (n_samples, n_features), default=None
@@ -64,11 +72,6 @@ def save(model, path, *, X=None, key=None, table=None):
     key : bytes or str, default=None
         A secret to sign the file with (str is encoded as UTF-8). None: the
         file is not signed.
-    table : dict, default=None
-        The roles of the training table's columns, as
-        ``kmeanskit._io.roles.ColumnRoles.to_dict`` gives them, stored under
-        the manifest's ``"table"`` key (absent from older files) so that
-        ``predict`` reads new tables the same way.
 
     Raises
     ------
@@ -80,6 +83,17 @@ def save(model, path, *, X=None, key=None, table=None):
         instance, a pipeline ``memory``, a scaler's ``copy=False``, an
         output container other than NumPy or pandas), or ``X`` is not the
         training data.
+    """
+    write_model(model, path, X=X, key=key)
+
+
+def write_model(model, path, *, X=None, key=None, table=None):
+    """:func:`save`, and the roles of the training table's columns (what ``kmeanskit fit`` writes).
+
+    ``table`` is ``kmeanskit._io.roles.ColumnRoles.to_dict()``, stored under
+    the manifest's ``"table"`` key (absent from other files; covered by the
+    manifest's checksum and signature) so that ``predict`` reads new tables
+    the way the training table was read. The other parameters are :func:`save`'s.
     """
     if key is not None:
         key = check_key(key)
@@ -141,22 +155,20 @@ def _manifest(model, arrays):
     spec = SPECS[type(final)]
     _check_fitted(final, f"the {type(final).__name__} step" if pipeline else "the model")
     _check_finite_centers(final)
+    version = max(BASE_FORMAT_VERSION, spec.version)
     preprocessing = []
     for i, (name, step) in enumerate(steps):
         _check_fitted(step, f"pipeline step {name!r}")
-        if step.get_params().get("copy") is False:
-            raise ValueError(
-                f"Cannot save pipeline step {name!r} with copy=False: the loaded model would overwrite the "
-                "arrays passed to predict. Set copy=True before saving (set_params(copy=True))."
-            )
         prefix = f"step{i}"
-        preprocessing.append({
-            "name": name,
-            "class": SCALER_NAMES[type(step)],
-            "params": _encode_params(step, prefix, arrays),
-            "state": _encode_state(step, list(SCALER_STATE[type(step)]) + ["n_features_in_"], prefix, arrays),
-            "output": _output_config(step),
-        })
+        if type(step) is NUMERIC_SCALER:
+            version = max(version, 4)
+            description = {"name": name, "class": NUMERIC_SCALER_CLASS, **_scaler_description(step, prefix, arrays),
+                           "scaler": {"class": SCALER_NAMES[type(step.scaler_)],
+                                      **_scaler_description(step.scaler_, f"{prefix}.scaler", arrays)}}
+            preprocessing.append(description)
+            continue
+        preprocessing.append({"name": name, "class": SCALER_NAMES[type(step)],
+                              **_scaler_description(step, prefix, arrays)})
     estimator = {
         "class": spec.name,
         "params": _encode_params(final, "model", arrays),
@@ -169,8 +181,8 @@ def _manifest(model, arrays):
     return {
         "format": FORMAT_NAME,
         # Every file now carries an integrity record, which readers of versions 1 and 2 would refuse
-        # as an unknown member: they say "upgrade" instead.
-        "format_version": FORMAT_VERSION,
+        # as an unknown member: they say "upgrade" instead; files of the classes version 4 added say 4.
+        "format_version": version,
         "kmeanskit_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "model_class": PIPELINE_CLASS if pipeline else spec.name,
@@ -188,7 +200,7 @@ def _split_pipeline(model):
     if not steps:
         raise ValueError("Cannot save an empty Pipeline.")
     for name, step in steps[:-1]:
-        if type(step) not in SCALER_NAMES:
+        if type(step) not in SCALER_NAMES and type(step) is not NUMERIC_SCALER:
             raise TypeError(
                 f"Cannot save pipeline step {name!r} of class {_qualname(step)}: supported "
                 f"preprocessing steps are {', '.join(c.__name__ for c in SCALER_NAMES)}."
@@ -200,6 +212,21 @@ def _split_pipeline(model):
             f"it must be one of {ESTIMATOR_NAMES}."
         )
     return steps[:-1], final_name, final
+
+
+def _scaler_description(step, prefix, arrays):
+    """The params, state and output config of a preprocessing step (a scaler, or a NumericScaler)."""
+    if step.get_params().get("copy") is False:
+        raise ValueError(
+            f"Cannot save a {type(step).__name__} step with copy=False: the loaded model would overwrite the "
+            "arrays passed to predict. Set copy=True before saving (set_params(copy=True))."
+        )
+    state = [] if type(step) is NUMERIC_SCALER else list(SCALER_STATE[type(step)])
+    return {
+        "params": _encode_params(step, prefix, arrays),
+        "state": _encode_state(step, state + ["n_features_in_"], prefix, arrays),
+        "output": _output_config(step),
+    }
 
 
 def _pipeline_params(model):
@@ -225,7 +252,8 @@ def _check_fitted(estimator, what):
 
 def _check_finite_centers(estimator):
     """The README promises centers are never NaN: a file must not hold any (load would refuse it)."""
-    centers = np.asarray(estimator.cluster_centers_)
+    # The centers of KPrototypes and KModes hold category values: their numbers are in _centers.
+    centers = np.asarray(estimator._centers if type(estimator) in MIXED_CLASSES else estimator.cluster_centers_)
     n_bad = centers.size - int(np.count_nonzero(np.isfinite(centers)))
     if n_bad:
         raise ValueError(
@@ -264,6 +292,8 @@ def _encode_params(estimator, prefix, arrays):
             raise ValueError(
                 f"Cannot save {key}={value!r}: a RandomState instance cannot be stored; use an int seed or None."
             )
+        if key == "categorical" and value is not None and not isinstance(value, tuple):
+            value = tuple(np.asarray(value, dtype=object).ravel().tolist())  # names or indices, as given
         if key == "init" and not isinstance(value, str):
             value = np.asarray(value)
             if value.dtype.kind not in "iuf":
@@ -318,7 +348,8 @@ def _training_summary(model, X):
         found = summarize_distances(labels, distances, final.n_clusters, QUANTILE_LEVELS)
         sizes = found.sizes
         quantiles = [row.tolist() if size else None for row, size in zip(found.quantiles, sizes, strict=True)]
-        features = _feature_summary(model, X, labels, final.n_clusters)
+        # (per-feature statistics are of numeric columns: not made for tables with categories)
+        features = None if spec.cls in MIXED_CLASSES else _feature_summary(model, X, labels, final.n_clusters)
     else:
         sizes = None if labels is None else cluster_sizes(labels, final.n_clusters)
     inertia = getattr(final, "inertia_", None)

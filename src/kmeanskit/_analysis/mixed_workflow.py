@@ -1,0 +1,246 @@
+"""Cluster a table with categorical columns: the library side of ``kmeanskit fit`` on such tables.
+
+Numeric columns are scaled as for K-Means (:class:`NumericScaler`), categorical
+ones kept as categories; :class:`KPrototypes` clusters both (Huang's cost:
+squared Euclidean distance on the scaled numeric columns plus ``gamma`` per
+mismatched category), :class:`KModes` a table of categories alone. The result
+is a :class:`~kmeanskit._analysis.workflow.FitResult` whose centers hold each
+cluster's mode in the categorical columns, with the share of its rows that
+have it.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from kmeanskit._analysis.formatting import json_number
+from kmeanskit._analysis.workflow import SCALINGS, FitResult, _apply_missing_policy, _check_n_clusters, fit_result
+from kmeanskit._engine.compiling import compile_clock
+from kmeanskit._estimators.kprototypes import KModes, KPrototypes, UnseenCategoryWarning
+from kmeanskit._estimators.numeric_scaler import NumericScaler
+from kmeanskit._estimators.pipeline import final_estimator, to_final_space
+
+__all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "predict_mixed", "unseen_categories"]
+
+#: How the default gamma is chosen, in words (Huang 1998).
+GAMMA_DEFAULT = "Huang's default: half the mean standard deviation of the numeric columns, as clustered"
+
+
+@dataclass
+class MixedFitResult(FitResult):
+    """What :func:`fit_mixed_clusters` found: a :class:`FitResult` whose centers hold modes.
+
+    Attributes
+    ----------
+    estimator : str
+        ``"KPrototypes"`` (numeric and categorical columns) or ``"KModes"``
+        (categorical columns only).
+    gamma : float
+        The weight of one mismatched category (``gamma_``; 1 for K-Modes).
+    gamma_given : bool
+        Whether `gamma` was given, rather than Huang's default.
+    categorical : list of str
+        The categorical feature columns, in order.
+    mode_shares : pandas.DataFrame of shape (n_clusters, n_categorical)
+        The share of each cluster's rows (0 to 1) whose category is the
+        cluster's mode, per categorical column.
+
+    The other attributes are :class:`FitResult`'s: ``clusters`` holds, after
+    each categorical column's mode, its share (a column ``"<name> share"``);
+    ``centers`` the numeric means in original units and the modes;
+    ``inertia`` is the K-Prototypes cost in the scaled space.
+    """
+
+    estimator: str = "KPrototypes"
+    gamma: float = 1.0
+    gamma_given: bool = False
+    categorical: list[str] = field(default_factory=list)
+    mode_shares: pd.DataFrame | None = None
+
+    @property
+    def space(self) -> str:
+        """What `inertia` measures, in words."""
+        if self.estimator == "KModes":
+            return "the number of categories that differ from the cluster's modes"
+        return (f"squared Euclidean distance in {SCALINGS[self.scale].split(' (')[0]} plus gamma = "
+                f"{self.gamma:.4g} per category that differs from the cluster's mode")
+
+    @property
+    def gamma_note(self) -> str:
+        """How gamma was chosen, in words."""
+        if self.estimator == "KModes":
+            return "1 per mismatched category (K-Modes: categorical columns only)"
+        return f"{self.gamma:.4g} (" + ("--gamma" if self.gamma_given else GAMMA_DEFAULT) + ")"
+
+    def to_dict(self) -> dict[str, Any]:
+        """:meth:`FitResult.to_dict`, with each center's modes and their shares, the estimator and gamma."""
+        numeric = [c for c in self.feature_names if c not in self.categorical]
+        plain = copy.copy(self)
+        plain.centers, plain.feature_names = self.centers[numeric], numeric
+        payload = FitResult.to_dict(plain)
+        payload.update(features=list(self.feature_names), n_features=self.n_features, estimator=self.estimator,
+                       gamma=json_number(self.gamma), gamma_given=self.gamma_given,
+                       categorical=list(self.categorical), silhouette=None)
+        for entry, (_, center), (_, shares) in zip(payload["clusters"], self.centers.iterrows(),
+                                                   self.mode_shares.iterrows(), strict=True):
+            entry["center"] = {name: (str(center[name]) if name in self.categorical else entry["center"][name])
+                               for name in self.feature_names}
+            entry["mode_shares"] = {name: json_number(shares[name]) for name in self.categorical}
+        return payload
+
+
+def fit_mixed_clusters(
+    data: pd.DataFrame,
+    n_clusters: int,
+    *,
+    categorical,
+    scale: Literal["standard", "minmax", "none"] = "standard",
+    gamma: float | None = None,
+    n_init: int | Literal["auto"] = "auto",
+    random_state: int | np.random.RandomState | None = None,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    missing: Literal["error", "drop"] = "error",
+) -> MixedFitResult:
+    """Scale the numeric columns, cluster with K-Prototypes (or K-Modes) and summarise the clusters.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame of shape (n_samples, n_features)
+        Numeric columns and the categorical columns named by `categorical`
+        (categories as text, e.g. from ``ColumnRoles.features_frame``).
+    n_clusters : int
+        Number of clusters, from 1 to the number of rows.
+    categorical : sequence of str
+        The categorical columns (at least one).
+    scale : {"standard", "minmax", "none"}, default="standard"
+        Scaling of the numeric columns before clustering.
+    gamma : float or None, default=None
+        Weight of a mismatched category (KPrototypes' ``gamma``); None:
+        Huang's default on the scaled numeric columns. Only with numeric columns.
+    n_init, random_state, max_iter, tol
+        As in :class:`kmeanskit.KPrototypes`.
+    missing : {"error", "drop"}, default="error"
+        Rows with a missing value: refused, or left out. (Clustering them on
+        their observed values, "ignore", is not available for categorical
+        columns yet.)
+
+    Returns
+    -------
+    MixedFitResult
+
+    Raises
+    ------
+    ValueError
+        If no column is categorical, `gamma` is given without numeric
+        columns, `missing` is not allowed, or the estimator refuses the data.
+    """
+    categorical = [str(c) for c in categorical]
+    if not categorical:
+        raise ValueError("categorical names no column; a table of numbers alone is clustered by fit_clusters")
+    if missing not in ("error", "drop"):
+        raise ValueError(f"missing={missing!r} is not available for tables with categorical columns yet: "
+                         "rows with missing values are refused ('error') or left out ('drop')")
+    data = data.set_axis([str(c) for c in data.columns], axis=1)
+    n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
+    data, dropped = _apply_missing_policy(data, missing)
+    _check_n_clusters(n_clusters, len(data))
+    numeric = [c for c in data.columns if c not in categorical]
+    settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol)
+    if numeric:
+        final = ("kprototypes", KPrototypes(n_clusters, categorical=tuple(categorical), gamma=gamma, **settings))
+        steps = [] if scale == "none" else [("scale", NumericScaler(scale, categorical=tuple(categorical)))]
+    elif gamma is not None:
+        raise ValueError(f"gamma={gamma!r} weighs categories against numeric columns, and the table has none "
+                         "(K-Modes counts mismatched categories)")
+    else:
+        final, steps = ("kmodes", KModes(n_clusters, **settings)), []
+    pipeline = Pipeline([*steps, final])
+    with compile_clock() as compiling:
+        start = time.perf_counter()
+        pipeline.fit(data)
+        fit_seconds = time.perf_counter() - start - compiling.seconds
+
+    model = pipeline[-1]
+    labels = np.asarray(model.labels_)
+    centers = pd.DataFrame(model.cluster_centers_, columns=list(data.columns))
+    if numeric:
+        means = centers[numeric].to_numpy(dtype=np.float64)
+        centers[numeric] = means if not steps else pipeline[0].inverse_transform(means)
+    shares = _mode_shares(data[categorical], labels, centers[categorical])
+    result = fit_result(pipeline, labels, centers.to_numpy(dtype=object), list(data.columns), fit_seconds, None,
+                        "not computed for categorical columns: their cost is no Euclidean distance",
+                        scale=scale, random_state=random_state)
+    result = MixedFitResult(**vars(result), estimator=type(model).__name__, gamma=float(model.gamma_),
+                            gamma_given=gamma is not None, categorical=categorical, mode_shares=shares)
+    for name in numeric:
+        result.centers[name] = result.centers[name].astype(np.float64)
+        result.clusters[name] = result.clusters[name].astype(np.float64)
+    for name in reversed(categorical):
+        at = result.clusters.columns.get_loc(name) + 1
+        result.clusters.insert(at, f"{name} share", shares[name].to_numpy(), allow_duplicates=True)
+    result.missing, result.dropped, result.n_incomplete = missing, dropped, n_incomplete
+    return result
+
+
+def _mode_shares(categories: pd.DataFrame, labels, modes: pd.DataFrame) -> pd.DataFrame:
+    """The share of each cluster's rows whose category is the cluster's mode, per column."""
+    k = len(modes)
+    sizes = np.bincount(labels, minlength=k)
+    out = {}
+    for name in categories.columns:
+        hits = categories[name].to_numpy(dtype=object) == modes[name].to_numpy(dtype=object)[labels]
+        counts = np.bincount(labels, weights=hits.astype(np.float64), minlength=k)
+        out[name] = np.divide(counts, sizes, out=np.full(k, np.nan), where=sizes > 0)
+    return pd.DataFrame(out, index=pd.RangeIndex(k, name="cluster"))
+
+
+def unseen_categories(model, features: pd.DataFrame) -> dict[str, int]:
+    """How many values of each categorical column of `features` the model never saw at fit.
+
+    Parameters
+    ----------
+    model : KPrototypes, KModes or Pipeline ending in one
+    features : pandas.DataFrame of shape (n_samples, n_features)
+        The model's feature columns (missing values are not counted).
+
+    Returns
+    -------
+    dict
+        Column name -> count, for every categorical column of the model.
+    """
+    final = final_estimator(model)
+    names = [str(n) for n in getattr(final, "feature_names_in_", features.columns)]
+    out = {}
+    for j, levels in zip(final.categorical_.tolist(), final.categories_, strict=True):
+        values = features.iloc[:, j]
+        out[names[j]] = int((values.notna() & ~values.isin(list(levels))).sum())
+    return out
+
+
+def predict_mixed(model, features: pd.DataFrame):
+    """Labels and distances (the K-Prototypes cost to the row's center) of rows for a mixed model.
+
+    Unseen categories match no center's mode (each adds ``gamma_`` to every
+    distance); they are counted by :func:`unseen_categories`, not warned about.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int64
+    distances : ndarray of shape (n_samples,), float64
+    """
+    final = final_estimator(model)
+    X = to_final_space(model, features)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        labels = np.asarray(final.predict(X), dtype=np.int64)
+        costs = np.asarray(final.transform(X), dtype=np.float64)
+    return labels, costs[np.arange(len(labels)), labels]
