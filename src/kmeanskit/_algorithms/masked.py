@@ -39,10 +39,10 @@ from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.masked import (
     masked_assign_from_dots,
     masked_bounded_assign_accumulate,
+    masked_candidate_potentials,
     masked_label_distances,
     masked_sq_distances,
 )
-from kmeanskit._engine.seeding import weighted_slab_sums
 from kmeanskit._engine.serial import sized
 
 __all__ = ["MASKED_DOTS_MIN_PRODUCT", "MaskedRows", "MaskedStep", "masked_plusplus", "masked_sq_distances_of"]
@@ -258,16 +258,17 @@ class _MaskedScorer:
 
     def potentials(self, candidates):
         rows = self.rows
-        dist = masked_sq_distances_of(rows, candidates)
-        dist *= self.row_scale[:, None]
-        self._candidate_dist = dist  # the winner's column lowers closest in update()
-        dist = np.minimum(dist, self.closest[:, None]).T.copy()
-        pots = np.empty(candidates.shape[0])
-        out = np.empty(self.bounds.shape[0] - 1)
-        for j in range(candidates.shape[0]):
-            sized(weighted_slab_sums, rows.n)(rows.kernel_w(), dist[j], self.bounds, out)
+        t = candidates.shape[0]
+        self._candidate_dist = np.empty((rows.n, t))  # the winner's column lowers closest in update()
+        out = np.empty((self.bounds.shape[0] - 1, t))
+        sized(masked_candidate_potentials, rows.n * rows.d)(
+            rows.X0, rows.M, rows.kernel_w(), self.row_scale, self.closest,
+            np.ascontiguousarray(candidates, dtype=rows.dtype), self.bounds, self._candidate_dist, out,
+        )
+        pots = np.empty(t)
+        for j in range(t):
             total = 0.0
-            for value in out.tolist():  # in the order greedy_plusplus adds its slab sums
+            for value in out[:, j].tolist():  # in the order greedy_plusplus adds its slab sums
                 total += value
             pots[j] = total
         return pots

@@ -38,6 +38,7 @@ from kmeanskit._engine.assign import row_weight
 __all__ = [
     "masked_assign_accumulate",
     "masked_bounded_assign_accumulate",
+    "masked_candidate_potentials",
     "masked_assign_from_dots",
     "masked_label_distances",
     "masked_sq_distances",
@@ -238,3 +239,28 @@ def masked_sq_distances(X0, M, centers, out):
     for i in prange(X0.shape[0]):
         for j in range(centers.shape[0]):
             out[i, j] = _masked_sq(X0[i], M[i], centers[j])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_candidate_potentials(X0, M, w, row_scale, closest, candidates, slab_bounds, dist, out):
+    """Seeding candidates' scaled partial distances and per-slab potentials, in one pass.
+
+    IN   X0 (n, d), M (n, d) uint8, w (n,) or (1,) (one weight for every row)
+    IN   row_scale   (n,) float64 factor of each row's partial distance
+    IN   closest     (n,) float64 each row's (scaled) distance to its nearest chosen center
+    IN   candidates  (t, d) X0's dtype
+    IN   slab_bounds (S + 1,) int64
+    OUT  dist        (n, t) float64 ``row_scale_i * sum_f m_if (x_if - c_tf)^2``
+    OUT  out         (S, t) float64 sum over the slab, in row order, of ``w_i min(closest_i, dist_it)``
+    """
+    n_candidates = candidates.shape[0]
+    for s in prange(slab_bounds.shape[0] - 1):
+        acc = np.zeros(n_candidates)
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            wi = np.float64(row_weight(w, i))
+            for t in range(n_candidates):
+                value = _masked_sq(X0[i], M[i], candidates[t]) * row_scale[i]
+                dist[i, t] = value
+                acc[t] += wi * min(value, closest[i])
+        for t in range(n_candidates):
+            out[s, t] = acc[t]
