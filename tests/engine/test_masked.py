@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from kmeanskit._algorithms.rows import slab_bounds
-from kmeanskit._engine.masked import masked_assign_accumulate, masked_label_distances, masked_sq_distances
+from kmeanskit._engine.masked import (
+    masked_assign_accumulate,
+    masked_bounded_assign_accumulate,
+    masked_candidate_potentials,
+    masked_label_distances,
+    masked_sq_distances,
+)
 from kmeanskit._engine.serial import serial_twin
 
 from . import reference
@@ -102,3 +108,88 @@ def test_masked_assign_from_dots_matches_reference(dtype):
     np.testing.assert_allclose(dist, ref_dist, rtol=1e-12)
     np.testing.assert_array_equal(sums, ref_sums)
     np.testing.assert_array_equal(weights, ref_weights)
+
+
+def _bounded_passes(dtype, serial, n=2000, k=6, passes=8):
+    """Lloyd passes on the observed entries, each run by the direct kernel and by the bounded one from the
+    same centers (the bounded one carrying its bounds). Pass 3 moves a center far (as a relocation), pass 5
+    duplicates one (exact ties). Returns both kernels' outputs per pass and the rows the bounds skipped."""
+    X, X0, M, w, centers = _problem(dtype, n=n, d=9, k=k, share=0.3, seed=1)
+    X0 = X0 + np.asarray(np.arange(n) % k, dtype=dtype)[:, None] * M  # some structure: bounds skip rows
+    centers = X0[:k].copy()
+    bounds = slab_bounds(n, 4)
+    direct = serial_twin(masked_assign_accumulate) if serial else masked_assign_accumulate
+    bounded = serial_twin(masked_bounded_assign_accumulate) if serial else masked_bounded_assign_accumulate
+    labels_b = np.full(n, -1, dtype=np.int32)
+    lower = np.empty(n)
+    gamma = max(4.0 * (9 + 4) * float(np.finfo(dtype).eps), 1e-12)
+    previous, out = None, []
+    for p in range(passes):
+        if p == 3:
+            centers[2] += 50
+        if p == 5:
+            centers[4] = centers[3]
+        c64 = centers.astype(np.float64)
+        drift = np.zeros(k) if previous is None else np.sqrt(((c64 - previous) ** 2).sum(axis=1))
+        labels_d, dist_d = np.full(n, -1, dtype=np.int32), np.empty(n)
+        sums_d, weights_d = np.zeros((4, k, 9)), np.zeros((4, k, 9))
+        direct(X0, M, w, centers, *_transposed(centers), labels_d, dist_d, sums_d, weights_d, bounds, True)
+        before = labels_b.copy()
+        dist_b, sums_b, weights_b = np.empty(n), np.zeros((4, k, 9)), np.zeros((4, k, 9))
+        changed = np.empty(4, dtype=np.int64)
+        bounded(X0, M, w, centers, *_transposed(centers), labels_b, dist_b, lower, drift, gamma,
+                np.sqrt((c64 * c64).sum(axis=1)), previous is None, sums_b, weights_b, bounds, True, changed)
+        # Every lower bound is below the row's true partial distance to every other center.
+        true = np.sqrt(reference.masked_sq_distances(X0.astype(np.float64) + np.where(M, 0, np.nan), c64))
+        true[np.arange(n), labels_b] = np.inf
+        assert (lower <= true.min(axis=1) * (1 + 1e-12)).all()
+        out.append(((labels_d, dist_d, sums_d, weights_d), (labels_b.copy(), dist_b, sums_b, weights_b),
+                    int(changed.sum()), int((before != labels_b).sum())))
+        previous = c64
+        merged = sums_d.sum(axis=0), weights_d.sum(axis=0)
+        centers = np.where(merged[1] > 0, merged[0] / np.where(merged[1] > 0, merged[1], 1), centers).astype(dtype)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("serial", [False, True])
+def test_masked_bounded_kernel_gives_the_direct_kernels_bits(dtype, serial):
+    for direct, bounded, n_changed, counted in _bounded_passes(dtype, serial):
+        for a, b in zip(direct, bounded, strict=True):
+            assert a.tobytes() == b.tobytes()
+        assert n_changed == counted
+
+
+def test_masked_bounded_kernel_same_bits_at_any_thread_count(at_thread_counts):
+    def run():
+        return [b for _, b, _, _ in _bounded_passes(np.float64, False)]
+
+    one, two = at_thread_counts(run)
+    for a, b in zip(one, two, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert x.tobytes() == y.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_masked_candidate_potentials_match_the_unfused_computation(dtype, weighted):
+    """The scaled distances of masked_sq_distances, and each slab's row-order sum of w_i min(closest_i, dist),
+    bit for bit."""
+    X, X0, M, w, centers = _problem(dtype)
+    w = w if weighted else np.ones(1, dtype=dtype)
+    n = X.shape[0]
+    scale = 7 / M.sum(axis=1)
+    closest = np.random.RandomState(3).uniform(0, 10, n)
+    bounds = slab_bounds(n, 3)
+    dist, out = np.empty((n, 5)), np.empty((3, 5))
+    masked_candidate_potentials(X0, M, w, scale, closest, centers, bounds, dist, out)
+    expected = np.empty((n, 5))
+    masked_sq_distances(X0, M, centers, expected)
+    expected *= scale[:, None]
+    assert dist.tobytes() == expected.tobytes()
+    for s in range(3):
+        for t in range(5):
+            total = 0.0
+            for i in range(bounds[s], bounds[s + 1]):
+                total += float(w[i if weighted else 0]) * min(closest[i], expected[i, t])
+            assert out[s, t] == total

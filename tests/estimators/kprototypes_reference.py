@@ -1,15 +1,23 @@
 """A plain NumPy K-Prototypes (Huang 1997, 1998), batch updates, written from the definition.
 
 Slow and obviously correct: the estimators' runs from the same initial centers are compared with it.
+Rows may have gaps (``missing="ignore"``): NaN in ``num``, ``MISSING`` in ``cat``; a gap adds nothing
+to a cost, means and modes are over the observed entries, and a center coordinate (or mode) without
+any observed entry in its cluster keeps its value.
 """
 
 import numpy as np
 
+MISSING = -2  # a missing category (-1: a category never seen at fit, which matches no mode)
+
 
 def mixed_costs(num, cat, centers_num, modes, gamma):
-    """(n, k): squared Euclidean distance over the numeric columns + gamma * mismatched categories."""
-    numeric = ((num[:, None, :] - centers_num[None, :, :]) ** 2).sum(axis=2)
-    return numeric + gamma * (cat[:, None, :] != modes[None, :, :]).sum(axis=2)
+    """(n, k): squared Euclidean distance over the observed numeric columns + gamma * mismatched
+    observed categories."""
+    diff = num[:, None, :] - centers_num[None, :, :]
+    numeric = np.where(np.isnan(diff), 0.0, diff**2).sum(axis=2)
+    mismatched = (cat[:, None, :] != modes[None, :, :]) & (cat[:, None, :] != MISSING)
+    return numeric + gamma * mismatched.sum(axis=2)
 
 
 def kprototypes(num, cat, w, centers_num, modes, gamma, n_levels, max_iter=300):
@@ -37,9 +45,14 @@ def kprototypes(num, cat, w, centers_num, modes, gamma, n_levels, max_iter=300):
                 members[far] = j
         for j in range(k):
             m = members == j
-            centers_num[j] = (w[m, None] * num[m]).sum(axis=0) / w[m].sum()
+            observed = ~np.isnan(num[m])
+            weights = (w[m, None] * observed).sum(axis=0)
+            sums = (w[m, None] * np.where(observed, num[m], 0.0)).sum(axis=0)
+            centers_num[j] = np.where(weights > 0, sums / np.where(weights > 0, weights, 1.0), centers_num[j])
             for c, levels in enumerate(n_levels):
-                modes[j, c] = np.argmax(np.bincount(cat[m, c], weights=w[m], minlength=levels))
+                seen = cat[m, c] != MISSING
+                if seen.any():
+                    modes[j, c] = np.argmax(np.bincount(cat[m, c][seen], weights=w[m][seen], minlength=levels))
         if unchanged or (np.array_equal(previous[0], centers_num) and np.array_equal(previous[1], modes)):
             break
     D = mixed_costs(num, cat, centers_num, modes, gamma)

@@ -55,7 +55,7 @@ EXPECTED_FAILED = {
 @parametrize_with_checks(
     # KPrototypes reads column 0 as categories (every value a level), the others as numbers.
     [KMeans(), KMeans(missing="ignore"), MiniBatchKMeans(), KMedians(), SphericalKMeans(), KPrototypes(categorical=[0]),
-     KModes()],
+     KPrototypes(categorical=[0], missing="ignore"), KModes(), KModes(missing="ignore")],
     expected_failed_checks=lambda est: EXPECTED_FAILED[type(est).__name__],
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -320,7 +320,8 @@ def test_numeric_column_with_text_or_nan_is_named():
     num, cat, _, _ = _mixed(n=50)
     X = _frame(num, cat)
     X.loc[4, "x1"] = np.nan
-    with pytest.raises(ValueError, match=r"Numeric column 'x1' \(index 1\) of X contains NaN or infinity in row 4"):
+    with pytest.raises(ValueError, match=r"Numeric column 'x1' \(index 1\) of X contains NaN in row 4 \(1 rows in all\); "
+                                         r"KPrototypes needs finite numeric values.\nOr pass missing=.ignore. to KPrototypes"):
         KPrototypes(3).fit(X)
     X = _frame(num, cat).astype({"x1": object})
     X.loc[2, "x1"] = "abc"

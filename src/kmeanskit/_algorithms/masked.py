@@ -37,12 +37,12 @@ from kmeanskit._algorithms.rows import _Rows, n_slabs, slab_bounds
 from kmeanskit._algorithms.step import Step
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.masked import (
-    masked_assign_accumulate,
     masked_assign_from_dots,
+    masked_bounded_assign_accumulate,
+    masked_candidate_potentials,
     masked_label_distances,
     masked_sq_distances,
 )
-from kmeanskit._engine.seeding import weighted_slab_sums
 from kmeanskit._engine.serial import sized
 
 __all__ = ["MASKED_DOTS_MIN_PRODUCT", "MaskedRows", "MaskedStep", "masked_plusplus", "masked_sq_distances_of"]
@@ -114,10 +114,14 @@ class MaskedStep(Step):
     """Assignment by partial distances, centers as per-feature means over observed entries.
 
     The nearest center comes from scores over each row's observed features
-    (``masked_assign_accumulate``), or, from ``d * k >=
-    MASKED_DOTS_MIN_PRODUCT``, from two matrix products per block of rows
-    (``masked_assign_from_dots``); the rows should be shifted by their mean
-    (:class:`MaskedRows` with a mapping), as for Lloyd's GEMM identity.
+    (``masked_assign_accumulate``'s, computed by
+    ``masked_bounded_assign_accumulate`` only for the rows whose label
+    Hamerly-style bounds on partial distances do not prove: the same labels),
+    or, from ``d * k >= MASKED_DOTS_MIN_PRODUCT``, from two matrix products per
+    block of rows (``masked_assign_from_dots``); the rows should be shifted by
+    their mean (:class:`MaskedRows` with a mapping), as for Lloyd's GEMM
+    identity. The bounds (8 bytes a row) stay valid while the same ``labels``
+    array comes back, as in the convergence loop; any other array starts afresh.
 
     Parameters
     ----------
@@ -131,6 +135,12 @@ class MaskedStep(Step):
         self.sq_dist = np.empty(rows.n)
         self.dots = rows.d * n_clusters >= MASKED_DOTS_MIN_PRODUCT
         self.block_rows = max(1, min(rows.n, DOTS_BLOCK_VALUES // n_clusters)) if self.dots else rows.n
+        # The direct path counts the labels each call changes (the loop then keeps no copy of them).
+        self.counts_label_changes = not self.dots
+        self.gamma = max(4.0 * (rows.d + 4) * float(np.finfo(rows.dtype).eps), 1e-12)
+        self._lower = None
+        self._labels = None  # the labels array the bounds belong to
+        self._centers = None  # float64 centers of the last pass
         self._bounds = {}
         self._sums = self._weight_sums = np.zeros((1, 1, 1))
 
@@ -158,33 +168,48 @@ class MaskedStep(Step):
                 self._weight_sums[:] = 0.0
         centers_t = np.ascontiguousarray(centers.T)
         centers_sq_t = centers_t * centers_t
-        if self.dots:
+        if not self.dots:
+            self._bounded_pass(centers, centers_t, centers_sq_t, labels, update)
+        else:
             k = self.n_clusters
             mask_dots = np.empty((self.block_rows, k), dtype=rows.dtype)
             x_dots = np.empty((self.block_rows, k), dtype=rows.dtype)
-        for start in range(0, rows.n, self.block_rows):
-            stop = min(start + self.block_rows, rows.n)
-            X0b, Mb, wb = rows.X0[start:stop], rows.M[start:stop], rows.kernel_w(start, stop)
-            bounds = self._slabs(stop - start)
-            lb, db = labels[start:stop], self.sq_dist[start:stop]
-            size = (stop - start) * rows.d
-            if self.dots:
+            for start in range(0, rows.n, self.block_rows):
+                stop = min(start + self.block_rows, rows.n)
+                X0b, Mb, wb = rows.X0[start:stop], rows.M[start:stop], rows.kernel_w(start, stop)
                 md, xd = mask_dots[: stop - start], x_dots[: stop - start]
                 matmul_into(Mb.astype(rows.dtype), centers_sq_t, md)
                 matmul_into(X0b, centers_t, xd)
-                sized(masked_assign_from_dots, size)(
-                    X0b, Mb, wb, centers, md, xd, lb, db, self._sums, self._weight_sums, bounds, update,
-                )
-            else:
-                sized(masked_assign_accumulate, size)(
-                    X0b, Mb, wb, centers, centers_t, centers_sq_t, lb, db, self._sums, self._weight_sums,
-                    bounds, update,
+                sized(masked_assign_from_dots, (stop - start) * rows.d)(
+                    X0b, Mb, wb, centers, md, xd, labels[start:stop], self.sq_dist[start:stop], self._sums,
+                    self._weight_sums, self._slabs(stop - start), update,
                 )
         inertia = rows.weighted_sum(self.sq_dist)
         if not update:
             return Assignment(inertia, None, None)
         # Merge slabs in index order (numpy reduces the outer axis sequentially).
         return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
+
+    def _bounded_pass(self, centers, centers_t, centers_sq_t, labels, update):
+        rows = self.rows
+        centers64 = centers.astype(np.float64)
+        fresh = labels is not self._labels or self._centers is None
+        if fresh:
+            drift = np.zeros(self.n_clusters)
+            if self._lower is None:
+                self._lower = np.empty(rows.n)
+        else:
+            moved = centers64 - self._centers
+            drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+        bounds = self._slabs(rows.n)
+        changed = np.empty(bounds.shape[0] - 1, dtype=np.int64)
+        sized(masked_bounded_assign_accumulate, rows.n * rows.d)(
+            rows.X0, rows.M, rows.kernel_w(0, rows.n), centers, centers_t, centers_sq_t, labels, self.sq_dist,
+            self._lower, drift, self.gamma, np.sqrt(np.einsum("ij,ij->i", centers64, centers64)), fresh,
+            self._sums, self._weight_sums, bounds, update, changed,
+        )
+        self.n_changed = int(changed.sum())
+        self._labels, self._centers = labels, centers64
 
     def update_centers(self, centers, labels, assignment):
         """Per-feature means over the observed entries; empty clusters relocated.
@@ -233,16 +258,17 @@ class _MaskedScorer:
 
     def potentials(self, candidates):
         rows = self.rows
-        dist = masked_sq_distances_of(rows, candidates)
-        dist *= self.row_scale[:, None]
-        self._candidate_dist = dist  # the winner's column lowers closest in update()
-        dist = np.minimum(dist, self.closest[:, None]).T.copy()
-        pots = np.empty(candidates.shape[0])
-        out = np.empty(self.bounds.shape[0] - 1)
-        for j in range(candidates.shape[0]):
-            sized(weighted_slab_sums, rows.n)(rows.kernel_w(), dist[j], self.bounds, out)
+        t = candidates.shape[0]
+        self._candidate_dist = np.empty((rows.n, t))  # the winner's column lowers closest in update()
+        out = np.empty((self.bounds.shape[0] - 1, t))
+        sized(masked_candidate_potentials, rows.n * rows.d)(
+            rows.X0, rows.M, rows.kernel_w(), self.row_scale, self.closest,
+            np.ascontiguousarray(candidates, dtype=rows.dtype), self.bounds, self._candidate_dist, out,
+        )
+        pots = np.empty(t)
+        for j in range(t):
             total = 0.0
-            for value in out.tolist():  # in the order greedy_plusplus adds its slab sums
+            for value in out[:, j].tolist():  # in the order greedy_plusplus adds its slab sums
                 total += value
             pots[j] = total
         return pots

@@ -11,6 +11,15 @@ Centers travel through the loop as one float64 array of shape ``(k, p + q)``:
 the ``p`` numeric coordinates, then the ``q`` modes as float codes (exact: codes
 are small integers). Seeders return that layout too; rows' :meth:`MixedRows.take`
 gives rows in it.
+
+Rows may have gaps (``KPrototypes(missing="ignore")``): a numeric NaN or a
+categorical ``MISSING_CODE`` contributes nothing to the cost (the objective
+over the observed entries, as k-POD's for K-Means); a center's numeric
+coordinate is the weighted mean of its rows' observed values and its mode the
+level of largest weighted count over its rows' observed categories; a
+coordinate or mode without any observed entry in its cluster keeps its
+previous value. Where a row is drawn as a center, its gaps take the column's
+weighted mean or mode over the observed entries (:attr:`MixedRows.fill`).
 """
 
 import numpy as np
@@ -21,6 +30,7 @@ from kmeanskit._algorithms.relocation import mean_centers, movable_distances, re
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds, sum_in_order
 from kmeanskit._algorithms.step import Step
 from kmeanskit._engine.mixed import (
+    MISSING_CODE,
     assign_mixed,
     candidate_potentials_mixed,
     mixed_costs,
@@ -29,7 +39,7 @@ from kmeanskit._engine.mixed import (
 )
 from kmeanskit._engine.serial import sized
 
-__all__ = ["MixedRows", "MixedStep", "cao_centers", "costs", "huang_centers", "mixed_plusplus_rows", "weighted_mean_std"]
+__all__ = ["MISSING_CODE", "MixedRows", "MixedStep", "cao_centers", "costs", "huang_centers", "mixed_plusplus_rows", "weighted_mean_std"]
 
 
 class MixedRows:
@@ -38,8 +48,10 @@ class MixedRows:
     Parameters
     ----------
     num : ndarray of shape (n, p), float64, C-ordered
+        NaN where a value is missing (rows with gaps).
     cat : ndarray of shape (n, q), int32, C-ordered
-        Codes; at fit every code of column ``j`` is in ``[0, n_levels[j])``.
+        Codes; at fit every code of column ``j`` is in ``[0, n_levels[j])``
+        or ``MISSING_CODE`` (a missing category).
     sample_weight : ndarray of shape (n,), float64, or None
         None: every weight is 1 (not stored per row; :attr:`w` materialises
         the ones for seeding, until :meth:`forget_w`).
@@ -62,7 +74,28 @@ class MixedRows:
         self.n, self.p = num.shape
         self.q = cat.shape[1]
         self.d = self.p + self.q
+        self.gaps = bool(np.isnan(num).any() or (cat == MISSING_CODE).any())
+        self._fill = None
 
+    @property
+    def fill(self):
+        """(p + q,) float64: each column's weighted mean (numeric) or mode (smallest code on ties)
+        over its observed entries, the values a row's gaps take where it is drawn as a center."""
+        if self._fill is None:
+            fill = np.empty(self.d)
+            fill[: self.p] = weighted_mean_std(self.num, self.w)[0]
+            for j in range(self.q):
+                observed = self.cat[:, j] != MISSING_CODE
+                counts = np.bincount(self.cat[observed, j], weights=self.w[observed], minlength=self.n_levels[j])
+                fill[self.p + j] = np.argmax(counts)
+            self._fill = fill
+        return self._fill
+
+    def filled_cat(self):
+        """The codes with each missing category replaced by its column's mode (:attr:`fill`)."""
+        if not self.gaps:
+            return self.cat
+        return np.where(self.cat == MISSING_CODE, self.fill[self.p :].astype(np.int32), self.cat)
     @property
     def w(self):
         """(n,) float64 sample weights (unit weights materialised on first access)."""
@@ -82,9 +115,14 @@ class MixedRows:
         return np.ones(1) if self.sample_weight is None else self.sample_weight
 
     def take(self, indices):
-        """Rows ``indices`` in the centers' layout: (m, p + q) float64."""
+        """Rows ``indices`` in the centers' layout: (m, p + q) float64, gaps filled with :attr:`fill`."""
         indices = np.asarray(indices, dtype=np.int64)
-        return np.hstack([self.num[indices], self.cat[indices].astype(np.float64)])
+        taken = np.hstack([self.num[indices], self.cat[indices].astype(np.float64)])
+        if self.gaps:
+            missing = np.isnan(taken)
+            missing[:, self.p :] = self.cat[indices] == MISSING_CODE
+            taken = np.where(missing, self.fill, taken)
+        return taken
 
     def split(self, centers):
         """``(numeric (k, p) float64, modes (k, q) int32)``, both C-ordered, of centers in the loop's layout."""
@@ -129,7 +167,8 @@ class MixedStep(Step):
     def __init__(self, rows, n_clusters):
         self.rows = rows
         self.n_clusters = n_clusters
-        width = rows.p + int(rows.level_offsets[-1])
+        # Rows with gaps also count the observed weight of each numeric feature.
+        width = rows.p + int(rows.level_offsets[-1]) + (rows.p if rows.gaps else 0)
         # Per-slab accumulators cost S * k * (p + L) float64: fewer slabs when wide.
         self.bounds = slab_bounds(rows.n, n_slabs(rows.n, 8 * n_clusters * (width + 1)))
         n_s = self.bounds.shape[0] - 1
@@ -183,8 +222,14 @@ class MixedStep(Step):
         """Row ``i`` in the space of the accumulators: numeric values, then one-hot levels."""
         rows = self.rows
         x = np.zeros(self.width)
-        x[: rows.p] = rows.num[i]
-        x[rows.p + rows.level_offsets[:-1] + rows.cat[i]] = 1.0
+        observed = rows.cat[i] != MISSING_CODE
+        x[rows.p + rows.level_offsets[:-1][observed] + rows.cat[i][observed]] = 1.0
+        if rows.gaps:
+            numeric = ~np.isnan(rows.num[i])
+            x[: rows.p][numeric] = rows.num[i][numeric]
+            x[self.width - rows.p :] = numeric
+        else:
+            x[: rows.p] = rows.num[i]
         return x, float(rows.kernel_w[i if rows.kernel_w.shape[0] > 1 else 0])
 
     def update_centers(self, centers, labels, assignment):
@@ -206,13 +251,16 @@ class MixedStep(Step):
             )
             n_relocated = len(moves)
         new_centers = np.array(centers, dtype=np.float64, copy=True)
-        new_centers[:, : rows.p] = mean_centers(centers[:, : rows.p], sums[:, : rows.p], weights, np.float64)
+        # With gaps, each numeric coordinate's weight is that of its cluster's observed entries.
+        numeric_weights = sums[:, self.width - rows.p :] if rows.gaps else weights
+        new_centers[:, : rows.p] = mean_centers(centers[:, : rows.p], sums[:, : rows.p], numeric_weights, np.float64)
         filled = weights > 0
         for j in range(rows.q):
             lo, hi = rows.p + rows.level_offsets[j], rows.p + rows.level_offsets[j + 1]
             # argmax: the first largest count, i.e. the smallest code on ties.
             modes = np.argmax(sums[:, lo:hi], axis=1)
-            new_centers[filled, rows.p + j] = modes[filled]
+            observed = (sums[:, lo:hi] > 0).any(axis=1) if rows.gaps else filled
+            new_centers[observed, rows.p + j] = modes[observed]
         return new_centers, n_relocated
 
     def center_shift(self, old, new):
@@ -271,17 +319,22 @@ def _mismatches(cat, modes):
 
 
 def weighted_mean_std(num, w):
-    """Weighted mean and population standard deviation of each column, float64 (p,) each.
+    """Weighted mean and population standard deviation of each column, float64 (p,) each,
+    over the column's observed (non-NaN) entries.
 
     One column at a time (no (n, p) temporary), with NumPy's pairwise sums
     rather than BLAS dot products: the same bits whatever the number of threads.
     """
-    total = float(w.sum())
+    total_w = float(w.sum())
     mean, std = np.empty(num.shape[1]), np.empty(num.shape[1])
     for f in range(num.shape[1]):
-        col = num[:, f]
-        mean[f] = float((w * col).sum()) / total
-        std[f] = np.sqrt(float((w * np.square(col - mean[f])).sum()) / total)
+        col, wf, total = num[:, f], w, total_w
+        observed = ~np.isnan(col)
+        if not observed.all():
+            col, wf = col[observed], w[observed]
+            total = float(wf.sum())
+        mean[f] = float((wf * col).sum()) / total
+        std[f] = np.sqrt(float((wf * np.square(col - mean[f])).sum()) / total)
     return mean, std
 
 
@@ -305,7 +358,7 @@ def huang_centers(rows, n_clusters, random_state, numeric=True):
     -------
     centers : ndarray of shape (n_clusters, p + q), float64
     """
-    cat = rows.cat
+    cat = rows.filled_cat()
     modes = np.empty((n_clusters, rows.q), dtype=np.int32)
     unit = rows.sample_weight is None
     for j in range(rows.q):
@@ -342,7 +395,7 @@ def cao_centers(rows, n_clusters, random_state, numeric=True):
     -------
     centers : ndarray of shape (n_clusters, p + q), float64
     """
-    cat, w = rows.cat, rows.w
+    cat, w = rows.filled_cat(), rows.w
     total = float(w.sum())
     density = np.zeros(rows.n)
     for j in range(rows.q):

@@ -15,6 +15,19 @@ slabs (``slab_bounds``, chosen from the number of rows only); slab ``s`` is
 processed by one thread in row order and writes only its own outputs, and the
 caller merges per-slab sums in slab order: results are bitwise identical
 whatever the number of threads.
+
+:func:`masked_bounded_assign_accumulate` gives the labels of
+:func:`masked_assign_accumulate` while skipping the scores of rows whose label
+bounds prove (Hamerly 2010, on partial distances). The partial distance of a
+row is the Euclidean distance of the centers' projections onto the row's
+observed coordinates, and a projection moves no more than the center does: a
+row's distance to another center drops by at most that center's drift (its
+full-space shift), so a lower bound on the distance to every other center
+stays valid after subtracting the largest such drift. A row keeps its label
+without scores when ``lower^2 - |x - c_a|^2 > margin``, the margin exceeding
+twice the rounding error of a score (``gamma (|x| + |c_a| + |c|max)^2``, as
+in :mod:`kmeanskit._engine.bounds`), so the direct kernel's own arg-min would
+pick the same center; every other row gets that kernel's scores, in its order.
 """
 
 import numpy as np
@@ -24,6 +37,8 @@ from kmeanskit._engine.assign import row_weight
 
 __all__ = [
     "masked_assign_accumulate",
+    "masked_bounded_assign_accumulate",
+    "masked_candidate_potentials",
     "masked_assign_from_dots",
     "masked_label_distances",
     "masked_sq_distances",
@@ -77,23 +92,88 @@ def masked_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t, labels,
     IN     update        bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
     """
     n_clusters = centers.shape[0]
-    d = X0.shape[1]
     for s in prange(slab_bounds.shape[0] - 1):
         scores = np.empty(n_clusters, dtype=X0.dtype)
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             x, m = X0[i], M[i]
-            scores[:] = 0
-            for f in range(d):
-                if m[f]:
-                    two_x = x[f] + x[f]
-                    for j in range(n_clusters):
-                        scores[j] += centers_sq_t[f, j] - two_x * centers_t[f, j]
-            best = 0
-            for j in range(1, n_clusters):
-                if scores[j] < scores[best]:  # strict: the first index wins ties
-                    best = j
+            best = _scores_argmin(x, m, centers_t, centers_sq_t, scores)
             _record(w, i, x, m, best, _masked_sq(x, m, centers[best]), labels, sq_dist, sums[s], weight_sums[s],
                     update)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scores_argmin(x, m, centers_t, centers_sq_t, scores):
+    """Fill ``scores`` (k,) with ``sum_f m_f (c_jf^2 - 2 x_f c_jf)`` in x's dtype, over the observed
+    features in order; return the first index of the smallest."""
+    scores[:] = 0
+    for f in range(x.shape[0]):
+        if m[f]:
+            two_x = x[f] + x[f]
+            for j in range(scores.shape[0]):
+                scores[j] += centers_sq_t[f, j] - two_x * centers_t[f, j]
+    best = 0
+    for j in range(1, scores.shape[0]):
+        if scores[j] < scores[best]:  # strict: the first index wins ties
+            best = j
+    return best
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_bounded_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t, labels, sq_dist, lower, drift,
+                                     gamma, center_norm, fresh, sums, weight_sums, slab_bounds, update, changed):
+    """:func:`masked_assign_accumulate`'s labels, distances and sums, skipping the scores where bounds prove the label.
+
+    IN     X0, M, w, centers, centers_t, centers_sq_t, sums, weight_sums, slab_bounds, update:
+           as in :func:`masked_assign_accumulate`
+    INOUT  labels       (n,) int32 label of each row (read unless ``fresh``)
+    OUT    sq_dist      (n,) float64 partial squared distance to the row's center
+    INOUT  lower        (n,) float64 lower bound on the partial distance to every other center
+    IN     drift        (k,) float64 distance each center moved since the last pass (full space)
+    IN     gamma        float, relative rounding error of a score (see the module doc)
+    IN     center_norm  (k,) float64 norm of each center
+    IN     fresh        bool: labels and bounds are not valid, every row gets the scores
+    OUT    changed      (S,) int64 labels each slab changed
+    """
+    n_clusters = centers.shape[0]
+    norm_max = 0.0
+    top1, top1_index, top2 = 0.0, -1, 0.0
+    for j in range(n_clusters):
+        norm_max = max(norm_max, center_norm[j])
+        if drift[j] > top1:
+            top2 = top1
+            top1, top1_index = drift[j], j
+        elif drift[j] > top2:
+            top2 = drift[j]
+    for s in prange(slab_bounds.shape[0] - 1):
+        scores = np.empty(n_clusters, dtype=X0.dtype)
+        n_changed = 0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            x, m = X0[i], M[i]
+            if not fresh:
+                a = labels[i]
+                sq = _masked_sq(x, m, centers[a])
+                # |x| over the observed entries is at most u + |c_a|.
+                scale = np.sqrt(sq) + center_norm[a] + norm_max
+                bound = lower[i] - (top2 if a == top1_index else top1)
+                if bound > 0 and bound * bound - sq > gamma * scale * scale:
+                    lower[i] = bound
+                    _record(w, i, x, m, a, sq, labels, sq_dist, sums[s], weight_sums[s], update)
+                    continue
+            best = _scores_argmin(x, m, centers_t, centers_sq_t, scores)
+            second = np.inf
+            for j in range(n_clusters):
+                if j != best and scores[j] < second:
+                    second = np.float64(scores[j])
+            x_sq = 0.0
+            for f in range(x.shape[0]):
+                if m[f]:
+                    x_sq += np.float64(x[f]) * np.float64(x[f])
+            scale = np.sqrt(x_sq) + norm_max
+            lower[i] = np.sqrt(max(second + x_sq - gamma * scale * scale, 0.0))
+            n_changed += labels[i] != best
+            _record(w, i, x, m, best, _masked_sq(x, m, centers[best]), labels, sq_dist, sums[s], weight_sums[s],
+                    update)
+        changed[s] = n_changed
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -159,3 +239,28 @@ def masked_sq_distances(X0, M, centers, out):
     for i in prange(X0.shape[0]):
         for j in range(centers.shape[0]):
             out[i, j] = _masked_sq(X0[i], M[i], centers[j])
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def masked_candidate_potentials(X0, M, w, row_scale, closest, candidates, slab_bounds, dist, out):
+    """Seeding candidates' scaled partial distances and per-slab potentials, in one pass.
+
+    IN   X0 (n, d), M (n, d) uint8, w (n,) or (1,) (one weight for every row)
+    IN   row_scale   (n,) float64 factor of each row's partial distance
+    IN   closest     (n,) float64 each row's (scaled) distance to its nearest chosen center
+    IN   candidates  (t, d) X0's dtype
+    IN   slab_bounds (S + 1,) int64
+    OUT  dist        (n, t) float64 ``row_scale_i * sum_f m_if (x_if - c_tf)^2``
+    OUT  out         (S, t) float64 sum over the slab, in row order, of ``w_i min(closest_i, dist_it)``
+    """
+    n_candidates = candidates.shape[0]
+    for s in prange(slab_bounds.shape[0] - 1):
+        acc = np.zeros(n_candidates)
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            wi = np.float64(row_weight(w, i))
+            for t in range(n_candidates):
+                value = _masked_sq(X0[i], M[i], candidates[t]) * row_scale[i]
+                dist[i, t] = value
+                acc[t] += wi * min(value, closest[i])
+        for t in range(n_candidates):
+            out[s, t] = acc[t]

@@ -1,14 +1,16 @@
 """Numba kernels for K-Prototypes and K-Modes: the mixed cost of Huang (1997, 1998).
 
-A row has ``p`` numeric values (float64) and ``q`` categorical codes (int32,
-``0 <= code < n_levels`` of its column, or ``-1`` for a category never seen
-at fit, which matches no center). A center has ``p`` numeric coordinates and
-``q`` modes (int32 codes). The cost of a row to a center is
+A row has ``p`` numeric values (float64, NaN where missing) and ``q``
+categorical codes (int32, ``0 <= code < n_levels`` of its column, ``-1`` for a
+category never seen at fit, which matches no center, or ``MISSING_CODE`` for a
+missing category). A center has ``p`` numeric coordinates and ``q`` modes
+(int32 codes), all present. The cost of a row to a center is
 
-    sum_f (x_f - c_f)^2  +  gamma * #{j : code_j != mode_j}
+    sum_{f observed} (x_f - c_f)^2  +  gamma * #{j observed : code_j != mode_j}
 
 in float64: the numeric part added feature by feature, then the count of
-mismatches times ``gamma``. K-Modes is the case ``p = 0``, ``gamma = 1``.
+mismatches times ``gamma``; a missing entry contributes nothing (on complete
+rows, Huang's cost). K-Modes is the case ``p = 0``, ``gamma = 1``.
 
 As in :mod:`kmeanskit._engine.assign`, row kernels split the rows into fixed
 slabs (``slab_bounds``, chosen from the number of rows, never the thread
@@ -19,7 +21,10 @@ Results are therefore bitwise identical whatever the number of threads.
 The per-cluster accumulation of a pass is one vector of ``p + L`` values per
 cluster (``L`` the total number of levels over the categorical columns): the
 weighted sums of the numeric values, then the weighted count of each level of
-each column, column ``j``'s levels at ``p + level_offsets[j] + code``.
+each column, column ``j``'s levels at ``p + level_offsets[j] + code``. Rows
+with gaps need one more block of ``p`` values: the weight of the observed
+entries of each numeric feature, at ``p + L + f`` (an accumulator of width
+``p + L`` means complete rows).
 """
 
 import numpy as np
@@ -27,19 +32,24 @@ from numba import njit, prange
 
 from kmeanskit._engine.assign import row_weight
 
-__all__ = ["assign_mixed", "mixed_costs", "weighted_mixed_costs", "update_closest_mixed", "candidate_potentials_mixed"]
+# The code of a missing category: it matches every mode (no cost) and counts towards none.
+MISSING_CODE = -2
+
+__all__ = ["MISSING_CODE", "assign_mixed", "mixed_costs", "weighted_mixed_costs", "update_closest_mixed", "candidate_potentials_mixed"]
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _cost(xn, xc, cn, cc, gamma):
-    """Mixed cost of one row to one center, float64 (numeric part, then mismatches)."""
+    """Mixed cost of one row to one center, float64 (numeric part, then mismatches); missing
+    entries (NaN, ``MISSING_CODE``) are skipped."""
     acc = 0.0
     for f in range(xn.shape[0]):
         diff = xn[f] - cn[f]
-        acc += diff * diff
+        if diff == diff:  # (NaN: a missing value)
+            acc += diff * diff
     mismatches = 0
     for j in range(xc.shape[0]):
-        mismatches += np.int64(xc[j] != cc[j])
+        mismatches += np.int64(xc[j] != cc[j] and xc[j] != MISSING_CODE)
     return acc + gamma * mismatches
 
 
@@ -48,8 +58,8 @@ def assign_mixed(num, cat, w, centers_num, modes, gamma, level_offsets, slab_bou
                  labels, cost, slab_cost, slab_changed, slab_acc, slab_weights):
     """Assign each row to the center of least mixed cost; optionally accumulate.
 
-    IN     num            (n, p) float64 numeric values
-    IN     cat            (n, q) int32 codes, every one in [0, n_levels)
+    IN     num            (n, p) float64 numeric values, NaN where missing
+    IN     cat            (n, q) int32 codes, every one in [0, n_levels) or MISSING_CODE
     IN     w              (n,) float64 sample weights, or (1,) one weight for every row
     IN     centers_num    (k, p) float64
     IN     modes          (k, q) int32
@@ -61,14 +71,18 @@ def assign_mixed(num, cat, w, centers_num, modes, gamma, level_offsets, slab_bou
     OUT    cost           (n,) float64 cost of each row to its center
     OUT    slab_cost      (S,) float64 sum over the slab, in row order, of w_i cost_i
     OUT    slab_changed   (S,) int64 labels the slab changed
-    OUT    slab_acc       (S, k, p + L) float64 (with ``update``): per-slab weighted
-                          numeric sums and level counts of each cluster
+    OUT    slab_acc       (S, k, p + L) or (S, k, 2p + L) float64 (with ``update``):
+                          per-slab weighted numeric sums and level counts of each
+                          cluster, then (rows with gaps) the weights of the observed
+                          numeric entries
     OUT    slab_weights   (S, k) float64 (with ``update``): per-slab cluster weights
     """
     n_slabs = slab_bounds.shape[0] - 1
     n_clusters = centers_num.shape[0]
     p = num.shape[1]
     q = cat.shape[1]
+    gaps = slab_acc.shape[2] > p + level_offsets[q]
+    observed_at = p + level_offsets[q]
     for s in prange(n_slabs):
         if update:
             slab_acc[s] = 0.0
@@ -91,9 +105,14 @@ def assign_mixed(num, cat, w, centers_num, modes, gamma, level_offsets, slab_bou
             if update:
                 slab_weights[s, best] += wi
                 for f in range(p):
-                    slab_acc[s, best, f] += wi * num[i, f]
+                    value = num[i, f]
+                    if value == value:
+                        slab_acc[s, best, f] += wi * value
+                        if gaps:
+                            slab_acc[s, best, observed_at + f] += wi
                 for j in range(q):
-                    slab_acc[s, best, p + level_offsets[j] + cat[i, j]] += wi
+                    if cat[i, j] != MISSING_CODE:
+                        slab_acc[s, best, p + level_offsets[j] + cat[i, j]] += wi
         slab_cost[s] = total
         slab_changed[s] = changed
 

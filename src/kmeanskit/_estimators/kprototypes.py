@@ -2,7 +2,9 @@
 
 Both encode the table once (numeric columns as float64, each categorical
 column as integer codes of its levels) and run the one convergence loop with
-the mixed step of :mod:`kmeanskit._algorithms.mixed`.
+the mixed step of :mod:`kmeanskit._algorithms.mixed`. With ``missing="ignore"``
+a missing value (NaN in a numeric column; None or NaN in a categorical one,
+encoded as ``MISSING_CODE``) is kept as a gap that contributes nothing.
 """
 
 import warnings
@@ -15,9 +17,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from kmeanskit._algorithms.mixed import MixedRows, MixedStep, costs, weighted_mean_std
+from kmeanskit._algorithms.mixed import MISSING_CODE, MixedRows, MixedStep, costs, weighted_mean_std
 from kmeanskit._algorithms.registry import MIXED_SEEDERS
 from kmeanskit._estimators import _base
+from kmeanskit._estimators.missing import MISSING_CONSTRAINT, check_rows_observed, missing_hint
 
 __all__ = ["KModes", "KPrototypes", "UnseenCategoryWarning"]
 
@@ -97,29 +100,37 @@ class _Table:
         return self.frame.iloc[:, j] if self.frame is not None else self.array[:, j]
 
 
-def _missing(est, j, values, missing=None):
-    """Refuse missing (NaN, None; or where ``missing``, a mask) and infinite values in categorical column ``j``."""
+def _allows_missing(est, allow):
+    return est.missing == "ignore" if allow is None else allow
+
+
+def _missing(est, j, values, missing=None, allow=None):
+    """The missing values (NaN, None; or where ``missing``, a mask) of categorical column ``j``:
+    a boolean mask (n,), or None if there is none. Refused (ValueError) unless ``allow`` (default:
+    ``est.missing == "ignore"``); infinity is always refused."""
     import pandas as pd
 
     if missing is None:
         missing = np.isnan(values) if values.dtype.kind == "f" else pd.isna(values)
-    missing = np.flatnonzero(missing)
-    if missing.size:
+    where = np.flatnonzero(missing)
+    if where.size and not _allows_missing(est, allow):
+        hint = missing_hint(est) if allow is None else ""
         raise ValueError(
-            f"Categorical {_column_name(est, j)} holds a missing value (NaN or None) in row {missing[0]} "
-            f"({missing.size} rows in all); {type(est).__name__} needs every category: fill or drop them."
+            f"Categorical {_column_name(est, j)} holds a missing value (NaN or None) in row {where[0]} "
+            f"({where.size} rows in all); {type(est).__name__} needs every category: fill or drop them.{hint}"
         )
     if values.dtype.kind == "f":
         infinite = np.flatnonzero(np.isinf(values))
     elif values.dtype == object:
         infinite = np.flatnonzero([isinstance(v, (float, np.floating)) and np.isinf(v) for v in values])
     else:
-        return
+        infinite = where[:0]
     if infinite.size:
         raise ValueError(
             f"Categorical {_column_name(est, j)} holds infinity in row {infinite[0]} ({infinite.size} "
             "rows in all), which is no category."
         )
+    return np.asarray(missing, dtype=bool) if where.size else None
 
 
 def _is_categorical_dtype(column):
@@ -129,7 +140,7 @@ def _is_categorical_dtype(column):
 
 
 def _fit_levels(est, j, column):
-    """``(levels, codes int32)`` of categorical column ``j`` at fit.
+    """``(levels, codes int32)`` of categorical column ``j`` at fit (``MISSING_CODE`` where missing).
 
     Numbers (integer codes) are encoded without boxing them as Python objects.
     """
@@ -137,24 +148,32 @@ def _fit_levels(est, j, column):
 
     if _is_categorical_dtype(column):
         raw = column.cat.codes.to_numpy()
-        _missing(est, j, raw, raw == -1)
-        used = np.flatnonzero(np.bincount(raw, minlength=len(column.cat.categories)))
-        lookup = np.full(len(column.cat.categories), -1, dtype=np.int32)
+        missing = _missing(est, j, raw, raw == -1)
+        used = np.flatnonzero(np.bincount(raw[raw >= 0], minlength=len(column.cat.categories)))
+        lookup = np.full(len(column.cat.categories) + 1, MISSING_CODE, dtype=np.int32)  # (raw -1: the last)
         lookup[used] = np.arange(used.size, dtype=np.int32)
         levels = np.asarray(column.cat.categories[used], dtype=object)
         codes = lookup[raw]
     else:
         values = np.asarray(column)
         if values.dtype.kind in "biuf":
-            _missing(est, j, values)
-            numbers = np.unique(values)  # (return_inverse would hold three n-long temporaries)
+            missing = _missing(est, j, values)
+            observed = values if missing is None else values[~missing]
+            numbers = np.unique(observed)  # (return_inverse would hold three n-long temporaries)
             levels, codes = numbers.astype(object), np.searchsorted(numbers, values).astype(np.int32)
         else:
             values = values.astype(object, copy=False)
-            _missing(est, j, values)
-            levels = _sorted_levels(values)
+            missing = _missing(est, j, values)
+            levels = _sorted_levels(values if missing is None else values[~missing])
             codes = pd.Index(levels).get_indexer(values).astype(np.int32)
-    if levels.size < 2 and codes.size > 1:  # (one sample has one level in every column)
+        if missing is not None:
+            codes[missing] = MISSING_CODE
+    if levels.size == 0:
+        raise ValueError(
+            f"Categorical {_column_name(est, j)} has no observed value (every value is missing): drop the column."
+        )
+    n_observed = codes.size if missing is None else codes.size - int(missing.sum())
+    if levels.size < 2 and n_observed > 1:  # (one sample has one level in every column)
         raise ValueError(
             f"Categorical {_column_name(est, j)} has a single level ({levels[0]!r}): it cannot separate "
             "clusters. Drop the column."
@@ -162,29 +181,36 @@ def _fit_levels(est, j, column):
     return levels, codes
 
 
-def _codes(est, j, column, levels):
-    """Codes of categorical column ``j`` in the fitted ``levels``: -1 for a level never seen."""
+def _codes(est, j, column, levels, allow=None):
+    """Codes of categorical column ``j`` in the fitted ``levels``: -1 for a level never seen,
+    ``MISSING_CODE`` for a missing value (where ``allow``, default ``est.missing == "ignore"``)."""
     import pandas as pd
 
     if _is_categorical_dtype(column):
         raw = column.cat.codes.to_numpy()
-        _missing(est, j, raw, raw == -1)
+        missing = _missing(est, j, raw, raw == -1, allow)
         lookup = pd.Index(levels).get_indexer(np.asarray(column.cat.categories, dtype=object)).astype(np.int32)
-        return lookup[raw]
-    values = np.asarray(column)
-    numbers = np.asarray(levels.tolist())
-    if values.dtype.kind in "biuf" and numbers.dtype.kind in "biuf":
-        # Numbers against numeric levels (sorted at fit): a binary search, no boxing.
-        _missing(est, j, values)
-        at = np.minimum(np.searchsorted(numbers, values), numbers.size - 1)
-        return np.where(numbers[at] == values, at, -1).astype(np.int32)
-    values = values.astype(object, copy=False)
-    _missing(est, j, values)
-    return pd.Index(levels).get_indexer(values).astype(np.int32)
+        codes = lookup[raw]
+    else:
+        values = np.asarray(column)
+        numbers = np.asarray(levels.tolist())
+        if values.dtype.kind in "biuf" and numbers.dtype.kind in "biuf":
+            # Numbers against numeric levels (sorted at fit): a binary search, no boxing.
+            missing = _missing(est, j, values, allow=allow)
+            at = np.minimum(np.searchsorted(numbers, values), numbers.size - 1)
+            codes = np.where(numbers[at] == values, at, -1).astype(np.int32)
+        else:
+            values = values.astype(object, copy=False)
+            missing = _missing(est, j, values, allow=allow)
+            codes = pd.Index(levels).get_indexer(values).astype(np.int32)
+    if missing is not None:
+        codes[missing] = MISSING_CODE
+    return codes
 
 
-def _numeric(est, j, column, out):
-    """Numeric column ``j`` into ``out`` (float64): finite numbers only."""
+def _numeric(est, j, column, out, allow=None):
+    """Numeric column ``j`` into ``out`` (float64): finite numbers, and NaN (missing, None
+    included) where ``allow`` (default: ``est.missing == "ignore"``)."""
     try:
         out[:] = np.asarray(column, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -192,12 +218,19 @@ def _numeric(est, j, column, out):
             f"Numeric {_column_name(est, j)} holds a value that is not a number ({exc}); name it in "
             "'categorical' if it holds categories."
         ) from None
-    bad = np.flatnonzero(~np.isfinite(out))
+    bad = np.flatnonzero(np.isinf(out))
     if bad.size:
         raise ValueError(
-            f"Numeric {_column_name(est, j)} contains NaN or infinity in row {bad[0]} ({bad.size} rows in "
+            f"Numeric {_column_name(est, j)} contains infinity in row {bad[0]} ({bad.size} rows in "
             f"all); {type(est).__name__} needs finite numeric values."
         )
+    if not _allows_missing(est, allow):
+        bad = np.flatnonzero(np.isnan(out))
+        if bad.size:
+            raise ValueError(
+                f"Numeric {_column_name(est, j)} contains NaN in row {bad[0]} ({bad.size} rows in all); "
+                f"{type(est).__name__} needs finite numeric values.{missing_hint(est) if allow is None else ''}"
+            )
 
 
 class _MixedClusterMixin(
@@ -211,7 +244,7 @@ class _MixedClusterMixin(
 
     def __init__(
         self, n_clusters=8, *, init="k-means++", n_init="auto", max_iter=300, tol=1e-4, random_state=None,
-        copy_x=True, verbose=0, handle_unknown="warn",
+        copy_x=True, verbose=0, handle_unknown="warn", missing="error",
     ):
         # (alphabetical, after n_clusters)
         self.n_clusters = n_clusters
@@ -219,6 +252,7 @@ class _MixedClusterMixin(
         self.handle_unknown = handle_unknown
         self.init = init
         self.max_iter = max_iter
+        self.missing = missing
         self.n_init = n_init
         self.random_state = random_state
         self.tol = tol
@@ -228,6 +262,7 @@ class _MixedClusterMixin(
         tags = super().__sklearn_tags__()
         tags.input_tags.categorical = True
         tags.input_tags.string = True
+        tags.input_tags.allow_nan = self.missing == "ignore"
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
@@ -236,7 +271,11 @@ class _MixedClusterMixin(
         raise NotImplementedError
 
     def _encode(self, X, reset):
-        """``(num (n, p) float64, cat (n, q) int32)`` of X; at fit, sets the column roles and levels."""
+        """``(num (n, p) float64, cat (n, q) int32)`` of X; at fit, sets the column roles and levels.
+
+        With ``missing="ignore"``, gaps are NaN in ``num`` and ``MISSING_CODE`` in ``cat``; a row
+        without any observed entry (and at fit, a numeric column without one) is refused.
+        """
         table = _Table(X)
         validate_data(self, X, reset=reset, skip_check_array=True)
         n, d = table.shape
@@ -257,14 +296,28 @@ class _MixedClusterMixin(
                 self.categories_.append(levels)
             else:
                 cat[:, c] = _codes(self, j, table.column(j), self.categories_[c])
+        if self.missing == "ignore":
+            self._check_observed(num, cat, reset)
         return num, cat
+
+    def _check_observed(self, num, cat, reset):
+        numeric = ~np.isnan(num)
+        check_rows_observed(numeric.any(axis=1) | (cat != MISSING_CODE).any(axis=1), "missing")
+        if reset:
+            empty = np.flatnonzero(~numeric.any(axis=0))
+            if empty.size:
+                raise ValueError(
+                    f"Numeric {_column_name(self, int(self._numeric_columns[empty[0]]))} has no observed value "
+                    f"(every value is NaN; {empty.size} numeric column(s) in all): a center coordinate needs "
+                    "observed values; drop the column."
+                )
 
     def _resolved_gamma(self, num, w):
         return 1.0
 
     def _unseen(self, cat):
         """Warn (or raise, with ``handle_unknown='error'``) about categories never seen at fit."""
-        unseen = cat < 0
+        unseen = cat == -1  # (MISSING_CODE: a missing category, not an unseen one)
         counts = unseen.sum(axis=0)
         if not counts.any():
             return
@@ -294,10 +347,10 @@ class _MixedClusterMixin(
         table = _Table(init)
         num = np.empty((self.n_clusters, self._numeric_columns.size))
         for f, j in enumerate(self._numeric_columns.tolist()):
-            _numeric(self, j, table.column(j), num[:, f])
+            _numeric(self, j, table.column(j), num[:, f], allow=False)
         cat = np.empty((self.n_clusters, self.categorical_.size))
         for c, j in enumerate(self.categorical_.tolist()):
-            cat[:, c] = _codes(self, j, table.column(j), self.categories_[c])
+            cat[:, c] = _codes(self, j, table.column(j), self.categories_[c], allow=False)
             if (cat[:, c] < 0).any():
                 raise ValueError(
                     f"init holds a category of {_column_name(self, j)} never seen in X: "
@@ -324,7 +377,7 @@ class _MixedClusterMixin(
         n_levels = [levels.size for levels in self.categories_]
         rows = MixedRows(num, cat, w, n_levels, self.gamma_)
         init_array = self._init_centers() if self._init_is_array() else None
-        tol = _base.tolerance(num, self.tol) if num.shape[1] else 0.0
+        tol = self._tolerance(num)
         step = MixedStep(rows, self.n_clusters)
 
         def seeded():
@@ -339,6 +392,14 @@ class _MixedClusterMixin(
         self._set_fitted(best, _centers=best.centers)
         self.cluster_centers_ = self._decoded(best.centers)
         return self
+
+    def _tolerance(self, num):
+        """``tol`` times the mean variance of the numeric columns (over their observed entries)."""
+        if not num.shape[1]:
+            return 0.0
+        if self.missing == "ignore" and np.isnan(num).any():
+            return float(np.mean(np.nanvar(num, axis=0)) * self.tol)
+        return _base.tolerance(num, self.tol)
 
     # -------------------------------------------------------------- inference
     def _check_test_data(self, X):
@@ -401,6 +462,15 @@ _SHARED_DOC_PARAMETERS = """
         :class:`UnseenCategoryWarning` and lets them match no center's mode
         (each adds ``gamma_`` to the distance to every center); 'error'
         raises a ``ValueError`` naming the columns.
+    missing : {{'error', 'ignore'}}, default='error'
+        Missing values (NaN in a numeric column; None or NaN in a categorical
+        one). 'error' refuses them, naming the column and the row. 'ignore'
+        clusters on the observed entries: a missing value adds nothing to a
+        sample's cost, a center's mean or mode is taken over its samples'
+        observed values, and ``predict``, ``transform`` and ``score`` take
+        samples with gaps; a sample with no observed value is refused. Huang's
+        and Cao's initialisations read a missing category as its column's mode;
+        a sample drawn as a center takes its columns' mean or mode in its gaps.
 """
 
 
@@ -499,15 +569,16 @@ class KPrototypes(_MixedClusterMixin):
         "copy_x": ["boolean"],
         "verbose": ["verbose"],
         "handle_unknown": [StrOptions({"warn", "error"})],
+        "missing": MISSING_CONSTRAINT,
     }
 
     def __init__(
         self, n_clusters=8, *, categorical=None, gamma=None, init="k-means++", n_init="auto", max_iter=300,
-        tol=1e-4, random_state=None, copy_x=True, verbose=0, handle_unknown="warn",
+        tol=1e-4, random_state=None, copy_x=True, verbose=0, handle_unknown="warn", missing="error",
     ):
         super().__init__(
             n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state,
-            copy_x=copy_x, verbose=verbose, handle_unknown=handle_unknown,
+            copy_x=copy_x, verbose=verbose, handle_unknown=handle_unknown, missing=missing,
         )
         self.categorical = categorical
         self.gamma = gamma
@@ -553,7 +624,8 @@ class KPrototypes(_MixedClusterMixin):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training table: numeric columns and the categorical columns named
-            by ``categorical``. Missing values are refused (naming the column).
+            by ``categorical``. Missing values are refused (naming the column)
+            unless ``missing="ignore"``.
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -626,6 +698,7 @@ class KModes(_MixedClusterMixin):
         "copy_x": ["boolean"],
         "verbose": ["verbose"],
         "handle_unknown": [StrOptions({"warn", "error"})],
+        "missing": MISSING_CONSTRAINT,
     }
 
     # __init__: the shared parameters (_MixedClusterMixin).
@@ -641,7 +714,7 @@ class KModes(_MixedClusterMixin):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training table; every column is read as categories. Missing
-            values are refused (naming the column).
+            values are refused (naming the column) unless ``missing="ignore"``.
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -22,10 +22,12 @@ from kmeanskit._algorithms.registry import MASKED_SEEDERS, STEPS
 __all__ = [
     "MISSING_CONSTRAINT",
     "check_observed",
+    "check_rows_observed",
     "fit_masked",
     "has_gaps",
     "masked_assign",
     "masked_distances",
+    "missing_hint",
     "validate_allowing_missing",
 ]
 
@@ -34,7 +36,8 @@ MISSING_CONSTRAINT = [StrOptions({"error", "ignore"})]
 _NAMED = 5
 
 
-def _missing_hint(estimator):
+def missing_hint(estimator):
+    """The sentence appended to a NaN error: how to cluster on the observed entries instead."""
     return f"\nOr pass missing='ignore' to {type(estimator).__name__} to cluster on the observed entries."
 
 
@@ -53,7 +56,7 @@ def validate_allowing_missing(estimator, X, **kwargs):
         except ValueError as error:
             if missing is None or "contains NaN" not in str(error):
                 raise
-            raise ValueError(f"{error}{_missing_hint(estimator)}") from None
+            raise ValueError(f"{error}{missing_hint(estimator)}") from None
     X = validate_data(estimator, X, ensure_all_finite="allow-nan", **kwargs)
     values = X.data if sp.issparse(X) else X
     _assert_all_finite(values, allow_nan=True, input_name="X", estimator_name=type(estimator).__name__)
@@ -89,13 +92,7 @@ def check_observed(X, feature_names=None, *, columns=True):
         centers there; a prediction can).
     """
     observed = ~np.isnan(X)
-    empty_rows = np.flatnonzero(~observed.any(axis=1))
-    if empty_rows.size:
-        raise ValueError(
-            f"{empty_rows.size} row(s) of X have no observed entry (every value is NaN): "
-            f"row(s) {_some(empty_rows)}. With missing='ignore' a row is assigned by its observed "
-            "entries, so it needs at least one; drop these rows."
-        )
+    check_rows_observed(observed.any(axis=1))
     if columns:
         empty_cols = np.flatnonzero(~observed.any(axis=0))
         if empty_cols.size:
@@ -106,6 +103,18 @@ def check_observed(X, feature_names=None, *, columns=True):
                 f"{empty_cols.size} feature(s) of X have no observed value (every value is NaN): "
                 f"{named}. A center coordinate needs observed values; drop these features."
             )
+
+
+def check_rows_observed(row_observed, missing="NaN"):
+    """Refuse rows without an observed entry; ``row_observed`` (n,) bool says which have one,
+    ``missing`` how the message names a missing value."""
+    empty_rows = np.flatnonzero(~row_observed)
+    if empty_rows.size:
+        raise ValueError(
+            f"{empty_rows.size} row(s) of X have no observed entry (every value is {missing}): "
+            f"row(s) {_some(empty_rows)}. With missing='ignore' a row is assigned by its observed "
+            "entries, so it needs at least one; drop these rows."
+        )
 
 
 def fit_masked(estimator, X, sample_weight, random_state, n_init, init_array, callable_init):
