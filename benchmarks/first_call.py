@@ -8,8 +8,11 @@ pointing at a new empty directory: the first run compiles whatever it needs
 whole command's wall time and the fit time it reports. ``--before SRC`` runs
 each case from another source tree (say, an older commit's ``src``) just
 before this one's, so that both see the same load on a shared machine.
+``--warmup`` adds, per case, a third fresh cache in which ``kmeanskit warmup``
+runs first (what a user gets after the README's install command): its own time
+in the note, then the case's first run.
 
-Run: ``python -m benchmarks first-call [--cases NAME ...] [--before SRC]``.
+Run: ``python -m benchmarks first-call [--cases NAME ...] [--before SRC] [--warmup]``.
 """
 
 import argparse
@@ -29,12 +32,18 @@ _SETUP = """
 import numpy as np
 from sklearn.datasets import load_wine
 X = np.ascontiguousarray(load_wine().data)
+codes = (X[:, :3] > np.median(X[:, :3], axis=0)).astype(float)
 """
 CASES = {
     "KMeans": "from kmeanskit import KMeans\ncall = lambda: KMeans(3, random_state=0).fit(X)",
     "MiniBatchKMeans": "from kmeanskit import MiniBatchKMeans\ncall = lambda: MiniBatchKMeans(3, random_state=0).fit(X)",
     "KMedians": "from kmeanskit import KMedians\ncall = lambda: KMedians(3, random_state=0).fit(X)",
     "SphericalKMeans": "from kmeanskit import SphericalKMeans\ncall = lambda: SphericalKMeans(3, random_state=0).fit(X)",
+    "KPrototypes": (
+        "from kmeanskit import KPrototypes\n"
+        "call = lambda: KPrototypes(3, categorical=[3, 4, 5], random_state=0).fit(np.hstack([X[:, 5:8], codes]))"
+    ),
+    "KModes": "from kmeanskit import KModes\ncall = lambda: KModes(3, random_state=0).fit(codes)",
     "kmeans_plusplus": "from kmeanskit import kmeans_plusplus\ncall = lambda: kmeans_plusplus(X, 3, random_state=0)",
     "silhouette_score": (
         "from kmeanskit.metrics import silhouette_score\n"
@@ -80,6 +89,23 @@ def _run_cli(cache_dir, src):
     return wall, float(match.group(1)) if match else None, done.stderr.strip()
 
 
+def _run_warmup(cache_dir, src):
+    """Wall seconds of ``kmeanskit warmup``."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kmeanskit", "warmup", "--quiet"], env=_env(cache_dir, src),
+                          capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip())
+    return time.perf_counter() - start
+
+
+def _measure_after_warmup(name, src):
+    """``(seconds of kmeanskit warmup, then of case name's first run)`` in a new cache."""
+    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache_dir:
+        warmup = _run_warmup(cache_dir, src)
+        return warmup, _run_cli(cache_dir, src)[0] if name == CLI else _run_case(CASES[name], cache_dir, src)
+
+
 def _measure(name, src):
     """``(first seconds, cached seconds, note)`` of case ``name`` run from source tree ``src``."""
     with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache_dir:
@@ -96,6 +122,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks first-call", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="*", choices=[CLI, *CASES], help="default: all")
     parser.add_argument("--before", metavar="SRC", help="also run each case from this source tree, just before")
+    parser.add_argument("--warmup", action="store_true", help="also run each case after 'kmeanskit warmup'")
     args = parser.parse_args(argv)
     cases = args.cases or [CLI, *CASES]
     trees = ([("before", Path(args.before))] if args.before else []) + [("", _REPO_ROOT / "src")]
@@ -104,6 +131,10 @@ def main(argv=None):
         for label, src in trees:
             first, again, note = _measure(name, src)
             print(f"{name:<20}{label:<8}{first:>10.2f}{again:>10.2f}  {note}", flush=True)
+        if args.warmup:
+            warmup, first = _measure_after_warmup(name, _REPO_ROOT / "src")
+            print(f"{name:<20}{'warmup':<8}{first:>10.2f}{'':>10}  first run after kmeanskit warmup ({warmup:.1f} s)",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,28 @@ def test_the_package_and_the_command_line_import_no_heavy_library():
     assert out.strip() == "[]"
 
 
+# Optional extras and libraries of other jobs (plots, the HTTP service, Dask, the
+# elbow's knee): a fit, from Python or the command line, loads none of them.
+OTHER_JOBS = ("matplotlib", "PIL", "fastapi", "starlette", "uvicorn", "dask", "distributed", "kneed")
+
+
+@pytest.mark.parametrize("job", [
+    "import kmeanskit",
+    "from kmeanskit.cli import main; main(['--help'])",
+    "from kmeanskit.cli import main; main(['fit', '--seed', '0'])",  # the bundled iris
+    "import numpy as np; from kmeanskit import KMeans; KMeans(3, random_state=0).fit(np.eye(9, 3))",
+    "import numpy as np; from kmeanskit import MiniBatchKMeans; MiniBatchKMeans(3, random_state=0).fit(np.eye(9, 3))",
+])
+def test_a_fit_imports_no_library_of_other_jobs(job):
+    out = run_python(f"""
+        import contextlib, io, sys
+        with contextlib.redirect_stdout(io.StringIO()):
+            {job}
+        print(sorted({{m.split(".")[0] for m in sys.modules}} & set({OTHER_JOBS!r})))
+    """, timeout=600)
+    assert out.strip() == "[]"
+
+
 def test_public_names_load_on_first_use():
     out = run_python("""
         import importlib, sys

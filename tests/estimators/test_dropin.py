@@ -100,14 +100,68 @@ X3 = np.random.RandomState(0).normal(size=(100, 3))
          "init_size=3 should be larger than n_clusters=5. Setting it to min(3*n_clusters, n_samples)"),
         (lambda: kk.KMeans(3, random_state=0).fit(np.repeat(X3[:2], 5, axis=0)), ConvergenceWarning,
          "Number of distinct clusters (2) found smaller than n_clusters (3). Possibly due to duplicate points in X."),
-        (lambda: kk.MiniBatchKMeans(3, random_state=0).fit(np.repeat(X3[:2], 5, axis=0)), ConvergenceWarning,
-         "Number of distinct clusters (2) found smaller than n_clusters (3). Possibly due to duplicate points in X."),
     ],
 )
 def test_warnings_say_sklearns_words_at_the_callers_line(make_fit, category, message):
     caught = _fit_warning(make_fit, category)
     assert str(caught.message) == message
     assert caught.filename == __file__  # the line that called fit, not a frame inside kmeanskit or scikit-learn
+
+
+def test_minibatch_leaves_clusters_empty_silently_as_sklearn():
+    # scikit-learn warns of "distinct clusters" in KMeans only; its MiniBatchKMeans
+    # leaves clusters empty without a word.
+    X = np.repeat(X3[:2], 5, axis=0)  # 2 distinct points, 3 clusters
+    for module in (skc, kk):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = module.MiniBatchKMeans(3, random_state=0).fit(X)
+        assert np.unique(model.labels_).size == 2
+        assert [str(w.message) for w in caught] == []
+
+
+# Invalid values of every parameter scikit-learn's KMeans and MiniBatchKMeans
+# validate (kmeanskit's own parameters, such as ``missing``, are not compared).
+_INVALID = {
+    "n_clusters": [0, -1, 2.5, "3", None, 101],
+    "init": ["kmeans", 3],
+    "n_init": [0, -2, "x", 1.5, None],
+    "max_iter": [0, -1, 1.5, None],
+    "tol": [-1.0, "x", None],
+    "verbose": [-1, "x", 1.5],
+    "random_state": ["x", -1, 1.5],
+    "copy_x": ["x", 2, None],
+    "algorithm": ["full", None, 1],
+    "batch_size": [0, -1, 1.5, None],
+    "compute_labels": ["x", 2, None],
+    "max_no_improvement": [-1, 1.5, "x"],
+    "init_size": [0, -1, 1.5, "x"],
+    "reassignment_ratio": [-0.1, "x", None],
+}
+_OPTIONS = re.compile(r"\{[^{}]*\}")
+
+
+def _error(make_fit):
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the type is compared
+        make_fit()
+    return type(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name, param, value",
+    [(name, param, value) for name in ("KMeans", "MiniBatchKMeans")
+     for param, values in _INVALID.items() if param in getattr(skc, name)().get_params() for value in values],
+)
+def test_invalid_parameter_errors_are_sklearns(name, param, value):
+    params = {param: value} if param == "n_clusters" else {"n_clusters": 3, param: value}
+    their_type, theirs = _error(lambda: getattr(skc, name)(**params).fit(X3))
+    our_type, ours = _error(lambda: getattr(kk, name)(**params).fit(X3))
+    assert our_type is their_type
+    # The same sentence; where kmeanskit accepts more values (algorithm="auto",
+    # "hamerly"; init="k-means||", "auto") its set of allowed strings holds scikit-learn's.
+    assert _OPTIONS.sub("{}", ours) == _OPTIONS.sub("{}", theirs)
+    for their_set, our_set in zip(_OPTIONS.findall(theirs), _OPTIONS.findall(ours), strict=True):
+        assert set(eval(their_set)) <= set(eval(our_set))  # sets of str literals, printed by scikit-learn
 
 
 def test_elkan_with_one_cluster_runs_lloyd():

@@ -21,6 +21,8 @@ chosen unless they equal the chosen value. Any weighted median minimises
 import numpy as np
 from numba import njit, prange
 
+from kmeanskit._engine.sorting import stable_argsort
+
 __all__ = [
     "assign_l1",
     "l1_distances",
@@ -176,7 +178,7 @@ def _sorted_lower_median(values, weights, lo, hi, below, half):
             if cumulative >= half:
                 return values[p]
         return values[hi - 1]
-    ranked = np.argsort(values[lo:hi], kind="mergesort")
+    ranked = stable_argsort(values[lo:hi])
     cumulative = below
     for p in range(m):
         cumulative += weights[lo + ranked[p]]
@@ -270,7 +272,7 @@ def _weighted_select(values, weights, half):
                 sample_v[t] = values[q]
                 sample_w[t] = weights[q]
                 sample_weight += weights[q]
-            ranked = np.argsort(sample_v[:s], kind="mergesort")
+            ranked = stable_argsort(sample_v[:s])
             rank = s // 2
             if sample_weight > 0.0 and range_weight > 0.0:
                 target = (half - below) / range_weight * sample_weight

@@ -182,4 +182,5 @@ def candidate_potentials_mixed(num, cat, w, closest, cand_num, cand_cat, gamma, 
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             for t in range(acc.shape[0]):
                 acc[t] += w[i] * min(closest[i], _cost(num[i], cat[i], cand_num[t], cand_cat[t], gamma))
-        out[s] = acc
+        for t in range(acc.shape[0]):  # not `out[s] = acc`: an array stored into a row compiles for seconds
+            out[s, t] = acc[t]

@@ -45,7 +45,6 @@ from kmeanskit._estimators._base import (
     densify_if_dense,
     init_constraint,
     tolerance,
-    warn_if_fewer_clusters,
 )
 
 __all__ = ["MiniBatchKMeans"]
@@ -402,7 +401,11 @@ class MiniBatchKMeans(
         self.n_steps_ = i + 1
         self.n_iter_ = int(np.ceil((i + 1) * b / n_samples))
         if self.compute_labels:
-            self.labels_, self.inertia_ = self._labels_inertia(X, sample_weight)
+            # No warning when some centers end with no row: scikit-learn's
+            # MiniBatchKMeans gives none (only KMeans warns of "distinct clusters"),
+            # and mini-batch steps leave centers empty on data without duplicates too.
+            labels, inertia = self._assign(X, sample_weight)
+            self.labels_, self.inertia_ = labels, float(inertia)
         else:
             ewa = self._ewa_inertia if self._ewa_inertia is not None else batch_inertia / b
             self.inertia_ = float(ewa * w64.sum() / self._scale**2)
@@ -421,11 +424,6 @@ class MiniBatchKMeans(
             if best_inertia is None or inertia < best_inertia:
                 best, best_inertia = candidate, inertia
         return best
-
-    def _labels_inertia(self, X, sample_weight):
-        labels, inertia = self._assign(X, sample_weight)
-        warn_if_fewer_clusters(np.unique(labels).size, self.n_clusters, stacklevel=4)
-        return labels, float(inertia)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):

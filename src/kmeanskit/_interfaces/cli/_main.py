@@ -82,6 +82,14 @@ _COMMANDS = {
         "the training data: cluster shares, distances to the centers and the rate\n"
         "of anomalies. Prints a report; exits with 3 when drift is found.",
     ),
+    "warmup": (
+        "warmup",
+        "compile the kernels for this machine once, so that first fits are fast",
+        "Run a first fit of every estimator on a small table, so that numba compiles\n"
+        "their kernels now and caches them for this machine (as the first fit would).\n"
+        "Later processes only load them, in any directory, for any user of the\n"
+        "same cache.",
+    ),
     "serve": (
         "serve",
         "serve a saved model over HTTP (predict, health, metrics)",
@@ -97,6 +105,7 @@ examples:
   kmeanskit fit customers.csv -k 5 --seed 0 -o customers.kmk
   kmeanskit predict customers.kmk new.csv -o assigned.csv
   kmeanskit fit --help                   # options of a command
+  kmeanskit warmup                       # compile the kernels once, after installing
 
 exit codes:
   0    success

@@ -1,0 +1,78 @@
+"""Compile the kernels of small inputs ahead of their first use: ``kmeanskit warmup``.
+
+A kernel compiles on its first call on a machine (seconds) and is loaded from
+numba's cache afterwards (see :mod:`kmeanskit._engine.compiling`). Wheels
+cannot ship machine code for the user's processor, so a new install compiles
+on its first fit: up to several seconds per estimator. :func:`compile_kernels`
+makes those first calls once, on small tables of the kinds the estimators and
+``kmeanskit fit`` see (float64, dense), so that later processes only load.
+Inputs above the serial threshold (``kmeanskit._engine.serial``), float32
+data and sparse matrices run other kernels, which still compile on first use.
+"""
+
+import numpy as np
+
+from kmeanskit._engine.compiling import compile_clock
+
+__all__ = ["compile_kernels", "warmup_calls"]
+
+
+def warmup_calls():
+    """The first calls :func:`compile_kernels` makes, by name, in order.
+
+    Returns
+    -------
+    dict of str to callable
+        Each callable takes no argument and runs one first call: a fit of an
+        estimator with its defaults on a small table (150 rows, as iris), the
+        k-means++ seeding and the silhouette (``kmeanskit fit`` runs no other
+        kernel).
+    """
+    from kmeanskit._analysis.metrics import silhouette_score
+    from kmeanskit._estimators.kmeans import KMeans, kmeans_plusplus
+    from kmeanskit._estimators.kmedians import KMedians
+    from kmeanskit._estimators.kprototypes import KModes, KPrototypes
+    from kmeanskit._estimators.minibatch import MiniBatchKMeans
+    from kmeanskit._estimators.spherical import SphericalKMeans
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4)) + np.repeat(np.eye(3, 4) * 4.0, 50, axis=0)
+    codes = rng.integers(0, 3, size=(150, 2)).astype(float)
+    mixed = np.column_stack([X[:, :2], codes])
+    labels = np.repeat(np.arange(3), 50)
+    return {
+        "KMeans": lambda: KMeans(3, random_state=0).fit(X),
+        "MiniBatchKMeans": lambda: MiniBatchKMeans(3, random_state=0, n_init=1).fit(X),
+        "KMedians": lambda: KMedians(3, random_state=0).fit(X),
+        "SphericalKMeans": lambda: SphericalKMeans(3, random_state=0).fit(X),
+        "KPrototypes": lambda: KPrototypes(3, categorical=[2, 3], random_state=0).fit(mixed),
+        "KModes": lambda: KModes(3, random_state=0).fit(codes),
+        "kmeans_plusplus": lambda: kmeans_plusplus(X, 3, random_state=0),
+        "silhouette_score": lambda: silhouette_score(X, labels),
+    }
+
+
+def compile_kernels(on_call=None):
+    """Compile (or load from numba's cache) the kernels of small inputs.
+
+    Parameters
+    ----------
+    on_call : callable, optional
+        Called as ``on_call(name, clock)`` after each first call of
+        :func:`warmup_calls`, with the :class:`~kmeanskit._engine.compiling.CompileClock`
+        of that call (for progress lines).
+
+    Returns
+    -------
+    CompileClock
+        All the compilations: ``seconds``, ``n_compiled`` and ``kernels``
+        (empty when everything was already cached).
+    """
+    calls = warmup_calls()
+    with compile_clock() as total:
+        for name, call in calls.items():
+            with compile_clock() as clock:
+                call()
+            if on_call is not None:
+                on_call(name, clock)
+    return total

@@ -1,0 +1,62 @@
+"""``kmeanskit warmup``: after it, first fits (Python and ``kmeanskit fit``) compile nothing."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ...fresh_python import run_python
+
+SRC = Path(__file__).resolve().parents[3] / "src"
+
+_FIRST_FITS = """
+    import contextlib, io, json
+    import numpy as np
+    from sklearn.datasets import load_wine
+    from kmeanskit import KMeans, KMedians, KModes, KPrototypes, MiniBatchKMeans, SphericalKMeans, kmeans_plusplus
+    from kmeanskit._engine.compiling import compile_clock
+    from kmeanskit.cli import main
+    from kmeanskit.metrics import silhouette_score
+
+    X = np.ascontiguousarray(load_wine().data)
+    codes = (X[:, :3] > np.median(X[:, :3], axis=0)).astype(float)
+    calls = {
+        "KMeans": lambda: KMeans(3, random_state=0).fit(X),
+        "MiniBatchKMeans": lambda: MiniBatchKMeans(3, random_state=0).fit(X),
+        "KMedians": lambda: KMedians(3, random_state=0).fit(X),
+        "SphericalKMeans": lambda: SphericalKMeans(3, random_state=0).fit(X),
+        "KPrototypes": lambda: KPrototypes(3, categorical=[3, 4, 5], random_state=0).fit(np.hstack([X[:, 5:8], codes])),
+        "KModes": lambda: KModes(3, random_state=0).fit(codes),
+        "kmeans_plusplus": lambda: kmeans_plusplus(X, 3, random_state=0),
+        "silhouette_score": lambda: silhouette_score(X, np.arange(X.shape[0]) % 3),
+        "kmeanskit fit": lambda: main(["fit", "--seed", "0"]),
+    }
+    kernels = {}
+    for name, call in calls.items():
+        with compile_clock() as clock, contextlib.redirect_stdout(io.StringIO()):
+            call()
+        kernels[name] = clock.kernels
+    print(json.dumps(kernels))
+"""
+
+
+def _warmup(env):
+    done = subprocess.run([sys.executable, "-m", "kmeanskit", "warmup"], capture_output=True, text=True,
+                          env=env, timeout=1800, check=False)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.stdout.splitlines()
+
+
+def test_after_warmup_first_fits_compile_nothing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "XDG_"))}
+    env.update(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(SRC))
+    first = _warmup(env)
+    assert first[0].startswith("KMeans: ") and " kernels compiled in " in first[0]
+    assert first[-1].startswith(tuple(f"{n} kernels compiled in " for n in range(10, 100))), first
+    assert json.loads(run_python(_FIRST_FITS, env=env, timeout=1800)) == {
+        name: [] for name in ("KMeans", "MiniBatchKMeans", "KMedians", "SphericalKMeans", "KPrototypes", "KModes",
+                              "kmeans_plusplus", "silhouette_score", "kmeanskit fit")
+    }
+    again = _warmup(env)
+    assert len(again) == 1 and again[0].startswith("nothing to compile: every kernel was in numba's cache ("), again
