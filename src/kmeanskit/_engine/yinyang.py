@@ -1,0 +1,184 @@
+"""Numba kernel for the group-bounded assignment step (Yinyang k-means, exact).
+
+Ding et al. (2015): the centers are split into ``t`` groups, and each row keeps
+one lower bound per group on its distance to the group's centers (its own
+center left out), besides the global lower bound of Hamerly's step. After the
+centers move, a group's bound drops by the largest drift in the group. A row
+keeps its label without looking at any other center when its global bound
+proves it (the test of ``bounds.bounded_assign_accumulate``); otherwise only
+the centers of the groups whose bound does not prove them farther are scored
+(the group filter), with the row's own center. No k x k table is made: a pass
+costs O(k d) besides the rows.
+
+Group bounds are brought up to date lazily: a row's bounds hold at the pass
+it last had them set (``stamps``); ``cum_drift[p, g]`` is the sum of group g's
+largest drifts over passes 1..p, so the bounds at pass ``now`` are at least the
+stored ones less ``cum_drift[now] - cum_drift[stamp]`` (a sum of largest drifts
+bounds the largest drift of the sum). Rows the global bound keeps do not touch
+their group bounds.
+
+Exactness is the bounded step's: a group is left out only when its bound beats
+the row's own center by more than twice a score's rounding error, so Lloyd's
+arg-min is among the scored centers, and those are scored with Lloyd's
+arithmetic (``|c_j|^2 - 2 x.c_j`` in X's dtype, feature by feature), ties going
+to the lowest index. Sums are added per slab in row order: labels, centers and
+inertia are those of the Lloyd step.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from kmeanskit._engine.assign import _add_row, row_weight
+from kmeanskit._engine.bounds import _WIDER, _bound_below, _fold, _sq_dist_and_norm, _sq_dist_vectorised
+
+__all__ = ["yinyang_assign_accumulate"]
+
+# Absolute widening of a difference of cumulative drifts, relative to the
+# larger one (covers the rounding of the running sums).
+_CUM_SLACK = 2.0**-48
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _score(x, j, centers, center_sq):
+    """Lloyd's score of center j for row x, ``|c_j|^2 - 2 x.c_j`` in X's dtype and order."""
+    score = center_sq[j]
+    for f in range(x.shape[0]):
+        score -= (x[f] + x[f]) * centers[j, f]
+    return score
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def yinyang_assign_accumulate(
+    X, w, centers, center_sq, labels, sq_dist, lower, group_lower, stamps, now, cum_drift, drift,
+    members, group_starts, group_of, gamma, center_norm, center_norm_max, fresh, sums, weight_sums,
+    slab_bounds, update, recomputed, changed,
+):
+    """Assign rows, scoring only the groups of centers the bounds do not rule out.
+
+    IN     X            (b, d) block of (centered) rows, float32 or float64
+    IN     w            (b,) sample weights, X's dtype, or (1,): one weight for every row
+    IN     centers      (k, d) centers, X's dtype
+    IN     center_sq    (k,) squared norms of the centers, X's dtype
+    INOUT  labels       (b,) int32 label of each row (read unless ``fresh``)
+    OUT    sq_dist      (b,) float64 exact squared distance to the row's center
+    INOUT  lower        (b,) float32 lower bound on the distance to every other center
+    INOUT  group_lower  (b, t) float32 lower bound on the distance to the centers of
+                        each group (the row's own center left out), as of pass ``stamps``
+    INOUT  stamps       (b,) int32 the pass at which each row's group bounds were set
+    IN     now          int, this pass's number (the last row of ``cum_drift``)
+    IN     cum_drift    (now + 1, t) float64 cumulative largest drift of each group
+    IN     drift        (k,) float64 distance each center moved since the last pass
+    IN     members      (k,) int64 the centers, group after group (each group in index order)
+    IN     group_starts (t + 1,) int64 bounds of each group in ``members``
+    IN     group_of     (k,) int64 the group of each center
+    IN     gamma        float, relative rounding error of a score (see ``bounds``)
+    IN     center_norm  (k,) float64 norm of each center
+    IN     center_norm_max  float, largest center norm
+    IN     fresh        bool, labels and bounds are not valid: score every center
+    INOUT  sums         (S, k, d) float64 per-slab weighted sums of rows
+    INOUT  weight_sums  (S, k) float64 per-slab sums of weights
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs in this block
+    IN     update       bool, accumulate sums
+    OUT    recomputed   (S,) int64 rows per slab that the global bound did not keep
+    OUT    changed      (S,) int64 rows per slab whose label this call changed
+    """
+    n_slabs = slab_bounds.shape[0] - 1
+    n_features = X.shape[1]
+    n_clusters = centers.shape[0]
+    n_groups = group_starts.shape[0] - 1
+    top1, top1_index, top2 = 0.0, -1, 0.0
+    for j in range(n_clusters):
+        if drift[j] > top1:
+            top2 = top1
+            top1, top1_index = drift[j], j
+        elif drift[j] > top2:
+            top2 = drift[j]
+    for s in prange(n_slabs):
+        scores = np.empty(n_clusters, dtype=X.dtype)
+        squares = np.empty((2, n_features))
+        group_bound = np.empty(n_groups)
+        scored = np.empty(n_groups, dtype=np.bool_)
+        count = 0
+        n_changed = 0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            x = X[i]
+            a = -1
+            u = 0.0
+            sq = 0.0
+            margin = 0.0
+            glob = 0.0
+            if not fresh:
+                a = labels[i]
+                glob = np.float64(lower[i]) - (top2 if a == top1_index else top1)
+                sq = _sq_dist_vectorised(x, centers[a], squares[0])
+                u = np.sqrt(sq)
+                # |x| <= u + |c_a|: a margin at least as wide as with |x| itself.
+                scale = u + center_norm[a] + center_norm_max
+                margin = gamma * scale * scale
+                if glob > u and glob * glob - sq > margin:
+                    sq_dist[i] = sq
+                    lower[i] = _bound_below(glob)
+                    if update:
+                        _add_row(x, row_weight(w, i), a, sums[s], weight_sums[s])
+                    continue
+            count += 1
+            # The group filter: score the groups whose bound does not prove them farther.
+            best = -1
+            best_score = center_sq[0]  # any value of X's dtype: replaced by the first score
+            second = np.inf  # unused: the bounds are made per group below
+            stamp = stamps[i]
+            for g in range(n_groups):
+                bound = np.inf
+                if not fresh:
+                    gone = cum_drift[now, g] - cum_drift[stamp, g]
+                    bound = np.float64(group_lower[i, g]) - (gone * _WIDER + cum_drift[now, g] * _CUM_SLACK)
+                    bound = max(bound, glob)
+                    if bound > u and bound * bound - sq > margin:
+                        group_bound[g] = bound
+                        scored[g] = False
+                        continue
+                scored[g] = True
+                for q in range(group_starts[g], group_starts[g + 1]):
+                    j = members[q]
+                    score = _score(x, j, centers, center_sq)
+                    scores[j] = score
+                    if best < 0:
+                        best, best_score = j, score
+                    else:
+                        best, best_score, second = _fold(j, score, best, best_score, second)
+            own_apart = a >= 0 and not scored[group_of[a]]
+            if own_apart:  # the row's own center is always scored
+                score = _score(x, a, centers, center_sq)
+                scores[a] = score
+                if best < 0:
+                    best, best_score = a, score
+                else:
+                    best, best_score, second = _fold(a, score, best, best_score, second)
+            n_changed += labels[i] != best
+            labels[i] = best
+            sq, x_sq = _sq_dist_and_norm(x, centers[best], squares)
+            sq_dist[i] = sq
+            scale = np.sqrt(x_sq) + center_norm_max
+            slack = x_sq - gamma * scale * scale
+            nearest_other = np.inf
+            for g in range(n_groups):
+                if scored[g]:
+                    smallest = np.inf
+                    for q in range(group_starts[g], group_starts[g + 1]):
+                        j = members[q]
+                        if j != best:
+                            smallest = min(smallest, np.float64(scores[j]))
+                    bound = np.sqrt(max(smallest + slack, 0.0))
+                else:
+                    bound = group_bound[g]
+                    if own_apart and g == group_of[a] and a != best:
+                        bound = min(bound, np.sqrt(max(np.float64(scores[a]) + slack, 0.0)))
+                bound = max(bound, 0.0)
+                nearest_other = min(nearest_other, bound)
+                group_lower[i, g] = _bound_below(bound)
+            lower[i] = _bound_below(nearest_other)
+            stamps[i] = now
+            if update:
+                _add_row(x, row_weight(w, i), best, sums[s], weight_sums[s])
+        recomputed[s] = count
+        changed[s] = n_changed
