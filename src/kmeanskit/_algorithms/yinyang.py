@@ -105,6 +105,7 @@ class YinyangStep(BoundedStep):
         ``sq_dist``, the bounds, ``n_changed`` and (``update``) the per-slab sums."""
         rows = self.rows
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
+        centers_t = np.ascontiguousarray(centers.T)
         center_sq = np.einsum("ij,ij->i", centers, centers)
         centers64 = centers.astype(np.float64)
         fresh = labels is not self._labels or self._centers is None
@@ -132,7 +133,7 @@ class YinyangStep(BoundedStep):
             bounds = self._slabs(stop - start)
             counts = np.zeros((2, bounds.shape[0] - 1), dtype=np.int64)
             self._kernel(
-                Xb, rows.kernel_w(start, stop), centers, center_sq, labels[start:stop], self.sq_dist[start:stop],
+                Xb, rows.kernel_w(start, stop), centers, centers_t, center_sq, labels[start:stop], self.sq_dist[start:stop],
                 self.lower[start:stop], self._group_lower[start:stop], self._stamps[start:stop], now,
                 self._cum_drift, drift, members, group_starts, group_of, self.gamma, center_norm,
                 float(center_norm.max()), fresh, self._sums, self._weight_sums, bounds, update, counts[0], counts[1],

@@ -29,7 +29,14 @@ import numpy as np
 from numba import njit, prange
 
 from kmeanskit._engine.assign import _add_row, row_weight
-from kmeanskit._engine.bounds import _WIDER, _bound_below, _fold, _sq_dist_and_norm, _sq_dist_vectorised
+from kmeanskit._engine.bounds import (
+    _WIDER,
+    _argmin_and_second,
+    _bound_below,
+    _fold,
+    _sq_dist_and_norm,
+    _sq_dist_vectorised,
+)
 
 __all__ = ["yinyang_assign_accumulate"]
 
@@ -49,7 +56,7 @@ def _score(x, j, centers, center_sq):
 
 @njit(cache=True, parallel=True, nogil=True)
 def yinyang_assign_accumulate(
-    X, w, centers, center_sq, labels, sq_dist, lower, group_lower, stamps, now, cum_drift, drift,
+    X, w, centers, centers_t, center_sq, labels, sq_dist, lower, group_lower, stamps, now, cum_drift, drift,
     members, group_starts, group_of, gamma, center_norm, center_norm_max, fresh, sums, weight_sums,
     slab_bounds, update, recomputed, changed,
 ):
@@ -58,6 +65,7 @@ def yinyang_assign_accumulate(
     IN     X            (b, d) block of (centered) rows, float32 or float64
     IN     w            (b,) sample weights, X's dtype, or (1,): one weight for every row
     IN     centers      (k, d) centers, X's dtype
+    IN     centers_t    (d, k) the same centers transposed (contiguous over k)
     IN     center_sq    (k,) squared norms of the centers, X's dtype
     INOUT  labels       (b,) int32 label of each row (read unless ``fresh``)
     OUT    sq_dist      (b,) float64 exact squared distance to the row's center
@@ -106,46 +114,64 @@ def yinyang_assign_accumulate(
             u = 0.0
             sq = 0.0
             margin = 0.0
-            glob = 0.0
-            if not fresh:
+            best = -1
+            best_score = center_sq[0]  # any value of X's dtype: replaced by the first score
+            second = np.inf  # (unused: the bounds are made per group below)
+            if fresh:
+                # Every center, in the Lloyd direct kernel's loop (the same scores).
+                for j in range(n_clusters):
+                    scores[j] = center_sq[j]
+                for f in range(n_features):
+                    two_x = x[f] + x[f]
+                    for j in range(n_clusters):
+                        scores[j] -= two_x * centers_t[f, j]
+                best, second = _argmin_and_second(scores)
+                scored[:] = True
+            else:
                 a = labels[i]
-                glob = np.float64(lower[i]) - (top2 if a == top1_index else top1)
+                hamerly = np.float64(lower[i]) - (top2 if a == top1_index else top1)
                 sq = _sq_dist_vectorised(x, centers[a], squares[0])
                 u = np.sqrt(sq)
                 # |x| <= u + |c_a|: a margin at least as wide as with |x| itself.
                 scale = u + center_norm[a] + center_norm_max
                 margin = gamma * scale * scale
-                if glob > u and glob * glob - sq > margin:
+                keep = hamerly > u and hamerly * hamerly - sq > margin
+                glob = hamerly
+                if not keep:
+                    # Each group's bound now: the stored one less its largest drifts since.
+                    stamp = stamps[i]
+                    nearest_group = np.inf
+                    for g in range(n_groups):
+                        gone = cum_drift[now, g] - cum_drift[stamp, g]
+                        bound = np.float64(group_lower[i, g]) - (gone * _WIDER + cum_drift[now, g] * _CUM_SLACK)
+                        group_bound[g] = bound
+                        nearest_group = min(nearest_group, bound)
+                    glob = max(hamerly, nearest_group)
+                    keep = glob > u and glob * glob - sq > margin
+                if keep:
+                    # (The group bounds stay as stored: still valid at their stamp.)
                     sq_dist[i] = sq
                     lower[i] = _bound_below(glob)
                     if update:
                         _add_row(x, row_weight(w, i), a, sums[s], weight_sums[s])
                     continue
-            count += 1
-            # The group filter: score the groups whose bound does not prove them farther.
-            best = -1
-            best_score = center_sq[0]  # any value of X's dtype: replaced by the first score
-            second = np.inf  # unused: the bounds are made per group below
-            stamp = stamps[i]
-            for g in range(n_groups):
-                bound = np.inf
-                if not fresh:
-                    gone = cum_drift[now, g] - cum_drift[stamp, g]
-                    bound = np.float64(group_lower[i, g]) - (gone * _WIDER + cum_drift[now, g] * _CUM_SLACK)
-                    bound = max(bound, glob)
+                # The group filter: score the groups whose bound does not prove them farther.
+                for g in range(n_groups):
+                    bound = max(group_bound[g], hamerly)
+                    group_bound[g] = bound
                     if bound > u and bound * bound - sq > margin:
-                        group_bound[g] = bound
                         scored[g] = False
                         continue
-                scored[g] = True
-                for q in range(group_starts[g], group_starts[g + 1]):
-                    j = members[q]
-                    score = _score(x, j, centers, center_sq)
-                    scores[j] = score
-                    if best < 0:
-                        best, best_score = j, score
-                    else:
-                        best, best_score, second = _fold(j, score, best, best_score, second)
+                    scored[g] = True
+                    for q in range(group_starts[g], group_starts[g + 1]):
+                        j = members[q]
+                        score = _score(x, j, centers, center_sq)
+                        scores[j] = score
+                        if best < 0:
+                            best, best_score = j, score
+                        else:
+                            best, best_score, second = _fold(j, score, best, best_score, second)
+            count += 1
             own_apart = a >= 0 and not scored[group_of[a]]
             if own_apart:  # the row's own center is always scored
                 score = _score(x, a, centers, center_sq)
