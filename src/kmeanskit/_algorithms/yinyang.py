@@ -17,7 +17,7 @@ import numpy as np
 
 from kmeanskit._algorithms.bounded import GEMM_MIN_FEATURES, BoundedStep
 from kmeanskit._engine.serial import sized
-from kmeanskit._engine.yinyang import yinyang_assign_accumulate
+from kmeanskit._engine.yinyang import group_half_sep, yinyang_assign_accumulate
 
 __all__ = ["YinyangStep", "center_groups", "default_groups"]
 
@@ -125,6 +125,8 @@ class YinyangStep(BoundedStep):
             self._cum_drift = np.vstack([self._cum_drift, self._cum_drift[-1] + group_drift])
         members, group_starts, group_of = self._groups
         now = self._cum_drift.shape[0] - 1
+        half_sep = np.empty(self.n_clusters)
+        group_half_sep(centers64, members, group_starts, group_of, half_sep)
         center_norm = np.sqrt(np.einsum("ij,ij->i", centers64, centers64))
         if update:
             self._reset_sums()
@@ -135,7 +137,7 @@ class YinyangStep(BoundedStep):
             self._kernel(
                 Xb, rows.kernel_w(start, stop), centers, centers_t, center_sq, labels[start:stop], self.sq_dist[start:stop],
                 self.lower[start:stop], self._group_lower[start:stop], self._stamps[start:stop], now,
-                self._cum_drift, drift, members, group_starts, group_of, self.gamma, center_norm,
+                self._cum_drift, drift, half_sep, members, group_starts, group_of, self.gamma, center_norm,
                 float(center_norm.max()), fresh, self._sums, self._weight_sums, bounds, update, counts[0], counts[1],
             )
             recomputed.append(int(counts[0].sum()))

@@ -38,11 +38,12 @@ from kmeanskit._engine.bounds import (
     _sq_dist_vectorised,
 )
 
-__all__ = ["yinyang_assign_accumulate"]
+__all__ = ["group_half_sep", "yinyang_assign_accumulate"]
 
 # Absolute widening of a difference of cumulative drifts, relative to the
 # larger one (covers the rounding of the running sums).
 _CUM_SLACK = 2.0**-48
+_NARROWER = 1.0 - 2.0**-40
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -54,9 +55,60 @@ def _score(x, j, centers, center_sq):
     return score
 
 
+@njit(cache=True, nogil=True)
+def group_half_sep(centers, members, group_starts, group_of, half_sep):
+    """A lower bound on half the distance from each center to its nearest other one.
+
+    Exact within a center's group; another group g is at least
+    ``|c_a - m_g| - r_g`` away (``m_g`` the group's mean, ``r_g`` its largest
+    distance from it), so no k x k table is made: O(k (k / t + t) d).
+
+    IN   centers       (k, d) float64 centers
+    IN   members, group_starts, group_of  the groups (see ``yinyang_assign_accumulate``)
+    OUT  half_sep      (k,) float64, inf when k = 1
+    """
+    n_clusters, n_features = centers.shape
+    n_groups = group_starts.shape[0] - 1
+    means = np.zeros((n_groups, n_features))
+    radius = np.zeros(n_groups)
+    for g in range(n_groups):
+        size = group_starts[g + 1] - group_starts[g]
+        for q in range(group_starts[g], group_starts[g + 1]):
+            for f in range(n_features):
+                means[g, f] += centers[members[q], f]
+        for f in range(n_features):
+            means[g, f] /= size
+        for q in range(group_starts[g], group_starts[g + 1]):
+            total = 0.0
+            for f in range(n_features):
+                e = centers[members[q], f] - means[g, f]
+                total += e * e
+            radius[g] = max(radius[g], np.sqrt(total))
+    for a in range(n_clusters):
+        own = group_of[a]
+        nearest = np.inf
+        for q in range(group_starts[own], group_starts[own + 1]):
+            j = members[q]
+            if j != a:
+                total = 0.0
+                for f in range(n_features):
+                    e = centers[a, f] - centers[j, f]
+                    total += e * e
+                nearest = min(nearest, np.sqrt(total))
+        for g in range(n_groups):
+            if g != own:
+                total = 0.0
+                for f in range(n_features):
+                    e = centers[a, f] - means[g, f]
+                    total += e * e
+                nearest = min(nearest, np.sqrt(total) - radius[g])
+        # (Widened past the rounding of these few float64 operations.)
+        half_sep[a] = 0.5 * max(nearest, 0.0) * _NARROWER
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def yinyang_assign_accumulate(
-    X, w, centers, centers_t, center_sq, labels, sq_dist, lower, group_lower, stamps, now, cum_drift, drift,
+    X, w, centers, centers_t, center_sq, labels, sq_dist, lower, group_lower, stamps, now, cum_drift, drift, half_sep,
     members, group_starts, group_of, gamma, center_norm, center_norm_max, fresh, sums, weight_sums,
     slab_bounds, update, recomputed, changed,
 ):
@@ -76,6 +128,7 @@ def yinyang_assign_accumulate(
     IN     now          int, this pass's number (the last row of ``cum_drift``)
     IN     cum_drift    (now + 1, t) float64 cumulative largest drift of each group
     IN     drift        (k,) float64 distance each center moved since the last pass
+    IN     half_sep     (k,) float64 at most half the distance to the nearest other center
     IN     members      (k,) int64 the centers, group after group (each group in index order)
     IN     group_starts (t + 1,) int64 bounds of each group in ``members``
     IN     group_of     (k,) int64 the group of each center
@@ -129,9 +182,11 @@ def yinyang_assign_accumulate(
                 scored[:] = True
             else:
                 a = labels[i]
-                hamerly = np.float64(lower[i]) - (top2 if a == top1_index else top1)
                 sq = _sq_dist_vectorised(x, centers[a], squares[0])
                 u = np.sqrt(sq)
+                # Every other center is at least this far: Hamerly's bound, and
+                # |x - c_j| >= |c_a - c_j| - u >= 2 half_sep[a] - u.
+                hamerly = max(np.float64(lower[i]) - (top2 if a == top1_index else top1), 2.0 * half_sep[a] - u)
                 # |x| <= u + |c_a|: a margin at least as wide as with |x| itself.
                 scale = u + center_norm[a] + center_norm_max
                 margin = gamma * scale * scale
