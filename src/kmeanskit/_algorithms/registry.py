@@ -56,7 +56,7 @@ AUTO_LLOYD_MAX_WORK = 1 << 20
 # ... and the group-bounded step from this many clusters on (with fewer
 # features than GEMM_MIN_FEATURES): there the bounded step's k x k table of
 # center distances, sorted every pass, costs more than the rows (README, Speed).
-AUTO_YINYANG_MIN_CLUSTERS = 1024
+AUTO_YINYANG_MIN_CLUSTERS = 1000
 
 
 def fit_step(rows, n_clusters, algorithm):
