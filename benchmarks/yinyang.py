@@ -44,7 +44,7 @@ def _load():
 
 
 def crossover(rows_n, dims, ks, repeats, iterations):
-    print(f"| d | k | hamerly ms | yinyang ms | hamerly / yinyang | passes | load |")
+    print("| d | k | hamerly ms | yinyang ms | hamerly / yinyang | passes | load |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for d in dims:
         for k in ks:

@@ -257,7 +257,7 @@ def yinyang_assign_accumulate(X, centers, members, group_starts):
     labels = sq.argmin(axis=1)
     distances = np.sqrt(sq)
     distances[np.arange(X.shape[0]), labels] = np.inf
-    groups = [distances[:, members[a:b]].min(axis=1) for a, b in zip(group_starts[:-1], group_starts[1:])]
+    groups = [distances[:, members[a:b]].min(axis=1) for a, b in zip(group_starts[:-1], group_starts[1:], strict=True)]
     return labels, sq.min(axis=1), np.stack(groups, axis=1)
 
 

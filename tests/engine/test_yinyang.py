@@ -78,7 +78,7 @@ def test_kernel_against_reference(dtype):
     assert changed.sum() == 0
 
     # Moved centers, passes apart: each group's bound drops by its largest drift per pass.
-    for step in range(3):
+    for _ in range(3):
         moved = (centers + rng.normal(scale=0.05, size=centers.shape)).astype(dtype)
         diff = moved.astype(np.float64) - centers.astype(np.float64)
         drift = np.sqrt((diff**2).sum(axis=1))

@@ -5,7 +5,7 @@ of the pass that starts the bounds), each row keeps a lower bound per group,
 and a row whose global bound fails scores only the groups its group bounds
 do not rule out (see ``_engine/yinyang.py``). Unlike the bounded step, a pass
 makes no k x k table of center distances (their sort is most of a bounded
-pass at k = 1000); the price is ``4 t`` bytes a row for ``t`` groups.
+pass at k = 1000); the price is ``4 t`` bytes a row for ``t`` groups (at most 64).
 
 Only for rows the kernel scores itself (fewer features than the bounded
 step's BLAS threshold); the rows are visited in the Lloyd step's blocks and
@@ -21,16 +21,19 @@ from kmeanskit._engine.yinyang import group_half_sep, yinyang_assign_accumulate
 
 __all__ = ["YinyangStep", "center_groups", "default_groups"]
 
-# Clusters per group: Ding et al.'s t = k / 10 (benchmarks/README.md).
+# Clusters per group: Ding et al.'s t = k / 10, and at most MAX_GROUPS groups,
+# so the group bounds cost at most 256 bytes a row (at k = 1000, 50 groups ran
+# faster than 100: benchmarks/README.md).
 CLUSTERS_PER_GROUP = 10
+MAX_GROUPS = 64
 # Lloyd iterations that group the centers (the groups only decide how much is
 # skipped, never the result).
 GROUPING_ITERATIONS = 5
 
 
 def default_groups(n_clusters):
-    """The number of groups for ``n_clusters`` centers: ``ceil(k / 10)``."""
-    return max(1, -(-n_clusters // CLUSTERS_PER_GROUP))
+    """The number of groups for ``n_clusters`` centers: ``ceil(k / 10)``, at most ``MAX_GROUPS``."""
+    return max(1, min(MAX_GROUPS, -(-n_clusters // CLUSTERS_PER_GROUP)))
 
 
 def center_groups(centers, n_groups):
