@@ -21,7 +21,7 @@ from kmeanskit._engine.bounds import bounded_assign_accumulate
 from kmeanskit._engine.center_order import neighbour_levels, sort_neighbours
 from kmeanskit._engine.serial import serial_twin, sized
 
-__all__ = ["BoundedStep", "score_rounding"]
+__all__ = ["BoundedStep", "center_arrays", "score_rounding"]
 
 # Direct arg-min below this many features, BLAS on the recomputed rows of a
 # chunk above (the rule of the Lloyd step, whose arithmetic it must repeat).
@@ -127,10 +127,7 @@ class BoundedStep(LloydStep):
         """The pass of :meth:`__call__` without its reductions: writes ``labels``,
         ``sq_dist``, the bounds, ``n_changed`` and (``update``) the per-slab sums."""
         rows, k = self.rows, self.n_clusters
-        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
-        centers_t = np.ascontiguousarray(centers.T)
-        center_sq = np.einsum("ij,ij->i", centers, centers)
-        centers64 = centers.astype(np.float64)
+        centers, centers_t, center_sq, centers64 = center_arrays(centers, rows.dtype)
         fresh = labels is not self._labels or self._centers is None
         if fresh:
             drift = np.zeros(k)
@@ -250,6 +247,13 @@ class BoundedStep(LloydStep):
         if buffer is None or buffer.shape[0] < n_rows:
             buffer = self._dots_buffers[which] = np.empty((n_rows, self.n_clusters), dtype=self.rows.dtype)
         return buffer[:n_rows]
+
+
+def center_arrays(centers, dtype):
+    """The centers as the kernels take them: contiguous in ``dtype``, transposed, their
+    squared norms (Lloyd's ``center_sq``) and a float64 copy."""
+    centers = np.ascontiguousarray(centers, dtype=dtype)
+    return centers, np.ascontiguousarray(centers.T), np.einsum("ij,ij->i", centers, centers), centers.astype(np.float64)
 
 
 def score_rounding(rows):

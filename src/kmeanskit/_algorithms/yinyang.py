@@ -15,7 +15,7 @@ those of :class:`LloydStep` from the same start.
 
 import numpy as np
 
-from kmeanskit._algorithms.bounded import GEMM_MIN_FEATURES, BoundedStep
+from kmeanskit._algorithms.bounded import GEMM_MIN_FEATURES, BoundedStep, center_arrays
 from kmeanskit._engine.serial import sized
 from kmeanskit._engine.yinyang import group_half_sep, yinyang_assign_accumulate
 
@@ -107,10 +107,7 @@ class YinyangStep(BoundedStep):
         """The pass of :meth:`__call__` without its reductions: writes ``labels``,
         ``sq_dist``, the bounds, ``n_changed`` and (``update``) the per-slab sums."""
         rows = self.rows
-        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
-        centers_t = np.ascontiguousarray(centers.T)
-        center_sq = np.einsum("ij,ij->i", centers, centers)
-        centers64 = centers.astype(np.float64)
+        centers, centers_t, center_sq, centers64 = center_arrays(centers, rows.dtype)
         fresh = labels is not self._labels or self._centers is None
         if fresh:
             self._groups = center_groups(centers64, self.n_groups)

@@ -36,6 +36,7 @@ from kmeanskit._engine.bounds import (
     _fold,
     _sq_dist_and_norm,
     _sq_dist_vectorised,
+    _two_largest,
 )
 
 __all__ = ["group_half_sep", "yinyang_assign_accumulate"]
@@ -53,6 +54,16 @@ def _score(x, j, centers, center_sq):
     for f in range(x.shape[0]):
         score -= (x[f] + x[f]) * centers[j, f]
     return score
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scored(x, j, centers, center_sq, scores, best, best_score, second):
+    """Score center j into ``scores[j]`` and fold it into (best, best score, second) (none yet: best < 0)."""
+    score = _score(x, j, centers, center_sq)
+    scores[j] = score
+    if best < 0:
+        return j, score, second
+    return _fold(j, score, best, best_score, second)
 
 
 @njit(cache=True, nogil=True)
@@ -114,14 +125,8 @@ def yinyang_assign_accumulate(
 ):
     """Assign rows, scoring only the groups of centers the bounds do not rule out.
 
-    IN     X            (b, d) block of (centered) rows, float32 or float64
-    IN     w            (b,) sample weights, X's dtype, or (1,): one weight for every row
-    IN     centers      (k, d) centers, X's dtype
-    IN     centers_t    (d, k) the same centers transposed (contiguous over k)
-    IN     center_sq    (k,) squared norms of the centers, X's dtype
-    INOUT  labels       (b,) int32 label of each row (read unless ``fresh``)
-    OUT    sq_dist      (b,) float64 exact squared distance to the row's center
-    INOUT  lower        (b,) float32 lower bound on the distance to every other center
+    X, w, centers, centers_t, center_sq, labels (read unless ``fresh``), sq_dist, lower
+    (INOUT: the distance to every other center): as in ``bounds.bounded_assign_accumulate``
     INOUT  group_lower  (b, t) float32 lower bound on the distance to the centers of
                         each group (the row's own center left out), as of pass ``stamps``
     INOUT  stamps       (b,) int32 the pass at which each row's group bounds were set
@@ -147,13 +152,7 @@ def yinyang_assign_accumulate(
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
     n_groups = group_starts.shape[0] - 1
-    top1, top1_index, top2 = 0.0, -1, 0.0
-    for j in range(n_clusters):
-        if drift[j] > top1:
-            top2 = top1
-            top1, top1_index = drift[j], j
-        elif drift[j] > top2:
-            top2 = drift[j]
+    top1, top1_index, top2 = _two_largest(drift)
     for s in prange(n_slabs):
         scores = np.empty(n_clusters, dtype=X.dtype)
         squares = np.empty((2, n_features))
@@ -219,22 +218,12 @@ def yinyang_assign_accumulate(
                         continue
                     scored[g] = True
                     for q in range(group_starts[g], group_starts[g + 1]):
-                        j = members[q]
-                        score = _score(x, j, centers, center_sq)
-                        scores[j] = score
-                        if best < 0:
-                            best, best_score = j, score
-                        else:
-                            best, best_score, second = _fold(j, score, best, best_score, second)
+                        best, best_score, second = _scored(x, members[q], centers, center_sq, scores,
+                                                           best, best_score, second)
             count += 1
             own_apart = a >= 0 and not scored[group_of[a]]
             if own_apart:  # the row's own center is always scored
-                score = _score(x, a, centers, center_sq)
-                scores[a] = score
-                if best < 0:
-                    best, best_score = a, score
-                else:
-                    best, best_score, second = _fold(a, score, best, best_score, second)
+                best, best_score, second = _scored(x, a, centers, center_sq, scores, best, best_score, second)
             n_changed += labels[i] != best
             labels[i] = best
             sq, x_sq = _sq_dist_and_norm(x, centers[best], squares)
