@@ -95,7 +95,8 @@ class YinyangStep(BoundedStep):
         self._group_lower = None  # (n, t) float32, allocated on the first pass
         self._stamps = None  # (n,) int32
         self._groups = None  # (members, group_starts, group_of) of the pass that started the bounds
-        self._cum_drift = None  # (passes + 1, t) float64
+        self._cum_drift = None  # (at least passes + 1, t) float64: rows 0 .. _now are set
+        self._now = 0  # passes since the bounds started
 
     # Seeding's labels would start every group bound at 0: the first pass scores everything anyway.
     takes_seed_labels = False
@@ -113,6 +114,7 @@ class YinyangStep(BoundedStep):
             self._groups = center_groups(centers64, self.n_groups)
             n_groups = self._groups[1].shape[0] - 1
             self._cum_drift = np.zeros((1, n_groups))
+            self._now = 0
             drift = np.zeros(self.n_clusters)
             if self._group_lower is None or self._group_lower.shape[1] != n_groups:
                 self._group_lower = np.empty((rows.n, n_groups), dtype=np.float32)
@@ -122,9 +124,12 @@ class YinyangStep(BoundedStep):
             drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
             members, group_starts, _ = self._groups
             group_drift = np.maximum.reduceat(drift[members], group_starts[:-1])
-            self._cum_drift = np.vstack([self._cum_drift, self._cum_drift[-1] + group_drift])
+            self._now += 1
+            if self._now == self._cum_drift.shape[0]:  # room doubled: O(passes) copies in all
+                self._cum_drift = np.vstack([self._cum_drift, np.empty_like(self._cum_drift)])
+            self._cum_drift[self._now] = self._cum_drift[self._now - 1] + group_drift
         members, group_starts, group_of = self._groups
-        now = self._cum_drift.shape[0] - 1
+        now = self._now
         half_sep = np.empty(self.n_clusters)
         group_half_sep(centers64, members, group_starts, group_of, half_sep)
         center_norm = np.sqrt(np.einsum("ij,ij->i", centers64, centers64))
@@ -137,7 +142,7 @@ class YinyangStep(BoundedStep):
             self._kernel(
                 Xb, rows.kernel_w(start, stop), centers, centers_t, center_sq, labels[start:stop], self.sq_dist[start:stop],
                 self.lower[start:stop], self._group_lower[start:stop], self._stamps[start:stop], now,
-                self._cum_drift, drift, half_sep, members, group_starts, group_of, self.gamma, center_norm,
+                self._cum_drift[:now + 1], drift, half_sep, members, group_starts, group_of, self.gamma, center_norm,
                 float(center_norm.max()), fresh, self._sums, self._weight_sums, bounds, update, counts[0], counts[1],
             )
             recomputed.append(int(counts[0].sum()))
