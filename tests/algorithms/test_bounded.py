@@ -13,6 +13,7 @@ from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.registry import fit_step
 from kmeanskit._algorithms.rows import DenseRows, as_rows
+from kmeanskit._algorithms.yinyang import YinyangStep
 
 from ..engine import reference
 
@@ -78,7 +79,7 @@ def test_which_step_each_algorithm_runs(algorithm, sparse, expected):
 
 
 @pytest.mark.parametrize("n, k, d, expected", [
-    (150, 3, 4, LloydStep), (87_381, 4, 3, LloydStep), (87_382, 4, 3, BoundedStep), (1_000, 1_024, 3, BoundedStep),
+    (150, 3, 4, LloydStep), (87_381, 4, 3, LloydStep), (87_382, 4, 3, BoundedStep), (1_000, 1_024, 3, YinyangStep),
 ])
 def test_auto_runs_lloyd_on_small_work(n, k, d, expected):
     # Below AUTO_LLOYD_MAX_WORK = 2**20 rows x clusters x features "auto" is Lloyd's step; the others keep theirs.

@@ -15,6 +15,7 @@ from kmeanskit._algorithms.relocation import farthest, mean_centers, movable_dis
 from kmeanskit._algorithms.spherical import SphericalStep
 from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.streaming import StreamLloydStep
+from kmeanskit._algorithms.yinyang import YinyangStep
 
 
 def _reference_farthest(key, m, index):
@@ -79,19 +80,20 @@ def test_relocate_without_sums_gives_the_moves_only():
 
 def test_every_step_declares_the_interface():
     assert set(STEPS.values()) == {
-        LloydStep, BoundedStep, DistinctStep, ManhattanStep, MixedStep, SphericalStep, StreamLloydStep, DaskStep,
-        MaskedStep,
+        LloydStep, BoundedStep, YinyangStep, DistinctStep, ManhattanStep, MixedStep, SphericalStep, StreamLloydStep,
+        DaskStep, MaskedStep,
     }
     for step in STEPS.values():
         assert issubclass(step, Step)
         assert not getattr(step, "__abstractmethods__", None)
     assert Step.counts_label_changes is False and Step.takes_seed_labels is False
-    assert BoundedStep.counts_label_changes and DistinctStep.counts_label_changes and MixedStep.counts_label_changes
+    assert BoundedStep.counts_label_changes and YinyangStep.counts_label_changes
+    assert DistinctStep.counts_label_changes and MixedStep.counts_label_changes
 
 
 def test_registries():
     assert {name: STEPS[ALGORITHMS[name]] for name in ALGORITHMS} == {
-        "auto": BoundedStep, "lloyd": LloydStep, "hamerly": BoundedStep, "elkan": BoundedStep,
+        "auto": BoundedStep, "lloyd": LloydStep, "hamerly": BoundedStep, "elkan": BoundedStep, "yinyang": YinyangStep,
     }
     assert set(SEEDERS) == {"random", "k-means++", "k-means||"}
     assert set(MIXED_SEEDERS) == {"random", "k-means++", "Huang", "Cao"}

@@ -248,3 +248,22 @@ def candidate_potentials_mixed(num, cat, w, closest, cand_num, cand_cat, gamma):
 def update_closest_mixed(closest, num, cat, center_num, center_cat, gamma):
     """min(closest_i, cost(x_i, center))."""
     return np.minimum(closest, mixed_costs(num, cat, center_num[None, :], center_cat[None, :], gamma)[:, 0])
+
+
+def yinyang_assign_accumulate(X, centers, members, group_starts):
+    """Each row's nearest center (first on ties), its squared distance, and (n, t) the distance to the
+    nearest center of each group with the row's own center left out (what ``group_lower`` bounds from below)."""
+    sq = sq_distances(X, centers)
+    labels = sq.argmin(axis=1)
+    distances = np.sqrt(sq)
+    distances[np.arange(X.shape[0]), labels] = np.inf
+    groups = [distances[:, members[a:b]].min(axis=1) for a, b in zip(group_starts[:-1], group_starts[1:], strict=True)]
+    return labels, sq.min(axis=1), np.stack(groups, axis=1)
+
+
+def group_half_sep(centers):
+    """(k,) half the distance from each center to its nearest other one (what ``group_half_sep`` bounds
+    from below)."""
+    between = np.sqrt(sq_distances(centers, centers))
+    np.fill_diagonal(between, np.inf)
+    return 0.5 * between.min(axis=1)

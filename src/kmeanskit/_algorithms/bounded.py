@@ -21,7 +21,7 @@ from kmeanskit._engine.bounds import bounded_assign_accumulate
 from kmeanskit._engine.center_order import neighbour_levels, sort_neighbours
 from kmeanskit._engine.serial import serial_twin, sized
 
-__all__ = ["BoundedStep"]
+__all__ = ["BoundedStep", "center_arrays", "score_rounding"]
 
 # Direct arg-min below this many features, BLAS on the recomputed rows of a
 # chunk above (the rule of the Lloyd step, whose arithmetic it must repeat).
@@ -69,10 +69,7 @@ class BoundedStep(LloydStep):
         self._serial_kernel = serial_twin(bounded_assign_accumulate)
         self.small = self._kernel is not bounded_assign_accumulate
         self._lower = None  # one float32 per row, allocated on the first pass (after seeding)
-        # Rounding error of a score relative to (|x| + |c|max)^2, with room to
-        # spare (see _engine/bounds.py); the floor covers float64 bound updates.
-        eps = float(np.finfo(rows.dtype).eps)
-        self.gamma = max(4.0 * (rows.d + 4) * eps, 1e-12)
+        self.gamma = score_rounding(rows)
         self._labels = None  # the labels array the bounds belong to
         self._centers = None  # float64 centers of the last pass
         self.recomputed = np.zeros(0, dtype=np.int64)  # rows per block given the full arg-min
@@ -130,10 +127,7 @@ class BoundedStep(LloydStep):
         """The pass of :meth:`__call__` without its reductions: writes ``labels``,
         ``sq_dist``, the bounds, ``n_changed`` and (``update``) the per-slab sums."""
         rows, k = self.rows, self.n_clusters
-        centers = np.ascontiguousarray(centers, dtype=rows.dtype)
-        centers_t = np.ascontiguousarray(centers.T)
-        center_sq = np.einsum("ij,ij->i", centers, centers)
-        centers64 = centers.astype(np.float64)
+        centers, centers_t, center_sq, centers64 = center_arrays(centers, rows.dtype)
         fresh = labels is not self._labels or self._centers is None
         if fresh:
             drift = np.zeros(k)
@@ -253,6 +247,20 @@ class BoundedStep(LloydStep):
         if buffer is None or buffer.shape[0] < n_rows:
             buffer = self._dots_buffers[which] = np.empty((n_rows, self.n_clusters), dtype=self.rows.dtype)
         return buffer[:n_rows]
+
+
+def center_arrays(centers, dtype):
+    """The centers as the kernels take them: contiguous in ``dtype``, transposed, their
+    squared norms (Lloyd's ``center_sq``) and a float64 copy."""
+    centers = np.ascontiguousarray(centers, dtype=dtype)
+    return centers, np.ascontiguousarray(centers.T), np.einsum("ij,ij->i", centers, centers), centers.astype(np.float64)
+
+
+def score_rounding(rows):
+    """Rounding error of a score relative to ``(|x| + |c|max)^2``, with room to
+    spare (see ``_engine/bounds.py``); the floor covers float64 bound updates."""
+    eps = float(np.finfo(rows.dtype).eps)
+    return max(4.0 * (rows.d + 4) * eps, 1e-12)
 
 
 def _by_distance(between, previous=None):

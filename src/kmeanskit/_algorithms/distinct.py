@@ -85,17 +85,19 @@ class DistinctStep(LloydStep):
     n_clusters : int
     distinct : Distinct
         The distinct rows of ``rows``.
+    inner : type, default=BoundedStep
+        The step run on the distinct rows (a :class:`BoundedStep` or a subclass).
     """
 
     counts_label_changes = True
 
-    def __init__(self, rows, n_clusters, distinct):
+    def __init__(self, rows, n_clusters, distinct, inner=BoundedStep):
         super().__init__(rows, n_clusters)
         self.distinct = distinct
         self._dots = []
         # The distinct rows are a copy (n_distinct x d): unit weights, since
         # the weights only enter the sums, which are added over all rows.
-        self.inner = BoundedStep(DenseRows(distinct.X, None), n_clusters)
+        self.inner = inner(DenseRows(distinct.X, None), n_clusters)
         self.path = self.inner.path + "-distinct"
         # The expand pass also adds the inertia when its slabs are weighted_sum's
         # (one block of every row, and the usual slab count): decided once.

@@ -6,7 +6,7 @@ then look it up here; adding a step or a seeder is one entry.
 
 import numpy as np
 
-from kmeanskit._algorithms.bounded import BoundedStep
+from kmeanskit._algorithms.bounded import GEMM_MIN_FEATURES, BoundedStep
 from kmeanskit._algorithms.dask_step import DaskStep
 from kmeanskit._algorithms.distinct import DistinctStep, distinct_rows_of
 from kmeanskit._algorithms.init import kmeans_plusplus_rows, random_rows
@@ -17,6 +17,7 @@ from kmeanskit._algorithms.mixed import MixedStep, cao_centers, huang_centers, m
 from kmeanskit._algorithms.parallel_init import kmeans_parallel_rows
 from kmeanskit._algorithms.spherical import SphericalStep
 from kmeanskit._algorithms.streaming import StreamLloydStep
+from kmeanskit._algorithms.yinyang import YinyangStep
 
 __all__ = ["ALGORITHMS", "MASKED_SEEDERS", "MIXED_SEEDERS", "SEEDERS", "STEPS", "fit_step"]
 
@@ -28,6 +29,7 @@ __all__ = ["ALGORITHMS", "MASKED_SEEDERS", "MIXED_SEEDERS", "SEEDERS", "STEPS", 
 STEPS = {
     "lloyd": LloydStep,
     "bounded": BoundedStep,
+    "yinyang": YinyangStep,
     "distinct": DistinctStep,
     "l1": ManhattanStep,
     "mixed": MixedStep,
@@ -40,13 +42,21 @@ STEPS = {
 # The values of KMeans(algorithm=...) -> the step that runs them. The bounded
 # step gives Lloyd's result (tested) and, once its first pass has set the
 # bounds, skips most distance work; "hamerly" and "elkan" (scikit-learn's
-# name) are accepted for it.
-ALGORITHMS = {"auto": "bounded", "lloyd": "lloyd", "hamerly": "bounded", "elkan": "bounded"}
+# name) are accepted for it. "yinyang" keeps a bound per group of centers
+# (the same result); it scores rows itself, so above GEMM_MIN_FEATURES the
+# bounded step runs instead.
+ALGORITHMS = {
+    "auto": "bounded", "lloyd": "lloyd", "hamerly": "bounded", "elkan": "bounded", "yinyang": "yinyang",
+}
 
 # "auto" runs the Lloyd step below this much distance work per pass (rows x
 # clusters x features): there the bounds' bookkeeping costs about what they
 # save, and a small fit does not compile the bounded kernels (benchmarks/README.md).
 AUTO_LLOYD_MAX_WORK = 1 << 20
+# ... and the group-bounded step from this many clusters on (with fewer
+# features than GEMM_MIN_FEATURES): there the bounded step's k x k table of
+# center distances, sorted every pass, costs more than the rows (README, Speed).
+AUTO_YINYANG_MIN_CLUSTERS = 1000
 
 
 def fit_step(rows, n_clusters, algorithm):
@@ -54,15 +64,19 @@ def fit_step(rows, n_clusters, algorithm):
 
     Sparse rows have no bounded kernel: they get the Lloyd step, and so do
     small dense inputs with ``"auto"``. Dense rows with many repeats get the
-    bounded step on their distinct rows.
+    bounded (or group-bounded) step on their distinct rows.
     """
+    name = ALGORITHMS[algorithm]
     small = algorithm == "auto" and rows.n * n_clusters * rows.d < AUTO_LLOYD_MAX_WORK
-    if STEPS[ALGORITHMS[algorithm]] is BoundedStep and not rows.sparse and not small:
-        distinct = distinct_rows_of(rows)
-        if distinct is not None:
-            return DistinctStep(rows, n_clusters, distinct)
-        return BoundedStep(rows, n_clusters)
-    return LloydStep(rows, n_clusters)
+    if name == "lloyd" or rows.sparse or small:
+        return LloydStep(rows, n_clusters)
+    if algorithm == "auto" and n_clusters >= AUTO_YINYANG_MIN_CLUSTERS:
+        name = "yinyang"
+    inner = STEPS[name] if rows.d < GEMM_MIN_FEATURES else BoundedStep
+    distinct = distinct_rows_of(rows)
+    if distinct is not None:
+        return DistinctStep(rows, n_clusters, distinct, inner=inner)
+    return inner(rows, n_clusters)
 
 
 def _random(rows, n_clusters, random_state, nearest=None, distinct=None):

@@ -139,6 +139,19 @@ def _argmin_and_second(scores):
     return 0, second
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _two_largest(drift):
+    """(largest drift, its center, second largest drift); (0, -1, 0) when none moved."""
+    top1, top1_index, top2 = 0.0, -1, 0.0
+    for j in range(drift.shape[0]):
+        if drift[j] > top1:
+            top2 = top1
+            top1, top1_index = drift[j], j
+        elif drift[j] > top2:
+            top2 = drift[j]
+    return top1, top1_index, top2
+
+
 # Widens a float64 sum of three distances past its rounding error (a few ulps).
 _WIDER = 1.0 + 2.0**-40
 
@@ -282,13 +295,7 @@ def bounded_assign_accumulate(
     slack_factor = np.sqrt(2.0 * gamma)
     # The two largest drifts: a row's bound drops by the largest drift of
     # a center other than its own.
-    top1, top1_index, top2 = 0.0, -1, 0.0
-    for j in range(n_clusters):
-        if drift[j] > top1:
-            top2 = top1
-            top1, top1_index = drift[j], j
-        elif drift[j] > top2:
-            top2 = drift[j]
+    top1, top1_index, top2 = _two_largest(drift)
     neighbour_drifts = level_drift.shape[0] > 0
     n_levels = level_sep.shape[1]
     for s in prange(n_slabs):

@@ -90,7 +90,7 @@ class KMeans(
         variance) is centered for accuracy, on a copy; if False, in place, and
         restored afterwards (up to rounding). Data near the origin are used as
         they are, never copied.
-    algorithm : {'auto', 'lloyd', 'hamerly', 'elkan'}, default='auto'
+    algorithm : {'auto', 'lloyd', 'hamerly', 'elkan', 'yinyang'}, default='auto'
         How each iteration finds the nearest centers; all give the same
         result from the same initial centers (labels, centers, ``n_iter_``).
 
@@ -98,7 +98,12 @@ class KMeans(
         - 'hamerly': skips the rows whose nearest center triangle-inequality
           bounds already prove (one bound per row, no n-by-k array).
         - 'elkan': accepted for compatibility with scikit-learn; runs 'hamerly'.
-        - 'auto': 'hamerly' for dense data, 'lloyd' for sparse data.
+        - 'yinyang' (kmeanskit's own): one bound per group of about ten
+          centers (Ding et al. 2015), for many clusters; with 24 features or
+          more it runs 'hamerly'.
+        - 'auto': for dense data 'lloyd' on small inputs (rows x clusters x
+          features below 2^20), 'yinyang' from 1000 clusters with fewer than
+          24 features, 'hamerly' otherwise; 'lloyd' for sparse data.
     missing : {'error', 'ignore'}, default='error'
         What NaN entries of X mean.
 
@@ -152,7 +157,7 @@ class KMeans(
         "init": init_constraint({"auto", "k-means++", "k-means||", "random"}, callable_init=True),
         "verbose": ["verbose"],
         "copy_x": ["boolean"],
-        "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "elkan"})],
+        "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "elkan", "yinyang"})],
         "missing": MISSING_CONSTRAINT,
     }
 

@@ -111,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--algorithm",
-        choices=("auto", "lloyd", "hamerly", "elkan"),
+        choices=("auto", "lloyd", "hamerly", "elkan", "yinyang"),
         default="auto",
         help="how iterations find the nearest centers; all give the same result (default: %(default)s)",
     )
