@@ -80,9 +80,9 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
     n_relocated : int
     """
     sums, weights = assignment.sums, assignment.weights
-    empty = np.flatnonzero(weights == 0)
     n_relocated = 0
-    if empty.size:
+    if not weights.all():  # some cluster has no weight
+        empty = np.flatnonzero(weights == 0)
         centers64 = centers.astype(np.float64)
         center_sq = np.einsum("ij,ij->i", centers64, centers64)
         noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])

@@ -1,6 +1,7 @@
 """Thread control for BLAS calls made from inside numba's parallel regions."""
 
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 
 __all__ = ["background", "in_background", "single_threaded_blas"]
@@ -16,14 +17,33 @@ def _controller():
     return ThreadpoolController()
 
 
+@lru_cache(maxsize=1)
+def _blas_libraries():
+    """The BLAS libraries' controllers (threadpoolctl's inventory, taken once)."""
+    return tuple(lib for lib in _controller().lib_controllers if lib.user_api == "blas")
+
+
+@contextmanager
 def single_threaded_blas():
     """Context manager: every BLAS library on one thread while it is active.
 
     Each numba thread makes its own small BLAS calls; a multi-threaded BLAS
     would put 2 x n_threads threads on the cores, which is much slower. The
-    limit itself costs little (figures in benchmarks/README.md).
+    libraries' thread counts are set and restored directly: threadpoolctl's
+    ``limit`` takes a new inventory each time, which cost more than a whole
+    Lloyd pass over a small table (figures in benchmarks/README.md).
     """
-    return _controller().limit(limits=1, user_api="blas")
+    libraries = _blas_libraries()
+    before = [lib.num_threads for lib in libraries]
+    for lib, n_threads in zip(libraries, before, strict=True):
+        if n_threads != 1:
+            lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n_threads in zip(libraries, before, strict=True):
+            if n_threads != 1:
+                lib.set_num_threads(n_threads)
 
 
 _background = (None, None)  # (pid, executor)
