@@ -179,6 +179,8 @@ class DenseRows(_Rows):
         return DataMapping(self.shift, self.scale).map_rows(rows)
 
     def block(self, start, stop):
+        if self.is_view:
+            return self.X[start:stop]
         return self._map(self.X[start:stop])
 
     @property
