@@ -176,11 +176,11 @@ class DenseRows(_Rows):
         return self.shift is None and self.scale == 1.0
 
     def _map(self, rows):
+        if self.is_view:  # no mapping object on every pass over unmapped rows
+            return rows
         return DataMapping(self.shift, self.scale).map_rows(rows)
 
     def block(self, start, stop):
-        if self.is_view:
-            return self.X[start:stop]
         return self._map(self.X[start:stop])
 
     @property
