@@ -12,7 +12,6 @@ def bounded_path(request, monkeypatch):
     """Each way the bounded step computes the arg-min of the rows it recomputes."""
     never = 1 << 62
     monkeypatch.setattr(serial, "SERIAL_MAX_VALUES", never if request.param == "direct-serial" else 0)
-    monkeypatch.setattr(lloyd, "ASSIGN_SERIAL_MAX_WORK", never if request.param == "direct-serial" else 0)
     if request.param.startswith("direct"):
         monkeypatch.setattr(hamerly, "GEMM_MIN_FEATURES", never)
         monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", never)

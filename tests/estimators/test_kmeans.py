@@ -22,7 +22,6 @@ def kernel_path(request, monkeypatch):
     """Run a test once with each dense assignment path (forced on small data)."""
     never = 1 << 62
     monkeypatch.setattr(serial, "SERIAL_MAX_VALUES", 0)  # the parallel kernels (serial twins: below)
-    monkeypatch.setattr(lloyd, "ASSIGN_SERIAL_MAX_WORK", 0)
     if request.param == "direct":
         monkeypatch.setattr(lloyd, "CHUNKED_MIN_FEATURES", never)
         monkeypatch.setattr(lloyd, "BLOCKS_MIN_PRODUCT", never)
@@ -309,7 +308,6 @@ def test_serial_twins_give_the_parallel_kernels_bits(algorithm, kernel_path, mon
     fits = []
     for limit in (0, 1 << 62):  # parallel kernels, then their serial twins
         monkeypatch.setattr(serial, "SERIAL_MAX_VALUES", limit)
-        monkeypatch.setattr(lloyd, "ASSIGN_SERIAL_MAX_WORK", limit)
         km = KMeans(10, random_state=0, n_init=2, algorithm=algorithm).fit(X)
         fits.append((km.labels_, km.cluster_centers_, km.inertia_, km.n_iter_, km.predict(X[:7])))
     (l1, c1, i1, n1, p1), (l2, c2, i2, n2, p2) = fits

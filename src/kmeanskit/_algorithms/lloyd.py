@@ -49,10 +49,6 @@ CHUNK_ROWS = 256
 DOTS_BLOCK_VALUES = 1 << 24
 # Rows per block when a dense block has to be shifted (copied) first.
 SHIFTED_BLOCK_ROWS = 1 << 16
-# Distance work of a pass (rows x features x clusters) from which the direct
-# and chunked kernels run on all threads rather than as serial twins: two
-# threads paid from about 3 * 10^4 on an uncontended machine (benchmarks/README.md).
-ASSIGN_SERIAL_MAX_WORK = 1 << 16
 
 
 @dataclass
@@ -210,7 +206,6 @@ class LloydStep(SlabSums, Step):
             bounds = self._slabs(stop - start)
             wb, lb, db = rows.kernel_w(start, stop), labels[start:stop], self.sq_dist[start:stop]
             size = (stop - start) * rows.d
-            work = size * self.n_clusters
             if self.path == "csr":
                 sized(assign_accumulate_csr, Xb.nnz)(
                     Xb.data, Xb.indices, Xb.indptr, rows.x_sq[start:stop], wb, centers_t,
@@ -218,7 +213,7 @@ class LloydStep(SlabSums, Step):
                 )
             elif self.path == "chunked":
                 with single_threaded_blas():
-                    sized(assign_accumulate_chunked_gemm, work, ASSIGN_SERIAL_MAX_WORK)(
+                    sized(assign_accumulate_chunked_gemm, size)(
                         Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
                         self._weight_sums, bounds, CHUNK_ROWS, update,
                     )
@@ -232,7 +227,7 @@ class LloydStep(SlabSums, Step):
                     self._sums, self._weight_sums, bounds, update,
                 )
             else:
-                sized(assign_accumulate_direct, work, ASSIGN_SERIAL_MAX_WORK)(
+                sized(assign_accumulate_direct, size)(
                     Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
                     self._weight_sums, bounds, update,
                 )

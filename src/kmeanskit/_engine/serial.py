@@ -6,9 +6,7 @@ a whole pass over a small
 input (iris, digits, one row to predict). Below ``SERIAL_MAX_VALUES`` values
 (rows x features) the same kernel runs compiled without ``parallel=True``,
 where ``prange`` is a plain ``range``: same code, same slabs, same order of
-additions, hence the same bits. A caller that knows its work per value counts
-its input its own way (the Lloyd step's assignment: rows x features x
-clusters, against ``ASSIGN_SERIAL_MAX_WORK``).
+additions, hence the same bits.
 """
 
 import types
@@ -38,9 +36,6 @@ def serial_twin(kernel):
     return twin
 
 
-def sized(kernel, n_values, serial_max=None):
-    """The kernel to call for an input of ``n_values`` values: its serial twin
-    below ``serial_max`` (default ``SERIAL_MAX_VALUES``; a caller that knows
-    the work per value may count its input otherwise, with its own threshold)."""
-    limit = SERIAL_MAX_VALUES if serial_max is None else serial_max
-    return serial_twin(kernel) if n_values < limit else kernel
+def sized(kernel, n_values):
+    """The kernel to call for an input of ``n_values`` values: its serial twin if small."""
+    return serial_twin(kernel) if n_values < SERIAL_MAX_VALUES else kernel
