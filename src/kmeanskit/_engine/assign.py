@@ -153,8 +153,8 @@ def assign_accumulate_direct(
         stop = slab_bounds[s + 1]
         for start in range(slab_bounds[s], stop, DIRECT_TILE_ROWS):
             m = min(DIRECT_TILE_ROWS, stop - start)
-            for r in range(m):
-                for f in range(n_features):
+            for f in range(n_features):  # contiguous writes (rows first wrote by scatter)
+                for r in range(m):
                     two_xt[f, r] = X[start + r, f] + X[start + r, f]  # stays in X's dtype
             for j in range(n_clusters):
                 for r in range(m):
