@@ -19,8 +19,14 @@ def _controller():
 
 @lru_cache(maxsize=1)
 def _blas_libraries():
-    """The BLAS libraries' controllers (threadpoolctl's inventory, taken once)."""
-    return tuple(lib for lib in _controller().lib_controllers if lib.user_api == "blas")
+    """The BLAS libraries' controllers (threadpoolctl's inventory, taken once), and
+    threadpoolctl's per-thread count of limits in force (None before threadpoolctl
+    3.6: no such count). OpenBLAS's thread pool is process-wide: the thread that
+    sets it controls it until that count falls back to zero, as in ``limit``."""
+    import threadpoolctl
+
+    libraries = tuple(lib for lib in _controller().lib_controllers if lib.user_api == "blas")
+    return libraries, getattr(threadpoolctl, "CONTROLLING_THREAD_OWNERSHIP", None)
 
 
 @contextmanager
@@ -33,17 +39,23 @@ def single_threaded_blas():
     ``limit`` takes a new inventory each time, which cost more than a whole
     Lloyd pass over a small table (figures in benchmarks/README.md).
     """
-    libraries = _blas_libraries()
-    before = [lib.num_threads for lib in libraries]
-    for lib, n_threads in zip(libraries, before, strict=True):
-        if n_threads != 1:
-            lib.set_num_threads(1)
+    libraries, ownership = _blas_libraries()
+    if ownership is not None:
+        ownership.increment()
     try:
-        yield
-    finally:
+        before = [lib.num_threads for lib in libraries]
         for lib, n_threads in zip(libraries, before, strict=True):
             if n_threads != 1:
-                lib.set_num_threads(n_threads)
+                lib.set_num_threads(1)
+        try:
+            yield
+        finally:
+            for lib, n_threads in zip(libraries, before, strict=True):
+                if n_threads != 1:
+                    lib.set_num_threads(n_threads)
+    finally:
+        if ownership is not None:
+            ownership.decrement()
 
 
 _background = (None, None)  # (pid, executor)
