@@ -1,4 +1,4 @@
-"""``python -m benchmarks [lloyd|e2e|grid|first-call|seeding|silhouette|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|grid|small|first-call|seeding|silhouette|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
@@ -16,6 +16,7 @@ from . import (
     out_of_core,
     seeding,
     silhouette,
+    small_tables,
     stability,
     yinyang,
 )
@@ -24,7 +25,8 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "loadtest": loadtest.main, "minibatch": minibatch.main,
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
-          "missing": missing_values.main, "kprototypes": kprototypes.main, "yinyang": yinyang.main}
+          "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
+          "yinyang": yinyang.main}
 
 
 def main(argv=None):

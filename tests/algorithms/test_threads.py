@@ -60,3 +60,38 @@ def test_background_work_runs_with_the_callers_numba_thread_count():
             assert threads.in_background(numba.get_num_threads).result() == n
     finally:
         numba.set_num_threads(previous)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_single_threaded_blas_limits_every_blas_and_restores_it_from_any_thread():
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = _blas_threads()
+        assert outside and all(n == 2 for n in outside)
+        with threads.single_threaded_blas():
+            assert all(n == 1 for n in _blas_threads())
+            with threads.single_threaded_blas():  # nested: still one, until the outer one ends
+                assert all(n == 1 for n in _blas_threads())
+            assert all(n == 1 for n in _blas_threads())
+        assert _blas_threads() == outside
+    # OpenBLAS's pool is process-wide; once no limit is in force in this thread, another thread's applies.
+    default = _blas_threads()
+    seen = []
+
+    def other():
+        with threads.single_threaded_blas():
+            seen.append(_blas_threads())
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    worker.join()
+    assert seen and all(n == 1 for n in seen[0])
+    assert _blas_threads() == default

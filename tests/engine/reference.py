@@ -56,6 +56,31 @@ def assign_accumulate(X, w, centers, slab_bounds):
     return labels, sq_dist, sums, weights
 
 
+def direct_scores_labels(X, centers):
+    """The dense kernels' arg-min, bit for bit: scores ``|c_j|^2 - 2 x.c_j`` built feature by feature in
+    X's dtype (``score -= (x_f + x_f) * c_jf``, in feature order), the first smallest on ties."""
+    X = np.asarray(X)
+    centers = np.asarray(centers, dtype=X.dtype)
+    scores = np.repeat(np.einsum("ij,ij->i", centers, centers)[None, :], len(X), axis=0)
+    for f in range(X.shape[1]):
+        scores -= (X[:, f] + X[:, f])[:, None] * centers[None, :, f]
+    return scores.argmin(axis=1).astype(np.int32)
+
+
+def exact_sq_dist_four_sums(X, centers, labels):
+    """|x_i - c_{labels_i}|^2 in float64 as the kernels add it: features f, f+1, f+2, f+3 into four partial
+    sums (the last d % 4 into the first), then ``(a0 + a1) + (a2 + a3)``."""
+    diff = np.asarray(X, dtype=np.float64) - np.asarray(centers, dtype=np.float64)[labels]
+    d = diff.shape[1]
+    d4 = d - d % 4
+    parts = np.zeros((len(diff), 4))
+    for f in range(0, d4, 4):
+        parts += diff[:, f : f + 4] * diff[:, f : f + 4]
+    for f in range(d4, d):
+        parts[:, 0] += diff[:, f] * diff[:, f]
+    return (parts[:, 0] + parts[:, 1]) + (parts[:, 2] + parts[:, 3])
+
+
 def weighted_sq_distances(X, w, centers, labels, slab_bounds):
     """Per slab: sum_i w_i |x_i - c_{labels_i}|^2 (the inertia's slab sums)."""
     X64, C64, w64 = (np.asarray(a, dtype=np.float64) for a in (X, centers, w))

@@ -1,5 +1,6 @@
 """The assignment kernels against their NumPy reference."""
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -13,6 +14,7 @@ from kmeanskit._engine.assign import (
     weighted_sq_distances_csr,
     weighted_sq_distances_dense,
 )
+from kmeanskit._engine.serial import serial_twin
 
 from . import reference
 
@@ -25,7 +27,7 @@ def _problem(dtype, n=300, d=5, k=7, seed=0):
     return X, w, np.ascontiguousarray(centers, dtype=dtype)
 
 
-def _run(kernel, X, w, centers, bounds, update=True):
+def _run(kernel, X, w, centers, bounds, update=True, *, kernel_function=None):
     n, d = X.shape
     k = centers.shape[0]
     labels = np.full(n, -1, dtype=np.int32)
@@ -34,7 +36,7 @@ def _run(kernel, X, w, centers, bounds, update=True):
     weights = np.zeros((len(bounds) - 1, k))
     center_sq = np.einsum("ij,ij->i", centers, centers)
     if kernel == "direct":
-        assign_accumulate_direct(X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, sums, weights, bounds, update)
+        (kernel_function or assign_accumulate_direct)(X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, sums, weights, bounds, update)
     elif kernel == "chunked":
         assign_accumulate_chunked_gemm(X, w, centers, np.ascontiguousarray(centers.T), center_sq, labels, sq_dist, sums, weights, bounds, 16, update)
     elif kernel == "from_dots":
@@ -78,6 +80,34 @@ def test_ties_go_to_the_first_center():
     centers = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
     labels, *_ = _run("direct", X, np.ones(4), centers, slab_bounds(4, 1))
     np.testing.assert_array_equal(labels, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("n", "d", "k"), [(1000, 5, 4), (300, 2, 1), (517, 13, 9), (129, 7, 3)])
+def test_direct_kernel_bits_for_any_thread_count(dtype, n, d, k):
+    """The tiled direct kernel gives the bits of one row at a time (scores in X's dtype feature by feature,
+    first minimum, exact distances in four partial sums, sums in row order), serial or on 1 or 2 threads,
+    with tiles that do not divide the slabs."""
+    X, w, centers = _problem(dtype, n=n, d=d, k=k, seed=3)
+    X[7] = X[11]  # duplicate rows
+    if k > 2:
+        centers[2] = centers[1]  # tied centers: the first wins
+    bounds = slab_bounds(n, 3)
+    labels = reference.direct_scores_labels(X, centers)
+    sq_dist = reference.exact_sq_dist_four_sums(X, centers, labels)
+    sums, weights = np.zeros((3, k, d)), np.zeros((3, k))
+    reference.accumulate(sums, weights, X, w, labels, bounds)
+    assert (k <= 2 or not (labels == 2).any()) and len(np.unique(labels)) > min(k, 2) - 1
+    kernels = [(serial_twin(assign_accumulate_direct), 1), (assign_accumulate_direct, 1), (assign_accumulate_direct, 2)]
+    previous = numba.get_num_threads()
+    try:
+        for kernel, n_threads in kernels:
+            numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+            out = _run("direct", X, w, centers, bounds, kernel_function=kernel)
+            for got, expected in zip(out, (labels, sq_dist, sums, weights), strict=True):
+                np.testing.assert_array_equal(got, expected)
+    finally:
+        numba.set_num_threads(previous)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -5,7 +5,7 @@ so its buffers (per-slab sums, distances, the BLAS output block) are allocated
 once. Which kernel runs is decided here, from the data's shape:
 
 - small ``d`` (``"direct"``): ``assign_accumulate_direct`` computes the dot
-  products itself, vectorised over the k centers.
+  products itself, vectorised over tiles of rows.
 - moderate ``d * k`` (``"chunked"``): ``assign_accumulate_chunked_gemm`` calls
   BLAS on 256-row chunks inside each slab, so the dots stay in cache and are
   reduced at once (what scikit-learn does too).
@@ -80,9 +80,9 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
     n_relocated : int
     """
     sums, weights = assignment.sums, assignment.weights
-    empty = np.flatnonzero(weights == 0)
     n_relocated = 0
-    if empty.size:
+    if not weights.all():  # some cluster has no weight
+        empty = np.flatnonzero(weights == 0)
         centers64 = centers.astype(np.float64)
         center_sq = np.einsum("ij,ij->i", centers64, centers64)
         noise = rows.sq_dist_rel_noise * (rows.x_sq + center_sq[labels])
@@ -138,7 +138,7 @@ class SlabSums:
 
     def _reset_sums(self):
         """Zeroed per-slab sums, allocated on the first fitting pass."""
-        slabs = n_slabs(self.block_rows, self._slab_bytes)
+        slabs = self._slabs(self.block_rows).shape[0] - 1
         if self._sums.shape != (slabs, self.n_clusters, self.rows.d):
             self._sums = np.zeros((slabs, self.n_clusters, self.rows.d))
             self._weight_sums = np.zeros((slabs, self.n_clusters))
@@ -238,7 +238,7 @@ class LloydStep(SlabSums, Step):
         if not update:
             return Assignment(inertia, None, None)
         # Merge slabs in index order (numpy reduces the outer axis sequentially).
-        return Assignment(inertia, self._sums.sum(axis=0), self._weight_sums.sum(axis=0))
+        return Assignment(inertia, np.add.reduce(self._sums, axis=0), np.add.reduce(self._weight_sums, axis=0))
 
     def update_centers(self, centers, labels, assignment):
         """Means of the accumulated sums, empty clusters relocated (see :func:`mean_update`)."""

@@ -124,8 +124,11 @@ class _Rows:
 
     def sum_slabs(self):
         """The slab bounds of :meth:`weighted_sum` (a kernel that adds in them
-        in row order, and :func:`sum_in_order`, gives its bits)."""
-        return slab_bounds(self.n, n_slabs(self.n))
+        in row order, and :func:`sum_in_order`, gives its bits); made once."""
+        bounds = getattr(self, "_sum_slabs", None)
+        if bounds is None:
+            bounds = self._sum_slabs = slab_bounds(self.n, n_slabs(self.n))
+        return bounds
 
     def blocks(self, block_rows):
         """Yield ``(start, stop, X_block)`` over all rows."""
@@ -173,6 +176,8 @@ class DenseRows(_Rows):
         return self.shift is None and self.scale == 1.0
 
     def _map(self, rows):
+        if self.is_view:  # no mapping object on every pass over unmapped rows
+            return rows
         return DataMapping(self.shift, self.scale).map_rows(rows)
 
     def block(self, start, stop):

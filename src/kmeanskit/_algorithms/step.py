@@ -81,7 +81,7 @@ class Step(ABC):
     def center_shift(self, old, new):
         """What the loop compares with ``tol``: by default the sum of squared
         shifts of the centers, in float64."""
-        diff = new.astype(np.float64) - old
+        diff = np.subtract(new, old, dtype=np.float64)
         return float(np.einsum("ij,ij->", diff, diff))
 
     def new_labels(self):

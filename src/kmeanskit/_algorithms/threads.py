@@ -1,6 +1,7 @@
 """Thread control for BLAS calls made from inside numba's parallel regions."""
 
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 
 __all__ = ["background", "in_background", "single_threaded_blas"]
@@ -16,14 +17,45 @@ def _controller():
     return ThreadpoolController()
 
 
+@lru_cache(maxsize=1)
+def _blas_libraries():
+    """The BLAS libraries' controllers (threadpoolctl's inventory, taken once), and
+    threadpoolctl's per-thread count of limits in force (None before threadpoolctl
+    3.6: no such count). OpenBLAS's thread pool is process-wide: the thread that
+    sets it controls it until that count falls back to zero, as in ``limit``."""
+    import threadpoolctl
+
+    libraries = tuple(lib for lib in _controller().lib_controllers if lib.user_api == "blas")
+    return libraries, getattr(threadpoolctl, "CONTROLLING_THREAD_OWNERSHIP", None)
+
+
+@contextmanager
 def single_threaded_blas():
     """Context manager: every BLAS library on one thread while it is active.
 
     Each numba thread makes its own small BLAS calls; a multi-threaded BLAS
     would put 2 x n_threads threads on the cores, which is much slower. The
-    limit itself costs little (figures in benchmarks/README.md).
+    libraries' thread counts are set and restored directly: threadpoolctl's
+    ``limit`` takes a new inventory each time, which cost more than a whole
+    Lloyd pass over a small table (figures in benchmarks/README.md).
     """
-    return _controller().limit(limits=1, user_api="blas")
+    libraries, ownership = _blas_libraries()
+    if ownership is not None:
+        ownership.increment()
+    try:
+        before = [lib.num_threads for lib in libraries]
+        for lib, n_threads in zip(libraries, before, strict=True):
+            if n_threads != 1:
+                lib.set_num_threads(1)
+        try:
+            yield
+        finally:
+            for lib, n_threads in zip(libraries, before, strict=True):
+                if n_threads != 1:
+                    lib.set_num_threads(n_threads)
+    finally:
+        if ownership is not None:
+            ownership.decrement()
 
 
 _background = (None, None)  # (pid, executor)

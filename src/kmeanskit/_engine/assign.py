@@ -109,6 +109,11 @@ def _record(X, w, i, best, centers, labels, sq_dist, sums_s, wsums_s, update):
         _add_row(X[i], row_weight(w, i), best, sums_s, wsums_s)
 
 
+# Rows per tile of the direct kernel: a tile's doubled rows (d x TILE_ROWS)
+# and its running scores stay in L1 (timings in benchmarks/README.md).
+DIRECT_TILE_ROWS = 128
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def assign_accumulate_direct(
     X, w, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums,
@@ -119,7 +124,8 @@ def assign_accumulate_direct(
     IN     X            (b, d) block of (centered) rows, float32 or float64
     IN     w            (b,) sample weights, X's dtype, or (1,): one weight for every row
     IN     centers      (k, d) centers, X's dtype
-    IN     centers_t    (d, k) the same centers transposed (contiguous over k)
+    IN     centers_t    (d, k) the same centers transposed (unused here; the
+                        signature is that of the other dense kernels)
     IN     center_sq    (k,) squared norms of the centers, X's dtype
     OUT    labels       (b,) int32 index of the nearest center (first on ties)
     OUT    sq_dist      (b,) float64 exact squared distance to that center
@@ -127,21 +133,47 @@ def assign_accumulate_direct(
     INOUT  weight_sums  (S, k) float64 per-slab sums of weights
     IN     slab_bounds  (S + 1,) int64 row bounds of the slabs in this block
     IN     update       bool, accumulate sums (False: labels and distances only)
+
+    Each slab walks its rows in tiles of ``DIRECT_TILE_ROWS``, transposed
+    (feature-major) so that the innermost loop runs over the tile's rows:
+    vectorised, with every row's score ``|c_j|^2 - 2 x.c_j`` built feature by
+    feature in X's dtype, in the same order as for one row at a time. The
+    running minimum over the centers keeps the first on ties. Rows are then
+    recorded and added to the slab's sums in row order.
     """
     n_slabs = slab_bounds.shape[0] - 1
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
     for s in prange(n_slabs):
-        scores = np.empty(n_clusters, dtype=X.dtype)
-        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+        two_xt = np.empty((n_features, DIRECT_TILE_ROWS), dtype=X.dtype)
+        scores = np.empty(DIRECT_TILE_ROWS, dtype=X.dtype)
+        best_scores = np.empty(DIRECT_TILE_ROWS, dtype=X.dtype)
+        best = np.empty(DIRECT_TILE_ROWS, dtype=np.int32)
+        sums_s, weight_sums_s = sums[s], weight_sums[s]  # one view per slab, not per row
+        stop = slab_bounds[s + 1]
+        for start in range(slab_bounds[s], stop, DIRECT_TILE_ROWS):
+            m = min(DIRECT_TILE_ROWS, stop - start)
+            for f in range(n_features):  # contiguous writes (rows first wrote by scatter)
+                for r in range(m):
+                    two_xt[f, r] = X[start + r, f] + X[start + r, f]  # stays in X's dtype
             for j in range(n_clusters):
-                scores[j] = center_sq[j]
-            for f in range(n_features):
-                two_x = X[i, f] + X[i, f]  # stays in X's dtype
-                for j in range(n_clusters):
-                    scores[j] -= two_x * centers_t[f, j]
-            best = _first_argmin(scores)
-            _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
+                for r in range(m):
+                    scores[r] = center_sq[j]
+                for f in range(n_features):
+                    c = centers[j, f]
+                    for r in range(m):
+                        scores[r] -= two_xt[f, r] * c
+                if j == 0:
+                    for r in range(m):
+                        best_scores[r] = scores[r]
+                        best[r] = 0
+                else:
+                    for r in range(m):  # selects, not branches: vectorised
+                        better = scores[r] < best_scores[r]
+                        best_scores[r] = scores[r] if better else best_scores[r]
+                        best[r] = j if better else best[r]
+            for r in range(m):
+                _record(X, w, start + r, best[r], centers, labels, sq_dist, sums_s, weight_sums_s, update)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -175,6 +207,7 @@ def assign_accumulate_chunked_gemm(
     for s in prange(n_slabs):
         buffer = np.empty((chunk_rows, n_clusters), dtype=X.dtype)
         scores = np.empty(n_clusters, dtype=X.dtype)
+        sums_s, weight_sums_s = sums[s], weight_sums[s]
         for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
             stop = min(start + chunk_rows, slab_bounds[s + 1])
             dots = buffer[: stop - start]
@@ -182,7 +215,7 @@ def assign_accumulate_chunked_gemm(
             for r in range(stop - start):
                 i = start + r
                 best = _argmin_from_dots(center_sq, dots[r], scores)
-                _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
+                _record(X, w, i, best, centers, labels, sq_dist, sums_s, weight_sums_s, update)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -198,9 +231,10 @@ def assign_accumulate_from_dots(
     n_slabs = slab_bounds.shape[0] - 1
     for s in prange(n_slabs):
         scores = np.empty(center_sq.shape[0], dtype=dots.dtype)
+        sums_s, weight_sums_s = sums[s], weight_sums[s]
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             best = _argmin_from_dots(center_sq, dots[i], scores)
-            _record(X, w, i, best, centers, labels, sq_dist, sums[s], weight_sums[s], update)
+            _record(X, w, i, best, centers, labels, sq_dist, sums_s, weight_sums_s, update)
 
 
 @njit(cache=True, parallel=True, nogil=True)

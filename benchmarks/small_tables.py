@@ -1,0 +1,147 @@
+"""Small dense tables: the assignment kernel alone, and whole default fits against scikit-learn.
+
+The grid's seven small dense shapes (:data:`SMALL_DENSE_SHAPES`) are where fixed
+costs decide: a pass over 5,000 rows of 5 features takes tens of microseconds, about
+what the Python around it costs. For each shape this prints
+
+- ``kernel``: one pass of the direct assignment kernel (``assign_accumulate_direct``,
+  with accumulation) from the shape's first k rows, nanoseconds per row: its serial
+  twin, and the parallel kernel on 2 threads (the crossover that
+  ``_engine/serial.py``'s ``SERIAL_MAX_VALUES`` stands for; shapes of 24 features
+  or more take the chunked-BLAS path in a fit, and are timed here with the direct
+  kernel only for reference);
+- ``fit``: a default fit, ``KMeans(k, random_state=seed)``, against scikit-learn's
+  faster of ``lloyd`` and ``elkan``, medians over ``--repeats`` fits (seeds 0, 1, 2
+  in turn), the libraries alternating, and which of the two runs first alternating
+  too (scikit-learn's OpenMP threads keep spinning for a while after a fit, and slow
+  whatever runs next on a shared core).
+
+The load average is printed first and last: figures from a busy machine say little.
+
+Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover]``.
+"""
+
+import argparse
+import os
+import time
+import warnings
+
+import numba
+import numpy as np
+from sklearn.cluster import KMeans as SkKMeans
+
+from kmeanskit import KMeans
+
+from .grid import SHAPES
+
+__all__ = ["SMALL_DENSE_SHAPES", "fit_ratio", "kernel_ns_per_row", "main"]
+
+SMALL_DENSE_SHAPES = [
+    "blobs-1kx2-k3", "blobs-5kx10-k8", "blobs-10kx20-k10-f32", "uniform-5kx5-k4",
+    "iris-150x4-k3", "wine-178x13-k3", "digits-1797x64-k10",
+]
+# (features, clusters) and rows for --crossover: serial twin against 2 threads by size.
+CROSSOVER_SHAPES = [(2, 3), (5, 4), (10, 8), (20, 10)]
+CROSSOVER_ROWS = [2_000, 5_000, 10_000, 20_000, 50_000, 100_000]
+
+
+def _kernel_call(X, k):
+    """The direct kernel and its arguments for one accumulating pass over X from its first k rows."""
+    from kmeanskit._algorithms.rows import n_slabs, slab_bounds
+    from kmeanskit._engine.assign import assign_accumulate_direct
+
+    n, d = X.shape
+    centers = np.ascontiguousarray(X[:k])
+    slabs = n_slabs(n, 8 * k * d)
+    args = (
+        X, np.ones(1, dtype=X.dtype), centers, np.ascontiguousarray(centers.T),
+        np.einsum("ij,ij->i", centers, centers), np.empty(n, dtype=np.int32), np.empty(n),
+        np.zeros((slabs, k, d)), np.zeros((slabs, k)), slab_bounds(n, slabs), True,
+    )
+    return assign_accumulate_direct, args
+
+
+def kernel_ns_per_row(X, k, repeats=51):
+    """Median nanoseconds per row of one direct-kernel pass: (serial twin, parallel on 2 threads)."""
+    from kmeanskit._engine.serial import serial_twin
+
+    kernel, args = _kernel_call(np.ascontiguousarray(X), k)
+    serial = serial_twin(kernel)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        serial(*args), kernel(*args)  # compile or load, outside the timings
+        times = {serial: [], kernel: []}
+        for _ in range(repeats):
+            for fn in (serial, kernel):
+                start = time.perf_counter()
+                fn(*args)
+                times[fn].append(time.perf_counter() - start)
+    finally:
+        numba.set_num_threads(previous)
+    n = X.shape[0]
+    return float(np.median(times[serial])) / n * 1e9, float(np.median(times[kernel])) / n * 1e9
+
+
+def fit_ratio(X, k, repeats):
+    """Medians over ``repeats`` default fits: (kmeanskit s, scikit-learn's best s, median per-repeat ratio)."""
+    libraries = {
+        "kmeanskit": lambda seed: KMeans(k, random_state=seed),
+        "sklearn-lloyd": lambda seed: SkKMeans(k, random_state=seed),
+        "sklearn-elkan": lambda seed: SkKMeans(k, random_state=seed, algorithm="elkan"),
+    }
+    for make in libraries.values():
+        make(0).fit(X)  # warm-up: kernels loaded, caches filled
+    ours, theirs = [], []
+    for r in range(repeats):
+        order = list(libraries) if r % 2 else list(libraries)[::-1]
+        seconds = {}
+        for name in order:
+            estimator = libraries[name](r % 3)
+            start = time.perf_counter()
+            estimator.fit(X)
+            seconds[name] = time.perf_counter() - start
+        ours.append(seconds["kmeanskit"])
+        theirs.append(min(seconds["sklearn-lloyd"], seconds["sklearn-elkan"]))
+    ours, theirs = np.array(ours), np.array(theirs)
+    return float(np.median(ours)), float(np.median(theirs)), float(np.median(theirs / ours))
+
+
+def _load():
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks small", description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", nargs="*", choices=SMALL_DENSE_SHAPES, default=SMALL_DENSE_SHAPES)
+    parser.add_argument("--repeats", type=int, default=9, help="fits per library and shape (default: 9)")
+    parser.add_argument("--crossover", action="store_true",
+                        help="also time the serial twin against 2 threads on uniform data of growing size")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    print(_load())
+    rows = []
+    print(f"{'shape':22s} {'kernel serial':>14s} {'2 threads':>10s} {'kmeanskit':>10s} {'sklearn':>10s} {'speed-up':>9s}")
+    for name in args.shapes:
+        _, load, k = SHAPES[name]
+        X = np.ascontiguousarray(load())
+        serial_ns, parallel_ns = kernel_ns_per_row(X, k)
+        ours, theirs, ratio = fit_ratio(X, k, args.repeats)
+        rows.append({"shape": name, "kernel_serial_ns": serial_ns, "kernel_2_threads_ns": parallel_ns,
+                     "kmeanskit_s": ours, "sklearn_s": theirs, "speedup": ratio})
+        print(f"{name:22s} {serial_ns:9.1f} ns/row {parallel_ns:6.1f} ns {ours * 1e3:7.2f} ms {theirs * 1e3:7.2f} ms "
+              f"{ratio:8.2f}x", flush=True)
+    if args.crossover:
+        print("\nserial twin against 2 threads (uniform data), microseconds per pass")
+        for d, k in CROSSOVER_SHAPES:
+            for n in CROSSOVER_ROWS:
+                X = np.random.RandomState(0).uniform(size=(n, d))
+                serial_ns, parallel_ns = kernel_ns_per_row(X, k, repeats=21)
+                print(f"d={d:2d} k={k:2d} n={n:7,d} (n*d={n * d:9,d}): serial {serial_ns * n / 1e3:8.1f} us, "
+                      f"2 threads {parallel_ns * n / 1e3:8.1f} us, ratio {serial_ns / parallel_ns:5.2f}", flush=True)
+    print(_load())
+    return rows
+
+
+if __name__ == "__main__":
+    main()
