@@ -27,6 +27,7 @@ __all__ = [
     "assign_accumulate_direct",
     "assign_accumulate_from_dots",
     "assign_accumulate_csr",
+    "accumulate_csr",
     "weighted_sq_distances_dense",
     "weighted_sq_distances_csr",
 ]
@@ -240,6 +241,107 @@ def assign_accumulate_csr(
                 for p in range(indptr[i], indptr[i + 1]):
                     sums[s, best, indices[p]] += wi * np.float64(data[p])
                 weight_sums[s, best] += wi
+
+
+# accumulate_csr adds a slab's partial sums over all d features (contiguous,
+# vectorised) rather than by walking the slab's values again when the slab has
+# at least d / SWEEP_SHARE values.
+SWEEP_SHARE = 4
+
+
+@njit(cache=True, nogil=True)
+def _rows_by_label(labels, n_clusters):
+    """Row indices grouped by label, each group in row order (a stable counting sort).
+
+    Returns ``(order, starts)``: the rows of cluster j are ``order[starts[j]:starts[j + 1]]``.
+    """
+    starts = np.zeros(n_clusters + 1, dtype=np.int64)
+    for i in range(labels.shape[0]):
+        starts[labels[i] + 1] += 1
+    for j in range(n_clusters):
+        starts[j + 1] += starts[j]
+    fill = starts[:-1].copy()
+    order = np.empty(labels.shape[0], dtype=np.int64)
+    for i in range(labels.shape[0]):
+        order[fill[labels[i]]] = i
+        fill[labels[i]] += 1
+    return order, starts
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slab_end(slab_bounds, i):
+    """The end of the slab holding row ``i``: the first bound above ``i``."""
+    lo, hi = 1, slab_bounds.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if slab_bounds[mid] > i:
+            hi = mid
+        else:
+            lo = mid + 1
+    return slab_bounds[lo]
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, sums, weight_sums):
+    """Weighted sums of CSR rows per cluster, with the bits of per-slab sums merged in slab order.
+
+    What :func:`assign_accumulate_csr` with ``update=True`` and these slabs,
+    followed by ``sums.sum(axis=0)``, gives, bit for bit, without its
+    (S, k, d) dense buffers: each cluster (one thread each) adds its rows of
+    a slab in row order into partial sums, then adds those to its totals,
+    slab after slab. A slab without rows of the cluster, or without a
+    feature, would add 0.0 there, which changes no sum (no sum is -0.0); so
+    does a feature's second visit when the partial sums are added (by a
+    second walk of the slab's rows: each partial sum is reset once added).
+    The work is O(nnz + k d), not O(S k d); clusters are independent, so the
+    bits are the same for any thread count.
+
+    IN     data, indices, indptr   the CSR arrays (n rows, d columns)
+    IN     w            (n,) sample weights, or (1,): one weight for every row
+    IN     labels       (n,) int32 cluster of each row
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs whose bits are kept
+    OUT    sums         (k, d) float64 weighted sums of rows per cluster
+    OUT    weight_sums  (k,) float64 sums of weights per cluster
+    """
+    n_clusters, n_features = sums.shape
+    order, starts = _rows_by_label(labels, n_clusters)
+    for j in prange(n_clusters):
+        total = sums[j]
+        total[:] = 0.0
+        partial = np.zeros(n_features)
+        w_total = 0.0
+        r, stop = starts[j], starts[j + 1]
+        while r < stop:
+            # The cluster's rows in the slab of row order[r]: order[r:q].
+            end = _slab_end(slab_bounds, order[r])
+            q = r
+            nnz = 0
+            w_partial = 0.0
+            while q < stop and order[q] < end:
+                i = order[q]
+                wi = np.float64(row_weight(w, i))
+                for p in range(indptr[i], indptr[i + 1]):
+                    partial[indices[p]] += wi * np.float64(data[p])
+                nnz += indptr[i + 1] - indptr[i]
+                w_partial += wi
+                q += 1
+            # The slab's partial sums join the totals, as the slab merge adds them: over
+            # every feature (contiguous) when the rows have many values, else by a second
+            # walk of the rows (a feature seen twice adds 0.0 after its reset).
+            if nnz * SWEEP_SHARE >= n_features:
+                for f in range(n_features):
+                    total[f] += partial[f]
+                    partial[f] = 0.0
+            else:
+                for t in range(r, q):
+                    i = order[t]
+                    for p in range(indptr[i], indptr[i + 1]):
+                        f = indices[p]
+                        total[f] += partial[f]
+                        partial[f] = 0.0
+            w_total += w_partial
+            r = q
+        weight_sums[j] = w_total
 
 
 @njit(cache=True, parallel=True, nogil=True)
