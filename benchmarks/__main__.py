@@ -1,4 +1,4 @@
-"""``python -m benchmarks [lloyd|e2e|grid|first-call|seeding|silhouette|k-selection|missing|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|grid|first-call|seeding|silhouette|sparse|k-selection|missing|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
@@ -16,6 +16,7 @@ from . import (
     out_of_core,
     seeding,
     silhouette,
+    sparse,
     stability,
 )
 
@@ -23,7 +24,7 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "loadtest": loadtest.main, "minibatch": minibatch.main,
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
-          "missing": missing_values.main, "kprototypes": kprototypes.main}
+          "missing": missing_values.main, "kprototypes": kprototypes.main, "sparse": sparse.main}
 
 
 def main(argv=None):

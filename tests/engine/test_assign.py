@@ -114,10 +114,11 @@ def test_accumulate_csr_has_the_bits_of_merged_slab_sums(dtype, weighted, n_slab
     try:
         for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
             numba.set_num_threads(threads)
-            sums, weights = np.full((k, d), np.nan), np.full(k, np.nan)
-            accumulate_csr(X.data, X.indices, X.indptr, w, fused_labels, bounds, sums, weights)
-            np.testing.assert_array_equal(sums.view(np.int64), expected.view(np.int64))
-            np.testing.assert_array_equal(weights.view(np.int64), expected_weights.view(np.int64))
+            for n_groups in (1, 2, k):
+                sums, weights = np.full((k, d), np.nan), np.full(k, np.nan)
+                accumulate_csr(X.data, X.indices, X.indptr, w, fused_labels, bounds, n_groups, sums, weights)
+                np.testing.assert_array_equal(sums.view(np.int64), expected.view(np.int64))
+                np.testing.assert_array_equal(weights.view(np.int64), expected_weights.view(np.int64))
     finally:
         numba.set_num_threads(before)
     # and the sums are the NumPy reference's

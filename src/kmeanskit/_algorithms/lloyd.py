@@ -28,6 +28,7 @@ from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.threads import in_background, single_threaded_blas
 from kmeanskit._engine.assign import (
     accumulate_csr,
+    accumulate_groups,
     assign_accumulate_chunked_gemm,
     assign_accumulate_csr,
     assign_accumulate_direct,
@@ -255,7 +256,8 @@ class LloydStep(SlabSums, Step):
             return Assignment(inertia, None, None)
         sums, weights = np.empty((self.n_clusters, rows.d)), np.empty(self.n_clusters)
         sized(accumulate_csr, X.nnz)(
-            X.data, X.indices, X.indptr, rows.kernel_w(), labels, self._slabs(rows.n), sums, weights,
+            X.data, X.indices, X.indptr, rows.kernel_w(), labels, self._slabs(rows.n),
+            accumulate_groups(self.n_clusters, rows.d), sums, weights,
         )
         return Assignment(inertia, sums, weights)
 
