@@ -20,6 +20,7 @@ once. Which kernel runs is decided here, from the data's shape:
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
@@ -51,6 +52,10 @@ CHUNK_ROWS = 256
 # blocks lose more to BLAS and numba threads handing the cores over; larger
 # ones gain little and cost memory (see benchmarks/README.md).
 DOTS_BLOCK_VALUES = 1 << 24
+# The CSR sums cost about one k-th of the CSR arg-min (a few operations a stored
+# value): they run serially below this many times the serial threshold of values,
+# where waking the threads costs more than they save (benchmarks/README.md).
+ACCUMULATE_SERIAL_SHARE = 8
 # Rows per block when a dense block has to be shifted (copied) first.
 SHIFTED_BLOCK_ROWS = 1 << 16
 
@@ -255,9 +260,11 @@ class LloydStep(SlabSums, Step):
         if not update:
             return Assignment(inertia, None, None)
         sums, weights = np.empty((self.n_clusters, rows.d)), np.empty(self.n_clusters)
-        sized(accumulate_csr, X.nnz)(
+        kernel = sized(accumulate_csr, X.nnz // ACCUMULATE_SERIAL_SHARE)
+        n_threads = numba.get_num_threads() if kernel is accumulate_csr else 1
+        kernel(
             X.data, X.indices, X.indptr, rows.kernel_w(), labels, self._slabs(rows.n),
-            accumulate_groups(self.n_clusters, rows.d), sums, weights,
+            accumulate_groups(self.n_clusters, rows.d, n_threads), sums, weights,
         )
         return Assignment(inertia, sums, weights)
 

@@ -18,7 +18,6 @@ Naming: ``*_direct`` kernels compute the dot products themselves (small d),
 from a BLAS call on a large block (large d·k), ``*_csr`` kernels read CSR rows.
 """
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -254,11 +253,11 @@ GROUP_PARTIAL_BYTES = 1 << 18
 SWEEP_SHARE = 4
 
 
-def accumulate_groups(n_clusters, n_features):
+def accumulate_groups(n_clusters, n_features, n_threads):
     """Groups of clusters for :func:`accumulate_csr`: partial sums of at most
-    ``GROUP_PARTIAL_BYTES`` each, and at least one group per numba thread."""
+    ``GROUP_PARTIAL_BYTES`` each, and at least one group per thread."""
     by_size = -(-(n_clusters * n_features * 8) // GROUP_PARTIAL_BYTES)
-    return int(min(n_clusters, max(by_size, numba.get_num_threads())))
+    return int(min(n_clusters, max(by_size, n_threads)))
 
 
 @njit(cache=True, parallel=True, nogil=True)
