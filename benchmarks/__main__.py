@@ -1,4 +1,4 @@
-"""``python -m benchmarks [lloyd|e2e|grid|small|first-call|seeding|silhouette|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|grid|small|first-call|seeding|silhouette|sparse|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
@@ -17,6 +17,7 @@ from . import (
     seeding,
     silhouette,
     small_tables,
+    sparse,
     stability,
     yinyang,
 )
@@ -27,6 +28,7 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
           "yinyang": yinyang.main}
+          "missing": missing_values.main, "kprototypes": kprototypes.main, "sparse": sparse.main}
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 
 from kmeanskit._algorithms.rows import slab_bounds
 from kmeanskit._engine.assign import (
+    accumulate_csr,
     assign_accumulate_chunked_gemm,
     assign_accumulate_csr,
     assign_accumulate_direct,
@@ -73,6 +74,59 @@ def test_no_accumulation_when_not_updating(kernel):
     labels, _, sums, weights = _run(kernel, X, w, centers, bounds, update=False)
     assert not sums.any() and not weights.any()
     np.testing.assert_array_equal(labels, reference.assign_accumulate(X, w, centers, bounds)[0])
+
+
+def _sparse_problem(dtype, n, d, density, k, seed):
+    """CSR rows (some empty) and labels that leave the last cluster empty."""
+    rng = np.random.RandomState(seed)
+    X = sp.random(n, d, density=density, format="csr", random_state=rng, dtype=np.float64)
+    X.data -= 0.5  # negative values too
+    keep = np.arange(n) % 7 != 0  # every 7th row empty
+    X = (sp.diags(keep.astype(np.float64)) @ X).tocsr().astype(dtype)
+    X.eliminate_zeros()
+    labels = rng.randint(0, k - 1, size=n).astype(np.int32)
+    return X, labels
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_slabs", [1, 3, 17])
+# Few features and dense rows: the slab's partial sums are added over every
+# feature; many features and sparse rows: by a second walk of the rows.
+@pytest.mark.parametrize("shape", [(400, 12, 0.5), (400, 3000, 0.004)])
+def test_accumulate_csr_has_the_bits_of_merged_slab_sums(dtype, weighted, n_slabs, shape):
+    n, d, density = shape
+    k = 6
+    X, labels = _sparse_problem(dtype, n, d, density, k, seed=n_slabs)
+    rng = np.random.RandomState(1)
+    w = rng.uniform(0.5, 2.0, size=n).astype(dtype) if weighted else np.ones(1, dtype=dtype)
+    bounds = slab_bounds(n, n_slabs)
+    # The fused kernel's per-slab sums, merged in slab order (what the Lloyd step did before).
+    centers = rng.normal(size=(k, d)).astype(dtype)
+    row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    fused_labels, sq_dist = np.empty(n, dtype=np.int32), np.empty(n)
+    slab_sums, slab_weights = np.zeros((n_slabs, k, d)), np.zeros((n_slabs, k))
+    assign_accumulate_csr(
+        X.data, X.indices, X.indptr, row_sq, w, np.ascontiguousarray(centers.T),
+        np.einsum("ij,ij->i", centers, centers), fused_labels, sq_dist, slab_sums, slab_weights, bounds, True,
+    )
+    expected, expected_weights = slab_sums.sum(axis=0), slab_weights.sum(axis=0)
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            for n_groups in (1, 2, k):
+                sums, weights = np.full((k, d), np.nan), np.full(k, np.nan)
+                accumulate_csr(X.data, X.indices, X.indptr, w, fused_labels, bounds, n_groups, sums, weights)
+                np.testing.assert_array_equal(sums.view(np.int64), expected.view(np.int64))
+                np.testing.assert_array_equal(weights.view(np.int64), expected_weights.view(np.int64))
+    finally:
+        numba.set_num_threads(before)
+    # and the sums are the NumPy reference's
+    ref_sums, ref_weights = np.zeros((n_slabs, k, d)), np.zeros((n_slabs, k))
+    reference.accumulate(ref_sums, ref_weights, X.toarray(), np.broadcast_to(w, (n,)), fused_labels, bounds)
+    np.testing.assert_allclose(sums, ref_sums.sum(axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(weights[-1], 0.0)  # the empty cluster
 
 
 def test_ties_go_to_the_first_center():

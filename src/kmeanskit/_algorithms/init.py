@@ -192,7 +192,9 @@ class _CsrScorer:
         c64 = center.astype(np.float64)
         for start, stop, Xb in rows.blocks(SPARSE_BLOCK_ROWS):
             dots = np.asarray(Xb @ center).ravel()
-            update_closest_from_dots(rows.x_sq[start:stop], dots, float(c64 @ c64), self.closest[start:stop])
+            sized(update_closest_from_dots, Xb.nnz)(
+                rows.x_sq[start:stop], dots, float(c64 @ c64), self.closest[start:stop]
+            )
 
 
 def _slab_sums(scorer, rows, closest, sums):

@@ -13,11 +13,14 @@ once. Which kernel runs is decided here, from the data's shape:
   for a large block of rows on all cores while ``assign_accumulate_from_dots``
   reduces the previous block in a background thread (two dots buffers).
   Per-chunk BLAS calls lose here: BLAS needs large calls to reach its peak.
-- CSR: ``assign_accumulate_csr``, sparse rows against dense centers.
+- CSR: ``assign_accumulate_csr``, sparse rows against dense centers, for the
+  labels; then ``accumulate_csr`` adds each cluster's rows (no per-slab dense
+  sums: they would cost S x k x d per pass for a few nonzeros a row).
 """
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
@@ -25,6 +28,8 @@ from kmeanskit._algorithms.rows import n_slabs, slab_bounds
 from kmeanskit._algorithms.step import Step
 from kmeanskit._algorithms.threads import in_background, single_threaded_blas
 from kmeanskit._engine.assign import (
+    accumulate_csr,
+    accumulate_groups,
     assign_accumulate_chunked_gemm,
     assign_accumulate_csr,
     assign_accumulate_direct,
@@ -47,6 +52,10 @@ CHUNK_ROWS = 256
 # blocks lose more to BLAS and numba threads handing the cores over; larger
 # ones gain little and cost memory (see benchmarks/README.md).
 DOTS_BLOCK_VALUES = 1 << 24
+# The CSR sums cost about one k-th of the CSR arg-min (a few operations a stored
+# value): they run serially below this many times the serial threshold of values,
+# where waking the threads costs more than they save (benchmarks/README.md).
+ACCUMULATE_SERIAL_SHARE = 8
 # Rows per block when a dense block has to be shifted (copied) first.
 SHIFTED_BLOCK_ROWS = 1 << 16
 
@@ -199,6 +208,8 @@ class LloydStep(SlabSums, Step):
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
         centers_t = np.ascontiguousarray(centers.T)
         center_sq = np.einsum("ij,ij->i", centers, centers)
+        if self.path == "csr":
+            return self._csr_pass(rows.X, centers_t, center_sq, labels, update)
         if update:
             self._reset_sums()
         pending = None
@@ -206,12 +217,7 @@ class LloydStep(SlabSums, Step):
             bounds = self._slabs(stop - start)
             wb, lb, db = rows.kernel_w(start, stop), labels[start:stop], self.sq_dist[start:stop]
             size = (stop - start) * rows.d
-            if self.path == "csr":
-                sized(assign_accumulate_csr, Xb.nnz)(
-                    Xb.data, Xb.indices, Xb.indptr, rows.x_sq[start:stop], wb, centers_t,
-                    center_sq, lb, db, self._sums, self._weight_sums, bounds, update,
-                )
-            elif self.path == "chunked":
+            if self.path == "chunked":
                 with single_threaded_blas():
                     sized(assign_accumulate_chunked_gemm, size)(
                         Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
@@ -239,6 +245,28 @@ class LloydStep(SlabSums, Step):
             return Assignment(inertia, None, None)
         # Merge slabs in index order (numpy reduces the outer axis sequentially).
         return Assignment(inertia, np.add.reduce(self._sums, axis=0), np.add.reduce(self._weight_sums, axis=0))
+
+    def _csr_pass(self, X, centers_t, center_sq, labels, update):
+        """A pass over CSR rows (one block): labels and distances on fine slabs,
+        then the sums per cluster with the bits of the step's slabs (see
+        :func:`~kmeanskit._engine.assign.accumulate_csr`)."""
+        rows = self.rows
+        fine = slab_bounds(rows.n, n_slabs(rows.n))
+        sized(assign_accumulate_csr, X.nnz)(
+            X.data, X.indices, X.indptr, rows.x_sq, rows.kernel_w(), centers_t, center_sq, labels,
+            self.sq_dist, self._sums, self._weight_sums, fine, False,
+        )
+        inertia = rows.weighted_sum(self.sq_dist)
+        if not update:
+            return Assignment(inertia, None, None)
+        sums, weights = np.empty((self.n_clusters, rows.d)), np.empty(self.n_clusters)
+        kernel = sized(accumulate_csr, X.nnz // ACCUMULATE_SERIAL_SHARE)
+        n_threads = numba.get_num_threads() if kernel is accumulate_csr else 1
+        kernel(
+            X.data, X.indices, X.indptr, rows.kernel_w(), labels, self._slabs(rows.n),
+            accumulate_groups(self.n_clusters, rows.d, n_threads), sums, weights,
+        )
+        return Assignment(inertia, sums, weights)
 
     def update_centers(self, centers, labels, assignment):
         """Means of the accumulated sums, empty clusters relocated (see :func:`mean_update`)."""

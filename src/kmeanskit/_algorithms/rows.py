@@ -221,6 +221,8 @@ class CsrRows(_Rows):
         self._x_sq = None
 
     def block(self, start, stop):
+        if start == 0 and stop == self.n:
+            return self.X  # scipy copies even a whole-range slice
         return self.X[start:stop]
 
     @property

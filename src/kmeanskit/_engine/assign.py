@@ -27,6 +27,8 @@ __all__ = [
     "assign_accumulate_direct",
     "assign_accumulate_from_dots",
     "assign_accumulate_csr",
+    "accumulate_csr",
+    "accumulate_groups",
     "weighted_sq_distances_dense",
     "weighted_sq_distances_csr",
 ]
@@ -274,6 +276,92 @@ def assign_accumulate_csr(
                 for p in range(indptr[i], indptr[i + 1]):
                     sums[s, best, indices[p]] += wi * np.float64(data[p])
                 weight_sums[s, best] += wi
+
+
+# accumulate_csr gives each group of clusters partial sums of at most this many
+# bytes (they stay in cache) and at least one group per thread.
+GROUP_PARTIAL_BYTES = 1 << 18
+# It adds a slab's partial sums over all of a group's features (contiguous,
+# vectorised) rather than by walking the slab's values again when the slab has
+# at least (clusters x features) / SWEEP_SHARE values of the group.
+SWEEP_SHARE = 4
+
+
+def accumulate_groups(n_clusters, n_features, n_threads):
+    """Groups of clusters for :func:`accumulate_csr`: partial sums of at most
+    ``GROUP_PARTIAL_BYTES`` each, and at least one group per thread."""
+    by_size = -(-(n_clusters * n_features * 8) // GROUP_PARTIAL_BYTES)
+    return int(min(n_clusters, max(by_size, n_threads)))
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums, weight_sums):
+    """Weighted sums of CSR rows per cluster, with the bits of per-slab sums merged in slab order.
+
+    What :func:`assign_accumulate_csr` with ``update=True`` and these slabs,
+    followed by ``sums.sum(axis=0)``, gives, bit for bit, without its
+    (S, k, d) dense buffers. The clusters are split into groups (one thread
+    each, partial sums small enough to stay in cache); a group scans the
+    rows in order, slab by slab, adds its rows into its partial sums, and at
+    the end of each slab adds them to the totals and resets them. A slab
+    without rows of a cluster, or without a feature, would add 0.0 there,
+    which changes no sum (no sum is -0.0), so the partial sums are added
+    either over every feature or only where the slab's rows have values (a
+    feature seen twice adds 0.0 after its reset). Each cluster's additions are
+    the same whatever the groups, hence the same bits for any thread count.
+    The work is O(nnz + k d) plus a scan of the labels per group.
+
+    IN     data, indices, indptr   the CSR arrays (n rows, d columns)
+    IN     w            (n,) sample weights, or (1,): one weight for every row
+    IN     labels       (n,) int32 cluster of each row
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs whose bits are kept
+    IN     n_groups     int in 1..k, groups of clusters (:func:`accumulate_groups`)
+    OUT    sums         (k, d) float64 weighted sums of rows per cluster
+    OUT    weight_sums  (k,) float64 sums of weights per cluster
+    """
+    n_clusters, n_features = sums.shape
+    longest = 0
+    for s in range(slab_bounds.shape[0] - 1):
+        longest = max(longest, slab_bounds[s + 1] - slab_bounds[s])
+    for g in prange(n_groups):
+        lo, hi = g * n_clusters // n_groups, (g + 1) * n_clusters // n_groups
+        partial = np.zeros((hi - lo, n_features))
+        w_partial = np.zeros(hi - lo)
+        sums[lo:hi] = 0.0
+        weight_sums[lo:hi] = 0.0
+        mine = np.empty(longest, dtype=np.int64)  # the group's rows of the current slab
+        for s in range(slab_bounds.shape[0] - 1):
+            m = 0
+            nnz = 0
+            for i in range(slab_bounds[s], slab_bounds[s + 1]):
+                j = labels[i] - lo
+                if j < 0 or j >= hi - lo:
+                    continue
+                mine[m] = i
+                m += 1
+                wi = np.float64(row_weight(w, i))
+                for p in range(indptr[i], indptr[i + 1]):
+                    partial[j, indices[p]] += wi * np.float64(data[p])
+                nnz += indptr[i + 1] - indptr[i]
+                w_partial[j] += wi
+            # The slab's partial sums join the totals, as the slab merge adds them.
+            if nnz * SWEEP_SHARE >= (hi - lo) * n_features:
+                for j in range(hi - lo):
+                    for f in range(n_features):
+                        sums[lo + j, f] += partial[j, f]
+                        partial[j, f] = 0.0
+                    weight_sums[lo + j] += w_partial[j]
+                    w_partial[j] = 0.0
+            else:
+                for t in range(m):
+                    i = mine[t]
+                    j = labels[i] - lo
+                    for p in range(indptr[i], indptr[i + 1]):
+                        f = indices[p]
+                        sums[lo + j, f] += partial[j, f]
+                        partial[j, f] = 0.0
+                    weight_sums[lo + j] += w_partial[j]
+                    w_partial[j] = 0.0
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -36,6 +36,10 @@ def _datasets():
     yield "duplicates", Xd, np.repeat(y[:150], 2) * -7 + 3
     rng = np.random.RandomState(0)
     yield "uniform-random-labels", rng.rand(400, 3), rng.randint(0, 6, 400)
+    # many features: 256-row tiles in float64 too (three tiles here)
+    Xw, yw = _blobs(n=700, d=800, k=12)
+    yield "wide-800", Xw, yw
+    yield "wide-800-float32", Xw.astype(np.float32), yw
 
 
 def test_public_names():
