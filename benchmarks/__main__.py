@@ -27,8 +27,7 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
-          "yinyang": yinyang.main}
-          "missing": missing_values.main, "kprototypes": kprototypes.main, "sparse": sparse.main}
+          "sparse": sparse.main, "yinyang": yinyang.main}
 
 
 def main(argv=None):
