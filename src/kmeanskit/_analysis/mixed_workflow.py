@@ -108,7 +108,7 @@ def fit_mixed_clusters(
     random_state: int | np.random.RandomState | None = None,
     max_iter: int = 300,
     tol: float = 1e-4,
-    missing: Literal["error", "drop"] = "error",
+    missing: Literal["error", "drop", "ignore"] = "error",
 ) -> MixedFitResult:
     """Scale the numeric columns, cluster with K-Prototypes (or K-Modes) and summarise the clusters.
 
@@ -128,10 +128,11 @@ def fit_mixed_clusters(
         Huang's default on the scaled numeric columns. Only with numeric columns.
     n_init, random_state, max_iter, tol
         As in :class:`kmeanskit.KPrototypes`.
-    missing : {"error", "drop"}, default="error"
-        Rows with a missing value: refused, or left out. (Clustering them on
-        their observed values, "ignore", is not available for categorical
-        columns yet.)
+    missing : {"error", "drop", "ignore"}, default="error"
+        Rows with a missing value (NaN in a numeric column, None or NaN in a
+        categorical one): refused, left out, or clustered on their observed
+        values (``KPrototypes(missing="ignore")``: a missing entry adds
+        nothing to a row's cost; a row with nothing observed is refused).
 
     Returns
     -------
@@ -146,15 +147,13 @@ def fit_mixed_clusters(
     categorical = [str(c) for c in categorical]
     if not categorical:
         raise ValueError("categorical names no column; a table of numbers alone is clustered by fit_clusters")
-    if missing not in ("error", "drop"):
-        raise ValueError(f"missing={missing!r} is not available for tables with categorical columns yet: "
-                         "rows with missing values are refused ('error') or left out ('drop')")
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
     data, dropped = _apply_missing_policy(data, missing)
     _check_n_clusters(n_clusters, len(data))
     numeric = [c for c in data.columns if c not in categorical]
-    settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol)
+    settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol,
+                    missing="ignore" if missing == "ignore" else "error")
     if numeric:
         final = ("kprototypes", KPrototypes(n_clusters, categorical=tuple(categorical), gamma=gamma, **settings))
         steps = [] if scale == "none" else [("scale", NumericScaler(scale, categorical=tuple(categorical)))]
@@ -226,18 +225,29 @@ def unseen_categories(model, features: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def predict_mixed(model, features: pd.DataFrame):
+def predict_mixed(model, features: pd.DataFrame, *, final=None):
     """Labels and distances (the K-Prototypes cost to the row's center) of rows for a mixed model.
 
     Unseen categories match no center's mode (each adds ``gamma_`` to every
     distance); they are counted by :func:`unseen_categories`, not warned about.
+    Missing values (NaN, None) are taken where the model's ``missing`` is
+    ``"ignore"``: a row's cost is then over its observed entries.
+
+    Parameters
+    ----------
+    model : KPrototypes, KModes or Pipeline ending in one
+    features : pandas.DataFrame of shape (n_samples, n_features)
+        The model's feature columns, in original units.
+    final : KPrototypes or KModes, optional
+        The fitted final estimator to predict with instead of `model`'s (e.g.
+        a copy with another ``missing`` policy); its transformers still apply.
 
     Returns
     -------
     labels : ndarray of shape (n_samples,), int64
     distances : ndarray of shape (n_samples,), float64
     """
-    final = final_estimator(model)
+    final = final_estimator(model) if final is None else final
     X = to_final_space(model, features)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnseenCategoryWarning)

@@ -562,20 +562,24 @@ def predict_table(
     if missing == "drop":
         kept = ~pd.DataFrame(features).isna().any(axis=1).to_numpy()
         features = features[kept] if isinstance(features, np.ndarray) else features[kept].reset_index(drop=True)
-    elif missing == "ignore" and getattr(kmeans, "missing", None) != "ignore":
-        if "missing" not in kmeans.get_params(deep=False):
-            raise ValueError(
-                f"a {type(kmeans).__name__} model cannot assign rows with missing values by their observed "
-                "values (only KMeans can); leave those rows out (missing='drop') or impute them"
-            )
-        kmeans = copy.copy(kmeans)  # the same fitted centers, partial distances for rows with gaps
-        kmeans.missing = "ignore"
+    elif missing == "ignore":
+        if getattr(kmeans, "missing", None) != "ignore":
+            if "missing" not in kmeans.get_params(deep=False):
+                raise ValueError(
+                    f"a {type(kmeans).__name__} model cannot assign rows with missing values by their observed "
+                    "values (KMeans, KPrototypes and KModes can); leave those rows out (missing='drop') or "
+                    "impute them"
+                )
+            kmeans = copy.copy(kmeans)  # the same fitted centers, partial distances for rows with gaps
+            kmeans.missing = "ignore"
+        _check_rows_observed(features, source, first_line)
     unseen = None
     if mixed:
         from kmeanskit._analysis.mixed_workflow import predict_mixed, unseen_categories
 
         unseen = unseen_categories(model, features)
-        labels, distances = predict_mixed(model, features) if len(features) else (np.empty(0, np.int64), np.empty(0))
+        labels, distances = (predict_mixed(model, features, final=kmeans) if len(features)
+                             else (np.empty(0, np.int64), np.empty(0)))
     elif len(features):
         X = to_final_space(model, features)
         labels = np.asarray(kmeans.predict(X), dtype=np.int64)
@@ -594,6 +598,19 @@ def predict_table(
     if unseen is not None:
         out.attrs["unseen_categories"] = unseen
     return out
+
+
+def _check_rows_observed(features, source: str, first_line: int | None) -> None:
+    """Refuse rows of `features` with no observed value, naming the first (and its line) and the count."""
+    empty = np.flatnonzero(pd.DataFrame(features).isna().all(axis=1).to_numpy())
+    if empty.size:
+        row = int(empty[0])
+        where = f"row {row + 1}" + ("" if first_line is None else f" (line {first_line + row})")
+        raise ValueError(
+            f"{source} has {empty.size} row{'s' if empty.size > 1 else ''} with every feature missing, the first "
+            f"in {where}: a row is assigned by its observed values and needs at least one; leave such rows out "
+            "(missing='drop'; in the command line, --missing drop)"
+        )
 
 
 def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None, allow_missing: bool = False,
