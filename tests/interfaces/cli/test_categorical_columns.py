@@ -95,7 +95,6 @@ def test_all_categorical_columns_use_kmodes(capsys, tmp_path, shop):
     (["-k", "auto"], "-k auto chooses k for K-Means, not for tables with categorical columns (region)"),
     (["-k", 3, "--stability", 5], "--stability is available for K-Means, not for tables with categorical columns"),
     (["-k", 3, "--explain"], "--explain is available for K-Means, not for tables with categorical columns"),
-    (["-k", 3, "--missing", "ignore"], "--missing ignore is not available for tables with categorical columns yet"),
     (["-k", 3, "--out-of-core", "--categorical", "store"], "--categorical is not available with --out-of-core"),
     (["-k", 3, "--exclude", "region", "--gamma", 1], "--gamma weighs categorical columns, and DATA has none"),
     (["-k", 3, "--gamma", 0], "expected a positive finite number, got '0'"),

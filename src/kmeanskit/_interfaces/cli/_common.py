@@ -288,9 +288,9 @@ def load_model(path: str, *, with_manifest: bool = False):
     return (model, manifest) if with_manifest else model
 
 
-def refuse_categorical_model(model, command: str) -> None:
+def refuse_categorical_model(model, command: str, hint: str = "") -> None:
     """A CommandError for a model of categorical columns (KPrototypes, KModes) given to a command of
-    K-Means models (its numbers: distances, trees, ...)."""
+    K-Means models (its numbers: distances, trees, ...); `hint` ends the message."""
     from kmeanskit._estimators.pipeline import final_estimator
 
     final = final_estimator(model)
@@ -298,7 +298,7 @@ def refuse_categorical_model(model, command: str) -> None:
         names = getattr(final, "feature_names_in_", None)
         columns = [str(names[j]) if names is not None else str(j) for j in final.categorical_.tolist()]
         raise CommandError(f"'kmeanskit {command}' works on K-Means models; this is a {type(final).__name__} model "
-                           f"of categorical columns ({', '.join(columns)})")
+                           f"of categorical columns ({', '.join(columns)}){hint}")
 
 
 def signing_key():
