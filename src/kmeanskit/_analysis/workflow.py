@@ -37,6 +37,7 @@ __all__ = [
     "is_small_fit",
     "prediction_summary",
     "predict_table",
+    "refuse_empty_rows",
     "save_model",
 ]
 
@@ -572,7 +573,7 @@ def predict_table(
                 )
             kmeans = copy.copy(kmeans)  # the same fitted centers, partial distances for rows with gaps
             kmeans.missing = "ignore"
-        _check_rows_observed(features, source, first_line)
+        refuse_empty_rows(features, source=source, first_line=first_line)
     unseen = None
     if mixed:
         from kmeanskit._analysis.mixed_workflow import predict_mixed, unseen_categories
@@ -600,8 +601,23 @@ def predict_table(
     return out
 
 
-def _check_rows_observed(features, source: str, first_line: int | None) -> None:
-    """Refuse rows of `features` with no observed value, naming the first (and its line) and the count."""
+def refuse_empty_rows(features, *, source: str = "the data", first_line: int | None = None) -> None:
+    """Refuse rows with no observed value (``missing="ignore"`` assigns a row by its observed values).
+
+    Parameters
+    ----------
+    features : pandas.DataFrame or ndarray of shape (n_samples, n_features)
+        The feature columns (NaN or None: missing).
+    source : str, default="the data"
+        How to name the table in the message.
+    first_line : int, optional
+        The line of the file holding the first row (one line per row).
+
+    Raises
+    ------
+    ValueError
+        Naming the first such row (and its line) and their count.
+    """
     empty = np.flatnonzero(pd.DataFrame(features).isna().all(axis=1).to_numpy())
     if empty.size:
         row = int(empty[0])
@@ -609,7 +625,7 @@ def _check_rows_observed(features, source: str, first_line: int | None) -> None:
         raise ValueError(
             f"{source} has {empty.size} row{'s' if empty.size > 1 else ''} with every feature missing, the first "
             f"in {where}: a row is assigned by its observed values and needs at least one; leave such rows out "
-            "(missing='drop'; in the command line, --missing drop)"
+            "(missing='drop'; --missing drop)"
         )
 
 

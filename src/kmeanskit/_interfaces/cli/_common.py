@@ -451,6 +451,30 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
     return roles.features_frame(frame, source=label, allow_missing=allow_missing), source, roles, ids
 
 
+def first_data_line(args: argparse.Namespace) -> int | None:
+    """The line of DATA holding its first row when each row is one line (a delimited file without
+    --comment), so that messages about a row name its line; None otherwise."""
+    from kmeanskit._io.table_rules import file_kind
+
+    if args.data is None or args.comment is not None or file_kind(Path(args.data)) != "csv":
+        return None
+    layout = text_layout(args)
+    return layout.first_line + layout.header
+
+
+def refuse_empty_rows(args: argparse.Namespace, features) -> None:
+    """With --missing ignore, a CommandError for rows of DATA with no observed feature, naming the line."""
+    if args.missing != "ignore":
+        return
+    from kmeanskit._analysis.workflow import refuse_empty_rows as refuse
+
+    try:
+        refuse(features, source=f"'{args.data}'" if args.data is not None else "the data",
+               first_line=first_data_line(args))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def detected_separator(args: argparse.Namespace) -> str | None:
     """The separator detected in a ``.txt`` DATA file read without --sep, in words; None otherwise."""
     from kmeanskit._io.table_rules import delimiter, file_kind

@@ -196,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         # Categorical columns are clustered (K-Prototypes, K-Modes) when there are any.
         features, source, roles, ids = common.load_with_roles(args, allow_missing=args.missing != "error",
                                                               mixed=True)
+        common.refuse_empty_rows(args, features)
     if not streaming and roles.categorical_features:
         result, restarts = _fit_mixed(args, n_clusters, seed, features, roles)
     elif not streaming:

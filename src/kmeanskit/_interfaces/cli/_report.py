@@ -138,6 +138,9 @@ def _as_table(args) -> bool:
     from kmeanskit._io.tables import read_table_head
 
     head = read_table_head(args.data, _ROWS_LOOKED_AT, layout=common.text_layout(args))
+    if args.labels_column is not None and (args.labels_column not in head.columns
+                                           or args.labels_column in (args.columns or ())):
+        return False  # (refused by _load, naming the option)
     names = args.columns if args.columns is not None else [c for c in head.columns if c != args.labels_column]
     return any(name in head.columns and (not is_numeric_dtype(head[name].dtype) or is_bool_dtype(head[name].dtype))
                for name in names)
@@ -156,6 +159,7 @@ def _fit_table(args, n_clusters, seed: int):
             "values leaves out the agreement with known classes (it needs complete numeric rows); --exclude "
             "the column and compare the labels of 'kmeanskit fit --labels' with it")
     features, source, roles, _ = common.load_with_roles(args, allow_missing=args.missing != "error", mixed=True)
+    common.refuse_empty_rows(args, features)
     with common.compiling_notice():
         if roles.categorical_features:
             from kmeanskit._analysis.mixed_workflow import fit_mixed_clusters
