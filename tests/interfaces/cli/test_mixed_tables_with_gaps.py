@@ -218,3 +218,16 @@ def test_evaluate_compares_a_mixed_model_with_known_classes(fitted, tmp_path, ca
     assert code == 2
     assert_one_line_error(err, "this is a KPrototypes model of categorical columns (region, plan)",
                           "pass --labels-column")
+
+
+@pytest.mark.parametrize("command", ["fit", "report"])
+def test_fit_and_report_refuse_a_row_with_nothing_observed_naming_its_line(tmp_path, capsys, command):
+    table = _customers(30, seed=9)
+    table.loc[4, ["region", "plan", "amount", "age"]] = [None, None, "", np.nan]
+    table.to_csv(tmp_path / "gap.csv", index=False)
+    extra = ["-o", tmp_path / "r.html"] if command == "report" else []
+    code, out, err = run(capsys, command, tmp_path / "gap.csv", "-k", 2, "--thousands", ",", "--id-column", "id",
+                         "--missing", "ignore", *extra)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"'{tmp_path / 'gap.csv'}' has 1 row with every feature missing, the first in row 5 "
+                               "(line 6)", "--missing drop")

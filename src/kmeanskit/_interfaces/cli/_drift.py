@@ -211,9 +211,7 @@ def _features_block(report, width: int) -> list[str]:
         if "reference=X_train" in note:
             note = note.replace("pass reference=X_train", "pass --reference TRAIN")
         return [f"{'features:':<{width}} {note}"]
-    moved = report.features.loc[report.features["drifted"], "feature"].tolist()  # (categories: their own table)
-    head = f"{len(moved)} of {len(report.features)} moved: {', '.join(moved)}" if moved else \
-        f"none of {len(report.features)} moved"
+    head = _moved(report.features)  # (categorical columns: their own table)
     f = report.features.head(_SHOWN_FEATURES)
     table = pd.DataFrame({
         "feature": f["feature"],
@@ -243,9 +241,7 @@ def _categories_block(report, width: int) -> list[str]:
 
     if report.categories is None:
         return []
-    moved = report.categories.loc[report.categories["drifted"], "feature"].tolist()
-    head = f"{len(moved)} of {len(report.categories)} moved: {', '.join(moved)}" if moved else \
-        f"none of {len(report.categories)} moved"
+    head = _moved(report.categories)
     c = report.categories.head(_SHOWN_FEATURES)
     table = pd.DataFrame({
         "column": c["feature"],
@@ -267,6 +263,12 @@ def _categories_block(report, width: int) -> list[str]:
     if len(report.categories) > _SHOWN_FEATURES:
         lines.append(f"... and {len(report.categories) - _SHOWN_FEATURES} more (--json lists every column)")
     return lines
+
+
+def _moved(table) -> str:
+    """``"2 of 5 moved: a, b"`` (or ``"none of 5 moved"``) for a table of features with ``drifted``."""
+    moved = table.loc[table["drifted"], "feature"].tolist()
+    return f"{len(moved)} of {len(table)} moved: {', '.join(moved)}" if moved else f"none of {len(table)} moved"
 
 
 def _with_missing_columns(table, rows):
