@@ -231,3 +231,16 @@ def test_fit_and_report_refuse_a_row_with_nothing_observed_naming_its_line(tmp_p
     assert code == 2 and out == ""
     assert_one_line_error(err, f"'{tmp_path / 'gap.csv'}' has 1 row with every feature missing, the first in row 5 "
                                "(line 6)", "--missing drop")
+
+
+def test_drift_of_a_kmodes_model_shows_the_categories_table_alone(tmp_path, capsys):
+    table = _customers()
+    table.to_csv(tmp_path / "customers.csv", index=False)
+    model = tmp_path / "kmodes.kmk"
+    code, out, err = run(capsys, "fit", tmp_path / "customers.csv", "-k", 3, "--seed", 0, "--id-column", "id",
+                         "--exclude", "amount,age", "--missing", "ignore", "-o", model)
+    assert code == 0 and "clustered by KModes" in out, err
+    code, out, err = run(capsys, "drift", model, tmp_path / "customers.csv")
+    assert code == 0, err
+    assert "features:" not in out  # no numeric column: no empty table
+    assert "categories: none of 2 moved" in out

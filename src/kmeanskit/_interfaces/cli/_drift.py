@@ -211,6 +211,8 @@ def _features_block(report, width: int) -> list[str]:
         if "reference=X_train" in note:
             note = note.replace("pass reference=X_train", "pass --reference TRAIN")
         return [f"{'features:':<{width}} {note}"]
+    if report.features.empty and report.categories is not None:
+        return []  # (K-Modes: categorical columns alone, in their own table)
     head = _moved(report.features)  # (categorical columns: their own table)
     f = report.features.head(_SHOWN_FEATURES)
     table = pd.DataFrame({
