@@ -50,6 +50,16 @@ def test_python_predict_of_a_saved_model_counts_unseen_categories_and_drops_gaps
     assert same["cluster"].tolist() == result.labels.tolist()
 
 
-def test_missing_ignore_is_refused_for_categorical_columns_for_now(table):
-    with pytest.raises(ValueError, match="missing='ignore' is not available for tables with categorical columns"):
-        fit_mixed_clusters(table, 2, categorical=["color"], missing="ignore")
+def test_missing_ignore_clusters_rows_with_gaps_on_their_observed_values(table):
+    gappy = table.copy()
+    gappy.loc[::6, "color"] = None
+    gappy.loc[3::6, "amount"] = np.nan
+    result = fit_mixed_clusters(gappy, 3, categorical=["color"], random_state=0, n_init=3, missing="ignore")
+    model = result.pipeline[-1]
+    assert model.missing == "ignore" and result.n_incomplete == int(gappy.isna().any(axis=1).sum())
+    assert len(result.labels) == len(gappy) and len(result.dropped) == 0
+    for k in range(3):
+        colors = gappy.loc[result.labels == k, "color"].dropna()
+        assert result.mode_shares.loc[k, "color"] == pytest.approx((colors == result.centers.loc[k, "color"]).mean())
+        amounts = gappy.loc[result.labels == k, "amount"].dropna()
+        assert result.centers.loc[k, "amount"] == pytest.approx(amounts.mean(), rel=1e-12)

@@ -614,8 +614,24 @@ def clustering_metrics(Xt, labels, centers, labels_true=None, *, sample_size=Non
         "davies_bouldin": float(davies_bouldin_score(Xt, labels)) if defined else None,
     }
     if labels_true is not None:
-        found["adjusted_rand"] = float(adjusted_rand_score(labels_true, labels))
-        found["normalized_mutual_info"] = float(normalized_mutual_info_score(labels_true, labels))
-        found["purity"] = float(purity_score(labels_true, labels))
-        found["contingency"] = contingency_matrix(labels_true, labels, as_frame=True)
+        found.update(external_metrics(labels_true, labels))
     return found
+
+
+def external_metrics(labels_true, labels) -> dict:
+    """How a clustering matches known classes: ``adjusted_rand``, ``normalized_mutual_info``,
+    ``purity`` and ``contingency`` (DataFrame: classes x clusters); no feature is needed.
+
+    Parameters
+    ----------
+    labels_true : array-like of shape (n_samples,)
+        Known classes.
+    labels : ndarray of shape (n_samples,)
+        Cluster of each row.
+    """
+    return {
+        "adjusted_rand": float(adjusted_rand_score(labels_true, labels)),
+        "normalized_mutual_info": float(normalized_mutual_info_score(labels_true, labels)),
+        "purity": float(purity_score(labels_true, labels)),
+        "contingency": contingency_matrix(labels_true, labels, as_frame=True),
+    }

@@ -28,7 +28,8 @@ from kmeanskit._estimators.kprototypes import KModes, KPrototypes, UnseenCategor
 from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit._estimators.pipeline import final_estimator, to_final_space
 
-__all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "predict_mixed", "unseen_categories"]
+__all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "predict_mixed",
+           "unseen_categories"]
 
 #: How the default gamma is chosen, in words (Huang 1998).
 GAMMA_DEFAULT = "Huang's default: half the mean standard deviation of the numeric columns, as clustered"
@@ -51,7 +52,8 @@ class MixedFitResult(FitResult):
         The categorical feature columns, in order.
     mode_shares : pandas.DataFrame of shape (n_clusters, n_categorical)
         The share of each cluster's rows (0 to 1) whose category is the
-        cluster's mode, per categorical column.
+        cluster's mode, per categorical column (of its rows where the column
+        is observed; NaN when there is none).
 
     The other attributes are :class:`FitResult`'s: ``clusters`` holds, after
     each categorical column's mode, its share (a column ``"<name> share"``);
@@ -108,7 +110,7 @@ def fit_mixed_clusters(
     random_state: int | np.random.RandomState | None = None,
     max_iter: int = 300,
     tol: float = 1e-4,
-    missing: Literal["error", "drop"] = "error",
+    missing: Literal["error", "drop", "ignore"] = "error",
 ) -> MixedFitResult:
     """Scale the numeric columns, cluster with K-Prototypes (or K-Modes) and summarise the clusters.
 
@@ -128,10 +130,11 @@ def fit_mixed_clusters(
         Huang's default on the scaled numeric columns. Only with numeric columns.
     n_init, random_state, max_iter, tol
         As in :class:`kmeanskit.KPrototypes`.
-    missing : {"error", "drop"}, default="error"
-        Rows with a missing value: refused, or left out. (Clustering them on
-        their observed values, "ignore", is not available for categorical
-        columns yet.)
+    missing : {"error", "drop", "ignore"}, default="error"
+        Rows with a missing value (NaN in a numeric column, None or NaN in a
+        categorical one): refused, left out, or clustered on their observed
+        values (``KPrototypes(missing="ignore")``: a missing entry adds
+        nothing to a row's cost; a row with nothing observed is refused).
 
     Returns
     -------
@@ -146,15 +149,13 @@ def fit_mixed_clusters(
     categorical = [str(c) for c in categorical]
     if not categorical:
         raise ValueError("categorical names no column; a table of numbers alone is clustered by fit_clusters")
-    if missing not in ("error", "drop"):
-        raise ValueError(f"missing={missing!r} is not available for tables with categorical columns yet: "
-                         "rows with missing values are refused ('error') or left out ('drop')")
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
     data, dropped = _apply_missing_policy(data, missing)
     _check_n_clusters(n_clusters, len(data))
     numeric = [c for c in data.columns if c not in categorical]
-    settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol)
+    settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol,
+                    missing="ignore" if missing == "ignore" else "error")
     if numeric:
         final = ("kprototypes", KPrototypes(n_clusters, categorical=tuple(categorical), gamma=gamma, **settings))
         steps = [] if scale == "none" else [("scale", NumericScaler(scale, categorical=tuple(categorical)))]
@@ -192,13 +193,14 @@ def fit_mixed_clusters(
 
 
 def _mode_shares(categories: pd.DataFrame, labels, modes: pd.DataFrame) -> pd.DataFrame:
-    """The share of each cluster's rows whose category is the cluster's mode, per column."""
+    """The share of each cluster's rows whose category is the cluster's mode, per column (of the
+    rows where the column is observed: a missing category is no vote for or against the mode)."""
     k = len(modes)
-    sizes = np.bincount(labels, minlength=k)
     out = {}
     for name in categories.columns:
         hits = categories[name].to_numpy(dtype=object) == modes[name].to_numpy(dtype=object)[labels]
         counts = np.bincount(labels, weights=hits.astype(np.float64), minlength=k)
+        sizes = np.bincount(labels[categories[name].notna().to_numpy()], minlength=k)
         out[name] = np.divide(counts, sizes, out=np.full(k, np.nan), where=sizes > 0)
     return pd.DataFrame(out, index=pd.RangeIndex(k, name="cluster"))
 
@@ -226,21 +228,82 @@ def unseen_categories(model, features: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def predict_mixed(model, features: pd.DataFrame):
+def predict_mixed(model, features: pd.DataFrame, *, final=None):
     """Labels and distances (the K-Prototypes cost to the row's center) of rows for a mixed model.
 
     Unseen categories match no center's mode (each adds ``gamma_`` to every
     distance); they are counted by :func:`unseen_categories`, not warned about.
+    Missing values (NaN, None) are taken where the model's ``missing`` is
+    ``"ignore"``: a row's cost is then over its observed entries.
+
+    Parameters
+    ----------
+    model : KPrototypes, KModes or Pipeline ending in one
+    features : pandas.DataFrame of shape (n_samples, n_features)
+        The model's feature columns, in original units.
+    final : KPrototypes or KModes, optional
+        The fitted final estimator to predict with instead of `model`'s (e.g.
+        a copy with another ``missing`` policy); its transformers still apply.
 
     Returns
     -------
     labels : ndarray of shape (n_samples,), int64
     distances : ndarray of shape (n_samples,), float64
     """
-    final = final_estimator(model)
+    final = final_estimator(model) if final is None else final
     X = to_final_space(model, features)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnseenCategoryWarning)
         labels = np.asarray(final.predict(X), dtype=np.int64)
         costs = np.asarray(final.transform(X), dtype=np.float64)
     return labels, costs[np.arange(len(labels)), labels]
+
+
+def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str = "the data", roles=None) -> dict:
+    """What ``kmeanskit evaluate`` shows for a KPrototypes/KModes model: the cost, and with known
+    classes the agreement with them (the Euclidean scores have no meaning for categories).
+
+    Parameters
+    ----------
+    model : KPrototypes, KModes or Pipeline ending in one
+    frame : pandas.DataFrame of shape (n_samples, n_columns)
+        The table; its feature columns are read as
+        :func:`~kmeanskit._analysis.workflow.predict_table` reads them (missing
+        values as the model's ``missing`` policy says).
+    labels_true : array-like of shape (n_samples,), optional
+        Known classes.
+    source : str, default="the data"
+        How to name the table in error messages.
+    roles : ColumnRoles, optional
+        The roles of the training table's columns (stored in model files).
+
+    Returns
+    -------
+    dict
+        The keys of :func:`~kmeanskit._analysis.metrics.clustering_metrics`:
+        ``inertia`` is the model's cost (the sum of the rows' costs to their
+        centers), ``silhouette``, ``calinski_harabasz`` and ``davies_bouldin``
+        are None (``silhouette_note`` says why); with `labels_true` also
+        ``adjusted_rand``, ``normalized_mutual_info``, ``purity`` and
+        ``contingency``.
+    """
+    from kmeanskit._analysis.metrics import external_metrics
+    from kmeanskit._analysis.workflow import predict_table
+
+    final = final_estimator(model)
+    predicted = predict_table(model, frame, source=source, roles=roles)
+    labels = predicted["cluster"].to_numpy(dtype=np.int64)
+    k = int(final.n_clusters)
+    found = {
+        "n_samples": len(labels),
+        "n_clusters": k,
+        "cluster_sizes": [int(n) for n in np.bincount(labels, minlength=k)],
+        "inertia": float(predicted["distance"].sum()),
+        "silhouette": None,
+        "silhouette_note": "not computed for categorical columns: their cost is no Euclidean distance",
+        "calinski_harabasz": None,
+        "davies_bouldin": None,
+    }
+    if labels_true is not None:
+        found.update(external_metrics(labels_true, labels))
+    return found

@@ -37,6 +37,7 @@ __all__ = [
     "is_small_fit",
     "prediction_summary",
     "predict_table",
+    "refuse_empty_rows",
     "save_model",
 ]
 
@@ -562,20 +563,24 @@ def predict_table(
     if missing == "drop":
         kept = ~pd.DataFrame(features).isna().any(axis=1).to_numpy()
         features = features[kept] if isinstance(features, np.ndarray) else features[kept].reset_index(drop=True)
-    elif missing == "ignore" and getattr(kmeans, "missing", None) != "ignore":
-        if "missing" not in kmeans.get_params(deep=False):
-            raise ValueError(
-                f"a {type(kmeans).__name__} model cannot assign rows with missing values by their observed "
-                "values (only KMeans can); leave those rows out (missing='drop') or impute them"
-            )
-        kmeans = copy.copy(kmeans)  # the same fitted centers, partial distances for rows with gaps
-        kmeans.missing = "ignore"
+    elif missing == "ignore":
+        if getattr(kmeans, "missing", None) != "ignore":
+            if "missing" not in kmeans.get_params(deep=False):
+                raise ValueError(
+                    f"a {type(kmeans).__name__} model cannot assign rows with missing values by their observed "
+                    "values (KMeans, KPrototypes and KModes can); leave those rows out (missing='drop') or "
+                    "impute them"
+                )
+            kmeans = copy.copy(kmeans)  # the same fitted centers, partial distances for rows with gaps
+            kmeans.missing = "ignore"
+        refuse_empty_rows(features, source=source, first_line=first_line)
     unseen = None
     if mixed:
         from kmeanskit._analysis.mixed_workflow import predict_mixed, unseen_categories
 
         unseen = unseen_categories(model, features)
-        labels, distances = predict_mixed(model, features) if len(features) else (np.empty(0, np.int64), np.empty(0))
+        labels, distances = (predict_mixed(model, features, final=kmeans) if len(features)
+                             else (np.empty(0, np.int64), np.empty(0)))
     elif len(features):
         X = to_final_space(model, features)
         labels = np.asarray(kmeans.predict(X), dtype=np.int64)
@@ -594,6 +599,34 @@ def predict_table(
     if unseen is not None:
         out.attrs["unseen_categories"] = unseen
     return out
+
+
+def refuse_empty_rows(features, *, source: str = "the data", first_line: int | None = None) -> None:
+    """Refuse rows with no observed value (``missing="ignore"`` assigns a row by its observed values).
+
+    Parameters
+    ----------
+    features : pandas.DataFrame or ndarray of shape (n_samples, n_features)
+        The feature columns (NaN or None: missing).
+    source : str, default="the data"
+        How to name the table in the message.
+    first_line : int, optional
+        The line of the file holding the first row (one line per row).
+
+    Raises
+    ------
+    ValueError
+        Naming the first such row (and its line) and their count.
+    """
+    empty = np.flatnonzero(pd.DataFrame(features).isna().all(axis=1).to_numpy())
+    if empty.size:
+        row = int(empty[0])
+        where = f"row {row + 1}" + ("" if first_line is None else f" (line {first_line + row})")
+        raise ValueError(
+            f"{source} has {empty.size} row{'s' if empty.size > 1 else ''} with every feature missing, the first "
+            f"in {where}: a row is assigned by its observed values and needs at least one; leave such rows out "
+            "(missing='drop'; --missing drop)"
+        )
 
 
 def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None, allow_missing: bool = False,

@@ -409,8 +409,8 @@ def _categories(name, column, source, allow_missing, first_line):
         gaps = np.flatnonzero(np.equal(text, None))
         if gaps.size:
             raise ValueError(f"categorical column '{excerpt(name)}' of {source} has a missing value in "
-                             f"{_where(gaps[0], first_line)}, {gaps.size} in all: a missing category is no "
-                             "category; fill them, or leave such rows out (--missing drop)")
+                             f"{_where(gaps[0], first_line)}, {gaps.size} in all: fill them, leave such rows out "
+                             "(--missing drop), or cluster rows on their observed values (--missing ignore)")
     return text
 
 

@@ -95,7 +95,6 @@ def test_all_categorical_columns_use_kmodes(capsys, tmp_path, shop):
     (["-k", "auto"], "-k auto chooses k for K-Means, not for tables with categorical columns (region)"),
     (["-k", 3, "--stability", 5], "--stability is available for K-Means, not for tables with categorical columns"),
     (["-k", 3, "--explain"], "--explain is available for K-Means, not for tables with categorical columns"),
-    (["-k", 3, "--missing", "ignore"], "--missing ignore is not available for tables with categorical columns yet"),
     (["-k", 3, "--out-of-core", "--categorical", "store"], "--categorical is not available with --out-of-core"),
     (["-k", 3, "--exclude", "region", "--gamma", 1], "--gamma weighs categorical columns, and DATA has none"),
     (["-k", 3, "--gamma", 0], "expected a positive finite number, got '0'"),
@@ -179,8 +178,7 @@ def test_predict_names_the_column_and_line_of_text_where_the_model_had_numbers(c
 def test_commands_of_kmeans_models_refuse_a_kprototypes_model_naming_it(capsys, tmp_path, shop_csv, command):
     model = tmp_path / "shop.kmk"
     assert run(capsys, "fit", shop_csv, "-k", 3, "--seed", 0, "-o", model)[0] == 0
-    extra = ["--labels-column", "customer_id"] if command == "evaluate" else []
-    code, out, err = run(capsys, command, model, shop_csv, *extra)
+    code, out, err = run(capsys, command, model, shop_csv)  # (evaluate --labels-column: tests/.../mixed_tables)
     assert code == 2 and out == ""
     assert_one_line_error(err, f"'kmeanskit {command}' works on K-Means models; this is a KPrototypes model of "
                                "categorical columns (region)")

@@ -82,8 +82,8 @@ def test_the_openapi_schema_shows_each_fields_type_and_levels(served):
 
 
 @pytest.mark.parametrize("change, detail", [
-    ({"region": None}, "records[0].region: null (a missing category) is refused: the model has no missing-value "
-                       "policy for categories"),
+    ({"region": None}, "records[0].region: null (a missing category) is accepted only by a model fitted with "
+                       "missing='ignore'"),
     ({"region": 3}, "records[0].region: Input should be 'east', 'north' or 'south'"),
     ({"amount": "many"}, "records[0].amount: Input should be a valid number"),
 ])
@@ -124,3 +124,42 @@ def test_the_default_body_limit_makes_room_for_the_longest_levels():
     response = client.post("/predict", json={"records": records})
     assert response.status_code == 200, response.text[:200]
     assert response.json()["unseen_categories"] == {"label": 0}
+
+
+@pytest.fixture(scope="module")
+def served_with_gaps(tmp_path_factory, table):
+    """A KPrototypes(missing='ignore') model of the table with gaps in 'region' and 'visits'."""
+    gappy = table.copy()
+    gappy.loc[gappy.index[::7], "region"] = None
+    gappy.loc[gappy.index[::5], "visits"] = np.nan
+    categorical = ("region", "plan")
+    model = Pipeline([("scale", NumericScaler(categorical=categorical)),
+                      ("kprototypes", KPrototypes(3, categorical=categorical, random_state=0, missing="ignore"))])
+    path = tmp_path_factory.mktemp("service") / "gaps.kmk"
+    save(model.fit(gappy), path, X=gappy)
+    return TestClient(create_app(path)), load(path)
+
+
+def test_nulls_in_categorical_and_numeric_fields_are_gaps_for_a_missing_ignore_model(served_with_gaps, table):
+    client, model = served_with_gaps
+    rows = table.iloc[:6].copy().astype(object)
+    rows.iloc[0, 1] = None  # region
+    rows.iloc[1, 0] = None  # amount
+    rows.iloc[2, [1, 2]] = None  # region and visits
+    response = client.post("/predict", json={"records": _records(rows)})
+    assert response.status_code == 200, response.text
+    expected = model.predict(rows.astype({"amount": float, "visits": float}))
+    assert response.json()["labels"] == expected.tolist()
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["Record"]["properties"]
+    assert {"type": "null"} in schema["region"]["anyOf"] and {"type": "null"} in schema["visits"]["anyOf"]
+
+
+def test_a_record_of_nulls_alone_is_refused_naming_it(served_with_gaps):
+    client, _ = served_with_gaps
+    empty = {"amount": None, "region": None, "visits": None, "plan": None}
+    response = client.post("/predict", json={"records": [{"amount": 1.0, "region": "north", "visits": 2.0,
+                                                          "plan": "pro"}, empty, empty]})
+    assert response.status_code == 422
+    assert response.json()["detail"] == ("records[1]: every value is null (2 such rows in all); a row is assigned "
+                                         "by its observed values and needs at least one")
+

@@ -46,7 +46,7 @@ def test_nulls_are_missing_values_for_an_ignore_model(tmp_path, data):
         assert "null: a missing value" in schema
         response = client.post("/predict", json={"instances": [[None, None, None]]})
         assert response.status_code == 422
-        assert "row(s) 0" in response.json()["detail"]
+        assert response.json()["detail"].startswith("instances[0]: every value is null (1 such row in all)")
 
 
 def test_nulls_are_refused_clearly_otherwise(tmp_path, data):

@@ -288,9 +288,9 @@ def load_model(path: str, *, with_manifest: bool = False):
     return (model, manifest) if with_manifest else model
 
 
-def refuse_categorical_model(model, command: str) -> None:
+def refuse_categorical_model(model, command: str, hint: str = "") -> None:
     """A CommandError for a model of categorical columns (KPrototypes, KModes) given to a command of
-    K-Means models (its numbers: distances, trees, ...)."""
+    K-Means models (its numbers: distances, trees, ...); `hint` ends the message."""
     from kmeanskit._estimators.pipeline import final_estimator
 
     final = final_estimator(model)
@@ -298,7 +298,7 @@ def refuse_categorical_model(model, command: str) -> None:
         names = getattr(final, "feature_names_in_", None)
         columns = [str(names[j]) if names is not None else str(j) for j in final.categorical_.tolist()]
         raise CommandError(f"'kmeanskit {command}' works on K-Means models; this is a {type(final).__name__} model "
-                           f"of categorical columns ({', '.join(columns)})")
+                           f"of categorical columns ({', '.join(columns)}){hint}")
 
 
 def signing_key():
@@ -449,6 +449,30 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
                          categorical=getattr(args, "categorical", None) or (), mixed=mixed)
     ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
     return roles.features_frame(frame, source=label, allow_missing=allow_missing), source, roles, ids
+
+
+def first_data_line(args: argparse.Namespace) -> int | None:
+    """The line of DATA holding its first row when each row is one line (a delimited file without
+    --comment), so that messages about a row name its line; None otherwise."""
+    from kmeanskit._io.table_rules import file_kind
+
+    if args.data is None or args.comment is not None or file_kind(Path(args.data)) != "csv":
+        return None
+    layout = text_layout(args)
+    return layout.first_line + layout.header
+
+
+def refuse_empty_rows(args: argparse.Namespace, features) -> None:
+    """With --missing ignore, a CommandError for rows of DATA with no observed feature, naming the line."""
+    if args.missing != "ignore":
+        return
+    from kmeanskit._analysis.workflow import refuse_empty_rows as refuse
+
+    try:
+        refuse(features, source=f"'{args.data}'" if args.data is not None else "the data",
+               first_line=first_data_line(args))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def detected_separator(args: argparse.Namespace) -> str | None:

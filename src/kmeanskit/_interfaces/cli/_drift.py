@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from kmeanskit._interfaces.cli import _common as common
 
@@ -77,10 +78,14 @@ def _float_between(text: str, low: float, high: float, number: str, in_range: st
     return value
 
 
-def _features(model, path: str, columns, layout=None):
-    """The feature rows of a table, as the model takes them."""
+def _features(model, path: str, columns, layout=None, roles=None):
+    """The feature rows of a table, as the model takes them: with the column `roles` stored in
+    the model file, read as for the fit (categories as text, amounts parsed, dates as days)."""
+    from kmeanskit._estimators.pipeline import final_estimator
     from kmeanskit._io.tables import read_table
 
+    # Gaps are kept for a model that clusters rows on their observed values.
+    allow_missing = getattr(final_estimator(model), "missing", "error") == "ignore"
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         names = [str(n) for n in names]
@@ -89,7 +94,13 @@ def _features(model, path: str, columns, layout=None):
                 f"--columns: the model takes its features by name ({', '.join(names)}); "
                 "--columns is only for models saved without feature names"
             )
-        return read_table(path, names, layout=layout)
+        if roles is not None:
+            from kmeanskit._analysis.workflow import model_input
+            from kmeanskit._io.tables import read_raw_table
+
+            return model_input(model, read_raw_table(path, layout=layout), source=f"'{path}'", roles=roles,
+                               allow_missing=allow_missing)
+        return read_table(path, names, layout=layout, allow_missing=allow_missing)
     frame = read_table(path, columns, layout=layout)
     expected = int(model.n_features_in_)
     if frame.shape[1] != expected:
@@ -104,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
     from kmeanskit._analysis.monitoring.drift import drift_report
     from kmeanskit._analysis.monitoring.profile import profile_from_manifest
+    from kmeanskit._estimators.kprototypes import UnseenCategoryWarning
     from kmeanskit._io.persistence import ModelFileError
 
     model, manifest = common.load_model(args.model, with_manifest=True)
@@ -118,14 +130,18 @@ def run(args: argparse.Namespace) -> int:
             f"'{args.model}' holds no training profile (its model was trained with partial_fit or "
             "compute_labels=False and saved without X): pass --reference TRAIN"
         )
-    X_new = _features(model, args.data, args.columns, common.text_layout(args))
+    layout, roles = common.text_layout(args), common.model_roles(manifest)
+    X_new = _features(model, args.data, args.columns, layout, roles)
     if args.reference is not None:
-        reference = _features(model, args.reference, args.columns)
+        reference = _features(model, args.reference, args.columns, layout, roles)
         source = f"'{args.reference}' ({len(reference)} rows)"
     else:
         reference = profile
         source = f"the training summary in '{args.model}' ({profile.n_samples} rows)"
-    report = drift_report(model, X_new, reference=reference, alpha=args.alpha, psi_threshold=args.psi_threshold)
+    with warnings.catch_warnings():  # categories never seen in training: counted in the categories table
+        warnings.simplefilter("ignore", UnseenCategoryWarning)
+        report = drift_report(model, X_new, reference=reference, alpha=args.alpha,
+                              psi_threshold=args.psi_threshold)
 
     if args.json:
         payload = {"model": args.model, "data": args.data, "reference": args.reference, **report.to_dict()}
@@ -178,6 +194,7 @@ def _render(report, data: str, source: str) -> str:
         lines.append(f"{'distances:':<{width}} not checked: the model file has no training distance quantiles "
                      "(saved without X); pass --reference TRAIN")
     lines += _features_block(report, width)
+    lines += _categories_block(report, width)
     return "\n".join(lines)
 
 
@@ -194,9 +211,9 @@ def _features_block(report, width: int) -> list[str]:
         if "reference=X_train" in note:
             note = note.replace("pass reference=X_train", "pass --reference TRAIN")
         return [f"{'features:':<{width}} {note}"]
-    moved = report.moved_features
-    head = f"{len(moved)} of {len(report.features)} moved: {', '.join(moved)}" if moved else \
-        f"none of {len(report.features)} moved"
+    if report.features.empty and report.categories is not None:
+        return []  # (K-Modes: categorical columns alone, in their own table)
+    head = _moved(report.features)  # (categorical columns: their own table)
     f = report.features.head(_SHOWN_FEATURES)
     table = pd.DataFrame({
         "feature": f["feature"],
@@ -209,8 +226,57 @@ def _features_block(report, width: int) -> list[str]:
         "moved": ["yes" if d else "" for d in f["drifted"]],
         "clusters moved": [", ".join(map(str, c)) or "-" for c in f["clusters"]],
     })
+    percent = []
+    if "train_missing" in f:  # a model of rows with gaps: the share of missing entries, and whether it moved
+        table = _with_missing_columns(table, f)
+        percent = ["train missing", "new missing"]
     lines = ["", f"{'features:':<{width}} {head} (strongest shift first; shift in original units and in training "
-             "standard deviations)", "", common.format_table(table).replace(" nan", " n/a")]
+             "standard deviations)", "", common.format_table(table, percent=percent).replace(" nan", " n/a")]
     if len(report.features) > _SHOWN_FEATURES:
         lines.append(f"... and {len(report.features) - _SHOWN_FEATURES} more (--json lists every feature)")
     return lines
+
+
+def _categories_block(report, width: int) -> list[str]:
+    """The categorical columns whose level shares moved, then their table (strongest shift first)."""
+    import pandas as pd
+
+    if report.categories is None:
+        return []
+    head = _moved(report.categories)
+    c = report.categories.head(_SHOWN_FEATURES)
+    table = pd.DataFrame({
+        "column": c["feature"],
+        "levels": c["n_levels"],
+        "psi": c["psi"],
+        "p": [f"{v:.2g}" for v in c["p_value"]],
+        "moved": ["yes" if d else "" for d in c["drifted"]],
+        "level moved most": c["level"],
+        "train share": c["train_share"],
+        "new share": c["new_share"],
+        "unseen": [f"{n} ({', '.join(map(str, levels[:3]))}{', ...' if len(levels) > 3 else ''})" if n else "0"
+                   for n, levels in zip(c["n_unseen"], c["unseen_levels"], strict=True)],
+    })
+    table = _with_missing_columns(table, c)
+    lines = ["", f"{'categories:':<{width}} {head} (strongest shift first; shares of the observed entries; "
+             "unseen: new rows with a level the training rows never had)", "",
+             common.format_table(table, percent=["train share", "new share", "train missing", "new missing"])
+             .replace(" nan", " n/a")]
+    if len(report.categories) > _SHOWN_FEATURES:
+        lines.append(f"... and {len(report.categories) - _SHOWN_FEATURES} more (--json lists every column)")
+    return lines
+
+
+def _moved(table) -> str:
+    """``"2 of 5 moved: a, b"`` (or ``"none of 5 moved"``) for a table of features with ``drifted``."""
+    moved = table.loc[table["drifted"], "feature"].tolist()
+    return f"{len(moved)} of {len(table)} moved: {', '.join(moved)}" if moved else f"none of {len(table)} moved"
+
+
+def _with_missing_columns(table, rows):
+    """`table` with the shares of missing entries of `rows` (training, new) and whether that share moved."""
+    return table.assign(**{
+        "train missing": rows["train_missing"].to_numpy(),
+        "new missing": rows["new_missing"].to_numpy(),
+        "missing moved": ["yes" if d else "" for d in rows["missing_moved"]],
+    })

@@ -47,10 +47,15 @@ def run(args: argparse.Namespace) -> int:
 
     from kmeanskit._analysis.metrics import clustering_metrics
     from kmeanskit._analysis.workflow import table_in_model_space
+    from kmeanskit._estimators.pipeline import final_estimator
     from kmeanskit._io.tables import read_raw_table
 
-    model = common.load_model(args.model)
-    common.refuse_categorical_model(model, "evaluate")
+    model, manifest = common.load_model(args.model, with_manifest=True)
+    mixed = _is_mixed(model)
+    if mixed and args.labels_column is None:
+        common.refuse_categorical_model(model, "evaluate", hint=(
+            "; its silhouette and the other Euclidean scores have no meaning for categories: "
+            "pass --labels-column to compare its clusters with known classes"))
     source = f"'{args.data}'"
     frame = read_raw_table(args.data, layout=common.text_layout(args))
     names = getattr(model, "feature_names_in_", None)
@@ -60,11 +65,18 @@ def run(args: argparse.Namespace) -> int:
             "known classes must be a separate column"
         )
     features_frame, labels_true = common.split_labels(frame, args.labels_column, source=source)
-    Xt, labels, kmeans = table_in_model_space(model, features_frame, source=source)
-    centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
-    found = clustering_metrics(
-        Xt, labels, centers, None if labels_true is None else labels_true.to_numpy(), random_state=args.seed
-    )
+    if mixed:  # KPrototypes/KModes: the cost, and the agreement with the known classes
+        from kmeanskit._analysis.mixed_workflow import mixed_metrics
+
+        found = mixed_metrics(model, features_frame, labels_true.to_numpy(), source=source,
+                              roles=common.model_roles(manifest))
+        found["cost_name"] = f"{type(final_estimator(model)).__name__} cost"
+    else:
+        Xt, labels, kmeans = table_in_model_space(model, features_frame, source=source)
+        centers = np.asarray(kmeans.cluster_centers_, dtype=np.float64)
+        found = clustering_metrics(
+            Xt, labels, centers, None if labels_true is None else labels_true.to_numpy(), random_state=args.seed
+        )
 
     if args.json:
         common.print_json(_payload(found, args))
@@ -72,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
         print(_render(found, args))
     sys.stdout.flush()
     return common.EXIT_OK
+
+
+def _is_mixed(model) -> bool:
+    """Whether `model` clusters categorical columns (KPrototypes, KModes)."""
+    from kmeanskit._estimators.pipeline import final_estimator
+
+    return hasattr(final_estimator(model), "categories_")
 
 
 def _payload(found: dict, args) -> dict:
@@ -112,7 +131,9 @@ def _plain(value):
 def _render(found: dict, args) -> str:
     sizes = found["cluster_sizes"]
     header = f"{args.data}: {found['n_samples']} rows, k={found['n_clusters']} (model {args.model})"
-    lines = [("inertia", f"{found['inertia']:.6g} (within-cluster sum of squares, in the model's space)")]
+    what = found.get("cost_name")
+    what = "within-cluster sum of squares" if what is None else f"the {what}: the sum of the rows' costs"
+    lines = [("inertia", f"{found['inertia']:.6g} ({what}, in the model's space)")]
     if found["silhouette"] is None:
         lines.append(("silhouette", f"n/a ({found['silhouette_note']})"))
     else:

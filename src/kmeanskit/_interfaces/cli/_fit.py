@@ -196,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         # Categorical columns are clustered (K-Prototypes, K-Modes) when there are any.
         features, source, roles, ids = common.load_with_roles(args, allow_missing=args.missing != "error",
                                                               mixed=True)
+        common.refuse_empty_rows(args, features)
     if not streaming and roles.categorical_features:
         result, restarts = _fit_mixed(args, n_clusters, seed, features, roles)
     elif not streaming:
@@ -303,10 +304,6 @@ def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles)
             raise common.CommandError(f"{flag} is available for K-Means, not for tables with {said}")
     if args.algorithm != "auto":
         raise common.CommandError(f"--algorithm {args.algorithm} chooses a K-Means algorithm; tables with {said}")
-    if args.missing == "ignore":
-        raise common.CommandError(
-            "--missing ignore is not available for tables with categorical columns yet: leave rows with "
-            "missing values out (--missing drop), or fill them")
     numeric = features.drop(columns=categorical)
     if numeric.shape[1]:
         common.warn_if_unscaled(args, numeric)

@@ -64,12 +64,10 @@ def run(args: argparse.Namespace) -> int:
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
     model, manifest = common.load_model(args.model, with_manifest=True)
-    layout = common.text_layout(args)
-    frame = read_raw_table(args.data, layout=layout)
+    frame = read_raw_table(args.data, layout=common.text_layout(args))
     # One line per row (no comment lines to skip): messages name the line of a bad value.
-    first_line = layout.first_line + layout.header if layout.comment is None and _is_text(args.data) else None
     predicted = predict_table(model, frame, source=f"'{args.data}'", roles=common.model_roles(manifest),
-                              missing=args.missing, first_line=first_line)
+                              missing=args.missing, first_line=common.first_data_line(args))
 
     if output_path is not None:
         write_table(predicted, output_path)
@@ -96,10 +94,3 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     return common.EXIT_OK
 
-
-def _is_text(path: str) -> bool:
-    from pathlib import Path
-
-    from kmeanskit._io.table_rules import file_kind
-
-    return file_kind(Path(path)) == "csv"

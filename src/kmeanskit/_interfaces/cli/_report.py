@@ -23,6 +23,18 @@ The report is one HTML file with its plots embedded (no network, no scripts):
 the data, the choice of k (select-k for k = 2..10 unless told otherwise), the
 clusters and their profiles in original units, the silhouette diagram and
 the metrics; with --labels-column, how the clusters match the known classes.
+
+A table with text columns (or with --categorical, --exclude, --id-column,
+--dates, or --missing other than error) is read as 'kmeanskit fit' reads
+it: every column gets a role, said before the result (identifiers, dates,
+free text and constant columns are left out); categorical columns are
+clustered by K-Prototypes (K-Modes when all are categorical), and --missing
+ignore clusters rows on their observed values. The report then shows each
+cluster's level shares and modes, the numeric profiles and the shares of
+missing entries; the choice of k, the silhouette and the known classes,
+which need complete numeric rows, are left out (--labels-column is refused).
+
+  kmeanskit report customers.csv -k 4 --thousands , --id-column id --missing ignore -o customers.html
 """
 
 
@@ -35,7 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", required=True, metavar="REPORT.html", help="where to write the HTML report"
     )
     common.add_columns_argument(parser, default="all but --labels-column")
+    common.add_role_arguments(parser)
+    parser.add_argument(
+        "--categorical", type=common.column_list_arg, metavar="A,B,...",
+        help="columns clustered as categories whatever they hold (integer codes, say), as in 'kmeanskit fit'",
+    )
     common.add_scale_argument(parser)
+    common.add_missing_argument(parser, default="error")
     parser.add_argument(
         "--labels-column",
         metavar="COLUMN",
@@ -63,13 +81,19 @@ def run(args: argparse.Namespace) -> int:
     ks = None if args.no_select_k else common.resolve_ks(args)
     output = common.check_output_path(args.output, option="-o/--output", inputs=[args.data])
 
-    features, labels_true, source = _load(args)
-    if ks is not None:
-        common.check_ks_below_rows(ks, len(features), what=" to compare", hint=", or pass --no-select-k")
-    common.warn_if_unscaled(args, features)
     # The seed is always known and said, so that the report can be made again (as in 'kmeanskit fit').
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
-    result = fit_clusters(features, n_clusters, scale=args.scale, random_state=seed)
+    roles = None
+    if _as_table(args):
+        features, source, roles, result = _fit_table(args, n_clusters, seed)
+        labels_true = ks = None  # (the table report has no choice of k nor known classes)
+    else:
+        features, labels_true, source = _load(args)
+    if ks is not None:
+        common.check_ks_below_rows(ks, len(features), what=" to compare", hint=", or pass --no-select-k")
+    if roles is None:
+        common.warn_if_unscaled(args, features)
+        result = fit_clusters(features, n_clusters, scale=args.scale, random_state=seed)
     title = args.title if args.title is not None else f"Clustering report: {source}"
     path = report(
         features,
@@ -84,13 +108,72 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         payload = {"data": source, "report_path": str(path), **_summary(result), "seed": seed,
                    "seed_drawn": args.seed is None}
+        if roles is not None:
+            payload["columns"] = roles.to_dict()["columns"]
+            payload["estimator"] = getattr(result, "estimator", "KMeans")
         common.print_json(payload)
     else:
+        if roles is not None:
+            clustered_by = getattr(result, "estimator", None)
+            if clustered_by is not None:
+                clustered_by += f", gamma {result.gamma_note}"
+            print("\n".join([*common.roles_lines(roles, args.scale, common.detected_separator(args),
+                                                 clustered_by), ""]))
         repeat = f" (drawn at random; --seed {seed} repeats it)" if args.seed is None else ""
         print(f"report on {source}: {result.n_samples} rows, k={result.n_clusters}, seed {seed}{repeat}; "
               f"written to {path}")
     sys.stdout.flush()
     return common.EXIT_OK
+
+
+def _as_table(args) -> bool:
+    """Whether DATA is read with column roles, as 'kmeanskit fit' reads it: an option asks for it, or
+    a candidate feature column holds something other than numbers."""
+    if args.data is None:
+        return False
+    if args.categorical or args.exclude or args.id_column or args.dates or args.missing != "error":
+        return True
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    from kmeanskit._io.tables import read_table_head
+
+    head = read_table_head(args.data, _ROWS_LOOKED_AT, layout=common.text_layout(args))
+    if args.labels_column is not None and (args.labels_column not in head.columns
+                                           or args.labels_column in (args.columns or ())):
+        return False  # (refused by _load, naming the option)
+    names = args.columns if args.columns is not None else [c for c in head.columns if c != args.labels_column]
+    return any(name in head.columns and (not is_numeric_dtype(head[name].dtype) or is_bool_dtype(head[name].dtype))
+               for name in names)
+
+
+#: Rows of DATA whose types decide whether it is read with column roles (:func:`_as_table`).
+_ROWS_LOOKED_AT = 1000
+
+
+def _fit_table(args, n_clusters, seed: int):
+    """Read DATA with column roles and fit it (K-Prototypes, K-Modes, or K-Means with missing values):
+    ``(features, source, roles, result)``."""
+    if args.labels_column is not None:
+        raise common.CommandError(
+            f"--labels-column {args.labels_column!r}: the report of a table with categorical columns or missing "
+            "values leaves out the agreement with known classes (it needs complete numeric rows); --exclude "
+            "the column and compare the labels of 'kmeanskit fit --labels' with it")
+    features, source, roles, _ = common.load_with_roles(args, allow_missing=args.missing != "error", mixed=True)
+    common.refuse_empty_rows(args, features)
+    with common.compiling_notice():
+        if roles.categorical_features:
+            from kmeanskit._analysis.mixed_workflow import fit_mixed_clusters
+
+            result = fit_mixed_clusters(features, n_clusters, categorical=roles.categorical_features,
+                                        scale=args.scale, random_state=seed, missing=args.missing)
+        else:
+            from kmeanskit._analysis.workflow import fit_clusters
+
+            common.warn_if_unscaled(args, features)
+            result = fit_clusters(features, n_clusters, scale=args.scale, random_state=seed, missing=args.missing)
+    if len(result.dropped):  # --missing drop: the report describes the rows clustered
+        features = features.drop(index=features.index[result.dropped]).reset_index(drop=True)
+    return features, source, roles, result
 
 
 def _load(args):

@@ -299,11 +299,18 @@ def create_app(
     @app.post("/predict", response_model=PredictResponse, responses=errors,
               summary="Assign rows to clusters")
     async def predict(payload: Annotated[body_type, Body()]) -> Response:
-        if getattr(payload, "records", None) is not None:
+        field = "records" if getattr(payload, "records", None) is not None else "instances"
+        if field == "records":
             names = predictor.feature_names
             rows = [[getattr(record, f"f{i}") for i in range(len(names))] for record in payload.records]
         else:
             rows = payload.instances
+        if predictor.accepts_missing:  # (null only passes validation then)
+            empty = [i for i, row in enumerate(rows) if all(value is None for value in row)]
+            if empty:
+                return JSONResponse(status_code=422, content={"detail": (
+                    f"{field}[{empty[0]}]: every value is null ({len(empty)} such row{'s' if len(empty) > 1 else ''}"
+                    " in all); a row is assigned by its observed values and needs at least one")})
         loop = asyncio.get_running_loop()
         try:
             out, labels, anomalies = await loop.run_in_executor(

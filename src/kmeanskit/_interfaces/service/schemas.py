@@ -204,7 +204,7 @@ def validation_errors(errors, predictor: "Predictor", unreadable: UnreadableBody
         if error.get("type") == "float_type" and "input" in error and error["input"] is None:
             msg = "null (a missing value) is accepted only by a model fitted with missing='ignore'"
         elif error.get("category") and "input" in error and error["input"] is None:
-            msg = "null (a missing category) is refused: the model has no missing-value policy for categories"
+            msg = "null (a missing category) is accepted only by a model fitted with missing='ignore'"
         shown.append({"loc": loc, "msg": msg, "type": error.get("type", "")})
     if not shown:
         return {"detail": "invalid request", "errors": []}

@@ -349,7 +349,7 @@ def _training_summary(model, X):
         sizes = found.sizes
         quantiles = [row.tolist() if size else None for row, size in zip(found.quantiles, sizes, strict=True)]
         # (per-feature statistics are of numeric columns: not made for tables with categories)
-        features = None if spec.cls in MIXED_CLASSES else _feature_summary(model, X, labels, final.n_clusters)
+        features = _feature_summary(model, X, labels, final.n_clusters)
     else:
         sizes = None if labels is None else cluster_sizes(labels, final.n_clusters)
     inertia = getattr(final, "inertia_", None)
@@ -383,7 +383,10 @@ def _feature_summary(model, X, labels, n_clusters):
     if n_features is None or n_features * (n_clusters + 22) > MAX_STORED_VALUES:
         return None
     names = getattr(model, "feature_names_in_", None)
-    found, _ = summarize_features(X, labels, n_clusters, names=None if names is None else [str(n) for n in names])
+    # KPrototypes/KModes say which columns are categories (integer codes too); K-Means has none.
+    categorical = getattr(final_estimator(model), "categorical_", None)
+    found, _ = summarize_features(X, labels, n_clusters, names=None if names is None else [str(n) for n in names],
+                                  categorical=categorical)
     return None if found is None else found.to_dict()
 
 
