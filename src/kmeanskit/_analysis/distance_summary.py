@@ -32,11 +32,16 @@ class DistanceSummary:
         the levels asked for; NaN for a cluster with no rows.
     means : ndarray of shape (n_clusters,), float64
         Mean distance of each cluster's rows; NaN for a cluster with no rows.
+    at_or_below : ndarray of shape (n_clusters, n_levels), float64
+        Share of each cluster's rows at or below each quantile: the level
+        itself for distinct distances, more where distances tie (K-Modes'
+        counts of mismatches, duplicated rows). Drift tests bin by it.
     """
 
     sizes: np.ndarray
     quantiles: np.ndarray
     means: np.ndarray
+    at_or_below: np.ndarray
 
 
 def cluster_sizes(labels: np.ndarray, n_clusters: int, *, block: int = 1 << 18) -> np.ndarray:
@@ -83,6 +88,7 @@ def summarize_distances(labels: np.ndarray, distances: np.ndarray, n_clusters: i
     sizes = cluster_sizes(labels, n_clusters)
     quantiles = np.full((n_clusters, len(levels)), np.nan)
     means = np.full(n_clusters, np.nan)
+    at_or_below = np.full((n_clusters, len(levels)), np.nan)
     # One sort, then each cluster's rows are a contiguous slice (in row order).
     order = np.argsort(labels, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
@@ -91,4 +97,5 @@ def summarize_distances(labels: np.ndarray, distances: np.ndarray, n_clusters: i
             d = distances[order[bounds[j]:bounds[j + 1]]]
             quantiles[j] = np.quantile(d, levels)
             means[j] = d.mean()
-    return DistanceSummary(sizes=sizes, quantiles=quantiles, means=means)
+            at_or_below[j] = np.searchsorted(np.sort(d), quantiles[j], side="right") / d.size
+    return DistanceSummary(sizes=sizes, quantiles=quantiles, means=means, at_or_below=at_or_below)

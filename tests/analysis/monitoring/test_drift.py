@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from kmeanskit import KMeans, save
-from kmeanskit.monitoring import DriftReport, drift_report, fit_monitor
+from kmeanskit.monitoring import DriftReport, drift_report, fit_monitor, load_monitored
 
 CENTERS = np.array([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 10.0]])
 EQUAL = (0.25, 0.25, 0.25, 0.25)
@@ -152,3 +152,49 @@ def test_empty_new_data_is_refused(setup):
     _, path, _, _ = setup
     with pytest.raises(ValueError, match="X_new has no rows"):
         drift_report(path, np.empty((0, 3)))
+
+
+def test_tied_distances_bin_by_their_true_training_shares(tmp_path):
+    """Rows on a grid of few values (K-Modes' whole-number costs, duplicated rows) tie at the
+    quantiles: the profile stores the share at or below each one, so the training rows
+    themselves, or a resample of them, are no drift (binned by the levels they alarmed)."""
+    rng = np.random.default_rng(0)
+    X = np.repeat(rng.integers(0, 3, size=(400, 2)).astype(float), 10, axis=0)
+    km = KMeans(2, random_state=0, n_init=1).fit(X)
+    profile = fit_monitor(km, X)
+    d = km.transform(X)[np.arange(X.shape[0]), km.labels_]
+    for j in range(2):
+        own = np.sort(d[km.labels_ == j])
+        expected = np.searchsorted(own, profile.distance_quantiles[j], side="right") / own.size
+        np.testing.assert_array_equal(profile.distance_at_or_below[j], expected)
+        assert np.any(profile.distance_at_or_below[j] > np.array(profile.quantile_levels))  # ties exist
+    save(km, tmp_path / "m.kmk", X=X)
+    model, stored = load_monitored(tmp_path / "m.kmk")
+    np.testing.assert_array_equal(stored.distance_at_or_below, profile.distance_at_or_below)
+    for reference in (profile, stored):
+        report = drift_report(model, X, reference=reference)
+        assert not report.distance_drift, report.reasons
+    resample = X[rng.integers(0, X.shape[0], size=X.shape[0])]
+    assert not drift_report(km, resample, reference=profile).distance_drift
+
+
+@pytest.mark.parametrize("bad", ["no", [[0.5, 0.9, 0.95, 0.99, 1.0]], "decreasing", "zero", "beyond one"])
+def test_damaged_shares_at_the_quantiles_are_refused(setup, bad):
+    from kmeanskit._analysis.monitoring.profile import TrainingProfile
+    from kmeanskit._io.persistence import ModelFileError, load_with_manifest
+
+    _, manifest = load_with_manifest(setup[1])
+    summary = manifest["summary"]
+    rows = summary["distance_at_or_below"]
+    assert len(rows) == 4 and all(len(row) == 5 for row in rows)
+    if bad == "decreasing":
+        rows[0] = rows[0][::-1]
+    elif bad == "zero":
+        rows[1][0] = 0.0
+    elif bad == "beyond one":
+        rows[2][-1] = 1.5
+    else:
+        summary["distance_at_or_below"] = bad
+    with pytest.raises(ModelFileError, match="invalid training summary in the model file: .*distance_at_or_below|"
+                                             "invalid training summary in the model file: the shares at or below"):
+        TrainingProfile.from_summary(summary)

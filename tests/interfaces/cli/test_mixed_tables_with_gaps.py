@@ -250,10 +250,6 @@ def test_drift_of_a_kmodes_model_shows_the_categories_table_alone(kmodes_fitted,
     assert "categories: none of 2 moved" in out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "K-Modes costs are whole numbers: most training rows tie at the stored distance quantiles, so the bins' "
-    "training shares are not the quantile levels and the distance check alarms on the training rows themselves; "
-    "the profile needs the share of training rows at or below each quantile"))
 def test_drift_of_a_kmodes_model_on_its_training_rows_is_no_drift(kmodes_fitted, capsys):
     code, out, _ = run(capsys, "drift", *kmodes_fitted)
     assert code == 0, out.splitlines()[0]

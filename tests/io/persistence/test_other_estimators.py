@@ -289,9 +289,10 @@ def test_kmeans_summary_names_its_distance(tmp_path):
     X, _ = _blobs()
     manifest = describe(KMeans(3, random_state=0).fit(X), X=X)
     assert manifest["format_version"] == 3
-    # The version 1 fields, the distance (version 3) and the per-feature statistics of drift reports.
+    # The version 1 fields, the distance (version 3), the per-feature statistics of drift reports and the
+    # shares at or below the quantiles (optional keys, which older readers ignore).
     assert set(manifest["summary"]) == {"n_samples", "cluster_sizes", "inertia", "n_iter", "distance_quantile_levels",
-                                        "distance_quantiles", "distance", "features"}
+                                        "distance_quantiles", "distance", "features", "distance_at_or_below"}
     assert manifest["summary"]["distance"] == "euclidean"
 
 
@@ -519,13 +520,15 @@ def test_version_1_files_load_unchanged(name):
     distances = np.array([[float.fromhex(v) for v in row] for row in expected["distances"]])
     assert np.allclose(model.transform(X_test), distances, rtol=1e-6 if "pipeline" in name else 1e-12)
     # The current writer describes the model as the version 1 writer did, but for the version and the
-    # summary's distance (both from version 3), and adds the per-feature statistics of drift reports.
+    # summary's distance (both from version 3), and adds the per-feature statistics of drift reports and
+    # the shares at or below the distance quantiles.
     current = describe(model, X=X)
     for key in ("created", "kmeanskit_version", "members", "format_version"):
         manifest.pop(key)
         current.pop(key, None)
     assert current["summary"].pop("distance") == "euclidean"
     assert current["summary"].pop("features")["n_samples"] == 400
+    assert len(current["summary"].pop("distance_at_or_below")) == final.n_clusters
     # A parameter added since version 1 is described at its default (and absent from old files).
     assert current["estimator"]["params"].pop("missing") == "error"
     assert "missing" not in manifest["estimator"]["params"] and final.missing == "error"

@@ -278,16 +278,19 @@ def _chisquare(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float
     return float(result.statistic), float(result.pvalue)
 
 
-def _distance_bins(quantiles, levels, n):
+def _distance_bins(quantiles, shares, n):
     """Bin edges and probabilities from one cluster's quantiles, for n new rows.
 
-    Levels below 1 give the edges (the maximum is not an edge: rows beyond it
-    are expected but rarely). Tied quantiles are merged (the bin keeps the
-    highest level), then bins from the tail down are merged until each
-    expects at least 5 of the n rows. Returns None when fewer than 2 bins remain.
+    `shares` are the training shares at or below each quantile (its level
+    where distances are distinct; more where they tie, as K-Modes' counts of
+    mismatches do; the levels themselves for older model files). Quantiles of
+    a share below 1 give the edges (rows beyond the maximum are expected but
+    rarely). Tied quantiles are merged (the bin keeps the highest share), then
+    bins from the tail down are merged until each expects at least 5 of the n
+    rows. Returns None when fewer than 2 bins remain.
     """
     edges, cumulative = [], []
-    for q, level in zip(quantiles, levels, strict=True):
+    for q, level in zip(quantiles, shares, strict=True):
         if level >= 1.0 or level <= 0.0:
             continue
         if edges and q <= edges[-1]:
@@ -627,7 +630,9 @@ def drift_report(
         for j in range(k):
             if not counts[j] or np.isnan(profile.distance_quantiles[j, 0]):
                 continue
-            bins = _distance_bins(profile.distance_quantiles[j], profile.quantile_levels, counts[j])
+            shares = (profile.quantile_levels if profile.distance_at_or_below is None
+                      else profile.distance_at_or_below[j])
+            bins = _distance_bins(profile.distance_quantiles[j], shares, counts[j])
             if bins is None:
                 continue
             edges, probs = bins

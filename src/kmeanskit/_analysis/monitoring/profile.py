@@ -65,6 +65,10 @@ class TrainingProfile:
         unknown, see `features_note`.
     features_note : str or None
         Why `features` is None.
+    distance_at_or_below : ndarray of shape (n_clusters, n_levels) or None
+        Share of each cluster's rows at or below each of its quantiles (more
+        than the level where distances tie); None from model files written
+        before it was stored, where the levels stand in for it.
     """
 
     n_samples: int
@@ -76,6 +80,7 @@ class TrainingProfile:
     centers_digest: str | None = field(default=None, repr=False)
     features: FeatureSummary | None = field(default=None, repr=False)
     features_note: str | None = None
+    distance_at_or_below: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n_clusters(self) -> int:
@@ -171,6 +176,21 @@ class TrainingProfile:
                     raise bad(f"the distance quantiles of cluster {j} must be {len(levels)} non-decreasing "
                               f"distances, got {row!r:.80}")
                 table[j] = row
+        shares = None
+        if table is not None and summary.get("distance_at_or_below") is not None:  # from format 4 on
+            stored = summary["distance_at_or_below"]
+            if not isinstance(stored, list) or len(stored) != len(sizes):
+                raise bad("distance_at_or_below must hold one entry per cluster")
+            shares = np.full(table.shape, np.nan)
+            for j, (row, size) in enumerate(zip(stored, sizes, strict=True)):
+                if row is None and size == 0:
+                    continue
+                if (not isinstance(row, list) or len(row) != len(levels)
+                        or not all(_is_number(v) and 0 < v <= 1 for v in row)
+                        or not _increasing(row, strictly=False)):
+                    raise bad(f"the shares at or below the distance quantiles of cluster {j} must be "
+                              f"{len(levels)} non-decreasing shares in (0, 1], got {row!r:.80}")
+                shares[j] = row
         sizes = np.asarray(sizes, dtype=np.int64)
         features, note = None, None
         if summary.get("features") is None:
@@ -191,6 +211,7 @@ class TrainingProfile:
             centers_digest=centers_digest,
             features=features,
             features_note=note,
+            distance_at_or_below=shares,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,6 +225,8 @@ class TrainingProfile:
             else [[json_number(v) for v in row] for row in self.distance_quantiles],
             "mean_distances": None if self.mean_distances is None
             else [json_number(v) for v in self.mean_distances],
+            "distance_at_or_below": None if self.distance_at_or_below is None
+            else [[json_number(v) for v in row] for row in self.distance_at_or_below],
             "features": None if self.features is None else self.features.to_dict(),
             "features_note": self.features_note,
         }
@@ -273,6 +296,7 @@ def fit_monitor(model, X, *, quantile_levels=DEFAULT_QUANTILE_LEVELS) -> Trainin
         centers_digest=_centers_digest(final),
         features=features,
         features_note=None if note is None else f"no per-feature statistics: {note}",
+        distance_at_or_below=summary.at_or_below,
     )
 
 

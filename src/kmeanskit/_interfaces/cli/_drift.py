@@ -185,7 +185,8 @@ def _render(report, data: str, source: str) -> str:
             lines.append(f"{'distances:':<{width}} largest within-cluster PSI {c['distance_psi'][worst]:.3f} "
                          f"(cluster {worst}), smallest p = {np.nanmin(c['distance_p_value']):.3g}")
         else:
-            lines.append(f"{'distances:':<{width}} not tested (fewer than 10 new rows in every cluster)")
+            lines.append(f"{'distances:':<{width}} not tested: no cluster has two bins of at least 5 "
+                         "expected new rows (too few new rows, or training distances that all tie)")
         if report.anomaly_rate is not None:
             lines.append(f"{'anomalies:':<{width}} {report.anomaly_rate:.2%} beyond the training "
                          f"{report.anomaly_level:.0%} quantile (expected {report.expected_anomaly_rate:.2%}), "

@@ -339,7 +339,7 @@ def _training_summary(model, X):
                 f"X has {n_rows} rows but the model was trained on {labels.shape[0]}; "
                 "X must be the training data."
             )
-    quantiles = features = None
+    quantiles = at_or_below = features = None
     if X is not None:
         Xt = model[:-1].transform(X) if isinstance(model, Pipeline) and len(model) > 1 else X
         if labels is None:
@@ -348,6 +348,7 @@ def _training_summary(model, X):
         found = summarize_distances(labels, distances, final.n_clusters, QUANTILE_LEVELS)
         sizes = found.sizes
         quantiles = [row.tolist() if size else None for row, size in zip(found.quantiles, sizes, strict=True)]
+        at_or_below = [row.tolist() if size else None for row, size in zip(found.at_or_below, sizes, strict=True)]
         # (per-feature statistics are of numeric columns: not made for tables with categories)
         features = _feature_summary(model, X, labels, final.n_clusters)
     else:
@@ -368,6 +369,8 @@ def _training_summary(model, X):
     }
     if features is not None:  # optional: readers before it ignore it
         summary["features"] = features
+    if at_or_below is not None:  # optional, as features (readers before it bin by the levels)
+        summary["distance_at_or_below"] = at_or_below
     if spec.cls is MiniBatchKMeans:
         summary["n_steps"] = int(final.n_steps_)
     return summary
