@@ -337,7 +337,8 @@ def compiling_notice(stream=None):
         finally:
             if told and clock.n_compiled:
                 seconds = clock.seconds
-                print(f"about {seconds:.0f} s" if seconds >= 1 else f"about {seconds:.1f} s", file=stream, flush=True)
+                took = f"about {seconds:.0f} s" if seconds >= 1 else f"about {seconds:.1f} s"
+                print(f"{took} ('kmeanskit warmup' compiles every estimator's, ahead of time)", file=stream, flush=True)
 
 
 def aligned(pairs) -> list[str]:
