@@ -130,11 +130,12 @@ def test_same_seed_same_result(init):
     assert a.cluster_centers_.tobytes() == b.cluster_centers_.tobytes()
 
 
-def test_float32_stays_float32_and_accurate_far_from_origin():
+@pytest.mark.parametrize("algorithm", ["auto", "lloyd", "hamerly", "yinyang"])
+def test_float32_stays_float32_and_accurate_far_from_origin(algorithm):
     X, y = _blobs(n=4000, d=4, k=4, dtype=np.float64)
     offset = 1e5
     far32 = (X + offset).astype(np.float32)
-    est = KMeans(4, random_state=0).fit(far32)
+    est = KMeans(4, random_state=0, algorithm=algorithm).fit(far32)
     assert est.cluster_centers_.dtype == np.float32
     assert est.transform(far32).dtype == np.float32
     ref = KMeans(4, random_state=0).fit(X)
