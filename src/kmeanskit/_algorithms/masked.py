@@ -29,6 +29,7 @@ Euclidean estimator (KMeans, and the numeric part of a mixed one) can run them.
 
 import numpy as np
 
+from kmeanskit._algorithms.bounded import score_rounding
 from kmeanskit._algorithms.init import greedy_plusplus
 from kmeanskit._algorithms.lloyd import Assignment
 from kmeanskit._algorithms.mapping import DataMapping
@@ -137,7 +138,7 @@ class MaskedStep(Step):
         self.block_rows = max(1, min(rows.n, DOTS_BLOCK_VALUES // n_clusters)) if self.dots else rows.n
         # The direct path counts the labels each call changes (the loop then keeps no copy of them).
         self.counts_label_changes = not self.dots
-        self.gamma = max(4.0 * (rows.d + 4) * float(np.finfo(rows.dtype).eps), 1e-12)
+        self.gamma = score_rounding(rows)
         self._lower = None
         self._labels = None  # the labels array the bounds belong to
         self._centers = None  # float64 centers of the last pass

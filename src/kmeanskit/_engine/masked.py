@@ -34,6 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from kmeanskit._engine.assign import row_weight
+from kmeanskit._engine.bounds import _two_largest
 
 __all__ = [
     "masked_assign_accumulate",
@@ -136,14 +137,9 @@ def masked_bounded_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t,
     """
     n_clusters = centers.shape[0]
     norm_max = 0.0
-    top1, top1_index, top2 = 0.0, -1, 0.0
     for j in range(n_clusters):
         norm_max = max(norm_max, center_norm[j])
-        if drift[j] > top1:
-            top2 = top1
-            top1, top1_index = drift[j], j
-        elif drift[j] > top2:
-            top2 = drift[j]
+    top1, top1_index, top2 = _two_largest(drift)
     for s in prange(slab_bounds.shape[0] - 1):
         scores = np.empty(n_clusters, dtype=X0.dtype)
         n_changed = 0
