@@ -95,7 +95,8 @@ def summarize_distances(labels: np.ndarray, distances: np.ndarray, n_clusters: i
     for j in range(n_clusters):
         if sizes[j]:
             d = distances[order[bounds[j]:bounds[j + 1]]]
-            quantiles[j] = np.quantile(d, levels)
             means[j] = d.mean()
-            at_or_below[j] = np.searchsorted(np.sort(d), quantiles[j], side="right") / d.size
+            d = np.sort(d)  # once, for the quantiles and the shares at or below them
+            quantiles[j] = np.quantile(d, levels)
+            at_or_below[j] = np.searchsorted(d, quantiles[j], side="right") / d.size
     return DistanceSummary(sizes=sizes, quantiles=quantiles, means=means, at_or_below=at_or_below)

@@ -25,7 +25,12 @@ from kmeanskit._analysis.formatting import json_number
 from kmeanskit._analysis.metrics import SILHOUETTE_SAMPLE_SIZE, check_euclidean, silhouette_or_reason
 from kmeanskit._engine.compiling import compile_clock
 from kmeanskit._estimators.kmeans import KMeans
-from kmeanskit._estimators.pipeline import final_estimator, fitted_final_estimator, to_final_space
+from kmeanskit._estimators.pipeline import (
+    clusters_categories,
+    final_estimator,
+    fitted_final_estimator,
+    to_final_space,
+)
 
 __all__ = [
     "MISSING_POLICIES",
@@ -558,7 +563,7 @@ def predict_table(
         raise ValueError(f"missing must be one of {', '.join(map(repr, MISSING_POLICIES))}; got {missing!r}")
     features = model_input(model, frame, source=source, roles=roles, allow_missing=missing != "error",
                            first_line=first_line)
-    mixed = hasattr(kmeans, "categories_")  # KPrototypes, KModes: categories in the rows
+    mixed = clusters_categories(kmeans)
     kept = slice(None)
     if missing == "drop":
         kept = ~pd.DataFrame(features).isna().any(axis=1).to_numpy()
@@ -657,7 +662,7 @@ def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=N
                 f"{source} lacks the feature {noun} {', '.join(map(repr, missing))} "
                 f"that the model was trained on (it needs: {', '.join(map(repr, names))})"
             )
-        if hasattr(final_estimator(model), "categories_"):  # categories: the columns as they are
+        if clusters_categories(model):  # categories: the columns as they are
             return frame[names].reset_index(drop=True)
         return select_features(frame, names, source=source, allow_missing=allow_missing)
     features = select_features(frame, None, source=source, allow_missing=allow_missing)

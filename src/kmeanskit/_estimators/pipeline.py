@@ -16,12 +16,21 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["final_estimator", "fitted_final_estimator", "param_prefix", "preprocessing_steps", "to_final_space"]
+__all__ = [
+    "clusters_categories", "final_estimator", "fitted_final_estimator", "param_prefix", "preprocessing_steps",
+    "to_final_space",
+]
 
 
 def final_estimator(model):
     """The estimator that clusters: `model` itself, or the last step of a Pipeline."""
     return model.steps[-1][1] if isinstance(model, Pipeline) else model
+
+
+def clusters_categories(model) -> bool:
+    """Whether `model` (or its final step) clusters categorical columns: a fitted KPrototypes or KModes,
+    whose rows arrive as tables with their categories as they are."""
+    return hasattr(final_estimator(model), "categories_")
 
 
 def param_prefix(model) -> str:

@@ -291,10 +291,10 @@ def load_model(path: str, *, with_manifest: bool = False):
 def refuse_categorical_model(model, command: str, hint: str = "") -> None:
     """A CommandError for a model of categorical columns (KPrototypes, KModes) given to a command of
     K-Means models (its numbers: distances, trees, ...); `hint` ends the message."""
-    from kmeanskit._estimators.pipeline import final_estimator
+    from kmeanskit._estimators.pipeline import clusters_categories, final_estimator
 
     final = final_estimator(model)
-    if hasattr(final, "categories_"):
+    if clusters_categories(final):
         names = getattr(final, "feature_names_in_", None)
         columns = [str(names[j]) if names is not None else str(j) for j in final.categorical_.tolist()]
         raise CommandError(f"'kmeanskit {command}' works on K-Means models; this is a {type(final).__name__} model "

@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _is_mixed(model) -> bool:
     """Whether `model` clusters categorical columns (KPrototypes, KModes)."""
-    from kmeanskit._estimators.pipeline import final_estimator
+    from kmeanskit._estimators.pipeline import clusters_categories
 
-    return hasattr(final_estimator(model), "categories_")
+    return clusters_categories(model)
 
 
 def _payload(found: dict, args) -> dict:

@@ -21,7 +21,7 @@ class Predictor:
     """The model and its training quantiles; computes predictions on one worker thread."""
 
     def __init__(self, model, profile, anomaly_level: float, threads: int | None):
-        from kmeanskit._estimators.pipeline import fitted_final_estimator
+        from kmeanskit._estimators.pipeline import clusters_categories, fitted_final_estimator
 
         self.model = model
         self.final = fitted_final_estimator(model, purpose="serving it")
@@ -34,7 +34,7 @@ class Predictor:
         # KPrototypes and KModes: the levels of each categorical column, by position (rows reach
         # such a model as a table, categories as they are).
         self.levels = None
-        if hasattr(self.final, "categories_"):
+        if clusters_categories(self.final):
             self.levels = {int(j): list(levels) for j, levels in zip(self.final.categorical_.tolist(),
                                                                         self.final.categories_, strict=True)}
             # Unseen categories are refused by validation for a model of handle_unknown='error'.

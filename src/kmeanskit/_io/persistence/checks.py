@@ -168,8 +168,9 @@ def check_estimator_state(km, spec):
     k = km.n_clusters
     if spec.cls in MIXED_CLASSES:
         _check_mixed_state(km, where, k, d)
-    centers = km.cluster_centers_ if spec.cls in MIXED_CLASSES else _array_attr(km, "cluster_centers_", where, "f",
-                                                                                (k, d))
+        centers = km.cluster_centers_
+    else:
+        centers = _array_attr(km, "cluster_centers_", where, "f", (k, d))
     if not centers.flags.c_contiguous:
         km.cluster_centers_ = np.ascontiguousarray(centers)
     if _int_attr(km, "_n_features_out", where, minimum=1) != k:
@@ -187,8 +188,6 @@ def check_estimator_state(km, spec):
             raise ModelFileError(f"{where}: attribute inertia_ must be a number >= 0, got {km.inertia_!r}.")
     if spec.cls is MiniBatchKMeans:
         _check_minibatch_state(km, where, k)
-    if spec.cls in MIXED_CLASSES:
-        centers = km._centers
     if spec.cls is SphericalKMeans and not np.all(np.einsum("ij,ij->i", centers, centers, dtype=np.float64) > 0):
         # A zero center has no direction: its cosine would be NaN.
         raise ModelFileError(f"{where}: a SphericalKMeans center is the zero vector.")
