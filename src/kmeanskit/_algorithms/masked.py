@@ -34,7 +34,7 @@ from kmeanskit._algorithms.init import greedy_plusplus
 from kmeanskit._algorithms.lloyd import Assignment
 from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
-from kmeanskit._algorithms.rows import _Rows, n_slabs, slab_bounds
+from kmeanskit._algorithms.rows import _Rows, n_slabs, slab_bounds, sum_in_order
 from kmeanskit._algorithms.step import Step
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.masked import (
@@ -256,23 +256,23 @@ class _MaskedScorer:
         self.closest = closest
         self.bounds = rows.sum_slabs()
         self.row_scale = rows.d / rows.M.sum(axis=1, dtype=np.float64)
+        # Made once for the usual number of candidates (contiguous, as the kernel takes them).
+        self._candidate_dist = np.empty((rows.n, n_candidates))  # the winner's column lowers closest
+        self._out = np.empty((self.bounds.shape[0] - 1, n_candidates))
 
     def potentials(self, candidates):
         rows = self.rows
         t = candidates.shape[0]
-        self._candidate_dist = np.empty((rows.n, t))  # the winner's column lowers closest in update()
-        out = np.empty((self.bounds.shape[0] - 1, t))
+        if self._out.shape[1] != t:
+            self._candidate_dist = np.empty((rows.n, t))
+            self._out = np.empty((self.bounds.shape[0] - 1, t))
+        out = self._out
         sized(masked_candidate_potentials, rows.n * rows.d)(
             rows.X0, rows.M, rows.kernel_w(), self.row_scale, self.closest,
             np.ascontiguousarray(candidates, dtype=rows.dtype), self.bounds, self._candidate_dist, out,
         )
-        pots = np.empty(t)
-        for j in range(t):
-            total = 0.0
-            for value in out[:, j].tolist():  # in the order greedy_plusplus adds its slab sums
-                total += value
-            pots[j] = total
-        return pots
+        # Slab sums added in the order greedy_plusplus adds them.
+        return np.array([sum_in_order(out[:, j]) for j in range(t)])
 
     def update(self, center, candidate=None):
         if candidate is None:
