@@ -211,10 +211,7 @@ def run(args: argparse.Namespace) -> int:
         # With -k auto, sized by the largest k it may choose.
         largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
         small = is_small_fit(*features.shape, largest_k)
-        n_init = args.n_init
-        if n_init is None:
-            n_init = SMALL_DATA_N_INIT if small else "auto"
-            restarts = "small data" if small else None
+        n_init, restarts = _starts(args, small)
         stability = args.stability
         if stability is None:
             enough_rows = len(features) >= MIN_ROWS_PER_CLUSTER * largest_k
@@ -310,17 +307,20 @@ def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles)
     elif args.gamma is not None:
         raise common.CommandError("--gamma weighs categories against numeric columns, and every clustered column "
                                   "of DATA is categorical (K-Modes counts the categories that differ)")
-    restarts = None
-    n_init = args.n_init
-    if n_init is None:
-        small = is_small_fit(*features.shape, n_clusters)
-        n_init = SMALL_DATA_N_INIT if small else "auto"
-        restarts = "small data" if small else None
+    n_init, restarts = _starts(args, is_small_fit(*features.shape, n_clusters))
     with common.compiling_notice():
         result = fit_mixed_clusters(features, n_clusters, categorical=categorical, scale=args.scale,
                                     gamma=args.gamma, n_init=n_init, random_state=seed, max_iter=args.max_iter,
                                     missing=args.missing)
     return result, restarts
+
+
+def _starts(args, small: bool):
+    """``(n_init, restarts)``: ``--n-init`` as given, else the best of ``SMALL_DATA_N_INIT`` starts on
+    small data (said in the output as "small data") and scikit-learn's ``"auto"`` otherwise."""
+    if args.n_init is not None:
+        return args.n_init, None
+    return (SMALL_DATA_N_INIT, "small data") if small else ("auto", None)
 
 
 def _positive_float(text: str) -> float:
