@@ -13,10 +13,33 @@ import types
 
 from numba import njit
 
-__all__ = ["SERIAL_MAX_VALUES", "serial_twin", "sized"]
+__all__ = ["SERIAL_MAX_VALUES", "numpy_twin", "numpy_twin_of", "serial_twin", "sized"]
 
 SERIAL_MAX_VALUES = 1 << 18
 _TWINS = {}
+_NUMPY_TWINS = {}
+
+
+def numpy_twin(kernel):
+    """Register the decorated NumPy function as ``kernel``'s NumPy twin.
+
+    A NumPy twin takes the kernel's arguments, writes the same outputs and
+    returns the same value, with the same operations in the same order, hence
+    the same bits as the kernel's serial twin; it needs no compiling, so small
+    inputs can run it while the kernel has not been compiled on this machine.
+    Each twin is tested bit for bit against the compiled kernel.
+    """
+
+    def register(func):
+        _NUMPY_TWINS[kernel] = func
+        return func
+
+    return register
+
+
+def numpy_twin_of(kernel):
+    """``kernel``'s registered NumPy twin, or None."""
+    return _NUMPY_TWINS.get(kernel)
 
 
 def serial_twin(kernel):
