@@ -383,9 +383,7 @@ def int_or_auto_arg(text: str) -> int | str:
 n_init_arg = int_or_auto_arg
 
 
-def load_features(
-    data: str | None, columns: Sequence[str] | None, layout=None, *, allow_missing: bool = False
-) -> tuple[pd.DataFrame, str]:
+def load_features(data: str | None, columns: Sequence[str] | None, layout=None) -> tuple[pd.DataFrame, str]:
     """Read the feature table of a command, or the bundled iris data.
 
     Parameters
@@ -397,8 +395,6 @@ def load_features(
         Feature columns to use; all by default.
     layout : TextLayout or None
         Where the table starts in a text file (see :func:`text_layout`).
-    allow_missing : bool, default=False
-        Keep missing values as NaN (``--missing drop`` or ``ignore``).
 
     Returns
     -------
@@ -409,7 +405,7 @@ def load_features(
     from kmeanskit._io.tables import read_table, select_features
 
     if data is not None:
-        return read_table(data, columns, layout=layout, allow_missing=allow_missing), data
+        return read_table(data, columns, layout=layout), data
     from sklearn.datasets import load_iris
 
     iris = load_iris(as_frame=True).data
@@ -504,10 +500,10 @@ def load_first_rows_roles(args: argparse.Namespace):
         The whole id column, when ``--id-column`` names one and ``--labels`` asks for it.
     """
     from kmeanskit._io.roles import assign_roles
-    from kmeanskit._io.tables import read_raw_table, read_table_head
+    from kmeanskit._io.tables import read_raw_table
 
     layout = text_layout(args)
-    head = read_table_head(args.data, FIRST_ROWS, layout=layout)
+    head = read_raw_table(args.data, layout=layout, n_rows=FIRST_ROWS)
     roles = assign_roles(head, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
                          layout=layout, source=f"'{args.data}'", first_rows=True)
     ids = None

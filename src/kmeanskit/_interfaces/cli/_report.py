@@ -135,9 +135,9 @@ def _as_table(args) -> bool:
         return True
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-    from kmeanskit._io.tables import read_table_head
+    from kmeanskit._io.tables import read_raw_table
 
-    head = read_table_head(args.data, _ROWS_LOOKED_AT, layout=common.text_layout(args))
+    head = read_raw_table(args.data, layout=common.text_layout(args), n_rows=_ROWS_LOOKED_AT)
     if args.labels_column is not None and (args.labels_column not in head.columns
                                            or args.labels_column in (args.columns or ())):
         return False  # (refused by _load, naming the option)
