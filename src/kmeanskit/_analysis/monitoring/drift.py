@@ -19,10 +19,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from kmeanskit._analysis.columns import table_columns
+from kmeanskit._analysis.columns import level_counts, table_columns
 from kmeanskit._analysis.formatting import format_cells, format_column, format_p_value, json_value
 from kmeanskit._analysis.monitoring.assignment import assign
-from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD, level_counts
+from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD
 from kmeanskit._analysis.monitoring.profile import model_feature_names, resolve_reference
 
 __all__ = ["DriftReport", "drift_report"]
