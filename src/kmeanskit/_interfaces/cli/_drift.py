@@ -167,7 +167,7 @@ def _render(report, data: str, source: str) -> str:
     percent = ["train share", "new share", "beyond p99"]
     shown = common.format_table(table, percent=percent).replace(" nan", " n/a")
 
-    lines = [f"{report.verdict.upper()}" + (": " + "; ".join(report.reasons) if report.reasons else ""), ""]
+    lines = [report.headline, ""]
     width = 11
     lines.append(f"{'new data:':<{width}} '{data}' ({report.n_new} rows)")
     lines.append(f"{'reference:':<{width}} {source}")
