@@ -106,6 +106,9 @@ def test_text_options_are_refused_for_parquet_first_rows_too(tmp_path, frame):
     frame.to_parquet(path, index=False)
     with pytest.raises(ValueError, match="is a Parquet file: skipping lines, --no-header"):
         read_raw_table(path, layout=TextLayout(skip_rows=1), n_rows=10)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match=f"n_rows must be None or a positive integer, got {bad!r}"):
+            read_raw_table(path, n_rows=bad)
 
 
 def test_csv_path_that_is_a_directory(tmp_path):

@@ -167,8 +167,11 @@ def read_raw_table(
     Raises
     ------
     FileNotFoundError, ValueError, TypeError
-        As :func:`read_table`, for the file and the selection of `columns`.
+        As :func:`read_table`, for the file and the selection of `columns`;
+        ValueError if `n_rows` is not a positive integer.
     """
+    if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1):
+        raise ValueError(f"n_rows must be None or a positive integer, got {n_rows!r}")
     path = Path(path)
     check_exists(path)
     kind = file_kind(path)
