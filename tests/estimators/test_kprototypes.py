@@ -335,7 +335,9 @@ def test_init_array_is_checked():
     init[1, 4] = "L99"
     with pytest.raises(ValueError, match=r"init holds a category of column 'c1' \(index 4\) of X never seen in X: 'L99'"):
         KPrototypes(3, init=init).fit(_frame(num, cat))
-    with pytest.raises(ValueError, match=r"The shape of the initial centers \(2, 6\) does not match n_clusters=3"):
+    with pytest.raises(ValueError, match=r"The shape of the initial centers \(2, 6\) does not match the number of "
+                                         r"clusters 3: init must have shape \(n_clusters, n_features\) for n_clusters=3 and "
+                                         r"n_features=6; expected \(3, 6\)\."):
         KPrototypes(3, init=init[:2]).fit(_frame(num, cat))
 
 

@@ -52,7 +52,6 @@ def test_each_column_gets_its_role_and_reason(customers):
                                      "to cluster it"),
     }
     assert roles.features == ["age"]
-    assert roles.categorical == ["region"]
     assert roles["region"].levels == ("east", "north", "south")
 
 
@@ -123,6 +122,12 @@ def test_a_column_the_user_chose_is_clustered_or_refused_saying_what_to_do(custo
         assign_roles(frame, columns=["amount"])
     with pytest.raises(ValueError, match="column 'region' .* it is categorical .*leave it out of --columns"):
         assign_roles(frame, columns=["region"])
+    # Numbers in one value are clustered when chosen; text in one value is not (it is no number).
+    chosen = assign_roles(frame.assign(one=5), columns=["age", "one"])
+    assert roles_of(chosen)["one"] == ("numeric", True, "in --columns (constant: one value (5) in every row)")
+    with pytest.raises(ValueError, match=r"column 'plan' of the data cannot be clustered: it is constant \(one value "
+                                         r"\(basic\) in every row: dropped\); encode it as numbers"):
+        assign_roles(frame, columns=["age", "plan"])
 
 
 def test_names_are_checked(customers):

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kmeanskit._io.tables import read_table, select_features
+from kmeanskit._io.table_rules import TextLayout
+from kmeanskit._io.tables import read_raw_table, read_table, select_features
 
 
 @pytest.fixture
@@ -81,6 +82,33 @@ def test_parquet_directory_of_parts(tmp_path, frame):
     got = read_table(path)
     assert got.shape == (8, 2)
     assert sorted(got["weight"]) == sorted([50, 70, 80, 60] * 2)
+
+
+def test_first_rows_are_the_rows_of_the_whole_read(tmp_path, frame):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv, parquet, parts = tmp_path / "p.csv", tmp_path / "p.parquet", tmp_path / "parts.parquet"
+    frame.to_csv(csv, index=False)
+    frame.to_parquet(parquet, index=False)
+    pq.write_to_dataset(pa.Table.from_pandas(frame, preserve_index=False), parts, partition_cols=["name"])
+    for path in (csv, parquet, parts):
+        whole = read_raw_table(path)
+        head = read_raw_table(path, n_rows=3)
+        pd.testing.assert_frame_equal(head, whole.head(3))
+        assert list(read_raw_table(path, ["weight", "height"], n_rows=2).columns) == ["weight", "height"]
+    # A partitioned directory: its partition column is read, in the first rows too (as pyarrow reads it).
+    assert list(read_raw_table(parts, n_rows=1).columns) == list(pq.read_table(parts).column_names)
+
+
+def test_text_options_are_refused_for_parquet_first_rows_too(tmp_path, frame):
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path, index=False)
+    with pytest.raises(ValueError, match="is a Parquet file: skipping lines, --no-header"):
+        read_raw_table(path, layout=TextLayout(skip_rows=1), n_rows=10)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match=f"n_rows must be None or a positive integer, got {bad!r}"):
+            read_raw_table(path, n_rows=bad)
 
 
 def test_csv_path_that_is_a_directory(tmp_path):

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["TableColumns", "table_columns"]
+__all__ = ["TableColumns", "level_codes", "level_counts", "table_columns"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +75,40 @@ def as_levels(values) -> np.ndarray:
     out[~missing] = [str(v) for v in values[~missing]]
     out[missing] = None
     return out
+
+
+def level_codes(values: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The levels of a categorical column and where each entry falls among them.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples,), dtype object
+        Levels as text, None for a missing entry (as :meth:`TableColumns.column` gives them).
+
+    Returns
+    -------
+    levels : list of str
+        The distinct levels, most frequent first (ties in text order).
+    counts : ndarray of shape (n_levels,), int64
+        The entries of each level.
+    codes : ndarray of shape (n_samples,), int64
+        The position of each entry's level in `levels`; -1 for a missing entry.
+    """
+    observed = np.not_equal(values, None)
+    found, inverse, counts = np.unique(values[observed].astype(str), return_inverse=True, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    codes = np.full(values.shape[0], -1, dtype=np.int64)
+    codes[observed] = rank[inverse.reshape(-1)]
+    return found[order].tolist(), counts[order].astype(np.int64), codes
+
+
+def level_counts(values: np.ndarray) -> tuple[list[str], np.ndarray, int]:
+    """The levels of a categorical column (as text), most frequent first (ties in text order), their
+    counts, and the number of missing entries (None); see :func:`level_codes`."""
+    levels, counts, _ = level_codes(values)
+    return levels, counts, int(values.shape[0] - counts.sum())
 
 
 def _numbers(values) -> np.ndarray | None:

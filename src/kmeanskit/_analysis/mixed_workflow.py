@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,12 +23,11 @@ from sklearn.pipeline import Pipeline
 from kmeanskit._analysis.formatting import json_number
 from kmeanskit._analysis.workflow import SCALINGS, FitResult, _apply_missing_policy, _check_n_clusters, fit_result
 from kmeanskit._engine.compiling import compile_clock
-from kmeanskit._estimators.kprototypes import KModes, KPrototypes, UnseenCategoryWarning
+from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.numeric_scaler import NumericScaler
-from kmeanskit._estimators.pipeline import final_estimator, to_final_space
+from kmeanskit._estimators.pipeline import final_estimator
 
-__all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "predict_mixed",
-           "unseen_categories"]
+__all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "unseen_categories"]
 
 #: How the default gamma is chosen, in words (Huang 1998).
 GAMMA_DEFAULT = "Huang's default: half the mean standard deviation of the numeric columns, as clustered"
@@ -226,37 +224,6 @@ def unseen_categories(model, features: pd.DataFrame) -> dict[str, int]:
         values = features.iloc[:, j]
         out[names[j]] = int((values.notna() & ~values.isin(list(levels))).sum())
     return out
-
-
-def predict_mixed(model, features: pd.DataFrame, *, final=None):
-    """Labels and distances (the K-Prototypes cost to the row's center) of rows for a mixed model.
-
-    Unseen categories match no center's mode (each adds ``gamma_`` to every
-    distance); they are counted by :func:`unseen_categories`, not warned about.
-    Missing values (NaN, None) are taken where the model's ``missing`` is
-    ``"ignore"``: a row's cost is then over its observed entries.
-
-    Parameters
-    ----------
-    model : KPrototypes, KModes or Pipeline ending in one
-    features : pandas.DataFrame of shape (n_samples, n_features)
-        The model's feature columns, in original units.
-    final : KPrototypes or KModes, optional
-        The fitted final estimator to predict with instead of `model`'s (e.g.
-        a copy with another ``missing`` policy); its transformers still apply.
-
-    Returns
-    -------
-    labels : ndarray of shape (n_samples,), int64
-    distances : ndarray of shape (n_samples,), float64
-    """
-    final = final_estimator(model) if final is None else final
-    X = to_final_space(model, features)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnseenCategoryWarning)
-        labels = np.asarray(final.predict(X), dtype=np.int64)
-        costs = np.asarray(final.transform(X), dtype=np.float64)
-    return labels, costs[np.arange(len(labels)), labels]
 
 
 def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str = "the data", roles=None) -> dict:

@@ -21,7 +21,7 @@ from scipy import stats
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from kmeanskit._analysis.columns import table_columns
+from kmeanskit._analysis.columns import level_codes, table_columns
 from kmeanskit._analysis.metrics import check_labels
 from kmeanskit._estimators.pipeline import final_estimator
 
@@ -302,19 +302,13 @@ def profile_categories(X, labels, *, feature_names=None, model=None, max_levels=
     sizes = np.bincount(codes, minlength=k).astype(np.int64)
     parts = []
     for j in columns.categories():
-        values = columns.column(j)
-        observed = np.not_equal(values, None)
-        text = np.where(observed, values, "").astype(str)
-        found, overall = np.unique(text[observed], return_counts=True)
-        order = np.argsort(-overall, kind="stable")
-        shown = found[order].tolist()
-        if len(shown) > max_levels:
+        shown, _, level_of = level_codes(columns.column(j))
+        observed = level_of >= 0
+        if len(shown) > max_levels:  # the less frequent levels pooled, last
             shown = shown[: max_levels - 1] + [_OTHER]
-        position = {level: i for i, level in enumerate(shown)}
-        other = position.get(_OTHER, len(shown) - 1)
-        level_of = np.array([position.get(v, other) for v in text[observed]], dtype=np.int64)
-        table = np.zeros((k, len(shown)), dtype=np.int64)
-        np.add.at(table, (codes[observed], level_of), 1)
+            level_of = np.minimum(level_of, max_levels - 1)
+        table = np.bincount(codes[observed] * len(shown) + level_of[observed],
+                            minlength=k * len(shown)).reshape(k, len(shown))
         n_missing = sizes - table.sum(axis=1)
         chi2, dof, p, v, min_expected, low = _independence(table)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -581,15 +581,13 @@ def predict_table(
         refuse_empty_rows(features, source=source, first_line=first_line)
     unseen = None
     if mixed:
-        from kmeanskit._analysis.mixed_workflow import predict_mixed, unseen_categories
+        from kmeanskit._analysis.mixed_workflow import unseen_categories
 
         unseen = unseen_categories(model, features)
-        labels, distances = (predict_mixed(model, features, final=kmeans) if len(features)
-                             else (np.empty(0, np.int64), np.empty(0)))
-    elif len(features):
-        X = to_final_space(model, features)
-        labels = np.asarray(kmeans.predict(X), dtype=np.int64)
-        distances = np.asarray(kmeans.transform(X), dtype=np.float64)[np.arange(len(labels)), labels]
+    if len(features):
+        from kmeanskit._analysis.monitoring.assignment import assign
+
+        labels, distances, _ = assign(model, features, final=kmeans)
     else:
         labels, distances = np.empty(0, dtype=np.int64), np.empty(0)
     out = frame.reset_index(drop=True).copy()

@@ -34,6 +34,7 @@ __all__ = [
     "CenterInferenceMixin",
     "NearestCenterMixin",
     "callable_init_centers",
+    "check_centers_shape",
     "check_init_array",
     "check_int_param",
     "check_weights",
@@ -120,7 +121,7 @@ def tolerance(X, tol):
 
 
 # -------------------------------------------------------- initial centers
-def _check_centers_shape(centers, n_clusters, n_features, requirement):
+def check_centers_shape(centers, n_clusters, n_features, requirement):
     """scikit-learn's errors for initial centers of the wrong shape, with ``requirement`` said after them."""
     expected = (
         f"{requirement} (n_clusters, n_features) for n_clusters={n_clusters} and "
@@ -141,7 +142,7 @@ def _check_centers_shape(centers, n_clusters, n_features, requirement):
 def check_init_array(init, n_clusters, n_features, dtype):
     """The ``init`` array as a C-ordered copy in ``dtype``, of shape ``(n_clusters, n_features)``."""
     init = check_array(init, dtype=dtype, copy=True, order="C", input_name="init")
-    _check_centers_shape(init, n_clusters, n_features, "init must have shape")
+    check_centers_shape(init, n_clusters, n_features, "init must have shape")
     return init
 
 
@@ -151,7 +152,7 @@ def callable_init_centers(init, X, n_clusters, random_state):
     if sp.issparse(centers):
         centers = centers.toarray()
     centers = check_array(centers, dtype=X.dtype, order="C", input_name="init(...) result")
-    _check_centers_shape(centers, n_clusters, X.shape[1], "a callable init must return shape")
+    check_centers_shape(centers, n_clusters, X.shape[1], "a callable init must return shape")
     return centers
 
 

@@ -339,11 +339,7 @@ class _MixedClusterMixin(
         init = self.init
         if not _is_frame(init):
             init = check_array(init, dtype=None, ensure_all_finite=False, input_name="init")
-        if init.shape != (self.n_clusters, self.n_features_in_):
-            raise ValueError(
-                f"The shape of the initial centers {init.shape} does not match n_clusters={self.n_clusters} "
-                f"and n_features={self.n_features_in_}; expected {(self.n_clusters, self.n_features_in_)}."
-            )
+        _base.check_centers_shape(init, self.n_clusters, self.n_features_in_, "init must have shape")
         table = _Table(init)
         num = np.empty((self.n_clusters, self._numeric_columns.size))
         for f, j in enumerate(self._numeric_columns.tolist()):

@@ -88,6 +88,13 @@ class ColumnRole:
         The levels of a categorical column, sorted.
     converted : int
         Values read as numbers from text amounts (``$1,200``), or from dates.
+    finding : str
+        For numbers left out as constant or as an identifier: what was found
+        (``one value (3) in every row``), said when the user names the column
+        in ``columns`` (it is then clustered). Not stored (:meth:`to_dict`).
+    advice : str
+        What would make the column a feature, when the role says more than
+        its kind does (text amounts: ``pass --thousands , ...``). Not stored.
     """
 
     name: str
@@ -96,6 +103,8 @@ class ColumnRole:
     clustered: bool = False
     levels: tuple[str, ...] | None = None
     converted: int = 0
+    finding: str = field(default="", compare=False, repr=False)
+    advice: str = field(default="", compare=False, repr=False)
 
     def to_dict(self) -> dict:
         """The role as plain JSON values."""
@@ -137,11 +146,6 @@ class ColumnRoles:
     def features(self) -> list[str]:
         """The clustered columns, in order."""
         return [c.name for c in self.columns if c.clustered]
-
-    @property
-    def categorical(self) -> list[str]:
-        """The categorical columns, in order (clustered only with ``assign_roles(mixed=True)``)."""
-        return [c.name for c in self.columns if c.role == "categorical"]
 
     @property
     def categorical_features(self) -> list[str]:
@@ -344,7 +348,7 @@ def assign_roles(
             role = replace(role, reason=f"{len(role.levels)} levels (--categorical): excluded (K-Means clusters "
                                         "numbers)")
         if chosen is not None and name in chosen and not role.clustered:
-            role = _chosen(role, source)
+            role = _chosen(role, column, source)
         roles.append(role)
     result = ColumnRoles(tuple(roles), id_column, layout.decimal, layout.thousands)
     if not result.features:
@@ -482,8 +486,8 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
             guess = "." if layout.decimal == "," else ","
             if parse_amounts(values, decimal=layout.decimal, thousands=guess)[0] is not None:
                 example = excerpt(str(next(v for v in text if not _is_number(v))), 20)
-                return ColumnRole(name, "text", f"amounts written as text (e.g. {example}): pass --thousands "
-                                                f"{guess} to read them as numbers")
+                advice = f"pass --thousands {guess} to read them as numbers"
+                return ColumnRole(name, "text", f"amounts written as text (e.g. {example}): {advice}", advice=advice)
         if not_numbers:
             example = next(v for v in text if not _is_number(v))
             noun = "value is" if not_numbers == 1 else "values are"
@@ -511,11 +515,12 @@ def _numeric_role(name, values, dtype, n_rows) -> ColumnRole:
         return ColumnRole(name, "constant", "every value missing: dropped")
     n_unique = values.nunique()
     if n_unique == 1:
-        return ColumnRole(name, "constant", f"one value ({excerpt(str(values.iloc[0]), 20)}) in every row: dropped")
+        found = f"one value ({excerpt(str(values.iloc[0]), 20)}) in every row"
+        return ColumnRole(name, "constant", f"{found}: dropped", finding=found)
     kind = getattr(getattr(dtype, "numpy_dtype", dtype), "kind", "")
     if kind in "iu" and n_unique == n_rows and _ID_NAME.search(name):
-        return ColumnRole(name, "identifier", "integers unique per row, named as an identifier; "
-                                              "name it with --columns to cluster it")
+        found = "integers unique per row, named as an identifier"
+        return ColumnRole(name, "identifier", f"{found}; name it with --columns to cluster it", finding=found)
     return ColumnRole(name, "numeric", "", clustered=True)
 
 
@@ -526,19 +531,17 @@ def _date_role(name, column, dates: bool) -> ColumnRole:
     return ColumnRole(name, "date", "pass --dates to cluster it as days since 1970-01-01")
 
 
-def _chosen(role: ColumnRole, source: str) -> ColumnRole:
-    """A column the user chose as a feature that would not be clustered by itself: numbers are
-    clustered as asked (with what was found said); anything else is refused, saying why and what to do."""
-    if role.role in ("constant", "identifier") and role.reason.startswith(("one value", "integers")):
-        found = role.reason.split(";")[0].removesuffix(": dropped")
-        return ColumnRole(role.name, "numeric", f"in --columns ({role.role}: {found})", clustered=True)
-    advice = {
+def _chosen(role: ColumnRole, column, source: str) -> ColumnRole:
+    """A column the user chose as a feature that would not be clustered by itself: numbers (constant,
+    or an identifier) are clustered as asked, with what was found said; anything else (text among
+    them, constant or not) is refused, saying why and what to do."""
+    if role.finding and not _is_text(column):
+        return ColumnRole(role.name, "numeric", f"in --columns ({role.role}: {role.finding})", clustered=True)
+    advice = role.advice or {
         "date": "pass --dates to cluster dates as days since 1970-01-01",
         "categorical": "categorical columns are not clustered by K-Means; leave it out of --columns",
         "excluded": "leave it out of --columns",
     }.get(role.role, "encode it as numbers or leave it out of --columns")
-    if role.reason.startswith("amounts written as text"):
-        advice = role.reason.split(": ", 1)[1]
     raise ValueError(f"column '{excerpt(role.name)}' of {source} cannot be clustered: it is {role.role} "
                      f"({role.reason}); {advice}")
 

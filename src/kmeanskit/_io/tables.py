@@ -66,7 +66,7 @@ from kmeanskit._io.table_rules import (
 # pandas (a large import) is imported where a table is built, checked or
 # written, not here, so that importing this module stays cheap.
 
-__all__ = ["read_raw_table", "read_table", "read_table_head", "select_features", "write_delimited", "write_table"]
+__all__ = ["read_raw_table", "read_table", "select_features", "write_delimited", "write_table"]
 
 # The compression pandas infers from a file name (pandas.io.common's table, in
 # its order): the table is written to a temporary file, whose name says nothing.
@@ -126,81 +126,62 @@ def read_table(
     >>> X = read_table("customers.csv", columns=["age", "income"])  # doctest: +SKIP
     """
     path = Path(path)
-    return select_features(
-        read_raw_table(path, columns, layout=layout), columns, source=f"'{path}'", allow_missing=allow_missing
-    )
+    frame = read_raw_table(path, columns, layout=layout)  # the selection is checked there, once
+    if columns is None:
+        return select_features(frame, None, source=f"'{path}'", allow_missing=allow_missing)
+    return _numeric_features(frame, f"'{path}'", all_columns=False, allow_missing=allow_missing)
 
 
 def read_raw_table(
-    path: str | os.PathLike, columns: Sequence[str] | None = None, *, layout: TextLayout | None = None
+    path: str | os.PathLike,
+    columns: Sequence[str] | None = None,
+    *,
+    layout: TextLayout | None = None,
+    n_rows: int | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file as it is: same formats as :func:`read_table`,
     but no column is checked or converted (text columns included).
 
     For commands that give the table back with columns added (``predict``),
-    which must keep the user's other columns exactly.
+    which must keep the user's other columns exactly, and for deciding the
+    roles of a file's columns from its first rows before it is streamed
+    (`n_rows`; the field counts of the whole file are then checked by the stream).
 
     Parameters
     ----------
     path : str or path-like
     columns : sequence of str, optional
-        Read just these columns (Parquet files read only these).
+        Read just these columns, in this order (Parquet files and text files
+        with a header read only these).
     layout : TextLayout, optional
-        Delimited files only, as for :func:`read_table`.
+        Delimited files only, as for :func:`read_table`; a Parquet file refuses
+        any option other than the defaults.
+    n_rows : int, optional
+        Read only the first `n_rows` rows (at least 1); all by default.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame of shape (n_samples, n_columns)
+        With a default ``RangeIndex``; at most `n_rows` rows.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        As :func:`read_table`, for the file and the selection of `columns`;
+        ValueError if `n_rows` is not a positive integer.
     """
+    if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1):
+        raise ValueError(f"n_rows must be None or a positive integer, got {n_rows!r}")
     path = Path(path)
     check_exists(path)
     kind = file_kind(path)
+    layout = TextLayout() if layout is None else layout
     if kind == "parquet":
-        if layout is not None:
-            refuse_text_options(path, layout)
-        return _read_parquet(path, columns)
+        refuse_text_options(path, layout)
+        return _read_parquet(path, columns, n_rows)
     if path.is_dir():
         raise ValueError(f"'{path}' is a directory, not a {kind} file")
-    return _read_delimited(path, kind, TextLayout() if layout is None else layout, columns=columns)
-
-
-def read_table_head(path: str | os.PathLike, n_rows: int, *, layout: TextLayout | None = None) -> pd.DataFrame:
-    """The first `n_rows` rows of a CSV or Parquet file, as :func:`read_raw_table` reads them.
-
-    For deciding the roles of a file's columns before it is streamed (the
-    field counts of the whole file are checked by the stream).
-
-    Parameters
-    ----------
-    path : str or path-like
-    n_rows : int
-        At least 1.
-    layout : TextLayout, optional
-        Delimited files only, as for :func:`read_table`.
-
-    Returns
-    -------
-    pandas.DataFrame of shape (min(n_rows, n_samples), n_columns)
-    """
-    path = Path(path)
-    check_exists(path)
-    kind = file_kind(path)
-    if kind == "parquet":
-        import pandas as pd
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-
-        try:
-            dataset = ds.dataset(path, format="parquet")
-            table = dataset.head(n_rows, columns=data_columns(dataset.schema))
-        except (pa.ArrowInvalid, OSError) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise ValueError(f"could not read '{path}' as Parquet: {one_line(exc)}") from exc
-        return table.to_pandas(types_mapper=pd.ArrowDtype).reset_index(drop=True)
-    if path.is_dir():
-        raise ValueError(f"'{path}' is a directory, not a {kind} file")
-    return _read_delimited(path, kind, TextLayout() if layout is None else layout, n_rows=n_rows)
+    return _read_delimited(path, kind, layout, columns=columns, n_rows=n_rows)
 
 
 def select_features(
@@ -247,9 +228,14 @@ def select_features(
         selected = frame
     else:
         selected = frame[check_selection(frame.columns, columns, source)]
+    return _numeric_features(selected, source, all_columns=columns is None, allow_missing=allow_missing)
+
+
+def _numeric_features(selected: pd.DataFrame, source: str, *, all_columns: bool, allow_missing: bool) -> pd.DataFrame:
+    """:func:`select_features` on columns already selected: the rules of the values."""
     if len(selected) == 0:
         raise ValueError(f"{source} has no rows")
-    refuse_non_numeric(selected, source, all_columns=columns is None)
+    refuse_non_numeric(selected, source, all_columns=all_columns)
     if not allow_missing:
         _refuse_missing(selected, source)
     selected = _to_numpy_dtypes(selected)
@@ -271,7 +257,7 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout, *, columns=None, 
         # Only these columns are kept in memory (a streamed file's id column).
         with damaged_archive(path):
             names = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options()).columns
-        options["usecols"] = check_selection(names, columns, f"'{path}'")
+        columns = options["usecols"] = check_selection(names, columns, f"'{path}'")
     try:
         with warnings.catch_warnings(), damaged_archive(path):
             warnings.filterwarnings("error", "Length of header or names does not match", pd.errors.ParserWarning)
@@ -305,21 +291,23 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout, *, columns=None, 
     if n_rows is None and frame.isna().to_numpy().any():
         # A short line is padded with missing values: tell it from a gap.
         check_field_counts(path, sep, layout)
-    if columns is not None:
-        frame = frame[check_selection(frame.columns, columns, f"'{path}'")]
+    if columns is not None:  # (in the order asked; checked above when the file names its columns)
+        frame = frame[columns if layout.header else check_selection(frame.columns, columns, f"'{path}'")]
     return frame
 
 
-def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+def _read_parquet(path: Path, columns: Sequence[str] | None, n_rows: int | None = None) -> pd.DataFrame:
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as ds
 
     try:
-        names = data_columns(pq.ParquetDataset(path).schema)
+        # As pyarrow.parquet.read_table opens it (hive partitions, their values as dictionaries).
+        dataset = ds.dataset(path, format="parquet", partitioning=ds.HivePartitioning.discover(infer_dictionary=True))
+        names = data_columns(dataset.schema)
         if columns is not None:
             names = check_selection(names, columns, f"'{path}'")  # early, before reading
-        table = pq.read_table(path, columns=names)
+        table = dataset.to_table(columns=names) if n_rows is None else dataset.head(n_rows, columns=names)
     except (pa.ArrowInvalid, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise

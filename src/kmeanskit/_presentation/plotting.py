@@ -688,7 +688,8 @@ def plot_categories(X, labels, *, feature_names=None, model=None, ax=None, max_l
     model : fitted estimator, optional
         The model that made `labels` (its ``categorical_`` names the categorical columns).
     ax : matplotlib Axes, sequence of Axes, or None
-        One Axes per categorical column; None makes a figure (up to 3 per row).
+        One Axes per categorical column (a single Axes for a single column);
+        None makes a figure (up to 3 per row).
     max_levels : int, default=8
         Levels drawn per column; the rest are pooled as "other".
 
@@ -703,13 +704,22 @@ def plot_categories(X, labels, *, feature_names=None, model=None, ax=None, max_l
     --------
     kmeanskit.profile_categories : the numbers behind the bars, and the test.
     """
-    from kmeanskit._analysis.formatting import format_p_value
     from kmeanskit._analysis.profiles import profile_categories
 
     require_matplotlib()
     profile = profile_categories(X, labels, feature_names=feature_names, model=model, max_levels=max_levels)
+    return draw_category_profile(profile, ax=ax)
+
+
+def draw_category_profile(profile, *, ax=None):
+    """:func:`plot_categories` of a profile already made by :func:`kmeanskit.profile_categories`
+    (its levels as pooled there); for the report, which shows the same profile as tables."""
+    from kmeanskit._analysis.formatting import format_p_value
+
+    require_matplotlib()
     features = list(dict.fromkeys(profile.index.get_level_values("feature")))
-    axes = _axes_list(ax, len(features), "categorical column")
+    # One Axes is the panel of a single column (it was replaced by a new figure before).
+    axes = _axes_list([ax] if _is_axes(ax) else ax, len(features), "categorical column")
     if axes is None:
         ncols = min(len(features), 3)
         nrows = math.ceil(len(features) / ncols)

@@ -315,7 +315,7 @@ def _table_data_section(frame, numeric, levels) -> str:
 
 
 def _table_clusters_section(ctx, numeric, levels) -> str:
-    from kmeanskit._presentation.plotting import plot_categories
+    from kmeanskit._presentation.plotting import draw_category_profile
 
     labels, k = ctx.labels, int(ctx.kmeans.n_clusters)
     sizes = np.bincount(labels, minlength=k)
@@ -345,7 +345,7 @@ def _table_clusters_section(ctx, numeric, levels) -> str:
         features = list(dict.fromkeys(levels.index.get_level_values("feature")))
         shown = features[:_MAX_PROFILE_PLOTS]
         fig, axes = _figure(len(shown), ncols=min(3, len(shown)), panel=(4.6, 1.6 + 0.35 * min(k, 20)))
-        plot_categories(ctx.frame, labels, model=ctx.model, ax=axes[0] if len(axes) == 1 else axes)
+        draw_category_profile(levels[levels.index.get_level_values("feature").isin(shown)], ax=axes)
         parts += ["<h3>Categorical columns per cluster</h3>",
                   _img(fig, "Stacked bars of the level shares of each categorical column per cluster",
                        "Each bar is a cluster, split by the shares of the column's levels among its observed "
@@ -775,29 +775,23 @@ def _stability_section(result) -> str:
 
 
 def _drift_section(report) -> str:
-    verdict = report.verdict.upper() + (": " + "; ".join(report.reasons) if report.reasons else "")
-    parts = [f"<p><strong>{html.escape(verdict)}</strong></p>",
+    from kmeanskit._analysis.monitoring.drift import text_cells
+
+    parts = [f"<p><strong>{html.escape(report.headline)}</strong></p>",
              _kv([("new rows", f"{report.n_new:,}"),
                   ("reference", f"{report.n_reference:,} rows ({report.reference_source})")])]
     if report.features is None:
         parts.append(f'<p class="note">{html.escape(report.features_note or "")}</p>')
     else:
-        table = report.features.copy()
-        table["clusters"] = [", ".join(map(str, c)) or "-" for c in table["clusters"]]
-        table["drifted"] = ["yes" if d else "" for d in table["drifted"]]
-        parts.append('<div class="scroll">' + html_table(table, index=False) + "</div>")
+        parts.append('<div class="scroll">' + html_table(text_cells(report.features), index=False,
+                                                      percent=("train_missing", "new_missing")) + "</div>")
         parts.append('<p class="note">Each feature of the new rows against the training rows, strongest shift '
                      "first: the shift of its mean in original units and in training standard deviations, "
                      "the PSI of its training decile bins and the chi-square p-value; drifted: PSI "
                      f"above {report.psi_threshold:g} and p below {report.alpha:g} / the number of features). "
                      "Clusters: those whose rows' mean of the feature moved by at least 0.2 training sd.</p>")
     if report.categories is not None:
-        table = report.categories.copy()
-        table["drifted"] = ["yes" if d else "" for d in table["drifted"]]
-        table["missing_moved"] = ["yes" if d else "" for d in table["missing_moved"]]
-        table["level"] = table["level"].fillna("-")
-        table["unseen_levels"] = [", ".join(levels) or "-" for levels in table["unseen_levels"]]
-        parts.append('<div class="scroll">' + html_table(table, index=False, percent=(
+        parts.append('<div class="scroll">' + html_table(text_cells(report.categories), index=False, percent=(
             "train_share", "new_share", "train_missing", "new_missing")) + "</div>")
         parts.append('<p class="note">Each categorical column of the new rows against the training rows: the PSI '
                      "of its level shares among the observed entries and the chi-square p-value; the level whose "

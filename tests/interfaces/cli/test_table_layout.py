@@ -120,3 +120,19 @@ def test_select_k_with_scale_none_warns_once_in_the_commands_words(capsys, tmp_p
         "kmeanskit: warning: features differ in scale by 10^5 (income: sd 9.5e3, rate: sd 0.053); K-Means uses "
         "Euclidean distance, so the largest scale dominates: scale them (--scale standard)"
     ]
+
+
+@pytest.mark.parametrize("command", [["fit"], ["report", "-o", "report.html", "--no-select-k"]])
+def test_a_table_with_categories_clustered_unscaled_gets_the_warning_from_fit_and_report(capsys, tmp_path,
+                                                                                        command):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "customers.csv"
+    pd.DataFrame({"income": rng.normal(50_000, 10_000, 120), "rate": rng.normal(0.2, 0.05, 120),
+                  "plan": rng.choice(["basic", "pro"], 120)}).to_csv(path, index=False)
+    command = [part if part != "report.html" else tmp_path / part for part in command]
+    code, _, err = run(capsys, *command, path, "-k", 2, "--seed", 0, "--scale", "none")
+    assert code == 0
+    assert err.splitlines() == [
+        "kmeanskit: warning: features differ in scale by 10^5 (income: sd 9.5e3, rate: sd 0.053); K-Means uses "
+        "Euclidean distance, so the largest scale dominates: scale them (--scale standard)"
+    ]

@@ -280,6 +280,13 @@ def test_the_model_is_named_by_its_file_name_or_the_name_given(model_path, data)
         assert c.get("/model").json()["source"] == "m"
 
 
+#: An ASGI request to /predict, for the tests that drive the app by hand.
+_PREDICT_SCOPE = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                  "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
+                  "headers": [(b"content-type", b"application/json")], "scheme": "http",
+                  "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+
+
 def test_a_client_gone_before_the_response_is_counted_as_aborted_not_500(model_path):
     """The body limit sees the client disconnect mid-upload and sends nothing: no status to count."""
     import asyncio
@@ -300,11 +307,7 @@ def test_a_client_gone_before_the_response_is_counted_as_aborted_not_500(model_p
         async def send(message):
             sent.append(message)
 
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
-                 "headers": [(b"content-type", b"application/json")], "scheme": "http",
-                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-        await app(scope, receive, send)
+        await app(_PREDICT_SCOPE, receive, send)
 
     asyncio.run(run())
     assert sent == []
@@ -331,11 +334,7 @@ def test_a_body_not_received_within_body_timeout_gets_408(model_path):
         async def send(message):
             sent.append(message)
 
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                 "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
-                 "headers": [(b"content-type", b"application/json")], "scheme": "http",
-                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
-        await asyncio.wait_for(app(scope, receive, send), 10)
+        await asyncio.wait_for(app(_PREDICT_SCOPE, receive, send), 10)
 
     asyncio.run(run())
     assert sent[0]["status"] == 408 and (b"connection", b"close") in sent[0]["headers"]

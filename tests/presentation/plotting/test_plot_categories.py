@@ -22,3 +22,16 @@ def test_bars_are_the_level_shares_of_each_cluster():
     assert out[0].get_title().startswith("kind")
     with pytest.raises(ValueError, match="no categorical column"):
         plot_categories(frame[["x"]], labels)
+
+
+def test_one_axes_is_the_panel_of_one_column():
+    from matplotlib.figure import Figure
+
+    frame = pd.DataFrame({"x": np.arange(8.0), "kind": list("aabbabbb")})
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    ax = Figure().subplots()
+    (out,) = plot_categories(frame, labels, ax=ax)
+    assert out is ax  # drawn here, not in a new figure
+    assert [p.get_width() for p in ax.patches if p.get_gid() == "level a"] == pytest.approx([0.5, 0.25])
+    with pytest.raises(ValueError, match="ax has 1 Axes but 2 are needed, one per categorical column"):
+        plot_categories(frame.assign(size=list("SSSSLLLL")), labels, ax=ax)

@@ -1,5 +1,6 @@
 """The report on tables with categorical columns (KPrototypes, KModes) and with gaps (missing='ignore')."""
 
+import html
 import re
 
 import numpy as np
@@ -70,3 +71,27 @@ def test_a_complete_table_with_a_missing_ignore_model_gets_the_full_report(tmp_p
     model = KMeans(2, missing="ignore", random_state=0).fit(X)
     text = text_of(report(X, model, tmp_path / "full.html", ks=None, stability=None))
     assert ">Silhouette<" in text and ">Missing entries per cluster<" not in text
+
+
+def test_drift_of_features_with_gaps_reads_as_the_drift_summary_does(tmp_path):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 2))
+    X[rng.random(400) < 0.05, 1] = np.nan
+    model = KMeans(2, missing="ignore", random_state=0).fit(X)
+    new = rng.normal(size=(300, 2))
+    new[rng.random(300) < 0.5, 1] = np.nan  # the missing share moves
+    drift = drift_report(model, new, reference=X)
+    row = drift.features.set_index("feature").loc["x1"]
+    assert row["missing_moved"]
+    text = text_of(report(X, model, tmp_path / "drift.html", drift=drift))
+    assert f"<strong>{html.escape(drift.headline)}</strong>" in text
+    assert ">True<" not in text and ">False<" not in text  # flags as "yes" or blank, in both tables
+    assert f"{100 * row['new_missing']:.1f}%" in text  # shares as percentages, in both tables
+
+
+def test_many_categorical_columns_draw_the_first_sixteen(tmp_path):
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({f"c{j}": rng.choice(["a", "b", "c"], size=120) for j in range(18)})
+    model = KModes(2, random_state=0).fit(frame)
+    text = text_of(report(frame, model, tmp_path / "wide.html"))
+    assert text.count("<img") == 1 and ">c17<" in text  # every column in the tables, the first 16 drawn

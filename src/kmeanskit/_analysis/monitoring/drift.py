@@ -19,10 +19,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
-from kmeanskit._analysis.columns import table_columns
+from kmeanskit._analysis.columns import level_counts, table_columns
 from kmeanskit._analysis.formatting import format_cells, format_column, format_p_value, json_value
 from kmeanskit._analysis.monitoring.assignment import assign
-from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD, level_counts
+from kmeanskit._analysis.monitoring.features import MIN_CLUSTER_SHIFT_SD
 from kmeanskit._analysis.monitoring.profile import model_feature_names, resolve_reference
 
 __all__ = ["DriftReport", "drift_report"]
@@ -153,6 +153,11 @@ class DriftReport:
     missing_drift: bool = False
 
     @property
+    def headline(self) -> str:
+        """The verdict in capitals and its reasons, on one line (``"DRIFT: cluster shares shifted: ..."``)."""
+        return self.verdict.upper() + (": " + "; ".join(self.reasons) if self.reasons else "")
+
+    @property
     def moved_features(self) -> list[str]:
         """The features that drifted, strongest first (numeric, then categorical)."""
         moved = []
@@ -187,7 +192,7 @@ class DriftReport:
         max_features : int, default=10
             Features shown (strongest shift first).
         """
-        lines = [self.verdict.upper() + (": " + "; ".join(self.reasons) if self.reasons else ""), "",
+        lines = [self.headline, "",
                  f"{self.n_new} new rows against {self.n_reference} reference rows ({self.reference_source})", ""]
         if self.features is None:
             lines.append(f"Features: {self.features_note}")
@@ -208,7 +213,7 @@ class DriftReport:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        verdict = html.escape(self.verdict.upper() + (": " + "; ".join(self.reasons) if self.reasons else ""))
+        verdict = html.escape(self.headline)
         parts = [f"<div><strong>{verdict}</strong><br>{self.n_new} new rows against {self.n_reference} "
                  f"reference rows ({html.escape(self.reference_source)})"]
         if self.features is None:
@@ -224,11 +229,25 @@ class DriftReport:
         return "".join(parts) + "</div>"
 
 
+def text_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a drift report's ``features`` or ``categories`` table with its cells that are not
+    numbers as text: flags (``drifted``, ``missing_moved``) as "yes" or blank, lists (``clusters``,
+    ``unseen_levels``) joined ("-" when empty), no ``level`` as "-". Numbers are left as they are."""
+    shown = table.copy()
+    for column in ("drifted", "missing_moved"):
+        if column in shown:
+            shown[column] = np.where(shown[column], "yes", "")
+    for column in ("clusters", "unseen_levels"):
+        if column in shown:
+            shown[column] = [", ".join(map(str, values)) or "-" for values in shown[column]]
+    if "level" in shown:
+        shown["level"] = shown["level"].fillna("-")
+    return shown
+
+
 def _feature_table(features: pd.DataFrame) -> pd.DataFrame:
     """The per-feature table with readable numbers (for summaries)."""
-    shown = features.copy()
-    shown["clusters"] = [", ".join(map(str, c)) or "-" for c in shown["clusters"]]
-    shown["drifted"] = np.where(shown["drifted"], "yes", "")
+    shown = text_cells(features)
     for column in ("train_mean", "new_mean", "shift"):
         shown[column] = [f"{v:.4g}" for v in shown[column]]
     for column in ("shift_sd", "sd_ratio", "psi"):
@@ -239,21 +258,17 @@ def _feature_table(features: pd.DataFrame) -> pd.DataFrame:
 
 def _level_table(categories: pd.DataFrame) -> pd.DataFrame:
     """The per-categorical-column table with readable numbers (for summaries)."""
-    shown = categories.copy()
-    shown["drifted"] = np.where(shown["drifted"], "yes", "")
+    shown = text_cells(categories)
     shown["psi"] = format_column(shown["psi"])
     shown["p_value"] = [format_p_value(v) for v in shown["p_value"]]
     for column in ("train_share", "new_share"):
         shown[column] = format_cells(shown[column], percent=True)
-    shown["level"] = shown["level"].fillna("-")
-    shown["unseen_levels"] = [", ".join(levels) or "-" for levels in shown["unseen_levels"]]
     return _missing_text(shown)
 
 
 def _missing_text(shown: pd.DataFrame) -> pd.DataFrame:
-    """The missing-share columns of a table, if any, as text."""
+    """The numbers of the missing-share columns of a table (flags already text), if any, as text."""
     if "missing_moved" in shown:
-        shown["missing_moved"] = np.where(shown["missing_moved"], "yes", "")
         for column in ("train_missing", "new_missing"):
             shown[column] = format_cells(shown[column], percent=True)
         shown["missing_p_value"] = [format_p_value(v) for v in shown["missing_p_value"]]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from kmeanskit._analysis.columns import table_columns
+from kmeanskit._analysis.columns import level_counts, table_columns
 
 __all__ = [
     "FEATURE_LEVELS",
@@ -326,15 +326,6 @@ def summarize_features(X, labels: np.ndarray, n_clusters: int, names=None, categ
                           cluster_means=cluster_means, cluster_sds=cluster_sds, cluster_sizes=sizes,
                           cluster_missing=cluster_missing if cluster_missing.any() else None,
                           categorical=levels), None
-
-
-def level_counts(values: np.ndarray) -> tuple[list[str], np.ndarray, int]:
-    """The levels of a categorical column (as text), most frequent first (ties in text order), their
-    counts, and the number of missing entries (None)."""
-    observed = values[np.not_equal(values, None)]
-    found, counts = np.unique(observed.astype(str), return_counts=True)
-    order = np.argsort(-counts, kind="stable")
-    return found[order].tolist(), counts[order].astype(np.int64), int(values.shape[0] - observed.shape[0])
 
 
 def summarize_levels(columns: list, names: list) -> LevelSummary:

@@ -54,6 +54,8 @@ __all__ = [
     "load_features",
     "load_first_rows_roles",
     "load_with_roles",
+    "load_to_fit",
+    "fit_in_memory",
     "model_roles",
     "load_model",
     "signing_key",
@@ -383,9 +385,7 @@ def int_or_auto_arg(text: str) -> int | str:
 n_init_arg = int_or_auto_arg
 
 
-def load_features(
-    data: str | None, columns: Sequence[str] | None, layout=None, *, allow_missing: bool = False
-) -> tuple[pd.DataFrame, str]:
+def load_features(data: str | None, columns: Sequence[str] | None, layout=None) -> tuple[pd.DataFrame, str]:
     """Read the feature table of a command, or the bundled iris data.
 
     Parameters
@@ -397,8 +397,6 @@ def load_features(
         Feature columns to use; all by default.
     layout : TextLayout or None
         Where the table starts in a text file (see :func:`text_layout`).
-    allow_missing : bool, default=False
-        Keep missing values as NaN (``--missing drop`` or ``ignore``).
 
     Returns
     -------
@@ -409,7 +407,7 @@ def load_features(
     from kmeanskit._io.tables import read_table, select_features
 
     if data is not None:
-        return read_table(data, columns, layout=layout, allow_missing=allow_missing), data
+        return read_table(data, columns, layout=layout), data
     from sklearn.datasets import load_iris
 
     iris = load_iris(as_frame=True).data
@@ -450,6 +448,39 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
                          categorical=getattr(args, "categorical", None) or (), mixed=mixed)
     ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
     return roles.features_frame(frame, source=label, allow_missing=allow_missing), source, roles, ids
+
+
+def load_to_fit(args: argparse.Namespace):
+    """DATA (or the bundled iris data) read with column roles to be clustered in memory, as ``fit`` and
+    ``report`` cluster it: categorical columns clustered too, missing values as ``--missing`` says
+    (rows with nothing observed refused with --missing ignore). Returns what :func:`load_with_roles` does."""
+    features, source, roles, ids = load_with_roles(args, allow_missing=args.missing != "error", mixed=True)
+    refuse_empty_rows(args, features)
+    return features, source, roles, ids
+
+
+def fit_in_memory(args: argparse.Namespace, features, n_clusters, seed: int, *, categorical=(), **settings):
+    """Cluster `features` in memory as ``fit`` and ``report`` do: K-Prototypes (K-Modes without numeric
+    columns) when `categorical` names columns, else K-Means; ``--scale`` and ``--missing`` from `args`,
+    a warning for numeric columns clustered unscaled, and the compiling notice.
+
+    `settings` are the other parameters of ``fit_mixed_clusters`` or ``fit_clusters`` (``n_init``,
+    ``max_iter``; ``gamma``; ``algorithm``, ``stability``), as the command checked them. Returns their result.
+    """
+    categorical = list(categorical)
+    numeric = features.drop(columns=categorical) if categorical else features
+    if numeric.shape[1]:
+        warn_if_unscaled(args, numeric)
+    with compiling_notice():
+        if categorical:
+            from kmeanskit._analysis.mixed_workflow import fit_mixed_clusters
+
+            return fit_mixed_clusters(features, n_clusters, categorical=categorical, scale=args.scale,
+                                      random_state=seed, missing=args.missing, **settings)
+        from kmeanskit._analysis.workflow import fit_clusters
+
+        return fit_clusters(features, n_clusters, scale=args.scale, random_state=seed, missing=args.missing,
+                            **settings)
 
 
 def first_data_line(args: argparse.Namespace) -> int | None:
@@ -504,10 +535,10 @@ def load_first_rows_roles(args: argparse.Namespace):
         The whole id column, when ``--id-column`` names one and ``--labels`` asks for it.
     """
     from kmeanskit._io.roles import assign_roles
-    from kmeanskit._io.tables import read_raw_table, read_table_head
+    from kmeanskit._io.tables import read_raw_table
 
     layout = text_layout(args)
-    head = read_table_head(args.data, FIRST_ROWS, layout=layout)
+    head = read_raw_table(args.data, layout=layout, n_rows=FIRST_ROWS)
     roles = assign_roles(head, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
                          layout=layout, source=f"'{args.data}'", first_rows=True)
     ids = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 
 from kmeanskit._interfaces.cli import _common as common
 
@@ -115,7 +114,6 @@ def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit drift`` with parsed arguments; return the exit code (0, or 3 on drift)."""
     from kmeanskit._analysis.monitoring.drift import drift_report
     from kmeanskit._analysis.monitoring.profile import profile_from_manifest
-    from kmeanskit._estimators.kprototypes import UnseenCategoryWarning
     from kmeanskit._io.persistence import ModelFileError
 
     model, manifest = common.load_model(args.model, with_manifest=True)
@@ -138,10 +136,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         reference = profile
         source = f"the training summary in '{args.model}' ({profile.n_samples} rows)"
-    with warnings.catch_warnings():  # categories never seen in training: counted in the categories table
-        warnings.simplefilter("ignore", UnseenCategoryWarning)
-        report = drift_report(model, X_new, reference=reference, alpha=args.alpha,
-                              psi_threshold=args.psi_threshold)
+    # (Categories never seen in training are counted in the report's categories table.)
+    report = drift_report(model, X_new, reference=reference, alpha=args.alpha, psi_threshold=args.psi_threshold)
 
     if args.json:
         payload = {"model": args.model, "data": args.data, "reference": args.reference, **report.to_dict()}
@@ -171,7 +167,7 @@ def _render(report, data: str, source: str) -> str:
     percent = ["train share", "new share", "beyond p99"]
     shown = common.format_table(table, percent=percent).replace(" nan", " n/a")
 
-    lines = [f"{report.verdict.upper()}" + (": " + "; ".join(report.reasons) if report.reasons else ""), ""]
+    lines = [report.headline, ""]
     width = 11
     lines.append(f"{'new data:':<{width}} '{data}' ({report.n_new} rows)")
     lines.append(f"{'reference:':<{width}} {source}")

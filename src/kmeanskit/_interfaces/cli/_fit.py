@@ -194,20 +194,17 @@ def run(args: argparse.Namespace) -> int:
         result, source, features, roles, ids = _fit_streaming(args, n_clusters, seed)
     else:
         # Categorical columns are clustered (K-Prototypes, K-Modes) when there are any.
-        features, source, roles, ids = common.load_with_roles(args, allow_missing=args.missing != "error",
-                                                              mixed=True)
-        common.refuse_empty_rows(args, features)
+        features, source, roles, ids = common.load_to_fit(args)
     if not streaming and roles.categorical_features:
         result, restarts = _fit_mixed(args, n_clusters, seed, features, roles)
     elif not streaming:
         # Imported here: --out-of-core reads the file before scikit-learn is loaded.
         from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
-        from kmeanskit._analysis.workflow import AUTO_KS, fit_clusters, is_small_fit
+        from kmeanskit._analysis.workflow import AUTO_KS, is_small_fit
 
         if args.gamma is not None:
             raise common.CommandError("--gamma weighs categorical columns, and DATA has none clustered; "
                                       "name them with --categorical, or leave out --gamma")
-        common.warn_if_unscaled(args, features)
         # With -k auto, sized by the largest k it may choose.
         largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
         small = is_small_fit(*features.shape, largest_k)
@@ -216,18 +213,8 @@ def run(args: argparse.Namespace) -> int:
         if stability is None:
             enough_rows = len(features) >= MIN_ROWS_PER_CLUSTER * largest_k
             stability = SMALL_DATA_STABILITY if small and enough_rows else 0
-        with common.compiling_notice():
-            result = fit_clusters(
-                features,
-                n_clusters,
-                scale=args.scale,
-                n_init=n_init,
-                random_state=seed,
-                max_iter=args.max_iter,
-                algorithm=args.algorithm,
-                stability=stability or None,
-                missing=args.missing,
-            )
+        result = common.fit_in_memory(args, features, n_clusters, seed, n_init=n_init, max_iter=args.max_iter,
+                                      algorithm=args.algorithm, stability=stability or None)
 
     if labels_path is not None:
         import pandas as pd
@@ -289,7 +276,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles):
     """Fit K-Prototypes (or K-Modes) on a table with categorical columns: ``(result, restarts)``."""
-    from kmeanskit._analysis.mixed_workflow import fit_mixed_clusters
     from kmeanskit._analysis.workflow import is_small_fit
 
     categorical = roles.categorical_features
@@ -301,17 +287,12 @@ def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles)
             raise common.CommandError(f"{flag} is available for K-Means, not for tables with {said}")
     if args.algorithm != "auto":
         raise common.CommandError(f"--algorithm {args.algorithm} chooses a K-Means algorithm; tables with {said}")
-    numeric = features.drop(columns=categorical)
-    if numeric.shape[1]:
-        common.warn_if_unscaled(args, numeric)
-    elif args.gamma is not None:
+    if args.gamma is not None and len(categorical) == features.shape[1]:
         raise common.CommandError("--gamma weighs categories against numeric columns, and every clustered column "
                                   "of DATA is categorical (K-Modes counts the categories that differ)")
     n_init, restarts = _starts(args, is_small_fit(*features.shape, n_clusters))
-    with common.compiling_notice():
-        result = fit_mixed_clusters(features, n_clusters, categorical=categorical, scale=args.scale,
-                                    gamma=args.gamma, n_init=n_init, random_state=seed, max_iter=args.max_iter,
-                                    missing=args.missing)
+    result = common.fit_in_memory(args, features, n_clusters, seed, categorical=categorical, gamma=args.gamma,
+                                  n_init=n_init, max_iter=args.max_iter)
     return result, restarts
 
 

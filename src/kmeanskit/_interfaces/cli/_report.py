@@ -72,7 +72,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit report`` with parsed arguments; return the exit code."""
-    from kmeanskit._analysis.workflow import fit_clusters
     from kmeanskit._presentation.report import report
 
     n_clusters = common.n_clusters_arg(args)
@@ -85,15 +84,21 @@ def run(args: argparse.Namespace) -> int:
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     roles = None
     if _as_table(args):
-        features, source, roles, result = _fit_table(args, n_clusters, seed)
+        if args.labels_column is not None:
+            raise common.CommandError(
+                f"--labels-column {args.labels_column!r}: the report of a table with categorical columns or "
+                "missing values leaves out the agreement with known classes (it needs complete numeric rows); "
+                "--exclude the column and compare the labels of 'kmeanskit fit --labels' with it")
+        features, source, roles, _ = common.load_to_fit(args)
         labels_true = ks = None  # (the table report has no choice of k nor known classes)
     else:
         features, labels_true, source = _load(args)
     if ks is not None:
         common.check_ks_below_rows(ks, len(features), what=" to compare", hint=", or pass --no-select-k")
-    if roles is None:
-        common.warn_if_unscaled(args, features)
-        result = fit_clusters(features, n_clusters, scale=args.scale, random_state=seed)
+    result = common.fit_in_memory(args, features, n_clusters, seed,
+                                  categorical=() if roles is None else roles.categorical_features)
+    if len(result.dropped):  # --missing drop: the report describes the rows clustered
+        features = features.drop(index=features.index[result.dropped]).reset_index(drop=True)
     title = args.title if args.title is not None else f"Clustering report: {source}"
     path = report(
         features,
@@ -135,9 +140,9 @@ def _as_table(args) -> bool:
         return True
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-    from kmeanskit._io.tables import read_table_head
+    from kmeanskit._io.tables import read_raw_table
 
-    head = read_table_head(args.data, _ROWS_LOOKED_AT, layout=common.text_layout(args))
+    head = read_raw_table(args.data, layout=common.text_layout(args), n_rows=_ROWS_LOOKED_AT)
     if args.labels_column is not None and (args.labels_column not in head.columns
                                            or args.labels_column in (args.columns or ())):
         return False  # (refused by _load, naming the option)
@@ -148,32 +153,6 @@ def _as_table(args) -> bool:
 
 #: Rows of DATA whose types decide whether it is read with column roles (:func:`_as_table`).
 _ROWS_LOOKED_AT = 1000
-
-
-def _fit_table(args, n_clusters, seed: int):
-    """Read DATA with column roles and fit it (K-Prototypes, K-Modes, or K-Means with missing values):
-    ``(features, source, roles, result)``."""
-    if args.labels_column is not None:
-        raise common.CommandError(
-            f"--labels-column {args.labels_column!r}: the report of a table with categorical columns or missing "
-            "values leaves out the agreement with known classes (it needs complete numeric rows); --exclude "
-            "the column and compare the labels of 'kmeanskit fit --labels' with it")
-    features, source, roles, _ = common.load_with_roles(args, allow_missing=args.missing != "error", mixed=True)
-    common.refuse_empty_rows(args, features)
-    with common.compiling_notice():
-        if roles.categorical_features:
-            from kmeanskit._analysis.mixed_workflow import fit_mixed_clusters
-
-            result = fit_mixed_clusters(features, n_clusters, categorical=roles.categorical_features,
-                                        scale=args.scale, random_state=seed, missing=args.missing)
-        else:
-            from kmeanskit._analysis.workflow import fit_clusters
-
-            common.warn_if_unscaled(args, features)
-            result = fit_clusters(features, n_clusters, scale=args.scale, random_state=seed, missing=args.missing)
-    if len(result.dropped):  # --missing drop: the report describes the rows clustered
-        features = features.drop(index=features.index[result.dropped]).reset_index(drop=True)
-    return features, source, roles, result
 
 
 def _load(args):

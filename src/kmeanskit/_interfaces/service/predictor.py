@@ -108,8 +108,8 @@ class Predictor:
         import pandas as pd
 
         values = np.empty((len(rows), self.n_features), dtype=object)
-        for i, row in enumerate(rows):
-            values[i, :] = list(row)
+        if len(rows):
+            values[:] = rows  # (object cells: text stays text, numbers stay numbers)
         frame = pd.DataFrame(values, columns=self.feature_names or range(self.n_features))
         for j in range(self.n_features):
             if j not in self.levels:  # (null, a missing value where the model allows it: NaN)
@@ -121,18 +121,11 @@ class Predictor:
         input; categorical columns of a probe hold 0, read as their first level)."""
         from kmeanskit._analysis.monitoring.assignment import assign
 
-        if self.levels is None:
-            return assign(self.array_model, X, all_distances=all_distances, labels_from=labels_from)
-        import warnings
-
-        from kmeanskit._estimators.kprototypes import UnseenCategoryWarning
-
-        if not hasattr(X, "iloc"):  # a probe: the numbers, and the first level of each category
+        if self.levels is not None and not hasattr(X, "iloc"):  # a probe: the numbers, and the first levels
             X = self.frame([[self.levels[j][0] if j in self.levels else v for j, v in enumerate(row)]
                             for row in np.asarray(X).tolist()])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UnseenCategoryWarning)  # counted in the response instead
-            return assign(self.array_model, X, all_distances=all_distances, labels_from=labels_from)
+        # (Unseen categories are not warned about by assign: counted in the response instead.)
+        return assign(self.array_model, X, all_distances=all_distances, labels_from=labels_from)
 
     def unseen(self, X) -> dict[str, int] | None:
         """Per categorical column, the values of the rows never seen in training (None without categories)."""
