@@ -26,15 +26,20 @@ counted. Dot products are in the data's dtype (float32 GEMM for float32 data);
 everything after them is float64.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
+
+from kmeanskit._engine.numpy_twins import numba_dot, sum_in_order
+from kmeanskit._engine.serial import numpy_twin
 
 __all__ = ["cluster_distance_sums", "round_robin_pairs"]
 
 
-@njit(cache=True, nogil=True)
 def round_robin_pairs(n_tiles):
     """Schedule of all unordered pairs of distinct tiles (circle method).
+
+    Plain NumPy (a few array operations; nothing worth compiling on a first call).
 
     OUT  pairs  (R, P, 2) int64: round r runs the pairs ``pairs[r, p]``, in which
          no tile appears twice; an entry of -1 is a bye (odd ``n_tiles``).
@@ -42,17 +47,15 @@ def round_robin_pairs(n_tiles):
     """
     m = n_tiles + (n_tiles % 2)  # even number of slots; slot n_tiles is a bye if odd
     n_rounds = max(m - 1, 0)
-    half = m // 2
-    pairs = np.full((n_rounds, half, 2), -1, dtype=np.int64)
-    for r in range(n_rounds):
-        for p in range(half):
-            if p == 0:
-                a, b = r, m - 1
-            else:
-                a, b = (r + p) % (m - 1), (r - p + m - 1) % (m - 1)
-            if a < n_tiles and b < n_tiles:
-                pairs[r, p, 0] = min(a, b)
-                pairs[r, p, 1] = max(a, b)
+    rounds = np.arange(n_rounds, dtype=np.int64)[:, None]
+    slots = np.arange(m // 2, dtype=np.int64)[None, :]
+    cycle = max(m - 1, 1)
+    a = np.where(slots == 0, rounds, (rounds + slots) % cycle)
+    b = np.where(slots == 0, m - 1, (rounds - slots + m - 1) % cycle)
+    real = (a < n_tiles) & (b < n_tiles)
+    pairs = np.empty((n_rounds, m // 2, 2), dtype=np.int64)
+    pairs[..., 0] = np.where(real, np.minimum(a, b), -1)
+    pairs[..., 1] = np.where(real, np.maximum(a, b), -1)
     return pairs
 
 
@@ -189,3 +192,119 @@ def cluster_distance_sums(X, x_sq, labels, offsets, tile, pairs, near, sums):
             c0 = b * tile
             c1 = min(c0 + tile, n)
             _tile_pair(X, x_sq, labels, offsets, r0, r1, c0, c1, near, buffer, col_acc, sums)
+
+
+# ----------------------------------------------------------------- NumPy twin
+# _add_distances lets LLVM reassociate its sum, so the order of the additions is
+# the loop LLVM makes of it for the CPU: a main vector loop of 4 interleaved
+# vectors of ``width`` float64 lanes, a 4-lane epilogue, then single values. The
+# width, by the CPU numba compiles for (read from LLVM's output for each name,
+# and checked bit for bit against the compiled kernel in the tests); the CPUs
+# not listed have no NumPy twin (their kernel compiles as before).
+_LANES_BY_CPU = {
+    **dict.fromkeys(
+        ("nehalem", "haswell", "broadwell", "skylake", "alderlake", "btver2", "znver1", "znver2", "znver3",
+         "znver4", "x86-64", "x86-64-v3"), 8),
+    **dict.fromkeys(
+        ("skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client", "icelake-server",
+         "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids", "graniterapids", "x86-64-v4"), 4),
+}
+
+
+def _target_cpu():
+    """The CPU name numba compiles for (``NUMBA_CPU_NAME``, else the host's)."""
+    from llvmlite import binding  # noqa: PLC0415
+
+    return numba.config.CPU_NAME or binding.get_host_cpu_name()
+
+
+def _sums_in_compiled_order(D, width):
+    """Each row's sum of ``D`` (m, w) float64, added as the compiled :func:`_add_distances` adds.
+
+    Main loop (w >= 4 * width): lane l of the 4 * width lanes adds the columns
+    c = l mod 4 * width in order; the 4 vectors are added ``((v1 + v0) + v2) + v3``
+    and halved down to one lane (``r[:h] + r[h:]``). Then, if 4 or more columns
+    remain (or w >= 4 without the main loop), a 4-lane loop starting from
+    ``[sum, 0, 0, 0]``, reduced ``(l0 + l2) + (l1 + l3)``; the last columns one
+    by one.
+    """
+    m, w = D.shape
+    total = np.zeros(m)
+    done = 0
+    if w >= 4:
+        step = 4 * width
+        if w >= step:
+            done = w - w % step
+            lanes = sum_in_order(D[:, :done].reshape(m, done // step, step), axis=1)
+            v = lanes.reshape(m, 4, width)
+            r = ((v[:, 1] + v[:, 0]) + v[:, 2]) + v[:, 3]
+            while r.shape[1] > 1:
+                half = r.shape[1] // 2
+                r = r[:, :half] + r[:, half:]
+            total = 0.0 + r[:, 0]
+        if w - done >= 4:
+            stop = w - w % 4
+            start = np.zeros((m, 4))
+            start[:, 0] = total
+            lanes = sum_in_order(D[:, done:stop].reshape(m, (stop - done) // 4, 4), axis=1, start=start)
+            r = lanes[:, :2] + lanes[:, 2:]
+            total = 0.0 + (r[:, 0] + r[:, 1])
+            done = stop
+    return sum_in_order(D[:, done:], axis=1, start=total)
+
+
+def _runs(labels, start, stop):
+    """``(j, a, b)``: the runs of equal labels in ``labels[start:stop]`` (sorted), offsets from ``start``."""
+    cut = np.flatnonzero(np.diff(labels[start:stop])) + 1
+    bounds = np.concatenate(([0], cut, [stop - start]))
+    return [(int(labels[start + a]), int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _tile_pair_numpy(X, x_sq, labels, r0, r1, c0, c1, near, sums, width):
+    """:func:`_tile_pair` on whole tiles: the same BLAS call, distances, sums and order."""
+    m, w = r1 - r0, c1 - c0
+    dots = np.empty((m, w), dtype=X.dtype)
+    numba_dot(X[r0:r1], X[c0:c1].T, dots, "C", "F")
+    s = x_sq[r0:r1, None] + x_sq[None, c0:c1]
+    d2 = s - 2.0 * dots.astype(np.float64)
+    is_near = d2 < near * s
+    d2 = d2.astype(X.dtype)
+    dist = np.sqrt(np.where(d2 < 0, X.dtype.type(0.0), d2)).astype(np.float64)
+    dist[is_near] = 0.0
+    # The near pairs, but a row with itself, recomputed exactly (_add_near).
+    if r0 == c0:
+        np.fill_diagonal(is_near, False)
+    rows, cols = np.nonzero(is_near)
+    diff = X[r0 + rows].astype(np.float64) - X[c0 + cols].astype(np.float64)
+    sq = np.zeros(rows.size)
+    for f in range(X.shape[1]):
+        sq += diff[:, f] * diff[:, f]
+    exact = np.sqrt(sq)
+    col_runs = _runs(labels, c0, c1)
+    run_of_col = np.repeat(np.arange(len(col_runs)), [b - a for _, a, b in col_runs])
+    near_sums = np.zeros((m, len(col_runs)))
+    np.add.at(near_sums, (rows, run_of_col[cols]), exact)
+    for run, (j, a, b) in enumerate(col_runs):
+        total = _sums_in_compiled_order(dist[:, a:b], width)
+        sums[r0:r1, j] += np.where(is_near[:, a:b].any(axis=1), total + near_sums[:, run], total)
+    if r0 != c0:
+        dist[rows, cols] = exact
+        for ji, a, b in _runs(labels, r0, r1):
+            sums[c0:c1, ji] += sum_in_order(dist[a:b])
+
+
+def _cluster_distance_sums_numpy(X, x_sq, labels, offsets, tile, pairs, near, sums):
+    """:func:`cluster_distance_sums` in NumPy (same bits): the tile pairs in the
+    kernel's order, each vectorised over its rows and columns."""
+    width = _LANES_BY_CPU[_target_cpu()]
+    n = X.shape[0]
+    sums[:] = 0.0
+    tiles = [(t, t) for t in range(-(-n // tile))]
+    tiles += [(int(a), int(b)) for a, b in pairs.reshape(-1, 2) if a >= 0]
+    for a, b in tiles:
+        _tile_pair_numpy(X, x_sq, labels, a * tile, min(a * tile + tile, n), b * tile, min(b * tile + tile, n),
+                         near, sums, width)
+
+
+if _target_cpu() in _LANES_BY_CPU:
+    numpy_twin(cluster_distance_sums)(_cluster_distance_sums_numpy)
