@@ -31,6 +31,8 @@ def _problem(n, d, k, dtype, weights, seed, ties=False):
     w = np.ones(n, dtype=dtype) if weights == "unit" else rng.uniform(0.05, 3.0, n).astype(dtype)
     if weights == "zeros":
         w[rng.uniform(size=n) < 0.3] = 0.0
+    if weights == "whole":  # whole weights, zeros among them: the twin's sort path
+        w = rng.randint(0, 4, n).astype(dtype)
     centers = np.ascontiguousarray(X[rng.randint(0, n, k)] + (0 if ties else rng.normal(scale=0.1, size=(k, d))), dtype)
     return rng, X, w, centers
 
@@ -55,7 +57,9 @@ def test_row_kernels(shape, dtype, weights, ties):
 
 
 MEDIAN_CASES = CASES + [((5000, 3, 2, 1), dtype, weights, ties) for dtype in (np.float64, np.float32)
-                        for weights in ("unit", "rows", "zeros") for ties in (False, True)]
+                        for weights in ("unit", "rows", "zeros", "whole") for ties in (False, True)]
+MEDIAN_CASES += [(shape, dtype, "whole", ties) for shape in SHAPES for dtype in (np.float64, np.float32)
+                 for ties in (False, True)]
 
 
 @pytest.mark.parametrize(("shape", "dtype", "weights", "ties"), MEDIAN_CASES)

@@ -536,6 +536,15 @@ def weighted_medians_numpy(X, w, order, starts, centers, filled):
         if not filled[j]:
             continue
         half = 0.5 * total
+        if total <= 2.0**53 and np.array_equal(weights, np.floor(weights)):
+            # Whole weights (unit ones among them): every sum is exact, whatever its
+            # order, so the selection's answer is the stable sort's, for all features at once.
+            values = X[rows]
+            ranked = np.argsort(values, axis=0, kind="stable")
+            reached = np.cumsum(weights[ranked], axis=0) >= half
+            features = np.arange(X.shape[1])
+            centers[j] = values[ranked[reached.argmax(axis=0), features], features]
+            continue
         for f in range(X.shape[1]):
             column = X[rows, f]
             median = _weighted_select_numpy(column, weights, half)
