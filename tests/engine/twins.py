@@ -10,7 +10,8 @@ def same_bits(a, b):
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
-    return np.array_equal(np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
+    a, b = np.ascontiguousarray(np.atleast_1d(a)), np.ascontiguousarray(np.atleast_1d(b))
+    return np.array_equal(a.view(np.uint8), b.view(np.uint8))
 
 
 def assert_twin_matches(kernel, *args):
