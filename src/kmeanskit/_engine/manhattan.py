@@ -492,14 +492,9 @@ def _weighted_select_numpy(values, weights, half):
             low = sample_v[ranked[max(rank - delta, 0)]]
             high = sample_v[ranked[min(rank + delta, s - 1)]]
         else:
-            a, b, c = values[0], values[(n - 1) >> 1], values[n - 1]
-            if a > b:
-                a, b = b, a
-            if b > c:
-                b = c
-                if a > b:
-                    b = a
-            low = high = b
+            # The median of three, as both pivots (equal values: the same value, or a zero
+            # whose sign the caller settles).
+            low = high = np.sort(values[[0, (n - 1) >> 1, n - 1]])[1]
         w_lt = sum_in_order(np.where(values < low, weights, 0.0))
         w_le = sum_in_order(np.where(values <= high, weights, 0.0))
         # The kernel's bounds np.nextafter(low, -inf) and np.nextafter(high, inf) are float64.
