@@ -99,7 +99,7 @@ class BatchStep:
             )
         inertia = float(np.einsum("i,i->", sq_dist, wb))
         centers_new = np.empty_like(centers)
-        sq_shift = minibatch_update(centers, counts, sums, weight_sums, centers_new)
+        sq_shift = sized(minibatch_update, sums.size)(centers, counts, sums, weight_sums, centers_new)
         if reassign and self.reassignment_ratio > 0:
             self._reassign(Xb, centers_new, counts, random_state, verbose)
         return inertia, centers_new, sq_shift

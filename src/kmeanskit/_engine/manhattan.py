@@ -21,6 +21,8 @@ chosen unless they equal the chosen value. Any weighted median minimises
 import numpy as np
 from numba import njit, prange
 
+from kmeanskit._engine.numpy_twins import slab_sums_in_order, sum_in_order
+from kmeanskit._engine.serial import numpy_twin
 from kmeanskit._engine.sorting import stable_argsort
 
 __all__ = [
@@ -49,6 +51,21 @@ def _l1(x, c):
     return (a0 + a1) + (a2 + a3)
 
 
+def _l1_numpy(X64, C64):
+    """:func:`_l1` of float64 rows broadcast against each other (features last), the
+    same four partial sums in the same order."""
+    d = X64.shape[-1]
+    d4 = d - d % 4
+    shape = np.broadcast_shapes(X64.shape[:-1], C64.shape[:-1])
+    parts = [np.zeros(shape) for _ in range(4)]
+    for f in range(0, d4, 4):
+        for q in range(4):
+            parts[q] += np.abs(X64[..., f + q] - C64[..., f + q])
+    for f in range(d4, d):
+        parts[0] += np.abs(X64[..., f] - C64[..., f])
+    return (parts[0] + parts[1]) + (parts[2] + parts[3])
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def assign_l1(X, centers, labels, l1_dist, slab_bounds):
     """Assign each row to its nearest center in L1 distance.
@@ -74,6 +91,15 @@ def assign_l1(X, centers, labels, l1_dist, slab_bounds):
             l1_dist[i] = best_d
 
 
+@numpy_twin(assign_l1)
+def assign_l1_numpy(X, centers, labels, l1_dist, slab_bounds):
+    """:func:`assign_l1` in NumPy (same bits)."""
+    dist = _l1_numpy(X.astype(np.float64)[:, None, :], centers.astype(np.float64)[None])
+    best = np.argmin(dist, axis=1)  # the first index on ties, as the kernel's strict <
+    labels[:] = best
+    l1_dist[:] = np.take_along_axis(dist, best[:, None], axis=1)[:, 0]
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def l1_distances(X, centers, slab_bounds, out):
     """L1 distance of every row to every center.
@@ -87,6 +113,12 @@ def l1_distances(X, centers, slab_bounds, out):
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             for j in range(n_clusters):
                 out[i, j] = _l1(X[i], centers[j])
+
+
+@numpy_twin(l1_distances)
+def l1_distances_numpy(X, centers, slab_bounds, out):
+    """:func:`l1_distances` in NumPy (same bits)."""
+    out[:] = _l1_numpy(X.astype(np.float64)[:, None, :], centers.astype(np.float64)[None])
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -103,6 +135,13 @@ def weighted_l1_distances(X, w, centers, labels, slab_bounds, out):
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             acc += np.float64(w[i]) * _l1(X[i], centers[labels[i]])
         out[s] = acc
+
+
+@numpy_twin(weighted_l1_distances)
+def weighted_l1_distances_numpy(X, w, centers, labels, slab_bounds, out):
+    """:func:`weighted_l1_distances` in NumPy (same bits)."""
+    dist = _l1_numpy(X.astype(np.float64), centers.astype(np.float64)[labels])
+    out[:] = slab_sums_in_order(w.astype(np.float64) * dist, slab_bounds)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -124,6 +163,13 @@ def update_closest_l1(X, w, center, closest, slab_bounds, slab_sums):
         slab_sums[s] = acc
 
 
+@numpy_twin(update_closest_l1)
+def update_closest_l1_numpy(X, w, center, closest, slab_bounds, slab_sums):
+    """:func:`update_closest_l1` in NumPy (same bits)."""
+    np.minimum(closest, _l1_numpy(X.astype(np.float64), center.astype(np.float64)), out=closest)
+    slab_sums[:] = slab_sums_in_order(w.astype(np.float64) * closest, slab_bounds)
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def candidate_potentials_l1(X, w, closest, candidates, slab_bounds, out):
     """Per-slab potential left by each seeding candidate (L1, D^1 sampling).
@@ -142,6 +188,14 @@ def candidate_potentials_l1(X, w, closest, candidates, slab_bounds, out):
             wi = np.float64(w[i])
             for t in range(n_candidates):
                 out[s, t] += wi * min(closest[i], _l1(X[i], candidates[t]))
+
+
+@numpy_twin(candidate_potentials_l1)
+def candidate_potentials_l1_numpy(X, w, closest, candidates, slab_bounds, out):
+    """:func:`candidate_potentials_l1` in NumPy (same bits)."""
+    dist = _l1_numpy(X.astype(np.float64)[:, None, :], candidates.astype(np.float64)[None])
+    np.minimum(closest[:, None], dist, out=dist)
+    out[:] = slab_sums_in_order(w.astype(np.float64)[:, None] * dist, slab_bounds)
 
 
 # Below this many candidates the selection finishes with an insertion sort.
@@ -388,3 +442,111 @@ def weighted_medians(X, w, order, starts, centers, filled):
                     if cumulative >= half:
                         break
         centers[j, f] = median
+
+
+def _prefix_sums(start, values):
+    """``start + values[0]``, ``start + values[0] + values[1]``, ... (float64, in order)."""
+    return np.cumsum(np.concatenate(([start], values)))[1:]
+
+
+def _sorted_lower_median_numpy(values, weights, below, half):
+    """:func:`_sorted_lower_median` of the candidates ``values`` (a stable sort, as
+    both the insertion sort and :func:`stable_argsort` are)."""
+    ranked = np.argsort(values, kind="stable")
+    hit = np.flatnonzero(_prefix_sums(below, weights[ranked]) >= half)
+    return values[ranked[hit[0] if hit.size else -1]]
+
+
+def _weighted_select_numpy(values, weights, half):
+    """:func:`_weighted_select` in NumPy: the same rounds, pivots and sums.
+
+    The candidates are kept compacted (the kernel keeps them at the front of its
+    scratch, in their order); each round is vectorised over them.
+    """
+    below = 0.0
+    range_weight = 2.0 * half
+    budget = 8
+    size = values.shape[0]
+    while size > 1:
+        budget += 2
+        size >>= 1
+    while values.shape[0] > _SMALL:
+        if budget == 0:
+            return _sorted_lower_median_numpy(values, weights, below, half)
+        budget -= 1
+        n = values.shape[0]
+        if n > _SAMPLED:
+            s = int(n**0.6)
+            picked = (np.arange(s) * n) // s
+            sample_v = values[picked]
+            sample_w = weights[picked]
+            sample_weight = sum_in_order(sample_w)
+            ranked = np.argsort(sample_v, kind="stable")
+            rank = s // 2
+            if sample_weight > 0.0 and range_weight > 0.0:
+                target = (half - below) / range_weight * sample_weight
+                hit = np.flatnonzero(_prefix_sums(0.0, sample_w[ranked]) >= target)
+                if hit.size:
+                    rank = int(hit[0])
+            delta = int(2.5 * np.sqrt(s)) + 1
+            low = sample_v[ranked[max(rank - delta, 0)]]
+            high = sample_v[ranked[min(rank + delta, s - 1)]]
+        else:
+            # The median of three, as both pivots (equal values: the same value, or a zero
+            # whose sign the caller settles).
+            low = high = np.sort(values[[0, (n - 1) >> 1, n - 1]])[1]
+        w_lt = sum_in_order(np.where(values < low, weights, 0.0))
+        w_le = sum_in_order(np.where(values <= high, weights, 0.0))
+        # The kernel's bounds np.nextafter(low, -inf) and np.nextafter(high, inf) are float64.
+        if below + w_lt >= half:
+            keep = values <= np.nextafter(np.float64(low), -np.inf)
+            range_weight = w_lt
+            if not keep.any():
+                return low
+        elif below + w_le >= half:
+            if low == high:
+                return low
+            keep = (values >= low) & (values <= high)
+            below += w_lt
+            range_weight = w_le - w_lt
+        else:
+            keep = values >= np.nextafter(np.float64(high), np.inf)
+            if not keep.any():
+                return high
+            range_weight -= w_le
+            below += w_le
+        values, weights = values[keep], weights[keep]
+    return _sorted_lower_median_numpy(values, weights, below, half)
+
+
+@numpy_twin(weighted_medians)
+def weighted_medians_numpy(X, w, order, starts, centers, filled):
+    """:func:`weighted_medians` in NumPy (same bits): one selection per (cluster,
+    feature), each vectorised over the cluster's rows."""
+    for j in range(starts.shape[0] - 1):
+        rows = order[starts[j] : starts[j + 1]]
+        weights = w[rows].astype(np.float64)
+        total = sum_in_order(weights)
+        filled[j] = total > 0.0
+        if not filled[j]:
+            continue
+        half = 0.5 * total
+        if total <= 2.0**53 and np.array_equal(weights, np.floor(weights)):
+            # Whole weights (unit ones among them): every sum is exact, whatever its
+            # order, so the selection's answer is the stable sort's, for all features at once.
+            values = X[rows]
+            ranked = np.argsort(values, axis=0, kind="stable")
+            reached = np.cumsum(weights[ranked], axis=0) >= half
+            features = np.arange(X.shape[1])
+            centers[j] = values[ranked[reached.argmax(axis=0), features], features]
+            continue
+        for f in range(X.shape[1]):
+            column = X[rows, f]
+            median = _weighted_select_numpy(column, weights, half)
+            if median == 0.0:
+                # +0.0 and -0.0 are one value; the sign a stable sort reaches first.
+                below = sum_in_order(weights[column < median])
+                zeros = np.flatnonzero(column == median)
+                hit = np.flatnonzero(_prefix_sums(below, weights[zeros]) >= half)
+                median = column[zeros[hit[0] if hit.size else -1]]
+            centers[j, f] = median

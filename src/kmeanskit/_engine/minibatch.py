@@ -19,6 +19,9 @@ would cost more than the work. Results do not depend on the thread count.
 import numpy as np
 from numba import njit
 
+from kmeanskit._engine.numpy_twins import sum_in_order
+from kmeanskit._engine.serial import numpy_twin
+
 __all__ = ["gather_rows", "minibatch_update"]
 
 
@@ -38,6 +41,14 @@ def gather_rows(X, indices, shift, scale, out):
         i = indices[r]
         for f in range(X.shape[1]):
             out[r, f] = X[i, f] * s - shift[f] * s
+
+
+@numpy_twin(gather_rows)
+def gather_rows_numpy(X, indices, shift, scale, out):
+    """:func:`gather_rows` in NumPy (same bits)."""
+    s = X.dtype.type(scale)
+    np.multiply(X[indices], s, out=out)
+    out -= shift * s
 
 
 @njit(cache=True, nogil=True)
@@ -84,3 +95,24 @@ def minibatch_update(centers, counts, sums, weight_sums, centers_new):
             for f in range(n_features):
                 centers_new[j, f] = centers[j, f]
     return total
+
+
+@numpy_twin(minibatch_update)
+def minibatch_update_numpy(centers, counts, sums, weight_sums, centers_new):
+    """:func:`minibatch_update` in NumPy (same bits)."""
+    b = sum_in_order(weight_sums)  # (k,), each center's slabs in order
+    moved = b > 0.0
+    centers_new[~moved] = centers[~moved]
+    if not moved.any():
+        return 0.0
+    row = sum_in_order(sums[:, moved])  # (m, d)
+    b = b[moved][:, None]
+    n_new = counts[moved][:, None] + b
+    eta = b / n_new
+    v = centers[moved].astype(np.float64)
+    new = (v + (row / b - v) * eta).astype(centers.dtype)
+    centers_new[moved] = new
+    diff = new.astype(np.float64) - v
+    counts[moved] = n_new[:, 0]
+    # The kernel adds the squared shifts center after center, feature after feature.
+    return float(sum_in_order((diff * diff).ravel()))

@@ -32,9 +32,10 @@ from numba import njit, prange
 __all__ = ["cluster_distance_sums", "round_robin_pairs"]
 
 
-@njit(cache=True, nogil=True)
 def round_robin_pairs(n_tiles):
     """Schedule of all unordered pairs of distinct tiles (circle method).
+
+    Plain NumPy (a few array operations; nothing worth compiling on a first call).
 
     OUT  pairs  (R, P, 2) int64: round r runs the pairs ``pairs[r, p]``, in which
          no tile appears twice; an entry of -1 is a bye (odd ``n_tiles``).
@@ -42,17 +43,15 @@ def round_robin_pairs(n_tiles):
     """
     m = n_tiles + (n_tiles % 2)  # even number of slots; slot n_tiles is a bye if odd
     n_rounds = max(m - 1, 0)
-    half = m // 2
-    pairs = np.full((n_rounds, half, 2), -1, dtype=np.int64)
-    for r in range(n_rounds):
-        for p in range(half):
-            if p == 0:
-                a, b = r, m - 1
-            else:
-                a, b = (r + p) % (m - 1), (r - p + m - 1) % (m - 1)
-            if a < n_tiles and b < n_tiles:
-                pairs[r, p, 0] = min(a, b)
-                pairs[r, p, 1] = max(a, b)
+    rounds = np.arange(n_rounds, dtype=np.int64)[:, None]
+    slots = np.arange(m // 2, dtype=np.int64)[None, :]
+    cycle = max(m - 1, 1)
+    a = np.where(slots == 0, rounds, (rounds + slots) % cycle)
+    b = np.where(slots == 0, m - 1, (rounds - slots + m - 1) % cycle)
+    real = (a < n_tiles) & (b < n_tiles)
+    pairs = np.empty((n_rounds, m // 2, 2), dtype=np.int64)
+    pairs[..., 0] = np.where(real, np.minimum(a, b), -1)
+    pairs[..., 1] = np.where(real, np.maximum(a, b), -1)
     return pairs
 
 

@@ -28,6 +28,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from kmeanskit._engine.numpy_twins import numba_dot, slab_sums_in_order
+from kmeanskit._engine.serial import numpy_twin
+
 __all__ = [
     "row_norms_dense",
     "row_norms_csr",
@@ -84,6 +87,24 @@ def row_norms_dense(X, slab_bounds, out):
             out[i] = _norm(X[i])
 
 
+@numpy_twin(row_norms_dense)
+def row_norms_dense_numpy(X, slab_bounds, out):
+    """:func:`row_norms_dense` in NumPy (same bits): :func:`_norm`'s scaling and
+    sum, feature after feature, vectorised over the rows."""
+    V = X.astype(np.float64)
+    largest = np.zeros(X.shape[0])
+    for f in range(X.shape[1]):
+        np.maximum(largest, np.abs(V[:, f]), out=largest)
+    e = np.frexp(largest)[1]
+    near_zero = e <= -1000
+    scale = np.ldexp(1.0, np.where(near_zero, 0, -e))
+    s = np.zeros(X.shape[0])
+    for f in range(X.shape[1]):
+        t = np.where(near_zero, np.ldexp(V[:, f], -e), V[:, f] * scale)
+        s += t * t
+    out[:] = np.where(largest == 0.0, 0.0, np.ldexp(np.sqrt(s), e))
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def row_norms_csr(data, indptr, slab_bounds, out):
     """As :func:`row_norms_dense` for CSR rows (no duplicate entries).
@@ -138,6 +159,20 @@ def _dot64(x, c):
     return (a0 + a1) + (a2 + a3)
 
 
+def _dot64_numpy(X, C):
+    """:func:`_dot64` of rows ``X`` and ``C`` (same shape), the same four partial sums."""
+    X64, C64 = X.astype(np.float64), C.astype(np.float64)
+    d = X.shape[1]
+    d4 = d - d % 4
+    parts = [np.zeros(X.shape[0]) for _ in range(4)]
+    for f in range(0, d4, 4):
+        for q in range(4):
+            parts[q] += X64[:, f + q] * C64[:, f + q]
+    for f in range(d4, d):
+        parts[0] += X64[:, f] * C64[:, f]
+    return (parts[0] + parts[1]) + (parts[2] + parts[3])
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _cos_distance(dot, inv_x, inv_c):
     return min(max(1.0 - dot * inv_x * inv_c, 0.0), 2.0)
@@ -153,6 +188,23 @@ def _record(X, w, inv_norm, i, best, centers, center_inv, labels, dist, sums_s, 
         for f in range(X.shape[1]):
             sums_s[best, f] += a * np.float64(X[i, f])
         wsums_s[best] += np.float64(w[i])
+
+
+def _cos_distance_numpy(dot, inv_x, inv_c):
+    return np.minimum(np.maximum(1.0 - dot * inv_x * inv_c, 0.0), 2.0)
+
+
+def _record_numpy(X, w, inv_norm, best, centers, center_inv, labels, dist, sums, wsums, slab_bounds, update):
+    """:func:`_record` of every row of the slabs, rows added in order (``np.add.at``)."""
+    labels[:] = best
+    dist[:] = _cos_distance_numpy(_dot64_numpy(X, centers[best]), inv_norm, center_inv[best])
+    if update:
+        n_slabs, k = wsums.shape
+        # Slab s's sums are rows s * k .. s * k + k - 1 of the flattened buffers.
+        target = np.repeat(np.arange(n_slabs) * k, np.diff(slab_bounds)) + best
+        w64 = w.astype(np.float64)
+        np.add.at(sums.reshape(n_slabs * k, X.shape[1]), target, (w64 * inv_norm)[:, None] * X.astype(np.float64))
+        np.add.at(wsums.reshape(n_slabs * k), target, w64)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -187,6 +239,18 @@ def assign_cos_direct(
             _record(X, w, inv_norm, i, best, centers, center_inv, labels, dist, sums[s], weight_sums[s], update)
 
 
+@numpy_twin(assign_cos_direct)
+def assign_cos_direct_numpy(
+    X, w, inv_norm, centers, centers_t, center_inv, labels, dist, sums, weight_sums, slab_bounds, update
+):
+    """:func:`assign_cos_direct` in NumPy (same bits)."""
+    scores = np.zeros((X.shape[0], centers.shape[0]), dtype=X.dtype)
+    for f in range(X.shape[1]):
+        scores += X[:, f, None] * centers_t[f]
+    best = np.argmax(scores, axis=1)  # the first of equal maxima, as _first_argmax
+    _record_numpy(X, w, inv_norm, best, centers, center_inv, labels, dist, sums, weight_sums, slab_bounds, update)
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def assign_cos_chunked_gemm(
     X, w, inv_norm, centers, centers_t, center_inv, labels, dist, sums, weight_sums,
@@ -214,6 +278,22 @@ def assign_cos_chunked_gemm(
                 )
 
 
+@numpy_twin(assign_cos_chunked_gemm)
+def assign_cos_chunked_gemm_numpy(
+    X, w, inv_norm, centers, centers_t, center_inv, labels, dist, sums, weight_sums,
+    slab_bounds, chunk_rows, update,
+):
+    """:func:`assign_cos_chunked_gemm` in NumPy (same bits: the same BLAS calls)."""
+    best = np.empty(X.shape[0], dtype=np.int64)
+    for s in range(slab_bounds.shape[0] - 1):
+        for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
+            stop = min(start + chunk_rows, slab_bounds[s + 1])
+            dots = np.empty((stop - start, centers.shape[0]), dtype=X.dtype)
+            numba_dot(X[start:stop], centers_t, dots, "C", "C")
+            best[start:stop] = np.argmax(dots, axis=1)
+    _record_numpy(X, w, inv_norm, best, centers, center_inv, labels, dist, sums, weight_sums, slab_bounds, update)
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def assign_cos_from_dots(
     X, w, inv_norm, dots, centers, center_inv, labels, dist, sums, weight_sums, slab_bounds, update
@@ -227,6 +307,15 @@ def assign_cos_from_dots(
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             best = _first_argmax(dots[i])
             _record(X, w, inv_norm, i, best, centers, center_inv, labels, dist, sums[s], weight_sums[s], update)
+
+
+@numpy_twin(assign_cos_from_dots)
+def assign_cos_from_dots_numpy(
+    X, w, inv_norm, dots, centers, center_inv, labels, dist, sums, weight_sums, slab_bounds, update
+):
+    """:func:`assign_cos_from_dots` in NumPy (same bits)."""
+    best = np.argmax(dots, axis=1)
+    _record_numpy(X, w, inv_norm, best, centers, center_inv, labels, dist, sums, weight_sums, slab_bounds, update)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -277,6 +366,13 @@ def weighted_cos_distances_dense(X, w, inv_norm, centers, center_inv, labels, sl
             c = labels[i]
             acc += np.float64(w[i]) * _cos_distance(_dot64(X[i], centers[c]), inv_norm[i], center_inv[c])
         out[s] = acc
+
+
+@numpy_twin(weighted_cos_distances_dense)
+def weighted_cos_distances_dense_numpy(X, w, inv_norm, centers, center_inv, labels, slab_bounds, out):
+    """:func:`weighted_cos_distances_dense` in NumPy (same bits)."""
+    dist = _cos_distance_numpy(_dot64_numpy(X, centers[labels]), inv_norm, center_inv[labels])
+    out[:] = slab_sums_in_order(w.astype(np.float64) * dist, slab_bounds)
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -11,6 +11,7 @@ from kmeanskit._algorithms.manhattan import ManhattanStep, kmedians_plusplus_row
 from kmeanskit._algorithms.mapping import DataMapping, abs_max, pow2_scale
 from kmeanskit._algorithms.rows import DenseRows, n_slabs, slab_bounds
 from kmeanskit._engine.manhattan import l1_distances
+from kmeanskit._engine.serial import sized
 from kmeanskit._estimators._base import (
     SHARED_CONSTRAINTS,
     CenterInferenceMixin,
@@ -169,5 +170,5 @@ class KMedians(
         """L1 (Manhattan) distance from each sample to every cluster center."""
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         bounds = slab_bounds(X.shape[0], n_slabs(X.shape[0]))
-        l1_distances(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype), bounds, out)
+        sized(l1_distances, X.size)(X, np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype), bounds, out)
         return out

@@ -34,6 +34,7 @@ from kmeanskit._algorithms.minibatch import BatchStep
 from kmeanskit._algorithms.rows import CsrRows, DenseRows
 from kmeanskit._algorithms.threads import single_threaded_blas
 from kmeanskit._engine.minibatch import gather_rows
+from kmeanskit._engine.serial import sized
 from kmeanskit._estimators._base import (
     COUNT,
     SHARED_CONSTRAINTS,
@@ -212,7 +213,9 @@ class MiniBatchKMeans(
         if sp.issparse(X) or self._X_mean is None:
             return X
         out = np.empty(X.shape, dtype=X.dtype)
-        gather_rows(X, np.arange(X.shape[0], dtype=np.int64), self._X_mean.astype(X.dtype), self._scale, out)
+        sized(gather_rows, X.size)(
+            X, np.arange(X.shape[0], dtype=np.int64), self._X_mean.astype(X.dtype), self._scale, out
+        )
         return out
 
     def _start_steps(self, mapping, tol, batch_size):
@@ -391,7 +394,7 @@ class MiniBatchKMeans(
                 if sparse:
                     Xb, row_sq = X[indices], x_sq[indices]
                 else:
-                    gather_rows(X, indices, shift, self._scale, Xb)
+                    sized(gather_rows, Xb.size)(X, indices, shift, self._scale, Xb)
                     row_sq = None
                 batch_inertia, centers, sq_shift = self._step(step, Xb, unit_weights, centers, random_state, row_sq)
                 if self._mini_batch_convergence(i, n_steps, n_samples, sq_shift if self._tol > 0 else 0, batch_inertia):
