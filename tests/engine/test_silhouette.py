@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from kmeanskit._algorithms.threads import single_threaded_blas
+from kmeanskit._engine.serial import numpy_twin_of, serial_twin
 from kmeanskit._engine.silhouette import cluster_distance_sums, round_robin_pairs
 
 from . import reference
@@ -84,3 +85,23 @@ def test_bitwise_identical_for_any_thread_count():
     finally:
         numba.set_num_threads(before)
     assert np.array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-6)])
+@pytest.mark.parametrize("n, d, k", [(1, 3, 1), (2, 1, 1), (9, 2, 3), (150, 4, 3), (300, 13, 7)])
+def test_numpy_twin_agrees_with_the_kernel_to_rounding(dtype, rtol, n, d, k):
+    # Not bitwise: the kernel's sums are reassociated by LLVM (an order that depends on the CPU).
+    X, labels = _sorted_problem(n, d, k, dtype, seed=n)
+    X[n // 2 :: 7] = X[n // 2]  # duplicate rows: near pairs, exactly 0 apart
+    near = 2.0**-6 if dtype == np.float32 else 2.0**-20
+    counts = np.bincount(labels, minlength=k)
+    offsets = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    x_sq = np.einsum("ij,ij->i", X.astype(np.float64), X.astype(np.float64))
+    pairs = round_robin_pairs(-(-n // 32))
+    want, got = np.full((n, k), np.nan), np.full((n, k), np.nan)
+    with single_threaded_blas():
+        serial_twin(cluster_distance_sums)(X, x_sq, labels.astype(np.int64), offsets, 32, pairs, near, want)
+    numpy_twin_of(cluster_distance_sums)(X, x_sq, labels.astype(np.int64), offsets, 32, pairs, near, got)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(got, reference.cluster_distance_sums(X, labels, k), rtol=rtol, atol=1e-9)

@@ -29,7 +29,9 @@ everything after them is float64.
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["cluster_distance_sums", "round_robin_pairs"]
+from kmeanskit._engine.serial import numpy_twin
+
+__all__ = ["cluster_distance_sums", "cluster_distance_sums_numpy", "round_robin_pairs"]
 
 
 def round_robin_pairs(n_tiles):
@@ -188,3 +190,31 @@ def cluster_distance_sums(X, x_sq, labels, offsets, tile, pairs, near, sums):
             c0 = b * tile
             c1 = min(c0 + tile, n)
             _tile_pair(X, x_sq, labels, offsets, r0, r1, c0, c1, near, buffer, col_acc, sums)
+
+
+@numpy_twin(cluster_distance_sums)
+def cluster_distance_sums_numpy(X, x_sq, labels, offsets, tile, pairs, near, sums):
+    """NumPy twin of :func:`cluster_distance_sums`, for small inputs (n x n distances).
+
+    The same distances (the dot-product identity in X's dtype, the square root
+    in X's dtype, near pairs recomputed exactly in float64, a row at distance 0
+    from itself), summed in another order: the one twin that does not give its
+    kernel's bits. The kernel's row sums are reassociated by LLVM, so their
+    order, and their last bits, depend on the CPU; this twin's sums agree with
+    them to rounding. ``tile`` and ``pairs`` are the kernel's schedule and are
+    not needed here.
+    """
+    dots = (X @ X.T).astype(np.float64)
+    s = x_sq[:, None] + x_sq[None, :]
+    d2 = s - 2.0 * dots
+    is_near = d2 < near * s
+    dist = np.sqrt(np.maximum(d2.astype(X.dtype), X.dtype.type(0.0))).astype(np.float64)
+    dist[is_near] = 0.0
+    rows, cols = np.nonzero(is_near)
+    apart = rows != cols
+    rows, cols = rows[apart], cols[apart]
+    diff = X[rows].astype(np.float64) - X[cols].astype(np.float64)
+    dist[rows, cols] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    members = np.zeros((X.shape[0], offsets.shape[0] - 1))
+    members[np.arange(X.shape[0]), labels] = 1.0
+    np.dot(dist, members, out=sums)
