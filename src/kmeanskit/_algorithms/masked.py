@@ -114,10 +114,10 @@ def masked_sq_distances_of(rows, centers, dtype=np.float64):
 class MaskedStep(CenterDrift, SlabSums, Step):
     """Assignment by partial distances, centers as per-feature means over observed entries.
 
-    The nearest center comes from scores over each row's observed features
-    (``masked_assign_accumulate``'s, computed by
-    ``masked_bounded_assign_accumulate`` only for the rows whose label
-    Hamerly-style bounds on partial distances do not prove: the same labels),
+    The nearest center comes from scores over each row's observed features,
+    computed by ``masked_bounded_assign_accumulate`` only for the rows whose
+    label Hamerly-style bounds on partial distances do not prove (the labels
+    of scoring every row),
     or, from ``d * k >= MASKED_DOTS_MIN_PRODUCT``, from two matrix products per
     block of rows (``masked_assign_from_dots``); the rows should be shifted by
     their mean (:class:`MaskedRows` with a mapping), as for Lloyd's GEMM
