@@ -248,15 +248,20 @@ class BoundedStep(CenterDrift, LloydStep):
                 pending.result()
             recomputed.append(sum(int(c[0].sum()) for c in counts))
             n_changed += sum(int(c[1].sum()) for c in counts)
-        self.recomputed = np.asarray(recomputed, dtype=np.int64)
-        self.n_changed = n_changed
-        self._last_fresh = fresh
-        self._bounds_follow(labels, centers64)
+        self._pass_done(labels, centers64, fresh, recomputed, n_changed)
         self._sorted = sorted_now
         if full_gemm:
             # Only full-GEMM passes (the first, mostly) use the dots buffers:
             # freed, they leave room for the rest of the fit.
             self._dots_buffers = [None, None]
+
+    def _pass_done(self, labels, centers64, fresh, recomputed, n_changed):
+        """Record a pass: the rows recomputed per block, the labels changed, whether
+        it started afresh, and the labels and centers the bounds now follow."""
+        self.recomputed = np.asarray(recomputed, dtype=np.int64)
+        self.n_changed = n_changed
+        self._last_fresh = fresh
+        self._bounds_follow(labels, centers64)
 
     def _gemm_groups(self, bounds):
         """Row ranges ``(s0, s1, lo, hi)`` of at most the dots buffer's rows each.

@@ -143,7 +143,4 @@ class YinyangStep(BoundedStep):
             )
             recomputed.append(int(counts[0].sum()))
             n_changed += int(counts[1].sum())
-        self.recomputed = np.asarray(recomputed, dtype=np.int64)
-        self.n_changed = n_changed
-        self._last_fresh = fresh
-        self._bounds_follow(labels, centers64)
+        self._pass_done(labels, centers64, fresh, recomputed, n_changed)
