@@ -218,8 +218,9 @@ def masked_sq_distances(X, centers):
     return np.where(np.isnan(diff), 0.0, diff**2).sum(axis=2)
 
 
-def masked_assign_accumulate(X, w, centers, slab_bounds):
-    """labels, partial squared distances, per-slab sums of w_i x_if and of w_i over observed entries."""
+def masked_bounded_assign_accumulate(X, w, centers, slab_bounds):
+    """A pass that starts afresh (every row scored; also ``masked_assign_from_dots``'s): labels, partial
+    squared distances, per-slab sums of w_i x_if and of w_i over observed entries."""
     d2 = masked_sq_distances(X, centers)
     labels = d2.argmin(axis=1).astype(np.int32)
     sq_dist = d2[np.arange(len(X)), labels]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn.cluster as skc
+import sklearn.metrics as skm
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
@@ -262,3 +263,18 @@ def test_transform_puts_a_center_at_exactly_zero(name, dtype, container):
         c = km.cluster_centers_.astype(np.float64)
         direct = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))
         np.testing.assert_allclose(distances, direct, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_transform_is_sklearns_euclidean_distances_bit_for_bit(dtype, container):
+    # Away from a center, transform is euclidean_distances(X, centers): the squared
+    # norms it is given are those it would compute (float32: on float64 rows), and
+    # blocks of rows (rows of several scikit-learn batches) change nothing.
+    X, _ = make_blobs(n_samples=3000, n_features=30, centers=5, random_state=0)
+    X[X < 2] = 0.0  # CSR stays sparse (42% stored), rows with more than eight entries and rows with fewer
+    X = container(X.astype(dtype))
+    km = kk.KMeans(5, n_init=1, random_state=0).fit(X)
+    expected = skm.euclidean_distances(X, km.cluster_centers_)
+    assert expected.dtype == dtype and expected.min() > 0
+    assert km.transform(X).tobytes() == expected.tobytes()

@@ -21,7 +21,7 @@ from kmeanskit._engine.bounds import bounded_assign_accumulate
 from kmeanskit._engine.center_order import neighbour_levels, sort_neighbours
 from kmeanskit._engine.serial import serial_twin, sized
 
-__all__ = ["BoundedStep", "center_arrays", "score_rounding"]
+__all__ = ["BoundedStep", "CenterDrift", "center_arrays", "score_rounding"]
 
 # Direct arg-min below this many features, BLAS on the recomputed rows of a
 # chunk above (the rule of the Lloyd step, whose arithmetic it must repeat).
@@ -45,7 +45,51 @@ DOTS_SHARE_OF_INPUT = 32
 LEVELS_MAX_CLUSTERS = 1024
 
 
-class BoundedStep(LloydStep):
+class CenterDrift:
+    """The bookkeeping of a step whose bounds follow the centers from pass to pass (a mixin).
+
+    Bounds on each row's distances hold for one labels array (the convergence
+    loop passes the same one back every pass) and the centers of the pass that
+    last moved them: a pass that gets another labels array, or comes first,
+    starts afresh. The bounded, group-bounded and masked steps share this.
+    """
+
+    _labels = None  # the labels array the bounds belong to
+    _centers = None  # float64 centers of the last pass
+
+    def _center_moves(self, centers64, labels):
+        """Whether this pass starts afresh, how far each center moved since the
+        last pass, and each center's norm.
+
+        Parameters
+        ----------
+        centers64 : ndarray of shape (n_clusters, n_features), float64
+            This pass's centers.
+        labels : ndarray of shape (n_samples,), int32
+            This pass's labels array.
+
+        Returns
+        -------
+        fresh : bool
+            No bounds to carry over (first pass, or another labels array).
+        drift : ndarray of shape (n_clusters,), float64
+            Euclidean distance from each center's last position (0 when fresh).
+        center_norm : ndarray of shape (n_clusters,), float64
+        """
+        fresh = labels is not self._labels or self._centers is None
+        if fresh:
+            drift = np.zeros(centers64.shape[0])
+        else:
+            moved = centers64 - self._centers
+            drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+        return fresh, drift, np.sqrt(np.einsum("ij,ij->i", centers64, centers64))
+
+    def _bounds_follow(self, labels, centers64):
+        """Record that the bounds now belong to ``labels`` and ``centers64`` (float64)."""
+        self._labels, self._centers = labels, centers64
+
+
+class BoundedStep(CenterDrift, LloydStep):
     """Exact assignment (+ accumulation) that skips rows whose label the bounds prove.
 
     Parameters
@@ -70,8 +114,6 @@ class BoundedStep(LloydStep):
         self.small = self._kernel is not bounded_assign_accumulate
         self._lower = None  # one float32 per row, allocated on the first pass (after seeding)
         self.gamma = score_rounding(rows)
-        self._labels = None  # the labels array the bounds belong to
-        self._centers = None  # float64 centers of the last pass
         self.recomputed = np.zeros(0, dtype=np.int64)  # rows per block given the full arg-min
         self.n_changed = None  # labels the last call changed
         self._last_fresh = False  # whether the last call started afresh (every row recomputed)
@@ -97,8 +139,7 @@ class BoundedStep(LloydStep):
         Returns True: the labels are taken.
         """
         self.lower[:] = 0.0
-        self._labels = labels
-        self._centers = np.ascontiguousarray(centers, dtype=self.rows.dtype).astype(np.float64)
+        self._bounds_follow(labels, np.ascontiguousarray(centers, dtype=self.rows.dtype).astype(np.float64))
         self._sorted = None
         self._last_fresh = False
         self.recomputed = np.zeros(0, dtype=np.int64)
@@ -128,12 +169,7 @@ class BoundedStep(LloydStep):
         ``sq_dist``, the bounds, ``n_changed`` and (``update``) the per-slab sums."""
         rows, k = self.rows, self.n_clusters
         centers, centers_t, center_sq, centers64 = center_arrays(centers, rows.dtype)
-        fresh = labels is not self._labels or self._centers is None
-        if fresh:
-            drift = np.zeros(k)
-        else:
-            moved = centers64 - self._centers
-            drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+        fresh, drift, center_norm = self._center_moves(centers64, labels)
         level_sep, level_drift = self._no_levels
         if k > 1:
             between = cdist(centers64, centers64)
@@ -154,7 +190,6 @@ class BoundedStep(LloydStep):
             half_sep = np.full(1, np.inf)
             neighbours, neighbour_sep = self._no_neighbours
             sorted_now = None
-        center_norm = np.sqrt(np.einsum("ij,ij->i", centers64, centers64))
         norm_max = float(center_norm.max())
         if update:
             self._reset_sums()
@@ -213,14 +248,20 @@ class BoundedStep(LloydStep):
                 pending.result()
             recomputed.append(sum(int(c[0].sum()) for c in counts))
             n_changed += sum(int(c[1].sum()) for c in counts)
-        self.recomputed = np.asarray(recomputed, dtype=np.int64)
-        self.n_changed = n_changed
-        self._last_fresh = fresh
-        self._labels, self._centers, self._sorted = labels, centers64, sorted_now
+        self._pass_done(labels, centers64, fresh, recomputed, n_changed)
+        self._sorted = sorted_now
         if full_gemm:
             # Only full-GEMM passes (the first, mostly) use the dots buffers:
             # freed, they leave room for the rest of the fit.
             self._dots_buffers = [None, None]
+
+    def _pass_done(self, labels, centers64, fresh, recomputed, n_changed):
+        """Record a pass: the rows recomputed per block, the labels changed, whether
+        it started afresh, and the labels and centers the bounds now follow."""
+        self.recomputed = np.asarray(recomputed, dtype=np.int64)
+        self.n_changed = n_changed
+        self._last_fresh = fresh
+        self._bounds_follow(labels, centers64)
 
     def _gemm_groups(self, bounds):
         """Row ranges ``(s0, s1, lo, hi)`` of at most the dots buffer's rows each.

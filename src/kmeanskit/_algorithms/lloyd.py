@@ -123,10 +123,12 @@ def dots_block_rows(n_clusters):
 class SlabSums:
     """Blocks, slabs and per-slab sums of a step that adds rows in slabs (a mixin)."""
 
-    def _start_slabs(self, rows, n_clusters, path, block_rows, slab_bytes):
+    def _start_slabs(self, rows, n_clusters, path, block_rows, slab_bytes, feature_weights=False):
         """Set the step's rows, kernel ``path``, rows per block and slab sizes.
 
         ``slab_bytes``: bytes of one slab's sums, for :func:`n_slabs` (0: no sums).
+        ``feature_weights``: weight sums per cluster and feature, (S, k, d) (rows
+        with gaps weigh only where observed), else per cluster, (S, k).
         """
         self.rows = rows
         self.n_clusters = n_clusters
@@ -134,7 +136,7 @@ class SlabSums:
         self.block_rows = max(1, min(block_rows, rows.n))
         self._slab_bytes = slab_bytes
         # Per-slab sums are only needed by fits; prediction passes get no-op stand-ins.
-        self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1))
+        self._sums, self._weight_sums = np.zeros((1, 1, 1)), np.zeros((1, 1, 1) if feature_weights else (1, 1))
         self._bounds = {}
 
     def _slabs(self, n_rows):
@@ -147,10 +149,10 @@ class SlabSums:
 
     def _reset_sums(self):
         """Zeroed per-slab sums, allocated on the first fitting pass."""
-        slabs = self._slabs(self.block_rows).shape[0] - 1
-        if self._sums.shape != (slabs, self.n_clusters, self.rows.d):
-            self._sums = np.zeros((slabs, self.n_clusters, self.rows.d))
-            self._weight_sums = np.zeros((slabs, self.n_clusters))
+        shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, self.rows.d)
+        if self._sums.shape != shape:
+            self._sums = np.zeros(shape)
+            self._weight_sums = np.zeros(shape[: self._weight_sums.ndim])
         else:
             self._sums[:] = 0.0
             self._weight_sums[:] = 0.0

@@ -29,12 +29,12 @@ Euclidean estimator (KMeans, and the numeric part of a mixed one) can run them.
 
 import numpy as np
 
-from kmeanskit._algorithms.bounded import score_rounding
+from kmeanskit._algorithms.bounded import CenterDrift, score_rounding
 from kmeanskit._algorithms.init import greedy_plusplus
-from kmeanskit._algorithms.lloyd import Assignment
+from kmeanskit._algorithms.lloyd import Assignment, SlabSums
 from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
-from kmeanskit._algorithms.rows import _Rows, n_slabs, slab_bounds, sum_in_order
+from kmeanskit._algorithms.rows import _Rows, sum_in_order
 from kmeanskit._algorithms.step import Step
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.masked import (
@@ -111,13 +111,13 @@ def masked_sq_distances_of(rows, centers, dtype=np.float64):
     return out
 
 
-class MaskedStep(Step):
+class MaskedStep(CenterDrift, SlabSums, Step):
     """Assignment by partial distances, centers as per-feature means over observed entries.
 
-    The nearest center comes from scores over each row's observed features
-    (``masked_assign_accumulate``'s, computed by
-    ``masked_bounded_assign_accumulate`` only for the rows whose label
-    Hamerly-style bounds on partial distances do not prove: the same labels),
+    The nearest center comes from scores over each row's observed features,
+    computed by ``masked_bounded_assign_accumulate`` only for the rows whose
+    label Hamerly-style bounds on partial distances do not prove (the labels
+    of scoring every row),
     or, from ``d * k >= MASKED_DOTS_MIN_PRODUCT``, from two matrix products per
     block of rows (``masked_assign_from_dots``); the rows should be shifted by
     their mean (:class:`MaskedRows` with a mapping), as for Lloyd's GEMM
@@ -131,25 +131,18 @@ class MaskedStep(Step):
     """
 
     def __init__(self, rows, n_clusters):
-        self.rows = rows
-        self.n_clusters = n_clusters
-        self.sq_dist = np.empty(rows.n)
         self.dots = rows.d * n_clusters >= MASKED_DOTS_MIN_PRODUCT
-        self.block_rows = max(1, min(rows.n, DOTS_BLOCK_VALUES // n_clusters)) if self.dots else rows.n
+        # A slab's sums and weight sums both hold k x d float64 values.
+        self._start_slabs(
+            rows, n_clusters, "masked-dots" if self.dots else "masked-bounded",
+            DOTS_BLOCK_VALUES // n_clusters if self.dots else rows.n, 16 * n_clusters * rows.d,
+            feature_weights=True,
+        )
+        self.sq_dist = np.empty(rows.n)
         # The direct path counts the labels each call changes (the loop then keeps no copy of them).
         self.counts_label_changes = not self.dots
         self.gamma = score_rounding(rows)
         self._lower = None
-        self._labels = None  # the labels array the bounds belong to
-        self._centers = None  # float64 centers of the last pass
-        self._bounds = {}
-        self._sums = self._weight_sums = np.zeros((1, 1, 1))
-
-    def _slabs(self, n_rows):
-        bounds = self._bounds.get(n_rows)
-        if bounds is None:
-            bounds = self._bounds[n_rows] = slab_bounds(n_rows, n_slabs(n_rows, 16 * self.n_clusters * self.rows.d))
-        return bounds
 
     def __call__(self, centers, labels, update=True):
         """Assign rows to ``centers`` (writes ``labels`` and ``self.sq_dist``).
@@ -161,12 +154,7 @@ class MaskedStep(Step):
         rows = self.rows
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
         if update:
-            shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, rows.d)
-            if self._sums.shape != shape:
-                self._sums, self._weight_sums = np.zeros(shape), np.zeros(shape)
-            else:
-                self._sums[:] = 0.0
-                self._weight_sums[:] = 0.0
+            self._reset_sums()
         centers_t = np.ascontiguousarray(centers.T)
         centers_sq_t = centers_t * centers_t
         if not self.dots:
@@ -194,23 +182,18 @@ class MaskedStep(Step):
     def _bounded_pass(self, centers, centers_t, centers_sq_t, labels, update):
         rows = self.rows
         centers64 = centers.astype(np.float64)
-        fresh = labels is not self._labels or self._centers is None
-        if fresh:
-            drift = np.zeros(self.n_clusters)
-            if self._lower is None:
-                self._lower = np.empty(rows.n)
-        else:
-            moved = centers64 - self._centers
-            drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+        fresh, drift, center_norm = self._center_moves(centers64, labels)
+        if self._lower is None:
+            self._lower = np.empty(rows.n)
         bounds = self._slabs(rows.n)
         changed = np.empty(bounds.shape[0] - 1, dtype=np.int64)
         sized(masked_bounded_assign_accumulate, rows.n * rows.d)(
             rows.X0, rows.M, rows.kernel_w(0, rows.n), centers, centers_t, centers_sq_t, labels, self.sq_dist,
-            self._lower, drift, self.gamma, np.sqrt(np.einsum("ij,ij->i", centers64, centers64)), fresh,
+            self._lower, drift, self.gamma, center_norm, fresh,
             self._sums, self._weight_sums, bounds, update, changed,
         )
         self.n_changed = int(changed.sum())
-        self._labels, self._centers = labels, centers64
+        self._bounds_follow(labels, centers64)
 
     def update_centers(self, centers, labels, assignment):
         """Per-feature means over the observed entries; empty clusters relocated.

@@ -109,19 +109,16 @@ class YinyangStep(BoundedStep):
         ``sq_dist``, the bounds, ``n_changed`` and (``update``) the per-slab sums."""
         rows = self.rows
         centers, centers_t, center_sq, centers64 = center_arrays(centers, rows.dtype)
-        fresh = labels is not self._labels or self._centers is None
+        fresh, drift, center_norm = self._center_moves(centers64, labels)
         if fresh:
             self._groups = center_groups(centers64, self.n_groups)
             n_groups = self._groups[1].shape[0] - 1
             self._cum_drift = np.zeros((1, n_groups))
             self._now = 0
-            drift = np.zeros(self.n_clusters)
             if self._group_lower is None or self._group_lower.shape[1] != n_groups:
                 self._group_lower = np.empty((rows.n, n_groups), dtype=np.float32)
                 self._stamps = np.zeros(rows.n, dtype=np.int32)
         else:
-            moved = centers64 - self._centers
-            drift = np.sqrt(np.einsum("ij,ij->i", moved, moved))
             members, group_starts, _ = self._groups
             group_drift = np.maximum.reduceat(drift[members], group_starts[:-1])
             self._now += 1
@@ -132,7 +129,6 @@ class YinyangStep(BoundedStep):
         now = self._now
         half_sep = np.empty(self.n_clusters)
         group_half_sep(centers64, members, group_starts, group_of, half_sep)
-        center_norm = np.sqrt(np.einsum("ij,ij->i", centers64, centers64))
         if update:
             self._reset_sums()
         recomputed, n_changed = [], 0
@@ -147,7 +143,4 @@ class YinyangStep(BoundedStep):
             )
             recomputed.append(int(counts[0].sum()))
             n_changed += int(counts[1].sum())
-        self.recomputed = np.asarray(recomputed, dtype=np.int64)
-        self.n_changed = n_changed
-        self._last_fresh = fresh
-        self._labels, self._centers = labels, centers64
+        self._pass_done(labels, centers64, fresh, recomputed, n_changed)

@@ -16,9 +16,9 @@ processed by one thread in row order and writes only its own outputs, and the
 caller merges per-slab sums in slab order: results are bitwise identical
 whatever the number of threads.
 
-:func:`masked_bounded_assign_accumulate` gives the labels of
-:func:`masked_assign_accumulate` while skipping the scores of rows whose label
-bounds prove (Hamerly 2010, on partial distances). The partial distance of a
+:func:`masked_bounded_assign_accumulate` scores every row on a fresh pass and
+afterwards skips the scores of rows whose label bounds prove (Hamerly 2010, on
+partial distances), with the labels that scoring every row gives. The partial distance of a
 row is the Euclidean distance of the centers' projections onto the row's
 observed coordinates, and a projection moves no more than the center does: a
 row's distance to another center drops by at most that center's drift (its
@@ -26,8 +26,8 @@ full-space shift), so a lower bound on the distance to every other center
 stays valid after subtracting the largest such drift. A row keeps its label
 without scores when ``lower^2 - |x - c_a|^2 > margin``, the margin exceeding
 twice the rounding error of a score (``gamma (|x| + |c_a| + |c|max)^2``, as
-in :mod:`kmeanskit._engine.bounds`), so the direct kernel's own arg-min would
-pick the same center; every other row gets that kernel's scores, in its order.
+in :mod:`kmeanskit._engine.bounds`), so the arg-min of the scores would pick
+the same center; every other row gets the scores, in their order.
 """
 
 import numpy as np
@@ -37,7 +37,6 @@ from kmeanskit._engine.assign import row_weight
 from kmeanskit._engine.bounds import _two_largest
 
 __all__ = [
-    "masked_assign_accumulate",
     "masked_bounded_assign_accumulate",
     "masked_candidate_potentials",
     "masked_assign_from_dots",
@@ -69,39 +68,6 @@ def _masked_sq(x, m, c):
     return (a0 + a1) + (a2 + a3)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def masked_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t, labels, sq_dist, sums, weight_sums,
-                             slab_bounds, update):
-    """Assign each row to the center nearest over its observed entries; accumulate per-feature sums.
-
-    Over row i's observed entries, ``|x - c_j|^2 = sum_f m_f x_f^2 + sum_f m_f (c_jf^2 - 2 x_f c_jf)``;
-    the first term is the same for every center, so the nearest center minimises the second,
-    computed here vectorised over the centers for each observed feature (gaps cost nothing),
-    first index on ties. Its distance is then recomputed exactly (direct differences, float64).
-
-    IN     X0            (n, d) rows, float32 or float64, gaps as 0
-    IN     M             (n, d) uint8, 1 where observed
-    IN     w             (n,) sample weights, or (1,): one weight for every row
-    IN     centers       (k, d) X0's dtype
-    IN     centers_t     (d, k) the centers transposed, X0's dtype
-    IN     centers_sq_t  (d, k) ``centers_t ** 2``
-    OUT    labels        (n,) int32 index of the nearest center
-    OUT    sq_dist       (n,) float64 partial squared distance to that center
-    INOUT  sums          (S, k, d) float64: slab s adds ``w_i x_if`` over its observed entries
-    INOUT  weight_sums   (S, k, d) float64: slab s adds ``w_i`` over its observed entries
-    IN     slab_bounds   (S + 1,) int64 row bounds of the slabs
-    IN     update        bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
-    """
-    n_clusters = centers.shape[0]
-    for s in prange(slab_bounds.shape[0] - 1):
-        scores = np.empty(n_clusters, dtype=X0.dtype)
-        for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            x, m = X0[i], M[i]
-            best = _scores_argmin(x, m, centers_t, centers_sq_t, scores)
-            _record(w, i, x, m, best, _masked_sq(x, m, centers[best]), labels, sq_dist, sums[s], weight_sums[s],
-                    update)
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _scores_argmin(x, m, centers_t, centers_sq_t, scores):
     """Fill ``scores`` (k,) with ``sum_f m_f (c_jf^2 - 2 x_f c_jf)`` in x's dtype, over the observed
@@ -122,10 +88,21 @@ def _scores_argmin(x, m, centers_t, centers_sq_t, scores):
 @njit(cache=True, parallel=True, nogil=True)
 def masked_bounded_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t, labels, sq_dist, lower, drift,
                                      gamma, center_norm, fresh, sums, weight_sums, slab_bounds, update, changed):
-    """:func:`masked_assign_accumulate`'s labels, distances and sums, skipping the scores where bounds prove the label.
+    """Assign each row to the center nearest over its observed entries; accumulate per-feature sums.
 
-    IN     X0, M, w, centers, centers_t, centers_sq_t, sums, weight_sums, slab_bounds, update:
-           as in :func:`masked_assign_accumulate`
+    Over row i's observed entries, ``|x - c_j|^2 = sum_f m_f x_f^2 + sum_f m_f (c_jf^2 - 2 x_f c_jf)``;
+    the first term is the same for every center, so the nearest center minimises the second,
+    computed here vectorised over the centers for each observed feature (gaps cost nothing),
+    first index on ties. Its distance is then recomputed exactly (direct differences, float64).
+    A row whose bounds prove its label keeps it without these scores (see the module doc); a
+    ``fresh`` pass scores every row.
+
+    IN     X0           (n, d) rows, float32 or float64, gaps as 0
+    IN     M            (n, d) uint8, 1 where observed
+    IN     w            (n,) sample weights, or (1,): one weight for every row
+    IN     centers      (k, d) X0's dtype
+    IN     centers_t    (d, k) the centers transposed, X0's dtype
+    IN     centers_sq_t (d, k) ``centers_t ** 2``
     INOUT  labels       (n,) int32 label of each row (read unless ``fresh``)
     OUT    sq_dist      (n,) float64 partial squared distance to the row's center
     INOUT  lower        (n,) float64 lower bound on the partial distance to every other center
@@ -133,6 +110,10 @@ def masked_bounded_assign_accumulate(X0, M, w, centers, centers_t, centers_sq_t,
     IN     gamma        float, relative rounding error of a score (see the module doc)
     IN     center_norm  (k,) float64 norm of each center
     IN     fresh        bool: labels and bounds are not valid, every row gets the scores
+    INOUT  sums         (S, k, d) float64: slab s adds ``w_i x_if`` over its observed entries
+    INOUT  weight_sums  (S, k, d) float64: slab s adds ``w_i`` over its observed entries
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs
+    IN     update       bool: accumulate (else ``sums`` and ``weight_sums`` are not read)
     OUT    changed      (S,) int64 labels each slab changed
     """
     n_clusters = centers.shape[0]
@@ -188,7 +169,7 @@ def _record(w, i, x, m, best, best_d, labels, sq_dist, sums_s, weight_sums_s, up
 @njit(cache=True, parallel=True, nogil=True)
 def masked_assign_from_dots(X0, M, w, centers, mask_dots, x_dots, labels, sq_dist, sums, weight_sums,
                             slab_bounds, update):
-    """As :func:`masked_assign_accumulate`, the arg-min from two matrix products of the block.
+    """As a fresh pass of :func:`masked_bounded_assign_accumulate`, the arg-min from two matrix products of the block.
 
     Over row i's observed entries, ``|x - c_j|^2 = sum_f m_f x_f^2 + mask_dots[i, j] - 2 x_dots[i, j]``;
     the first term is the same for every center, so the nearest center minimises
@@ -197,7 +178,7 @@ def masked_assign_from_dots(X0, M, w, centers, mask_dots, x_dots, labels, sq_dis
 
     IN   mask_dots  (b, k) ``M @ (centers ** 2).T`` for this block, X0's dtype
     IN   x_dots     (b, k) ``X0 @ centers.T`` for this block, X0's dtype
-    (all other arguments as in :func:`masked_assign_accumulate`, for the b rows of the block)
+    (all other arguments as in :func:`masked_bounded_assign_accumulate`, for the b rows of the block)
     """
     n_clusters = centers.shape[0]
     for s in prange(slab_bounds.shape[0] - 1):

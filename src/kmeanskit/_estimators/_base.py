@@ -17,6 +17,7 @@ from sklearn.base import TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from kmeanskit._algorithms.lloyd import LloydStep
@@ -454,25 +455,35 @@ class NearestCenterMixin(CenterInferenceMixin):
         rows, centers, scale = self._rows_and_centers(X, None)
         out = np.empty((X.shape[0], self.n_clusters), dtype=X.dtype)
         centers64 = centers.astype(np.float64)
+        # The float64 squared norms scikit-learn computes for its identity (the same
+        # bits), computed once here and given to it; the cancellation test reads them too.
+        c_sq = row_norms(centers64, squared=True)
         for start, stop, Xb in rows.blocks(_TRANSFORM_BLOCK_ROWS):
-            sq = euclidean_distances(Xb, centers, squared=True)
-            _resolve_cancellation(Xb, centers64, sq)
+            x_sq = row_norms(Xb.astype(np.float64, copy=False), squared=True)
+            sq = euclidean_distances(Xb, centers, X_norm_squared=x_sq, Y_norm_squared=c_sq, squared=True)
+            _resolve_cancellation(Xb, x_sq, centers64, c_sq, sq)
             out[start:stop] = np.sqrt(sq, out=sq)
         if scale != 1.0:
             out /= X.dtype.type(scale)
         return out
 
 
-def _resolve_cancellation(Xb, centers64, sq):
+def _resolve_cancellation(Xb, x_sq, centers64, c_sq, sq):
     """Recompute from the differences the squared distances ``sq`` (INOUT) that
     ``|x|^2 - 2 x.c + |c|^2`` cannot resolve: those within its rounding,
     ``2 (d + 2) eps (|x|^2 + |c|^2)``, of zero. A row equal to a center gets
     exactly 0, as the direct difference gives (scikit-learn gets 0 only when
-    X is the centers array itself)."""
+    X is the centers array itself).
+
+    Parameters
+    ----------
+    Xb : {ndarray, CSR matrix} of shape (b, d)
+    x_sq : ndarray of shape (b,), float64 squared norms of the rows
+    centers64 : ndarray of shape (k, d), float64
+    c_sq : ndarray of shape (k,), float64 squared norms of the centers
+    sq : ndarray of shape (b, k), squared distances
+    """
     sparse = sp.issparse(Xb)
-    Xb64 = Xb.astype(np.float64)
-    x_sq = np.asarray(Xb64.multiply(Xb64).sum(axis=1)).ravel() if sparse else np.einsum("ij,ij->i", Xb64, Xb64)
-    c_sq = np.einsum("ij,ij->i", centers64, centers64)
     slack = 2 * (Xb.shape[1] + 2) * np.finfo(np.float64).eps
     # One elementwise read of sq against the block's largest bound finds the
     # candidates; each is then held to its own bound.
@@ -481,5 +492,6 @@ def _resolve_cancellation(Xb, centers64, sq):
     rows, cols = rows[keep], cols[keep]
     for start in range(0, rows.size, _EXACT_CHUNK):
         r, c = rows[start : start + _EXACT_CHUNK], cols[start : start + _EXACT_CHUNK]
-        diff = (Xb64[r].toarray() if sparse else Xb64[r]) - centers64[c]
+        # Only these rows in float64 (no copy of the block).
+        diff = np.asarray(Xb[r].toarray() if sparse else Xb[r], dtype=np.float64) - centers64[c]
         sq[r, c] = np.einsum("ij,ij->i", diff, diff)
