@@ -1,10 +1,31 @@
-"""Thread control for BLAS calls made from inside numba's parallel regions."""
+"""Thread control: BLAS calls made from inside numba's parallel regions, and
+two threads for small inputs while they do not stall."""
 
 import os
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 
-__all__ = ["background", "in_background", "single_threaded_blas"]
+from kmeanskit._engine import serial
+
+__all__ = ["SmallThreads", "background", "in_background", "single_threaded_blas"]
+
+# Below serial.SERIAL_MAX_VALUES values the kernels run serially (_engine/serial.py:
+# waking the other threads costs tens of milliseconds when the cores are busy).
+# A step's small kernel calls with at least this much distance work (rows x
+# clusters x features) may run on all threads instead, whichever of the two
+# was faster at its last calls (on an idle machine two threads halve a pass:
+# benchmarks/README.md) ...
+SMALL_THREADED_MIN_WORK = 1 << 16
+# ... the other one being timed again every REFRESH_CALLS calls (the threads
+# less often after each losing trial) ...
+REFRESH_CALLS = 8
+# ... and a threaded call slower than twice the serial one plus STALL_SECONDS
+# (its threads waited for a core) keeps every small call serial for
+# STALL_BACKOFF_SECONDS, process-wide.
+STALL_SECONDS = 5e-4
+STALL_BACKOFF_SECONDS = 5.0
+_serial_until = 0.0
 
 
 @lru_cache(maxsize=1)
@@ -95,3 +116,100 @@ def in_background(fn, *args):
         return fn(*args)
 
     return background().submit(call)
+
+
+class SmallThreads:
+    """A step's calls of a kernel on small inputs: serial or on all threads, whichever was faster.
+
+    One per step (its calls have the same size pass after pass). Below
+    ``SERIAL_MAX_VALUES`` values a call runs the kernel's serial twin
+    (``sized``), unless it has at least ``SMALL_THREADED_MIN_WORK`` distance
+    work, numba has two threads or more, the parallel kernel is compiled for
+    the arguments' types in this process (never compiled here: a first fit
+    stays serial), no threaded call stalled in the last
+    ``STALL_BACKOFF_SECONDS``, and the last threaded call was faster than the
+    last serial one (the other is timed again every ``REFRESH_CALLS`` calls, the
+    threads up to eight times less often after losing trials). Any
+    thread count gives the same bits: slabs are fixed by the input's size.
+    """
+
+    def __init__(self):
+        self._seconds = {False: None, True: None}  # last call's time, serial and threaded
+        self._countdown = 0  # calls before the other one is timed again
+        self._interval = REFRESH_CALLS
+
+    def __call__(self, kernel, n_values, work, args):
+        """``kernel(*args)`` on ``n_values`` values with ``work`` distance work, serial or threaded."""
+        if n_values >= serial.SERIAL_MAX_VALUES:
+            return kernel(*args)
+        if work < SMALL_THREADED_MIN_WORK or not self._threads_may_pay(kernel, args):
+            return serial.sized(kernel, n_values)(*args)
+        threaded = self._pick()
+        start = time.perf_counter()
+        result = (kernel if threaded else serial.sized(kernel, n_values))(*args)
+        seconds = self._seconds[threaded] = time.perf_counter() - start
+        serial_seconds = self._seconds[False]
+        if threaded and serial_seconds is not None:
+            if seconds < serial_seconds:
+                self._interval = REFRESH_CALLS
+            else:  # a losing trial of the threads: the next one twice as late (at most 8 intervals)
+                self._interval = min(2 * self._interval, 8 * REFRESH_CALLS)
+                self._countdown = self._interval
+            if seconds > 2.0 * serial_seconds + STALL_SECONDS:
+                global _serial_until
+                _serial_until = time.monotonic() + STALL_BACKOFF_SECONDS
+        return result
+
+    def _threads_may_pay(self, kernel, args):
+        import numba
+
+        return numba.get_num_threads() > 1 and _compiled_for(kernel, args)
+
+    def _pick(self):
+        """Whether the next call runs threaded: the faster of the last two, the
+        other one every ``self._interval`` calls."""
+        serial_seconds, threaded_seconds = self._seconds[False], self._seconds[True]
+        if serial_seconds is None or time.monotonic() < _serial_until:
+            return False
+        if threaded_seconds is None:
+            self._countdown = self._interval
+            return True
+        faster = threaded_seconds < serial_seconds
+        self._countdown -= 1
+        if self._countdown > 0:
+            return faster
+        self._countdown = self._interval
+        return not faster
+
+
+_ARG_TYPES = {}  # (kernel, the first argument's dtype and writeability) -> numba types of the arguments
+_COMPILED = set()  # keys of _ARG_TYPES whose kernel is compiled (it stays so)
+_NOT_COMPILED = {}  # keys of _ARG_TYPES whose kernel was not, -> its number of compiled versions then
+
+
+def _compiled_for(kernel, args):
+    """Whether the numba dispatcher ``kernel`` has a compiled version for ``args``' types.
+
+    Numba's ``typeof`` of every argument costs microseconds each: the types are
+    taken once per kernel and type of rows (the other arguments are buffers the
+    step makes: their types follow from the rows' dtype).
+    """
+    X = args[0]
+    key = (kernel, X.dtype, X.flags.writeable, len(args))
+    if key in _COMPILED:
+        return True
+    try:
+        n_versions = len(kernel.overloads)
+        if _NOT_COMPILED.get(key) == n_versions:  # no version compiled since the last look
+            return False
+        types = _ARG_TYPES.get(key)
+        if types is None:
+            types = _ARG_TYPES[key] = tuple(kernel.typeof_pyval(arg) for arg in args)
+        compiled = types in kernel.overloads
+    except Exception:  # numba's API changed: never risk a compile on a small input
+        return False
+    if compiled:
+        _COMPILED.add(key)
+    else:
+        _NOT_COMPILED[key] = n_versions
+    return compiled
