@@ -140,9 +140,8 @@ class SmallThreads:
 
     def __call__(self, kernel, n_values, work, args):
         """``kernel(*args)`` on ``n_values`` values with ``work`` distance work, serial or threaded."""
-        if n_values >= serial.SERIAL_MAX_VALUES:
-            return kernel(*args)
-        if work < SMALL_THREADED_MIN_WORK or not self._threads_may_pay(kernel, args):
+        small = n_values < serial.SERIAL_MAX_VALUES
+        if not small or work < SMALL_THREADED_MIN_WORK or not self._threads_may_pay(kernel, args):
             return serial.sized(kernel, n_values)(*args)
         threaded = self._pick()
         start = time.perf_counter()
