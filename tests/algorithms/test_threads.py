@@ -125,12 +125,13 @@ def _small_threads_world(monkeypatch, serial_seconds, threaded_seconds):
 
     monkeypatch.setattr(threads, "time", clock)
     monkeypatch.setattr(threads, "_serial_until", 0.0)
+    monkeypatch.setattr(threads, "_stall_backoff", threads.STALL_BACKOFF_SECONDS)
     monkeypatch.setattr(threads, "_compiled_for", lambda kernel, args: True)
     monkeypatch.setattr(threads.serial, "sized", lambda kernel_, n_values: twin if n_values < threads.serial.SERIAL_MAX_VALUES else kernel_)
     return clock, calls, kernel
 
 
-def test_small_threads_take_the_faster_and_time_the_other_now_and_then(monkeypatch):
+def test_small_threads_while_faster_with_the_serial_kernel_timed_now_and_then(monkeypatch):
     import numba
 
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
@@ -138,56 +139,61 @@ def test_small_threads_take_the_faster_and_time_the_other_now_and_then(monkeypat
     clock, calls, kernel = _small_threads_world(monkeypatch, 100e-6, threaded_seconds)
     small = threads.SmallThreads()
     work = threads.SMALL_THREADED_MIN_WORK
-    for _ in range(2 + 2 * threads.REFRESH_CALLS):
-        small(kernel, 1000, work, ())
-    # serial first, then the threads, faster: kept, with the serial twin timed again every REFRESH_CALLS calls
     every = threads.REFRESH_CALLS
-    assert calls[:2] == ["serial", "threaded"]
-    assert calls[2:] == (["threaded"] * (every - 1) + ["serial"]) * 2
-    # Threads that become slower (not a stall) lose: serial, with a trial of the threads less and less often.
+    for _ in range(1 + 2 * every):
+        small(kernel, 1000, work, ())
+    assert calls == ["serial"] + (["threaded"] * (every - 1) + ["serial"]) * 2
+    # Threads that become slower (not a stall) send every small call back to serial for a while.
     threaded_seconds[0] = 150e-6
     del calls[:]
-    for _ in range(7 * every):
+    for _ in range(3):
         small(kernel, 1000, work, ())
-    trials = [i for i, call in enumerate(calls) if call == "threaded"]
-    assert trials[0] == 0 and calls[1] == "serial"
-    assert list(numpy_diff(trials)) == [2 * every, 4 * every][: len(trials) - 1]
+    assert calls == ["threaded", "serial", "serial"]
+    other = threads.SmallThreads()  # another step (another fit), process-wide
+    for _ in range(2):
+        other(kernel, 1000, work, ())
+    assert calls[3:] == ["serial", "serial"]
+    clock.now += threads.LOSS_BACKOFF_SECONDS
+    small(kernel, 1000, work, ())
+    assert calls[-1] == "threaded"
     # Below the work threshold, or on one numba thread, every call is serial.
+    clock.now += threads.LOSS_BACKOFF_SECONDS
     del calls[:]
     threads.SmallThreads()(kernel, 1000, work - 1, ())
     monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
-    threads.SmallThreads()(kernel, 1000, work, ())
+    small(kernel, 1000, work, ())
     assert calls == ["serial", "serial"]
 
 
-def numpy_diff(values):
-    return [b - a for a, b in zip(values[:-1], values[1:], strict=True)]
-
-
-def test_a_stalled_threaded_call_keeps_small_calls_serial_for_a_while(monkeypatch):
+def test_stalled_threaded_calls_keep_small_calls_serial_longer_and_longer(monkeypatch):
     import numba
 
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
     threaded_seconds = [0.010]  # a scheduler slice: the second thread waited for a core
     clock, calls, kernel = _small_threads_world(monkeypatch, 100e-6, threaded_seconds)
     work = threads.SMALL_THREADED_MIN_WORK
-    small = threads.SmallThreads()
-    for _ in range(3 * threads.REFRESH_CALLS):
+    backoff = threads.STALL_BACKOFF_SECONDS
+    for stall in range(3):  # a stall at each trial: 5 s of serial calls, then 10, then 20
+        small = threads.SmallThreads()
+        del calls[:]
+        for _ in range(4):
+            small(kernel, 1000, work, ())
+        assert calls == ["serial", "threaded", "serial", "serial"]
+        clock.now += backoff * 2**stall - 1.0
         small(kernel, 1000, work, ())
-    assert calls[:2] == ["serial", "threaded"] and set(calls[2:]) == {"serial"}
-    # Process-wide: another step (another fit) stays serial too, until the back-off ends.
+        assert calls[-1] == "serial"
+        clock.now += 1.0
+    # A threaded call that wins resets the back-off.
     threaded_seconds[0] = 10e-6
-    other = threads.SmallThreads()
+    small = threads.SmallThreads()
     del calls[:]
     for _ in range(3):
-        other(kernel, 1000, work, ())
-    assert calls == ["serial"] * 3
-    clock.now += threads.STALL_BACKOFF_SECONDS
-    other(kernel, 1000, work, ())
-    assert calls[-1] == "threaded"
-    # At or above the serial threshold, the parallel kernel, untimed.
+        small(kernel, 1000, work, ())
+    assert calls == ["serial", "threaded", "threaded"]
+    assert threads._stall_backoff == threads.STALL_BACKOFF_SECONDS
+    # At or above the serial threshold: sized's choice (the parallel kernel), untimed.
     del calls[:]
-    other(kernel, threads.serial.SERIAL_MAX_VALUES, work, ())
+    small(kernel, threads.serial.SERIAL_MAX_VALUES, work, ())
     assert calls == ["threaded"]
 
 

@@ -13,19 +13,21 @@ __all__ = ["SmallThreads", "background", "in_background", "single_threaded_blas"
 # Below serial.SERIAL_MAX_VALUES values the kernels run serially (_engine/serial.py:
 # waking the other threads costs tens of milliseconds when the cores are busy).
 # A step's small kernel calls with at least this much distance work (rows x
-# clusters x features) may run on all threads instead, whichever of the two
-# was faster at its last calls (on an idle machine two threads halve a pass:
-# benchmarks/README.md) ...
+# clusters x features) may run on all threads instead, while that is faster (on
+# an idle machine two threads halve a pass: benchmarks/README.md) ...
 SMALL_THREADED_MIN_WORK = 1 << 16
-# ... the other one being timed again every REFRESH_CALLS calls (the threads
-# less often after each losing trial) ...
+# ... the serial kernel being timed again every REFRESH_CALLS calls. A threaded
+# call slower than the last serial one keeps small calls serial for
+# LOSS_BACKOFF_SECONDS, process-wide; one slower than twice the serial one plus
+# STALL_SECONDS (its threads waited for a core) for STALL_BACKOFF_SECONDS,
+# doubled at each stall in a row up to MAX_BACKOFF_SECONDS.
 REFRESH_CALLS = 8
-# ... and a threaded call slower than twice the serial one plus STALL_SECONDS
-# (its threads waited for a core) keeps every small call serial for
-# STALL_BACKOFF_SECONDS, process-wide.
+LOSS_BACKOFF_SECONDS = 1.0
 STALL_SECONDS = 5e-4
 STALL_BACKOFF_SECONDS = 5.0
-_serial_until = 0.0
+MAX_BACKOFF_SECONDS = 600.0
+_serial_until = 0.0  # time.monotonic() until which small calls stay serial
+_stall_backoff = STALL_BACKOFF_SECONDS  # the back-off of the next stall
 
 
 @lru_cache(maxsize=1)
@@ -119,24 +121,24 @@ def in_background(fn, *args):
 
 
 class SmallThreads:
-    """A step's calls of a kernel on small inputs: serial or on all threads, whichever was faster.
+    """A step's calls of a kernel on small inputs: serial or on all threads, whichever is faster.
 
     One per step (its calls have the same size pass after pass). Below
     ``SERIAL_MAX_VALUES`` values a call runs the kernel's serial twin
     (``sized``), unless it has at least ``SMALL_THREADED_MIN_WORK`` distance
-    work, numba has two threads or more, the parallel kernel is compiled for
-    the arguments' types in this process (never compiled here: a first fit
-    stays serial), no threaded call stalled in the last
-    ``STALL_BACKOFF_SECONDS``, and the last threaded call was faster than the
-    last serial one (the other is timed again every ``REFRESH_CALLS`` calls, the
-    threads up to eight times less often after losing trials). Any
-    thread count gives the same bits: slabs are fixed by the input's size.
+    work, numba has two threads or more and the parallel kernel is compiled
+    for the arguments' types in this process (never compiled here: a first
+    fit stays serial). Then the step's first call runs serially and the next
+    ones on all threads, the serial kernel again every ``REFRESH_CALLS``
+    calls, while threaded calls are faster than the last serial one: a slower
+    one keeps every small call serial for a while, process-wide (see the
+    constants above). Any thread count gives the same bits: slabs are fixed by
+    the input's size.
     """
 
     def __init__(self):
         self._seconds = {False: None, True: None}  # last call's time, serial and threaded
-        self._countdown = 0  # calls before the other one is timed again
-        self._interval = REFRESH_CALLS
+        self._calls = 0
 
     def __call__(self, kernel, n_values, work, args):
         """``kernel(*args)`` on ``n_values`` values with ``work`` distance work, serial or threaded."""
@@ -147,16 +149,8 @@ class SmallThreads:
         start = time.perf_counter()
         result = (kernel if threaded else serial.sized(kernel, n_values))(*args)
         seconds = self._seconds[threaded] = time.perf_counter() - start
-        serial_seconds = self._seconds[False]
-        if threaded and serial_seconds is not None:
-            if seconds < serial_seconds:
-                self._interval = REFRESH_CALLS
-            else:  # a losing trial of the threads: the next one twice as late (at most 8 intervals)
-                self._interval = min(2 * self._interval, 8 * REFRESH_CALLS)
-                self._countdown = self._interval
-            if seconds > 2.0 * serial_seconds + STALL_SECONDS:
-                global _serial_until
-                _serial_until = time.monotonic() + STALL_BACKOFF_SECONDS
+        if threaded and self._seconds[False] is not None:
+            _threaded_took(seconds, self._seconds[False])
         return result
 
     def _threads_may_pay(self, kernel, args):
@@ -165,20 +159,24 @@ class SmallThreads:
         return numba.get_num_threads() > 1 and _compiled_for(kernel, args)
 
     def _pick(self):
-        """Whether the next call runs threaded: the faster of the last two, the
-        other one every ``self._interval`` calls."""
-        serial_seconds, threaded_seconds = self._seconds[False], self._seconds[True]
-        if serial_seconds is None or time.monotonic() < _serial_until:
+        """Whether the next call runs threaded."""
+        if self._seconds[False] is None or time.monotonic() < _serial_until:
             return False
-        if threaded_seconds is None:
-            self._countdown = self._interval
-            return True
-        faster = threaded_seconds < serial_seconds
-        self._countdown -= 1
-        if self._countdown > 0:
-            return faster
-        self._countdown = self._interval
-        return not faster
+        self._calls += 1
+        return self._calls % REFRESH_CALLS != 0
+
+
+def _threaded_took(seconds, serial_seconds):
+    """Back off to serial small calls after a threaded call slower than the serial one."""
+    global _serial_until, _stall_backoff
+    now = time.monotonic()
+    if seconds > 2.0 * serial_seconds + STALL_SECONDS:
+        _serial_until = now + _stall_backoff
+        _stall_backoff = min(2.0 * _stall_backoff, MAX_BACKOFF_SECONDS)
+    elif seconds >= serial_seconds:
+        _serial_until = max(_serial_until, now + LOSS_BACKOFF_SECONDS)
+    else:
+        _stall_backoff = STALL_BACKOFF_SECONDS
 
 
 _ARG_TYPES = {}  # (kernel, the first argument's dtype and writeability) -> numba types of the arguments
