@@ -1,5 +1,5 @@
 """Thread control: BLAS calls made from inside numba's parallel regions, and
-two threads for small inputs while they do not stall."""
+all threads for small inputs while that is faster."""
 
 import os
 import time
