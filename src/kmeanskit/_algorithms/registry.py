@@ -51,7 +51,7 @@ ALGORITHMS = {
 
 # "auto" runs the Lloyd step below this much distance work per pass (rows x
 # clusters x features): there the bounds' bookkeeping costs more than they
-# save (on 27 shapes of 1,000-20,000 rows, 2-64 features, 4-256 clusters, Lloyd
+# save (on 31 shapes of 1,797-20,000 rows, 3-64 features, 4-256 clusters, Lloyd
 # was as fast or faster on every one below it), and a small fit does not
 # compile the bounded kernels (benchmarks/README.md).
 AUTO_LLOYD_MAX_WORK = 1 << 22
