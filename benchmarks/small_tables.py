@@ -18,7 +18,11 @@ what the Python around it costs. For each shape this prints
 
 The load average is printed first and last: figures from a busy machine say little.
 
-Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover]``.
+``--auto-rule`` times ``algorithm="lloyd"`` against ``"hamerly"`` (the bounded step,
+what ``"auto"`` runs from ``_algorithms/registry.py``'s ``AUTO_LLOYD_MAX_WORK`` on)
+on small shapes around that threshold (:data:`AUTO_RULE_SHAPES`): the table behind it.
+
+Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--auto-rule]``.
 """
 
 import argparse
@@ -34,7 +38,7 @@ from kmeanskit import KMeans
 
 from .grid import SHAPES
 
-__all__ = ["SMALL_DENSE_SHAPES", "fit_ratio", "kernel_ns_per_row", "main"]
+__all__ = ["AUTO_RULE_SHAPES", "SMALL_DENSE_SHAPES", "auto_rule_ratio", "fit_ratio", "kernel_ns_per_row", "main"]
 
 SMALL_DENSE_SHAPES = [
     "blobs-1kx2-k3", "blobs-5kx10-k8", "blobs-10kx20-k10-f32", "uniform-5kx5-k4",
@@ -43,6 +47,18 @@ SMALL_DENSE_SHAPES = [
 # (features, clusters) and rows for --crossover: serial twin against 2 threads by size.
 CROSSOVER_SHAPES = [(2, 3), (5, 4), (10, 8), (20, 10)]
 CROSSOVER_ROWS = [2_000, 5_000, 10_000, 20_000, 50_000, 100_000]
+# (data, rows, features, clusters) for --auto-rule: "blobs" (make_blobs with k centers),
+# "uniform", or "digits" (its first rows).
+AUTO_RULE_SHAPES = [
+    ("digits", 1797, 64, 10), ("blobs", 5000, 16, 16), ("uniform", 5000, 16, 16), ("blobs", 5000, 32, 8),
+    ("uniform", 5000, 32, 8), ("uniform", 10000, 8, 16), ("blobs", 5000, 5, 50), ("blobs", 5000, 10, 32),
+    ("uniform", 5000, 10, 32), ("blobs", 10000, 20, 10), ("uniform", 10000, 20, 10), ("blobs", 2000, 64, 16),
+    ("uniform", 2000, 64, 16), ("blobs", 10000, 10, 24), ("uniform", 10000, 10, 24), ("blobs", 20000, 8, 16),
+    ("uniform", 20000, 8, 16), ("digits", 1797, 64, 50), ("blobs", 3000, 20, 100), ("blobs", 3000, 64, 32),
+    ("uniform", 3000, 64, 32), ("uniform", 10000, 20, 32), ("blobs", 10000, 20, 50), ("blobs", 20000, 8, 64),
+    ("uniform", 20000, 8, 64), ("blobs", 20000, 3, 256), ("blobs", 5000, 64, 8), ("blobs", 20000, 16, 16),
+    ("uniform", 20000, 16, 16), ("uniform", 20000, 64, 4), ("blobs", 20000, 20, 16),
+]
 
 
 def _kernel_call(X, k):
@@ -107,6 +123,31 @@ def fit_ratio(X, k, repeats):
     return float(np.median(ours)), float(np.median(theirs)), float(np.median(theirs / ours))
 
 
+def _auto_rule_data(kind, n, d, k):
+    from sklearn.datasets import load_digits, make_blobs
+
+    if kind == "digits":
+        return np.ascontiguousarray(load_digits().data[:n], dtype=np.float64)
+    if kind == "blobs":
+        return np.ascontiguousarray(make_blobs(n_samples=n, n_features=d, centers=k, random_state=0)[0])
+    return np.random.RandomState(0).uniform(size=(n, d))
+
+
+def auto_rule_ratio(X, k, repeats):
+    """Medians over ``repeats`` alternating fits (seeds 0, 1, 2): (lloyd s, bounded s, median per-repeat
+    lloyd / bounded)."""
+    for algorithm in ("lloyd", "hamerly"):
+        KMeans(k, random_state=0, algorithm=algorithm).fit(X)
+    times = {"lloyd": [], "hamerly": []}
+    for r in range(repeats):
+        for algorithm in ("lloyd", "hamerly") if r % 2 else ("hamerly", "lloyd"):
+            start = time.perf_counter()
+            KMeans(k, random_state=r % 3, algorithm=algorithm).fit(X)
+            times[algorithm].append(time.perf_counter() - start)
+    lloyd, bounded = np.array(times["lloyd"]), np.array(times["hamerly"])
+    return float(np.median(lloyd)), float(np.median(bounded)), float(np.median(lloyd / bounded))
+
+
 def _load():
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -117,6 +158,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=9, help="fits per library and shape (default: 9)")
     parser.add_argument("--crossover", action="store_true",
                         help="also time the serial twin against 2 threads on uniform data of growing size")
+    parser.add_argument("--auto-rule", action="store_true",
+                        help="also time algorithm='lloyd' against the bounded step on the shapes around AUTO_LLOYD_MAX_WORK")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     print(_load())
@@ -139,6 +182,12 @@ def main(argv=None):
                 serial_ns, parallel_ns = kernel_ns_per_row(X, k, repeats=21)
                 print(f"d={d:2d} k={k:2d} n={n:7,d} (n*d={n * d:9,d}): serial {serial_ns * n / 1e3:8.1f} us, "
                       f"2 threads {parallel_ns * n / 1e3:8.1f} us, ratio {serial_ns / parallel_ns:5.2f}", flush=True)
+    if args.auto_rule:
+        print("\n| data | n x d | k | n·k·d | lloyd ms | bounded ms | lloyd / bounded |\n|---|---|---:|---:|---:|---:|---:|")
+        for kind, n, d, k in sorted(AUTO_RULE_SHAPES, key=lambda shape: shape[1] * shape[2] * shape[3]):
+            lloyd, bounded, ratio = auto_rule_ratio(_auto_rule_data(kind, n, d, k), k, args.repeats)
+            print(f"| {kind} | {n:,} x {d} | {k} | {n * k * d:,} | {lloyd * 1e3:.2f} | {bounded * 1e3:.2f} | {ratio:.2f} |",
+                  flush=True)
     print(_load())
     return rows
 

@@ -73,16 +73,16 @@ def test_largest_drift_above_the_levels_limit_is_lloyds(levels_max, monkeypatch)
 def test_which_step_each_algorithm_runs(algorithm, sparse, expected):
     import scipy.sparse as sp
 
-    X = np.random.default_rng(0).normal(size=(50_000, 3))
-    rows = as_rows(sp.csr_matrix(X) if sparse else X, np.ones(50_000))
+    X = np.random.default_rng(0).normal(size=(200_000, 3))  # above AUTO_LLOYD_MAX_WORK at k=8
+    rows = as_rows(sp.csr_matrix(X) if sparse else X, np.ones(200_000))
     assert type(fit_step(rows, 8, algorithm)) is expected
 
 
 @pytest.mark.parametrize("n, k, d, expected", [
-    (150, 3, 4, LloydStep), (87_381, 4, 3, LloydStep), (87_382, 4, 3, BoundedStep), (1_000, 1_024, 3, YinyangStep),
+    (150, 3, 4, LloydStep), (349_525, 4, 3, LloydStep), (349_526, 4, 3, BoundedStep), (2_000, 1_024, 3, YinyangStep),
 ])
 def test_auto_runs_lloyd_on_small_work(n, k, d, expected):
-    # Below AUTO_LLOYD_MAX_WORK = 2**20 rows x clusters x features "auto" is Lloyd's step; the others keep theirs.
+    # Below AUTO_LLOYD_MAX_WORK = 2**22 rows x clusters x features "auto" is Lloyd's step; the others keep theirs.
     rows = as_rows(np.random.default_rng(0).normal(size=(n, d)), np.ones(n))
     assert type(fit_step(rows, k, "auto")) is expected
     assert type(fit_step(rows, k, "hamerly")) is BoundedStep

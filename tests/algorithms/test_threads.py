@@ -95,3 +95,147 @@ def test_single_threaded_blas_limits_every_blas_and_restores_it_from_any_thread(
     worker.join()
     assert seen and all(n == 1 for n in seen[0])
     assert _blas_threads() == default
+
+
+class _Clock:
+    """A fake ``time`` for :class:`threads.SmallThreads`: kernels advance it by their cost."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def perf_counter(self):
+        return self.now
+
+    def monotonic(self):
+        return self.now
+
+
+def _small_threads_world(monkeypatch, serial_seconds, threaded_seconds):
+    """A clock, and a kernel whose serial twin and parallel self record their calls and take the given times."""
+    clock = _Clock()
+    calls = []
+
+    def kernel(*args):
+        calls.append("threaded")
+        clock.now += threaded_seconds[0]
+
+    def twin(*args):
+        calls.append("serial")
+        clock.now += serial_seconds
+
+    monkeypatch.setattr(threads, "time", clock)
+    monkeypatch.setattr(threads, "_serial_until", 0.0)
+    monkeypatch.setattr(threads, "_stall_backoff", threads.STALL_BACKOFF_SECONDS)
+    monkeypatch.setattr(threads, "_compiled_for", lambda kernel, args: True)
+    monkeypatch.setattr(threads.serial, "sized", lambda kernel_, n_values: twin if n_values < threads.serial.SERIAL_MAX_VALUES else kernel_)
+    return clock, calls, kernel
+
+
+def test_small_threads_while_faster_with_the_serial_kernel_timed_now_and_then(monkeypatch):
+    import numba
+
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    threaded_seconds = [50e-6]
+    clock, calls, kernel = _small_threads_world(monkeypatch, 100e-6, threaded_seconds)
+    small = threads.SmallThreads()
+    work = threads.SMALL_THREADED_MIN_WORK
+    every = threads.REFRESH_CALLS
+    for _ in range(1 + 2 * every):
+        small(kernel, 1000, work, ())
+    assert calls == ["serial"] + (["threaded"] * (every - 1) + ["serial"]) * 2
+    # Threads that become slower (not a stall) send every small call back to serial for a while.
+    threaded_seconds[0] = 150e-6
+    del calls[:]
+    for _ in range(3):
+        small(kernel, 1000, work, ())
+    assert calls == ["threaded", "serial", "serial"]
+    other = threads.SmallThreads()  # another step (another fit), process-wide
+    for _ in range(2):
+        other(kernel, 1000, work, ())
+    assert calls[3:] == ["serial", "serial"]
+    clock.now += threads.LOSS_BACKOFF_SECONDS
+    small(kernel, 1000, work, ())
+    assert calls[-1] == "threaded"
+    # Below the work threshold, or on one numba thread, every call is serial.
+    clock.now += threads.LOSS_BACKOFF_SECONDS
+    del calls[:]
+    threads.SmallThreads()(kernel, 1000, work - 1, ())
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
+    small(kernel, 1000, work, ())
+    assert calls == ["serial", "serial"]
+
+
+def test_stalled_threaded_calls_keep_small_calls_serial_longer_and_longer(monkeypatch):
+    import numba
+
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    threaded_seconds = [0.010]  # a scheduler slice: the second thread waited for a core
+    clock, calls, kernel = _small_threads_world(monkeypatch, 100e-6, threaded_seconds)
+    work = threads.SMALL_THREADED_MIN_WORK
+    backoff = threads.STALL_BACKOFF_SECONDS
+    for stall in range(3):  # a stall at each trial: 5 s of serial calls, then 10, then 20
+        small = threads.SmallThreads()
+        del calls[:]
+        for _ in range(4):
+            small(kernel, 1000, work, ())
+        assert calls == ["serial", "threaded", "serial", "serial"]
+        clock.now += backoff * 2**stall - 1.0
+        small(kernel, 1000, work, ())
+        assert calls[-1] == "serial"
+        clock.now += 1.0
+    # A threaded call that wins resets the back-off.
+    threaded_seconds[0] = 10e-6
+    small = threads.SmallThreads()
+    del calls[:]
+    for _ in range(3):
+        small(kernel, 1000, work, ())
+    assert calls == ["serial", "threaded", "threaded"]
+    assert threads._stall_backoff == threads.STALL_BACKOFF_SECONDS
+    # At or above the serial threshold: sized's choice (the parallel kernel), untimed.
+    del calls[:]
+    small(kernel, threads.serial.SERIAL_MAX_VALUES, work, ())
+    assert calls == ["threaded"]
+
+
+def test_small_threads_never_compile_the_parallel_kernel():
+    import numpy as np
+    from numba import njit, prange
+
+    @njit(parallel=True)
+    def kernel(x, out):
+        for i in prange(x.shape[0]):
+            out[i] = 2.0 * x[i]
+
+    x, out = np.arange(4.0), np.zeros(4)
+    assert not threads._compiled_for(kernel, (x, out))
+    kernel(x, out)
+    assert threads._compiled_for(kernel, (x, out))
+    assert not threads._compiled_for(kernel, (x.astype(np.float32), out))  # another type: not compiled
+
+
+def test_lloyd_passes_on_two_threads_give_the_bits_of_serial_ones(monkeypatch):
+    """Small inputs may now run the parallel direct and chunked kernels: a fit whose every small
+    pass is threaded gives the bits of the serial passes."""
+    import numba
+    import numpy as np
+
+    from kmeanskit import KMeans
+
+    if numba.config.NUMBA_NUM_THREADS < 2:  # pragma: no cover - a one-core machine
+        return
+    rng = np.random.RandomState(0)
+    previous = numba.get_num_threads()
+    try:
+        for X, k in ((rng.uniform(size=(3000, 5)), 4), (rng.uniform(size=(700, 30)), 6)):
+            monkeypatch.setattr(threads.SmallThreads, "_pick", lambda self: False)
+            numba.set_num_threads(1)
+            serial = KMeans(k, random_state=0, algorithm="lloyd").fit(X)
+            monkeypatch.setattr(threads.SmallThreads, "_pick", lambda self: True)
+            monkeypatch.setattr(threads, "_compiled_for", lambda kernel, args: True)
+            numba.set_num_threads(2)
+            threaded = KMeans(k, random_state=0, algorithm="lloyd").fit(X)
+            np.testing.assert_array_equal(threaded.labels_, serial.labels_)
+            np.testing.assert_array_equal(threaded.cluster_centers_, serial.cluster_centers_)
+            assert threaded.inertia_ == serial.inertia_ and threaded.n_iter_ == serial.n_iter_
+    finally:
+        numba.set_num_threads(previous)

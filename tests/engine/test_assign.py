@@ -137,12 +137,16 @@ def test_ties_go_to_the_first_center():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(("n", "d", "k"), [(1000, 5, 4), (300, 2, 1), (517, 13, 9), (129, 7, 3)])
-def test_direct_kernel_bits_for_any_thread_count(dtype, n, d, k):
+@pytest.mark.parametrize(("n", "d", "k"), [(1000, 5, 4), (300, 2, 1), (517, 13, 9), (129, 7, 3), (403, 64, 10), (97, 203, 3)])
+@pytest.mark.parametrize("unit_weights", [False, True])
+def test_direct_kernel_bits_for_any_thread_count(dtype, n, d, k, unit_weights):
     """The tiled direct kernel gives the bits of one row at a time (scores in X's dtype feature by feature,
     first minimum, exact distances in four partial sums, sums in row order), serial or on 1 or 2 threads,
-    with tiles that do not divide the slabs."""
+    with tiles that do not divide the slabs, tiles of fewer rows for wide rows (64 and 203 features: 32 and
+    8 rows of float64), and unit weights given as the single weight the kernels read for every row."""
     X, w, centers = _problem(dtype, n=n, d=d, k=k, seed=3)
+    if unit_weights:
+        w = np.ones(1, dtype=dtype)
     X[7] = X[11]  # duplicate rows
     if k > 2:
         centers[2] = centers[1]  # tied centers: the first wins
@@ -150,7 +154,7 @@ def test_direct_kernel_bits_for_any_thread_count(dtype, n, d, k):
     labels = reference.direct_scores_labels(X, centers)
     sq_dist = reference.exact_sq_dist_four_sums(X, centers, labels)
     sums, weights = np.zeros((3, k, d)), np.zeros((3, k))
-    reference.accumulate(sums, weights, X, w, labels, bounds)
+    reference.accumulate(sums, weights, X, np.broadcast_to(w, (n,)), labels, bounds)
     assert (k <= 2 or not (labels == 2).any()) and len(np.unique(labels)) > min(k, 2) - 1
     kernels = [(serial_twin(assign_accumulate_direct), 1), (assign_accumulate_direct, 1), (assign_accumulate_direct, 2)]
     previous = numba.get_num_threads()

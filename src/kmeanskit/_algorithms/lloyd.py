@@ -26,7 +26,7 @@ import numpy as np
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
 from kmeanskit._algorithms.step import Step
-from kmeanskit._algorithms.threads import in_background, single_threaded_blas
+from kmeanskit._algorithms.threads import SmallThreads, in_background, single_threaded_blas
 from kmeanskit._engine.assign import (
     accumulate_csr,
     accumulate_groups,
@@ -178,6 +178,7 @@ class LloydStep(SlabSums, Step):
             block_rows = SHIFTED_BLOCK_ROWS
         self._start_slabs(rows, k, path, block_rows, 8 * k * rows.d)
         self._sq_dist = None
+        self._small_threads = SmallThreads()  # small inputs: serial or threaded passes, whichever is faster
         n_buffers = 2 if self.path == "blocks" else 0
         self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]
 
@@ -208,7 +209,9 @@ class LloydStep(SlabSums, Step):
         """
         rows = self.rows
         centers = np.ascontiguousarray(centers, dtype=rows.dtype)
-        centers_t = np.ascontiguousarray(centers.T)
+        # The direct kernel does not read the transposed centers: it gets the
+        # centers in their place (the same array type, no copy each pass).
+        centers_t = centers if self.path == "direct" else np.ascontiguousarray(centers.T)
         center_sq = np.einsum("ij,ij->i", centers, centers)
         if self.path == "csr":
             return self._csr_pass(rows.X, centers_t, center_sq, labels, update)
@@ -219,12 +222,14 @@ class LloydStep(SlabSums, Step):
             bounds = self._slabs(stop - start)
             wb, lb, db = rows.kernel_w(start, stop), labels[start:stop], self.sq_dist[start:stop]
             size = (stop - start) * rows.d
+            work = size * self.n_clusters
             if self.path == "chunked":
+                args = (
+                    Xb, wb, centers, centers_t, center_sq, lb, db, self._sums, self._weight_sums, bounds,
+                    CHUNK_ROWS, update,
+                )
                 with single_threaded_blas():
-                    sized(assign_accumulate_chunked_gemm, size)(
-                        Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
-                        self._weight_sums, bounds, CHUNK_ROWS, update,
-                    )
+                    self._small_threads(assign_accumulate_chunked_gemm, size, work, args)
             elif self.path == "blocks":
                 dots = self._dots[index % 2][: stop - start]
                 matmul_into(Xb, centers_t, dots)
@@ -235,10 +240,8 @@ class LloydStep(SlabSums, Step):
                     self._sums, self._weight_sums, bounds, update,
                 )
             else:
-                sized(assign_accumulate_direct, size)(
-                    Xb, wb, centers, centers_t, center_sq, lb, db, self._sums,
-                    self._weight_sums, bounds, update,
-                )
+                args = (Xb, wb, centers, centers_t, center_sq, lb, db, self._sums, self._weight_sums, bounds, update)
+                self._small_threads(assign_accumulate_direct, size, work, args)
         if pending is not None:
             pending.result()
         # einsum sums in a fixed order (no threaded BLAS dot): deterministic.

@@ -73,7 +73,8 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0, labels=None):
         new_centers, _ = step.update_centers(centers, labels, assignment)
         center_shift_tot = step.center_shift(centers, new_centers)
         centers = new_centers
-        unchanged = (step.n_changed == 0) if counted else np.array_equal(labels, labels_old)
+        # (not np.array_equal: its checks and conversions cost more than the comparison)
+        unchanged = (step.n_changed == 0) if counted else not (labels != labels_old).any()
         if unchanged and not (seeded and i == 0):
             strict = converged = True
             if verbose:

@@ -50,9 +50,11 @@ ALGORITHMS = {
 }
 
 # "auto" runs the Lloyd step below this much distance work per pass (rows x
-# clusters x features): there the bounds' bookkeeping costs about what they
-# save, and a small fit does not compile the bounded kernels (benchmarks/README.md).
-AUTO_LLOYD_MAX_WORK = 1 << 20
+# clusters x features): there the bounds' bookkeeping costs more than they
+# save (on 31 shapes of 1,797-20,000 rows, 3-64 features, 4-256 clusters, Lloyd
+# was as fast or faster on every one below it), and a small fit does not
+# compile the bounded kernels (benchmarks/README.md).
+AUTO_LLOYD_MAX_WORK = 1 << 22
 # ... and the group-bounded step from this many clusters on (with fewer
 # features than GEMM_MIN_FEATURES): there the bounded step's k x k table of
 # center distances, sorted every pass, costs more than the rows (README, Speed).

@@ -1,10 +1,33 @@
-"""Thread control for BLAS calls made from inside numba's parallel regions."""
+"""Thread control: BLAS calls made from inside numba's parallel regions, and
+all threads for small inputs while that is faster."""
 
 import os
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 
-__all__ = ["background", "in_background", "single_threaded_blas"]
+from kmeanskit._engine import serial
+
+__all__ = ["SmallThreads", "background", "in_background", "single_threaded_blas"]
+
+# Below serial.SERIAL_MAX_VALUES values the kernels run serially (_engine/serial.py:
+# waking the other threads costs tens of milliseconds when the cores are busy).
+# A step's small kernel calls with at least this much distance work (rows x
+# clusters x features) may run on all threads instead, while that is faster (on
+# an idle machine two threads halve a pass: benchmarks/README.md) ...
+SMALL_THREADED_MIN_WORK = 1 << 16
+# ... the serial kernel being timed again every REFRESH_CALLS calls. A threaded
+# call slower than the last serial one keeps small calls serial for
+# LOSS_BACKOFF_SECONDS, process-wide; one slower than twice the serial one plus
+# STALL_SECONDS (its threads waited for a core) for STALL_BACKOFF_SECONDS,
+# doubled at each stall in a row up to MAX_BACKOFF_SECONDS.
+REFRESH_CALLS = 8
+LOSS_BACKOFF_SECONDS = 1.0
+STALL_SECONDS = 5e-4
+STALL_BACKOFF_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 600.0
+_serial_until = 0.0  # time.monotonic() until which small calls stay serial
+_stall_backoff = STALL_BACKOFF_SECONDS  # the back-off of the next stall
 
 
 @lru_cache(maxsize=1)
@@ -95,3 +118,95 @@ def in_background(fn, *args):
         return fn(*args)
 
     return background().submit(call)
+
+
+class SmallThreads:
+    """A step's calls of a kernel on small inputs: serial or on all threads, whichever is faster.
+
+    One per step (its calls have the same size pass after pass). Below
+    ``SERIAL_MAX_VALUES`` values a call runs the kernel's serial twin
+    (``sized``), unless it has at least ``SMALL_THREADED_MIN_WORK`` distance
+    work, numba has two threads or more and the parallel kernel is compiled
+    for the arguments' types in this process (never compiled here: a first
+    fit stays serial). Then the step's first call runs serially and the next
+    ones on all threads, the serial kernel again every ``REFRESH_CALLS``
+    calls, while threaded calls are faster than the last serial one: a slower
+    one keeps every small call serial for a while, process-wide (see the
+    constants above). Any thread count gives the same bits: slabs are fixed by
+    the input's size.
+    """
+
+    def __init__(self):
+        self._seconds = {False: None, True: None}  # last call's time, serial and threaded
+        self._calls = 0
+
+    def __call__(self, kernel, n_values, work, args):
+        """``kernel(*args)`` on ``n_values`` values with ``work`` distance work, serial or threaded."""
+        small = n_values < serial.SERIAL_MAX_VALUES
+        if not small or work < SMALL_THREADED_MIN_WORK or not self._threads_may_pay(kernel, args):
+            return serial.sized(kernel, n_values)(*args)
+        threaded = self._pick()
+        start = time.perf_counter()
+        result = (kernel if threaded else serial.sized(kernel, n_values))(*args)
+        seconds = self._seconds[threaded] = time.perf_counter() - start
+        if threaded and self._seconds[False] is not None:
+            _threaded_took(seconds, self._seconds[False])
+        return result
+
+    def _threads_may_pay(self, kernel, args):
+        import numba
+
+        return numba.get_num_threads() > 1 and _compiled_for(kernel, args)
+
+    def _pick(self):
+        """Whether the next call runs threaded."""
+        if self._seconds[False] is None or time.monotonic() < _serial_until:
+            return False
+        self._calls += 1
+        return self._calls % REFRESH_CALLS != 0
+
+
+def _threaded_took(seconds, serial_seconds):
+    """Back off to serial small calls after a threaded call slower than the serial one."""
+    global _serial_until, _stall_backoff
+    now = time.monotonic()
+    if seconds > 2.0 * serial_seconds + STALL_SECONDS:
+        _serial_until = now + _stall_backoff
+        _stall_backoff = min(2.0 * _stall_backoff, MAX_BACKOFF_SECONDS)
+    elif seconds >= serial_seconds:
+        _serial_until = max(_serial_until, now + LOSS_BACKOFF_SECONDS)
+    else:
+        _stall_backoff = STALL_BACKOFF_SECONDS
+
+
+_ARG_TYPES = {}  # (kernel, the first argument's dtype and writeability) -> numba types of the arguments
+_COMPILED = set()  # keys of _ARG_TYPES whose kernel is compiled (it stays so)
+_NOT_COMPILED = {}  # keys of _ARG_TYPES whose kernel was not, -> its number of compiled versions then
+
+
+def _compiled_for(kernel, args):
+    """Whether the numba dispatcher ``kernel`` has a compiled version for ``args``' types.
+
+    Numba's ``typeof`` of every argument costs microseconds each: the types are
+    taken once per kernel and type of rows (the other arguments are buffers the
+    step makes: their types follow from the rows' dtype).
+    """
+    X = args[0]
+    key = (kernel, X.dtype, X.flags.writeable, len(args))
+    if key in _COMPILED:
+        return True
+    try:
+        n_versions = len(kernel.overloads)
+        if _NOT_COMPILED.get(key) == n_versions:  # no version compiled since the last look
+            return False
+        types = _ARG_TYPES.get(key)
+        if types is None:
+            types = _ARG_TYPES[key] = tuple(kernel.typeof_pyval(arg) for arg in args)
+        compiled = types in kernel.overloads
+    except Exception:  # numba's API changed: never risk a compile on a small input
+        return False
+    if compiled:
+        _COMPILED.add(key)
+    else:
+        _NOT_COMPILED[key] = n_versions
+    return compiled

@@ -111,9 +111,109 @@ def _record(X, w, i, best, centers, labels, sq_dist, sums_s, wsums_s, update):
         _add_row(X[i], row_weight(w, i), best, sums_s, wsums_s)
 
 
-# Rows per tile of the direct kernel: a tile's doubled rows (d x TILE_ROWS)
-# and its running scores stay in L1 (timings in benchmarks/README.md).
+# Rows per tile of the direct kernel: at most DIRECT_TILE_ROWS, and fewer for
+# wide rows, so that a tile's doubled rows (d x rows) fit in DIRECT_TILE_BYTES
+# and stay in L1 with its running scores (timings in benchmarks/README.md).
 DIRECT_TILE_ROWS = 128
+DIRECT_TILE_BYTES = 16384
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _direct_tile_rows(n_features, itemsize):
+    """Rows per tile of :func:`assign_accumulate_direct`: a multiple of 8."""
+    return max(8, min(DIRECT_TILE_ROWS, DIRECT_TILE_BYTES // (itemsize * n_features) // 8 * 8))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _doubled_transposed(X, start, m, two_xt):
+    """``two_xt[f, r] = X[start + r, f] + X[start + r, f]`` (in X's dtype) for r < m.
+
+    Eight rows at a time, all their features: reads run along the rows and the
+    writes go to eight contiguous values per feature.
+    """
+    n_features = X.shape[1]
+    m8 = m - m % 8
+    for r0 in range(0, m8, 8):
+        for f in range(n_features):
+            for r in range(r0, r0 + 8):
+                two_xt[f, r] = X[start + r, f] + X[start + r, f]
+    for r in range(m8, m):
+        for f in range(n_features):
+            two_xt[f, r] = X[start + r, f] + X[start + r, f]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _tile_nearest(two_xt, centers, center_sq, m, scores, best_scores, best):
+    """The nearest center of each of a tile's m rows (first on ties), into ``best``.
+
+    Each row's score ``|c_j|^2 - 2 x.c_j`` is built in X's dtype feature by
+    feature, in feature order, as for one row at a time: ``score -= 2x_f * c_jf``.
+    The loop over the tile's rows is the innermost (vectorised) and takes four
+    features per pass (the same subtractions, in the same order, with one
+    load and store of the scores instead of four).
+    """
+    n_features = two_xt.shape[0]
+    d4 = n_features - n_features % 4
+    for j in range(centers.shape[0]):
+        cs = center_sq[j]
+        for r in range(m):
+            scores[r] = cs
+        for f in range(0, d4, 4):
+            c0, c1, c2, c3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
+            t0, t1, t2, t3 = two_xt[f], two_xt[f + 1], two_xt[f + 2], two_xt[f + 3]
+            for r in range(m):
+                scores[r] = (((scores[r] - t0[r] * c0) - t1[r] * c1) - t2[r] * c2) - t3[r] * c3
+        for f in range(d4, n_features):
+            c = centers[j, f]
+            t = two_xt[f]
+            for r in range(m):
+                scores[r] -= t[r] * c
+        if j == 0:
+            for r in range(m):
+                best_scores[r] = scores[r]
+                best[r] = 0
+        else:
+            for r in range(m):  # selects, not branches: vectorised
+                better = scores[r] < best_scores[r]
+                best_scores[r] = scores[r] if better else best_scores[r]
+                best[r] = j if better else best[r]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record_tile(X, w, start, m, best, centers, labels, sq_dist, sums_s, wsums_s, update):
+    """:func:`_record` for rows ``start .. start + m`` (nearest centers ``best``), in row order.
+
+    Each row's label, exact distance and weighted add to its slab's sums, as
+    ``_record`` makes them; unit weights (one weight for every row) are read
+    once for the tile.
+    """
+    n_features = X.shape[1]
+    if not update:
+        for r in range(m):
+            i = start + r
+            labels[i] = best[r]
+            sq_dist[i] = _exact_sq_dist(X[i], centers[best[r]])
+        return
+    if w.shape[0] == 1:
+        w0 = np.float64(w[0])
+        for r in range(m):
+            i = start + r
+            b = best[r]
+            labels[i] = b
+            sq_dist[i] = _exact_sq_dist(X[i], centers[b])
+            for f in range(n_features):
+                sums_s[b, f] += w0 * np.float64(X[i, f])
+            wsums_s[b] += w0
+        return
+    for r in range(m):
+        i = start + r
+        b = best[r]
+        labels[i] = b
+        sq_dist[i] = _exact_sq_dist(X[i], centers[b])
+        wi = np.float64(w[i])
+        for f in range(n_features):
+            sums_s[b, f] += wi * np.float64(X[i, f])
+        wsums_s[b] += wi
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -136,46 +236,29 @@ def assign_accumulate_direct(
     IN     slab_bounds  (S + 1,) int64 row bounds of the slabs in this block
     IN     update       bool, accumulate sums (False: labels and distances only)
 
-    Each slab walks its rows in tiles of ``DIRECT_TILE_ROWS``, transposed
-    (feature-major) so that the innermost loop runs over the tile's rows:
-    vectorised, with every row's score ``|c_j|^2 - 2 x.c_j`` built feature by
-    feature in X's dtype, in the same order as for one row at a time. The
-    running minimum over the centers keeps the first on ties. Rows are then
-    recorded and added to the slab's sums in row order.
+    Each slab walks its rows in tiles (:func:`_direct_tile_rows`), transposed
+    and doubled (feature-major) so that the innermost loop runs over the
+    tile's rows: vectorised, with every row's score ``|c_j|^2 - 2 x.c_j``
+    built feature by feature in X's dtype, in the same order as for one row
+    at a time (:func:`_tile_nearest`). The running minimum over the centers
+    keeps the first on ties. Rows are then recorded and added to the slab's
+    sums in row order (:func:`_record_tile`): the bits of one row at a time.
     """
     n_slabs = slab_bounds.shape[0] - 1
     n_features = X.shape[1]
-    n_clusters = centers.shape[0]
+    tile = _direct_tile_rows(n_features, X.itemsize)
     for s in prange(n_slabs):
-        two_xt = np.empty((n_features, DIRECT_TILE_ROWS), dtype=X.dtype)
-        scores = np.empty(DIRECT_TILE_ROWS, dtype=X.dtype)
-        best_scores = np.empty(DIRECT_TILE_ROWS, dtype=X.dtype)
-        best = np.empty(DIRECT_TILE_ROWS, dtype=np.int32)
+        two_xt = np.empty((n_features, tile), dtype=X.dtype)
+        scores = np.empty(tile, dtype=X.dtype)
+        best_scores = np.empty(tile, dtype=X.dtype)
+        best = np.empty(tile, dtype=np.int32)
         sums_s, weight_sums_s = sums[s], weight_sums[s]  # one view per slab, not per row
         stop = slab_bounds[s + 1]
-        for start in range(slab_bounds[s], stop, DIRECT_TILE_ROWS):
-            m = min(DIRECT_TILE_ROWS, stop - start)
-            for f in range(n_features):  # contiguous writes (rows first wrote by scatter)
-                for r in range(m):
-                    two_xt[f, r] = X[start + r, f] + X[start + r, f]  # stays in X's dtype
-            for j in range(n_clusters):
-                for r in range(m):
-                    scores[r] = center_sq[j]
-                for f in range(n_features):
-                    c = centers[j, f]
-                    for r in range(m):
-                        scores[r] -= two_xt[f, r] * c
-                if j == 0:
-                    for r in range(m):
-                        best_scores[r] = scores[r]
-                        best[r] = 0
-                else:
-                    for r in range(m):  # selects, not branches: vectorised
-                        better = scores[r] < best_scores[r]
-                        best_scores[r] = scores[r] if better else best_scores[r]
-                        best[r] = j if better else best[r]
-            for r in range(m):
-                _record(X, w, start + r, best[r], centers, labels, sq_dist, sums_s, weight_sums_s, update)
+        for start in range(slab_bounds[s], stop, tile):
+            m = min(tile, stop - start)
+            _doubled_transposed(X, start, m, two_xt)
+            _tile_nearest(two_xt, centers, center_sq, m, scores, best_scores, best)
+            _record_tile(X, w, start, m, best, centers, labels, sq_dist, sums_s, weight_sums_s, update)
 
 
 @njit(cache=True, nogil=True, inline="always")
