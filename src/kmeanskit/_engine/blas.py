@@ -8,7 +8,9 @@ NumPy's on the K-Means product shape where it was measured
 import numpy as np
 from numba import njit
 
-__all__ = ["matmul_into"]
+from kmeanskit._engine.serial import numpy_twin
+
+__all__ = ["matmul_into", "matmul_into_numpy"]
 
 
 @njit(cache=True, nogil=True)
@@ -20,3 +22,20 @@ def matmul_into(a, b, out):
     OUT  out  (m, n) C-contiguous, a's dtype
     """
     np.dot(a, b, out)
+
+
+@numpy_twin(matmul_into)
+def matmul_into_numpy(a, b, out):
+    """:func:`matmul_into` without compiling: the same BLAS call, hence the same bits.
+
+    numba's ``np.dot`` on C-ordered arrays asks SciPy's BLAS for
+    ``out.T = b.T @ a.T`` in BLAS's column order (``gemm("n", "n", n, m, p,
+    1, b, n, a, p, 0, out, n)``); SciPy's wrapper of the same ``gemm`` makes
+    that call on the transposed views, without copies.
+    """
+    from scipy.linalg import blas
+
+    gemm = blas.dgemm if a.dtype == np.float64 else blas.sgemm
+    result = gemm(1.0, b.T, a.T, c=out.T, overwrite_c=True)
+    if not np.shares_memory(result, out):  # SciPy copied: never for C-ordered arrays
+        out[...] = result.T
