@@ -131,8 +131,9 @@ def load_compiled(dispatcher, args):
     """Whether ``dispatcher`` runs ``args`` without compiling: compiled in this process, or loaded now from numba's cache.
 
     Never compiles. This is numba's ``Dispatcher.compile`` without its last
-    step, on numba's private API (``typeof_pyval``, ``overloads``,
-    ``_cache.load_overload``, ``add_overload``); if that API is missing, the
+    step, on numba's private API (``typeof_pyval``, ``overloads``, the
+    cache's index, ``_cache.load_overload``, ``add_overload``); if that API
+    is missing, the
     answer is False (the NumPy twin runs). A miss is remembered for the
     process (the cache is not read again for the same argument types).
     """
@@ -144,10 +145,15 @@ def load_compiled(dispatcher, args):
             return False
         from numba.core.compiler_lock import global_compiler_lock
 
+        cache = dispatcher._cache
+        # The index first: loading refreshes numba's target (most of a second), worth it only for a hit.
+        if not any(key[0] == sig for key in cache._cache_file._load_index()):
+            _NOT_CACHED.add((dispatcher, sig))
+            return False
         with global_compiler_lock:
             if sig in dispatcher.overloads:
                 return True
-            cres = dispatcher._cache.load_overload(sig, dispatcher.targetctx)
+            cres = cache.load_overload(sig, dispatcher.targetctx)
             if cres is None:
                 _NOT_CACHED.add((dispatcher, sig))
                 return False
