@@ -34,14 +34,14 @@ def assert_same_bits(a, b):
     np.testing.assert_array_equal(np.ascontiguousarray(a).view(np.uint8), np.ascontiguousarray(b).view(np.uint8))
 
 
-def run_both(kernel, make_args):
-    """Call the compiled serial kernel and the NumPy twin on equal fresh arguments; compare everything."""
+def run_both(kernel, *args):
+    """Call the compiled serial kernel and the NumPy twin on copies of ``args``; compare everything."""
     twin = numpy_twin_of(kernel)
     assert twin is not None, kernel
-    compiled_args, numpy_args = make_args(), make_args()
+    compiled_args, numpy_args = ([a.copy() if isinstance(a, np.ndarray) else a for a in args] for _ in range(2))
     expected = serial_twin(kernel)(*compiled_args)
     got = twin(*numpy_args)
-    for a, b in zip(compiled_args, numpy_args):
+    for a, b in zip(compiled_args, numpy_args, strict=True):
         if isinstance(a, np.ndarray):
             assert_same_bits(a, b)
     assert got == expected
@@ -79,13 +79,10 @@ def test_assign_accumulate_direct(update):
             w = _weights(n, dtype, weights, seed)
             S = bounds.shape[0] - 1
 
-            def make():
-                rng = np.random.default_rng(seed)
-                return (X.copy(), w.copy(), centers.copy(), np.ascontiguousarray(centers.T),
-                        np.einsum("ij,ij->i", centers, centers), np.full(n, -1, dtype=np.int32),
-                        np.full(n, np.nan), rng.normal(size=(S, k, d)), rng.normal(size=(S, k)), bounds, update)
-
-            run_both(assign_accumulate_direct, make)
+            rng = np.random.default_rng(seed)
+            run_both(assign_accumulate_direct, X, w, centers, np.ascontiguousarray(centers.T),
+                     np.einsum("ij,ij->i", centers, centers), np.full(n, -1, dtype=np.int32),
+                     np.full(n, np.nan), rng.normal(size=(S, k, d)), rng.normal(size=(S, k)), bounds, update)
 
 
 def test_weighted_sq_distances_dense():
@@ -96,8 +93,7 @@ def test_weighted_sq_distances_dense():
         labels = rng.integers(0, k, size=n).astype(np.int32)
         for weights, bounds in itertools.product(("unit", "rows"), _bounds(n)):
             w = _weights(n, dtype, weights, seed)
-            run_both(weighted_sq_distances_dense,
-                     lambda: (X.copy(), w.copy(), centers.copy(), labels.copy(), bounds, np.full(bounds.shape[0] - 1, np.nan)))
+            run_both(weighted_sq_distances_dense, X, w, centers, labels, bounds, np.full(bounds.shape[0] - 1, np.nan))
 
 
 def test_mean_and_variances():
@@ -105,7 +101,7 @@ def test_mean_and_variances():
         X = _data(n, d, dtype, seed, ties)
         if ties:
             X[:, 0] = -0.0  # an all -0.0 column: the kernel's sums start at 0.0
-        run_both(mean_and_variances, lambda: (X.copy(), np.full(d, np.nan), np.full(d, np.nan)))
+        run_both(mean_and_variances, X, np.full(d, np.nan), np.full(d, np.nan))
 
 
 def _seeding_problem(n, d, dtype, seed, ties):
@@ -127,9 +123,8 @@ def test_candidate_potentials_direct():
             cand_t = np.zeros((d, -(-t // GROUP) * GROUP))
             cand_t[:, :t] = candidates.T
             for bounds, chunk in itertools.product(_bounds(n), (1, 64)):
-                run_both(candidate_potentials_direct,
-                         lambda: (X.copy(), w.copy(), closest.copy(), cand_t.copy(), bounds, chunk,
-                                  np.full((bounds.shape[0] - 1, t), np.nan)))
+                run_both(candidate_potentials_direct, X, w, closest, cand_t, bounds, chunk,
+                         np.full((bounds.shape[0] - 1, t), np.nan))
 
 
 @pytest.mark.parametrize("keep", [True, False])
@@ -138,10 +133,9 @@ def test_update_closest_direct(keep):
         X, w, closest = _seeding_problem(n, d, dtype, seed, ties)
         center = X[n // 2].astype(np.float64)
         for bounds in _bounds(n):
-            run_both(update_closest_direct,
-                     lambda: (X.copy(), w.copy(), center.copy(), closest.copy(), 3,
-                              np.full(n if keep else 0, 7, dtype=np.int32), bounds,
-                              np.full(bounds.shape[0] - 1, np.nan)))
+            run_both(update_closest_direct, X, w, center, closest, 3,
+                     np.full(n if keep else 0, 7, dtype=np.int32), bounds,
+                     np.full(bounds.shape[0] - 1, np.nan))
 
 
 def test_candidate_potentials_dense():
@@ -155,10 +149,9 @@ def test_candidate_potentials_dense():
             cand_t = np.ascontiguousarray(candidates.T)
             cand_sq = np.einsum("ij,ij->i", c64, c64)
             for bounds, chunk, n_kept in itertools.product(_bounds(n), (3, 4096), (0, n // 2, n)):
-                run_both(candidate_potentials_dense,
-                         lambda: (X.copy(), x_sq.copy(), w.copy(), closest.copy(), cand_t.copy(), cand_sq.copy(),
-                                  bounds, chunk, np.full((bounds.shape[0] - 1, t), np.nan),
-                                  np.full((t, n_kept), 5, dtype=dtype)))
+                run_both(candidate_potentials_dense, X, x_sq, w, closest, cand_t, cand_sq,
+                         bounds, chunk, np.full((bounds.shape[0] - 1, t), np.nan),
+                         np.full((t, n_kept), 5, dtype=dtype))
 
 
 @pytest.mark.parametrize("keep", [True, False])
@@ -171,10 +164,9 @@ def test_lower_closest(keep):
         c64 = center.astype(np.float64)
         dots = X @ center
         for bounds, n_kept in itertools.product(_bounds(n), (0, n // 2, n)):
-            run_both(lower_closest,
-                     lambda: (X.copy(), w.copy(), x_sq.copy(), center.copy(), float(c64 @ c64), dots[:n_kept].copy(),
-                              closest.copy(), 2, np.full(n if keep else 0, 7, dtype=np.int32), bounds,
-                              np.full(bounds.shape[0] - 1, np.nan)))
+            run_both(lower_closest, X, w, x_sq, center, float(c64 @ c64), dots[:n_kept],
+                     closest, 2, np.full(n if keep else 0, 7, dtype=np.int32), bounds,
+                     np.full(bounds.shape[0] - 1, np.nan))
 
 
 def test_weighted_slab_sums():
@@ -183,7 +175,7 @@ def test_weighted_slab_sums():
         closest[np.isinf(closest)] = 1.5
         for weights, bounds in itertools.product(("unit", "rows"), _bounds(n)):
             w_arg = np.ones(1, dtype=dtype) if weights == "unit" else w
-            run_both(weighted_slab_sums, lambda: (w_arg.copy(), closest.copy(), bounds, np.full(bounds.shape[0] - 1, np.nan)))
+            run_both(weighted_slab_sums, w_arg, closest, bounds, np.full(bounds.shape[0] - 1, np.nan))
 
 
 def test_draw_rows():
@@ -199,8 +191,8 @@ def test_draw_rows():
             rng = np.random.default_rng(seed)
             # Uniform draws, the ends, and a draw past the total (rounding): the last row.
             rand_vals = np.concatenate([rng.uniform(size=9) * total, [0.0, total, total * (1 + 1e-12)]])
-            run_both(draw_rows, lambda: (w.copy(), closest.copy(), bounds, sums.copy(), rand_vals.copy(),
-                                         np.full(rand_vals.shape[0], -5, dtype=np.int64)))
+            run_both(draw_rows, w, closest, bounds, sums, rand_vals,
+                     np.full(rand_vals.shape[0], -5, dtype=np.int64))
 
 
 def test_matmul_into():
@@ -210,7 +202,7 @@ def test_matmul_into():
     for seed, (n, d, k, dtype, ties) in enumerate([*_cases(), *extra]):
         a = _data(n, d, dtype, seed, ties)
         b = np.ascontiguousarray(_data(k, d, dtype, seed + 1, ties).T)
-        run_both(matmul_into, lambda: (a.copy(), b.copy(), np.full((n, k), np.nan, dtype=dtype)))
+        run_both(matmul_into, a, b, np.full((n, k), np.nan, dtype=dtype))
 
 
 def test_slab_sums_in_order_adds_each_slab_first_to_last_from_zero():
