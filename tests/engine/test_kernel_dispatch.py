@@ -141,7 +141,15 @@ def test_a_cold_machine_fits_without_compiling(tmp_path):
 
 def test_the_background_compile_is_a_detached_quiet_warmup_started_once(monkeypatch):
     started = []
-    monkeypatch.setattr(compiling.subprocess, "Popen", lambda *args, **kwargs: started.append((args, kwargs)))
+    class Process:
+        def __init__(self, *args, **kwargs):
+            started.append((args, kwargs))
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(compiling.subprocess, "Popen", Process)
+    monkeypatch.setitem(compiling._state, "process", None)
     monkeypatch.setitem(compiling._state, "started", False)
     monkeypatch.setenv("KMEANSKIT_BACKGROUND_COMPILE", "0")
     assert not compiling.start_background_compile() and started == []

@@ -250,12 +250,15 @@ def start_background_compile():
     _state["started"] = True
     env = dict(os.environ, KMEANSKIT_KERNELS="compiled", KMEANSKIT_BACKGROUND_COMPILE="0")
     try:
-        subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "kmeanskit", "warmup", "--background"], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True, env=env,
         )
     except OSError:
         return False
+    # Kept, and waited for by a daemon thread: reaped if it ends first; left running if this process does.
+    _state["process"] = process
+    threading.Thread(target=process.wait, name="kmeanskit-background-compile", daemon=True).start()
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.warmup import compile_kernels
 
     quiet = args.quiet or args.background
+    if args.background and hasattr(os, "nice"):
+        os.nice(10)  # behind the run that started it, and whatever else the machine does
 
     def progress(name, clock):
         if clock.n_compiled and not quiet:
