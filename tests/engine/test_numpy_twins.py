@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
-from kmeanskit._engine.assign import assign_accumulate_direct, weighted_sq_distances_dense
+from kmeanskit._engine.assign import (
+    assign_accumulate_chunked_gemm,
+    assign_accumulate_direct,
+    weighted_sq_distances_dense,
+)
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.moments import mean_and_variances
 from kmeanskit._engine.seeding import (
@@ -83,6 +87,20 @@ def test_assign_accumulate_direct(update):
             run_both(assign_accumulate_direct, X, w, centers, np.ascontiguousarray(centers.T),
                      np.einsum("ij,ij->i", centers, centers), np.full(n, -1, dtype=np.int32),
                      np.full(n, np.nan), rng.normal(size=(S, k, d)), rng.normal(size=(S, k)), bounds, update)
+
+
+@pytest.mark.parametrize("update", [True, False])
+def test_assign_accumulate_chunked_gemm(update):
+    for seed, (n, d, k, dtype, ties) in enumerate(_cases()):
+        X = _data(n, d, dtype, seed, ties)
+        centers = X[np.random.default_rng(seed).integers(0, n, size=k)].copy()
+        for weights, bounds, chunk in itertools.product(("unit", "rows"), _bounds(n), (1, 7, 256)):
+            S = bounds.shape[0] - 1
+            rng = np.random.default_rng(seed)
+            run_both(assign_accumulate_chunked_gemm, X, _weights(n, dtype, weights, seed), centers,
+                     np.ascontiguousarray(centers.T), np.einsum("ij,ij->i", centers, centers),
+                     np.full(n, -1, dtype=np.int32), np.full(n, np.nan), rng.normal(size=(S, k, d)),
+                     rng.normal(size=(S, k)), bounds, chunk, update)
 
 
 def test_weighted_sq_distances_dense():

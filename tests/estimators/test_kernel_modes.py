@@ -52,3 +52,17 @@ def test_kmeans_plusplus_on_numpy_twins(dtype):
         with kernels_mode("numpy"):
             twins = kmeans_plusplus(X, 5, sample_weight=sample_weight, random_state=3)
         _same_bits(compiled, twins)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_chunked_path_on_numpy_twins(dtype):
+    # digits (64 features): Lloyd's step takes the chunked BLAS path.
+    from sklearn.datasets import load_digits
+
+    X = np.ascontiguousarray(load_digits().data[:600], dtype=dtype)
+    with kernels_mode("compiled"):
+        compiled = _fitted(X, None, algorithm="lloyd")
+    with kernels_mode("numpy"), compile_clock() as clock:
+        twins = _fitted(X, None, algorithm="lloyd")
+    _same_bits(compiled, twins)
+    assert clock.kernels == []

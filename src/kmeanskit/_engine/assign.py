@@ -31,6 +31,7 @@ __all__ = [
     "assign_accumulate_csr",
     "accumulate_csr",
     "accumulate_groups",
+    "assign_accumulate_chunked_gemm_numpy",
     "assign_accumulate_direct_numpy",
     "exact_sq_dists",
     "row_weights",
@@ -289,6 +290,30 @@ def assign_accumulate_chunked_gemm(
                 i = start + r
                 best = _argmin_from_dots(center_sq, dots[r], scores)
                 _record(X, w, i, best, centers, labels, sq_dist, sums_s, weight_sums_s, update)
+
+
+@numpy_twin(assign_accumulate_chunked_gemm)
+def assign_accumulate_chunked_gemm_numpy(
+    X, w, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums,
+    slab_bounds, chunk_rows, update,
+):
+    """:func:`assign_accumulate_chunked_gemm` in NumPy, with the same bits (its NumPy twin).
+
+    The dots come from the same BLAS calls (one per chunk of each slab), the
+    scores ``|c_j|^2 - (x.c_j + x.c_j)`` in the dots' dtype, the first
+    arg-min on ties, and rows join their slab's sums in row order.
+    """
+    from kmeanskit._engine.blas import matmul_into_numpy
+
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    dots = np.empty((stop - start, centers.shape[0]), dtype=X.dtype)
+    for s in range(slab_bounds.shape[0] - 1):
+        for lo in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
+            hi = min(lo + chunk_rows, slab_bounds[s + 1])
+            matmul_into_numpy(X[lo:hi], centers_t, dots[lo - start : hi - start])
+    scores = center_sq - (dots + dots)
+    best = np.argmin(scores, axis=1).astype(np.int32)  # the first minimum, as _first_argmin (finite scores)
+    _record_numpy(X, w, slice(start, stop), best, centers, labels, sq_dist, sums, weight_sums, slab_bounds, update)
 
 
 @njit(cache=True, parallel=True, nogil=True)
