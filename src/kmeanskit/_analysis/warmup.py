@@ -58,7 +58,7 @@ def warmup_calls():
     }
 
 
-def compile_kernels(on_call=None, wait=True):
+def compile_kernels(on_call=None, wait=True, on_wait=None):
     """Compile (or load from numba's cache) the kernels of small inputs, then mark the machine warm.
 
     The compiled kernels run (kernel mode ``"compiled"``, never the NumPy
@@ -74,6 +74,8 @@ def compile_kernels(on_call=None, wait=True):
     wait : bool, default=True
         When another warmup holds the lock: wait for it (True), or return
         None at once (False: a background warmup leaves the work to it).
+    on_wait : callable, optional
+        Called with no argument before waiting for another warmup.
 
     Returns
     -------
@@ -83,7 +85,7 @@ def compile_kernels(on_call=None, wait=True):
         warmup was running and ``wait`` is False.
     """
     calls = warmup_calls()
-    with warmup_lock(wait) as held:
+    with warmup_lock(wait, on_wait) as held:
         if not held:
             return None
         with kernels_mode("compiled"), compile_clock() as total:

@@ -207,7 +207,7 @@ def mark_warm():
 
 
 @contextmanager
-def warmup_lock(wait):
+def warmup_lock(wait, on_wait=None):
     """Hold the warmup's lock (a file beside the stamp) in the ``with`` block; yields whether it is held.
 
     Parameters
@@ -216,6 +216,8 @@ def warmup_lock(wait):
         Wait for another warmup to finish (True), or yield False at once
         when one holds the lock (a background warmup: it exits quietly).
         Without ``fcntl`` (Windows), the lock is always granted.
+    on_wait : callable, optional
+        Called with no argument before waiting for another warmup.
     """
     stamp = warm_stamp_path()
     try:
@@ -229,10 +231,14 @@ def warmup_lock(wait):
     fd = os.open(stamp.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o666)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
-            return
+            if not wait:
+                yield False
+                return
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield True
     finally:
         os.close(fd)  # closing releases the lock

@@ -100,6 +100,13 @@ def test_a_second_warmup_in_the_background_exits_while_one_runs(tmp_path):
                               text=True, env=env, timeout=600, check=False)
         assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
         assert not list((tmp_path / "cache").rglob("*.nbi")) and not _stamp(env).exists()  # it compiled nothing
+        waiting = subprocess.Popen([sys.executable, "-m", "kmeanskit", "warmup"], env=env, stdout=subprocess.PIPE,
+                                   text=True)  # in the foreground: says so, and waits
+        assert waiting.stdout.readline() == ("another warmup is running (started by a first fit, in the background): "
+                                             "waiting for it\n")
+        assert waiting.poll() is None
+        waiting.kill()
+        waiting.wait()
     finally:
         holder.kill()
         holder.wait()
