@@ -1,8 +1,15 @@
 """Fixtures shared by the test areas."""
 
+import os
+
 import numba
 import pytest
 from threadpoolctl import threadpool_limits
+
+# The compiled kernels, in this process and the ones tests start (KMEANSKIT_KERNELS=numpy runs the suite on the
+# NumPy twins); never a warmup in the background.
+os.environ.setdefault("KMEANSKIT_KERNELS", "compiled")
+os.environ["KMEANSKIT_BACKGROUND_COMPILE"] = "0"
 
 
 def _at_thread_counts(make, counts=(1, 2)):

@@ -85,7 +85,7 @@ def test_small_fits_compile_only_small_serial_kernels_once(tmp_path):
     # The first fit on a machine compiles what it runs: on 178 rows, serial kernels only (no
     # parallel=True kernel, and not the bounded step's, Lloyd's result with more code to compile);
     # a second process loads them all from the cache.
-    env = _env(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(SRC))
+    env = _env(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(SRC), KMEANSKIT_KERNELS="compiled")
     first = json.loads(run_python(_SMALL_FITS, env=env, timeout=1800))
     assert first["KMeans"] and first["KMedians"] and first["SphericalKMeans"] and first["silhouette_score"]
     compiled = [kernel for kernels in first.values() for kernel in kernels]

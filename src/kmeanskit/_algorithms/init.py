@@ -265,7 +265,7 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
         # np.searchsorted(np.cumsum(w * closest), rand_vals), clipped to n - 1,
         # without the n-long cumulative sum.
         if draw is None:
-            draw_rows(w, closest, bounds, sums, rand_vals, candidate_ids)
+            sized(draw_rows, n)(w, closest, bounds, sums, rand_vals, candidate_ids)
         else:
             draw(rand_vals, candidate_ids)
         candidates = rows.take(candidate_ids)

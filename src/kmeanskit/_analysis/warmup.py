@@ -8,11 +8,17 @@ makes those first calls once, on small tables of the kinds the estimators and
 ``kmeanskit fit`` see (float64, dense), so that later processes only load.
 Inputs above the serial threshold (``kmeanskit._engine.serial``), float32
 data and sparse matrices run other kernels, which still compile on first use.
+
+When it completes, the machine is *warm* (a stamp beside numba's cache):
+until then, small inputs run NumPy twins of the kernels not yet compiled, and
+the first of them starts this warmup in the background
+(:mod:`kmeanskit._engine.compiling`).
 """
 
 import numpy as np
 
-from kmeanskit._engine.compiling import compile_clock
+from kmeanskit._engine.compiling import compile_clock, mark_warm, warmup_lock
+from kmeanskit._engine.serial import kernels_mode
 
 __all__ = ["compile_kernels", "warmup_calls"]
 
@@ -52,8 +58,12 @@ def warmup_calls():
     }
 
 
-def compile_kernels(on_call=None):
-    """Compile (or load from numba's cache) the kernels of small inputs.
+def compile_kernels(on_call=None, wait=True, on_wait=None):
+    """Compile (or load from numba's cache) the kernels of small inputs, then mark the machine warm.
+
+    The compiled kernels run (kernel mode ``"compiled"``, never the NumPy
+    twins), under the warmup's lock; the warm stamp is written last, so a
+    warmup stopped midway leaves none.
 
     Parameters
     ----------
@@ -61,18 +71,28 @@ def compile_kernels(on_call=None):
         Called as ``on_call(name, clock)`` after each first call of
         :func:`warmup_calls`, with the :class:`~kmeanskit._engine.compiling.CompileClock`
         of that call (for progress lines).
+    wait : bool, default=True
+        When another warmup holds the lock: wait for it (True), or return
+        None at once (False: a background warmup leaves the work to it).
+    on_wait : callable, optional
+        Called with no argument before waiting for another warmup.
 
     Returns
     -------
-    CompileClock
+    CompileClock or None
         All the compilations: ``seconds``, ``n_compiled`` and ``kernels``
-        (empty when everything was already cached).
+        (empty when everything was already cached); None when another
+        warmup was running and ``wait`` is False.
     """
     calls = warmup_calls()
-    with compile_clock() as total:
-        for name, call in calls.items():
-            with compile_clock() as clock:
-                call()
-            if on_call is not None:
-                on_call(name, clock)
+    with warmup_lock(wait, on_wait) as held:
+        if not held:
+            return None
+        with kernels_mode("compiled"), compile_clock() as total:
+            for name, call in calls.items():
+                with compile_clock() as clock:
+                    call()
+                if on_call is not None:
+                    on_call(name, clock)
+        mark_warm()
     return total

@@ -21,6 +21,8 @@ from a BLAS call on a large block (large d·k), ``*_csr`` kernels read CSR rows.
 import numpy as np
 from numba import njit, prange
 
+from kmeanskit._engine.serial import numpy_twin, slab_sums_in_order
+
 __all__ = [
     "row_weight",
     "assign_accumulate_chunked_gemm",
@@ -29,7 +31,12 @@ __all__ = [
     "assign_accumulate_csr",
     "accumulate_csr",
     "accumulate_groups",
+    "assign_accumulate_chunked_gemm_numpy",
+    "assign_accumulate_direct_numpy",
+    "exact_sq_dists",
+    "row_weights",
     "weighted_sq_distances_dense",
+    "weighted_sq_distances_dense_numpy",
     "weighted_sq_distances_csr",
 ]
 
@@ -261,6 +268,71 @@ def assign_accumulate_direct(
             _record_tile(X, w, start, m, best, centers, labels, sq_dist, sums_s, weight_sums_s, update)
 
 
+def row_weights(w, start, stop):
+    """:func:`row_weight` of rows ``start .. stop - 1`` as a float64 vector (a NumPy twin's weights)."""
+    if w.shape[0] == 1:
+        return np.full(stop - start, np.float64(w[0]))
+    return w[start:stop].astype(np.float64)
+
+
+def exact_sq_dists(X, C):
+    """What ``_exact_sq_dist(X[i], C[i])`` gives for every row i (same bits), vectorised across rows.
+
+    IN   X  (n, d), C (n, d): rows and their centers, any float dtypes
+    Returns (n,) float64.
+    """
+    n, d = X.shape
+    d4 = d - d % 4
+    lanes = np.zeros((4, n))
+    for f in range(d):
+        e = X[:, f].astype(np.float64) - C[:, f].astype(np.float64)
+        lanes[f % 4 if f < d4 else 0] += e * e
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+
+
+def _slab_of_rows(slab_bounds):
+    """The slab of each row ``slab_bounds[0] .. slab_bounds[-1] - 1``."""
+    return np.repeat(np.arange(slab_bounds.shape[0] - 1), np.diff(slab_bounds))
+
+
+def _record_numpy(X, w, rows, best, centers, labels, sq_dist, sums, weight_sums, slab_bounds, update):
+    """``_record`` of every row of ``rows`` (a slice), the slab sums added row by row in row order."""
+    labels[rows] = best
+    sq_dist[rows] = exact_sq_dists(X[rows], centers[best])
+    if update:
+        slab = _slab_of_rows(slab_bounds)
+        weights = row_weights(w, rows.start, rows.stop)
+        np.add.at(sums, (slab, best), weights[:, None] * X[rows].astype(np.float64))  # in index order
+        np.add.at(weight_sums, (slab, best), weights)
+
+
+@numpy_twin(assign_accumulate_direct)
+def assign_accumulate_direct_numpy(
+    X, w, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums,
+    slab_bounds, update,
+):
+    """:func:`assign_accumulate_direct` in NumPy, with the same bits (its NumPy twin).
+
+    Every row's scores ``|c_j|^2 - 2 x.c_j`` are built feature by feature in
+    X's dtype, the running minimum keeps the first center on ties, and rows
+    are added to their slab's sums in row order (``np.add.at``).
+    """
+    rows = slice(int(slab_bounds[0]), int(slab_bounds[-1]))
+    Xr = X[rows]
+    two_x = Xr + Xr  # stays in X's dtype
+    scores = np.empty((Xr.shape[0], centers.shape[0]), dtype=X.dtype)
+    scores[:] = center_sq
+    for f in range(X.shape[1]):
+        scores -= two_x[:, f, None] * centers[:, f]
+    best = np.zeros(Xr.shape[0], dtype=np.int32)
+    best_scores = scores[:, 0].copy()
+    for j in range(1, centers.shape[0]):
+        better = scores[:, j] < best_scores
+        best_scores[better] = scores[better, j]
+        best[better] = j
+    _record_numpy(X, w, rows, best, centers, labels, sq_dist, sums, weight_sums, slab_bounds, update)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _argmin_from_dots(center_sq, dots_row, scores):
     """First index of the smallest ``|c_j|^2 - 2 x.c_j``, in the dots' dtype.
@@ -301,6 +373,30 @@ def assign_accumulate_chunked_gemm(
                 i = start + r
                 best = _argmin_from_dots(center_sq, dots[r], scores)
                 _record(X, w, i, best, centers, labels, sq_dist, sums_s, weight_sums_s, update)
+
+
+@numpy_twin(assign_accumulate_chunked_gemm)
+def assign_accumulate_chunked_gemm_numpy(
+    X, w, centers, centers_t, center_sq, labels, sq_dist, sums, weight_sums,
+    slab_bounds, chunk_rows, update,
+):
+    """:func:`assign_accumulate_chunked_gemm` in NumPy, with the same bits (its NumPy twin).
+
+    The dots come from the same BLAS calls (one per chunk of each slab), the
+    scores ``|c_j|^2 - (x.c_j + x.c_j)`` in the dots' dtype, the first
+    arg-min on ties, and rows join their slab's sums in row order.
+    """
+    from kmeanskit._engine.blas import matmul_into_numpy
+
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    dots = np.empty((stop - start, centers.shape[0]), dtype=X.dtype)
+    for s in range(slab_bounds.shape[0] - 1):
+        for lo in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
+            hi = min(lo + chunk_rows, slab_bounds[s + 1])
+            matmul_into_numpy(X[lo:hi], centers_t, dots[lo - start : hi - start])
+    scores = center_sq - (dots + dots)
+    best = np.argmin(scores, axis=1).astype(np.int32)  # the first minimum, as _first_argmin (finite scores)
+    _record_numpy(X, w, slice(start, stop), best, centers, labels, sq_dist, sums, weight_sums, slab_bounds, update)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -482,3 +578,11 @@ def weighted_sq_distances_csr(
             d2 = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[c]), 0.0)
             acc += np.float64(row_weight(w, i)) * d2
         out[s] = acc
+
+
+@numpy_twin(weighted_sq_distances_dense)
+def weighted_sq_distances_dense_numpy(X, w, centers, labels, slab_bounds, out):
+    """:func:`weighted_sq_distances_dense` in NumPy, with the same bits (its NumPy twin)."""
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    d2 = exact_sq_dists(X[start:stop], centers[labels[start:stop]])
+    out[:] = slab_sums_in_order(row_weights(w, start, stop) * d2, slab_bounds)

@@ -8,7 +8,9 @@ NumPy's on the K-Means product shape where it was measured
 import numpy as np
 from numba import njit
 
-__all__ = ["matmul_into"]
+from kmeanskit._engine.serial import numpy_twin
+
+__all__ = ["matmul_into", "matmul_into_numpy"]
 
 
 @njit(cache=True, nogil=True)
@@ -20,3 +22,33 @@ def matmul_into(a, b, out):
     OUT  out  (m, n) C-contiguous, a's dtype
     """
     np.dot(a, b, out)
+
+
+@numpy_twin(matmul_into)
+def matmul_into_numpy(a, b, out):
+    """:func:`matmul_into` without compiling: the same BLAS calls, hence the same bits.
+
+    numba's ``np.dot(a, b, out)`` on C-ordered arrays asks SciPy's BLAS for
+    ``out.T = b.T @ a.T`` in BLAS's column order (``gemm("n", "n", n, m, p,
+    1, b, n, a, p, 0, out, n)``), or, for a single column or row, ``gemv``
+    (``dot`` for both), and fills zeros when a dimension is 0; SciPy's
+    wrappers of the same functions make those calls on transposed views,
+    without copies.
+    """
+    from scipy.linalg import blas
+
+    m, p = a.shape
+    n = b.shape[1]
+    prefix = "d" if a.dtype == np.float64 else "s"
+    if m == 0 or n == 0 or p == 0:
+        out[...] = 0
+    elif n == 1 and m == 1:
+        out[0, 0] = getattr(blas, prefix + "dot")(a[0], b[:, 0])
+    elif n == 1:  # gemv("t", p, m, 1, a, p, b, 1, 0, out, 1)
+        out[:, 0] = getattr(blas, prefix + "gemv")(1.0, a.T, b[:, 0], trans=1)
+    elif m == 1:  # gemv("n", n, p, 1, b, n, a, 1, 0, out, 1)
+        out[0] = getattr(blas, prefix + "gemv")(1.0, b.T, a[0], trans=0)
+    else:
+        result = getattr(blas, prefix + "gemm")(1.0, b.T, a.T, c=out.T, overwrite_c=True)
+        if not np.shares_memory(result, out):  # SciPy copied: never for C-ordered arrays
+            out[...] = result.T

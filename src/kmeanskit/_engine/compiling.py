@@ -7,15 +7,41 @@ install), in numba's user-wide cache directory (``NUMBA_CACHE_DIR`` if set).
 Later calls, in any process, load it. Numba announces each compilation (not a
 load from the cache) as a ``"numba:compile"`` event; :func:`compile_clock`
 listens to them.
+
+Until a machine is *warm* (``kmeanskit warmup`` has completed for this
+kmeanskit and numba, and left its stamp beside numba's cache of the engine),
+small inputs run the NumPy twins of kernels not yet compiled
+(:mod:`kmeanskit._engine.serial`); the first such call in a process starts the
+warmup in the background (:func:`ran_numpy_twin`), unless
+``KMEANSKIT_BACKGROUND_COMPILE=0``.
 """
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
+import numba
 from numba.core import event
 
-__all__ = ["CompileClock", "compile_clock"]
+__all__ = [
+    "CompileClock",
+    "compile_clock",
+    "load_compiled",
+    "machine_is_warm",
+    "mark_warm",
+    "ran_numpy_twin",
+    "start_background_compile",
+    "warm_stamp_path",
+    "warmup_lock",
+]
+
+_TWIN_EVENT = "kmeanskit:numpy-twin"
+_NOT_CACHED = set()  # (dispatcher, argument types) numba's cache did not hold, in this process
+_state = {"warm": None, "started": False}
 
 
 class CompileClock(event.Listener):
@@ -31,12 +57,19 @@ class CompileClock(event.Listener):
     kernels : list of (str, bool)
         The name of each kernel compiled (outermost), and whether it is a
         ``parallel=True`` one.
+    numpy_twins : list of str
+        The kernels whose NumPy twin ran instead (not compiled yet on a cold
+        machine), each named once, in the order of their first run.
+    background_compile : bool
+        Whether one of those runs started the warmup in the background.
     """
 
     def __init__(self, on_first=None):
         self.seconds = 0.0
         self.n_compiled = 0
         self.kernels = []
+        self.numpy_twins = []
+        self.background_compile = False
         self._on_first = on_first
         self._local = threading.local()
 
@@ -74,5 +107,168 @@ def compile_clock(on_first=None):
         kernel from numba's cache is not a compilation.
     """
     clock = CompileClock(on_first)
-    with event.install_listener("numba:compile", clock):
+    with event.install_listener("numba:compile", clock), event.install_listener(_TWIN_EVENT, _TwinListener(clock)):
         yield clock
+
+
+class _TwinListener(event.Listener):
+    """Notes on a :class:`CompileClock` each kernel whose NumPy twin ran."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def on_start(self, event):  # a twin's run is one start event (no end)
+        name, started = event.data
+        if name not in self.clock.numpy_twins:
+            self.clock.numpy_twins.append(name)
+        self.clock.background_compile |= started
+
+    def on_end(self, event):
+        pass
+
+
+def load_compiled(dispatcher, args):
+    """Whether ``dispatcher`` runs ``args`` without compiling: compiled in this process, or loaded now from numba's cache.
+
+    Never compiles. This is numba's ``Dispatcher.compile`` without its last
+    step, on numba's private API (``typeof_pyval``, ``overloads``, the
+    cache's index, ``_cache.load_overload``, ``add_overload``); if that API
+    is missing, the
+    answer is False (the NumPy twin runs). A miss is remembered for the
+    process (the cache is not read again for the same argument types).
+    """
+    try:
+        sig = tuple(dispatcher.typeof_pyval(arg) for arg in args)
+        if sig in dispatcher.overloads:
+            return True
+        if (dispatcher, sig) in _NOT_CACHED:
+            return False
+        from numba.core.compiler_lock import global_compiler_lock
+
+        cache = dispatcher._cache
+        # The index first: loading refreshes numba's target (most of a second), worth it only for a hit.
+        if not any(key[0] == sig for key in cache._cache_file._load_index()):
+            _NOT_CACHED.add((dispatcher, sig))
+            return False
+        with global_compiler_lock:
+            if sig in dispatcher.overloads:
+                return True
+            cres = cache.load_overload(sig, dispatcher.targetctx)
+            if cres is None:
+                _NOT_CACHED.add((dispatcher, sig))
+                return False
+            if not cres.objectmode:
+                dispatcher.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+            dispatcher.add_overload(cres)
+            return True
+    except (AttributeError, TypeError, ImportError):
+        return False
+
+
+def warm_stamp_path():
+    """The stamp ``kmeanskit warmup`` writes when it completes, or None when numba's cache is not found.
+
+    Beside numba's cache of the engine's kernels (``__pycache__`` of the
+    installed package, its user-wide cache when that is read-only, or
+    ``NUMBA_CACHE_DIR``), named after this kmeanskit and this numba: another
+    version of either is a cold machine again.
+    """
+    from kmeanskit import __version__
+    from kmeanskit._engine.moments import mean_and_variances
+
+    try:
+        folder = mean_and_variances._cache.cache_path
+    except AttributeError:
+        return None
+    return Path(folder) / f"kmeanskit-{__version__}-numba-{numba.__version__}.warm"
+
+
+def machine_is_warm():
+    """Whether ``kmeanskit warmup`` has completed on this machine (its stamp is there); checked once a process.
+
+    Without a known cache folder, warm: kernels compile on first use, as they
+    always did.
+    """
+    if _state["warm"] is None:
+        stamp = warm_stamp_path()
+        _state["warm"] = stamp is None or stamp.is_file()
+    return _state["warm"]
+
+
+def mark_warm():
+    """Write the warm stamp (atomically: a reader sees it whole or not at all)."""
+    from kmeanskit._io.atomic import write_bytes
+
+    stamp = warm_stamp_path()
+    if stamp is not None:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(stamp, f"warmup completed {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n".encode())
+        _state["warm"] = True
+
+
+@contextmanager
+def warmup_lock(wait, on_wait=None):
+    """Hold the warmup's lock (a file beside the stamp) in the ``with`` block; yields whether it is held.
+
+    Parameters
+    ----------
+    wait : bool
+        Wait for another warmup to finish (True), or yield False at once
+        when one holds the lock (a background warmup: it exits quietly).
+        Without ``fcntl`` (Windows), the lock is always granted.
+    on_wait : callable, optional
+        Called with no argument before waiting for another warmup.
+    """
+    stamp = warm_stamp_path()
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None
+    if stamp is None or fcntl is None:
+        yield True
+        return
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(stamp.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                yield False
+                return
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def start_background_compile():
+    """Start ``python -m kmeanskit warmup --background`` detached, once a process; whether it started now.
+
+    Not when ``KMEANSKIT_BACKGROUND_COMPILE=0``. The warmup runs with kernel
+    mode ``compiled``, prints nothing, takes the warmup's lock (a second one
+    exits) and writes the warm stamp when it completes.
+    """
+    if _state["started"] or os.environ.get("KMEANSKIT_BACKGROUND_COMPILE", "1").strip() == "0":
+        return False
+    _state["started"] = True
+    env = dict(os.environ, KMEANSKIT_KERNELS="compiled", KMEANSKIT_BACKGROUND_COMPILE="0")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kmeanskit", "warmup", "--background"], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True, start_new_session=True, env=env,
+        )
+    except OSError:
+        return False
+    # Kept, and waited for by a daemon thread: reaped if it ends first; left running if this process does.
+    _state["process"] = process
+    threading.Thread(target=process.wait, name="kmeanskit-background-compile", daemon=True).start()
+    return True
+
+
+def ran_numpy_twin(name):
+    """Say that kernel ``name``'s NumPy twin ran (to :func:`compile_clock`); start the background compile."""
+    start_background_compile()
+    event.start_event(_TWIN_EVENT, data=(name, _state["started"]))

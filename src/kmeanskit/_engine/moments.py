@@ -3,7 +3,9 @@
 import numpy as np
 from numba import njit
 
-__all__ = ["mean_and_variances"]
+from kmeanskit._engine.serial import numpy_twin
+
+__all__ = ["mean_and_variances", "mean_and_variances_numpy"]
 
 
 @njit(cache=True, nogil=True)
@@ -32,3 +34,18 @@ def mean_and_variances(X, mean, variances):
             variances[f] += e * e
     for f in range(d):
         variances[f] /= n
+
+
+@numpy_twin(mean_and_variances)
+def mean_and_variances_numpy(X, mean, variances):
+    """:func:`mean_and_variances` in NumPy, with the same bits (its NumPy twin).
+
+    The rows are added in order (``np.add.accumulate``; ``sum`` may add
+    pairwise); adding 0.0 at the end turns an all-zero column's -0.0 into the
+    kernel's 0.0 (its sum starts at 0.0) and changes nothing else.
+    """
+    n = X.shape[0]
+    X64 = X.astype(np.float64)
+    mean[:] = (np.add.accumulate(X64, axis=0)[-1] + 0.0) / n
+    e = X64 - mean
+    variances[:] = (np.add.accumulate(e * e, axis=0)[-1] + 0.0) / n

@@ -21,19 +21,27 @@ proportional to ``w_i closest_i`` without an n-long cumulative sum.
 import numpy as np
 from numba import njit, prange
 
-from kmeanskit._engine.assign import row_weight
+from kmeanskit._engine.assign import row_weight, row_weights
+from kmeanskit._engine.blas import matmul_into_numpy
+from kmeanskit._engine.serial import numpy_twin, slab_sums_in_order
 
 __all__ = [
     "GROUP",
     "candidate_potentials_dense",
+    "candidate_potentials_dense_numpy",
     "candidate_potentials_direct",
+    "candidate_potentials_direct_numpy",
     "candidate_potentials_from_dots",
     "draw_rows",
     "draw_rows_indexed",
+    "draw_rows_numpy",
     "lower_closest",
+    "lower_closest_numpy",
     "update_closest_direct",
+    "update_closest_direct_numpy",
     "update_closest_from_dots",
     "weighted_slab_sums",
+    "weighted_slab_sums_numpy",
 ]
 
 # Candidates scored together by the direct kernel (one register each; 8
@@ -170,6 +178,34 @@ def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_
             out[s, c] = acc[c]
 
 
+
+def _direct_sq_dists(X, points_t):
+    """(n, t) float64 ``sum_f (x_if - c_f)^2``, each summed from 0.0 over the features in order
+    (``points_t``: (d, t) float64, transposed), as the direct kernels sum them."""
+    out = np.zeros((X.shape[0], points_t.shape[1]))
+    for f in range(X.shape[1]):
+        e = X[:, f, None].astype(np.float64) - points_t[f]
+        out += e * e
+    return out
+
+
+def _lower_numpy(closest, nearest, index, start, stop, d2):
+    """``_lower`` of rows ``start .. stop - 1`` at once: where ``d2`` is strictly smaller."""
+    lower = np.flatnonzero(d2 < closest[start:stop]) + start
+    closest[lower] = d2[lower - start]
+    if nearest.shape[0] > 0:
+        nearest[lower] = index
+
+
+@numpy_twin(candidate_potentials_direct)
+def candidate_potentials_direct_numpy(X, w, closest, candidates_t, slab_bounds, chunk_rows, out):
+    """:func:`candidate_potentials_direct` in NumPy, with the same bits (its NumPy twin)."""
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    d2 = _direct_sq_dists(X[start:stop], candidates_t[:, : out.shape[1]])
+    potentials = w[start:stop, None].astype(np.float64) * np.minimum(closest[start:stop, None], d2)
+    out[:] = slab_sums_in_order(potentials, slab_bounds)
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def update_closest_direct(X, w, center, closest, index, nearest, slab_bounds, slab_sums):
     """Lower ``closest`` to each row's distance to a new center (direct differences).
@@ -196,6 +232,15 @@ def update_closest_direct(X, w, center, closest, index, nearest, slab_bounds, sl
                 d2 += e * e
             acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
         slab_sums[s] = acc
+
+
+
+@numpy_twin(update_closest_direct)
+def update_closest_direct_numpy(X, w, center, closest, index, nearest, slab_bounds, slab_sums):
+    """:func:`update_closest_direct` in NumPy, with the same bits (its NumPy twin)."""
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    _lower_numpy(closest, nearest, index, start, stop, _direct_sq_dists(X[start:stop], center[:, None])[:, 0])
+    slab_sums[:] = slab_sums_in_order(w[start:stop].astype(np.float64) * closest[start:stop], slab_bounds)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -240,6 +285,35 @@ def candidate_potentials_dense(
                     kept_dots_t[c, i] = dots[i - start, c]
         for c in range(n_cand):
             out[s, c] = acc[c]
+
+
+
+def _sq_dists_from_dots(x_sq, c_sq, dots):
+    """``_sq_dist_from_dot`` elementwise: ``max(x_sq + c_sq - 2 dot, 0)`` in float64."""
+    return np.maximum((x_sq + c_sq) - 2.0 * dots.astype(np.float64), 0.0)
+
+
+@numpy_twin(candidate_potentials_dense)
+def candidate_potentials_dense_numpy(
+    X, x_sq, w, closest, candidates_t, cand_sq, slab_bounds, chunk_rows, out, kept_dots_t
+):
+    """:func:`candidate_potentials_dense` in NumPy, with the same bits (its NumPy twin).
+
+    The dots come from the same BLAS calls (one per chunk of each slab, as
+    the kernel makes them), through :func:`~kmeanskit._engine.blas.matmul_into_numpy`.
+    """
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    dots = np.empty((stop - start, candidates_t.shape[1]), dtype=X.dtype)
+    for s in range(slab_bounds.shape[0] - 1):
+        for lo in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
+            hi = min(lo + chunk_rows, slab_bounds[s + 1])
+            matmul_into_numpy(X[lo:hi], candidates_t, dots[lo - start : hi - start])
+    d2 = _sq_dists_from_dots(x_sq[start:stop, None], cand_sq, dots)
+    potentials = w[start:stop, None].astype(np.float64) * np.minimum(closest[start:stop, None], d2)
+    out[:] = slab_sums_in_order(potentials, slab_bounds)
+    n_kept = min(kept_dots_t.shape[1], stop)
+    if n_kept > start:
+        kept_dots_t[:, start:n_kept] = dots[: n_kept - start].T
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -289,6 +363,28 @@ def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, 
             d2 = _sq_dist_from_dot(x_sq[i], c_sq, dot)
             acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
         slab_sums[s] = acc
+
+
+
+@numpy_twin(lower_closest)
+def lower_closest_numpy(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, slab_bounds, slab_sums):
+    """:func:`lower_closest` in NumPy, with the same bits (its NumPy twin).
+
+    Rows past the kept dots get theirs from four partial sums in X's dtype,
+    feature by feature, as the kernel adds them.
+    """
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    n_features = X.shape[1]
+    d4 = n_features - n_features % 4
+    first = min(max(kept_dots.shape[0], start), stop)  # the first row without a kept dot
+    dots = np.empty(stop - start, dtype=X.dtype)
+    dots[: first - start] = kept_dots[start:first]
+    lanes = np.zeros((4, stop - first), dtype=X.dtype)
+    for f in range(n_features):
+        lanes[f % 4 if f < d4 else 0] += X[first:stop, f] * center[f]
+    dots[first - start :] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+    _lower_numpy(closest, nearest, index, start, stop, _sq_dists_from_dots(x_sq[start:stop], c_sq, dots))
+    slab_sums[:] = slab_sums_in_order(w[start:stop].astype(np.float64) * closest[start:stop], slab_bounds)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -345,6 +441,14 @@ def weighted_slab_sums(w, closest, slab_bounds, out):
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             acc += np.float64(row_weight(w, i)) * closest[i]
         out[s] = acc
+
+
+
+@numpy_twin(weighted_slab_sums)
+def weighted_slab_sums_numpy(w, closest, slab_bounds, out):
+    """:func:`weighted_slab_sums` in NumPy, with the same bits (its NumPy twin)."""
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    out[:] = slab_sums_in_order(row_weights(w, start, stop) * closest[start:stop], slab_bounds)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -408,6 +512,28 @@ def draw_rows(w, closest, slab_bounds, slab_sums, rand_vals, out):
     OUT  out          (m,) int64 row indices
     """
     _draw(closest.shape[0], w, closest, np.empty(0, dtype=np.int32), False, slab_bounds, slab_sums, rand_vals, out)
+
+
+
+@numpy_twin(draw_rows)
+def draw_rows_numpy(w, closest, slab_bounds, slab_sums, rand_vals, out):
+    """:func:`draw_rows` in NumPy, with the same bits (its NumPy twin): a scan of one slab per draw."""
+    running = np.add.accumulate(np.concatenate([[0.0], slab_sums]))[1:]
+    n_slabs = slab_sums.shape[0]
+    for j, v in enumerate(rand_vals.tolist()):
+        s = int(np.searchsorted(running, v, side="left"))
+        if s == n_slabs:
+            out[j] = closest.shape[0] - 1
+            continue
+        target = v - running[s - 1] if s > 0 else v
+        start, stop = int(slab_bounds[s]), int(slab_bounds[s + 1])
+        p = w[start:stop].astype(np.float64) * closest[start:stop]
+        reached = np.flatnonzero(np.add.accumulate(np.concatenate([[0.0], p]))[1:] >= target)
+        if reached.shape[0]:
+            out[j] = start + reached[0]
+        else:  # the subtraction rounded the target past the slab's sum
+            positive = np.flatnonzero(p > 0.0)
+            out[j] = start + positive[-1] if positive.shape[0] else stop - 1
 
 
 @njit(cache=True, nogil=True)

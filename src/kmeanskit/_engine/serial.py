@@ -7,17 +7,46 @@ input (iris, digits, one row to predict). Below ``SERIAL_MAX_VALUES`` values
 (rows x features) the same kernel runs compiled without ``parallel=True``,
 where ``prange`` is a plain ``range``: same code, same slabs, same order of
 additions, hence the same bits.
+
+Small inputs may also run a kernel's *NumPy twin* (:func:`numpy_twin`): the
+same operations in the same order, vectorised across rows, hence the same bits
+again, with nothing to compile. :func:`sized` runs it while the machine is
+cold (no ``kmeanskit warmup`` has completed for these versions, see
+:mod:`kmeanskit._engine.compiling`) and the serial kernel is neither compiled
+in this process nor in numba's cache for the arguments' types; the first such
+call starts the warmup in the background. ``KMEANSKIT_KERNELS`` chooses:
+``auto`` (that rule, the default), ``compiled`` (never the twins: the test
+suite and the warmup itself) or ``numpy`` (the twins wherever there is one:
+their tests).
 """
 
+import contextlib
+import os
 import types
 
+import numpy as np
 from numba import njit
 
-__all__ = ["SERIAL_MAX_VALUES", "numpy_twin", "numpy_twin_of", "serial_twin", "sized"]
+from kmeanskit._engine import compiling
+
+__all__ = [
+    "KERNEL_MODES",
+    "SERIAL_MAX_VALUES",
+    "kernel_mode",
+    "kernels_mode",
+    "numpy_twin",
+    "numpy_twin_of",
+    "serial_twin",
+    "sized",
+    "slab_sums_in_order",
+]
 
 SERIAL_MAX_VALUES = 1 << 18
+KERNEL_MODES = ("auto", "compiled", "numpy")
 _TWINS = {}
 _NUMPY_TWINS = {}
+_FIRST_CALLS = {}
+_forced_mode = None
 
 
 def numpy_twin(kernel):
@@ -43,10 +72,12 @@ def numpy_twin_of(kernel):
 
 
 def serial_twin(kernel):
-    """``kernel`` (a numba dispatcher) compiled without ``parallel=True``.
+    """``kernel`` (a numba dispatcher) compiled without ``parallel=True`` (a serial kernel is its own).
 
     The twin has its own name, hence its own cache file next to the kernel's.
     """
+    if not kernel.targetoptions.get("parallel"):
+        return kernel  # serial already
     twin = _TWINS.get(kernel)
     if twin is None:
         func = kernel.py_func
@@ -59,6 +90,106 @@ def serial_twin(kernel):
     return twin
 
 
+def kernel_mode():
+    """Which kernels small inputs run: ``KMEANSKIT_KERNELS`` (default ``"auto"``), read here only.
+
+    Returns
+    -------
+    str
+        ``"auto"``, ``"compiled"`` or ``"numpy"`` (see the module docstring);
+        inside :func:`kernels_mode`, the mode it sets.
+    """
+    if _forced_mode is not None:
+        return _forced_mode
+    mode = os.environ.get("KMEANSKIT_KERNELS", "auto").strip().lower() or "auto"
+    if mode not in KERNEL_MODES:
+        allowed = ", ".join(repr(m) for m in KERNEL_MODES)
+        raise ValueError(f"KMEANSKIT_KERNELS must be one of {allowed}; got {os.environ['KMEANSKIT_KERNELS']!r}.")
+    return mode
+
+
+@contextlib.contextmanager
+def kernels_mode(mode):
+    """Run the ``with`` block in kernel ``mode`` whatever ``KMEANSKIT_KERNELS`` says (the warmup: ``"compiled"``)."""
+    global _forced_mode
+    if mode not in KERNEL_MODES:
+        raise ValueError(f"mode must be one of {KERNEL_MODES}; got {mode!r}.")
+    previous, _forced_mode = _forced_mode, mode
+    try:
+        yield
+    finally:
+        _forced_mode = previous
+
+
+class _FirstCalls:
+    """A kernel's serial twin where it is ready for the arguments' types, else its NumPy twin.
+
+    Ready: compiled in this process or loaded from numba's cache (never
+    compiled here). The first call that runs the NumPy twin starts the
+    background warmup and tells :func:`~kmeanskit._engine.compiling.compile_clock`.
+    """
+
+    def __init__(self, serial, twin):
+        self.serial = serial
+        self.twin = twin
+
+    def __call__(self, *args):
+        if compiling.load_compiled(self.serial, args):
+            return self.serial(*args)
+        compiling.ran_numpy_twin(self.serial.py_func.__name__)
+        return self.twin(*args)
+
+
 def sized(kernel, n_values):
-    """The kernel to call for an input of ``n_values`` values: its serial twin if small."""
-    return serial_twin(kernel) if n_values < SERIAL_MAX_VALUES else kernel
+    """The kernel to call for an input of ``n_values`` values.
+
+    The parallel kernel at or above ``SERIAL_MAX_VALUES``; below, its serial
+    twin, or in kernel mode ``"numpy"`` its NumPy twin, or in mode ``"auto"``
+    on a cold machine a callable that picks between them per call (see the
+    module docstring). All give the same bits.
+    """
+    if n_values >= SERIAL_MAX_VALUES:
+        return kernel
+    serial = serial_twin(kernel)
+    twin = _NUMPY_TWINS.get(kernel)
+    if twin is None:
+        return serial
+    mode = kernel_mode()
+    if mode == "compiled":
+        return serial
+    if mode == "numpy":
+        return twin
+    if compiling.machine_is_warm():
+        return serial
+    first_calls = _FIRST_CALLS.get(kernel)
+    if first_calls is None:
+        first_calls = _FIRST_CALLS[kernel] = _FirstCalls(serial, twin)
+    return first_calls
+
+
+def slab_sums_in_order(values, slab_bounds):
+    """Each slab's sum of ``values`` over its rows, from 0.0, in row order: a kernel's running sum.
+
+    What ``acc = 0.0; for i in slab: acc += values[i]`` gives, for every slab
+    at once (numpy's ``sum`` adds pairwise: other bits).
+
+    Parameters
+    ----------
+    values : ndarray of shape (slab_bounds[-1] - slab_bounds[0], ...), float64
+        The rows of the slabs, the first slab's first row first.
+    slab_bounds : ndarray of shape (S + 1,), int64
+
+    Returns
+    -------
+    ndarray of shape (S, ...), float64
+    """
+    lengths = np.diff(slab_bounds)
+    n_slabs = lengths.shape[0]
+    longest = int(lengths.max()) if n_slabs else 0
+    # (position in the slab + 1, slab): a leading row of zeros, the rows, zeros after a short slab (adding
+    # 0.0 changes no running sum that starts at 0.0: it is never -0.0).
+    padded = np.zeros((longest + 1, n_slabs, *values.shape[1:]))
+    slab = np.repeat(np.arange(n_slabs), lengths)
+    position = np.arange(slab.shape[0]) - (slab_bounds[slab] - slab_bounds[0])
+    padded[position + 1, slab] = values
+    return np.add.accumulate(padded, axis=0)[-1]

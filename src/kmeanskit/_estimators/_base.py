@@ -25,6 +25,7 @@ from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.registry import SEEDERS
 from kmeanskit._algorithms.rows import as_rows, prediction_rows
 from kmeanskit._engine import moments
+from kmeanskit._engine.serial import sized
 from kmeanskit._estimators.missing import has_gaps, masked_assign, masked_distances, validate_allowing_missing
 
 __all__ = [
@@ -104,7 +105,7 @@ def densify_if_dense(X):
 def mean_and_variances(X):
     """Feature means and variances of dense X (at least one row), float64, without a temporary the size of X."""
     mean, variances = np.empty(X.shape[1]), np.empty(X.shape[1])
-    moments.mean_and_variances(X, mean, variances)
+    sized(moments.mean_and_variances, X.size)(X, mean, variances)
     return mean, variances
 
 

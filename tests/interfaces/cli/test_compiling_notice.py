@@ -50,3 +50,29 @@ def test_nothing_said_to_a_script(capsys):
     with common.compiling_notice() as clock:  # sys.stderr, captured: not a terminal
         assert kernel(2) == 1
     assert capsys.readouterr().err == "" and clock.n_compiled == 1
+
+
+def test_a_run_on_numpy_twins_says_so_once(monkeypatch):
+    from kmeanskit._engine import compiling
+
+    monkeypatch.setitem(compiling._state, "started", True)  # this run started the warmup in the background
+    stderr = _Terminal()
+    with common.compiling_notice(stderr) as clock:
+        compiling.ran_numpy_twin("assign_accumulate_direct_serial")
+        compiling.ran_numpy_twin("weighted_slab_sums_serial")
+        compiling.ran_numpy_twin("assign_accumulate_direct_serial")
+    assert stderr.getvalue() == ("first run on this machine: kernels are compiling in the background, once; "
+                                 "this run used NumPy kernels (the same results)\n")
+    assert clock.numpy_twins == ["assign_accumulate_direct_serial", "weighted_slab_sums_serial"]
+
+
+def test_twins_without_a_background_compile_point_to_warmup(monkeypatch):
+    from kmeanskit._engine import compiling
+
+    monkeypatch.setitem(compiling._state, "started", False)
+    monkeypatch.setenv("KMEANSKIT_BACKGROUND_COMPILE", "0")
+    stderr = _Terminal()
+    with common.compiling_notice(stderr):
+        compiling.ran_numpy_twin("draw_rows")
+    assert stderr.getvalue() == ("first run on this machine: this run used NumPy kernels (the same results); "
+                                 "'kmeanskit warmup' compiles the kernels, once\n")

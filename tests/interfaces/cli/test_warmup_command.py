@@ -1,9 +1,12 @@
-"""``kmeanskit warmup``: after it, first fits (Python and ``kmeanskit fit``) compile nothing."""
+"""``kmeanskit warmup``: after it, first fits (Python and ``kmeanskit fit``) compile nothing; it marks the machine
+warm when it completes (never when killed midway), and two never run at once."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from ...fresh_python import run_python
@@ -48,10 +51,30 @@ def _warmup(env):
     return done.stdout.splitlines()
 
 
+def _stamp(env):
+    return Path(run_python("from kmeanskit._engine.compiling import warm_stamp_path; print(warm_stamp_path())",
+                           env=env).strip())
+
+
+def _kill_while_compiling(env, cache):
+    """Start a warmup, kill -9 it once it has compiled a first kernel."""
+    process = subprocess.Popen([sys.executable, "-m", "kmeanskit", "warmup"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while not list(cache.rglob("*.nbi")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait(timeout=60) == -signal.SIGKILL
+
+
 def test_after_warmup_first_fits_compile_nothing(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "XDG_"))}
     env.update(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(SRC))
+    stamp = _stamp(env)
+    _kill_while_compiling(env, tmp_path / "cache")
+    assert list((tmp_path / "cache").rglob("*.nbi")) and not stamp.exists()  # killed midway: still cold
     first = _warmup(env)
+    assert stamp.is_file()
     assert first[0].startswith("KMeans: ") and " kernels compiled in " in first[0]
     assert first[-1].startswith(tuple(f"{n} kernels compiled in " for n in range(10, 100))), first
     assert json.loads(run_python(_FIRST_FITS, env=env, timeout=1800)) == {
@@ -60,3 +83,30 @@ def test_after_warmup_first_fits_compile_nothing(tmp_path):
     }
     again = _warmup(env)
     assert len(again) == 1 and again[0].startswith("nothing to compile: every kernel was in numba's cache ("), again
+
+
+def test_a_second_warmup_in_the_background_exits_while_one_runs(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "XDG_"))}
+    env.update(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(SRC))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from kmeanskit._engine.compiling import warmup_lock\n"
+         "with warmup_lock(True):\n    print('held', flush=True)\n    time.sleep(600)"],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        done = subprocess.run([sys.executable, "-m", "kmeanskit", "warmup", "--background"], capture_output=True,
+                              text=True, env=env, timeout=600, check=False)
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+        assert not list((tmp_path / "cache").rglob("*.nbi")) and not _stamp(env).exists()  # it compiled nothing
+        waiting = subprocess.Popen([sys.executable, "-m", "kmeanskit", "warmup"], env=env, stdout=subprocess.PIPE,
+                                   text=True)  # in the foreground: says so, and waits
+        assert waiting.stdout.readline() == ("another warmup is running (started by a first fit, in the background): "
+                                             "waiting for it\n")
+        assert waiting.poll() is None
+        waiting.kill()
+        waiting.wait()
+    finally:
+        holder.kill()
+        holder.wait()

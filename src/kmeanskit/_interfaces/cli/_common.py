@@ -320,7 +320,8 @@ def print_json(payload: dict) -> None:
 
 @contextlib.contextmanager
 def compiling_notice(stream=None):
-    """Say once on ``stream`` (stderr), if a terminal, that kernels compile (a first run), and for how long.
+    """Say once on ``stream`` (stderr), if a terminal, that kernels compile (a first run), and for how long,
+    or that the run used NumPy kernels while they compile in the background.
 
     Said to a person waiting, not to scripts: their stderr stays empty.
     """
@@ -341,6 +342,13 @@ def compiling_notice(stream=None):
                 seconds = clock.seconds
                 took = f"about {seconds:.0f} s" if seconds >= 1 else f"about {seconds:.1f} s"
                 print(f"{took} ('kmeanskit warmup' compiles every estimator's, ahead of time)", file=stream, flush=True)
+            if told and clock.numpy_twins:
+                if clock.background_compile:
+                    print("first run on this machine: kernels are compiling in the background, once; this run used "
+                          "NumPy kernels (the same results)", file=stream, flush=True)
+                else:
+                    print("first run on this machine: this run used NumPy kernels (the same results); "
+                          "'kmeanskit warmup' compiles the kernels, once", file=stream, flush=True)
 
 
 def aligned(pairs) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -15,6 +16,10 @@ examples:
   pip install kmeanskit && kmeanskit warmup     # at install time: first fits are then fast
   kmeanskit warmup --quiet                      # in a Dockerfile or CI step
 
+Until a warmup has completed, small fits run NumPy versions of the kernels
+(the same results) and the first of them starts this warmup in the
+background (KMEANSKIT_BACKGROUND_COMPILE=0: not).
+
 The machine code is written to numba's cache (beside the package, or in
 NUMBA_CACHE_DIR / $XDG_CACHE_HOME/numba when the package is read-only), for
 this machine's processor: run it where the fits will run. A second run only
@@ -26,19 +31,30 @@ for several threads use other kernels, which still compile on first use.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``kmeanskit warmup``."""
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing (the exit code says it worked)")
+    parser.add_argument("--background", action="store_true",
+                        help="as started by a first fit: print nothing, and exit at once if another warmup runs")
 
 
 def run(args: argparse.Namespace) -> int:
     """Compile or load every small-input kernel; a line per first call that compiled, then the total."""
     from kmeanskit._analysis.warmup import compile_kernels
 
+    quiet = args.quiet or args.background
+    if args.background and hasattr(os, "nice"):
+        os.nice(10)  # behind the run that started it, and whatever else the machine does
+
     def progress(name, clock):
-        if clock.n_compiled and not args.quiet:
+        if clock.n_compiled and not quiet:
             print(f"{name}: {clock.n_compiled} kernels compiled in {clock.seconds:.1f} s", flush=True)
 
     start = time.perf_counter()
-    total = compile_kernels(progress)
-    if not args.quiet:
+    def waiting():
+        if not quiet:
+            print("another warmup is running (started by a first fit, in the background): waiting for it",
+                  flush=True)
+
+    total = compile_kernels(progress, wait=not args.background, on_wait=waiting)
+    if total is not None and not quiet:
         wall = time.perf_counter() - start
         done = f"{total.n_compiled} kernels compiled in {total.seconds:.1f} s" if total.n_compiled else (
             "nothing to compile: every kernel was in numba's cache"
