@@ -17,6 +17,7 @@ from kmeanskit._engine.assign import (
 )
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.moments import mean_and_variances
+from kmeanskit._engine.numpy_twins import slab_sums_in_order
 from kmeanskit._engine.seeding import (
     GROUP,
     candidate_potentials_dense,
@@ -26,7 +27,7 @@ from kmeanskit._engine.seeding import (
     update_closest_direct,
     weighted_slab_sums,
 )
-from kmeanskit._engine.serial import numpy_twin_of, serial_twin, slab_sums_in_order
+from kmeanskit._engine.serial import numpy_twin_of, serial_twin
 
 SIZES = [(1, 1, 1), (2, 3, 2), (7, 4, 3), (150, 4, 3), (178, 13, 3), (257, 2, 8), (1000, 5, 20), (3000, 40, 5)]
 DTYPES = [np.float64, np.float32]

@@ -21,7 +21,8 @@ from a BLAS call on a large block (large d·k), ``*_csr`` kernels read CSR rows.
 import numpy as np
 from numba import njit, prange
 
-from kmeanskit._engine.serial import numpy_twin, slab_sums_in_order
+from kmeanskit._engine.numpy_twins import slab_sums_in_order
+from kmeanskit._engine.serial import numpy_twin
 
 __all__ = [
     "row_weight",

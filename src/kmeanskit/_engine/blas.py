@@ -8,6 +8,7 @@ NumPy's on the K-Means product shape where it was measured
 import numpy as np
 from numba import njit
 
+from kmeanskit._engine.numpy_twins import numba_dot
 from kmeanskit._engine.serial import numpy_twin
 
 __all__ = ["matmul_into", "matmul_into_numpy"]
@@ -35,20 +36,4 @@ def matmul_into_numpy(a, b, out):
     wrappers of the same functions make those calls on transposed views,
     without copies.
     """
-    from scipy.linalg import blas
-
-    m, p = a.shape
-    n = b.shape[1]
-    prefix = "d" if a.dtype == np.float64 else "s"
-    if m == 0 or n == 0 or p == 0:
-        out[...] = 0
-    elif n == 1 and m == 1:
-        out[0, 0] = getattr(blas, prefix + "dot")(a[0], b[:, 0])
-    elif n == 1:  # gemv("t", p, m, 1, a, p, b, 1, 0, out, 1)
-        out[:, 0] = getattr(blas, prefix + "gemv")(1.0, a.T, b[:, 0], trans=1)
-    elif m == 1:  # gemv("n", n, p, 1, b, n, a, 1, 0, out, 1)
-        out[0] = getattr(blas, prefix + "gemv")(1.0, b.T, a[0], trans=0)
-    else:
-        result = getattr(blas, prefix + "gemm")(1.0, b.T, a.T, c=out.T, overwrite_c=True)
-        if not np.shares_memory(result, out):  # SciPy copied: never for C-ordered arrays
-            out[...] = result.T
+    numba_dot(a, b, out)

@@ -23,7 +23,8 @@ from numba import njit, prange
 
 from kmeanskit._engine.assign import row_weight, row_weights
 from kmeanskit._engine.blas import matmul_into_numpy
-from kmeanskit._engine.serial import numpy_twin, slab_sums_in_order
+from kmeanskit._engine.numpy_twins import slab_sums_in_order
+from kmeanskit._engine.serial import numpy_twin
 
 __all__ = [
     "GROUP",

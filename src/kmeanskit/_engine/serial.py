@@ -24,7 +24,6 @@ import contextlib
 import os
 import types
 
-import numpy as np
 from numba import njit
 
 from kmeanskit._engine import compiling
@@ -38,7 +37,6 @@ __all__ = [
     "numpy_twin_of",
     "serial_twin",
     "sized",
-    "slab_sums_in_order",
 ]
 
 SERIAL_MAX_VALUES = 1 << 18
@@ -165,31 +163,3 @@ def sized(kernel, n_values):
     if first_calls is None:
         first_calls = _FIRST_CALLS[kernel] = _FirstCalls(serial, twin)
     return first_calls
-
-
-def slab_sums_in_order(values, slab_bounds):
-    """Each slab's sum of ``values`` over its rows, from 0.0, in row order: a kernel's running sum.
-
-    What ``acc = 0.0; for i in slab: acc += values[i]`` gives, for every slab
-    at once (numpy's ``sum`` adds pairwise: other bits).
-
-    Parameters
-    ----------
-    values : ndarray of shape (slab_bounds[-1] - slab_bounds[0], ...), float64
-        The rows of the slabs, the first slab's first row first.
-    slab_bounds : ndarray of shape (S + 1,), int64
-
-    Returns
-    -------
-    ndarray of shape (S, ...), float64
-    """
-    lengths = np.diff(slab_bounds)
-    n_slabs = lengths.shape[0]
-    longest = int(lengths.max()) if n_slabs else 0
-    # (position in the slab + 1, slab): a leading row of zeros, the rows, zeros after a short slab (adding
-    # 0.0 changes no running sum that starts at 0.0: it is never -0.0).
-    padded = np.zeros((longest + 1, n_slabs, *values.shape[1:]))
-    slab = np.repeat(np.arange(n_slabs), lengths)
-    position = np.arange(slab.shape[0]) - (slab_bounds[slab] - slab_bounds[0])
-    padded[position + 1, slab] = values
-    return np.add.accumulate(padded, axis=0)[-1]
