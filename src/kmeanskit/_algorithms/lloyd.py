@@ -16,7 +16,7 @@ once. Which kernel runs is decided here, from the data's shape:
 - CSR: ``assign_accumulate_csr``, sparse rows against dense centers, for the
   labels; then ``accumulate_csr`` adds each cluster's rows (no per-slab dense
   sums: they would cost S x k x d per pass for a few nonzeros a row). Up to 8
-  clusters, ``assign_csr_few`` (same bits) keeps a row's scores in registers.
+  clusters, ``assign_csr_few`` (same bits) keeps a row's k scores in registers.
 """
 
 from dataclasses import dataclass
@@ -39,7 +39,7 @@ from kmeanskit._engine.assign import (
     weighted_sq_distances_dense,
 )
 from kmeanskit._engine.blas import matmul_into
-from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few, pad_centers
+from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
 from kmeanskit._engine.serial import sized
 
 __all__ = ["Assignment", "LloydStep", "SlabSums", "dots_block_rows", "kernel_path", "mean_update"]
@@ -259,8 +259,7 @@ class LloydStep(SlabSums, Step):
         fine = slab_bounds(rows.n, n_slabs(rows.n))
         if k <= CSR_FEW_CLUSTERS:
             sized(assign_csr_few, X.nnz)(
-                X.data, X.indices, X.indptr, rows.x_sq, *pad_centers(centers_t, center_sq), k, labels,
-                self.sq_dist, fine,
+                X.data, X.indices, X.indptr, rows.x_sq, centers_t, tuple(center_sq), labels, self.sq_dist, fine,
             )
         else:
             sized(assign_accumulate_csr, X.nnz)(
