@@ -15,7 +15,8 @@ once. Which kernel runs is decided here, from the data's shape:
   Per-chunk BLAS calls lose here: BLAS needs large calls to reach its peak.
 - CSR: ``assign_accumulate_csr``, sparse rows against dense centers, for the
   labels; then ``accumulate_csr`` adds each cluster's rows (no per-slab dense
-  sums: they would cost S x k x d per pass for a few nonzeros a row).
+  sums: they would cost S x k x d per pass for a few nonzeros a row). Up to 8
+  clusters, ``assign_csr_few`` (same bits) keeps a row's k scores in registers.
 """
 
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from kmeanskit._engine.assign import (
     weighted_sq_distances_dense,
 )
 from kmeanskit._engine.blas import matmul_into
+from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
 from kmeanskit._engine.serial import sized
 
 __all__ = ["Assignment", "LloydStep", "SlabSums", "dots_block_rows", "kernel_path", "mean_update"]
@@ -254,22 +256,30 @@ class LloydStep(SlabSums, Step):
     def _csr_pass(self, X, centers_t, center_sq, labels, update):
         """A pass over CSR rows (one block): labels and distances on fine slabs,
         then the sums per cluster with the bits of the step's slabs (see
-        :func:`~kmeanskit._engine.assign.accumulate_csr`)."""
+        :func:`~kmeanskit._engine.assign.accumulate_csr`). Up to
+        ``CSR_FEW_CLUSTERS`` clusters the labels come from
+        :func:`~kmeanskit._engine.csr_few.assign_csr_few` (the same bits)."""
         rows = self.rows
+        k = self.n_clusters
         fine = slab_bounds(rows.n, n_slabs(rows.n))
-        sized(assign_accumulate_csr, X.nnz)(
-            X.data, X.indices, X.indptr, rows.x_sq, rows.kernel_w(), centers_t, center_sq, labels,
-            self.sq_dist, self._sums, self._weight_sums, fine, False,
-        )
+        if k <= CSR_FEW_CLUSTERS:
+            sized(assign_csr_few, X.nnz)(
+                X.data, X.indices, X.indptr, rows.x_sq, centers_t, tuple(center_sq), labels, self.sq_dist, fine,
+            )
+        else:
+            sized(assign_accumulate_csr, X.nnz)(
+                X.data, X.indices, X.indptr, rows.x_sq, rows.kernel_w(), centers_t, center_sq, labels,
+                self.sq_dist, self._sums, self._weight_sums, fine, False,
+            )
         inertia = rows.weighted_sum(self.sq_dist)
         if not update:
             return Assignment(inertia, None, None)
-        sums, weights = np.empty((self.n_clusters, rows.d)), np.empty(self.n_clusters)
+        sums, weights = np.empty((k, rows.d)), np.empty(k)
         kernel = sized(accumulate_csr, X.nnz // ACCUMULATE_SERIAL_SHARE)
         n_threads = numba.get_num_threads() if kernel is accumulate_csr else 1
         kernel(
             X.data, X.indices, X.indptr, rows.kernel_w(), labels, self._slabs(rows.n),
-            accumulate_groups(self.n_clusters, rows.d, n_threads), sums, weights,
+            accumulate_groups(k, rows.d, n_threads), sums, weights,
         )
         return Assignment(inertia, sums, weights)
 

@@ -463,8 +463,10 @@ def assign_accumulate_csr(
 GROUP_PARTIAL_BYTES = 1 << 18
 # It adds a slab's partial sums over all of a group's features (contiguous,
 # vectorised) rather than by walking the slab's values again when the slab has
-# at least (clusters x features) / SWEEP_SHARE values of the group.
-SWEEP_SHARE = 4
+# at least (clusters x features) / SWEEP_SHARE values of the group: a walk's
+# scattered read-modify-writes cost about as much as 16 swept values
+# (benchmarks/README.md).
+SWEEP_SHARE = 16
 
 
 def accumulate_groups(n_clusters, n_features, n_threads):

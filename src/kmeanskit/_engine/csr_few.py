@@ -1,0 +1,84 @@
+"""Numba kernel for the assignment step on CSR rows with few clusters (k <= 8).
+
+The general CSR kernel (:func:`~kmeanskit._engine.assign.assign_accumulate_csr`)
+loops over the k centers for every stored value, with the scores in memory:
+with few clusters that loop and its loads and stores cost more than the
+arithmetic. Here the k scores of a row are a tuple of k running sums, which
+the compiler keeps in registers (one compiled version per k), in one walk of
+the row's stored values, together with the row's dot product with its
+previous center, so the distance to the nearest center mostly needs no second
+walk.
+
+The arithmetic is the general kernel's, in the same order, so labels and
+distances are the same bits: center j's score is ``center_sq[j]`` minus
+``2x * c[f, j]`` over the row's stored values in order (data's dtype), the
+dot with the nearest center the float64 sum of ``x * c[f, best]`` in order,
+and the squared distance ``max(|x|^2 - 2 dot + |c|^2, 0)``.
+"""
+
+import numpy as np
+from numba import njit, prange
+from numba.cpython.unsafe.tuple import tuple_setitem
+
+from kmeanskit._engine.assign import _first_argmin
+
+__all__ = ["CSR_FEW_CLUSTERS", "assign_csr_few"]
+
+# Up to this many clusters the kernel of this module runs: more running sums
+# would not fit in registers (timings in benchmarks/README.md).
+CSR_FEW_CLUSTERS = 8
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _nearest(data, indices, lo, hi, centers_t, center_sq, guess, scores):
+    """Nearest center of the CSR row ``data[lo:hi]``, and the row's float64 dot with it.
+
+    The dot with the row's previous center (``guess``) is summed in the same
+    walk as the scores: when that center is still the nearest (most rows,
+    after a few passes), the row needs no second walk.
+
+    IN   centers_t  (d, k) centers transposed, data's dtype
+    IN   center_sq  tuple of k squared center norms, data's dtype
+    IN   guess      int, the row's previous label (any value: out of range is ignored)
+    OUT  scores     (k,) data's dtype: scratch
+    """
+    n_clusters = len(center_sq)
+    guess = guess if 0 <= guess < n_clusters else 0
+    acc = center_sq  # k running scores: a tuple, so they stay in registers
+    dot = 0.0
+    for p in range(lo, hi):
+        x = data[p]
+        two_x = x + x
+        f = indices[p]
+        for j in range(n_clusters):
+            acc = tuple_setitem(acc, j, acc[j] - two_x * centers_t[f, j])
+        dot += np.float64(x) * np.float64(centers_t[f, guess])
+    for j in range(n_clusters):
+        scores[j] = acc[j]
+    best = _first_argmin(scores)
+    if best != guess:
+        dot = 0.0
+        for p in range(lo, hi):
+            dot += np.float64(data[p]) * np.float64(centers_t[indices[p], best])
+    return best, dot
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def assign_csr_few(data, indices, indptr, row_sq, centers_t, center_sq, labels, sq_dist, slab_bounds):
+    """Labels and distances of CSR rows, the bits of ``assign_accumulate_csr(..., update=False)``.
+
+    IN     data, indices, indptr   the CSR arrays (n rows, d columns)
+    IN     row_sq       (n,) float64 squared norms of the rows
+    IN     centers_t    (d, k) centers transposed, data's dtype, k <= ``CSR_FEW_CLUSTERS``
+    IN     center_sq    tuple of k squared center norms, data's dtype (``tuple(array)``)
+    INOUT  labels       (n,) int32 nearest center (first on ties); read first as a guess
+                        (previous labels spare most rows a second walk; any values do)
+    OUT    sq_dist      (n,) float64 squared distance by the GEMM identity, clipped at 0
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs (the unit of parallel work)
+    """
+    for s in prange(slab_bounds.shape[0] - 1):
+        scores = np.empty(len(center_sq), dtype=data.dtype)
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            best, dot = _nearest(data, indices, indptr[i], indptr[i + 1], centers_t, center_sq, labels[i], scores)
+            labels[i] = best
+            sq_dist[i] = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[best]), 0.0)

@@ -1,0 +1,101 @@
+"""The few-cluster CSR kernel against the general CSR kernel (same bits) and the NumPy reference."""
+
+import re
+
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numba import njit
+
+from kmeanskit._algorithms.rows import slab_bounds
+from kmeanskit._engine.assign import assign_accumulate_csr
+from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
+from kmeanskit._engine.serial import serial_twin
+
+from . import reference
+
+
+def _problem(dtype, n, d, density, k, seed):
+    """CSR rows (every 7th empty, negative values too), centers near some rows,
+    and two equal centers (ties go to the first)."""
+    rng = np.random.RandomState(seed)
+    X = sp.random(n, d, density=density, format="csr", random_state=rng, dtype=np.float64)
+    X.data -= 0.3
+    X = (sp.diags((np.arange(n) % 7 != 0).astype(np.float64)) @ X).tocsr().astype(dtype)
+    X.eliminate_zeros()
+    centers = X[rng.choice(n, k, replace=False)].toarray() + rng.normal(scale=0.05, size=(k, d))
+    if k > 2:
+        centers[2] = centers[1]
+    return X, np.ascontiguousarray(centers, dtype=dtype)
+
+
+def _general(X, centers, row_sq, bounds):
+    """Labels and distances of the general kernel (the reference bits)."""
+    n = X.shape[0]
+    labels, sq_dist = np.empty(n, dtype=np.int32), np.empty(n)
+    assign_accumulate_csr(
+        X.data, X.indices, X.indptr, row_sq, np.ones(1, dtype=X.dtype), np.ascontiguousarray(centers.T),
+        np.einsum("ij,ij->i", centers, centers), labels, sq_dist, np.zeros((1, 1, 1)), np.zeros((1, 1)),
+        bounds, False,
+    )
+    return labels, sq_dist
+
+
+def _guesses(kind, expected, k, rng):
+    """Labels as the kernel finds them on entry."""
+    n = expected.shape[0]
+    if kind == "previous":  # a converging fit: most guesses right
+        guess = expected.copy()
+        guess[rng.rand(n) < 0.2] = rng.randint(0, k)
+        return guess
+    if kind == "unset":  # a first pass
+        return np.full(n, -1, dtype=np.int32)
+    return rng.randint(k, k + 1000, size=n).astype(np.int32)  # out of range: ignored
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [1, 2, 5, CSR_FEW_CLUSTERS])
+@pytest.mark.parametrize("guess", ["previous", "unset", "out of range"])
+@pytest.mark.parametrize("n_slabs", [1, 3])
+def test_assign_csr_few_has_the_bits_of_the_general_kernel(dtype, k, guess, n_slabs):
+    X, centers = _problem(dtype, n=500, d=40, density=0.15, k=k, seed=k)
+    row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    bounds = slab_bounds(X.shape[0], n_slabs)
+    expected_labels, expected_dist = _general(X, centers, row_sq, bounds)
+    guesses = _guesses(guess, expected_labels, k, np.random.RandomState(0))
+    center_sq = tuple(np.einsum("ij,ij->i", centers, centers))
+    centers_t = np.ascontiguousarray(centers.T)
+    before = numba.get_num_threads()
+    try:
+        for kernel, threads in ((serial_twin(assign_csr_few), 1), (assign_csr_few, 1), (assign_csr_few, 2)):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            labels, sq_dist = guesses.copy(), np.full(X.shape[0], np.nan)
+            kernel(X.data, X.indices, X.indptr, row_sq, centers_t, center_sq, labels, sq_dist, bounds)
+            np.testing.assert_array_equal(labels, expected_labels)
+            np.testing.assert_array_equal(sq_dist.view(np.int64), expected_dist.view(np.int64))
+    finally:
+        numba.set_num_threads(before)
+    # and the labels are the NumPy reference's (up to ties between the two equal centers)
+    ref_labels, ref_dist, _, _ = reference.assign_accumulate(X.toarray(), np.ones(X.shape[0]), centers, bounds)
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_allclose(sq_dist, ref_dist, rtol=1e-5, atol=1e-5)
+    if k > 2:
+        assert not (labels == 2).any()  # center 2 equals center 1: ties go to the first
+
+
+def test_assign_csr_few_keeps_the_scores_in_registers():
+    """One compiled version per k keeps the k running scores in registers (the
+    loop over k unrolled: at least k subtractions in the machine code); a
+    compiler that stopped unrolling at CSR_FEW_CLUSTERS would make the kernel
+    several times slower than the general one (benchmarks/README.md)."""
+    fresh = njit(nogil=True)(assign_csr_few.py_func)  # not from the cache, which cannot be inspected
+    k = CSR_FEW_CLUSTERS
+    X, centers = _problem(np.float64, n=50, d=20, density=0.3, k=k, seed=0)
+    fresh(
+        X.data, X.indices, X.indptr, np.zeros(50), np.ascontiguousarray(centers.T),
+        tuple(np.einsum("ij,ij->i", centers, centers)), np.zeros(50, dtype=np.int32), np.empty(50),
+        slab_bounds(50, 1),
+    )
+    (asm,) = fresh.inspect_asm().values()
+    assert len(re.findall(r"\bv?sub[sp]d\b", asm)) >= k
