@@ -126,7 +126,7 @@ def _small_threads_world(monkeypatch, serial_seconds, threaded_seconds):
     monkeypatch.setattr(threads, "time", clock)
     monkeypatch.setattr(threads, "_serial_until", 0.0)
     monkeypatch.setattr(threads, "_stall_backoff", threads.STALL_BACKOFF_SECONDS)
-    monkeypatch.setattr(threads, "_compiled_for", lambda kernel, args: True)
+    monkeypatch.setattr(threads, "is_compiled", lambda kernel, args: True)
     monkeypatch.setattr(threads.serial, "sized", lambda kernel_, n_values: twin if n_values < threads.serial.SERIAL_MAX_VALUES else kernel_)
     return clock, calls, kernel
 
@@ -207,10 +207,10 @@ def test_small_threads_never_compile_the_parallel_kernel():
             out[i] = 2.0 * x[i]
 
     x, out = np.arange(4.0), np.zeros(4)
-    assert not threads._compiled_for(kernel, (x, out))
+    assert not threads.is_compiled(kernel, (x, out))
     kernel(x, out)
-    assert threads._compiled_for(kernel, (x, out))
-    assert not threads._compiled_for(kernel, (x.astype(np.float32), out))  # another type: not compiled
+    assert threads.is_compiled(kernel, (x, out))
+    assert not threads.is_compiled(kernel, (x.astype(np.float32), out))  # another type: not compiled
 
 
 def test_lloyd_passes_on_two_threads_give_the_bits_of_serial_ones(monkeypatch):
@@ -231,7 +231,7 @@ def test_lloyd_passes_on_two_threads_give_the_bits_of_serial_ones(monkeypatch):
             numba.set_num_threads(1)
             serial = KMeans(k, random_state=0, algorithm="lloyd").fit(X)
             monkeypatch.setattr(threads.SmallThreads, "_pick", lambda self: True)
-            monkeypatch.setattr(threads, "_compiled_for", lambda kernel, args: True)
+            monkeypatch.setattr(threads, "is_compiled", lambda kernel, args: True)
             numba.set_num_threads(2)
             threaded = KMeans(k, random_state=0, algorithm="lloyd").fit(X)
             np.testing.assert_array_equal(threaded.labels_, serial.labels_)

@@ -13,7 +13,7 @@ from numba import njit
 
 from kmeanskit._engine import compiling, serial
 from kmeanskit._engine.assign import assign_accumulate_direct, assign_accumulate_direct_numpy
-from kmeanskit._engine.compiling import compile_clock, load_compiled
+from kmeanskit._engine.compiling import compile_clock, is_compiled
 from kmeanskit._engine.moments import mean_and_variances
 
 from ..fresh_python import run_python
@@ -72,20 +72,20 @@ def test_cold_machine_runs_the_twin_until_the_kernel_is_compiled(cold):
     assert out[0] == 3.0 and ran == [True]
 
 
-def test_load_compiled_never_compiles():
+def test_is_compiled_never_compiles():
     @njit(cache=False)
     def kernel(x):
         return x + 1.0
 
     with compile_clock() as clock:
-        assert not load_compiled(kernel, (1.0,))
+        assert not is_compiled(kernel, (1.0,), load=True)
     assert clock.n_compiled == 0 and not kernel.overloads
     kernel(1.0)
-    assert load_compiled(kernel, (2.0,))
-    assert not load_compiled(kernel, (np.ones(2),))  # another type: not compiled
+    assert is_compiled(kernel, (2.0,), load=True)
+    assert not is_compiled(kernel, (np.ones(2),), load=True)  # another type: not compiled
 
 
-def test_load_compiled_loads_from_numbas_cache_in_a_new_process(tmp_path):
+def test_is_compiled_loads_from_numbas_cache_in_a_new_process(tmp_path):
     # numba's private API it reads (a numba upgrade that changes it fails here, not silently).
     assert callable(mean_and_variances.typeof_pyval) and callable(mean_and_variances.add_overload)
     assert isinstance(mean_and_variances.overloads, dict) and mean_and_variances.targetctx is not None
@@ -94,13 +94,13 @@ def test_load_compiled_loads_from_numbas_cache_in_a_new_process(tmp_path):
     code = """
         import json
         import numpy as np
-        from kmeanskit._engine.compiling import compile_clock, load_compiled
+        from kmeanskit._engine.compiling import compile_clock, is_compiled
         from kmeanskit._engine.moments import mean_and_variances
 
         X64, X32, mean, var = np.ones((3, 2)), np.ones((3, 2), np.float32), np.empty(2), np.empty(2)
         with compile_clock() as clock:
-            found = [load_compiled(mean_and_variances, (X64, mean, var)),
-                     load_compiled(mean_and_variances, (X32, mean, var))]
+            found = [is_compiled(mean_and_variances, (X64, mean, var), load=True),
+                     is_compiled(mean_and_variances, (X32, mean, var), load=True)]
             if found[0]:
                 mean_and_variances(X64, mean, var)
         print(json.dumps({"found": found, "compiled": clock.n_compiled}))

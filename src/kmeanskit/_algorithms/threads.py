@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from kmeanskit._engine import serial
+from kmeanskit._engine.compiling import is_compiled
 
 __all__ = ["SmallThreads", "background", "in_background", "single_threaded_blas"]
 
@@ -156,7 +157,7 @@ class SmallThreads:
     def _threads_may_pay(self, kernel, args):
         import numba
 
-        return numba.get_num_threads() > 1 and _compiled_for(kernel, args)
+        return numba.get_num_threads() > 1 and is_compiled(kernel, args)
 
     def _pick(self):
         """Whether the next call runs threaded."""
@@ -179,34 +180,3 @@ def _threaded_took(seconds, serial_seconds):
         _stall_backoff = STALL_BACKOFF_SECONDS
 
 
-_ARG_TYPES = {}  # (kernel, the first argument's dtype and writeability) -> numba types of the arguments
-_COMPILED = set()  # keys of _ARG_TYPES whose kernel is compiled (it stays so)
-_NOT_COMPILED = {}  # keys of _ARG_TYPES whose kernel was not, -> its number of compiled versions then
-
-
-def _compiled_for(kernel, args):
-    """Whether the numba dispatcher ``kernel`` has a compiled version for ``args``' types.
-
-    Numba's ``typeof`` of every argument costs microseconds each: the types are
-    taken once per kernel and type of rows (the other arguments are buffers the
-    step makes: their types follow from the rows' dtype).
-    """
-    X = args[0]
-    key = (kernel, X.dtype, X.flags.writeable, len(args))
-    if key in _COMPILED:
-        return True
-    try:
-        n_versions = len(kernel.overloads)
-        if _NOT_COMPILED.get(key) == n_versions:  # no version compiled since the last look
-            return False
-        types = _ARG_TYPES.get(key)
-        if types is None:
-            types = _ARG_TYPES[key] = tuple(kernel.typeof_pyval(arg) for arg in args)
-        compiled = types in kernel.overloads
-    except Exception:  # numba's API changed: never risk a compile on a small input
-        return False
-    if compiled:
-        _COMPILED.add(key)
-    else:
-        _NOT_COMPILED[key] = n_versions
-    return compiled

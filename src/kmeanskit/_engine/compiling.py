@@ -25,12 +25,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numba
+import numpy as np
 from numba.core import event
 
 __all__ = [
     "CompileClock",
     "compile_clock",
-    "load_compiled",
+    "is_compiled",
     "machine_is_warm",
     "mark_warm",
     "ran_numpy_twin",
@@ -40,7 +41,9 @@ __all__ = [
 ]
 
 _TWIN_EVENT = "kmeanskit:numpy-twin"
-_NOT_CACHED = set()  # (dispatcher, argument types) numba's cache did not hold, in this process
+RECHECK_SECONDS = 30.0
+_READY = set()  # (dispatcher, _types_key) with a compiled version in this process
+_MISSED = {}  # (dispatcher, _types_key) without one -> (its number of versions then, time.monotonic() then)
 _state = {"warm": None, "started": False}
 
 
@@ -127,42 +130,79 @@ class _TwinListener(event.Listener):
         pass
 
 
-def load_compiled(dispatcher, args):
-    """Whether ``dispatcher`` runs ``args`` without compiling: compiled in this process, or loaded now from numba's cache.
+def _types_key(args):
+    """A cheap stand-in for numba's types of ``args``: what ``typeof`` reads of each.
 
-    Never compiles. This is numba's ``Dispatcher.compile`` without its last
-    step, on numba's private API (``typeof_pyval``, ``overloads``, the
-    cache's index, ``_cache.load_overload``, ``add_overload``); if that API
-    is missing, the
-    answer is False (the NumPy twin runs). A miss is remembered for the
-    process (the cache is not read again for the same argument types).
+    An array's dtype, dimensions, layout (C, F or any), writeability and
+    alignment; the Python type of anything else that numba types by its
+    type alone (numbers, booleans, None); None (no stand-in) for anything
+    else, such as a tuple, whose numba type needs its contents.
     """
+    key = []
+    for arg in args:
+        if isinstance(arg, np.ndarray):
+            flags = arg.flags
+            key.append((arg.dtype, arg.ndim, flags.c_contiguous, flags.f_contiguous, flags.writeable, flags.aligned))
+        elif arg is None or isinstance(arg, (bool, int, float, np.generic)):
+            key.append(type(arg))
+        else:
+            return None
+    return tuple(key)
+
+
+def is_compiled(dispatcher, args, load=False):
+    """Whether ``dispatcher`` runs ``args`` without compiling: compiled in this process, or (``load``) loaded now from numba's cache.
+
+    Never compiles. numba's ``typeof`` of every argument costs microseconds
+    each, so its answer is kept per dispatcher and :func:`_types_key` of the
+    arguments: a compiled version stays compiled; a miss in numba's cache is
+    looked for again only after ``RECHECK_SECONDS`` (a background warmup may
+    have written it since). Loading is numba's ``Dispatcher.compile``
+    without its last step, on numba's private API (``typeof_pyval``,
+    ``overloads``, the cache's index, ``_cache.load_overload``,
+    ``add_overload``); if that API is missing, the answer is False (a small
+    input then runs its NumPy twin or its serial kernel).
+    """
+    key = _types_key(args)
+    memo = (dispatcher, key)
+    if key is not None:
+        if memo in _READY:
+            return True
+        missed = _MISSED.get(memo)
+        if missed is not None and (not load or time.monotonic() - missed[1] < RECHECK_SECONDS):
+            if len(dispatcher.overloads) == missed[0]:  # nothing compiled since the miss
+                return False
     try:
         sig = tuple(dispatcher.typeof_pyval(arg) for arg in args)
-        if sig in dispatcher.overloads:
-            return True
-        if (dispatcher, sig) in _NOT_CACHED:
-            return False
-        from numba.core.compiler_lock import global_compiler_lock
-
-        cache = dispatcher._cache
-        # The index first: loading refreshes numba's target (most of a second), worth it only for a hit.
-        if not any(key[0] == sig for key in cache._cache_file._load_index()):
-            _NOT_CACHED.add((dispatcher, sig))
-            return False
-        with global_compiler_lock:
-            if sig in dispatcher.overloads:
-                return True
-            cres = cache.load_overload(sig, dispatcher.targetctx)
-            if cres is None:
-                _NOT_CACHED.add((dispatcher, sig))
-                return False
-            if not cres.objectmode:
-                dispatcher.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
-            dispatcher.add_overload(cres)
-            return True
+        ready = sig in dispatcher.overloads or (load and _load_from_cache(dispatcher, sig))
     except (AttributeError, TypeError, ImportError):
         return False
+    if key is not None:
+        if ready:
+            _READY.add(memo)
+        else:
+            _MISSED[memo] = (len(dispatcher.overloads), time.monotonic())
+    return ready
+
+
+def _load_from_cache(dispatcher, sig):
+    """Load ``dispatcher``'s version for ``sig`` from numba's cache; whether it was there."""
+    from numba.core.compiler_lock import global_compiler_lock
+
+    cache = dispatcher._cache
+    # The index first: loading refreshes numba's target (most of a second), worth it only for a hit.
+    if not any(key[0] == sig for key in cache._cache_file._load_index()):
+        return False
+    with global_compiler_lock:
+        if sig in dispatcher.overloads:
+            return True
+        cres = cache.load_overload(sig, dispatcher.targetctx)
+        if cres is None:
+            return False
+        if not cres.objectmode:
+            dispatcher.targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+        dispatcher.add_overload(cres)
+        return True
 
 
 def warm_stamp_path():

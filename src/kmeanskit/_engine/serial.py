@@ -41,6 +41,7 @@ __all__ = [
 
 SERIAL_MAX_VALUES = 1 << 18
 KERNEL_MODES = ("auto", "compiled", "numpy")
+_PARSED_MODES = {}
 _TWINS = {}
 _NUMPY_TWINS = {}
 _FIRST_CALLS = {}
@@ -99,10 +100,14 @@ def kernel_mode():
     """
     if _forced_mode is not None:
         return _forced_mode
-    mode = os.environ.get("KMEANSKIT_KERNELS", "auto").strip().lower() or "auto"
-    if mode not in KERNEL_MODES:
-        allowed = ", ".join(repr(m) for m in KERNEL_MODES)
-        raise ValueError(f"KMEANSKIT_KERNELS must be one of {allowed}; got {os.environ['KMEANSKIT_KERNELS']!r}.")
+    raw = os.environ.get("KMEANSKIT_KERNELS", "auto")
+    mode = _PARSED_MODES.get(raw)  # sized() asks on every call: the value parsed once
+    if mode is None:
+        mode = raw.strip().lower() or "auto"
+        if mode not in KERNEL_MODES:
+            allowed = ", ".join(repr(m) for m in KERNEL_MODES)
+            raise ValueError(f"KMEANSKIT_KERNELS must be one of {allowed}; got {raw!r}.")
+        _PARSED_MODES[raw] = mode
     return mode
 
 
@@ -132,7 +137,7 @@ class _FirstCalls:
         self.twin = twin
 
     def __call__(self, *args):
-        if compiling.load_compiled(self.serial, args):
+        if compiling.is_compiled(self.serial, args, load=True):
             return self.serial(*args)
         compiling.ran_numpy_twin(self.serial.py_func.__name__)
         return self.twin(*args)
