@@ -131,9 +131,13 @@ def _measure_background(src):
             [sys.executable, "-c", "from kmeanskit._engine.compiling import warm_stamp_path; print(warm_stamp_path())"],
             env=_env(cache_dir, src), capture_output=True, text=True, check=True,
         ).stdout.strip()
+        if stamp == "None":
+            raise RuntimeError("numba's cache folder was not found: no warm stamp to wait for.")
         start = time.perf_counter()
         first = _run_cli(cache_dir, src, background="1")[0]
-        while not Path(stamp).exists() and time.perf_counter() - start < 1800:
+        while not Path(stamp).exists():
+            if time.perf_counter() - start > 1800:
+                raise RuntimeError(f"the background warmup wrote no stamp ({stamp}) in 30 minutes.")
             time.sleep(0.1)
         warm = time.perf_counter() - start
         return first, warm, _run_cli(cache_dir, src)[0]

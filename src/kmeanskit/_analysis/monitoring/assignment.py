@@ -6,11 +6,12 @@ profiles, anomaly scores, drift reports, ``predict_table`` and the HTTP service
 all assign rows here.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
 
-from kmeanskit._estimators.pipeline import fitted_final_estimator, to_final_space
+from kmeanskit._estimators.pipeline import clusters_categories, fitted_final_estimator, to_final_space
 
 __all__ = ["assign"]
 
@@ -59,8 +60,12 @@ def assign(model, X, *, all_distances: bool = False, labels_from: str = "predict
     if final is None:
         final = fitted_final_estimator(model, purpose="monitoring it")
     Xt = to_final_space(model, X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UnseenCategoryWarning)
+    categorical = clusters_categories(final)
+    # Only models of categories warn of unseen ones; warning filters are process-wide (the service's threads),
+    # so they are left alone for the others.
+    with warnings.catch_warnings() if categorical else contextlib.nullcontext():
+        if categorical:
+            warnings.simplefilter("ignore", UnseenCategoryWarning)
         D = np.asarray(final.transform(Xt), dtype=np.float64)
         labels = (np.asarray(final.predict(Xt), dtype=np.int64) if labels_from == "predict"
                   else np.argmin(D, axis=1).astype(np.int64))

@@ -47,14 +47,14 @@ def run(args: argparse.Namespace) -> int:
         if clock.n_compiled and not quiet:
             print(f"{name}: {clock.n_compiled} kernels compiled in {clock.seconds:.1f} s", flush=True)
 
-    start = time.perf_counter()
     def waiting():
         if not quiet:
             print("another warmup is running (started by a first fit, in the background): waiting for it",
                   flush=True)
 
+    start = time.perf_counter()
     total = compile_kernels(progress, wait=not args.background, on_wait=waiting)
-    if total is not None and not quiet:
+    if not quiet:  # total is None only for --background (quiet), when another warmup holds the lock
         wall = time.perf_counter() - start
         done = f"{total.n_compiled} kernels compiled in {total.seconds:.1f} s" if total.n_compiled else (
             "nothing to compile: every kernel was in numba's cache"
