@@ -203,6 +203,8 @@ def _features_block(report, width: int) -> list[str]:
     """The features that moved, then the table of the strongest shifts."""
     import pandas as pd
 
+    from kmeanskit._analysis.monitoring.drift import text_cells
+
     if report.features is None:
         note = report.features_note
         if "reference=X_train" in note:
@@ -211,7 +213,7 @@ def _features_block(report, width: int) -> list[str]:
     if report.features.empty and report.categories is not None:
         return []  # (K-Modes: categorical columns alone, in their own table)
     head = _moved(report.features)  # (categorical columns: their own table)
-    f = report.features.head(_SHOWN_FEATURES)
+    f = text_cells(report.features.head(_SHOWN_FEATURES))
     table = pd.DataFrame({
         "feature": f["feature"],
         "train mean": f["train_mean"],
@@ -220,8 +222,8 @@ def _features_block(report, width: int) -> list[str]:
         "shift (sd)": [f"{v:+.2f}" for v in f["shift_sd"]],
         "psi": f["psi"],
         "p": [f"{v:.2g}" for v in f["p_value"]],
-        "moved": ["yes" if d else "" for d in f["drifted"]],
-        "clusters moved": [", ".join(map(str, c)) or "-" for c in f["clusters"]],
+        "moved": f["drifted"],
+        "clusters moved": f["clusters"],
     })
     percent = []
     if "train_missing" in f:  # a model of rows with gaps: the share of missing entries, and whether it moved
@@ -238,21 +240,24 @@ def _categories_block(report, width: int) -> list[str]:
     """The categorical columns whose level shares moved, then their table (strongest shift first)."""
     import pandas as pd
 
+    from kmeanskit._analysis.monitoring.drift import text_cells
+
     if report.categories is None:
         return []
     head = _moved(report.categories)
-    c = report.categories.head(_SHOWN_FEATURES)
+    raw = report.categories.head(_SHOWN_FEATURES)
+    c = text_cells(raw)
     table = pd.DataFrame({
         "column": c["feature"],
         "levels": c["n_levels"],
         "psi": c["psi"],
         "p": [f"{v:.2g}" for v in c["p_value"]],
-        "moved": ["yes" if d else "" for d in c["drifted"]],
+        "moved": c["drifted"],
         "level moved most": c["level"],
         "train share": c["train_share"],
         "new share": c["new_share"],
         "unseen": [f"{n} ({', '.join(map(str, levels[:3]))}{', ...' if len(levels) > 3 else ''})" if n else "0"
-                   for n, levels in zip(c["n_unseen"], c["unseen_levels"], strict=True)],
+                   for n, levels in zip(raw["n_unseen"], raw["unseen_levels"], strict=True)],
     })
     table = _with_missing_columns(table, c)
     lines = ["", f"{'categories:':<{width}} {head} (strongest shift first; shares of the observed entries; "
@@ -271,9 +276,10 @@ def _moved(table) -> str:
 
 
 def _with_missing_columns(table, rows):
-    """`table` with the shares of missing entries of `rows` (training, new) and whether that share moved."""
+    """`table` with the shares of missing entries of `rows` (a drift table's :func:`text_cells`: training, new)
+    and whether that share moved."""
     return table.assign(**{
         "train missing": rows["train_missing"].to_numpy(),
         "new missing": rows["new_missing"].to_numpy(),
-        "missing moved": ["yes" if d else "" for d in rows["missing_moved"]],
+        "missing moved": rows["missing_moved"].to_numpy(),
     })
