@@ -24,19 +24,19 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 @pytest.fixture
 def cold(monkeypatch):
     """Mode auto on a machine no warmup has completed on; no background compile."""
-    monkeypatch.setenv("KMEANSKIT_KERNELS", "auto")
+    monkeypatch.setattr(serial, "_env_mode", "auto")
     monkeypatch.setitem(compiling._state, "warm", False)
     monkeypatch.setenv("KMEANSKIT_BACKGROUND_COMPILE", "0")
 
 
 def test_modes_choose_the_serial_kernel_or_the_numpy_twin(monkeypatch):
     small, large = 1000, serial.SERIAL_MAX_VALUES
-    monkeypatch.setenv("KMEANSKIT_KERNELS", "compiled")
+    monkeypatch.setattr(serial, "_env_mode", "compiled")
     assert serial.sized(assign_accumulate_direct, small) is serial.serial_twin(assign_accumulate_direct)
-    monkeypatch.setenv("KMEANSKIT_KERNELS", "numpy")
+    monkeypatch.setattr(serial, "_env_mode", "numpy")
     assert serial.sized(assign_accumulate_direct, small) is assign_accumulate_direct_numpy
     assert serial.sized(assign_accumulate_direct, large) is assign_accumulate_direct  # twins are for small inputs
-    monkeypatch.setenv("KMEANSKIT_KERNELS", "auto")
+    monkeypatch.setattr(serial, "_env_mode", "auto")
     monkeypatch.setitem(compiling._state, "warm", True)  # warm: kernels not compiled yet compile, as always
     assert serial.sized(assign_accumulate_direct, small) is serial.serial_twin(assign_accumulate_direct)
     with serial.kernels_mode("numpy"):
@@ -46,6 +46,7 @@ def test_modes_choose_the_serial_kernel_or_the_numpy_twin(monkeypatch):
 
 def test_a_bad_mode_is_refused_with_what_is_allowed(monkeypatch):
     monkeypatch.setenv("KMEANSKIT_KERNELS", "fast")
+    monkeypatch.setattr(serial, "_env_mode", None)  # read again
     with pytest.raises(ValueError, match=r"^KMEANSKIT_KERNELS must be one of 'auto', 'compiled', 'numpy'; got 'fast'\.$"):
         serial.kernel_mode()
 

@@ -41,7 +41,7 @@ __all__ = [
 
 SERIAL_MAX_VALUES = 1 << 18
 KERNEL_MODES = ("auto", "compiled", "numpy")
-_PARSED_MODES = {}
+_env_mode = None  # KMEANSKIT_KERNELS, once read
 _TWINS = {}
 _NUMPY_TWINS = {}
 _FIRST_CALLS = {}
@@ -90,7 +90,7 @@ def serial_twin(kernel):
 
 
 def kernel_mode():
-    """Which kernels small inputs run: ``KMEANSKIT_KERNELS`` (default ``"auto"``), read here only.
+    """Which kernels small inputs run: ``KMEANSKIT_KERNELS`` (default ``"auto"``), read here only, once a process.
 
     Returns
     -------
@@ -98,17 +98,17 @@ def kernel_mode():
         ``"auto"``, ``"compiled"`` or ``"numpy"`` (see the module docstring);
         inside :func:`kernels_mode`, the mode it sets.
     """
+    global _env_mode
     if _forced_mode is not None:
         return _forced_mode
-    raw = os.environ.get("KMEANSKIT_KERNELS", "auto")
-    mode = _PARSED_MODES.get(raw)  # sized() asks on every call: the value parsed once
-    if mode is None:
+    if _env_mode is None:  # read once a process: sized() asks on every call, and os.environ is slow next to a small kernel
+        raw = os.environ.get("KMEANSKIT_KERNELS", "auto")
         mode = raw.strip().lower() or "auto"
         if mode not in KERNEL_MODES:
             allowed = ", ".join(repr(m) for m in KERNEL_MODES)
             raise ValueError(f"KMEANSKIT_KERNELS must be one of {allowed}; got {raw!r}.")
-        _PARSED_MODES[raw] = mode
-    return mode
+        _env_mode = mode
+    return _env_mode
 
 
 @contextlib.contextmanager
