@@ -21,7 +21,7 @@ from a BLAS call on a large block (large d·k), ``*_csr`` kernels read CSR rows.
 import numpy as np
 from numba import njit, prange
 
-from kmeanskit._engine.numpy_twins import slab_sums_in_order
+from kmeanskit._engine.numpy_twins import chunked_dots, slab_sums_in_order
 from kmeanskit._engine.serial import numpy_twin
 
 __all__ = [
@@ -387,14 +387,8 @@ def assign_accumulate_chunked_gemm_numpy(
     scores ``|c_j|^2 - (x.c_j + x.c_j)`` in the dots' dtype, the first
     arg-min on ties, and rows join their slab's sums in row order.
     """
-    from kmeanskit._engine.blas import matmul_into_numpy
-
     start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
-    dots = np.empty((stop - start, centers.shape[0]), dtype=X.dtype)
-    for s in range(slab_bounds.shape[0] - 1):
-        for lo in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
-            hi = min(lo + chunk_rows, slab_bounds[s + 1])
-            matmul_into_numpy(X[lo:hi], centers_t, dots[lo - start : hi - start])
+    dots = chunked_dots(X, centers_t, slab_bounds, chunk_rows)
     scores = center_sq - (dots + dots)
     best = np.argmin(scores, axis=1).astype(np.int32)  # the first minimum, as _first_argmin (finite scores)
     _record_numpy(X, w, slice(start, stop), best, centers, labels, sq_dist, sums, weight_sums, slab_bounds, update)

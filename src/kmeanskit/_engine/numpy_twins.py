@@ -11,7 +11,7 @@ same library (SciPy's BLAS, which numba calls).
 
 import numpy as np
 
-__all__ = ["numba_dot", "slab_sums_in_order", "sum_in_order"]
+__all__ = ["chunked_dots", "numba_dot", "slab_sums_in_order", "sum_in_order"]
 
 
 def sum_in_order(values, axis=0, start=0.0):
@@ -121,3 +121,30 @@ def numba_dot(x, y, out, x_layout=None, y_layout=None):
         a, trans_a = (y.T, 0) if y_layout == "C" else (y, 1)
         b, trans_b = (x.T, 0) if x_layout == "C" else (x, 1)
         out[:] = gemm(1.0, a, b, trans_a=trans_a, trans_b=trans_b).T
+
+
+def chunked_dots(X, b_t, slab_bounds, chunk_rows):
+    """``X[rows] @ b_t`` for the rows of the slabs, by the BLAS calls a chunked kernel makes.
+
+    One call per chunk of ``chunk_rows`` rows of each slab (a slab's last
+    chunk may be shorter), on C-contiguous operands, as the ``*_chunked_gemm``
+    kernels call ``np.dot``: hence their bits.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), C-contiguous, float32 or float64
+    b_t : ndarray of shape (d, m), C-contiguous, X's dtype
+    slab_bounds : ndarray of shape (S + 1,), int64
+    chunk_rows : int
+
+    Returns
+    -------
+    ndarray of shape (slab_bounds[-1] - slab_bounds[0], m), X's dtype
+    """
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    dots = np.empty((stop - start, b_t.shape[1]), dtype=X.dtype)
+    for s in range(slab_bounds.shape[0] - 1):
+        for lo in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
+            hi = min(lo + chunk_rows, slab_bounds[s + 1])
+            numba_dot(X[lo:hi], b_t, dots[lo - start : hi - start], "C", "C")
+    return dots

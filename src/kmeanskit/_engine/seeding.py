@@ -22,8 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from kmeanskit._engine.assign import row_weight, row_weights
-from kmeanskit._engine.blas import matmul_into_numpy
-from kmeanskit._engine.numpy_twins import slab_sums_in_order
+from kmeanskit._engine.numpy_twins import chunked_dots, slab_sums_in_order
 from kmeanskit._engine.serial import numpy_twin
 
 __all__ = [
@@ -301,14 +300,10 @@ def candidate_potentials_dense_numpy(
     """:func:`candidate_potentials_dense` in NumPy, with the same bits (its NumPy twin).
 
     The dots come from the same BLAS calls (one per chunk of each slab, as
-    the kernel makes them), through :func:`~kmeanskit._engine.blas.matmul_into_numpy`.
+    the kernel makes them), through :func:`~kmeanskit._engine.numpy_twins.chunked_dots`.
     """
     start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
-    dots = np.empty((stop - start, candidates_t.shape[1]), dtype=X.dtype)
-    for s in range(slab_bounds.shape[0] - 1):
-        for lo in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
-            hi = min(lo + chunk_rows, slab_bounds[s + 1])
-            matmul_into_numpy(X[lo:hi], candidates_t, dots[lo - start : hi - start])
+    dots = chunked_dots(X, candidates_t, slab_bounds, chunk_rows)
     d2 = _sq_dists_from_dots(x_sq[start:stop, None], cand_sq, dots)
     potentials = w[start:stop, None].astype(np.float64) * np.minimum(closest[start:stop, None], d2)
     out[:] = slab_sums_in_order(potentials, slab_bounds)

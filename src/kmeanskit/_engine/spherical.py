@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from kmeanskit._engine.numpy_twins import numba_dot, slab_sums_in_order
+from kmeanskit._engine.numpy_twins import chunked_dots, slab_sums_in_order
 from kmeanskit._engine.serial import numpy_twin
 
 __all__ = [
@@ -285,12 +285,7 @@ def assign_cos_chunked_gemm_numpy(
 ):
     """:func:`assign_cos_chunked_gemm` in NumPy (same bits: the same BLAS calls)."""
     best = np.empty(X.shape[0], dtype=np.int64)
-    for s in range(slab_bounds.shape[0] - 1):
-        for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
-            stop = min(start + chunk_rows, slab_bounds[s + 1])
-            dots = np.empty((stop - start, centers.shape[0]), dtype=X.dtype)
-            numba_dot(X[start:stop], centers_t, dots, "C", "C")
-            best[start:stop] = np.argmax(dots, axis=1)
+    best[slab_bounds[0] : slab_bounds[-1]] = np.argmax(chunked_dots(X, centers_t, slab_bounds, chunk_rows), axis=1)
     _record_numpy(X, w, inv_norm, best, centers, center_inv, labels, dist, sums, weight_sums, slab_bounds, update)
 
 
