@@ -140,6 +140,7 @@ class SmallThreads:
     def __init__(self):
         self._seconds = {False: None, True: None}  # last call's time, serial and threaded
         self._calls = 0
+        self._compiled = {}  # kernel -> whether its parallel version is compiled, asked once a step (alike passes)
 
     def __call__(self, kernel, n_values, work, args):
         """``kernel(*args)`` on ``n_values`` values with ``work`` distance work, serial or threaded."""
@@ -157,7 +158,12 @@ class SmallThreads:
     def _threads_may_pay(self, kernel, args):
         import numba
 
-        return numba.get_num_threads() > 1 and is_compiled(kernel, args)
+        if numba.get_num_threads() < 2:
+            return False
+        compiled = self._compiled.get(kernel)
+        if compiled is None:
+            compiled = self._compiled[kernel] = is_compiled(kernel, args)
+        return compiled
 
     def _pick(self):
         """Whether the next call runs threaded."""
