@@ -1,10 +1,8 @@
 """The bounded step (Hamerly, 2010): Lloyd's result, bit for bit, with work skipped."""
 
-import numba
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, load_iris, make_blobs
-from threadpoolctl import threadpool_limits
 
 from kmeanskit import KMeans
 from kmeanskit._algorithms import bounded
@@ -110,20 +108,11 @@ def test_empty_cluster_relocation_is_lloyds():
 
 
 @pytest.mark.parametrize("d, dtype", [(4, np.float64), (40, np.float32)])
-def test_bitwise_identical_across_thread_counts(d, dtype, bounded_path):
+def test_bitwise_identical_across_thread_counts(d, dtype, bounded_path, at_thread_counts):
     X, _ = make_blobs(n_samples=6000, n_features=d, centers=9, cluster_std=3.0, random_state=2)
     X = X.astype(dtype)
-    results = []
-    before = numba.get_num_threads()
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
-            with threadpool_limits(limits=threads, user_api="blas"):
-                km = KMeans(9, random_state=0, n_init=2, algorithm="hamerly").fit(X)
-            results.append((km.labels_, km.cluster_centers_, km.inertia_, km.n_iter_))
-    finally:
-        numba.set_num_threads(before)
-    (l1, c1, i1, n1), (l2, c2, i2, n2) = results
+    fits = at_thread_counts(lambda: KMeans(9, random_state=0, n_init=2, algorithm="hamerly").fit(X))
+    (l1, c1, i1, n1), (l2, c2, i2, n2) = [(km.labels_, km.cluster_centers_, km.inertia_, km.n_iter_) for km in fits]
     np.testing.assert_array_equal(l1, l2)
     np.testing.assert_array_equal(c1, c2)
     assert (i1, n1) == (i2, n2)

@@ -142,19 +142,15 @@ def test_seed_rows_fill_gaps_with_the_observed_mean():
     assert not np.isnan(X[1]).any() and np.isnan(X[0, 1])  # X itself is not modified
 
 
-def test_bitwise_across_thread_counts(masked_path):
-    numba = pytest.importorskip("numba")
+def test_bitwise_across_thread_counts(masked_path, at_thread_counts):
     X = _gappy(n=40_000, d=6, k=5, seed=5)
-    results = []
-    for threads in (1, 2):
-        before = numba.get_num_threads()
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            rows = MaskedRows(X, None)
-            centers = masked_plusplus(rows, 5, np.random.RandomState(0))[0]
-            results.append(run_kmeans(MaskedStep(rows, 5), centers, max_iter=50, tol=0.0))
-        finally:
-            numba.set_num_threads(before)
+
+    def fit():
+        rows = MaskedRows(X, None)
+        centers = masked_plusplus(rows, 5, np.random.RandomState(0))[0]
+        return run_kmeans(MaskedStep(rows, 5), centers, max_iter=50, tol=0.0)
+
+    results = at_thread_counts(fit)
     np.testing.assert_array_equal(results[0].labels, results[1].labels)
     np.testing.assert_array_equal(results[0].centers, results[1].centers)
     assert results[0].inertia == results[1].inertia

@@ -1,6 +1,5 @@
 """The group-bounded step (Yinyang k-means): Lloyd's result, bit for bit, for many clusters."""
 
-import numba
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
@@ -77,19 +76,10 @@ def test_restarts_and_seeding_as_lloyd():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_bitwise_identical_across_thread_counts(dtype):
+def test_bitwise_identical_across_thread_counts(dtype, at_thread_counts):
     X, _ = make_blobs(n_samples=60_000, n_features=3, centers=300, cluster_std=1.0, random_state=2)
     X = X.astype(dtype)
-    results = []
-    before = numba.get_num_threads()
-    try:
-        for threads in (1, 2):
-            numba.set_num_threads(threads)
-            km = KMeans(300, random_state=0, n_init=1, algorithm="yinyang").fit(X)
-            results.append(km)
-    finally:
-        numba.set_num_threads(before)
-    _same(*results)
+    _same(*at_thread_counts(lambda: KMeans(300, random_state=0, n_init=1, algorithm="yinyang").fit(X)))
 
 
 def test_distinct_rows_as_lloyd(monkeypatch):
