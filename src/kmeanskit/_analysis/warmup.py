@@ -5,9 +5,10 @@ numba's cache afterwards (see :mod:`kmeanskit._engine.compiling`). Wheels
 cannot ship machine code for the user's processor, so a new install compiles
 on its first fit: up to several seconds per estimator. :func:`compile_kernels`
 makes those first calls once, on small tables of the kinds the estimators and
-``kmeanskit fit`` see (float64, dense), so that later processes only load.
-Inputs above the serial threshold (``kmeanskit._engine.serial``), float32
-data and sparse matrices run other kernels, which still compile on first use.
+``kmeanskit fit`` see (float64 and float32, dense, and CSR matrices for the
+estimators that take them), so that later processes only load. Inputs above
+the serial threshold (``kmeanskit._engine.serial``) run the parallel kernels,
+which still compile on first use.
 
 When it completes, the machine is *warm* (a stamp beside numba's cache):
 until then, small inputs run NumPy twins of the kernels not yet compiled, and
@@ -32,8 +33,11 @@ def warmup_calls():
         Each callable takes no argument and runs one first call: a fit of an
         estimator with its defaults on a small table (150 rows, as iris), the
         k-means++ seeding and the silhouette (``kmeanskit fit`` runs no other
-        kernel).
+        kernel); then the same in float32 (its kernels are compiled apart), and
+        the fits of CSR matrices.
     """
+    import scipy.sparse as sp
+
     from kmeanskit._analysis.metrics import silhouette_score
     from kmeanskit._estimators.kmeans import KMeans, kmeans_plusplus
     from kmeanskit._estimators.kmedians import KMedians
@@ -46,7 +50,12 @@ def warmup_calls():
     codes = rng.integers(0, 3, size=(150, 2)).astype(float)
     mixed = np.column_stack([X[:, :2], codes])
     labels = np.repeat(np.arange(3), 50)
-    return {
+    X32 = X.astype(np.float32)
+    # A CSR table of about 10% nonzeros (TF-IDF-like), every row with at least one.
+    dense = np.where(rng.random((150, 40)) < 0.1, rng.random((150, 40)), 0.0)
+    dense[np.arange(150), np.arange(150) % 40] += 1.0
+    sparse = sp.csr_matrix(dense)
+    calls = {
         "KMeans": lambda: KMeans(3, random_state=0).fit(X),
         "MiniBatchKMeans": lambda: MiniBatchKMeans(3, random_state=0, n_init=1).fit(X),
         "KMedians": lambda: KMedians(3, random_state=0).fit(X),
@@ -55,7 +64,17 @@ def warmup_calls():
         "KModes": lambda: KModes(3, random_state=0).fit(codes),
         "kmeans_plusplus": lambda: kmeans_plusplus(X, 3, random_state=0),
         "silhouette_score": lambda: silhouette_score(X, labels),
+        "KMeans float32": lambda: KMeans(3, random_state=0).fit(X32),
+        "MiniBatchKMeans float32": lambda: MiniBatchKMeans(3, random_state=0, n_init=1).fit(X32),
+        "KMedians float32": lambda: KMedians(3, random_state=0).fit(X32),
+        "SphericalKMeans float32": lambda: SphericalKMeans(3, random_state=0).fit(X32),
+        "kmeans_plusplus float32": lambda: kmeans_plusplus(X32, 3, random_state=0),
+        "silhouette_score float32": lambda: silhouette_score(X32, labels),
+        "KMeans sparse": lambda: KMeans(3, random_state=0).fit(sparse),
+        "MiniBatchKMeans sparse": lambda: MiniBatchKMeans(3, random_state=0, n_init=1).fit(sparse),
+        "SphericalKMeans sparse": lambda: SphericalKMeans(3, random_state=0).fit(sparse),
     }
+    return calls
 
 
 def compile_kernels(on_call=None, wait=True, on_wait=None):

@@ -22,7 +22,10 @@ _FIRST_FITS = """
     from kmeanskit.cli import main
     from kmeanskit.metrics import silhouette_score
 
+    import scipy.sparse as sp
     X = np.ascontiguousarray(load_wine().data)
+    X32 = X.astype(np.float32)
+    S = sp.csr_matrix(np.where(X > np.median(X, axis=0), X, 0.0))
     codes = (X[:, :3] > np.median(X[:, :3], axis=0)).astype(float)
     calls = {
         "KMeans": lambda: KMeans(3, random_state=0).fit(X),
@@ -34,6 +37,15 @@ _FIRST_FITS = """
         "kmeans_plusplus": lambda: kmeans_plusplus(X, 3, random_state=0),
         "silhouette_score": lambda: silhouette_score(X, np.arange(X.shape[0]) % 3),
         "kmeanskit fit": lambda: main(["fit", "--seed", "0"]),
+        "KMeans float32": lambda: KMeans(3, random_state=0).fit(X32),
+        "MiniBatchKMeans float32": lambda: MiniBatchKMeans(3, random_state=0).fit(X32),
+        "KMedians float32": lambda: KMedians(3, random_state=0).fit(X32),
+        "SphericalKMeans float32": lambda: SphericalKMeans(3, random_state=0).fit(X32),
+        "kmeans_plusplus float32": lambda: kmeans_plusplus(X32, 3, random_state=0),
+        "silhouette_score float32": lambda: silhouette_score(X32, np.arange(X.shape[0]) % 3),
+        "KMeans sparse": lambda: KMeans(3, random_state=0).fit(S),
+        "MiniBatchKMeans sparse": lambda: MiniBatchKMeans(3, random_state=0).fit(S),
+        "SphericalKMeans sparse": lambda: SphericalKMeans(3, random_state=0).fit(S),
     }
     kernels = {}
     for name, call in calls.items():
@@ -79,7 +91,10 @@ def test_after_warmup_first_fits_compile_nothing(tmp_path):
     assert first[-1].startswith(tuple(f"{n} kernels compiled in " for n in range(10, 100))), first
     assert json.loads(run_python(_FIRST_FITS, env=env, timeout=1800)) == {
         name: [] for name in ("KMeans", "MiniBatchKMeans", "KMedians", "SphericalKMeans", "KPrototypes", "KModes",
-                              "kmeans_plusplus", "silhouette_score", "kmeanskit fit")
+                              "kmeans_plusplus", "silhouette_score", "kmeanskit fit", "KMeans float32",
+                              "MiniBatchKMeans float32", "KMedians float32", "SphericalKMeans float32",
+                              "kmeans_plusplus float32", "silhouette_score float32", "KMeans sparse",
+                              "MiniBatchKMeans sparse", "SphericalKMeans sparse")
     }
     again = _warmup(env)
     assert len(again) == 1 and again[0].startswith("nothing to compile: every kernel was in numba's cache ("), again

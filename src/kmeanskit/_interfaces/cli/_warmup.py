@@ -23,8 +23,9 @@ background (KMEANSKIT_BACKGROUND_COMPILE=0: not).
 The machine code is written to numba's cache (beside the package, or in
 NUMBA_CACHE_DIR / $XDG_CACHE_HOME/numba when the package is read-only), for
 this machine's processor: run it where the fits will run. A second run only
-loads, in about a second. Float32 data, sparse matrices and inputs large enough
-for several threads use other kernels, which still compile on first use.
+loads, in about a second. It covers float64 and float32 tables and sparse
+matrices; inputs large enough for several threads use other kernels, which
+still compile on first use.
 """
 
 
