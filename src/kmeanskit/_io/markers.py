@@ -86,8 +86,9 @@ class MissingMarkers:
         Returns
         -------
         pandas.DataFrame of shape (n_samples, n_columns)
-            A new table (`frame` is not modified); a number column that gets
-            its markers back holds objects (its numbers, and the markers as str).
+            A new table (`frame` is not modified), or `frame` itself when none
+            of its columns has markers; a number column that gets its markers
+            back holds objects (its numbers, and the markers as str).
         """
         from kmeanskit._io.roles import is_text_column
 

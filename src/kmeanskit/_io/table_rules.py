@@ -318,7 +318,8 @@ class TextLayout:
     def __post_init__(self):
         if self.na_values is not None:
             markers = self.na_values
-            if isinstance(markers, str) or not all(isinstance(m, str) for m in markers):
+            if isinstance(markers, str) or not hasattr(markers, "__iter__") or not all(
+                    isinstance(m, str) for m in markers):
                 raise ValueError(f"na_values must be None or a sequence of strings such as ('NA', 'n/a'), "
                                  f"got {markers!r}")
             object.__setattr__(self, "na_values", tuple(dict.fromkeys(m for m in markers if m)))
