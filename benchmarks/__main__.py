@@ -11,6 +11,7 @@ from . import (
     kprototypes,
     lloyd_iteration,
     loadtest,
+    markers_read,
     minibatch,
     missing_values,
     out_of_core,
@@ -27,7 +28,7 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
-          "sparse": sparse.main, "yinyang": yinyang.main}
+          "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main}
 
 
 def main(argv=None):

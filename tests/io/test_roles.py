@@ -176,7 +176,7 @@ def test_numbers_with_a_few_stray_values_are_said_so_and_amounts_without_a_sign_
     })
     roles = assign_roles(frame)
     assert roles["pressure"].role == "text"
-    assert roles["pressure"].reason == "numbers, but 2 values are not (e.g. '?'): clean them, or mark them as missing"
+    assert roles["pressure"].reason == "numbers, but 2 values are not (e.g. '?'): clean them, or mark them as missing (--na-values)"
     assert roles["price"].reason == "amounts written as text (e.g. 1,000.25): pass --thousands , to read them as numbers"
     assert assign_roles(frame, layout=TextLayout(thousands=","))["price"].clustered
 

@@ -242,7 +242,9 @@ def test_missing_values_are_counted_per_column(tmp_path):
         read_table(path, columns=["a", "b"])
     message = str(info.value)
     assert "missing values in 2 of 2 columns" in message
-    assert "'a' (2 missing)" in message and "'b' (1 missing)" in message
+    # One of a's two is the marker NA (the other an empty cell): named, with the option that chooses markers.
+    assert "'a' (2 missing; 1 cell 'NA' read as missing)" in message and "'b' (1 missing)" in message
+    assert "(--na-values chooses which text is read as missing)" in message
 
 
 def test_missing_integer_and_boolean_values_are_missing_not_text(tmp_path):

@@ -497,7 +497,7 @@ def save_model(result: FitResult, path, data: pd.DataFrame, *, key=None, roles=N
 
 def predict_table(
     model, frame: pd.DataFrame, *, source: str = "the data", roles=None, missing: str | None = None,
-    first_line: int | None = None,
+    first_line: int | None = None, markers=None,
 ) -> pd.DataFrame:
     """Assign each row of a table to a cluster of a fitted model.
 
@@ -527,6 +527,11 @@ def predict_table(
     first_line : int, optional
         The line of the file holding the first row (one line per row), so
         that messages about a bad value name its line.
+    markers : MissingMarkers, optional
+        The cells of `frame` read as missing for their text
+        (``read_raw_table(return_markers=True)``), named when missing values
+        are refused. They stay missing in the result
+        (:meth:`MissingMarkers.restore` puts their text back).
 
     Returns
     -------
@@ -562,7 +567,7 @@ def predict_table(
     elif missing not in MISSING_POLICIES:
         raise ValueError(f"missing must be one of {', '.join(map(repr, MISSING_POLICIES))}; got {missing!r}")
     features = model_input(model, frame, source=source, roles=roles, allow_missing=missing != "error",
-                           first_line=first_line)
+                           first_line=first_line, markers=markers)
     mixed = clusters_categories(kmeans)
     kept = slice(None)
     if missing == "drop":
@@ -633,7 +638,7 @@ def refuse_empty_rows(features, *, source: str = "the data", first_line: int | N
 
 
 def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=None, allow_missing: bool = False,
-                first_line: int | None = None):
+                first_line: int | None = None, markers=None):
     """The feature columns of a raw table, as `model` takes them.
 
     When the model records feature names, those columns are taken by name
@@ -643,12 +648,14 @@ def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=N
     columns follow the rules of :func:`kmeanskit._io.tables.select_features`;
     with the `roles` of the training table (a model file's ``table``), they
     are read as for the fit (text amounts parsed, dates as days). Missing
-    values are kept as NaN when `allow_missing`.
+    values are kept as NaN when `allow_missing`; else refused, naming the
+    `markers` (``MissingMarkers``) read as missing.
     """
     from kmeanskit._io.tables import select_features
 
     if roles is not None:
-        return roles.features_frame(frame, source=source, allow_missing=allow_missing, first_line=first_line)
+        return roles.features_frame(frame, source=source, allow_missing=allow_missing, first_line=first_line,
+                                    markers=markers)
 
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
@@ -662,8 +669,8 @@ def model_input(model, frame: pd.DataFrame, *, source: str = "the data", roles=N
             )
         if clusters_categories(model):  # categories: the columns as they are
             return frame[names].reset_index(drop=True)
-        return select_features(frame, names, source=source, allow_missing=allow_missing)
-    features = select_features(frame, None, source=source, allow_missing=allow_missing)
+        return select_features(frame, names, source=source, allow_missing=allow_missing, markers=markers)
+    features = select_features(frame, None, source=source, allow_missing=allow_missing, markers=markers)
     n_expected = int(model.n_features_in_)
     if features.shape[1] != n_expected:
         raise ValueError(

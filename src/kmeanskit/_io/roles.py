@@ -51,12 +51,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kmeanskit._io.markers import DEFAULT_NA_VALUES, NA_VALUES_HINT, markers_text
 from kmeanskit._io.table_rules import TextLayout, check_selection, excerpt, is_number, listing, quote_names
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MAX_LEVELS", "ROLES", "ColumnRole", "ColumnRoles", "assign_roles", "category_text", "parse_amounts"]
+    from kmeanskit._io.markers import MissingMarkers
+
+__all__ = [
+    "MAX_LEVELS", "ROLES", "ColumnRole", "ColumnRoles", "assign_roles", "category_text", "is_text_column", "parse_amounts",
+]
 
 #: The roles a column can have (see the module notes).
 ROLES = ("numeric", "date", "categorical", "identifier", "text", "constant", "id", "excluded")
@@ -88,6 +93,10 @@ class ColumnRole:
         The levels of a categorical column, sorted.
     converted : int
         Values read as numbers from text amounts (``$1,200``), or from dates.
+    missing_markers : tuple of (str, int)
+        The cells read as missing for their text (a missing-value marker such
+        as ``NA`` or ``n/a``: :mod:`kmeanskit._io.markers`), per marker, most
+        cells first: ``(("n/a", 73),)``. Empty cells are not counted.
     finding : str
         For numbers left out as constant or as an identifier: what was found
         (``one value (3) in every row``), said when the user names the column
@@ -103,6 +112,7 @@ class ColumnRole:
     clustered: bool = False
     levels: tuple[str, ...] | None = None
     converted: int = 0
+    missing_markers: tuple[tuple[str, int], ...] = ()
     finding: str = field(default="", compare=False, repr=False)
     advice: str = field(default="", compare=False, repr=False)
 
@@ -114,6 +124,8 @@ class ColumnRole:
             out["levels"] = list(self.levels)
         if self.converted:
             out["converted"] = self.converted
+        if self.missing_markers:
+            out["missing_markers"] = dict(self.missing_markers)
         return out
 
 
@@ -128,12 +140,16 @@ class ColumnRoles:
         The column carried into outputs as the rows' identifier.
     decimal, thousands : str, str or None
         How the table's numbers are spelled; amounts in new tables are read alike.
+    na_values : tuple of str or None
+        The missing-value markers the table was read with (``--na-values``);
+        None for the default list. New text tables are read alike.
     """
 
     columns: tuple[ColumnRole, ...]
     id_column: str | None = None
     decimal: str = "."
     thousands: str | None = None
+    na_values: tuple[str, ...] | None = None
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -160,6 +176,7 @@ class ColumnRoles:
             "id_column": self.id_column,
             "decimal": self.decimal,
             "thousands": self.thousands,
+            **({} if self.na_values is None else {"na_values": list(self.na_values)}),
         }
 
     @classmethod
@@ -172,10 +189,15 @@ class ColumnRoles:
                     clustered=bool(c["clustered"]),
                     levels=None if c.get("levels") is None else tuple(str(v) for v in c["levels"]),
                     converted=int(c.get("converted", 0)),
+                    missing_markers=tuple((str(m), int(n)) for m, n in dict(c.get("missing_markers", {})).items()),
                 )
                 for c in payload["columns"]
             )
-            roles = cls(columns, payload.get("id_column"), payload.get("decimal", "."), payload.get("thousands"))
+            na_values = payload.get("na_values")
+            if na_values is not None and (isinstance(na_values, str) or not all(isinstance(m, str) for m in na_values)):
+                raise ValueError(f"na_values must be a list of strings, got {na_values!r}")
+            roles = cls(columns, payload.get("id_column"), payload.get("decimal", "."), payload.get("thousands"),
+                        None if na_values is None else tuple(na_values))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a description of column roles: {exc!r}") from None
         if any(c.role not in ROLES for c in columns):
@@ -183,7 +205,7 @@ class ColumnRoles:
         return roles
 
     def features_frame(self, frame: pd.DataFrame, *, source: str = "the data", allow_missing: bool = False,
-                       first_line: int | None = None) -> pd.DataFrame:
+                       first_line: int | None = None, markers: MissingMarkers | None = None) -> pd.DataFrame:
         """The feature table of `frame` (the table these roles were given for, or a new one
         with the same columns): amounts parsed, dates as days since 1970-01-01, categories as text.
 
@@ -197,6 +219,9 @@ class ColumnRoles:
         first_line : int, optional
             The line of the file that holds the table's first row, when every
             row is one line: messages then name the line of a bad value.
+        markers : MissingMarkers, optional
+            The cells of `frame` read as missing for their text: a message
+            refusing missing values names them.
 
         Returns
         -------
@@ -224,8 +249,9 @@ class ColumnRoles:
         for name in names:
             column, role = frame[name], self[name]
             if role.role == "categorical":
-                categories[name] = _categories(name, column, source, allow_missing, first_line)
-            elif role.role == "numeric" and not role.converted and _is_text(column):
+                said = () if markers is None else markers.counts(name)
+                categories[name] = _categories(name, column, source, allow_missing, first_line, said)
+            elif role.role == "numeric" and not role.converted and is_text_column(column):
                 _refuse_text(name, column, source, first_line)
             elif role.role == "date":
                 days = _days(column)
@@ -233,7 +259,7 @@ class ColumnRoles:
                     raise ValueError(f"column '{excerpt(name)}' of {source} holds values that are not dates "
                                      "(ISO 8601, e.g. 2024-01-31)")
                 converted[name] = days
-            elif role.converted and _is_text(column):
+            elif role.converted and is_text_column(column):
                 amounts, _ = parse_amounts(column, decimal=self.decimal, thousands=self.thousands)
                 if amounts is None:
                     raise ValueError(f"column '{excerpt(name)}' of {source} holds values that are not amounts "
@@ -243,7 +269,8 @@ class ColumnRoles:
         table = frame[numeric].copy()
         for name, values in converted.items():
             table[name] = values.to_numpy(dtype=np.float64)
-        table = select_features(table, numeric, source=source, allow_missing=allow_missing) if numeric else None
+        table = select_features(table, numeric, source=source, allow_missing=allow_missing,
+                                markers=markers) if numeric else None
         if not categories:
             return table
         import pandas as pd
@@ -264,6 +291,7 @@ def assign_roles(
     first_rows: bool = False,
     categorical: Sequence[str] = (),
     mixed: bool = False,
+    markers: MissingMarkers | None = None,
 ) -> ColumnRoles:
     """Give every column of a table a role (see the module notes).
 
@@ -296,6 +324,10 @@ def assign_roles(
     mixed : bool, default=False
         Cluster categorical columns too (K-Prototypes, or K-Modes when no
         numeric column is left); otherwise they are excluded.
+    markers : MissingMarkers, optional
+        The cells of `frame` read as missing for their text
+        (``read_raw_table(return_markers=True)``): counted per column
+        (``ColumnRole.missing_markers``), whatever its role.
 
     Returns
     -------
@@ -349,8 +381,10 @@ def assign_roles(
                                         "numbers)")
         if chosen is not None and name in chosen and not role.clustered:
             role = _chosen(role, column, source)
+        if markers:
+            role = replace(role, missing_markers=markers.counts(name))
         roles.append(role)
-    result = ColumnRoles(tuple(roles), id_column, layout.decimal, layout.thousands)
+    result = ColumnRoles(tuple(roles), id_column, layout.decimal, layout.thousands, layout.na_values)
     if not result.features:
         said = listing([f"'{excerpt(r.name)}' ({r.role}{': ' + r.reason if r.reason else ''})" for r in roles], 10)
         needs = ("at least one numeric or categorical column" if mixed else "K-Means needs at least one numeric "
@@ -406,15 +440,17 @@ def _forced_categorical(name: str, column, source: str) -> ColumnRole:
     return ColumnRole(name, "categorical", f"{len(levels)} levels", levels=levels)
 
 
-def _categories(name, column, source, allow_missing, first_line):
-    """A clustered categorical column as text (:func:`category_text`); missing values refused unless allowed."""
+def _categories(name, column, source, allow_missing, first_line, markers=()):
+    """A clustered categorical column as text (:func:`category_text`); missing values refused unless allowed,
+    naming the `markers` (``ColumnRole.missing_markers``) read as missing."""
     text = category_text(column)
     if not allow_missing:
         gaps = np.flatnonzero(np.equal(text, None))
         if gaps.size:
+            said = f" ({markers_text(markers)}: {NA_VALUES_HINT})" if markers else ""
             raise ValueError(f"categorical column '{excerpt(name)}' of {source} has a missing value in "
-                             f"{_where(gaps[0], first_line)}, {gaps.size} in all: fill them, leave such rows out "
-                             "(--missing drop), or cluster rows on their observed values (--missing ignore)")
+                             f"{_where(gaps[0], first_line)}, {gaps.size} in all{said}: fill them, leave such rows "
+                             "out (--missing drop), or cluster rows on their observed values (--missing ignore)")
     return text
 
 
@@ -440,12 +476,12 @@ def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: boo
     role = _role_of_all_rows(name, column, dates=dates, layout=layout)
     if not first_rows:
         return role
-    if role.role in ("constant", "identifier") and not _is_text(column):
+    if role.role in ("constant", "identifier") and not is_text_column(column):
         return ColumnRole(name, "numeric", "", clustered=True)
     if role.converted and role.role == "numeric":
         return ColumnRole(name, "text", "amounts written as text: converted in memory only (fit without "
                                         "--out-of-core), or convert them first")
-    if role.clustered or not _is_text(column):
+    if role.clustered or not is_text_column(column):
         return role
     return replace(role, reason=f"{role.reason} (judged on the first {len(column)} rows)")
 
@@ -465,7 +501,7 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
         return _date_role(name, column, dates)
     if is_bool_dtype(dtype) or (is_numeric_dtype(dtype) and not is_complex_dtype(dtype)):
         return _numeric_role(name, values, dtype, len(column))
-    if isinstance(dtype, pd.CategoricalDtype) or _is_text(column):
+    if isinstance(dtype, pd.CategoricalDtype) or is_text_column(column):
         text = values.astype(str)
         if n_values and layout.thousands is not None:
             amounts, converted = parse_amounts(values, decimal=layout.decimal, thousands=layout.thousands)
@@ -492,7 +528,7 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
             example = next(v for v in text if not _is_number(v))
             noun = "value is" if not_numbers == 1 else "values are"
             return ColumnRole(name, "text", f"numbers, but {not_numbers} {noun} not (e.g. {excerpt(example, 20)!r}): "
-                                            "clean them, or mark them as missing")
+                                            "clean them, or mark them as missing (--na-values)")
         if n_values and _days(values) is not None:
             return _date_role(name, column, dates)
         levels = pd.unique(text)
@@ -535,7 +571,7 @@ def _chosen(role: ColumnRole, column, source: str) -> ColumnRole:
     """A column the user chose as a feature that would not be clustered by itself: numbers (constant,
     or an identifier) are clustered as asked, with what was found said; anything else (text among
     them, constant or not) is refused, saying why and what to do."""
-    if role.finding and not _is_text(column):
+    if role.finding and not is_text_column(column):
         return ColumnRole(role.name, "numeric", f"in --columns ({role.role}: {role.finding})", clustered=True)
     advice = role.advice or {
         "date": "pass --dates to cluster dates as days since 1970-01-01",
@@ -548,10 +584,12 @@ def _chosen(role: ColumnRole, column, source: str) -> ColumnRole:
 
 def _not_numbers(text) -> int | None:
     """How many values of a Series of str do not read as numbers, or None if the first does not
-    (most text columns: then the others are not tried)."""
+    (most text columns: then the others are not tried). Leading values that are default missing-value
+    markers (``NA``, read as text when ``--na-values`` leaves it out) are passed over to find the first."""
     import pandas as pd
 
-    if not _is_number(text.iloc[0]):
+    first = next((v for v in text if v not in DEFAULT_NA_VALUES), None)
+    if first is None or not _is_number(first):
         return None
     return int(pd.to_numeric(text, errors="coerce").isna().sum())
 
@@ -574,7 +612,8 @@ def _beyond_float64(text: str) -> bool:
         return False
 
 
-def _is_text(column) -> bool:
+def is_text_column(column) -> bool:
+    """Whether a column holds text (str, object, Arrow strings or categories of strings)."""
     import pandas as pd
     from pandas.api.types import is_object_dtype, is_string_dtype
 

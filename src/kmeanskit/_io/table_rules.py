@@ -296,6 +296,14 @@ class TextLayout:
     comment : str or None
         A character that starts a comment: the rest of its line is ignored,
         and a line starting with it is skipped.
+    na_values : tuple of str or None
+        The cells read as missing besides empty ones (which always are): the
+        markers of missing values, e.g. ``("NA", "n/a")``; ``()`` for empty
+        cells only. None takes pandas' list (``NA``, ``N/A``, ``n/a``,
+        ``NaN``, ``nan``, ``null``, ``NULL``, ``None``, ``#N/A``, ``<NA>``,
+        ...: :data:`pandas._libs.parsers.STR_NA_VALUES`). A marker is missing
+        in every column, text columns included; which cells were read as
+        missing is known (:class:`kmeanskit._io.markers.MissingMarkers`).
     """
 
     skip_rows: int = 0
@@ -305,8 +313,16 @@ class TextLayout:
     thousands: str | None = None
     encoding: str = "utf-8"
     comment: str | None = None
+    na_values: tuple[str, ...] | None = None
 
     def __post_init__(self):
+        if self.na_values is not None:
+            markers = self.na_values
+            if isinstance(markers, str) or not hasattr(markers, "__iter__") or not all(
+                    isinstance(m, str) for m in markers):
+                raise ValueError(f"na_values must be None or a sequence of strings such as ('NA', 'n/a'), "
+                                 f"got {markers!r}")
+            object.__setattr__(self, "na_values", tuple(dict.fromkeys(m for m in markers if m)))
         if isinstance(self.skip_rows, bool) or not isinstance(self.skip_rows, int) or self.skip_rows < 0:
             raise ValueError(f"skip_rows must be a non-negative int, got {self.skip_rows!r}")
         if not isinstance(self.header, bool):
@@ -343,10 +359,13 @@ class TextLayout:
 
     def pandas_options(self) -> dict:
         """The matching ``pandas.read_csv`` options (all but the separator: see :func:`delimiter`)."""
-        return {
+        options = {
             "skiprows": self.skip_rows, "header": 0 if self.header else None, "decimal": self.decimal,
             "thousands": self.thousands, "encoding": self.encoding, "comment": self.comment,
         }
+        if self.na_values is not None:  # (else pandas' own list, as pandas reads by default)
+            options.update(keep_default_na=False, na_values=["", *self.na_values])
+        return options
 
 
 def refuse_text_options(path: Path, layout: TextLayout) -> None:
@@ -354,7 +373,8 @@ def refuse_text_options(path: Path, layout: TextLayout) -> None:
     if layout != TextLayout():
         raise ValueError(
             f"'{path}' is a Parquet file: skipping lines, --no-header and the other options of text files "
-            "(separator, decimal and thousands marks, encoding, comments) apply to text files only"
+            "(separator, decimal and thousands marks, encoding, comments, missing-value markers) apply to text "
+            "files only (Parquet holds real missing values, and its text is kept as it is)"
         )
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from kmeanskit._io.atomic import atomic_write
+from kmeanskit._io.markers import NA_VALUES_HINT, MissingMarkers, markers_text
 from kmeanskit._io.table_rules import (
     MISSING_VALUES_REMEDY,
     PARQUET_SUFFIXES,
@@ -126,10 +127,14 @@ def read_table(
     >>> X = read_table("customers.csv", columns=["age", "income"])  # doctest: +SKIP
     """
     path = Path(path)
-    frame = read_raw_table(path, columns, layout=layout)  # the selection is checked there, once
+    # (The selection is checked there, once.)
+    if allow_missing:
+        frame, markers = read_raw_table(path, columns, layout=layout), None
+    else:  # the cells read as missing for their text, named if missing values are refused
+        frame, markers = read_raw_table(path, columns, layout=layout, return_markers=True)
     if columns is None:
-        return select_features(frame, None, source=f"'{path}'", allow_missing=allow_missing)
-    return _numeric_features(frame, f"'{path}'", all_columns=False, allow_missing=allow_missing)
+        return select_features(frame, None, source=f"'{path}'", allow_missing=allow_missing, markers=markers)
+    return _numeric_features(frame, f"'{path}'", all_columns=False, allow_missing=allow_missing, markers=markers)
 
 
 def read_raw_table(
@@ -138,7 +143,8 @@ def read_raw_table(
     *,
     layout: TextLayout | None = None,
     n_rows: int | None = None,
-) -> pd.DataFrame:
+    return_markers: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, MissingMarkers]:
     """Read a CSV or Parquet file as it is: same formats as :func:`read_table`,
     but no column is checked or converted (text columns included).
 
@@ -158,11 +164,19 @@ def read_raw_table(
         any option other than the defaults.
     n_rows : int, optional
         Read only the first `n_rows` rows (at least 1); all by default.
+    return_markers : bool, default=False
+        Also return which cells were read as missing for their text (a
+        missing-value marker such as ``NA``: the layout's ``na_values``), and
+        that text. The columns that have missing values are then read a second
+        time, as text; Parquet files have no markers (see
+        :mod:`kmeanskit._io.markers`).
 
     Returns
     -------
-    pandas.DataFrame of shape (n_samples, n_columns)
+    frame : pandas.DataFrame of shape (n_samples, n_columns)
         With a default ``RangeIndex``; at most `n_rows` rows.
+    markers : MissingMarkers
+        Only with `return_markers`.
 
     Raises
     ------
@@ -178,10 +192,14 @@ def read_raw_table(
     layout = TextLayout() if layout is None else layout
     if kind == "parquet":
         refuse_text_options(path, layout)
-        return _read_parquet(path, columns, n_rows)
+        frame = _read_parquet(path, columns, n_rows)
+        return (frame, MissingMarkers()) if return_markers else frame
     if path.is_dir():
         raise ValueError(f"'{path}' is a directory, not a {kind} file")
-    return _read_delimited(path, kind, layout, columns=columns, n_rows=n_rows)
+    frame, sep, positions = _read_delimited(path, kind, layout, columns=columns, n_rows=n_rows)
+    if not return_markers:
+        return frame
+    return frame, _markers(path, frame, sep, positions, layout, n_rows)
 
 
 def select_features(
@@ -190,6 +208,7 @@ def select_features(
     *,
     source: str = "the data",
     allow_missing: bool = False,
+    markers: MissingMarkers | None = None,
 ) -> pd.DataFrame:
     """Pick and check the feature columns of a table already in memory.
 
@@ -205,6 +224,9 @@ def select_features(
         How to name the table in error messages, e.g. a quoted file name.
     allow_missing : bool, default=False
         Keep missing values (as NaN, in float64 columns) instead of refusing them.
+    markers : MissingMarkers, optional
+        The cells of `frame` read as missing for their text (a marker such as
+        ``NA``): a message refusing missing values names them.
 
     Returns
     -------
@@ -228,22 +250,26 @@ def select_features(
         selected = frame
     else:
         selected = frame[check_selection(frame.columns, columns, source)]
-    return _numeric_features(selected, source, all_columns=columns is None, allow_missing=allow_missing)
+    return _numeric_features(selected, source, all_columns=columns is None, allow_missing=allow_missing,
+                             markers=markers)
 
 
-def _numeric_features(selected: pd.DataFrame, source: str, *, all_columns: bool, allow_missing: bool) -> pd.DataFrame:
+def _numeric_features(selected: pd.DataFrame, source: str, *, all_columns: bool, allow_missing: bool,
+                      markers: MissingMarkers | None = None) -> pd.DataFrame:
     """:func:`select_features` on columns already selected: the rules of the values."""
     if len(selected) == 0:
         raise ValueError(f"{source} has no rows")
     refuse_non_numeric(selected, source, all_columns=all_columns)
     if not allow_missing:
-        _refuse_missing(selected, source)
+        _refuse_missing(selected, source, MissingMarkers() if markers is None else markers)
     selected = _to_numpy_dtypes(selected)
     _refuse_infinite(selected, source)
     return selected.reset_index(drop=True)
 
 
-def _read_delimited(path: Path, kind: str, layout: TextLayout, *, columns=None, n_rows=None) -> pd.DataFrame:
+def _read_delimited(
+    path: Path, kind: str, layout: TextLayout, *, columns=None, n_rows=None,
+) -> tuple[pd.DataFrame, str, dict[str, int]]:
     sep = delimiter(path, layout)
     import warnings
 
@@ -253,6 +279,7 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout, *, columns=None, 
     # first columns into an index; pandas warns instead, and the warning is an
     # error here (the field count check names the line).
     options = {"sep": sep, "index_col": False, "nrows": n_rows, **layout.pandas_options()}
+    names = None
     if columns is not None and layout.header:
         # Only these columns are kept in memory (a streamed file's id column).
         with damaged_archive(path):
@@ -291,9 +318,40 @@ def _read_delimited(path: Path, kind: str, layout: TextLayout, *, columns=None, 
     if n_rows is None and frame.isna().to_numpy().any():
         # A short line is padded with missing values: tell it from a gap.
         check_field_counts(path, sep, layout)
+    # Each column's position in the file (for a second read of some of them).
+    positions = {str(name): i for i, name in enumerate(frame.columns if names is None else names)}
     if columns is not None:  # (in the order asked; checked above when the file names its columns)
         frame = frame[columns if layout.header else check_selection(frame.columns, columns, f"'{path}'")]
-    return frame
+    return frame, sep, positions
+
+
+def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout: TextLayout,
+             n_rows: int | None) -> MissingMarkers:
+    """The cells of `frame` (read from `path`) that are missing but not empty in the file: its markers.
+
+    The columns with missing values are read again as text, every cell as it
+    is written (no marker applied), from the same lines.
+    """
+    import pandas as pd
+
+    gaps = [name for name in frame.columns if frame[name].hasnans]
+    if not gaps:
+        return MissingMarkers()
+    wanted = sorted(positions[str(name)] for name in gaps)
+    options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values")}
+    with damaged_archive(path):
+        text = pd.read_csv(path, sep=sep, index_col=False, nrows=n_rows, usecols=wanted, dtype=object,
+                           na_filter=False, **options)
+    if len(text) != len(frame):  # cannot happen: the same lines, read with the same options
+        raise RuntimeError(f"'{path}' gave {len(text)} rows read as text and {len(frame)} read as values")
+    cells = {}
+    for name in gaps:
+        missing = frame[name].isna().to_numpy(dtype=bool)
+        written = text.iloc[:, wanted.index(positions[str(name)])].to_numpy(dtype=object)[missing]
+        marked = written != ""
+        if marked.any():
+            cells[str(name)] = (np.flatnonzero(missing)[marked].astype(np.int64), written[marked])
+    return MissingMarkers(cells)
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None, n_rows: int | None = None) -> pd.DataFrame:
@@ -315,14 +373,17 @@ def _read_parquet(path: Path, columns: Sequence[str] | None, n_rows: int | None 
     return table.to_pandas(types_mapper=pd.ArrowDtype).reset_index(drop=True)
 
 
-def _refuse_missing(frame: pd.DataFrame, source: str) -> None:
+def _refuse_missing(frame: pd.DataFrame, source: str, markers: MissingMarkers) -> None:
     counts = frame.isna().sum()
     counts = counts[counts > 0]
     if len(counts):
-        detail = listing([f"'{excerpt(str(name))}' ({n} missing)" for name, n in counts.items()])
+        said = {name: markers.counts(str(name)) for name in counts.index}
+        detail = listing([f"'{excerpt(str(name))}' ({n} missing{'; ' + markers_text(said[name]) if said[name] else ''})"
+                          for name, n in counts.items()])
+        hint = f" ({NA_VALUES_HINT})" if any(said.values()) else ""
         raise ValueError(
             f"{source} has missing values in {len(counts)} of {frame.shape[1]} columns: "
-            f"{detail}; {MISSING_VALUES_REMEDY}"
+            f"{detail}{hint}; {MISSING_VALUES_REMEDY}"
         )
 
 

@@ -80,6 +80,23 @@ def test_stdout_keeps_every_input_column_and_row_in_order(capsys, data_csv, fitt
     np.testing.assert_allclose(distance, expected_distances(model_path, table), rtol=1e-12)
 
 
+def test_cells_read_as_missing_are_written_back_as_they_were(capsys, tmp_path, fitted, table):
+    # Names that are missing-value markers (NA, n/a, None, NULL): read as missing, kept in the output.
+    model_path, labels = fitted
+    marked = table.copy()
+    marked.loc[[0, 5, 17, 60], "name"] = ["NA", "n/a", "None", "NULL"]
+    data = tmp_path / "marked.csv"
+    marked.to_csv(data, index=False)
+    code, out, err = run(capsys, "predict", model_path, data)
+    assert code == 0 and err == ""
+    from io import StringIO
+
+    result = pd.read_csv(StringIO(out), keep_default_na=False, na_values=[""])
+    assert list(result.columns) == ["age", "name", "income", "cluster", "distance"]
+    pd.testing.assert_frame_equal(result[list(marked.columns)], marked)  # exact round trip, the markers too
+    np.testing.assert_array_equal(result["cluster"].to_numpy(), labels)
+
+
 def test_parquet_output(capsys, tmp_path, data_csv, fitted, table):
     model_path, labels = fitted
     out_path = tmp_path / "out.parquet"

@@ -56,6 +56,7 @@ __all__ = [
     "load_with_roles",
     "load_to_fit",
     "fit_in_memory",
+    "model_layout",
     "model_roles",
     "load_model",
     "signing_key",
@@ -123,10 +124,19 @@ def add_layout_arguments(parser: argparse.ArgumentParser) -> None:
                        help="text encoding, e.g. latin-1 or cp1252 (default: utf-8)")
     group.add_argument("--comment", type=_mark_arg("--comment"), metavar="C",
                        help="character starting a comment: the rest of the line is ignored, e.g. '#'")
+    group.add_argument(
+        "--na-values", type=_markers_arg, metavar="A,B,...",
+        help="the text read as a missing value, in every column, besides empty cells (which always are): "
+             "comma-separated, or a JSON list; it replaces the default list (pandas': NA, N/A, n/a, NaN, nan, "
+             "null, NULL, None, #N/A, <NA>, ...); '' for empty cells only. The cells read so are counted per "
+             "column with its role, and written back as they were (predict). A model's commands read DATA "
+             "with the markers of its fit by default",
+    )
 
 
 _LAYOUT_OPTIONS = {"skip_rows": "--skip-rows", "header": "--no-header", "sep": "--sep", "decimal": "--decimal",
-                   "thousands": "--thousands", "encoding": "--encoding", "comment": "--comment"}
+                   "thousands": "--thousands", "encoding": "--encoding", "comment": "--comment",
+                   "na_values": "--na-values"}
 
 
 def text_layout(args: argparse.Namespace):
@@ -135,7 +145,7 @@ def text_layout(args: argparse.Namespace):
 
     options = {"skip_rows": args.skip_rows, "header": not args.no_header, "sep": args.sep,
                "decimal": args.decimal, "thousands": args.thousands, "encoding": args.encoding,
-               "comment": args.comment}
+               "comment": args.comment, "na_values": args.na_values}
     try:
         layout = TextLayout(**options)
     except ValueError as exc:  # the library's message, in the options' names
@@ -159,6 +169,37 @@ def _separator_arg(text: str) -> str:
             f"expected one separator character such as ',', ';', '|', or 'tab' or 'space', got {text!r}"
         )
     return text
+
+
+def _markers_arg(text: str) -> tuple[str, ...]:
+    """``--na-values NA,n/a``: the missing-value markers (spaces around commas trimmed); a JSON list for
+    markers with commas or spaces; ``''`` for none (empty cells only)."""
+    if text.lstrip().startswith("["):
+        try:
+            markers = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(f"expected a JSON list of markers, got {text!r} ({exc.msg})") from None
+        if not isinstance(markers, list) or not all(isinstance(m, str) for m in markers):
+            raise argparse.ArgumentTypeError(f"expected a JSON list of strings such as '[\"NA\", \"n/a\"]', "
+                                             f"got {text!r}")
+        return tuple(m for m in markers if m)
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def model_layout(args: argparse.Namespace, roles, path: str | None = None):
+    """The :class:`TextLayout` of a table for a model's command (DATA, or `path`): the reading options, with
+    the missing-value markers of the model's fit (`roles`, its ``ColumnRoles`` or None) for a text file,
+    unless --na-values is given."""
+    from dataclasses import replace
+
+    from kmeanskit._io.table_rules import file_kind
+
+    layout = text_layout(args)
+    path = args.data if path is None else path
+    if (args.na_values is None and roles is not None and roles.na_values is not None and path is not None
+            and file_kind(Path(path)) == "csv"):
+        layout = replace(layout, na_values=roles.na_values)
+    return layout
 
 
 def _mark_arg(option: str):
@@ -439,8 +480,10 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
     roles : ColumnRoles
         The role of every column (see :mod:`kmeanskit._io.roles`).
     ids : pandas.Series or None
-        The id column, when ``--id-column`` names one.
+        The id column, when ``--id-column`` names one, with the text of the
+        cells read as missing (missing-value markers) as it was.
     """
+    from kmeanskit._io.markers import MissingMarkers
     from kmeanskit._io.roles import assign_roles
     from kmeanskit._io.tables import read_raw_table
 
@@ -449,13 +492,18 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
         from sklearn.datasets import load_iris
 
         frame, source, label = load_iris(as_frame=True).data, IRIS_SOURCE, "the iris data"
+        markers = MissingMarkers()
     else:
-        frame, source, label = read_raw_table(args.data, layout=layout), args.data, f"'{args.data}'"
+        frame, markers = read_raw_table(args.data, layout=layout, return_markers=True)
+        source, label = args.data, f"'{args.data}'"
     roles = assign_roles(frame, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
                          dates=args.dates, layout=layout, source=label,
-                         categorical=getattr(args, "categorical", None) or (), mixed=mixed)
-    ids = None if args.id_column is None else frame[args.id_column].reset_index(drop=True)
-    return roles.features_frame(frame, source=label, allow_missing=allow_missing), source, roles, ids
+                         categorical=getattr(args, "categorical", None) or (), mixed=mixed, markers=markers)
+    ids = None
+    if args.id_column is not None:
+        ids = markers.restore(frame[[args.id_column]])[args.id_column].reset_index(drop=True)
+    features = roles.features_frame(frame, source=label, allow_missing=allow_missing, markers=markers)
+    return features, source, roles, ids
 
 
 def load_to_fit(args: argparse.Namespace):
@@ -572,6 +620,7 @@ def roles_lines(roles, scale: str, separator: str | None = None, clustered_by: s
     """The role of every column, one line each, for the terminal (before a command's result);
     `separator` is said when it was detected (:func:`detected_separator`), `clustered_by` (the
     estimator and its gamma, for tables with categorical columns) after the columns."""
+    from kmeanskit._io.markers import markers_text
     from kmeanskit._io.table_rules import excerpt
 
     rows = []
@@ -583,6 +632,9 @@ def roles_lines(roles, scale: str, separator: str | None = None, clustered_by: s
             reason = f"{what}; {column.reason}" if column.reason else what
         else:
             reason = column.reason
+        if column.missing_markers:
+            said = markers_text(column.missing_markers)
+            reason = f"{reason}; {said}" if reason else said
         rows.append((excerpt(column.name), column.role, reason))
     n_used = len(roles.features)
     head = f"columns: {n_used} of {len(rows)} clustered"

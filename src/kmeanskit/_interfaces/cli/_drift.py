@@ -128,10 +128,11 @@ def run(args: argparse.Namespace) -> int:
             f"'{args.model}' holds no training profile (its model was trained with partial_fit or "
             "compute_labels=False and saved without X): pass --reference TRAIN"
         )
-    layout, roles = common.text_layout(args), common.model_roles(manifest)
-    X_new = _features(model, args.data, args.columns, layout, roles)
+    roles = common.model_roles(manifest)
+    X_new = _features(model, args.data, args.columns, common.model_layout(args, roles), roles)
     if args.reference is not None:
-        reference = _features(model, args.reference, args.columns, layout, roles)
+        reference = _features(model, args.reference, args.columns, common.model_layout(args, roles, args.reference),
+                              roles)
         source = f"'{args.reference}' ({len(reference)} rows)"
     else:
         reference = profile

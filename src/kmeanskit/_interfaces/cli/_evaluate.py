@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
             "; its silhouette and the other Euclidean scores have no meaning for categories: "
             "pass --labels-column to compare its clusters with known classes"))
     source = f"'{args.data}'"
-    frame = read_raw_table(args.data, layout=common.text_layout(args))
+    roles = common.model_roles(manifest)
+    frame = read_raw_table(args.data, layout=common.model_layout(args, roles))
     names = getattr(model, "feature_names_in_", None)
     if names is not None and args.labels_column is not None and args.labels_column in set(map(str, names)):
         raise common.CommandError(
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         from kmeanskit._analysis.mixed_workflow import mixed_metrics
 
         found = mixed_metrics(model, features_frame, labels_true.to_numpy(), source=source,
-                              roles=common.model_roles(manifest))
+                              roles=roles)
         found["cost_name"] = f"{type(final_estimator(model)).__name__} cost"
     else:
         Xt, labels, kmeans = table_in_model_space(model, features_frame, source=source)

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 0:
         raise common.CommandError(f"--top must be at least 0, got {args.top}")
-    model = common.load_model(args.model)
+    model, manifest = common.load_model(args.model, with_manifest=True)
     common.refuse_categorical_model(model, "explain")
     k = int(final_estimator(model).n_clusters)
     if args.max_leaves is not None and args.max_leaves < k:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             "the rules' tree needs a leaf per cluster"
         )
     source = f"'{args.data}'"
-    frame = read_raw_table(args.data, layout=common.text_layout(args))
+    frame = read_raw_table(args.data, layout=common.model_layout(args, common.model_roles(manifest)))
     explanation = explain_clusters(model, model_input(model, frame, source=source), max_leaves=args.max_leaves)
     if args.json:
         common.print_json({"model": args.model, "data": args.data, **explanation.to_dict()})

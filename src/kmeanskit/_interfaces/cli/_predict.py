@@ -24,6 +24,11 @@ the model file); other columns, such as the id column, are kept. Every row and c
 the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
 distance 1 - cos for SphericalKMeans, L1 for KMedians).
 
+A cell read as missing for its text (a missing-value marker such as NA or
+n/a: --na-values, by default the markers of the model's fit) is written back
+as it was, in every column (in a Parquet output, a number column keeps its
+type and the cell stays missing).
+
 Rows with missing values follow --missing: by default the model's policy
 (assigned by their observed values for a model fitted with --missing ignore,
 refused otherwise); with drop they get an empty 'cluster' and 'distance'.
@@ -56,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit predict`` with parsed arguments; return the exit code."""
     from kmeanskit._analysis.workflow import predict_table, prediction_summary
+    from kmeanskit._io.table_rules import PARQUET_SUFFIXES
     from kmeanskit._io.tables import read_raw_table, write_table
 
     output_path = None
@@ -64,13 +70,18 @@ def run(args: argparse.Namespace) -> int:
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
     model, manifest = common.load_model(args.model, with_manifest=True)
-    frame = read_raw_table(args.data, layout=common.text_layout(args))
+    roles = common.model_roles(manifest)
+    frame, markers = read_raw_table(args.data, layout=common.model_layout(args, roles), return_markers=True)
     # One line per row (no comment lines to skip): messages name the line of a bad value.
-    predicted = predict_table(model, frame, source=f"'{args.data}'", roles=common.model_roles(manifest),
-                              missing=args.missing, first_line=common.first_data_line(args))
+    predicted = predict_table(model, frame, source=f"'{args.data}'", roles=roles, missing=args.missing,
+                              first_line=common.first_data_line(args), markers=markers)
+    parquet = output_path is not None and output_path.suffix.lower() in PARQUET_SUFFIXES
+    # The cells read as missing for their text are written back as they were (a Parquet
+    # output keeps the types of its columns: a number column's marker stays missing there).
+    written = markers.restore(predicted, text_columns_only=parquet)
 
     if output_path is not None:
-        write_table(predicted, output_path)
+        write_table(written, output_path)
     if args.json:
         payload = {
             "model": args.model,
@@ -82,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     elif output_path is not None:
         print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
     else:
-        predicted.to_csv(sys.stdout, index=False)
+        written.to_csv(sys.stdout, index=False)
     unseen = {name: n for name, n in predicted.attrs.get("unseen_categories", {}).items() if n}
     if unseen and not args.json:
         counts = ", ".join(f"'{name}' {n}" for name, n in unseen.items())
