@@ -21,7 +21,14 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from kmeanskit._analysis.formatting import json_number
-from kmeanskit._analysis.workflow import SCALINGS, FitResult, _apply_missing_policy, _check_n_clusters, fit_result
+from kmeanskit._analysis.workflow import (
+    SCALINGS,
+    FitResult,
+    _apply_missing_policy,
+    _check_n_clusters,
+    _fit_best_k,
+    fit_result,
+)
 from kmeanskit._engine.compiling import compile_clock
 from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.numeric_scaler import NumericScaler
@@ -99,7 +106,7 @@ class MixedFitResult(FitResult):
 
 def fit_mixed_clusters(
     data: pd.DataFrame,
-    n_clusters: int,
+    n_clusters: int | Literal["auto"],
     *,
     categorical,
     scale: Literal["standard", "minmax", "none"] = "standard",
@@ -109,6 +116,7 @@ def fit_mixed_clusters(
     max_iter: int = 300,
     tol: float = 1e-4,
     missing: Literal["error", "drop", "ignore"] = "error",
+    stability: int | None = None,
 ) -> MixedFitResult:
     """Scale the numeric columns, cluster with K-Prototypes (or K-Modes) and summarise the clusters.
 
@@ -117,8 +125,13 @@ def fit_mixed_clusters(
     data : pandas.DataFrame of shape (n_samples, n_features)
         Numeric columns and the categorical columns named by `categorical`
         (categories as text, e.g. from ``ColumnRoles.features_frame``).
-    n_clusters : int
-        Number of clusters, from 1 to the number of rows.
+    n_clusters : int or "auto"
+        Number of clusters, from 1 to the number of rows; "auto": the
+        ``best_k`` of :func:`kmeanskit.select_k` over k = 2..10 (fewer on
+        small tables) with the methods that apply to K-Prototypes (the elbow
+        of its cost, the silhouette in its dissimilarity, prediction
+        strength), whose fitted model is kept; its result is in
+        ``selection``.
     categorical : sequence of str
         The categorical columns (at least one).
     scale : {"standard", "minmax", "none"}, default="standard"
@@ -133,6 +146,9 @@ def fit_mixed_clusters(
         categorical one): refused, left out, or clustered on their observed
         values (``KPrototypes(missing="ignore")``: a missing entry adds
         nothing to a row's cost; a row with nothing observed is refused).
+    stability : int or None, default=None
+        Resamples of each cluster's stability (:func:`kmeanskit.cluster_stability`,
+        the whole pipeline refitted on each), in ``stability``; None for none.
 
     Returns
     -------
@@ -150,23 +166,32 @@ def fit_mixed_clusters(
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
     data, dropped = _apply_missing_policy(data, missing)
-    _check_n_clusters(n_clusters, len(data))
+    auto = isinstance(n_clusters, str) and n_clusters == "auto"
+    if not auto:
+        _check_n_clusters(n_clusters, len(data))
     numeric = [c for c in data.columns if c not in categorical]
     settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol,
                     missing="ignore" if missing == "ignore" else "error")
+    k = 8 if auto else n_clusters  # (with "auto", select_k sets it)
     if numeric:
-        final = ("kprototypes", KPrototypes(n_clusters, categorical=tuple(categorical), gamma=gamma, **settings))
+        final = ("kprototypes", KPrototypes(k, categorical=tuple(categorical), gamma=gamma, **settings))
         steps = [] if scale == "none" else [("scale", NumericScaler(scale, categorical=tuple(categorical)))]
     elif gamma is not None:
         raise ValueError(f"gamma={gamma!r} weighs categories against numeric columns, and the table has none "
                          "(K-Modes counts mismatched categories)")
     else:
-        final, steps = ("kmodes", KModes(n_clusters, **settings)), []
+        final, steps = ("kmodes", KModes(k, **settings)), []
     pipeline = Pipeline([*steps, final])
+    selection = None
     with compile_clock() as compiling:
-        start = time.perf_counter()
-        pipeline.fit(data)
-        fit_seconds = time.perf_counter() - start - compiling.seconds
+        if auto:
+            pipeline, fit_seconds, selection = _fit_best_k(pipeline, data, random_state)
+            steps = pipeline.steps[:-1]
+        else:
+            start = time.perf_counter()
+            pipeline.fit(data)
+            fit_seconds = time.perf_counter() - start
+    fit_seconds -= compiling.seconds
 
     model = pipeline[-1]
     labels = np.asarray(model.labels_)
@@ -187,6 +212,11 @@ def fit_mixed_clusters(
         at = result.clusters.columns.get_loc(name) + 1
         result.clusters.insert(at, f"{name} share", shares[name].to_numpy(), allow_duplicates=True)
     result.missing, result.dropped, result.n_incomplete = missing, dropped, n_incomplete
+    result.selection = selection
+    if stability is not None:
+        from kmeanskit._analysis.stability import cluster_stability
+
+        result.stability = cluster_stability(data, pipeline, n_boot=stability, random_state=random_state)
     return result
 
 

@@ -51,7 +51,12 @@ from kmeanskit._analysis.selection.answer import choose_k, join_words
 from kmeanskit._analysis.selection.gap import GAP_RULES, gap_k, reference_sets, total_sum_of_squares
 from kmeanskit._analysis.selection.prediction_strength import co_membership_strength, prediction_strength_k
 from kmeanskit._estimators.kprototypes import UnseenCategoryWarning
-from kmeanskit._estimators.pipeline import final_estimator, param_prefix, to_final_space
+from kmeanskit._estimators.pipeline import (
+    clusters_categories_template,
+    final_estimator,
+    param_prefix,
+    to_final_space,
+)
 
 __all__ = ["MIXED_METHODS", "SelectKResult", "select_k"]
 
@@ -200,13 +205,6 @@ def _check_ks(ks, n_samples):
 def _random_state_param(estimator):
     params = final_estimator(estimator).get_params(deep=False)
     return param_prefix(estimator) + "random_state" if "random_state" in params else None
-
-
-def _clusters_categories(template):
-    """Whether the template's clusterer takes categorical columns (KPrototypes, KModes), fitted or not."""
-    from sklearn.utils import get_tags
-
-    return bool(get_tags(final_estimator(template)).input_tags.categorical)
 
 
 def _resolve_methods(methods, template, mixed):
@@ -527,7 +525,7 @@ def select_k(
     if estimator is None:
         template = _make_estimator(None, seed)
     rs_param = _random_state_param(template)
-    mixed = _clusters_categories(template)
+    mixed = clusters_categories_template(template)
     methods = _resolve_methods(methods, template, mixed)
 
     scored = set(methods)
