@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from kmeanskit._analysis.formatting import json_number
+from kmeanskit._analysis.metrics import SILHOUETTE_SAMPLE_SIZE, silhouette_or_reason
 from kmeanskit._analysis.workflow import (
     SCALINGS,
     FitResult,
@@ -95,7 +96,7 @@ class MixedFitResult(FitResult):
         payload = FitResult.to_dict(plain)
         payload.update(features=list(self.feature_names), n_features=self.n_features, estimator=self.estimator,
                        gamma=json_number(self.gamma), gamma_given=self.gamma_given,
-                       categorical=list(self.categorical), silhouette=None)
+                       categorical=list(self.categorical))
         for entry, (_, center), (_, shares) in zip(payload["clusters"], self.centers.iterrows(),
                                                    self.mode_shares.iterrows(), strict=True):
             entry["center"] = {name: (str(center[name]) if name in self.categorical else entry["center"][name])
@@ -200,9 +201,9 @@ def fit_mixed_clusters(
         means = centers[numeric].to_numpy(dtype=np.float64)
         centers[numeric] = means if not steps else pipeline[0].inverse_transform(means)
     shares = _mode_shares(data[categorical], labels, centers[categorical])
-    result = fit_result(pipeline, labels, centers.to_numpy(dtype=object), list(data.columns), fit_seconds, None,
-                        "not computed for categorical columns: their cost is no Euclidean distance",
-                        scale=scale, random_state=random_state)
+    silhouette, note = _silhouette(pipeline, data, labels, random_state)
+    result = fit_result(pipeline, labels, centers.to_numpy(dtype=object), list(data.columns), fit_seconds,
+                        silhouette, note, scale=scale, random_state=random_state)
     result = MixedFitResult(**vars(result), estimator=type(model).__name__, gamma=float(model.gamma_),
                             gamma_given=gamma is not None, categorical=categorical, mode_shares=shares)
     for name in numeric:
@@ -218,6 +219,19 @@ def fit_mixed_clusters(
 
         result.stability = cluster_stability(data, pipeline, n_boot=stability, random_state=random_state)
     return result
+
+
+def _silhouette(pipeline, data, labels, random_state):
+    """The fit's mean silhouette under its own dissimilarity (or why there is none), and its note."""
+    model = pipeline[-1]
+    scaled = pipeline[:-1].transform(data) if len(pipeline) > 1 else data
+    score, note = silhouette_or_reason(scaled, labels, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=random_state,
+                                       categorical=model.categorical_, gamma=model.gamma_)
+    if score is None:
+        return None, note
+    space = ("in mismatched categories (K-Modes' distance)" if isinstance(model, KModes)
+             else "in K-Prototypes' dissimilarity: squared distance plus gamma per mismatched category")
+    return score, space if note is None else f"{space}; {note}"
 
 
 def _mode_shares(categories: pd.DataFrame, labels, modes: pd.DataFrame) -> pd.DataFrame:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.top < 0:
         raise common.CommandError(f"--top must be at least 0, got {args.top}")
-    model = common.load_model(args.model)
+    model, manifest = common.load_model(args.model, with_manifest=True)
     k = int(final_estimator(model).n_clusters)
     if args.max_leaves is not None and args.max_leaves < k:
         raise common.CommandError(
@@ -63,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         )
     source = f"'{args.data}'"
     frame = read_raw_table(args.data, layout=common.text_layout(args))
-    explanation = explain_clusters(model, model_input(model, frame, source=source), max_leaves=args.max_leaves)
+    # Read as for the fit (the model file's column roles: text amounts parsed, dates as days, categories as text).
+    features = model_input(model, frame, source=source, roles=common.model_roles(manifest),
+                           first_line=common.first_data_line(args))
+    explanation = explain_clusters(model, features, max_leaves=args.max_leaves)
     if args.json:
         common.print_json({"model": args.model, "data": args.data, **explanation.to_dict()})
     else:
