@@ -64,10 +64,10 @@ METHODS = ("elbow", "silhouette", "gap", "prediction_strength", "calinski_haraba
 #: The methods for a clusterer of tables with categorical columns (KPrototypes, KModes): those its cost
 #: gives a meaning to.
 MIXED_METHODS = ("elbow", "silhouette", "prediction_strength")
-#: Why the other methods are left out for such a clusterer (said in the reason).
-_NOT_MIXED = ("the gap statistic, Calinski-Harabasz and Davies-Bouldin are not computed for a {name}: the gap's "
-              "reference data are uniform in a box, which categories have no meaning in, and the other two are "
-              "Euclidean")
+#: Why the other methods are left out for such a clusterer (said in the reason and in a refusal).
+_WHY_NOT_MIXED = ("the gap's reference data are uniform in a box, which categories have no meaning in, and the "
+                  "other two are Euclidean")
+_NOT_MIXED = "the gap statistic, Calinski-Harabasz and Davies-Bouldin are not computed for a {name}: " + _WHY_NOT_MIXED
 #: Random halves prediction strength draws, at most, for halves that keep two levels of every categorical column.
 _HALF_DRAWS = 100
 _COLUMNS = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "gap_se",
@@ -217,8 +217,8 @@ def _resolve_methods(methods, template, mixed):
     if refused:
         name = type(final_estimator(template)).__name__
         raise ValueError(
-            f"methods {refused} are undefined for a {name}, which clusters categorical columns ("
-            f"{_NOT_MIXED.format(name=name).split(': ', 1)[1]}); choose from {list(MIXED_METHODS)}."
+            f"methods {refused} are undefined for a {name}, which clusters categorical columns ({_WHY_NOT_MIXED}); "
+            f"choose from {list(MIXED_METHODS)}."
         )
     return methods
 
