@@ -132,3 +132,16 @@ def test_kmeanskit_explain_takes_a_kprototypes_model(capsys, tmp_path, messy):
     assert "what sets each of 3 clusters apart (238 rows)" in out and "store = " in out
     code, out, err = run(capsys, "explain", model, path, "--thousands", ",")  # gaps: refused, naming the line
     assert code == 2 and "visits" in err
+
+
+def test_a_category_in_a_single_row_is_named_with_what_to_do(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    group = np.repeat([0, 1, 2], 40)
+    vip = np.array(["no"] * 120, dtype=object)
+    vip[7] = "yes"  # one half of the rows always holds "no" alone: prediction strength cannot refit it
+    path = tmp_path / "vip.csv"
+    pd.DataFrame({"amount": group * 10.0 + rng.normal(0, 1, 120), "vip": vip}).to_csv(path, index=False)
+    code, out, err = run(capsys, "fit", path, "-k", "auto", "--seed", 0)
+    assert code == 2 and out == ""
+    assert "column 'vip' had one level in a half of each of 100 random splits" in err
+    assert err.strip().endswith("(--exclude it, or give -k and --stability 0)")
