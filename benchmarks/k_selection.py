@@ -14,7 +14,16 @@ answers (iris: 3 classes, but versicolor and virginica touch, so 2 counts too).
 The table gives, per method, the share of data sets it gets right; ``best_k``
 is the answer :func:`kmeanskit.select_k` gives.
 
-Run: ``python -m benchmarks k-selection [--k-max K] [--n-refs B] [--seed S] [--data-shift N] [--only NAME ...]
+``--mixed`` runs the suite of tables with categorical columns instead
+(``MIXED_SUITE``): numeric blobs with a categorical column that follows the
+cluster (each row keeps its cluster's level with a given probability), noise
+columns of both kinds, and tables of categories alone; clustered as ``kmeanskit
+fit -k auto`` clusters them (the numeric columns standardized, K-Prototypes, or
+K-Modes without numeric columns; ``n_init=10``) over k = 2..10, with the methods
+that apply (elbow, silhouette under the K-Prototypes dissimilarity, prediction
+strength).
+
+Run: ``python -m benchmarks k-selection [--mixed] [--k-max K] [--n-refs B] [--seed S] [--data-shift N] [--only NAME ...]
 [--verbose]`` (``--data-shift``: the same kinds of data drawn afresh, to check the rule off the data it was
 chosen on)
 and ``python -m benchmarks k-selection --speed [--n N] [--d D] [--baseline-src PATH]`` for
@@ -27,6 +36,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
@@ -133,6 +143,66 @@ SUITE = [
     Case("breast cancer (scaled)", "real", (2,), _real(load_breast_cancer)),
 ]
 
+def _mixed(k, d, seed, *, purity=0.8, levels=None, noise_numeric=0, noise_categorical=1, separation=6.0,
+           sizes=None, n_categorical=1, numeric=True):
+    """A table with a known k: numeric blobs (d columns, `separation` sd apart; none without `numeric`),
+    `n_categorical` columns whose level is the row's cluster's with probability `purity` (else a level drawn
+    uniformly), and noise columns of both kinds (uniform levels; standard normal numbers)."""
+    def make(shift=0):
+        rng = np.random.RandomState(seed + shift)
+        counts = [100] * k if sizes is None else list(sizes)
+        group = np.repeat(np.arange(k), counts)
+        n = group.size
+        columns = {}
+        if numeric:
+            centers = _centers(k, d, separation, rng)
+            values = centers[group] + rng.normal(size=(n, d))
+            columns.update({f"x{j}": values[:, j] for j in range(d)})
+        n_levels = levels or k
+        for c in range(n_categorical):
+            # Each cluster's own level (clusters may share one when there are fewer levels than clusters).
+            own = rng.permutation(max(n_levels, k))[:k] % n_levels
+            keep = rng.random_sample(n) < purity
+            codes = np.where(keep, own[group], rng.randint(0, n_levels, n))
+            columns[f"c{c}"] = np.array([f"L{v}" for v in codes], dtype=object)
+        for j in range(noise_numeric):
+            columns[f"noise{j}"] = rng.normal(size=n)
+        for j in range(noise_categorical):
+            columns[f"other{j}"] = np.array([f"M{v}" for v in rng.randint(0, 4, n)], dtype=object)
+        return pd.DataFrame(columns)
+
+    return make
+
+
+MIXED_SUITE = [
+    # numeric blobs, one categorical column that follows them (80%), one categorical noise column
+    *[Case(f"mixed k={k} d={d}", "mixed", (k,), _mixed(k, d, seed=100 + k + d)) for k, d in
+      [(2, 2), (3, 2), (4, 3), (5, 2), (6, 4), (8, 3)]],
+    # blobs that touch (4 sd apart): the categories help
+    Case("mixed close k=3 d=2", "mixed close", (3,), _mixed(3, 2, 121, separation=4.0)),
+    Case("mixed close k=4 d=3", "mixed close", (4,), _mixed(4, 3, 122, separation=4.0, n_categorical=2)),
+    Case("mixed close k=5 d=2", "mixed close", (5,), _mixed(5, 2, 123, separation=4.0, n_categorical=2)),
+    # noise columns of both kinds
+    Case("mixed noise k=3 d=2", "mixed noise", (3,), _mixed(3, 2, 131, noise_numeric=2, noise_categorical=2)),
+    Case("mixed noise k=4 d=4", "mixed noise", (4,), _mixed(4, 4, 132, noise_numeric=2, noise_categorical=2)),
+    Case("mixed noise k=6 d=3", "mixed noise", (6,), _mixed(6, 3, 133, noise_numeric=1, noise_categorical=3)),
+    # unequal sizes
+    Case("mixed sizes 50/150/400", "mixed sizes", (3,), _mixed(3, 2, 141, sizes=(50, 150, 400))),
+    Case("mixed sizes k=5", "mixed sizes", (5,), _mixed(5, 3, 142, sizes=(40, 80, 120, 200, 300))),
+    # a categorical column with fewer levels than clusters, and a purer one
+    Case("mixed 2 levels k=4 d=2", "mixed levels", (4,), _mixed(4, 2, 151, levels=2)),
+    Case("mixed purity 0.95 k=5 d=2", "mixed levels", (5,), _mixed(5, 2, 152, purity=0.95)),
+    # categories alone (K-Modes): several columns that follow the clusters, one noise column
+    Case("categories k=3 q=5", "categories", (3,), _mixed(3, 0, 161, n_categorical=5, numeric=False, purity=0.7)),
+    Case("categories k=4 q=6", "categories", (4,), _mixed(4, 0, 162, n_categorical=6, numeric=False, purity=0.7)),
+    Case("categories k=5 q=8", "categories", (5,), _mixed(5, 0, 163, n_categorical=8, numeric=False, purity=0.7,
+                                                          levels=6)),
+    Case("categories k=6 q=8", "categories", (6,), _mixed(6, 0, 164, n_categorical=8, numeric=False, purity=0.8,
+                                                          levels=8)),
+    Case("categories k=3 q=4 pure", "categories", (3,), _mixed(3, 0, 165, n_categorical=4, numeric=False,
+                                                               purity=0.9)),
+]
+
 METHOD_ORDER = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "prediction_strength",
                 *(f"gap {rule}" for rule in GAP_RULES))
 
@@ -145,6 +215,43 @@ def answers(result):
         found[f"gap {rule}"] = gap_k(curve.index, curve["gap"], curve["gap_se"], rule)
     found["best_k"] = result.best_k
     return found
+
+
+MIXED_METHOD_ORDER = ("elbow", "silhouette", "prediction_strength")
+
+
+def _mixed_template(frame):
+    """What ``kmeanskit fit -k auto`` clusters a table with categories by (standardized numeric columns)."""
+    from sklearn.pipeline import Pipeline
+
+    from kmeanskit import KModes, KPrototypes
+    from kmeanskit._estimators.numeric_scaler import NumericScaler
+
+    categorical = tuple(c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]))
+    if len(categorical) == frame.shape[1]:
+        return KModes(n_init=10)
+    return Pipeline([("scale", NumericScaler("standard", categorical=categorical)),
+                     ("kprototypes", KPrototypes(categorical=categorical, n_init=10))])
+
+
+def run_mixed_suite(k_max=10, only=None, verbose=False, seed=0, data_shift=0):
+    """Run select_k on every table of MIXED_SUITE; return [(case, answers, seconds, result)]."""
+    rows = []
+    for case in MIXED_SUITE:
+        if only and not any(o.lower() in case.name.lower() for o in only):
+            continue
+        frame = case.make(data_shift)
+        t0 = time.perf_counter()
+        result = select_k(frame, range(2, k_max + 1), estimator=_mixed_template(frame), random_state=seed,
+                          progress=False)
+        seconds = time.perf_counter() - t0
+        found = {**result.recommended, "best_k": result.best_k}
+        rows.append((case, found, seconds, result))
+        if verbose:
+            print(f"{case.name:<28} right={case.right} best_k={found['best_k']} "
+                  + " ".join(f"{m}={found[m]}" for m in MIXED_METHOD_ORDER) + f"  ({seconds:.1f} s)", flush=True)
+            print(f"    {result.reason}", flush=True)
+    return rows
 
 
 def run_suite(k_max=15, n_refs=10, only=None, verbose=False, seed=0, data_shift=0):
@@ -166,8 +273,8 @@ def run_suite(k_max=15, n_refs=10, only=None, verbose=False, seed=0, data_shift=
     return rows
 
 
-def print_accuracy(rows):
-    methods = (*METHOD_ORDER, "best_k")
+def print_accuracy(rows, methods=METHOD_ORDER):
+    methods = (*methods, "best_k")
     print(f"\n{len(rows)} data sets; share right per method (right on k=1 data: of "
           f"{sum(c.right == (1,) for c, *_ in rows)} without structure)")
     print(f"{'method':<22} {'right':>7} {'share':>7} {'k=1 data':>9}")
@@ -175,6 +282,7 @@ def print_accuracy(rows):
         right = sum(found[m] in case.right for case, found, *_ in rows)
         none = [found[m] == 1 for case, found, *_ in rows if case.right == (1,)]
         print(f"{m:<22} {right:>4}/{len(rows):<2} {right / len(rows):7.0%} {sum(none):>5}/{len(none)}")
+    print(f"time: {sum(seconds for _, _, seconds, _ in rows):.1f} s in all")
     wrong = [(case.name, found["best_k"]) for case, found, *_ in rows if found["best_k"] not in case.right]
     print("best_k wrong on: " + (", ".join(f"{n} (gave {k})" for n, k in wrong) or "none"))
 
@@ -240,6 +348,9 @@ def main(argv=None):
     parser.add_argument("--data-shift", type=int, default=0,
                         help="draw every generated data set with its seed + this: fresh data, same kinds")
     parser.add_argument("--speed", action="store_true", help="time select_k on large blobs instead")
+    parser.add_argument("--mixed", action="store_true",
+                        help="the suite of tables with categorical columns (K-Prototypes, K-Modes), k = 2..K-MAX "
+                             "(default 10)")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
@@ -249,6 +360,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.speed:
         speed(args.n, args.d, args.repeats, args.baseline_src, args.baseline_sample)
+        return
+    if args.mixed:
+        rows = run_mixed_suite(10 if args.k_max == 15 else args.k_max, args.only, args.verbose, args.seed,
+                               args.data_shift)
+        print_accuracy(rows, MIXED_METHOD_ORDER)
         return
     rows = run_suite(args.k_max, args.n_refs, args.only, args.verbose, args.seed, args.data_shift)
     print_accuracy(rows)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["TableColumns", "level_codes", "level_counts", "table_columns"]
+__all__ = ["TableColumns", "level_codes", "level_counts", "resample_keeps_levels", "table_columns"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,3 +191,50 @@ def table_columns(X, names=None, categorical=None):
         return found if found is not None else np.full(array.shape[0], np.nan)
 
     return TableColumns(list(names), kinds, column), None
+
+
+def resample_keeps_levels(X, categorical):
+    """A test of resamples of a table: does every categorical column keep two levels in them?
+
+    KPrototypes and KModes refuse a categorical column of a single level, so a
+    refit on a resample (bootstrap, half, subset) needs each of their columns
+    that has two levels in `X` to keep two among the rows drawn.
+
+    Parameters
+    ----------
+    X : {array-like, DataFrame} of shape (n_samples, n_features)
+        The rows as the model takes them.
+    categorical : array-like of int
+        Positions of the categorical columns (a model's ``categorical_``).
+
+    Returns
+    -------
+    keeps : callable
+        ``keeps(rows)`` for row positions ``rows``: whether every such column
+        keeps two observed levels in them (or has a single observed value);
+        ``keeps.column(rows)`` names the first column that does not (None
+        when all do).
+    """
+    columns, reason = table_columns(X, categorical=categorical)
+    if columns is None:
+        raise ValueError(f"X cannot be read as a table with categorical columns: {reason}")
+    codes = {}
+    for j in columns.categories():
+        found = level_codes(columns.column(j))[2]
+        if np.unique(found[found >= 0]).size >= 2:
+            codes[columns.names[j]] = found
+
+    def column(rows):
+        for name, found in codes.items():
+            picked = found[rows]
+            picked = picked[picked >= 0]
+            if picked.size == 1 or np.any(picked != picked[0]):  # (one row has one level: allowed)
+                continue
+            return name
+        return None
+
+    def keeps(rows):
+        return column(rows) is None
+
+    keeps.column = column
+    return keeps

@@ -14,7 +14,8 @@ data) raises a ``ValueError`` that says why, instead of returning a number that
 means nothing.
 """
 
-from numbers import Integral
+import functools
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,8 @@ __all__ = [
     "contingency_matrix",
     "davies_bouldin_score",
     "inertia",
+    "mixed_silhouette_samples",
+    "mixed_silhouette_score",
     "normalized_mutual_info_score",
     "purity_score",
     "silhouette_samples",
@@ -60,6 +63,10 @@ _SILHOUETTE_MAX_TILES = 2048
 # 1e-10 (float64) of the distance to cancellation.
 _NEAR = {np.dtype(np.float32): 2.0**-6, np.dtype(np.float64): 2.0**-20}
 _BLOCK_ROWS = 1 << 16
+# Dissimilarities per block of the mixed silhouette (rows x n float64: 32 MB), and the most rows of a block
+# (larger blocks were faster on 5,000 rows; benchmarks/README.md).
+_MIXED_BLOCK_VALUES = 1 << 22
+_MIXED_BLOCK_ROWS = 1024
 
 
 # ----------------------------------------------------------------- validation
@@ -302,19 +309,28 @@ def _silhouette_euclidean(X, codes, n_clusters):
     kernel = sized(cluster_distance_sums, n * n * X.shape[1] // 2)
     with single_threaded_blas():
         kernel(Xs, x_sq, sorted_codes, offsets, tile, pairs, _NEAR[X.dtype], sums)
-    rows = np.arange(n)
-    own = counts[sorted_codes]
-    intra = sums[rows, sorted_codes] / np.maximum(own - 1, 1)
+    out = np.empty(n)
+    out[order] = _silhouette_from_sums(sums, sorted_codes, counts)
+    return out
+
+
+def _silhouette_from_sums(sums, codes, counts):
+    """Each row's silhouette from its summed dissimilarities to the rows of every cluster.
+
+    ``sums`` (n, k) is overwritten (divided by the cluster sizes); ``codes`` (n,) gives each row's
+    cluster and ``counts`` (k,) the clusters' sizes (all positive). A row alone in its cluster gets
+    0 (Rousseeuw), and so does a row with a = b = 0 (duplicate rows), as in scikit-learn.
+    """
+    rows = np.arange(codes.shape[0])
+    own = counts[codes]
+    intra = sums[rows, codes] / np.maximum(own - 1, 1)
     sums /= counts
-    sums[rows, sorted_codes] = np.inf
+    sums[rows, codes] = np.inf
     nearest = sums.min(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         sil = (nearest - intra) / np.maximum(intra, nearest)
     sil[own == 1] = 0.0
-    sil = np.nan_to_num(sil, nan=0.0)  # a = b = 0 (duplicate rows): 0, as scikit-learn
-    out = np.empty(n)
-    out[order] = sil
-    return out
+    return np.nan_to_num(sil, nan=0.0)  # a = b = 0 (duplicate rows): 0, as scikit-learn
 
 
 def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_state=None):
@@ -356,7 +372,178 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
     return float(np.mean(silhouette_samples(X, labels, metric=metric)))
 
 
-def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=None, sampled_from=None):
+# --------------------------------------------------- silhouette of mixed tables
+def _check_gamma(gamma):
+    if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, Real) or not 0 < gamma < np.inf:
+        raise ValueError(f"gamma must be a positive finite number; got {gamma!r}.")
+    return float(gamma)
+
+
+def _mixed_parts(numeric, categorical, n_samples):
+    """Validated numeric part (n, p) float64 and the categories one-hot (n, L) float64."""
+    if numeric is None:
+        numeric = np.empty((n_samples, 0))
+    numeric = check_array(numeric, dtype=np.float64, ensure_all_finite=False, ensure_min_features=0,
+                          ensure_min_samples=1, input_name="numeric")
+    if not np.isfinite(numeric).all():
+        raise ValueError(
+            "numeric contains NaN or infinite values; the silhouette needs every value (a row with a gap has "
+            "no full dissimilarity): drop or impute them first."
+        )
+    if categorical is None:
+        categorical = np.empty((n_samples, 0), dtype=object)
+    categorical = np.asarray(categorical, dtype=object)
+    if categorical.ndim != 2:
+        raise ValueError(f"categorical must be 2-dimensional (n_samples, n_categorical); got shape "
+                         f"{categorical.shape}.")
+    if categorical.shape[0] != numeric.shape[0]:
+        raise ValueError(f"numeric has {numeric.shape[0]} rows and categorical {categorical.shape[0]}; give "
+                         "both parts of the same rows.")
+    if numeric.shape[1] + categorical.shape[1] == 0:
+        raise ValueError("numeric and categorical have no column between them; give at least one.")
+    if pd.isna(categorical).any():
+        raise ValueError(
+            "categorical contains missing values (None or NaN); the silhouette needs every value (a row with "
+            "a gap has no full dissimilarity): drop or fill them first."
+        )
+    n = numeric.shape[0]
+    columns = [pd.factorize(categorical[:, j])[0] for j in range(categorical.shape[1])]
+    widths = [int(codes.max()) + 1 for codes in columns]
+    onehot = np.zeros((n, sum(widths)))
+    offset = 0
+    for codes, width in zip(columns, widths, strict=True):
+        onehot[np.arange(n), offset + codes] = 1.0
+        offset += width
+    return numeric, onehot
+
+
+def mixed_silhouette_samples(numeric, categorical, labels, *, gamma=1.0):
+    """Silhouette coefficient of each sample under K-Prototypes' dissimilarity.
+
+    The dissimilarity of two rows is the one :class:`kmeanskit.KPrototypes`
+    minimises (Huang 1998): the squared Euclidean distance of their numeric
+    parts plus `gamma` times the number of categorical columns in which they
+    differ (:class:`kmeanskit.KModes`: the mismatches alone, ``gamma=1``).
+    This is the silhouette R's ``clustMixType::validation_kproto`` computes.
+    ``s_i = (b_i - a_i) / max(a_i, b_i)`` as in :func:`silhouette_samples`.
+
+    Parameters
+    ----------
+    numeric : array-like of shape (n_samples, n_numeric) or None
+        The numeric columns, as the model clusters them (scaled); None or no
+        column for categories alone.
+    categorical : array-like of shape (n_samples, n_categorical) or None
+        The categorical columns: any hashable values (text, codes), compared
+        for equality.
+    labels : array-like of shape (n_samples,)
+        Cluster of each sample (any hashable values).
+    gamma : float, default=1.0
+        Weight of one mismatched category (a fitted model's ``gamma_``).
+
+    Returns
+    -------
+    silhouette : ndarray of shape (n_samples,), float64
+
+    Raises
+    ------
+    ValueError
+        On a single cluster, as many clusters as samples, a missing or
+        infinite value, parts of different lengths, or rows that are all
+        identical.
+
+    Notes
+    -----
+    Every dissimilarity is computed once, a block of rows at a time (memory
+    O(block * n), never n x n), from one matrix product of the rows extended
+    by their categories' one-hot codes times ``sqrt(gamma / 2)``: the
+    mismatches of two rows are ``q - onehot_x . onehot_y``, so the dot-product
+    identity of the extended rows gives the squared distance plus ``gamma``
+    times the mismatches. Cost O(n^2 (p + L)) for L levels in all.
+    """
+    gamma = _check_gamma(gamma)
+    n_samples = (np.shape(numeric) if numeric is not None else np.shape(categorical))[0]
+    numeric, onehot = _mixed_parts(numeric, categorical, n_samples)
+    _, codes, classes = check_labels(labels, numeric.shape[0])
+    _check_clustering(np.zeros((codes.size, 1)), codes, "The silhouette", constant_check=False)
+    if _is_constant(numeric) and _is_constant(onehot):
+        raise ValueError(
+            f"The silhouette is undefined for constant data: all {codes.size} rows are identical, so every "
+            "dissimilarity is 0."
+        )
+    return _mixed_silhouette(numeric, onehot, gamma, codes, classes.size)
+
+
+def _mixed_silhouette(numeric, onehot, gamma, codes, n_clusters):
+    """Silhouette under the mixed dissimilarity of validated parts, codes in 0..k-1 (all present)."""
+    n = codes.size
+    # Centered (the identity keeps its precision far from the origin); the one-hot codes weighted so that
+    # |z_x - z_y|^2 = |x - y|^2 + gamma * (q - onehot_x . onehot_y) = the dissimilarity.
+    extended = np.hstack([numeric - numeric.mean(axis=0), np.sqrt(gamma / 2.0) * onehot])
+    squares = np.einsum("ij,ij->i", extended, extended)
+    members = np.zeros((n, n_clusters))
+    members[np.arange(n), codes] = 1.0
+    sums = np.empty((n, n_clusters))
+    rows = max(1, min(_MIXED_BLOCK_ROWS, _MIXED_BLOCK_VALUES // n))
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        block = extended[start:stop] @ extended.T
+        block *= -2.0
+        block += squares[start:stop, None]
+        block += squares[None, :]
+        np.maximum(block, 0.0, out=block)
+        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        sums[start:stop] = block @ members
+    return _silhouette_from_sums(sums, codes, np.bincount(codes, minlength=n_clusters))
+
+
+def mixed_silhouette_score(numeric, categorical, labels, *, gamma=1.0, sample_size=None, random_state=None):
+    """Mean silhouette under K-Prototypes' dissimilarity (or on a random sample of the rows).
+
+    See :func:`mixed_silhouette_samples`; `sample_size` and `random_state`
+    draw the rows as :func:`silhouette_score` draws them.
+
+    Parameters
+    ----------
+    numeric : array-like of shape (n_samples, n_numeric) or None
+    categorical : array-like of shape (n_samples, n_categorical) or None
+    labels : array-like of shape (n_samples,)
+    gamma : float, default=1.0
+    sample_size : int, default=None
+        Compute on this many rows drawn at random without replacement; None
+        uses all rows (the cost is quadratic in them).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the sample (only used with `sample_size`).
+
+    Returns
+    -------
+    silhouette : float
+
+    Examples
+    --------
+    >>> from kmeanskit.metrics import mixed_silhouette_score
+    >>> numeric = [[0.0], [0.1], [5.0], [5.1]]
+    >>> categorical = [["a"], ["a"], ["b"], ["b"]]
+    >>> round(mixed_silhouette_score(numeric, categorical, [0, 0, 1, 1], gamma=2.0), 4)
+    0.9996
+    """
+    if sample_size is not None:
+        n_samples = (np.shape(numeric) if numeric is not None else np.shape(categorical))[0]
+        indices = _sample_indices(n_samples, sample_size, random_state)
+        numeric = None if numeric is None else np.asarray(numeric)[indices]
+        categorical = None if categorical is None else np.asarray(categorical, dtype=object)[indices]
+        labels = check_labels(labels, n_samples)[0][indices]
+    return float(np.mean(mixed_silhouette_samples(numeric, categorical, labels, gamma=gamma)))
+
+
+def _sample_indices(n_samples, sample_size, random_state):
+    """The rows a silhouette on `sample_size` rows uses (scikit-learn's draw)."""
+    if isinstance(sample_size, (bool, np.bool_)) or not isinstance(sample_size, Integral) or sample_size < 1:
+        raise ValueError(f"sample_size must be a positive int or None; got {sample_size!r}.")
+    return check_random_state(random_state).permutation(n_samples)[:sample_size]
+
+
+def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=None, sampled_from=None,
+                         categorical=None, gamma=1.0):
     """The mean silhouette of a clustering, or the reason it is undefined.
 
     What a summary of a clustering shows: unlike :func:`silhouette_score`, an
@@ -376,6 +563,14 @@ def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, rando
     sampled_from : int or None, default=None
         When `X` is already a uniform sample, the number of rows it was drawn
         from (for the note).
+    categorical : array-like of int or None, default=None
+        Positions of the categorical columns of `X` (a table: a DataFrame or
+        an object array), as a KPrototypes or KModes model's ``categorical_``
+        gives them: the silhouette is then under that model's dissimilarity
+        (:func:`mixed_silhouette_samples`), not Euclidean; a row with a gap
+        has none, and the score is then not computed.
+    gamma : float, default=1.0
+        With `categorical`: the weight of one mismatched category (``gamma_``).
 
     Returns
     -------
@@ -387,6 +582,10 @@ def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, rando
     """
     labels = np.asarray(labels)
     n_samples = labels.shape[0]
+    if categorical is not None:
+        numeric, categories = _table_parts(X, categorical)
+        if np.isnan(numeric).any() or pd.isna(categories).any():
+            return None, "not computed: rows with missing values have no full dissimilarities"
     sampling = sample_size is not None and n_samples > sample_size
     if sampling:
         sample = f"a random sample of {sample_size:,} of {n_samples:,} rows"
@@ -401,17 +600,44 @@ def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, rando
         reason = "undefined with a single (non-empty) cluster"
     elif n_labels == n_samples:
         reason = "undefined when every row is alone in its cluster"
-    elif _is_constant(_check_X(X)):
+    elif _is_constant(_check_X(X)) if categorical is None else _is_constant_table(numeric, categories):
         reason = "undefined for constant data (every distance is 0)"
     if reason is not None:
         return None, f"undefined on {sample}" if sample is not None and not sampling else reason
+    if categorical is None:
+        score = functools.partial(silhouette_score, X, labels)
+    else:
+        score = functools.partial(mixed_silhouette_score, numeric, categories, labels, gamma=gamma)
     if not sampling:
-        return silhouette_score(X, labels), None if sample is None else f"estimated on {sample}"
+        return score(), None if sample is None else f"estimated on {sample}"
     try:
-        score = silhouette_score(X, labels, sample_size=sample_size, random_state=random_state)
+        found = score(sample_size=sample_size, random_state=random_state)
     except ValueError:  # the sample fell into a single cluster
         return None, f"undefined on {sample}"
-    return score, f"estimated on {sample}"
+    return found, f"estimated on {sample}"
+
+
+def _is_constant_table(numeric, categories):
+    """Whether all rows of a table (numeric and categorical parts, no gaps) are identical."""
+    return _is_constant(numeric) and all(pd.unique(categories[:, j]).size == 1 for j in range(categories.shape[1]))
+
+
+def _table_parts(X, categorical):
+    """The numeric columns of table `X` as float64 (n, p) (NaN for a gap) and its categorical columns as
+    an object array (n, q) (None for a gap), by the positions in `categorical`."""
+    from kmeanskit._analysis.columns import table_columns
+
+    columns, reason = table_columns(X, categorical=categorical)
+    if columns is None:
+        raise ValueError(f"X cannot be read as a table with categorical columns: {reason}.")
+    n = X.shape[0]
+    numeric = np.empty((n, len(columns.numeric())))
+    for f, j in enumerate(columns.numeric()):
+        numeric[:, f] = columns.column(j)
+    categories = np.empty((n, len(columns.categories())), dtype=object)
+    for c, j in enumerate(columns.categories()):
+        categories[:, c] = columns.column(j)
+    return numeric, categories
 
 
 # ------------------------------------------------------- other internal scores

@@ -21,7 +21,15 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from kmeanskit._analysis.formatting import json_number
-from kmeanskit._analysis.workflow import SCALINGS, FitResult, _apply_missing_policy, _check_n_clusters, fit_result
+from kmeanskit._analysis.metrics import SILHOUETTE_SAMPLE_SIZE, silhouette_or_reason
+from kmeanskit._analysis.workflow import (
+    SCALINGS,
+    FitResult,
+    _apply_missing_policy,
+    _check_n_clusters,
+    _fit_best_k,
+    fit_result,
+)
 from kmeanskit._engine.compiling import compile_clock
 from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.numeric_scaler import NumericScaler
@@ -88,7 +96,7 @@ class MixedFitResult(FitResult):
         payload = FitResult.to_dict(plain)
         payload.update(features=list(self.feature_names), n_features=self.n_features, estimator=self.estimator,
                        gamma=json_number(self.gamma), gamma_given=self.gamma_given,
-                       categorical=list(self.categorical), silhouette=None)
+                       categorical=list(self.categorical))
         for entry, (_, center), (_, shares) in zip(payload["clusters"], self.centers.iterrows(),
                                                    self.mode_shares.iterrows(), strict=True):
             entry["center"] = {name: (str(center[name]) if name in self.categorical else entry["center"][name])
@@ -99,7 +107,7 @@ class MixedFitResult(FitResult):
 
 def fit_mixed_clusters(
     data: pd.DataFrame,
-    n_clusters: int,
+    n_clusters: int | Literal["auto"],
     *,
     categorical,
     scale: Literal["standard", "minmax", "none"] = "standard",
@@ -109,6 +117,7 @@ def fit_mixed_clusters(
     max_iter: int = 300,
     tol: float = 1e-4,
     missing: Literal["error", "drop", "ignore"] = "error",
+    stability: int | None = None,
 ) -> MixedFitResult:
     """Scale the numeric columns, cluster with K-Prototypes (or K-Modes) and summarise the clusters.
 
@@ -117,8 +126,13 @@ def fit_mixed_clusters(
     data : pandas.DataFrame of shape (n_samples, n_features)
         Numeric columns and the categorical columns named by `categorical`
         (categories as text, e.g. from ``ColumnRoles.features_frame``).
-    n_clusters : int
-        Number of clusters, from 1 to the number of rows.
+    n_clusters : int or "auto"
+        Number of clusters, from 1 to the number of rows; "auto": the
+        ``best_k`` of :func:`kmeanskit.select_k` over k = 2..10 (fewer on
+        small tables) with the methods that apply to K-Prototypes (the elbow
+        of its cost, the silhouette in its dissimilarity, prediction
+        strength), whose fitted model is kept; its result is in
+        ``selection``.
     categorical : sequence of str
         The categorical columns (at least one).
     scale : {"standard", "minmax", "none"}, default="standard"
@@ -133,6 +147,9 @@ def fit_mixed_clusters(
         categorical one): refused, left out, or clustered on their observed
         values (``KPrototypes(missing="ignore")``: a missing entry adds
         nothing to a row's cost; a row with nothing observed is refused).
+    stability : int or None, default=None
+        Resamples of each cluster's stability (:func:`kmeanskit.cluster_stability`,
+        the whole pipeline refitted on each), in ``stability``; None for none.
 
     Returns
     -------
@@ -150,23 +167,32 @@ def fit_mixed_clusters(
     data = data.set_axis([str(c) for c in data.columns], axis=1)
     n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
     data, dropped = _apply_missing_policy(data, missing)
-    _check_n_clusters(n_clusters, len(data))
+    auto = isinstance(n_clusters, str) and n_clusters == "auto"
+    if not auto:
+        _check_n_clusters(n_clusters, len(data))
     numeric = [c for c in data.columns if c not in categorical]
     settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol,
                     missing="ignore" if missing == "ignore" else "error")
+    k = 8 if auto else n_clusters  # (with "auto", select_k sets it)
     if numeric:
-        final = ("kprototypes", KPrototypes(n_clusters, categorical=tuple(categorical), gamma=gamma, **settings))
+        final = ("kprototypes", KPrototypes(k, categorical=tuple(categorical), gamma=gamma, **settings))
         steps = [] if scale == "none" else [("scale", NumericScaler(scale, categorical=tuple(categorical)))]
     elif gamma is not None:
         raise ValueError(f"gamma={gamma!r} weighs categories against numeric columns, and the table has none "
                          "(K-Modes counts mismatched categories)")
     else:
-        final, steps = ("kmodes", KModes(n_clusters, **settings)), []
+        final, steps = ("kmodes", KModes(k, **settings)), []
     pipeline = Pipeline([*steps, final])
+    selection = None
     with compile_clock() as compiling:
-        start = time.perf_counter()
-        pipeline.fit(data)
-        fit_seconds = time.perf_counter() - start - compiling.seconds
+        if auto:
+            pipeline, fit_seconds, selection = _fit_best_k(pipeline, data, random_state)
+            steps = pipeline.steps[:-1]
+        else:
+            start = time.perf_counter()
+            pipeline.fit(data)
+            fit_seconds = time.perf_counter() - start
+    fit_seconds -= compiling.seconds
 
     model = pipeline[-1]
     labels = np.asarray(model.labels_)
@@ -175,9 +201,9 @@ def fit_mixed_clusters(
         means = centers[numeric].to_numpy(dtype=np.float64)
         centers[numeric] = means if not steps else pipeline[0].inverse_transform(means)
     shares = _mode_shares(data[categorical], labels, centers[categorical])
-    result = fit_result(pipeline, labels, centers.to_numpy(dtype=object), list(data.columns), fit_seconds, None,
-                        "not computed for categorical columns: their cost is no Euclidean distance",
-                        scale=scale, random_state=random_state)
+    silhouette, note = _silhouette(pipeline, data, labels, random_state)
+    result = fit_result(pipeline, labels, centers.to_numpy(dtype=object), list(data.columns), fit_seconds,
+                        silhouette, note, scale=scale, random_state=random_state)
     result = MixedFitResult(**vars(result), estimator=type(model).__name__, gamma=float(model.gamma_),
                             gamma_given=gamma is not None, categorical=categorical, mode_shares=shares)
     for name in numeric:
@@ -187,7 +213,25 @@ def fit_mixed_clusters(
         at = result.clusters.columns.get_loc(name) + 1
         result.clusters.insert(at, f"{name} share", shares[name].to_numpy(), allow_duplicates=True)
     result.missing, result.dropped, result.n_incomplete = missing, dropped, n_incomplete
+    result.selection = selection
+    if stability is not None:
+        from kmeanskit._analysis.stability import cluster_stability
+
+        result.stability = cluster_stability(data, pipeline, n_boot=stability, random_state=random_state)
     return result
+
+
+def _silhouette(pipeline, data, labels, random_state):
+    """The fit's mean silhouette under its own dissimilarity (or why there is none), and its note."""
+    model = pipeline[-1]
+    scaled = pipeline[:-1].transform(data) if len(pipeline) > 1 else data
+    score, note = silhouette_or_reason(scaled, labels, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=random_state,
+                                       categorical=model.categorical_, gamma=model.gamma_)
+    if score is None:
+        return None, note
+    space = ("in mismatched categories (K-Modes' distance)" if isinstance(model, KModes)
+             else "in K-Prototypes' dissimilarity: squared distance plus gamma per mismatched category")
+    return score, space if note is None else f"{space}; {note}"
 
 
 def _mode_shares(categories: pd.DataFrame, labels, modes: pd.DataFrame) -> pd.DataFrame:

@@ -40,7 +40,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from kmeanskit._estimators.pipeline import final_estimator, param_prefix
+from kmeanskit._analysis.columns import resample_keeps_levels
+from kmeanskit._estimators.pipeline import clusters_categories, final_estimator, param_prefix, to_final_space
 
 __all__ = [
     "DISSOLUTION",
@@ -60,6 +61,8 @@ RECOVER = 0.75
 MIN_ROWS_PER_CLUSTER = 2
 #: Rows :func:`cluster_stability` resamples from by default: a uniform sample of larger data.
 STABILITY_SAMPLE_SIZE = 10_000
+#: Draws of one resample, at most, for a model of categorical columns: each must keep two levels of them.
+_LEVEL_DRAWS = 100
 
 # Hennig's reading of a mean Jaccard similarity: (lower bound, words), highest first.
 _READINGS = (
@@ -212,8 +215,11 @@ def cluster_stability(X, model_or_estimator, *, n_boot: int = 20, method: str = 
         modified.
     model_or_estimator : estimator or Pipeline
         A fitted clustering model (kmeanskit's or scikit-learn's KMeans,
-        MiniBatchKMeans, ..., or a Pipeline ending in one): its clusters are
-        judged, and its clones refit. Or an unfitted one: it is cloned and
+        MiniBatchKMeans, KPrototypes, KModes, ..., or a Pipeline ending in
+        one): its clusters are judged, and its clones refit. For a KPrototypes
+        or KModes, X is the table with its categories, and a resample is
+        drawn again while a categorical column of two or more levels keeps a
+        single one in it (they refuse such a column). Or an unfitted one: it is cloned and
         fitted on X first (the fitted model is in the result). A fitted model
         needs ``predict``; a Pipeline refits its scalers with each resample.
     n_boot : int, default=20
@@ -241,7 +247,8 @@ def cluster_stability(X, model_or_estimator, *, n_boot: int = 20, method: str = 
     Raises
     ------
     ValueError
-        If a setting is out of range, or X has fewer than 2 rows.
+        If a setting is out of range, X has fewer than 2 rows, or (categorical
+        columns) 100 draws of a resample all left a column a single level.
     TypeError
         If `model_or_estimator` cannot cluster (no ``fit``), or is fitted but
         has no ``predict``.
@@ -303,12 +310,15 @@ def cluster_stability(X, model_or_estimator, *, n_boot: int = 20, method: str = 
     note = (f"bootstrap samples without repeated rows, {note}" if method == "bootstrap"
             else f"subsets of {n // 2:,} rows, {note}")
 
+    keeps = None
+    if clusters_categories(model):
+        keeps = resample_keeps_levels(to_final_space(model, data), final_estimator(model).categorical_)
     jaccard = np.empty((n_clusters, n_boot))
     template = clone(model)
     seed_name = f"{param_prefix(model)}random_state"
     has_seed = seed_name in template.get_params()
     for b in range(n_boot):
-        picked = _resample(rng, n, method, n_clusters)
+        picked = _resample(rng, n, method, n_clusters, keeps)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         refit = clone(template)
         if has_seed:
@@ -336,18 +346,28 @@ def cluster_stability(X, model_or_estimator, *, n_boot: int = 20, method: str = 
     )
 
 
-def _resample(rng, n: int, method: str, n_clusters: int) -> np.ndarray:
+def _resample(rng, n: int, method: str, n_clusters: int, keeps=None) -> np.ndarray:
     """Sorted row positions of one resample: distinct rows of a bootstrap sample, or a half subset.
 
     A bootstrap sample with fewer distinct rows than clusters (only possible
     for a handful of rows) is drawn again: the clustering cannot run on it.
+    So is a resample where a categorical column keeps a single level (`keeps`,
+    see :func:`resample_keeps_levels`), up to ``_LEVEL_DRAWS`` times.
     """
-    if method == "subset":
-        return np.sort(rng.choice(n, n // 2, replace=False))
-    while True:
-        picked = np.unique(rng.randint(0, n, size=n))  # sorted: the order of rows does not matter
-        if picked.size >= n_clusters:
+    for _ in range(_LEVEL_DRAWS):
+        if method == "subset":
+            picked = np.sort(rng.choice(n, n // 2, replace=False))
+        else:
+            picked = np.unique(rng.randint(0, n, size=n))  # sorted: the order of rows does not matter
+            while picked.size < n_clusters:
+                picked = np.unique(rng.randint(0, n, size=n))
+        if keeps is None or keeps(picked):
             return picked
+    raise ValueError(
+        f"cluster stability refits on resamples that keep two levels of every categorical column; column "
+        f"{keeps.column(picked)!r} kept a single level in {_LEVEL_DRAWS} resamples in a row (its other levels are in "
+        "very few rows): leave that column out"
+    )
 
 
 def _check_settings(n_boot, method, sample_size) -> None:

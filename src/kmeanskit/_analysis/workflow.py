@@ -27,6 +27,7 @@ from kmeanskit._engine.compiling import compile_clock
 from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.pipeline import (
     clusters_categories,
+    clusters_categories_template,
     final_estimator,
     fitted_final_estimator,
     to_final_space,
@@ -370,20 +371,32 @@ AUTO_KS = range(2, 11)
 
 
 def _fit_best_k(pipeline, data, random_state):
-    """Choose k with select_k on the scaled data; the pipeline of best_k (its model, not a refit)."""
+    """Choose k with select_k on the scaled data; the pipeline of best_k (its model, not a refit).
+
+    `pipeline`: preprocessing steps (a scaler, ``"passthrough"``, or none) and the clusterer to choose k for
+    (KMeans; KPrototypes or KModes, scored in their own cost).
+    """
     from kmeanskit._analysis.selection import select_k
 
     if len(data) < 3:
         raise ValueError(f"n_clusters='auto' needs at least 3 rows to compare values of k; got {len(data)}")
     start = time.perf_counter()
-    scaler = pipeline.named_steps["scale"]
-    scaler = scaler if isinstance(scaler, str) else clone(scaler)
+    *steps, (name, clusterer) = pipeline.steps
+    steps = [(step_name, step if isinstance(step, str) else clone(step)) for step_name, step in steps]
     # The clusterer sees what it would see inside the pipeline: a passthrough keeps the frame (and its names).
-    scaled = data if isinstance(scaler, str) else scaler.fit_transform(data)
+    scaled = data
+    for _, step in steps:
+        scaled = scaled if isinstance(step, str) else step.fit_transform(scaled)
     ks = [k for k in AUTO_KS if k < len(data)]
-    selection = select_k(scaled, ks, estimator=pipeline.named_steps["kmeans"], random_state=random_state,
-                         progress=False)
-    fitted = Pipeline([("scale", scaler), ("kmeans", selection.models[selection.best_k])])
+    if clusters_categories_template(clusterer):
+        # Categories repeat rows: no k from the number of distinct rows on (their clusters would be empty).
+        distinct = len(data.drop_duplicates())
+        ks = [k for k in ks if k < distinct]
+        if not ks:
+            raise ValueError(f"n_clusters='auto' needs at least 3 distinct rows to compare values of k; got "
+                             f"{distinct}")
+    selection = select_k(scaled, ks, estimator=clusterer, random_state=random_state, progress=False)
+    fitted = Pipeline([*steps, (name, selection.models[selection.best_k])])
     fit_seconds = time.perf_counter() - start  # choosing k is part of fitting here
     return fitted, fit_seconds, selection
 

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
-    "clusters_categories", "final_estimator", "fitted_final_estimator", "param_prefix", "preprocessing_steps",
+    "clusters_categories", "clusters_categories_template", "final_estimator", "fitted_final_estimator", "param_prefix", "preprocessing_steps",
     "to_final_space",
 ]
 
@@ -31,6 +31,14 @@ def clusters_categories(model) -> bool:
     """Whether `model` (or its final step) clusters categorical columns: a fitted KPrototypes or KModes,
     whose rows arrive as tables with their categories as they are."""
     return hasattr(final_estimator(model), "categories_")
+
+
+def clusters_categories_template(model) -> bool:
+    """Whether `model` (or its final step), fitted or not, takes categorical columns (KPrototypes, KModes):
+    its input tags say so."""
+    from sklearn.utils import get_tags
+
+    return bool(get_tags(final_estimator(model)).input_tags.categorical)
 
 
 def param_prefix(model) -> str:

@@ -45,7 +45,8 @@ def _datasets():
 def test_public_names():
     assert set(km.__all__) == {
         "adjusted_rand_score", "calinski_harabasz_score", "contingency_matrix", "davies_bouldin_score",
-        "inertia", "normalized_mutual_info_score", "purity_score", "silhouette_samples", "silhouette_score",
+        "inertia", "mixed_silhouette_samples", "mixed_silhouette_score", "normalized_mutual_info_score",
+        "purity_score", "silhouette_samples", "silhouette_score",
         "StabilityResult", "cluster_stability",
     }
     assert km.adjusted_rand_score is skm.adjusted_rand_score

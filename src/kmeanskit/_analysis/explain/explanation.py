@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import numbers
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,12 @@ from kmeanskit._analysis.explain.tree import ThresholdTree, threshold_tree
 from kmeanskit._analysis.formatting import json_value
 from kmeanskit._analysis.metrics import OTHER_GEOMETRY
 from kmeanskit._analysis.profiles import centers_in_original_units, feature_names_of, in_original_units
-from kmeanskit._estimators.pipeline import fitted_final_estimator, preprocessing_steps, to_final_space
+from kmeanskit._estimators.pipeline import (
+    clusters_categories,
+    fitted_final_estimator,
+    preprocessing_steps,
+    to_final_space,
+)
 
 __all__ = ["ClusterExplanation", "explain_clusters"]
 
@@ -43,6 +48,10 @@ TEST_NOTE = ("The clusters were chosen to differ, so the p-values are optimistic
              "small clusters, not as a test); the effect in sd is what ranks features.")
 COST_NOTE = ("fidelity: share of rows whose rule gives their K-Means cluster; cost ratio: k-means cost of the "
              "tree's clusters (each around its mean) over K-Means' inertia on the same rows, in the model's space")
+MIXED_COST_NOTE = ("fidelity: share of rows whose rule gives their {name} cluster; cost ratio: the {name} cost of "
+                   "the tree's clusters (each around its own means and modes) over the model's cost of the same rows")
+LEVEL_NOTE = ("for a categorical column, the level the cluster holds most above the other rows: its share of the "
+              "cluster's rows and of the other rows, compared as a 0/1 indicator")
 
 
 @dataclass(repr=False)
@@ -111,6 +120,8 @@ class ClusterExplanation:
     n_clusters: int
     alpha: float
     min_sd: float
+    estimator: str = "KMeans"
+    categorical: list = field(default_factory=list)
 
     @property
     def method(self) -> str:
@@ -141,16 +152,25 @@ class ClusterExplanation:
                          f"{100 * self.sizes[cluster] / max(self.n_samples, 1):.1f}%): {self.descriptions[cluster]}")
             lines.append(f"  rule: {self._rule_text(cluster)}")
             for feature, row in self.differences.xs(cluster, level="cluster").head(top).iterrows():
+                if isinstance(row.get("level"), str):
+                    lines.append(f"  {feature} = {row['level']}: {_share(row['cluster_mean'])} of the cluster, "
+                                 f"{_share(row['rest_mean'])} of other rows ({_signed_sd(row['difference_sd'])}, "
+                                 f"p {_p(row['p_value'])})")
+                    continue
                 lines.append(f"  {feature}: mean {_value(row['cluster_mean'])}, other rows {_value(row['rest_mean'])} "
                              f"({_signed_sd(row['difference_sd'])}, p {_p(row['p_value'])})")
         lines += ["", self.tree_summary()]
-        notes = [self.rule_space_note, COST_NOTE + ".", SD_NOTE + "; a description names features with p < "
+        sd_note = SD_NOTE + (f"; {LEVEL_NOTE}" if self.categorical else "")
+        notes = [self.rule_space_note, self._cost_note() + ".", sd_note + "; a description names features with p < "
                  f"{self.alpha:g} and |sd| >= {self.min_sd:g}."]
         lines += [textwrap.fill(note, width=_WIDTH) for note in notes if note]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _cost_note(self) -> str:
+        return MIXED_COST_NOTE.format(name=self.estimator) if self.categorical else COST_NOTE
 
     def __repr__(self) -> str:
         return (f"ClusterExplanation(n_clusters={self.n_clusters}, n_samples={self.n_samples}, "
@@ -167,7 +187,8 @@ class ClusterExplanation:
             f"<td><code>{html.escape(self._rule_text(c))}</code></td></tr>"
             for c in range(self.n_clusters)
         )
-        notes = [self.tree_summary(), self.rule_space_note, COST_NOTE, SD_NOTE, TEST_NOTE]
+        notes = [self.tree_summary(), self.rule_space_note, self._cost_note(), SD_NOTE,
+                 LEVEL_NOTE if self.categorical else None, TEST_NOTE]
         return (
             "<div><table><thead><tr><th>cluster</th><th>rows</th><th>what sets it apart</th><th>rule</th></tr>"
             f"</thead><tbody>{rows}</tbody></table>"
@@ -317,6 +338,11 @@ def explain_clusters(model, X, *, feature_names=None, scaler=None, max_leaves=No
     max_leaves = _check_parameters(k, max_leaves, alpha, min_sd, max_features)
     if scaler is not None and isinstance(model, Pipeline):
         raise TypeError("scaler is for a model fitted on scaled data; a Pipeline maps its input itself")
+    if clusters_categories(kmeans):
+        if scaler is not None:
+            raise TypeError("scaler is for a K-Means model fitted on scaled data; a KPrototypes or KModes model "
+                            "takes its table as it is")
+        return _explain_mixed(model, kmeans, X, k, max_leaves, alpha, min_sd, max_features)
 
     model_input = _model_input(model, X)
     values = check_array(model_input, dtype=np.float64, input_name="X", ensure_all_finite=False)
@@ -366,6 +392,33 @@ def explain_clusters(model, X, *, feature_names=None, scaler=None, max_leaves=No
         n_clusters=k,
         alpha=float(alpha),
         min_sd=float(min_sd),
+    )
+
+
+def _explain_mixed(model, final, X, k, max_leaves, alpha, min_sd, max_features) -> ClusterExplanation:
+    """:func:`explain_clusters` of a KPrototypes or KModes model (or a pipeline ending in one)."""
+    from kmeanskit._analysis.explain.categories import keep_top_levels, mixed_cost, mixed_parts
+
+    parts = mixed_parts(model, final, X)
+    labels = parts.labels
+    differences = keep_top_levels(cluster_differences(parts.values, labels, k, parts.names), parts)
+    descriptions = describe_clusters(differences, k, alpha=alpha, min_sd=min_sd, max_features=max_features,
+                                     n_samples=labels.size)
+    tree = threshold_tree(parts.values, labels, parts.rule_centers, None, None, max_leaves=max_leaves,
+                          feature_names=parts.names, costs=parts.costs)
+    tree_labels = tree.predict(parts.values)
+    inertia = float(parts.costs[np.arange(labels.size), labels].sum())
+    tree_cost = mixed_cost(parts, tree_labels, k)
+    ratio = tree_cost / inertia if inertia > 0 else (1.0 if tree_cost == 0 else np.nan)
+    names = list(getattr(final, "feature_names_in_", [f"x{j}" for j in range(parts.n_features)]))
+    return ClusterExplanation(
+        descriptions=descriptions, rules=_rules(tree, k, parts.indicators, parts.levels), differences=differences,
+        tree=tree, tree_labels=tree_labels,
+        fidelity=float(np.mean(tree_labels == labels)) if labels.size else np.nan, tree_cost=tree_cost,
+        inertia=inertia, cost_ratio=float(ratio), sizes=np.bincount(labels, minlength=k),
+        feature_names=[str(n) for n in names], rule_space="original units", rule_space_note=None,
+        n_samples=int(labels.size), n_clusters=k, alpha=float(alpha), min_sd=float(min_sd),
+        estimator=type(final).__name__, categorical=list(parts.categorical),
     )
 
 
@@ -452,11 +505,15 @@ def _kmeans_cost(Xt, labels, k) -> float:
     return cost
 
 
-def _rules(tree: ThresholdTree, k: int) -> list:
-    """Per cluster, the ``or`` of the conjunctions of its leaves (None without a leaf)."""
+def _rules(tree: ThresholdTree, k: int, indicators=None, levels=None) -> list:
+    """Per cluster, the ``or`` of the conjunctions of its leaves (None without a leaf).
+
+    `indicators` (rule feature -> (column, level)) and `levels` (column -> its levels): the 0/1
+    indicators of categorical columns, whose cuts read as levels (see :func:`_conjunction`).
+    """
     conjunctions = [[] for _ in range(k)]
     for leaf, path in tree.paths().items():
-        conjunctions[int(tree.value[leaf])].append(_conjunction(path, tree.feature_names))
+        conjunctions[int(tree.value[leaf])].append(_conjunction(path, tree.feature_names, indicators, levels))
     rules = []
     for parts in conjunctions:
         if not parts:
@@ -468,10 +525,21 @@ def _rules(tree: ThresholdTree, k: int) -> list:
     return rules
 
 
-def _conjunction(path, names) -> str:
-    """The cuts of a path merged per feature (tightest bounds), in order of first use."""
-    bounds = {}
+def _conjunction(path, names, indicators=None, levels=None) -> str:
+    """The cuts of a path merged per feature (tightest bounds), in order of first use.
+
+    A cut on the indicator of a level (``> t``: the level, ``<= t``: another, for 0 <= t < 1) is merged
+    per column: ``store = north``, or ``store in {east, north}`` / ``store not in {west}`` (the shorter).
+    """
+    indicators = indicators or {}
+    bounds, chosen = {}, {}
     for j, op, t in path:
+        if j in indicators:
+            column, level = indicators[j]
+            held, excluded = chosen.setdefault(column, ([], []))
+            (held if op == ">" else excluded).append(level)
+            bounds.setdefault(column, None)
+            continue
         low, high = bounds.get(j, (None, None))
         if op == "<=":
             high = t if high is None else min(high, t)
@@ -479,7 +547,11 @@ def _conjunction(path, names) -> str:
             low = t if low is None else max(low, t)
         bounds[j] = (low, high)
     terms = []
-    for j, (low, high) in bounds.items():
+    for j, found in bounds.items():
+        if found is None:
+            terms.append(_level_term(j, *chosen[j], levels[j]))
+            continue
+        low, high = found
         name = names[j]
         if low is not None and high is not None:
             terms.append(f"{threshold_text(low)} < {name} <= {threshold_text(high)}")
@@ -488,6 +560,22 @@ def _conjunction(path, names) -> str:
         else:
             terms.append(f"{name} > {threshold_text(low)}")
     return " and ".join(terms) if terms else "every row"
+
+
+def _level_term(column, held, excluded, levels) -> str:
+    """What the cuts on the indicators of one column say, in words."""
+    if held:
+        return " and ".join(f"{column} = {level}" for level in held)
+    allowed = [level for level in levels if level not in excluded]
+    if len(allowed) == 1:
+        return f"{column} = {allowed[0]}"
+    if len(allowed) <= len(excluded):
+        return f"{column} in {{{', '.join(allowed)}}}"
+    return f"{column} not in {{{', '.join(excluded)}}}"
+
+
+def _share(value) -> str:
+    return "n/a" if not np.isfinite(value) else f"{100 * value:.0f}%"
 
 
 def threshold_text(value: float) -> str:

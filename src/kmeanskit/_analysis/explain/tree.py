@@ -360,7 +360,8 @@ class _Builder:
         return self.tree("IMM", 0, []).apply(Z)
 
 
-def threshold_tree(Z, labels, rule_centers, Xt, centers, *, max_leaves=None, feature_names=()) -> ThresholdTree:
+def threshold_tree(Z, labels, rule_centers, Xt, centers, *, max_leaves=None, feature_names=(),
+                   costs=None) -> ThresholdTree:
     """Build the IMM tree of a clustering, grown by ExKMC to `max_leaves` leaves.
 
     Private: the inputs are assumed valid (finite, matching shapes).
@@ -382,6 +383,9 @@ def threshold_tree(Z, labels, rule_centers, Xt, centers, *, max_leaves=None, fea
         None or k: IMM alone. More: grown by ExKMC.
     feature_names : sequence of str
         Names of the rule-space features.
+    costs : ndarray of shape (n_samples, n_clusters) or None
+        The cost of each row to each center, for ExKMC; None: the squared
+        Euclidean distances of `Xt` to `centers` (K-Prototypes gives its own).
 
     Returns
     -------
@@ -392,6 +396,6 @@ def threshold_tree(Z, labels, rule_centers, Xt, centers, *, max_leaves=None, fea
     _imm(Z, labels, rule_centers, builder)
     method = "IMM"
     if max_leaves is not None and max_leaves > len(builder.leaves()):
-        _exkmc(Z, squared_distances(Xt, centers), builder, max_leaves)
+        _exkmc(Z, squared_distances(Xt, centers) if costs is None else costs, builder, max_leaves)
         method = "ExKMC"
     return builder.tree(method, k, feature_names)

@@ -7,7 +7,7 @@
 - :mod:`.answer`: one k and its reason, from the methods that held up.
 """
 
-from kmeanskit._analysis.selection.core import METHODS, SelectKResult, elbow_k, select_k
+from kmeanskit._analysis.selection.core import METHODS, MIXED_METHODS, SelectKResult, elbow_k, select_k
 from kmeanskit._analysis.selection.gap import GAP_RULES, gap_k, max_se, reference_sets
 
-__all__ = ["GAP_RULES", "METHODS", "SelectKResult", "elbow_k", "gap_k", "max_se", "reference_sets", "select_k"]
+__all__ = ["GAP_RULES", "METHODS", "MIXED_METHODS", "SelectKResult", "elbow_k", "gap_k", "max_se", "reference_sets", "select_k"]

@@ -15,6 +15,14 @@ and recommends a k per method:
 - ``"calinski_harabasz"``: the k of the largest variance ratio (Calinski and Harabasz, 1974).
 - ``"davies_bouldin"``: the k of the smallest Davies-Bouldin index (1979).
 
+For a clusterer of tables with categorical columns (KPrototypes, KModes, or a
+pipeline ending in one), the methods are those its cost gives a meaning to
+(``MIXED_METHODS``): the elbow of its cost, the silhouette under its own
+dissimilarity (:func:`kmeanskit.metrics.mixed_silhouette_score`) and
+prediction strength. The gap statistic (its reference data are uniform in a
+box: categories have none) and Calinski-Harabasz and Davies-Bouldin
+(Euclidean) are left out, and ``reason`` says so.
+
 Methods often disagree; :mod:`.answer` combines those that held up on the
 k-selection suite (``benchmarks/k_selection.py``) into ``best_k`` and a
 sentence saying why. The table holds every score, so the choice can be argued
@@ -37,15 +45,31 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis import metrics
+from kmeanskit._analysis.columns import resample_keeps_levels
 from kmeanskit._analysis.feature_scales import warn_if_unscaled
 from kmeanskit._analysis.selection.answer import choose_k, join_words
 from kmeanskit._analysis.selection.gap import GAP_RULES, gap_k, reference_sets, total_sum_of_squares
 from kmeanskit._analysis.selection.prediction_strength import co_membership_strength, prediction_strength_k
-from kmeanskit._estimators.pipeline import final_estimator, param_prefix, to_final_space
+from kmeanskit._estimators.kprototypes import UnseenCategoryWarning
+from kmeanskit._estimators.pipeline import (
+    clusters_categories_template,
+    final_estimator,
+    param_prefix,
+    to_final_space,
+)
 
-__all__ = ["SelectKResult", "select_k"]
+__all__ = ["MIXED_METHODS", "SelectKResult", "select_k"]
 
 METHODS = ("elbow", "silhouette", "gap", "prediction_strength", "calinski_harabasz", "davies_bouldin")
+#: The methods for a clusterer of tables with categorical columns (KPrototypes, KModes): those its cost
+#: gives a meaning to.
+MIXED_METHODS = ("elbow", "silhouette", "prediction_strength")
+#: Why the other methods are left out for such a clusterer (said in the reason and in a refusal).
+_WHY_NOT_MIXED = ("the gap's reference data are uniform in a box, which categories have no meaning in, and the "
+                  "other two are Euclidean")
+_NOT_MIXED = "the gap statistic, Calinski-Harabasz and Davies-Bouldin are not computed for a {name}: " + _WHY_NOT_MIXED
+#: Random halves prediction strength draws, at most, for halves that keep two levels of every categorical column.
+_HALF_DRAWS = 100
 _COLUMNS = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "gap_se",
             "prediction_strength", "fit_seconds")
 #: The estimates made on a sample of the rows (when X has more than `sample_size`), as the note names them.
@@ -183,6 +207,27 @@ def _random_state_param(estimator):
     return param_prefix(estimator) + "random_state" if "random_state" in params else None
 
 
+def _resolve_methods(methods, template, mixed):
+    """The methods to run: all that apply by default (None), else those given, checked for the clusterer."""
+    if not mixed:
+        return METHODS if methods is None else methods
+    if methods is None:
+        return MIXED_METHODS
+    refused = [m for m in methods if m not in MIXED_METHODS]
+    if refused:
+        name = type(final_estimator(template)).__name__
+        raise ValueError(
+            f"methods {refused} are undefined for a {name}, which clusters categorical columns ({_WHY_NOT_MIXED}); "
+            f"choose from {list(MIXED_METHODS)}."
+        )
+    return methods
+
+
+def _take(X, rows):
+    """Rows of an array, a sparse matrix or a DataFrame, by position."""
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+
+
 def _make_estimator(estimator, seed):
     if estimator is None:
         from kmeanskit._estimators.kmeans import KMeans
@@ -207,7 +252,7 @@ def _labels_and_space(model, X):
     return np.asarray(labels), Xt
 
 
-def _fit_one(template, k, X, seed, rs_param, scored, sample_size):
+def _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed=False):
     model = clone(template).set_params(**{param_prefix(template) + "n_clusters": k})
     if rs_param is not None and seed is not None:
         model.set_params(**{rs_param: seed})
@@ -215,6 +260,15 @@ def _fit_one(template, k, X, seed, rs_param, scored, sample_size):
     model.fit(X)
     seconds = time.perf_counter() - t0
     labels, Xt = _labels_and_space(model, X)
+    if mixed:  # a table with categories: its cost and its own silhouette
+        clusterer = final_estimator(model)
+        row = {"inertia": float(clusterer.inertia_)}
+        if "silhouette" in scored:
+            score = metrics.silhouette_or_reason(Xt, labels, sample_size=sample_size, random_state=seed,
+                                                 categorical=clusterer.categorical_, gamma=clusterer.gamma_)[0]
+            row["silhouette"] = np.nan if score is None else score
+        row["fit_seconds"] = seconds
+        return model, row, Xt, labels
     Xt = check_array(Xt, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
     clusterer = final_estimator(model)
     value = getattr(clusterer, "inertia_", None)
@@ -270,11 +324,28 @@ def _gap(Xs, ks, log_w, template, n_refs, seed, rs_param, tick):
                         index=pd.Index(curve_ks, name="k"))
 
 
-def _prediction_strength(Xs, ks, template, seed, rs_param, tick):
-    """Two-fold prediction strength (Tibshirani & Walther 2005) of every k on the rows Xs."""
+def _prediction_strength(Xs, ks, template, seed, rs_param, tick, keeps=None):
+    """Two-fold prediction strength (Tibshirani & Walther 2005) of every k on the rows Xs.
+
+    ``keeps``: for a clusterer of categorical columns, the test that a half keeps two levels of each of
+    them (see :func:`resample_keeps_levels`); halves are drawn again until both do.
+    """
     rng = check_random_state(None if seed is None else seed + 3)
+    half = Xs.shape[0] // 2
     order = rng.permutation(Xs.shape[0])
-    halves = (Xs[order[: Xs.shape[0] // 2]], Xs[order[Xs.shape[0] // 2:]])
+    if keeps is not None:
+        for _ in range(_HALF_DRAWS - 1):
+            if keeps(order[:half]) and keeps(order[half:]):
+                break
+            order = rng.permutation(Xs.shape[0])
+        column = keeps.column(order[:half]) or keeps.column(order[half:])
+        if column is not None:
+            raise ValueError(
+                f"prediction strength needs two levels of every categorical column in each half of the rows; "
+                f"column {column!r} had one level in a half of each of {_HALF_DRAWS} random splits (its other "
+                "levels are in very few rows): leave 'prediction_strength' out of methods, or that column out"
+            )
+    halves = (_take(Xs, order[:half]), _take(Xs, order[half:]))
     strength = np.full(len(ks), np.nan)
     for j, k in enumerate(ks):
         if k == 1:
@@ -283,10 +354,13 @@ def _prediction_strength(Xs, ks, template, seed, rs_param, tick):
         if k > min(h.shape[0] for h in halves) - 1:
             continue  # a half too small to hold k clusters with a pair in each
         first, second = (_clusterer(template, k, seed, rs_param).fit(h) for h in halves)
-        strength[j] = 0.5 * (
-            co_membership_strength(np.asarray(second.labels_), np.asarray(first.predict(halves[1])))
-            + co_membership_strength(np.asarray(first.labels_), np.asarray(second.predict(halves[0])))
-        )
+        with warnings.catch_warnings():
+            if keeps is not None:  # a level of one half alone matches no mode of the other's: as it should
+                warnings.simplefilter("ignore", UnseenCategoryWarning)
+            strength[j] = 0.5 * (
+                co_membership_strength(np.asarray(second.labels_), np.asarray(first.predict(halves[1])))
+                + co_membership_strength(np.asarray(first.labels_), np.asarray(second.predict(halves[0])))
+            )
         tick()
     return strength
 
@@ -345,7 +419,7 @@ def select_k(
     X,
     ks=range(2, 11),
     *,
-    methods=METHODS,
+    methods=None,
     estimator=None,
     n_refs=10,
     random_state=None,
@@ -367,15 +441,22 @@ def select_k(
         here). Silhouette, Calinski-Harabasz and Davies-Bouldin need k >= 2
         (NaN at k=1); the gap statistic always adds k=1 to its curve. The gap
         rules compare neighbouring ks, so use consecutive ks.
-    methods : sequence of str, default=("elbow", "silhouette", "gap", "prediction_strength", \
-"calinski_harabasz", "davies_bouldin")
-        Which recommendations to make (and which columns to compute).
-        ``best_k`` combines those among them that held up on the k-selection
-        suite (see ``reason``).
+    methods : sequence of str or None, default=None
+        Which recommendations to make (and which columns to compute). None:
+        every method that applies, ``("elbow", "silhouette", "gap",
+        "prediction_strength", "calinski_harabasz", "davies_bouldin")``, or
+        for a clusterer of categorical columns ``MIXED_METHODS``
+        ``("elbow", "silhouette", "prediction_strength")``. ``best_k``
+        combines those among them that held up on the k-selection suite (see
+        ``reason``).
     estimator : estimator or Pipeline, default=None
         None: ``kmeanskit.KMeans(n_init="auto", random_state=...)``. Otherwise a
         clusterer with ``n_clusters`` (or a pipeline ending in one), cloned for
-        every k with ``n_clusters=k``.
+        every k with ``n_clusters=k``. A KPrototypes or KModes (X a table
+        with its categories) is scored in its own cost: ``inertia`` is its
+        cost, the silhouette is under its dissimilarity (squared Euclidean
+        distance on the numeric columns plus ``gamma_`` per mismatched
+        category).
     n_refs : int, default=10
         Reference data sets of the gap statistic (B in the paper). Each costs
         one fit per k on data as large as X (or as the sample, see `sample_size`).
@@ -419,7 +500,7 @@ def select_k(
     >>> result.recommended["silhouette"], result.best_k
     (4, 4)
     """
-    methods = _check_methods(methods)
+    methods = None if methods is None else _check_methods(methods)
     if isinstance(n_refs, (bool, np.bool_)) or not isinstance(n_refs, Integral) or n_refs < 1:
         raise ValueError(f"n_refs must be a positive int; got {n_refs!r}.")
     if n_jobs is not None and (
@@ -444,6 +525,8 @@ def select_k(
     if estimator is None:
         template = _make_estimator(None, seed)
     rs_param = _random_state_param(template)
+    mixed = clusters_categories_template(template)
+    methods = _resolve_methods(methods, template, mixed)
 
     scored = set(methods)
     fitted_ks = [k for k in ks if k != 1]
@@ -457,7 +540,7 @@ def select_k(
             bar.update(1)
 
     def run(k):
-        out = _fit_one(template, k, X, seed, rs_param, scored, sample_size)
+        out = _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed)
         tick()
         return out
 
@@ -472,7 +555,7 @@ def select_k(
         rows = [row for _, row, _, _ in results]
         Xt = results[0][2]
         rows_used = _sample_rows(Xt.shape[0], sample_size, seed)
-        Xs = Xt if rows_used is None else Xt[rows_used]
+        Xs = Xt if rows_used is None else _take(Xt, rows_used)
         gap_curve = strength = None
         if "gap" in scored:
             if sp.issparse(Xs):
@@ -489,12 +572,19 @@ def select_k(
                 log_w = np.log(np.array([w_1, *[inertias[k] for k in fitted_ks]], dtype=np.float64))
             gap_curve = _gap(Xs, fitted_ks, log_w, template, n_refs, seed, rs_param, tick)
         if "prediction_strength" in scored:
-            strength = _prediction_strength(Xs, ks, template, seed, rs_param, tick)
+            keeps = resample_keeps_levels(Xs, final_estimator(models[ks[0]]).categorical_) if mixed else None
+            strength = _prediction_strength(Xs, ks, template, seed, rs_param, tick, keeps)
     finally:
         if bar is not None:
             bar.close()
 
-    warn_if_unscaled(results[0][2], getattr(X, "columns", None), stacklevel=2)
+    if mixed:  # the numeric columns, as the clusterer sees them
+        categorical = final_estimator(models[ks[0]]).categorical_
+        space = pd.DataFrame(Xt).drop(columns=pd.DataFrame(Xt).columns[categorical])
+        if space.shape[1]:
+            warn_if_unscaled(space.to_numpy(dtype=np.float64), [str(c) for c in space.columns], stacklevel=2)
+    else:
+        warn_if_unscaled(results[0][2], getattr(X, "columns", None), stacklevel=2)
     table = pd.DataFrame(rows, index=pd.Index(ks, name="k"))
     if gap_curve is not None:
         table["gap"], table["gap_se"] = gap_curve.loc[ks, "gap"].to_numpy(), gap_curve.loc[ks, "gap_se"].to_numpy()
@@ -516,9 +606,11 @@ def select_k(
     sample_note = None
     if rows_used is not None and sampled:
         sample_note = f"{join_words(sampled)} on a random sample of {sample_size:,} of {n_samples:,} rows"
-    best_k, reason = choose_k(ks, recommended, gap_curve, gap_rule if "gap" in scored else None, sample_note)
+    left_out = _NOT_MIXED.format(name=type(final_estimator(template)).__name__) if mixed else None
+    best_k, reason = choose_k(ks, recommended, gap_curve, gap_rule if "gap" in scored else None, sample_note,
+                              left_out)
     if best_k == 1 and 1 not in models:
-        models[1] = _fit_one(template, 1, X, seed, rs_param, set(), None)[0]
+        models[1] = _fit_one(template, 1, X, seed, rs_param, set(), None, mixed)[0]
     return SelectKResult(table=table, recommended=recommended, models=models, methods=methods,
                          best_k=best_k, reason=reason, gap_curve=gap_curve,
                          gap_rule=gap_rule if "gap" in scored else None, sample_note=sample_note)

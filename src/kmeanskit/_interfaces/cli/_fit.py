@@ -45,8 +45,11 @@ that differs from the cluster's mode; gamma by default half the mean
 standard deviation of the scaled numeric columns, --gamma to choose), or by
 K-Modes when every clustered column is categorical. Each cluster shows its
 mode in each categorical column and the share of its rows that have it.
--k auto, --stability and --explain are for K-Means: --exclude the
-categorical columns to use them.
+With -k auto, k is chosen by the methods that have a meaning for that cost
+(prediction strength and the silhouette in its dissimilarity vote; the gap
+statistic is left out); --stability refits the whole model on resamples;
+--explain says which levels set each cluster apart ("store = north (82% of
+the cluster, 30% overall)") with rules such as "store in {east, north}".
 
 Centers are shown in the original units of each column. Inertia and
 silhouette are measured in the scaled space the clustering ran in.
@@ -275,24 +278,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles):
-    """Fit K-Prototypes (or K-Modes) on a table with categorical columns: ``(result, restarts)``."""
-    from kmeanskit._analysis.workflow import is_small_fit
+    """Fit K-Prototypes (or K-Modes) on a table with categorical columns: ``(result, restarts)``.
+
+    As for K-Means: ``-k auto`` chooses k (by the methods that apply to their cost), and small data get
+    the best of ``SMALL_DATA_N_INIT`` starts and each cluster's stability unless told otherwise.
+    """
+    from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
+    from kmeanskit._analysis.workflow import AUTO_KS, is_small_fit
 
     categorical = roles.categorical_features
     said = f"categorical columns ({', '.join(categorical)}); --exclude them to use it"
-    if n_clusters == "auto":
-        raise common.CommandError(f"-k auto chooses k for K-Means, not for tables with {said}, or give -k")
-    for flag, given in (("--stability", args.stability), ("--explain", args.explain)):
-        if given:
-            raise common.CommandError(f"{flag} is available for K-Means, not for tables with {said}")
     if args.algorithm != "auto":
         raise common.CommandError(f"--algorithm {args.algorithm} chooses a K-Means algorithm; tables with {said}")
     if args.gamma is not None and len(categorical) == features.shape[1]:
         raise common.CommandError("--gamma weighs categories against numeric columns, and every clustered column "
                                   "of DATA is categorical (K-Modes counts the categories that differ)")
-    n_init, restarts = _starts(args, is_small_fit(*features.shape, n_clusters))
-    result = common.fit_in_memory(args, features, n_clusters, seed, categorical=categorical, gamma=args.gamma,
-                                  n_init=n_init, max_iter=args.max_iter)
+    largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
+    small = is_small_fit(*features.shape, largest_k)
+    n_init, restarts = _starts(args, small)
+    stability = args.stability
+    if stability is None:  # (as for K-Means)
+        stability = SMALL_DATA_STABILITY if small and len(features) >= MIN_ROWS_PER_CLUSTER * largest_k else 0
+    try:
+        result = common.fit_in_memory(args, features, n_clusters, seed, categorical=categorical, gamma=args.gamma,
+                                      n_init=n_init, max_iter=args.max_iter, stability=stability or None)
+    except ValueError as exc:
+        if "two levels of every categorical column" not in str(exc):
+            raise
+        raise common.CommandError(f"{exc} (--exclude it, or give -k and --stability 0)") from None
     return result, restarts
 
 
