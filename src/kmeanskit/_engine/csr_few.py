@@ -25,9 +25,10 @@ from kmeanskit._engine.serial import numpy_twin
 
 __all__ = ["CSR_FEW_CLUSTERS", "assign_csr_few", "assign_csr_few_numpy"]
 
-# Up to this many clusters the kernel of this module runs: from 12 clusters on
-# it gains little or loses against the general kernel, and from 17 the running
-# sums no longer fit in registers (timings in benchmarks/README.md).
+# Up to this many clusters the kernel of this module runs: beyond, its gain over
+# the general kernel depends on the shape (0.9-1.5x at 12 to 14 clusters, 0.7-1.2x
+# at 16), and from 17 the compiler no longer unrolls its loops, which makes it
+# several times slower (timings in benchmarks/README.md).
 CSR_FEW_CLUSTERS = 10
 # Clusters per unrolled loop of the running sums.
 _UNROLLED = 8
@@ -102,18 +103,19 @@ def assign_csr_few_numpy(data, indices, indptr, row_sq, centers_t, center_sq, la
     start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
     lo = indptr[start:stop].astype(np.int64)
     lengths = indptr[start + 1:stop + 1] - lo
-    scores = np.empty((stop - start, len(center_sq)), dtype=data.dtype)
-    scores[:] = np.array(center_sq, dtype=data.dtype)
+    # For each position q: the rows with a q-th stored value, and where it is stored.
+    positions = []
     for q in range(int(lengths.max(initial=0))):
         rows = np.flatnonzero(lengths > q)
-        p = lo[rows] + q
+        positions.append((rows, lo[rows] + q))
+    scores = np.empty((stop - start, len(center_sq)), dtype=data.dtype)
+    scores[:] = np.array(center_sq, dtype=data.dtype)
+    for rows, p in positions:
         two_x = data[p] + data[p]
         scores[rows] -= two_x[:, None] * centers_t[indices[p]]
     best = np.argmin(scores, axis=1)  # the first minimum, as _first_argmin
     dot = np.zeros(stop - start)
-    for q in range(int(lengths.max(initial=0))):
-        rows = np.flatnonzero(lengths > q)
-        p = lo[rows] + q
+    for rows, p in positions:
         dot[rows] += data[p].astype(np.float64) * centers_t[indices[p], best[rows]].astype(np.float64)
     labels[start:stop] = best
     center_sq64 = np.array(center_sq, dtype=data.dtype).astype(np.float64)
