@@ -1,4 +1,5 @@
-"""The few-cluster CSR kernel against the general CSR kernel (same bits) and the NumPy reference."""
+"""The few-cluster CSR kernel against the general CSR kernel (same bits), its NumPy twin (same bits) and the
+NumPy reference."""
 
 import re
 
@@ -11,9 +12,10 @@ from numba import njit
 from kmeanskit._algorithms.rows import slab_bounds
 from kmeanskit._engine.assign import assign_accumulate_csr
 from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
-from kmeanskit._engine.serial import serial_twin
+from kmeanskit._engine.serial import kernels_mode, numpy_twin_of, serial_twin, sized
 
 from . import reference
+from .twins import assert_twin_matches
 
 
 def _problem(dtype, n, d, density, k, seed):
@@ -55,7 +57,7 @@ def _guesses(kind, expected, k, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("k", [1, 2, 5, CSR_FEW_CLUSTERS])
+@pytest.mark.parametrize("k", [1, 2, 5, 8, 9, CSR_FEW_CLUSTERS])
 @pytest.mark.parametrize("guess", ["previous", "unset", "out of range"])
 @pytest.mark.parametrize("n_slabs", [1, 3])
 def test_assign_csr_few_has_the_bits_of_the_general_kernel(dtype, k, guess, n_slabs):
@@ -84,9 +86,39 @@ def test_assign_csr_few_has_the_bits_of_the_general_kernel(dtype, k, guess, n_sl
         assert not (labels == 2).any()  # center 2 equals center 1: ties go to the first
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [1, 2, 3, 8, 9, CSR_FEW_CLUSTERS])
+@pytest.mark.parametrize(("n", "d", "density"), [(1, 5, 0.5), (7, 3, 0.9), (200, 40, 0.15), (3000, 300, 0.02)])
+@pytest.mark.parametrize("guess", ["previous", "unset"])
+def test_assign_csr_few_numpy_twin_has_the_kernels_bits(dtype, k, n, d, density, guess):
+    """Labels and distances, every slab layout, rows of different lengths (some empty), ties."""
+    k = min(k, n)
+    X, centers = _problem(dtype, n=n, d=d, density=density, k=k, seed=n + k)
+    row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    center_sq = tuple(np.einsum("ij,ij->i", centers, centers))
+    centers_t = np.ascontiguousarray(centers.T)
+    for slabs in sorted({1, min(n, 3), min(n, 64)}):
+        bounds = slab_bounds(n, slabs)
+        expected_labels, _ = _general(X, centers, row_sq, bounds)
+        labels = _guesses(guess, expected_labels, k, np.random.RandomState(1))
+        out = assert_twin_matches(
+            assign_csr_few, X.data, X.indices, X.indptr, row_sq, centers_t, center_sq, labels,
+            np.full(n, np.nan), bounds,
+        )
+        np.testing.assert_array_equal(out[6], expected_labels)
+
+
+def test_assign_csr_few_runs_its_numpy_twin_in_numpy_mode():
+    """Small inputs run the twin in kernel mode "numpy", the serial kernel in mode "compiled"."""
+    with kernels_mode("numpy"):
+        assert sized(assign_csr_few, 1000) is numpy_twin_of(assign_csr_few)
+    with kernels_mode("compiled"):
+        assert sized(assign_csr_few, 1000) is serial_twin(assign_csr_few)
+
+
 def test_assign_csr_few_keeps_the_scores_in_registers():
     """One compiled version per k keeps the k running scores in registers (the
-    loop over k unrolled: at least k subtractions in the machine code); a
+    loops over k unrolled: at least k subtractions in the machine code); a
     compiler that stopped unrolling at CSR_FEW_CLUSTERS would make the kernel
     several times slower than the general one (benchmarks/README.md)."""
     fresh = njit(nogil=True)(assign_csr_few.py_func)  # not from the cache, which cannot be inspected

@@ -15,7 +15,7 @@ once. Which kernel runs is decided here, from the data's shape:
   Per-chunk BLAS calls lose here: BLAS needs large calls to reach its peak.
 - CSR: ``assign_accumulate_csr``, sparse rows against dense centers, for the
   labels; then ``accumulate_csr`` adds each cluster's rows (no per-slab dense
-  sums: they would cost S x k x d per pass for a few nonzeros a row). Up to 8
+  sums: they would cost S x k x d per pass for a few nonzeros a row). Up to 10
   clusters, ``assign_csr_few`` (same bits) keeps a row's k scores in registers.
 """
 

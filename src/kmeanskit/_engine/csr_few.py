@@ -1,4 +1,4 @@
-"""Numba kernel for the assignment step on CSR rows with few clusters (k <= 8).
+"""Numba kernel for the assignment step on CSR rows with few clusters (k <= 10).
 
 The general CSR kernel (:func:`~kmeanskit._engine.assign.assign_accumulate_csr`)
 loops over the k centers for every stored value, with the scores in memory:
@@ -21,12 +21,17 @@ from numba import njit, prange
 from numba.cpython.unsafe.tuple import tuple_setitem
 
 from kmeanskit._engine.assign import _first_argmin
+from kmeanskit._engine.serial import numpy_twin
 
-__all__ = ["CSR_FEW_CLUSTERS", "assign_csr_few"]
+__all__ = ["CSR_FEW_CLUSTERS", "assign_csr_few", "assign_csr_few_numpy"]
 
-# Up to this many clusters the kernel of this module runs: more running sums
-# would not fit in registers (timings in benchmarks/README.md).
-CSR_FEW_CLUSTERS = 8
+# Up to this many clusters the kernel of this module runs: beyond, its gain over
+# the general kernel depends on the shape (0.9-1.5x at 12 to 14 clusters, 0.7-1.2x
+# at 16), and from 17 the compiler no longer unrolls its loops, which makes it
+# several times slower (timings in benchmarks/README.md).
+CSR_FEW_CLUSTERS = 10
+# Clusters per unrolled loop of the running sums.
+_UNROLLED = 8
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -50,7 +55,10 @@ def _nearest(data, indices, lo, hi, centers_t, center_sq, guess, scores):
         x = data[p]
         two_x = x + x
         f = indices[p]
-        for j in range(n_clusters):
+        # Two loops of constant length (the tuple's), each unrolled: the sums in registers.
+        for j in range(min(n_clusters, _UNROLLED)):
+            acc = tuple_setitem(acc, j, acc[j] - two_x * centers_t[f, j])
+        for j in range(_UNROLLED, n_clusters):
             acc = tuple_setitem(acc, j, acc[j] - two_x * centers_t[f, j])
         dot += np.float64(x) * np.float64(centers_t[f, guess])
     for j in range(n_clusters):
@@ -82,3 +90,33 @@ def assign_csr_few(data, indices, indptr, row_sq, centers_t, center_sq, labels, 
             best, dot = _nearest(data, indices, indptr[i], indptr[i + 1], centers_t, center_sq, labels[i], scores)
             labels[i] = best
             sq_dist[i] = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[best]), 0.0)
+
+
+@numpy_twin(assign_csr_few)
+def assign_csr_few_numpy(data, indices, indptr, row_sq, centers_t, center_sq, labels, sq_dist, slab_bounds):
+    """:func:`assign_csr_few` in NumPy, with the same bits (its NumPy twin).
+
+    The rows' stored values are taken position by position (the q-th value of
+    every row that has one), so each row's sums run in the kernel's order,
+    vectorised across rows.
+    """
+    start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
+    lo = indptr[start:stop].astype(np.int64)
+    lengths = indptr[start + 1:stop + 1] - lo
+    # For each position q: the rows with a q-th stored value, and where it is stored.
+    positions = []
+    for q in range(int(lengths.max(initial=0))):
+        rows = np.flatnonzero(lengths > q)
+        positions.append((rows, lo[rows] + q))
+    scores = np.empty((stop - start, len(center_sq)), dtype=data.dtype)
+    scores[:] = np.array(center_sq, dtype=data.dtype)
+    for rows, p in positions:
+        two_x = data[p] + data[p]
+        scores[rows] -= two_x[:, None] * centers_t[indices[p]]
+    best = np.argmin(scores, axis=1)  # the first minimum, as _first_argmin
+    dot = np.zeros(stop - start)
+    for rows, p in positions:
+        dot[rows] += data[p].astype(np.float64) * centers_t[indices[p], best[rows]].astype(np.float64)
+    labels[start:stop] = best
+    center_sq64 = np.array(center_sq, dtype=data.dtype).astype(np.float64)
+    sq_dist[start:stop] = np.maximum(row_sq[start:stop] - 2.0 * dot + center_sq64[best], 0.0)
