@@ -15,7 +15,7 @@ CASES = [(1, 1, 1, 1), (7, 3, 2, 2), (150, 3, 4, 1), (178, 3, 13, 3), (1000, 8, 
          (3000, 20, 40, 7)]
 
 
-def _inputs(n, k, d, n_step_slabs, dtype, weights, empty, seed):
+def _inputs(n, k, d, n_step_slabs, dtype, weights, empty, seed, n_sum_slabs=None):
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, k, size=n).astype(np.int32)
     if empty and k > 1:
@@ -35,7 +35,7 @@ def _inputs(n, k, d, n_step_slabs, dtype, weights, empty, seed):
     w64 = np.broadcast_to(w.astype(np.float64), (n,))
     reference.accumulate(sums, weight_sums, X, w64, labels, bounds)
     sq_dist = rng.uniform(0.0, 10.0, size=n) ** 3
-    sum_bounds = slab_bounds(n, n_slabs(n))
+    sum_bounds = slab_bounds(n, min(n, n_sum_slabs or n_slabs(n)))
     return sums, weight_sums, w, sq_dist, sum_bounds, labels, before
 
 
@@ -47,9 +47,11 @@ def _outputs(k, d, dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weights", ["unit", "given", "zeros"])
 @pytest.mark.parametrize("empty", [False, True])
+# the inertia's slabs: a fit's, and counts that are not a multiple of the interleaved lanes, of unequal lengths
+@pytest.mark.parametrize("n_sum_slabs", [None, 7, 13])
 def test_pass_totals_gives_the_bits_of_the_numpy_calls_and_its_twin_the_kernels(n, k, d, n_step_slabs, dtype,
-                                                                                weights, empty):
-    inputs = _inputs(n, k, d, n_step_slabs, dtype, weights, empty, seed=n + k)
+                                                                                weights, empty, n_sum_slabs):
+    inputs = _inputs(n, k, d, n_step_slabs, dtype, weights, empty, seed=n + k, n_sum_slabs=n_sum_slabs)
     sums_out, weights_out, means_out = _outputs(k, d, dtype)
     inertia, n_changed, filled = serial_twin(pass_totals)(*inputs, sums_out, weights_out, means_out)
     merged, merged_weights, ref_inertia, ref_changed, ref_means = reference.pass_totals(*inputs, dtype)
