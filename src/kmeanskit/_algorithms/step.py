@@ -12,6 +12,7 @@ a call changed) are declared here with their defaults, so the loop never
 probes for them.
 """
 
+import contextlib
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -83,6 +84,11 @@ class Step(ABC):
         shifts of the centers, in float64."""
         diff = np.subtract(new, old, dtype=np.float64)
         return float(np.einsum("ij,ij->", diff, diff))
+
+    def run_scope(self):
+        """A context manager the loop holds while a run's passes last: what the
+        step would otherwise set up and undo around every pass. By default none."""
+        return contextlib.nullcontext()
 
     def new_labels(self):
         """The labels array a run starts from: -1 for every row (no label yet)."""
