@@ -18,11 +18,17 @@ what the Python around it costs. For each shape this prints
 
 The load average is printed first and last: figures from a busy machine say little.
 
+``--passes`` replays each shape's default fit (its Lloyd run from the fit's own
+initial centers, one numba thread) and prints microseconds per pass: the whole pass
+(the run's time over its passes, the fastest of ``--repeats`` runs), the pass's
+assignment kernel alone (its serial twin on the same arguments) and the rest, the
+Python around the kernel. Run it with another ``PYTHONPATH`` for an older tree.
+
 ``--auto-rule`` times ``algorithm="lloyd"`` against ``"hamerly"`` (the bounded step,
 what ``"auto"`` runs from ``_algorithms/registry.py``'s ``AUTO_LLOYD_MAX_WORK`` on)
 on small shapes around that threshold (:data:`AUTO_RULE_SHAPES`): the table behind it.
 
-Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--auto-rule]``.
+Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--passes] [--auto-rule]``.
 """
 
 import argparse
@@ -38,7 +44,10 @@ from kmeanskit import KMeans
 
 from .grid import SHAPES
 
-__all__ = ["AUTO_RULE_SHAPES", "SMALL_DENSE_SHAPES", "auto_rule_ratio", "fit_ratio", "kernel_ns_per_row", "main"]
+__all__ = [
+    "AUTO_RULE_SHAPES", "SMALL_DENSE_SHAPES", "auto_rule_ratio", "fit_ratio", "kernel_ns_per_row", "main",
+    "pass_microseconds",
+]
 
 SMALL_DENSE_SHAPES = [
     "blobs-1kx2-k3", "blobs-5kx10-k8", "blobs-10kx20-k10-f32", "uniform-5kx5-k4",
@@ -148,6 +157,61 @@ def auto_rule_ratio(X, k, repeats):
     return float(np.median(lloyd)), float(np.median(bounded)), float(np.median(lloyd / bounded))
 
 
+def pass_microseconds(X, k, repeats):
+    """A default fit's Lloyd run replayed on one numba thread: (passes, µs a pass, the kernel's µs, the rest's µs).
+
+    The run starts from the fit's own initial centers with the fit's step; the
+    pass is the fastest run's time over its passes (the final reassignment
+    counted as one), the kernel the step's assignment kernel (serial twin) on
+    the arguments of a pass.
+    """
+    from unittest import mock
+
+    import kmeanskit._estimators._base as base
+    from kmeanskit._algorithms.loop import run_kmeans
+    from kmeanskit._engine.assign import assign_accumulate_chunked_gemm, assign_accumulate_direct
+    from kmeanskit._engine.serial import serial_twin
+
+    seen = {}
+
+    def spy(step, centers_init, **kwargs):
+        seen.update(step=step, centers=np.array(centers_init), max_iter=kwargs["max_iter"], tol=kwargs["tol"])
+        return run_kmeans(step, centers_init, **kwargs)
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        with mock.patch.object(base, "run_kmeans", spy):
+            KMeans(k, random_state=0, algorithm="lloyd").fit(X)
+        step, centers = seen["step"], seen["centers"]
+        run = run_kmeans(step, centers, max_iter=seen["max_iter"], tol=seen["tol"])
+        passes = run.n_iter + 1
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run_kmeans(step, centers, max_iter=seen["max_iter"], tol=seen["tol"])
+            runs.append(time.perf_counter() - start)
+        rows, c = step.rows, np.ascontiguousarray(run.centers, dtype=step.rows.dtype)
+        bounds = step._slabs(rows.n)
+        common = (rows.X, rows.kernel_w(), c, np.ascontiguousarray(c.T), np.einsum("ij,ij->i", c, c),
+                  np.empty(rows.n, dtype=np.int32), np.empty(rows.n), np.zeros(step._sums.shape),
+                  np.zeros(step._weight_sums.shape), bounds)
+        if step.path == "chunked":
+            kernel, args = serial_twin(assign_accumulate_chunked_gemm), (*common, 256, True)
+        else:
+            kernel, args = serial_twin(assign_accumulate_direct), (*common, True)
+        kernel(*args)
+        calls = []
+        for _ in range(repeats * passes):
+            start = time.perf_counter()
+            kernel(*args)
+            calls.append(time.perf_counter() - start)
+    finally:
+        numba.set_num_threads(previous)
+    per_pass, kernel_us = min(runs) / passes * 1e6, min(calls) * 1e6
+    return passes, per_pass, kernel_us, per_pass - kernel_us
+
+
 def _load():
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -158,6 +222,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=9, help="fits per library and shape (default: 9)")
     parser.add_argument("--crossover", action="store_true",
                         help="also time the serial twin against 2 threads on uniform data of growing size")
+    parser.add_argument("--passes", action="store_true",
+                        help="also time each shape's Lloyd passes: the whole pass, the kernel alone, the Python around it")
     parser.add_argument("--auto-rule", action="store_true",
                         help="also time algorithm='lloyd' against the bounded step on the shapes around AUTO_LLOYD_MAX_WORK")
     args = parser.parse_args(argv)
@@ -182,6 +248,13 @@ def main(argv=None):
                 serial_ns, parallel_ns = kernel_ns_per_row(X, k, repeats=21)
                 print(f"d={d:2d} k={k:2d} n={n:7,d} (n*d={n * d:9,d}): serial {serial_ns * n / 1e3:8.1f} us, "
                       f"2 threads {parallel_ns * n / 1e3:8.1f} us, ratio {serial_ns / parallel_ns:5.2f}", flush=True)
+    if args.passes:
+        print("\nLloyd passes of a default fit's run, one numba thread, microseconds a pass (fastest run)")
+        for name in args.shapes:
+            _, load, k = SHAPES[name]
+            passes, per_pass, kernel_us, rest = pass_microseconds(np.ascontiguousarray(load()), k, args.repeats * 3)
+            print(f"{name:22s} {passes:3d} passes: {per_pass:7.1f} us a pass = kernel {kernel_us:7.1f} + rest {rest:6.1f}",
+                  flush=True)
     if args.auto_rule:
         print("\n| data | n x d | k | n·k·d | lloyd ms | bounded ms | lloyd / bounded |\n|---|---|---:|---:|---:|---:|---:|")
         for kind, n, d, k in sorted(AUTO_RULE_SHAPES, key=lambda shape: shape[1] * shape[2] * shape[3]):

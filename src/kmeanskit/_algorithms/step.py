@@ -8,8 +8,8 @@ Dask blocks. A step decides how rows are assigned and how centers are formed
 from an assignment; the loop decides when to stop.
 
 The optional capabilities (starting from seeding's labels, counting the labels
-a call changed) are declared here with their defaults, so the loop never
-probes for them.
+a call changed, holding something while a run lasts) are declared here with
+their defaults, so the loop never probes for them.
 """
 
 import contextlib
