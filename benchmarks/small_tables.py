@@ -18,7 +18,7 @@ what the Python around it costs. For each shape this prints
 
 The load average is printed first and last: figures from a busy machine say little.
 
-``--passes`` replays each shape's default fit (its Lloyd run from the fit's own
+``--passes`` (instead of the above) replays each shape's default fit (its Lloyd run from the fit's own
 initial centers, one numba thread) and prints microseconds per pass: the whole pass
 (the run's time over its passes, the fastest of ``--repeats`` runs), the pass's
 assignment kernel alone (its serial twin on the same arguments) and the rest, the
@@ -223,13 +223,23 @@ def main(argv=None):
     parser.add_argument("--crossover", action="store_true",
                         help="also time the serial twin against 2 threads on uniform data of growing size")
     parser.add_argument("--passes", action="store_true",
-                        help="also time each shape's Lloyd passes: the whole pass, the kernel alone, the Python around it")
+                        help="time each shape's Lloyd passes instead of whole fits: the pass, the kernel alone, the rest")
     parser.add_argument("--auto-rule", action="store_true",
                         help="also time algorithm='lloyd' against the bounded step on the shapes around AUTO_LLOYD_MAX_WORK")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     print(_load())
     rows = []
+    if args.passes:
+        print("Lloyd passes of a default fit's run, one numba thread, microseconds a pass (fastest run)")
+        for name in args.shapes:
+            _, load, k = SHAPES[name]
+            passes, per_pass, kernel_us, rest = pass_microseconds(np.ascontiguousarray(load()), k, args.repeats * 3)
+            rows.append({"shape": name, "passes": passes, "pass_us": per_pass, "kernel_us": kernel_us, "rest_us": rest})
+            print(f"{name:22s} {passes:3d} passes: {per_pass:7.1f} us a pass = kernel {kernel_us:7.1f} + rest {rest:6.1f}",
+                  flush=True)
+        print(_load())
+        return rows
     print(f"{'shape':22s} {'kernel serial':>14s} {'2 threads':>10s} {'kmeanskit':>10s} {'sklearn':>10s} {'speed-up':>9s}")
     for name in args.shapes:
         _, load, k = SHAPES[name]
@@ -248,13 +258,6 @@ def main(argv=None):
                 serial_ns, parallel_ns = kernel_ns_per_row(X, k, repeats=21)
                 print(f"d={d:2d} k={k:2d} n={n:7,d} (n*d={n * d:9,d}): serial {serial_ns * n / 1e3:8.1f} us, "
                       f"2 threads {parallel_ns * n / 1e3:8.1f} us, ratio {serial_ns / parallel_ns:5.2f}", flush=True)
-    if args.passes:
-        print("\nLloyd passes of a default fit's run, one numba thread, microseconds a pass (fastest run)")
-        for name in args.shapes:
-            _, load, k = SHAPES[name]
-            passes, per_pass, kernel_us, rest = pass_microseconds(np.ascontiguousarray(load()), k, args.repeats * 3)
-            print(f"{name:22s} {passes:3d} passes: {per_pass:7.1f} us a pass = kernel {kernel_us:7.1f} + rest {rest:6.1f}",
-                  flush=True)
     if args.auto_rule:
         print("\n| data | n x d | k | n·k·d | lloyd ms | bounded ms | lloyd / bounded |\n|---|---|---:|---:|---:|---:|---:|")
         for kind, n, d, k in sorted(AUTO_RULE_SHAPES, key=lambda shape: shape[1] * shape[2] * shape[3]):
