@@ -24,17 +24,27 @@ initial centers, one numba thread) and prints microseconds per pass: the whole p
 assignment kernel alone (its serial twin on the same arguments) and the rest, the
 Python around the kernel. Run it with another ``PYTHONPATH`` for an older tree.
 
+``--before SRC`` (instead of the above) times whole default fits of this tree against
+the tree whose ``src`` is SRC: one worker process per tree, each fitting a shape
+five times in turn, ``--repeats`` rounds, results checked bitwise equal; medians and
+minimums of both, and their ratios (after / before).
+
 ``--auto-rule`` times ``algorithm="lloyd"`` against ``"hamerly"`` (the bounded step,
 what ``"auto"`` runs from ``_algorithms/registry.py``'s ``AUTO_LLOYD_MAX_WORK`` on)
 on small shapes around that threshold (:data:`AUTO_RULE_SHAPES`): the table behind it.
 
-Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--passes] [--auto-rule]``.
+Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--passes] [--before SRC] [--auto-rule]``.
 """
 
 import argparse
+import hashlib
+import json
 import os
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -46,7 +56,7 @@ from .grid import SHAPES
 
 __all__ = [
     "AUTO_RULE_SHAPES", "SMALL_DENSE_SHAPES", "auto_rule_ratio", "fit_ratio", "kernel_ns_per_row", "main",
-    "pass_microseconds",
+    "pass_microseconds", "trees_ratio",
 ]
 
 SMALL_DENSE_SHAPES = [
@@ -212,6 +222,65 @@ def pass_microseconds(X, k, repeats):
     return passes, per_pass, kernel_us, per_pass - kernel_us
 
 
+def _worker():
+    """Answer lines ``shape repeats first_seed`` on stdin with the fits' times, iterations and an md5 of their results."""
+    warnings.simplefilter("ignore")
+    data = {}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name, repeats, first_seed = line.split()
+        if name not in data:
+            _, load, k = SHAPES[name]
+            data[name] = (np.ascontiguousarray(load()), k)
+            for seed in range(3):  # warm-up: kernels loaded, caches filled
+                KMeans(k, random_state=seed).fit(data[name][0])
+        X, k = data[name]
+        seconds, iterations, digest = [], [], hashlib.md5()
+        for seed in range(int(first_seed), int(first_seed) + int(repeats)):
+            start = time.perf_counter()
+            model = KMeans(k, random_state=seed).fit(X)
+            seconds.append(time.perf_counter() - start)
+            iterations.append(model.n_iter_)
+            for part in (model.labels_, model.cluster_centers_, np.float64(model.inertia_), model.inertia_history_):
+                digest.update(np.ascontiguousarray(part).tobytes())
+        print(json.dumps([seconds, iterations, digest.hexdigest()]), flush=True)
+
+
+def trees_ratio(shapes, before, after, rounds, batch=5):
+    """Whole default fits of two source trees in paired worker processes, alternating.
+
+    Returns ``{shape: {"before": seconds, "after": seconds, "iterations": (before, after)}}``;
+    raises if a batch's results differ between the trees.
+    """
+    def start(src):
+        env = dict(os.environ, PYTHONPATH=str(src))
+        worker = subprocess.Popen([sys.executable, "-m", "benchmarks.small_tables", "--worker"], env=env, text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).parents[1])
+        if worker.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the worker on {src} did not start")
+        return worker
+
+    workers = {"before": start(before), "after": start(after)}
+    out = {name: {"before": [], "after": [], "iterations": ([], [])} for name in shapes}
+    try:
+        for r in range(rounds):
+            for name in shapes:
+                digests = {}
+                for tree in (("before", "after") if r % 2 == 0 else ("after", "before")):
+                    workers[tree].stdin.write(f"{name} {batch} {r * batch % 20}\n")
+                    workers[tree].stdin.flush()
+                    seconds, iterations, digests[tree] = json.loads(workers[tree].stdout.readline())
+                    out[name][tree] += seconds
+                    out[name]["iterations"][tree == "after"].extend(iterations)
+                if digests["before"] != digests["after"]:
+                    raise AssertionError(f"{name}: the two trees' fits differ (seeds {r * batch % 20}+)")
+    finally:
+        for worker in workers.values():
+            worker.stdin.close()
+            worker.wait()
+    return out
+
+
 def _load():
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -224,12 +293,30 @@ def main(argv=None):
                         help="also time the serial twin against 2 threads on uniform data of growing size")
     parser.add_argument("--passes", action="store_true",
                         help="time each shape's Lloyd passes instead of whole fits: the pass, the kernel alone, the rest")
+    parser.add_argument("--before", metavar="SRC",
+                        help="time whole default fits of this tree against the tree whose src is SRC, instead")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--auto-rule", action="store_true",
                         help="also time algorithm='lloyd' against the bounded step on the shapes around AUTO_LLOYD_MAX_WORK")
     args = parser.parse_args(argv)
+    if args.worker:
+        return _worker()
     warnings.simplefilter("ignore")
     print(_load())
     rows = []
+    if args.before:
+        import kmeanskit
+
+        after = Path(kmeanskit.__file__).parents[1]
+        print(f"before: {args.before}\nafter:  {after}")
+        for name, times in trees_ratio(args.shapes, args.before, after, args.repeats).items():
+            b, a = np.array(times["before"]) * 1e3, np.array(times["after"]) * 1e3
+            rows.append({"shape": name, "before_ms": float(np.median(b)), "after_ms": float(np.median(a))})
+            print(f"{name:22s} iterations {np.mean(times['iterations'][0]):5.1f} | before median {np.median(b):7.3f} "
+                  f"min {b.min():7.3f} ms | after median {np.median(a):7.3f} min {a.min():7.3f} ms | after / before "
+                  f"{np.median(a) / np.median(b):.3f} (medians) {a.min() / b.min():.3f} (minimums)", flush=True)
+        print(_load())
+        return rows
     if args.passes:
         print("Lloyd passes of a default fit's run, one numba thread, microseconds a pass (fastest run)")
         for name in args.shapes:
