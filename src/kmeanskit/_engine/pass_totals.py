@@ -111,19 +111,18 @@ def pass_totals(
     for t in range(n_sum_slabs):
         inertia += partial[t]
         n_changed += changed[t]
+    # Slab by slab into sums from 0.0 (contiguous reads; each sum's additions in slab order).
     n_slabs, k, d = sums.shape
+    weights_out[:] = 0.0
+    sums_out[:] = 0.0
+    for s in range(n_slabs):
+        for j in range(k):
+            weights_out[j] += weight_sums[s, j]
+            for f in range(d):
+                sums_out[j, f] += sums[s, j, f]
     filled = True
     for j in range(k):
-        acc = 0.0
-        for s in range(n_slabs):
-            acc += weight_sums[s, j]
-        weights_out[j] = acc
-        filled = filled and acc > 0.0
-        for f in range(d):
-            acc = 0.0
-            for s in range(n_slabs):
-                acc += sums[s, j, f]
-            sums_out[j, f] = acc
+        filled = filled and weights_out[j] > 0.0
     if filled:
         for j in range(k):
             for f in range(d):
