@@ -18,17 +18,33 @@ what the Python around it costs. For each shape this prints
 
 The load average is printed first and last: figures from a busy machine say little.
 
+``--passes`` (instead of the above) replays each shape's default fit (its Lloyd run from the fit's own
+initial centers, one numba thread) and prints microseconds per pass: the whole pass
+(the run's time over its passes, the fastest of ``--repeats`` runs), the pass's
+assignment kernel alone (its serial twin on the same arguments) and the rest, the
+Python around the kernel. Run it with another ``PYTHONPATH`` for an older tree.
+
+``--before SRC`` (instead of the above) times whole default fits of this tree against
+the tree whose ``src`` is SRC: one worker process per tree, each fitting a shape
+five times in turn, ``--repeats`` rounds, results checked bitwise equal; medians and
+minimums of both, and their ratios (after / before).
+
 ``--auto-rule`` times ``algorithm="lloyd"`` against ``"hamerly"`` (the bounded step,
 what ``"auto"`` runs from ``_algorithms/registry.py``'s ``AUTO_LLOYD_MAX_WORK`` on)
 on small shapes around that threshold (:data:`AUTO_RULE_SHAPES`): the table behind it.
 
-Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--auto-rule]``.
+Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--passes] [--before SRC] [--auto-rule]``.
 """
 
 import argparse
+import hashlib
+import json
 import os
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -38,7 +54,10 @@ from kmeanskit import KMeans
 
 from .grid import SHAPES
 
-__all__ = ["AUTO_RULE_SHAPES", "SMALL_DENSE_SHAPES", "auto_rule_ratio", "fit_ratio", "kernel_ns_per_row", "main"]
+__all__ = [
+    "AUTO_RULE_SHAPES", "SMALL_DENSE_SHAPES", "auto_rule_ratio", "fit_ratio", "kernel_ns_per_row", "main",
+    "pass_microseconds", "trees_ratio",
+]
 
 SMALL_DENSE_SHAPES = [
     "blobs-1kx2-k3", "blobs-5kx10-k8", "blobs-10kx20-k10-f32", "uniform-5kx5-k4",
@@ -148,6 +167,120 @@ def auto_rule_ratio(X, k, repeats):
     return float(np.median(lloyd)), float(np.median(bounded)), float(np.median(lloyd / bounded))
 
 
+def pass_microseconds(X, k, repeats):
+    """A default fit's Lloyd run replayed on one numba thread: (passes, µs a pass, the kernel's µs, the rest's µs).
+
+    The run starts from the fit's own initial centers with the fit's step; the
+    pass is the fastest run's time over its passes (the final reassignment
+    counted as one), the kernel the step's assignment kernel (serial twin) on
+    the arguments of a pass.
+    """
+    from unittest import mock
+
+    import kmeanskit._estimators._base as base
+    from kmeanskit._algorithms.loop import run_kmeans
+    from kmeanskit._engine.assign import assign_accumulate_chunked_gemm, assign_accumulate_direct
+    from kmeanskit._engine.serial import serial_twin
+
+    seen = {}
+
+    def spy(step, centers_init, **kwargs):
+        seen.update(step=step, centers=np.array(centers_init), max_iter=kwargs["max_iter"], tol=kwargs["tol"])
+        return run_kmeans(step, centers_init, **kwargs)
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        with mock.patch.object(base, "run_kmeans", spy):
+            KMeans(k, random_state=0, algorithm="lloyd").fit(X)
+        step, centers = seen["step"], seen["centers"]
+        run = run_kmeans(step, centers, max_iter=seen["max_iter"], tol=seen["tol"])
+        passes = run.n_iter + 1
+        runs = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run_kmeans(step, centers, max_iter=seen["max_iter"], tol=seen["tol"])
+            runs.append(time.perf_counter() - start)
+        rows, c = step.rows, np.ascontiguousarray(run.centers, dtype=step.rows.dtype)
+        bounds = step._slabs(rows.n)
+        common = (rows.X, rows.kernel_w(), c, np.ascontiguousarray(c.T), np.einsum("ij,ij->i", c, c),
+                  np.empty(rows.n, dtype=np.int32), np.empty(rows.n), np.zeros(step._sums.shape),
+                  np.zeros(step._weight_sums.shape), bounds)
+        if step.path == "chunked":
+            kernel, args = serial_twin(assign_accumulate_chunked_gemm), (*common, 256, True)
+        else:
+            kernel, args = serial_twin(assign_accumulate_direct), (*common, True)
+        kernel(*args)
+        calls = []
+        for _ in range(repeats * passes):
+            start = time.perf_counter()
+            kernel(*args)
+            calls.append(time.perf_counter() - start)
+    finally:
+        numba.set_num_threads(previous)
+    per_pass, kernel_us = min(runs) / passes * 1e6, min(calls) * 1e6
+    return passes, per_pass, kernel_us, per_pass - kernel_us
+
+
+def _worker():
+    """Answer lines ``shape repeats first_seed`` on stdin with the fits' times, iterations and an md5 of their results."""
+    warnings.simplefilter("ignore")
+    data = {}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name, repeats, first_seed = line.split()
+        if name not in data:
+            _, load, k = SHAPES[name]
+            data[name] = (np.ascontiguousarray(load()), k)
+            for seed in range(3):  # warm-up: kernels loaded, caches filled
+                KMeans(k, random_state=seed).fit(data[name][0])
+        X, k = data[name]
+        seconds, iterations, digest = [], [], hashlib.md5()
+        for seed in range(int(first_seed), int(first_seed) + int(repeats)):
+            start = time.perf_counter()
+            model = KMeans(k, random_state=seed).fit(X)
+            seconds.append(time.perf_counter() - start)
+            iterations.append(model.n_iter_)
+            for part in (model.labels_, model.cluster_centers_, np.float64(model.inertia_), model.inertia_history_):
+                digest.update(np.ascontiguousarray(part).tobytes())
+        print(json.dumps([seconds, iterations, digest.hexdigest()]), flush=True)
+
+
+def trees_ratio(shapes, before, after, rounds, batch=5):
+    """Whole default fits of two source trees in paired worker processes, alternating.
+
+    Returns ``{shape: {"before": seconds, "after": seconds, "iterations": (before, after)}}``;
+    raises if a batch's results differ between the trees.
+    """
+    def start(src):
+        env = dict(os.environ, PYTHONPATH=str(src))
+        worker = subprocess.Popen([sys.executable, "-m", "benchmarks.small_tables", "--worker"], env=env, text=True,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).parents[1])
+        if worker.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the worker on {src} did not start")
+        return worker
+
+    workers = {"before": start(before), "after": start(after)}
+    out = {name: {"before": [], "after": [], "iterations": ([], [])} for name in shapes}
+    try:
+        for r in range(rounds):
+            for name in shapes:
+                digests = {}
+                for tree in (("before", "after") if r % 2 == 0 else ("after", "before")):
+                    workers[tree].stdin.write(f"{name} {batch} {r * batch % 20}\n")
+                    workers[tree].stdin.flush()
+                    seconds, iterations, digests[tree] = json.loads(workers[tree].stdout.readline())
+                    out[name][tree] += seconds
+                    out[name]["iterations"][tree == "after"].extend(iterations)
+                if digests["before"] != digests["after"]:
+                    raise AssertionError(f"{name}: the two trees' fits differ (seeds {r * batch % 20}+)")
+    finally:
+        for worker in workers.values():
+            worker.stdin.close()
+            worker.wait()
+    return out
+
+
 def _load():
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -158,12 +291,42 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=9, help="fits per library and shape (default: 9)")
     parser.add_argument("--crossover", action="store_true",
                         help="also time the serial twin against 2 threads on uniform data of growing size")
+    parser.add_argument("--passes", action="store_true",
+                        help="time each shape's Lloyd passes instead of whole fits: the pass, the kernel alone, the rest")
+    parser.add_argument("--before", metavar="SRC",
+                        help="time whole default fits of this tree against the tree whose src is SRC, instead")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--auto-rule", action="store_true",
                         help="also time algorithm='lloyd' against the bounded step on the shapes around AUTO_LLOYD_MAX_WORK")
     args = parser.parse_args(argv)
+    if args.worker:
+        return _worker()
     warnings.simplefilter("ignore")
     print(_load())
     rows = []
+    if args.before:
+        import kmeanskit
+
+        after = Path(kmeanskit.__file__).parents[1]
+        print(f"before: {args.before}\nafter:  {after}")
+        for name, times in trees_ratio(args.shapes, args.before, after, args.repeats).items():
+            b, a = np.array(times["before"]) * 1e3, np.array(times["after"]) * 1e3
+            rows.append({"shape": name, "before_ms": float(np.median(b)), "after_ms": float(np.median(a))})
+            print(f"{name:22s} iterations {np.mean(times['iterations'][0]):5.1f} | before median {np.median(b):7.3f} "
+                  f"min {b.min():7.3f} ms | after median {np.median(a):7.3f} min {a.min():7.3f} ms | after / before "
+                  f"{np.median(a) / np.median(b):.3f} (medians) {a.min() / b.min():.3f} (minimums)", flush=True)
+        print(_load())
+        return rows
+    if args.passes:
+        print("Lloyd passes of a default fit's run, one numba thread, microseconds a pass (fastest run)")
+        for name in args.shapes:
+            _, load, k = SHAPES[name]
+            passes, per_pass, kernel_us, rest = pass_microseconds(np.ascontiguousarray(load()), k, args.repeats * 3)
+            rows.append({"shape": name, "passes": passes, "pass_us": per_pass, "kernel_us": kernel_us, "rest_us": rest})
+            print(f"{name:22s} {passes:3d} passes: {per_pass:7.1f} us a pass = kernel {kernel_us:7.1f} + rest {rest:6.1f}",
+                  flush=True)
+        print(_load())
+        return rows
     print(f"{'shape':22s} {'kernel serial':>14s} {'2 threads':>10s} {'kmeanskit':>10s} {'sklearn':>10s} {'speed-up':>9s}")
     for name in args.shapes:
         _, load, k = SHAPES[name]

@@ -156,13 +156,15 @@ def test_small_threads_while_faster_with_the_serial_kernel_timed_now_and_then(mo
     clock.now += threads.LOSS_BACKOFF_SECONDS
     small(kernel, 1000, work, ())
     assert calls[-1] == "threaded"
-    # Below the work threshold, or on one numba thread, every call is serial.
+    # Below the work threshold, or on one numba thread (asked once a step), every call is serial.
     clock.now += threads.LOSS_BACKOFF_SECONDS
     del calls[:]
     threads.SmallThreads()(kernel, 1000, work - 1, ())
     monkeypatch.setattr(numba, "get_num_threads", lambda: 1)
-    small(kernel, 1000, work, ())
-    assert calls == ["serial", "serial"]
+    one_thread = threads.SmallThreads()
+    for _ in range(3):
+        one_thread(kernel, 1000, work, ())
+    assert calls == ["serial"] * 4
 
 
 def test_stalled_threaded_calls_keep_small_calls_serial_longer_and_longer(monkeypatch):

@@ -293,3 +293,13 @@ def group_half_sep(centers):
     between = np.sqrt(sq_distances(centers, centers))
     np.fill_diagonal(between, np.inf)
     return 0.5 * between.min(axis=1)
+
+
+def pass_totals(sums, weight_sums, w, sq_dist, sum_bounds, labels, labels_before, dtype):
+    """What a Lloyd pass's end computed with separate NumPy calls: the slabs merged (``np.add.reduce`` over
+    the outer axis, one slab at a time), the inertia (slab sums in row order, then added in order from 0.0),
+    the changed labels, and the means ``sums / weights`` in ``dtype`` (None when a cluster has no weight)."""
+    merged, weights = np.add.reduce(sums, axis=0), np.add.reduce(weight_sums, axis=0)
+    inertia = np.cumsum(np.concatenate([[0.0], weighted_slab_sums(w, sq_dist, sum_bounds)]))[-1]
+    means = (merged / weights[:, None]).astype(dtype) if (weights > 0).all() else None
+    return merged, weights, float(inertia), int(np.count_nonzero(labels != labels_before)), means

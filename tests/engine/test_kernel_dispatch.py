@@ -135,7 +135,7 @@ def test_a_cold_machine_fits_without_compiling(tmp_path):
     assert json.loads(run_python(code, env=env, timeout=600)) == {
         "compiled": [], "background": False,
         "twins": ["assign_accumulate_direct_serial", "candidate_potentials_dense_serial", "draw_rows",
-                  "lower_closest_serial", "mean_and_variances", "weighted_slab_sums_serial",
+                  "lower_closest_serial", "mean_and_variances", "pass_totals_serial", "weighted_slab_sums_serial",
                   "weighted_sq_distances_dense_serial"],
     }
 

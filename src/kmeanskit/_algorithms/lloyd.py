@@ -19,6 +19,7 @@ once. Which kernel runs is decided here, from the data's shape:
   clusters, ``assign_csr_few`` (same bits) keeps a row's k scores in registers.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 import numba
@@ -40,6 +41,7 @@ from kmeanskit._engine.assign import (
 )
 from kmeanskit._engine.blas import matmul_into
 from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
+from kmeanskit._engine.pass_totals import pass_totals
 from kmeanskit._engine.serial import sized
 
 __all__ = ["Assignment", "LloydStep", "SlabSums", "dots_block_rows", "kernel_path", "mean_update"]
@@ -70,11 +72,15 @@ class Assignment:
     sums : ndarray of shape (n_clusters, n_features), float64 weighted sums of rows
         per cluster (None when the pass did not accumulate)
     weights : ndarray of shape (n_clusters,), float64 total weight per cluster
+    means : ndarray of shape (n_clusters, n_features), the rows' dtype, or None
+        ``sums / weights`` when the pass formed them (every cluster has weight):
+        :func:`mean_update`'s new centers, with its bits
     """
 
     inertia: float
     sums: np.ndarray | None
     weights: np.ndarray | None
+    means: np.ndarray | None = None
 
 
 def mean_update(rows, centers, labels, sq_dist, assignment):
@@ -90,6 +96,8 @@ def mean_update(rows, centers, labels, sq_dist, assignment):
     new_centers : ndarray of shape (n_clusters, n_features), rows' dtype
     n_relocated : int
     """
+    if assignment.means is not None:  # every cluster has weight: the pass formed the means
+        return assignment.means, 0
     sums, weights = assignment.sums, assignment.weights
     n_relocated = 0
     if not weights.all():  # some cluster has no weight
@@ -180,9 +188,33 @@ class LloydStep(SlabSums, Step):
             block_rows = SHIFTED_BLOCK_ROWS
         self._start_slabs(rows, k, path, block_rows, 8 * k * rows.d)
         self._sq_dist = None
+        self._labels_before = None  # each row's label before a fitting pass (dense rows)
+        self.n_changed = None
+        self._one_blas_thread = False  # held for a whole run (run_scope), not set each pass
         self._small_threads = SmallThreads()  # small inputs: serial or threaded passes, whichever is faster
         n_buffers = 2 if self.path == "blocks" else 0
         self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]
+
+    @contextlib.contextmanager
+    def run_scope(self):
+        """The chunked passes' BLAS on one thread for a whole run, instead of setting
+        and restoring it every pass (threadpoolctl's calls cost about 10 us a pass).
+
+        Only the Lloyd step's own passes: its subclasses make other BLAS calls."""
+        if self.path != "chunked" or type(self).__call__ is not LloydStep.__call__ or self._one_blas_thread:
+            yield
+            return
+        with single_threaded_blas():
+            self._one_blas_thread = True
+            try:
+                yield
+            finally:
+                self._one_blas_thread = False
+
+    @property
+    def counts_label_changes(self):
+        """Whether a fitting pass counts the labels it changed (dense rows: :func:`pass_totals`)."""
+        return self.path != "csr"
 
     @property
     def sq_dist(self):
@@ -219,6 +251,9 @@ class LloydStep(SlabSums, Step):
             return self._csr_pass(rows.X, centers_t, center_sq, labels, update)
         if update:
             self._reset_sums()
+            if self._labels_before is None:
+                self._labels_before = np.empty_like(labels)
+            np.copyto(self._labels_before, labels)
         pending = None
         for index, (start, stop, Xb) in enumerate(rows.blocks(self.block_rows)):
             bounds = self._slabs(stop - start)
@@ -230,7 +265,7 @@ class LloydStep(SlabSums, Step):
                     Xb, wb, centers, centers_t, center_sq, lb, db, self._sums, self._weight_sums, bounds,
                     CHUNK_ROWS, update,
                 )
-                with single_threaded_blas():
+                with contextlib.nullcontext() if self._one_blas_thread else single_threaded_blas():
                     self._small_threads(assign_accumulate_chunked_gemm, size, work, args)
             elif self.path == "blocks":
                 dots = self._dots[index % 2][: stop - start]
@@ -246,12 +281,19 @@ class LloydStep(SlabSums, Step):
                 self._small_threads(assign_accumulate_direct, size, work, args)
         if pending is not None:
             pending.result()
-        # einsum sums in a fixed order (no threaded BLAS dot): deterministic.
-        inertia = rows.weighted_sum(self.sq_dist)
         if not update:
-            return Assignment(inertia, None, None)
-        # Merge slabs in index order (numpy reduces the outer axis sequentially).
-        return Assignment(inertia, np.add.reduce(self._sums, axis=0), np.add.reduce(self._weight_sums, axis=0))
+            self.n_changed = None
+            return Assignment(rows.weighted_sum(self.sq_dist), None, None)
+        # The slabs merged in index order, the inertia, the changed labels and
+        # the means in one call, with the bits of the separate NumPy calls.
+        k, d = self.n_clusters, rows.d
+        sums, weights, means = np.empty((k, d)), np.empty(k), np.empty((k, d), dtype=rows.dtype)
+        inertia, n_changed, filled = sized(pass_totals, rows.n)(
+            self._sums, self._weight_sums, rows.kernel_w(), self.sq_dist, rows.sum_slabs(), labels,
+            self._labels_before, sums, weights, means,
+        )
+        self.n_changed = int(n_changed)
+        return Assignment(float(inertia), sums, weights, means if filled else None)
 
     def _csr_pass(self, X, centers_t, center_sq, labels, update):
         """A pass over CSR rows (one block): labels and distances on fine slabs,

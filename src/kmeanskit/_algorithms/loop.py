@@ -65,34 +65,35 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0, labels=None):
     labels_old = None if counted else labels.copy()
     history = []
     strict = converged = False
-    for i in range(max_iter):
-        assignment = step(centers, labels, update=True)
-        history.append(assignment.inertia)
-        if verbose:
-            print(f"Iteration {i}, inertia {assignment.inertia}.")
-        new_centers, _ = step.update_centers(centers, labels, assignment)
-        center_shift_tot = step.center_shift(centers, new_centers)
-        centers = new_centers
-        # (not np.array_equal: its checks and conversions cost more than the comparison)
-        unchanged = (step.n_changed == 0) if counted else not (labels != labels_old).any()
-        if unchanged and not (seeded and i == 0):
-            strict = converged = True
+    with step.run_scope():  # what the step holds for the whole run (one BLAS thread, say)
+        for i in range(max_iter):
+            assignment = step(centers, labels, update=True)
+            history.append(assignment.inertia)
             if verbose:
-                print(f"Converged at iteration {i}: strict convergence.")
-            break
-        if center_shift_tot <= tol:
-            converged = True
-            if verbose:
-                print(
-                    f"Converged at iteration {i}: center shift {center_shift_tot} "
-                    f"within tolerance {tol}."
-                )
-            break
-        if not counted:
-            labels_old[:] = labels
-    if strict:
-        # Labels are final; the centers are their update: only the inertia is new.
-        inertia = step.inertia(centers, labels)
-    else:
-        inertia = step(centers, labels, update=False).inertia
+                print(f"Iteration {i}, inertia {assignment.inertia}.")
+            new_centers, _ = step.update_centers(centers, labels, assignment)
+            center_shift_tot = step.center_shift(centers, new_centers)
+            centers = new_centers
+            # (not np.array_equal: its checks and conversions cost more than the comparison)
+            unchanged = (step.n_changed == 0) if counted else not (labels != labels_old).any()
+            if unchanged and not (seeded and i == 0):
+                strict = converged = True
+                if verbose:
+                    print(f"Converged at iteration {i}: strict convergence.")
+                break
+            if center_shift_tot <= tol:
+                converged = True
+                if verbose:
+                    print(
+                        f"Converged at iteration {i}: center shift {center_shift_tot} "
+                        f"within tolerance {tol}."
+                    )
+                break
+            if not counted:
+                labels_old[:] = labels
+        if strict:
+            # Labels are final; the centers are their update: only the inertia is new.
+            inertia = step.inertia(centers, labels)
+        else:
+            inertia = step(centers, labels, update=False).inertia
     return KMeansRun(centers, labels, inertia, i + 1, np.asarray(history), converged)

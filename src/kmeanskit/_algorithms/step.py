@@ -8,10 +8,11 @@ Dask blocks. A step decides how rows are assigned and how centers are formed
 from an assignment; the loop decides when to stop.
 
 The optional capabilities (starting from seeding's labels, counting the labels
-a call changed) are declared here with their defaults, so the loop never
-probes for them.
+a call changed, holding something while a run lasts) are declared here with
+their defaults, so the loop never probes for them.
 """
 
+import contextlib
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -83,6 +84,11 @@ class Step(ABC):
         shifts of the centers, in float64."""
         diff = np.subtract(new, old, dtype=np.float64)
         return float(np.einsum("ij,ij->", diff, diff))
+
+    def run_scope(self):
+        """A context manager the loop holds while a run's passes last: what the
+        step would otherwise set up and undo around every pass. By default none."""
+        return contextlib.nullcontext()
 
     def new_labels(self):
         """The labels array a run starts from: -1 for every row (no label yet)."""

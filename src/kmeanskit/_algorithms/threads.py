@@ -140,25 +140,33 @@ class SmallThreads:
     def __init__(self):
         self._seconds = {False: None, True: None}  # last call's time, serial and threaded
         self._calls = 0
-        self._compiled = {}  # kernel -> whether its parallel version is compiled, asked once a step (alike passes)
+        # Asked once a step (its passes are alike), not once a pass:
+        self._compiled = {}  # kernel -> whether its parallel version is compiled
+        self._sized = {}  # (kernel, n_values) -> serial.sized(kernel, n_values)
+        self._n_threads = None  # numba's thread count
 
     def __call__(self, kernel, n_values, work, args):
         """``kernel(*args)`` on ``n_values`` values with ``work`` distance work, serial or threaded."""
+        sized = self._sized.get((kernel, n_values))
+        if sized is None:
+            sized = self._sized[kernel, n_values] = serial.sized(kernel, n_values)
         small = n_values < serial.SERIAL_MAX_VALUES
         if not small or work < SMALL_THREADED_MIN_WORK or not self._threads_may_pay(kernel, args):
-            return serial.sized(kernel, n_values)(*args)
+            return sized(*args)
         threaded = self._pick()
         start = time.perf_counter()
-        result = (kernel if threaded else serial.sized(kernel, n_values))(*args)
+        result = (kernel if threaded else sized)(*args)
         seconds = self._seconds[threaded] = time.perf_counter() - start
         if threaded and self._seconds[False] is not None:
             _threaded_took(seconds, self._seconds[False])
         return result
 
     def _threads_may_pay(self, kernel, args):
-        import numba
+        if self._n_threads is None:
+            import numba
 
-        if numba.get_num_threads() < 2:
+            self._n_threads = numba.get_num_threads()
+        if self._n_threads < 2:
             return False
         compiled = self._compiled.get(kernel)
         if compiled is None:
