@@ -440,8 +440,8 @@ def kmeans_plusplus(
     if sp.issparse(X):
         rows = as_rows(X, sample_weight)
     else:
-        mapping = DataMapping.on_mean(X)
-        rows = DenseRows(X, sample_weight, shift=mapping.shift, scale=mapping.scale)
+        # Mapped once (seeding reads the rows several times; the same bits as mapping them block by block).
+        rows = DenseRows(DataMapping.on_mean(X).map_rows(X), sample_weight)
     _, indices = kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials)
     centers = X[indices].toarray() if sp.issparse(X) else X[indices]
     return centers, indices
