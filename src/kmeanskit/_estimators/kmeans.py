@@ -6,12 +6,12 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import check_array
 
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.mapping import DataMapping, abs_max, pow2_scale
+from kmeanskit._algorithms.random_state import check_random_state
 from kmeanskit._algorithms.registry import SEEDERS, fit_step
 from kmeanskit._algorithms.rows import DenseRows, as_rows
 from kmeanskit._estimators._base import (
