@@ -126,10 +126,12 @@ class _RoundByRound(init._DenseScorer):
 @pytest.mark.parametrize("weights", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n, d, k, keep_share", [(150, 4, 3, 0.2), (1797, 64, 10, 0.2), (1797, 64, 10, 0.05),
-                                                 (5000, 5, 4, 0.2), (333, 784, 6, 0.2)])
+                                                 (5000, 5, 4, 0.2), (333, 784, 6, 0.2), (1000, 2, 3, 0.2),
+                                                 (3000, 3, 40, 0.2), (150, 1, 9, 0.2)])
 def test_rounds_in_one_call_as_round_by_round(n, d, k, keep_share, dtype, weights, monkeypatch, at_thread_counts):
     # Small inputs run every round in one kernel call: the same draws and the same bits (centers, each
-    # row's nearest center, the distances), kept dots for all rows or some, at 1 and 2 threads (BLAS too).
+    # row's nearest center, the distances), by direct differences (d < 4) or by dots kept for all rows
+    # or some, at 1 and 2 threads (BLAS too).
     monkeypatch.setattr(init, "KEEP_SHARE", keep_share)
     X = _blobs(n, d, dtype)
     w = _weights(n).astype(dtype) if weights else None

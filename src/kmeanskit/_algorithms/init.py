@@ -17,6 +17,7 @@ from kmeanskit._engine.seeding import (
     draw_rows,
     draw_rows_indexed,
     greedy_rounds_dense,
+    greedy_rounds_direct,
     lower_closest,
     update_closest_direct,
     update_closest_from_dots,
@@ -75,6 +76,7 @@ class _DenseScorer:
             self._lower = sized(update_closest_direct, self.X.size)
             # Candidates transposed, padded to whole groups with zero columns that are scored and ignored.
             self.cand_t = np.zeros((rows.d, -(-n_candidates // GROUP) * GROUP))
+            self._set_rounds(n_candidates)
             return
         self._score = sized(candidate_potentials_dense, self.X.size)
         self._lower = sized(lower_closest, self.X.size)
@@ -83,20 +85,29 @@ class _DenseScorer:
         budget = KEEP_SHARE * rows.X.nbytes - closest.nbytes - self.x_sq.nbytes - self.nearest.nbytes
         n_kept = int(min(rows.n, max(0, budget // (n_candidates * rows.dtype.itemsize))))
         self.kept_dots_t = np.empty((n_candidates, n_kept), dtype=rows.dtype)
+        self._set_rounds(n_candidates)
+
+    run_rounds = None  # or a callable: see greedy_plusplus
+
+    def _set_rounds(self, n_candidates):
         # Small inputs: every round in one kernel call (their rounds cost more in
         # Python than in the kernels). Its sum of the slabs' potentials is numpy's
         # for two candidates or more.
         if self.X.size < SERIAL_MAX_VALUES and n_candidates >= 2:
             self.run_rounds = self._run_rounds
 
-    run_rounds = None  # or a callable: see greedy_plusplus
-
     def _run_rounds(self, uniforms, potential, centers, indices):
-        """Rounds 1 .. k - 1 in one kernel call (``greedy_rounds_dense``); the scorer's state after them."""
-        sized(greedy_rounds_dense, self.X.size)(
-            self.X, self.x_sq, self.w, self.closest, self.nearest, self.bounds, self.slab_sums,
-            SEEDING_CHUNK_ROWS, self.kept_dots_t, uniforms, potential, centers, indices,
-        )
+        """Rounds 1 .. k - 1 in one kernel call (``greedy_rounds_direct`` or ``greedy_rounds_dense``)."""
+        if self.direct:
+            sized(greedy_rounds_direct, self.X.size)(
+                self.X, self.w, self.closest, self.nearest, self.bounds, self.slab_sums, self.chunk_rows,
+                uniforms, potential, centers, indices,
+            )
+        else:
+            sized(greedy_rounds_dense, self.X.size)(
+                self.X, self.x_sq, self.w, self.closest, self.nearest, self.bounds, self.slab_sums,
+                SEEDING_CHUNK_ROWS, self.kept_dots_t, uniforms, potential, centers, indices,
+            )
         self.n_chosen = centers.shape[0]
 
     def potentials(self, candidates):
