@@ -153,7 +153,7 @@ def _group_potentials(X, w, closest, candidates_t, g, start, stop, acc):
     _store_group(acc, g, a)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _direct_slab_potentials(X, w, closest, candidates_t, first, last, chunk_rows, out):
     """:func:`candidate_potentials_direct` on one slab (rows ``first .. last - 1``): ``out`` (t,) its potentials."""
     n_cand = out.shape[0]
@@ -215,7 +215,7 @@ def candidate_potentials_direct_numpy(X, w, closest, candidates_t, slab_bounds, 
     out[:] = slab_sums_in_order(potentials, slab_bounds)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _direct_slab_lower(X, w, center, closest, index, nearest, first, last):
     """:func:`update_closest_direct` on one slab (rows ``first .. last - 1``); its sum of ``w_i closest_i``."""
     keep = nearest.shape[0] > 0
@@ -257,7 +257,7 @@ def update_closest_direct_numpy(X, w, center, closest, index, nearest, slab_boun
     slab_sums[:] = slab_sums_in_order(w[start:stop].astype(np.float64) * closest[start:stop], slab_bounds)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _dense_slab_potentials(X, x_sq, w, closest, candidates_t, cand_sq, first, last, buffer, out, kept_dots_t):
     """:func:`candidate_potentials_dense` on one slab (rows ``first .. last - 1``): ``out`` (t,) its
     potentials, the dots of chunks of ``buffer.shape[0]`` rows (``buffer``: scratch)."""
@@ -337,7 +337,7 @@ def candidate_potentials_dense_numpy(
         kept_dots_t[:, start:n_kept] = dots[: n_kept - start].T
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _dense_slab_lower(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, first, last):
     """:func:`lower_closest` on one slab (rows ``first .. last - 1``); its sum of ``w_i closest_i``."""
     n_kept = kept_dots.shape[0]
