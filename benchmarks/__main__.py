@@ -1,8 +1,9 @@
-"""``python -m benchmarks [lloyd|e2e|grid|small|first-call|seeding|silhouette|sparse|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|grid|small|before-after|first-call|seeding|silhouette|sparse|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
 from . import (
+    before_after,
     dask_vs_daskml,
     end_to_end,
     first_call,
@@ -28,7 +29,8 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
-          "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main}
+          "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main,
+          "before-after": before_after.main}
 
 
 def main(argv=None):

@@ -66,7 +66,11 @@ def test_bitwise_identical_for_any_thread_count(d, keep_share, dtype, monkeypatc
 
 
 class _NoSums(init._DenseScorer):
-    """A scorer whose update does not return slab sums (as K-Medians' and the spherical one)."""
+    """A scorer whose update does not return slab sums (as K-Medians' and the spherical one), round by round."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.run_rounds = None
 
     def update(self, center, candidate=None):
         super().update(center, candidate)
@@ -108,3 +112,47 @@ def test_nearest_centers_found_on_the_way(d, dtype):
     np.testing.assert_array_equal(indices, init.kmeans_plusplus_rows(as_rows(X, None), 9, np.random.RandomState(0))[1])
     distances = ((X[:, None, :].astype(np.float64) - centers[None].astype(np.float64)) ** 2).sum(-1)
     np.testing.assert_array_equal(nearest, distances.argmin(axis=1))
+
+
+class _RoundByRound(init._DenseScorer):
+    """The dense scorer with its rounds made one Python round at a time."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        assert self.run_rounds is not None  # the input is small: the rounds would run in one call
+        self.run_rounds = None
+
+
+@pytest.mark.parametrize("weights", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, d, k, keep_share", [(150, 4, 3, 0.2), (1797, 64, 10, 0.2), (1797, 64, 10, 0.05),
+                                                 (5000, 5, 4, 0.2), (333, 784, 6, 0.2), (1000, 2, 3, 0.2),
+                                                 (3000, 3, 40, 0.2), (150, 1, 9, 0.2)])
+def test_rounds_in_one_call_as_round_by_round(n, d, k, keep_share, dtype, weights, monkeypatch, at_thread_counts):
+    # Small inputs run every round in one kernel call: the same draws and the same bits (centers, each
+    # row's nearest center, the distances), by direct differences (d < 4) or by dots kept for all rows
+    # or some, at 1 and 2 threads (BLAS too).
+    monkeypatch.setattr(init, "KEEP_SHARE", keep_share)
+    X = _blobs(n, d, dtype)
+    w = _weights(n).astype(dtype) if weights else None
+
+    def seed(make_scorer):
+        nearest, made = np.full(n, -1, dtype=np.int32), []
+
+        def scorer(rows, closest, n_candidates):
+            made.append(make_scorer(rows, closest, n_candidates, nearest))
+            return made[-1]
+
+        rows = as_rows(X, w)
+        with init.single_threaded_blas():
+            centers, indices = init.greedy_plusplus(rows, k, np.random.RandomState(3), scorer)
+        return centers, indices, nearest, made[0].closest, made[0].slab_sums
+
+    fused = at_thread_counts(lambda: seed(init._DenseScorer))
+    rounds = at_thread_counts(lambda: seed(_RoundByRound))
+    for got in [*fused, rounds[1]]:
+        for a, b in zip(got, rounds[0], strict=True):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+    theirs = sk_kmeans_plusplus(X, k, sample_weight=w, random_state=3)[1]
+    np.testing.assert_array_equal(fused[0][1], theirs)

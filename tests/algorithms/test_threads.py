@@ -97,6 +97,45 @@ def test_single_threaded_blas_limits_every_blas_and_restores_it_from_any_thread(
     assert _blas_threads() == default
 
 
+def _count_blas_settings(monkeypatch):
+    """The thread counts every BLAS library is set to, in order, from now on."""
+    calls = []
+    for lib in threads._blas_libraries()[0]:
+        original = lib.set_num_threads
+
+        def counted(n, original=original):
+            calls.append(n)
+            return original(n)
+
+        monkeypatch.setattr(lib, "set_num_threads", counted)
+    return calls
+
+
+def test_nested_single_threaded_blas_on_one_thread_sets_nothing(monkeypatch):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        calls = _count_blas_settings(monkeypatch)
+        n_libraries = len(threads._blas_libraries()[0])
+        with threads.single_threaded_blas():
+            assert calls == [1] * n_libraries
+            for _ in range(3):
+                with threads.single_threaded_blas():
+                    assert all(n == 1 for n in _blas_threads())
+            assert calls == [1] * n_libraries
+            try:
+                with threads.single_threaded_blas():
+                    raise KeyError("inner")
+            except KeyError:
+                pass
+            assert all(n == 1 for n in _blas_threads())
+        assert calls == [1] * n_libraries + [2] * n_libraries
+        assert all(n == 2 for n in _blas_threads())
+        with threads.single_threaded_blas():  # the depth fell back: the next use sets again
+            pass
+        assert len(calls) == 4 * n_libraries
+
+
 class _Clock:
     """A fake ``time`` for :class:`threads.SmallThreads`: kernels advance it by their cost."""
 

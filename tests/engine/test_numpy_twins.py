@@ -23,6 +23,8 @@ from kmeanskit._engine.seeding import (
     candidate_potentials_dense,
     candidate_potentials_direct,
     draw_rows,
+    greedy_rounds_dense,
+    greedy_rounds_direct,
     lower_closest,
     update_closest_direct,
     weighted_slab_sums,
@@ -212,6 +214,53 @@ def test_draw_rows():
             rand_vals = np.concatenate([rng.uniform(size=9) * total, [0.0, total, total * (1 + 1e-12)]])
             run_both(draw_rows, w, closest, bounds, sums, rand_vals,
                      np.full(rand_vals.shape[0], -5, dtype=np.int64))
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_greedy_rounds_dense(keep):
+    for seed, (n, d, k, dtype, ties) in enumerate(_cases()):
+        X, w, _ = _seeding_problem(n, d, dtype, seed, ties)
+        w[0] = 1.0  # the first center's row
+        X64 = X.astype(np.float64)
+        x_sq = np.einsum("ij,ij->i", X64, X64)
+        rng = np.random.default_rng(seed)
+        for bounds, chunk, n_kept, t in itertools.product(_bounds(n), (3, 4096), (0, n // 2, n), (2, 5)):
+            # The state after the first center (row 0), as greedy_plusplus leaves it.
+            closest, sums = np.full(n, np.inf), np.empty(bounds.shape[0] - 1)
+            nearest = np.full(n if keep else 0, 7, dtype=np.int32)
+            serial_twin(lower_closest)(X, w, x_sq, X[0], float(X64[0] @ X64[0]), X[0, :0], closest, 0, nearest,
+                                       bounds, sums)
+            potential = 0.0
+            for value in sums:
+                potential += value
+            centers = np.full((k, d), np.nan, dtype=dtype)
+            centers[0] = X[0]
+            indices = np.full(k, -1, dtype=np.int64)
+            indices[0] = 0
+            run_both(greedy_rounds_dense, X, x_sq, w, closest, nearest, bounds, sums, chunk,
+                     np.full((t, n_kept), 5, dtype=dtype), rng.uniform(size=(k - 1, t)), potential, centers, indices)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_greedy_rounds_direct(keep):
+    for seed, (n, d, k, dtype, ties) in enumerate(_cases()):
+        X, w, _ = _seeding_problem(n, d, dtype, seed, ties)
+        w[0] = 1.0  # the first center's row
+        rng = np.random.default_rng(seed)
+        for bounds, chunk, t in itertools.product(_bounds(n), (1, 64), (2, 3, GROUP + 1)):
+            # The state after the first center (row 0), as greedy_plusplus leaves it.
+            closest, sums = np.full(n, np.inf), np.empty(bounds.shape[0] - 1)
+            nearest = np.full(n if keep else 0, 7, dtype=np.int32)
+            serial_twin(update_closest_direct)(X, w, X[0].astype(np.float64), closest, 0, nearest, bounds, sums)
+            potential = 0.0
+            for value in sums:
+                potential += value
+            centers = np.full((k, d), np.nan, dtype=dtype)
+            centers[0] = X[0]
+            indices = np.full(k, -1, dtype=np.int64)
+            indices[0] = 0
+            run_both(greedy_rounds_direct, X, w, closest, nearest, bounds, sums, chunk, rng.uniform(size=(k - 1, t)),
+                     potential, centers, indices)
 
 
 def test_matmul_into():

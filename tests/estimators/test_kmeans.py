@@ -316,3 +316,25 @@ def test_serial_twins_give_the_parallel_kernels_bits(algorithm, kernel_path, mon
     np.testing.assert_array_equal(c1, c2)
     np.testing.assert_array_equal(p1, p2)
     assert (i1, n1) == (i2, n2)
+
+
+def test_a_small_fit_sets_blas_threads_once_not_every_pass(monkeypatch):
+    # Digits' shape runs the chunked BLAS pass; BLAS on one thread is set for the whole fit
+    # (and once more for the final inertia), whatever the number of passes.
+    from threadpoolctl import threadpool_limits
+
+    from kmeanskit._algorithms import threads
+
+    X = np.random.default_rng(0).normal(size=(1797, 64))
+    counts = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        for max_iter in (2, 20):
+            calls = []
+            for lib in threads._blas_libraries()[0]:
+                monkeypatch.setattr(lib, "set_num_threads",
+                                    lambda n, original=lib.set_num_threads, calls=calls: (calls.append(n), original(n))[1])
+            km = KMeans(10, init=X[:10].copy(), max_iter=max_iter, tol=0, algorithm="lloyd").fit(X)
+            assert km.n_iter_ == max_iter
+            counts.append(len(calls))
+            monkeypatch.undo()
+    assert counts[0] == counts[1] <= 4 * len(threads._blas_libraries()[0])

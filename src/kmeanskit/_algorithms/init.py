@@ -16,12 +16,14 @@ from kmeanskit._engine.seeding import (
     candidate_potentials_from_dots,
     draw_rows,
     draw_rows_indexed,
+    greedy_rounds_dense,
+    greedy_rounds_direct,
     lower_closest,
     update_closest_direct,
     update_closest_from_dots,
     weighted_slab_sums,
 )
-from kmeanskit._engine.serial import sized
+from kmeanskit._engine.serial import SERIAL_MAX_VALUES, sized
 
 __all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
 
@@ -64,33 +66,65 @@ class _DenseScorer:
         self.w = rows.w
         self.bounds = slab_bounds(rows.n, n_slabs(rows.n))
         self.slab_sums = np.empty(self.bounds.shape[0] - 1)
+        # Each round's per-slab potentials (a round scores n_candidates candidates).
+        self.out = np.empty((self.bounds.shape[0] - 1, n_candidates))
         self.direct = rows.d < SEEDING_BLAS_MIN_FEATURES
+        # The kernels for this size, chosen once (the size does not change from round to round).
         if self.direct:
             self.chunk_rows = max(1, DIRECT_CHUNK_BYTES // (rows.d * rows.dtype.itemsize))
+            self._score = sized(candidate_potentials_direct, self.X.size)
+            self._lower = sized(update_closest_direct, self.X.size)
+            # Candidates transposed, padded to whole groups with zero columns that are scored and ignored.
+            self.cand_t = np.zeros((rows.d, -(-n_candidates // GROUP) * GROUP))
+            self._set_rounds(n_candidates)
             return
+        self._score = sized(candidate_potentials_dense, self.X.size)
+        self._lower = sized(lower_closest, self.X.size)
+        self.cand_t = np.empty((rows.d, n_candidates), dtype=rows.dtype)
         self.x_sq = rows.x_sq
         budget = KEEP_SHARE * rows.X.nbytes - closest.nbytes - self.x_sq.nbytes - self.nearest.nbytes
         n_kept = int(min(rows.n, max(0, budget // (n_candidates * rows.dtype.itemsize))))
         self.kept_dots_t = np.empty((n_candidates, n_kept), dtype=rows.dtype)
+        self._set_rounds(n_candidates)
+
+    run_rounds = None  # or a callable: see greedy_plusplus
+
+    def _set_rounds(self, n_candidates):
+        # Small inputs: every round in one kernel call (their rounds cost more in
+        # Python than in the kernels). Its sum of the slabs' potentials is numpy's
+        # for two candidates or more.
+        if self.X.size < SERIAL_MAX_VALUES and n_candidates >= 2:
+            self.run_rounds = self._run_rounds
+
+    def _run_rounds(self, uniforms, potential, centers, indices):
+        """Rounds 1 .. k - 1 in one kernel call (``greedy_rounds_direct`` or ``greedy_rounds_dense``)."""
+        if self.direct:
+            sized(greedy_rounds_direct, self.X.size)(
+                self.X, self.w, self.closest, self.nearest, self.bounds, self.slab_sums, self.chunk_rows,
+                uniforms, potential, centers, indices,
+            )
+        else:
+            sized(greedy_rounds_dense, self.X.size)(
+                self.X, self.x_sq, self.w, self.closest, self.nearest, self.bounds, self.slab_sums,
+                SEEDING_CHUNK_ROWS, self.kept_dots_t, uniforms, potential, centers, indices,
+            )
+        self.n_chosen = centers.shape[0]
 
     def potentials(self, candidates):
-        n_cand = candidates.shape[0]
-        out = np.empty((self.bounds.shape[0] - 1, n_cand))
+        """Each candidate's potential ((t,) float64) for candidates ((t, d), X's dtype)."""
+        out = self.out[:, : candidates.shape[0]]
         if self.direct:
-            # Padded to whole groups; the padding columns are scored and ignored.
-            cand_t = np.zeros((candidates.shape[1], -(-n_cand // GROUP) * GROUP))
-            cand_t[:, :n_cand] = candidates.T
-            sized(candidate_potentials_direct, self.X.size)(
-                self.X, self.w, self.closest, cand_t, self.bounds, self.chunk_rows, out
-            )
+            self.cand_t[:, : candidates.shape[0]] = candidates.T
+            self._score(self.X, self.w, self.closest, self.cand_t, self.bounds, self.chunk_rows, out)
             return out.sum(axis=0)
+        cand_t = self.cand_t if candidates.shape[0] == self.cand_t.shape[1] else np.empty_like(candidates.T, order="C")
+        cand_t[...] = candidates.T
         cand64 = candidates.astype(np.float64)
-        with single_threaded_blas():
-            sized(candidate_potentials_dense, self.X.size)(
-                self.X, self.x_sq, self.w, self.closest, np.ascontiguousarray(candidates.T),
-                np.einsum("ij,ij->i", cand64, cand64), self.bounds, SEEDING_CHUNK_ROWS,
-                out, self.kept_dots_t[:n_cand],
-            )
+        # BLAS is on one thread (kmeans_plusplus_rows): the parallel kernel calls it from each of its threads.
+        self._score(
+            self.X, self.x_sq, self.w, self.closest, cand_t, np.einsum("ij,ij->i", cand64, cand64), self.bounds,
+            SEEDING_CHUNK_ROWS, out, self.kept_dots_t[: candidates.shape[0]],
+        )
         return out.sum(axis=0)
 
     def update(self, center, candidate=None):
@@ -100,17 +134,14 @@ class _DenseScorer:
         """
         index = self.n_chosen
         self.n_chosen += 1
-        if self.direct:
-            sized(update_closest_direct, self.X.size)(
-                self.X, self.w, center.astype(np.float64), self.closest, index, self.nearest, self.bounds,
-                self.slab_sums,
-            )
-            return self.slab_sums
         c64 = center.astype(np.float64)
+        if self.direct:
+            self._lower(self.X, self.w, c64, self.closest, index, self.nearest, self.bounds, self.slab_sums)
+            return self.slab_sums
         kept = self.kept_dots_t[0 if candidate is None else candidate]
         if candidate is None:
             kept = kept[:0]
-        sized(lower_closest, self.X.size)(
+        self._lower(
             self.X, self.w, self.x_sq, np.ascontiguousarray(center, dtype=self.X.dtype), float(c64 @ c64),
             kept, self.closest, index, self.nearest, self.bounds, self.slab_sums,
         )
@@ -233,6 +264,11 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
         ``scorer.bounds`` (which saves a pass over ``closest``). A scorer with
         a ``draw(rand_vals, out)`` method draws the candidates itself (from
         distances it keeps elsewhere than in ``closest``, with those sums).
+        A scorer whose ``run_rounds`` is not None runs every round after the
+        first center itself: ``run_rounds(uniforms, potential, centers,
+        indices)`` with each round's ``random_state.uniform`` draws
+        ((k - 1, n_local_trials)) and the potential after the first center
+        writes rows 1 .. k - 1 of ``centers`` and ``indices``.
     n_local_trials : int or None, default ``2 + int(ln k)``
 
     Returns
@@ -257,6 +293,11 @@ def greedy_plusplus(rows, n_clusters, random_state, make_scorer, n_local_trials=
     current_pot = 0.0
     for value in sums:  # in the order draw_rows adds them
         current_pot += float(value)
+    run_rounds = getattr(scorer, "run_rounds", None)
+    if run_rounds is not None and n_clusters > 1:
+        # The draws of every round at once: the numbers of one uniform(size=n_local_trials) a round.
+        run_rounds(random_state.uniform(size=(n_clusters - 1, n_local_trials)), current_pot, centers, indices)
+        return centers, indices
     candidate_ids = np.empty(n_local_trials, dtype=np.int64)
     draw = getattr(scorer, "draw", None)
 
@@ -298,7 +339,11 @@ def kmeans_plusplus_rows(rows, n_clusters, random_state, n_local_trials=None, ne
             return made[-1]
         return _DenseScorer(rows, closest, n_candidates, nearest)
 
-    result = greedy_plusplus(rows, n_clusters, random_state, scorer, n_local_trials)
+    # The parallel scoring kernel calls BLAS from each of its threads, and a BLAS
+    # call's bits depend on BLAS's thread count: BLAS on one thread for the whole
+    # seeding (set once, not once a round).
+    with single_threaded_blas():
+        result = greedy_plusplus(rows, n_clusters, random_state, scorer, n_local_trials)
     for distinct_scorer in made:
         distinct_scorer.finish()
     return result

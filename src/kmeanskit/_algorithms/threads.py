@@ -2,6 +2,7 @@
 all threads for small inputs while that is faster."""
 
 import os
+import threading
 import time
 from contextlib import contextmanager
 from functools import lru_cache
@@ -53,33 +54,50 @@ def _blas_libraries():
     return libraries, getattr(threadpoolctl, "CONTROLLING_THREAD_OWNERSHIP", None)
 
 
+# How many single_threaded_blas() are active on each thread: an inner one finds
+# every BLAS library on one thread already, set by the outer one (same thread).
+_held = threading.local()
+
+
 @contextmanager
 def single_threaded_blas():
     """Context manager: every BLAS library on one thread while it is active.
 
     Each numba thread makes its own small BLAS calls; a multi-threaded BLAS
-    would put 2 x n_threads threads on the cores, which is much slower. The
+    would put 2 x n_threads threads on the cores, which is much slower. And a
+    BLAS call's bits depend on BLAS's thread count (benchmarks/README.md), so
+    calls made by kernels stay on one thread whatever the caller's limits. The
     libraries' thread counts are set and restored directly: threadpoolctl's
     ``limit`` takes a new inventory each time, which cost more than a whole
-    Lloyd pass over a small table (figures in benchmarks/README.md).
+    Lloyd pass over a small table (figures in benchmarks/README.md). Nested
+    on one thread, the inner uses set nothing: the outermost sets and restores
+    (a fit of a small input holds it once, and its passes nest).
     """
-    libraries, ownership = _blas_libraries()
-    if ownership is not None:
-        ownership.increment()
+    depth = getattr(_held, "depth", 0)
+    _held.depth = depth + 1
     try:
-        before = [lib.num_threads for lib in libraries]
-        for lib, n_threads in zip(libraries, before, strict=True):
-            if n_threads != 1:
-                lib.set_num_threads(1)
-        try:
+        if depth:
             yield
-        finally:
+            return
+        libraries, ownership = _blas_libraries()
+        if ownership is not None:
+            ownership.increment()
+        try:
+            before = [lib.num_threads for lib in libraries]
             for lib, n_threads in zip(libraries, before, strict=True):
                 if n_threads != 1:
-                    lib.set_num_threads(n_threads)
+                    lib.set_num_threads(1)
+            try:
+                yield
+            finally:
+                for lib, n_threads in zip(libraries, before, strict=True):
+                    if n_threads != 1:
+                        lib.set_num_threads(n_threads)
+        finally:
+            if ownership is not None:
+                ownership.decrement()
     finally:
-        if ownership is not None:
-            ownership.decrement()
+        _held.depth = depth
 
 
 _background = (None, None)  # (pid, executor)

@@ -35,6 +35,10 @@ __all__ = [
     "draw_rows",
     "draw_rows_indexed",
     "draw_rows_numpy",
+    "greedy_rounds_dense",
+    "greedy_rounds_dense_numpy",
+    "greedy_rounds_direct",
+    "greedy_rounds_direct_numpy",
     "lower_closest",
     "lower_closest_numpy",
     "update_closest_direct",
@@ -149,6 +153,20 @@ def _group_potentials(X, w, closest, candidates_t, g, start, stop, acc):
     _store_group(acc, g, a)
 
 
+@njit(cache=True, nogil=True)
+def _direct_slab_potentials(X, w, closest, candidates_t, first, last, chunk_rows, out):
+    """:func:`candidate_potentials_direct` on one slab (rows ``first .. last - 1``): ``out`` (t,) its potentials."""
+    n_cand = out.shape[0]
+    n_groups = (n_cand + GROUP - 1) // GROUP
+    acc = np.zeros(n_groups * GROUP)
+    for start in range(first, last, chunk_rows):
+        stop = min(start + chunk_rows, last)
+        for g in range(0, n_groups * GROUP, GROUP):
+            _group_potentials(X, w, closest, candidates_t, g, start, stop, acc)
+    for c in range(n_cand):
+        out[c] = acc[c]
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_rows, out):
     """Per-slab potential of each candidate from direct float64 differences (few features).
@@ -165,17 +183,8 @@ def candidate_potentials_direct(X, w, closest, candidates_t, slab_bounds, chunk_
                        ``w_i min(closest_i, sum_f (x_if - c_f)^2)``; the
                        distance is the one :func:`update_closest_direct` computes
     """
-    n_slabs = slab_bounds.shape[0] - 1
-    n_cand = out.shape[1]
-    n_groups = (n_cand + GROUP - 1) // GROUP
-    for s in prange(n_slabs):
-        acc = np.zeros(n_groups * GROUP)
-        for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
-            stop = min(start + chunk_rows, slab_bounds[s + 1])
-            for g in range(0, n_groups * GROUP, GROUP):
-                _group_potentials(X, w, closest, candidates_t, g, start, stop, acc)
-        for c in range(n_cand):
-            out[s, c] = acc[c]
+    for s in prange(slab_bounds.shape[0] - 1):
+        _direct_slab_potentials(X, w, closest, candidates_t, slab_bounds[s], slab_bounds[s + 1], chunk_rows, out[s])
 
 
 
@@ -206,6 +215,20 @@ def candidate_potentials_direct_numpy(X, w, closest, candidates_t, slab_bounds, 
     out[:] = slab_sums_in_order(potentials, slab_bounds)
 
 
+@njit(cache=True, nogil=True)
+def _direct_slab_lower(X, w, center, closest, index, nearest, first, last):
+    """:func:`update_closest_direct` on one slab (rows ``first .. last - 1``); its sum of ``w_i closest_i``."""
+    keep = nearest.shape[0] > 0
+    acc = 0.0
+    for i in range(first, last):
+        d2 = 0.0
+        for f in range(X.shape[1]):
+            e = np.float64(X[i, f]) - center[f]
+            d2 += e * e
+        acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
+    return acc
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def update_closest_direct(X, w, center, closest, index, nearest, slab_bounds, slab_sums):
     """Lower ``closest`` to each row's distance to a new center (direct differences).
@@ -221,17 +244,8 @@ def update_closest_direct(X, w, center, closest, index, nearest, slab_bounds, sl
     OUT    slab_sums  (S,) float64 sum over the slab, in row order, of
                       ``w_i closest_i`` (after lowering)
     """
-    n_slabs = slab_bounds.shape[0] - 1
-    keep = nearest.shape[0] > 0
-    for s in prange(n_slabs):
-        acc = 0.0
-        for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            d2 = 0.0
-            for f in range(X.shape[1]):
-                e = np.float64(X[i, f]) - center[f]
-                d2 += e * e
-            acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
-        slab_sums[s] = acc
+    for s in prange(slab_bounds.shape[0] - 1):
+        slab_sums[s] = _direct_slab_lower(X, w, center, closest, index, nearest, slab_bounds[s], slab_bounds[s + 1])
 
 
 
@@ -241,6 +255,32 @@ def update_closest_direct_numpy(X, w, center, closest, index, nearest, slab_boun
     start, stop = int(slab_bounds[0]), int(slab_bounds[-1])
     _lower_numpy(closest, nearest, index, start, stop, _direct_sq_dists(X[start:stop], center[:, None])[:, 0])
     slab_sums[:] = slab_sums_in_order(w[start:stop].astype(np.float64) * closest[start:stop], slab_bounds)
+
+
+@njit(cache=True, nogil=True)
+def _dense_slab_potentials(X, x_sq, w, closest, candidates_t, cand_sq, first, last, buffer, out, kept_dots_t):
+    """:func:`candidate_potentials_dense` on one slab (rows ``first .. last - 1``): ``out`` (t,) its
+    potentials, the dots of chunks of ``buffer.shape[0]`` rows (``buffer``: scratch)."""
+    n_cand = candidates_t.shape[1]
+    n_kept = kept_dots_t.shape[1]
+    chunk_rows = buffer.shape[0]
+    acc = np.zeros(n_cand)
+    for start in range(first, last, chunk_rows):
+        stop = min(start + chunk_rows, last)
+        dots = buffer[: stop - start]
+        np.dot(X[start:stop], candidates_t, dots)
+        for r in range(stop - start):
+            i = start + r
+            wi = np.float64(w[i])
+            xi_sq = x_sq[i]
+            ci = closest[i]
+            for c in range(n_cand):
+                acc[c] += wi * min(ci, _sq_dist_from_dot(xi_sq, cand_sq[c], dots[r, c]))
+        for i in range(start, min(stop, n_kept)):
+            for c in range(n_cand):
+                kept_dots_t[c, i] = dots[i - start, c]
+    for c in range(n_cand):
+        out[c] = acc[c]
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -264,27 +304,12 @@ def candidate_potentials_dense(
                        ``closest`` with the same float64 arithmetic
     """
     n_slabs = slab_bounds.shape[0] - 1
-    n_cand = candidates_t.shape[1]
-    n_kept = kept_dots_t.shape[1]
     for s in prange(n_slabs):
-        acc = np.zeros(n_cand)
-        buffer = np.empty((chunk_rows, n_cand), dtype=X.dtype)
-        for start in range(slab_bounds[s], slab_bounds[s + 1], chunk_rows):
-            stop = min(start + chunk_rows, slab_bounds[s + 1])
-            dots = buffer[: stop - start]
-            np.dot(X[start:stop], candidates_t, dots)
-            for r in range(stop - start):
-                i = start + r
-                wi = np.float64(w[i])
-                xi_sq = x_sq[i]
-                ci = closest[i]
-                for c in range(n_cand):
-                    acc[c] += wi * min(ci, _sq_dist_from_dot(xi_sq, cand_sq[c], dots[r, c]))
-            for i in range(start, min(stop, n_kept)):
-                for c in range(n_cand):
-                    kept_dots_t[c, i] = dots[i - start, c]
-        for c in range(n_cand):
-            out[s, c] = acc[c]
+        buffer = np.empty((chunk_rows, candidates_t.shape[1]), dtype=X.dtype)
+        _dense_slab_potentials(
+            X, x_sq, w, closest, candidates_t, cand_sq, slab_bounds[s], slab_bounds[s + 1], buffer, out[s],
+            kept_dots_t,
+        )
 
 
 
@@ -312,6 +337,35 @@ def candidate_potentials_dense_numpy(
         kept_dots_t[:, start:n_kept] = dots[: n_kept - start].T
 
 
+@njit(cache=True, nogil=True)
+def _dense_slab_lower(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, first, last):
+    """:func:`lower_closest` on one slab (rows ``first .. last - 1``); its sum of ``w_i closest_i``."""
+    n_kept = kept_dots.shape[0]
+    keep = nearest.shape[0] > 0
+    n_features = X.shape[1]
+    acc = 0.0
+    for i in range(first, last):
+        if i < n_kept:
+            dot = kept_dots[i]
+        else:
+            # Four partial sums: the dependency chain is a quarter as long.
+            p0 = p1 = p2 = p3 = X.dtype.type(0)
+            f = 0
+            while f + 4 <= n_features:
+                p0 += X[i, f] * center[f]
+                p1 += X[i, f + 1] * center[f + 1]
+                p2 += X[i, f + 2] * center[f + 2]
+                p3 += X[i, f + 3] * center[f + 3]
+                f += 4
+            while f < n_features:
+                p0 += X[i, f] * center[f]
+                f += 1
+            dot = (p0 + p1) + (p2 + p3)
+        d2 = _sq_dist_from_dot(x_sq[i], c_sq, dot)
+        acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
+    return acc
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, slab_bounds, slab_sums):
     """``closest = min(closest, d2)`` for a new center, from kept dots where there are.
@@ -333,32 +387,10 @@ def lower_closest(X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, 
     OUT    slab_sums  (S,) float64 sum over the slab, in row order, of
                       ``w_i closest_i`` (after lowering)
     """
-    n_slabs = slab_bounds.shape[0] - 1
-    n_kept = kept_dots.shape[0]
-    keep = nearest.shape[0] > 0
-    n_features = X.shape[1]
-    for s in prange(n_slabs):
-        acc = 0.0
-        for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            if i < n_kept:
-                dot = kept_dots[i]
-            else:
-                # Four partial sums: the dependency chain is a quarter as long.
-                p0 = p1 = p2 = p3 = X.dtype.type(0)
-                f = 0
-                while f + 4 <= n_features:
-                    p0 += X[i, f] * center[f]
-                    p1 += X[i, f + 1] * center[f + 1]
-                    p2 += X[i, f + 2] * center[f + 2]
-                    p3 += X[i, f + 3] * center[f + 3]
-                    f += 4
-                while f < n_features:
-                    p0 += X[i, f] * center[f]
-                    f += 1
-                dot = (p0 + p1) + (p2 + p3)
-            d2 = _sq_dist_from_dot(x_sq[i], c_sq, dot)
-            acc += np.float64(w[i]) * _lower(closest, nearest, keep, i, d2, index)
-        slab_sums[s] = acc
+    for s in prange(slab_bounds.shape[0] - 1):
+        slab_sums[s] = _dense_slab_lower(
+            X, w, x_sq, center, c_sq, kept_dots, closest, index, nearest, slab_bounds[s], slab_bounds[s + 1]
+        )
 
 
 
@@ -381,6 +413,201 @@ def lower_closest_numpy(X, w, x_sq, center, c_sq, kept_dots, closest, index, nea
     dots[first - start :] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
     _lower_numpy(closest, nearest, index, start, stop, _sq_dists_from_dots(x_sq[start:stop], c_sq, dots))
     slab_sums[:] = slab_sums_in_order(w[start:stop].astype(np.float64) * closest[start:stop], slab_bounds)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _first_argmin(values):
+    """``np.argmin(values)``: the first minimum, or the first NaN if there is one."""
+    best = 0
+    for j in range(values.shape[0]):
+        if np.isnan(values[j]):
+            return j
+        if values[j] < values[best]:
+            best = j
+    return best
+
+
+@njit(cache=True, nogil=True)
+def greedy_rounds_dense(
+    X, x_sq, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, kept_dots_t, uniforms, potential,
+    centers, indices,
+):
+    """Rounds 1 .. k - 1 of greedy k-means++ on dense rows (BLAS dots), in one call.
+
+    Each round is the one ``greedy_plusplus`` makes with the dense scorer, with
+    the same arithmetic: draw ``t`` rows with probability proportional to
+    ``w_i closest_i`` (:func:`draw_rows`, from ``uniforms[c - 1] * potential``),
+    score them (:func:`candidate_potentials_dense`, the candidates' squared
+    norms read from ``x_sq``; the slabs' potentials added first slab to last),
+    keep the first of least potential, and lower ``closest`` with it
+    (:func:`lower_closest`, from the kept dots). For small inputs, whose rounds
+    cost more in Python than in the kernels.
+
+    IN     X            (n, d) rows, float32 or float64
+    IN     x_sq         (n,) float64 squared norms of the rows
+    IN     w            (n,) sample weights
+    INOUT  closest      (n,) float64 squared distance to the nearest chosen center
+    INOUT  nearest      (n,) int32 each row's nearest center so far, or (0,): not kept
+    IN     slab_bounds  (S + 1,) int64
+    INOUT  slab_sums    (S,) float64 each slab's sum of ``w_i closest_i``, in row
+                        order: after center 0 on entry, after the last center on exit
+    IN     chunk_rows   int, rows per BLAS call
+    OUT    kept_dots_t  (t, m) X's dtype scratch: the candidates' dots with the
+                        first m rows (as :func:`candidate_potentials_dense` keeps them)
+    IN     uniforms     (k - 1, t) float64, ``random_state.uniform(size=t)`` of each round, t >= 2
+    IN     potential    float64 ``sum_i w_i closest_i`` after center 0 (the slab sums added in order)
+    INOUT  centers      (k, d) X's dtype: row 0 given, rows 1 .. k - 1 written
+    INOUT  indices      (k,) int64: index 0 given, 1 .. k - 1 written
+    """
+    n, d = X.shape
+    n_slabs = slab_bounds.shape[0] - 1
+    t = uniforms.shape[1]
+    ids = np.empty(t, dtype=np.int64)
+    candidates_t = np.empty((d, t), dtype=X.dtype)
+    cand_sq = np.empty(t)
+    out = np.empty((n_slabs, t))
+    pots = np.empty(t)
+    buffer = np.empty((chunk_rows, t), dtype=X.dtype)
+    center = np.empty(d, dtype=X.dtype)
+    c64 = np.empty(d)
+    no_index = np.empty(0, dtype=np.int32)
+    for c in range(1, centers.shape[0]):
+        rand_vals = uniforms[c - 1] * potential
+        _draw(n, w, closest, no_index, False, slab_bounds, slab_sums, rand_vals, ids)
+        for j in range(t):
+            cand_sq[j] = x_sq[ids[j]]
+            for f in range(d):
+                candidates_t[f, j] = X[ids[j], f]
+        for s in range(n_slabs):
+            _dense_slab_potentials(
+                X, x_sq, w, closest, candidates_t, cand_sq, slab_bounds[s], slab_bounds[s + 1], buffer, out[s],
+                kept_dots_t,
+            )
+        _sum_slabs(out, pots)
+        best = _first_argmin(pots)
+        potential = pots[best]
+        indices[c] = ids[best]
+        for f in range(d):
+            center[f] = candidates_t[f, best]
+            c64[f] = np.float64(center[f])
+            centers[c, f] = center[f]
+        c_sq = np.dot(c64, c64)
+        kept = kept_dots_t[best]
+        for s in range(n_slabs):
+            slab_sums[s] = _dense_slab_lower(
+                X, w, x_sq, center, c_sq, kept, closest, c, nearest, slab_bounds[s], slab_bounds[s + 1]
+            )
+
+
+@numpy_twin(greedy_rounds_dense)
+def greedy_rounds_dense_numpy(
+    X, x_sq, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, kept_dots_t, uniforms, potential,
+    centers, indices,
+):
+    """:func:`greedy_rounds_dense` in NumPy, with the same bits (its NumPy twin): each round
+    through the twins of the kernels it fuses."""
+    out = np.empty((slab_bounds.shape[0] - 1, uniforms.shape[1]))
+    ids = np.empty(uniforms.shape[1], dtype=np.int64)
+    for c in range(1, centers.shape[0]):
+        draw_rows_numpy(w, closest, slab_bounds, slab_sums, uniforms[c - 1] * potential, ids)
+        candidates = X[ids]
+        candidate_potentials_dense_numpy(
+            X, x_sq, w, closest, np.ascontiguousarray(candidates.T), x_sq[ids], slab_bounds, chunk_rows, out,
+            kept_dots_t,
+        )
+        pots = out.sum(axis=0)  # t >= 2: the slabs added first to last, as the kernel adds them
+        best = int(np.argmin(pots))
+        potential = float(pots[best])
+        centers[c] = candidates[best]
+        indices[c] = ids[best]
+        c64 = candidates[best].astype(np.float64)
+        lower_closest_numpy(
+            X, w, x_sq, candidates[best], float(np.dot(c64, c64)), kept_dots_t[best], closest, c, nearest,
+            slab_bounds, slab_sums,
+        )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sum_slabs(out, pots):
+    """``pots[:] = out.sum(axis=0)`` for (S, t) ``out`` with t >= 2: numpy adds the slabs first to last."""
+    for j in range(out.shape[1]):
+        acc = out[0, j]
+        for s in range(1, out.shape[0]):
+            acc += out[s, j]
+        pots[j] = acc
+
+
+@njit(cache=True, nogil=True)
+def greedy_rounds_direct(
+    X, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, uniforms, potential, centers, indices
+):
+    """Rounds 1 .. k - 1 of greedy k-means++ on dense rows of few features (direct differences), in one call.
+
+    :func:`greedy_rounds_dense` for the direct scorer: the candidates scored
+    by :func:`candidate_potentials_direct` (in groups of ``GROUP``, padded
+    with zero columns), the winner's distances by :func:`update_closest_direct`.
+
+    IN     X            (n, d) rows, float32 or float64
+    IN     w            (n,) sample weights
+    INOUT  closest      (n,) float64
+    INOUT  nearest      (n,) int32, or (0,): not kept
+    IN     slab_bounds  (S + 1,) int64
+    INOUT  slab_sums    (S,) float64 (after center 0 on entry, after the last on exit)
+    IN     chunk_rows   int, rows per chunk of the scoring
+    IN     uniforms     (k - 1, t) float64, each round's ``random_state.uniform(size=t)``, t >= 2
+    IN     potential    float64 ``sum_i w_i closest_i`` after center 0
+    INOUT  centers      (k, d) X's dtype: row 0 given, rows 1 .. k - 1 written
+    INOUT  indices      (k,) int64: index 0 given, 1 .. k - 1 written
+    """
+    n, d = X.shape
+    n_slabs = slab_bounds.shape[0] - 1
+    t = uniforms.shape[1]
+    ids = np.empty(t, dtype=np.int64)
+    candidates_t = np.zeros((d, -(-t // GROUP) * GROUP))
+    out = np.empty((n_slabs, t))
+    pots = np.empty(t)
+    c64 = np.empty(d)
+    no_index = np.empty(0, dtype=np.int32)
+    for c in range(1, centers.shape[0]):
+        _draw(n, w, closest, no_index, False, slab_bounds, slab_sums, uniforms[c - 1] * potential, ids)
+        for j in range(t):
+            for f in range(d):
+                candidates_t[f, j] = np.float64(X[ids[j], f])
+        for s in range(n_slabs):
+            _direct_slab_potentials(X, w, closest, candidates_t, slab_bounds[s], slab_bounds[s + 1], chunk_rows, out[s])
+        _sum_slabs(out, pots)
+        best = _first_argmin(pots)
+        potential = pots[best]
+        indices[c] = ids[best]
+        for f in range(d):
+            centers[c, f] = X[ids[best], f]
+            c64[f] = candidates_t[f, best]
+        for s in range(n_slabs):
+            slab_sums[s] = _direct_slab_lower(X, w, c64, closest, c, nearest, slab_bounds[s], slab_bounds[s + 1])
+
+
+@numpy_twin(greedy_rounds_direct)
+def greedy_rounds_direct_numpy(
+    X, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, uniforms, potential, centers, indices
+):
+    """:func:`greedy_rounds_direct` in NumPy, with the same bits (its NumPy twin): each round
+    through the twins of the kernels it fuses."""
+    t = uniforms.shape[1]
+    out = np.empty((slab_bounds.shape[0] - 1, t))
+    ids = np.empty(t, dtype=np.int64)
+    candidates_t = np.zeros((X.shape[1], -(-t // GROUP) * GROUP))
+    for c in range(1, centers.shape[0]):
+        draw_rows_numpy(w, closest, slab_bounds, slab_sums, uniforms[c - 1] * potential, ids)
+        candidates = X[ids]
+        candidates_t[:, :t] = candidates.T
+        candidate_potentials_direct_numpy(X, w, closest, candidates_t, slab_bounds, chunk_rows, out)
+        pots = out.sum(axis=0)  # t >= 2: the slabs added first to last, as the kernel adds them
+        best = int(np.argmin(pots))
+        potential = float(pots[best])
+        centers[c] = candidates[best]
+        indices[c] = ids[best]
+        update_closest_direct_numpy(X, w, candidates[best].astype(np.float64), closest, c, nearest, slab_bounds,
+                                    slab_sums)
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -4,11 +4,11 @@ import dataclasses
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.manhattan import ManhattanStep, kmedians_plusplus_rows
 from kmeanskit._algorithms.mapping import DataMapping, abs_max, pow2_scale
+from kmeanskit._algorithms.random_state import check_random_state
 from kmeanskit._algorithms.rows import DenseRows, n_slabs, slab_bounds
 from kmeanskit._engine.manhattan import l1_distances
 from kmeanskit._engine.serial import sized

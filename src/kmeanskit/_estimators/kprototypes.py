@@ -13,11 +13,11 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from kmeanskit._algorithms.mixed import MISSING_CODE, MixedRows, MixedStep, costs, weighted_mean_std
+from kmeanskit._algorithms.random_state import check_random_state
 from kmeanskit._algorithms.registry import MIXED_SEEDERS
 from kmeanskit._estimators import _base
 from kmeanskit._estimators.missing import MISSING_CONSTRAINT, check_rows_observed, missing_hint

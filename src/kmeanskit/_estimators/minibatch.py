@@ -23,7 +23,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
@@ -31,6 +30,7 @@ from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._algorithms.minibatch import BatchStep
+from kmeanskit._algorithms.random_state import check_random_state
 from kmeanskit._algorithms.rows import CsrRows, DenseRows
 from kmeanskit._algorithms.threads import single_threaded_blas
 from kmeanskit._engine.minibatch import gather_rows

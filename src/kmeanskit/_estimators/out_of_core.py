@@ -48,6 +48,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from kmeanskit._algorithms.mapping import DataMapping
+from kmeanskit._algorithms.random_state import check_random_state
 from kmeanskit._algorithms.streaming import Progress, StreamLloydStep, Survey
 from kmeanskit._io.chunked import TableStream
 from kmeanskit._io.table_rules import TextLayout
@@ -194,17 +195,6 @@ def _validated_init(init, n_clusters, n_features, dtype):
     from kmeanskit._estimators._base import check_init_array  # imports scikit-learn
 
     return check_init_array(init, n_clusters, n_features, dtype)
-
-
-def check_random_state(seed):
-    """:func:`sklearn.utils.check_random_state`, without importing scikit-learn."""
-    if seed is None or seed is np.random:
-        return np.random.mtrand._rand
-    if isinstance(seed, Integral):
-        return np.random.RandomState(seed)
-    if isinstance(seed, np.random.RandomState):
-        return seed
-    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
 
 
 def release_reader_memory():

@@ -8,9 +8,9 @@ step and seeding on the sphere) are in :mod:`kmeanskit._algorithms.spherical`.
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
+from kmeanskit._algorithms.random_state import check_random_state
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
 from kmeanskit._algorithms.spherical import SphericalStep, UnitRows, center_inverse_norms, spherical_plusplus_rows
 from kmeanskit._engine.serial import sized
