@@ -239,10 +239,10 @@ def _pruned_argmin(x, labels, sq_dist, lower, i, u, m, centers, center_sq,
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _gathered_doubled_transposed(X, rows, m, two_xt):
-    """``two_xt[f, r] = X[rows[r], f] + X[rows[r], f]`` (in X's dtype) for r < m."""
+def _gathered_doubled_transposed(X, need, which, m, two_xt):
+    """``two_xt[f, r] = X[i, f] + X[i, f]`` (in X's dtype) for rows ``i = need[which[r]]``, r < m."""
     for r in range(m):
-        i = rows[r]
+        i = need[which[r]]
         for f in range(X.shape[1]):
             two_xt[f, r] = X[i, f] + X[i, f]
 
@@ -275,9 +275,23 @@ def _tile_nearest_two(two_xt, centers, center_sq, m, scores, best_scores, second
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _settle(X, i, best, second, labels, sq_dist, lower, centers, gamma, center_norm_max, squares):
+def _settle(X, i, best, best_score, second, sq_old, scale_old, labels, sq_dist, lower, centers, gamma,
+            center_norm_max, squares):
     """Row i's new label ``best`` and exact distance, and its lower bound from
-    ``second`` (the second smallest score, float64); whether its label changed."""
+    ``second`` (the second smallest score; scores as float64); whether its label changed.
+
+    ``sq_old`` (< 0: unknown) is the row's exact squared distance to its old
+    center and ``scale_old`` at least ``|x| + |c|max``. When the label stays,
+    that distance is the new one (the same bits), and every other center j is
+    at least ``sq_old + (s_j - s_best) - 2 gamma scale_old^2`` away (squared):
+    the true scores differ from the computed ones by less than ``gamma *
+    scale^2`` each. No second pass over the row is made.
+    """
+    if best == labels[i] and sq_old >= 0.0:
+        sq_dist[i] = sq_old
+        gap = sq_old + (second - best_score) - 2.0 * gamma * scale_old * scale_old
+        lower[i] = _bound_below(np.sqrt(max(gap, 0.0)))
+        return False
     moved = labels[i] != best
     labels[i] = best
     sq, x_sq = _sq_dist_and_norm(X[i], centers[best], squares)
@@ -370,6 +384,7 @@ def bounded_assign_accumulate(
         tile_best = np.empty(tile, dtype=np.int32)
         need_u = np.empty(chunk_rows)
         need_scale = np.empty(chunk_rows)
+        need_sq = np.empty(chunk_rows)
         gathered = np.empty((chunk_rows if gemm else 0, n_features), dtype=X.dtype)
         dots = np.empty((chunk_rows if gemm else 0, n_clusters), dtype=X.dtype)
         count = 0
@@ -408,10 +423,15 @@ def bounded_assign_accumulate(
                         continue
                     need_u[m] = u
                     need_scale[m] = scale
+                    need_sq[m] = sq
+                else:
+                    need_sq[m] = -1.0
                 need[m] = i
                 m += 1
             count += m
-            if gemm and m > 0:
+            if gemm and m == stop - start:  # every row of the chunk: no copy
+                np.dot(X[start:stop], centers_t, dots[:m])
+            elif gemm and m > 0:
                 for r in range(m):
                     gathered[r] = X[need[r]]
                 np.dot(gathered[:m], centers_t, dots[:m])
@@ -431,7 +451,7 @@ def bounded_assign_accumulate(
                         n_changed += labels[i] != a
                         continue
                 if tiled:
-                    full[n_full] = i
+                    full[n_full] = r
                     n_full += 1
                     continue
                 if have_dots:
@@ -441,16 +461,18 @@ def bounded_assign_accumulate(
                     for j in range(n_clusters):
                         scores[j] = center_sq[j] - (dots[r, j] + dots[r, j])
                 best, second = _argmin_and_second(scores)
-                n_changed += _settle(X, i, best, second, labels, sq_dist, lower, centers, gamma, center_norm_max,
-                                     squares)
+                n_changed += _settle(X, i, best, np.float64(scores[best]), second, need_sq[r], need_scale[r], labels,
+                                     sq_dist, lower, centers, gamma, center_norm_max, squares)
             for t0 in range(0, n_full, tile):
                 t = min(tile, n_full - t0)
-                _gathered_doubled_transposed(X, full[t0:], t, two_xt)
+                _gathered_doubled_transposed(X, need, full[t0:], t, two_xt)
                 _tile_nearest_two(two_xt, centers, center_sq, t, tile_scores, tile_best_scores, tile_second,
                                   tile_best)
-                for r in range(t):
-                    n_changed += _settle(X, full[t0 + r], tile_best[r], np.float64(tile_second[r]), labels,
-                                         sq_dist, lower, centers, gamma, center_norm_max, squares)
+                for q in range(t):
+                    r = full[t0 + q]
+                    n_changed += _settle(X, need[r], tile_best[q], np.float64(tile_best_scores[q]),
+                                         np.float64(tile_second[q]), need_sq[r], need_scale[r], labels, sq_dist,
+                                         lower, centers, gamma, center_norm_max, squares)
             if update:
                 for i in range(start, stop):
                     _add_row(X[i], row_weight(w, i), labels[i], sums[s], weight_sums[s])
