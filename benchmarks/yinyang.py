@@ -13,11 +13,14 @@ Two tables, the libraries and steps alternating in one run, medians over the rep
   "yinyang" (fewer than 24 features) and "auto", on one thread (numba and
   BLAS), timed in process CPU seconds, which a busy machine moves far less
   than wall time; every step gives the same fit (checked: the inertias agree).
+- ``--center-values`` (the rule's Lloyd side: clusters x features per row):
+  whole default fits, "lloyd" against "hamerly", on ``--rows`` uniform
+  (float32) rows and blobs (float64) for each d and k, one thread, CPU seconds.
 - the default (whole fits on the grid's many-cluster shapes):
   ``KMeans(k, random_state=s, algorithm=...)`` for "hamerly", "yinyang" and
   "auto", and scikit-learn's faster of "lloyd" and "elkan", seeds 0, 1, 2.
 
-Run: ``python -m benchmarks yinyang [--crossover | --steps] [--repeats R] [--shapes NAME ...]``.
+Run: ``python -m benchmarks yinyang [--crossover | --steps | --center-values] [--repeats R] [--shapes NAME ...]``.
 """
 
 import argparse
@@ -132,11 +135,39 @@ def steps_table(shapes, seeds):
                   f"{med['auto']:.3f} | {med['lloyd'] / med['auto']:.2f}x | {runs} | {_load()} |", flush=True)
 
 
+def center_values(rows_n, dims, ks, repeats):
+    """Lloyd against the bounded step, whole default fits on one thread (CPU seconds, medians over seeds)."""
+    print("| data | d | k | k x d | lloyd ms | hamerly ms | lloyd / hamerly | load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    numba.set_num_threads(1)
+    with threadpool_limits(1):
+        for kind in ("uniform", "blobs"):
+            for d in dims:
+                for k in ks:
+                    if kind == "uniform":
+                        X = np.random.RandomState(0).uniform(size=(rows_n, d)).astype(np.float32)
+                    else:
+                        X = make_blobs(n_samples=rows_n, n_features=d, centers=k, random_state=0)[0]
+                    times = {"lloyd": [], "hamerly": []}
+                    for algorithm in times:  # warm-up: kernels loaded
+                        KMeans(k, random_state=0, algorithm=algorithm, max_iter=2).fit(X)
+                    for seed in range(repeats):
+                        for algorithm in times:
+                            start = time.process_time()
+                            KMeans(k, random_state=seed, algorithm=algorithm).fit(X)
+                            times[algorithm].append(time.process_time() - start)
+                    lloyd, hamerly = (1e3 * np.median(times[a]) for a in times)
+                    print(f"| {kind} | {d} | {k} | {k * d} | {lloyd:.0f} | {hamerly:.0f} | {lloyd / hamerly:.2f}x | "
+                          f"{_load()} |", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks yinyang", description=__doc__.splitlines()[0])
     parser.add_argument("--crossover", action="store_true", help="the auto rule's table (steps from the same start)")
     parser.add_argument("--steps", action="store_true",
                         help="the whole auto rule's table: every step, one thread, CPU seconds")
+    parser.add_argument("--center-values", action="store_true",
+                        help="Lloyd against the bounded step by clusters x features (the rule's Lloyd side)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 3, 8, 16])
@@ -144,7 +175,9 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--shapes", nargs="+", choices=list(SHAPES), help="default: the mode's shapes")
     args = parser.parse_args(argv)
-    if args.steps:
+    if args.center_values:
+        center_values(args.rows, args.dims, args.ks, args.repeats)
+    elif args.steps:
         steps_table(args.shapes or STEP_SHAPES, list(range(args.repeats)))
     elif args.crossover:
         crossover(args.rows, args.dims, args.ks, args.repeats, args.iterations)
