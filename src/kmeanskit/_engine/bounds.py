@@ -19,7 +19,10 @@ A row keeps its label without looking at the other centers when
 
 ``half_sep[a]`` being half the distance from center ``a`` to its nearest other
 center. Every other row gets the full arg-min, computed with exactly the
-arithmetic of the Lloyd kernels (same dtype, same order), and a fresh bound.
+arithmetic of the Lloyd kernels (same dtype, same order), and a fresh bound;
+without BLAS, a tile of such rows at a time (the Lloyd direct kernel's tile
+scores). A row whose label stays keeps the check's distance (the same bits)
+and takes its bound from the gap between its two smallest scores.
 
 The margin makes the skip exact with respect to Lloyd: Lloyd's arg-min compares
 scores ``|c_j|^2 - 2 x.c_j`` rounded in X's dtype, with an error below
