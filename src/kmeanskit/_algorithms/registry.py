@@ -63,8 +63,8 @@ AUTO_YINYANG_MIN_CLUSTERS = 1000
 # meets fewer than this many center values (clusters x features): there a
 # row's whole arg-min costs about what the bounded step spends on each row it
 # skips (its distance to its own center, its bounds, their branch), and
-# whole fits ran 1.1-2x faster with Lloyd on 11 of 12 such shapes, 100,000
-# rows of 2-5 features, 16-128 clusters, uniform and blobs (benchmarks/README.md).
+# whole fits ran 1.03-2.2x faster with Lloyd on 11 of 12 such shapes, 100,000
+# rows of 2-5 features and 16-64 clusters, uniform and blobs (benchmarks/README.md).
 AUTO_LLOYD_MAX_CENTER_VALUES = 160
 
 
