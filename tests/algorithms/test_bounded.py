@@ -7,6 +7,7 @@ from sklearn.datasets import load_digits, load_iris, make_blobs
 from kmeanskit import KMeans
 from kmeanskit._algorithms import bounded
 from kmeanskit._algorithms.bounded import BoundedStep
+from kmeanskit._algorithms.distinct import DistinctStep
 from kmeanskit._algorithms.lloyd import LloydStep
 from kmeanskit._algorithms.loop import run_kmeans
 from kmeanskit._algorithms.registry import fit_step
@@ -71,19 +72,30 @@ def test_largest_drift_above_the_levels_limit_is_lloyds(levels_max, monkeypatch)
 def test_which_step_each_algorithm_runs(algorithm, sparse, expected):
     import scipy.sparse as sp
 
-    X = np.random.default_rng(0).normal(size=(200_000, 3))  # above AUTO_LLOYD_MAX_WORK at k=8
+    # Above AUTO_LLOYD_MAX_WORK and AUTO_LLOYD_MAX_CENTER_VALUES at k=64.
+    X = np.random.default_rng(0).normal(size=(200_000, 3))
     rows = as_rows(sp.csr_matrix(X) if sparse else X, np.ones(200_000))
-    assert type(fit_step(rows, 8, algorithm)) is expected
+    assert type(fit_step(rows, 64, algorithm)) is expected
 
 
 @pytest.mark.parametrize("n, k, d, expected", [
-    (150, 3, 4, LloydStep), (349_525, 4, 3, LloydStep), (349_526, 4, 3, BoundedStep), (2_000, 1_024, 3, YinyangStep),
+    (150, 3, 4, LloydStep), (21_845, 64, 3, LloydStep), (21_846, 64, 3, BoundedStep), (2_000, 1_024, 3, YinyangStep),
+    # Above the work threshold, fewer than AUTO_LLOYD_MAX_CENTER_VALUES = 160 clusters x features: Lloyd.
+    (100_000, 53, 3, LloydStep), (100_000, 54, 3, BoundedStep), (100_000, 31, 5, LloydStep),
+    (100_000, 32, 5, BoundedStep),
 ])
 def test_auto_runs_lloyd_on_small_work(n, k, d, expected):
     # Below AUTO_LLOYD_MAX_WORK = 2**22 rows x clusters x features "auto" is Lloyd's step; the others keep theirs.
     rows = as_rows(np.random.default_rng(0).normal(size=(n, d)), np.ones(n))
     assert type(fit_step(rows, k, "auto")) is expected
     assert type(fit_step(rows, k, "hamerly")) is BoundedStep
+
+
+def test_auto_keeps_the_distinct_step_where_few_center_values_meet_each_row():
+    # Mostly repeated rows (few colours) keep the bounded step on their distinct rows, whatever k x d.
+    X = np.random.default_rng(0).integers(0, 8, size=(100_000, 2)).astype(np.float64)
+    rows = as_rows(X, None)
+    assert type(fit_step(rows, 32, "auto")) is DistinctStep
 
 
 def test_same_result_as_lloyd_with_weights_tol_and_restarts(bounded_path):

@@ -21,6 +21,7 @@ def small_data_too(monkeypatch):
     """Distinct rows are looked for in the tests' small data as well (and "auto" is bounded there)."""
     monkeypatch.setattr(distinct, "DISTINCT_MIN_ROWS", 0)
     monkeypatch.setattr(registry, "AUTO_LLOYD_MAX_WORK", 0)
+    monkeypatch.setattr(registry, "AUTO_LLOYD_MAX_CENTER_VALUES", 0)
 
 
 def _repeated(d, dtype, n=4000, seed=0, grid=2.0):

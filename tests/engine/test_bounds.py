@@ -81,6 +81,29 @@ def test_kernel_against_reference(use_gemm, dtype):
     assert np.all(lower <= others.min(axis=1))
     assert changed.sum() == n  # every old label was wrong
 
+    # Right labels, bounds zeroed: every row is recomputed and keeps its label;
+    # its distance is the check's (Lloyd's bits) and its bound comes from the
+    # score gap, still valid and tight. (Chunks of 256 rows: two tiles of rows
+    # on the direct path, whole chunks to BLAS on the other.)
+    lower[:] = 0
+    sq_dist[:] = np.nan
+    with threadpool_limits(1, user_api="blas"):
+        bounded_assign_accumulate(
+            *args, False, use_gemm, no_dots, *no_neighbours, sums, wsums, bounds, 256, False, recomputed, changed,
+        )
+    assert recomputed.sum() == n
+    assert changed.sum() == 0
+    np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+    exact = np.array([_exact_sq_dist_of(X[i], centers[labels[i]]) for i in range(n)])
+    np.testing.assert_array_equal(sq_dist, exact)
+    assert np.all(lower <= others.min(axis=1))
+    assert np.all(lower >= 0.999 * others.min(axis=1) - 1e-3)
+
+
+@numba.njit
+def _exact_sq_dist_of(x, c):
+    return _exact_sq_dist(x, c)
+
 
 @numba.njit
 def _both_sq_dists(X, c):

@@ -151,31 +151,40 @@ def _doubled_transposed(X, start, m, two_xt):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _tile_nearest(two_xt, centers, center_sq, m, scores, best_scores, best):
-    """The nearest center of each of a tile's m rows (first on ties), into ``best``.
+def _tile_scores(two_xt, centers, center_sq, j, m, scores):
+    """Center j's score ``|c_j|^2 - 2 x.c_j`` for each of a tile's m rows, into ``scores``.
 
-    Each row's score ``|c_j|^2 - 2 x.c_j`` is built in X's dtype feature by
-    feature, in feature order, as for one row at a time: ``score -= 2x_f * c_jf``.
-    The loop over the tile's rows is the innermost (vectorised) and takes four
-    features per pass (the same subtractions, in the same order, with one
-    load and store of the scores instead of four).
+    Built in X's dtype feature by feature, in feature order, as for one row at
+    a time (``score -= 2x_f * c_jf``); the loop over the tile's rows is the
+    innermost (vectorised) and takes four features per pass (the same
+    subtractions, in the same order, with one load and store of the scores
+    instead of four).
     """
     n_features = two_xt.shape[0]
     d4 = n_features - n_features % 4
-    for j in range(centers.shape[0]):
-        cs = center_sq[j]
+    cs = center_sq[j]
+    for r in range(m):
+        scores[r] = cs
+    for f in range(0, d4, 4):
+        c0, c1, c2, c3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
+        t0, t1, t2, t3 = two_xt[f], two_xt[f + 1], two_xt[f + 2], two_xt[f + 3]
         for r in range(m):
-            scores[r] = cs
-        for f in range(0, d4, 4):
-            c0, c1, c2, c3 = centers[j, f], centers[j, f + 1], centers[j, f + 2], centers[j, f + 3]
-            t0, t1, t2, t3 = two_xt[f], two_xt[f + 1], two_xt[f + 2], two_xt[f + 3]
-            for r in range(m):
-                scores[r] = (((scores[r] - t0[r] * c0) - t1[r] * c1) - t2[r] * c2) - t3[r] * c3
-        for f in range(d4, n_features):
-            c = centers[j, f]
-            t = two_xt[f]
-            for r in range(m):
-                scores[r] -= t[r] * c
+            scores[r] = (((scores[r] - t0[r] * c0) - t1[r] * c1) - t2[r] * c2) - t3[r] * c3
+    for f in range(d4, n_features):
+        c = centers[j, f]
+        t = two_xt[f]
+        for r in range(m):
+            scores[r] -= t[r] * c
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _tile_nearest(two_xt, centers, center_sq, m, scores, best_scores, best):
+    """The nearest center of each of a tile's m rows (first on ties), into ``best``.
+
+    Scores as :func:`_tile_scores` builds them, one center after another.
+    """
+    for j in range(centers.shape[0]):
+        _tile_scores(two_xt, centers, center_sq, j, m, scores)
         if j == 0:
             for r in range(m):
                 best_scores[r] = scores[r]

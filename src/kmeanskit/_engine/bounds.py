@@ -19,7 +19,10 @@ A row keeps its label without looking at the other centers when
 
 ``half_sep[a]`` being half the distance from center ``a`` to its nearest other
 center. Every other row gets the full arg-min, computed with exactly the
-arithmetic of the Lloyd kernels (same dtype, same order), and a fresh bound.
+arithmetic of the Lloyd kernels (same dtype, same order), and a fresh bound;
+without BLAS, a tile of such rows at a time (the Lloyd direct kernel's tile
+scores). A row whose label stays keeps the check's distance (the same bits)
+and takes its bound from the gap between its two smallest scores.
 
 The margin makes the skip exact with respect to Lloyd: Lloyd's arg-min compares
 scores ``|c_j|^2 - 2 x.c_j`` rounded in X's dtype, with an error below
@@ -32,7 +35,7 @@ slab in row order, so centers are bitwise those of the Lloyd step.
 import numpy as np
 from numba import njit, prange
 
-from kmeanskit._engine.assign import _add_row, row_weight
+from kmeanskit._engine.assign import _add_row, _direct_tile_rows, _tile_scores, row_weight
 
 __all__ = ["bounded_assign_accumulate"]
 
@@ -238,6 +241,77 @@ def _pruned_argmin(x, labels, sq_dist, lower, i, u, m, centers, center_sq,
     lower[i] = _bound_below(max(min(near, far), 0.0))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _gathered_doubled_transposed(X, need, which, m, two_xt):
+    """``two_xt[f, r] = X[i, f] + X[i, f]`` (in X's dtype) for rows ``i = need[which[r]]``, r < m."""
+    for r in range(m):
+        i = need[which[r]]
+        for f in range(X.shape[1]):
+            two_xt[f, r] = X[i, f] + X[i, f]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _tile_nearest_two(two_xt, centers, center_sq, m, scores, best_scores, second, best):
+    """The nearest center of each of a tile's m rows and the second smallest score.
+
+    The scores are Lloyd's (``assign._tile_scores``: the bits of one row at a
+    time); ``best`` gets the first index of each row's minimum, as
+    :func:`_argmin_and_second` does, and ``second`` (X's dtype) the second
+    smallest score, a tied minimum counted (inf when k = 1). Selects, not
+    branches: the loops over the tile's rows are vectorised.
+    """
+    for j in range(centers.shape[0]):
+        _tile_scores(two_xt, centers, center_sq, j, m, scores)
+        if j == 0:
+            for r in range(m):
+                best_scores[r] = scores[r]
+                second[r] = np.inf
+                best[r] = 0
+        else:
+            for r in range(m):
+                v = scores[r]
+                b = best_scores[r]
+                second[r] = min(second[r], max(b, v))
+                better = v < b
+                best_scores[r] = v if better else b
+                best[r] = j if better else best[r]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _settle(X, i, best, best_score, second, sq_old, scale_old, labels, sq_dist, lower, centers, gamma,
+            center_norm_max, squares):
+    """Row i's new label ``best`` and exact distance, and its lower bound from
+    ``second`` (the second smallest score; scores as float64); whether its label changed.
+
+    ``sq_old`` (< 0: unknown) is the row's exact squared distance to its old
+    center and ``scale_old`` at least ``|x| + |c|max``. When the label stays,
+    that distance is the new one (the same bits), and every other center j is
+    at least ``sq_old + (s_j - s_best) - 2 gamma scale_old^2`` away (squared):
+    the true scores differ from the computed ones by less than ``gamma *
+    scale^2`` each. No second pass over the row is made.
+    """
+    if best == labels[i] and sq_old >= 0.0:
+        sq_dist[i] = sq_old
+        gap = sq_old + (second - best_score) - 2.0 * gamma * scale_old * scale_old
+        lower[i] = _bound_below(np.sqrt(max(gap, 0.0)))
+        return False
+    moved = labels[i] != best
+    labels[i] = best
+    sq, x_sq = _sq_dist_and_norm(X[i], centers[best], squares)
+    sq_dist[i] = sq
+    scale = np.sqrt(x_sq) + center_norm_max
+    second = second + x_sq - gamma * scale * scale
+    lower[i] = _bound_below(np.sqrt(max(second, 0.0)))
+    return moved
+
+
+# A recomputed row whose ball of candidate centers (see the kernel) holds at
+# most this share of the clusters is scored alone over the ball; the others
+# are scored in tiles of rows over every center (vectorised across rows:
+# about four times cheaper per center on 10 features, benchmarks/README.md).
+PRUNED_MAX_SHARE = 0.25
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def bounded_assign_accumulate(
     X, w, centers, centers_t, center_sq, labels, sq_dist, lower, drift, level_sep, level_drift, half_sep,
@@ -298,12 +372,22 @@ def bounded_assign_accumulate(
     top1, top1_index, top2 = _two_largest(drift)
     neighbour_drifts = level_drift.shape[0] > 0
     n_levels = level_sep.shape[1]
+    # Rows the kernel scores itself over every center go in tiles (Lloyd's tile scores).
+    tiled = not use_gemm and not have_dots
+    tile = _direct_tile_rows(n_features, X.itemsize) if tiled else 1
     for s in prange(n_slabs):
         scores = np.empty(n_clusters, dtype=X.dtype)
         squares = np.empty((2, n_features))
         need = np.empty(chunk_rows, dtype=np.int64)
+        full = np.empty(chunk_rows if tiled else 0, dtype=np.int64)
+        two_xt = np.empty((n_features, tile), dtype=X.dtype)
+        tile_scores = np.empty(tile, dtype=X.dtype)
+        tile_best_scores = np.empty(tile, dtype=X.dtype)
+        tile_second = np.empty(tile, dtype=X.dtype)
+        tile_best = np.empty(tile, dtype=np.int32)
         need_u = np.empty(chunk_rows)
         need_scale = np.empty(chunk_rows)
+        need_sq = np.empty(chunk_rows)
         gathered = np.empty((chunk_rows if gemm else 0, n_features), dtype=X.dtype)
         dots = np.empty((chunk_rows if gemm else 0, n_clusters), dtype=X.dtype)
         count = 0
@@ -342,13 +426,19 @@ def bounded_assign_accumulate(
                         continue
                     need_u[m] = u
                     need_scale[m] = scale
+                    need_sq[m] = sq
+                else:
+                    need_sq[m] = -1.0
                 need[m] = i
                 m += 1
             count += m
-            if gemm and m > 0:
+            if gemm and m == stop - start:  # every row of the chunk: no copy
+                np.dot(X[start:stop], centers_t, dots[:m])
+            elif gemm and m > 0:
                 for r in range(m):
                     gathered[r] = X[need[r]]
                 np.dot(gathered[:m], centers_t, dots[:m])
+            n_full = 0
             for r in range(m):
                 i = need[r]
                 if prune:
@@ -358,32 +448,34 @@ def bounded_assign_accumulate(
                     while ball < n_clusters and neighbour_sep[a, ball] <= radius:
                         ball += 1
                     # A wide ball is scored faster by the full (vectorised) arg-min.
-                    if 2 * ball <= n_clusters:
+                    if ball <= PRUNED_MAX_SHARE * n_clusters:
                         _pruned_argmin(X[i], labels, sq_dist, lower, i, need_u[r], ball, centers, center_sq,
                                        neighbours, neighbour_sep, gamma, center_norm_max, squares)
                         n_changed += labels[i] != a
                         continue
+                if tiled:
+                    full[n_full] = r
+                    n_full += 1
+                    continue
                 if have_dots:
                     for j in range(n_clusters):
                         scores[j] = center_sq[j] - (dots_given[i, j] + dots_given[i, j])
-                elif gemm:
-                    for j in range(n_clusters):
-                        scores[j] = center_sq[j] - (dots[r, j] + dots[r, j])
                 else:
                     for j in range(n_clusters):
-                        scores[j] = center_sq[j]
-                    for f in range(n_features):
-                        two_x = X[i, f] + X[i, f]
-                        for j in range(n_clusters):
-                            scores[j] -= two_x * centers_t[f, j]
+                        scores[j] = center_sq[j] - (dots[r, j] + dots[r, j])
                 best, second = _argmin_and_second(scores)
-                n_changed += labels[i] != best
-                labels[i] = best
-                sq, x_sq = _sq_dist_and_norm(X[i], centers[best], squares)
-                sq_dist[i] = sq
-                scale = np.sqrt(x_sq) + center_norm_max
-                second = second + x_sq - gamma * scale * scale
-                lower[i] = _bound_below(np.sqrt(max(second, 0.0)))
+                n_changed += _settle(X, i, best, np.float64(scores[best]), second, need_sq[r], need_scale[r], labels,
+                                     sq_dist, lower, centers, gamma, center_norm_max, squares)
+            for t0 in range(0, n_full, tile):
+                t = min(tile, n_full - t0)
+                _gathered_doubled_transposed(X, need, full[t0:], t, two_xt)
+                _tile_nearest_two(two_xt, centers, center_sq, t, tile_scores, tile_best_scores, tile_second,
+                                  tile_best)
+                for q in range(t):
+                    r = full[t0 + q]
+                    n_changed += _settle(X, need[r], tile_best[q], np.float64(tile_best_scores[q]),
+                                         np.float64(tile_second[q]), need_sq[r], need_scale[r], labels, sq_dist,
+                                         lower, centers, gamma, center_norm_max, squares)
             if update:
                 for i in range(start, stop):
                     _add_row(X[i], row_weight(w, i), labels[i], sums[s], weight_sums[s])

@@ -105,8 +105,9 @@ class KMeans(
           centers (Ding et al. 2015), for many clusters; with 24 features or
           more it runs 'hamerly'.
         - 'auto': for dense data 'lloyd' on small inputs (rows x clusters x
-          features below 2^20), 'yinyang' from 1000 clusters with fewer than
-          24 features, 'hamerly' otherwise; 'lloyd' for sparse data.
+          features below 2^22) and where clusters x features is below 160
+          (unless most rows are repeats), 'yinyang' from 1000 clusters with
+          fewer than 24 features, 'hamerly' otherwise; 'lloyd' for sparse data.
     missing : {'error', 'ignore'}, default='error'
         What NaN entries of X mean.
 
