@@ -588,17 +588,21 @@ def load_first_rows_roles(args: argparse.Namespace):
     roles : ColumnRoles
         Every numeric column is clustered (see ``assign_roles(first_rows=True)``).
     ids : pandas.Series or None
-        The whole id column, when ``--id-column`` names one and ``--labels`` asks for it.
+        The whole id column, when ``--id-column`` names one and ``--labels`` asks for it, but not for
+        text labels of a text DATA (its cells are written back as DATA writes them, read in chunks).
     """
     from kmeanskit._io.roles import assign_roles
+    from kmeanskit._io.table_rules import PARQUET_SUFFIXES
     from kmeanskit._io.tables import read_raw_table
+    from kmeanskit._io.write_back import is_text_table
 
     layout = text_layout(args)
     head = read_raw_table(args.data, layout=layout, n_rows=FIRST_ROWS)
     roles = assign_roles(head, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
                          layout=layout, source=f"'{args.data}'", first_rows=True)
     ids = None
-    if args.id_column is not None and args.labels is not None:
+    text_labels = args.labels is not None and Path(args.labels).suffix.lower() not in PARQUET_SUFFIXES
+    if args.id_column is not None and args.labels is not None and not (text_labels and is_text_table(args.data)):
         ids = read_raw_table(args.data, [args.id_column], layout=layout)[args.id_column].reset_index(drop=True)
     return roles, ids
 

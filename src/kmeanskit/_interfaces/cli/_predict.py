@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.workflow import predict_table, prediction_summary
     from kmeanskit._io.table_rules import PARQUET_SUFFIXES
     from kmeanskit._io.tables import read_raw_table, write_table
+    from kmeanskit._io.write_back import is_text_table, write_text_back
 
     output_path = None
     if args.output is not None:
@@ -71,17 +72,30 @@ def run(args: argparse.Namespace) -> int:
         )
     model, manifest = common.load_model(args.model, with_manifest=True)
     roles = common.model_roles(manifest)
-    frame, markers = read_raw_table(args.data, layout=common.model_layout(args, roles), return_markers=True)
+    layout = common.model_layout(args, roles)
+    frame, markers = read_raw_table(args.data, layout=layout, return_markers=True)
     # One line per row (no comment lines to skip): messages name the line of a bad value.
     predicted = predict_table(model, frame, source=f"'{args.data}'", roles=roles, missing=args.missing,
                               first_line=common.first_data_line(args), markers=markers)
     parquet = output_path is not None and output_path.suffix.lower() in PARQUET_SUFFIXES
-    # The cells read as missing for their text are written back as they were (a Parquet
-    # output keeps the types of its columns: a number column's marker stays missing there).
-    written = markers.restore(predicted, text_columns_only=parquet)
-
-    if output_path is not None:
-        write_table(written, output_path)
+    notes = ()
+    if is_text_table(args.data) and not parquet:
+        # Every cell of DATA as it is written there (the text read again, chunk by chunk), and the
+        # columns predict adds.
+        if output_path is not None or not args.json:
+            added = predicted[predicted.columns[frame.shape[1]:]]
+            notes = write_text_back(args.data, added, sys.stdout if output_path is None else output_path,
+                                    layout=layout).changes
+    else:
+        # A Parquet output keeps the types of its columns: a number column's marker stays missing there.
+        written = markers.restore(predicted, text_columns_only=parquet)
+        if output_path is not None:
+            write_table(written, output_path)
+        elif not args.json:
+            written.to_csv(sys.stdout, index=False)
+        if parquet and is_text_table(args.data):
+            notes = (f"Parquet: the number columns of '{args.data}' as numbers, not as written; its other "
+                     "columns as written",)
     if args.json:
         payload = {
             "model": args.model,
@@ -89,11 +103,12 @@ def run(args: argparse.Namespace) -> int:
             **prediction_summary(model, predicted),
             "output_path": None if output_path is None else str(output_path),
         }
+        if notes:
+            payload["output_notes"] = list(notes)
         common.print_json(payload)
     elif output_path is not None:
-        print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
-    else:
-        written.to_csv(sys.stdout, index=False)
+        said = f" ({'; '.join(notes)})" if notes else ""
+        print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}{said}")
     unseen = {name: n for name, n in predicted.attrs.get("unseen_categories", {}).items() if n}
     if unseen and not args.json:
         counts = ", ".join(f"'{name}' {n}" for name, n in unseen.items())
