@@ -20,6 +20,7 @@ from . import (
     small_tables,
     sparse,
     stability,
+    write_back,
     yinyang,
 )
 
@@ -28,7 +29,8 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "dask": dask_vs_daskml.main, "out-of-core": out_of_core.main, "stability": stability.main,
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
-          "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main}
+          "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main,
+          "write-back": write_back.main}
 
 
 def main(argv=None):

@@ -56,7 +56,7 @@ from kmeanskit._io.tables import compression_options
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "TextOutput", "is_text_table", "text_output", "write_text_back"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "TextOutput", "check_rereadable", "is_text_table", "text_output", "write_text_back"]
 
 #: Rows of text read and written at a time (as ``fit --out-of-core``'s chunks).
 DEFAULT_CHUNK_ROWS = 65536
@@ -92,6 +92,21 @@ class TextOutput:
 def is_text_table(path: str | os.PathLike | None) -> bool:
     """Whether `path` names a delimited text file (its cells have a text to write back); False for None."""
     return path is not None and file_kind(Path(path)) == "csv"
+
+
+def check_rereadable(path: str | os.PathLike) -> None:
+    """Refuse a `path` that is not a regular file (a named pipe, a device): its text cannot be read again.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and what to do; a file that does not exist passes
+        (the readers say so).
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise ValueError(f"'{path}' is not a regular file (a pipe or a device): its rows are written back as "
+                         "it writes them, which reads it a second time; save it to a file first")
 
 
 def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
@@ -176,13 +191,14 @@ def write_text_back(
     Raises
     ------
     ValueError
-        If `data` does not have ``len(added)`` rows (it changed since it was
-        read), or a column of `columns` is not in it. A file `output` is then
-        left as it was.
+        If `data` is not a regular file (:func:`check_rereadable`), does not
+        have ``len(added)`` rows (it changed since it was read), or a column
+        of `columns` is not in it. A file `output` is then left as it was.
     """
     import pandas as pd
 
     data = Path(data)
+    check_rereadable(data)
     layout = TextLayout() if layout is None else layout
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")

@@ -4,6 +4,7 @@ import csv
 import gzip
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 import sklearn
 
 from ...csv_records import raw_records, records
-from .running import run
+from .running import assert_one_line_error, run
 
 SKLEARN_DATA = Path(sklearn.__file__).parent / "datasets" / "data"
 
@@ -155,3 +156,14 @@ def test_sklearn_bundled_tables_come_back_as_written(capsys, tmp_path, name, opt
     sep = " " if "space" in options else ","
     body = out.splitlines(keepends=True)[1:]
     assert_written_back("".join(lines[skipped + header:]), "".join(body), sep=sep)
+
+
+def test_a_pipe_is_refused_before_it_is_read(capsys, tmp_path, model):
+    pipe = tmp_path / "rows.csv"
+    os.mkfifo(pipe)
+    code, _, err = run(capsys, "predict", model, pipe)
+    assert code == 2
+    assert_one_line_error(err, f"'{pipe}' is not a regular file (a pipe or a device)", "save it to a file first")
+    code, _, err = run(capsys, "fit", pipe, "-k", 2, "--id-column", "customer_id", "--labels", tmp_path / "l.csv")
+    assert code == 2
+    assert_one_line_error(err, f"'{pipe}' is not a regular file (a pipe or a device)")

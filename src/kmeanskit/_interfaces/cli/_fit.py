@@ -135,7 +135,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--labels",
         metavar="PATH",
-        help="write the cluster of each input row, in input order, to this CSV (column 'cluster')",
+        help=("write the cluster of each input row, in input order, to this CSV (column 'cluster'), after "
+              "--id-column's cells as DATA writes them, with DATA's separator"),
     )
     parser.add_argument(
         "-o",
@@ -160,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
     labels_path = None
     if args.labels is not None:
         labels_path = common.check_output_path(args.labels, option="--labels", inputs=[args.data])
+        if args.id_column is not None and common.labels_as_written(args, labels_path):
+            from kmeanskit._io.write_back import check_rereadable
+
+            check_rereadable(args.data)  # before the fit: a pipe cannot be read twice
     model_path, key = None, None
     if args.output is not None:
         model_path = common.check_output_path(args.output, option="-o/--output", inputs=[args.data])
@@ -363,12 +368,11 @@ def _write_labels(args: argparse.Namespace, result, ids, path, streaming: bool) 
     """
     import pandas as pd
 
-    from kmeanskit._io.table_rules import PARQUET_SUFFIXES
     from kmeanskit._io.tables import write_table
-    from kmeanskit._io.write_back import DEFAULT_CHUNK_ROWS, is_text_table, write_text_back
+    from kmeanskit._io.write_back import DEFAULT_CHUNK_ROWS, write_text_back
 
     labels = pd.DataFrame({"cluster": result.input_labels()})
-    if is_text_table(args.data) and path.suffix.lower() not in PARQUET_SUFFIXES:
+    if common.labels_as_written(args, path):
         columns = [] if args.id_column is None else [args.id_column]
         return write_text_back(args.data, labels, path, layout=common.text_layout(args), columns=columns,
                                chunk_rows=args.chunk_rows if streaming else DEFAULT_CHUNK_ROWS).changes
