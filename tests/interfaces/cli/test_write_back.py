@@ -167,3 +167,17 @@ def test_a_pipe_is_refused_before_it_is_read(capsys, tmp_path, model):
     code, _, err = run(capsys, "fit", pipe, "-k", 2, "--id-column", "customer_id", "--labels", tmp_path / "l.csv")
     assert code == 2
     assert_one_line_error(err, f"'{pipe}' is not a regular file (a pipe or a device)")
+
+
+def test_labels_of_another_kind_of_text_say_so(capsys, tmp_path, messy):
+    labels = tmp_path / "labels.tsv"
+    code, out, err = run(capsys, "fit", messy, "-k", 3, "--seed", 0, "--columns", "x", "--id-column",
+                         "customer_id", "--labels", labels, "--n-init", 1)
+    assert code == 0, err
+    assert (f"60 rows written to {labels} (tab-separated as its name says ('customers.csv' is comma-separated))"
+            in out)
+    assert [line.split("\t")[0] for line in labels.read_text().splitlines()] == [r[0] for r in messy_rows()]
+    code, out, err = run(capsys, "fit", messy, "-k", 3, "--seed", 0, "--columns", "x", "--id-column",
+                         "customer_id", "--labels", labels, "--n-init", 1, "--json")
+    assert code == 0, err
+    assert json.loads(out)["labels_notes"] == ["tab-separated as its name says ('customers.csv' is comma-separated)"]
