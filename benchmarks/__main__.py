@@ -21,6 +21,7 @@ from . import (
     small_tables,
     sparse,
     stability,
+    write_back,
     yinyang,
 )
 
@@ -30,7 +31,7 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
           "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main,
-          "before-after": before_after.main}
+          "before-after": before_after.main, "write-back": write_back.main}
 
 
 def main(argv=None):

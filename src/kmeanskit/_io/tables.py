@@ -67,7 +67,7 @@ from kmeanskit._io.table_rules import (
 # pandas (a large import) is imported where a table is built, checked or
 # written, not here, so that importing this module stays cheap.
 
-__all__ = ["read_raw_table", "read_table", "select_features", "write_delimited", "write_table"]
+__all__ = ["compression_options", "read_raw_table", "read_table", "select_features", "write_delimited", "write_table"]
 
 # The compression pandas infers from a file name (pandas.io.common's table, in
 # its order): the table is written to a temporary file, whose name says nothing.
@@ -457,10 +457,10 @@ def write_delimited(frame: pd.DataFrame, path: str | os.PathLike, *, sep: str = 
     """
     path = Path(path)
     with atomic_write(path) as handle:
-        frame.to_csv(handle, index=False, sep=sep, compression=_compression(path))
+        frame.to_csv(handle, index=False, sep=sep, compression=compression_options(path))
 
 
-def _compression(path: Path) -> dict | None:
+def compression_options(path: Path) -> dict | None:
     """pandas' ``compression="infer"`` for `path`, spelled out for a file handle.
 
     The names pandas takes from the path are given explicitly, so that the

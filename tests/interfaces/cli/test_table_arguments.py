@@ -256,6 +256,9 @@ def test_predict_reads_with_the_same_options(capsys, tmp_path):
     assert code == 0, err
     code, out, err = run(capsys, "predict", model, new, "--sep", ";", "--decimal", ",")
     assert code == 0, err
-    assigned = pd.read_csv(io.StringIO(out))
+    # Written back in the file's layout: semicolons, decimal commas (the distance too), each cell as written.
+    assert out.splitlines()[1].startswith("0,25;")
+    assigned = pd.read_csv(io.StringIO(out), sep=";", decimal=",")
     assert assigned["x"].tolist() == [0.25, 100.25]
     assert assigned["cluster"].nunique() == 2
+    assert assigned["distance"].dtype == np.float64

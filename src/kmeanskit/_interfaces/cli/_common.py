@@ -55,6 +55,7 @@ __all__ = [
     "load_first_rows_roles",
     "load_with_roles",
     "load_to_fit",
+    "labels_as_written",
     "fit_in_memory",
     "model_layout",
     "model_roles",
@@ -588,7 +589,8 @@ def load_first_rows_roles(args: argparse.Namespace):
     roles : ColumnRoles
         Every numeric column is clustered (see ``assign_roles(first_rows=True)``).
     ids : pandas.Series or None
-        The whole id column, when ``--id-column`` names one and ``--labels`` asks for it.
+        The whole id column, when ``--id-column`` names one and ``--labels`` asks for it, but not for
+        text labels of a text DATA (its cells are written back as DATA writes them, read in chunks).
     """
     from kmeanskit._io.roles import assign_roles
     from kmeanskit._io.tables import read_raw_table
@@ -598,9 +600,18 @@ def load_first_rows_roles(args: argparse.Namespace):
     roles = assign_roles(head, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
                          layout=layout, source=f"'{args.data}'", first_rows=True)
     ids = None
-    if args.id_column is not None and args.labels is not None:
+    if args.id_column is not None and args.labels is not None and not labels_as_written(args, Path(args.labels)):
         ids = read_raw_table(args.data, [args.id_column], layout=layout)[args.id_column].reset_index(drop=True)
     return roles, ids
+
+
+def labels_as_written(args: argparse.Namespace, path: Path) -> bool:
+    """Whether ``--labels`` `path` gets the --id-column's cells as DATA writes them (read again, in chunks,
+    when the labels are written): text labels of a text DATA."""
+    from kmeanskit._io.table_rules import PARQUET_SUFFIXES
+    from kmeanskit._io.write_back import is_text_table
+
+    return is_text_table(args.data) and path.suffix.lower() not in PARQUET_SUFFIXES
 
 
 def model_roles(manifest: dict):

@@ -138,7 +138,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--labels",
         metavar="PATH",
-        help="write the cluster of each input row, in input order, to this CSV (column 'cluster')",
+        help=("write the cluster of each input row, in input order, to this CSV (column 'cluster'), after "
+              "--id-column's cells as DATA writes them, with DATA's separator"),
     )
     parser.add_argument(
         "-o",
@@ -163,6 +164,10 @@ def run(args: argparse.Namespace) -> int:
     labels_path = None
     if args.labels is not None:
         labels_path = common.check_output_path(args.labels, option="--labels", inputs=[args.data])
+        if args.id_column is not None and common.labels_as_written(args, labels_path):
+            from kmeanskit._io.write_back import check_rereadable
+
+            check_rereadable(args.data)  # before the fit: a pipe cannot be read twice
     model_path, key = None, None
     if args.output is not None:
         model_path = common.check_output_path(args.output, option="-o/--output", inputs=[args.data])
@@ -219,15 +224,9 @@ def run(args: argparse.Namespace) -> int:
         result = common.fit_in_memory(args, features, n_clusters, seed, n_init=n_init, max_iter=args.max_iter,
                                       algorithm=args.algorithm, stability=stability or None)
 
+    labels_notes = ()
     if labels_path is not None:
-        import pandas as pd
-
-        from kmeanskit._io.tables import write_delimited
-
-        labels = pd.DataFrame({"cluster": result.input_labels()})
-        if ids is not None:
-            labels.insert(0, args.id_column, ids.to_numpy())
-        write_delimited(labels, labels_path)
+        labels_notes = _write_labels(args, result, ids, labels_path, streaming)
     if model_path is not None:
         if args.out_of_core:
             from kmeanskit._io.persistence import write_model
@@ -258,6 +257,8 @@ def run(args: argparse.Namespace) -> int:
         payload.update(seed=seed, seed_drawn=seed_drawn)
         if labels_path is not None:
             payload["labels_path"] = str(labels_path)
+            if labels_notes:
+                payload["labels_notes"] = list(labels_notes)
         if model_path is not None:
             payload["model_path"] = str(model_path)
         if explanation is not None:
@@ -266,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(_render(result, source, labels_path, model_path, mode=_mode(args),
                       seed=(seed, seed_drawn), restarts=restarts, roles=roles,
-                      separator=common.detected_separator(args)))
+                      separator=common.detected_separator(args), labels_notes=labels_notes))
         if explanation is not None:
             from kmeanskit._interfaces.cli._explain import render_explanation
 
@@ -371,6 +372,29 @@ def _resamples(text: str) -> int:
     return value
 
 
+def _write_labels(args: argparse.Namespace, result, ids, path, streaming: bool) -> tuple[str, ...]:
+    """Write --labels: the cluster of every input row, beside the --id-column's cells as DATA writes them.
+
+    A text DATA is read again as text, chunk by chunk (``--chunk-rows`` when
+    streamed), and the labels are written in its layout; returns what differs
+    from it, in words.
+    """
+    import pandas as pd
+
+    from kmeanskit._io.tables import write_table
+    from kmeanskit._io.write_back import DEFAULT_CHUNK_ROWS, write_text_back
+
+    labels = pd.DataFrame({"cluster": result.input_labels()})
+    if common.labels_as_written(args, path):
+        columns = [] if args.id_column is None else [args.id_column]
+        return write_text_back(args.data, labels, path, layout=common.text_layout(args), columns=columns,
+                               chunk_rows=args.chunk_rows if streaming else DEFAULT_CHUNK_ROWS).changes
+    if ids is not None:
+        labels.insert(0, args.id_column, ids.to_numpy())
+    write_table(labels, path)
+    return ()
+
+
 def _fit_streaming(args: argparse.Namespace, n_clusters: int, seed: int):
     """Fit with :mod:`kmeanskit.streaming`; the file is read whole only without --out-of-core."""
     from kmeanskit._analysis.out_of_core_workflow import fit_clusters_out_of_core
@@ -404,7 +428,7 @@ def _mode(args: argparse.Namespace) -> str | None:
 
 
 def _render(result, source: str, labels_path, model_path=None, mode=None, seed=None, restarts=None, roles=None,
-            separator=None) -> str:
+            separator=None, labels_notes=()) -> str:
     header = (
         f"{source}: {_plural(result.n_samples, 'row')} x {_plural(result.n_features, 'feature')}, "
         f"k={result.n_clusters}, scaling: {result.scale}"
@@ -452,7 +476,8 @@ def _render(result, source: str, labels_path, model_path=None, mode=None, seed=N
             f"{_plural(result.n_incomplete, 'row')} clustered on their observed values (--missing ignore)",
         ))
     if labels_path is not None:
-        summary.append(("labels", f"{result.n_samples} rows written to {labels_path}"))
+        said = f" ({'; '.join(labels_notes)})" if labels_notes else ""
+        summary.append(("labels", f"{result.n_samples} rows written to {labels_path}{said}"))
     if model_path is not None:
         summary.append(("model", f"saved to {model_path}"))
     # What was done with each column comes before the clusters (said even when all are numeric).

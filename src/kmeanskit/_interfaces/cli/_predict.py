@@ -19,15 +19,19 @@ examples:
 
 The model's feature columns are taken from DATA by name, read as they were
 for the fit (text amounts parsed, dates as days: the column roles stored in
-the model file); other columns, such as the id column, are kept. Every row and column of DATA is written back, in order, followed by
-'cluster' and 'distance' (distance to the cluster center, in the scaled space
-the model clusters in: Euclidean for KMeans and MiniBatchKMeans, cosine
-distance 1 - cos for SphericalKMeans, L1 for KMedians).
+the model file); other columns, such as the id column, are kept. Every row and
+column of DATA is written back, in order, followed by 'cluster' and 'distance'
+(distance to the cluster center, in the scaled space the model clusters in:
+Euclidean for KMeans and MiniBatchKMeans, cosine distance 1 - cos for
+SphericalKMeans, L1 for KMedians).
 
-A cell read as missing for its text (a missing-value marker such as NA or
-n/a: --na-values, by default the markers of the model's fit) is written back
-as it was, in every column (in a Parquet output, a number column keeps its
-type and the cell stays missing).
+A text DATA's cells are written back as DATA writes them (02134 stays 02134,
+44643.30 stays 44643.30, 1,234.50 and markers such as NA stay as they are),
+with DATA's separator, decimal mark (for 'distance' too) and encoding: DATA is
+read once more as text, in chunks. A .csv or .tsv output of another kind of
+text gets the separator its name says, and a Parquet output keeps the number
+columns as numbers (a marker there is a missing value) and the other columns
+as text; either is said after the output's name.
 
 Rows with missing values follow --missing: by default the model's policy
 (assigned by their observed values for a model fitted with --missing ignore,
@@ -51,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=(
             "write the table here: Parquet if PATH ends in .parquet or .pq, "
-            "CSV otherwise (default: CSV to standard output)"
+            "text otherwise, in DATA's layout (default: to standard output)"
         ),
     )
     common.add_json_argument(parser, "print a JSON summary (rows, rows per cluster, mean distance) instead of the rows")
@@ -63,25 +67,42 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.workflow import predict_table, prediction_summary
     from kmeanskit._io.table_rules import PARQUET_SUFFIXES
     from kmeanskit._io.tables import read_raw_table, write_table
+    from kmeanskit._io.write_back import check_rereadable, is_text_table, write_text_back
 
     output_path = None
     if args.output is not None:
         output_path = common.check_output_path(
             args.output, option="-o/--output", inputs=[args.data, args.model]
         )
+    parquet = output_path is not None and output_path.suffix.lower() in PARQUET_SUFFIXES
+    as_written = is_text_table(args.data) and not parquet  # DATA's cells written back as it writes them
+    if as_written:
+        check_rereadable(args.data)  # before the first read: a pipe cannot be read twice
     model, manifest = common.load_model(args.model, with_manifest=True)
     roles = common.model_roles(manifest)
-    frame, markers = read_raw_table(args.data, layout=common.model_layout(args, roles), return_markers=True)
+    layout = common.model_layout(args, roles)
+    frame, markers = read_raw_table(args.data, layout=layout, return_markers=True)
     # One line per row (no comment lines to skip): messages name the line of a bad value.
     predicted = predict_table(model, frame, source=f"'{args.data}'", roles=roles, missing=args.missing,
                               first_line=common.first_data_line(args), markers=markers)
-    parquet = output_path is not None and output_path.suffix.lower() in PARQUET_SUFFIXES
-    # The cells read as missing for their text are written back as they were (a Parquet
-    # output keeps the types of its columns: a number column's marker stays missing there).
-    written = markers.restore(predicted, text_columns_only=parquet)
-
-    if output_path is not None:
-        write_table(written, output_path)
+    notes = ()
+    if as_written:
+        # Every cell of DATA as it is written there (the text read again, chunk by chunk), and the
+        # columns predict adds.
+        if output_path is not None or not args.json:
+            added = predicted[predicted.columns[frame.shape[1]:]]
+            notes = write_text_back(args.data, added, sys.stdout if output_path is None else output_path,
+                                    layout=layout).changes
+    else:
+        # A Parquet output keeps the types of its columns: a number column's marker stays missing there.
+        written = markers.restore(predicted, text_columns_only=parquet)
+        if output_path is not None:
+            write_table(written, output_path)
+        elif not args.json:
+            written.to_csv(sys.stdout, index=False)
+        if parquet and is_text_table(args.data):
+            notes = (f"Parquet: the number columns of '{args.data}' as numbers, not as written; its other "
+                     "columns as written",)
     if args.json:
         payload = {
             "model": args.model,
@@ -89,11 +110,12 @@ def run(args: argparse.Namespace) -> int:
             **prediction_summary(model, predicted),
             "output_path": None if output_path is None else str(output_path),
         }
+        if notes:
+            payload["output_notes"] = list(notes)
         common.print_json(payload)
     elif output_path is not None:
-        print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}")
-    else:
-        written.to_csv(sys.stdout, index=False)
+        said = f" ({'; '.join(notes)})" if notes else ""
+        print(f"{len(predicted)} rows with 'cluster' and 'distance' written to {output_path}{said}")
     unseen = {name: n for name, n in predicted.attrs.get("unseen_categories", {}).items() if n}
     if unseen and not args.json:
         counts = ", ".join(f"'{name}' {n}" for name, n in unseen.items())
