@@ -1,5 +1,5 @@
 """The Lloyd step on CSR rows: the few-cluster kernel (and its NumPy twin) gives the general kernel's fits,
-bit for bit."""
+bit for bit; the center sums keep the bits of the slabs the shape sets, whatever the thread count."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,8 @@ import scipy.sparse as sp
 
 import kmeanskit._algorithms.lloyd as lloyd
 from kmeanskit import KMeans
+from kmeanskit._algorithms.rows import CSR_SUM_SHARE, MAX_SLABS, as_rows, n_csr_sum_slabs, slab_bounds
+from kmeanskit._engine.assign import assign_accumulate_csr
 from kmeanskit._engine.serial import kernels_mode
 
 
@@ -57,3 +59,55 @@ def test_few_cluster_fits_on_the_numpy_twin_have_the_compiled_bits(dtype, k, wei
     for a, b in zip(compiled, twins, strict=True):
         a, b = np.asarray(a), np.asarray(b)
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "nnz", "n_features", "expected"),
+    [
+        (2_000, 92_406, 5_000, 1),  # the sparse suite's 2k x 5k at 1%: one slab
+        (20_000, 377_893, 2_000, 5),  # 20k x 2k at 1%: nnz / (32 d)
+        (100_000, 5_000_000, 50_000, 3),
+        (1_000_000, 100_000_000, 10_000, MAX_SLABS),  # many values a feature: capped
+        (1_000, 1_000_000, 10, 4),  # few rows: at least 256 rows a slab
+        (3, 0, 7, 1),  # no stored value
+    ],
+)
+def test_csr_sum_slabs_are_set_by_the_shape(n_rows, nnz, n_features, expected):
+    slabs = n_csr_sum_slabs(n_rows, nnz, n_features)
+    assert slabs == expected
+    # The merge (slabs x k x d) is at most 1/CSR_SUM_SHARE of the pass's nnz x k, beyond one slab.
+    assert slabs == 1 or slabs * n_features * CSR_SUM_SHARE <= nnz
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [3, 20])  # the few-cluster kernel, the general one
+@pytest.mark.parametrize("weighted", [False, True])
+def test_csr_pass_sums_have_the_bits_of_the_shapes_slabs_at_any_thread_count(dtype, k, weighted, at_thread_counts):
+    n, d = 30_000, 300
+    X = _tfidf_like(n, d, 0.04, dtype)
+    w = np.random.RandomState(4).uniform(0.5, 2.0, n).astype(dtype) if weighted else None
+    bounds = as_rows(X, w).center_sum_slabs()
+    assert bounds.tolist() == slab_bounds(n, n_csr_sum_slabs(n, X.nnz, d)).tolist()
+    assert bounds.shape[0] - 1 == X.nnz // (CSR_SUM_SHARE * d) > 1  # several slabs, fewer than 64
+    centers = X[1:k + 1].toarray()
+
+    def one_pass():
+        labels = np.zeros(n, dtype=np.int32)
+        assignment = lloyd.LloydStep(as_rows(X, w), k)(centers, labels, update=True)
+        return assignment.sums, assignment.weights, labels
+
+    passes = at_thread_counts(one_pass)
+    # The fused kernel's per-slab sums on these slabs, merged in slab order.
+    slabs = bounds.shape[0] - 1
+    slab_sums, slab_weights = np.zeros((slabs, k, d)), np.zeros((slabs, k))
+    labels, sq_dist = np.empty(n, dtype=np.int32), np.empty(n)
+    assign_accumulate_csr(
+        X.data, X.indices, X.indptr, as_rows(X, w).x_sq, np.ones(1, dtype=dtype) if w is None else w,
+        np.ascontiguousarray(centers.T),
+        np.einsum("ij,ij->i", centers, centers), labels, sq_dist, slab_sums, slab_weights, bounds, True,
+    )
+    expected, expected_weights = np.add.reduce(slab_sums, axis=0), np.add.reduce(slab_weights, axis=0)
+    for sums, weights, pass_labels in passes:
+        np.testing.assert_array_equal(pass_labels, labels)
+        assert sums.tobytes() == expected.tobytes()
+        assert weights.tobytes() == expected_weights.tobytes()

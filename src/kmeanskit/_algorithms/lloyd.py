@@ -15,7 +15,9 @@ once. Which kernel runs is decided here, from the data's shape:
   Per-chunk BLAS calls lose here: BLAS needs large calls to reach its peak.
 - CSR: ``assign_accumulate_csr``, sparse rows against dense centers, for the
   labels; then ``accumulate_csr`` adds each cluster's rows (no per-slab dense
-  sums: they would cost S x k x d per pass for a few nonzeros a row). Up to 10
+  sums: they would cost S x k x d per pass for a few nonzeros a row), with the
+  bits of ``rows.center_sum_slabs()``: few slabs, set by the shape alone, whose
+  merge is a small share of the pass (``n_csr_sum_slabs``). Up to 10
   clusters, ``assign_csr_few`` (same bits) keeps a row's k scores in registers.
 """
 
@@ -297,7 +299,7 @@ class LloydStep(SlabSums, Step):
 
     def _csr_pass(self, X, centers_t, center_sq, labels, update):
         """A pass over CSR rows (one block): labels and distances on fine slabs,
-        then the sums per cluster with the bits of the step's slabs (see
+        then the sums per cluster with the bits of ``rows.center_sum_slabs()`` (see
         :func:`~kmeanskit._engine.assign.accumulate_csr`). Up to
         ``CSR_FEW_CLUSTERS`` clusters the labels come from
         :func:`~kmeanskit._engine.csr_few.assign_csr_few` (the same bits)."""
@@ -320,7 +322,7 @@ class LloydStep(SlabSums, Step):
         kernel = sized(accumulate_csr, X.nnz // ACCUMULATE_SERIAL_SHARE)
         n_threads = numba.get_num_threads() if kernel is accumulate_csr else 1
         kernel(
-            X.data, X.indices, X.indptr, rows.kernel_w(), labels, self._slabs(rows.n),
+            X.data, X.indices, X.indptr, rows.kernel_w(), labels, rows.center_sum_slabs(),
             accumulate_groups(k, rows.d, n_threads), sums, weights,
         )
         return Assignment(inertia, sums, weights)

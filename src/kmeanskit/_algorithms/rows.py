@@ -12,7 +12,7 @@ from kmeanskit._algorithms.mapping import DataMapping
 from kmeanskit._engine.seeding import weighted_slab_sums
 from kmeanskit._engine.serial import sized
 
-__all__ = ["DenseRows", "CsrRows", "as_rows", "slab_bounds", "n_slabs", "prediction_rows"]
+__all__ = ["DenseRows", "CsrRows", "as_rows", "slab_bounds", "n_slabs", "n_csr_sum_slabs", "prediction_rows"]
 
 # A slab is the unit of parallel work; its row range is fixed by the block size
 # alone (never by the thread count), which is what keeps results deterministic.
@@ -20,6 +20,11 @@ MIN_SLAB_ROWS = 256
 MAX_SLABS = 64
 # Per-slab partial sums cost n_slabs * k * d float64; keep them bounded.
 SLAB_BUFFER_BYTES = 64 << 20
+# CSR center sums keep the bits of per-slab sums merged in slab order; each
+# slab's merge adds k x d values, while a pass's own work is about nnz x k, so
+# slabs are at most nnz / (CSR_SUM_SHARE x d): the merge stays below about
+# 1/CSR_SUM_SHARE of the pass (benchmarks/README.md).
+CSR_SUM_SHARE = 32
 
 
 def n_slabs(n_rows, row_bytes=0):
@@ -31,6 +36,18 @@ def n_slabs(n_rows, row_bytes=0):
     by_rows = -(-n_rows // MIN_SLAB_ROWS)
     by_memory = SLAB_BUFFER_BYTES // row_bytes if row_bytes else MAX_SLABS
     return int(max(1, min(MAX_SLABS, by_rows, by_memory)))
+
+
+def n_csr_sum_slabs(n_rows, nnz, n_features):
+    """Number of slabs whose merged sums give the bits of CSR rows' center sums.
+
+    It depends on the data's shape alone (``n_rows``, its ``nnz`` stored values,
+    ``n_features``), never on the thread count nor on the clusters: at most
+    ``nnz / (CSR_SUM_SHARE * n_features)``, at most :func:`n_slabs` of the rows,
+    and at least one.
+    """
+    by_work = nnz // (CSR_SUM_SHARE * n_features)
+    return int(max(1, min(n_slabs(n_rows), by_work)))
 
 
 def slab_bounds(n_rows, slabs):
@@ -235,6 +252,15 @@ class CsrRows(_Rows):
 
     def take(self, indices):
         return self.X[indices].toarray()
+
+    def center_sum_slabs(self):
+        """The slab bounds whose merged sums give the bits of a pass's center sums
+        (:func:`n_csr_sum_slabs` of the shape; see ``_engine.assign.accumulate_csr``); made once."""
+        bounds = getattr(self, "_center_sum_slabs", None)
+        if bounds is None:
+            slabs = n_csr_sum_slabs(self.n, self.X.nnz, self.d)
+            bounds = self._center_sum_slabs = slab_bounds(self.n, slabs)
+        return bounds
 
 
 def as_rows(X, sample_weight, shift=None, scale=1.0):
