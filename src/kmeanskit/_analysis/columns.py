@@ -228,8 +228,8 @@ def resample_keeps_levels(X, categorical):
         for name, found in codes.items():
             picked = found[rows]
             picked = picked[picked >= 0]
-            if picked.size == 1 or np.any(picked != picked[0]):  # (one row has one level: allowed)
-                continue
+            if picked.size == 1 or (picked.size and np.any(picked != picked[0])):  # (one row has one level: allowed)
+                continue  # (no observed entry at all does not keep the column: drawn again)
             return name
         return None
 
