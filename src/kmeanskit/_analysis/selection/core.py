@@ -45,7 +45,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis import metrics
-from kmeanskit._analysis.columns import resample_keeps_levels
+from kmeanskit._analysis.columns import draw_keeping_levels, resample_keeps_levels
+from kmeanskit._analysis.columns import take_rows as _take
 from kmeanskit._analysis.feature_scales import warn_if_unscaled
 from kmeanskit._analysis.selection.answer import choose_k, join_words
 from kmeanskit._analysis.selection.gap import GAP_RULES, gap_k, reference_sets, total_sum_of_squares
@@ -223,11 +224,6 @@ def _resolve_methods(methods, template, mixed):
     return methods
 
 
-def _take(X, rows):
-    """Rows of an array, a sparse matrix or a DataFrame, by position."""
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
-
-
 def _make_estimator(estimator, seed):
     if estimator is None:
         from kmeanskit._estimators.kmeans import KMeans
@@ -332,20 +328,17 @@ def _prediction_strength(Xs, ks, template, seed, rs_param, tick, keeps=None):
     """
     rng = check_random_state(None if seed is None else seed + 3)
     half = Xs.shape[0] // 2
-    order = rng.permutation(Xs.shape[0])
-    if keeps is not None:
-        for _ in range(_HALF_DRAWS - 1):
-            if keeps(order[:half]) and keeps(order[half:]):
-                break
-            order = rng.permutation(Xs.shape[0])
-        column = keeps.column(order[:half]) or keeps.column(order[half:])
-        if column is not None:
-            raise ValueError(
-                f"prediction strength needs two levels of every categorical column in each half of the rows; "
-                f"column {column!r} had one level in a half of each of {_HALF_DRAWS} random splits (its other "
-                "levels are in very few rows): leave 'prediction_strength' out of methods, or that column out"
-            )
-    halves = (_take(Xs, order[:half]), _take(Xs, order[half:]))
+
+    def split():
+        order = rng.permutation(Xs.shape[0])
+        return order[:half], order[half:]
+
+    rows_a, rows_b = draw_keeping_levels(split, keeps, _HALF_DRAWS, lambda column: (
+        f"prediction strength needs two levels of every categorical column in each half of the rows; "
+        f"column {column!r} had one level in a half of each of {_HALF_DRAWS} random splits (its other "
+        "levels are in very few rows): leave 'prediction_strength' out of methods, or that column out"
+    ))
+    halves = (_take(Xs, rows_a), _take(Xs, rows_b))
     strength = np.full(len(ks), np.nan)
     for j, k in enumerate(ks):
         if k == 1:
