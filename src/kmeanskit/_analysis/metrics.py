@@ -364,11 +364,9 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
     silhouette : float
     """
     if sample_size is not None:
-        if isinstance(sample_size, (bool, np.bool_)) or not isinstance(sample_size, Integral) or sample_size < 1:
-            raise ValueError(f"sample_size must be a positive int or None; got {sample_size!r}.")
         X = _check_X(X, accept_sparse=True)
         labels = check_labels(labels, X.shape[0])[0]
-        indices = check_random_state(random_state).permutation(X.shape[0])[:sample_size]
+        indices = _sample_indices(X.shape[0], sample_size, random_state)
         if isinstance(metric, str) and metric == "precomputed":
             X = X[indices][:, indices]
         else:
