@@ -88,8 +88,9 @@ def mixed_parts(model, final, X, feature_names=None) -> MixedParts:
             indicators[len(value_names)] = (columns.names[j], level)
             value_names.append(f"{columns.names[j]} = {level}")
             values.append((codes[:, c] == position).astype(np.float64)[:, None])
-    labels = np.asarray(model.predict(X), dtype=np.int64)
-    costs = np.asarray(model.transform(X), dtype=np.float64)
+    Xt = to_final_space(model, X)  # the pipeline run once: the final step's predict and transform on it
+    labels = np.asarray(final.predict(Xt), dtype=np.int64)
+    costs = np.asarray(final.transform(Xt), dtype=np.float64)
     centers = final.cluster_centers_
     numeric_positions = np.setdiff1d(np.arange(centers.shape[1]), final.categorical_)
     means = np.asarray(centers[:, numeric_positions], dtype=np.float64)
@@ -98,7 +99,7 @@ def mixed_parts(model, final, X, feature_names=None) -> MixedParts:
     for c, column in enumerate(categorical):
         mode = np.asarray([str(v) for v in centers[:, final.categorical_[c]]], dtype=object)
         modes.append(np.column_stack([(mode == level).astype(np.float64) for level in levels[column]]))
-    scaled_frame = pd.DataFrame(to_final_space(model, X))
+    scaled_frame = pd.DataFrame(Xt)
     scaled = scaled_frame.iloc[:, numeric_positions].to_numpy(dtype=np.float64)
     return MixedParts(values=np.hstack(values), names=value_names, indicators=indicators, levels=levels,
                       categorical=categorical, labels=labels, rule_centers=np.hstack([original_means, *modes]),
