@@ -470,7 +470,8 @@ def mixed_silhouette_samples(numeric, categorical, labels, *, gamma=1.0):
     numeric, onehot = _mixed_parts(numeric, categorical, n_samples)
     _, codes, classes = _check_clustering(np.zeros((numeric.shape[0], 1)), labels, "The silhouette",
                                           constant_check=False)
-    if _is_constant(numeric) and _is_constant(onehot):
+    if _is_constant_table(numeric, np.empty((codes.size, 0), dtype=object) if categorical is None
+                          else np.asarray(categorical, dtype=object)):
         raise ValueError(
             f"The silhouette is undefined for constant data: all {codes.size} rows are identical, so every "
             "dissimilarity is 0."
