@@ -403,8 +403,7 @@ def _explain_mixed(model, final, X, k, max_leaves, alpha, min_sd, max_features,
     parts = mixed_parts(model, final, X, feature_names)
     labels = parts.labels
     differences = keep_top_levels(cluster_differences(parts.values, labels, k, parts.names), parts)
-    descriptions = describe_clusters(differences, k, alpha=alpha, min_sd=min_sd, max_features=max_features,
-                                     n_samples=labels.size)
+    descriptions = describe_clusters(differences, k, alpha=alpha, min_sd=min_sd, max_features=max_features)
     tree = threshold_tree(parts.values, labels, parts.rule_centers, None, None, max_leaves=max_leaves,
                           feature_names=parts.names, costs=parts.costs)
     tree_labels = tree.predict(parts.values)

@@ -545,6 +545,7 @@ def select_k(
         else:
             results = [run(k) for k in ks]
         models = {k: model for k, (model, _, _, _) in zip(ks, results, strict=True)}
+        categorical = final_estimator(models[ks[0]]).categorical_ if mixed else None
         rows = [row for _, row, _, _ in results]
         Xt = results[0][2]
         rows_used = _sample_rows(Xt.shape[0], sample_size, seed)
@@ -565,15 +566,15 @@ def select_k(
                 log_w = np.log(np.array([w_1, *[inertias[k] for k in fitted_ks]], dtype=np.float64))
             gap_curve = _gap(Xs, fitted_ks, log_w, template, n_refs, seed, rs_param, tick)
         if "prediction_strength" in scored:
-            keeps = resample_keeps_levels(Xs, final_estimator(models[ks[0]]).categorical_) if mixed else None
+            keeps = resample_keeps_levels(Xs, categorical) if mixed else None
             strength = _prediction_strength(Xs, ks, template, seed, rs_param, tick, keeps)
     finally:
         if bar is not None:
             bar.close()
 
     if mixed:  # the numeric columns, as the clusterer sees them
-        categorical = final_estimator(models[ks[0]]).categorical_
-        space = pd.DataFrame(Xt).drop(columns=pd.DataFrame(Xt).columns[categorical])
+        frame = pd.DataFrame(Xt)
+        space = frame.drop(columns=frame.columns[categorical])
         if space.shape[1]:
             warn_if_unscaled(space.to_numpy(dtype=np.float64), [str(c) for c in space.columns], stacklevel=2)
     else:
