@@ -21,7 +21,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-__all__ = ["TableColumns", "level_codes", "level_counts", "resample_keeps_levels", "table_columns"]
+__all__ = ["LevelsLostError", "TableColumns", "draw_keeping_levels", "level_codes", "level_counts",
+           "resample_keeps_levels", "table_columns", "take_rows"]
+
+
+class LevelsLostError(ValueError):
+    """Every resample drawn kept a single level of a categorical column (named in the message) that has two.
+
+    A ValueError: raised by cluster stability and by select_k's prediction
+    strength when a clusterer of categorical columns cannot be refitted.
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -228,8 +237,8 @@ def resample_keeps_levels(X, categorical):
         for name, found in codes.items():
             picked = found[rows]
             picked = picked[picked >= 0]
-            if picked.size == 1 or np.any(picked != picked[0]):  # (one row has one level: allowed)
-                continue
+            if picked.size == 1 or (picked.size and np.any(picked != picked[0])):  # (one row has one level: allowed)
+                continue  # (no observed entry at all does not keep the column: drawn again)
             return name
         return None
 
@@ -238,3 +247,42 @@ def resample_keeps_levels(X, categorical):
 
     keeps.column = column
     return keeps
+
+
+def draw_keeping_levels(draw, keeps, n_draws, describe):
+    """Resamples from `draw` until one keeps two levels of every categorical column, at most `n_draws` times.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw()`` returns a tuple of arrays of row positions (a resample, or
+        the halves of a split), drawn afresh at each call.
+    keeps : callable or None
+        The test of :func:`resample_keeps_levels`, applied to each array;
+        None accepts the first draw.
+    n_draws : int
+    describe : callable
+        ``describe(column)``: the message naming the column that kept a
+        single level in the last draw.
+
+    Returns
+    -------
+    tuple of ndarray
+        The first draw whose every array keeps the levels.
+
+    Raises
+    ------
+    LevelsLostError
+        When none of the `n_draws` draws does.
+    """
+    for _ in range(n_draws):
+        parts = draw()
+        if keeps is None or all(keeps(part) for part in parts):
+            return parts
+    column = next(c for c in map(keeps.column, parts) if c is not None)
+    raise LevelsLostError(describe(column))
+
+
+def take_rows(X, rows):
+    """Rows of an array, a sparse matrix or a DataFrame, by position."""
+    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]

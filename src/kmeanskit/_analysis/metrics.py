@@ -116,6 +116,11 @@ def _is_constant(X):
     return bool(np.all(high == low))
 
 
+def _plain(value):
+    """A NumPy scalar as the Python value it holds (for messages: 'grp', not np.str_('grp'))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _check_clustering(X, labels, score, *, accept_sparse=False, constant_check=True):
     """Validated (X, codes, classes) for an internal score defined for 2 <= n_labels < n_samples."""
     X = _check_X(X, accept_sparse=accept_sparse)
@@ -125,7 +130,7 @@ def _check_clustering(X, labels, score, *, accept_sparse=False, constant_check=T
     if n_labels < 2:
         raise ValueError(
             f"{score} is undefined for a single cluster: labels has 1 distinct value "
-            f"({classes[0]!r}); it needs at least 2 clusters."
+            f"({_plain(classes[0])!r}); it needs at least 2 clusters."
         )
     if n_labels >= n_samples:
         raise ValueError(
@@ -359,11 +364,9 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
     silhouette : float
     """
     if sample_size is not None:
-        if isinstance(sample_size, (bool, np.bool_)) or not isinstance(sample_size, Integral) or sample_size < 1:
-            raise ValueError(f"sample_size must be a positive int or None; got {sample_size!r}.")
         X = _check_X(X, accept_sparse=True)
         labels = check_labels(labels, X.shape[0])[0]
-        indices = check_random_state(random_state).permutation(X.shape[0])[:sample_size]
+        indices = _sample_indices(X.shape[0], sample_size, random_state)
         if isinstance(metric, str) and metric == "precomputed":
             X = X[indices][:, indices]
         else:
@@ -461,11 +464,14 @@ def mixed_silhouette_samples(numeric, categorical, labels, *, gamma=1.0):
     times the mismatches. Cost O(n^2 (p + L)) for L levels in all.
     """
     gamma = _check_gamma(gamma)
+    if numeric is None and categorical is None:
+        raise ValueError("numeric and categorical are both None; give at least one of them.")
     n_samples = (np.shape(numeric) if numeric is not None else np.shape(categorical))[0]
     numeric, onehot = _mixed_parts(numeric, categorical, n_samples)
-    _, codes, classes = check_labels(labels, numeric.shape[0])
-    _check_clustering(np.zeros((codes.size, 1)), codes, "The silhouette", constant_check=False)
-    if _is_constant(numeric) and _is_constant(onehot):
+    _, codes, classes = _check_clustering(np.zeros((numeric.shape[0], 1)), labels, "The silhouette",
+                                          constant_check=False)
+    if _is_constant_table(numeric, np.empty((codes.size, 0), dtype=object) if categorical is None
+                          else np.asarray(categorical, dtype=object)):
         raise ValueError(
             f"The silhouette is undefined for constant data: all {codes.size} rows are identical, so every "
             "dissimilarity is 0."

@@ -33,7 +33,7 @@ from kmeanskit._analysis.workflow import (
 from kmeanskit._engine.compiling import compile_clock
 from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.numeric_scaler import NumericScaler
-from kmeanskit._estimators.pipeline import final_estimator
+from kmeanskit._estimators.pipeline import final_estimator, to_final_space
 
 __all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "unseen_categories"]
 
@@ -224,7 +224,7 @@ def fit_mixed_clusters(
 def _silhouette(pipeline, data, labels, random_state):
     """The fit's mean silhouette under its own dissimilarity (or why there is none), and its note."""
     model = pipeline[-1]
-    scaled = pipeline[:-1].transform(data) if len(pipeline) > 1 else data
+    scaled = to_final_space(pipeline, data)
     score, note = silhouette_or_reason(scaled, labels, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=random_state,
                                        categorical=model.categorical_, gamma=model.gamma_)
     if score is None:

@@ -40,7 +40,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from kmeanskit._analysis.columns import resample_keeps_levels
+from kmeanskit._analysis.columns import draw_keeping_levels, resample_keeps_levels
+from kmeanskit._analysis.columns import take_rows as _take
 from kmeanskit._estimators.pipeline import clusters_categories, final_estimator, param_prefix, to_final_space
 
 __all__ = [
@@ -354,20 +355,19 @@ def _resample(rng, n: int, method: str, n_clusters: int, keeps=None) -> np.ndarr
     So is a resample where a categorical column keeps a single level (`keeps`,
     see :func:`resample_keeps_levels`), up to ``_LEVEL_DRAWS`` times.
     """
-    for _ in range(_LEVEL_DRAWS):
+    def draw():
         if method == "subset":
-            picked = np.sort(rng.choice(n, n // 2, replace=False))
-        else:
-            picked = np.unique(rng.randint(0, n, size=n))  # sorted: the order of rows does not matter
-            while picked.size < n_clusters:
-                picked = np.unique(rng.randint(0, n, size=n))
-        if keeps is None or keeps(picked):
-            return picked
-    raise ValueError(
+            return (np.sort(rng.choice(n, n // 2, replace=False)),)
+        picked = np.unique(rng.randint(0, n, size=n))  # sorted: the order of rows does not matter
+        while picked.size < n_clusters:
+            picked = np.unique(rng.randint(0, n, size=n))
+        return (picked,)
+
+    return draw_keeping_levels(draw, keeps, _LEVEL_DRAWS, lambda column: (
         f"cluster stability refits on resamples that keep two levels of every categorical column; column "
-        f"{keeps.column(picked)!r} kept a single level in {_LEVEL_DRAWS} resamples in a row (its other levels are in "
+        f"{column!r} kept a single level in {_LEVEL_DRAWS} resamples in a row (its other levels are in "
         "very few rows): leave that column out"
-    )
+    ))[0]
 
 
 def _check_settings(n_boot, method, sample_size) -> None:
@@ -393,11 +393,6 @@ def _n_clusters(model, labels) -> int:
     if centers is not None:
         return int(centers.shape[0])
     return int(labels.max()) + 1 if labels.size else 0
-
-
-def _take(X, rows):
-    """Rows of an array, sparse matrix or DataFrame, by position."""
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
 
 
 def _best_jaccard(original: np.ndarray, refit: np.ndarray, n_clusters: int) -> np.ndarray:

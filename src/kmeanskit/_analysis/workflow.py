@@ -27,7 +27,6 @@ from kmeanskit._engine.compiling import compile_clock
 from kmeanskit._estimators.kmeans import KMeans
 from kmeanskit._estimators.pipeline import (
     clusters_categories,
-    clusters_categories_template,
     final_estimator,
     fitted_final_estimator,
     to_final_space,
@@ -388,14 +387,11 @@ def _fit_best_k(pipeline, data, random_state):
     for _, step in steps:
         scaled = scaled if isinstance(step, str) else step.fit_transform(scaled)
     ks = [k for k in AUTO_KS if k < len(data)]
-    if clusters_categories_template(clusterer):
-        # Categories repeat rows: no k from the number of distinct rows on (their clusters would be empty).
-        distinct = len(data.drop_duplicates())
-        ks = [k for k in ks if k < distinct]
-        if not ks:
-            raise ValueError(f"n_clusters='auto' needs at least 3 distinct rows to compare values of k; got "
-                             f"{distinct}")
     selection = select_k(scaled, ks, estimator=clusterer, random_state=random_state, progress=False)
+    fitted = int(selection.table["inertia"].notna().sum())  # select_k leaves out ks above the distinct rows
+    if fitted < min(2, len(selection.table)):  # then 2, 3, ... up to their number: fitted + 1 distinct rows
+        raise ValueError(f"n_clusters='auto' needs at least 3 distinct rows to compare values of k; got "
+                         f"{fitted + 1}")
     fitted = Pipeline([*steps, (name, selection.models[selection.best_k])])
     fit_seconds = time.perf_counter() - start  # choosing k is part of fitting here
     return fitted, fit_seconds, selection

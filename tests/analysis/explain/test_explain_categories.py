@@ -75,3 +75,21 @@ def test_gaps_are_refused_naming_the_column():
     model = KPrototypes(3, random_state=0).fit(X)
     with pytest.raises(ValueError, match="missing values in its categorical column 'store'"):
         explain_clusters(model, X.assign(store=X["store"].where(X.index != 3, None)))
+
+
+def test_feature_names_name_the_columns_of_a_kprototypes_or_kmodes_model():
+    X = shop()
+    array = X.to_numpy(dtype=object)
+    model = KPrototypes(3, categorical=[0, 2], random_state=0).fit(array)
+    named = explain_clusters(model, array, feature_names=["shop", "spend", "tier"])
+    assert named.feature_names == ["shop", "spend", "tier"] and named.categorical == ["shop", "tier"]
+    assert any("spend" in rule or "shop" in rule for rule in named.rules)
+    assert not any("x0" in rule or "x1" in rule or "x2" in rule for rule in named.rules)
+    assert set(named.differences.index.get_level_values("feature")) == {"shop", "spend", "tier"}
+    # A frame's columns renamed for the explanation; the model still reads the frame by its own names.
+    frame_model = KModes(3, random_state=0).fit(X[["store", "plan"]])
+    renamed = explain_clusters(frame_model, X[["store", "plan"]], feature_names=["where", "which"])
+    assert renamed.feature_names == ["where", "which"]
+    assert all("store" not in rule and "plan" not in rule for rule in renamed.rules)
+    with pytest.raises(ValueError, match="feature_names has 2 names but X has 3 features"):
+        explain_clusters(model, array, feature_names=["a", "b"])

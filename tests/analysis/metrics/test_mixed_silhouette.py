@@ -120,3 +120,12 @@ def test_bad_input_is_named(numeric, categorical, labels, gamma, message):
         numeric = np.empty((3, 0))
     with pytest.raises(ValueError, match=message):
         mixed_silhouette_samples(numeric, categorical, labels, gamma=gamma)
+
+
+def test_no_part_at_all_and_a_single_cluster_are_named_in_the_users_terms():
+    with pytest.raises(ValueError, match=r"^numeric and categorical are both None; give at least one of them\.$"):
+        mixed_silhouette_samples(None, None, [0, 1, 1])
+    with pytest.raises(ValueError, match=r"labels has 1 distinct value \('grp'\); it needs at least 2 clusters"):
+        mixed_silhouette_samples([[1.0], [2.0], [3.0]], [["a"], ["b"], ["a"]], ["grp"] * 3)
+    with pytest.raises(ValueError, match=r"labels has 1 distinct value \(7\); it needs at least 2 clusters"):
+        mixed_silhouette_samples([[1.0], [2.0], [3.0]], None, [7, 7, 7])

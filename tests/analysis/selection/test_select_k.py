@@ -244,3 +244,24 @@ def test_html_puts_the_answer_first_and_plot_returns_a_figure_with_best_k():
     assert titles == ["Elbow: inertia", "Silhouette", "Calinski-Harabasz", "Davies-Bouldin", "Gap statistic",
                       "Prediction strength"]
     assert len(marks) == 6 and all(line.get_xdata()[0] == 3 for line in marks)
+
+
+@pytest.mark.parametrize("estimator", [None, "kmodes"])
+def test_ks_above_the_distinct_rows_are_not_fitted_and_the_reason_says_so(estimator):
+    import warnings
+
+    from kmeanskit import KModes
+
+    X = np.repeat(np.array([[0.0, 0.0], [0.0, 5.0], [5.0, 0.0], [5.0, 5.0]]), 10, axis=0)
+    if estimator == "kmodes":
+        X, estimator = X.astype(int).astype(str).astype(object), KModes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = select_k(X, range(2, 8), estimator=estimator, random_state=0, progress=False)
+    assert result.best_k == 4
+    assert result.table.index.tolist() == [2, 3, 4, 5, 6, 7] and sorted(result.models) == [2, 3, 4]
+    assert result.table.loc[[5, 6, 7]].isna().all().all() and result.table.loc[[2, 3, 4], "inertia"].notna().all()
+    assert "o fit for k = 5, 6 and 7, above the 4 distinct rows of X, where some clusters would be empty." in (
+        result.reason)
+    with pytest.raises(ValueError, match=r"X has 4 distinct rows, fewer than every k of ks \[5, 6\]"):
+        select_k(X, [5, 6], estimator=estimator, random_state=0, progress=False)

@@ -8,6 +8,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from kmeanskit import KModes, KPrototypes, select_k
+from kmeanskit._analysis.columns import LevelsLostError
 from kmeanskit._analysis.selection import MIXED_METHODS
 from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit.metrics import mixed_silhouette_score
@@ -87,7 +88,7 @@ def test_halves_keep_two_levels_of_every_category_or_say_which_column_cannot():
                       methods=["prediction_strength"], progress=False)
     assert np.isfinite(result.table["prediction_strength"]).all()
     rare[[5, 70, 100]] = ["yes", "no", "no"]  # one row of "yes": one half always has a single level
-    with pytest.raises(ValueError, match="prediction strength needs two levels of every categorical column in each "
+    with pytest.raises(LevelsLostError, match="prediction strength needs two levels of every categorical column in each "
                                          "half of the rows; column 'vip' had one level"):
         select_k(X.assign(vip=rare), [2, 3], estimator=KPrototypes(), random_state=0, progress=False)
 

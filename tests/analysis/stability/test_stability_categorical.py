@@ -6,6 +6,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from kmeanskit import KModes, KPrototypes
+from kmeanskit._analysis.columns import LevelsLostError
 from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit.metrics import cluster_stability
 
@@ -52,5 +53,18 @@ def test_resamples_keep_two_levels_of_a_rare_category_or_the_column_is_named(mon
 
     monkeypatch.setattr(stability, "_LEVEL_DRAWS", 1)
     seed = next(s for s in range(100) if 3 not in np.random.RandomState(s).choice(90, 45, replace=False))
-    with pytest.raises(ValueError, match="column 'vip' kept a single level in 1 resamples in a row"):
+    with pytest.raises(LevelsLostError, match="column 'vip' kept a single level in 1 resamples in a row"):
         cluster_stability(X.assign(vip=rare), model, n_boot=2, method="subset", random_state=seed)
+
+
+def test_a_resample_with_no_observed_entry_of_a_column_is_drawn_again():
+    # Column 3 is observed in two rows only (missing="ignore"): many subsets hold neither of them.
+    rng = np.random.RandomState(0)
+    X = np.empty((40, 4), dtype=object)
+    X[:, 0], X[:, 1] = rng.randn(40), rng.randn(40)
+    X[:, 2] = rng.choice(["a", "b"], 40)
+    X[:, 3] = None
+    X[0, 3], X[1, 3] = "u", "v"
+    model = KPrototypes(2, categorical=[2, 3], missing="ignore", random_state=0).fit(X)
+    result = cluster_stability(X, model, n_boot=5, method="subset", random_state=0)
+    assert result.jaccard.shape == (2, 5)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kmeanskit._analysis.columns import table_columns
+from kmeanskit._analysis.profiles import feature_names_of
 from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit._estimators.pipeline import preprocessing_steps, to_final_space
 
@@ -41,10 +42,12 @@ class MixedParts:
     codes: np.ndarray          # (n, q): each row's level, as a position in `levels` of its column
     gamma: float
     n_features: int            # the table's columns
+    feature_names: list        # the table's columns' names, in order
 
 
-def mixed_parts(model, final, X) -> MixedParts:
-    """Read `X` as `model` takes it (its feature columns, by name when it has them)."""
+def mixed_parts(model, final, X, feature_names=None) -> MixedParts:
+    """Read `X` as `model` takes it (its feature columns, by name when it has them); `feature_names`, when
+    given, name those columns in the parts (as :func:`~kmeanskit._analysis.profiles.feature_names_of` checks)."""
     names = [str(n) for n in getattr(final, "feature_names_in_", [])] or None
     if names is not None and isinstance(X, pd.DataFrame):
         frame = X.set_axis([str(c) for c in X.columns], axis=1)
@@ -57,7 +60,12 @@ def mixed_parts(model, final, X) -> MixedParts:
         kinds = ", ".join(type(step).__name__ for step in steps)
         raise ValueError(f"explain_clusters explains a KPrototypes or KModes model whose numeric columns are "
                          f"scaled by NumericScaler, or not at all; this one has {kinds}")
-    columns, reason = table_columns(X, names=names, categorical=final.categorical_)
+    table = X
+    if feature_names is not None:
+        names = feature_names_of(X, feature_names, X.shape[1])
+        if isinstance(X, pd.DataFrame):
+            table = X.set_axis(names, axis=1)
+    columns, reason = table_columns(table, names=names, categorical=final.categorical_)
     if columns is None:
         raise ValueError(f"X cannot be read as the model's table: {reason}")
     n = X.shape[0]
@@ -80,8 +88,9 @@ def mixed_parts(model, final, X) -> MixedParts:
             indicators[len(value_names)] = (columns.names[j], level)
             value_names.append(f"{columns.names[j]} = {level}")
             values.append((codes[:, c] == position).astype(np.float64)[:, None])
-    labels = np.asarray(model.predict(X), dtype=np.int64)
-    costs = np.asarray(model.transform(X), dtype=np.float64)
+    Xt = to_final_space(model, X)  # the pipeline run once: the final step's predict and transform on it
+    labels = np.asarray(final.predict(Xt), dtype=np.int64)
+    costs = np.asarray(final.transform(Xt), dtype=np.float64)
     centers = final.cluster_centers_
     numeric_positions = np.setdiff1d(np.arange(centers.shape[1]), final.categorical_)
     means = np.asarray(centers[:, numeric_positions], dtype=np.float64)
@@ -90,11 +99,12 @@ def mixed_parts(model, final, X) -> MixedParts:
     for c, column in enumerate(categorical):
         mode = np.asarray([str(v) for v in centers[:, final.categorical_[c]]], dtype=object)
         modes.append(np.column_stack([(mode == level).astype(np.float64) for level in levels[column]]))
-    scaled_frame = pd.DataFrame(to_final_space(model, X))
+    scaled_frame = pd.DataFrame(Xt)
     scaled = scaled_frame.iloc[:, numeric_positions].to_numpy(dtype=np.float64)
     return MixedParts(values=np.hstack(values), names=value_names, indicators=indicators, levels=levels,
                       categorical=categorical, labels=labels, rule_centers=np.hstack([original_means, *modes]),
-                      costs=costs, scaled=scaled, codes=codes, gamma=float(final.gamma_), n_features=X.shape[1])
+                      costs=costs, scaled=scaled, codes=codes, gamma=float(final.gamma_), n_features=X.shape[1],
+                      feature_names=list(columns.names))
 
 
 def mixed_cost(parts: MixedParts, labels, k) -> float:

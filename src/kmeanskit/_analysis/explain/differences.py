@@ -107,7 +107,7 @@ def _welch(mean_a, deviations_a, n_a, mean_b, deviations_b, n_b):
 
 
 def describe_clusters(differences: pd.DataFrame, n_clusters: int, *, alpha: float, min_sd: float,
-                      max_features: int, n_samples: int | None = None) -> list[str]:
+                      max_features: int) -> list[str]:
     """One line per cluster: its strongest significant differences, signed, in standard deviations.
 
     A feature is named when its ``p_value < alpha`` and ``|difference_sd| >=
@@ -115,18 +115,18 @@ def describe_clusters(differences: pd.DataFrame, n_clusters: int, *, alpha: floa
     Without one: :data:`NOTHING_STANDS_OUT`. A row with a ``level`` (a
     categorical column, its cluster_mean and rest_mean shares of the level) is
     named when its difference is positive, as ``"store = north (82% of the
-    cluster, 30% overall)"``; `n_samples` gives "overall".
+    cluster, 30% overall)"``; "overall" is over the rows of all clusters (their ``size``).
     """
     lines = []
+    n_samples = int(differences["size"].groupby(level="cluster").first().sum()) if len(differences) else 0
     for cluster in range(n_clusters):
         part = differences.xs(cluster, level="cluster")
         level = part["level"] if "level" in part.columns else pd.Series(None, index=part.index, dtype=object)
         named = (part["p_value"] < alpha) & (part["difference_sd"].abs() >= min_sd)
         named &= level.isna() | (part["difference_sd"] > 0)
         shown = part[named].head(max_features)
-        terms = [f"{name} {_signed(value)} sd" if not isinstance(level.loc[name], str)
-                 else _level_term(name, level.loc[name], row, n_samples)
-                 for (name, value), (_, row) in zip(shown["difference_sd"].items(), shown.iterrows(), strict=True)]
+        terms = [f"{name} {_signed(row['difference_sd'])} sd" if not isinstance(level.loc[name], str)
+                 else _level_term(name, level.loc[name], row, n_samples) for name, row in shown.iterrows()]
         lines.append(", ".join(terms) if terms else NOTHING_STANDS_OUT)
     return lines
 

@@ -342,7 +342,7 @@ def explain_clusters(model, X, *, feature_names=None, scaler=None, max_leaves=No
         if scaler is not None:
             raise TypeError("scaler is for a K-Means model fitted on scaled data; a KPrototypes or KModes model "
                             "takes its table as it is")
-        return _explain_mixed(model, kmeans, X, k, max_leaves, alpha, min_sd, max_features)
+        return _explain_mixed(model, kmeans, X, k, max_leaves, alpha, min_sd, max_features, feature_names)
 
     model_input = _model_input(model, X)
     values = check_array(model_input, dtype=np.float64, input_name="X", ensure_all_finite=False)
@@ -395,28 +395,27 @@ def explain_clusters(model, X, *, feature_names=None, scaler=None, max_leaves=No
     )
 
 
-def _explain_mixed(model, final, X, k, max_leaves, alpha, min_sd, max_features) -> ClusterExplanation:
+def _explain_mixed(model, final, X, k, max_leaves, alpha, min_sd, max_features,
+                   feature_names=None) -> ClusterExplanation:
     """:func:`explain_clusters` of a KPrototypes or KModes model (or a pipeline ending in one)."""
     from kmeanskit._analysis.explain.categories import keep_top_levels, mixed_cost, mixed_parts
 
-    parts = mixed_parts(model, final, X)
+    parts = mixed_parts(model, final, X, feature_names)
     labels = parts.labels
     differences = keep_top_levels(cluster_differences(parts.values, labels, k, parts.names), parts)
-    descriptions = describe_clusters(differences, k, alpha=alpha, min_sd=min_sd, max_features=max_features,
-                                     n_samples=labels.size)
+    descriptions = describe_clusters(differences, k, alpha=alpha, min_sd=min_sd, max_features=max_features)
     tree = threshold_tree(parts.values, labels, parts.rule_centers, None, None, max_leaves=max_leaves,
                           feature_names=parts.names, costs=parts.costs)
     tree_labels = tree.predict(parts.values)
     inertia = float(parts.costs[np.arange(labels.size), labels].sum())
     tree_cost = mixed_cost(parts, tree_labels, k)
     ratio = tree_cost / inertia if inertia > 0 else (1.0 if tree_cost == 0 else np.nan)
-    names = list(getattr(final, "feature_names_in_", [f"x{j}" for j in range(parts.n_features)]))
     return ClusterExplanation(
         descriptions=descriptions, rules=_rules(tree, k, parts.indicators, parts.levels), differences=differences,
         tree=tree, tree_labels=tree_labels,
         fidelity=float(np.mean(tree_labels == labels)) if labels.size else np.nan, tree_cost=tree_cost,
         inertia=inertia, cost_ratio=float(ratio), sizes=np.bincount(labels, minlength=k),
-        feature_names=[str(n) for n in names], rule_space="original units", rule_space_note=None,
+        feature_names=list(parts.feature_names), rule_space="original units", rule_space_note=None,
         n_samples=int(labels.size), n_clusters=k, alpha=float(alpha), min_sd=float(min_sd),
         estimator=type(final).__name__, categorical=list(parts.categorical),
     )

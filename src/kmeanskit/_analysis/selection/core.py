@@ -45,7 +45,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis import metrics
-from kmeanskit._analysis.columns import resample_keeps_levels
+from kmeanskit._analysis.columns import draw_keeping_levels, resample_keeps_levels
+from kmeanskit._analysis.columns import take_rows as _take
 from kmeanskit._analysis.feature_scales import warn_if_unscaled
 from kmeanskit._analysis.selection.answer import choose_k, join_words
 from kmeanskit._analysis.selection.gap import GAP_RULES, gap_k, reference_sets, total_sum_of_squares
@@ -70,6 +71,8 @@ _WHY_NOT_MIXED = ("the gap's reference data are uniform in a box, which categori
 _NOT_MIXED = "the gap statistic, Calinski-Harabasz and Davies-Bouldin are not computed for a {name}: " + _WHY_NOT_MIXED
 #: Random halves prediction strength draws, at most, for halves that keep two levels of every categorical column.
 _HALF_DRAWS = 100
+#: select_k counts the distinct rows among this many first rows, and reads on only when they are too few.
+_DISTINCT_HEAD = 10_000
 _COLUMNS = ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "gap_se",
             "prediction_strength", "fit_seconds")
 #: The estimates made on a sample of the rows (when X has more than `sample_size`), as the note names them.
@@ -223,11 +226,6 @@ def _resolve_methods(methods, template, mixed):
     return methods
 
 
-def _take(X, rows):
-    """Rows of an array, a sparse matrix or a DataFrame, by position."""
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
-
-
 def _make_estimator(estimator, seed):
     if estimator is None:
         from kmeanskit._estimators.kmeans import KMeans
@@ -332,20 +330,17 @@ def _prediction_strength(Xs, ks, template, seed, rs_param, tick, keeps=None):
     """
     rng = check_random_state(None if seed is None else seed + 3)
     half = Xs.shape[0] // 2
-    order = rng.permutation(Xs.shape[0])
-    if keeps is not None:
-        for _ in range(_HALF_DRAWS - 1):
-            if keeps(order[:half]) and keeps(order[half:]):
-                break
-            order = rng.permutation(Xs.shape[0])
-        column = keeps.column(order[:half]) or keeps.column(order[half:])
-        if column is not None:
-            raise ValueError(
-                f"prediction strength needs two levels of every categorical column in each half of the rows; "
-                f"column {column!r} had one level in a half of each of {_HALF_DRAWS} random splits (its other "
-                "levels are in very few rows): leave 'prediction_strength' out of methods, or that column out"
-            )
-    halves = (_take(Xs, order[:half]), _take(Xs, order[half:]))
+
+    def split():
+        order = rng.permutation(Xs.shape[0])
+        return order[:half], order[half:]
+
+    rows_a, rows_b = draw_keeping_levels(split, keeps, _HALF_DRAWS, lambda column: (
+        f"prediction strength needs two levels of every categorical column in each half of the rows; "
+        f"column {column!r} had one level in a half of each of {_HALF_DRAWS} random splits (its other "
+        "levels are in very few rows): leave 'prediction_strength' out of methods, or that column out"
+    ))
+    halves = (_take(Xs, rows_a), _take(Xs, rows_b))
     strength = np.full(len(ks), np.nan)
     for j, k in enumerate(ks):
         if k == 1:
@@ -440,7 +435,9 @@ def select_k(
         Numbers of clusters to try: unique ints, 1 <= k < n_samples (sorted
         here). Silhouette, Calinski-Harabasz and Davies-Bouldin need k >= 2
         (NaN at k=1); the gap statistic always adds k=1 to its curve. The gap
-        rules compare neighbouring ks, so use consecutive ks.
+        rules compare neighbouring ks, so use consecutive ks. A k above the
+        number of distinct rows of X is not fitted (some of its clusters would
+        be empty): its row of the table is NaN, and ``reason`` says so.
     methods : sequence of str or None, default=None
         Which recommendations to make (and which columns to compute). None:
         every method that applies, ``("elbow", "silhouette", "gap",
@@ -513,6 +510,15 @@ def select_k(
         raise ValueError(f"gap_rule must be one of {list(GAP_RULES)}; got {gap_rule!r}.")
     n_samples = getattr(X, "shape", (len(X),))[0]
     ks = _check_ks(ks, n_samples)
+    asked, capped = ks, None
+    distinct = _distinct_rows(X, ks[-1])
+    if distinct is not None:
+        ks = [k for k in asked if k <= distinct]
+        if not ks:
+            raise ValueError(f"X has {distinct} distinct rows, fewer than every k of ks {asked}: some clusters would "
+                             f"be empty; give ks of at most {distinct}.")
+        capped = (f"no fit for k = {join_words([str(k) for k in asked if k > distinct])}, above the {distinct} "
+                  "distinct rows of X, where some clusters would be empty")
     sample_size = _check_sample_size(sample_size, n_samples)
 
     template = _make_estimator(estimator, None)
@@ -552,6 +558,7 @@ def select_k(
         else:
             results = [run(k) for k in ks]
         models = {k: model for k, (model, _, _, _) in zip(ks, results, strict=True)}
+        categorical = final_estimator(models[ks[0]]).categorical_ if mixed else None
         rows = [row for _, row, _, _ in results]
         Xt = results[0][2]
         rows_used = _sample_rows(Xt.shape[0], sample_size, seed)
@@ -572,15 +579,15 @@ def select_k(
                 log_w = np.log(np.array([w_1, *[inertias[k] for k in fitted_ks]], dtype=np.float64))
             gap_curve = _gap(Xs, fitted_ks, log_w, template, n_refs, seed, rs_param, tick)
         if "prediction_strength" in scored:
-            keeps = resample_keeps_levels(Xs, final_estimator(models[ks[0]]).categorical_) if mixed else None
+            keeps = resample_keeps_levels(Xs, categorical) if mixed else None
             strength = _prediction_strength(Xs, ks, template, seed, rs_param, tick, keeps)
     finally:
         if bar is not None:
             bar.close()
 
     if mixed:  # the numeric columns, as the clusterer sees them
-        categorical = final_estimator(models[ks[0]]).categorical_
-        space = pd.DataFrame(Xt).drop(columns=pd.DataFrame(Xt).columns[categorical])
+        frame = pd.DataFrame(Xt)
+        space = frame.drop(columns=frame.columns[categorical])
         if space.shape[1]:
             warn_if_unscaled(space.to_numpy(dtype=np.float64), [str(c) for c in space.columns], stacklevel=2)
     else:
@@ -607,13 +614,40 @@ def select_k(
     if rows_used is not None and sampled:
         sample_note = f"{join_words(sampled)} on a random sample of {sample_size:,} of {n_samples:,} rows"
     left_out = _NOT_MIXED.format(name=type(final_estimator(template)).__name__) if mixed else None
+    left_out = "; ".join(note for note in (left_out, capped) if note) or None
     best_k, reason = choose_k(ks, recommended, gap_curve, gap_rule if "gap" in scored else None, sample_note,
                               left_out)
+    if capped is not None:
+        table = table.reindex(pd.Index(asked, name="k"))
     if best_k == 1 and 1 not in models:
         models[1] = _fit_one(template, 1, X, seed, rs_param, set(), None, mixed)[0]
     return SelectKResult(table=table, recommended=recommended, models=models, methods=methods,
                          best_k=best_k, reason=reason, gap_curve=gap_curve,
                          gap_rule=gap_rule if "gap" in scored else None, sample_note=sample_note)
+
+
+def _distinct_rows(X, enough):
+    """The number of distinct rows of X, or None when it has at least `enough` (told by its first rows if
+    they suffice, without reading the rest)."""
+    if not (isinstance(X, (pd.DataFrame, np.ndarray)) or sp.issparse(X)):
+        X = np.asarray(X, dtype=object)
+    n = X.shape[0]
+    found = _count_distinct(_take(X, slice(0, min(n, _DISTINCT_HEAD))))
+    if found < enough and n > _DISTINCT_HEAD:
+        found = _count_distinct(X)
+    return None if found >= enough else found
+
+
+def _count_distinct(X) -> int:
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, copy=True)
+        X.sum_duplicates()
+        X.eliminate_zeros()
+        X.sort_indices()
+        return len({(X.indices[a:b].tobytes(), X.data[a:b].tobytes())
+                    for a, b in zip(X.indptr[:-1], X.indptr[1:], strict=True)})
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+    return int(len(frame.drop_duplicates()))
 
 
 def _check_sample_size(sample_size, n_samples):
