@@ -415,18 +415,6 @@ def lower_closest_numpy(X, w, x_sq, center, c_sq, kept_dots, closest, index, nea
     slab_sums[:] = slab_sums_in_order(w[start:stop].astype(np.float64) * closest[start:stop], slab_bounds)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _first_argmin(values):
-    """``np.argmin(values)``: the first minimum, or the first NaN if there is one."""
-    best = 0
-    for j in range(values.shape[0]):
-        if np.isnan(values[j]):
-            return j
-        if values[j] < values[best]:
-            best = j
-    return best
-
-
 @njit(cache=True, nogil=True)
 def greedy_rounds_dense(
     X, x_sq, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, kept_dots_t, uniforms, potential,
@@ -484,7 +472,7 @@ def greedy_rounds_dense(
                 kept_dots_t,
             )
         _sum_slabs(out, pots)
-        best = _first_argmin(pots)
+        best = np.argmin(pots)  # the first minimum, or the first NaN, as NumPy's
         potential = pots[best]
         indices[c] = ids[best]
         for f in range(d):
@@ -576,7 +564,7 @@ def greedy_rounds_direct(
         for s in range(n_slabs):
             _direct_slab_potentials(X, w, closest, candidates_t, slab_bounds[s], slab_bounds[s + 1], chunk_rows, out[s])
         _sum_slabs(out, pots)
-        best = _first_argmin(pots)
+        best = np.argmin(pots)  # the first minimum, or the first NaN, as NumPy's
         potential = pots[best]
         indices[c] = ids[best]
         for f in range(d):
