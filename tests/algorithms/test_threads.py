@@ -136,6 +136,33 @@ def test_nested_single_threaded_blas_on_one_thread_sets_nothing(monkeypatch):
         assert len(calls) == 4 * n_libraries
 
 
+def test_run_scope_holds_one_blas_thread_for_the_chunked_lloyd_step_only():
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from kmeanskit._algorithms.bounded import BoundedStep
+    from kmeanskit._algorithms.distinct import DistinctStep, find_distinct
+    from kmeanskit._algorithms.lloyd import CHUNKED_MIN_FEATURES, LloydStep
+    from kmeanskit._algorithms.rows import as_rows
+
+    rows = as_rows(np.random.RandomState(0).rand(200, CHUNKED_MIN_FEATURES), None)
+    chunked = LloydStep(rows, 4)
+    assert chunked.path == "chunked"
+    direct = LloydStep(as_rows(np.random.RandomState(0).rand(200, 3), None), 4)
+    assert direct.path == "direct"
+    others = [BoundedStep(rows, 4), DistinctStep(rows, 4, find_distinct(rows, max_share=1.0))]
+    with threadpool_limits(limits=2, user_api="blas"):
+        with chunked.run_scope():
+            assert all(n == 1 for n in _blas_threads())
+            with chunked.run_scope():  # nested: still one, until the outer one ends
+                assert all(n == 1 for n in _blas_threads())
+            assert all(n == 1 for n in _blas_threads())
+        assert all(n == 2 for n in _blas_threads())
+        for step in [direct, *others]:  # these make BLAS calls of their own, or none
+            with step.run_scope():
+                assert all(n == 2 for n in _blas_threads())
+
+
 class _Clock:
     """A fake ``time`` for :class:`threads.SmallThreads`: kernels advance it by their cost."""
 

@@ -11,6 +11,8 @@ distances every step keeps, nothing of size n x k; the first pass's dots
 buffers hold a sixteenth of X's values and are freed after it.
 """
 
+import contextlib
+
 import numpy as np
 from scipy.spatial.distance import cdist
 
@@ -122,6 +124,10 @@ class BoundedStep(CenterDrift, LloydStep):
         self._no_levels = (np.empty((0, 0)), np.empty((0, 0)))
         self._sorted = None  # (neighbours, their distances) of the last pass's centers
         self._dots_buffers = [None, None]
+
+    def run_scope(self):
+        """No scope for the run: this step makes BLAS calls of its own."""
+        return contextlib.nullcontext()
 
     @property
     def takes_seed_labels(self):

@@ -9,6 +9,7 @@ cluster's sums, in the slabs and row order of the Lloyd step. Labels,
 centers, inertia and iterations are therefore Lloyd's, bit for bit.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,6 +106,10 @@ class DistinctStep(LloydStep):
         self._labels = None  # the labels array of the last pass
         self._inner_labels = None
         self.n_changed = None
+
+    def run_scope(self):
+        """No scope for the run: the inner step makes BLAS calls of its own."""
+        return contextlib.nullcontext()
 
     @property
     def takes_seed_labels(self):

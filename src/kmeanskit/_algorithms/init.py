@@ -117,7 +117,7 @@ class _DenseScorer:
             self.cand_t[:, : candidates.shape[0]] = candidates.T
             self._score(self.X, self.w, self.closest, self.cand_t, self.bounds, self.chunk_rows, out)
             return out.sum(axis=0)
-        cand_t = self.cand_t if candidates.shape[0] == self.cand_t.shape[1] else np.empty_like(candidates.T, order="C")
+        cand_t = self.cand_t  # a round scores exactly n_candidates candidates
         cand_t[...] = candidates.T
         cand64 = candidates.astype(np.float64)
         # BLAS is on one thread (kmeans_plusplus_rows): the parallel kernel calls it from each of its threads.

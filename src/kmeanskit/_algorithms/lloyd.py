@@ -192,26 +192,17 @@ class LloydStep(SlabSums, Step):
         self._sq_dist = None
         self._labels_before = None  # each row's label before a fitting pass (dense rows)
         self.n_changed = None
-        self._one_blas_thread = False  # held for a whole run (run_scope), not set each pass
         self._small_threads = SmallThreads()  # small inputs: serial or threaded passes, whichever is faster
         n_buffers = 2 if self.path == "blocks" else 0
         self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]
 
-    @contextlib.contextmanager
     def run_scope(self):
         """The chunked passes' BLAS on one thread for a whole run, instead of setting
-        and restoring it every pass (threadpoolctl's calls cost about 10 us a pass).
+        and restoring it every pass (threadpoolctl's calls cost about 10 us a pass;
+        each pass's own :func:`single_threaded_blas` then only nests).
 
-        Only the Lloyd step's own passes: its subclasses make other BLAS calls."""
-        if self.path != "chunked" or type(self).__call__ is not LloydStep.__call__ or self._one_blas_thread:
-            yield
-            return
-        with single_threaded_blas():
-            self._one_blas_thread = True
-            try:
-                yield
-            finally:
-                self._one_blas_thread = False
+        Subclasses that make other BLAS calls override this with no scope."""
+        return single_threaded_blas() if self.path == "chunked" else contextlib.nullcontext()
 
     @property
     def counts_label_changes(self):
@@ -267,7 +258,7 @@ class LloydStep(SlabSums, Step):
                     Xb, wb, centers, centers_t, center_sq, lb, db, self._sums, self._weight_sums, bounds,
                     CHUNK_ROWS, update,
                 )
-                with contextlib.nullcontext() if self._one_blas_thread else single_threaded_blas():
+                with single_threaded_blas():
                     self._small_threads(assign_accumulate_chunked_gemm, size, work, args)
             elif self.path == "blocks":
                 dots = self._dots[index % 2][: stop - start]

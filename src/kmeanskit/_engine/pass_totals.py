@@ -18,57 +18,12 @@ one call, with the bits the separate calls gave:
 import numpy as np
 from numba import njit, prange
 
-from kmeanskit._engine.assign import row_weight, row_weights
+from kmeanskit._engine.assign import row_weights
 from kmeanskit._engine.numpy_twins import slab_sums_in_order, sum_in_order
+from kmeanskit._engine.seeding import SLAB_LANES, weighted_slab_sums_interleaved
 from kmeanskit._engine.serial import numpy_twin
 
 __all__ = ["SLAB_LANES", "pass_totals", "pass_totals_numpy"]
-
-
-# Slabs whose running sums advance together: each sum is a chain of dependent
-# additions, and four chains overlap in the CPU (each slab still adds its rows
-# in order, from 0.0).
-SLAB_LANES = 4
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _weighted_slab_sums_interleaved(w, values, bounds, first, out):
-    """``out[t] = sum_i w_i values_i`` over slab t's rows in row order from 0.0, for the
-    (at most) ``SLAB_LANES`` slabs from ``first``, their additions interleaved."""
-    last = min(bounds.shape[0] - 1, first + SLAB_LANES)
-    if last - first < SLAB_LANES:
-        for t in range(first, last):
-            acc = 0.0
-            for i in range(bounds[t], bounds[t + 1]):
-                acc += np.float64(row_weight(w, i)) * values[i]
-            out[t] = acc
-        return
-    s0, s1, s2, s3 = bounds[first], bounds[first + 1], bounds[first + 2], bounds[first + 3]
-    n0, n1, n2, n3 = s1 - s0, s2 - s1, s3 - s2, bounds[first + 4] - s3
-    common = min(min(n0, n1), min(n2, n3))
-    a0 = a1 = a2 = a3 = 0.0
-    if w.shape[0] == 1:  # one weight for every row
-        w0 = np.float64(w[0])
-        for r in range(common):
-            a0 += w0 * values[s0 + r]
-            a1 += w0 * values[s1 + r]
-            a2 += w0 * values[s2 + r]
-            a3 += w0 * values[s3 + r]
-    else:
-        for r in range(common):
-            a0 += np.float64(w[s0 + r]) * values[s0 + r]
-            a1 += np.float64(w[s1 + r]) * values[s1 + r]
-            a2 += np.float64(w[s2 + r]) * values[s2 + r]
-            a3 += np.float64(w[s3 + r]) * values[s3 + r]
-    for r in range(common, n0):
-        a0 += np.float64(row_weight(w, s0 + r)) * values[s0 + r]
-    for r in range(common, n1):
-        a1 += np.float64(row_weight(w, s1 + r)) * values[s1 + r]
-    for r in range(common, n2):
-        a2 += np.float64(row_weight(w, s2 + r)) * values[s2 + r]
-    for r in range(common, n3):
-        a3 += np.float64(row_weight(w, s3 + r)) * values[s3 + r]
-    out[first], out[first + 1], out[first + 2], out[first + 3] = a0, a1, a2, a3
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -98,7 +53,7 @@ def pass_totals(
     partial = np.empty(n_sum_slabs)
     changed = np.empty(n_sum_slabs, dtype=np.int64)
     for g in prange((n_sum_slabs + SLAB_LANES - 1) // SLAB_LANES):
-        _weighted_slab_sums_interleaved(w, sq_dist, sum_bounds, g * SLAB_LANES, partial)
+        weighted_slab_sums_interleaved(w, sq_dist, sum_bounds, g * SLAB_LANES, partial)
         for t in range(g * SLAB_LANES, min(n_sum_slabs, (g + 1) * SLAB_LANES)):
             # (on slices: vectorised; indexing by the bounds is not)
             after, before = labels[sum_bounds[t] : sum_bounds[t + 1]], labels_before[sum_bounds[t] : sum_bounds[t + 1]]

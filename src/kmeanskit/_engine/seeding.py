@@ -27,6 +27,7 @@ from kmeanskit._engine.serial import numpy_twin
 
 __all__ = [
     "GROUP",
+    "SLAB_LANES",
     "candidate_potentials_dense",
     "candidate_potentials_dense_numpy",
     "candidate_potentials_direct",
@@ -45,6 +46,7 @@ __all__ = [
     "update_closest_direct_numpy",
     "update_closest_from_dots",
     "weighted_slab_sums",
+    "weighted_slab_sums_interleaved",
     "weighted_slab_sums_numpy",
 ]
 
@@ -415,18 +417,6 @@ def lower_closest_numpy(X, w, x_sq, center, c_sq, kept_dots, closest, index, nea
     slab_sums[:] = slab_sums_in_order(w[start:stop].astype(np.float64) * closest[start:stop], slab_bounds)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _first_argmin(values):
-    """``np.argmin(values)``: the first minimum, or the first NaN if there is one."""
-    best = 0
-    for j in range(values.shape[0]):
-        if np.isnan(values[j]):
-            return j
-        if values[j] < values[best]:
-            best = j
-    return best
-
-
 @njit(cache=True, nogil=True)
 def greedy_rounds_dense(
     X, x_sq, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, kept_dots_t, uniforms, potential,
@@ -484,7 +474,7 @@ def greedy_rounds_dense(
                 kept_dots_t,
             )
         _sum_slabs(out, pots)
-        best = _first_argmin(pots)
+        best = np.argmin(pots)  # the first minimum, or the first NaN, as NumPy's
         potential = pots[best]
         indices[c] = ids[best]
         for f in range(d):
@@ -576,7 +566,7 @@ def greedy_rounds_direct(
         for s in range(n_slabs):
             _direct_slab_potentials(X, w, closest, candidates_t, slab_bounds[s], slab_bounds[s + 1], chunk_rows, out[s])
         _sum_slabs(out, pots)
-        best = _first_argmin(pots)
+        best = np.argmin(pots)  # the first minimum, or the first NaN, as NumPy's
         potential = pots[best]
         indices[c] = ids[best]
         for f in range(d):
@@ -650,20 +640,65 @@ def update_closest_from_dots(x_sq, dots, c_sq, closest):
             closest[i] = d2
 
 
+# Slabs whose running sums advance together: each sum is a chain of dependent
+# additions, and four chains overlap in the CPU (each slab still adds its rows
+# in order, from 0.0).
+SLAB_LANES = 4
+
+
+@njit(cache=True, nogil=True, inline="always")
+def weighted_slab_sums_interleaved(w, values, bounds, first, out):
+    """``out[t] = sum_i w_i values_i`` over slab t's rows in row order from 0.0, for the
+    (at most) ``SLAB_LANES`` slabs from ``first``, their additions interleaved."""
+    last = min(bounds.shape[0] - 1, first + SLAB_LANES)
+    if last - first < SLAB_LANES:
+        for t in range(first, last):
+            acc = 0.0
+            for i in range(bounds[t], bounds[t + 1]):
+                acc += np.float64(row_weight(w, i)) * values[i]
+            out[t] = acc
+        return
+    s0, s1, s2, s3 = bounds[first], bounds[first + 1], bounds[first + 2], bounds[first + 3]
+    n0, n1, n2, n3 = s1 - s0, s2 - s1, s3 - s2, bounds[first + 4] - s3
+    common = min(min(n0, n1), min(n2, n3))
+    a0 = a1 = a2 = a3 = 0.0
+    if w.shape[0] == 1:  # one weight for every row
+        w0 = np.float64(w[0])
+        for r in range(common):
+            a0 += w0 * values[s0 + r]
+            a1 += w0 * values[s1 + r]
+            a2 += w0 * values[s2 + r]
+            a3 += w0 * values[s3 + r]
+    else:
+        for r in range(common):
+            a0 += np.float64(w[s0 + r]) * values[s0 + r]
+            a1 += np.float64(w[s1 + r]) * values[s1 + r]
+            a2 += np.float64(w[s2 + r]) * values[s2 + r]
+            a3 += np.float64(w[s3 + r]) * values[s3 + r]
+    for r in range(common, n0):
+        a0 += np.float64(row_weight(w, s0 + r)) * values[s0 + r]
+    for r in range(common, n1):
+        a1 += np.float64(row_weight(w, s1 + r)) * values[s1 + r]
+    for r in range(common, n2):
+        a2 += np.float64(row_weight(w, s2 + r)) * values[s2 + r]
+    for r in range(common, n3):
+        a3 += np.float64(row_weight(w, s3 + r)) * values[s3 + r]
+    out[first], out[first + 1], out[first + 2], out[first + 3] = a0, a1, a2, a3
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def weighted_slab_sums(w, closest, slab_bounds, out):
-    """Each slab's sum of ``w_i closest_i``, in row order.
+    """Each slab's sum of ``w_i closest_i``, in row order from 0.0 (``SLAB_LANES``
+    slabs at a time, :func:`weighted_slab_sums_interleaved`).
 
     IN   w            (n,) sample weights, or (1,): one weight for every row
     IN   closest      (n,) float64
     IN   slab_bounds  (S + 1,) int64
     OUT  out          (S,) float64
     """
-    for s in prange(slab_bounds.shape[0] - 1):
-        acc = 0.0
-        for i in range(slab_bounds[s], slab_bounds[s + 1]):
-            acc += np.float64(row_weight(w, i)) * closest[i]
-        out[s] = acc
+    n_slabs = slab_bounds.shape[0] - 1
+    for g in prange((n_slabs + SLAB_LANES - 1) // SLAB_LANES):
+        weighted_slab_sums_interleaved(w, closest, slab_bounds, g * SLAB_LANES, out)
 
 
 
