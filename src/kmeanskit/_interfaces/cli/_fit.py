@@ -390,7 +390,7 @@ def _write_labels(args: argparse.Namespace, result, ids, path, streaming: bool) 
         return write_text_back(args.data, labels, path, layout=common.text_layout(args), columns=columns,
                                chunk_rows=args.chunk_rows if streaming else DEFAULT_CHUNK_ROWS).changes
     if ids is not None:
-        labels.insert(0, args.id_column, ids.to_numpy())
+        labels.insert(0, args.id_column, ids.array)  # (its type kept: integers with a gap stay integers)
     write_table(labels, path)
     return ()
 
