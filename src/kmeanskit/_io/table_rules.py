@@ -38,6 +38,7 @@ __all__ = [
     "MISSING_VALUES_REMEDY",
     "PARQUET_SUFFIXES",
     "check_exists",
+    "check_rereadable",
     "check_selection",
     "damaged_archive",
     "data_columns",
@@ -93,6 +94,27 @@ def check_exists(path: Path) -> None:
     if path.is_symlink():
         raise FileNotFoundError(f"'{path}' is a link to '{os.readlink(path)}', which does not exist")
     raise FileNotFoundError(f"no such file: '{path}'")
+
+
+def check_rereadable(path: str | os.PathLike, why: str) -> None:
+    """Refuse a `path` that is not a regular file (a named pipe, a device): its text cannot be read again.
+
+    `why` says what would read it a second time (``"its rows are written back as it writes them, which
+    reads it a second time"``). A file that does not exist passes (the readers say so).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, `why`, and what to do.
+    """
+    if not is_rereadable(path):
+        raise ValueError(f"'{path}' is not a regular file (a pipe or a device): {why}; save it to a file first")
+
+
+def is_rereadable(path: str | os.PathLike) -> bool:
+    """Whether `path` can be read a second time: a regular file or a directory, or nothing there yet."""
+    path = Path(path)
+    return not path.exists() or path.is_dir() or path.is_file()
 
 
 @contextmanager

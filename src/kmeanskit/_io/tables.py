@@ -45,6 +45,7 @@ from kmeanskit._io.table_rules import (
     TextLayout,
     check_exists,
     check_field_counts,
+    check_rereadable,
     check_selection,
     damaged_archive,
     data_columns,
@@ -53,6 +54,7 @@ from kmeanskit._io.table_rules import (
     excerpt,
     file_kind,
     header_names,
+    is_rereadable,
     listing,
     one_line,
     refuse_data_as_header,
@@ -300,10 +302,11 @@ def _read_delimited(
     except pd.errors.EmptyDataError:
         raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        with damaged_archive(path):
-            header = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options())
-        refuse_one_column(list(header.columns), None, f"'{path}'", sep)
-        check_field_counts(path, sep, layout)
+        if is_rereadable(path):  # (the line at fault is found by reading the file again; a pipe cannot be)
+            with damaged_archive(path):
+                header = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options())
+            refuse_one_column(list(header.columns), None, f"'{path}'", sep)
+            check_field_counts(path, sep, layout)
         raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
     except UnicodeDecodeError as exc:
         raise encoding_hint(exc, f"'{path}'", layout) from exc
@@ -317,12 +320,17 @@ def _read_delimited(
         frame.columns = header_names(frame.shape[1])
     if n_rows is None and frame.isna().to_numpy().any():
         # A short line is padded with missing values: tell it from a gap.
+        check_rereadable(path, _GAPS_READ_AGAIN)
         check_field_counts(path, sep, layout)
     # Each column's position in the file (for a second read of some of them).
     positions = {str(name): i for i, name in enumerate(frame.columns if names is None else names)}
     if columns is not None:  # (in the order asked; checked above when the file names its columns)
         frame = frame[columns if layout.header else check_selection(frame.columns, columns, f"'{path}'")]
     return frame, sep, positions
+
+
+# Why a table with missing values is read a second time (a pipe cannot be).
+_GAPS_READ_AGAIN = "it has missing values, which are told from short lines and markers by reading it a second time"
 
 
 def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout: TextLayout,
@@ -337,6 +345,7 @@ def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout:
     gaps = [name for name in frame.columns if frame[name].hasnans]
     if not gaps:
         return MissingMarkers()
+    check_rereadable(path, _GAPS_READ_AGAIN)
     wanted = sorted(positions[str(name)] for name in gaps)
     options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values")}
     with damaged_archive(path):

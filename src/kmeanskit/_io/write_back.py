@@ -51,6 +51,7 @@ from kmeanskit._io.table_rules import (
     file_kind,
     header_names,
 )
+from kmeanskit._io.table_rules import check_rereadable as rereadable
 from kmeanskit._io.tables import compression_options
 
 if TYPE_CHECKING:
@@ -95,18 +96,9 @@ def is_text_table(path: str | os.PathLike | None) -> bool:
 
 
 def check_rereadable(path: str | os.PathLike) -> None:
-    """Refuse a `path` that is not a regular file (a named pipe, a device): its text cannot be read again.
-
-    Raises
-    ------
-    ValueError
-        Naming the file and what to do; a file that does not exist passes
-        (the readers say so).
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir() and not path.is_file():
-        raise ValueError(f"'{path}' is not a regular file (a pipe or a device): its rows are written back as "
-                         "it writes them, which reads it a second time; save it to a file first")
+    """Refuse a `path` that is not a regular file (a named pipe, a device): its rows are written back as it
+    writes them, which reads it a second time (:func:`kmeanskit._io.table_rules.check_rereadable`)."""
+    rereadable(path, "its rows are written back as it writes them, which reads it a second time")
 
 
 def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
@@ -191,14 +183,16 @@ def write_text_back(
     Raises
     ------
     ValueError
-        If `data` is not a regular file (:func:`check_rereadable`), does not
+        If `data` is not a regular file (:func:`check_rereadable`) and
+        `columns` is not ``[]``, does not
         have ``len(added)`` rows (it changed since it was read), or a column
         of `columns` is not in it. A file `output` is then left as it was.
     """
     import pandas as pd
 
     data = Path(data)
-    check_rereadable(data)
+    if columns != []:  # (`added` alone reads nothing)
+        check_rereadable(data)
     layout = TextLayout() if layout is None else layout
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
