@@ -182,6 +182,19 @@ def test_parquet_labels_keep_a_number_id_column_with_a_marker_as_numbers(capsys,
     assert pd.read_parquet(labels)["id"].tolist() == ["a", "NA", "b", "c", "d"]
 
 
+@pytest.mark.parametrize("output", [None, "out.csv", "out.parquet"])
+def test_predict_refusing_missing_values_names_the_marker(capsys, tmp_path, output):
+    train, data = tmp_path / "train.csv", tmp_path / "data.csv"
+    train.write_text("x,y\n1,2\n5,3\n2,4\n3,5\n8,8\n")
+    data.write_text("x,y\n1,2\nNA,3\n2,4\n")
+    code, _, err = run(capsys, "fit", train, "-k", 2, "--seed", 0, "-o", tmp_path / "m.kmk")
+    assert code == 0, err
+    code, _, err = run(capsys, "predict", tmp_path / "m.kmk", data, *(() if output is None else ("-o", tmp_path / output)))
+    assert code == 2
+    assert_one_line_error(err, f"'{data}' has missing values in 1 of 2 columns: 'x' (1 missing; 1 cell 'NA' read "
+                               "as missing) (--na-values chooses which text is read as missing)")
+
+
 def test_commands_of_a_model_read_with_the_markers_of_its_fit(capsys, tmp_path, data_csv):
     model_path, labels = tmp_path / "model.kmk", tmp_path / "labels.csv"
     code, _, err = run(capsys, "fit", data_csv, "-k", 3, "--seed", 0, "--id-column", "customer_id",
