@@ -102,7 +102,7 @@ def check_rereadable(path: str | os.PathLike) -> None:
 
 
 def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
-                output: str | os.PathLike | None = None) -> TextOutput:
+                output: str | os.PathLike | None = None, *, decimals: bool = True) -> TextOutput:
     """The layout of the text written back from `data` to `output`: `data`'s own, unless `output`'s name asks.
 
     Parameters
@@ -114,6 +114,9 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
     output : str or path-like, optional
         The file to write; None for a stream (standard output), which gets
         `data`'s layout.
+    decimals : bool, default=True
+        Whether the added columns hold numbers with a decimal point (floats):
+        only then is a change of their decimal mark said.
 
     Returns
     -------
@@ -138,7 +141,8 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
     decimal = layout.decimal
     if decimal == sep:
         decimal = "."
-        changes.append(f"added numbers with a decimal point ('{data.name}' has decimal commas)")
+        if decimals:
+            changes.append(f"added numbers with a decimal point ('{data.name}' has decimal commas)")
     return TextOutput(sep, decimal, layout.encoding, tuple(changes))
 
 
@@ -197,7 +201,8 @@ def write_text_back(
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
     stream = hasattr(output, "write")
-    how = text_output(data, layout, None if stream else output)
+    how = text_output(data, layout, None if stream else output,
+                      decimals=any(pd.api.types.is_float_dtype(dtype) for dtype in added.dtypes))
     added = added.reset_index(drop=True)
     pieces = _text_chunks(data, layout, columns, chunk_rows, len(added)) if columns != [] else iter([(None, None)])
     options = {"index": False, "sep": how.sep, "decimal": how.decimal, "lineterminator": "\n",
