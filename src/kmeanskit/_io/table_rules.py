@@ -37,6 +37,7 @@ __all__ = [
     "CSV_SUFFIXES",
     "MISSING_VALUES_REMEDY",
     "PARQUET_SUFFIXES",
+    "base_suffix",
     "check_exists",
     "check_rereadable",
     "check_selection",
@@ -46,6 +47,7 @@ __all__ = [
     "excerpt",
     "file_kind",
     "is_number",
+    "is_rereadable",
     "listing",
     "one_line",
     "quote_names",
@@ -233,9 +235,7 @@ def delimiter(path: Path, layout: TextLayout | None = None) -> str:
     layout = TextLayout() if layout is None else layout
     if layout.sep is not None:
         return layout.sep
-    suffixes = [s.lower() for s in path.suffixes]
-    base = suffixes[-2] if suffixes[-1] in COMPRESSION_SUFFIXES else suffixes[-1]
-    sep = CSV_SUFFIXES[base]
+    sep = CSV_SUFFIXES[base_suffix(path)]
     sep = _sniff_delimiter(path, layout.encoding) if sep is None else sep
     if sep == layout.decimal:
         raise ValueError(
@@ -243,6 +243,15 @@ def delimiter(path: Path, layout: TextLayout | None = None) -> str:
             "decimal mark: give the separator of a file with decimal commas, e.g. --sep ';' (sep=';')"
         )
     return sep
+
+
+def base_suffix(path: Path) -> str:
+    """The suffix that says what kind of text `path` holds (lower case), before any compression suffix;
+    ``""`` without one."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
 
 
 _SEPARATOR_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "bars", r"\s+": "spaces"}

@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.table_rules import (
-    COMPRESSION_SUFFIXES,
     TextLayout,
+    base_suffix,
     check_selection,
     damaged_archive,
     delimiter,
@@ -133,8 +133,8 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
     sep = " " if read_sep == r"\s+" else read_sep
     changes = []
     if output is not None:
-        asked = _NAMED_SEPARATORS.get(_base_suffix(Path(output)))
-        if asked is not None and _base_suffix(Path(output)) != _base_suffix(data) and asked != sep:
+        asked = _NAMED_SEPARATORS.get(base_suffix(Path(output)))
+        if asked is not None and base_suffix(Path(output)) != base_suffix(data) and asked != sep:
             changes.append(f"{_SEPARATOR_WORDS[asked]}-separated as its name says "
                            f"('{data.name}' is {_separator_words(read_sep)}-separated)")
             sep = asked
@@ -269,14 +269,6 @@ def _text_chunks(data: Path, layout: TextLayout, columns, chunk_rows: int, n_row
     if first:  # no line at all: the table was read, so this file is another one
         raise ValueError(f"'{data}' has no rows now and had {n_rows}: it changed while it was read; "
                          "run the command again")
-
-
-def _base_suffix(path: Path) -> str:
-    """The suffix that says what kind of text `path` holds, before any compression suffix."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
 
 
 def _separator_words(sep: str) -> str:

@@ -193,12 +193,11 @@ def model_layout(args: argparse.Namespace, roles, path: str | None = None):
     unless --na-values is given."""
     from dataclasses import replace
 
-    from kmeanskit._io.table_rules import file_kind
+    from kmeanskit._io.write_back import is_text_table
 
     layout = text_layout(args)
     path = args.data if path is None else path
-    if (args.na_values is None and roles is not None and roles.na_values is not None and path is not None
-            and file_kind(Path(path)) == "csv"):
+    if args.na_values is None and roles is not None and roles.na_values is not None and is_text_table(path):
         layout = replace(layout, na_values=roles.na_values)
     return layout
 
