@@ -69,7 +69,7 @@ from kmeanskit._io.table_rules import (
 # pandas (a large import) is imported where a table is built, checked or
 # written, not here, so that importing this module stays cheap.
 
-__all__ = ["compression_options", "read_raw_table", "read_table", "select_features", "write_delimited", "write_table"]
+__all__ = ["column_names", "compression_options", "read_raw_table", "read_text_cells", "read_table", "select_features", "write_delimited", "write_table"]
 
 # The compression pandas infers from a file name (pandas.io.common's table, in
 # its order): the table is written to a temporary file, whose name says nothing.
@@ -284,8 +284,7 @@ def _read_delimited(
     names = None
     if columns is not None and layout.header:
         # Only these columns are kept in memory (a streamed file's id column).
-        with damaged_archive(path):
-            names = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options()).columns
+        names = column_names(path, sep, layout)
         columns = options["usecols"] = check_selection(names, columns, f"'{path}'")
     try:
         with warnings.catch_warnings(), damaged_archive(path):
@@ -340,17 +339,13 @@ def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout:
     The columns with missing values are read again as text, every cell as it
     is written (no marker applied), from the same lines.
     """
-    import pandas as pd
-
     gaps = [name for name in frame.columns if frame[name].hasnans]
     if not gaps:
         return MissingMarkers()
     check_rereadable(path, _GAPS_READ_AGAIN)
     wanted = sorted(positions[str(name)] for name in gaps)
-    options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values")}
     with damaged_archive(path):
-        text = pd.read_csv(path, sep=sep, index_col=False, nrows=n_rows, usecols=wanted, dtype=object,
-                           na_filter=False, **options)
+        text = read_text_cells(path, layout, sep, wanted, nrows=n_rows)
     if len(text) != len(frame):  # cannot happen: the same lines, read with the same options
         raise RuntimeError(f"'{path}' gave {len(text)} rows read as text and {len(frame)} read as values")
     cells = {}
@@ -361,6 +356,37 @@ def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout:
         if marked.any():
             cells[str(name)] = (np.flatnonzero(missing)[marked].astype(np.int64), written[marked])
     return MissingMarkers(cells)
+
+
+def column_names(path: Path, sep: str, layout: TextLayout) -> list[str]:
+    """The names of the columns of the text table `path` as it is read: its header's (a repeated name is
+    ``a.1``), or ``column_1``, ``column_2``... without a header line."""
+    import pandas as pd
+
+    with damaged_archive(path):
+        read = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options()).columns
+    return [str(name) for name in read] if layout.header else header_names(len(read))
+
+
+def read_text_cells(path: Path, layout: TextLayout, sep: str, usecols: Sequence[int] | None = None, *,
+                    nrows: int | None = None, chunksize: int | None = None, header_as_row: bool = False):
+    """The cells of the text table `path` as written: every cell a str, no marker read as missing.
+
+    Read by pandas' parser with `layout`'s options, as the table is read (the
+    same lines: blank lines and comments skipped alike): the columns at the
+    positions `usecols` (in the file's order), the first `nrows` rows.
+    `header_as_row` gives the header line (a layout's) as the first row,
+    with each name as written. Returns a DataFrame, or with `chunksize` a
+    reader of chunks (a context manager). Reads go in
+    :func:`~kmeanskit._io.table_rules.damaged_archive`.
+    """
+    import pandas as pd
+
+    options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values")}
+    if header_as_row:
+        options["header"] = None
+    return pd.read_csv(path, sep=sep, index_col=False, usecols=usecols, nrows=nrows, chunksize=chunksize,
+                       dtype=object, na_filter=False, **options)
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None, n_rows: int | None = None) -> pd.DataFrame:

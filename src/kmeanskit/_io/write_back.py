@@ -52,7 +52,7 @@ from kmeanskit._io.table_rules import (
     header_names,
 )
 from kmeanskit._io.table_rules import check_rereadable as rereadable
-from kmeanskit._io.tables import compression_options
+from kmeanskit._io.tables import column_names, compression_options, read_text_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -243,22 +243,18 @@ def _text_chunks(data: Path, layout: TextLayout, columns, chunk_rows: int, n_row
     (same rows: blank lines and comments skipped the same way), with no cell
     read as missing and every cell kept as text.
     """
-    import pandas as pd
-
     sep = delimiter(data, layout)
-    options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values", "header")}
-    options.update(sep=sep, index_col=False, header=None, dtype=object, na_filter=False)
+    usecols = None
     if columns is not None:
         # The names the table was read with (a repeated name is "a.1"), to find the columns asked for.
-        with damaged_archive(data):
-            read = pd.read_csv(data, nrows=0, sep=sep, **layout.pandas_options()).columns
-        names = [str(name) for name in read] if layout.header else header_names(len(read))
-        options["usecols"] = [names.index(name) for name in check_selection(names, columns, f"'{data}'")]
+        names = column_names(data, sep, layout)
+        usecols = [names.index(name) for name in check_selection(names, columns, f"'{data}'")]
     first = True
-    with damaged_archive(data), pd.read_csv(data, chunksize=chunk_rows, **options) as reader:
+    with damaged_archive(data), read_text_cells(data, layout, sep, usecols, chunksize=chunk_rows,
+                                                header_as_row=True) as reader:
         for text in reader:
             if columns is not None:  # in the order asked (usecols keeps the file's)
-                text = text[options["usecols"]]
+                text = text[usecols]
             if first:
                 if layout.header:
                     names, text = [str(v) for v in text.iloc[0]], text.iloc[1:]
