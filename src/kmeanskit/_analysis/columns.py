@@ -193,6 +193,13 @@ def table_columns(X, names=None, categorical=None):
     return TableColumns(list(names), kinds, column), None
 
 
+class LevelsLostError(ValueError):
+    """Resamples of the rows (stability's, prediction strength's halves) kept a single level of a
+    categorical column draw after draw: its other levels are in too few rows (the command says what to
+    leave out). Raised by the resampling of :mod:`kmeanskit._analysis.stability` and
+    :mod:`kmeanskit._analysis.selection.core`."""
+
+
 def resample_keeps_levels(X, categorical):
     """A test of resamples of a table: does every categorical column keep two levels in them?
 

@@ -40,7 +40,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from kmeanskit._analysis.columns import resample_keeps_levels
+from kmeanskit._analysis.columns import LevelsLostError, resample_keeps_levels
 from kmeanskit._estimators.pipeline import clusters_categories, final_estimator, param_prefix, to_final_space
 
 __all__ = [
@@ -363,7 +363,7 @@ def _resample(rng, n: int, method: str, n_clusters: int, keeps=None) -> np.ndarr
                 picked = np.unique(rng.randint(0, n, size=n))
         if keeps is None or keeps(picked):
             return picked
-    raise ValueError(
+    raise LevelsLostError(
         f"cluster stability refits on resamples that keep two levels of every categorical column; column "
         f"{keeps.column(picked)!r} kept a single level in {_LEVEL_DRAWS} resamples in a row (its other levels are in "
         "very few rows): leave that column out"

@@ -45,7 +45,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from kmeanskit._analysis import metrics
-from kmeanskit._analysis.columns import resample_keeps_levels
+from kmeanskit._analysis.columns import LevelsLostError, resample_keeps_levels
 from kmeanskit._analysis.feature_scales import warn_if_unscaled
 from kmeanskit._analysis.selection.answer import choose_k, join_words
 from kmeanskit._analysis.selection.gap import GAP_RULES, gap_k, reference_sets, total_sum_of_squares
@@ -340,7 +340,7 @@ def _prediction_strength(Xs, ks, template, seed, rs_param, tick, keeps=None):
             order = rng.permutation(Xs.shape[0])
         column = keeps.column(order[:half]) or keeps.column(order[half:])
         if column is not None:
-            raise ValueError(
+            raise LevelsLostError(
                 f"prediction strength needs two levels of every categorical column in each half of the rows; "
                 f"column {column!r} had one level in a half of each of {_HALF_DRAWS} random splits (its other "
                 "levels are in very few rows): leave 'prediction_strength' out of methods, or that column out"
