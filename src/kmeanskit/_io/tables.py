@@ -184,7 +184,10 @@ def read_raw_table(
     ------
     FileNotFoundError, ValueError, TypeError
         As :func:`read_table`, for the file and the selection of `columns`;
-        ValueError if `n_rows` is not a positive integer.
+        ValueError if `n_rows` is not a positive integer, or if a text
+        `path` that is not a regular file (a named pipe) has missing values:
+        they are read a second time (field counts, markers), which a pipe
+        cannot be.
     """
     if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1):
         raise ValueError(f"n_rows must be None or a positive integer, got {n_rows!r}")
