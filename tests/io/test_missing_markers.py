@@ -57,7 +57,7 @@ def test_default_markers_are_pandas_list():
 def test_markers_are_recorded_with_their_rows_and_text(marked):
     frame, markers = read_raw_table(marked, return_markers=True)
     pd.testing.assert_frame_equal(frame, read_raw_table(marked))  # the values read are the same
-    assert markers.columns == ["age", "status", "score"]  # score is text ("-"), its None a marker all the same
+    assert list(markers.cells) == ["age", "status", "score"]  # score is text ("-"), its None a marker all the same
     assert cells(markers, "age") == ([1, 4], ["NA", "None"])
     assert cells(markers, "status") == ([1, 3, 5], ["n/a", "None", "NA"])
     assert markers.counts("status") == (("NA", 1), ("None", 1), ("n/a", 1))
@@ -170,9 +170,9 @@ def test_markers_follow_the_layout(tmp_path):
     assert cells(markers, "column_2") == ([0], ["NA"])
     assert cells(markers, "column_3") == ([1], ["n/a"])
     frame, markers = read_raw_table(path, ["column_3", "column_2"], layout=layout, return_markers=True)
-    assert markers.columns == ["column_3", "column_2"]
+    assert list(markers.cells) == ["column_3", "column_2"]
     frame, markers = read_raw_table(path, layout=layout, n_rows=1, return_markers=True)
-    assert markers.columns == ["column_2"]
+    assert list(markers.cells) == ["column_2"]
 
 
 def test_markers_of_selected_columns_of_a_file_with_a_header(marked):

@@ -112,6 +112,13 @@ def test_another_kind_of_text_asked_by_the_name_is_said(tmp_path):
     assert comma == TextOutput(",", ".", "utf-8", (
         "comma-separated as its name says ('eu.tsv' is tab-separated)",
         "added numbers with a decimal point ('eu.tsv' has decimal commas)"))
+    # Added integers alone (fit --labels' cluster) have no decimal mark to speak of.
+    assert text_output(tsv, TextLayout(decimal=","), tmp_path / "out.csv", decimals=False).changes == (
+        "comma-separated as its name says ('eu.tsv' is tab-separated)",)
+    how = write_text_back(tsv, pd.DataFrame({"cluster": [0, 1]}), tmp_path / "labels.csv",
+                          layout=TextLayout(decimal=","), columns=[])
+    assert how.changes == ("comma-separated as its name says ('eu.tsv' is tab-separated)",)
+    assert (tmp_path / "labels.csv").read_text() == "cluster\n0\n1\n"
     # The same kind, an unknown suffix or a stream: the file's own layout.
     assert text_output(data, layout, tmp_path / "out.csv") == TextOutput(";", ",", "utf-8", ())
     assert text_output(data, layout, tmp_path / "out.dat") == TextOutput(";", ",", "utf-8", ())

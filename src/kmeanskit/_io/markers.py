@@ -48,20 +48,15 @@ class MissingMarkers:
     Parameters
     ----------
     cells : mapping of str to (ndarray of int64, ndarray of object)
-        Per column that has such cells: their rows (positions from 0, in
-        increasing order) and their text, of the same shape ``(n_cells,)``.
-        Columns without markers are absent.
+        Per column that has such cells, in the table's order: their rows
+        (positions from 0, in increasing order) and their text, of the same
+        shape ``(n_cells,)``. Columns without markers are absent.
     """
 
     cells: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.cells)
-
-    @property
-    def columns(self) -> list[str]:
-        """The columns with at least one marker, in the table's order."""
-        return list(self.cells)
 
     def counts(self, name: str) -> tuple[tuple[str, int], ...]:
         """``((marker, cells), ...)`` of column `name`, most cells first (then by text); ``()`` without markers."""
@@ -97,13 +92,11 @@ class MissingMarkers:
             names = [name for name in names if is_text_column(frame[name])]
         if not names:
             return frame
-        out = frame.copy()
+        out = frame.copy(deep=False)  # (each column restored is a copy, set in place of the column)
         for name in names:
             rows, texts = self.cells[name]
             column = out[name]
-            if not is_text_column(column):
-                column = column.astype(object)
-            column = column.copy()
+            column = column.copy() if is_text_column(column) else column.astype(object)
             column.iloc[rows] = texts
             out[name] = column
         return out

@@ -521,11 +521,11 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
         if n_values and not_numbers != 0 and layout.thousands is None:
             guess = "." if layout.decimal == "," else ","
             if parse_amounts(values, decimal=layout.decimal, thousands=guess)[0] is not None:
-                example = excerpt(str(next(v for v in text if not _is_number(v))), 20)
+                example = excerpt(str(_first_not_number(text)), 20)
                 advice = f"pass --thousands {guess} to read them as numbers"
                 return ColumnRole(name, "text", f"amounts written as text (e.g. {example}): {advice}", advice=advice)
         if not_numbers:
-            example = next(v for v in text if not _is_number(v))
+            example = _first_not_number(text)
             noun = "value is" if not_numbers == 1 else "values are"
             return ColumnRole(name, "text", f"numbers, but {not_numbers} {noun} not (e.g. {excerpt(example, 20)!r}): "
                                             "clean them, or mark them as missing (--na-values)")
@@ -592,6 +592,14 @@ def _not_numbers(text) -> int | None:
     if first is None or not _is_number(first):
         return None
     return int(pd.to_numeric(text, errors="coerce").isna().sum())
+
+
+def _first_not_number(text) -> str:
+    """The first value of a Series of str that :func:`_not_numbers` counts as not a number (the same
+    test: ``nan`` or ``1_000``, numbers to ``float()``, are not to pandas)."""
+    import pandas as pd
+
+    return text[pd.to_numeric(text, errors="coerce").isna().to_numpy()].iloc[0]
 
 
 def _is_number(text: str) -> bool:

@@ -37,7 +37,9 @@ __all__ = [
     "CSV_SUFFIXES",
     "MISSING_VALUES_REMEDY",
     "PARQUET_SUFFIXES",
+    "base_suffix",
     "check_exists",
+    "check_rereadable",
     "check_selection",
     "damaged_archive",
     "data_columns",
@@ -45,6 +47,7 @@ __all__ = [
     "excerpt",
     "file_kind",
     "is_number",
+    "is_rereadable",
     "listing",
     "one_line",
     "quote_names",
@@ -93,6 +96,27 @@ def check_exists(path: Path) -> None:
     if path.is_symlink():
         raise FileNotFoundError(f"'{path}' is a link to '{os.readlink(path)}', which does not exist")
     raise FileNotFoundError(f"no such file: '{path}'")
+
+
+def check_rereadable(path: str | os.PathLike, why: str) -> None:
+    """Refuse a `path` that is not a regular file (a named pipe, a device): its text cannot be read again.
+
+    `why` says what would read it a second time (``"its rows are written back as it writes them, which
+    reads it a second time"``). A file that does not exist passes (the readers say so).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, `why`, and what to do.
+    """
+    if not is_rereadable(path):
+        raise ValueError(f"'{path}' is not a regular file (a pipe or a device): {why}; save it to a file first")
+
+
+def is_rereadable(path: str | os.PathLike) -> bool:
+    """Whether `path` can be read a second time: a regular file or a directory, or nothing there yet."""
+    path = Path(path)
+    return not path.exists() or path.is_dir() or path.is_file()
 
 
 @contextmanager
@@ -211,9 +235,7 @@ def delimiter(path: Path, layout: TextLayout | None = None) -> str:
     layout = TextLayout() if layout is None else layout
     if layout.sep is not None:
         return layout.sep
-    suffixes = [s.lower() for s in path.suffixes]
-    base = suffixes[-2] if suffixes[-1] in COMPRESSION_SUFFIXES else suffixes[-1]
-    sep = CSV_SUFFIXES[base]
+    sep = CSV_SUFFIXES[base_suffix(path)]
     sep = _sniff_delimiter(path, layout.encoding) if sep is None else sep
     if sep == layout.decimal:
         raise ValueError(
@@ -221,6 +243,15 @@ def delimiter(path: Path, layout: TextLayout | None = None) -> str:
             "decimal mark: give the separator of a file with decimal commas, e.g. --sep ';' (sep=';')"
         )
     return sep
+
+
+def base_suffix(path: Path) -> str:
+    """The suffix that says what kind of text `path` holds (lower case), before any compression suffix;
+    ``""`` without one."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
 
 
 _SEPARATOR_NAMES = {",": "commas", "\t": "tabs", ";": "semicolons", "|": "bars", r"\s+": "spaces"}

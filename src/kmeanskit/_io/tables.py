@@ -45,6 +45,7 @@ from kmeanskit._io.table_rules import (
     TextLayout,
     check_exists,
     check_field_counts,
+    check_rereadable,
     check_selection,
     damaged_archive,
     data_columns,
@@ -53,6 +54,7 @@ from kmeanskit._io.table_rules import (
     excerpt,
     file_kind,
     header_names,
+    is_rereadable,
     listing,
     one_line,
     refuse_data_as_header,
@@ -67,7 +69,7 @@ from kmeanskit._io.table_rules import (
 # pandas (a large import) is imported where a table is built, checked or
 # written, not here, so that importing this module stays cheap.
 
-__all__ = ["compression_options", "read_raw_table", "read_table", "select_features", "write_delimited", "write_table"]
+__all__ = ["column_names", "compression_options", "read_raw_table", "read_text_cells", "read_table", "select_features", "write_delimited", "write_table"]
 
 # The compression pandas infers from a file name (pandas.io.common's table, in
 # its order): the table is written to a temporary file, whose name says nothing.
@@ -182,7 +184,10 @@ def read_raw_table(
     ------
     FileNotFoundError, ValueError, TypeError
         As :func:`read_table`, for the file and the selection of `columns`;
-        ValueError if `n_rows` is not a positive integer.
+        ValueError if `n_rows` is not a positive integer, or if a text
+        `path` that is not a regular file (a named pipe) has missing values:
+        they are read a second time (field counts, markers), which a pipe
+        cannot be.
     """
     if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1):
         raise ValueError(f"n_rows must be None or a positive integer, got {n_rows!r}")
@@ -282,8 +287,7 @@ def _read_delimited(
     names = None
     if columns is not None and layout.header:
         # Only these columns are kept in memory (a streamed file's id column).
-        with damaged_archive(path):
-            names = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options()).columns
+        names = column_names(path, sep, layout)
         columns = options["usecols"] = check_selection(names, columns, f"'{path}'")
     try:
         with warnings.catch_warnings(), damaged_archive(path):
@@ -300,10 +304,11 @@ def _read_delimited(
     except pd.errors.EmptyDataError:
         raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        with damaged_archive(path):
-            header = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options())
-        refuse_one_column(list(header.columns), None, f"'{path}'", sep)
-        check_field_counts(path, sep, layout)
+        if is_rereadable(path):  # (the line at fault is found by reading the file again; a pipe cannot be)
+            with damaged_archive(path):
+                header = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options())
+            refuse_one_column(list(header.columns), None, f"'{path}'", sep)
+            check_field_counts(path, sep, layout)
         raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
     except UnicodeDecodeError as exc:
         raise encoding_hint(exc, f"'{path}'", layout) from exc
@@ -317,12 +322,17 @@ def _read_delimited(
         frame.columns = header_names(frame.shape[1])
     if n_rows is None and frame.isna().to_numpy().any():
         # A short line is padded with missing values: tell it from a gap.
+        check_rereadable(path, _GAPS_READ_AGAIN)
         check_field_counts(path, sep, layout)
     # Each column's position in the file (for a second read of some of them).
     positions = {str(name): i for i, name in enumerate(frame.columns if names is None else names)}
     if columns is not None:  # (in the order asked; checked above when the file names its columns)
         frame = frame[columns if layout.header else check_selection(frame.columns, columns, f"'{path}'")]
     return frame, sep, positions
+
+
+# Why a table with missing values is read a second time (a pipe cannot be).
+_GAPS_READ_AGAIN = "it has missing values, which are told from short lines and markers by reading it a second time"
 
 
 def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout: TextLayout,
@@ -332,16 +342,13 @@ def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout:
     The columns with missing values are read again as text, every cell as it
     is written (no marker applied), from the same lines.
     """
-    import pandas as pd
-
     gaps = [name for name in frame.columns if frame[name].hasnans]
     if not gaps:
         return MissingMarkers()
+    check_rereadable(path, _GAPS_READ_AGAIN)
     wanted = sorted(positions[str(name)] for name in gaps)
-    options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values")}
     with damaged_archive(path):
-        text = pd.read_csv(path, sep=sep, index_col=False, nrows=n_rows, usecols=wanted, dtype=object,
-                           na_filter=False, **options)
+        text = read_text_cells(path, layout, sep, wanted, nrows=n_rows)
     if len(text) != len(frame):  # cannot happen: the same lines, read with the same options
         raise RuntimeError(f"'{path}' gave {len(text)} rows read as text and {len(frame)} read as values")
     cells = {}
@@ -352,6 +359,37 @@ def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout:
         if marked.any():
             cells[str(name)] = (np.flatnonzero(missing)[marked].astype(np.int64), written[marked])
     return MissingMarkers(cells)
+
+
+def column_names(path: Path, sep: str, layout: TextLayout) -> list[str]:
+    """The names of the columns of the text table `path` as it is read: its header's (a repeated name is
+    ``a.1``), or ``column_1``, ``column_2``... without a header line."""
+    import pandas as pd
+
+    with damaged_archive(path):
+        read = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options()).columns
+    return [str(name) for name in read] if layout.header else header_names(len(read))
+
+
+def read_text_cells(path: Path, layout: TextLayout, sep: str, usecols: Sequence[int] | None = None, *,
+                    nrows: int | None = None, chunksize: int | None = None, header_as_row: bool = False):
+    """The cells of the text table `path` as written: every cell a str, no marker read as missing.
+
+    Read by pandas' parser with `layout`'s options, as the table is read (the
+    same lines: blank lines and comments skipped alike): the columns at the
+    positions `usecols` (in the file's order), the first `nrows` rows.
+    `header_as_row` gives the header line (a layout's) as the first row,
+    with each name as written. Returns a DataFrame, or with `chunksize` a
+    reader of chunks (a context manager). Reads go in
+    :func:`~kmeanskit._io.table_rules.damaged_archive`.
+    """
+    import pandas as pd
+
+    options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values")}
+    if header_as_row:
+        options["header"] = None
+    return pd.read_csv(path, sep=sep, index_col=False, usecols=usecols, nrows=nrows, chunksize=chunksize,
+                       dtype=object, na_filter=False, **options)
 
 
 def _read_parquet(path: Path, columns: Sequence[str] | None, n_rows: int | None = None) -> pd.DataFrame:

@@ -43,15 +43,16 @@ from typing import TYPE_CHECKING, TextIO
 
 from kmeanskit._io.atomic import atomic_write
 from kmeanskit._io.table_rules import (
-    COMPRESSION_SUFFIXES,
     TextLayout,
+    base_suffix,
     check_selection,
     damaged_archive,
     delimiter,
     file_kind,
     header_names,
 )
-from kmeanskit._io.tables import compression_options
+from kmeanskit._io.table_rules import check_rereadable as rereadable
+from kmeanskit._io.tables import column_names, compression_options, read_text_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,22 +96,13 @@ def is_text_table(path: str | os.PathLike | None) -> bool:
 
 
 def check_rereadable(path: str | os.PathLike) -> None:
-    """Refuse a `path` that is not a regular file (a named pipe, a device): its text cannot be read again.
-
-    Raises
-    ------
-    ValueError
-        Naming the file and what to do; a file that does not exist passes
-        (the readers say so).
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir() and not path.is_file():
-        raise ValueError(f"'{path}' is not a regular file (a pipe or a device): its rows are written back as "
-                         "it writes them, which reads it a second time; save it to a file first")
+    """Refuse a `path` that is not a regular file (a named pipe, a device): its rows are written back as it
+    writes them, which reads it a second time (:func:`kmeanskit._io.table_rules.check_rereadable`)."""
+    rereadable(path, "its rows are written back as it writes them, which reads it a second time")
 
 
 def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
-                output: str | os.PathLike | None = None) -> TextOutput:
+                output: str | os.PathLike | None = None, *, decimals: bool = True) -> TextOutput:
     """The layout of the text written back from `data` to `output`: `data`'s own, unless `output`'s name asks.
 
     Parameters
@@ -122,6 +114,9 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
     output : str or path-like, optional
         The file to write; None for a stream (standard output), which gets
         `data`'s layout.
+    decimals : bool, default=True
+        Whether the added columns hold numbers with a decimal point (floats):
+        only then is a change of their decimal mark said.
 
     Returns
     -------
@@ -138,15 +133,16 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
     sep = " " if read_sep == r"\s+" else read_sep
     changes = []
     if output is not None:
-        asked = _NAMED_SEPARATORS.get(_base_suffix(Path(output)))
-        if asked is not None and _base_suffix(Path(output)) != _base_suffix(data) and asked != sep:
+        asked = _NAMED_SEPARATORS.get(base_suffix(Path(output)))
+        if asked is not None and base_suffix(Path(output)) != base_suffix(data) and asked != sep:
             changes.append(f"{_SEPARATOR_WORDS[asked]}-separated as its name says "
                            f"('{data.name}' is {_separator_words(read_sep)}-separated)")
             sep = asked
     decimal = layout.decimal
     if decimal == sep:
         decimal = "."
-        changes.append(f"added numbers with a decimal point ('{data.name}' has decimal commas)")
+        if decimals:
+            changes.append(f"added numbers with a decimal point ('{data.name}' has decimal commas)")
     return TextOutput(sep, decimal, layout.encoding, tuple(changes))
 
 
@@ -191,19 +187,22 @@ def write_text_back(
     Raises
     ------
     ValueError
-        If `data` is not a regular file (:func:`check_rereadable`), does not
+        If `data` is not a regular file (:func:`check_rereadable`) and
+        `columns` is not ``[]``, does not
         have ``len(added)`` rows (it changed since it was read), or a column
         of `columns` is not in it. A file `output` is then left as it was.
     """
     import pandas as pd
 
     data = Path(data)
-    check_rereadable(data)
+    if columns != []:  # (`added` alone reads nothing)
+        check_rereadable(data)
     layout = TextLayout() if layout is None else layout
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
     stream = hasattr(output, "write")
-    how = text_output(data, layout, None if stream else output)
+    how = text_output(data, layout, None if stream else output,
+                      decimals=any(pd.api.types.is_float_dtype(dtype) for dtype in added.dtypes))
     added = added.reset_index(drop=True)
     pieces = _text_chunks(data, layout, columns, chunk_rows, len(added)) if columns != [] else iter([(None, None)])
     options = {"index": False, "sep": how.sep, "decimal": how.decimal, "lineterminator": "\n",
@@ -244,22 +243,18 @@ def _text_chunks(data: Path, layout: TextLayout, columns, chunk_rows: int, n_row
     (same rows: blank lines and comments skipped the same way), with no cell
     read as missing and every cell kept as text.
     """
-    import pandas as pd
-
     sep = delimiter(data, layout)
-    options = {k: v for k, v in layout.pandas_options().items() if k not in ("keep_default_na", "na_values", "header")}
-    options.update(sep=sep, index_col=False, header=None, dtype=object, na_filter=False)
+    usecols = None
     if columns is not None:
         # The names the table was read with (a repeated name is "a.1"), to find the columns asked for.
-        with damaged_archive(data):
-            read = pd.read_csv(data, nrows=0, sep=sep, **layout.pandas_options()).columns
-        names = [str(name) for name in read] if layout.header else header_names(len(read))
-        options["usecols"] = [names.index(name) for name in check_selection(names, columns, f"'{data}'")]
+        names = column_names(data, sep, layout)
+        usecols = [names.index(name) for name in check_selection(names, columns, f"'{data}'")]
     first = True
-    with damaged_archive(data), pd.read_csv(data, chunksize=chunk_rows, **options) as reader:
+    with damaged_archive(data), read_text_cells(data, layout, sep, usecols, chunksize=chunk_rows,
+                                                header_as_row=True) as reader:
         for text in reader:
             if columns is not None:  # in the order asked (usecols keeps the file's)
-                text = text[options["usecols"]]
+                text = text[usecols]
             if first:
                 if layout.header:
                     names, text = [str(v) for v in text.iloc[0]], text.iloc[1:]
@@ -270,14 +265,6 @@ def _text_chunks(data: Path, layout: TextLayout, columns, chunk_rows: int, n_row
     if first:  # no line at all: the table was read, so this file is another one
         raise ValueError(f"'{data}' has no rows now and had {n_rows}: it changed while it was read; "
                          "run the command again")
-
-
-def _base_suffix(path: Path) -> str:
-    """The suffix that says what kind of text `path` holds, before any compression suffix."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
 
 
 def _separator_words(sep: str) -> str:

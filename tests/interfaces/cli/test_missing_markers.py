@@ -160,6 +160,41 @@ def test_labels_write_the_id_column_back_as_it_was(capsys, data_csv, model):
     assert labels["customer_id"][4] == "None"
 
 
+def test_parquet_labels_keep_a_number_id_column_with_a_marker_as_numbers(capsys, tmp_path):
+    # A number --id-column with a marker: its numbers stay numbers and the marker a null in a Parquet --labels
+    # (the marker's text put back made a column of ints and "NA" that pyarrow could not write).
+    path, labels = tmp_path / "i.csv", tmp_path / "li.parquet"
+    path.write_text("id,x,y\n1,1,2\nNA,5,3\n2,2,4\n3,3,5\n4,8,8\n")
+    code, _, err = run(capsys, "fit", path, "-k", 2, "--seed", 0, "--id-column", "id", "--labels", labels)
+    assert code == 0, err
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    assert pq.read_schema(labels).field("id").type == pa.int64()
+    result = pd.read_parquet(labels)
+    assert result.columns.tolist() == ["id", "cluster"]
+    assert result["id"].isna().tolist() == [False, True, False, False, False]
+    assert result["id"].dropna().tolist() == [1, 2, 3, 4]
+    # A text --id-column keeps its marker's text.
+    path.write_text("id,x,y\na,1,2\nNA,5,3\nb,2,4\nc,3,5\nd,8,8\n")
+    code, _, err = run(capsys, "fit", path, "-k", 2, "--seed", 0, "--id-column", "id", "--labels", labels)
+    assert code == 0, err
+    assert pd.read_parquet(labels)["id"].tolist() == ["a", "NA", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("output", [None, "out.csv", "out.parquet"])
+def test_predict_refusing_missing_values_names_the_marker(capsys, tmp_path, output):
+    train, data = tmp_path / "train.csv", tmp_path / "data.csv"
+    train.write_text("x,y\n1,2\n5,3\n2,4\n3,5\n8,8\n")
+    data.write_text("x,y\n1,2\nNA,3\n2,4\n")
+    code, _, err = run(capsys, "fit", train, "-k", 2, "--seed", 0, "-o", tmp_path / "m.kmk")
+    assert code == 0, err
+    code, _, err = run(capsys, "predict", tmp_path / "m.kmk", data, *(() if output is None else ("-o", tmp_path / output)))
+    assert code == 2
+    assert_one_line_error(err, f"'{data}' has missing values in 1 of 2 columns: 'x' (1 missing; 1 cell 'NA' read "
+                               "as missing) (--na-values chooses which text is read as missing)")
+
+
 def test_commands_of_a_model_read_with_the_markers_of_its_fit(capsys, tmp_path, data_csv):
     model_path, labels = tmp_path / "model.kmk", tmp_path / "labels.csv"
     code, _, err = run(capsys, "fit", data_csv, "-k", 3, "--seed", 0, "--id-column", "customer_id",

@@ -193,12 +193,11 @@ def model_layout(args: argparse.Namespace, roles, path: str | None = None):
     unless --na-values is given."""
     from dataclasses import replace
 
-    from kmeanskit._io.table_rules import file_kind
+    from kmeanskit._io.write_back import is_text_table
 
     layout = text_layout(args)
     path = args.data if path is None else path
-    if (args.na_values is None and roles is not None and roles.na_values is not None and path is not None
-            and file_kind(Path(path)) == "csv"):
+    if args.na_values is None and roles is not None and roles.na_values is not None and is_text_table(path):
         layout = replace(layout, na_values=roles.na_values)
     return layout
 
@@ -481,8 +480,8 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
     roles : ColumnRoles
         The role of every column (see :mod:`kmeanskit._io.roles`).
     ids : pandas.Series or None
-        The id column, when ``--id-column`` names one, with the text of the
-        cells read as missing (missing-value markers) as it was.
+        The id column, when ``--id-column`` names one; a text column with the
+        text of the cells read as missing (missing-value markers) as it was.
     """
     from kmeanskit._io.markers import MissingMarkers
     from kmeanskit._io.roles import assign_roles
@@ -502,7 +501,9 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
                          categorical=getattr(args, "categorical", None) or (), mixed=mixed, markers=markers)
     ids = None
     if args.id_column is not None:
-        ids = markers.restore(frame[[args.id_column]])[args.id_column].reset_index(drop=True)
+        # For a Parquet --labels (a text one is read again as DATA writes it): a text column's markers as
+        # written, a number column's missing values missing (its numbers stay numbers).
+        ids = markers.restore(frame[[args.id_column]], text_columns_only=True)[args.id_column].reset_index(drop=True)
     features = roles.features_frame(frame, source=label, allow_missing=allow_missing, markers=markers)
     return features, source, roles, ids
 

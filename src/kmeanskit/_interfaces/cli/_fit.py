@@ -206,21 +206,10 @@ def run(args: argparse.Namespace) -> int:
     if not streaming and roles.categorical_features:
         result, restarts = _fit_mixed(args, n_clusters, seed, features, roles)
     elif not streaming:
-        # Imported here: --out-of-core reads the file before scikit-learn is loaded.
-        from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
-        from kmeanskit._analysis.workflow import AUTO_KS, is_small_fit
-
         if args.gamma is not None:
             raise common.CommandError("--gamma weighs categorical columns, and DATA has none clustered; "
                                       "name them with --categorical, or leave out --gamma")
-        # With -k auto, sized by the largest k it may choose.
-        largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
-        small = is_small_fit(*features.shape, largest_k)
-        n_init, restarts = _starts(args, small)
-        stability = args.stability
-        if stability is None:
-            enough_rows = len(features) >= MIN_ROWS_PER_CLUSTER * largest_k
-            stability = SMALL_DATA_STABILITY if small and enough_rows else 0
+        n_init, restarts, stability = _starts(args, features, n_clusters)
         result = common.fit_in_memory(args, features, n_clusters, seed, n_init=n_init, max_iter=args.max_iter,
                                       algorithm=args.algorithm, stability=stability or None)
 
@@ -284,8 +273,7 @@ def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles)
     As for K-Means: ``-k auto`` chooses k (by the methods that apply to their cost), and small data get
     the best of ``SMALL_DATA_N_INIT`` starts and each cluster's stability unless told otherwise.
     """
-    from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
-    from kmeanskit._analysis.workflow import AUTO_KS, is_small_fit
+    from kmeanskit._analysis.columns import LevelsLostError
 
     categorical = roles.categorical_features
     said = f"categorical columns ({', '.join(categorical)}); --exclude them to use it"
@@ -294,28 +282,37 @@ def _fit_mixed(args: argparse.Namespace, n_clusters, seed: int, features, roles)
     if args.gamma is not None and len(categorical) == features.shape[1]:
         raise common.CommandError("--gamma weighs categories against numeric columns, and every clustered column "
                                   "of DATA is categorical (K-Modes counts the categories that differ)")
-    largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
-    small = is_small_fit(*features.shape, largest_k)
-    n_init, restarts = _starts(args, small)
-    stability = args.stability
-    if stability is None:  # (as for K-Means)
-        stability = SMALL_DATA_STABILITY if small and len(features) >= MIN_ROWS_PER_CLUSTER * largest_k else 0
+    n_init, restarts, stability = _starts(args, features, n_clusters)  # (as for K-Means)
     try:
         result = common.fit_in_memory(args, features, n_clusters, seed, categorical=categorical, gamma=args.gamma,
                                       n_init=n_init, max_iter=args.max_iter, stability=stability or None)
-    except ValueError as exc:
-        if "two levels of every categorical column" not in str(exc):
-            raise
+    except LevelsLostError as exc:
         raise common.CommandError(f"{exc} (--exclude it, or give -k and --stability 0)") from None
     return result, restarts
 
 
-def _starts(args, small: bool):
-    """``(n_init, restarts)``: ``--n-init`` as given, else the best of ``SMALL_DATA_N_INIT`` starts on
-    small data (said in the output as "small data") and scikit-learn's ``"auto"`` otherwise."""
+def _starts(args, features, n_clusters):
+    """``(n_init, restarts, stability)`` of a fit in memory of `features` (K-Means or K-Prototypes).
+
+    ``--n-init`` as given, else the best of ``SMALL_DATA_N_INIT`` starts on small data (`restarts` said in
+    the output as "small data") and scikit-learn's ``"auto"`` otherwise; ``--stability`` as given, else
+    ``SMALL_DATA_STABILITY`` bootstrap resamples on small data with enough rows per cluster, 0 otherwise.
+    Small data are sized by the largest k that -k auto may choose.
+    """
+    # Imported here: --out-of-core reads the file before scikit-learn is loaded.
+    from kmeanskit._analysis.stability import MIN_ROWS_PER_CLUSTER
+    from kmeanskit._analysis.workflow import AUTO_KS, is_small_fit
+
+    largest_k = max(AUTO_KS) if n_clusters == "auto" else n_clusters
+    small = is_small_fit(*features.shape, largest_k)
     if args.n_init is not None:
-        return args.n_init, None
-    return (SMALL_DATA_N_INIT, "small data") if small else ("auto", None)
+        n_init, restarts = args.n_init, None
+    else:
+        n_init, restarts = (SMALL_DATA_N_INIT, "small data") if small else ("auto", None)
+    stability = args.stability
+    if stability is None:
+        stability = SMALL_DATA_STABILITY if small and len(features) >= MIN_ROWS_PER_CLUSTER * largest_k else 0
+    return n_init, restarts, stability
 
 
 def _positive_float(text: str) -> float:
@@ -390,7 +387,7 @@ def _write_labels(args: argparse.Namespace, result, ids, path, streaming: bool) 
         return write_text_back(args.data, labels, path, layout=common.text_layout(args), columns=columns,
                                chunk_rows=args.chunk_rows if streaming else DEFAULT_CHUNK_ROWS).changes
     if ids is not None:
-        labels.insert(0, args.id_column, ids.to_numpy())
+        labels.insert(0, args.id_column, ids.array)  # (its type kept: integers with a gap stay integers)
     write_table(labels, path)
     return ()
 

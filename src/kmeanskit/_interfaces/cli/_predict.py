@@ -81,10 +81,25 @@ def run(args: argparse.Namespace) -> int:
     model, manifest = common.load_model(args.model, with_manifest=True)
     roles = common.model_roles(manifest)
     layout = common.model_layout(args, roles)
-    frame, markers = read_raw_table(args.data, layout=layout, return_markers=True)
-    # One line per row (no comment lines to skip): messages name the line of a bad value.
-    predicted = predict_table(model, frame, source=f"'{args.data}'", roles=roles, missing=args.missing,
-                              first_line=common.first_data_line(args), markers=markers)
+    # The markers (cells read as missing for their text: the columns with gaps read again as text) are
+    # put back in the rows written from the values read; DATA written back as it writes them needs them
+    # only to name them in a refusal of missing values.
+    if as_written:
+        frame, markers = read_raw_table(args.data, layout=layout), None
+    else:
+        frame, markers = read_raw_table(args.data, layout=layout, return_markers=True)
+
+    def predict(markers):
+        # One line per row (no comment lines to skip): messages name the line of a bad value.
+        return predict_table(model, frame, source=f"'{args.data}'", roles=roles, missing=args.missing,
+                             first_line=common.first_data_line(args), markers=markers)
+
+    try:
+        predicted = predict(markers)
+    except ValueError:
+        if markers is not None or not frame.isna().to_numpy().any():
+            raise
+        predicted = predict(read_raw_table(args.data, layout=layout, return_markers=True)[1])  # (refused again)
     notes = ()
     if as_written:
         # Every cell of DATA as it is written there (the text read again, chunk by chunk), and the
