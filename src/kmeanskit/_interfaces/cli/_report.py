@@ -8,7 +8,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["EPILOG", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "reads_as_table", "run"]
 
 
 EPILOG = """\
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     # The seed is always known and said, so that the report can be made again (as in 'kmeanskit fit').
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     roles = None
-    if _as_table(args):
+    if reads_as_table(args):
         if args.labels_column is not None:
             raise common.CommandError(
                 f"--labels-column {args.labels_column!r}: the report of a table with categorical columns or "
@@ -131,27 +131,27 @@ def run(args: argparse.Namespace) -> int:
     return common.EXIT_OK
 
 
-def _as_table(args) -> bool:
+def reads_as_table(args) -> bool:
     """Whether DATA is read with column roles, as 'kmeanskit fit' reads it: an option asks for it, or
-    a candidate feature column holds something other than numbers."""
+    a candidate feature column holds something other than numbers (``report`` and ``select-k``)."""
     if args.data is None:
         return False
     if args.categorical or args.exclude or args.id_column or args.dates or args.missing != "error":
         return True
+    labels_column = getattr(args, "labels_column", None)
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     from kmeanskit._io.tables import read_raw_table
 
     head = read_raw_table(args.data, layout=common.text_layout(args), n_rows=_ROWS_LOOKED_AT)
-    if args.labels_column is not None and (args.labels_column not in head.columns
-                                           or args.labels_column in (args.columns or ())):
+    if labels_column is not None and (labels_column not in head.columns or labels_column in (args.columns or ())):
         return False  # (refused by _load, naming the option)
-    names = args.columns if args.columns is not None else [c for c in head.columns if c != args.labels_column]
+    names = args.columns if args.columns is not None else [c for c in head.columns if c != labels_column]
     return any(name in head.columns and (not is_numeric_dtype(head[name].dtype) or is_bool_dtype(head[name].dtype))
                for name in names)
 
 
-#: Rows of DATA whose types decide whether it is read with column roles (:func:`_as_table`).
+#: Rows of DATA whose types decide whether it is read with column roles (:func:`reads_as_table`).
 _ROWS_LOOKED_AT = 1000
 
 
