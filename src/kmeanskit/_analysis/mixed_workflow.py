@@ -35,7 +35,7 @@ from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit._estimators.pipeline import final_estimator, to_final_space
 
-__all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "select_k_mixed",
+__all__ = ["EUCLIDEAN_NOTE", "GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "select_k_mixed",
            "unseen_categories"]
 
 #: How the default gamma is chosen, in words (Huang 1998).
@@ -277,7 +277,7 @@ def select_k_mixed(data: pd.DataFrame, ks, *, categorical, scale="standard", gam
 
 def _silhouette(pipeline, data, labels, random_state):
     """The fit's mean silhouette under its own dissimilarity (or why there is none), and its note."""
-    model = pipeline[-1]
+    model = final_estimator(pipeline)
     scaled = to_final_space(pipeline, data)
     score, note = silhouette_or_reason(scaled, labels, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=random_state,
                                        categorical=model.categorical_, gamma=model.gamma_)
@@ -324,9 +324,16 @@ def unseen_categories(model, features: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str = "the data", roles=None) -> dict:
-    """What ``kmeanskit evaluate`` shows for a KPrototypes/KModes model: the cost, and with known
-    classes the agreement with them (the Euclidean scores have no meaning for categories).
+#: Why Calinski-Harabasz and Davies-Bouldin are not computed for a model of categorical columns.
+EUCLIDEAN_NOTE = ("not computed for categorical columns: both measure spread around means by Euclidean distance, "
+                  "which categories have none of")
+
+
+def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str = "the data", roles=None,
+                  random_state=0) -> dict:
+    """What ``kmeanskit evaluate`` shows for a KPrototypes/KModes model: the cost, the silhouette in the
+    model's dissimilarity, and with known classes the agreement with them (Calinski-Harabasz and
+    Davies-Bouldin, Euclidean, have no meaning for categories).
 
     Parameters
     ----------
@@ -341,33 +348,40 @@ def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str =
         How to name the table in error messages.
     roles : ColumnRoles, optional
         The roles of the training table's columns (stored in model files).
+    random_state : int, default=0
+        Seed of the silhouette's sample (above ``SILHOUETTE_SAMPLE_SIZE`` rows).
 
     Returns
     -------
     dict
         The keys of :func:`~kmeanskit._analysis.metrics.clustering_metrics`:
         ``inertia`` is the model's cost (the sum of the rows' costs to their
-        centers), ``silhouette``, ``calinski_harabasz`` and ``davies_bouldin``
-        are None (``silhouette_note`` says why); with `labels_true` also
-        ``adjusted_rand``, ``normalized_mutual_info``, ``purity`` and
-        ``contingency``.
+        centers), ``silhouette`` is in the model's dissimilarity (squared
+        distance plus ``gamma_`` per mismatched category; None when rows have
+        gaps, ``silhouette_note`` says why), ``calinski_harabasz`` and
+        ``davies_bouldin`` are None (``euclidean_note`` says why); with
+        `labels_true` also ``adjusted_rand``, ``normalized_mutual_info``,
+        ``purity`` and ``contingency``.
     """
     from kmeanskit._analysis.metrics import external_metrics
-    from kmeanskit._analysis.workflow import predict_table
+    from kmeanskit._analysis.workflow import model_input, predict_table
 
     final = final_estimator(model)
     predicted = predict_table(model, frame, source=source, roles=roles)
     labels = predicted["cluster"].to_numpy(dtype=np.int64)
     k = int(final.n_clusters)
+    features = model_input(model, frame, source=source, roles=roles, allow_missing=final.missing == "ignore")
+    silhouette, note = _silhouette(model, features, labels, random_state)
     found = {
         "n_samples": len(labels),
         "n_clusters": k,
         "cluster_sizes": [int(n) for n in np.bincount(labels, minlength=k)],
         "inertia": float(predicted["distance"].sum()),
-        "silhouette": None,
-        "silhouette_note": "not computed for categorical columns: their cost is no Euclidean distance",
+        "silhouette": silhouette,
+        "silhouette_note": note,
         "calinski_harabasz": None,
         "davies_bouldin": None,
+        "euclidean_note": EUCLIDEAN_NOTE,
     }
     if labels_true is not None:
         found.update(external_metrics(labels_true, labels))
