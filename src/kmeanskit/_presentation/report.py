@@ -95,6 +95,18 @@ def report(
     the model clusters in, i.e. after the pipeline's scaler; centers and
     profiles are given in the original units of `X`.
 
+    A KPrototypes or KModes model (or a pipeline ending in one; `X` its
+    table) gets these sections in its own cost: the choice of k by the
+    methods of :func:`~kmeanskit.select_k` for that cost, the level shares
+    of each categorical column per cluster, what sets each cluster apart
+    (levels as shares, rules on levels and numbers; the rows without gaps),
+    the silhouette and its diagram in its dissimilarity (not on rows with
+    gaps), stability and known classes. The scatter plot of principal
+    components and Calinski-Harabasz and Davies-Bouldin, which need numbers
+    or Euclidean distances, are left out and the page says why. A
+    ``KMeans(missing="ignore")`` model of rows with gaps gets the profiles,
+    missing shares and cost (and known classes), the rest left out, said.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
@@ -211,6 +223,11 @@ def report(
     ]
     if labels_true is not None:
         sections.append(("classes", "Known classes", _classes_section(context)))
+    return _finish(target, title, sections, start, model_input, model, stability, random_state, drift)
+
+
+def _finish(target, title, sections, start, model_input, model, stability, random_state, drift) -> Path:
+    """Add the stability (unless `stability` is None) and drift sections, and write the page to `target`."""
     if stability is not None:
         from kmeanskit._analysis.stability import cluster_stability
 
@@ -218,7 +235,7 @@ def report(
         sections.append(("stability", "Stability", _stability_section(found_stability)))
     if drift is not None:
         sections.append(("drift", "Drift", _drift_section(drift)))
-    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
+    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(model_input))
     write_bytes(target, page.encode("utf-8"))
     return target
 
@@ -307,16 +324,8 @@ def _table_report(frame, model, kmeans, target, title, drift, *, ks=None, select
     sections.append(("metrics", "Metrics", _table_metrics_section(ctx, mixed)))
     if labels_true is not None:
         sections.append(("classes", "Known classes", _classes_section(ctx)))
-    if mixed and stability is not None:
-        from kmeanskit._analysis.stability import cluster_stability
-
-        found_stability = cluster_stability(model_input, model, n_boot=stability, random_state=random_state)
-        sections.append(("stability", "Stability", _stability_section(found_stability)))
-    if drift is not None:
-        sections.append(("drift", "Drift", _drift_section(drift)))
-    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
-    write_bytes(target, page.encode("utf-8"))
-    return target
+    return _finish(target, title, sections, start, model_input, model, stability if mixed else None, random_state,
+                   drift)
 
 
 _COST_MEANING = {

@@ -463,7 +463,8 @@ def select_k(
         Seed of the fits (every k gets the same int seed, so ``models[k]`` is
         what ``KMeans(k, random_state=seed).fit(X)`` gives), of the gap's
         reference data, of the samples and of the prediction-strength halves.
-        When None, a given estimator's own ``random_state`` is kept.
+        When None, a given estimator's own ``random_state`` is kept. Every k's
+        silhouette is estimated on the same sample (drawn once when None).
     sample_size : "auto", int or None, default="auto"
         Rows, drawn at random, on which the estimates that do not need every
         row are made: the silhouette (see
