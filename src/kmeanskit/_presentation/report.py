@@ -424,11 +424,12 @@ def _table_clusters_section(ctx, numeric, levels) -> str:
         if pd.api.types.is_numeric_dtype(ctx.frame[column].dtype) or (
                 levels is None or column not in levels.index.get_level_values("feature")):
             centers[column] = pd.to_numeric(centers[column], errors="coerce")
+    centers_note = _table_centers_in_original_units(ctx, centers)
     centers.insert(0, "share", sizes / len(labels))
     centers.insert(0, "size", sizes)
     centers.insert(0, "cluster", np.arange(k))
     parts = ["<h3>Sizes and centers (original units; modes of categorical columns)</h3>",
-             '<div class="scroll">' + html_table(centers, index=False, percent=("share",)) + "</div>"]
+             '<div class="scroll">' + html_table(centers, index=False, percent=("share",)) + "</div>", centers_note]
     if numeric is not None:
         parts += _profile_tables(numeric)
         if "missing_share" in numeric.columns:
@@ -451,6 +452,27 @@ def _table_clusters_section(ctx, numeric, levels) -> str:
                        "Each bar is a cluster, split by the shares of the column's levels among its observed "
                        "entries; the title gives Cramer's V and the chi-square p-value.")]
     return "".join(parts)
+
+
+def _table_centers_in_original_units(ctx, centers: pd.DataFrame) -> str:
+    """Map the numeric columns of `centers` (the model's, in its space) back through the pipeline's scaler, in
+    place; return a note when a step cannot be inverted (the centers then stay in the model's units)."""
+    if not preprocessing_steps(ctx.model):
+        return ""
+    categorical = getattr(ctx.kmeans, "categorical_", None)
+    try:
+        if categorical is None:  # K-Means of rows with gaps: every column numeric
+            from kmeanskit._analysis.profiles import centers_in_original_units
+
+            centers[:] = np.asarray(centers_in_original_units(ctx.model), dtype=np.float64)
+        else:  # the numeric columns, through the NumericScaler
+            numeric = [c for j, c in enumerate(centers.columns) if j not in set(categorical.tolist())]
+            if numeric:
+                centers[numeric] = ctx.model[0].inverse_transform(centers[numeric].to_numpy(dtype=np.float64))
+    except (TypeError, AttributeError, ValueError):
+        return ('<p class="note">A preprocessing step cannot be inverted, so the numeric centers are in the units '
+                "the model clusters in.</p>")
+    return ""
 
 
 def _category_tables(levels: pd.DataFrame) -> list[str]:

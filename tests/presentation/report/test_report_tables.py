@@ -157,3 +157,20 @@ def test_a_kprototypes_report_on_rows_with_gaps_explains_the_complete_rows_and_s
     assert "the 236 of 240 rows without missing values (differences and rules need every value of a row)" in text
     assert "The silhouette is not computed: rows with missing values have no full dissimilarities." in text
     assert "store = " in text and ">What sets each cluster apart<" in text
+
+
+def test_the_centers_of_a_pipeline_are_in_original_units(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    from kmeanskit._estimators.numeric_scaler import NumericScaler
+
+    frame, _ = shops()
+    categorical = ("store", "region")
+    model = Pipeline([("scale", NumericScaler(categorical=categorical)),
+                      ("kprototypes", KPrototypes(3, categorical=categorical, random_state=0))]).fit(frame)
+    page = html.unescape(text_of(report(frame, model, tmp_path / "kp.html", ks=None, stability=None)))
+    labels = model.predict(frame)
+    centers = page.split("Sizes and centers")[1].split("</table>")[0]
+    for cluster in range(3):  # K-Prototypes' numeric centers are their rows' means
+        mean = frame["amount"][labels == cluster].mean()
+        assert f">{mean:.4g}<" in centers or f">{mean:.1f}<" in centers, (mean, centers)
