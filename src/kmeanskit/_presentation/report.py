@@ -316,7 +316,7 @@ def _table_report(frame, model, kmeans, target, title, drift, *, ks=None, select
         ("model", "Model", _model_section(ctx)),
     ]
     if mixed and selection is not None:
-        sections.append(("selection", "Choosing k", _selection_section(selection, kmeans.n_clusters)))
+        sections.append(("selection", "Choosing k", _selection_section(selection, kmeans.n_clusters, cost=True)))
     sections.append(("clusters", "Clusters", _table_clusters_section(ctx, numeric, levels)))
     if mixed:
         sections += [("explanations", "What sets each cluster apart", _explanations_section(ctx)),
@@ -634,10 +634,12 @@ def _model_section(ctx) -> str:
     )
 
 
-def _selection_section(selection, chosen_k: int) -> str:
+def _selection_section(selection, chosen_k: int, *, cost: bool = False) -> str:
+    """select_k's answer, each method's k, the table and plots; with `cost`, the inertia column is the model's
+    cost (KPrototypes, KModes) and named so in the table."""
     from kmeanskit._presentation.plotting import plot_elbow, plot_selection
 
-    table = selection.table.copy()
+    table = selection.table.rename(columns={"inertia": "cost"}) if cost else selection.table.copy()
     ks = list(table.index)
     recommended = {m: k for m, k in dict(selection.recommended or {}).items()}
     parts = []

@@ -131,6 +131,7 @@ def test_a_kprototypes_report_has_the_sections_of_the_full_report_in_its_own_cos
     # The choice of k: select_k's answer and reason on the table, in the model's cost.
     selection = select_k(frame, [2, 3, 4], estimator=clone(model), random_state=0, progress=False)
     assert selection.best_k == 3 and f"<strong>Best k</strong>: {selection.reason}</p>" in text
+    assert ">cost<" in text.split('id="selection"')[1].split("</table>")[0]  # the model's cost, named so
     # What sets each cluster apart: the explanation's words, levels as shares.
     explanation = explain_clusters(model, frame)
     for description in explanation.descriptions:
