@@ -15,6 +15,7 @@ from . import (
     markers_read,
     minibatch,
     missing_values,
+    mixed_silhouette,
     out_of_core,
     seeding,
     silhouette,
@@ -31,7 +32,8 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
           "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main,
-          "before-after": before_after.main, "write-back": write_back.main}
+          "before-after": before_after.main, "write-back": write_back.main,
+          "mixed-silhouette": mixed_silhouette.main}
 
 
 def main(argv=None):
