@@ -27,6 +27,7 @@ from kmeanskit._algorithms.rows import as_rows, prediction_rows
 from kmeanskit._engine import moments
 from kmeanskit._engine.serial import sized
 from kmeanskit._estimators.missing import has_gaps, masked_assign, masked_distances, validate_allowing_missing
+from kmeanskit._estimators.validation import RememberedParamsMixin
 
 __all__ = [
     "COUNT",
@@ -176,8 +177,9 @@ def warn_if_fewer_clusters(distinct, n_clusters, stacklevel):
         )
 
 
-class CentersMixin:
-    """The fit's bookkeeping that the estimators share around their own steps.
+class CentersMixin(RememberedParamsMixin):
+    """The fit's bookkeeping that the estimators share around their own steps
+    (and scikit-learn's parameter validation, skipped for settings that passed it before).
 
     A class sets ``_ONE_RUN_INITS`` (the ``init`` values for which
     ``n_init='auto'`` is one run), ``_AUTO_N_INIT`` (the runs otherwise) and
