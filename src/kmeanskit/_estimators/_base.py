@@ -315,7 +315,9 @@ class CenterInferenceMixin(TransformerMixin):
         return X
 
     def _check_test_data(self, X):
-        check_is_fitted(self)
+        # scikit-learn's check (and message) unless the centers, which every fit sets, are there.
+        if "cluster_centers_" not in vars(self) or hasattr(self, "__sklearn_is_fitted__"):
+            check_is_fitted(self)
         # int64-indexed CSR is refused (the kernels take int32 indices); when no
         # sparse input is accepted, scikit-learn's own TypeError says so first.
         # NaN passes only for a model of missing='ignore' (see _estimators/missing.py).
