@@ -29,7 +29,7 @@ import numpy as np
 
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
-from kmeanskit._algorithms.step import Step
+from kmeanskit._algorithms.step import Step, einsum
 from kmeanskit._algorithms.threads import SmallThreads, in_background, single_threaded_blas
 from kmeanskit._engine.assign import (
     accumulate_csr,
@@ -243,7 +243,7 @@ class LloydStep(SlabSums, Step):
         # The direct kernel does not read the transposed centers: it gets the
         # centers in their place (the same array type, no copy each pass).
         centers_t = centers if self.path == "direct" else np.ascontiguousarray(centers.T)
-        center_sq = np.einsum("ij,ij->i", centers, centers)
+        center_sq = einsum("ij,ij->i", centers, centers)
         if self.path == "csr":
             return self._csr_pass(rows.X, centers_t, center_sq, labels, update)
         if update:
