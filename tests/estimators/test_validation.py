@@ -183,3 +183,12 @@ def test_missing_ignore_on_complete_rows_takes_the_fast_path(X):
     gaps = X.copy()
     gaps[0, 1] = np.nan
     assert km.predict(gaps)[1:].tolist() == reference.predict(X)[1:].tolist()
+
+
+def test_a_subclass_with_its_own_get_params_is_validated_on_them(X, counted):
+    class Tagged(KMeans):
+        def get_params(self, deep=True):
+            return {**super().get_params(deep), "n_clusters": 0}
+
+    with pytest.raises(InvalidParameterError, match="The 'n_clusters' parameter of Tagged"):
+        Tagged(3).fit(X)

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 from sklearn import get_config
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
 
 __all__ = ["RememberedParamsMixin", "plain_float_array"]
@@ -51,8 +52,12 @@ class RememberedParamsMixin:
     def _validate_params(self):
         cls = type(self)
         constraints = self._parameter_constraints
-        names = _param_names(cls, cls.__init__)
-        values = tuple(getattr(self, name) for name in names)
+        if cls.get_params is not BaseEstimator.get_params:  # a subclass's own parameters: scikit-learn's way
+            params = self.get_params(deep=False)
+            names, values = tuple(params), tuple(params.values())
+        else:  # get_params(deep=False), without its inspect.signature
+            names = _param_names(cls, cls.__init__)
+            values = tuple(getattr(self, name) for name in names)
         key = None
         if all(type(value) in _PLAIN_TYPES for value in values):
             key = tuple((type(value), value) for value in values)
