@@ -23,8 +23,9 @@ import numpy as np
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
+from sklearn.utils.validation import validate_data
 
-__all__ = ["RememberedParamsMixin", "plain_float_array"]
+__all__ = ["RememberedParamsMixin", "plain_float_array", "validate_float_data"]
 
 # The parameter values' types whose validation depends on their value alone.
 _PLAIN_TYPES = frozenset({int, float, str, bool, type(None)})
@@ -121,3 +122,12 @@ def plain_float_array(
     if getattr(estimator, "n_features_in_", X.shape[1]) != X.shape[1]:
         return None  # scikit-learn's error
     return X
+
+
+def validate_float_data(estimator, X, **kwargs):
+    """``validate_data(estimator, X, **kwargs)``, by :func:`plain_float_array`'s fast path when X is the common case.
+
+    ``kwargs`` are those :func:`plain_float_array` takes (``dtype`` among them).
+    """
+    plain = plain_float_array(estimator, X, **kwargs)
+    return validate_data(estimator, X, **kwargs) if plain is None else plain
