@@ -17,6 +17,7 @@ stays scikit-learn's:
   bookkeeping (``n_features_in_``, ``feature_names_in_``) is done here.
 """
 
+import weakref
 from functools import lru_cache
 
 import numpy as np
@@ -31,10 +32,12 @@ __all__ = ["RememberedParamsMixin", "plain_float_array", "validate_float_data"]
 _PLAIN_TYPES = frozenset({int, float, str, bool, type(None)})
 # Parameter settings remembered per class, at most (then forgotten, all at once).
 _MAX_REMEMBERED = 256
-_remembered = {}  # class -> (its _parameter_constraints, set of settings that passed them)
+# class -> (its _parameter_constraints, set of settings that passed them); a class made
+# at run time (a test's subclass) is forgotten with it.
+_remembered = weakref.WeakKeyDictionary()
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)
 def _param_names(cls, init):
     """``cls._get_param_names()`` (an ``inspect.signature`` each call), once per class and ``__init__``."""
     return tuple(cls._get_param_names())
