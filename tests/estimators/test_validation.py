@@ -192,3 +192,11 @@ def test_a_subclass_with_its_own_get_params_is_validated_on_them(X, counted):
 
     with pytest.raises(InvalidParameterError, match="The 'n_clusters' parameter of Tagged"):
         Tagged(3).fit(X)
+
+
+def test_huge_finite_values_go_to_sklearn_without_a_warning():
+    X = np.full((4, 2), np.finfo(np.float32).max / 2, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plain_float_array(KMeans(), X, dtype=np.float32) is None
+        assert validate_data(KMeans(), X, dtype=np.float32) is X
