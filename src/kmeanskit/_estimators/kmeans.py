@@ -290,7 +290,7 @@ class KMeans(
                 if init_array is not None:
                     init_array *= init_array.dtype.type(scale)
                     init_array -= X_mean
-            tol = float(np.mean(variances) * self.tol)
+            tol = float(variances.sum() / variances.size * self.tol)  # np.mean's bits, without its overhead
         rows = as_rows(X, sample_weight)
         step = fit_step(rows, self.n_clusters, self._resolve_algorithm())
 
@@ -339,7 +339,7 @@ class KMeans(
             return X.copy()  # read-only input (memmap): never write to it
         if not self.copy_x:
             return X
-        if isinstance(X_given, np.ndarray) and not np.shares_memory(X, X_given):
+        if X is not X_given and isinstance(X_given, np.ndarray) and not np.shares_memory(X, X_given):
             return X  # validation already made a private converted copy
         return X.copy()
 
