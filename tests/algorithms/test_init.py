@@ -9,7 +9,6 @@ from sklearn.datasets import make_blobs
 
 from kmeanskit._algorithms import init
 from kmeanskit._algorithms.rows import as_rows
-from kmeanskit._engine import serial
 
 
 def _blobs(n, d, dtype=np.float64, seed=0):
@@ -161,40 +160,30 @@ def test_rounds_in_one_call_as_round_by_round(n, d, k, keep_share, dtype, weight
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n, d", [(1000, 300), (400, 784)])
-def test_mid_size_rounds_threaded_or_serial_same_bits(n, d, dtype, monkeypatch, at_thread_counts):
-    # Above SERIAL_MAX_VALUES each round's scoring and lowering run on all threads or as their serial
-    # twins, whichever was faster (SmallThreads): every choice gives the same draws, distances and
-    # nearest centers (the same slabs, the same one-thread BLAS call per chunk), at 1 and 2 threads,
-    # float32 and float64, 300 and 784 features (where BLAS's own thread count changes its bits).
+def test_mid_size_high_dimension_rounds_same_bits_at_any_thread_count(n, d, dtype, at_thread_counts):
+    # Above SERIAL_MAX_VALUES the rounds run one by one through the parallel kernels, whose slabs are set
+    # by n and whose chunks each make one BLAS call on one thread: the same draws, distances and nearest
+    # centers at 1 and 2 threads (numba's and BLAS's), at 300 and 784 features (from 784 on, BLAS's
+    # own bits change with its thread count), float32 and float64; scikit-learn's draws.
     X = _blobs(n, d, dtype)
     assert X.size >= init.SERIAL_MAX_VALUES
-    serial_calls = []
-    twin = serial.serial_twin
 
-    def spy_twin(kernel):
-        serial_calls.append(kernel)
-        return twin(kernel)
-
-    monkeypatch.setattr(serial, "serial_twin", spy_twin)
-
-    def seed(threaded):
-        monkeypatch.setattr(init.SmallThreads, "_pick", lambda self: threaded)
+    def seed():
         nearest, made = np.full(n, -1, dtype=np.int32), []
 
         def scorer(rows, closest, n_candidates):
             made.append(init._DenseScorer(rows, closest, n_candidates, nearest))
             return made[-1]
 
+        centers, indices = init.kmeans_plusplus_rows(as_rows(X, None), 8, np.random.RandomState(0), nearest=nearest)
         with init.single_threaded_blas():
-            centers, indices = init.greedy_plusplus(as_rows(X, None), 8, np.random.RandomState(0), scorer)
-        assert made[0].run_rounds is None  # round by round, through the chooser
-        return centers, indices, nearest, made[0].closest, made[0].slab_sums
+            again = init.greedy_plusplus(as_rows(X, None), 8, np.random.RandomState(0), scorer)
+        assert made[0].run_rounds is None  # round by round
+        np.testing.assert_array_equal(again[1], indices)
+        return centers, indices, nearest, made[0].closest, made[0].slab_sums, made[0].kept_dots_t
 
-    serially = at_thread_counts(lambda: seed(False))
-    assert {"candidate_potentials_dense", "lower_closest"} <= {k.py_func.__name__ for k in serial_calls}
-    threaded = at_thread_counts(lambda: seed(True))
-    for got in [serially[1], *threaded]:
-        for a, b in zip(got, serially[0], strict=True):
-            assert a.dtype == b.dtype
-            np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(serially[0][1], sk_kmeans_plusplus(X, 8, random_state=0)[1])
+    one, two = at_thread_counts(seed)
+    for a, b in zip(one, two, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one[1], sk_kmeans_plusplus(X, 8, random_state=0)[1])

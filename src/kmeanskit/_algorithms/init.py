@@ -7,7 +7,7 @@ order), so the same seed draws the same candidates.
 import numpy as np
 
 from kmeanskit._algorithms.rows import DenseRows, n_slabs, slab_bounds
-from kmeanskit._algorithms.threads import SmallThreads, single_threaded_blas
+from kmeanskit._algorithms.threads import single_threaded_blas
 from kmeanskit._engine.distinct import indexed_slab_sums
 from kmeanskit._engine.seeding import (
     GROUP,
@@ -78,8 +78,8 @@ class _DenseScorer:
             self.cand_t = np.zeros((rows.d, -(-n_candidates // GROUP) * GROUP))
             self._set_rounds(n_candidates)
             return
-        self._score = self._threaded_or_serial(candidate_potentials_dense, n_candidates)
-        self._lower = self._threaded_or_serial(lower_closest, 1)
+        self._score = sized(candidate_potentials_dense, self.X.size)
+        self._lower = sized(lower_closest, self.X.size)
         self.cand_t = np.empty((rows.d, n_candidates), dtype=rows.dtype)
         self.x_sq = rows.x_sq
         budget = KEEP_SHARE * rows.X.nbytes - closest.nbytes - self.x_sq.nbytes - self.nearest.nbytes
@@ -88,17 +88,6 @@ class _DenseScorer:
         self._set_rounds(n_candidates)
 
     run_rounds = None  # or a callable: see greedy_plusplus
-
-    def _threaded_or_serial(self, kernel, n_candidates):
-        """``kernel`` for this size: below ``SERIAL_MAX_VALUES`` its serial twin (``sized``);
-        above, each call on all threads or serially (its serial twin, the same bits), whichever
-        was faster in this seeding's last calls (``SmallThreads``: a busy machine makes each
-        round's parallel regions wait for a thread without a core)."""
-        if self.X.size < SERIAL_MAX_VALUES:
-            return sized(kernel, self.X.size)
-        threads = SmallThreads(max_values=np.inf)
-        size, work = self.X.size, self.X.size * n_candidates
-        return lambda *args: threads(kernel, size, work, args)
 
     def _set_rounds(self, n_candidates):
         # Small inputs: every round in one kernel call (their rounds cost more in

@@ -153,17 +153,9 @@ class SmallThreads:
     one keeps every small call serial for a while, process-wide (see the
     constants above). Any thread count gives the same bits: slabs are fixed by
     the input's size.
-
-    ``max_values`` (default ``SERIAL_MAX_VALUES``) raises the size below which
-    calls may run serially: above ``SERIAL_MAX_VALUES`` the serial choice is
-    the kernel's serial twin (:func:`~kmeanskit._engine.serial.serial_twin`,
-    compiled on first use). Greedy k-means++ on mid-size inputs passes
-    infinity: its rounds open two parallel regions each, and on a busy
-    machine each waits for a thread without a core (benchmarks/README.md).
     """
 
-    def __init__(self, max_values=serial.SERIAL_MAX_VALUES):
-        self._max_values = max_values
+    def __init__(self):
         self._seconds = {False: None, True: None}  # last call's time, serial and threaded
         self._calls = 0
         # Asked once a step (its passes are alike), not once a pass:
@@ -176,11 +168,10 @@ class SmallThreads:
         sized = self._sized.get((kernel, n_values))
         if sized is None:
             sized = self._sized[kernel, n_values] = serial.sized(kernel, n_values)
-        if n_values >= self._max_values or work < SMALL_THREADED_MIN_WORK or not self._threads_may_pay(kernel, args):
+        small = n_values < serial.SERIAL_MAX_VALUES
+        if not small or work < SMALL_THREADED_MIN_WORK or not self._threads_may_pay(kernel, args):
             return sized(*args)
         threaded = self._pick()
-        if sized is kernel:  # at or above SERIAL_MAX_VALUES: the serial choice is the serial twin
-            sized = serial.serial_twin(kernel)
         start = time.perf_counter()
         result = (kernel if threaded else sized)(*args)
         seconds = self._seconds[threaded] = time.perf_counter() - start
@@ -197,9 +188,7 @@ class SmallThreads:
             return False
         compiled = self._compiled.get(kernel)
         if compiled is None:
-            # Mid-size calls (max_values raised) run the parallel kernel anyway: loading it is no extra cost.
-            load = self._max_values > serial.SERIAL_MAX_VALUES
-            compiled = self._compiled[kernel] = is_compiled(kernel, args, load=load)
+            compiled = self._compiled[kernel] = is_compiled(kernel, args)
         return compiled
 
     def _pick(self):
