@@ -51,13 +51,12 @@ from kmeanskit._io.table_rules import (
     file_kind,
     header_names,
 )
-from kmeanskit._io.table_rules import check_rereadable as rereadable
 from kmeanskit._io.tables import column_names, compression_options, read_text_cells
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "TextOutput", "check_rereadable", "is_text_table", "text_output", "write_text_back"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "TextOutput", "is_text_table", "text_output", "write_text_back"]
 
 #: Rows of text read and written at a time (as ``fit --out-of-core``'s chunks).
 DEFAULT_CHUNK_ROWS = 65536
@@ -93,12 +92,6 @@ class TextOutput:
 def is_text_table(path: str | os.PathLike | None) -> bool:
     """Whether `path` names a delimited text file (its cells have a text to write back); False for None."""
     return path is not None and file_kind(Path(path)) == "csv"
-
-
-def check_rereadable(path: str | os.PathLike) -> None:
-    """Refuse a `path` that is not a regular file (a named pipe, a device): its rows are written back as it
-    writes them, which reads it a second time (:func:`kmeanskit._io.table_rules.check_rereadable`)."""
-    rereadable(path, "its rows are written back as it writes them, which reads it a second time")
 
 
 def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
@@ -187,16 +180,13 @@ def write_text_back(
     Raises
     ------
     ValueError
-        If `data` is not a regular file (:func:`check_rereadable`) and
-        `columns` is not ``[]``, does not
+        If `columns` is not ``[]``, does not
         have ``len(added)`` rows (it changed since it was read), or a column
         of `columns` is not in it. A file `output` is then left as it was.
     """
     import pandas as pd
 
     data = Path(data)
-    if columns != []:  # (`added` alone reads nothing)
-        check_rereadable(data)
     layout = TextLayout() if layout is None else layout
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")

@@ -29,6 +29,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "IRIS_SOURCE",
+    "TABLE_ARGUMENTS",
     "CommandError",
     "add_columns_argument",
     "add_data_argument",
@@ -79,6 +80,10 @@ EXIT_USAGE = 2
 
 IRIS_SOURCE = "iris (bundled with scikit-learn)"
 
+#: The arguments (``args`` attributes) that name tables to read: a stream among them (``-`` for standard
+#: input, a named pipe) is saved once to a temporary file before the command runs (``_main.py``).
+TABLE_ARGUMENTS = ("data", "reference")
+
 
 class CommandError(Exception):
     """Bad input found by a command itself; reported in one line, exit code 2."""
@@ -87,7 +92,8 @@ class CommandError(Exception):
 # --- The arguments several commands take. -----------------------------------
 
 #: Help of a DATA argument: a table file.
-DATA_HELP = "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header"
+DATA_HELP = ("CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; - reads standard input "
+             "(text, its separator detected unless --sep; Parquet; gzip, bzip2 or xz text)")
 
 
 def add_table_argument(parser: argparse.ArgumentParser, *, metavar: str = "DATA") -> None:
@@ -356,7 +362,15 @@ def signing_key():
 
 def print_json(payload: dict) -> None:
     """Print a JSON document (indented; NaN and infinities are refused: use :func:`json_number`)."""
-    print(json.dumps(payload, indent=2, allow_nan=False))
+    print(json.dumps(payload, indent=2, allow_nan=False, default=_json_path))
+
+
+def _json_path(value):
+    """A path in a JSON document: as the user named it (a table read from a stream: its name, see
+    ``_io/spool.py``)."""
+    if isinstance(value, os.PathLike):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 @contextlib.contextmanager
