@@ -67,3 +67,15 @@ def test_out_of_core_fit_refuses_a_pipe_without_waiting_on_it(tmp_path):
     with pytest.raises(ValueError, match=re.escape(f"'{pipe}' is not a regular file (a pipe or a device): it is "
                                                    "read once per pass; save it to a file first")):
         fit_out_of_core(pipe, 2)
+
+
+def test_a_big_spool_is_said_once(tmp_path, monkeypatch):
+    from kmeanskit._io import spool
+
+    monkeypatch.setattr(spool, "BIG_SPOOL_BYTES", 4)
+    said = []
+    pipe = fifo(tmp_path / "rows.csv", b"x\n1\n2\n3\n")
+    with spooled(str(pipe), notice=said.append, folder=tmp_path) as table:
+        assert table.size == 8
+    assert said == [f"{pipe} is over 0 GB: it is kept in '{tmp_path}' until the command ends (TMPDIR chooses the "
+                    "folder)"]

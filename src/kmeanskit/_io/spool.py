@@ -136,13 +136,11 @@ def spooled(given: str, *, notice: Callable[[str], None] | None = None,
         the folder has no room for it.
     """
     folder = Path(tempfile.gettempdir() if folder is None else folder)
-    name = STDIN_NAME if given == STDIN else given
-    with _opened(given, name) as source:
-        suffix = Path(given).suffix if given != STDIN else ""
-        head = b""
+    name = STDIN_NAME if given == STDIN else str(Path(given))
+    with _opened(given) as source:
+        suffix, decompressed = (Path(given).suffix if given != STDIN else ""), False
         if not suffix:  # read by its content
-            head = source.read(6)
-            suffix, source = _kind(head, name, source)
+            suffix, source, decompressed = _by_content(source, name)
         base = "stdin" if given == STDIN else Path(given).name
         remove_stale_files(folder, _SPOOL_NAME)
         path, fd = _create(folder, base if base.endswith(suffix) else base + suffix)
@@ -150,7 +148,7 @@ def spooled(given: str, *, notice: Callable[[str], None] | None = None,
             with os.fdopen(fd, "wb") as target:
                 if fcntl is not None:
                     fcntl.flock(target.fileno(), fcntl.LOCK_EX)
-                size = _copy(source, target, head if not isinstance(source, _Rest) else b"", name, folder, notice)
+                size = _copy(source, target, name, folder, notice, decompressed)
                 target.flush()
                 yield SpooledTable(name, path, size)
         finally:
@@ -158,7 +156,7 @@ def spooled(given: str, *, notice: Callable[[str], None] | None = None,
 
 
 @contextmanager
-def _opened(given, name):
+def _opened(given):
     if given != STDIN:
         if os.path.exists(given) and stat.S_ISCHR(os.stat(given).st_mode) and _is_terminal(given):
             raise ValueError(f"'{given}' is a terminal, not a table: give a file, or pipe a table in")
@@ -185,26 +183,21 @@ def _is_terminal(path):
         os.close(fd)
 
 
-def _kind(head: bytes, name: str, source):
-    """The suffix a stream without one gets from its first bytes `head`, and what to copy from (the stream,
-    or the rest of it decompressed)."""
+def _by_content(source, name: str):
+    """The suffix a stream without one gets from its first bytes, what to copy from (the whole stream,
+    decompressed or not) and whether it is decompressed."""
+    head = source.read(6)
+    whole = _Chained(head, source)
     if head.startswith(_PARQUET_MAGIC):
-        return ".parquet", source
+        return ".parquet", whole, False
     for magic, _, opener in _DECOMPRESS:
         if head.startswith(magic):
-            return ".txt", _Rest(opener(fileobj=_Chained(head, source)))
+            return ".txt", opener(fileobj=whole), True
     for magic, kind, command in _REFUSED:
         if head.startswith(magic):
             raise ValueError(f"{name} is compressed with {kind}, which is not read from a stream: decompress it "
                              f"into the pipe (e.g. {command} | kmeanskit ...)")
-    return ".txt", source
-
-
-class _Rest:
-    """A decompressed stream (its first bytes are in it: nothing to put before them)."""
-
-    def __init__(self, stream):
-        self.read = stream.read
+    return ".txt", whole, False
 
 
 class _Chained(io.RawIOBase):
@@ -236,27 +229,23 @@ def _create(folder: Path, base: str) -> tuple[Path, int]:
             continue
 
 
-def _copy(source, target, head: bytes, name: str, folder: Path, notice) -> int:
-    """Copy `head` then `source` to `target` in blocks; the bytes copied."""
+def _copy(source, target, name: str, folder: Path, notice, decompressed: bool) -> int:
+    """Copy `source` to `target` in blocks; the bytes copied."""
     size, said = 0, notice is None
     try:
-        block = head
-        while True:
-            if block:
-                target.write(block)
-                size += len(block)
-                if not said and size > BIG_SPOOL_BYTES:
-                    said = True
-                    notice(f"{name} is over {BIG_SPOOL_BYTES >> 30} GB: it is kept in '{folder}' until the command "
-                           "ends (TMPDIR chooses the folder)")
-            block = source.read(_BLOCK)
-            if not block:
-                return size
+        while block := source.read(_BLOCK):
+            target.write(block)
+            size += len(block)
+            if not said and size > BIG_SPOOL_BYTES:
+                said = True
+                notice(f"{name} is over {BIG_SPOOL_BYTES >> 30} GB: it is kept in '{folder}' until the command "
+                       "ends (TMPDIR chooses the folder)")
+        return size
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             raise ValueError(f"no room in '{folder}' to save {name} ({size} bytes read): set TMPDIR to a folder "
                              "with room, or save it to a file first") from exc
-        if exc.errno is not None or not isinstance(source, _Rest):
+        if exc.errno is not None or not decompressed:
             raise
         damaged = exc  # a decompressor's own error (BadGzipFile, bzip2's "Invalid data stream")
     except (EOFError, lzma.LZMAError) as exc:
