@@ -120,6 +120,7 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
         said), and then a decimal point for the added numbers if `data`'s
         decimal mark is that separator.
     """
+    shown = Path(str(data)).name  # as the caller names it (a table saved from a stream: as the user gave it)
     data = Path(data)
     layout = TextLayout() if layout is None else layout
     read_sep = delimiter(data, layout)
@@ -129,13 +130,13 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
         asked = _NAMED_SEPARATORS.get(base_suffix(Path(output)))
         if asked is not None and base_suffix(Path(output)) != base_suffix(data) and asked != sep:
             changes.append(f"{_SEPARATOR_WORDS[asked]}-separated as its name says "
-                           f"('{data.name}' is {_separator_words(read_sep)}-separated)")
+                           f"('{shown}' is {_separator_words(read_sep)}-separated)")
             sep = asked
     decimal = layout.decimal
     if decimal == sep:
         decimal = "."
         if decimals:
-            changes.append(f"added numbers with a decimal point ('{data.name}' has decimal commas)")
+            changes.append(f"added numbers with a decimal point ('{shown}' has decimal commas)")
     return TextOutput(sep, decimal, layout.encoding, tuple(changes))
 
 
@@ -186,13 +187,13 @@ def write_text_back(
     """
     import pandas as pd
 
-    data = Path(data)
     layout = TextLayout() if layout is None else layout
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
     stream = hasattr(output, "write")
     how = text_output(data, layout, None if stream else output,
                       decimals=any(pd.api.types.is_float_dtype(dtype) for dtype in added.dtypes))
+    data = Path(data)
     added = added.reset_index(drop=True)
     pieces = _text_chunks(data, layout, columns, chunk_rows, len(added)) if columns != [] else iter([(None, None)])
     options = {"index": False, "sep": how.sep, "decimal": how.decimal, "lineterminator": "\n",

@@ -94,6 +94,12 @@ def test_a_pipe_with_gaps_ids_and_labels_is_read_once_and_written_back(capsys, t
         feeder.join(10)
         assert code == 0, err
         assert (out if target is None else target.read_text()) == expected
+        assert "kmeanskit-spool" not in out + err
+    feeder = feed(pipe, TABLE.encode())
+    code, out, err = run(capsys, "fit", pipe, *FIT, "--id-column", "id", "--labels", tmp_path / "labels.tsv")
+    feeder.join(10)
+    assert code == 0, err
+    assert "(tab-separated as its name says ('pipe.csv' is comma-separated))" in out
 
 
 def test_report_and_out_of_core_fit_read_a_pipe(capsys, tmp_path):
