@@ -57,9 +57,8 @@ def without_timing(out):
 
 @pytest.fixture
 def table(tmp_path):
-    path = tmp_path / "rows.csv"
-    path.write_text(TABLE)
-    return path
+    (tmp_path / "rows.csv").write_text(TABLE)
+    return tmp_path / "rows.csv"
 
 
 def test_standard_input_fits_as_the_file_does_and_is_named_stdin(capsys, monkeypatch, table):
@@ -194,3 +193,18 @@ def test_killed_while_saving_standard_input_leaves_no_output_and_its_spool_is_re
                           check=False)
     assert done.returncode == 0, done.stderr
     assert os.listdir(spool_folder) == []  # the dead process's spool, and this one's
+
+
+def test_terminated_while_saving_standard_input_removes_its_spool(spool_folder):
+    env = {**os.environ, "TMPDIR": str(spool_folder)}
+    process = subprocess.Popen([sys.executable, "-m", "kmeanskit", "fit", "-", "-k", "2"], stdin=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, env=env)
+    process.stdin.write(b"x,y\n" + b"1,2\n" * 750_000)
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not os.listdir(spool_folder):
+        assert time.monotonic() < deadline, "standard input was not saved"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 143
+    assert os.listdir(spool_folder) == []

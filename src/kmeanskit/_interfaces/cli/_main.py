@@ -13,7 +13,9 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
 
 from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, TABLE_ARGUMENTS, CommandError
@@ -229,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
 def _streams_saved(args, streams: list):
     """Save the table arguments of `args` that are streams (standard input ``-``, a named pipe) to temporary
     files, once, before the command runs (see ``_io/spool.py``): every reader then reads a regular file.
-    Each is put in `args` as a :class:`SpooledTable` and appended to `streams`; removed when the block ends."""
+    Each is put in `args` as a :class:`SpooledTable` and appended to `streams`; removed when the block ends,
+    on SIGTERM too (a plain ``kill``: it then ends the command as Ctrl-C does, with exit code 143)."""
     from kmeanskit._io.spool import STDIN, is_stream, spooled
 
     given = {dest: getattr(args, dest, None) for dest in TABLE_ARGUMENTS}
@@ -237,6 +240,9 @@ def _streams_saved(args, streams: list):
     if list(given.values()).count(STDIN) > 1:
         raise CommandError("standard input ('-') can be read for one table only: save the other to a file")
     with contextlib.ExitStack() as stack:
+        if given and threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _terminated)
+            stack.callback(signal.signal, signal.SIGTERM, previous)
         saved = {}
         for dest, value in given.items():
             if value not in saved:
@@ -244,6 +250,10 @@ def _streams_saved(args, streams: list):
                 streams.append(saved[value])
             setattr(args, dest, saved[value])
         yield
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def _notice(text: str) -> None:
