@@ -36,7 +36,7 @@ try:  # POSIX: a writer locks its temporary file, so that no cleaner removes it
 except ImportError:  # Windows refuses to remove a file that is open
     fcntl = None
 
-__all__ = ["TEMP_MARK", "atomic_write", "write_bytes"]
+__all__ = ["TEMP_MARK", "atomic_write", "remove_stale_files", "write_bytes"]
 
 #: What every temporary file of ours has in its name, after ``.{target}``.
 TEMP_MARK = ".kmk-tmp-"
@@ -110,7 +110,12 @@ def _create_temp(folder: Path, name: str) -> tuple[int, Path]:
 
 def _remove_stale_temps(folder: Path, name: str) -> None:
     """Remove temporary files of earlier writes to ``folder/name`` whose writer is gone."""
-    pattern = re.compile(re.escape(f".{name}{TEMP_MARK}") + f"[0-9a-f]{{{2 * _TOKEN_BYTES}}}")
+    remove_stale_files(folder, re.compile(re.escape(f".{name}{TEMP_MARK}") + f"[0-9a-f]{{{2 * _TOKEN_BYTES}}}"))
+
+
+def remove_stale_files(folder: Path, pattern: re.Pattern) -> None:
+    """Remove the files of `folder` whose whole name matches `pattern` and that no live process holds
+    (locks) and that are older than a few seconds: what a process killed outright left behind."""
     try:
         entries = list(os.scandir(folder))
     except OSError:

@@ -86,6 +86,7 @@ class TableStream:
     # -- files
     def _open_file(self, path):
         rules.check_exists(path)
+        rules.check_rereadable(path, "it is read once per pass")
         self.path = path
         self.label = f"'{path}'"
         self.kind = rules.file_kind(path)

@@ -15,8 +15,14 @@ Roles
     (``$77,714.41``, ``1.234,5 EUR``) are numeric when a thousands separator
     is given and every value of the column reads as one.
 ``date``
-    ISO dates and times: clustered as days since 1970-01-01 with
-    ``dates=True``, else excluded.
+    ISO dates and times, or dates written with the day and month as numbers
+    (``13/02/2024``, ``2.13.2024``, ``13-02-2024``, a time may follow):
+    clustered as days since 1970-01-01 with ``dates=True``, else excluded.
+    Which of day and month comes first is read from the values (a first
+    field above 12 is a day, a second field above 12 is a day); when no
+    value says, ``date_order`` does (day-first by default), and the role
+    says which was taken. A column holding both orders, or ISO and other
+    dates, is named as such (text), never read half.
 ``categorical``
     Text with few levels (at most :data:`MAX_LEVELS`, each seen twice on
     average), or a column named in ``categorical`` (integer codes, say): its
@@ -60,7 +66,7 @@ if TYPE_CHECKING:
     from kmeanskit._io.markers import MissingMarkers
 
 __all__ = [
-    "MAX_LEVELS", "ROLES", "ColumnRole", "ColumnRoles", "assign_roles", "category_text", "is_text_column", "parse_amounts",
+    "DATE_ORDERS", "MAX_LEVELS", "ROLES", "ColumnRole", "ColumnRoles", "assign_roles", "category_text", "is_text_column", "parse_amounts",
 ]
 
 #: The roles a column can have (see the module notes).
@@ -73,6 +79,10 @@ MAX_LEVELS = 50
 _ID_NAME = re.compile(r"(?i:(^|[\s_.-])(id|ids|key|index|idx|row)$|^(id|index)[\s_.-])|[a-z](Id|ID)$")
 _UNNAMED = re.compile(r"^Unnamed: \d+(_level_\d+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+# Day and month as numbers, the year in full, one separator, maybe a time: 13/02/2024, 2.13.2024 10:30.
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+#: How dates written with the day and month as numbers are read (``--dayfirst``, ``--monthfirst``).
+DATE_ORDERS = ("dayfirst", "monthfirst")
 _EPOCH_DAY_NS = 86_400 * 10**9
 
 
@@ -93,6 +103,9 @@ class ColumnRole:
         The levels of a categorical column, sorted.
     converted : int
         Values read as numbers from text amounts (``$1,200``), or from dates.
+    date_order : str
+        How a date column written with numbers is read: ``"dayfirst"`` or
+        ``"monthfirst"`` (:data:`DATE_ORDERS`); ``""`` for ISO dates.
     missing_markers : tuple of (str, int)
         The cells read as missing for their text (a missing-value marker such
         as ``NA`` or ``n/a``: :mod:`kmeanskit._io.markers`), per marker, most
@@ -112,6 +125,7 @@ class ColumnRole:
     clustered: bool = False
     levels: tuple[str, ...] | None = None
     converted: int = 0
+    date_order: str = ""
     missing_markers: tuple[tuple[str, int], ...] = ()
     finding: str = field(default="", compare=False, repr=False)
     advice: str = field(default="", compare=False, repr=False)
@@ -124,6 +138,8 @@ class ColumnRole:
             out["levels"] = list(self.levels)
         if self.converted:
             out["converted"] = self.converted
+        if self.date_order:
+            out["date_order"] = self.date_order
         if self.missing_markers:
             out["missing_markers"] = dict(self.missing_markers)
         return out
@@ -188,7 +204,7 @@ class ColumnRoles:
                     name=str(c["name"]), role=str(c["role"]), reason=str(c.get("reason", "")),
                     clustered=bool(c["clustered"]),
                     levels=None if c.get("levels") is None else tuple(str(v) for v in c["levels"]),
-                    converted=int(c.get("converted", 0)),
+                    converted=int(c.get("converted", 0)), date_order=str(c.get("date_order", "")),
                     missing_markers=tuple((str(m), int(n)) for m, n in dict(c.get("missing_markers", {})).items()),
                 )
                 for c in payload["columns"]
@@ -200,6 +216,8 @@ class ColumnRoles:
                         None if na_values is None else tuple(na_values))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a description of column roles: {exc!r}") from None
+        if any(c.date_order not in ("", *DATE_ORDERS) for c in columns):
+            raise ValueError(f"unknown date order in {[c.date_order for c in columns]}; expected one of {DATE_ORDERS}")
         if any(c.role not in ROLES for c in columns):
             raise ValueError(f"unknown column role in {[c.role for c in columns]}; expected one of {ROLES}")
         return roles
@@ -254,10 +272,14 @@ class ColumnRoles:
             elif role.role == "numeric" and not role.converted and is_text_column(column):
                 _refuse_text(name, column, source, first_line)
             elif role.role == "date":
-                days = _days(column)
+                days = _days(column, role.date_order)
                 if days is None:
-                    raise ValueError(f"column '{excerpt(name)}' of {source} holds values that are not dates "
-                                     "(ISO 8601, e.g. 2024-01-31)")
+                    written = {"dayfirst": "day first, e.g. 31/01/2024", "monthfirst": "month first, e.g. 01/31/2024"}
+                    found = (f" such as {excerpt(_first_not_date(column.dropna().astype(str).str.strip(), role.date_order), 20)!r}"
+                             if role.date_order else "")
+                    raise ValueError(f"column '{excerpt(name)}' of {source} holds values{found} that are not dates "
+                                     f"({written.get(role.date_order, 'ISO 8601, e.g. 2024-01-31')}, as in the "
+                                     "training table)")
                 converted[name] = days
             elif role.converted and is_text_column(column):
                 amounts, _ = parse_amounts(column, decimal=self.decimal, thousands=self.thousands)
@@ -286,6 +308,7 @@ def assign_roles(
     exclude: Sequence[str] = (),
     id_column: str | None = None,
     dates: bool = False,
+    date_order: str | None = None,
     layout: TextLayout | None = None,
     source: str = "the data",
     first_rows: bool = False,
@@ -308,6 +331,10 @@ def assign_roles(
         The rows' identifier: never clustered, carried into outputs.
     dates : bool, default=False
         Cluster date columns as days since 1970-01-01.
+    date_order : {"dayfirst", "monthfirst"}, optional
+        How to read dates written with numbers (``05/01/2024``) when no value
+        of their column says (a field above 12); day-first by default, said
+        in the column's role either way.
     layout : TextLayout, optional
         How the file spells numbers: with a thousands separator, text amounts
         are read as numbers.
@@ -341,6 +368,8 @@ def assign_roles(
         clustered (say why and what to do), or no column is left to cluster.
     """
     layout = TextLayout() if layout is None else layout
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise ValueError(f"date_order must be None or one of {DATE_ORDERS}, got {date_order!r}")
     names = [str(c) for c in frame.columns]
     if frame.shape[1] == 0:
         raise ValueError(f"{source} has no columns")
@@ -373,7 +402,7 @@ def assign_roles(
         elif name in categorical:
             role = _forced_categorical(name, column, source)
         else:
-            role = _role(name, column, dates=dates, layout=layout, first_rows=first_rows)
+            role = _role(name, column, dates=dates, date_order=date_order, layout=layout, first_rows=first_rows)
         if role.role == "categorical" and mixed:
             role = replace(role, reason=f"{len(role.levels)} levels: clustered", clustered=True)
         elif role.role == "categorical" and name in categorical:
@@ -471,9 +500,10 @@ def _where(row: int, first_line: int | None) -> str:
     return f"row {row + 1}" + ("" if first_line is None else f" (line {first_line + row})")
 
 
-def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: bool = False) -> ColumnRole:
+def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: bool = False,
+          date_order: str | None = None) -> ColumnRole:
     """The role of a column not named by the user."""
-    role = _role_of_all_rows(name, column, dates=dates, layout=layout)
+    role = _role_of_all_rows(name, column, dates=dates, layout=layout, date_order=date_order)
     if not first_rows:
         return role
     if role.role in ("constant", "identifier") and not is_text_column(column):
@@ -486,7 +516,8 @@ def _role(name: str, column, *, dates: bool, layout: TextLayout, first_rows: boo
     return replace(role, reason=f"{role.reason} (judged on the first {len(column)} rows)")
 
 
-def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> ColumnRole:
+def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout,
+                      date_order: str | None = None) -> ColumnRole:
     """The role of a column from all its values (see the module notes for the rules)."""
     import pandas as pd
     from pandas.api.types import is_bool_dtype, is_complex_dtype, is_datetime64_any_dtype, is_numeric_dtype
@@ -529,8 +560,9 @@ def _role_of_all_rows(name: str, column, *, dates: bool, layout: TextLayout) -> 
             noun = "value is" if not_numbers == 1 else "values are"
             return ColumnRole(name, "text", f"numbers, but {not_numbers} {noun} not (e.g. {excerpt(example, 20)!r}): "
                                             "clean them, or mark them as missing (--na-values)")
-        if n_values and _days(values) is not None:
-            return _date_role(name, column, dates)
+        dated = _dated_role(name, column, text, dates, date_order) if n_values else None
+        if dated is not None:
+            return dated
         levels = pd.unique(text)
         if len(levels) <= 1:
             said = f"one value ({excerpt(str(levels[0]), 20)}) in every row" if n_values else "every value missing"
@@ -560,11 +592,78 @@ def _numeric_role(name, values, dtype, n_rows) -> ColumnRole:
     return ColumnRole(name, "numeric", "", clustered=True)
 
 
-def _date_role(name, column, dates: bool) -> ColumnRole:
+def _date_role(name, column, dates: bool, order: str = "", said: str = "") -> ColumnRole:
     n = int(column.notna().sum())
+    said = f"{said}; " if said else ""
     if dates:
-        return ColumnRole(name, "date", "as days since 1970-01-01 (--dates)", clustered=True, converted=n)
-    return ColumnRole(name, "date", "pass --dates to cluster it as days since 1970-01-01")
+        return ColumnRole(name, "date", f"{said}as days since 1970-01-01 (--dates)", clustered=True, converted=n,
+                          date_order=order)
+    return ColumnRole(name, "date", f"{said}pass --dates to cluster it as days since 1970-01-01", date_order=order)
+
+
+def _dated_role(name, column, text, dates: bool, asked: str | None) -> ColumnRole | None:
+    """The role of a text column whose every value is a date (`text`: its values as str), ISO or written with
+    numbers (the order of day and month read from the values, else `asked`, else day-first, and said); a
+    column of dates in two forms or two orders is text, saying so; None if a value is not a date."""
+    text = text.str.strip()
+    if not (_ISO_DATE.match(text.iloc[0]) or _NUMERIC_DATE.match(text.iloc[0])):  # (most text: nothing more)
+        return None
+    iso = text.str.match(_ISO_DATE.pattern).to_numpy(dtype=bool)
+    if iso.all():
+        return _date_role(name, column, dates) if _days(column) is not None else None
+    parts = text.str.extract(_NUMERIC_DATE.pattern)
+    numeric = parts[0].notna().to_numpy(dtype=bool)
+    if not (iso | numeric).all():
+        return None
+    if iso.any():
+        return ColumnRole(name, "text", f"dates in two forms (e.g. {text[iso].iloc[0]!r} and "
+                                        f"{text[numeric].iloc[0]!r}): write them one way to use them")
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    day_first, month_first = (first > 12).to_numpy(), (second > 12).to_numpy()
+    if day_first.any() and month_first.any():
+        return ColumnRole(name, "text", f"dates in two orders ({text[day_first].iloc[0]!r} day first, "
+                                        f"{text[month_first].iloc[0]!r} month first): write them one way to use them")
+    if day_first.any() or month_first.any():
+        order = "dayfirst" if day_first.any() else "monthfirst"
+        above = day_first if day_first.any() else month_first
+        example, field = text[above].iloc[0], (first if day_first.any() else second)[above].iloc[0]
+        said = f"dates read {_ORDER_WORDS[order]} ({example} has no month {field})"
+        if asked is not None and asked != order:
+            said += f"; --{asked} does not apply"
+    else:
+        order = asked or "dayfirst"
+        example = text.iloc[0]
+        said = f"dates read {_ORDER_WORDS[order]} (e.g. {example} is {{}}"
+        said += "; --dayfirst)" if asked == "dayfirst" else "; --monthfirst)" if asked else (
+            "; no value says which comes first); --monthfirst to read them month-first")
+    days = _days(column, order)
+    if days is None:
+        return ColumnRole(name, "text", f"dates written with numbers, but not all are dates read "
+                                        f"{_ORDER_WORDS[order]} (e.g. {_first_not_date(text, order)!r})")
+    if "{}" in said:  # an ambiguous example: what it was read as
+        said = said.format(_iso_day(days[text.index[0]]))
+    return _date_role(name, column, dates, order, said)
+
+
+_ORDER_WORDS = {"dayfirst": "day-first", "monthfirst": "month-first"}
+
+
+def _iso_day(days: float) -> str:
+    """The ISO date (``2024-01-05``) `days` days after 1970-01-01."""
+    import datetime
+
+    return (datetime.date(1970, 1, 1) + datetime.timedelta(days=math.floor(days))).isoformat()
+
+
+def _first_not_date(text, order: str) -> str:
+    """The first value of `text` (dates written with numbers) that is not a date read in `order`."""
+    return next(v for v in text if _days(_one(v), order) is None)
+
+
+def _one(value):
+    import pandas as pd
+
+    return pd.Series([value], dtype=object)
 
 
 def _chosen(role: ColumnRole, column, source: str) -> ColumnRole:
@@ -635,8 +734,11 @@ def is_text_column(column) -> bool:
     return is_object_dtype(dtype) or is_string_dtype(dtype)
 
 
-def _days(values):
-    """Days since 1970-01-01 of ISO dates (naive ones as UTC), as float64; None if one is not a date."""
+def _days(values, order: str = ""):
+    """Days since 1970-01-01 of dates (naive ones as UTC), as float64; None if one is not a date.
+
+    ISO dates, or with `order` (:data:`DATE_ORDERS`) dates written with numbers, the day or the month first.
+    """
     import pandas as pd
 
     try:
@@ -644,6 +746,8 @@ def _days(values):
                 ("timestamp", "date")):
             text = values.astype("string")
             present = text.dropna().str.strip()
+            if order and len(present):
+                return _numeric_days(text.str.strip(), order)
             if not len(present) or not _ISO_DATE.match(present.iloc[0]) or not present.str.match(_ISO_DATE.pattern).all():
                 return None
             stamps = pd.to_datetime(text, format="ISO8601", utc=True)
@@ -652,6 +756,24 @@ def _days(values):
     except (ValueError, TypeError, OverflowError):
         return None
     return (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+
+
+def _numeric_days(text, order: str):
+    """:func:`_days` of dates written with numbers (`text`: a Series of stripped str, missing as NA), the day
+    first or the month first (`order`); None if one is not such a date."""
+    import pandas as pd
+
+    parts = text.str.extract(_NUMERIC_DATE.pattern)
+    present = text.notna().to_numpy(dtype=bool)
+    if parts[0].isna().to_numpy(dtype=bool)[present].any():
+        return None
+    numbers = parts[present][[0, 2, 3, 4, 5, 6]].apply(pd.to_numeric).fillna(0)
+    day, month = (numbers[0], numbers[2]) if order == "dayfirst" else (numbers[2], numbers[0])
+    stamps = pd.to_datetime(pd.DataFrame({"year": numbers[3], "month": month, "day": day, "hour": numbers[4],
+                                          "minute": numbers[5], "second": numbers[6]}), errors="raise", utc=True)
+    days = pd.Series(np.nan, index=text.index)
+    days[present] = ((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy()
+    return days
 
 
 def _currency(text: str) -> bool:

@@ -47,7 +47,6 @@ __all__ = [
     "excerpt",
     "file_kind",
     "is_number",
-    "is_rereadable",
     "listing",
     "one_line",
     "quote_names",
@@ -101,22 +100,18 @@ def check_exists(path: Path) -> None:
 def check_rereadable(path: str | os.PathLike, why: str) -> None:
     """Refuse a `path` that is not a regular file (a named pipe, a device): its text cannot be read again.
 
-    `why` says what would read it a second time (``"its rows are written back as it writes them, which
-    reads it a second time"``). A file that does not exist passes (the readers say so).
+    `why` says what would read it a second time (``"it is read once per pass"``). A file that does not
+    exist passes (the readers say so). The command line never gives one: it saves a stream to a
+    temporary file first (``_io/spool.py``).
 
     Raises
     ------
     ValueError
         Naming the file, `why`, and what to do.
     """
-    if not is_rereadable(path):
-        raise ValueError(f"'{path}' is not a regular file (a pipe or a device): {why}; save it to a file first")
-
-
-def is_rereadable(path: str | os.PathLike) -> bool:
-    """Whether `path` can be read a second time: a regular file or a directory, or nothing there yet."""
     path = Path(path)
-    return not path.exists() or path.is_dir() or path.is_file()
+    if path.exists() and not (path.is_dir() or path.is_file()):
+        raise ValueError(f"'{path}' is not a regular file (a pipe or a device): {why}; save it to a file first")
 
 
 @contextmanager

@@ -45,7 +45,6 @@ from kmeanskit._io.table_rules import (
     TextLayout,
     check_exists,
     check_field_counts,
-    check_rereadable,
     check_selection,
     damaged_archive,
     data_columns,
@@ -54,7 +53,6 @@ from kmeanskit._io.table_rules import (
     excerpt,
     file_kind,
     header_names,
-    is_rereadable,
     listing,
     one_line,
     refuse_data_as_header,
@@ -184,10 +182,9 @@ def read_raw_table(
     ------
     FileNotFoundError, ValueError, TypeError
         As :func:`read_table`, for the file and the selection of `columns`;
-        ValueError if `n_rows` is not a positive integer, or if a text
-        `path` that is not a regular file (a named pipe) has missing values:
-        they are read a second time (field counts, markers), which a pipe
-        cannot be.
+        ValueError if `n_rows` is not a positive integer. A text `path` with
+        missing values is read a second time (field counts, markers): it
+        must be a regular file (the command line saves a pipe to one first).
     """
     if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 1):
         raise ValueError(f"n_rows must be None or a positive integer, got {n_rows!r}")
@@ -304,11 +301,10 @@ def _read_delimited(
     except pd.errors.EmptyDataError:
         raise ValueError(f"'{path}' is empty: it has no header and no columns") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        if is_rereadable(path):  # (the line at fault is found by reading the file again; a pipe cannot be)
-            with damaged_archive(path):
-                header = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options())
-            refuse_one_column(list(header.columns), None, f"'{path}'", sep)
-            check_field_counts(path, sep, layout)
+        with damaged_archive(path):  # (the line at fault is found by reading the file again)
+            header = pd.read_csv(path, sep=sep, nrows=0, **layout.pandas_options())
+        refuse_one_column(list(header.columns), None, f"'{path}'", sep)
+        check_field_counts(path, sep, layout)
         raise ValueError(f"could not parse '{path}' as {kind.upper()}: {one_line(exc)}") from exc
     except UnicodeDecodeError as exc:
         raise encoding_hint(exc, f"'{path}'", layout) from exc
@@ -322,17 +318,12 @@ def _read_delimited(
         frame.columns = header_names(frame.shape[1])
     if n_rows is None and frame.isna().to_numpy().any():
         # A short line is padded with missing values: tell it from a gap.
-        check_rereadable(path, _GAPS_READ_AGAIN)
         check_field_counts(path, sep, layout)
     # Each column's position in the file (for a second read of some of them).
     positions = {str(name): i for i, name in enumerate(frame.columns if names is None else names)}
     if columns is not None:  # (in the order asked; checked above when the file names its columns)
         frame = frame[columns if layout.header else check_selection(frame.columns, columns, f"'{path}'")]
     return frame, sep, positions
-
-
-# Why a table with missing values is read a second time (a pipe cannot be).
-_GAPS_READ_AGAIN = "it has missing values, which are told from short lines and markers by reading it a second time"
 
 
 def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout: TextLayout,
@@ -345,7 +336,6 @@ def _markers(path: Path, frame: pd.DataFrame, sep: str, positions: dict, layout:
     gaps = [name for name in frame.columns if frame[name].hasnans]
     if not gaps:
         return MissingMarkers()
-    check_rereadable(path, _GAPS_READ_AGAIN)
     wanted = sorted(positions[str(name)] for name in gaps)
     with damaged_archive(path):
         text = read_text_cells(path, layout, sep, wanted, nrows=n_rows)

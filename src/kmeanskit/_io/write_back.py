@@ -51,13 +51,12 @@ from kmeanskit._io.table_rules import (
     file_kind,
     header_names,
 )
-from kmeanskit._io.table_rules import check_rereadable as rereadable
 from kmeanskit._io.tables import column_names, compression_options, read_text_cells
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "TextOutput", "check_rereadable", "is_text_table", "text_output", "write_text_back"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "TextOutput", "is_text_table", "text_output", "write_text_back"]
 
 #: Rows of text read and written at a time (as ``fit --out-of-core``'s chunks).
 DEFAULT_CHUNK_ROWS = 65536
@@ -95,12 +94,6 @@ def is_text_table(path: str | os.PathLike | None) -> bool:
     return path is not None and file_kind(Path(path)) == "csv"
 
 
-def check_rereadable(path: str | os.PathLike) -> None:
-    """Refuse a `path` that is not a regular file (a named pipe, a device): its rows are written back as it
-    writes them, which reads it a second time (:func:`kmeanskit._io.table_rules.check_rereadable`)."""
-    rereadable(path, "its rows are written back as it writes them, which reads it a second time")
-
-
 def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
                 output: str | os.PathLike | None = None, *, decimals: bool = True) -> TextOutput:
     """The layout of the text written back from `data` to `output`: `data`'s own, unless `output`'s name asks.
@@ -127,6 +120,7 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
         said), and then a decimal point for the added numbers if `data`'s
         decimal mark is that separator.
     """
+    shown = Path(str(data)).name  # as the caller names it (a table saved from a stream: as the user gave it)
     data = Path(data)
     layout = TextLayout() if layout is None else layout
     read_sep = delimiter(data, layout)
@@ -136,13 +130,13 @@ def text_output(data: str | os.PathLike, layout: TextLayout | None = None,
         asked = _NAMED_SEPARATORS.get(base_suffix(Path(output)))
         if asked is not None and base_suffix(Path(output)) != base_suffix(data) and asked != sep:
             changes.append(f"{_SEPARATOR_WORDS[asked]}-separated as its name says "
-                           f"('{data.name}' is {_separator_words(read_sep)}-separated)")
+                           f"('{shown}' is {_separator_words(read_sep)}-separated)")
             sep = asked
     decimal = layout.decimal
     if decimal == sep:
         decimal = "."
         if decimals:
-            changes.append(f"added numbers with a decimal point ('{data.name}' has decimal commas)")
+            changes.append(f"added numbers with a decimal point ('{shown}' has decimal commas)")
     return TextOutput(sep, decimal, layout.encoding, tuple(changes))
 
 
@@ -187,22 +181,19 @@ def write_text_back(
     Raises
     ------
     ValueError
-        If `data` is not a regular file (:func:`check_rereadable`) and
-        `columns` is not ``[]``, does not
+        If `columns` is not ``[]``, does not
         have ``len(added)`` rows (it changed since it was read), or a column
         of `columns` is not in it. A file `output` is then left as it was.
     """
     import pandas as pd
 
-    data = Path(data)
-    if columns != []:  # (`added` alone reads nothing)
-        check_rereadable(data)
     layout = TextLayout() if layout is None else layout
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
     stream = hasattr(output, "write")
     how = text_output(data, layout, None if stream else output,
                       decimals=any(pd.api.types.is_float_dtype(dtype) for dtype in added.dtypes))
+    data = Path(data)
     added = added.reset_index(drop=True)
     pieces = _text_chunks(data, layout, columns, chunk_rows, len(added)) if columns != [] else iter([(None, None)])
     options = {"index": False, "sep": how.sep, "decimal": how.decimal, "lineterminator": "\n",

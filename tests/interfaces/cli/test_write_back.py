@@ -4,7 +4,6 @@ import csv
 import gzip
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 import sklearn
 
 from ...csv_records import raw_records, records
-from .running import assert_one_line_error, run
+from .running import run
 
 SKLEARN_DATA = Path(sklearn.__file__).parent / "datasets" / "data"
 
@@ -156,68 +155,6 @@ def test_sklearn_bundled_tables_come_back_as_written(capsys, tmp_path, name, opt
     sep = " " if "space" in options else ","
     body = out.splitlines(keepends=True)[1:]
     assert_written_back("".join(lines[skipped + header:]), "".join(body), sep=sep)
-
-
-def test_a_pipe_is_refused_before_it_is_read(capsys, tmp_path, model):
-    pipe = tmp_path / "rows.csv"
-    os.mkfifo(pipe)
-    code, _, err = run(capsys, "predict", model, pipe)
-    assert code == 2
-    assert_one_line_error(err, f"'{pipe}' is not a regular file (a pipe or a device)", "save it to a file first")
-    code, _, err = run(capsys, "fit", pipe, "-k", 2, "--id-column", "customer_id", "--labels", tmp_path / "l.csv")
-    assert code == 2
-    assert_one_line_error(err, f"'{pipe}' is not a regular file (a pipe or a device)")
-
-
-def _feed(pipe, text):
-    """Write `text` to the named pipe `pipe` once, from a thread (it waits for a reader); returns the thread."""
-    import threading
-
-    def write():
-        try:
-            with open(pipe, "w") as handle:
-                handle.write(text)
-        except BrokenPipeError:  # the reader stopped early
-            pass
-
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    return thread
-
-
-def test_labels_without_an_id_column_read_a_pipe_once(capsys, tmp_path):
-    # --labels without --id-column writes the clusters alone: nothing of DATA is read again.
-    pipe, labels = tmp_path / "rows.csv", tmp_path / "l.csv"
-    os.mkfifo(pipe)
-    feeder = _feed(pipe, "x,y\n1,2\n5,3\n2,4\n3,5\n8,8\n")
-    code, out, err = run(capsys, "fit", pipe, "-k", 2, "--seed", 0, "--n-init", 1, "--labels", labels)
-    feeder.join(10)
-    assert code == 0, err
-    assert f"5 rows written to {labels}" in out
-    assert labels.read_text().splitlines()[0] == "cluster" and len(labels.read_text().splitlines()) == 6
-
-
-@pytest.mark.parametrize(("text", "options"), [
-    ("x,y\n1,2\n,3\n2,4\n3,5\n8,8\n", ["--missing", "ignore"]),  # a gap: field counts and markers read again
-    ("x,y\n1,2\nNA,3\n2,4\n3,5\n8,8\n", []),  # a marker: refused, naming it, by reading again
-])
-def test_a_pipe_with_missing_values_is_refused_not_waited_on(tmp_path, text, options):
-    import subprocess
-    import sys
-
-    pipe = tmp_path / "rows.csv"
-    os.mkfifo(pipe)
-    feeder = _feed(pipe, text)
-    try:  # (in a process of its own: a second read of the pipe would wait for a writer forever)
-        done = subprocess.run([sys.executable, "-m", "kmeanskit", "fit", str(pipe), "-k", "2", *options],
-                              capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        pytest.fail("fit waited on a second read of the pipe")
-    feeder.join(10)
-    assert done.returncode == 2
-    assert_one_line_error(done.stderr, f"'{pipe}' is not a regular file (a pipe or a device): it has missing "
-                                       "values, which are told from short lines and markers by reading it a "
-                                       "second time; save it to a file first")
 
 
 def test_labels_of_another_kind_of_text_say_so(capsys, tmp_path, messy):

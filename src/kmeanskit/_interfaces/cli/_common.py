@@ -29,6 +29,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "IRIS_SOURCE",
+    "TABLE_ARGUMENTS",
     "CommandError",
     "add_columns_argument",
     "add_data_argument",
@@ -79,6 +80,10 @@ EXIT_USAGE = 2
 
 IRIS_SOURCE = "iris (bundled with scikit-learn)"
 
+#: The arguments (``args`` attributes) that name tables to read: a stream among them (``-`` for standard
+#: input, a named pipe) is saved once to a temporary file before the command runs (``_main.py``).
+TABLE_ARGUMENTS = ("data", "reference")
+
 
 class CommandError(Exception):
     """Bad input found by a command itself; reported in one line, exit code 2."""
@@ -87,7 +92,8 @@ class CommandError(Exception):
 # --- The arguments several commands take. -----------------------------------
 
 #: Help of a DATA argument: a table file.
-DATA_HELP = "CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header"
+DATA_HELP = ("CSV (.csv, .tsv, .txt) or Parquet (.parquet, .pq) file with a header; - reads standard input "
+             "(text, its separator detected unless --sep; Parquet; gzip, bzip2 or xz text)")
 
 
 def add_table_argument(parser: argparse.ArgumentParser, *, metavar: str = "DATA") -> None:
@@ -214,7 +220,8 @@ def _mark_arg(option: str):
 
 
 def add_role_arguments(parser: argparse.ArgumentParser) -> None:
-    """--exclude, --id-column and --dates: what is done with the columns of DATA (see ``_io/roles.py``)."""
+    """--exclude, --id-column, --dates and --dayfirst / --monthfirst: what is done with the columns of DATA
+    (see ``_io/roles.py``)."""
     group = parser.add_argument_group("columns of DATA (each is given a role, said before the result)")
     group.add_argument(
         "--exclude", type=column_list_arg, metavar="A,B,...",
@@ -226,8 +233,16 @@ def add_role_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--dates", action="store_true",
-        help="cluster date columns (ISO 8601) as days since 1970-01-01 (by default they are excluded)",
+        help="cluster date columns (ISO 8601, or 13/02/2024) as days since 1970-01-01 (by default they are "
+             "excluded)",
     )
+    orders = group.add_mutually_exclusive_group()
+    for order, other in (("dayfirst", "monthfirst"), ("monthfirst", "dayfirst")):
+        orders.add_argument(
+            f"--{order}", dest="date_order", action="store_const", const=order,
+            help=f"read dates such as 05/01/2024 {order[:-5]} first when no value of their column says (a field "
+                 f"above 12); by default day first, said in the column's role (--{other}: the other way)",
+        )
 
 
 def _non_negative_int(text: str) -> int:
@@ -343,7 +358,15 @@ def signing_key():
 
 def print_json(payload: dict) -> None:
     """Print a JSON document (indented; NaN and infinities are refused: use :func:`json_number`)."""
-    print(json.dumps(payload, indent=2, allow_nan=False))
+    print(json.dumps(payload, indent=2, allow_nan=False, default=_json_path))
+
+
+def _json_path(value):
+    """A path in a JSON document: as the user named it (a table read from a stream: its name, see
+    ``_io/spool.py``)."""
+    if isinstance(value, os.PathLike):
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 @contextlib.contextmanager
@@ -484,7 +507,7 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
         frame, markers = read_raw_table(args.data, layout=layout, return_markers=True)
         source, label = args.data, f"'{args.data}'"
     roles = assign_roles(frame, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
-                         dates=args.dates, layout=layout, source=label,
+                         dates=args.dates, date_order=args.date_order, layout=layout, source=label,
                          categorical=getattr(args, "categorical", None) or (), mixed=mixed, markers=markers)
     ids = None
     if args.id_column is not None:
@@ -586,7 +609,7 @@ def load_first_rows_roles(args: argparse.Namespace):
     layout = text_layout(args)
     head = read_raw_table(args.data, layout=layout, n_rows=FIRST_ROWS)
     roles = assign_roles(head, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
-                         layout=layout, source=f"'{args.data}'", first_rows=True)
+                         date_order=args.date_order, layout=layout, source=f"'{args.data}'", first_rows=True)
     ids = None
     if args.id_column is not None and args.labels is not None and not labels_as_written(args, Path(args.labels)):
         ids = read_raw_table(args.data, [args.id_column], layout=layout)[args.id_column].reset_index(drop=True)

@@ -164,10 +164,6 @@ def run(args: argparse.Namespace) -> int:
     labels_path = None
     if args.labels is not None:
         labels_path = common.check_output_path(args.labels, option="--labels", inputs=[args.data])
-        if args.id_column is not None and common.labels_as_written(args, labels_path):
-            from kmeanskit._io.write_back import check_rereadable
-
-            check_rereadable(args.data)  # before the fit: a pipe cannot be read twice
     model_path, key = None, None
     if args.output is not None:
         model_path = common.check_output_path(args.output, option="-o/--output", inputs=[args.data])

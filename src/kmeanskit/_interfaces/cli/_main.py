@@ -10,12 +10,15 @@ them. Adding a command is a new module and one entry.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
 
-from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, CommandError
+from kmeanskit._interfaces.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, TABLE_ARGUMENTS, CommandError
 
 __all__ = ["build_parser", "main"]
 
@@ -188,32 +191,73 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     debug = args.debug or os.environ.get("KMEANSKIT_DEBUG", "") not in ("", "0")
+    streams = []  # the table arguments read from streams, saved once: messages name them as given
     if debug:
-        return args.run(args)  # Python's own warnings and tracebacks
+        with _streams_saved(args, streams):
+            return args.run(args)  # Python's own warnings and tracebacks
+
+    def named(text: str) -> str:
+        for table in streams:
+            text = table.named(text)
+        return text
 
     with warnings.catch_warnings():
-        _show_warnings_in_one_line()
+        _show_warnings_in_one_line(named)
         try:
-            return args.run(args)
+            with _streams_saved(args, streams):
+                return args.run(args)
         except CommandError as exc:
-            _error(str(exc))
+            _error(named(str(exc)))
             return EXIT_USAGE
         except BrokenPipeError:
             # The reader went away (e.g. `| head`): stop quietly, as other tools do.
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoid a second error at exit
             return EXIT_INTERNAL
         except (ValueError, TypeError, OSError) as exc:  # includes FileNotFoundError
-            _error(_describe(exc))
+            _error(named(_describe(exc)))
             return EXIT_USAGE
         except KeyboardInterrupt:
             _error("interrupted")
             return 130
         except Exception as exc:  # the last line of defence
             _error(
-                f"internal error: {type(exc).__name__}: {_describe(exc)} "
+                f"internal error: {type(exc).__name__}: {named(_describe(exc))} "
                 "(run with KMEANSKIT_DEBUG=1 for the traceback and please report it)"
             )
             return EXIT_INTERNAL
+
+
+@contextlib.contextmanager
+def _streams_saved(args, streams: list):
+    """Save the table arguments of `args` that are streams (standard input ``-``, a named pipe) to temporary
+    files, once, before the command runs (see ``_io/spool.py``): every reader then reads a regular file.
+    Each is put in `args` as a :class:`SpooledTable` and appended to `streams`; removed when the block ends,
+    on SIGTERM too (a plain ``kill``: it then ends the command as Ctrl-C does, with exit code 143)."""
+    from kmeanskit._io.spool import STDIN, is_stream, spooled
+
+    given = {dest: getattr(args, dest, None) for dest in TABLE_ARGUMENTS}
+    given = {dest: value for dest, value in given.items() if isinstance(value, str) and is_stream(value)}
+    if list(given.values()).count(STDIN) > 1:
+        raise CommandError("standard input ('-') can be read for one table only: save the other to a file")
+    with contextlib.ExitStack() as stack:
+        if given and threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _terminated)
+            stack.callback(signal.signal, signal.SIGTERM, previous)
+        saved = {}
+        for dest, value in given.items():
+            if value not in saved:
+                saved[value] = stack.enter_context(spooled(value, notice=_notice))
+                streams.append(saved[value])
+            setattr(args, dest, saved[value])
+        yield
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _notice(text: str) -> None:
+    print(f"kmeanskit: {text}", file=sys.stderr)
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -222,8 +266,8 @@ def _exit_code(exc: SystemExit) -> int:
     return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 
-def _show_warnings_in_one_line() -> None:
-    """Print each distinct warning once as ``kmeanskit: warning: ...``.
+def _show_warnings_in_one_line(named=str) -> None:
+    """Print each distinct warning once as ``kmeanskit: warning: ...``, with `named` applied to its text.
 
     Must be called inside ``warnings.catch_warnings()``, which restores the
     filters and ``warnings.showwarning`` afterwards.
@@ -231,7 +275,7 @@ def _show_warnings_in_one_line() -> None:
     seen = set()
 
     def show(message, category, filename, lineno, file=None, line=None):
-        text = _one_line(str(message))
+        text = _one_line(named(str(message)))
         if (category, text) not in seen:
             seen.add((category, text))
             print(f"kmeanskit: warning: {text}", file=sys.stderr)

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from kmeanskit._analysis.workflow import predict_table, prediction_summary
     from kmeanskit._io.table_rules import PARQUET_SUFFIXES
     from kmeanskit._io.tables import read_raw_table, write_table
-    from kmeanskit._io.write_back import check_rereadable, is_text_table, write_text_back
+    from kmeanskit._io.write_back import is_text_table, write_text_back
 
     output_path = None
     if args.output is not None:
@@ -76,8 +76,6 @@ def run(args: argparse.Namespace) -> int:
         )
     parquet = output_path is not None and output_path.suffix.lower() in PARQUET_SUFFIXES
     as_written = is_text_table(args.data) and not parquet  # DATA's cells written back as it writes them
-    if as_written:
-        check_rereadable(args.data)  # before the first read: a pipe cannot be read twice
     model, manifest = common.load_model(args.model, with_manifest=True)
     roles = common.model_roles(manifest)
     layout = common.model_layout(args, roles)
