@@ -443,21 +443,24 @@ def assign_accumulate_csr(
         for i in range(slab_bounds[s], slab_bounds[s + 1]):
             for j in range(n_clusters):
                 scores[j] = center_sq[j]
-            for p in range(indptr[i], indptr[i + 1]):
+            # Unsigned indices: no negative-index fix-up per value (same bits).
+            lo, hi = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+            for p in range(lo, hi):
                 two_x = data[p] + data[p]
-                f = indices[p]
+                f = np.uint64(indices[p])
                 for j in range(n_clusters):
                     scores[j] -= two_x * centers_t[f, j]
             best = _first_argmin(scores)
             labels[i] = best
+            u_best = np.uint64(best)
             dot = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                dot += np.float64(data[p]) * np.float64(centers_t[indices[p], best])
+            for p in range(lo, hi):
+                dot += np.float64(data[p]) * np.float64(centers_t[np.uint64(indices[p]), u_best])
             sq_dist[i] = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[best]), 0.0)
             if update:
                 wi = np.float64(row_weight(w, i))
-                for p in range(indptr[i], indptr[i + 1]):
-                    sums[s, best, indices[p]] += wi * np.float64(data[p])
+                for p in range(lo, hi):
+                    sums[s, u_best, np.uint64(indices[p])] += wi * np.float64(data[p])
                 weight_sums[s, best] += wi
 
 
@@ -525,8 +528,10 @@ def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums
                 mine[m] = i
                 m += 1
                 wi = np.float64(row_weight(w, i))
-                for p in range(indptr[i], indptr[i + 1]):
-                    partial[j, indices[p]] += wi * np.float64(data[p])
+                # Unsigned indices: no negative-index fix-up per value (1.3-1.8x, same bits).
+                u_j = np.uint64(j)
+                for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                    partial[u_j, np.uint64(indices[p])] += wi * np.float64(data[p])
                 nnz += indptr[i + 1] - indptr[i]
                 w_partial[j] += wi
             # The slab's partial sums join the totals, as the slab merge adds them.
@@ -541,10 +546,11 @@ def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums
                 for t in range(m):
                     i = mine[t]
                     j = labels[i] - lo
-                    for p in range(indptr[i], indptr[i + 1]):
-                        f = indices[p]
-                        sums[lo + j, f] += partial[j, f]
-                        partial[j, f] = 0.0
+                    u_j, u_total = np.uint64(j), np.uint64(lo + j)
+                    for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                        f = np.uint64(indices[p])
+                        sums[u_total, f] += partial[u_j, f]
+                        partial[u_j, f] = 0.0
                     weight_sums[lo + j] += w_partial[j]
                     w_partial[j] = 0.0
 
