@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from kmeanskit._algorithms.rows import slab_bounds
-from kmeanskit._engine.assign import assign_accumulate_csr
+from kmeanskit._engine.assign import accumulate_csr, assign_accumulate_csr
 from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
 from kmeanskit._engine.serial import kernels_mode, numpy_twin_of, serial_twin, sized
 
@@ -131,3 +131,34 @@ def test_assign_csr_few_keeps_the_scores_in_registers():
     )
     (asm,) = fresh.inspect_asm().values()
     assert len(re.findall(r"\bv?sub[sp]d\b", asm)) >= k
+
+
+@pytest.mark.parametrize("k", [3, 12])
+def test_csr_kernels_give_the_same_bits_with_int64_indices(k):
+    """The CSR kernels index with unsigned positions and features (no negative-index
+    fix-up per value): SciPy's int64 index arrays (large matrices) give the bits of
+    its int32 ones, for the labels, distances and cluster sums."""
+    X32, centers = _problem(np.float64, n=300, d=40, density=0.2, k=k, seed=3)
+    X64 = sp.csr_matrix((X32.data, X32.indices.astype(np.int64), X32.indptr.astype(np.int64)), shape=X32.shape)
+    n = X32.shape[0]
+    row_sq = np.asarray(X32.multiply(X32).sum(axis=1), dtype=np.float64).ravel()
+    centers_t, center_sq = np.ascontiguousarray(centers.T), np.einsum("ij,ij->i", centers, centers)
+    bounds, w = slab_bounds(n, 3), np.ones(1)
+    results = []
+    for X in (X32, X64):
+        labels, sq_dist = np.full(n, -1, dtype=np.int32), np.empty(n)
+        if k <= CSR_FEW_CLUSTERS:
+            serial_twin(assign_csr_few)(
+                X.data, X.indices, X.indptr, row_sq, centers_t, tuple(center_sq), labels, sq_dist, bounds,
+            )
+        slab_sums, slab_weights = np.zeros((3, k, 40)), np.zeros((3, k))
+        serial_twin(assign_accumulate_csr)(
+            X.data, X.indices, X.indptr, row_sq, w, centers_t, center_sq, labels, sq_dist, slab_sums, slab_weights,
+            bounds, True,
+        )
+        sums, weights = np.empty((k, 40)), np.empty(k)
+        serial_twin(accumulate_csr)(X.data, X.indices, X.indptr, w, labels, bounds, 2, sums, weights, np.zeros((k, 40)))
+        results.append((labels, sq_dist, slab_sums, sums, weights))
+    for got, expected in zip(results[1], results[0], strict=True):
+        np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+    np.testing.assert_array_equal(results[0][3], results[0][2].sum(axis=0))  # the slab sums merged in order

@@ -190,6 +190,7 @@ class LloydStep(SlabSums, Step):
             block_rows = SHIFTED_BLOCK_ROWS
         self._start_slabs(rows, k, path, block_rows, 8 * k * rows.d)
         self._sq_dist = None
+        self._csr_partial = None  # accumulate_csr's scratch (CSR fits), zeros between passes
         self._labels_before = None  # each row's label before a fitting pass (dense rows)
         self.n_changed = None
         self._small_threads = SmallThreads()  # small inputs: serial or threaded passes, whichever is faster
@@ -310,13 +311,21 @@ class LloydStep(SlabSums, Step):
         if not update:
             return Assignment(inertia, None, None)
         sums, weights = np.empty((k, rows.d)), np.empty(k)
+        if self._csr_partial is None:
+            self._csr_partial = np.zeros((k, rows.d))  # the kernel's scratch, zeros between passes
         kernel = sized(accumulate_csr, X.nnz // ACCUMULATE_SERIAL_SHARE)
         n_threads = numba.get_num_threads() if kernel is accumulate_csr else 1
         kernel(
             X.data, X.indices, X.indptr, rows.kernel_w(), labels, rows.center_sum_slabs(),
-            accumulate_groups(k, rows.d, n_threads), sums, weights,
+            accumulate_groups(k, rows.d, n_threads), sums, weights, self._csr_partial,
         )
-        return Assignment(inertia, sums, weights)
+        if not weights.all():
+            return Assignment(inertia, sums, weights)
+        # Every cluster has weight: the means, as mean_centers forms them (a float64
+        # division rounded to the rows' dtype), without its float64 temporary.
+        means = np.empty((k, rows.d), dtype=rows.dtype)
+        np.divide(sums, weights[:, None], out=means, casting="unsafe")
+        return Assignment(inertia, sums, weights, means)
 
     def update_centers(self, centers, labels, assignment):
         """Means of the accumulated sums, empty clusters relocated (see :func:`mean_update`)."""

@@ -483,7 +483,7 @@ def accumulate_groups(n_clusters, n_features, n_threads):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums, weight_sums):
+def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums, weight_sums, partial):
     """Weighted sums of CSR rows per cluster, with the bits of per-slab sums merged in slab order.
 
     What :func:`assign_accumulate_csr` with ``update=True`` and these slabs,
@@ -506,6 +506,10 @@ def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums
     IN     n_groups     int in 1..k, groups of clusters (:func:`accumulate_groups`)
     OUT    sums         (k, d) float64 weighted sums of rows per cluster
     OUT    weight_sums  (k,) float64 sums of weights per cluster
+    INOUT  partial      (k, d) float64 scratch for the partial sums: zeros on entry,
+                        zeros again on return, so a caller keeps one across passes
+                        (a fresh (k, d) buffer a pass costs the allocator's page
+                        faults, several times the pass at large d: benchmarks/README.md)
     """
     n_clusters, n_features = sums.shape
     longest = 0
@@ -513,7 +517,7 @@ def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums
         longest = max(longest, slab_bounds[s + 1] - slab_bounds[s])
     for g in prange(n_groups):
         lo, hi = g * n_clusters // n_groups, (g + 1) * n_clusters // n_groups
-        partial = np.zeros((hi - lo, n_features))
+        group_partial = partial[lo:hi]
         w_partial = np.zeros(hi - lo)
         sums[lo:hi] = 0.0
         weight_sums[lo:hi] = 0.0
@@ -531,15 +535,15 @@ def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums
                 # Unsigned indices: no negative-index fix-up per value (1.3-1.8x, same bits).
                 u_j = np.uint64(j)
                 for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-                    partial[u_j, np.uint64(indices[p])] += wi * np.float64(data[p])
+                    group_partial[u_j, np.uint64(indices[p])] += wi * np.float64(data[p])
                 nnz += indptr[i + 1] - indptr[i]
                 w_partial[j] += wi
             # The slab's partial sums join the totals, as the slab merge adds them.
             if nnz * SWEEP_SHARE >= (hi - lo) * n_features:
                 for j in range(hi - lo):
                     for f in range(n_features):
-                        sums[lo + j, f] += partial[j, f]
-                        partial[j, f] = 0.0
+                        sums[lo + j, f] += group_partial[j, f]
+                        group_partial[j, f] = 0.0
                     weight_sums[lo + j] += w_partial[j]
                     w_partial[j] = 0.0
             else:
@@ -549,8 +553,8 @@ def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums
                     u_j, u_total = np.uint64(j), np.uint64(lo + j)
                     for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                         f = np.uint64(indices[p])
-                        sums[u_total, f] += partial[u_j, f]
-                        partial[u_j, f] = 0.0
+                        sums[u_total, f] += group_partial[u_j, f]
+                        group_partial[u_j, f] = 0.0
                     weight_sums[lo + j] += w_partial[j]
                     w_partial[j] = 0.0
 
