@@ -32,6 +32,7 @@ __all__ = [
     "assign_accumulate_csr",
     "accumulate_csr",
     "accumulate_groups",
+    "join_slab_sums",
     "assign_accumulate_chunked_gemm_numpy",
     "assign_accumulate_direct_numpy",
     "exact_sq_dists",
@@ -538,25 +539,46 @@ def accumulate_csr(data, indices, indptr, w, labels, slab_bounds, n_groups, sums
                     group_partial[u_j, np.uint64(indices[p])] += wi * np.float64(data[p])
                 nnz += indptr[i + 1] - indptr[i]
                 w_partial[j] += wi
-            # The slab's partial sums join the totals, as the slab merge adds them.
-            if nnz * SWEEP_SHARE >= (hi - lo) * n_features:
-                for j in range(hi - lo):
-                    for f in range(n_features):
-                        sums[lo + j, f] += group_partial[j, f]
-                        group_partial[j, f] = 0.0
-                    weight_sums[lo + j] += w_partial[j]
-                    w_partial[j] = 0.0
-            else:
-                for t in range(m):
-                    i = mine[t]
-                    j = labels[i] - lo
-                    u_j, u_total = np.uint64(j), np.uint64(lo + j)
-                    for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
-                        f = np.uint64(indices[p])
-                        sums[u_total, f] += group_partial[u_j, f]
-                        group_partial[u_j, f] = 0.0
-                    weight_sums[lo + j] += w_partial[j]
-                    w_partial[j] = 0.0
+            join_slab_sums(indices, indptr, labels, mine, m, nnz, lo, group_partial, w_partial, sums, weight_sums)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def join_slab_sums(indices, indptr, labels, rows, n_rows, nnz, lo, partial, w_partial, sums, weight_sums):
+    """A slab's partial sums join the totals, as the slab merge adds them, and are reset to zeros.
+
+    Over every feature, or, when the slab's rows have fewer than (clusters x
+    features) / ``SWEEP_SHARE`` values, only where they have values (a second
+    walk of those rows): the same bits (see :func:`accumulate_csr`).
+
+    IN     indices, indptr   the CSR arrays
+    IN     labels       (n,) int32 cluster of each row
+    IN     rows         (>= n_rows,) int64 the slab's rows of these clusters, in order (first n_rows)
+    IN     nnz          int, their stored values
+    IN     lo           int, the first cluster of ``partial``: its row j is cluster lo + j
+    INOUT  partial      (g, d) float64 partial sums, zeros on return
+    INOUT  w_partial    (g,) float64 partial weights, zeros on return
+    INOUT  sums         (k, d) float64 totals
+    INOUT  weight_sums  (k,) float64 totals
+    """
+    n_clusters, n_features = partial.shape
+    if nnz * SWEEP_SHARE >= n_clusters * n_features:
+        for j in range(n_clusters):
+            for f in range(n_features):
+                sums[lo + j, f] += partial[j, f]
+                partial[j, f] = 0.0
+            weight_sums[lo + j] += w_partial[j]
+            w_partial[j] = 0.0
+    else:
+        for t in range(n_rows):
+            i = rows[t]
+            j = labels[i] - lo
+            u_j, u_total = np.uint64(j), np.uint64(lo + j)
+            for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                f = np.uint64(indices[p])
+                sums[u_total, f] += partial[u_j, f]
+                partial[u_j, f] = 0.0
+            weight_sums[lo + j] += w_partial[j]
+            w_partial[j] = 0.0
 
 
 @njit(cache=True, parallel=True, nogil=True)
