@@ -117,7 +117,9 @@ def test_accumulate_csr_has_the_bits_of_merged_slab_sums(dtype, weighted, n_slab
             numba.set_num_threads(threads)
             for n_groups in (1, 2, k):
                 sums, weights = np.full((k, d), np.nan), np.full(k, np.nan)
-                accumulate_csr(X.data, X.indices, X.indptr, w, fused_labels, bounds, n_groups, sums, weights)
+                partial = np.zeros((k, d))
+                accumulate_csr(X.data, X.indices, X.indptr, w, fused_labels, bounds, n_groups, sums, weights, partial)
+                assert not partial.any()  # zeros again, for the next call
                 np.testing.assert_array_equal(sums.view(np.int64), expected.view(np.int64))
                 np.testing.assert_array_equal(weights.view(np.int64), expected_weights.view(np.int64))
     finally:

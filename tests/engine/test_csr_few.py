@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from numba import njit
 
 from kmeanskit._algorithms.rows import slab_bounds
-from kmeanskit._engine.assign import assign_accumulate_csr
-from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
+from kmeanskit._engine.assign import accumulate_csr, assign_accumulate_csr
+from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_accumulate_csr_few, assign_csr_few
 from kmeanskit._engine.serial import kernels_mode, numpy_twin_of, serial_twin, sized
 
 from . import reference
@@ -131,3 +131,77 @@ def test_assign_csr_few_keeps_the_scores_in_registers():
     )
     (asm,) = fresh.inspect_asm().values()
     assert len(re.findall(r"\bv?sub[sp]d\b", asm)) >= k
+
+
+@pytest.mark.parametrize("k", [3, 12])
+def test_csr_kernels_give_the_same_bits_with_int64_indices(k):
+    """The CSR kernels index with unsigned positions and features (no negative-index
+    fix-up per value): SciPy's int64 index arrays (large matrices) give the bits of
+    its int32 ones, for the labels, distances and cluster sums."""
+    X32, centers = _problem(np.float64, n=300, d=40, density=0.2, k=k, seed=3)
+    X64 = sp.csr_matrix((X32.data, X32.indices.astype(np.int64), X32.indptr.astype(np.int64)), shape=X32.shape)
+    n = X32.shape[0]
+    row_sq = np.asarray(X32.multiply(X32).sum(axis=1), dtype=np.float64).ravel()
+    centers_t, center_sq = np.ascontiguousarray(centers.T), np.einsum("ij,ij->i", centers, centers)
+    bounds, w = slab_bounds(n, 3), np.ones(1)
+    results = []
+    for X in (X32, X64):
+        labels, sq_dist = np.full(n, -1, dtype=np.int32), np.empty(n)
+        if k <= CSR_FEW_CLUSTERS:
+            serial_twin(assign_csr_few)(
+                X.data, X.indices, X.indptr, row_sq, centers_t, tuple(center_sq), labels, sq_dist, bounds,
+            )
+        slab_sums, slab_weights = np.zeros((3, k, 40)), np.zeros((3, k))
+        serial_twin(assign_accumulate_csr)(
+            X.data, X.indices, X.indptr, row_sq, w, centers_t, center_sq, labels, sq_dist, slab_sums, slab_weights,
+            bounds, True,
+        )
+        sums, weights = np.empty((k, 40)), np.empty(k)
+        serial_twin(accumulate_csr)(X.data, X.indices, X.indptr, w, labels, bounds, 2, sums, weights, np.zeros((k, 40)))
+        results.append((labels, sq_dist, slab_sums, sums, weights))
+    for got, expected in zip(results[1], results[0], strict=True):
+        np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+    np.testing.assert_array_equal(results[0][3], results[0][2].sum(axis=0))  # the slab sums merged in order
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [1, 3, CSR_FEW_CLUSTERS])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_slabs", [1, 4])
+# Dense rows: a slab's partial sums join the totals over every feature; sparse rows: by a second walk.
+@pytest.mark.parametrize("shape", [(300, 12, 0.5), (300, 2000, 0.004)])
+def test_assign_accumulate_csr_few_has_the_bits_of_both_kernels(dtype, k, weighted, n_slabs, shape):
+    """The one-walk kernel gives assign_csr_few's labels and distances and accumulate_csr's sums (at 1 and
+    2 threads), bit for bit, leaves its scratch at zeros, and its NumPy twin gives the same bits."""
+    n, d, density = shape
+    X, centers = _problem(dtype, n, d, density, k, seed=n_slabs + k)
+    rng = np.random.RandomState(2)
+    w = rng.uniform(0.5, 2.0, size=n).astype(dtype) if weighted else np.ones(1, dtype=dtype)
+    row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    centers_t, center_sq = np.ascontiguousarray(centers.T), tuple(np.einsum("ij,ij->i", centers, centers))
+    bounds = slab_bounds(n, n_slabs)
+    guess = _guesses("previous", _general(X, centers, row_sq, bounds)[0], k, rng)
+    labels, sq_dist = guess.copy(), np.empty(n)
+    serial_twin(assign_csr_few)(X.data, X.indices, X.indptr, row_sq, centers_t, center_sq, labels, sq_dist, bounds)
+    expected = None
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            sums, weights = np.empty((k, d)), np.empty(k)
+            accumulate_csr(X.data, X.indices, X.indptr, w, labels, bounds, threads, sums, weights, np.zeros((k, d)))
+            if expected is not None:
+                np.testing.assert_array_equal(sums.view(np.uint8), expected[2].view(np.uint8))
+            expected = (labels, sq_dist, sums, weights)
+    finally:
+        numba.set_num_threads(before)
+    for kernel in (assign_accumulate_csr_few, numpy_twin_of(assign_accumulate_csr_few)):
+        got_labels, got_dist, got_sums, got_weights = guess.copy(), np.empty(n), np.full((k, d), np.nan), np.empty(k)
+        partial = np.zeros((k, d))
+        kernel(
+            X.data, X.indices, X.indptr, row_sq, w, centers_t, center_sq, got_labels, got_dist, bounds,
+            got_sums, got_weights, partial,
+        )
+        for got, want in zip((got_labels, got_dist, got_sums, got_weights), expected, strict=True):
+            np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+        assert not partial.any()

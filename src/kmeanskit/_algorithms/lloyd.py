@@ -18,7 +18,8 @@ once. Which kernel runs is decided here, from the data's shape:
   sums: they would cost S x k x d per pass for a few nonzeros a row), with the
   bits of ``rows.center_sum_slabs()``: few slabs, set by the shape alone, whose
   merge is a small share of the pass (``n_csr_sum_slabs``). Up to 10
-  clusters, ``assign_csr_few`` (same bits) keeps a row's k scores in registers.
+  clusters, ``assign_csr_few`` (same bits) keeps a row's k scores in registers;
+  on one thread ``assign_accumulate_csr_few`` does both in one walk (same bits).
 """
 
 import contextlib
@@ -42,9 +43,9 @@ from kmeanskit._engine.assign import (
     weighted_sq_distances_dense,
 )
 from kmeanskit._engine.blas import matmul_into
-from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_csr_few
+from kmeanskit._engine.csr_few import CSR_FEW_CLUSTERS, assign_accumulate_csr_few, assign_csr_few
 from kmeanskit._engine.pass_totals import pass_totals
-from kmeanskit._engine.serial import sized
+from kmeanskit._engine.serial import SERIAL_MAX_VALUES, sized
 
 __all__ = ["Assignment", "LloydStep", "SlabSums", "dots_block_rows", "kernel_path", "mean_update"]
 
@@ -191,6 +192,7 @@ class LloydStep(SlabSums, Step):
             block_rows = SHIFTED_BLOCK_ROWS
         self._start_slabs(rows, k, path, block_rows, 8 * k * rows.d)
         self._sq_dist = None
+        self._csr_partial = None  # accumulate_csr's scratch (CSR fits), zeros between passes
         self._labels_before = None  # each row's label before a fitting pass (dense rows)
         self.n_changed = None
         self._small_threads = SmallThreads()  # small inputs: serial or threaded passes, whichever is faster
@@ -314,11 +316,24 @@ class LloydStep(SlabSums, Step):
         then the sums per cluster with the bits of ``rows.center_sum_slabs()`` (see
         :func:`~kmeanskit._engine.assign.accumulate_csr`). Up to
         ``CSR_FEW_CLUSTERS`` clusters the labels come from
-        :func:`~kmeanskit._engine.csr_few.assign_csr_few` (the same bits)."""
+        :func:`~kmeanskit._engine.csr_few.assign_csr_few` (the same bits), and
+        a fitting pass on one thread runs both in one walk of the rows
+        (:func:`~kmeanskit._engine.csr_few.assign_accumulate_csr_few`, the same bits)."""
         rows = self.rows
         k = self.n_clusters
+        few = k <= CSR_FEW_CLUSTERS
+        if update:
+            sums, weights = np.empty((k, rows.d)), np.empty(k)
+            if self._csr_partial is None:
+                self._csr_partial = np.zeros((k, rows.d))  # the kernels' scratch, zeros between passes
+        if few and update and (X.nnz < SERIAL_MAX_VALUES or numba.get_num_threads() == 1):
+            sized(assign_accumulate_csr_few, X.nnz)(
+                X.data, X.indices, X.indptr, rows.x_sq, rows.kernel_w(), centers_t, tuple(center_sq), labels,
+                self.sq_dist, rows.center_sum_slabs(), sums, weights, self._csr_partial,
+            )
+            return self._csr_assignment(rows.weighted_sum(self.sq_dist), sums, weights)
         fine = slab_bounds(rows.n, n_slabs(rows.n))
-        if k <= CSR_FEW_CLUSTERS:
+        if few:
             sized(assign_csr_few, X.nnz)(
                 X.data, X.indices, X.indptr, rows.x_sq, centers_t, tuple(center_sq), labels, self.sq_dist, fine,
             )
@@ -330,14 +345,23 @@ class LloydStep(SlabSums, Step):
         inertia = rows.weighted_sum(self.sq_dist)
         if not update:
             return Assignment(inertia, None, None)
-        sums, weights = np.empty((k, rows.d)), np.empty(k)
         kernel = sized(accumulate_csr, X.nnz // ACCUMULATE_SERIAL_SHARE)
         n_threads = numba.get_num_threads() if kernel is accumulate_csr else 1
         kernel(
             X.data, X.indices, X.indptr, rows.kernel_w(), labels, rows.center_sum_slabs(),
-            accumulate_groups(k, rows.d, n_threads), sums, weights,
+            accumulate_groups(k, rows.d, n_threads), sums, weights, self._csr_partial,
         )
-        return Assignment(inertia, sums, weights)
+        return self._csr_assignment(inertia, sums, weights)
+
+    def _csr_assignment(self, inertia, sums, weights):
+        """The pass's Assignment; when every cluster has weight, with the means as
+        :func:`mean_update` forms them (a float64 division rounded to the rows'
+        dtype), without its float64 temporary."""
+        if not weights.all():
+            return Assignment(inertia, sums, weights)
+        means = np.empty(sums.shape, dtype=self.rows.dtype)
+        np.divide(sums, weights[:, None], out=means, casting="unsafe")
+        return Assignment(inertia, sums, weights, means)
 
     def update_centers(self, centers, labels, assignment):
         """Means of the accumulated sums, empty clusters relocated (see :func:`mean_update`)."""

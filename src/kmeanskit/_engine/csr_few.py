@@ -20,10 +20,16 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.tuple import tuple_setitem
 
-from kmeanskit._engine.assign import _first_argmin
+from kmeanskit._engine.assign import _first_argmin, join_slab_sums, row_weight, row_weights
 from kmeanskit._engine.serial import numpy_twin
 
-__all__ = ["CSR_FEW_CLUSTERS", "assign_csr_few", "assign_csr_few_numpy"]
+__all__ = [
+    "CSR_FEW_CLUSTERS",
+    "assign_accumulate_csr_few",
+    "assign_accumulate_csr_few_numpy",
+    "assign_csr_few",
+    "assign_csr_few_numpy",
+]
 
 # Up to this many clusters the kernel of this module runs: beyond, its gain over
 # the general kernel depends on the shape (0.9-1.5x at 12 to 14 clusters, 0.7-1.2x
@@ -51,23 +57,27 @@ def _nearest(data, indices, lo, hi, centers_t, center_sq, guess, scores):
     guess = guess if 0 <= guess < n_clusters else 0
     acc = center_sq  # k running scores: a tuple, so they stay in registers
     dot = 0.0
-    for p in range(lo, hi):
+    # Unsigned positions, features and clusters: numba then emits no negative-index
+    # fix-up per load (same values, same bits; 1.15-1.5x, benchmarks/README.md).
+    u_guess = np.uint64(guess)
+    for p in range(np.uint64(lo), np.uint64(hi)):
         x = data[p]
         two_x = x + x
-        f = indices[p]
+        f = np.uint64(indices[p])
         # Two loops of constant length (the tuple's), each unrolled: the sums in registers.
         for j in range(min(n_clusters, _UNROLLED)):
-            acc = tuple_setitem(acc, j, acc[j] - two_x * centers_t[f, j])
+            acc = tuple_setitem(acc, j, acc[j] - two_x * centers_t[f, np.uint64(j)])
         for j in range(_UNROLLED, n_clusters):
-            acc = tuple_setitem(acc, j, acc[j] - two_x * centers_t[f, j])
-        dot += np.float64(x) * np.float64(centers_t[f, guess])
+            acc = tuple_setitem(acc, j, acc[j] - two_x * centers_t[f, np.uint64(j)])
+        dot += np.float64(x) * np.float64(centers_t[f, u_guess])
     for j in range(n_clusters):
         scores[j] = acc[j]
     best = _first_argmin(scores)
     if best != guess:
         dot = 0.0
-        for p in range(lo, hi):
-            dot += np.float64(data[p]) * np.float64(centers_t[indices[p], best])
+        u_best = np.uint64(best)
+        for p in range(np.uint64(lo), np.uint64(hi)):
+            dot += np.float64(data[p]) * np.float64(centers_t[np.uint64(indices[p]), u_best])
     return best, dot
 
 
@@ -120,3 +130,85 @@ def assign_csr_few_numpy(data, indices, indptr, row_sq, centers_t, center_sq, la
     labels[start:stop] = best
     center_sq64 = np.array(center_sq, dtype=data.dtype).astype(np.float64)
     sq_dist[start:stop] = np.maximum(row_sq[start:stop] - 2.0 * dot + center_sq64[best], 0.0)
+
+
+@njit(cache=True, nogil=True)
+def assign_accumulate_csr_few(
+    data, indices, indptr, row_sq, w, centers_t, center_sq, labels, sq_dist, slab_bounds, sums, weight_sums, partial,
+):
+    """:func:`assign_csr_few` and :func:`~kmeanskit._engine.assign.accumulate_csr` in one walk of the rows (serial).
+
+    Each row's labels and distance are :func:`assign_csr_few`'s, and its values
+    join its cluster's partial sums while they are in cache; the partial sums
+    join the totals at the end of each slab, as ``accumulate_csr`` adds them:
+    the bits of both kernels, for a pass that runs on one thread (small inputs,
+    or one thread), where the second kernel's walk of the rows costs more than
+    its adds (very sparse rows: benchmarks/README.md).
+
+    IN     data, indices, indptr, row_sq, centers_t, center_sq   as in :func:`assign_csr_few`
+    IN     w            (n,) sample weights, or (1,): one weight for every row
+    INOUT  labels       (n,) int32, read first as a guess
+    OUT    sq_dist      (n,) float64
+    IN     slab_bounds  (S + 1,) int64 row bounds of the slabs whose sums' bits are kept
+                        (``accumulate_csr``'s, not the arg-min's: the arg-min has no slabs' bits)
+    OUT    sums         (k, d) float64 weighted sums of rows per cluster
+    OUT    weight_sums  (k,) float64 sums of weights per cluster
+    INOUT  partial      (k, d) float64 scratch, zeros on entry and on return
+    """
+    n_clusters = len(center_sq)
+    scores = np.empty(n_clusters, dtype=data.dtype)
+    w_partial = np.zeros(n_clusters)
+    sums[:] = 0.0
+    weight_sums[:] = 0.0
+    longest = 0
+    for s in range(slab_bounds.shape[0] - 1):
+        longest = max(longest, slab_bounds[s + 1] - slab_bounds[s])
+    rows = np.empty(longest, dtype=np.int64)
+    for s in range(slab_bounds.shape[0] - 1):
+        m = 0
+        nnz = 0
+        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+            lo, hi = indptr[i], indptr[i + 1]
+            best, dot = _nearest(data, indices, lo, hi, centers_t, center_sq, labels[i], scores)
+            labels[i] = best
+            sq_dist[i] = max(row_sq[i] - 2.0 * dot + np.float64(center_sq[best]), 0.0)
+            wi = np.float64(row_weight(w, i))
+            u_best = np.uint64(best)
+            for p in range(np.uint64(lo), np.uint64(hi)):
+                partial[u_best, np.uint64(indices[p])] += wi * np.float64(data[p])
+            w_partial[best] += wi
+            rows[m] = i
+            m += 1
+            nnz += hi - lo
+        join_slab_sums(indices, indptr, labels, rows, m, nnz, 0, partial, w_partial, sums, weight_sums)
+
+
+@numpy_twin(assign_accumulate_csr_few)
+def assign_accumulate_csr_few_numpy(
+    data, indices, indptr, row_sq, w, centers_t, center_sq, labels, sq_dist, slab_bounds, sums, weight_sums, partial,
+):
+    """:func:`assign_accumulate_csr_few` in NumPy, with the same bits (its NumPy twin).
+
+    The labels and distances of :func:`assign_csr_few_numpy`; each slab's
+    partial sums by ``np.add.at`` (unbuffered: the values added in stored
+    order, as the kernel adds them), added to the totals in slab order.
+    """
+    assign_csr_few_numpy(data, indices, indptr, row_sq, centers_t, center_sq, labels, sq_dist, slab_bounds)
+    n_clusters, n_features = sums.shape
+    sums[:] = 0.0
+    weight_sums[:] = 0.0
+    for s in range(slab_bounds.shape[0] - 1):
+        start, stop = int(slab_bounds[s]), int(slab_bounds[s + 1])
+        lo, hi = int(indptr[start]), int(indptr[stop])
+        slab_labels = labels[start:stop]
+        wi = row_weights(w, start, stop)
+        counts = np.diff(indptr[start:stop + 1])
+        slab_partial = np.zeros((n_clusters, n_features))
+        np.add.at(
+            slab_partial, (np.repeat(slab_labels, counts), indices[lo:hi]),
+            np.repeat(wi, counts) * data[lo:hi].astype(np.float64),
+        )
+        slab_weights = np.zeros(n_clusters)
+        np.add.at(slab_weights, slab_labels, wi)
+        sums += slab_partial
+        weight_sums += slab_weights
