@@ -35,7 +35,7 @@ SEEDING_CHUNK_ROWS = 4096
 SEEDING_BLAS_MIN_FEATURES = 4
 # Small inputs (below SERIAL_MAX_VALUES values: every round in one kernel call)
 # are scored by direct differences up to this many features.
-SMALL_DIRECT_MAX_FEATURES = 16
+SMALL_DIRECT_MAX_FEATURES = 24
 # Direct differences: rows per chunk, about this many bytes of X (stays in L1
 # while each group of candidates reads it).
 DIRECT_CHUNK_BYTES = 1 << 15
