@@ -25,7 +25,7 @@ from kmeanskit._engine.seeding import (
 )
 from kmeanskit._engine.serial import SERIAL_MAX_VALUES, sized
 
-__all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
+__all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows", "scores_directly"]
 
 # Dense rows: distances from BLAS dot products (on chunks of this many rows)
 # from this many features on, by direct differences below (which need no
