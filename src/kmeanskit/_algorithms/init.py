@@ -29,8 +29,8 @@ __all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows", "scores_dir
 
 # Dense rows: distances from BLAS dot products (on chunks of this many rows)
 # from this many features on, by direct differences below (which need no
-# squared row norms); where the two cross and which chunk size wins were
-# measured (benchmarks/README.md).
+# squared row norms) and on small inputs (``scores_directly``); where the two
+# cross and which chunk size wins were measured (benchmarks/README.md).
 SEEDING_CHUNK_ROWS = 4096
 SEEDING_BLAS_MIN_FEATURES = 4
 # Small inputs (below SERIAL_MAX_VALUES values: every round in one kernel call)
