@@ -1,4 +1,4 @@
-"""``python -m benchmarks [lloyd|e2e|grid|small|before-after|first-call|seeding|silhouette|sparse|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
+"""``python -m benchmarks [lloyd|e2e|grid|small|before-after|first-call|high-dim|seeding|silhouette|sparse|k-selection|missing|yinyang|...] [options]``: run a benchmark suite (default: lloyd)."""
 
 import sys
 
@@ -8,6 +8,7 @@ from . import (
     end_to_end,
     first_call,
     grid,
+    high_dim,
     k_selection,
     kprototypes,
     lloyd_iteration,
@@ -15,6 +16,7 @@ from . import (
     markers_read,
     minibatch,
     missing_values,
+    mixed_silhouette,
     out_of_core,
     seeding,
     silhouette,
@@ -31,7 +33,8 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "k-selection": k_selection.main, "grid": grid.main, "first-call": first_call.main,
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
           "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main,
-          "before-after": before_after.main, "write-back": write_back.main}
+          "before-after": before_after.main, "write-back": write_back.main,
+          "mixed-silhouette": mixed_silhouette.main, "high-dim": high_dim.main}
 
 
 def main(argv=None):

@@ -27,13 +27,14 @@ Python around the kernel. Run it with another ``PYTHONPATH`` for an older tree.
 ``--before SRC`` (instead of the above) times whole default fits of this tree against
 the tree whose ``src`` is SRC: one worker process per tree, each fitting a shape
 five times in turn, ``--repeats`` rounds, results checked bitwise equal; medians and
-minimums of both, and their ratios (after / before).
+minimums of both, and their ratios (after / before). ``--predict 1 100`` adds
+``predict`` on the first 1 and 100 rows of the first shape (20 calls a round, each timed).
 
 ``--auto-rule`` times ``algorithm="lloyd"`` against ``"hamerly"`` (the bounded step,
 what ``"auto"`` runs from ``_algorithms/registry.py``'s ``AUTO_LLOYD_MAX_WORK`` on)
 on small shapes around that threshold (:data:`AUTO_RULE_SHAPES`): the table behind it.
 
-Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--passes] [--before SRC] [--auto-rule]``.
+Run: ``python -m benchmarks small [--shapes NAME ...] [--repeats R] [--crossover] [--passes] [--before SRC [--predict ROWS ...]] [--auto-rule]``.
 """
 
 import argparse
@@ -223,18 +224,33 @@ def pass_microseconds(X, k, repeats):
 
 
 def _worker():
-    """Answer lines ``shape repeats first_seed`` on stdin with the fits' times, iterations and an md5 of their results."""
+    """Answer lines ``shape repeats first_seed`` on stdin with the fits' times, iterations and an md5 of their results;
+    lines ``predict shape rows repeats`` with the times of ``predict`` on the shape's first rows (a model of seed 0),
+    the rows' count for iterations and an md5 of the labels."""
     warnings.simplefilter("ignore")
     data = {}
     print("ready", flush=True)
     for line in sys.stdin:
-        name, repeats, first_seed = line.split()
+        words = line.split()
+        name = words[1] if words[0] == "predict" else words[0]
         if name not in data:
             _, load, k = SHAPES[name]
             data[name] = (np.ascontiguousarray(load()), k)
             for seed in range(3):  # warm-up: kernels loaded, caches filled
                 KMeans(k, random_state=seed).fit(data[name][0])
         X, k = data[name]
+        if words[0] == "predict":
+            n_rows, repeats = int(words[2]), int(words[3])
+            model, Xp = KMeans(k, random_state=0).fit(X), np.ascontiguousarray(X[:n_rows])
+            model.predict(Xp)
+            seconds = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                labels = model.predict(Xp)
+                seconds.append(time.perf_counter() - start)
+            print(json.dumps([seconds, [n_rows], hashlib.md5(labels.tobytes()).hexdigest()]), flush=True)
+            continue
+        name, repeats, first_seed = words
         seconds, iterations, digest = [], [], hashlib.md5()
         for seed in range(int(first_seed), int(first_seed) + int(repeats)):
             start = time.perf_counter()
@@ -246,11 +262,13 @@ def _worker():
         print(json.dumps([seconds, iterations, digest.hexdigest()]), flush=True)
 
 
-def trees_ratio(shapes, before, after, rounds, batch=5):
+def trees_ratio(shapes, before, after, rounds, batch=5, predict_rows=()):
     """Whole default fits of two source trees in paired worker processes, alternating.
 
     Returns ``{shape: {"before": seconds, "after": seconds, "iterations": (before, after)}}``;
-    raises if a batch's results differ between the trees.
+    raises if a batch's results differ between the trees. With ``predict_rows``, also
+    ``predict`` on the first rows of the first shape (``"predict-<rows>"`` entries, 20
+    calls a batch, each timed).
     """
     def start(src):
         env = dict(os.environ, PYTHONPATH=str(src))
@@ -261,13 +279,15 @@ def trees_ratio(shapes, before, after, rounds, batch=5):
         return worker
 
     workers = {"before": start(before), "after": start(after)}
-    out = {name: {"before": [], "after": [], "iterations": ([], [])} for name in shapes}
+    tasks = {name: f"{name} {batch} {{seed}}" for name in shapes}
+    tasks.update({f"predict-{n}": f"predict {shapes[0]} {n} 20" for n in predict_rows})
+    out = {name: {"before": [], "after": [], "iterations": ([], [])} for name in tasks}
     try:
         for r in range(rounds):
-            for name in shapes:
+            for name, task in tasks.items():
                 digests = {}
                 for tree in (("before", "after") if r % 2 == 0 else ("after", "before")):
-                    workers[tree].stdin.write(f"{name} {batch} {r * batch % 20}\n")
+                    workers[tree].stdin.write(task.format(seed=r * batch % 20) + "\n")
                     workers[tree].stdin.flush()
                     seconds, iterations, digests[tree] = json.loads(workers[tree].stdout.readline())
                     out[name][tree] += seconds
@@ -295,6 +315,8 @@ def main(argv=None):
                         help="time each shape's Lloyd passes instead of whole fits: the pass, the kernel alone, the rest")
     parser.add_argument("--before", metavar="SRC",
                         help="time whole default fits of this tree against the tree whose src is SRC, instead")
+    parser.add_argument("--predict", type=int, nargs="*", default=[], metavar="ROWS",
+                        help="with --before: also time predict on the first ROWS rows of the first shape")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--auto-rule", action="store_true",
                         help="also time algorithm='lloyd' against the bounded step on the shapes around AUTO_LLOYD_MAX_WORK")
@@ -309,10 +331,12 @@ def main(argv=None):
 
         after = Path(kmeanskit.__file__).parents[1]
         print(f"before: {args.before}\nafter:  {after}")
-        for name, times in trees_ratio(args.shapes, args.before, after, args.repeats).items():
+        timed = trees_ratio(args.shapes, args.before, after, args.repeats, predict_rows=args.predict)
+        for name, times in timed.items():
             b, a = np.array(times["before"]) * 1e3, np.array(times["after"]) * 1e3
             rows.append({"shape": name, "before_ms": float(np.median(b)), "after_ms": float(np.median(a))})
-            print(f"{name:22s} iterations {np.mean(times['iterations'][0]):5.1f} | before median {np.median(b):7.3f} "
+            print(f"{name:22s} {'rows' if name.startswith('predict') else 'iterations'} "
+                  f"{np.mean(times['iterations'][0]):5.1f} | before median {np.median(b):7.3f} "
                   f"min {b.min():7.3f} ms | after median {np.median(a):7.3f} min {a.min():7.3f} ms | after / before "
                   f"{np.median(a) / np.median(b):.3f} (medians) {a.min() / b.min():.3f} (minimums)", flush=True)
         print(_load())

@@ -130,6 +130,22 @@ def test_bitwise_identical_across_thread_counts(d, dtype, bounded_path, at_threa
     assert (i1, n1) == (i2, n2)
 
 
+
+@pytest.mark.parametrize("d, dtype", [(300, np.float64), (784, np.float32)])
+def test_high_dimension_default_fits_identical_across_thread_counts(d, dtype, at_thread_counts):
+    # The default fit's own paths at high dimension: seeding round by round (mid size), then the bounded
+    # step's first pass by one GEMM on BLAS's threads (from 784 features its dots' last bits change with
+    # BLAS's thread count, but a label comes from them only through the exact distances of a margin-wide
+    # tie, and none is that close here), later passes by one-thread BLAS calls per chunk.
+    X, _ = make_blobs(n_samples=3000, n_features=d, centers=12, cluster_std=6.0, random_state=3)
+    X = X.astype(dtype)
+    assert fit_step(as_rows(X, None), 12, "auto").path == "bounded-gemm"
+    fits = at_thread_counts(lambda: KMeans(12, random_state=0).fit(X))
+    (l1, c1, i1, n1), (l2, c2, i2, n2) = [(km.labels_, km.cluster_centers_, km.inertia_, km.n_iter_) for km in fits]
+    np.testing.assert_array_equal(l1, l2)
+    np.testing.assert_array_equal(c1, c2)
+    assert (i1, n1) == (i2, n2)
+
 def test_rows_are_skipped_once_bounds_are_set():
     X, _ = make_blobs(n_samples=20000, n_features=4, centers=10, cluster_std=1.0, random_state=0)
     X = X - X.mean(axis=0)

@@ -168,3 +168,34 @@ def test_rounds_in_one_call_as_round_by_round(n, d, k, keep_share, dtype, weight
 ])
 def test_which_scorer(n, d, n_candidates, direct):
     assert init.scores_directly(n, d, n_candidates) == direct
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, d", [(1000, 300), (400, 784)])
+def test_mid_size_high_dimension_rounds_same_bits_at_any_thread_count(n, d, dtype, at_thread_counts):
+    # Above SERIAL_MAX_VALUES the rounds run one by one through the parallel kernels, whose slabs are set
+    # by n and whose chunks each make one BLAS call on one thread: the same draws, distances and nearest
+    # centers at 1 and 2 threads (numba's and BLAS's), at 300 and 784 features (from 784 on, BLAS's
+    # own bits change with its thread count), float32 and float64; scikit-learn's draws.
+    X = _blobs(n, d, dtype)
+    assert X.size >= init.SERIAL_MAX_VALUES
+
+    def seed():
+        nearest, made = np.full(n, -1, dtype=np.int32), []
+
+        def scorer(rows, closest, n_candidates):
+            made.append(init._DenseScorer(rows, closest, n_candidates, nearest))
+            return made[-1]
+
+        centers, indices = init.kmeans_plusplus_rows(as_rows(X, None), 8, np.random.RandomState(0), nearest=nearest)
+        with init.single_threaded_blas():
+            again = init.greedy_plusplus(as_rows(X, None), 8, np.random.RandomState(0), scorer)
+        assert made[0].run_rounds is None  # round by round
+        np.testing.assert_array_equal(again[1], indices)
+        return centers, indices, nearest, made[0].closest, made[0].slab_sums, made[0].kept_dots_t
+
+    one, two = at_thread_counts(seed)
+    for a, b in zip(one, two, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one[1], sk_kmeans_plusplus(X, 8, random_state=0)[1])

@@ -21,3 +21,19 @@ def test_one_shape_prints_the_kernel_and_the_fit_between_two_load_averages(capsy
     (row,) = rows
     for key in ("kernel_serial_ns", "kernel_2_threads_ns", "kmeanskit_s", "sklearn_s", "speedup"):
         assert row[key] > 0
+
+
+def test_before_times_fits_and_predict_of_two_trees_on_the_same_results(capsys):
+    from pathlib import Path
+
+    import kmeanskit
+
+    src = str(Path(kmeanskit.__file__).parents[1])
+    rows = small_tables.main(
+        ["--shapes", "iris-150x4-k3", "--repeats", "1", "--before", src, "--predict", "1", "100"]
+    )
+    assert [row["shape"] for row in rows] == ["iris-150x4-k3", "predict-1", "predict-100"]
+    out = capsys.readouterr().out
+    assert "predict-100            rows 100.0 |" in out
+    for row in rows:
+        assert row["before_ms"] > 0 and row["after_ms"] > 0

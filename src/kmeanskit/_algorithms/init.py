@@ -45,6 +45,8 @@ DIRECT_CHUNK_BYTES = 1 << 15
 # others (one more read of those rows, several times slower than reading
 # the kept dots).
 KEEP_SHARE = 0.2
+# Values a row that lowering from kept dots reads: the dot, the squared norm, the distance and the weight.
+LOWER_KEPT_VALUES_PER_ROW = 4
 # CSR rows: rows per block of the sparse (b, t) products.
 SPARSE_BLOCK_ROWS = 1 << 16
 
@@ -101,6 +103,12 @@ class _DenseScorer:
         budget = KEEP_SHARE * rows.X.nbytes - closest.nbytes - self.x_sq.nbytes - self.nearest.nbytes
         n_kept = int(min(rows.n, max(0, budget // (n_candidates * rows.dtype.itemsize))))
         self.kept_dots_t = np.empty((n_candidates, n_kept), dtype=rows.dtype)
+        # Lowering from dots kept for every row reads LOWER_KEPT_VALUES_PER_ROW values a row, not
+        # the row: sized by those (serially below SERIAL_MAX_VALUES of them, where a parallel region a
+        # round spares less than it costs on a busy machine, waiting for a core; the same bits).
+        self._lower_kept = (
+            sized(lower_closest, LOWER_KEPT_VALUES_PER_ROW * rows.n) if n_kept == rows.n else self._lower
+        )
         self._set_rounds(n_candidates)
 
     run_rounds = None  # or a callable: see greedy_plusplus
@@ -155,9 +163,10 @@ class _DenseScorer:
             self._lower(self.X, self.w, c64, self.closest, index, self.nearest, self.bounds, self.slab_sums)
             return self.slab_sums
         kept = self.kept_dots_t[0 if candidate is None else candidate]
+        lower = self._lower_kept
         if candidate is None:
-            kept = kept[:0]
-        self._lower(
+            kept, lower = kept[:0], self._lower
+        lower(
             self.X, self.w, self.x_sq, np.ascontiguousarray(center, dtype=self.X.dtype), float(c64 @ c64),
             kept, self.closest, index, self.nearest, self.bounds, self.slab_sums,
         )

@@ -29,7 +29,7 @@ import numpy as np
 
 from kmeanskit._algorithms.relocation import mean_centers, movable_distances, relocate
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
-from kmeanskit._algorithms.step import Step
+from kmeanskit._algorithms.step import Step, einsum
 from kmeanskit._algorithms.threads import SmallThreads, in_background, single_threaded_blas
 from kmeanskit._engine.assign import (
     accumulate_csr,
@@ -161,13 +161,14 @@ class SlabSums:
 
     def _reset_sums(self):
         """Zeroed per-slab sums, allocated on the first fitting pass."""
-        shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, self.rows.d)
-        if self._sums.shape != shape:
-            self._sums = np.zeros(shape)
-            self._weight_sums = np.zeros(shape[: self._weight_sums.ndim])
-        else:
-            self._sums[:] = 0.0
-            self._weight_sums[:] = 0.0
+        if self._sums.shape[0] == 1 and self._sums.size == 1:  # the prediction stand-ins: allocate
+            shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, self.rows.d)
+            if self._sums.shape != shape:
+                self._sums = np.zeros(shape)
+                self._weight_sums = np.zeros(shape[: self._weight_sums.ndim])
+                return
+        self._sums.fill(0.0)
+        self._weight_sums.fill(0.0)
 
 
 class LloydStep(SlabSums, Step):
@@ -193,6 +194,9 @@ class LloydStep(SlabSums, Step):
         self._labels_before = None  # each row's label before a fitting pass (dense rows)
         self.n_changed = None
         self._small_threads = SmallThreads()  # small inputs: serial or threaded passes, whichever is faster
+        self._totals = None  # sized(pass_totals, n), looked up on the first fitting pass
+        # Views of X's blocks with their slabs and weights, made once (each pass reads the same).
+        self._block_parts = None
         n_buffers = 2 if self.path == "blocks" else 0
         self._dots = [np.empty((self.block_rows, k), dtype=rows.dtype) for _ in range(n_buffers)]
 
@@ -239,7 +243,7 @@ class LloydStep(SlabSums, Step):
         # The direct kernel does not read the transposed centers: it gets the
         # centers in their place (the same array type, no copy each pass).
         centers_t = centers if self.path == "direct" else np.ascontiguousarray(centers.T)
-        center_sq = np.einsum("ij,ij->i", centers, centers)
+        center_sq = einsum("ij,ij->i", centers, centers)
         if self.path == "csr":
             return self._csr_pass(rows.X, centers_t, center_sq, labels, update)
         if update:
@@ -248,9 +252,9 @@ class LloydStep(SlabSums, Step):
                 self._labels_before = np.empty_like(labels)
             np.copyto(self._labels_before, labels)
         pending = None
-        for index, (start, stop, Xb) in enumerate(rows.blocks(self.block_rows)):
-            bounds = self._slabs(stop - start)
-            wb, lb, db = rows.kernel_w(start, stop), labels[start:stop], self.sq_dist[start:stop]
+        sq_dist = self.sq_dist
+        for index, (start, stop, Xb, bounds, wb) in enumerate(self._blocks()):
+            lb, db = labels[start:stop], sq_dist[start:stop]
             size = (stop - start) * rows.d
             work = size * self.n_clusters
             if self.path == "chunked":
@@ -281,12 +285,29 @@ class LloydStep(SlabSums, Step):
         # the means in one call, with the bits of the separate NumPy calls.
         k, d = self.n_clusters, rows.d
         sums, weights, means = np.empty((k, d)), np.empty(k), np.empty((k, d), dtype=rows.dtype)
-        inertia, n_changed, filled = sized(pass_totals, rows.n)(
-            self._sums, self._weight_sums, rows.kernel_w(), self.sq_dist, rows.sum_slabs(), labels,
+        if self._totals is None:
+            self._totals = sized(pass_totals, rows.n)
+        inertia, n_changed, filled = self._totals(
+            self._sums, self._weight_sums, rows.kernel_w(), sq_dist, rows.sum_slabs(), labels,
             self._labels_before, sums, weights, means,
         )
         self.n_changed = int(n_changed)
         return Assignment(float(inertia), sums, weights, means if filled else None)
+
+    def _blocks(self):
+        """``(start, stop, X_block, slab_bounds, kernel_weights)`` of each block of a dense pass;
+        kept for the step's passes when the blocks are views of X (no copies held)."""
+        if self._block_parts is not None:
+            return self._block_parts
+        rows = self.rows
+        parts = (
+            (start, stop, Xb, self._slabs(stop - start), rows.kernel_w(start, stop))
+            for start, stop, Xb in rows.blocks(self.block_rows)
+        )
+        if not rows.is_view:
+            return parts  # mapped copies, made block by block
+        self._block_parts = tuple(parts)
+        return self._block_parts
 
     def _csr_pass(self, X, centers_t, center_sq, labels, update):
         """A pass over CSR rows (one block): labels and distances on fine slabs,

@@ -72,15 +72,17 @@ def run_kmeans(step, centers_init, *, max_iter, tol, verbose=0, labels=None):
             if verbose:
                 print(f"Iteration {i}, inertia {assignment.inertia}.")
             new_centers, _ = step.update_centers(centers, labels, assignment)
-            center_shift_tot = step.center_shift(centers, new_centers)
-            centers = new_centers
             # (not np.array_equal: its checks and conversions cost more than the comparison)
             unchanged = (step.n_changed == 0) if counted else not (labels != labels_old).any()
             if unchanged and not (seeded and i == 0):
+                centers = new_centers
                 strict = converged = True
                 if verbose:
                     print(f"Converged at iteration {i}: strict convergence.")
                 break
+            # (after the strict test: a strictly converged run never reads the shift)
+            center_shift_tot = step.center_shift(centers, new_centers)
+            centers = new_centers
             if center_shift_tot <= tol:
                 converged = True
                 if verbose:

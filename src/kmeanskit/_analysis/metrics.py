@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, column_or_1d
 
 from kmeanskit._algorithms.threads import single_threaded_blas
+from kmeanskit._analysis.columns import table_columns, take_rows
 from kmeanskit._engine.serial import sized
 from kmeanskit._engine.silhouette import cluster_distance_sums, round_robin_pairs
 
@@ -588,11 +589,16 @@ def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, rando
     """
     labels = np.asarray(labels)
     n_samples = labels.shape[0]
-    if categorical is not None:
-        numeric, categories = _table_parts(X, categorical)
-        if np.isnan(numeric).any() or pd.isna(categories).any():
-            return None, "not computed: rows with missing values have no full dissimilarities"
     sampling = sample_size is not None and n_samples > sample_size
+    if categorical is not None:
+        gaps = "not computed: rows with missing values have no full dissimilarities"
+        if _has_gaps(X):
+            return None, gaps
+        # The sample first: only its rows are read as numbers and categories (the draw silhouette_score makes).
+        rows = _sample_indices(n_samples, sample_size, random_state) if sampling else slice(None)
+        numeric, categories = _table_parts(X, categorical, rows)
+        if np.isnan(numeric).any() or pd.isna(categories).any():
+            return None, gaps
     if sampling:
         sample = f"a random sample of {sample_size:,} of {n_samples:,} rows"
     elif sampled_from is not None and sampled_from > n_samples:
@@ -606,12 +612,22 @@ def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, rando
         reason = "undefined with a single (non-empty) cluster"
     elif n_labels == n_samples:
         reason = "undefined when every row is alone in its cluster"
-    elif _is_constant(_check_X(X)) if categorical is None else _is_constant_table(numeric, categories):
+    elif categorical is None and _is_constant(_check_X(X)):
+        reason = "undefined for constant data (every distance is 0)"
+    elif categorical is not None and _is_constant_table(numeric, categories):
+        if sampling:  # (the rows read: the sample)
+            return None, f"undefined on {sample}"
         reason = "undefined for constant data (every distance is 0)"
     if reason is not None:
         return None, f"undefined on {sample}" if sample is not None and not sampling else reason
     if categorical is None:
         score = functools.partial(silhouette_score, X, labels)
+    elif sampling:  # (the rows already drawn)
+        try:
+            found = mixed_silhouette_score(numeric, categories, labels[rows], gamma=gamma)
+        except ValueError:  # the sample fell into a single cluster
+            return None, f"undefined on {sample}"
+        return found, f"estimated on {sample}"
     else:
         score = functools.partial(mixed_silhouette_score, numeric, categories, labels, gamma=gamma)
     if not sampling:
@@ -628,11 +644,18 @@ def _is_constant_table(numeric, categories):
     return _is_constant(numeric) and all(pd.unique(categories[:, j]).size == 1 for j in range(categories.shape[1]))
 
 
-def _table_parts(X, categorical):
-    """The numeric columns of table `X` as float64 (n, p) (NaN for a gap) and its categorical columns as
-    an object array (n, q) (None for a gap), by the positions in `categorical`."""
-    from kmeanskit._analysis.columns import table_columns
+def _has_gaps(X) -> bool:
+    """Whether a table (a DataFrame or an array) has a missing entry (NaN or None), read without copying it
+    as text."""
+    if isinstance(X, pd.DataFrame):
+        return bool(X.isna().to_numpy().any())
+    return bool(pd.isna(np.asarray(X)).any())
 
+
+def _table_parts(X, categorical, rows=slice(None)):
+    """The numeric columns of the `rows` of table `X` as float64 (n, p) (NaN for a gap) and its categorical
+    columns as an object array (n, q) (None for a gap), by the positions in `categorical`."""
+    X = take_rows(X if isinstance(X, pd.DataFrame) else np.asarray(X), rows)
     columns, reason = table_columns(X, categorical=categorical)
     if columns is None:
         raise ValueError(f"X cannot be read as a table with categorical columns: {reason}.")

@@ -35,7 +35,8 @@ from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.numeric_scaler import NumericScaler
 from kmeanskit._estimators.pipeline import final_estimator, to_final_space
 
-__all__ = ["GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "unseen_categories"]
+__all__ = ["EUCLIDEAN_NOTE", "GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "select_k_mixed",
+           "unseen_categories"]
 
 #: How the default gamma is chosen, in words (Huang 1998).
 GAMMA_DEFAULT = "Huang's default: half the mean standard deviation of the numeric columns, as clustered"
@@ -171,18 +172,10 @@ def fit_mixed_clusters(
     if not auto:
         _check_n_clusters(n_clusters, len(data))
     numeric = [c for c in data.columns if c not in categorical]
-    settings = dict(n_init=n_init, random_state=random_state, max_iter=max_iter, tol=tol,
-                    missing="ignore" if missing == "ignore" else "error")
     k = 8 if auto else n_clusters  # (with "auto", select_k sets it)
-    if numeric:
-        final = ("kprototypes", KPrototypes(k, categorical=tuple(categorical), gamma=gamma, **settings))
-        steps = [] if scale == "none" else [("scale", NumericScaler(scale, categorical=tuple(categorical)))]
-    elif gamma is not None:
-        raise ValueError(f"gamma={gamma!r} weighs categories against numeric columns, and the table has none "
-                         "(K-Modes counts mismatched categories)")
-    else:
-        final, steps = ("kmodes", KModes(k, **settings)), []
-    pipeline = Pipeline([*steps, final])
+    pipeline = _mixed_pipeline(data, k, categorical, scale, gamma, n_init=n_init, random_state=random_state,
+                               max_iter=max_iter, tol=tol, missing="ignore" if missing == "ignore" else "error")
+    steps = pipeline.steps[:-1]
     selection = None
     with compile_clock() as compiling:
         if auto:
@@ -221,9 +214,70 @@ def fit_mixed_clusters(
     return result
 
 
+def _mixed_pipeline(data, n_clusters, categorical, scale, gamma, **settings) -> Pipeline:
+    """The unfitted pipeline of a table with categorical columns: its numeric columns scaled (`scale`), then
+    KPrototypes with `gamma` (KModes when every column is categorical; `gamma` refused then)."""
+    if any(c not in categorical for c in data.columns):
+        final = ("kprototypes", KPrototypes(n_clusters, categorical=tuple(categorical), gamma=gamma, **settings))
+        steps = [] if scale == "none" else [("scale", NumericScaler(scale, categorical=tuple(categorical)))]
+    elif gamma is not None:
+        raise ValueError(f"gamma={gamma!r} weighs categories against numeric columns, and the table has none "
+                         "(K-Modes counts mismatched categories)")
+    else:
+        final, steps = ("kmodes", KModes(n_clusters, **settings)), []
+    return Pipeline([*steps, final])
+
+
+def select_k_mixed(data: pd.DataFrame, ks, *, categorical, scale="standard", gamma=None, missing="error",
+                   methods=None, random_state=None, sample_size="auto", progress=None):
+    """Compare values of k on a table with categorical columns, as ``fit -k auto`` does: the library side
+    of ``kmeanskit select-k`` on such tables.
+
+    Each k fits the pipeline of :func:`fit_mixed_clusters` (numeric columns
+    scaled, then K-Prototypes, or K-Modes on categories alone) and is scored
+    in its own cost by :func:`kmeanskit.select_k` (``MIXED_METHODS``: the
+    elbow of the cost, the silhouette in its dissimilarity, prediction
+    strength; ``reason`` says why the others are left out).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame of shape (n_samples, n_features)
+        Numeric columns and the categorical columns named by `categorical`.
+    ks : iterable of int
+        The numbers of clusters to compare.
+    categorical : sequence of str
+        The categorical columns (at least one).
+    scale, gamma, missing
+        As in :func:`fit_mixed_clusters` (``missing="ignore"``: rows with
+        gaps are clustered on their observed values; the silhouette, which
+        needs every value, is then NaN and the other methods decide).
+    methods, random_state, sample_size, progress
+        As in :func:`kmeanskit.select_k`.
+
+    Returns
+    -------
+    selection : SelectKResult
+    model : KPrototypes or KModes
+        The clusterer's settings, unfitted (its class and ``gamma``), for the caller's words.
+    dropped : ndarray of int
+        The positions of the rows left out (``missing="drop"``).
+    """
+    from kmeanskit._analysis.selection import select_k
+
+    categorical = [str(c) for c in categorical]
+    if not categorical:
+        raise ValueError("categorical names no column; a table of numbers alone is compared by select_k")
+    data = data.set_axis([str(c) for c in data.columns], axis=1)
+    data, dropped = _apply_missing_policy(data, missing)
+    pipeline = _mixed_pipeline(data, 2, categorical, scale, gamma, missing="ignore" if missing == "ignore" else "error")
+    selection = select_k(data, ks, estimator=pipeline, methods=methods, random_state=random_state,
+                         sample_size=sample_size, progress=progress)
+    return selection, pipeline[-1], dropped
+
+
 def _silhouette(pipeline, data, labels, random_state):
     """The fit's mean silhouette under its own dissimilarity (or why there is none), and its note."""
-    model = pipeline[-1]
+    model = final_estimator(pipeline)
     scaled = to_final_space(pipeline, data)
     score, note = silhouette_or_reason(scaled, labels, sample_size=SILHOUETTE_SAMPLE_SIZE, random_state=random_state,
                                        categorical=model.categorical_, gamma=model.gamma_)
@@ -270,9 +324,16 @@ def unseen_categories(model, features: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str = "the data", roles=None) -> dict:
-    """What ``kmeanskit evaluate`` shows for a KPrototypes/KModes model: the cost, and with known
-    classes the agreement with them (the Euclidean scores have no meaning for categories).
+#: Why Calinski-Harabasz and Davies-Bouldin are not computed for a model of categorical columns.
+EUCLIDEAN_NOTE = ("not computed for categorical columns: both measure spread around means by Euclidean distance, "
+                  "which categories have none of")
+
+
+def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str = "the data", roles=None,
+                  random_state=0) -> dict:
+    """What ``kmeanskit evaluate`` shows for a KPrototypes/KModes model: the cost, the silhouette in the
+    model's dissimilarity, and with known classes the agreement with them (Calinski-Harabasz and
+    Davies-Bouldin, Euclidean, have no meaning for categories).
 
     Parameters
     ----------
@@ -287,33 +348,40 @@ def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str =
         How to name the table in error messages.
     roles : ColumnRoles, optional
         The roles of the training table's columns (stored in model files).
+    random_state : int, default=0
+        Seed of the silhouette's sample (above ``SILHOUETTE_SAMPLE_SIZE`` rows).
 
     Returns
     -------
     dict
         The keys of :func:`~kmeanskit._analysis.metrics.clustering_metrics`:
         ``inertia`` is the model's cost (the sum of the rows' costs to their
-        centers), ``silhouette``, ``calinski_harabasz`` and ``davies_bouldin``
-        are None (``silhouette_note`` says why); with `labels_true` also
-        ``adjusted_rand``, ``normalized_mutual_info``, ``purity`` and
-        ``contingency``.
+        centers), ``silhouette`` is in the model's dissimilarity (squared
+        distance plus ``gamma_`` per mismatched category; None when rows have
+        gaps, ``silhouette_note`` says why), ``calinski_harabasz`` and
+        ``davies_bouldin`` are None (``euclidean_note`` says why); with
+        `labels_true` also ``adjusted_rand``, ``normalized_mutual_info``,
+        ``purity`` and ``contingency``.
     """
     from kmeanskit._analysis.metrics import external_metrics
-    from kmeanskit._analysis.workflow import predict_table
+    from kmeanskit._analysis.workflow import model_input, predict_table
 
     final = final_estimator(model)
     predicted = predict_table(model, frame, source=source, roles=roles)
     labels = predicted["cluster"].to_numpy(dtype=np.int64)
     k = int(final.n_clusters)
+    features = model_input(model, frame, source=source, roles=roles, allow_missing=final.missing == "ignore")
+    silhouette, note = _silhouette(model, features, labels, random_state)
     found = {
         "n_samples": len(labels),
         "n_clusters": k,
         "cluster_sizes": [int(n) for n in np.bincount(labels, minlength=k)],
         "inertia": float(predicted["distance"].sum()),
-        "silhouette": None,
-        "silhouette_note": "not computed for categorical columns: their cost is no Euclidean distance",
+        "silhouette": silhouette,
+        "silhouette_note": note,
         "calinski_harabasz": None,
         "davies_bouldin": None,
+        "euclidean_note": EUCLIDEAN_NOTE,
     }
     if labels_true is not None:
         found.update(external_metrics(labels_true, labels))

@@ -27,6 +27,7 @@ from kmeanskit._algorithms.rows import as_rows, prediction_rows
 from kmeanskit._engine import moments
 from kmeanskit._engine.serial import sized
 from kmeanskit._estimators.missing import has_gaps, masked_assign, masked_distances, validate_allowing_missing
+from kmeanskit._estimators.validation import RememberedParamsMixin
 
 __all__ = [
     "COUNT",
@@ -176,8 +177,9 @@ def warn_if_fewer_clusters(distinct, n_clusters, stacklevel):
         )
 
 
-class CentersMixin:
-    """The fit's bookkeeping that the estimators share around their own steps.
+class CentersMixin(RememberedParamsMixin):
+    """The fit's bookkeeping that the estimators share around their own steps
+    (and scikit-learn's parameter validation, skipped for settings that passed it before).
 
     A class sets ``_ONE_RUN_INITS`` (the ``init`` values for which
     ``n_init='auto'`` is one run), ``_AUTO_N_INIT`` (the runs otherwise) and
@@ -313,7 +315,9 @@ class CenterInferenceMixin(TransformerMixin):
         return X
 
     def _check_test_data(self, X):
-        check_is_fitted(self)
+        # scikit-learn's check (and message) unless the centers, which every fit sets, are there.
+        if "cluster_centers_" not in vars(self) or hasattr(self, "__sklearn_is_fitted__"):
+            check_is_fitted(self)
         # int64-indexed CSR is refused (the kernels take int32 indices); when no
         # sparse input is accepted, scikit-learn's own TypeError says so first.
         # NaN passes only for a model of missing='ignore' (see _estimators/missing.py).

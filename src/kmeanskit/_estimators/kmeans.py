@@ -295,7 +295,7 @@ class KMeans(
                 if init_array is not None:
                     init_array *= init_array.dtype.type(scale)
                     init_array -= X_mean
-            tol = float(np.mean(variances) * self.tol)
+            tol = float(variances.sum() / variances.size * self.tol)  # np.mean's bits, without its overhead
         rows = as_rows(X, sample_weight)
         step = fit_step(rows, self.n_clusters, self._resolve_algorithm())
 
@@ -349,7 +349,7 @@ class KMeans(
         if not self.copy_x:
             return False
         # False when validation already made a private converted copy.
-        return not (isinstance(X_given, np.ndarray) and not np.shares_memory(X, X_given))
+        return not (X is not X_given and isinstance(X_given, np.ndarray) and not np.shares_memory(X, X_given))
 
 
 def _use_parallel_init(rows, n_clusters):

@@ -4,7 +4,6 @@ import dataclasses
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.manhattan import ManhattanStep, kmedians_plusplus_rows
 from kmeanskit._algorithms.mapping import DataMapping, abs_max, pow2_scale
@@ -20,6 +19,7 @@ from kmeanskit._estimators._base import (
     init_constraint,
     tolerance,
 )
+from kmeanskit._estimators.validation import validate_float_data
 
 __all__ = ["KMedians"]
 
@@ -134,7 +134,7 @@ class KMedians(
         self : object
             Fitted estimator.
         """
-        X = validate_data(self, X, accept_sparse=False, dtype=[np.float64, np.float32], order="C")
+        X = validate_float_data(self, X, accept_sparse=False, dtype=[np.float64, np.float32], order="C")
         self._check_counts(X.shape[0])
         sample_weight = check_weights(sample_weight, X)
         random_state = check_random_state(self.random_state)

@@ -24,7 +24,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.init import kmeans_plusplus_rows
 from kmeanskit._algorithms.lloyd import LloydStep
@@ -47,6 +46,7 @@ from kmeanskit._estimators._base import (
     init_constraint,
     tolerance,
 )
+from kmeanskit._estimators.validation import validate_float_data
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -316,7 +316,7 @@ class MiniBatchKMeans(
 
     # -------------------------------------------------------------- fitting
     def _validate_fit_input(self, X, sample_weight, reset):
-        X = validate_data(
+        X = validate_float_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
             accept_large_sparse=False, reset=reset,
         )
@@ -452,7 +452,7 @@ class MiniBatchKMeans(
         """
         has_centers = hasattr(self, "cluster_centers_")
         if has_centers:
-            X = validate_data(
+            X = validate_float_data(
                 self, X, accept_sparse="csr", dtype=self.cluster_centers_.dtype, order="C",
                 accept_large_sparse=False, reset=False,
             )

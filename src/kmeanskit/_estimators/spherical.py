@@ -8,7 +8,6 @@ step and seeding on the sphere) are in :mod:`kmeanskit._algorithms.spherical`.
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
-from sklearn.utils.validation import validate_data
 
 from kmeanskit._algorithms.random_state import check_random_state
 from kmeanskit._algorithms.rows import n_slabs, slab_bounds
@@ -22,6 +21,7 @@ from kmeanskit._estimators._base import (
     check_weights,
     init_constraint,
 )
+from kmeanskit._estimators.validation import validate_float_data
 
 __all__ = ["SphericalKMeans"]
 
@@ -262,7 +262,7 @@ class SphericalKMeans(
         self : object
             Fitted estimator.
         """
-        X = validate_data(
+        X = validate_float_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", accept_large_sparse=False
         )
         X = self._canonical(X)

@@ -414,6 +414,28 @@ def plot_silhouette(X, labels, *, ax=None, metric="euclidean"):
             f"the silhouette needs 2 to n_samples - 1 = {X.shape[0] - 1} distinct labels, got {len(classes)}"
         )
     values = np.asarray(_silhouette_samples(X, labels, metric), dtype=np.float64)
+    return draw_silhouette(values, labels, ax=ax)
+
+
+def draw_silhouette(values, labels, *, ax=None):
+    """Draw the silhouette diagram of :func:`plot_silhouette` from the silhouette values of the rows
+    (computed under any dissimilarity, e.g. :func:`kmeanskit.metrics.mixed_silhouette_samples`).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples,)
+        Each row's silhouette coefficient.
+    labels : ndarray of shape (n_samples,)
+        Each row's cluster; at least 2 distinct values.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ax : matplotlib Axes
+    """
+    values = np.asarray(values, dtype=np.float64)
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
     average = float(values.mean())
     if ax is None:
         _, (ax,) = _new_axes(figsize=(6, 4.5))

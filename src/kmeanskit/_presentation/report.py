@@ -95,6 +95,18 @@ def report(
     the model clusters in, i.e. after the pipeline's scaler; centers and
     profiles are given in the original units of `X`.
 
+    A KPrototypes or KModes model (or a pipeline ending in one; `X` its
+    table) gets these sections in its own cost: the choice of k by the
+    methods of :func:`~kmeanskit.select_k` for that cost, the level shares
+    of each categorical column per cluster, what sets each cluster apart
+    (levels as shares, rules on levels and numbers; the rows without gaps),
+    the silhouette and its diagram in its dissimilarity (not on rows with
+    gaps), stability and known classes. The scatter plot of principal
+    components and Calinski-Harabasz and Davies-Bouldin, which need numbers
+    or Euclidean distances, are left out and the page says why. A
+    ``KMeans(missing="ignore")`` model of rows with gaps gets the profiles,
+    missing shares and cost (and known classes), the rest left out, said.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
@@ -172,7 +184,9 @@ def report(
     if _is_table_model(kmeans):
         frame = _table_frame(X, model, feature_names)
         if frame is not None:  # categorical columns or gaps: the sections that describe such tables
-            return _table_report(frame, model, kmeans, target, title, drift)
+            return _table_report(frame, model, kmeans, target, title, drift, ks=ks, selection=selection,
+                                 labels_true=labels_true, progress=progress, random_state=random_state,
+                                 stability=stability)
     frame = _data_frame(X, model, feature_names)
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string or None, got {type(title).__name__}")
@@ -209,6 +223,11 @@ def report(
     ]
     if labels_true is not None:
         sections.append(("classes", "Known classes", _classes_section(context)))
+    return _finish(target, title, sections, start, model_input, model, stability, random_state, drift)
+
+
+def _finish(target, title, sections, start, model_input, model, stability, random_state, drift) -> Path:
+    """Add the stability (unless `stability` is None) and drift sections, and write the page to `target`."""
     if stability is not None:
         from kmeanskit._analysis.stability import cluster_stability
 
@@ -216,7 +235,7 @@ def report(
         sections.append(("stability", "Stability", _stability_section(found_stability)))
     if drift is not None:
         sections.append(("drift", "Drift", _drift_section(drift)))
-    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
+    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(model_input))
     write_bytes(target, page.encode("utf-8"))
     return target
 
@@ -254,31 +273,59 @@ def _table_frame(X, model, feature_names) -> pd.DataFrame | None:
     return frame
 
 
-def _table_report(frame, model, kmeans, target, title, drift) -> Path:
-    """The report of a model on a table with categorical columns or missing entries."""
+def _table_report(frame, model, kmeans, target, title, drift, *, ks=None, selection=None, labels_true=None,
+                  progress=None, random_state=0, stability=None) -> Path:
+    """The report of a model on a table with categorical columns or missing entries.
+
+    A KPrototypes/KModes model gets the sections of the full report in its own cost: the choice of k
+    (select_k's methods for its cost), the silhouette in its dissimilarity, what sets each cluster apart
+    (levels and numbers, rules on both), stability and known classes; what has no meaning for categories
+    (a scatter plot of principal components, Calinski-Harabasz, Davies-Bouldin) is left out, and said so.
+    """
     from kmeanskit._analysis.profiles import profile_categories, profile_clusters
 
     start = time.perf_counter()
-    labels = np.asarray(model.predict(frame if getattr(model, "feature_names_in_", None) is not None
-                                      else frame.to_numpy()))
+    model_input = frame if getattr(model, "feature_names_in_", None) is not None else frame.to_numpy()
+    labels = np.asarray(model.predict(model_input))
+    if labels_true is not None:
+        labels_true = _check_labels_true(labels_true, len(frame))
     categorical = getattr(kmeans, "categorical_", None)
+    mixed = categorical is not None and len(categorical) > 0
     numeric = profile_clusters(frame, labels, model=model) if categorical is None or \
         len(categorical) < frame.shape[1] else None
-    levels = profile_categories(frame, labels, model=model) if categorical is not None and len(categorical) else None
-    ctx = _Context(frame=frame, labels=labels, model=model, kmeans=kmeans)
+    levels = profile_categories(frame, labels, model=model) if mixed else None
+    ctx = _Context(frame=frame, labels=labels, model=model, kmeans=kmeans, labels_true=labels_true,
+                   rng_seed=random_state, model_input=model_input)
+    if mixed:
+        from kmeanskit._analysis.mixed_workflow import mixed_metrics
+
+        ctx.metrics = mixed_metrics(model, frame, labels_true, random_state=random_state)
+        if selection is None and ks is not None:
+            from sklearn.base import clone
+
+            from kmeanskit._analysis.selection import select_k
+
+            selection = select_k(model_input, ks, estimator=clone(model), random_state=random_state,
+                                 progress=progress)
+    elif labels_true is not None:
+        from kmeanskit._analysis.metrics import external_metrics
+
+        ctx.metrics = external_metrics(labels_true, labels)
     sections = [
         ("data", "Data", _table_data_section(frame, numeric, levels)),
         ("model", "Model", _model_section(ctx)),
-        ("clusters", "Clusters", _table_clusters_section(ctx, numeric, levels)),
-        ("metrics", "Metrics", html_table(pd.DataFrame(
-            [("cost", _fmt(kmeans.inertia_), _COST_MEANING.get(type(kmeans).__name__, _COST_MEANING["KMeans"]))],
-            columns=["metric", "value", "meaning"]), index=False) + f'<p class="note">{_TABLE_NOTE}</p>'),
     ]
-    if drift is not None:
-        sections.append(("drift", "Drift", _drift_section(drift)))
-    page = _page(title or "Clustering report", sections, time.perf_counter() - start, len(frame))
-    write_bytes(target, page.encode("utf-8"))
-    return target
+    if mixed and selection is not None:
+        sections.append(("selection", "Choosing k", _selection_section(selection, kmeans.n_clusters, cost=True)))
+    sections.append(("clusters", "Clusters", _table_clusters_section(ctx, numeric, levels)))
+    if mixed:
+        sections += [("explanations", "What sets each cluster apart", _explanations_section(ctx)),
+                     ("silhouette", "Silhouette", _mixed_silhouette_section(ctx))]
+    sections.append(("metrics", "Metrics", _table_metrics_section(ctx, mixed)))
+    if labels_true is not None:
+        sections.append(("classes", "Known classes", _classes_section(ctx)))
+    return _finish(target, title, sections, start, model_input, model, stability if mixed else None, random_state,
+                   drift)
 
 
 _COST_MEANING = {
@@ -287,9 +334,62 @@ _COST_MEANING = {
                    "categories, summed over the rows (lower is tighter)",
     "KModes": "mismatched categories, summed over the rows (lower is tighter)",
 }
-_TABLE_NOTE = ("The choice of k, the silhouette, the explanations, the stability and the agreement with known "
-               "classes are measured in Euclidean geometry on complete numeric rows, so this report on a table "
-               "with categorical columns or missing entries leaves them out.")
+_TABLE_NOTE = ("The choice of k, the silhouette, the explanations and the stability are measured in Euclidean "
+               "geometry on complete numeric rows, so this report on a table with missing entries leaves them out.")
+#: What the report of a KPrototypes/KModes model leaves out, and what it shows instead.
+_MIXED_NOTE = ("Left out: the scatter plot of the rows on their first two principal components (a projection "
+               "needs every column as a number, and categories have none: the level shares per cluster above, "
+               "and the per-cluster statistics of the numeric columns, show the clusters instead), and "
+               "Calinski-Harabasz and Davies-Bouldin ({why}).")
+
+
+def _table_metrics_section(ctx, mixed) -> str:
+    """The cost; for a KPrototypes/KModes model also its silhouette, and why the Euclidean scores are left out."""
+    kmeans = ctx.kmeans
+    name = type(kmeans).__name__
+    rows = [("cost", _fmt(kmeans.inertia_), _COST_MEANING.get(name, _COST_MEANING["KMeans"]))]
+    if not mixed:
+        return html_table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False) + \
+            f'<p class="note">{_TABLE_NOTE}</p>'
+    found = ctx.metrics
+    if found["silhouette"] is None:
+        rows.append(("silhouette", "n/a", found["silhouette_note"]))
+    else:
+        rows.append(("silhouette", _fmt(found["silhouette"]),
+                     f"from -1 to 1, higher is better separated; {found['silhouette_note']}"))
+    rows.append(("Calinski-Harabasz, Davies-Bouldin", "n/a", found["euclidean_note"]))
+    return html_table(pd.DataFrame(rows, columns=["metric", "value", "meaning"]), index=False) + \
+        f'<p class="note">{html.escape(_MIXED_NOTE.format(why=found["euclidean_note"]))}</p>'
+
+
+def _mixed_silhouette_section(ctx) -> str:
+    """The silhouette diagram in a KPrototypes/KModes model's dissimilarity (on a sample of large tables)."""
+    from kmeanskit._analysis.metrics import mixed_silhouette_samples
+    from kmeanskit._estimators.pipeline import to_final_space
+    from kmeanskit._presentation.plotting import draw_silhouette
+
+    if ctx.metrics["silhouette"] is None:  # a single cluster, rows with gaps, identical rows: said why
+        return f'<p class="note">The silhouette is {html.escape(ctx.metrics["silhouette_note"])}.</p>'
+    sample = ctx.sample(_SILHOUETTE_PLOT_SAMPLE)
+    rows = slice(None) if sample is None else sample
+    if sample is not None and len(np.unique(ctx.labels[rows])) < 2:
+        return '<p class="note">The silhouette diagram is undefined on the sample drawn.</p>'
+    space = pd.DataFrame(to_final_space(ctx.model, ctx.model_input)).iloc[rows]
+    categorical = ctx.kmeans.categorical_
+    numeric = space.drop(columns=space.columns[categorical])
+    try:
+        values = mixed_silhouette_samples(numeric if numeric.shape[1] else None, space.iloc[:, categorical],
+                                          ctx.labels[rows], gamma=ctx.kmeans.gamma_)
+    except ValueError as exc:  # identical rows: every dissimilarity 0
+        return f'<p class="note">{html.escape(str(exc))}</p>'
+    fig, (ax,) = _figure(1, panel=(7, 5))
+    draw_silhouette(values, ctx.labels[rows], ax=ax)
+    note = "" if sample is None else f" Computed on a random sample of {len(sample):,} of {len(ctx.labels):,} rows."
+    return _img(fig, "Silhouette diagram in the model's dissimilarity",
+                f"Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed), "
+                f"in the {type(ctx.kmeans).__name__} dissimilarity (squared distance of the scaled numeric "
+                "columns plus gamma per category that differs); the dashed line is the average. Clusters whose "
+                "band stays left of it, or bands of very different thickness, suggest another k." + note)
 
 
 def _table_data_section(frame, numeric, levels) -> str:
@@ -324,11 +424,12 @@ def _table_clusters_section(ctx, numeric, levels) -> str:
         if pd.api.types.is_numeric_dtype(ctx.frame[column].dtype) or (
                 levels is None or column not in levels.index.get_level_values("feature")):
             centers[column] = pd.to_numeric(centers[column], errors="coerce")
+    centers_note = _table_centers_in_original_units(ctx, centers)
     centers.insert(0, "share", sizes / len(labels))
     centers.insert(0, "size", sizes)
     centers.insert(0, "cluster", np.arange(k))
     parts = ["<h3>Sizes and centers (original units; modes of categorical columns)</h3>",
-             '<div class="scroll">' + html_table(centers, index=False, percent=("share",)) + "</div>"]
+             '<div class="scroll">' + html_table(centers, index=False, percent=("share",)) + "</div>", centers_note]
     if numeric is not None:
         parts += _profile_tables(numeric)
         if "missing_share" in numeric.columns:
@@ -351,6 +452,27 @@ def _table_clusters_section(ctx, numeric, levels) -> str:
                        "Each bar is a cluster, split by the shares of the column's levels among its observed "
                        "entries; the title gives Cramer's V and the chi-square p-value.")]
     return "".join(parts)
+
+
+def _table_centers_in_original_units(ctx, centers: pd.DataFrame) -> str:
+    """Map the numeric columns of `centers` (the model's, in its space) back through the pipeline's scaler, in
+    place; return a note when a step cannot be inverted (the centers then stay in the model's units)."""
+    if not preprocessing_steps(ctx.model):
+        return ""
+    categorical = getattr(ctx.kmeans, "categorical_", None)
+    try:
+        if categorical is None:  # K-Means of rows with gaps: every column numeric
+            from kmeanskit._analysis.profiles import centers_in_original_units
+
+            centers[:] = np.asarray(centers_in_original_units(ctx.model), dtype=np.float64)
+        else:  # the numeric columns, through the NumericScaler
+            numeric = [c for j, c in enumerate(centers.columns) if j not in set(categorical.tolist())]
+            if numeric:
+                centers[numeric] = ctx.model[0].inverse_transform(centers[numeric].to_numpy(dtype=np.float64))
+    except (TypeError, AttributeError, ValueError):
+        return ('<p class="note">A preprocessing step cannot be inverted, so the numeric centers are in the units '
+                "the model clusters in.</p>")
+    return ""
 
 
 def _category_tables(levels: pd.DataFrame) -> list[str]:
@@ -512,10 +634,12 @@ def _model_section(ctx) -> str:
     )
 
 
-def _selection_section(selection, chosen_k: int) -> str:
+def _selection_section(selection, chosen_k: int, *, cost: bool = False) -> str:
+    """select_k's answer, each method's k, the table and plots; with `cost`, the inertia column is the model's
+    cost (KPrototypes, KModes) and named so in the table."""
     from kmeanskit._presentation.plotting import plot_elbow, plot_selection
 
-    table = selection.table.copy()
+    table = selection.table.rename(columns={"inertia": "cost"}) if cost else selection.table.copy()
     ks = list(table.index)
     recommended = {m: k for m, k in dict(selection.recommended or {}).items()}
     parts = []
@@ -641,9 +765,15 @@ def _profile_tables(profile: pd.DataFrame) -> list[str]:
 def _explanations_section(ctx) -> str:
     """Per cluster: its description and rule (:func:`kmeanskit.explain_clusters`), the tree's quality."""
     from kmeanskit._analysis.explain import explain_clusters
-    from kmeanskit._analysis.explain.explanation import COST_NOTE, SD_NOTE, TEST_NOTE
+    from kmeanskit._analysis.explain.explanation import COST_NOTE, LEVEL_NOTE, MIXED_COST_NOTE, SD_NOTE, TEST_NOTE
 
-    explanation = explain_clusters(ctx.model, ctx.model_input, feature_names=list(ctx.frame.columns))
+    rows = ctx.model_input
+    if isinstance(rows, pd.DataFrame) and rows.isna().to_numpy().any():  # (a model of rows with gaps)
+        rows = rows.dropna()
+        if rows.empty:
+            return ('<p class="note">Not explained: every row has a missing value, and the differences and '
+                    "rules need every value of a row.</p>")
+    explanation = explain_clusters(ctx.model, rows, feature_names=list(ctx.frame.columns))
     k = explanation.n_clusters
     overview = pd.DataFrame({
         "cluster": np.arange(k),
@@ -652,15 +782,26 @@ def _explanations_section(ctx) -> str:
         "rule": [rule if rule is not None else "none (no leaf gives it)" for rule in explanation.rules],
     })
     top = explanation.differences.groupby(level="cluster", sort=True).head(3).reset_index()
+    if "level" in top.columns:  # a categorical column: its level, and shares for means
+        top["feature"] = [f if not isinstance(level, str) else f"{f} = {level}"
+                          for f, level in zip(top["feature"], top["level"], strict=True)]
     top = top[["cluster", "feature", "cluster_mean", "rest_mean", "difference", "difference_sd", "p_value"]]
     top.columns = ["cluster", "feature", "cluster mean", "others' mean", "difference", "difference (sd)", "Welch p"]
+    mixed = bool(explanation.categorical)
+    name = explanation.estimator if mixed else "K-Means"
     quality = [
         ("rules", f"a threshold tree ({explanation.method}, {explanation.n_leaves} leaves), in "
                   f"{explanation.rule_space}"),
-        ("fidelity", f"{100 * explanation.fidelity:.1f}% of rows get their K-Means cluster from the rules"),
-        ("cost ratio", f"{_fmt(explanation.cost_ratio)} (the rules' k-means cost / K-Means' inertia; 1 is as good)"),
+        ("fidelity", f"{100 * explanation.fidelity:.1f}% of rows get their {name} cluster from the rules"),
+        ("cost ratio", f"{_fmt(explanation.cost_ratio)} (the rules' {'cost' if mixed else 'k-means cost'} / "
+                       f"{name}' {'cost' if mixed else 'inertia'}; 1 is as good)"),
     ]
-    notes = [explanation.rule_space_note, COST_NOTE + ".", SD_NOTE + ".", TEST_NOTE]
+    if len(rows) < len(ctx.model_input):
+        quality.append(("rows explained", f"the {len(rows):,} of {len(ctx.model_input):,} rows without missing "
+                                          "values (differences and rules need every value of a row)"))
+    cost_note = MIXED_COST_NOTE.format(name=name) if mixed else COST_NOTE
+    notes = [explanation.rule_space_note, cost_note + ".", SD_NOTE + ".", LEVEL_NOTE + "." if mixed else None,
+             TEST_NOTE]
     return "".join([
         '<div class="scroll">' + html_table(overview, index=False) + "</div>",
         _kv(quality),

@@ -129,3 +129,24 @@ def test_no_part_at_all_and_a_single_cluster_are_named_in_the_users_terms():
         mixed_silhouette_samples([[1.0], [2.0], [3.0]], [["a"], ["b"], ["a"]], ["grp"] * 3)
     with pytest.raises(ValueError, match=r"labels has 1 distinct value \(7\); it needs at least 2 clusters"):
         mixed_silhouette_samples([[1.0], [2.0], [3.0]], None, [7, 7, 7])
+
+
+def test_only_the_sample_is_read_and_a_gap_elsewhere_still_says_why(monkeypatch):
+    from kmeanskit._analysis import metrics
+
+    n = 2_000
+    frame = pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(list("abc"), n).astype(object)})
+    labels = rng.integers(0, 3, n)
+    read = []
+    table_columns = metrics.table_columns
+    monkeypatch.setattr(metrics, "table_columns", lambda X, **kw: (read.append(len(X)), table_columns(X, **kw))[1])
+    score, note = silhouette_or_reason(frame, labels, categorical=[1], gamma=0.5, sample_size=100, random_state=3)
+    assert read == [100] and note == "estimated on a random sample of 100 of 2,000 rows"
+    # The rows and the bits of the sample drawn from the whole table's parts.
+    assert score == mixed_silhouette_score(frame[["x"]], frame[["c"]], labels, gamma=0.5, sample_size=100,
+                                           random_state=3)
+    rows = np.random.RandomState(3).permutation(n)[:100]
+    outside = np.setdiff1d(np.arange(n), rows)[0]
+    frame.loc[outside, "c"] = None
+    assert silhouette_or_reason(frame, labels, categorical=[1], sample_size=100, random_state=3) == (
+        None, "not computed: rows with missing values have no full dissimilarities")

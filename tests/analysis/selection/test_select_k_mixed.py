@@ -97,3 +97,16 @@ def test_unscaled_numeric_columns_are_warned_about_not_the_categories():
     X = shop().assign(amount=lambda f: f["amount"] * 1e4)
     with pytest.warns(UserWarning, match="amount"):
         select_k(X, [2, 3], estimator=KPrototypes(), random_state=0, methods=["elbow"], progress=False)
+
+
+def test_every_k_scores_its_silhouette_on_the_same_sample_without_a_seed(monkeypatch):
+    from kmeanskit._analysis import metrics
+
+    seeds = []
+    original = metrics.silhouette_or_reason
+    monkeypatch.setattr(metrics, "silhouette_or_reason",
+                        lambda *a, **kw: (seeds.append(kw["random_state"]), original(*a, **kw))[1])
+    result = select_k(shop(n=400), [2, 3, 4], estimator=KPrototypes(n_init=1), sample_size=100,
+                      methods=("silhouette",), progress=False)
+    assert len(seeds) == 3 and len(set(seeds)) == 1 and isinstance(seeds[0], int)
+    assert result.table["silhouette"].notna().all()

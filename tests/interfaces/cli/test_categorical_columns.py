@@ -174,11 +174,26 @@ def test_predict_names_the_column_and_line_of_text_where_the_model_had_numbers(c
                                "(line 4), 1 such value in all")
 
 
-@pytest.mark.parametrize("command", ["evaluate"])
-def test_commands_of_kmeans_models_refuse_a_kprototypes_model_naming_it(capsys, tmp_path, shop_csv, command):
+def test_evaluate_scores_a_kprototypes_model_in_its_own_dissimilarity(capsys, tmp_path, shop_csv, shop):
+    from kmeanskit._analysis.metrics import silhouette_or_reason
+    from kmeanskit._estimators.pipeline import to_final_space
+    from kmeanskit._io.persistence import load
+
     model = tmp_path / "shop.kmk"
     assert run(capsys, "fit", shop_csv, "-k", 3, "--seed", 0, "-o", model)[0] == 0
-    code, out, err = run(capsys, command, model, shop_csv)  # (evaluate --labels-column: tests/.../mixed_tables)
-    assert code == 2 and out == ""
-    assert_one_line_error(err, f"'kmeanskit {command}' works on K-Means models; this is a KPrototypes model of "
-                               "categorical columns (region)")
+    code, out, err = run(capsys, "evaluate", model, shop_csv, "--json")
+    assert code == 0, err
+    found = json.loads(out)
+    pipeline = load(model)
+    features = shop[list(pipeline.feature_names_in_)].astype({"region": str})
+    labels = pipeline.predict(features)
+    expected, _ = silhouette_or_reason(to_final_space(pipeline, features), labels,
+                                       categorical=pipeline[-1].categorical_, gamma=pipeline[-1].gamma_)
+    assert found["silhouette"] == pytest.approx(expected, rel=1e-12)
+    assert found["silhouette_note"] == ("in K-Prototypes' dissimilarity: squared distance plus gamma per "
+                                        "mismatched category")
+    assert found["calinski_harabasz"] is None and found["davies_bouldin"] is None
+    assert found["euclidean_note"].startswith("not computed for categorical columns: both measure spread")
+    assert found["cost_name"] == "KPrototypes cost"
+    code, out, err = run(capsys, "evaluate", model, shop_csv)
+    assert code == 0 and "Calinski-Harabasz, Davies-Bouldin: n/a (not computed for categorical columns" in out

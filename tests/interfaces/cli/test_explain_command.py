@@ -132,3 +132,44 @@ def test_fit_explain_with_missing_values_explains_the_complete_rows_and_says_so(
     assert code == 0, err
     assert "income > 60,000" in out
     assert f"(explained on the {n_complete} of {len(gaps)} rows without missing values)" in out
+
+
+@pytest.mark.parametrize("columns", ["income,age", "income,age,tier"])  # K-Means, then K-Prototypes
+def test_explain_on_rows_with_gaps_explains_the_complete_rows_as_fit_does_and_names_the_first(
+        capsys, tmp_path, table, columns):
+    from kmeanskit import explain_clusters, load
+
+    data = tmp_path / "gaps.csv"
+    gaps = table.assign(tier=np.where(table["income"] > 60_000, "gold", "basic"))
+    gaps.loc[[4, 30, 31], "age"] = np.nan
+    gaps.to_csv(data, index=False)
+    model = tmp_path / "gaps.kmk"
+    code, fitted, err = run(capsys, "fit", data, "-k", 3, "--columns", columns, "--seed", 0, "--missing", "ignore",
+                            "-o", model, "--explain")
+    assert code == 0, err
+    code, out, err = run(capsys, "explain", model, data)
+    assert code == 0, err
+    note = ("(explained on the 177 of 180 rows without missing values; the 3 with gaps (the first: row 5, line 6) "
+            "are left out: differences and rules need every value of a row)")
+    assert out.splitlines()[0] == f"{data}: 177 rows, k=3 (model {model})" and out.rstrip().endswith(note)
+    # The same explanation as fit --explain's, and as the library's on the complete rows.
+    assert out.split("\n\n", 1)[1].split("\n(")[0] in fitted
+    complete = gaps[columns.split(",")].dropna()
+    expected = explain_clusters(load(model), complete)
+    assert all(f"): {description}" in out for description in expected.descriptions)
+    code, out, err = run(capsys, "explain", model, data, "--json")
+    payload = json.loads(out)
+    assert payload["n_rows"] == 180 and payload["n_rows_explained"] == 177 and payload["n_samples"] == 177
+
+
+def test_explain_refuses_a_table_whose_every_row_has_a_gap_naming_the_first(capsys, fitted, tmp_path, table):
+    model, _ = fitted
+    data = tmp_path / "holes.csv"
+    holes = table.copy()
+    holes.loc[::2, "visits"] = np.nan
+    holes.loc[1::2, "age"] = np.nan
+    holes.to_csv(data, index=False)
+    code, out, err = run(capsys, "explain", model, data)
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"every one of the 180 rows of '{data}' has a missing value (the first: row 1, line 2)",
+                          "differences and rules need every value of a row")

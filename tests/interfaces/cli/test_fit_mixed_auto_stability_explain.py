@@ -130,8 +130,12 @@ def test_kmeanskit_explain_takes_a_kprototypes_model(capsys, tmp_path, messy):
     code, out, err = run(capsys, "explain", model, complete, "--thousands", ",")
     assert code == 0, err
     assert "what sets each of 3 clusters apart (238 rows)" in out and "store = " in out
-    code, out, err = run(capsys, "explain", model, path, "--thousands", ",")  # gaps: refused, naming the line
-    assert code == 2 and "visits" in err
+    # With the rows with gaps: the same explanation of the complete rows, the rows left out counted and named.
+    code, with_gaps, err = run(capsys, "explain", model, path, "--thousands", ",")
+    assert code == 0, err
+    assert with_gaps.split("\n", 1)[1] == out.split("\n", 1)[1] + (
+        "(explained on the 238 of 240 rows without missing values; the 2 with gaps (the first: row 6, line 7) are "
+        "left out: differences and rules need every value of a row)\n")
 
 
 def test_a_category_in_a_single_row_is_named_with_what_to_do(capsys, tmp_path):

@@ -197,10 +197,14 @@ def test_report_clusters_a_table_with_text_columns_and_gaps(fitted, tmp_path, ca
     assert "region  categorical  3 levels: clustered" in out and "clustered by KPrototypes" in out
     page = out_path.read_text()
     assert "level shares of each categorical column per cluster" in page
-    code, _, err = run(capsys, "report", data, "-k", 3, "--missing", "ignore", "--labels-column", "plan",
-                       "-o", out_path)
-    assert code == 2
-    assert_one_line_error(err, "--labels-column 'plan': the report of a table with categorical columns")
+    # The known classes: a column of DATA, compared with the clusters and never clustered.
+    code, out, err = run(capsys, "report", data, "-k", 3, "--seed", 0, "--thousands", ",", "--id-column", "id",
+                         "--missing", "ignore", "--labels-column", "plan", "--no-select-k", "-o", out_path)
+    assert code == 0, err
+    assert "plan    excluded" in out
+    page = out_path.read_text()
+    assert 'id="classes"' in page and "adjusted Rand index (ARI)" in page
+    assert "The silhouette is not computed: rows with missing values have no full dissimilarities." in page
 
 
 def test_evaluate_compares_a_mixed_model_with_known_classes(fitted, tmp_path, capsys):
@@ -214,10 +218,10 @@ def test_evaluate_compares_a_mixed_model_with_known_classes(fitted, tmp_path, ca
     assert found["adjusted_rand"] == pytest.approx(adjusted_rand_score(labelled["segment"], labels))
     assert found["inertia"] == pytest.approx(payload["inertia"], rel=1e-9)  # the training rows' cost
     assert found["silhouette"] is None
-    code, _, err = run(capsys, "evaluate", path, tmp_path / "labelled.csv")
-    assert code == 2
-    assert_one_line_error(err, "this is a KPrototypes model of categorical columns (region, plan)",
-                          "pass --labels-column")
+    assert found["silhouette_note"] == "not computed: rows with missing values have no full dissimilarities"
+    code, out, err = run(capsys, "evaluate", path, tmp_path / "labelled.csv")
+    assert code == 0, err
+    assert "silhouette:                        n/a (not computed: rows with missing values have no full " in out
 
 
 @pytest.mark.parametrize("command", ["fit", "report"])

@@ -73,9 +73,6 @@ def test_report_on_the_bundled_iris_data_uses_the_species(capsys, tmp_path):
         (["-k", "3", "-o", "{tmp}/r.html", "--labels-column", "tier"], ["--labels-column 'tier' is not a column"]),
         (["-k", "3", "-o", "{tmp}/r.html", "--labels-column", "segment", "--columns", "age,segment"],
          ["cannot also be a feature"]),
-        # A text column without --labels-column is clustered (K-Prototypes): the known classes are refused.
-        (["-k", "3", "-o", "{tmp}/r.html", "--labels-column", "segment", "--missing", "drop"],
-         ["--labels-column 'segment': the report of a table with categorical columns"]),
         (["-k", "3", "-o", "{tmp}/r.html", "--labels-column", "segment", "--k-max", "200"], ["largest k"]),
     ],
 )

@@ -250,7 +250,9 @@ def _labels_and_space(model, X):
     return np.asarray(labels), Xt
 
 
-def _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed=False):
+def _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed=False, sample_seed=None):
+    """Fit k clusters; ``(model, row of scores, X in the clusterer's space, labels)``. `sample_seed` draws the
+    silhouette's sample (the same rows for every k)."""
     model = clone(template).set_params(**{param_prefix(template) + "n_clusters": k})
     if rs_param is not None and seed is not None:
         model.set_params(**{rs_param: seed})
@@ -262,7 +264,7 @@ def _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed=False):
         clusterer = final_estimator(model)
         row = {"inertia": float(clusterer.inertia_)}
         if "silhouette" in scored:
-            score = metrics.silhouette_or_reason(Xt, labels, sample_size=sample_size, random_state=seed,
+            score = metrics.silhouette_or_reason(Xt, labels, sample_size=sample_size, random_state=sample_seed,
                                                  categorical=clusterer.categorical_, gamma=clusterer.gamma_)[0]
             row["silhouette"] = np.nan if score is None else score
         row["fit_seconds"] = seconds
@@ -275,7 +277,7 @@ def _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed=False):
     defined = 2 <= distinct < Xt.shape[0] and not metrics._is_constant(Xt)
     if "silhouette" in scored:
         row["silhouette"] = (
-            metrics.silhouette_score(Xt, labels, sample_size=sample_size, random_state=seed)
+            metrics.silhouette_score(Xt, labels, sample_size=sample_size, random_state=sample_seed)
             if defined else np.nan
         )
     if "calinski_harabasz" in scored:
@@ -461,7 +463,8 @@ def select_k(
         Seed of the fits (every k gets the same int seed, so ``models[k]`` is
         what ``KMeans(k, random_state=seed).fit(X)`` gives), of the gap's
         reference data, of the samples and of the prediction-strength halves.
-        When None, a given estimator's own ``random_state`` is kept.
+        When None, a given estimator's own ``random_state`` is kept. Every k's
+        silhouette is estimated on the same sample (drawn once when None).
     sample_size : "auto", int or None, default="auto"
         Rows, drawn at random, on which the estimates that do not need every
         row are made: the silhouette (see
@@ -545,8 +548,11 @@ def select_k(
         if bar is not None:
             bar.update(1)
 
+    # The silhouette's sample: the same rows for every k (drawn once when there is no seed).
+    sample_seed = seed if seed is not None else int(check_random_state(None).randint(np.iinfo(np.int32).max))
+
     def run(k):
-        out = _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed)
+        out = _fit_one(template, k, X, seed, rs_param, scored, sample_size, mixed, sample_seed)
         tick()
         return out
 

@@ -331,19 +331,6 @@ def load_model(path: str, *, with_manifest: bool = False):
     return (model, manifest) if with_manifest else model
 
 
-def refuse_categorical_model(model, command: str, hint: str = "") -> None:
-    """A CommandError for a model of categorical columns (KPrototypes, KModes) given to a command of
-    K-Means models (its numbers: distances, trees, ...); `hint` ends the message."""
-    from kmeanskit._estimators.pipeline import clusters_categories, final_estimator
-
-    final = final_estimator(model)
-    if clusters_categories(final):
-        names = getattr(final, "feature_names_in_", None)
-        columns = [str(names[j]) if names is not None else str(j) for j in final.categorical_.tolist()]
-        raise CommandError(f"'kmeanskit {command}' works on K-Means models; this is a {type(final).__name__} model "
-                           f"of categorical columns ({', '.join(columns)}){hint}")
-
-
 def signing_key():
     """``KMEANSKIT_MODEL_KEY``, or None; set but empty is a CommandError."""
     from kmeanskit._interfaces.model_key import model_key

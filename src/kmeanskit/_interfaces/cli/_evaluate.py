@@ -17,7 +17,11 @@ examples:
   kmeanskit evaluate customers.kmk labelled.csv --labels-column segment --json > eval.json
 
 Internal metrics (inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) are
-measured in the space the model clusters in (after its scaler). With
+measured in the space the model clusters in (after its scaler). For a model of
+categorical columns (K-Prototypes, K-Modes), inertia is its cost and the
+silhouette is in its dissimilarity (squared distance plus gamma per category
+that differs; not computed when rows have gaps); Calinski-Harabasz and
+Davies-Bouldin, Euclidean, are left out, said so. With
 --labels-column, the clusters are compared with those known classes: adjusted
 Rand index, normalized mutual information, purity and the contingency matrix.
 """
@@ -52,10 +56,6 @@ def run(args: argparse.Namespace) -> int:
 
     model, manifest = common.load_model(args.model, with_manifest=True)
     mixed = _is_mixed(model)
-    if mixed and args.labels_column is None:
-        common.refuse_categorical_model(model, "evaluate", hint=(
-            "; its silhouette and the other Euclidean scores have no meaning for categories: "
-            "pass --labels-column to compare its clusters with known classes"))
     source = f"'{args.data}'"
     roles = common.model_roles(manifest)
     frame = read_raw_table(args.data, layout=common.model_layout(args, roles))
@@ -66,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
             "known classes must be a separate column"
         )
     features_frame, labels_true = common.split_labels(frame, args.labels_column, source=source)
-    if mixed:  # KPrototypes/KModes: the cost, and the agreement with the known classes
+    if mixed:  # KPrototypes/KModes: the cost, the silhouette in its dissimilarity, the known classes
         from kmeanskit._analysis.mixed_workflow import mixed_metrics
 
-        found = mixed_metrics(model, features_frame, labels_true.to_numpy(), source=source,
-                              roles=roles)
+        found = mixed_metrics(model, features_frame, None if labels_true is None else labels_true.to_numpy(),
+                              source=source, roles=roles, random_state=args.seed)
         found["cost_name"] = f"{type(final_estimator(model)).__name__} cost"
     else:
         Xt, labels, kmeans = table_in_model_space(model, features_frame, source=source)
@@ -107,6 +107,8 @@ def _payload(found: dict, args) -> dict:
         "calinski_harabasz": common.json_number(found["calinski_harabasz"]),
         "davies_bouldin": common.json_number(found["davies_bouldin"]),
     }
+    if "euclidean_note" in found:  # a model of categorical columns
+        payload.update(cost_name=found["cost_name"], euclidean_note=found["euclidean_note"])
     if "contingency" in found:
         table = found["contingency"]
         payload.update(
@@ -139,12 +141,15 @@ def _render(found: dict, args) -> str:
         lines.append(("silhouette", f"n/a ({found['silhouette_note']})"))
     else:
         note = found["silhouette_note"]
-        lines += [
-            ("silhouette", f"{found['silhouette']:.3f} (from -1 to 1, higher is better separated"
-             + (f"; {note})" if note else ")")),
-            ("Calinski-Harabasz", f"{found['calinski_harabasz']:.6g} (higher is better)"),
-            ("Davies-Bouldin", f"{found['davies_bouldin']:.3f} (lower is better, 0 is best)"),
-        ]
+        lines.append(("silhouette", f"{found['silhouette']:.3f} (from -1 to 1, higher is better separated"
+                      + (f"; {note})" if note else ")")))
+        if "euclidean_note" not in found:
+            lines += [
+                ("Calinski-Harabasz", f"{found['calinski_harabasz']:.6g} (higher is better)"),
+                ("Davies-Bouldin", f"{found['davies_bouldin']:.3f} (lower is better, 0 is best)"),
+            ]
+    if "euclidean_note" in found:  # a model of categorical columns
+        lines.append(("Calinski-Harabasz, Davies-Bouldin", f"n/a ({found['euclidean_note']})"))
     lines.append(("cluster sizes", " ".join(str(n) for n in sizes)))
     empty = [i for i, n in enumerate(sizes) if n == 0]
     if empty:

@@ -27,6 +27,10 @@ rules' clusters with K-Means' (1 is as good). For a model of categorical
 columns (K-Prototypes, K-Modes), a column's level that sets a cluster apart
 reads "store = north (82% of the cluster, 30% overall)", and rules such as
 "store in {east, north}".
+
+Rows with missing values are left out, as 'fit --explain' leaves them out,
+and said so: a rule routes a row by cuts on every feature, and the
+differences, fidelity and cost ratio would each describe different rows.
 """
 
 
@@ -47,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit explain`` with parsed arguments; return the exit code."""
+    import numpy as np
+    import pandas as pd
+
     from kmeanskit._analysis.explain import explain_clusters
     from kmeanskit._analysis.workflow import model_input
     from kmeanskit._estimators.pipeline import final_estimator
@@ -66,13 +73,35 @@ def run(args: argparse.Namespace) -> int:
     # Read as for the fit (the model file's column roles and missing-value markers: text amounts parsed, dates as
     # days, categories as text).
     frame = read_raw_table(args.data, layout=common.model_layout(args, roles))
-    features = model_input(model, frame, source=source, roles=roles, first_line=common.first_data_line(args))
+    first_line = common.first_data_line(args)
+    features = model_input(model, frame, source=source, roles=roles, first_line=first_line, allow_missing=True)
+    # As 'fit --explain': differences and rules need every value of a row, so rows with gaps are left out, said.
+    gaps = pd.DataFrame(features).isna().any(axis=1).to_numpy()
+    left_out = None
+    if gaps.any():
+        row = int(np.flatnonzero(gaps)[0])
+        where = f"row {row + 1}" + ("" if first_line is None else f", line {first_line + row}")
+        if gaps.all():
+            raise common.CommandError(
+                f"every one of the {gaps.size} rows of {source} has a missing value (the first: {where}): "
+                "differences and rules need every value of a row; give rows without gaps (fill them, or "
+                "explain a table of the complete rows)")
+        left_out = (f"explained on the {int((~gaps).sum())} of {gaps.size} rows without missing values; the "
+                    f"{int(gaps.sum())} with gaps (the first: {where}) are left out: differences and rules "
+                    "need every value of a row")
+        features = features[~gaps] if isinstance(features, np.ndarray) else features[~gaps].reset_index(drop=True)
     explanation = explain_clusters(model, features, max_leaves=args.max_leaves)
     if args.json:
-        common.print_json({"model": args.model, "data": args.data, **explanation.to_dict()})
+        payload = {"model": args.model, "data": args.data, **explanation.to_dict(), "n_rows": int(gaps.size),
+                   "n_rows_explained": int((~gaps).sum())}
+        if left_out is not None:
+            payload["rows_left_out"] = left_out
+        common.print_json(payload)
     else:
         print(f"{args.data}: {explanation.n_samples} rows, k={explanation.n_clusters} (model {args.model})\n")
         print(render_explanation(explanation, top=args.top))
+        if left_out is not None:
+            print(f"({left_out})")
     sys.stdout.flush()
     return common.EXIT_OK
 

@@ -8,7 +8,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["EPILOG", "add_arguments", "run"]
+__all__ = ["EPILOG", "add_arguments", "reads_as_table", "run"]
 
 
 EPILOG = """\
@@ -31,8 +31,14 @@ free text and constant columns are left out); categorical columns are
 clustered by K-Prototypes (K-Modes when all are categorical), and --missing
 ignore clusters rows on their observed values. The report then shows each
 cluster's level shares and modes, the numeric profiles and the shares of
-missing entries; the choice of k, the silhouette and the known classes,
-which need complete numeric rows, are left out (--labels-column is refused).
+missing entries; with categorical columns also the choice of k (the methods
+of their cost), what sets each cluster apart ("store = North (82% of the
+cluster, 30% overall)", rules such as "store in {East, North}"), the
+silhouette in the model's dissimilarity, stability and, with
+--labels-column, the known classes. It says what it leaves out and why: no
+scatter plot of principal components (categories are no numbers: the level
+shares per cluster show the clusters instead), no Calinski-Harabasz or
+Davies-Bouldin (Euclidean), no silhouette on rows with gaps.
 
   kmeanskit report customers.csv -k 4 --thousands , --id-column id --missing ignore -o customers.html
 """
@@ -83,14 +89,20 @@ def run(args: argparse.Namespace) -> int:
     # The seed is always known and said, so that the report can be made again (as in 'kmeanskit fit').
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     roles = None
-    if _as_table(args):
-        if args.labels_column is not None:
-            raise common.CommandError(
-                f"--labels-column {args.labels_column!r}: the report of a table with categorical columns or "
-                "missing values leaves out the agreement with known classes (it needs complete numeric rows); "
-                "--exclude the column and compare the labels of 'kmeanskit fit --labels' with it")
+    if reads_as_table(args):
+        labels_true = None
+        if args.labels_column is not None:  # the known classes: a column of DATA, never clustered
+            if args.labels_column in (args.columns or ()):
+                raise common.CommandError(
+                    f"--labels-column {args.labels_column!r} cannot also be a feature in --columns")
+            from kmeanskit._io.tables import read_raw_table
+
+            frame = read_raw_table(args.data, layout=common.text_layout(args))
+            labels_true = common.split_labels(frame, args.labels_column, source=f"'{args.data}'")[1].to_numpy()
+            args.exclude = [*(args.exclude or ()), args.labels_column]
         features, source, roles, _ = common.load_to_fit(args)
-        labels_true = ks = None  # (the table report has no choice of k nor known classes)
+        if not roles.categorical_features:
+            ks = None  # (numeric columns with gaps: no choice of k; said in the report)
     else:
         features, labels_true, source = _load(args)
     if ks is not None:
@@ -99,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
                                   categorical=() if roles is None else roles.categorical_features)
     if len(result.dropped):  # --missing drop: the report describes the rows clustered
         features = features.drop(index=features.index[result.dropped]).reset_index(drop=True)
+        if labels_true is not None:
+            import numpy as np
+
+            labels_true = np.delete(labels_true, result.dropped)
     title = args.title if args.title is not None else f"Clustering report: {source}"
     path = report(
         features,
@@ -131,27 +147,27 @@ def run(args: argparse.Namespace) -> int:
     return common.EXIT_OK
 
 
-def _as_table(args) -> bool:
+def reads_as_table(args) -> bool:
     """Whether DATA is read with column roles, as 'kmeanskit fit' reads it: an option asks for it, or
-    a candidate feature column holds something other than numbers."""
+    a candidate feature column holds something other than numbers (``report`` and ``select-k``)."""
     if args.data is None:
         return False
     if args.categorical or args.exclude or args.id_column or args.dates or args.missing != "error":
         return True
+    labels_column = getattr(args, "labels_column", None)
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
     from kmeanskit._io.tables import read_raw_table
 
     head = read_raw_table(args.data, layout=common.text_layout(args), n_rows=_ROWS_LOOKED_AT)
-    if args.labels_column is not None and (args.labels_column not in head.columns
-                                           or args.labels_column in (args.columns or ())):
+    if labels_column is not None and (labels_column not in head.columns or labels_column in (args.columns or ())):
         return False  # (refused by _load, naming the option)
-    names = args.columns if args.columns is not None else [c for c in head.columns if c != args.labels_column]
+    names = args.columns if args.columns is not None else [c for c in head.columns if c != labels_column]
     return any(name in head.columns and (not is_numeric_dtype(head[name].dtype) or is_bool_dtype(head[name].dtype))
                for name in names)
 
 
-#: Rows of DATA whose types decide whether it is read with column roles (:func:`_as_table`).
+#: Rows of DATA whose types decide whether it is read with column roles (:func:`reads_as_table`).
 _ROWS_LOOKED_AT = 1000
 
 
