@@ -12,7 +12,9 @@ repeat (this machine is shared and its speed drifts); the table gives medians
 over ``--repeats`` and the median of the per-repeat ratios. Also prints NumPy's
 GEMM throughput on the same product shape, for context.
 
-Run: ``python -m benchmarks lloyd [--cases NAME ...] [--repeats R]``.
+Run: ``python -m benchmarks lloyd [--cases NAME ...] [--repeats R]``; ``--direct-kernel`` prints
+instead the nanoseconds a row of the serial direct pass kernel on small shapes (CPU time of the
+calling thread, medians).
 """
 
 import argparse
@@ -56,14 +58,46 @@ def gemm_gflops(X, k, repeats=3):
     return 2.0 * X.shape[0] * X.shape[1] * k / np.median(best) / 1e9, float(np.median(best))
 
 
+DIRECT_KERNEL_SHAPES = ((5000, 5, 4, np.float64), (5000, 5, 4, np.float32), (1000, 2, 3, np.float64),
+                        (150, 4, 3, np.float64), (5000, 10, 8, np.float64))
+
+
+def direct_kernel_ns(repeats=400):
+    """Nanoseconds a row of the serial direct pass kernel (``assign_accumulate_direct``, sums updated, unit weights)."""
+    from kmeanskit._algorithms.rows import n_slabs, slab_bounds
+    from kmeanskit._engine.assign import assign_accumulate_direct
+    from kmeanskit._engine.serial import serial_twin
+
+    kernel = serial_twin(assign_accumulate_direct)
+    for n, d, k, dtype in DIRECT_KERNEL_SHAPES:
+        X = (np.random.RandomState(0).uniform(size=(n, d)) - 0.5).astype(dtype)
+        centers = X[:k].copy()
+        bounds = slab_bounds(n, n_slabs(n, 8 * k * d))
+        args = (X, np.ones(1, dtype), centers, np.ascontiguousarray(centers.T), np.einsum("ij,ij->i", centers, centers),
+                np.empty(n, np.int32), np.empty(n), np.zeros((bounds.shape[0] - 1, k, d)),
+                np.zeros((bounds.shape[0] - 1, k)), bounds, True)
+        kernel(*args)
+        times = []
+        for _ in range(repeats):
+            start = time.thread_time_ns()
+            kernel(*args)
+            times.append(time.thread_time_ns() - start)
+        print(f"direct pass kernel {n} x {d}, k={k}, {np.dtype(dtype).name}: {np.median(times) / n:.2f} ns a row "
+              f"(median; minimum {np.min(times) / n:.2f})", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks lloyd", description=__doc__.splitlines()[0])
+    parser.add_argument("--direct-kernel", action="store_true",
+                        help="nanoseconds a row of the serial direct pass kernel on small shapes, and stop")
     parser.add_argument("--cases", nargs="*", default=list(DENSE_CASES), choices=list(DENSE_CASES))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
         "--seconds", type=float, default=1.0, help="about how long each timed fit runs (sets m)"
     )
     args = parser.parse_args(argv)
+    if args.direct_kernel:
+        return direct_kernel_ns()
     # One or two iterations from random rows can leave a cluster empty: expected here.
     warnings.filterwarnings("ignore", message="Number of distinct clusters")
 

@@ -7,6 +7,12 @@ each seeding (the rest as by default): seconds, iterations, final inertia.
 The table gives medians over the seeds and k-means||'s ratios to greedy
 k-means++. This is the table behind ``init='auto'`` (``_kmeans._use_parallel_init``).
 
+``python -m benchmarks seeding --scorers [--features 4 8 ...] [--rows 150 5000 ...] [--clusters 4 10]``
+times greedy k-means++ on uniform rows by BLAS dots and by direct differences
+(``_algorithms/init.py: scores_directly``, the rule's bound
+``SMALL_DIRECT_MAX_FEATURES`` forced either way), the two alternated, CPU time
+of the calling thread (medians), and checks that both draw the same rows.
+
 Beyond the suite's cases it has some that locate the rule's boundaries: blobs
 with 8 and 16 features, blobs that overlap (spreads from 0.5 to 4), and 3x3
 patches of china.jpg (27 features of real image structure, not blobs).
@@ -101,13 +107,52 @@ def _row(name, result):
     )
 
 
+def _scorers(features, rows, clusters, rounds=3):
+    """Dense (BLAS dots) against direct scoring of small inputs: a table of CPU microseconds."""
+    from kmeanskit._algorithms import init
+    from kmeanskit._algorithms.mapping import DataMapping
+    from kmeanskit._algorithms.random_state import check_random_state
+    from kmeanskit._algorithms.rows import DenseRows
+
+    bound = init.SMALL_DIRECT_MAX_FEATURES
+
+    def seed(X, k, direct):
+        init.SMALL_DIRECT_MAX_FEATURES = 1 << 30 if direct else 0
+        return init.kmeans_plusplus_rows(DenseRows(X, None), k, check_random_state(0))[1]
+
+    print(f"{'rows':>7s} {'d':>4s} {'k':>4s} {'dots us':>9s} {'direct us':>10s} {'dots/direct':>12s} same draws")
+    try:
+        for n, d, k in ((n, d, k) for n in rows for d in features for k in clusters):
+            X = np.random.RandomState(0).uniform(size=(n, d))
+            X = DataMapping.on_mean(X).map_rows(X)
+            same = np.array_equal(seed(X, k, False), seed(X, k, True))
+            repeats = max(5, min(61, int(3e6 / (n * d * k))))
+            times = {False: [], True: []}
+            for _ in range(rounds):
+                for direct in (False, True):
+                    for _ in range(repeats):
+                        start = time.thread_time()
+                        seed(X, k, direct)
+                        times[direct].append(time.thread_time() - start)
+            dots, direct = (statistics.median(times[m]) * 1e6 for m in (False, True))
+            print(f"{n:7d} {d:4d} {k:4d} {dots:9.1f} {direct:10.1f} {dots / direct:11.2f}x {same}", flush=True)
+    finally:
+        init.SMALL_DIRECT_MAX_FEATURES = bound
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks seeding", description=__doc__.splitlines()[0])
+    parser.add_argument("--scorers", action="store_true", help="dense against direct scoring of small inputs")
+    parser.add_argument("--features", nargs="*", type=int, default=[4, 5, 8, 12, 16, 24, 32])
+    parser.add_argument("--rows", nargs="*", type=int, default=[150, 1000, 5000])
+    parser.add_argument("--clusters", nargs="*", type=int, default=[4, 10])
     choices = list(CASES) + list(EXTRA_CASES)
     parser.add_argument("--cases", nargs="*", choices=choices, help="default: " + ", ".join(DEFAULT_CASES))
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--json", metavar="PATH", help="write every number to this JSON file")
     args = parser.parse_args(argv)
+    if args.scorers:
+        return _scorers(args.features, args.rows, args.clusters)
     warnings.filterwarnings("ignore", message="Number of distinct clusters")
     print("seconds and iterations: medians over seeds " + " ".join(map(str, args.seeds))
           + "; inertia: k-means|| / k-means++ of the medians, and the worst seed's ratio", flush=True)

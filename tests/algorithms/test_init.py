@@ -22,16 +22,17 @@ def _weights(n, seed=0):
     return w
 
 
-# d=2: direct differences; d=8: BLAS dots, kept for about half the rows
-# (KEEP_SHARE below); d=40: BLAS dots kept for all rows.
-@pytest.mark.parametrize("d, keep_share", [(2, 0.25), (8, 0.6), (40, 0.25)])
+# d=2 and d=8 (a small input): direct differences; d=30: BLAS dots, kept for
+# about half the rows (KEEP_SHARE below); d=40: BLAS dots kept for all rows.
+@pytest.mark.parametrize("d, keep_share", [(2, 0.25), (8, 0.25), (30, 0.13), (40, 0.25)])
 def test_same_draws_as_sklearn_with_weights(d, keep_share, monkeypatch):
     monkeypatch.setattr(init, "KEEP_SHARE", keep_share)
     X = _blobs(3000, d)
     w = _weights(3000)
     rows = as_rows(X, w)
     scorer = init._DenseScorer(rows, np.full(3000, np.inf), 4)
-    if d == 8:
+    assert scorer.direct == (d <= 8)
+    if d == 30:
         assert 0 < scorer.kept_dots_t.shape[1] < 3000
     for seed in range(3):
         ours = init.kmeans_plusplus_rows(rows, 9, np.random.RandomState(seed))[1]
@@ -87,7 +88,7 @@ def test_scorer_without_slab_sums_draws_the_same(d):
 
 
 @pytest.mark.parametrize("d, dtype, all_kept", [(32, np.float64, False), (48, np.float64, True),
-                                                (16, np.float64, False), (64, np.float32, True),
+                                                (28, np.float64, False), (64, np.float32, True),
                                                 (3, np.float64, False)])
 def test_seeding_memory_within_a_quarter_of_x(d, dtype, all_kept):
     n, t = 10_000, 6
@@ -127,10 +128,11 @@ class _RoundByRound(init._DenseScorer):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n, d, k, keep_share", [(150, 4, 3, 0.2), (1797, 64, 10, 0.2), (1797, 64, 10, 0.05),
                                                  (5000, 5, 4, 0.2), (333, 784, 6, 0.2), (1000, 2, 3, 0.2),
-                                                 (3000, 3, 40, 0.2), (150, 1, 9, 0.2)])
+                                                 (3000, 3, 40, 0.2), (150, 1, 9, 0.2), (2000, 24, 8, 0.2),
+                                                 (2000, 25, 8, 0.2)])
 def test_rounds_in_one_call_as_round_by_round(n, d, k, keep_share, dtype, weights, monkeypatch, at_thread_counts):
     # Small inputs run every round in one kernel call: the same draws and the same bits (centers, each
-    # row's nearest center, the distances), by direct differences (d < 4) or by dots kept for all rows
+    # row's nearest center, the distances), by direct differences (d <= 24) or by dots kept for all rows
     # or some, at 1 and 2 threads (BLAS too).
     monkeypatch.setattr(init, "KEEP_SHARE", keep_share)
     X = _blobs(n, d, dtype)
@@ -156,6 +158,16 @@ def test_rounds_in_one_call_as_round_by_round(n, d, k, keep_share, dtype, weight
             np.testing.assert_array_equal(a, b)
     theirs = sk_kmeans_plusplus(X, k, sample_weight=w, random_state=3)[1]
     np.testing.assert_array_equal(fused[0][1], theirs)
+
+
+@pytest.mark.parametrize("n, d, n_candidates, direct", [
+    (5000, 3, 1, True), (300_000, 3, 4, True),  # few features: always direct
+    (5000, 4, 4, True), (5000, 24, 4, True), (5000, 25, 4, False),  # small inputs: direct up to 24 features
+    (5000, 5, 1, False),  # one candidate a round: rounds in Python, BLAS dots
+    (60_000, 5, 4, False),  # 2^18 values or more: the parallel kernels, BLAS dots
+])
+def test_which_scorer(n, d, n_candidates, direct):
+    assert init.scores_directly(n, d, n_candidates) == direct
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

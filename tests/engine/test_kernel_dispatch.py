@@ -134,8 +134,8 @@ def test_a_cold_machine_fits_without_compiling(tmp_path):
     env.update(NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(SRC), KMEANSKIT_BACKGROUND_COMPILE="0")
     assert json.loads(run_python(code, env=env, timeout=600)) == {
         "compiled": [], "background": False,
-        "twins": ["assign_accumulate_direct_serial", "greedy_rounds_dense", "lower_closest_serial",
-                  "mean_and_variances", "pass_totals_serial", "weighted_slab_sums_serial",
+        "twins": ["assign_accumulate_direct_serial", "greedy_rounds_direct", "mean_and_variances",
+                  "pass_totals_serial", "update_closest_direct_serial", "weighted_slab_sums_serial",
                   "weighted_sq_distances_dense_serial"],
     }
 

@@ -247,7 +247,7 @@ def test_greedy_rounds_direct(keep):
         X, w, _ = _seeding_problem(n, d, dtype, seed, ties)
         w[0] = 1.0  # the first center's row
         rng = np.random.default_rng(seed)
-        for bounds, chunk, t in itertools.product(_bounds(n), (1, 64), (2, 3, GROUP + 1)):
+        for bounds, t in itertools.product(_bounds(n), (2, 3, 4, 5, GROUP + 1)):
             # The state after the first center (row 0), as greedy_plusplus leaves it.
             closest, sums = np.full(n, np.inf), np.empty(bounds.shape[0] - 1)
             nearest = np.full(n if keep else 0, 7, dtype=np.int32)
@@ -259,7 +259,7 @@ def test_greedy_rounds_direct(keep):
             centers[0] = X[0]
             indices = np.full(k, -1, dtype=np.int64)
             indices[0] = 0
-            run_both(greedy_rounds_direct, X, w, closest, nearest, bounds, sums, chunk, rng.uniform(size=(k - 1, t)),
+            run_both(greedy_rounds_direct, X, w, closest, nearest, bounds, sums, rng.uniform(size=(k - 1, t)),
                      potential, centers, indices)
 
 

@@ -25,14 +25,17 @@ from kmeanskit._engine.seeding import (
 )
 from kmeanskit._engine.serial import SERIAL_MAX_VALUES, sized
 
-__all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows"]
+__all__ = ["greedy_plusplus", "kmeans_plusplus_rows", "random_rows", "scores_directly"]
 
 # Dense rows: distances from BLAS dot products (on chunks of this many rows)
 # from this many features on, by direct differences below (which need no
-# squared row norms); where the two cross and which chunk size wins were
-# measured (benchmarks/README.md).
+# squared row norms) and on small inputs (``scores_directly``); where the two
+# cross and which chunk size wins were measured (benchmarks/README.md).
 SEEDING_CHUNK_ROWS = 4096
 SEEDING_BLAS_MIN_FEATURES = 4
+# Small inputs (below SERIAL_MAX_VALUES values: every round in one kernel call)
+# are scored by direct differences up to this many features.
+SMALL_DIRECT_MAX_FEATURES = 24
 # Direct differences: rows per chunk, about this many bytes of X (stays in L1
 # while each group of candidates reads it).
 DIRECT_CHUNK_BYTES = 1 << 15
@@ -46,6 +49,19 @@ KEEP_SHARE = 0.2
 LOWER_KEPT_VALUES_PER_ROW = 4
 # CSR rows: rows per block of the sparse (b, t) products.
 SPARSE_BLOCK_ROWS = 1 << 16
+
+
+def scores_directly(n, d, n_candidates):
+    """Whether seeding scores ``n`` dense rows of ``d`` features by direct differences (else by BLAS dots).
+
+    Direct below ``SEEDING_BLAS_MIN_FEATURES`` features, and on small inputs
+    (whose rounds run in one kernel call, ``n_candidates >= 2``) up to
+    ``SMALL_DIRECT_MAX_FEATURES``: there BLAS's calls per chunk cost more than
+    the arithmetic (benchmarks/README.md).
+    """
+    if d < SEEDING_BLAS_MIN_FEATURES:
+        return True
+    return n * d < SERIAL_MAX_VALUES and n_candidates >= 2 and d <= SMALL_DIRECT_MAX_FEATURES
 
 
 class _DenseScorer:
@@ -70,7 +86,7 @@ class _DenseScorer:
         self.slab_sums = np.empty(self.bounds.shape[0] - 1)
         # Each round's per-slab potentials (a round scores n_candidates candidates).
         self.out = np.empty((self.bounds.shape[0] - 1, n_candidates))
-        self.direct = rows.d < SEEDING_BLAS_MIN_FEATURES
+        self.direct = scores_directly(rows.n, rows.d, n_candidates)
         # The kernels for this size, chosen once (the size does not change from round to round).
         if self.direct:
             self.chunk_rows = max(1, DIRECT_CHUNK_BYTES // (rows.d * rows.dtype.itemsize))
@@ -108,8 +124,8 @@ class _DenseScorer:
         """Rounds 1 .. k - 1 in one kernel call (``greedy_rounds_direct`` or ``greedy_rounds_dense``)."""
         if self.direct:
             sized(greedy_rounds_direct, self.X.size)(
-                self.X, self.w, self.closest, self.nearest, self.bounds, self.slab_sums, self.chunk_rows,
-                uniforms, potential, centers, indices,
+                self.X, self.w, self.closest, self.nearest, self.bounds, self.slab_sums, uniforms, potential,
+                centers, indices,
             )
         else:
             sized(greedy_rounds_dense, self.X.size)(

@@ -66,8 +66,11 @@ def warmup_calls():
         "silhouette_score": lambda: silhouette_score(X, labels),
         # Fewer than 4 features: seeding scores by direct differences (another kernel).
         "KMeans 2 features": lambda: KMeans(3, random_state=0).fit(X[:, :2]),
+        # More than 24 features: small inputs' seeding scores by BLAS dots (other kernels).
+        "KMeans 28 features": lambda: KMeans(3, random_state=0).fit(np.tile(X, 7)),
         "KMeans float32": lambda: KMeans(3, random_state=0).fit(X32),
         "KMeans float32, 2 features": lambda: KMeans(3, random_state=0).fit(X32[:, :2]),
+        "KMeans float32, 28 features": lambda: KMeans(3, random_state=0).fit(np.tile(X32, 7)),
         "MiniBatchKMeans float32": lambda: MiniBatchKMeans(3, random_state=0, n_init=1).fit(X32),
         "KMedians float32": lambda: KMedians(3, random_state=0).fit(X32),
         "SphericalKMeans float32": lambda: SphericalKMeans(3, random_state=0).fit(X32),

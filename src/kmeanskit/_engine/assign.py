@@ -141,14 +141,15 @@ def _doubled_transposed(X, start, m, two_xt):
     writes go to eight contiguous values per feature.
     """
     n_features = X.shape[1]
+    x_tile = X[start:start + m]  # indices from 0: known not negative, no wraparound test a value
     m8 = m - m % 8
     for r0 in range(0, m8, 8):
         for f in range(n_features):
             for r in range(r0, r0 + 8):
-                two_xt[f, r] = X[start + r, f] + X[start + r, f]
+                two_xt[f, r] = x_tile[r, f] + x_tile[r, f]
     for r in range(m8, m):
         for f in range(n_features):
-            two_xt[f, r] = X[start + r, f] + X[start + r, f]
+            two_xt[f, r] = x_tile[r, f] + x_tile[r, f]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -206,31 +207,31 @@ def _record_tile(X, w, start, m, best, centers, labels, sq_dist, sums_s, wsums_s
     once for the tile.
     """
     n_features = X.shape[1]
+    # The tile's rows, labels and distances sliced: indices from 0, no wraparound test a value.
+    x_tile, tile_labels, tile_sq_dist = X[start:start + m], labels[start:start + m], sq_dist[start:start + m]
     if not update:
         for r in range(m):
-            i = start + r
-            labels[i] = best[r]
-            sq_dist[i] = _exact_sq_dist(X[i], centers[best[r]])
+            tile_labels[r] = best[r]
+            tile_sq_dist[r] = _exact_sq_dist(x_tile[r], centers[best[r]])
         return
     if w.shape[0] == 1:
         w0 = np.float64(w[0])
         for r in range(m):
-            i = start + r
             b = best[r]
-            labels[i] = b
-            sq_dist[i] = _exact_sq_dist(X[i], centers[b])
+            tile_labels[r] = b
+            tile_sq_dist[r] = _exact_sq_dist(x_tile[r], centers[b])
             for f in range(n_features):
-                sums_s[b, f] += w0 * np.float64(X[i, f])
+                sums_s[b, f] += w0 * np.float64(x_tile[r, f])
             wsums_s[b] += w0
         return
+    tile_w = w[start:start + m]
     for r in range(m):
-        i = start + r
         b = best[r]
-        labels[i] = b
-        sq_dist[i] = _exact_sq_dist(X[i], centers[b])
-        wi = np.float64(w[i])
+        tile_labels[r] = b
+        tile_sq_dist[r] = _exact_sq_dist(x_tile[r], centers[b])
+        wi = np.float64(tile_w[r])
         for f in range(n_features):
-            sums_s[b, f] += wi * np.float64(X[i, f])
+            sums_s[b, f] += wi * np.float64(x_tile[r, f])
         wsums_s[b] += wi
 
 

@@ -527,15 +527,48 @@ def _sum_slabs(out, pots):
         pots[j] = acc
 
 
+# Rows per tile of greedy_rounds_direct: a tile's squared distances to each
+# candidate (float64) stay in L1 between their sum over the features and
+# their sum into the potentials.
+ROUNDS_TILE_ROWS = 256
+# Candidates whose potentials (a chain of dependent additions each) advance together.
+ROUNDS_LANES = 4
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _tile_sq_dists(xt, points, j, start, m, out):
+    """``out[r] = sum_f (xt[f, start + r] - points[j, f])^2`` for r < m, from 0.0 in feature order.
+
+    The bits of :func:`_group_sq_dists` and :func:`_direct_slab_lower` (a
+    square is never -0.0, so ``0.0 + e0^2`` is ``e0^2``); the loop over the
+    rows is the innermost (vectorised: the rows are sliced first, so that
+    their indices are known not to be negative).
+    """
+    c = points[j, 0]
+    x = xt[0, start:start + m]
+    for r in range(m):
+        e = x[r] - c
+        out[r] = e * e
+    for f in range(1, xt.shape[0]):
+        c = points[j, f]
+        x = xt[f, start:start + m]
+        for r in range(m):
+            e = x[r] - c
+            out[r] += e * e
+
+
 @njit(cache=True, nogil=True)
-def greedy_rounds_direct(
-    X, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, uniforms, potential, centers, indices
-):
+def greedy_rounds_direct(X, w, closest, nearest, slab_bounds, slab_sums, uniforms, potential, centers, indices):
     """Rounds 1 .. k - 1 of greedy k-means++ on dense rows of few features (direct differences), in one call.
 
-    :func:`greedy_rounds_dense` for the direct scorer: the candidates scored
-    by :func:`candidate_potentials_direct` (in groups of ``GROUP``, padded
-    with zero columns), the winner's distances by :func:`update_closest_direct`.
+    :func:`greedy_rounds_dense` for the direct scorer, with the arithmetic of
+    :func:`candidate_potentials_direct` (each distance summed from 0.0 over
+    the features in order, in float64; each candidate's potential
+    ``sum_i w_i min(closest_i, d_i)`` over a slab in row order) and of
+    :func:`update_closest_direct` for the winner. The rows are copied once,
+    transposed, in float64, so that a tile's distances to a candidate are
+    computed across rows (vectorised); then ``ROUNDS_LANES`` candidates'
+    potentials advance together, row by row.
 
     IN     X            (n, d) rows, float32 or float64
     IN     w            (n,) sample weights
@@ -543,7 +576,6 @@ def greedy_rounds_direct(
     INOUT  nearest      (n,) int32, or (0,): not kept
     IN     slab_bounds  (S + 1,) int64
     INOUT  slab_sums    (S,) float64 (after center 0 on entry, after the last on exit)
-    IN     chunk_rows   int, rows per chunk of the scoring
     IN     uniforms     (k - 1, t) float64, each round's ``random_state.uniform(size=t)``, t >= 2
     IN     potential    float64 ``sum_i w_i closest_i`` after center 0
     INOUT  centers      (k, d) X's dtype: row 0 given, rows 1 .. k - 1 written
@@ -552,34 +584,75 @@ def greedy_rounds_direct(
     n, d = X.shape
     n_slabs = slab_bounds.shape[0] - 1
     t = uniforms.shape[1]
+    lanes = -(-t // ROUNDS_LANES) * ROUNDS_LANES
+    xt = np.empty((d, n))
+    for i in range(n):
+        for f in range(d):
+            xt[f, i] = np.float64(X[i, f])
     ids = np.empty(t, dtype=np.int64)
-    candidates_t = np.zeros((d, -(-t // GROUP) * GROUP))
+    candidates = np.empty((t, d))
+    # Padding candidates' distances stay 0.0: their potentials are computed and ignored.
+    dists = np.zeros((lanes, ROUNDS_TILE_ROWS))
+    acc = np.empty(lanes)
     out = np.empty((n_slabs, t))
     pots = np.empty(t)
-    c64 = np.empty(d)
+    keep = nearest.shape[0] > 0
     no_index = np.empty(0, dtype=np.int32)
     for c in range(1, centers.shape[0]):
         _draw(n, w, closest, no_index, False, slab_bounds, slab_sums, uniforms[c - 1] * potential, ids)
         for j in range(t):
             for f in range(d):
-                candidates_t[f, j] = np.float64(X[ids[j], f])
+                candidates[j, f] = xt[f, ids[j]]
         for s in range(n_slabs):
-            _direct_slab_potentials(X, w, closest, candidates_t, slab_bounds[s], slab_bounds[s + 1], chunk_rows, out[s])
+            acc[:] = 0.0
+            for start in range(slab_bounds[s], slab_bounds[s + 1], ROUNDS_TILE_ROWS):
+                m = min(ROUNDS_TILE_ROWS, slab_bounds[s + 1] - start)
+                for j in range(t):
+                    _tile_sq_dists(xt, candidates, j, start, m, dists[j])
+                for g in range(0, lanes, ROUNDS_LANES):
+                    a0, a1, a2, a3 = acc[g], acc[g + 1], acc[g + 2], acc[g + 3]
+                    e0, e1, e2, e3 = dists[g], dists[g + 1], dists[g + 2], dists[g + 3]
+                    for r in range(m):
+                        wi = np.float64(w[start + r])
+                        ci = closest[start + r]
+                        a0 += wi * min(ci, e0[r])
+                        a1 += wi * min(ci, e1[r])
+                        a2 += wi * min(ci, e2[r])
+                        a3 += wi * min(ci, e3[r])
+                    acc[g], acc[g + 1], acc[g + 2], acc[g + 3] = a0, a1, a2, a3
+            for j in range(t):
+                out[s, j] = acc[j]
         _sum_slabs(out, pots)
         best = np.argmin(pots)  # the first minimum, or the first NaN, as NumPy's
         potential = pots[best]
         indices[c] = ids[best]
         for f in range(d):
             centers[c, f] = X[ids[best], f]
-            c64[f] = candidates_t[f, best]
+        # The winner's distances again (the bits of its scoring), lowering ``closest`` as :func:`_lower` does,
+        # with selects: whether a row comes closer is as good as random, and a mispredicted branch a row
+        # costs more than the rest of the update.
+        winner = dists[0]
         for s in range(n_slabs):
-            slab_sums[s] = _direct_slab_lower(X, w, c64, closest, c, nearest, slab_bounds[s], slab_bounds[s + 1])
+            total = 0.0
+            for start in range(slab_bounds[s], slab_bounds[s + 1], ROUNDS_TILE_ROWS):
+                m = min(ROUNDS_TILE_ROWS, slab_bounds[s + 1] - start)
+                _tile_sq_dists(xt, candidates, best, start, m, winner)
+                tile_closest = closest[start:start + m]
+                tile_w = w[start:start + m]
+                for r in range(m):
+                    d2 = winner[r]
+                    ci = tile_closest[r]
+                    closer = d2 < ci
+                    if keep:
+                        nearest[start + r] = c if closer else nearest[start + r]
+                    ci = d2 if closer else ci
+                    tile_closest[r] = ci
+                    total += np.float64(tile_w[r]) * ci
+            slab_sums[s] = total
 
 
 @numpy_twin(greedy_rounds_direct)
-def greedy_rounds_direct_numpy(
-    X, w, closest, nearest, slab_bounds, slab_sums, chunk_rows, uniforms, potential, centers, indices
-):
+def greedy_rounds_direct_numpy(X, w, closest, nearest, slab_bounds, slab_sums, uniforms, potential, centers, indices):
     """:func:`greedy_rounds_direct` in NumPy, with the same bits (its NumPy twin): each round
     through the twins of the kernels it fuses."""
     t = uniforms.shape[1]
@@ -590,7 +663,7 @@ def greedy_rounds_direct_numpy(
         draw_rows_numpy(w, closest, slab_bounds, slab_sums, uniforms[c - 1] * potential, ids)
         candidates = X[ids]
         candidates_t[:, :t] = candidates.T
-        candidate_potentials_direct_numpy(X, w, closest, candidates_t, slab_bounds, chunk_rows, out)
+        candidate_potentials_direct_numpy(X, w, closest, candidates_t, slab_bounds, 1, out)  # chunks: any
         pots = out.sum(axis=0)  # t >= 2: the slabs added first to last, as the kernel adds them
         best = int(np.argmin(pots))
         potential = float(pots[best])

@@ -279,14 +279,19 @@ class KMeans(
             if scale == 1.0:
                 mean, variances = mean_and_variances(X)
                 transform = float(mean @ mean) > _CENTER_ABOVE * float(variances.sum())
-            if scale != 1.0 or transform:
+            if scale == 1.0 and transform and self._must_copy(X, X_given):
+                # For float64 data the mean just computed has the bits of X.mean(axis=0).
+                X_mean = mean if X.dtype == np.float64 else X.mean(axis=0)
+                # One pass where a copy, then a subtraction in place, made two (the same values).
+                X = X - X_mean
+            elif scale != 1.0 or transform:
                 X = self._writable(X, X_given)
                 if scale != 1.0:
                     X *= X.dtype.type(scale)
                     mean, variances = mean_and_variances(X)
-                # For float64 data the mean just computed has the bits of X.mean(axis=0).
                 X_mean = mean if X.dtype == np.float64 else X.mean(axis=0)
                 X -= X_mean
+            if X_mean is not None:
                 if init_array is not None:
                     init_array *= init_array.dtype.type(scale)
                     init_array -= X_mean
@@ -335,13 +340,16 @@ class KMeans(
 
     def _writable(self, X, X_given):
         """X, or a copy of it, that the fit may change in place (and restore if copy_x=False)."""
+        return X.copy() if self._must_copy(X, X_given) else X
+
+    def _must_copy(self, X, X_given):
+        """Whether the fit must not change X in place (see :meth:`_writable`)."""
         if not X.flags.writeable:
-            return X.copy()  # read-only input (memmap): never write to it
+            return True  # read-only input (memmap): never write to it
         if not self.copy_x:
-            return X
-        if X is not X_given and isinstance(X_given, np.ndarray) and not np.shares_memory(X, X_given):
-            return X  # validation already made a private converted copy
-        return X.copy()
+            return False
+        # False when validation already made a private converted copy.
+        return not (X is not X_given and isinstance(X_given, np.ndarray) and not np.shares_memory(X, X_given))
 
 
 def _use_parallel_init(rows, n_clusters):

@@ -38,8 +38,10 @@ _FIRST_FITS = """
         "silhouette_score": lambda: silhouette_score(X, np.arange(X.shape[0]) % 3),
         "kmeanskit fit": lambda: main(["fit", "--seed", "0"]),
         "KMeans 2 features": lambda: KMeans(3, random_state=0).fit(X[:, :2]),
+        "KMeans 26 features": lambda: KMeans(3, random_state=0).fit(np.hstack([X, X])),
         "KMeans float32": lambda: KMeans(3, random_state=0).fit(X32),
         "KMeans float32, 2 features": lambda: KMeans(3, random_state=0).fit(X32[:, 2:4]),
+        "KMeans float32, 26 features": lambda: KMeans(3, random_state=0).fit(np.hstack([X32, X32])),
         "MiniBatchKMeans float32": lambda: MiniBatchKMeans(3, random_state=0).fit(X32),
         "KMedians float32": lambda: KMedians(3, random_state=0).fit(X32),
         "SphericalKMeans float32": lambda: SphericalKMeans(3, random_state=0).fit(X32),
@@ -94,7 +96,8 @@ def test_after_warmup_first_fits_compile_nothing(tmp_path):
     assert json.loads(run_python(_FIRST_FITS, env=env, timeout=1800)) == {
         name: [] for name in ("KMeans", "MiniBatchKMeans", "KMedians", "SphericalKMeans", "KPrototypes", "KModes",
                               "kmeans_plusplus", "silhouette_score", "kmeanskit fit", "KMeans 2 features",
-                              "KMeans float32", "KMeans float32, 2 features",
+                              "KMeans 26 features", "KMeans float32", "KMeans float32, 2 features",
+                              "KMeans float32, 26 features",
                               "MiniBatchKMeans float32", "KMedians float32", "SphericalKMeans float32",
                               "kmeans_plusplus float32", "silhouette_score float32", "KMeans sparse",
                               "MiniBatchKMeans sparse", "SphericalKMeans sparse")
