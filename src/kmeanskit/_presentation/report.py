@@ -288,10 +288,11 @@ def _table_report(frame, model, kmeans, target, title, drift, *, ks=None, select
     model_input = frame if getattr(model, "feature_names_in_", None) is not None else frame.to_numpy()
     categorical = getattr(kmeans, "categorical_", None)
     mixed = categorical is not None and len(categorical) > 0
-    if mixed:  # each row's cluster and its cost to it, in one pass
+    if mixed:  # each row's cluster and its cost to it, the table through the preprocessing once
         from kmeanskit._analysis.monitoring.assignment import assign
 
-        labels, costs, _ = assign(model, model_input)
+        space = to_final_space(model, model_input)
+        labels, costs, _ = assign(kmeans, space)
     else:
         labels = np.asarray(model.predict(model_input))
     if labels_true is not None:
@@ -304,7 +305,7 @@ def _table_report(frame, model, kmeans, target, title, drift, *, ks=None, select
     if mixed:
         from kmeanskit._analysis.mixed_workflow import assigned_metrics
 
-        ctx.metrics = assigned_metrics(model, model_input, labels, costs, labels_true, random_state=random_state)
+        ctx.metrics = assigned_metrics(kmeans, space, labels, costs, labels_true, random_state=random_state)
         if selection is None and ks is not None:
             from sklearn.base import clone
 
@@ -371,30 +372,23 @@ def _mixed_silhouette_section(ctx) -> str:
     """The silhouette diagram in a KPrototypes/KModes model's dissimilarity (on a sample of large tables)."""
     from kmeanskit._analysis.columns import take_rows
     from kmeanskit._analysis.metrics import mixed_silhouette_samples, table_parts
-    from kmeanskit._presentation.plotting import draw_silhouette
 
     if ctx.metrics["silhouette"] is None:  # a single cluster, rows with gaps, identical rows: said why
         return f'<p class="note">The silhouette is {html.escape(ctx.metrics["silhouette_note"])}.</p>'
-    sample = ctx.sample(_SILHOUETTE_PLOT_SAMPLE)
-    rows = slice(None) if sample is None else sample
-    if sample is not None and len(np.unique(ctx.labels[rows])) < 2:
-        return '<p class="note">The silhouette diagram is undefined on the sample drawn.</p>'
-    # (the sample's rows alone through the preprocessing, which scales each row by itself)
-    numeric, categories = table_parts(to_final_space(ctx.model, take_rows(ctx.model_input, rows)),
-                                      ctx.kmeans.categorical_)
-    try:
-        values = mixed_silhouette_samples(numeric if numeric.shape[1] else None, categories, ctx.labels[rows],
-                                          gamma=ctx.kmeans.gamma_)
-    except ValueError as exc:  # identical rows: every dissimilarity 0
-        return f'<p class="note">{html.escape(str(exc))}</p>'
-    fig, (ax,) = _figure(1, panel=(7, 5))
-    draw_silhouette(values, ctx.labels[rows], ax=ax)
-    note = "" if sample is None else f" Computed on a random sample of {len(sample):,} of {len(ctx.labels):,} rows."
-    return _img(fig, "Silhouette diagram in the model's dissimilarity",
-                f"Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed), "
-                f"in the {type(ctx.kmeans).__name__} dissimilarity (squared distance of the scaled numeric "
-                "columns plus gamma per category that differs); the dashed line is the average. Clusters whose "
-                "band stays left of it, or bands of very different thickness, suggest another k." + note)
+
+    def values_of(rows):
+        # (the sample's rows alone through the preprocessing, which scales each row by itself)
+        numeric, categories = table_parts(to_final_space(ctx.model, take_rows(ctx.model_input, rows)),
+                                          ctx.kmeans.categorical_)
+        return mixed_silhouette_samples(numeric if numeric.shape[1] else None, categories, ctx.labels[rows],
+                                        gamma=ctx.kmeans.gamma_)  # (ValueError for identical rows)
+
+    return _silhouette_diagram(
+        ctx, values_of, "Silhouette diagram in the model's dissimilarity",
+        "Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed), "
+        f"in the {type(ctx.kmeans).__name__} dissimilarity (squared distance of the scaled numeric "
+        "columns plus gamma per category that differs); the dashed line is the average. Clusters whose "
+        "band stays left of it, or bands of very different thickness, suggest another k.")
 
 
 def _table_data_section(frame, numeric, levels) -> str:
@@ -827,22 +821,35 @@ def _explanations_section(ctx) -> str:
 
 
 def _silhouette_section(ctx) -> str:
-    from kmeanskit._presentation.plotting import plot_silhouette
+    from kmeanskit._presentation.plotting import _silhouette_samples
 
     n_labels = len(np.unique(ctx.labels))
     if not 2 <= n_labels <= len(ctx.labels) - 1:
         return f'<p class="note">The silhouette is undefined with {n_labels} non-empty cluster(s).</p>'
+    return _silhouette_diagram(
+        ctx, lambda rows: _silhouette_samples(ctx.Xt[rows], ctx.labels[rows], "euclidean"), "Silhouette diagram",
+        "Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed); "
+        "the dashed line is the average. Clusters whose band stays left of it, or bands of very "
+        "different thickness, suggest another k.")
+
+
+def _silhouette_diagram(ctx, values_of, alt, caption) -> str:
+    """The silhouette diagram of ``values_of(rows)``, the silhouette values of those rows (on a seeded sample
+    of large data), or a note when they are undefined (a ValueError's message)."""
+    from kmeanskit._presentation.plotting import draw_silhouette
+
     sample = ctx.sample(_SILHOUETTE_PLOT_SAMPLE)
     rows = slice(None) if sample is None else sample
     if sample is not None and len(np.unique(ctx.labels[rows])) < 2:
         return '<p class="note">The silhouette diagram is undefined on the sample drawn.</p>'
+    try:
+        values = np.asarray(values_of(rows), dtype=np.float64)
+    except ValueError as exc:
+        return f'<p class="note">{html.escape(str(exc))}</p>'
     fig, (ax,) = _figure(1, panel=(7, 5))
-    plot_silhouette(ctx.Xt[rows], ctx.labels[rows], ax=ax)
+    draw_silhouette(values, ctx.labels[rows], ax=ax)
     note = "" if sample is None else f" Computed on a random sample of {len(sample):,} of {len(ctx.labels):,} rows."
-    return _img(fig, "Silhouette diagram",
-                "Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed); "
-                "the dashed line is the average. Clusters whose band stays left of it, or bands of very "
-                "different thickness, suggest another k." + note)
+    return _img(fig, alt, caption + note)
 
 
 def _metrics_section(ctx) -> str:
