@@ -13,9 +13,10 @@ threads: on a shared machine one thread each gives steadier ratios.
 d 500-20k, density 0.1-5%, k 2-20, float32 and float64. ``--per-iteration`` times one
 Lloyd iteration instead of whole fits: from the same centers (k-means++ then five of
 scikit-learn's iterations), our pass with its center update (``LloydStep`` then
-``update_centers``) against scikit-learn's ``lloyd_iter_chunked_sparse``, in CPU time
-(``time.process_time``: what a loaded machine disturbs least), ``--calls`` calls per
-round, rounds alternated, the median of the per-round ratios.
+``update_centers``) against scikit-learn's ``lloyd_iter_chunked_sparse``, on one thread
+by default, in CPU time (``time.process_time``: what a loaded machine disturbs least;
+wall time with ``--threads`` above 1, where CPU time would add up the threads),
+``--calls`` calls per round, rounds alternated, the median of the per-round ratios.
 
 Run: ``python -m benchmarks sparse [--grid] [--per-iteration] [--shapes NAME ...] [--repeats R] [--threads N]``.
 """
@@ -89,24 +90,24 @@ def _iteration_timers(X, k, threads):
     for _ in range(5):
         lloyd_iter_chunked_sparse(X, weights, centers, new, in_clusters, labels, shift, threads, True)
         centers, new = new.copy(), centers
-    step, ours_labels = LloydStep(as_rows(X, None), k), labels.copy()
+    step, ours_labels, their_labels = LloydStep(as_rows(X, None), k), labels.copy(), labels.copy()
 
     def ours():
         step.update_centers(centers, ours_labels, step(centers, ours_labels, True))
 
     def theirs():
-        lloyd_iter_chunked_sparse(X, weights, centers, new, in_clusters, labels.copy(), shift, threads, True)
+        lloyd_iter_chunked_sparse(X, weights, centers, new, in_clusters, their_labels, shift, threads, True)
 
     return ours, theirs
 
 
-def _cpu_time(run, calls):
-    """Median CPU time of ``calls`` calls of ``run``."""
+def _cpu_time(run, calls, clock=time.process_time):
+    """Median time of ``calls`` calls of ``run`` by ``clock`` (CPU time by default)."""
     times = []
     for _ in range(calls):
-        start = time.process_time()
+        start = clock()
         run()
-        times.append(time.process_time() - start)
+        times.append(clock() - start)
     return float(np.median(times))
 
 
@@ -115,8 +116,10 @@ def _per_iteration(shapes, args):
     import numba
 
     threads = numba.get_num_threads()
-    print(f"one sparse Lloyd iteration, CPU time, medians of {args.repeats} alternated rounds of "
-          f"{args.calls} calls, threads: {args.threads or 'all'}")
+    # CPU time sums every thread's: it measures one thread's work only when there is one (else wall time).
+    clock = time.process_time if threads == 1 else time.perf_counter
+    print(f"one sparse Lloyd iteration, {'CPU' if threads == 1 else 'wall'} time, medians of {args.repeats} "
+          f"alternated rounds of {args.calls} calls, threads: {threads}")
     print("| shape | n x d | nnz | k | dtype | kmeanskit ms | scikit-learn ms | speed-up |")
     print("|---|---|---:|---:|---|---:|---:|---:|")
     ratios = {}
@@ -127,8 +130,8 @@ def _per_iteration(shapes, args):
         ours(), theirs()
         t_ours, t_theirs = [], []
         for _ in range(args.repeats):
-            t_ours.append(_cpu_time(ours, args.calls))
-            t_theirs.append(_cpu_time(theirs, args.calls))
+            t_ours.append(_cpu_time(ours, args.calls, clock))
+            t_theirs.append(_cpu_time(theirs, args.calls, clock))
         ratios[name] = float(np.median(np.array(t_theirs) / np.array(t_ours)))
         print(f"| {name} | {n:,} x {d:,} | {X.nnz:,} | {k} | {np.dtype(dtype).name} | {np.median(t_ours) * 1e3:.3f} | "
               f"{np.median(t_theirs) * 1e3:.3f} | {ratios[name]:.2f}x |", flush=True)
@@ -144,8 +147,11 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=11, help="calls per round with --per-iteration (default 11)")
     parser.add_argument("--repeats", type=int, default=5,
                         help="alternated fits per library, seeds 0.. (default 5); rounds with --per-iteration")
-    parser.add_argument("--threads", type=int, default=None, help="threads for both libraries (default: all)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both libraries (default: all; 1 with --per-iteration)")
     args = parser.parse_args(argv)
+    if args.per_iteration and args.threads is None:
+        args.threads = 1
     shapes = {**SHAPES, **GRID}
     if args.shapes is None:
         args.shapes = list(GRID if args.grid else SHAPES)

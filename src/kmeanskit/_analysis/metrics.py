@@ -591,14 +591,11 @@ def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, rando
     n_samples = labels.shape[0]
     sampling = sample_size is not None and n_samples > sample_size
     if categorical is not None:
-        gaps = "not computed: rows with missing values have no full dissimilarities"
         if _has_gaps(X):
-            return None, gaps
+            return None, "not computed: rows with missing values have no full dissimilarities"
         # The sample first: only its rows are read as numbers and categories (the draw silhouette_score makes).
         rows = _sample_indices(n_samples, sample_size, random_state) if sampling else slice(None)
-        numeric, categories = _table_parts(X, categorical, rows)
-        if np.isnan(numeric).any() or pd.isna(categories).any():
-            return None, gaps
+        numeric, categories = table_parts(X, categorical, rows)
     if sampling:
         sample = f"a random sample of {sample_size:,} of {n_samples:,} rows"
     elif sampled_from is not None and sampled_from > n_samples:
@@ -620,20 +617,16 @@ def silhouette_or_reason(X, labels, *, sample_size=SILHOUETTE_SAMPLE_SIZE, rando
         reason = "undefined for constant data (every distance is 0)"
     if reason is not None:
         return None, f"undefined on {sample}" if sample is not None and not sampling else reason
-    if categorical is None:
-        score = functools.partial(silhouette_score, X, labels)
-    elif sampling:  # (the rows already drawn)
-        try:
-            found = mixed_silhouette_score(numeric, categories, labels[rows], gamma=gamma)
-        except ValueError:  # the sample fell into a single cluster
-            return None, f"undefined on {sample}"
-        return found, f"estimated on {sample}"
+    if categorical is not None:  # (on the rows already drawn)
+        score = functools.partial(mixed_silhouette_score, numeric, categories, labels[rows], gamma=gamma)
+    elif sampling:
+        score = functools.partial(silhouette_score, X, labels, sample_size=sample_size, random_state=random_state)
     else:
-        score = functools.partial(mixed_silhouette_score, numeric, categories, labels, gamma=gamma)
+        score = functools.partial(silhouette_score, X, labels)
     if not sampling:
         return score(), None if sample is None else f"estimated on {sample}"
     try:
-        found = score(sample_size=sample_size, random_state=random_state)
+        found = score()
     except ValueError:  # the sample fell into a single cluster
         return None, f"undefined on {sample}"
     return found, f"estimated on {sample}"
@@ -652,7 +645,7 @@ def _has_gaps(X) -> bool:
     return bool(pd.isna(np.asarray(X)).any())
 
 
-def _table_parts(X, categorical, rows=slice(None)):
+def table_parts(X, categorical, rows=slice(None)):
     """The numeric columns of the `rows` of table `X` as float64 (n, p) (NaN for a gap) and its categorical
     columns as an object array (n, q) (None for a gap), by the positions in `categorical`."""
     X = take_rows(X if isinstance(X, pd.DataFrame) else np.asarray(X), rows)

@@ -33,7 +33,7 @@ from kmeanskit._analysis.workflow import (
 from kmeanskit._engine.compiling import compile_clock
 from kmeanskit._estimators.kprototypes import KModes, KPrototypes
 from kmeanskit._estimators.numeric_scaler import NumericScaler
-from kmeanskit._estimators.pipeline import final_estimator, to_final_space
+from kmeanskit._estimators.pipeline import final_estimator, preprocessing_steps, to_final_space
 
 __all__ = ["EUCLIDEAN_NOTE", "GAMMA_DEFAULT", "MixedFitResult", "fit_mixed_clusters", "mixed_metrics", "select_k_mixed",
            "unseen_categories"]
@@ -162,12 +162,8 @@ def fit_mixed_clusters(
         If no column is categorical, `gamma` is given without numeric
         columns, `missing` is not allowed, or the estimator refuses the data.
     """
-    categorical = [str(c) for c in categorical]
-    if not categorical:
-        raise ValueError("categorical names no column; a table of numbers alone is clustered by fit_clusters")
-    data = data.set_axis([str(c) for c in data.columns], axis=1)
     n_incomplete = int(data.isna().any(axis=1).sum()) if missing != "error" else 0
-    data, dropped = _apply_missing_policy(data, missing)
+    data, categorical, dropped = _mixed_table(data, categorical, missing, "clustered by fit_clusters")
     auto = isinstance(n_clusters, str) and n_clusters == "auto"
     if not auto:
         _check_n_clusters(n_clusters, len(data))
@@ -175,12 +171,10 @@ def fit_mixed_clusters(
     k = 8 if auto else n_clusters  # (with "auto", select_k sets it)
     pipeline = _mixed_pipeline(data, k, categorical, scale, gamma, n_init=n_init, random_state=random_state,
                                max_iter=max_iter, tol=tol, missing="ignore" if missing == "ignore" else "error")
-    steps = pipeline.steps[:-1]
     selection = None
     with compile_clock() as compiling:
         if auto:
             pipeline, fit_seconds, selection = _fit_best_k(pipeline, data, random_state)
-            steps = pipeline.steps[:-1]
         else:
             start = time.perf_counter()
             pipeline.fit(data)
@@ -191,8 +185,7 @@ def fit_mixed_clusters(
     labels = np.asarray(model.labels_)
     centers = pd.DataFrame(model.cluster_centers_, columns=list(data.columns))
     if numeric:
-        means = centers[numeric].to_numpy(dtype=np.float64)
-        centers[numeric] = means if not steps else pipeline[0].inverse_transform(means)
+        centers[numeric] = numeric_centers_in_original_units(pipeline, centers[numeric].to_numpy(dtype=np.float64))
     shares = _mode_shares(data[categorical], labels, centers[categorical])
     silhouette, note = _silhouette(pipeline, data, labels, random_state)
     result = fit_result(pipeline, labels, centers.to_numpy(dtype=object), list(data.columns), fit_seconds,
@@ -212,6 +205,29 @@ def fit_mixed_clusters(
 
         result.stability = cluster_stability(data, pipeline, n_boot=stability, random_state=random_state)
     return result
+
+
+def _mixed_table(data: pd.DataFrame, categorical, missing, alone: str):
+    """`data` with text column names and its `missing` policy applied, the categorical names as text, and
+    the positions of the rows left out; refused when `categorical` names no column (a table of numbers
+    alone is `alone`)."""
+    categorical = [str(c) for c in categorical]
+    if not categorical:
+        raise ValueError(f"categorical names no column; a table of numbers alone is {alone}")
+    data, dropped = _apply_missing_policy(data.set_axis([str(c) for c in data.columns], axis=1), missing)
+    return data, categorical, dropped
+
+
+def numeric_centers_in_original_units(model, means: np.ndarray) -> np.ndarray | None:
+    """The centers of the numeric columns, `means` (n_clusters, n_numeric) in the space `model` clusters in,
+    in their original units: through its NumericScaler, as they are without preprocessing; None when the
+    preprocessing is anything else (the rule by which :func:`kmeanskit.explain_clusters` reads such models)."""
+    steps = preprocessing_steps(model)
+    if not steps:
+        return means
+    if len(steps) == 1 and isinstance(steps[0], NumericScaler):
+        return steps[0].inverse_transform(means)
+    return None
 
 
 def _mixed_pipeline(data, n_clusters, categorical, scale, gamma, **settings) -> Pipeline:
@@ -257,22 +273,16 @@ def select_k_mixed(data: pd.DataFrame, ks, *, categorical, scale="standard", gam
     Returns
     -------
     selection : SelectKResult
-    model : KPrototypes or KModes
-        The clusterer's settings, unfitted (its class and ``gamma``), for the caller's words.
     dropped : ndarray of int
         The positions of the rows left out (``missing="drop"``).
     """
     from kmeanskit._analysis.selection import select_k
 
-    categorical = [str(c) for c in categorical]
-    if not categorical:
-        raise ValueError("categorical names no column; a table of numbers alone is compared by select_k")
-    data = data.set_axis([str(c) for c in data.columns], axis=1)
-    data, dropped = _apply_missing_policy(data, missing)
+    data, categorical, dropped = _mixed_table(data, categorical, missing, "compared by select_k")
     pipeline = _mixed_pipeline(data, 2, categorical, scale, gamma, missing="ignore" if missing == "ignore" else "error")
     selection = select_k(data, ks, estimator=pipeline, methods=methods, random_state=random_state,
                          sample_size=sample_size, progress=progress)
-    return selection, pipeline[-1], dropped
+    return selection, dropped
 
 
 def _silhouette(pipeline, data, labels, random_state):
@@ -363,20 +373,30 @@ def mixed_metrics(model, frame: pd.DataFrame, labels_true=None, *, source: str =
         `labels_true` also ``adjusted_rand``, ``normalized_mutual_info``,
         ``purity`` and ``contingency``.
     """
-    from kmeanskit._analysis.metrics import external_metrics
-    from kmeanskit._analysis.workflow import model_input, predict_table
+    from kmeanskit._analysis.monitoring.assignment import assign
+    from kmeanskit._analysis.workflow import model_input, refuse_empty_rows
 
     final = final_estimator(model)
-    predicted = predict_table(model, frame, source=source, roles=roles)
-    labels = predicted["cluster"].to_numpy(dtype=np.int64)
-    k = int(final.n_clusters)
     features = model_input(model, frame, source=source, roles=roles, allow_missing=final.missing == "ignore")
+    if final.missing == "ignore":
+        refuse_empty_rows(features, source=source)
+    labels, costs, _ = assign(model, features)
+    return assigned_metrics(model, features, labels, costs, labels_true, random_state=random_state)
+
+
+def assigned_metrics(model, features, labels, costs, labels_true=None, *, random_state=0) -> dict:
+    """:func:`mixed_metrics` of rows already assigned: `features` as `model` takes them (a DataFrame or an
+    array), `labels` and `costs` their clusters and costs to them (:func:`~kmeanskit._analysis.monitoring.
+    assignment.assign`)."""
+    from kmeanskit._analysis.metrics import external_metrics
+
+    k = int(final_estimator(model).n_clusters)
     silhouette, note = _silhouette(model, features, labels, random_state)
     found = {
         "n_samples": len(labels),
         "n_clusters": k,
         "cluster_sizes": [int(n) for n in np.bincount(labels, minlength=k)],
-        "inertia": float(predicted["distance"].sum()),
+        "inertia": float(np.sum(costs)),
         "silhouette": silhouette,
         "silhouette_note": note,
         "calinski_harabasz": None,

@@ -286,20 +286,26 @@ def _table_report(frame, model, kmeans, target, title, drift, *, ks=None, select
 
     start = time.perf_counter()
     model_input = frame if getattr(model, "feature_names_in_", None) is not None else frame.to_numpy()
-    labels = np.asarray(model.predict(model_input))
-    if labels_true is not None:
-        labels_true = _check_labels_true(labels_true, len(frame))
     categorical = getattr(kmeans, "categorical_", None)
     mixed = categorical is not None and len(categorical) > 0
+    if mixed:  # each row's cluster and its cost to it, the table through the preprocessing once
+        from kmeanskit._analysis.monitoring.assignment import assign
+
+        space = to_final_space(model, model_input)
+        labels, costs, _ = assign(kmeans, space)
+    else:
+        labels = np.asarray(model.predict(model_input))
+    if labels_true is not None:
+        labels_true = _check_labels_true(labels_true, len(frame))
     numeric = profile_clusters(frame, labels, model=model) if categorical is None or \
         len(categorical) < frame.shape[1] else None
     levels = profile_categories(frame, labels, model=model) if mixed else None
     ctx = _Context(frame=frame, labels=labels, model=model, kmeans=kmeans, labels_true=labels_true,
                    rng_seed=random_state, model_input=model_input)
     if mixed:
-        from kmeanskit._analysis.mixed_workflow import mixed_metrics
+        from kmeanskit._analysis.mixed_workflow import assigned_metrics
 
-        ctx.metrics = mixed_metrics(model, frame, labels_true, random_state=random_state)
+        ctx.metrics = assigned_metrics(kmeans, space, labels, costs, labels_true, random_state=random_state)
         if selection is None and ks is not None:
             from sklearn.base import clone
 
@@ -364,32 +370,25 @@ def _table_metrics_section(ctx, mixed) -> str:
 
 def _mixed_silhouette_section(ctx) -> str:
     """The silhouette diagram in a KPrototypes/KModes model's dissimilarity (on a sample of large tables)."""
-    from kmeanskit._analysis.metrics import mixed_silhouette_samples
-    from kmeanskit._estimators.pipeline import to_final_space
-    from kmeanskit._presentation.plotting import draw_silhouette
+    from kmeanskit._analysis.columns import take_rows
+    from kmeanskit._analysis.metrics import mixed_silhouette_samples, table_parts
 
     if ctx.metrics["silhouette"] is None:  # a single cluster, rows with gaps, identical rows: said why
         return f'<p class="note">The silhouette is {html.escape(ctx.metrics["silhouette_note"])}.</p>'
-    sample = ctx.sample(_SILHOUETTE_PLOT_SAMPLE)
-    rows = slice(None) if sample is None else sample
-    if sample is not None and len(np.unique(ctx.labels[rows])) < 2:
-        return '<p class="note">The silhouette diagram is undefined on the sample drawn.</p>'
-    space = pd.DataFrame(to_final_space(ctx.model, ctx.model_input)).iloc[rows]
-    categorical = ctx.kmeans.categorical_
-    numeric = space.drop(columns=space.columns[categorical])
-    try:
-        values = mixed_silhouette_samples(numeric if numeric.shape[1] else None, space.iloc[:, categorical],
-                                          ctx.labels[rows], gamma=ctx.kmeans.gamma_)
-    except ValueError as exc:  # identical rows: every dissimilarity 0
-        return f'<p class="note">{html.escape(str(exc))}</p>'
-    fig, (ax,) = _figure(1, panel=(7, 5))
-    draw_silhouette(values, ctx.labels[rows], ax=ax)
-    note = "" if sample is None else f" Computed on a random sample of {len(sample):,} of {len(ctx.labels):,} rows."
-    return _img(fig, "Silhouette diagram in the model's dissimilarity",
-                f"Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed), "
-                f"in the {type(ctx.kmeans).__name__} dissimilarity (squared distance of the scaled numeric "
-                "columns plus gamma per category that differs); the dashed line is the average. Clusters whose "
-                "band stays left of it, or bands of very different thickness, suggest another k." + note)
+
+    def values_of(rows):
+        # (the sample's rows alone through the preprocessing, which scales each row by itself)
+        numeric, categories = table_parts(to_final_space(ctx.model, take_rows(ctx.model_input, rows)),
+                                          ctx.kmeans.categorical_)
+        return mixed_silhouette_samples(numeric if numeric.shape[1] else None, categories, ctx.labels[rows],
+                                        gamma=ctx.kmeans.gamma_)  # (ValueError for identical rows)
+
+    return _silhouette_diagram(
+        ctx, values_of, "Silhouette diagram in the model's dissimilarity",
+        "Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed), "
+        f"in the {type(ctx.kmeans).__name__} dissimilarity (squared distance of the scaled numeric "
+        "columns plus gamma per category that differs); the dashed line is the average. Clusters whose "
+        "band stays left of it, or bands of very different thickness, suggest another k.")
 
 
 def _table_data_section(frame, numeric, levels) -> str:
@@ -466,9 +465,15 @@ def _table_centers_in_original_units(ctx, centers: pd.DataFrame) -> str:
 
             centers[:] = np.asarray(centers_in_original_units(ctx.model), dtype=np.float64)
         else:  # the numeric columns, through the NumericScaler
+            from kmeanskit._analysis.mixed_workflow import numeric_centers_in_original_units
+
             numeric = [c for j, c in enumerate(centers.columns) if j not in set(categorical.tolist())]
             if numeric:
-                centers[numeric] = ctx.model[0].inverse_transform(centers[numeric].to_numpy(dtype=np.float64))
+                means = numeric_centers_in_original_units(ctx.model, centers[numeric].to_numpy(dtype=np.float64))
+                if means is None:
+                    return ('<p class="note">The preprocessing is not a single NumericScaler, so the numeric '
+                            "centers are in the units the model clusters in.</p>")
+                centers[numeric] = means
     except (TypeError, AttributeError, ValueError):
         return ('<p class="note">A preprocessing step cannot be inverted, so the numeric centers are in the units '
                 "the model clusters in.</p>")
@@ -768,12 +773,16 @@ def _explanations_section(ctx) -> str:
     from kmeanskit._analysis.explain.explanation import COST_NOTE, LEVEL_NOTE, MIXED_COST_NOTE, SD_NOTE, TEST_NOTE
 
     rows = ctx.model_input
-    if isinstance(rows, pd.DataFrame) and rows.isna().to_numpy().any():  # (a model of rows with gaps)
-        rows = rows.dropna()
-        if rows.empty:
+    complete = ~pd.DataFrame(rows).isna().to_numpy().any(axis=1)
+    if not complete.all():  # (a model of rows with gaps)
+        if not complete.any():
             return ('<p class="note">Not explained: every row has a missing value, and the differences and '
                     "rules need every value of a row.</p>")
-    explanation = explain_clusters(ctx.model, rows, feature_names=list(ctx.frame.columns))
+        rows = rows[complete]
+    try:
+        explanation = explain_clusters(ctx.model, rows, feature_names=list(ctx.frame.columns))
+    except ValueError as exc:  # e.g. a pipeline whose steps explain_clusters cannot read
+        return f'<p class="note">Not explained: {html.escape(str(exc))}</p>'
     k = explanation.n_clusters
     overview = pd.DataFrame({
         "cluster": np.arange(k),
@@ -812,22 +821,35 @@ def _explanations_section(ctx) -> str:
 
 
 def _silhouette_section(ctx) -> str:
-    from kmeanskit._presentation.plotting import plot_silhouette
+    from kmeanskit._presentation.plotting import _silhouette_samples
 
     n_labels = len(np.unique(ctx.labels))
     if not 2 <= n_labels <= len(ctx.labels) - 1:
         return f'<p class="note">The silhouette is undefined with {n_labels} non-empty cluster(s).</p>'
+    return _silhouette_diagram(
+        ctx, lambda rows: _silhouette_samples(ctx.Xt[rows], ctx.labels[rows], "euclidean"), "Silhouette diagram",
+        "Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed); "
+        "the dashed line is the average. Clusters whose band stays left of it, or bands of very "
+        "different thickness, suggest another k.")
+
+
+def _silhouette_diagram(ctx, values_of, alt, caption) -> str:
+    """The silhouette diagram of ``values_of(rows)``, the silhouette values of those rows (on a seeded sample
+    of large data), or a note when they are undefined (a ValueError's message)."""
+    from kmeanskit._presentation.plotting import draw_silhouette
+
     sample = ctx.sample(_SILHOUETTE_PLOT_SAMPLE)
     rows = slice(None) if sample is None else sample
     if sample is not None and len(np.unique(ctx.labels[rows])) < 2:
         return '<p class="note">The silhouette diagram is undefined on the sample drawn.</p>'
+    try:
+        values = np.asarray(values_of(rows), dtype=np.float64)
+    except ValueError as exc:
+        return f'<p class="note">{html.escape(str(exc))}</p>'
     fig, (ax,) = _figure(1, panel=(7, 5))
-    plot_silhouette(ctx.Xt[rows], ctx.labels[rows], ax=ax)
+    draw_silhouette(values, ctx.labels[rows], ax=ax)
     note = "" if sample is None else f" Computed on a random sample of {len(sample):,} of {len(ctx.labels):,} rows."
-    return _img(fig, "Silhouette diagram",
-                "Each band is a cluster, its rows sorted by silhouette (from -1, misplaced, to 1, well placed); "
-                "the dashed line is the average. Clusters whose band stays left of it, or bands of very "
-                "different thickness, suggest another k." + note)
+    return _img(fig, alt, caption + note)
 
 
 def _metrics_section(ctx) -> str:

@@ -265,3 +265,26 @@ def test_ks_above_the_distinct_rows_are_not_fitted_and_the_reason_says_so(estima
         result.reason)
     with pytest.raises(ValueError, match=r"X has 4 distinct rows, fewer than every k of ks \[5, 6\]"):
         select_k(X, [5, 6], estimator=estimator, random_state=0, progress=False)
+
+
+def test_without_a_seed_every_sampled_estimate_reads_the_same_rows(monkeypatch):
+    """The silhouette, the gap and prediction strength of a sample use one draw, seeded or not."""
+    from kmeanskit._analysis.selection import core
+
+    seeds = {"silhouette": [], "rows": []}
+    fit_one, sample_rows = core._fit_one, core._sample_rows
+
+    def recording_fit_one(*args, **kwargs):
+        seeds["silhouette"].append(args[8] if len(args) > 8 else kwargs.get("sample_seed"))
+        return fit_one(*args, **kwargs)
+
+    def recording_sample_rows(n_rows, sample_size, seed):
+        seeds["rows"].append(seed)
+        return sample_rows(n_rows, sample_size, seed)
+
+    monkeypatch.setattr(core, "_fit_one", recording_fit_one)
+    monkeypatch.setattr(core, "_sample_rows", recording_sample_rows)
+    X, _ = make_blobs(300, centers=3, random_state=0)
+    select_k(X, [2, 3], random_state=None, sample_size=100, methods=("silhouette", "gap"), n_refs=2, progress=False)
+    assert len(set(seeds["silhouette"])) == 1 and seeds["silhouette"][0] is not None
+    assert seeds["rows"] == seeds["silhouette"][:1]

@@ -175,3 +175,49 @@ def test_the_centers_of_a_pipeline_are_in_original_units(tmp_path):
     for cluster in range(3):  # K-Prototypes' numeric centers are their rows' means
         mean = frame["amount"][labels == cluster].mean()
         assert f">{mean:.4g}<" in centers or f">{mean:.1f}<" in centers, (mean, centers)
+
+
+def test_a_kprototypes_report_of_an_array_is_written_with_its_cost_and_silhouette(tmp_path):
+    from kmeanskit._analysis.formatting import format_number
+    from kmeanskit._analysis.metrics import silhouette_or_reason
+
+    frame, _ = shops()
+    X = frame.to_numpy(dtype=object)
+    model = KPrototypes(3, categorical=[0, 1], random_state=0).fit(X)
+    text = html.unescape(text_of(report(X, model, tmp_path / "array.html", ks=None, stability=None)))
+    assert f">{format_number(model.inertia_, thousands=True)}<" in text  # the cost, as the model gives it
+    score, _ = silhouette_or_reason(X, model.labels_, categorical=model.categorical_, gamma=model.gamma_)
+    assert f">{format_number(score, thousands=True)}<" in text
+    assert ">What sets each cluster apart<" in text and "store = " not in text  # (no names: x0, x1, ...)
+
+
+def test_a_kprototypes_report_of_an_array_with_gaps_explains_the_complete_rows(tmp_path):
+    frame, _ = shops()
+    frame.loc[[3, 50, 100], "age"] = np.nan
+    frame.loc[7, "store"] = None
+    X = frame.to_numpy(dtype=object)
+    model = KPrototypes(3, categorical=(0, 1), missing="ignore", random_state=0).fit(X)
+    text = html.unescape(text_of(report(X, model, tmp_path / "gaps.html", ks=None, stability=None)))
+    assert "the 236 of 240 rows without missing values (differences and rules need every value of a row)" in text
+    assert "The silhouette is not computed: rows with missing values have no full dissimilarities." in text
+
+
+def test_a_mixed_pipeline_explain_refuses_gets_a_note_and_its_centers_are_not_called_original(tmp_path):
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from kmeanskit import explain_clusters
+    from kmeanskit._estimators.numeric_scaler import NumericScaler
+
+    frame, _ = shops()
+    categorical = ("store", "region")
+    model = Pipeline([("same", FunctionTransformer()), ("scale", NumericScaler(categorical=categorical)),
+                      ("kprototypes", KPrototypes(3, categorical=categorical, random_state=0))]).fit(frame)
+    with pytest.raises(ValueError) as refused:
+        explain_clusters(model, frame)
+    page = html.unescape(text_of(report(frame, model, tmp_path / "kp.html", ks=None, stability=None)))
+    explanations = page.split('id="explanations"')[1].split("</section>")[0]
+    assert f"Not explained: {refused.value}" in explanations
+    centers = page.split("Sizes and centers")[1].split("</table>")[1]
+    assert ("The preprocessing is not a single NumericScaler, so the numeric centers are in the units the model "
+            "clusters in.") in centers

@@ -567,7 +567,7 @@ def select_k(
         categorical = final_estimator(models[ks[0]]).categorical_ if mixed else None
         rows = [row for _, row, _, _ in results]
         Xt = results[0][2]
-        rows_used = _sample_rows(Xt.shape[0], sample_size, seed)
+        rows_used = _sample_rows(Xt.shape[0], sample_size, sample_seed)  # (the silhouette's seed)
         Xs = Xt if rows_used is None else _take(Xt, rows_used)
         gap_curve = strength = None
         if "gap" in scored:

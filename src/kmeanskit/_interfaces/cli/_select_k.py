@@ -206,7 +206,7 @@ def _run_mixed(args, ks, features, source, roles) -> int:
     n_rows = len(features) if args.missing != "drop" else int(features.notna().all(axis=1).sum())
     common.check_ks_below_rows(ks, n_rows)
     with common.compiling_notice():
-        result, _, dropped = select_k_mixed(
+        result, dropped = select_k_mixed(
             features, ks, categorical=categorical, scale=args.scale, gamma=args.gamma, missing=args.missing,
             methods=None if args.methods is None else tuple(args.methods), random_state=args.seed,
             sample_size="auto" if args.sample_size is None else args.sample_size,
