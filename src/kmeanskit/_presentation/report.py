@@ -15,6 +15,7 @@ import io
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -289,10 +290,13 @@ def _table_report(frame, model, kmeans, target, title, drift, *, ks=None, select
     categorical = getattr(kmeans, "categorical_", None)
     mixed = categorical is not None and len(categorical) > 0
     if mixed:  # each row's cluster and its cost to it, the table through the preprocessing once
-        from kmeanskit._analysis.monitoring.assignment import assign
+        from kmeanskit._estimators.kprototypes import UnseenCategoryWarning
 
         space = to_final_space(model, model_input)
-        labels, costs, _ = assign(kmeans, space)
+        labels = np.asarray(kmeans.predict(space), dtype=np.int64)  # warns of categories never seen at fit
+        with warnings.catch_warnings():  # ... once
+            warnings.simplefilter("ignore", UnseenCategoryWarning)
+            costs = np.asarray(kmeans.transform(space), dtype=np.float64)[np.arange(labels.shape[0]), labels]
     else:
         labels = np.asarray(model.predict(model_input))
     if labels_true is not None:

@@ -221,3 +221,14 @@ def test_a_mixed_pipeline_explain_refuses_gets_a_note_and_its_centers_are_not_ca
     centers = page.split("Sizes and centers")[1].split("</table>")[1]
     assert ("The preprocessing is not a single NumericScaler, so the numeric centers are in the units the model "
             "clusters in.") in centers
+
+
+def test_a_report_on_rows_with_categories_never_seen_at_fit_warns_of_them(tmp_path):
+    from kmeanskit import UnseenCategoryWarning
+
+    frame = mixed()
+    model = KPrototypes(3, random_state=0).fit(frame)
+    new = mixed(100, seed=1)
+    new.loc[:4, "region"] = "west"  # five rows of a region the model never saw
+    with pytest.warns(UnseenCategoryWarning, match=r"column 'region' \(index 2\) of X: 5 rows"):
+        report(new, model, tmp_path / "kp.html", ks=None, stability=None)
