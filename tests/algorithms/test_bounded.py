@@ -268,3 +268,31 @@ def test_weighted_rows_in_runs_of_one_label_give_lloyds_fit(d, dtype, bounded_pa
     np.testing.assert_array_equal(fit.labels_, lloyd_fit.labels_)
     assert fit.cluster_centers_.tobytes() == lloyd_fit.cluster_centers_.tobytes()
     assert fit.n_iter_ == lloyd_fit.n_iter_ and fit.inertia_ == lloyd_fit.inertia_
+
+
+def test_full_gemm_only_while_the_bounds_still_fail(monkeypatch):
+    # After a pass where most rows failed their bounds, the next pass takes one
+    # full GEMM only if the bounds, dropped by this pass's drifts, still fail:
+    # centers that settled leave most rows skipped, scored per chunk instead.
+    X, _, centers = make_blobs(
+        n_samples=3000, n_features=100, centers=8, cluster_std=1.0, random_state=0, return_centers=True
+    )
+    gemm_calls = []
+    matmul_into = bounded.matmul_into
+    monkeypatch.setattr(bounded, "matmul_into", lambda *a: gemm_calls.append(1) or matmul_into(*a))
+    step = BoundedStep(DenseRows(X, np.ones(len(X))), 8)
+    assert step.use_gemm and not step.small
+    shift = 20.0 * np.random.default_rng(0).normal(size=centers.shape)
+    labels = np.zeros(len(X), dtype=np.int32)
+    passes = [centers, centers + shift, centers + shift + 1e-3, centers, centers - shift]
+    used = []
+    for moved in passes:
+        gemm_calls.clear()
+        step(moved, labels)
+        used.append((bool(gemm_calls), int(step.recomputed.sum())))
+        distances = ((X[:, None] - moved[None]) ** 2).sum(-1)
+        np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+    # fresh: full GEMM; after it, per chunk; settled after a heavy pass: per chunk
+    # (was a full GEMM); a heavy pass after a light one: per chunk; heavy after heavy: full GEMM.
+    assert [gemm for gemm, _ in used] == [True, False, False, False, True]
+    assert used[1][1] > 0.4 * len(X) and used[2][1] < 0.05 * len(X) and used[3][1] > 0.4 * len(X)

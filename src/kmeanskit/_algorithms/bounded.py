@@ -203,9 +203,15 @@ class BoundedStep(CenterDrift, LloydStep):
         # A fresh pass recomputes every row, which says nothing of the next pass:
         # after one, the bounds spare most rows, and per-chunk BLAS on the rows
         # left beats a full GEMM (benchmarks/README.md).
+        # A heavy last pass predicts a heavy one only while the centers still move
+        # far: once they settle, the bounds (tested against this pass's drifts)
+        # spare most rows again, and the full GEMM would score them all for nothing.
         full_gemm = (
             self.use_gemm and not self.small
-            and (fresh or (not self._last_fresh and self.recomputed.sum() > FULL_GEMM_SHARE * rows.n))
+            and (fresh or (
+                not self._last_fresh and self.recomputed.sum() > FULL_GEMM_SHARE * rows.n
+                and self._rows_bounds_fail(labels, drift, half_sep) > FULL_GEMM_SHARE * rows.n
+            ))
         )
         recomputed, n_changed = [], 0
         for start, stop, Xb in rows.blocks(self.block_rows):
@@ -260,6 +266,24 @@ class BoundedStep(CenterDrift, LloydStep):
             # Only full-GEMM passes (the first, mostly) use the dots buffers:
             # freed, they leave room for the rest of the fit.
             self._dots_buffers = [None, None]
+
+    def _rows_bounds_fail(self, labels, drift, half_sep):
+        """How many rows fail the skip test with the last pass's distances plus
+        their center's drift for upper bounds (at least the kernel's count).
+
+        The kernel tests a row against its exact distance, which is at most
+        that, and drops its bound by at most the largest drift of another
+        center: a row that passes here passes there, up to the rounding
+        margin. Only a count to choose the pass's BLAS calls by: any choice
+        gives the same result.
+        """
+        order = np.argsort(drift)
+        top1 = drift[order[-1]]
+        top2 = drift[order[-2]] if drift.shape[0] > 1 else 0.0
+        drop = np.where(labels == order[-1], top2, top1)
+        upper = np.sqrt(self.sq_dist) + drift[labels]
+        reach = np.maximum(self.lower - drop, 2.0 * half_sep[labels] - upper)
+        return int(np.count_nonzero(reach <= upper))
 
     def _pass_done(self, labels, centers64, fresh, recomputed, n_changed):
         """Record a pass: the rows recomputed per block, the labels changed, whether
