@@ -162,14 +162,13 @@ class SlabSums:
 
     def _reset_sums(self):
         """Zeroed per-slab sums, allocated on the first fitting pass."""
-        if self._sums.shape[0] == 1 and self._sums.size == 1:  # the prediction stand-ins: allocate
-            shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, self.rows.d)
-            if self._sums.shape != shape:
-                self._sums = np.zeros(shape)
-                self._weight_sums = np.zeros(shape[: self._weight_sums.ndim])
-                return
-        self._sums.fill(0.0)
-        self._weight_sums.fill(0.0)
+        shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, self.rows.d)
+        if self._sums.shape != shape:
+            self._sums = np.zeros(shape)
+            self._weight_sums = np.zeros(shape[: self._weight_sums.ndim])
+        else:
+            self._sums.fill(0.0)
+            self._weight_sums.fill(0.0)
 
 
 class LloydStep(SlabSums, Step):
