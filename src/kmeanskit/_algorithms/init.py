@@ -61,7 +61,15 @@ def scores_directly(n, d, n_candidates):
     """
     if d < SEEDING_BLAS_MIN_FEATURES:
         return True
-    return n * d < SERIAL_MAX_VALUES and n_candidates >= 2 and d <= SMALL_DIRECT_MAX_FEATURES
+    return _rounds_in_one_call(n, d, n_candidates) and d <= SMALL_DIRECT_MAX_FEATURES
+
+
+def _rounds_in_one_call(n, d, n_candidates):
+    """Whether seeding runs every round after the first center in one kernel call
+    (``greedy_rounds_direct`` or ``greedy_rounds_dense``): small inputs, whose rounds
+    cost more in Python than in the kernels. Its sum of the slabs' potentials is
+    numpy's for two candidates or more."""
+    return n * d < SERIAL_MAX_VALUES and n_candidates >= 2
 
 
 class _DenseScorer:
@@ -87,14 +95,17 @@ class _DenseScorer:
         # Each round's per-slab potentials (a round scores n_candidates candidates).
         self.out = np.empty((self.bounds.shape[0] - 1, n_candidates))
         self.direct = scores_directly(rows.n, rows.d, n_candidates)
+        if _rounds_in_one_call(rows.n, rows.d, n_candidates):
+            self.run_rounds = self._run_rounds
         # The kernels for this size, chosen once (the size does not change from round to round).
+        # The round-at-a-time ones are built even when the rounds run in one call: a subclass
+        # may set ``run_rounds`` to None (tests/algorithms/test_init.py's ``_NoSums``).
         if self.direct:
             self.chunk_rows = max(1, DIRECT_CHUNK_BYTES // (rows.d * rows.dtype.itemsize))
             self._score = sized(candidate_potentials_direct, self.X.size)
             self._lower = sized(update_closest_direct, self.X.size)
             # Candidates transposed, padded to whole groups with zero columns that are scored and ignored.
             self.cand_t = np.zeros((rows.d, -(-n_candidates // GROUP) * GROUP))
-            self._set_rounds(n_candidates)
             return
         self._score = sized(candidate_potentials_dense, self.X.size)
         self._lower = sized(lower_closest, self.X.size)
@@ -109,16 +120,8 @@ class _DenseScorer:
         self._lower_kept = (
             sized(lower_closest, LOWER_KEPT_VALUES_PER_ROW * rows.n) if n_kept == rows.n else self._lower
         )
-        self._set_rounds(n_candidates)
 
     run_rounds = None  # or a callable: see greedy_plusplus
-
-    def _set_rounds(self, n_candidates):
-        # Small inputs: every round in one kernel call (their rounds cost more in
-        # Python than in the kernels). Its sum of the slabs' potentials is numpy's
-        # for two candidates or more.
-        if self.X.size < SERIAL_MAX_VALUES and n_candidates >= 2:
-            self.run_rounds = self._run_rounds
 
     def _run_rounds(self, uniforms, potential, centers, indices):
         """Rounds 1 .. k - 1 in one kernel call (``greedy_rounds_direct`` or ``greedy_rounds_dense``)."""

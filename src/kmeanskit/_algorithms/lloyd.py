@@ -162,14 +162,13 @@ class SlabSums:
 
     def _reset_sums(self):
         """Zeroed per-slab sums, allocated on the first fitting pass."""
-        if self._sums.shape[0] == 1 and self._sums.size == 1:  # the prediction stand-ins: allocate
-            shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, self.rows.d)
-            if self._sums.shape != shape:
-                self._sums = np.zeros(shape)
-                self._weight_sums = np.zeros(shape[: self._weight_sums.ndim])
-                return
-        self._sums.fill(0.0)
-        self._weight_sums.fill(0.0)
+        shape = (self._slabs(self.block_rows).shape[0] - 1, self.n_clusters, self.rows.d)
+        if self._sums.shape != shape:
+            self._sums = np.zeros(shape)
+            self._weight_sums = np.zeros(shape[: self._weight_sums.ndim])
+        else:
+            self._sums.fill(0.0)
+            self._weight_sums.fill(0.0)
 
 
 class LloydStep(SlabSums, Step):
@@ -331,7 +330,7 @@ class LloydStep(SlabSums, Step):
                 X.data, X.indices, X.indptr, rows.x_sq, rows.kernel_w(), centers_t, tuple(center_sq), labels,
                 self.sq_dist, rows.center_sum_slabs(), sums, weights, self._csr_partial,
             )
-            return self._csr_assignment(rows.weighted_sum(self.sq_dist), sums, weights)
+            return Assignment(rows.weighted_sum(self.sq_dist), sums, weights)
         fine = slab_bounds(rows.n, n_slabs(rows.n))
         if few:
             sized(assign_csr_few, X.nnz)(
@@ -351,17 +350,7 @@ class LloydStep(SlabSums, Step):
             X.data, X.indices, X.indptr, rows.kernel_w(), labels, rows.center_sum_slabs(),
             accumulate_groups(k, rows.d, n_threads), sums, weights, self._csr_partial,
         )
-        return self._csr_assignment(inertia, sums, weights)
-
-    def _csr_assignment(self, inertia, sums, weights):
-        """The pass's Assignment; when every cluster has weight, with the means as
-        :func:`mean_update` forms them (a float64 division rounded to the rows'
-        dtype), without its float64 temporary."""
-        if not weights.all():
-            return Assignment(inertia, sums, weights)
-        means = np.empty(sums.shape, dtype=self.rows.dtype)
-        np.divide(sums, weights[:, None], out=means, casting="unsafe")
-        return Assignment(inertia, sums, weights, means)
+        return Assignment(inertia, sums, weights)
 
     def update_centers(self, centers, labels, assignment):
         """Means of the accumulated sums, empty clusters relocated (see :func:`mean_update`)."""

@@ -112,9 +112,10 @@ def mean_centers(centers, sums, weights, dtype):
     ``weights`` of shape (k,) are per cluster; of shape (k, d), per cluster and
     feature (rows with gaps: a coordinate without weight keeps its value)."""
     filled = weights > 0
-    if filled.all():  # the usual case, in two array operations
-        new_centers = sums / (weights if weights.ndim == 2 else weights[:, None])
-        return new_centers if new_centers.dtype == dtype else new_centers.astype(dtype)
+    if filled.all():  # the usual case: one division, rounded to ``dtype`` as it is stored (no float64 temporary)
+        new_centers = np.empty(sums.shape, dtype=dtype)
+        np.divide(sums, weights if weights.ndim == 2 else weights[:, None], out=new_centers, casting="unsafe")
+        return new_centers
     new_centers = np.array(centers, dtype=dtype, copy=True)
     new_centers[filled] = sums[filled] / (weights[filled] if weights.ndim == 2 else weights[filled, None])
     return new_centers

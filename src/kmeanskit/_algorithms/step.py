@@ -20,9 +20,17 @@ import numpy as np
 __all__ = ["Step", "einsum"]
 
 # ``np.einsum`` without optimisation calls this C function with the same arguments
-# (the same bits): called directly it skips the dispatch layer, a third of a small
-# call's cost, paid twice a Lloyd iteration.
-einsum = getattr((getattr(np, "_core", None) or np.core).multiarray, "c_einsum", np.einsum)
+# (the same bits): called directly it skips the Python wrapper's dispatch, a third of
+# a small call's cost, paid twice a Lloyd iteration (benchmarks/README.md, "The Lloyd
+# step keeps its blocks"). Imported where NumPy keeps it (``numpy._core`` from 2.0,
+# ``numpy.core`` before), else the wrapper.
+try:
+    from numpy._core.multiarray import c_einsum as einsum
+except ImportError:
+    try:
+        from numpy.core.multiarray import c_einsum as einsum
+    except ImportError:
+        einsum = np.einsum
 
 
 class Step(ABC):

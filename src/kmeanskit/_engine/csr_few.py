@@ -160,14 +160,9 @@ def assign_accumulate_csr_few(
     w_partial = np.zeros(n_clusters)
     sums[:] = 0.0
     weight_sums[:] = 0.0
-    longest = 0
     for s in range(slab_bounds.shape[0] - 1):
-        longest = max(longest, slab_bounds[s + 1] - slab_bounds[s])
-    rows = np.empty(longest, dtype=np.int64)
-    for s in range(slab_bounds.shape[0] - 1):
-        m = 0
-        nnz = 0
-        for i in range(slab_bounds[s], slab_bounds[s + 1]):
+        first, last = slab_bounds[s], slab_bounds[s + 1]
+        for i in range(first, last):
             lo, hi = indptr[i], indptr[i + 1]
             best, dot = _nearest(data, indices, lo, hi, centers_t, center_sq, labels[i], scores)
             labels[i] = best
@@ -177,10 +172,11 @@ def assign_accumulate_csr_few(
             for p in range(np.uint64(lo), np.uint64(hi)):
                 partial[u_best, np.uint64(indices[p])] += wi * np.float64(data[p])
             w_partial[best] += wi
-            rows[m] = i
-            m += 1
-            nnz += hi - lo
-        join_slab_sums(indices, indptr, labels, rows, m, nnz, 0, partial, w_partial, sums, weight_sums)
+        # The slab's rows are every row from first to last (one cluster group: lo 0).
+        join_slab_sums(
+            indices, indptr, labels, np.arange(first, last), last - first, indptr[last] - indptr[first], 0,
+            partial, w_partial, sums, weight_sums,
+        )
 
 
 @numpy_twin(assign_accumulate_csr_few)

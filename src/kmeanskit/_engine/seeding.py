@@ -92,12 +92,16 @@ def _group_sq_dists(x, candidates_t, g):
 @njit(cache=True, nogil=True, inline="always")
 def _lower(closest, nearest, keep, i, d2, index):
     """Row i's ``closest`` lowered to ``d2`` (and its nearest center set to
-    ``index``, when kept) if the new center comes strictly closer; the new value."""
+    ``index``, when kept) if the new center comes strictly closer; the new value.
+
+    With selects, not a branch: whether a row comes closer is as good as
+    random, and a mispredicted branch a row costs more than the rest of the
+    update."""
     ci = closest[i]
-    if d2 < ci:
-        ci = d2
-        if keep:
-            nearest[i] = index
+    closer = d2 < ci
+    if keep:
+        nearest[i] = index if closer else nearest[i]
+    ci = d2 if closer else ci
     closest[i] = ci
     return ci
 
@@ -628,9 +632,9 @@ def greedy_rounds_direct(X, w, closest, nearest, slab_bounds, slab_sums, uniform
         indices[c] = ids[best]
         for f in range(d):
             centers[c, f] = X[ids[best], f]
-        # The winner's distances again (the bits of its scoring), lowering ``closest`` as :func:`_lower` does,
-        # with selects: whether a row comes closer is as good as random, and a mispredicted branch a row
-        # costs more than the rest of the update.
+        # The winner's distances again (the bits of its scoring), lowering ``closest`` by :func:`_lower`'s
+        # rule in a loop of its own: calling ``_lower`` here (on the tile's slices or on the whole arrays)
+        # made whole calls 1.5-2.5x slower (measured: 1000 x 4 and 5000 x 8, k = 10).
         winner = dists[0]
         for s in range(n_slabs):
             total = 0.0
