@@ -200,3 +200,27 @@ def test_huge_finite_values_go_to_sklearn_without_a_warning():
         warnings.simplefilter("error")
         assert plain_float_array(KMeans(), X, dtype=np.float32) is None
         assert validate_data(KMeans(), X, dtype=np.float32) is X
+
+
+def test_a_class_made_at_run_time_is_forgotten_with_it(X):
+    import gc
+    import weakref
+
+    class Made(KMeans):
+        pass
+
+    Made(3, random_state=0, n_init=1).fit(X)
+    assert Made in validation._remembered
+    gone = weakref.ref(Made)
+    del Made
+    gc.collect()
+    assert gone() is None
+
+
+def test_assume_finite_skips_the_finite_test_as_sklearn_does(X):
+    gaps = X.copy()
+    gaps[0, 0] = np.nan
+    with sklearn.config_context(assume_finite=True):
+        assert validate_data(KMeans(), gaps, dtype=np.float64) is gaps
+        assert plain_float_array(KMeans(), gaps, dtype=np.float64) is gaps
+    assert plain_float_array(KMeans(), gaps, dtype=np.float64) is None

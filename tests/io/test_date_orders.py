@@ -83,3 +83,33 @@ def test_date_order_is_checked():
     payload["columns"][1]["date_order"] = "yearfirst"
     with pytest.raises(ValueError, match="unknown date order"):
         ColumnRoles.from_dict(payload)
+
+
+def test_a_large_column_with_one_impossible_date_is_judged_at_once():
+    # One vectorised read, not pandas once per value (3,000 rows took 19 s).
+    import time
+
+    values = ["05/01/2024"] * 2999 + ["31/02/2024"]
+    table = pd.DataFrame({"x": np.arange(3000.0), "signup": values})
+    start = time.perf_counter()
+    role = assign_roles(table, dates=True)["signup"]
+    assert time.perf_counter() - start < 1.0
+    assert role.reason == "dates written with numbers, but not all are dates read day-first (e.g. '31/02/2024')"
+    # And a new table with one such value is refused naming it, as fast.
+    roles = assign_roles(frame(signup=AMBIGUOUS), dates=True)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"holds values such as '31/02/2024' that are not dates"):
+        roles.features_frame(table.assign(x=0.0), source="new.csv")
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("values", [
+    ["12-34-5678", "01-02-2024"] * 3,  # a field that is neither a day nor a month
+    ["13/13/2024", "05/01/2024", "13/02/2024"] * 2,  # both fields above 12
+    ["00/05/2024", "01/05/2024", "02/05/2024"] * 2,  # a field of 0
+])
+def test_codes_shaped_like_dates_keep_their_role(values):
+    roles = assign_roles(frame(code=values), dates=True, mixed=True)
+    role = roles["code"]
+    assert (role.role, role.clustered, role.reason) == ("categorical", True,
+                                                        f"{len(set(values))} levels: clustered")

@@ -18,7 +18,6 @@ stays scikit-learn's:
 """
 
 import weakref
-from functools import lru_cache
 
 import numpy as np
 from sklearn import get_config
@@ -32,15 +31,11 @@ __all__ = ["RememberedParamsMixin", "plain_float_array", "validate_float_data"]
 _PLAIN_TYPES = frozenset({int, float, str, bool, type(None)})
 # Parameter settings remembered per class, at most (then forgotten, all at once).
 _MAX_REMEMBERED = 256
-# class -> (its _parameter_constraints, set of settings that passed them); a class made
-# at run time (a test's subclass) is forgotten with it.
+# class -> (its _parameter_constraints, its parameters' names (``cls._get_param_names()``, an
+# ``inspect.signature`` each call; None for a class with its own get_params), set of settings
+# that passed the constraints); a class made at run time (a test's subclass) is forgotten with
+# it: the entry holds no reference to the class.
 _remembered = weakref.WeakKeyDictionary()
-
-
-@lru_cache(maxsize=64)
-def _param_names(cls, init):
-    """``cls._get_param_names()`` (an ``inspect.signature`` each call), once per class and ``__init__``."""
-    return tuple(cls._get_param_names())
 
 
 class RememberedParamsMixin:
@@ -56,24 +51,24 @@ class RememberedParamsMixin:
     def _validate_params(self):
         cls = type(self)
         constraints = self._parameter_constraints
-        if cls.get_params is not BaseEstimator.get_params:  # a subclass's own parameters: scikit-learn's way
+        entry = _remembered.get(cls)
+        if entry is None or entry[0] is not constraints or len(entry[2]) >= _MAX_REMEMBERED:
+            own = cls.get_params is BaseEstimator.get_params
+            entry = _remembered[cls] = (constraints, tuple(cls._get_param_names()) if own else None, set())
+        if entry[1] is None:  # a subclass's own parameters: scikit-learn's way
             params = self.get_params(deep=False)
             names, values = tuple(params), tuple(params.values())
         else:  # get_params(deep=False), without its inspect.signature
-            names = _param_names(cls, cls.__init__)
+            names = entry[1]
             values = tuple(getattr(self, name) for name in names)
         key = None
         if all(type(value) in _PLAIN_TYPES for value in values):
             key = tuple((type(value), value) for value in values)
-            entry = _remembered.get(cls)
-            if entry is not None and entry[0] is constraints and key in entry[1]:
+            if key in entry[2]:
                 return
         validate_parameter_constraints(constraints, dict(zip(names, values, strict=True)), caller_name=cls.__name__)
         if key is not None:
-            entry = _remembered.get(cls)
-            if entry is None or entry[0] is not constraints or len(entry[1]) >= _MAX_REMEMBERED:
-                entry = _remembered[cls] = (constraints, set())
-            entry[1].add(key)
+            entry[2].add(key)
 
 
 def plain_float_array(
@@ -113,11 +108,13 @@ def plain_float_array(
     accepted = dtype if isinstance(dtype, (list, tuple)) else (dtype,)
     if not any(X.dtype == accepted_dtype for accepted_dtype in accepted) or X.dtype.kind != "f":
         return None
-    if get_config()["array_api_dispatch"]:
+    config = get_config()
+    if config["array_api_dispatch"]:
         return None
-    with np.errstate(over="ignore"):  # scikit-learn's first test, as it makes it (a sum of huge values: its path)
-        if not np.isfinite(X.sum()):
-            return None
+    if not config["assume_finite"]:  # (scikit-learn skips its test under assume_finite)
+        with np.errstate(over="ignore"):  # scikit-learn's first test, as it makes it (a sum of huge values: its path)
+            if not np.isfinite(X.sum()):
+                return None
     if reset:
         estimator.n_features_in_ = X.shape[1]
         if hasattr(estimator, "feature_names_in_"):

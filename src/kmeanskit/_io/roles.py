@@ -604,13 +604,14 @@ def _date_role(name, column, dates: bool, order: str = "", said: str = "") -> Co
 def _dated_role(name, column, text, dates: bool, asked: str | None) -> ColumnRole | None:
     """The role of a text column whose every value is a date (`text`: its values as str), ISO or written with
     numbers (the order of day and month read from the values, else `asked`, else day-first, and said); a
-    column of dates in two forms or two orders is text, saying so; None if a value is not a date."""
+    column of dates in two forms or two orders is text, saying so; None if a value is not a date (nor
+    shaped as one: a field that is neither a day nor a month, as in 12-34-5678 or 13/13/2024)."""
     text = text.str.strip()
     if not (_ISO_DATE.match(text.iloc[0]) or _NUMERIC_DATE.match(text.iloc[0])):  # (most text: nothing more)
         return None
     iso = text.str.match(_ISO_DATE.pattern).to_numpy(dtype=bool)
     if iso.all():
-        return _date_role(name, column, dates) if _days(column) is not None else None
+        return _date_role(name, column, dates) if _iso_days(text) is not None else None
     parts = text.str.extract(_NUMERIC_DATE.pattern)
     numeric = parts[0].notna().to_numpy(dtype=bool)
     if not (iso | numeric).all():
@@ -619,6 +620,9 @@ def _dated_role(name, column, text, dates: bool, asked: str | None) -> ColumnRol
         return ColumnRole(name, "text", f"dates in two forms (e.g. {text[iso].iloc[0]!r} and "
                                         f"{text[numeric].iloc[0]!r}): write them one way to use them")
     first, second = parts[0].astype(int), parts[2].astype(int)
+    low, high = np.minimum(first, second).to_numpy(), np.maximum(first, second).to_numpy()
+    if ((low < 1) | (low > 12) | (high > 31)).any():  # no day and month either way: codes, not dates
+        return None
     day_first, month_first = (first > 12).to_numpy(), (second > 12).to_numpy()
     if day_first.any() and month_first.any():
         return ColumnRole(name, "text", f"dates in two orders ({text[day_first].iloc[0]!r} day first, "
@@ -636,12 +640,13 @@ def _dated_role(name, column, text, dates: bool, asked: str | None) -> ColumnRol
         said = f"dates read {_ORDER_WORDS[order]} (e.g. {example} is {{}}"
         said += "; --dayfirst)" if asked == "dayfirst" else "; --monthfirst)" if asked else (
             "; no value says which comes first); --monthfirst to read them month-first")
-    days = _days(column, order)
-    if days is None:
+    days = _parts_days(parts, order)
+    not_dates = days.isna().to_numpy(dtype=bool)
+    if not_dates.any():
         return ColumnRole(name, "text", f"dates written with numbers, but not all are dates read "
-                                        f"{_ORDER_WORDS[order]} (e.g. {_first_not_date(text, order)!r})")
+                                        f"{_ORDER_WORDS[order]} (e.g. {text[not_dates].iloc[0]!r})")
     if "{}" in said:  # an ambiguous example: what it was read as
-        said = said.format(_iso_day(days[text.index[0]]))
+        said = said.format(_iso_day(days.iloc[0]))
     return _date_role(name, column, dates, order, said)
 
 
@@ -656,14 +661,10 @@ def _iso_day(days: float) -> str:
 
 
 def _first_not_date(text, order: str) -> str:
-    """The first value of `text` (dates written with numbers) that is not a date read in `order`."""
-    return next(v for v in text if _days(_one(v), order) is None)
-
-
-def _one(value):
-    import pandas as pd
-
-    return pd.Series([value], dtype=object)
+    """The first value of `text` (a Series of stripped str) that is not a date written with numbers read in
+    `order`."""
+    parts = text.str.extract(_NUMERIC_DATE.pattern)
+    return text[_parts_days(parts, order).isna().to_numpy(dtype=bool)].iloc[0]
 
 
 def _chosen(role: ColumnRole, column, source: str) -> ColumnRole:
@@ -750,9 +751,20 @@ def _days(values, order: str = ""):
                 return _numeric_days(text.str.strip(), order)
             if not len(present) or not _ISO_DATE.match(present.iloc[0]) or not present.str.match(_ISO_DATE.pattern).all():
                 return None
-            stamps = pd.to_datetime(text, format="ISO8601", utc=True)
-        else:
-            stamps = pd.to_datetime(values, utc=True)
+            return _iso_days(text)
+        stamps = pd.to_datetime(values, utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+
+
+def _iso_days(text):
+    """:func:`_days` of text already matched as ISO dates (missing values stay missing); None if one is
+    not a date."""
+    import pandas as pd
+
+    try:
+        stamps = pd.to_datetime(text, format="ISO8601", utc=True)
     except (ValueError, TypeError, OverflowError):
         return None
     return (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
@@ -761,18 +773,27 @@ def _days(values, order: str = ""):
 def _numeric_days(text, order: str):
     """:func:`_days` of dates written with numbers (`text`: a Series of stripped str, missing as NA), the day
     first or the month first (`order`); None if one is not such a date."""
-    import pandas as pd
-
     parts = text.str.extract(_NUMERIC_DATE.pattern)
     present = text.notna().to_numpy(dtype=bool)
     if parts[0].isna().to_numpy(dtype=bool)[present].any():
         return None
-    numbers = parts[present][[0, 2, 3, 4, 5, 6]].apply(pd.to_numeric).fillna(0)
+    days = _parts_days(parts, order)
+    return None if days.isna().to_numpy(dtype=bool)[present].any() else days
+
+
+def _parts_days(parts, order: str):
+    """Days since 1970-01-01 (float64) of dates written with numbers, from their :data:`_NUMERIC_DATE` match
+    (`parts`, as ``str.extract`` gives it), the day first or the month first (`order`); NaN where a row did
+    not match or is not a date (31/02/2024), in one call for the whole column."""
+    import pandas as pd
+
+    matched = parts[0].notna().to_numpy(dtype=bool)
+    numbers = parts[matched][[0, 2, 3, 4, 5, 6]].apply(pd.to_numeric).fillna(0)
     day, month = (numbers[0], numbers[2]) if order == "dayfirst" else (numbers[2], numbers[0])
     stamps = pd.to_datetime(pd.DataFrame({"year": numbers[3], "month": month, "day": day, "hour": numbers[4],
-                                          "minute": numbers[5], "second": numbers[6]}), errors="raise", utc=True)
-    days = pd.Series(np.nan, index=text.index)
-    days[present] = ((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy()
+                                          "minute": numbers[5], "second": numbers[6]}), errors="coerce", utc=True)
+    days = pd.Series(np.nan, index=parts.index)
+    days[matched] = ((stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)).to_numpy()
     return days
 
 

@@ -131,7 +131,27 @@ def test_fit_explain_with_missing_values_explains_the_complete_rows_and_says_so(
                          "--explain")
     assert code == 0, err
     assert "income > 60,000" in out
-    assert f"(explained on the {n_complete} of {len(gaps)} rows without missing values)" in out
+    note = (f"(explained on the {n_complete} of {len(gaps)} rows without missing values; the {len(gaps) - n_complete} "
+            "with gaps (the first: row 1, line 2) are left out: differences and rules need every value of a row)")
+    assert note in out.splitlines()  # the words of 'kmeanskit explain'
+    code, out, err = run(capsys, "fit", data, "-k", 3, "--columns", "income,age", "--seed", 0, "--missing", missing,
+                         "--explain", "--json")
+    explained = json.loads(out)["explanation"]
+    assert (explained["n_rows"], explained["n_rows_explained"], explained["rows_left_out"]) == (
+        len(gaps), n_complete, note[1:-1])
+
+
+def test_fit_explain_refuses_a_table_whose_every_row_has_a_gap_as_explain_does(capsys, tmp_path, table):
+    data = tmp_path / "holes.csv"
+    holes = table.copy()
+    holes.loc[::2, "visits"] = np.nan
+    holes.loc[1::2, "age"] = np.nan
+    holes.to_csv(data, index=False)
+    code, out, err = run(capsys, "fit", data, "-k", 3, "--columns", "income,age,visits", "--seed", 0, "--missing",
+                         "ignore", "--explain")
+    assert code == 2 and out == ""
+    assert_one_line_error(err, f"every one of the 180 rows of '{data}' has a missing value (the first: row 1, line 2)",
+                          "differences and rules need every value of a row")
 
 
 @pytest.mark.parametrize("columns", ["income,age", "income,age,tier"])  # K-Means, then K-Prototypes

@@ -77,7 +77,8 @@ def test_explain_names_levels_and_rules_in_original_units(capsys, messy):
                          "customer_id", "--missing", "ignore", "--stability", 0, "--explain")
     assert code == 0, err
     text = out.split("what sets each of 3 clusters apart (238 rows)")[1]
-    assert "(explained on the 238 of 240 rows without missing values)" in out
+    assert ("(explained on the 238 of 240 rows without missing values; the 2 with gaps (the first: row 6, line 7) "
+            "are left out: differences and rules need every value of a row)") in out.splitlines()
     lines = {line.split(" (")[0]: line for line in text.splitlines() if line.startswith("cluster ")}
     assert len(lines) == 3
     for store in ("North", "South", "East"):
@@ -89,6 +90,9 @@ def test_explain_names_levels_and_rules_in_original_units(capsys, messy):
                              "customer_id", "--missing", "ignore", "--stability", 0, "--explain", "--json")[1])
     explained = payload["explanation"]
     assert explained["n_rows_explained"] == 238 and explained["fidelity"] >= 0.95
+    # The fields of 'kmeanskit explain --json', in the same words.
+    assert explained["n_rows"] == 240 and explained["rows_left_out"].startswith(
+        "explained on the 238 of 240 rows without missing values; the 2 with gaps (the first: row 6, line 7)")
     first = explained["clusters"][0]["differences"]
     assert {d["feature"] for d in first} == {"store", "amount", "visits"}
     assert [d["level"] for d in first if d["feature"] == "store"][0] in {"North", "South", "East"}

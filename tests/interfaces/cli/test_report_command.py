@@ -93,3 +93,23 @@ def test_report_refuses_to_overwrite_its_input(capsys, data_csv):
 def test_report_help_has_examples(capsys):
     code, out, _ = run(capsys, "report", "--help")
     assert code == 0 and "examples:" in out and "--labels-column" in out
+
+
+def test_report_with_labels_and_column_roles_reads_data_once(capsys, tmp_path, data_csv, monkeypatch):
+    import kmeanskit._io.tables as tables
+
+    reads = []
+    read = tables.read_raw_table
+
+    def counted(path, *args, **kwargs):
+        if kwargs.get("n_rows") is None:  # (whole reads; the look at the first rows aside)
+            reads.append(path)
+        return read(path, *args, **kwargs)
+
+    monkeypatch.setattr(tables, "read_raw_table", counted)
+    out_path = tmp_path / "report.html"
+    code, out, err = run(capsys, "report", data_csv, "-k", 3, "-o", out_path, "--labels-column", "segment",
+                         "--missing", "drop", "--no-select-k", "--seed", 0, "--json")
+    assert code == 0, err
+    assert json.loads(out)["n_features"] == 3 and 'id="classes"' in out_path.read_text(encoding="utf-8")
+    assert len(reads) == 1

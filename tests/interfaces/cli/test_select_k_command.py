@@ -130,3 +130,25 @@ def test_select_k_help_has_examples(capsys):
     code, out, _ = run(capsys, "select-k", "--help")
     assert code == 0
     assert "examples:" in out and "kmeanskit select-k customers.csv" in out
+
+
+def test_select_k_says_the_rows_missing_drop_left_out(capsys, tmp_path):
+    # The numeric path with column roles (--id-column): the rows left out are said, and counted in --json.
+    path = tmp_path / "f.csv"
+    pd.DataFrame({"id": range(8), "a": [0.0, 0.1, 0.2, None, 5.0, 5.1, 5.2, 5.3],
+                  "b": [1.0, 1.1, 1.2, 1.3, 9.0, 9.1, 9.2, 9.3]}).to_csv(path, index=False)
+    args = ("select-k", path, "--id-column", "id", "--missing", "drop", "--methods", "elbow", "--ks", "2,3")
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert "missing values: 1 rows with gaps left out (--missing drop)" in out.splitlines()
+    assert "7 rows x 2 features" in out
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert (payload["n_samples"], payload["n_dropped"]) == (7, 1)
+
+
+def test_select_k_help_keeps_its_paragraphs_apart(capsys):
+    code, out, _ = run(capsys, "select-k", "--help")
+    assert code == 0
+    assert "--missing ignore --seed 0\n\nThe answer (\"best k\") comes first" in out

@@ -473,8 +473,11 @@ def load_features(data: str | None, columns: Sequence[str] | None, layout=None) 
     return select_features(iris, columns, source="the iris data"), IRIS_SOURCE
 
 
-def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mixed: bool = False):
+def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mixed: bool = False, read=None):
     """Read the command's DATA (or the bundled iris data) and give each column a role.
+
+    `read`, when given, is DATA as ``read_raw_table(args.data, layout=text_layout(args),
+    return_markers=True)`` returned it (``report`` reads it first for its --labels-column): not read again.
 
     Uses ``args.data``, the reading options, ``--columns``, ``--exclude``,
     ``--id-column``, ``--dates`` and (``fit``) ``--categorical``. With
@@ -504,7 +507,7 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
         frame, source, label = load_iris(as_frame=True).data, IRIS_SOURCE, "the iris data"
         markers = MissingMarkers()
     else:
-        frame, markers = read_raw_table(args.data, layout=layout, return_markers=True)
+        frame, markers = read_raw_table(args.data, layout=layout, return_markers=True) if read is None else read
         source, label = args.data, f"'{args.data}'"
     roles = assign_roles(frame, columns=args.columns, exclude=args.exclude or (), id_column=args.id_column,
                          dates=args.dates, date_order=args.date_order, layout=layout, source=label,
@@ -518,11 +521,13 @@ def load_with_roles(args: argparse.Namespace, *, allow_missing: bool = False, mi
     return features, source, roles, ids
 
 
-def load_to_fit(args: argparse.Namespace):
+def load_to_fit(args: argparse.Namespace, *, read=None):
     """DATA (or the bundled iris data) read with column roles to be clustered in memory, as ``fit`` and
     ``report`` cluster it: categorical columns clustered too, missing values as ``--missing`` says
-    (rows with nothing observed refused with --missing ignore). Returns what :func:`load_with_roles` does."""
-    features, source, roles, ids = load_with_roles(args, allow_missing=args.missing != "error", mixed=True)
+    (rows with nothing observed refused with --missing ignore). Returns what :func:`load_with_roles` does;
+    `read` as it takes it."""
+    features, source, roles, ids = load_with_roles(args, allow_missing=args.missing != "error", mixed=True,
+                                                   read=read)
     refuse_empty_rows(args, features)
     return features, source, roles, ids
 

@@ -7,7 +7,7 @@ import sys
 
 from kmeanskit._interfaces.cli import _common as common
 
-__all__ = ["EPILOG", "add_arguments", "run", "render_explanation"]
+__all__ = ["EPILOG", "add_arguments", "complete_rows", "run", "render_explanation"]
 
 EPILOG = """\
 examples:
@@ -51,9 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``kmeanskit explain`` with parsed arguments; return the exit code."""
-    import numpy as np
-    import pandas as pd
-
     from kmeanskit._analysis.explain import explain_clusters
     from kmeanskit._analysis.workflow import model_input
     from kmeanskit._estimators.pipeline import final_estimator
@@ -75,28 +72,10 @@ def run(args: argparse.Namespace) -> int:
     frame = read_raw_table(args.data, layout=common.model_layout(args, roles))
     first_line = common.first_data_line(args)
     features = model_input(model, frame, source=source, roles=roles, first_line=first_line, allow_missing=True)
-    # As 'fit --explain': differences and rules need every value of a row, so rows with gaps are left out, said.
-    gaps = pd.DataFrame(features).isna().any(axis=1).to_numpy()
-    left_out = None
-    if gaps.any():
-        row = int(np.flatnonzero(gaps)[0])
-        where = f"row {row + 1}" + ("" if first_line is None else f", line {first_line + row}")
-        if gaps.all():
-            raise common.CommandError(
-                f"every one of the {gaps.size} rows of {source} has a missing value (the first: {where}): "
-                "differences and rules need every value of a row; give rows without gaps (fill them, or "
-                "explain a table of the complete rows)")
-        left_out = (f"explained on the {int((~gaps).sum())} of {gaps.size} rows without missing values; the "
-                    f"{int(gaps.sum())} with gaps (the first: {where}) are left out: differences and rules "
-                    "need every value of a row")
-        features = features[~gaps] if isinstance(features, np.ndarray) else features[~gaps].reset_index(drop=True)
+    features, counts, left_out = complete_rows(features, source, first_line)
     explanation = explain_clusters(model, features, max_leaves=args.max_leaves)
     if args.json:
-        payload = {"model": args.model, "data": args.data, **explanation.to_dict(), "n_rows": int(gaps.size),
-                   "n_rows_explained": int((~gaps).sum())}
-        if left_out is not None:
-            payload["rows_left_out"] = left_out
-        common.print_json(payload)
+        common.print_json({"model": args.model, "data": args.data, **explanation.to_dict(), **counts})
     else:
         print(f"{args.data}: {explanation.n_samples} rows, k={explanation.n_clusters} (model {args.model})\n")
         print(render_explanation(explanation, top=args.top))
@@ -104,6 +83,36 @@ def run(args: argparse.Namespace) -> int:
             print(f"({left_out})")
     sys.stdout.flush()
     return common.EXIT_OK
+
+
+def complete_rows(features, source: str, first_line: int | None):
+    """The rows of `features` (an array or a DataFrame) that ``explain`` and ``fit --explain`` explain:
+    differences and rules need every value of a row, so rows with gaps are left out, and said.
+
+    Returns ``(rows, counts, left_out)``: the rows without missing values (a DataFrame's index reset),
+    the JSON fields ``n_rows``, ``n_rows_explained`` (and ``rows_left_out``, when rows are left out), and
+    the note on the rows left out (None when none is). A CommandError, naming the first row (and its line,
+    `first_line` being the line of the first row), when every row has a gap.
+    """
+    import numpy as np
+    import pandas as pd
+
+    gaps = pd.DataFrame(features).isna().any(axis=1).to_numpy()
+    counts = {"n_rows": int(gaps.size), "n_rows_explained": int((~gaps).sum())}
+    if not gaps.any():
+        return features, counts, None
+    row = int(np.flatnonzero(gaps)[0])
+    where = f"row {row + 1}" + ("" if first_line is None else f", line {first_line + row}")
+    if gaps.all():
+        raise common.CommandError(
+            f"every one of the {gaps.size} rows of {source} has a missing value (the first: {where}): "
+            "differences and rules need every value of a row; give rows without gaps (fill them, or "
+            "explain a table of the complete rows)")
+    left_out = (f"explained on the {int((~gaps).sum())} of {gaps.size} rows without missing values; the "
+                f"{int(gaps.sum())} with gaps (the first: {where}) are left out: differences and rules "
+                "need every value of a row")
+    rows = features[~gaps] if isinstance(features, np.ndarray) else features[~gaps].reset_index(drop=True)
+    return rows, {**counts, "rows_left_out": left_out}, left_out
 
 
 def render_explanation(explanation, *, top: int = 3) -> str:

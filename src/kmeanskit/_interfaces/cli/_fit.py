@@ -225,13 +225,15 @@ def run(args: argparse.Namespace) -> int:
 
             save_model(result, model_path, features, key=key, roles=roles)
 
-    explanation, n_explained = None, None
+    explanation, explained, left_out = None, None, None
     if args.explain:
         from kmeanskit._analysis.explain import explain_clusters
+        from kmeanskit._interfaces.cli._explain import complete_rows
 
-        # Differences and rules need every value: rows with gaps (--missing) are left out of them, and said so.
-        complete = features.dropna()
-        n_explained = len(complete)
+        # Differences and rules need every value: rows with gaps (--missing) are left out of them, and said so,
+        # as 'kmeanskit explain' does.
+        label = f"'{args.data}'" if args.data is not None else "the iris data"
+        complete, explained, left_out = complete_rows(features, label, common.first_data_line(args))
         explanation = explain_clusters(result.pipeline, complete)
     if args.json:
         payload = {"data": source}
@@ -247,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         if model_path is not None:
             payload["model_path"] = str(model_path)
         if explanation is not None:
-            payload["explanation"] = {**explanation.to_dict(), "n_rows_explained": n_explained}
+            payload["explanation"] = {**explanation.to_dict(), **explained}
         common.print_json(payload)
     else:
         print(_render(result, source, labels_path, model_path, mode=_mode(args),
@@ -257,8 +259,8 @@ def run(args: argparse.Namespace) -> int:
             from kmeanskit._interfaces.cli._explain import render_explanation
 
             print("\n" + render_explanation(explanation))
-            if n_explained < len(features):
-                print(f"(explained on the {n_explained} of {len(features)} rows without missing values)")
+            if left_out is not None:
+                print(f"({left_out})")
     sys.stdout.flush()
     return common.EXIT_OK
 

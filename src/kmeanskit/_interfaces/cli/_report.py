@@ -90,17 +90,18 @@ def run(args: argparse.Namespace) -> int:
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     roles = None
     if reads_as_table(args):
-        labels_true = None
+        labels_true, read = None, None
         if args.labels_column is not None:  # the known classes: a column of DATA, never clustered
             if args.labels_column in (args.columns or ()):
                 raise common.CommandError(
                     f"--labels-column {args.labels_column!r} cannot also be a feature in --columns")
             from kmeanskit._io.tables import read_raw_table
 
-            frame = read_raw_table(args.data, layout=common.text_layout(args))
-            labels_true = common.split_labels(frame, args.labels_column, source=f"'{args.data}'")[1].to_numpy()
+            # DATA read once: the labels taken from it, the rest given roles (the column excluded).
+            read = read_raw_table(args.data, layout=common.text_layout(args), return_markers=True)
+            labels_true = common.split_labels(read[0], args.labels_column, source=f"'{args.data}'")[1].to_numpy()
             args.exclude = [*(args.exclude or ()), args.labels_column]
-        features, source, roles, _ = common.load_to_fit(args)
+        features, source, roles, _ = common.load_to_fit(args, read=read)
         if not roles.categorical_features:
             ks = None  # (numeric columns with gaps: no choice of k; said in the report)
     else:

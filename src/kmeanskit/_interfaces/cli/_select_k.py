@@ -55,7 +55,9 @@ and Davies-Bouldin have no meaning for categories and are left out, said in
 the reason.
 
   kmeanskit select-k customers.csv --id-column id --seed 0
-  kmeanskit select-k survey.csv --categorical zone --missing ignore --seed 0 The answer ("best k") comes first, with its reason:
+  kmeanskit select-k survey.csv --categorical zone --missing ignore --seed 0
+
+The answer ("best k") comes first, with its reason:
 the methods that agree (prediction strength, the gap statistic, silhouette,
 Calinski-Harabasz), or k = 1 when there is no cluster structure. Each method's
 own k follows the table. Above 5,000 rows the silhouette, the gap statistic
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         raise common.CommandError(f"--sample-size must be at least 2, got {args.sample_size}")
     if args.gamma is not None and not args.gamma > 0:
         raise common.CommandError(f"--gamma must be a positive number, got {args.gamma}")
-    roles = None
+    roles, n_dropped = None, 0
     if reads_as_table(args):  # column roles, as 'kmeanskit fit' reads DATA
         features, source, roles, _ = common.load_to_fit(args)
         if roles.categorical_features:
@@ -150,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
             raise common.CommandError(
                 "--missing ignore: the scores of K-Means' k (silhouette, gap, Calinski-Harabasz, Davies-Bouldin) "
                 "need complete rows; --missing drop leaves the rows with gaps out")
-        features = features.dropna().reset_index(drop=True)  # (--missing drop; error refused them)
+        complete = features.dropna().reset_index(drop=True)  # (--missing drop; error refused them)
+        n_dropped, features = len(features) - len(complete), complete
     else:
         if args.gamma is not None:
             raise common.CommandError("--gamma weighs categorical columns, and DATA has none; name them with "
@@ -174,11 +177,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         payload = _payload(result, source, features, args, ks)
         if roles is not None:
-            payload["columns"] = roles.to_dict()["columns"]
+            payload.update(columns=roles.to_dict()["columns"], n_dropped=n_dropped)
         common.print_json(payload)
     else:
         if roles is not None:
-            print("\n".join([*common.roles_lines(roles, args.scale, common.detected_separator(args)), ""]))
+            lines = common.roles_lines(roles, args.scale, common.detected_separator(args))
+            if n_dropped:
+                lines.append(_dropped_line(n_dropped))
+            print("\n".join([*lines, ""]))
         print(_render(result, source, features, args.scale, SCALINGS[args.scale], ks))
     sys.stdout.flush()
     return common.EXIT_OK
@@ -231,7 +237,7 @@ def _run_mixed(args, ks, features, source, roles) -> int:
     else:
         lines = common.roles_lines(roles, args.scale, common.detected_separator(args), f"{name}, gamma {gamma_note}")
         if len(dropped):
-            lines.append(f"missing values: {len(dropped)} rows with gaps left out (--missing drop)")
+            lines.append(_dropped_line(len(dropped)))
         elif args.missing == "ignore" and features.isna().any(axis=None):
             lines.append(f"missing values: {int(features.isna().any(axis=1).sum())} rows clustered on their "
                          "observed values (--missing ignore); the silhouette needs every value: not computed")
@@ -239,6 +245,11 @@ def _run_mixed(args, ks, features, source, roles) -> int:
         print(_render(result, source, kept, args.scale, f"the {name} cost: {cost}", ks, cost_column=True))
     sys.stdout.flush()
     return common.EXIT_OK
+
+
+def _dropped_line(n: int) -> str:
+    """The note under the roles block on the rows --missing drop left out."""
+    return f"missing values: {n} rows with gaps left out (--missing drop)"
 
 
 def _payload(result, source, features, args, ks) -> dict:
