@@ -32,6 +32,8 @@ GEMM_MIN_FEATURES = CHUNKED_MIN_FEATURES
 # arg-min in the last pass (not itself a first one), one multi-threaded GEMM
 # over groups of slabs beats per-chunk BLAS calls on the recomputed rows.
 FULL_GEMM_SHARE = 0.4
+# Rows counted at a time by _rows_bounds_fail (its temporaries stay within the step's memory budget).
+_COUNT_ROWS = 4096
 # Values in each of the two dots buffers of that GEMM (one is reduced while
 # BLAS fills the other): a thirty-second of the input's values (both: a
 # sixteenth, 6% of the input's memory), and at least one chunk of rows, so
@@ -280,10 +282,15 @@ class BoundedStep(CenterDrift, LloydStep):
         order = np.argsort(drift)
         top1 = drift[order[-1]]
         top2 = drift[order[-2]] if drift.shape[0] > 1 else 0.0
-        drop = np.where(labels == order[-1], top2, top1)
-        upper = np.sqrt(self.sq_dist) + drift[labels]
-        reach = np.maximum(self.lower - drop, 2.0 * half_sep[labels] - upper)
-        return int(np.count_nonzero(reach <= upper))
+        failing = 0
+        for start in range(0, labels.shape[0], _COUNT_ROWS):  # temporaries of a few rows, not of n
+            rows = slice(start, start + _COUNT_ROWS)
+            own = labels[rows]
+            drop = np.where(own == order[-1], top2, top1)
+            upper = np.sqrt(self.sq_dist[rows]) + drift[own]
+            reach = np.maximum(self.lower[rows] - drop, 2.0 * half_sep[own] - upper)
+            failing += int(np.count_nonzero(reach <= upper))
+        return failing
 
     def _pass_done(self, labels, centers64, fresh, recomputed, n_changed):
         """Record a pass: the rows recomputed per block, the labels changed, whether
