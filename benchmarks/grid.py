@@ -19,7 +19,14 @@ inertia is recomputed exactly on all rows (``end_to_end.exact_inertia``).
 
 The geometric mean of the speed-ups and the worst shape are printed last.
 
-Run: ``python -m benchmarks grid [--quick] [--shapes NAME ...] [--seeds S ...] [--markdown] [--json PATH]``.
+``--seeding`` then times kmeanskit's default seeding alone (greedy k-means++,
+``kmeans_plusplus(X, k, random_state=seed)``, the same seeds and repeats) on each
+shape: ``bound`` is scikit-learn's whole fit / that seeding, about the most any
+fit from this seeding could gain on the shape, however fast its iterations (the
+public function validates its input too, which a fit does once: on tiny inputs
+the bound is a little low).
+
+Run: ``python -m benchmarks grid [--quick] [--shapes NAME ...] [--seeds S ...] [--markdown] [--json PATH] [--seeding]``.
 """
 
 import argparse
@@ -193,6 +200,38 @@ def run_grid(shapes, seeds=(0, 1, 2), log=print):
     return rows
 
 
+def time_seeding(shapes, rows, seeds=(0, 1, 2)):
+    """Add kmeanskit's greedy k-means++ time alone (``seeding_s``) and ``seeding_bound`` to each row."""
+    from kmeanskit import kmeans_plusplus
+
+    for row in rows:
+        _, loader, k = shapes[row["shape"]]
+        X = loader()
+        kmeans_plusplus(X, k, random_state=seeds[0])  # loads the kernels
+        per_seed = []
+        for seed in seeds:
+            spent = []
+            while not spent or (sum(spent) < MIN_SECONDS and len(spent) < MAX_REPEATS):
+                start = time.perf_counter()
+                kmeans_plusplus(X, k, random_state=seed)
+                spent.append(time.perf_counter() - start)
+            per_seed.append(_median(spent))
+        row["seeding_s"] = _median(per_seed)
+        row["seeding_bound"] = row["sklearn_s"] / row["seeding_s"]
+    return rows
+
+
+def format_seeding(rows):
+    """The seeding's share of each fit and the bound it sets, with the bounds' geometric mean last."""
+    lines = [f"{'shape':26s} {'seeding s':>11s} {'of our fit':>10s} {'bound':>8s} {'speed-up':>8s}"]
+    for r in rows:
+        lines.append(f"{r['shape']:26s} {_seconds(r['seeding_s']):>11s} {r['seeding_s'] / r['kmeanskit_s']:>10.0%} "
+                     f"{r['seeding_bound']:>7.2f}x {r['speedup']:>7.2f}x")
+    bounds = [r["seeding_bound"] for r in rows]
+    return "\n".join(lines + ["", f"geometric mean of the seeding bounds over {len(rows)} shapes: "
+                                   f"{geometric_mean(bounds):.2f}x"])
+
+
 def _seconds(value):
     return f"{value:.3f}" if value >= 0.01 else f"{value * 1e3:.2f} ms"
 
@@ -238,6 +277,8 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="*", type=int, help="default: 0 1 2 (with --quick: 0)")
     parser.add_argument("--markdown", action="store_true", help="print the table in markdown")
     parser.add_argument("--json", metavar="PATH", help="write every number to this JSON file")
+    parser.add_argument("--seeding", action="store_true",
+                        help="then time kmeanskit's seeding alone: the most a fit from it could gain per shape")
     args = parser.parse_args(argv)
     table = {**SHAPES, **QUICK_SHAPES}
     shapes = {n: table[n] for n in args.shapes} if args.shapes else (QUICK_SHAPES if args.quick else SHAPES)
@@ -248,6 +289,10 @@ def main(argv=None):
     rows = run_grid(shapes, seeds, log=lambda line: print(line, flush=True))
     print()
     print(format_table(rows, markdown=args.markdown))
+    if args.seeding:
+        time_seeding(shapes, rows, seeds)
+        print()
+        print(format_seeding(rows))
     if args.json:
         payload = {"suite": "grid", "seeds": seeds, "machine": {"platform": platform.platform()},
                    "versions": {d: _version(d) for d in ("numpy", "scikit-learn", "numba")}, "rows": rows}

@@ -70,3 +70,14 @@ def test_markdown_table():
     assert text[3] == "| b | 10 x 5 | 2 | float32 CSR | 0.500 | 0.250 (lloyd) | 0.50x | 0.9900 | 1.00 |"
     assert text[-2] == f"**geometric mean speed-up over 2 shapes: {np.sqrt(2.0 * 0.5):.2f}x**"
     assert text[-1] == "worst: b 0.50x"
+
+
+def test_seeding_bounds_follow_the_grid_rows(capsys):
+    rows = grid.main(["--shapes", "iris-150x4-k3", "blobs-1kx2-k3", "--seeds", "0", "--seeding"])
+    out = capsys.readouterr().out
+    for r in rows:
+        assert 0 < r["seeding_s"] and r["seeding_bound"] == pytest.approx(r["sklearn_s"] / r["seeding_s"])
+    lines = out.rstrip().splitlines()
+    expected = grid.geometric_mean([r["seeding_bound"] for r in rows])
+    assert lines[-1] == f"geometric mean of the seeding bounds over 2 shapes: {expected:.2f}x"
+    assert [line.split()[0] for line in lines[-4:-2]] == ["iris-150x4-k3", "blobs-1kx2-k3"]
