@@ -4,6 +4,7 @@ import sys
 
 from . import (
     before_after,
+    bounded_passes,
     dask_vs_daskml,
     end_to_end,
     first_call,
@@ -34,7 +35,8 @@ SUITES = {"lloyd": lloyd_iteration.main, "e2e": end_to_end.main, "seeding": seed
           "missing": missing_values.main, "kprototypes": kprototypes.main, "small": small_tables.main,
           "sparse": sparse.main, "yinyang": yinyang.main, "markers": markers_read.main,
           "before-after": before_after.main, "write-back": write_back.main,
-          "mixed-silhouette": mixed_silhouette.main, "high-dim": high_dim.main}
+          "mixed-silhouette": mixed_silhouette.main, "high-dim": high_dim.main,
+          "bounded-passes": bounded_passes.main}
 
 
 def main(argv=None):

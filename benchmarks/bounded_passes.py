@@ -1,6 +1,6 @@
 """The bounded step's passes of a default fit, one by one, and its full-GEMM rule old against new.
 
-``python -m benchmarks.bounded_passes [--shapes NAME ...] [--fits 6]``
+``python -m benchmarks bounded-passes [--shapes NAME ...] [--fits 6]``
 
 For each shape (:data:`benchmarks.grid.SHAPES`; default the three of 300 and
 784 features), one default fit (``KMeans(k, random_state=0)``) prints, per
@@ -36,7 +36,7 @@ def _old_rule(self, labels, drift, half_sep):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bounded_passes")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks bounded-passes")
     parser.add_argument("--shapes", nargs="+", default=DEFAULT_SHAPES, choices=sorted(SHAPES))
     parser.add_argument("--fits", type=int, default=6)
     args = parser.parse_args(argv)
